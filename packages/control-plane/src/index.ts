@@ -1,0 +1,2 @@
+// Public surface of @trellis/control-plane. Not implemented yet.
+export const implemented = false;

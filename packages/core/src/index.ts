@@ -1,0 +1,2 @@
+// Public surface of @trellis/core. Not implemented yet.
+export const implemented = false;

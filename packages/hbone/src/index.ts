@@ -1,0 +1,2 @@
+// Public surface of @trellis/hbone. Not implemented yet.
+export const implemented = false;

@@ -1,0 +1,2 @@
+// Public surface of @trellis/local-cluster. Not implemented yet.
+export const implemented = false;

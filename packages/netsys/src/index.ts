@@ -1,0 +1,2 @@
+// Public surface of @trellis/netsys. Not implemented yet.
+export const implemented = false;

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Runs one package's compiled tests with node:test. Node 20's `--test` does not expand globs, so
+// the file list is built here. Usage (from a package dir): node ../../tools/run-tests.mjs [dir...]
+// Results are also written as TAP to .test-results/ for tools/test-summary.mjs.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+function findTests(dir, out) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) findTests(p, out);
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['dist'];
+const files = roots.flatMap((r) => findTests(r, [])).sort();
+mkdirSync('.test-results', { recursive: true });
+if (files.length === 0) {
+  console.error(`run-tests: no *.test.js under ${roots.join(', ')} (did the build run?)`);
+  process.exit(1);
+}
+const args = [
+  '--test',
+  '--test-concurrency=1',
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  '--test-reporter-destination=.test-results/results.tap',
+  ...files,
+];
+const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+process.exit(r.status ?? 1);
