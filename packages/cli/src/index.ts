@@ -1,2 +1,3 @@
-// Public surface of @trellis/cli. Not implemented yet.
-export const implemented = false;
+// Public surface of @trellis/cli.
+export { parseClusterArgs, CLUSTER_HELP, type ClusterCommand } from './cluster-args.pure.js';
+export { clusterCommand } from './cluster-command.js';

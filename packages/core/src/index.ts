@@ -1,2 +1,54 @@
-// Public surface of @trellis/core. Not implemented yet.
-export const implemented = false;
+// Public surface of @trellis/core: the runtime every Trellis program shares.
+
+// Typed settings from flags and environment variables.
+export {
+  ConfigError,
+  defineSettings,
+  loadSettings,
+  settingNames,
+  wantsHelp,
+  type Setting,
+  type SettingValue,
+  type Settings,
+  type SettingsSource,
+  type SettingsSpec,
+} from './settings.js';
+export {
+  bool,
+  custom,
+  duration,
+  formatDuration,
+  hostPort,
+  int,
+  list,
+  oneOf,
+  string,
+  type HostPort,
+  type Parser,
+} from './setting-parsers.js';
+export { helpText } from './settings-help.js';
+
+// Logging.
+export {
+  checkLogLevel,
+  createLogger,
+  LOG_LEVELS,
+  type LevelsSnapshot,
+  type Log,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from './logger.js';
+
+// Metrics and tracing.
+export { createMetrics, METRICS_PATHS, type Metrics, type MetricsOptions } from './metrics.js';
+export { checkMetricName, checkedMeter, type InstrumentKind } from './metric-names.js';
+export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
+
+// Shutdown and drain.
+export { createLifecycle, type Lifecycle, type LifecycleOptions } from './lifecycle.js';
+export { drainable, type Drainable, type DrainableServer, type GrpcServerLike } from './drain.js';
+
+// Backoff and retry.
+export { backoff, type Backoff, type BackoffOptions, type Jitter } from './backoff.js';
+export { retry, type RetryOptions } from './retry.js';

@@ -1,2 +1,28 @@
-// Public surface of @trellis/netsys. Not implemented yet.
-export const implemented = false;
+// Public surface of @trellis/netsys: what Node.js cannot do itself, from one small N-API addon.
+export { originalDst, fdOf, type SocketAddress } from './original-dst.js';
+export { setMark, getMark, setTransparent, getTransparent } from './sockopt.js';
+export {
+  socketInNetns,
+  type NetnsRef,
+  type Endpoint,
+  type SocketOptions,
+  type SocketInNetnsOptions,
+} from './socket-in-netns.js';
+export {
+  listenInNetns,
+  connectInNetns,
+  udpSocketInNetns,
+  type ListenInNetnsOptions,
+  type ConnectInNetnsOptions,
+  type UdpInNetnsOptions,
+} from './netns-sockets.js';
+export {
+  seqpacketListen,
+  seqpacketAccept,
+  seqpacketConnect,
+  seqpacketSend,
+  seqpacketRecv,
+  type SeqpacketMessage,
+} from './seqpacket.js';
+export { SeqpacketClient, type SeqpacketClientEvents } from './seqpacket-client.js';
+export { SeqpacketServer, type SeqpacketServerEvents } from './seqpacket-server.js';

@@ -1,0 +1,29 @@
+// A registry of the message types that travel inside google.protobuf.Any in the mesh: xDS
+// resources and the typed_config of the filters and transport sockets we configure.
+import { createRegistry, type Registry } from '@bufbuild/protobuf';
+import { file_envoy_config_cluster_v3_cluster } from './gen/envoy/config/cluster/v3/cluster_pb.js';
+import { file_envoy_config_endpoint_v3_endpoint } from './gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { file_envoy_config_listener_v3_listener } from './gen/envoy/config/listener/v3/listener_pb.js';
+import { file_envoy_config_route_v3_route } from './gen/envoy/config/route/v3/route_pb.js';
+import { file_envoy_extensions_filters_http_rbac_v3_rbac } from './gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import { file_envoy_extensions_filters_http_router_v3_router } from './gen/envoy/extensions/filters/http/router/v3/router_pb.js';
+import { file_envoy_extensions_filters_network_http_connection_manager_v3_http_connection_manager } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { file_envoy_extensions_filters_network_rbac_v3_rbac } from './gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
+import { file_envoy_extensions_transport_sockets_tls_v3_tls } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { file_istio_security_authorization } from './gen/istio/security/authorization_pb.js';
+import { file_istio_workload_workload } from './gen/istio/workload/workload_pb.js';
+
+/** Istio WDS types, Envoy LDS/RDS/CDS/EDS resources, HCM, router, RBAC and TLS configs. */
+export const apiRegistry: Registry = createRegistry(
+  file_istio_workload_workload,
+  file_istio_security_authorization,
+  file_envoy_config_listener_v3_listener,
+  file_envoy_config_route_v3_route,
+  file_envoy_config_cluster_v3_cluster,
+  file_envoy_config_endpoint_v3_endpoint,
+  file_envoy_extensions_filters_network_http_connection_manager_v3_http_connection_manager,
+  file_envoy_extensions_filters_http_router_v3_router,
+  file_envoy_extensions_filters_http_rbac_v3_rbac,
+  file_envoy_extensions_filters_network_rbac_v3_rbac,
+  file_envoy_extensions_transport_sockets_tls_v3_tls,
+);

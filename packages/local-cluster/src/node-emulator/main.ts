@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// The node emulator: one process per node, inside the node's network namespace. Usage:
+//   node dist/node-emulator/main.js <config.json>
+import { readFileSync } from 'node:fs';
+import { KubeClient, type Obj } from '../kube-client.js';
+import { parseImageMap } from '../images.pure.js';
+import { NodeAgent } from './node-agent.js';
+import { PodWorker } from './pod-worker.js';
+import type { NodeConfig, NodeContext } from './context.js';
+
+async function main(): Promise<void> {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: node-emulator <config.json>');
+  const cfg = JSON.parse(readFileSync(file, 'utf8')) as NodeConfig;
+  const client = KubeClient.fromFiles(cfg.apiServerURL, cfg.caFile, cfg.certFile, cfg.keyFile);
+  const workers = new Map<string, PodWorker>();
+  const nodeRoot = `${cfg.nodeDir}/root`;
+  const ctx: NodeContext = {
+    clusterName: cfg.clusterName,
+    nodeName: cfg.nodeName,
+    nodeIP: cfg.nodeIP,
+    nodeDir: cfg.nodeDir,
+    nodeRoot,
+    kubernetesServiceIP: cfg.kubernetesServiceIP,
+    client,
+    // hostPath /etc/cni/net.d and /opt/cni/bin of pods on this node land in the node root, so a
+    // CNI installer DaemonSet chains its plugin into this very config.
+    cni: { confDir: `${nodeRoot}/etc/cni/net.d`, binDirs: [`${nodeRoot}/opt/cni/bin`, cfg.cniBinDir], cacheDir: `${cfg.nodeDir}/cni-cache` },
+    images: parseImageMap(readFileSync(cfg.imageMapFile, 'utf8'), cfg.imageMapFile),
+    imageMapFile: cfg.imageMapFile,
+    repoRoot: cfg.repoRoot,
+    hostMountpointsFile: cfg.hostMountpointsFile,
+    forget: (uid) => workers.delete(uid),
+  };
+  const abort = new AbortController();
+  const version = await client.get('/version');
+  const agent = new NodeAgent(ctx, version.gitVersion);
+  await agent.register();
+  void agent.heartbeat(abort.signal);
+  await agent.becomeReady(abort.signal);
+  console.log(`node ${cfg.nodeName} ready`);
+
+  const onPod = (type: string, pod: Obj) => {
+    const uid: string = pod.metadata.uid;
+    const w = workers.get(uid);
+    if (type === 'DELETED') {
+      if (w) void w.terminate(0, false);
+      return;
+    }
+    if (w) {
+      w.update(pod);
+      return;
+    }
+    if (pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+      if (pod.metadata.deletionTimestamp) {
+        void client.req('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, { gracePeriodSeconds: 0, preconditions: { uid } }).catch(() => undefined);
+      }
+      return;
+    }
+    const worker = new PodWorker(ctx, pod);
+    workers.set(uid, worker);
+    void worker.start();
+  };
+  void client.listWatch(`/api/v1/pods?fieldSelector=spec.nodeName%3D${cfg.nodeName}`, (e) => onPod(e.type, e.object), abort.signal);
+
+  const shutdown = async () => {
+    abort.abort();
+    await Promise.all([...workers.values()].map((w) => w.terminate(2000, false)));
+    client.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+}
+
+main().catch((e) => {
+  console.error(`node emulator: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});

@@ -1,0 +1,344 @@
+// Runs one pod on the emulated node: sandbox netns through the CNI chain, volumes, init containers,
+// containers as processes with restarts and probes, status reports, graceful termination.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, rm, appendFile } from 'node:fs/promises';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from '../exec.js';
+import { cniAdd, cniDel } from '../cni.js';
+import { podIPFromResult } from '../cni.pure.js';
+import { podNetnsName } from '../layout.pure.js';
+import { containerEnv, type PodFacts } from '../env.pure.js';
+import { lookupImage, resolveArgv } from '../images.pure.js';
+import { launchArgv } from '../container-launch.pure.js';
+import { containerMounts, decodeSecretData } from '../volumes.pure.js';
+import { PodVolumes } from '../volumes.js';
+import { runProbe } from '../probes.js';
+import { renderPodStatus, restartBackoffMs, shouldRestart, terminalPhase, type ContainerState, type PodView } from '../pod-status.pure.js';
+import type { NodeContext } from './context.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+interface RunningContainer {
+  spec: Any;
+  state: ContainerState;
+  child?: ChildProcess;
+  exited?: Promise<number>;
+  probeTimers: NodeJS.Timeout[];
+  livenessFailures: number;
+  readinessFailures: number;
+}
+
+export class PodWorker {
+  private pod: Any;
+  private readonly uid: string;
+  private readonly podDir: string;
+  private readonly netns: string;
+  private view: PodView;
+  private containers: RunningContainer[] = [];
+  private volumes: PodVolumes | undefined;
+  private stopping = false;
+  private statusDirty = false;
+  private statusLoop: Promise<void> | undefined;
+  private lastStatus: Any;
+
+  constructor(private readonly ctx: NodeContext, pod: Any) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid;
+    this.podDir = `${ctx.nodeDir}/pods/${pod.metadata.namespace}_${pod.metadata.name}_${this.uid}`;
+    this.netns = podNetnsName(ctx.clusterName, this.uid);
+    this.view = {
+      hostIP: ctx.nodeIP,
+      startTime: new Date().toISOString(),
+      initialized: false,
+      phase: 'Pending',
+      containers: (pod.spec.containers as Any[]).map((c) => ({ name: c.name, image: c.image, running: false, ready: false, restartCount: 0 })),
+    };
+    this.lastStatus = pod.status;
+  }
+
+  get hostNetwork(): boolean {
+    return Boolean(this.pod.spec.hostNetwork);
+  }
+
+  update(pod: Any): void {
+    this.pod = pod;
+    if (pod.metadata.deletionTimestamp && !this.stopping) void this.terminate((pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000, true);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await mkdir(this.podDir, { recursive: true });
+      if (this.hostNetwork) {
+        this.view.podIP = this.ctx.nodeIP;
+      } else {
+        await run('ip', ['netns', 'add', this.netns]);
+        await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
+        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as Any;
+        const ip = podIPFromResult(result ?? {}, 'eth0');
+        if (!ip) throw new Error(`CNI ADD returned no IPv4 address: ${JSON.stringify(result)}`);
+        this.view.podIP = ip;
+      }
+      this.markDirty();
+      this.volumes = new PodVolumes({ client: this.ctx.client, pod: this.pod, facts: this.facts(), podDir: this.podDir, nodeRoot: this.ctx.nodeRoot });
+      // Like the kubelet, retry volume setup: the kube-root-ca.crt ConfigMap or the Node authorizer's
+      // pod graph may not be there yet when a pod is first bound.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.volumes.prepare();
+          break;
+        } catch (e) {
+          if (this.stopping || attempt >= 60) throw e;
+          this.view.message = `volume setup: ${(e as Error).message}`;
+          await sleep(1000);
+        }
+      }
+      this.view.message = undefined;
+      for (const init of this.pod.spec.initContainers ?? []) {
+        if (this.stopping) return;
+        const code = await this.runToCompletion(init);
+        if (code !== 0) {
+          this.view.phase = 'Failed';
+          this.view.message = `init container ${init.name} exited with ${code}`;
+          this.markDirty();
+          return;
+        }
+      }
+      this.view.initialized = true;
+      this.view.phase = 'Running';
+      this.containers = (this.pod.spec.containers as Any[]).map((spec, i) => ({ spec, state: this.view.containers[i]!, probeTimers: [], livenessFailures: 0, readinessFailures: 0 }));
+      for (const c of this.containers) void this.superviseContainer(c);
+      this.markDirty();
+    } catch (e) {
+      const msg = (e as Error).message;
+      console.error(`pod ${this.key()}: ${msg}`);
+      this.view.message = msg;
+      for (const c of this.view.containers) c.waitingReason = 'CreateContainerError';
+      this.markDirty();
+    }
+  }
+
+  private key(): string {
+    return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`;
+  }
+
+  private cniRef() {
+    return {
+      containerID: this.uid,
+      netnsPath: `/run/netns/${this.netns}`,
+      ifName: 'eth0',
+      podName: this.pod.metadata.name,
+      podNamespace: this.pod.metadata.namespace,
+      podUID: this.uid,
+    };
+  }
+
+  private facts(): PodFacts {
+    const m = this.pod.metadata;
+    return {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      podIP: this.view.podIP ?? '',
+      hostIP: this.ctx.nodeIP,
+      nodeName: this.ctx.nodeName,
+      serviceAccountName: this.pod.spec.serviceAccountName ?? 'default',
+      labels: m.labels ?? {},
+      annotations: m.annotations ?? {},
+    };
+  }
+
+  private async lookupData(): Promise<(kind: 'ConfigMap' | 'Secret', name: string) => Record<string, string> | undefined> {
+    const ns = this.pod.metadata.namespace;
+    const refs = new Set<string>();
+    for (const c of [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers]) {
+      for (const f of c.envFrom ?? []) refs.add(f.configMapRef ? `ConfigMap/${f.configMapRef.name}` : `Secret/${f.secretRef.name}`);
+      for (const e of c.env ?? []) {
+        if (e.valueFrom?.configMapKeyRef) refs.add(`ConfigMap/${e.valueFrom.configMapKeyRef.name}`);
+        if (e.valueFrom?.secretKeyRef) refs.add(`Secret/${e.valueFrom.secretKeyRef.name}`);
+      }
+    }
+    const data = new Map<string, Record<string, string>>();
+    for (const ref of refs) {
+      const [kind, name] = ref.split('/') as [string, string];
+      const obj = await this.ctx.client.getOrUndefined(`/api/v1/namespaces/${ns}/${kind === 'ConfigMap' ? 'configmaps' : 'secrets'}/${name}`);
+      if (!obj) continue;
+      data.set(ref, kind === 'ConfigMap' ? (obj.data ?? {}) : Object.fromEntries(Object.entries(decodeSecretData(obj.data)).map(([k, v]) => [k, v.toString('utf8')])));
+    }
+    return (kind, name) => data.get(`${kind}/${name}`);
+  }
+
+  private async spawnContainer(spec: Any, restart: number): Promise<ChildProcess> {
+    const env = containerEnv(spec, this.facts(), await this.lookupData(), { host: this.ctx.kubernetesServiceIP, port: 443 });
+    const entry = lookupImage(this.ctx.images, spec.image);
+    if (!entry && !spec.command?.length) throw new Error(`image ${spec.image} is not in the image map (${this.ctx.imageMapFile}) and the container sets no command`);
+    const argv = resolveArgv(entry ?? { command: [] }, spec.command, spec.args, { repo: this.ctx.repoRoot, node: process.execPath }, env);
+    const mounts = containerMounts(spec, this.volumes!.dirs);
+    for (const m of mounts) await this.ensureMountpoint(m.target, existsSync(m.source) && !(await isDir(m.source)));
+    const launch = launchArgv({ netnsPath: this.hostNetwork ? undefined : `/run/netns/${this.netns}`, mounts, workingDir: spec.workingDir, argv });
+    const logDir = `${this.podDir}/logs/${spec.name}`;
+    await mkdir(logDir, { recursive: true });
+    const log = openSync(`${logDir}/${restart}.log`, 'a');
+    const child = spawn(launch[0]!, launch.slice(1), { env, stdio: ['ignore', log, log] });
+    closeSync(log);
+    if (child.pid) await appendFile(`${this.ctx.nodeDir}/container-pids`, `${child.pid}\n`);
+    return child;
+  }
+
+  /** Creates a missing mount point on the host and records it so `cluster delete` removes it. */
+  private async ensureMountpoint(target: string, isFile: boolean): Promise<void> {
+    if (existsSync(target)) return;
+    const created: string[] = [];
+    let p = isFile ? dirname(target) : target;
+    while (!existsSync(p)) { created.unshift(p); p = dirname(p); }
+    for (const d of created) {
+      await mkdir(d, { recursive: true });
+      await appendFile(this.ctx.hostMountpointsFile, `${d}\n`);
+    }
+    if (isFile) {
+      await appendFile(target, '');
+      await appendFile(this.ctx.hostMountpointsFile, `${target}\n`);
+    }
+  }
+
+  private async runToCompletion(spec: Any): Promise<number> {
+    const child = await this.spawnContainer(spec, 0);
+    return new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1))));
+  }
+
+  private async superviseContainer(c: RunningContainer): Promise<void> {
+    while (!this.stopping) {
+      let child: ChildProcess;
+      try {
+        child = await this.spawnContainer(c.spec, c.state.restartCount);
+      } catch (e) {
+        c.state.waitingReason = 'CreateContainerConfigError';
+        this.view.message = (e as Error).message;
+        console.error(`pod ${this.key()} container ${c.spec.name}: ${this.view.message}`);
+        this.markDirty();
+        await sleep(5000);
+        continue;
+      }
+      c.child = child;
+      c.exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig === 'SIGKILL' ? 137 : 143))));
+      Object.assign(c.state, { running: true, startedAt: new Date().toISOString(), pid: child.pid, exitCode: undefined, waitingReason: undefined, ready: !c.spec.readinessProbe });
+      this.startProbes(c);
+      this.markDirty();
+      const code = await c.exited;
+      this.stopProbes(c);
+      const finishedAt = new Date().toISOString();
+      Object.assign(c.state, { running: false, ready: false, exitCode: code, finishedAt, pid: undefined });
+      c.child = undefined;
+      if (this.stopping) break;
+      if (!shouldRestart(this.pod.spec.restartPolicy, code)) {
+        if (this.containers.every((x) => !x.state.running)) this.view.phase = terminalPhase(this.containers.map((x) => x.state.exitCode ?? 0));
+        this.markDirty();
+        return;
+      }
+      c.state.lastTermination = { exitCode: code, finishedAt, startedAt: c.state.startedAt, reason: code === 0 ? 'Completed' : 'Error' };
+      c.state.restartCount++;
+      c.state.exitCode = undefined;
+      c.state.waitingReason = 'CrashLoopBackOff';
+      this.markDirty();
+      await sleep(restartBackoffMs(c.state.restartCount));
+    }
+  }
+
+  private startProbes(c: RunningContainer): void {
+    const schedule = (probe: Any, onResult: (ok: boolean) => void) => {
+      const period = (probe.periodSeconds ?? 10) * 1000;
+      const first = setTimeout(() => {
+        const tick = async () => onResult(await runProbe(probe, this.view.podIP ?? '', c.spec, c.state.pid));
+        void tick();
+        c.probeTimers.push(setInterval(() => void tick(), period));
+      }, (probe.initialDelaySeconds ?? 0) * 1000);
+      c.probeTimers.push(first);
+    };
+    const rp = c.spec.readinessProbe;
+    if (rp) {
+      let successes = 0;
+      schedule(rp, (ok) => {
+        if (!c.state.running) return;
+        if (ok) { successes++; c.readinessFailures = 0; } else { successes = 0; c.readinessFailures++; }
+        const ready = ok ? (c.state.ready || successes >= (rp.successThreshold ?? 1)) : c.state.ready && c.readinessFailures < (rp.failureThreshold ?? 3);
+        if (ready !== c.state.ready) { c.state.ready = ready; this.markDirty(); }
+      });
+    }
+    const lp = c.spec.livenessProbe;
+    if (lp) {
+      schedule(lp, (ok) => {
+        c.livenessFailures = ok ? 0 : c.livenessFailures + 1;
+        if (c.livenessFailures >= (lp.failureThreshold ?? 3) && c.child) {
+          console.error(`pod ${this.key()} container ${c.spec.name}: liveness probe failed, restarting`);
+          c.livenessFailures = 0;
+          void this.killContainer(c, (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
+        }
+      });
+    }
+  }
+
+  private stopProbes(c: RunningContainer): void {
+    for (const t of c.probeTimers) clearTimeout(t);
+    c.probeTimers = [];
+  }
+
+  private async killContainer(c: RunningContainer, graceMs: number): Promise<void> {
+    const child = c.child;
+    if (!child || !c.exited) return;
+    child.kill('SIGTERM');
+    const killed = await Promise.race([c.exited.then(() => true), sleep(graceMs).then(() => false)]);
+    if (!killed) {
+      child.kill('SIGKILL');
+      await c.exited;
+    }
+  }
+
+  /** Stops containers (SIGTERM, grace, SIGKILL), tears down the sandbox, and removes the API object. */
+  async terminate(graceMs: number, deleteObject: boolean): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const c of this.containers) this.stopProbes(c);
+    await Promise.all(this.containers.map((c) => this.killContainer(c, graceMs)));
+    this.volumes?.stop();
+    if (!this.hostNetwork) {
+      await cniDel(this.ctx.cni, this.cniRef()).catch((e) => console.error(`pod ${this.key()}: CNI DEL: ${(e as Error).message}`));
+      await run('ip', ['netns', 'delete', this.netns], { allowFailure: true });
+    }
+    await rm(this.podDir, { recursive: true, force: true });
+    if (deleteObject) {
+      const { namespace, name } = this.pod.metadata;
+      await this.ctx.client
+        .req('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: this.uid } })
+        .catch((e) => console.error(`pod ${this.key()}: final delete: ${(e as Error).message}`));
+    }
+    this.ctx.forget(this.uid);
+  }
+
+  private markDirty(): void {
+    this.statusDirty = true;
+    if (!this.statusLoop) this.statusLoop = this.flushStatus().finally(() => (this.statusLoop = undefined));
+  }
+
+  private async flushStatus(): Promise<void> {
+    while (this.statusDirty) {
+      this.statusDirty = false;
+      if (this.stopping && this.pod.metadata.deletionTimestamp) return;
+      const status = renderPodStatus(this.view, new Date().toISOString(), this.lastStatus);
+      const { namespace, name } = this.pod.metadata;
+      try {
+        await this.ctx.client.req('PATCH', `/api/v1/namespaces/${namespace}/pods/${name}/status`, { status }, 'application/merge-patch+json');
+        this.lastStatus = status;
+      } catch (e) {
+        console.error(`pod ${this.key()}: status update: ${(e as Error).message}`);
+        if (!this.stopping) { await sleep(1000); this.statusDirty = true; }
+      }
+    }
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return (await stat(p)).isDirectory();
+}

@@ -1,0 +1,31 @@
+// Where things are on this host: the monorepo, the kube binaries built by tools/kube/build.sh,
+// the clusters' state directories.
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const PACKAGE_ROOT = resolve(REPO_ROOT, 'packages/local-cluster');
+export const BUILD_SCRIPT = resolve(REPO_ROOT, 'tools/kube/build.sh');
+export const DEFAULT_IMAGE_MAP = resolve(PACKAGE_ROOT, 'images.json');
+export const NODE_EMULATOR_MAIN = resolve(PACKAGE_ROOT, 'dist/node-emulator/main.js');
+export const KUBE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubectl'];
+
+export function clustersDir(): string {
+  return process.env.TRELLIS_CLUSTERS_DIR ?? '/var/lib/trellis/clusters';
+}
+
+/** The bin dir of tools/kube/build.sh (honours TRELLIS_KUBE_CACHE). */
+export function kubeBinDir(): string {
+  return execFileSync(BUILD_SCRIPT, ['--print-bin-dir'], { encoding: 'utf8' }).trim();
+}
+
+/** Throws a clear error naming the missing binaries and the build command. */
+export function requireKubeBinaries(binDir = kubeBinDir()): string {
+  const missing = KUBE_BINARIES.filter((b) => !existsSync(`${binDir}/${b}`));
+  if (missing.length) {
+    throw new Error(`kube binaries missing in ${binDir}: ${missing.join(', ')}; run tools/kube/build.sh (takes a while the first time)`);
+  }
+  return binDir;
+}

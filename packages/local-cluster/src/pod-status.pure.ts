@@ -1,0 +1,89 @@
+// Pod status as the kubelet reports it, computed from the emulator's view of its containers.
+
+export interface ContainerState {
+  name: string;
+  image: string;
+  running: boolean;
+  startedAt?: string;
+  ready: boolean;
+  restartCount: number;
+  exitCode?: number;
+  finishedAt?: string;
+  reason?: string;
+  lastTermination?: { exitCode: number; finishedAt: string; startedAt?: string; reason: string };
+  waitingReason?: string;
+  pid?: number;
+}
+
+export interface PodView {
+  podIP?: string;
+  hostIP: string;
+  startTime: string;
+  initialized: boolean;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  containers: ContainerState[];
+  message?: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function renderContainerStatus(c: ContainerState): any {
+  const state = c.running
+    ? { running: { startedAt: c.startedAt } }
+    : c.exitCode !== undefined
+      ? { terminated: { exitCode: c.exitCode, reason: c.reason ?? (c.exitCode === 0 ? 'Completed' : 'Error'), startedAt: c.startedAt, finishedAt: c.finishedAt } }
+      : { waiting: { reason: c.waitingReason ?? 'ContainerCreating' } };
+  return {
+    name: c.name,
+    image: c.image,
+    imageID: `trellis-local://${c.image}`,
+    containerID: c.pid ? `trellis://${c.pid}` : undefined,
+    ready: c.ready,
+    started: c.running,
+    restartCount: c.restartCount,
+    state,
+    lastState: c.lastTermination ? { terminated: c.lastTermination } : {},
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function renderPodStatus(v: PodView, now: string, previous: any): any {
+  const allReady = v.containers.length > 0 && v.containers.every((c) => c.ready);
+  const cond = (type: string, ok: boolean) => {
+    const prev = (previous?.conditions ?? []).find((c: { type: string }) => c.type === type);
+    const status = ok ? 'True' : 'False';
+    return { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now };
+  };
+  return {
+    phase: v.phase,
+    hostIP: v.hostIP,
+    hostIPs: [{ ip: v.hostIP }],
+    ...(v.podIP ? { podIP: v.podIP, podIPs: [{ ip: v.podIP }] } : {}),
+    startTime: v.startTime,
+    ...(v.message ? { message: v.message } : {}),
+    conditions: [
+      cond('PodReadyToStartContainers', v.podIP !== undefined),
+      cond('Initialized', v.initialized),
+      cond('ContainersReady', allReady),
+      cond('Ready', allReady),
+      cond('PodScheduled', true),
+    ],
+    containerStatuses: v.containers.map(renderContainerStatus),
+  };
+}
+
+/** Whether a container that exited with `code` is restarted under the pod's restartPolicy. */
+export function shouldRestart(policy: string | undefined, code: number): boolean {
+  if (policy === 'Never') return false;
+  if (policy === 'OnFailure') return code !== 0;
+  return true;
+}
+
+/** Phase once no container runs and none will restart. */
+export function terminalPhase(codes: number[]): 'Succeeded' | 'Failed' {
+  return codes.every((c) => c === 0) ? 'Succeeded' : 'Failed';
+}
+
+/** Crash-loop back-off before restart number n (1-based): 1 s doubling, capped at 60 s. */
+export function restartBackoffMs(n: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, n - 1));
+}

@@ -1,0 +1,48 @@
+// Loads the native addon (build/Release/netsys.node) on first use and declares its shape. The
+// addon validates its arguments and throws Node-style system errors (code, errno, syscall).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { SocketInNetnsOptions } from './socket-in-netns.js';
+
+export interface NativeFdWatcher {
+  start(readable: boolean, writable: boolean): void;
+  stop(): void;
+  close(): void;
+}
+
+export interface NativeAddon {
+  FdWatcher: new (
+    fd: number,
+    onEvent: (status: number, readable: boolean, writable: boolean) => void,
+  ) => NativeFdWatcher;
+  socketInNetns(netns: string | number, options: SocketInNetnsOptions): number;
+  originalDst(fd: number): { address: string; port: number; family: 4 | 6 };
+  setMark(fd: number, mark: number): void;
+  getMark(fd: number): number;
+  setTransparent(fd: number, on: boolean, family: 4 | 6): void;
+  getTransparent(fd: number, family: 4 | 6): boolean;
+  connectResult(fd: number, what: string): void;
+  seqpacketListen(path: string, backlog: number): number;
+  seqpacketAccept(fd: number): number | null;
+  seqpacketConnect(path: string): number;
+  seqpacketSend(fd: number, data: Uint8Array, fds: number[]): boolean;
+  seqpacketRecv(fd: number): { data: Buffer; fds: number[] } | 'again' | 'end';
+}
+
+const addonPath = fileURLToPath(new URL('../build/Release/netsys.node', import.meta.url));
+let loaded: NativeAddon | undefined;
+
+/** The native addon; throws a clear error when it has not been built. */
+export function addon(): NativeAddon {
+  if (loaded) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)(addonPath) as NativeAddon;
+  } catch (err) {
+    throw new Error(
+      `@trellis/netsys: cannot load the native addon ${addonPath} ` +
+        `(build it with "npm run build -w @trellis/netsys"): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  return loaded;
+}
