@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { KubeClient, type Obj } from '../kube-client.js';
 import { parseImageMap } from '../images.pure.js';
 import { NodeAgent } from './node-agent.js';
+import { startKubeletServer } from './kubelet-server.js';
 import { PodWorker } from './pod-worker.js';
 import type { NodeConfig, NodeContext } from './context.js';
 
@@ -37,6 +38,19 @@ async function main(): Promise<void> {
   const agent = new NodeAgent(ctx, version.gitVersion);
   await agent.register();
   void agent.heartbeat(abort.signal);
+  const kubelet = await startKubeletServer({
+    ip: cfg.nodeIP,
+    port: 10250,
+    certFile: cfg.servingCertFile,
+    keyFile: cfg.servingKeyFile,
+    caFile: cfg.caFile,
+    logs: {
+      logFile: (ns, name, container, previous) => {
+        const w = [...workers.values()].find((x) => x.matches(ns, name));
+        return w ? w.logFile(container, previous) : { error: `pod ${ns}/${name} is not running on ${cfg.nodeName}`, status: 404 };
+      },
+    },
+  });
   await agent.becomeReady(abort.signal);
   console.log(`node ${cfg.nodeName} ready`);
 
@@ -65,6 +79,7 @@ async function main(): Promise<void> {
 
   const shutdown = async () => {
     abort.abort();
+    kubelet.close();
     await Promise.all([...workers.values()].map((w) => w.terminate(2000, false)));
     client.close();
     process.exit(0);

@@ -59,6 +59,20 @@ export class PodWorker {
     this.lastStatus = pod.status;
   }
 
+  /** The log file of a container (the previous run's with `previous`). */
+  logFile(container: string, previous: boolean): { file: string } | { error: string; status: number } {
+    const state = this.view.containers.find((c) => c.name === container);
+    const isInit = (this.pod.spec.initContainers ?? []).some((c: Any) => c.name === container);
+    if (!state && !isInit) return { error: `container ${container} is not valid for pod ${this.pod.metadata.name}`, status: 400 };
+    const run = isInit ? 0 : state!.restartCount - (previous ? 1 : 0);
+    if (run < 0) return { error: `previous terminated container "${container}" in pod "${this.pod.metadata.name}" not found`, status: 400 };
+    return { file: `${this.podDir}/logs/${container}/${run}.log` };
+  }
+
+  matches(namespace: string, name: string): boolean {
+    return this.pod.metadata.namespace === namespace && this.pod.metadata.name === name;
+  }
+
   get hostNetwork(): boolean {
     return Boolean(this.pod.spec.hostNetwork);
   }
