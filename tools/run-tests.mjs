@@ -32,5 +32,9 @@ const args = [
   '--test-reporter-destination=.test-results/results.tap',
   ...files,
 ];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+// nx sets FORCE_COLOR, which makes console.log colour numbers in child processes that tests read;
+// run tests with the same environment as a plain shell would give them.
+const env = { ...process.env };
+delete env.FORCE_COLOR;
+const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

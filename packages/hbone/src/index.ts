@@ -1,2 +1,33 @@
-// Public surface of @trellis/hbone. Not implemented yet.
-export const implemented = false;
+// Public surface of @trellis/hbone: the HBONE server and pooled client (HTTP/2 CONNECT over mutual
+// TLS on port 15008) that ztunnel and waypoints carry every tunneled TCP connection through.
+export {
+  HboneServer,
+  type HboneServerEvents,
+  type HboneServerOptions,
+  type ServerCertificate,
+} from './server.js';
+export {
+  dialTcp,
+  type ConnectDecision,
+  type ConnectRequest,
+  type Dial,
+  type TunnelHeaders,
+  type TunnelStats,
+} from './server-stream.js';
+export { HboneClient, type ConnectOptions, type HboneClientOptions } from './client.js';
+export { connectTcp, type ClientCredentials, type SocketFactory, type SocketRequest } from './connection.js';
+export { TunnelStream, type ByteCounter } from './tunnel-stream.js';
+export { splice, reset, type SpliceResult } from './splice.js';
+export { HboneConnectError, HboneStatusError, TunnelResetError, rstCodeName } from './errors.js';
+export { HboneMetrics, METRIC_NAMES, type Direction } from './metrics.js';
+export {
+  canonicalIp,
+  formatAuthority,
+  ipFamily,
+  parseAuthority,
+  type Endpoint,
+  type Parsed,
+  type Target,
+} from './authority.pure.js';
+export { formatForwardedFor, parseForwardedFor } from './forwarded.pure.js';
+export * from './settings.js';

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCluster, deleteCluster, clusterRssBytes } from './cluster.js';
+import { createCluster, deleteCluster, clusterRssBytes, layoutOf } from './cluster.js';
 import { kubeBinDir, requireKubeBinaries, PACKAGE_ROOT } from './paths.js';
 import { podNetnsName } from './layout.pure.js';
 
-const NAME = 'lctest';
+// Unique per test process, so concurrent runs on one host do not collide.
+const NAME = `lct${process.pid}`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -19,10 +20,11 @@ test('a 2-node local cluster runs a Deployment with cross-node pod and ClusterIP
   assert.equal(process.getuid?.(), 0, 'the local-cluster end-to-end test needs root (netns, bridges, mounts)');
   const binDir = requireKubeBinaries(kubeBinDir());
   const hadSecretsDir = existsSync('/var/run/secrets');
+  let hostVeths: string[];
   const started = Date.now();
   const c = await createCluster({ name: NAME, nodes: 2 });
   t.diagnostic(`created in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  const kubectl = (...args: string[]) => execFileSync(`${binDir}/kubectl`, [`--kubeconfig=${c.kubeconfig}`, ...args], { encoding: 'utf8' });
+  const kubectl = (...args: string[]) => execFileSync(`${binDir}/kubectl`, [`--kubeconfig=${c.kubeconfig}`, ...args], { encoding: 'utf8', stdio: 'pipe' });
   const inPod = (uid: string, ...cmd: string[]) => execFileSync('ip', ['netns', 'exec', podNetnsName(NAME, uid), ...cmd], { encoding: 'utf8' });
   try {
     const nodes = JSON.parse(kubectl('get', 'nodes', '-o', 'json')).items as Any[];
@@ -63,8 +65,11 @@ test('a 2-node local cluster runs a Deployment with cross-node pod and ClusterIP
     assert.ok(!pods.some((p) => p.metadata.name === a.metadata.name), 'the deleted pod is gone');
     assert.ok(!existsSync(`/run/netns/${podNetnsName(NAME, a.metadata.uid)}`), 'the deleted pod netns is gone');
   } finally {
+    hostVeths = layoutOf(NAME).nodes.map((n) => n.hostVeth);
     await deleteCluster(NAME);
   }
+  const links = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' });
+  assert.deepEqual(hostVeths.filter((v) => links.includes(v)), [], 'no node veth left on the host');
 
   const leftoverNetns = readdirSync('/run/netns').filter((n) => n.startsWith(`trellis.${NAME}.`));
   assert.deepEqual(leftoverNetns, [], 'no network namespaces left');

@@ -8,8 +8,9 @@ import { clusterLayout, MAX_SLOTS, netnsPrefix, validateClusterName, type Cluste
 import { apiServerSpec, controllerManagerSpec, etcdSpec, kubeconfigPath, kubeProxySpec, pkiPaths, schedulerSpec, type ProcessSpec } from './kube-flags.pure.js';
 import { renderKubeconfig } from './kubeconfig.pure.js';
 import { ensurePki } from './pki.js';
+import { withHostLock } from './host-lock.js';
 import { descendants, readPid, rssBytes, startDaemon, stopAll, stopPid, isAlive } from './processes.js';
-import { addHostPodRoute, addNodePodRoute, createBridge, createNodeNetns, deleteLink, destroyNetns, linkExists, listNetns } from './netns.js';
+import { addHostPodRoute, addNodePodRoute, bridgePorts, createBridge, createNodeNetns, deleteLink, destroyNetns, linkExists, listNetns } from './netns.js';
 import { KubeClient, type Obj } from './kube-client.js';
 import { clustersDir, DEFAULT_IMAGE_MAP, NODE_EMULATOR_MAIN, REPO_ROOT, requireKubeBinaries } from './paths.js';
 import type { NodeConfig } from './node-emulator/context.js';
@@ -68,14 +69,26 @@ export function adminClient(l: ClusterLayout): KubeClient {
 }
 
 export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
-  const log = o.log ?? (() => undefined);
   const err = validateClusterName(o.name);
   if (err) throw new Error(err);
   requireRoot();
   const binDir = requireKubeBinaries();
-  const imageMapFile = o.imageMapFile ?? DEFAULT_IMAGE_MAP;
   if (!existsSync(NODE_EMULATOR_MAIN)) throw new Error(`${NODE_EMULATOR_MAIN} missing; build with: npx tsc -b packages/local-cluster`);
-  await deleteCluster(o.name, { quiet: true });
+  return withHostLock(clustersDir(), async () => {
+    await deleteClusterLocked(o.name, true);
+    try {
+      return await createLocked(o, binDir);
+    } catch (e) {
+      // Leave nothing running behind a failed create; the error carries the failing log lines.
+      await deleteClusterLocked(o.name, true);
+      throw e;
+    }
+  });
+}
+
+async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterInfo> {
+  const log = o.log ?? (() => undefined);
+  const imageMapFile = o.imageMapFile ?? DEFAULT_IMAGE_MAP;
 
   const l = clusterLayout(o.name, freeSlot(), o.nodes, clustersDir());
   await mkdir(l.stateDir, { recursive: true });
@@ -217,13 +230,17 @@ export async function deleteCluster(name: string, opts: { quiet?: boolean } = {}
   const err = validateClusterName(name);
   if (err) throw new Error(err);
   requireRoot();
+  return withHostLock(clustersDir(), () => deleteClusterLocked(name, opts.quiet ?? false));
+}
+
+async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolean> {
   const stateDir = `${clustersDir()}/${name}`;
   const prefix = netnsPrefix(name);
   const namespaces = (await listNetns()).filter((n) => n.startsWith(prefix));
   const bridge = `tl-${name}`.slice(0, 15);
   const found = existsSync(stateDir) || namespaces.length > 0 || (await linkExists(bridge));
   if (!found) {
-    if (!opts.quiet) throw new Error(`no local cluster named "${name}"`);
+    if (!quiet) throw new Error(`no local cluster named "${name}"`);
     return false;
   }
   // Node emulators, kube-proxy and every container live inside the cluster's netns.
@@ -235,6 +252,12 @@ export async function deleteCluster(name: string, opts: { quiet?: boolean } = {}
     if (pid !== undefined) await stopPid(pid, 5000);
   }
   await stopAll(`${stateDir}/run`, 3000);
+  // A deleted netns lingers in the kernel while orphaned sockets of killed processes time out;
+  // deleting the host ends of the veths removes the pairs now instead.
+  const veths = new Set(await bridgePorts(bridge));
+  const rec = readRecord(stateDir);
+  if (rec) for (let i = 1; i <= rec.nodes; i++) veths.add(clusterLayout(name, rec.slot, rec.nodes, clustersDir()).nodes[i - 1]!.hostVeth);
+  for (const v of veths) await deleteLink(v);
   await deleteLink(bridge);
   const mountpoints = `${stateDir}/host-mountpoints`;
   if (existsSync(mountpoints)) {

@@ -31,12 +31,16 @@ export async function writeSysctl(netns: string, key: string, value: string): Pr
 }
 
 export async function createNodeNetns(l: ClusterLayout, n: NodeLayout): Promise<void> {
+  // The veth names belong to this cluster's slot: one still there is a leftover of a deleted cluster.
+  const peer = n.hostVeth.replace(/^tlh/, 'tlp');
+  await deleteLink(n.hostVeth);
+  await deleteLink(peer);
   await ip('netns', 'add', n.netns);
-  await ip('link', 'add', n.hostVeth, 'type', 'veth', 'peer', 'name', 'tlnode0');
-  await ip('link', 'set', 'tlnode0', 'netns', n.netns);
+  await ip('link', 'add', n.hostVeth, 'type', 'veth', 'peer', 'name', peer);
+  await ip('link', 'set', peer, 'netns', n.netns);
   await ip('link', 'set', n.hostVeth, 'master', l.bridge);
   await ip('link', 'set', n.hostVeth, 'up');
-  await inNetns(n.netns, 'ip', ['link', 'set', 'tlnode0', 'name', n.nodeVeth]);
+  await inNetns(n.netns, 'ip', ['link', 'set', peer, 'name', n.nodeVeth]);
   await inNetns(n.netns, 'ip', ['addr', 'add', `${n.ip}/24`, 'dev', n.nodeVeth]);
   await inNetns(n.netns, 'ip', ['link', 'set', n.nodeVeth, 'up']);
   await inNetns(n.netns, 'ip', ['link', 'set', 'lo', 'up']);
@@ -66,4 +70,10 @@ export async function destroyNetns(netns: string): Promise<void> {
 
 export async function deleteLink(name: string): Promise<void> {
   await run('ip', ['link', 'delete', name], { allowFailure: true });
+}
+
+/** Interfaces enslaved to a bridge (the host ends of the node veths). */
+export async function bridgePorts(bridge: string): Promise<string[]> {
+  const r = await run('ip', ['-o', 'link', 'show', 'master', bridge], { allowFailure: true });
+  return r.stdout.split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((x): x is string => Boolean(x));
 }

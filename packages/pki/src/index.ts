@@ -20,6 +20,7 @@ export {
   type PublicKeyAlgorithm,
   type SigningKey,
 } from './keys.js';
+export { dns1123LabelProblem, dns1123SubdomainProblem } from './kube-names.js';
 export { createCsr, parseCsr, type CreateCsrOptions, type ParsedCsr } from './csr.js';
 export { inspectCertificate, type CertificateInfo, type KeyUsageName } from './certificate.js';
 export {

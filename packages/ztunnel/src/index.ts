@@ -1,2 +1,46 @@
-// Public surface of @trellis/ztunnel. Not implemented yet.
-export const implemented = false;
+// Public surface of @trellis/ztunnel: the state store and its model, the validating converters,
+// L4 authorization, local config, settings, metrics and the admin servers.
+export * from './state/model.js';
+export {
+  StateStore,
+  type KeyChanges,
+  type LookupOptions,
+  type StateChange,
+  type StateDump,
+  type StateListener,
+  type StateUpdate,
+  type StoreOptions,
+  type WaypointTarget,
+} from './state/store.js';
+export { pickEndpoint, type Endpoint, type EndpointPick, type PickOptions } from './state/load-balance.js';
+export { convertAddress, type ConvertedAddress } from './state/convert/address.js';
+export { convertWorkload } from './state/convert/workload.js';
+export { convertService } from './state/convert/service.js';
+export { convertAuthorization } from './state/convert/authorization.js';
+export type { Converted } from './state/convert/common.js';
+export { LocalConfigError, localConfigUpdate, parseLocalConfig, type LocalConfig } from './state/local-config.js';
+export { LocalConfigFile } from './state/local-config-file.js';
+export { canonicalIp, cidrContains, ipFromBytes, ipToBytes, parseCidr } from './net/ip.js';
+export { authorize, type Decision, type DecisionReason } from './rbac/authorize.js';
+export { policyMatches, stringMatches } from './rbac/match.js';
+export { principalOf, type ConnectionAttributes } from './rbac/connection.js';
+export {
+  loadZtunnelConfig,
+  parseLogLevels,
+  processSource,
+  ztunnelSettings,
+  type LogLevels,
+  type ZtunnelConfig,
+} from './config.js';
+export {
+  createTrafficMetrics,
+  trafficLabels,
+  type ResponseFlags,
+  type TrafficMetrics,
+  type TrafficParties,
+} from './metrics.js';
+export { createAdminServer, type AdminOptions } from './admin/admin-server.js';
+export { configDump, type CertificateProvider, type CertificateSummary, type ConfigDump } from './admin/config-dump.js';
+export { Readiness } from './admin/readiness.js';
+export { createReadinessServer, READINESS_PATH } from './admin/readiness-server.js';
+export { listen } from './admin/listen.js';

@@ -23,7 +23,7 @@ test('duplicate tokens, bad names and missing fields are all reported, without t
     () => parseStaticTokens(text, 'tokens.json'),
     (err: Error) => {
       assert.match(err.message, /^tokens.json: /);
-      assert.match(err.message, /entry #2: namespace "Bad_NS" must be lowercase/);
+      assert.match(err.message, /entry #2: namespace "Bad_NS" must consist of lowercase/);
       assert.match(err.message, /entry #2: duplicate token \(same as entry #1\)/);
       assert.match(err.message, /entry #3: unknown field\(s\) extra/);
       assert.match(err.message, /entry #3: token must be a non-empty string/);

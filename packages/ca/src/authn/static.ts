@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { AuthenticationError, type Authenticator, type Caller, type NodeIndex, type ServiceAccountRef } from '../caller.js';
-import { namespaceProblem, serviceAccountProblem } from '../kube-names.js';
+import { dns1123LabelProblem as namespaceProblem, dns1123SubdomainProblem as serviceAccountProblem } from '@trellis/pki';
 
 export interface StaticTokenEntry extends Caller {
   readonly token: string;

@@ -3,12 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCluster, deleteCluster } from '../cluster.js';
 import { kubeBinDir, requireKubeBinaries, PACKAGE_ROOT } from '../paths.js';
 
-const NAME = 'lcemu';
+// Unique per test process, so concurrent runs on one host do not collide.
+const NAME = `lce${process.pid}`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -17,14 +18,16 @@ test('pods get volumes, env, probes, restarts, hostNetwork and kubectl logs', { 
   assert.equal(process.getuid?.(), 0, 'the node emulator test needs root (netns, bridges, mounts)');
   const binDir = requireKubeBinaries(kubeBinDir());
   const c = await createCluster({ name: NAME, nodes: 1 });
-  const kubectl = (...args: string[]) => execFileSync(`${binDir}/kubectl`, [`--kubeconfig=${c.kubeconfig}`, ...args], { encoding: 'utf8' });
+  const kubectl = (...args: string[]) => execFileSync(`${binDir}/kubectl`, [`--kubeconfig=${c.kubeconfig}`, ...args], { encoding: 'utf8', stdio: 'pipe' });
   const pod = (name: string): Any => JSON.parse(kubectl('get', 'pod', name, '-o', 'json'));
   const until = async (what: string, f: () => boolean) => {
     for (let i = 0; i < 240; i++) {
       if (f()) return;
       await sleep(500);
     }
-    assert.fail(`gave up waiting for ${what}`);
+    const log = `${c.stateDir}/logs/node-${NAME}-node1.log`;
+    const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
+    assert.fail(`gave up waiting for ${what}; pods:\n${kubectl('get', 'pods', '-o', 'wide')}\nnode emulator log:\n${tail}`);
   };
   const nodeDir = `${c.stateDir}/nodes/${NAME}-node1`;
   try {
@@ -51,10 +54,66 @@ test('pods get volumes, env, probes, restarts, hostNetwork and kubectl logs', { 
     assert.equal(pod('host-net').status.podIP, nodeIP, 'a hostNetwork pod has the node IP');
     await until('host-net logs', () => kubectl('logs', 'host-net').includes(nodeIP));
 
+    // A container that ignores SIGTERM is killed after its grace period, with the processes it started.
+    await until('stubborn to run', () => pod('stubborn').status.containerStatuses?.[0]?.state?.running !== undefined);
+    kubectl('delete', 'pod', 'stubborn', '--wait=true', '--timeout=60s');
+    assert.deepEqual(processesMatching('sleep 3601'), [], 'no process of the deleted pod is left');
+
     kubectl('delete', 'pod', 'features', '--wait=true', '--timeout=60s');
     assert.throws(() => kubectl('get', 'pod', 'features'), /NotFound/);
+
+    // A plugin chained into the node's conflist (as a CNI installer would) gets prevResult and the
+    // pod's CNI_ARGS; while it refuses ADD, the pod waits and the sandbox is retried.
+    const chainDir = `${nodeDir}/root/opt/cni/bin`;
+    mkdirSync(chainDir, { recursive: true });
+    writeFileSync(`${chainDir}/test-chain`, chainPlugin(process.execPath, nodeDir), { mode: 0o755 });
+    const confFile = `${nodeDir}/root/etc/cni/net.d/10-trellis.conflist`;
+    const conf = JSON.parse(readFileSync(confFile, 'utf8'));
+    conf.plugins.push({ type: 'test-chain' });
+    writeFileSync(confFile, JSON.stringify(conf));
+    kubectl('run', 'chained', '--image=busybox', '--restart=Never', '--command', '--', 'sleep', '3602');
+    await until('chained to report the refusing plugin', () => (pod('chained').status.message ?? '').includes('agent not ready'));
+    assert.equal(pod('chained').status.podIP, undefined);
+    writeFileSync(`${nodeDir}/chain-gate`, '');
+    await until('chained to run', () => pod('chained').status.containerStatuses?.[0]?.state?.running !== undefined);
+    const calls = readFileSync(`${nodeDir}/chain.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const add = calls.findLast((x: Any) => x.command === 'ADD');
+    assert.match(add.args, /K8S_POD_NAMESPACE=default;K8S_POD_NAME=chained;/);
+    assert.equal(add.prevIP, `${pod('chained').status.podIP}/24`, 'the chained plugin saw the bridge result');
+    kubectl('delete', 'pod', 'chained', '--wait=true', '--timeout=60s');
+    const after = readFileSync(`${nodeDir}/chain.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(after.at(-1).command, 'DEL');
+    assert.deepEqual(processesMatching('sleep 3602'), []);
   } finally {
     await deleteCluster(NAME);
   }
   assert.equal(existsSync(c.stateDir), false);
 });
+
+function processesMatching(text: string): string[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(text);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A CNI plugin (a Node.js script) that logs each call, refuses ADD until <nodeDir>/chain-gate exists, and passes prevResult on. */
+function chainPlugin(node: string, nodeDir: string): string {
+  return `#!${node}
+const fs = require('node:fs');
+let input = '';
+process.stdin.on('data', (d) => (input += d)).on('end', () => {
+  const conf = JSON.parse(input);
+  const prevIP = conf.prevResult && conf.prevResult.ips && conf.prevResult.ips[0] && conf.prevResult.ips[0].address;
+  fs.appendFileSync('${nodeDir}/chain.log', JSON.stringify({ command: process.env.CNI_COMMAND, args: process.env.CNI_ARGS, prevIP }) + '\\n');
+  if (process.env.CNI_COMMAND === 'ADD' && !fs.existsSync('${nodeDir}/chain-gate')) {
+    process.stdout.write(JSON.stringify({ cniVersion: '1.0.0', code: 11, msg: 'agent not ready' }));
+    process.exit(1);
+  }
+  if (process.env.CNI_COMMAND === 'ADD') process.stdout.write(JSON.stringify(conf.prevResult));
+});
+`;
+}

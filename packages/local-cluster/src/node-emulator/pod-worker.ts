@@ -6,6 +6,7 @@ import { existsSync, openSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec.js';
+import { descendants } from '../processes.js';
 import { cniAdd, cniDel } from '../cni.js';
 import { podIPFromResult } from '../cni.pure.js';
 import { podNetnsName } from '../layout.pure.js';
@@ -88,12 +89,8 @@ export class PodWorker {
       if (this.hostNetwork) {
         this.view.podIP = this.ctx.nodeIP;
       } else {
-        await run('ip', ['netns', 'add', this.netns]);
-        await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
-        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as Any;
-        const ip = podIPFromResult(result ?? {}, 'eth0');
-        if (!ip) throw new Error(`CNI ADD returned no IPv4 address: ${JSON.stringify(result)}`);
-        this.view.podIP = ip;
+        this.view.podIP = await this.createSandbox();
+        if (this.stopping) return;
       }
       this.markDirty();
       this.volumes = new PodVolumes({ client: this.ctx.client, pod: this.pod, facts: this.facts(), podDir: this.podDir, nodeRoot: this.ctx.nodeRoot });
@@ -131,6 +128,33 @@ export class PodWorker {
       this.view.message = msg;
       for (const c of this.view.containers) c.waitingReason = 'CreateContainerError';
       this.markDirty();
+    }
+  }
+
+  /**
+   * Creates the pod netns and runs CNI ADD, retrying with back-off like a runtime does (a chained
+   * plugin may refuse pods until its node agent is up). A failed attempt is undone with CNI DEL.
+   */
+  private async createSandbox(): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run('ip', ['netns', 'add', this.netns]);
+        await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
+        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as Any;
+        const ip = podIPFromResult(result ?? {}, 'eth0');
+        if (!ip) throw new Error(`CNI ADD returned no IPv4 address: ${JSON.stringify(result)}`);
+        this.view.message = undefined;
+        return ip;
+      } catch (e) {
+        this.view.message = `sandbox: ${(e as Error).message}`;
+        for (const c of this.view.containers) c.waitingReason = 'ContainerCreating';
+        console.error(`pod ${this.key()}: ${this.view.message}`);
+        this.markDirty();
+        await cniDel(this.ctx.cni, this.cniRef()).catch(() => undefined);
+        await run('ip', ['netns', 'delete', this.netns], { allowFailure: true });
+        if (this.stopping) return '';
+        await sleep(restartBackoffMs(Math.min(attempt, 5)));
+      }
     }
   }
 
@@ -184,7 +208,8 @@ export class PodWorker {
     return (kind, name) => data.get(`${kind}/${name}`);
   }
 
-  private async spawnContainer(spec: Any, restart: number): Promise<ChildProcess> {
+  /** Starts a container process; `exited` is attached at once so a fast exit is never missed. */
+  private async spawnContainer(spec: Any, restart: number): Promise<{ child: ChildProcess; exited: Promise<number> }> {
     const env = containerEnv(spec, this.facts(), await this.lookupData(), { host: this.ctx.kubernetesServiceIP, port: 443 });
     const entry = lookupImage(this.ctx.images, spec.image);
     if (!entry && !spec.command?.length) throw new Error(`image ${spec.image} is not in the image map (${this.ctx.imageMapFile}) and the container sets no command`);
@@ -196,9 +221,12 @@ export class PodWorker {
     await mkdir(logDir, { recursive: true });
     const log = openSync(`${logDir}/${restart}.log`, 'a');
     const child = spawn(launch[0]!, launch.slice(1), { env, stdio: ['ignore', log, log] });
+    const exited = new Promise<number>((resolve) => {
+      child.on('exit', (code, sig) => resolve(code ?? (sig === 'SIGKILL' ? 137 : 143)));
+      child.on('error', () => resolve(127));
+    });
     closeSync(log);
-    if (child.pid) await appendFile(`${this.ctx.nodeDir}/container-pids`, `${child.pid}\n`);
-    return child;
+    return { child, exited };
   }
 
   /** Creates a missing mount point on the host and records it so `cluster delete` removes it. */
@@ -218,15 +246,14 @@ export class PodWorker {
   }
 
   private async runToCompletion(spec: Any): Promise<number> {
-    const child = await this.spawnContainer(spec, 0);
-    return new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1))));
+    return (await this.spawnContainer(spec, 0)).exited;
   }
 
   private async superviseContainer(c: RunningContainer): Promise<void> {
     while (!this.stopping) {
       let child: ChildProcess;
       try {
-        child = await this.spawnContainer(c.spec, c.state.restartCount);
+        ({ child, exited: c.exited } = await this.spawnContainer(c.spec, c.state.restartCount));
       } catch (e) {
         c.state.waitingReason = 'CreateContainerConfigError';
         this.view.message = (e as Error).message;
@@ -236,11 +263,10 @@ export class PodWorker {
         continue;
       }
       c.child = child;
-      c.exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig === 'SIGKILL' ? 137 : 143))));
       Object.assign(c.state, { running: true, startedAt: new Date().toISOString(), pid: child.pid, exitCode: undefined, waitingReason: undefined, ready: !c.spec.readinessProbe });
       this.startProbes(c);
       this.markDirty();
-      const code = await c.exited;
+      const code = await c.exited!;
       this.stopProbes(c);
       const finishedAt = new Date().toISOString();
       Object.assign(c.state, { running: false, ready: false, exitCode: code, finishedAt, pid: undefined });
@@ -298,14 +324,19 @@ export class PodWorker {
     c.probeTimers = [];
   }
 
+  /** SIGTERM, grace period, SIGKILL; then SIGKILL whatever the container had started (no cgroup here). */
   private async killContainer(c: RunningContainer, graceMs: number): Promise<void> {
     const child = c.child;
-    if (!child || !c.exited) return;
+    if (!child || !c.exited || child.pid === undefined) return;
+    const family = descendants(child.pid);
     child.kill('SIGTERM');
     const killed = await Promise.race([c.exited.then(() => true), sleep(graceMs).then(() => false)]);
     if (!killed) {
       child.kill('SIGKILL');
       await c.exited;
+    }
+    for (const pid of [...family, ...descendants(child.pid)]) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
   }
 
@@ -317,6 +348,11 @@ export class PodWorker {
     await Promise.all(this.containers.map((c) => this.killContainer(c, graceMs)));
     this.volumes?.stop();
     if (!this.hostNetwork) {
+      // Anything still in the pod's netns (processes that escaped their parent) dies with the pod.
+      const left = await run('ip', ['netns', 'pids', this.netns], { allowFailure: true });
+      for (const pid of left.stdout.split('\n').filter(Boolean)) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
       await cniDel(this.ctx.cni, this.cniRef()).catch((e) => console.error(`pod ${this.key()}: CNI DEL: ${(e as Error).message}`));
       await run('ip', ['netns', 'delete', this.netns], { allowFailure: true });
     }

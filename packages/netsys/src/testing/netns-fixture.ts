@@ -96,7 +96,7 @@ export interface PeerReporter {
 const reporterScript = `
 const net = require('node:net');
 const server = net.createServer((c) => c.end(c.remoteAddress + '\\n'));
-server.listen(0, process.argv[1], () => console.log(server.address().port));
+server.listen(0, process.argv[1], () => process.stdout.write(server.address().port + '\\n'));
 `;
 
 export async function startPeerReporter(ns: Netns, host: string): Promise<PeerReporter> {

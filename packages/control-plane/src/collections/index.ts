@@ -1,0 +1,32 @@
+// Pure derivations from a ClusterSnapshot to the mesh model.
+export { deriveMeshState, type MeshState } from './mesh-state.js';
+export { deriveWaypoints, waypointFromGateway } from './waypoints.js';
+export {
+  resolveServiceWaypoint,
+  resolveWorkloadWaypoint,
+  type WaypointLookup,
+  type WaypointResolution,
+} from './waypoint-binding.js';
+export { deriveServices, serviceInfo } from './services.js';
+export { podWorkload, podWorkloadUid, type PodWorkloadContext } from './workloads.js';
+export { endpointSliceWorkloads } from './endpoint-slice-workloads.js';
+export { isAmbientEnrolled, tunnelOf } from './enrollment.js';
+export {
+  authorizationPolicyIndex,
+  authorizationPolicyInfo,
+  deriveAuthorizationPolicies,
+  type AuthorizationPolicyIndex,
+} from './authorization-policies.js';
+export {
+  CONVERTED_PEER_AUTHENTICATION_PREFIX,
+  STATIC_STRICT_POLICY_NAME,
+  convertedPeerAuthenticationName,
+  derivePeerAuthentications,
+  needsConvertedPolicy,
+  peerAuthenticationIndex,
+  portPlan,
+  type PeerAuthenticationIndex,
+  type PortPlan,
+} from './peer-authentications.js';
+export { matchesSelector, isSubset } from './selector.js';
+export { ipBytes, isIP } from './ip-text.js';

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatProblem, parseManifests, parseSnapshot } from './manifests.js';
+
+const pod = (name: string, extra = '') => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+${extra}`;
+
+test('a bad document is reported with file, document number and problem; the others are kept', () => {
+  const text = [
+    pod('a'),
+    'apiVersion: v1\nkind: Pod\nmetadata: {}\n',
+    'kind: Service\nmetadata: { name: s }\n',
+    '{ not: [valid yaml\n',
+    pod('b', '  namespace: team\n'),
+  ].join('---\n');
+  const r = parseSnapshot(text, 'apps.yaml');
+  assert.deepEqual(
+    r.snapshot.pods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
+    ['default/a', 'team/b'],
+    'namespaced objects without a namespace land in default',
+  );
+  const messages = r.problems.map(formatProblem);
+  assert.equal(messages.length, 3, messages.join('\n'));
+  assert.equal(messages[0], 'apps.yaml: document 2: Pod: metadata.name is missing');
+  assert.equal(messages[1], 'apps.yaml: document 3: apiVersion is missing');
+  assert.match(messages[2]!, /^apps\.yaml: document 4: invalid YAML: /);
+});
+
+test('labels must be strings: an unquoted number is rejected with a hint', () => {
+  const r = parseSnapshot(pod('a', '  labels:\n    version: 1\n'), 'x.yaml');
+  assert.equal(r.snapshot.pods.length, 0);
+  assert.deepEqual(r.problems.map(formatProblem), [
+    'x.yaml: document 1: Pod a: metadata.labels["version"] must be a string (quote it), got number 1',
+  ]);
+});
+
+test('kinds the control plane does not read are listed as ignored, not rejected', () => {
+  const r = parseSnapshot(
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web, namespace: shop }\n',
+    'd.yaml',
+  );
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.ignored, ['d.yaml: document 1: apps/v1 Deployment shop/web']);
+});
+
+test('an Istio Gateway is not mistaken for a Gateway API Gateway, and a wrong version is an error', () => {
+  const r = parseSnapshot(
+    [
+      'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: istio-gw }\n',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: { name: waypoint }\nspec: { gatewayClassName: trellis-waypoint }\n',
+      'apiVersion: security.istio.io/v2\nkind: PeerAuthentication\nmetadata: { name: pa }\n',
+    ].join('---\n'),
+    'g.yaml',
+  );
+  assert.deepEqual(
+    r.snapshot.gateways.map((g) => g.metadata?.name),
+    ['waypoint'],
+  );
+  assert.equal(r.ignored.length, 1);
+  assert.deepEqual(r.problems.map(formatProblem), [
+    'g.yaml: document 3: PeerAuthentication pa: unsupported apiVersion security.istio.io/v2 (expected security.istio.io/v1 or security.istio.io/v1beta1)',
+  ]);
+});
+
+test('kind: List is expanded and a duplicate object is rejected naming the first definition', () => {
+  const list = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: 'shop' } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: 'shop' } },
+      'oops',
+    ],
+  });
+  const r = parseSnapshot(list, 'list.json');
+  assert.equal(
+    r.snapshot.namespaces[0]?.metadata?.namespace,
+    undefined,
+    'cluster-scoped kinds get no namespace',
+  );
+  assert.equal(r.snapshot.services.length, 1);
+  assert.deepEqual(r.problems.map(formatProblem), [
+    'list.json: document 1: items[3]: expected a Kubernetes object, got the string "oops"',
+    'list.json: document 1: duplicate Service/shop/cart: already defined in list.json document 1',
+  ]);
+});
+
+test('empty documents and comments-only files are fine', () => {
+  const r = parseManifests('# nothing here\n---\n---\n', 'empty.yaml');
+  assert.deepEqual(r, { objects: [], problems: [], ignored: [] });
+});

@@ -1,0 +1,262 @@
+// What the HBONE server answers and whom it serves: statuses, headers, peer identities, and the
+// certificate chosen by destination IP. Real TLS 1.3 + HTTP/2 on 127.0.0.1 and ::1.
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import { mtlsClientOptions } from '@trellis/pki';
+import type { ClientCredentials } from './connection.js';
+import { HboneConnectError, HboneStatusError } from './errors.js';
+import { formatForwardedFor } from './forwarded.pure.js';
+import { HboneServer } from './server.js';
+import { makePki, readText, spiffe, startApp, startClient, startServer, type Pki } from './test-support.js';
+
+const SERVER = spiffe('server');
+const CLIENT = spiffe('client');
+
+/** Sends one raw HTTP/2 request over mTLS and returns the response status. */
+async function rawRequest(t: TestContext, port: number, source: ClientCredentials, headers: http2.OutgoingHttpHeaders): Promise<number> {
+  const session = http2.connect(`https://127.0.0.1:${port}`, {
+    ...mtlsClientOptions({ ...source, expectedIdentity: SERVER }),
+    ALPNProtocols: ['h2'],
+  });
+  t.after(() => session.destroy());
+  const stream = session.request(headers, { endStream: false });
+  stream.on('error', () => undefined);
+  const response = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    stream.once('response', resolve);
+    stream.once('close', () => reject(new Error(`closed without a response (rst ${stream.rstCode})`)));
+  });
+  return Number(response[':status']);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; status?: number; cause?: unknown }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & { code?: string; status?: number; cause?: unknown };
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('HBONE server', () => {
+  it('answers 200 and hands the owner the peer, target, source, destination and forwarded/traceparent/baggage', async (t) => {
+    const pki = await makePki();
+    const hbone = await startServer(t, pki, SERVER);
+    const app = await startApp(t, (s) => s.end('hello'));
+    const client = startClient(t);
+    const headers = {
+      forwarded: formatForwardedFor({ address: '10.1.2.3', port: 40000 }),
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      baggage: 'k8s.namespace.name=default,k8s.pod.name=client-0',
+    };
+    const tunnel = await client.connect({
+      source: await pki.workload(CLIENT),
+      destinationIdentity: SERVER,
+      destinationIp: '127.0.0.1',
+      hbonePort: hbone.port,
+      target: `127.0.0.1:${app.port}`,
+      headers,
+    });
+    tunnel.end();
+    assert.equal(await readText(tunnel), 'hello');
+    const [request] = hbone.requests;
+    assert.ok(request);
+    assert.equal(request.peer.uri, CLIENT);
+    assert.deepEqual(request.target, { address: '127.0.0.1', port: app.port, family: 4 });
+    assert.deepEqual(request.headers, headers);
+    assert.equal(request.destination.address, '127.0.0.1');
+    assert.equal(request.destination.port, hbone.port);
+    assert.equal(request.source.address, '127.0.0.1');
+  });
+
+  it('answers 401 when the owner denies, without dialing', async (t) => {
+    const pki = await makePki();
+    let dialed = 0;
+    const hbone = await startServer(t, pki, SERVER, {
+      onConnect: () => ({ allow: false, reason: 'no ALLOW policy matched' }),
+      dial: () => {
+        dialed++;
+        return Promise.reject(new Error('must not dial'));
+      },
+    });
+    const client = startClient(t);
+    const err = await rejection(
+      client.connect({
+        source: await pki.workload(CLIENT),
+        destinationIdentity: SERVER,
+        destinationIp: '127.0.0.1',
+        hbonePort: hbone.port,
+        target: '127.0.0.1:9',
+      }),
+    );
+    assert.ok(err instanceof HboneStatusError);
+    assert.equal(err.status, 401);
+    assert.match(err.message, /answered 401 \(denied by policy\)/);
+    assert.equal(dialed, 0);
+  });
+
+  it('answers 503 when the upstream refuses the connection', async (t) => {
+    const pki = await makePki();
+    const hbone = await startServer(t, pki, SERVER);
+    const closedPort = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as net.AddressInfo;
+        s.close(() => resolve(port));
+      });
+    });
+    const client = startClient(t);
+    const err = await rejection(
+      client.connect({
+        source: await pki.workload(CLIENT),
+        destinationIdentity: SERVER,
+        destinationIp: '127.0.0.1',
+        hbonePort: hbone.port,
+        target: `127.0.0.1:${closedPort}`,
+      }),
+    );
+    assert.ok(err instanceof HboneStatusError);
+    assert.equal(err.status, 503);
+    assert.equal(hbone.closed.length, 0);
+  });
+
+  it('answers 400 to an authority that is not ip:port and to methods other than CONNECT', async (t) => {
+    const pki = await makePki();
+    const hbone = await startServer(t, pki, SERVER);
+    const source = await pki.workload(CLIENT);
+    assert.equal(await rawRequest(t, hbone.port, source, { ':method': 'CONNECT', ':authority': 'example.com:80' }), 400);
+    assert.equal(await rawRequest(t, hbone.port, source, { ':method': 'CONNECT', ':authority': '10.0.0.1:0' }), 400);
+    assert.equal(await rawRequest(t, hbone.port, source, { ':method': 'GET', ':path': '/', ':authority': '10.0.0.1:80' }), 400);
+    assert.equal(hbone.requests.length, 0);
+  });
+
+  it('the client refuses a server whose SPIFFE ID is not the expected one', async (t) => {
+    const pki = await makePki();
+    const hbone = await startServer(t, pki, spiffe('impostor'));
+    const client = startClient(t);
+    const err = await rejection(
+      client.connect({
+        source: await pki.workload(CLIENT),
+        destinationIdentity: SERVER,
+        destinationIp: '127.0.0.1',
+        hbonePort: hbone.port,
+        target: '127.0.0.1:9',
+      }),
+    );
+    assert.ok(err instanceof HboneConnectError);
+    assert.equal((err.cause as { code?: string }).code, 'ERR_SPIFFE_PEER_REJECTED');
+    assert.match(err.message, /spiffe:\/\/cluster\.local\/ns\/default\/sa\/impostor is not the expected/);
+    assert.equal(hbone.requests.length, 0);
+    assert.equal(client.stats().connections, 0);
+  });
+
+  it('refuses a client whose certificate chains to an untrusted root, before any stream', async (t) => {
+    const pki = await makePki();
+    const stranger: Pki = await makePki('Stranger Root CA');
+    const hbone = await startServer(t, pki, SERVER);
+    const client = startClient(t);
+    // The client trusts the server's root, but its own certificate comes from another root.
+    const own = await stranger.workload(CLIENT);
+    const err = await rejection(
+      client.connect({
+        source: { ...own, trustBundle: pki.trustBundle },
+        destinationIdentity: SERVER,
+        destinationIp: '127.0.0.1',
+        hbonePort: hbone.port,
+        target: '127.0.0.1:9',
+      }),
+    );
+    assert.ok(err instanceof HboneConnectError, String(err));
+    assert.equal(hbone.requests.length, 0);
+    assert.equal(hbone.refused.length, 1);
+    assert.equal((hbone.refused[0] as { code?: string }).code, 'ERR_SPIFFE_PEER_REJECTED');
+    assert.match(String(hbone.refused[0]?.message), /CERT|trust|issuer|verif/i);
+  });
+
+  it('refuses a client from another trust domain under the same root', async (t) => {
+    const pki = await makePki();
+    const hbone = await startServer(t, pki, SERVER);
+    const client = startClient(t);
+    const foreign = await pki.workload(spiffe('client', 'other.example'));
+    const err = await rejection(
+      client.connect({
+        source: foreign,
+        destinationIdentity: SERVER,
+        destinationIp: '127.0.0.1',
+        hbonePort: hbone.port,
+        target: '127.0.0.1:9',
+      }),
+    );
+    assert.ok(err instanceof HboneConnectError, String(err));
+    assert.equal(hbone.requests.length, 0);
+    assert.match(String(hbone.refused[0]?.message), /trust domain "other\.example", expected "cluster\.local"/);
+  });
+
+  it('presents the certificate of the destination IP: 127.0.0.1, ::1, or what destinationOf reports', async (t) => {
+    const pki = await makePki();
+    const byIp = new Map([
+      ['127.0.0.1', spiffe('v4-pod')],
+      ['::1', spiffe('v6-pod')],
+      ['10.9.8.7', spiffe('redirected-pod')],
+    ]);
+    const certificates = new Map(await Promise.all([...byIp].map(async ([ip, id]) => [ip, await pki.workload(id)] as const)));
+    const asked: string[] = [];
+    const certificateFor = async (ip: string) => {
+      asked.push(ip);
+      const found = certificates.get(ip);
+      if (!found) throw new Error(`no workload owns ${ip}`);
+      return found;
+    };
+    const direct = new HboneServer({ trustBundle: pki.trustBundle, certificateFor });
+    const redirected = new HboneServer({
+      trustBundle: pki.trustBundle,
+      certificateFor,
+      destinationOf: () => ({ address: '10.9.8.7', port: 15008 }),
+    });
+    t.after(() => Promise.all([direct.close({ drainMs: 0 }), redirected.close({ drainMs: 0 })]));
+    const v4 = await direct.listen({ host: '127.0.0.1', port: 0 });
+    const v6 = await direct.listen({ host: '::1', port: 0 });
+    const viaRedirect = await redirected.listen({ host: '127.0.0.1', port: 0 });
+    const app = await startApp(t, (s) => s.end());
+    const client = startClient(t);
+    const source = await pki.workload(CLIENT);
+    const seen = async (destinationIp: string, port: number, expected: string) => {
+      const tunnel = await client.connect({ source, destinationIdentity: expected, destinationIp, hbonePort: port, target: `127.0.0.1:${app.port}` });
+      tunnel.end();
+      await readText(tunnel);
+      return tunnel.peerIdentity;
+    };
+    assert.equal(await seen('127.0.0.1', v4.port, spiffe('v4-pod')), spiffe('v4-pod'));
+    assert.equal(await seen('::1', v6.port, spiffe('v6-pod')), spiffe('v6-pod'));
+    assert.equal(await seen('127.0.0.1', viaRedirect.port, spiffe('redirected-pod')), spiffe('redirected-pod'));
+    assert.deepEqual(asked, ['127.0.0.1', '::1', '10.9.8.7']);
+  });
+
+  it('refuses the connection when no certificate is found for the destination', async (t) => {
+    const pki = await makePki();
+    const server = new HboneServer({
+      trustBundle: pki.trustBundle,
+      certificateFor: (ip) => Promise.reject(new Error(`no workload owns ${ip}`)),
+    });
+    const refused: Error[] = [];
+    server.on('clientError', (err) => refused.push(err));
+    t.after(() => server.close({ drainMs: 0 }));
+    const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+    const client = startClient(t);
+    const err = await rejection(
+      client.connect({ source: await pki.workload(CLIENT), destinationIdentity: SERVER, destinationIp: '127.0.0.1', hbonePort: port, target: '127.0.0.1:9' }),
+    );
+    assert.ok(err instanceof HboneConnectError);
+    assert.deepEqual(refused.map((e) => e.message), ['no workload owns 127.0.0.1']);
+  });
+
+  it('rejects bad connect options with a message naming the field', async (t) => {
+    const pki = await makePki();
+    const client = startClient(t);
+    const base = { source: await pki.workload(CLIENT), destinationIdentity: SERVER, destinationIp: '127.0.0.1', target: '10.0.0.1:80' };
+    await assert.rejects(client.connect({ ...base, target: 'svc.local:80' }), /target authority "svc.local:80" is not ip:port/);
+    await assert.rejects(client.connect({ ...base, destinationIp: 'pod-a' }), /destinationIp "pod-a" is not an IP address/);
+    await assert.rejects(client.connect({ ...base, hbonePort: 70000 }), /hbonePort 70000/);
+    await assert.rejects(client.connect({ ...base, destinationIdentity: 'server' }), /SPIFFE|spiffe/);
+  });
+});

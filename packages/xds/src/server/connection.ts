@@ -1,0 +1,207 @@
+// One xDS stream on the server: its proxy, its watches (one per type URL) and the sending side.
+//
+// Flow control: per type, at most one response is outstanding. After sending one, the server sends
+// nothing more of that type until the client ACKs or NACKs it (by response_nonce). Changes that
+// arrive meanwhile only mark the type pending; once the ACK/NACK arrives, one response built from
+// the newest snapshot carries all of them. Also, when grpc-js reports a full write buffer
+// (write() returns false) the connection sends nothing until 'drain'. Neither ever delays another
+// connection: each one is served from the push queue on its own turn.
+import { Metadata, status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { Any } from '@bufbuild/protobuf/wkt';
+import type { Logger } from '@trellis/core';
+import { covers } from '../subscription.js';
+import type { XdsMetrics } from './metrics.js';
+import { proxyFromNode } from './proxy.js';
+import type { ConnectionDebug, Generator, Proxy } from './types.js';
+import { resourceVersion } from '../versioning.js';
+import { readyToSend, recordSent, watchDebug, markChanged, newWatch, type Watch } from './watch.js';
+import type { Node } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+
+export interface Published<S> {
+  readonly value: S;
+  readonly version: string;
+}
+
+/** What a connection needs from its server. */
+export interface ServerContext<S> {
+  current(): Published<S> | undefined;
+  generator(typeUrl: string): Generator<S> | undefined;
+  readonly metrics: XdsMetrics;
+  readonly log: Logger;
+  nonce(): string;
+  enqueue(conn: Connection<S>): void;
+  register(conn: Connection<S>): void;
+  unregister(conn: Connection<S>): void;
+  nextConnectionId(nodeId: string): string;
+}
+
+/** A resource ready to send: packed and versioned. */
+export interface Versioned {
+  readonly resource: Any;
+  readonly version: string;
+}
+
+/** Builds the response a watch needs now, or undefined when nothing has to be sent. */
+export type BuildResponse<S> = (
+  conn: Connection<S>,
+  w: Watch,
+  snapshot: Published<S>,
+) => { readonly nonce: string } | undefined;
+
+export class Connection<S> {
+  readonly watches = new Map<string, Watch>();
+  readonly connectedAt = new Date();
+  proxy: Proxy | undefined;
+  log: Logger;
+  /** Resolves when the stream is over (ended, cancelled or failed). */
+  readonly finished: Promise<void>;
+  private writable = true;
+  private closed = false;
+
+  constructor(
+    readonly protocol: 'sotw' | 'delta',
+    private readonly call: ServerDuplexStream<unknown, unknown>,
+    readonly ctx: ServerContext<S>,
+    private readonly build: BuildResponse<S>,
+  ) {
+    this.log = ctx.log.child({ peer: call.getPeer(), protocol });
+    this.finished = new Promise((resolve) => {
+      const done = () => {
+        if (!this.closed) {
+          this.closed = true;
+          if (this.proxy) {
+            ctx.unregister(this);
+            this.log.info('xDS stream closed');
+          }
+        }
+        resolve();
+      };
+      call.on('finish', done);
+      call.on('close', done);
+      call.on('cancelled', done);
+      call.on('error', (err: Error) => {
+        this.log.debug({ err: err.message }, 'xDS stream error');
+        done();
+      });
+    });
+    // The client half-closed: finish our side too.
+    call.on('end', () => void this.end());
+    // Response headers now, so the client knows the stream is up before the first response.
+    call.sendMetadata(new Metadata());
+  }
+
+  /** Handles the node of a request; the first request of a stream must carry one with an id. */
+  identify(node: Node | undefined): boolean {
+    if (this.proxy) return true;
+    if (!node?.id) {
+      this.fail(status.INVALID_ARGUMENT, 'the first request on an xDS stream must carry node.id');
+      return false;
+    }
+    const id = this.ctx.nextConnectionId(node.id);
+    this.proxy = proxyFromNode(node, this.call.getPeer(), id);
+    this.log = this.log.child({ proxy: node.id, conn: id });
+    this.ctx.register(this);
+    this.log.info('xDS stream opened');
+    return true;
+  }
+
+  watch(typeUrl: string): { watch: Watch; first: boolean } {
+    let watch = this.watches.get(typeUrl);
+    if (watch) return { watch, first: false };
+    watch = newWatch(typeUrl);
+    this.watches.set(typeUrl, watch);
+    return { watch, first: true };
+  }
+
+  /** Marks watches of the changed types (all when `types` is undefined); true if any has work. */
+  changed(types: ReadonlySet<string> | undefined, since: number): boolean {
+    let work = false;
+    for (const w of this.watches.values()) {
+      if (!types || types.has(w.typeUrl)) markChanged(w, since);
+      work ||= w.dirty || w.mustRespond;
+    }
+    return work;
+  }
+
+  /** Sends every response that is owed and allowed now. Called from the push queue. */
+  flush(): void {
+    const snapshot = this.ctx.current();
+    if (this.closed || !this.writable || !this.proxy || !snapshot) return;
+    for (const w of this.watches.values()) {
+      if (!readyToSend(w)) continue;
+      const since = w.pendingSince;
+      const response = this.build(this, w, snapshot);
+      w.dirty = false;
+      w.mustRespond = false;
+      w.pendingSince = undefined;
+      if (!response) continue;
+      recordSent(w, response.nonce, snapshot.version);
+      this.ctx.metrics.pushed(w.typeUrl, since);
+      this.log.debug({ type: w.typeUrl, nonce: response.nonce, version: snapshot.version }, 'push');
+      if (!this.call.write(response)) {
+        this.writable = false;
+        this.call.once('drain', () => {
+          this.writable = true;
+          this.ctx.enqueue(this);
+        });
+        return;
+      }
+    }
+  }
+
+  /** The resources of a watch's type for this proxy, limited to its subscription; undefined if the generator failed. */
+  resources(w: Watch, snapshot: Published<S>): Map<string, Versioned> | undefined {
+    const out = new Map<string, Versioned>();
+    const generate = this.ctx.generator(w.typeUrl);
+    if (!generate || !this.proxy) return out;
+    let generated;
+    try {
+      generated = generate(w.typeUrl, snapshot.value, this.proxy, {
+        subscription: w.subscription,
+        protocol: this.protocol,
+        snapshotVersion: snapshot.version,
+      });
+    } catch (err) {
+      this.log.error({ type: w.typeUrl, err: String(err) }, 'generator failed; nothing sent');
+      return undefined;
+    }
+    for (const [name, r] of generated) {
+      if (!covers(w.subscription, name)) continue;
+      out.set(name, { resource: r.resource, version: r.version ?? resourceVersion(r.resource) });
+    }
+    return out;
+  }
+
+  /** Schedules a flush if a watch has work. */
+  poke(w: Watch): void {
+    if (readyToSend(w)) this.ctx.enqueue(this);
+  }
+
+  /** Ends the stream with an error status. */
+  fail(code: status, details: string): void {
+    this.log.warn({ code, details }, 'xDS stream rejected');
+    this.call.emit('error', Object.assign(new Error(details), { code, details }));
+  }
+
+  /** Ends the stream with OK; resolves when it is done or after `graceMs`. */
+  end(graceMs = Infinity): Promise<void> {
+    if (!this.closed && this.call.writable) this.call.end();
+    if (graceMs === Infinity) return this.finished;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    return Promise.race([this.finished, grace]).finally(() => clearTimeout(timer));
+  }
+
+  debug(): ConnectionDebug {
+    return {
+      connectionId: this.proxy?.connectionId ?? '',
+      proxyId: this.proxy?.id ?? '',
+      peer: this.proxy?.peer ?? '',
+      protocol: this.protocol,
+      connectedAt: this.connectedAt.toISOString(),
+      types: [...this.watches.values()]
+        .sort((a, b) => a.typeUrl.localeCompare(b.typeUrl))
+        .map((w) => watchDebug(w, this.protocol === 'delta')),
+    };
+  }
+}

@@ -1,0 +1,100 @@
+// DeltaAggregatedResources: the incremental protocol on one stream. The server tracks which
+// version of each resource the client holds (seeded from initial_resource_versions on the first
+// request of a type) and sends only what changed, plus removed_resources for names that are gone.
+// Subscription changes are applied even when they ride on a stale nonce.
+import { create } from '@bufbuild/protobuf';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import {
+  DeltaDiscoveryResponseSchema,
+  type DeltaDiscoveryRequest,
+  type DeltaDiscoveryResponse,
+} from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
+import { applyDelta, covers, WILDCARD } from '../subscription.js';
+import { Connection, type Published, type ServerContext } from './connection.js';
+import { deltaDiff } from './delta-diff.js';
+import { acknowledge, type Watch } from './watch.js';
+
+export function serveDelta<S>(
+  call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
+  ctx: ServerContext<S>,
+): Connection<S> {
+  const conn = new Connection<S>('delta', call as ServerDuplexStream<unknown, unknown>, ctx, build);
+  call.on('data', (req: DeltaDiscoveryRequest) => onRequest(conn, req));
+  return conn;
+}
+
+function onRequest<S>(conn: Connection<S>, req: DeltaDiscoveryRequest): void {
+  if (!conn.identify(req.node)) return;
+  if (!req.typeUrl) {
+    conn.fail(
+      status.INVALID_ARGUMENT,
+      'DeltaDiscoveryRequest.type_url is required on an ADS stream',
+    );
+    return;
+  }
+  const { watch: w, first } = conn.watch(req.typeUrl);
+  if (first) {
+    for (const [name, version] of Object.entries(req.initialResourceVersions)) {
+      w.known.set(name, version);
+    }
+  } else if (req.responseNonce !== '') {
+    const error = req.errorDetail
+      ? req.errorDetail.message || `code ${req.errorDetail.code}`
+      : undefined;
+    const outcome = acknowledge(w, req.responseNonce, error);
+    if (outcome === 'nack') {
+      conn.ctx.metrics.rejected(req.typeUrl);
+      conn.log.warn(
+        { type: req.typeUrl, nonce: req.responseNonce, error },
+        'xDS response rejected (NACK); the client keeps its last accepted config',
+      );
+    } else if (outcome === 'stale') {
+      conn.log.debug({ type: req.typeUrl, nonce: req.responseNonce }, 'stale nonce');
+    }
+  }
+
+  const subscribe = req.resourceNamesSubscribe;
+  const unsubscribe = req.resourceNamesUnsubscribe;
+  w.subscription = applyDelta(w.subscription, req.typeUrl, subscribe, unsubscribe, first);
+  for (const name of subscribe) {
+    // On the first request, names the client already holds (initial_resource_versions) are not
+    // resent; later, a (re)subscribed name is always answered.
+    if (name !== WILDCARD && !(first && w.known.has(name))) w.newlySubscribed.add(name);
+  }
+  // The client forgets what it unsubscribed from; so does the server.
+  for (const name of [...w.known.keys(), ...w.newlySubscribed]) {
+    if (!covers(w.subscription, name)) {
+      w.known.delete(name);
+      w.newlySubscribed.delete(name);
+    }
+  }
+  if (first || subscribe.length > 0) w.mustRespond = true;
+  conn.poke(w);
+}
+
+function build<S>(
+  conn: Connection<S>,
+  w: Watch,
+  snapshot: Published<S>,
+): DeltaDiscoveryResponse | undefined {
+  const resources = conn.resources(w, snapshot);
+  if (!resources) return undefined;
+  const desired = new Map([...resources].map(([name, r]) => [name, r.version] as const));
+  const diff = deltaDiff(w.known, desired, w.newlySubscribed);
+  w.newlySubscribed.clear();
+  if (!w.mustRespond && diff.updated.length === 0 && diff.removed.length === 0) return undefined;
+  // What is sent counts as held, even if the client NACKs it: rejected content is not resent
+  // until it changes.
+  for (const name of diff.updated) w.known.set(name, desired.get(name)!);
+  for (const name of diff.removed) w.known.delete(name);
+  return create(DeltaDiscoveryResponseSchema, {
+    systemVersionInfo: snapshot.version,
+    typeUrl: w.typeUrl,
+    nonce: conn.ctx.nonce(),
+    resources: diff.updated.map((name) => {
+      const r = resources.get(name)!;
+      return { name, version: r.version, resource: r.resource };
+    }),
+    removedResources: [...diff.removed],
+  });
+}

@@ -1,0 +1,178 @@
+// The xDS server: owners publish immutable snapshots with update(); updates are debounced into one
+// snapshot version, every connection watching a changed type is queued, and the push queue serves
+// connections one at a time (see connection.ts for the flow-control rule). The gRPC service is
+// mounted on servers the caller owns with addAdsService.
+import { status, type Server, type ServerDuplexStream } from '@grpc/grpc-js';
+import { metrics as otelMetrics, type Meter } from '@opentelemetry/api';
+import { grpcService, type GrpcServiceImplementation } from '@trellis/api';
+import { AggregatedDiscoveryService } from '@trellis/api/gen/envoy/service/discovery/v3/ads_pb.js';
+import { createLogger, type Logger } from '@trellis/core';
+import { Connection, type Published, type ServerContext } from './connection.js';
+import { debouncer } from './debounce.js';
+import { serveDelta } from './delta-stream.js';
+import { xdsMetrics } from './metrics.js';
+import { pushQueue } from './push-queue.js';
+import { serveSotw } from './sotw-stream.js';
+import type { ConnectionDebug, Generator, SnapshotUpdate } from './types.js';
+import { nonceSource } from '../versioning.js';
+
+export interface XdsServerOptions<S> {
+  /** Generators by type URL. A type without one is served as having no resources. */
+  readonly generators: ReadonlyMap<string, Generator<S>> | Readonly<Record<string, Generator<S>>>;
+  /** The initial snapshot. Without one, streams are accepted but nothing is sent until the first update. */
+  readonly snapshot?: S;
+  readonly debounce?: {
+    /** Publish after this long without a new update; default 100 ms. */
+    readonly quietMs?: number;
+    /** Publish at most this long after the first update of a batch; default 1000 ms. */
+    readonly maxDelayMs?: number;
+  };
+  /** Default: silent. */
+  readonly logger?: Logger;
+  /** Default: the global OpenTelemetry meter provider (a no-op unless one is registered). */
+  readonly meter?: Meter;
+}
+
+export type AdsHandlers = GrpcServiceImplementation<typeof AggregatedDiscoveryService>;
+
+export interface XdsServer<S> {
+  /** The grpc-js handlers; see addAdsService. */
+  readonly handlers: AdsHandlers;
+  /** Publishes a new snapshot (debounced). Throws after close(). */
+  update(update: SnapshotUpdate<S>): void;
+  /** Publishes pending updates now instead of waiting for the debounce. */
+  flush(): void;
+  /** Version of the snapshot being served ("0" before the first). */
+  readonly version: string;
+  /** Number of open streams that have identified themselves. */
+  readonly connections: number;
+  /** Per stream: proxy, subscriptions, sent/ACKed versions and nonces, NACKs. */
+  debug(): ConnectionDebug[];
+  /** Stops publishing, refuses new streams and ends open ones, waiting up to `graceMs` (default 5000). */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Mounts the ADS service (SotW and delta) of `xds` on a grpc-js server the caller owns. */
+export function addAdsService(server: Server, xds: Pick<XdsServer<unknown>, 'handlers'>): void {
+  server.addService(grpcService(AggregatedDiscoveryService), xds.handlers);
+}
+
+interface Batch<S> {
+  readonly snapshot: S;
+  /** undefined: every type. */
+  readonly types: Set<string> | undefined;
+  readonly since: number;
+}
+
+export function createXdsServer<S>(opts: XdsServerOptions<S>): XdsServer<S> {
+  const generators = new Map<string, Generator<S>>(
+    opts.generators instanceof Map ? opts.generators : Object.entries(opts.generators),
+  );
+  const log = opts.logger ?? createLogger({ level: 'silent' }).root;
+  /** Streams that identified themselves (sent a node). */
+  const connections = new Set<Connection<S>>();
+  /** Every open stream, for close(). */
+  const streams = new Set<Connection<S>>();
+  const metrics = xdsMetrics(
+    opts.meter ?? otelMetrics.getMeter('trellis-xds'),
+    () => connections.size,
+  );
+  const queue = pushQueue<Connection<S>>((conn) => conn.flush());
+  let serial = 0;
+  let streamCount = 0;
+  let current: Published<S> | undefined;
+  let closed = false;
+
+  const publish = (batch: Batch<S>, count: number) => {
+    current = { value: batch.snapshot, version: String(++serial) };
+    metrics.debounced(count);
+    log.debug({ version: current.version, updates: count }, 'snapshot published');
+    for (const conn of connections) if (conn.changed(batch.types, batch.since)) queue.enqueue(conn);
+  };
+  if (opts.snapshot !== undefined) current = { value: opts.snapshot, version: String(++serial) };
+
+  const debounce = debouncer<Batch<S>>({
+    quietMs: opts.debounce?.quietMs ?? 100,
+    maxDelayMs: opts.debounce?.maxDelayMs ?? 1000,
+    merge: (pending, update) => ({
+      snapshot: update.snapshot,
+      types: !pending
+        ? update.types
+        : pending.types && update.types
+          ? new Set([...pending.types, ...update.types])
+          : undefined,
+      since: pending?.since ?? update.since,
+    }),
+    publish,
+  });
+
+  const ctx: ServerContext<S> = {
+    current: () => current,
+    generator: (typeUrl) => generators.get(typeUrl),
+    metrics,
+    log,
+    nonce: nonceSource(),
+    enqueue: (conn) => queue.enqueue(conn),
+    register: (conn) => connections.add(conn),
+    unregister: (conn) => connections.delete(conn),
+    nextConnectionId: (nodeId) => `${nodeId}-${++streamCount}`,
+  };
+
+  const refuseIfClosed = (call: ServerDuplexStream<unknown, unknown>): boolean => {
+    if (!closed) return false;
+    call.emit(
+      'error',
+      Object.assign(new Error('xDS server is shutting down'), {
+        code: status.UNAVAILABLE,
+        details: 'xDS server is shutting down',
+      }),
+    );
+    return true;
+  };
+
+  const track = (conn: Connection<S>) => {
+    streams.add(conn);
+    void conn.finished.then(() => streams.delete(conn));
+  };
+  const handlers: AdsHandlers = {
+    streamAggregatedResources(call) {
+      if (!refuseIfClosed(call as ServerDuplexStream<unknown, unknown>))
+        track(serveSotw(call, ctx));
+    },
+    deltaAggregatedResources(call) {
+      if (!refuseIfClosed(call as ServerDuplexStream<unknown, unknown>))
+        track(serveDelta(call, ctx));
+    },
+  };
+
+  return {
+    handlers,
+    update(update) {
+      if (closed) throw new Error('xDS server is closed: update() after close()');
+      debounce.add({
+        snapshot: update.snapshot,
+        types: update.types === undefined ? undefined : new Set(update.types),
+        since: performance.now(),
+      });
+    },
+    flush: () => debounce.flush(),
+    get version() {
+      return current?.version ?? '0';
+    },
+    get connections() {
+      return connections.size;
+    },
+    debug: () =>
+      [...connections]
+        .map((c) => c.debug())
+        .sort((a, b) => a.connectionId.localeCompare(b.connectionId)),
+    async close(graceMs = 5000) {
+      if (closed) return;
+      closed = true;
+      debounce.cancel();
+      queue.stop();
+      await Promise.all([...streams].map((c) => c.end(graceMs)));
+      metrics.stop();
+    },
+  };
+}

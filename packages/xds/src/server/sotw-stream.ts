@@ -1,0 +1,83 @@
+// StreamAggregatedResources: the state-of-the-world protocol on one stream. Every response holds
+// all subscribed resources of its type. A request whose response_nonce is the last one sent is an
+// ACK (or a NACK with error_detail) and may also change the subscription; a request with an older
+// nonce is stale and ignored (the client will re-send once it has seen the newest response).
+import { create } from '@bufbuild/protobuf';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import {
+  DiscoveryResponseSchema,
+  type DiscoveryRequest,
+  type DiscoveryResponse,
+} from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
+import { sameSubscription, sotwSubscription } from '../subscription.js';
+import { Connection, type Published, type ServerContext } from './connection.js';
+import { contentVersion } from '../versioning.js';
+import { acknowledge, type Watch } from './watch.js';
+
+export function serveSotw<S>(
+  call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>,
+  ctx: ServerContext<S>,
+): Connection<S> {
+  const conn = new Connection<S>('sotw', call as ServerDuplexStream<unknown, unknown>, ctx, build);
+  call.on('data', (req: DiscoveryRequest) => onRequest(conn, req));
+  return conn;
+}
+
+function onRequest<S>(conn: Connection<S>, req: DiscoveryRequest): void {
+  if (!conn.identify(req.node)) return;
+  if (!req.typeUrl) {
+    conn.fail(status.INVALID_ARGUMENT, 'DiscoveryRequest.type_url is required on an ADS stream');
+    return;
+  }
+  const subscription = sotwSubscription(req.typeUrl, req.resourceNames);
+  const { watch: w, first } = conn.watch(req.typeUrl);
+  // The first request for a type (possibly carrying a nonce from an earlier stream) or one
+  // without a nonce asks for the current state.
+  if (first || req.responseNonce === '') {
+    w.subscription = subscription;
+    w.mustRespond = true;
+    conn.poke(w);
+    return;
+  }
+  const error = req.errorDetail
+    ? req.errorDetail.message || `code ${req.errorDetail.code}`
+    : undefined;
+  const outcome = acknowledge(w, req.responseNonce, error);
+  if (outcome === 'stale') {
+    conn.log.debug({ type: req.typeUrl, nonce: req.responseNonce }, 'stale nonce ignored');
+    return;
+  }
+  if (outcome === 'nack') {
+    conn.ctx.metrics.rejected(req.typeUrl);
+    conn.log.warn(
+      { type: req.typeUrl, nonce: req.responseNonce, version: req.versionInfo, error },
+      'xDS response rejected (NACK); the client keeps its last accepted config',
+    );
+  }
+  if (!sameSubscription(subscription, w.subscription)) {
+    w.subscription = subscription;
+    w.mustRespond = true;
+  }
+  conn.poke(w);
+}
+
+function build<S>(
+  conn: Connection<S>,
+  w: Watch,
+  snapshot: Published<S>,
+): DiscoveryResponse | undefined {
+  const resources = conn.resources(w, snapshot);
+  if (!resources) return undefined;
+  const content = contentVersion([...resources].map(([name, r]) => [name, r.version] as const));
+  // A NACKed response also set sentContent, so rejected content is not sent again unchanged.
+  if (!w.mustRespond && content === w.sentContent) return undefined;
+  w.sentContent = content;
+  w.sentCount = resources.size;
+  const names = [...resources.keys()].sort();
+  return create(DiscoveryResponseSchema, {
+    versionInfo: snapshot.version,
+    typeUrl: w.typeUrl,
+    nonce: conn.ctx.nonce(),
+    resources: names.map((n) => resources.get(n)!.resource),
+  });
+}

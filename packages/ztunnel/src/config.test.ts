@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, helpText } from '@trellis/core';
+import { loadZtunnelConfig, parseLogLevels, PROGRAM, SUMMARY, ztunnelSettings } from './config.js';
+
+test('defaults match Istio ztunnel ports and paths', () => {
+  const c = loadZtunnelConfig({ argv: [], env: {} });
+  assert.equal(c.localConfig, undefined);
+  assert.deepEqual(c.adminAddress, { host: '127.0.0.1', port: 15000 });
+  assert.deepEqual(c.metricsAddress, { host: '', port: 15020 });
+  assert.deepEqual(c.readinessAddress, { host: '', port: 15021 });
+  assert.equal(c.zdsSocket, '/var/run/ztunnel/ztunnel.sock');
+  assert.equal(c.workers, 2);
+  assert.equal(c.drainTimeout, 5000);
+  assert.equal(c.trustDomain, 'cluster.local');
+  assert.equal(c.clusterId, 'Kubernetes');
+  assert.deepEqual(c.logLevel, { level: 'info', scopes: {} });
+});
+
+test('flags win over environment variables, which win over defaults', () => {
+  const c = loadZtunnelConfig({
+    argv: ['--local-config', 'x.yaml', '--admin-address=127.0.0.1:0', '--log-level', 'debug,rbac=trace'],
+    env: { LOCAL_XDS_PATH: 'ignored.yaml', NODE_NAME: 'node-7', INSTANCE_IP: '::ffff:10.0.0.7', ZTUNNEL_WORKER_THREADS: '4', CONNECTION_TERMINATION_DEADLINE: '30s' },
+  });
+  assert.equal(c.localConfig, 'x.yaml');
+  assert.deepEqual(c.adminAddress, { host: '127.0.0.1', port: 0 });
+  assert.equal(c.nodeName, 'node-7');
+  assert.equal(c.podIp, '10.0.0.7');
+  assert.equal(c.workers, 4);
+  assert.equal(c.drainTimeout, 30_000);
+  assert.deepEqual(c.logLevel, { level: 'debug', scopes: { rbac: 'trace' } });
+});
+
+test('bad values are all reported, each naming its flag or variable', () => {
+  try {
+    loadZtunnelConfig({
+      argv: ['--workers', '0', '--admin-address', 'localhost', '--trust-domain', 'Bad_Domain', '--bogus'],
+      env: { INSTANCE_IP: '10.0.0', LOG_LEVEL: 'loud' },
+    });
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    assert.match(text, /unknown flag --bogus/);
+    assert.match(text, /--workers: invalid value "0" \(below the minimum 1\)/);
+    assert.match(text, /--admin-address: invalid value "localhost"/);
+    assert.match(text, /--trust-domain: invalid value "Bad_Domain"/);
+    assert.match(text, /INSTANCE_IP: invalid value "10.0.0" \(not an IP address\)/);
+    assert.match(text, /LOG_LEVEL: invalid value "loud" \(unknown log level "loud"/);
+  }
+});
+
+test('parseLogLevels reads a default level and scope=level entries', () => {
+  assert.deepEqual(parseLogLevels('warn'), { level: 'warn', scopes: {} });
+  assert.deepEqual(parseLogLevels('rbac=debug, xds=trace'), { level: 'info', scopes: { rbac: 'debug', xds: 'trace' } });
+  assert.throws(() => parseLogLevels('info,rbac=chatty'), /unknown log level "chatty"/);
+});
+
+test('help lists every setting with its flag and variable', () => {
+  const text = helpText(PROGRAM, SUMMARY, ztunnelSettings);
+  for (const s of Object.values(ztunnelSettings)) {
+    assert.ok(text.includes(s.flag!), s.flag);
+    assert.ok(text.includes(s.env!), s.env);
+  }
+});

@@ -1,0 +1,202 @@
+// trellis-ztunnel settings: every flag and environment variable, its default and description,
+// parsed once. The only module that names process-level configuration; main.ts passes it
+// process.argv/process.env, tests pass plain maps.
+import {
+  checkLogLevel,
+  custom,
+  defineSettings,
+  duration,
+  hostPort,
+  int,
+  loadSettings,
+  string,
+  type LogLevel,
+  type SettingsSource,
+} from '@trellis/core';
+import { parseTrustDomain } from '@trellis/pki';
+import { canonicalIp } from './net/ip.js';
+
+export const PROGRAM = 'trellis-ztunnel';
+export const SUMMARY =
+  'The per-node L4 proxy of the Trellis ambient mesh. This build runs the state store (from --local-config), ' +
+  'the admin, metrics and readiness servers; the xDS client, identity manager and proxies come later.';
+
+/** The default level and per-scope levels, e.g. "info,rbac=debug". */
+export interface LogLevels {
+  readonly level: LogLevel;
+  readonly scopes: Readonly<Record<string, LogLevel>>;
+}
+
+export function parseLogLevels(raw: string): LogLevels {
+  let level: LogLevel = 'info';
+  const scopes: Record<string, LogLevel> = {};
+  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) level = checkLogLevel(part);
+    else scopes[part.slice(0, eq)] = checkLogLevel(part.slice(eq + 1));
+  }
+  return { level, scopes };
+}
+
+function formatLogLevels(l: LogLevels): string {
+  return [l.level, ...Object.entries(l.scopes).map(([s, v]) => `${s}=${v}`)].join(',');
+}
+
+function parseIp(raw: string): string {
+  const ip = canonicalIp(raw.trim());
+  if (ip === undefined) throw new Error('not an IP address');
+  return ip;
+}
+
+const addr = hostPort();
+
+export const ztunnelSettings = defineSettings({
+  localConfig: {
+    flag: '--local-config',
+    env: 'LOCAL_XDS_PATH',
+    parser: string(),
+    description:
+      'YAML file of workloads, services and policies loaded into the state store instead of xDS (see examples/local.yaml); re-read on SIGHUP',
+  },
+  xdsAddress: {
+    flag: '--xds-address',
+    env: 'XDS_ADDRESS',
+    default: addr.parse('istiod.istio-system.svc:15012'),
+    parser: addr,
+    description: 'Control plane address for WDS (delta ADS over TLS); used when --local-config is not given',
+  },
+  caAddress: {
+    flag: '--ca-address',
+    env: 'CA_ADDRESS',
+    default: addr.parse('istiod.istio-system.svc:15012'),
+    parser: addr,
+    description: 'Certificate authority address (istio.v1.auth.IstioCertificateService over TLS)',
+  },
+  caRootCert: {
+    flag: '--ca-root-cert',
+    env: 'CA_ROOT_CA',
+    default: '/var/run/secrets/istio/root-cert.pem',
+    parser: string(),
+    description: 'PEM file of the root certificate that the CA and control plane TLS chains up to',
+  },
+  tokenPath: {
+    flag: '--token-path',
+    env: 'AUTH_TOKEN',
+    default: '/var/run/secrets/tokens/istio-token',
+    parser: string(),
+    description: 'Service-account token (audience istio-ca) sent as the bearer token to the CA and control plane',
+  },
+  zdsSocket: {
+    flag: '--zds-socket',
+    env: 'INPOD_UDS',
+    default: '/var/run/ztunnel/ztunnel.sock',
+    parser: string(),
+    description: 'Unix socket of the CNI node agent (ZDS) that hands over pod network namespaces',
+  },
+  nodeName: {
+    flag: '--node-name',
+    env: 'NODE_NAME',
+    default: '',
+    parser: string(),
+    description: 'Kubernetes node this ztunnel serves',
+  },
+  podIp: {
+    flag: '--pod-ip',
+    env: 'INSTANCE_IP',
+    parser: custom('an IP address', parseIp),
+    description: "This ztunnel pod's IP (part of its xDS node id)",
+  },
+  podName: {
+    flag: '--pod-name',
+    env: 'POD_NAME',
+    default: '',
+    parser: string(),
+    description: "This ztunnel pod's name (part of its xDS node id)",
+  },
+  podNamespace: {
+    flag: '--pod-namespace',
+    env: 'POD_NAMESPACE',
+    default: 'istio-system',
+    parser: string(),
+    description: "This ztunnel pod's namespace (part of its xDS node id)",
+  },
+  clusterId: {
+    flag: '--cluster-id',
+    env: 'CLUSTER_ID',
+    default: 'Kubernetes',
+    parser: string(),
+    description: 'Cluster name, sent to the CA and control plane',
+  },
+  trustDomain: {
+    flag: '--trust-domain',
+    env: 'TRUST_DOMAIN',
+    default: 'cluster.local',
+    parser: custom('a SPIFFE trust domain such as cluster.local', parseTrustDomain),
+    description: 'SPIFFE trust domain of workload identities',
+  },
+  network: {
+    flag: '--network',
+    env: 'NETWORK',
+    default: '',
+    parser: string(),
+    description: 'Network this node is in; addresses are looked up within it',
+  },
+  adminAddress: {
+    flag: '--admin-address',
+    env: 'ADMIN_ADDRESS',
+    default: addr.parse('127.0.0.1:15000'),
+    parser: addr,
+    description: 'Admin HTTP server: /config_dump, /logging, /quitquitquit (keep it on localhost)',
+  },
+  metricsAddress: {
+    flag: '--metrics-address',
+    env: 'METRICS_ADDRESS',
+    default: addr.parse(':15020'),
+    parser: addr,
+    description: 'Prometheus metrics on /metrics and /stats/prometheus',
+  },
+  readinessAddress: {
+    flag: '--readiness-address',
+    env: 'READINESS_ADDRESS',
+    default: addr.parse(':15021'),
+    parser: addr,
+    description: 'Readiness probe /healthz/ready (503 until the initial configuration is loaded)',
+  },
+  workers: {
+    flag: '--workers',
+    env: 'ZTUNNEL_WORKER_THREADS',
+    default: 2,
+    parser: int({ min: 1, max: 256 }),
+    description: 'Worker threads for the proxies (not used until the proxies exist)',
+  },
+  drainTimeout: {
+    flag: '--drain-timeout',
+    env: 'CONNECTION_TERMINATION_DEADLINE',
+    default: 5000,
+    parser: duration(),
+    description: 'On SIGTERM or /quitquitquit, how long open connections may finish before they are closed',
+  },
+  logLevel: {
+    flag: '--log-level',
+    env: 'LOG_LEVEL',
+    default: { level: 'info', scopes: {} } as LogLevels,
+    parser: custom(
+      'a level (trace, debug, info, warn, error, fatal, silent), optionally with scope=level entries: info,rbac=debug',
+      parseLogLevels,
+      formatLogLevels,
+    ),
+    description: 'Log level, and optionally levels per scope; changeable at runtime with POST /logging',
+  },
+});
+
+export type ZtunnelConfig = ReturnType<typeof loadZtunnelConfig>;
+
+/** Reads every setting; throws a ConfigError listing every problem, each naming its flag or variable. */
+export function loadZtunnelConfig(source: SettingsSource) {
+  return loadSettings(ztunnelSettings, source);
+}
+
+/** This process's arguments and environment: the only place the app reads them. */
+export function processSource(): Required<SettingsSource> {
+  return { argv: process.argv.slice(2), env: process.env };
+}

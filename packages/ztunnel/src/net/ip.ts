@@ -1,0 +1,153 @@
+// IP addresses as canonical strings, and as the raw bytes the WDS and Authorization messages
+// carry. Canonical form: dotted quad for IPv4 (IPv4-mapped IPv6 such as "::ffff:10.0.0.1", which
+// a dual-stack socket reports, becomes "10.0.0.1"), RFC 5952 for IPv6 (lowercase, longest zero run
+// compressed). Every lookup key in the state store uses this form. Pure: no I/O.
+
+/** Parses "10.0.0.1" or "fd00::1" into 4 or 16 bytes; undefined when it is not an IP address. */
+export function ipToBytes(text: string): Uint8Array | undefined {
+  return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+}
+
+/** Formats 4 or 16 bytes canonically; undefined for any other length. */
+export function ipFromBytes(bytes: Uint8Array): string | undefined {
+  if (bytes.length === 4) return bytes.join('.');
+  if (bytes.length !== 16) return undefined;
+  if (isV4Mapped(bytes)) return bytes.subarray(12).join('.');
+  return formatIpv6(bytes);
+}
+
+/** The canonical form of an IP address string; undefined when it is not one. */
+export function canonicalIp(text: string): string | undefined {
+  const bytes = ipToBytes(text);
+  return bytes && ipFromBytes(bytes);
+}
+
+/** An IP range: canonical network address and prefix length. */
+export interface Cidr {
+  readonly address: string;
+  readonly prefixLength: number;
+}
+
+/** Parses "10.0.0.0/8" or a bare address (a single host). Throws an Error saying what is wrong. */
+export function parseCidr(text: string): Cidr {
+  const slash = text.indexOf('/');
+  const addressText = slash === -1 ? text : text.slice(0, slash);
+  const bytes = ipToBytes(addressText);
+  if (!bytes) throw new Error(`${JSON.stringify(addressText)} is not an IP address`);
+  const max = maxPrefix(bytes);
+  if (slash === -1) return { address: ipFromBytes(bytes)!, prefixLength: max };
+  const lengthText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lengthText) || Number(lengthText) > max) {
+    throw new Error(`prefix length ${JSON.stringify(lengthText)} must be 0 to ${max}`);
+  }
+  return { address: ipFromBytes(bytes)!, prefixLength: Number(lengthText) };
+}
+
+/** Bits in an address of this family: 32 or 128 (IPv4-mapped IPv6 counts as IPv4). */
+export function maxPrefix(bytes: Uint8Array): number {
+  return bytes.length === 4 || isV4Mapped(bytes) ? 32 : 128;
+}
+
+/** True when `ip` lies in `cidr`. Addresses of different families never match. */
+export function cidrContains(cidr: Cidr, ip: string): boolean {
+  const net = ipToBytes(cidr.address);
+  const addr = ipToBytes(ip);
+  if (!net || !addr) return false;
+  const a = toFamilyBytes(net);
+  const b = toFamilyBytes(addr);
+  if (a.length !== b.length) return false;
+  let bits = cidr.prefixLength;
+  for (let i = 0; i < a.length && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((a[i] & mask) !== (b[i] & mask)) return false;
+  }
+  return true;
+}
+
+function toFamilyBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.length === 16 && isV4Mapped(bytes) ? bytes.subarray(12) : bytes;
+}
+
+function isV4Mapped(bytes: Uint8Array): boolean {
+  if (bytes.length !== 16) return false;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+function parseIpv4(text: string): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const part = parts[i];
+    // Leading zeros are refused: some parsers read them as octal.
+    if (!/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255) return undefined;
+    out[i] = Number(part);
+  }
+  return out;
+}
+
+function parseIpv6(text: string): Uint8Array | undefined {
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groupsOf = (half: string): number[] | undefined => {
+    if (half === '') return [];
+    const out: number[] = [];
+    const parts = half.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      if (i === parts.length - 1 && part.includes('.')) {
+        const v4 = parseIpv4(part);
+        if (!v4) return undefined;
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(part)) {
+        out.push(parseInt(part, 16));
+      } else {
+        return undefined;
+      }
+    }
+    return out;
+  };
+  const head = groupsOf(halves[0]);
+  const tail = halves.length === 2 ? groupsOf(halves[1]) : [];
+  if (!head || !tail) return undefined;
+  let groups: number[];
+  if (halves.length === 2) {
+    const missing = 8 - head.length - tail.length;
+    if (missing < 1) return undefined;
+    groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  } else {
+    groups = head;
+  }
+  if (groups.length !== 8) return undefined;
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  });
+  return out;
+}
+
+function formatIpv6(bytes: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  // The longest run of two or more zero groups is written as "::" (the first one on a tie).
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
+  if (bestStart === -1) return hex(groups);
+  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+}
