@@ -12,6 +12,8 @@ const PURE_GLOBS = [
   'packages/*/src/**/translate/**/*.ts',
   'packages/*/src/**/rules/**/*.ts',
   'packages/*/src/**/router/**/*.ts',
+  'packages/*/src/**/rbac/**/*.ts',
+  'packages/*/src/**/convert/**/*.ts',
   'packages/*/src/**/*.pure.ts',
 ];
 const IMPURE_MODULES = ['node:net', 'net', 'node:fs', 'fs', 'node:fs/promises', 'fs/promises', '@kubernetes/client-node'];

@@ -4,9 +4,18 @@ import { canonicalIp, formatAuthority, ipFamily, parseAuthority } from './author
 
 describe('parseAuthority', () => {
   it('accepts IPv4 ip:port and bracketed IPv6, canonicalising the address', () => {
-    assert.deepEqual(parseAuthority('10.0.0.5:8080'), { ok: true, value: { address: '10.0.0.5', port: 8080, family: 4 } });
-    assert.deepEqual(parseAuthority('[FD00:0:0::5]:443'), { ok: true, value: { address: 'fd00::5', port: 443, family: 6 } });
-    assert.deepEqual(parseAuthority('[::ffff:10.0.0.1]:80'), { ok: true, value: { address: '10.0.0.1', port: 80, family: 4 } });
+    assert.deepEqual(parseAuthority('10.0.0.5:8080'), {
+      ok: true,
+      value: { address: '10.0.0.5', port: 8080, family: 4 },
+    });
+    assert.deepEqual(parseAuthority('[FD00:0:0::5]:443'), {
+      ok: true,
+      value: { address: 'fd00::5', port: 443, family: 6 },
+    });
+    assert.deepEqual(parseAuthority('[::ffff:10.0.0.1]:80'), {
+      ok: true,
+      value: { address: '10.0.0.1', port: 80, family: 4 },
+    });
   });
 
   it('rejects anything else, saying why', () => {

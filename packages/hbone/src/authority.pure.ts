@@ -11,7 +11,8 @@ export interface Target extends Endpoint {
   readonly family: 4 | 6;
 }
 
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+export type Parsed<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
@@ -69,7 +70,11 @@ export function parseAuthority(authority: string): Parsed<Target> {
     portText = authority.slice(colon + 1);
     if (host.includes(':')) return bad('an IPv6 address must be in brackets, as [fd00::1]:80');
   }
-  const address = authority.startsWith('[') ? canonicalIp(host) : IPV4.test(host) ? host : undefined;
+  const address = authority.startsWith('[')
+    ? canonicalIp(host)
+    : IPV4.test(host)
+      ? host
+      : undefined;
   if (address === undefined || (authority.startsWith('[') && !host.includes(':'))) {
     return bad(`${JSON.stringify(host)} is not an IP address`);
   }
@@ -81,5 +86,7 @@ export function parseAuthority(authority: string): Parsed<Target> {
 
 /** `ip:port`, with brackets around IPv6 addresses. */
 export function formatAuthority(endpoint: Endpoint): string {
-  return endpoint.address.includes(':') ? `[${endpoint.address}]:${endpoint.port}` : `${endpoint.address}:${endpoint.port}`;
+  return endpoint.address.includes(':')
+    ? `[${endpoint.address}]:${endpoint.port}`
+    : `${endpoint.address}:${endpoint.port}`;
 }

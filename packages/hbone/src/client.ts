@@ -5,12 +5,23 @@ import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@trellis/core';
 import { inspectCertificate, parseSvidSpiffeId } from '@trellis/pki';
 import { canonicalIp, formatAuthority, parseAuthority } from './authority.pure.js';
-import { connectTcp, openConnection, type ClientCredentials, type OpenConnection, type SocketFactory } from './connection.js';
+import {
+  connectTcp,
+  openConnection,
+  type ClientCredentials,
+  type OpenConnection,
+  type SocketFactory,
+} from './connection.js';
 import { HboneConnectError, HboneStatusError, rstCodeName } from './errors.js';
 import { HboneMetrics } from './metrics.js';
 import { ConnectionPool, type Lease } from './pool.js';
 import type { TunnelHeaders } from './server-stream.js';
-import { CONNECT_TIMEOUT_MS, HBONE_PORT, IDLE_TIMEOUT_MS, MAX_STREAMS_PER_CONNECTION } from './settings.js';
+import {
+  CONNECT_TIMEOUT_MS,
+  HBONE_PORT,
+  IDLE_TIMEOUT_MS,
+  MAX_STREAMS_PER_CONNECTION,
+} from './settings.js';
 import { TunnelStream } from './tunnel-stream.js';
 
 export interface HboneClientOptions {
@@ -66,7 +77,7 @@ export class HboneClient {
    */
   async connect(options: ConnectOptions): Promise<TunnelStream> {
     const request = this.#validate(options);
-    const lease = this.#pool.acquire(request.key, () =>
+    const open = (): Promise<OpenConnection> =>
       openConnection({
         credentials: options.source,
         destinationIdentity: options.destinationIdentity,
@@ -75,16 +86,25 @@ export class HboneClient {
         port: request.port,
         connectSocket: this.#options.connectSocket ?? connectTcp,
         timeoutMs: this.#options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-      }),
-    );
-    let connection: OpenConnection;
-    try {
-      connection = await lease.connection;
-    } catch (err) {
-      lease.release();
-      throw err;
+      });
+    // A pooled connection may be going away as the request is sent (GOAWAY in flight): the server
+    // then refuses the stream without having seen it, and one retry on a fresh connection is safe.
+    for (let attempt = 1; ; attempt++) {
+      const lease = this.#pool.acquire(request.key, open);
+      let connection: OpenConnection;
+      try {
+        connection = await lease.connection;
+      } catch (err) {
+        lease.release();
+        throw err;
+      }
+      try {
+        return await this.#request(connection, lease, request.target, options.headers ?? {});
+      } catch (err) {
+        if (attempt >= 2 || !(err instanceof HboneConnectError) || !err.unprocessed) throw err;
+        this.#options.logger?.debug(`${err.message}; retrying`);
+      }
     }
-    return this.#request(connection, lease, request.target, options.headers ?? {});
   }
 
   /** Open connections and streams (reserved or open). */
@@ -97,19 +117,33 @@ export class HboneClient {
     return this.#pool.close();
   }
 
-  #request(connection: OpenConnection, lease: Lease, target: string, headers: TunnelHeaders): Promise<TunnelStream> {
+  #request(
+    connection: OpenConnection,
+    lease: Lease,
+    target: string,
+    headers: TunnelHeaders,
+  ): Promise<TunnelStream> {
     const what = `HBONE CONNECT ${target} via ${connection.via}`;
     let stream: ClientHttp2Stream;
     try {
       stream = connection.session.request(requestHeaders(target, headers), { endStream: false });
     } catch (err) {
       lease.release();
-      return Promise.reject(new HboneConnectError(`${what} failed: ${(err as Error).message}`, { cause: err }));
+      // The session is closing or closed: nothing was sent.
+      return Promise.reject(
+        new HboneConnectError(`${what} failed: ${(err as Error).message}`, {
+          cause: err,
+          unprocessed: true,
+        }),
+      );
     }
     stream.once('close', () => lease.release());
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
-        reject(new HboneConnectError(`${what} failed: ${err.message}`, { cause: err }));
+        const unprocessed = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
+        reject(
+          new HboneConnectError(`${what} failed: ${err.message}`, { cause: err, unprocessed }),
+        );
       };
       const onClose = (): void => {
         const session = connection.session;
@@ -153,11 +187,15 @@ export class HboneClient {
     if (!target.ok) throw new TypeError(`HboneClient.connect: target ${target.reason}`);
     const destinationIp = canonicalIp(options.destinationIp);
     if (destinationIp === undefined) {
-      throw new TypeError(`HboneClient.connect: destinationIp ${JSON.stringify(options.destinationIp)} is not an IP address`);
+      throw new TypeError(
+        `HboneClient.connect: destinationIp ${JSON.stringify(options.destinationIp)} is not an IP address`,
+      );
     }
     const sourceIp = options.sourceIp === undefined ? undefined : canonicalIp(options.sourceIp);
     if (options.sourceIp !== undefined && sourceIp === undefined) {
-      throw new TypeError(`HboneClient.connect: sourceIp ${JSON.stringify(options.sourceIp)} is not an IP address`);
+      throw new TypeError(
+        `HboneClient.connect: sourceIp ${JSON.stringify(options.sourceIp)} is not an IP address`,
+      );
     }
     const port = options.hbonePort ?? HBONE_PORT;
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -166,7 +204,13 @@ export class HboneClient {
     const destinationIdentity = parseSvidSpiffeId(options.destinationIdentity).uri;
     const sourceIdentity = this.#sourceIdentity(options.source);
     return {
-      key: JSON.stringify([sourceIdentity, destinationIdentity, sourceIp ?? '', destinationIp, port]),
+      key: JSON.stringify([
+        sourceIdentity,
+        destinationIdentity,
+        sourceIp ?? '',
+        destinationIp,
+        port,
+      ]),
       target: formatAuthority(target.value),
       ...(sourceIp ? { sourceIp } : {}),
       destinationIp,
@@ -178,12 +222,16 @@ export class HboneClient {
   #sourceIdentity(source: ClientCredentials): string {
     const known = this.#identities.get(source);
     if (known) return known;
-    const chain = typeof source.certChain === 'string' ? source.certChain : source.certChain.join('\n');
+    const chain =
+      typeof source.certChain === 'string' ? source.certChain : source.certChain.join('\n');
     const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(chain)?.[0];
-    if (!leaf) throw new TypeError('HboneClient.connect: source.certChain holds no PEM certificate');
+    if (!leaf)
+      throw new TypeError('HboneClient.connect: source.certChain holds no PEM certificate');
     const uris = inspectCertificate(leaf).subjectAltName?.uris ?? [];
     if (uris.length !== 1) {
-      throw new TypeError(`HboneClient.connect: the source certificate has ${uris.length} URI SANs, expected one SPIFFE ID`);
+      throw new TypeError(
+        `HboneClient.connect: the source certificate has ${uris.length} URI SANs, expected one SPIFFE ID`,
+      );
     }
     const identity = parseSvidSpiffeId(uris[0] as string).uri;
     this.#identities.set(source, identity);

@@ -67,7 +67,10 @@ export async function openConnection(options: OpenConnectionOptions): Promise<Op
   const via = formatAuthority({ address: options.destinationIp, port: options.port });
   const controller = new AbortController();
   const timer = setTimeout(
-    () => controller.abort(new Error(`no TCP connection and TLS handshake within ${options.timeoutMs} ms`)),
+    () =>
+      controller.abort(
+        new Error(`no TCP connection and TLS handshake within ${options.timeoutMs} ms`),
+      ),
     options.timeoutMs,
   );
   try {
@@ -87,17 +90,26 @@ export async function openConnection(options: OpenConnectionOptions): Promise<Op
     return { session, peerIdentity: peerSpiffeId(tlsSocket).uri, via };
   } catch (err) {
     const reason = controller.signal.aborted ? (controller.signal.reason as Error) : (err as Error);
-    throw new HboneConnectError(`HBONE connection to ${via} failed: ${reason.message}`, { cause: reason });
+    throw new HboneConnectError(`HBONE connection to ${via} failed: ${reason.message}`, {
+      cause: reason,
+    });
   } finally {
     clearTimeout(timer);
   }
 }
 
-function handshake(socket: net.Socket, options: OpenConnectionOptions, signal: AbortSignal): Promise<tls.TLSSocket> {
+function handshake(
+  socket: net.Socket,
+  options: OpenConnectionOptions,
+  signal: AbortSignal,
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const tlsSocket = tls.connect({
       socket,
-      ...mtlsClientOptions({ ...options.credentials, expectedIdentity: options.destinationIdentity }),
+      ...mtlsClientOptions({
+        ...options.credentials,
+        expectedIdentity: options.destinationIdentity,
+      }),
       ALPNProtocols: ['h2'],
     });
     const fail = (err: Error): void => {
@@ -113,7 +125,11 @@ function handshake(socket: net.Socket, options: OpenConnectionOptions, signal: A
       signal.removeEventListener('abort', onAbort);
       tlsSocket.off('error', fail);
       if (tlsSocket.alpnProtocol !== 'h2') {
-        fail(new Error(`the server did not negotiate ALPN "h2" (got ${String(tlsSocket.alpnProtocol)})`));
+        fail(
+          new Error(
+            `the server did not negotiate ALPN "h2" (got ${String(tlsSocket.alpnProtocol)})`,
+          ),
+        );
         return;
       }
       resolve(tlsSocket);

@@ -14,7 +14,9 @@ export class HboneStatusError extends Error {
     readonly target: string,
     readonly via: string,
   ) {
-    super(`HBONE CONNECT ${target} via ${via} was answered ${status} (${STATUS_MEANING[status] ?? 'unexpected status'})`);
+    super(
+      `HBONE CONNECT ${target} via ${via} was answered ${status} (${STATUS_MEANING[status] ?? 'unexpected status'})`,
+    );
     this.name = 'HboneStatusError';
   }
 }
@@ -22,17 +24,31 @@ export class HboneStatusError extends Error {
 /** No HBONE connection or stream could be set up; `cause` holds the underlying error. */
 export class HboneConnectError extends Error {
   readonly code = 'ERR_HBONE_CONNECT';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** True when the server certainly did not process the request (refused stream, closing connection). */
+  readonly unprocessed: boolean;
+  constructor(message: string, options: { cause?: unknown; unprocessed?: boolean } = {}) {
+    super(message, { cause: options.cause });
     this.name = 'HboneConnectError';
+    this.unprocessed = options.unprocessed ?? false;
   }
 }
 
 // HTTP/2 error codes (RFC 9113 §7), indexed by code.
 const RST_NAMES = [
-  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
 ];
 
 /**

@@ -9,8 +9,14 @@ describe('forwarded header', () => {
   });
 
   it('reads the first for= back, with or without port and quotes', () => {
-    assert.deepEqual(parseForwardedFor('for="10.0.0.1:43210"'), { address: '10.0.0.1', port: 43210 });
-    assert.deepEqual(parseForwardedFor('proto=https;For="[fd00::1]:80", for=10.9.9.9'), { address: 'fd00::1', port: 80 });
+    assert.deepEqual(parseForwardedFor('for="10.0.0.1:43210"'), {
+      address: '10.0.0.1',
+      port: 43210,
+    });
+    assert.deepEqual(parseForwardedFor('proto=https;For="[fd00::1]:80", for=10.9.9.9'), {
+      address: 'fd00::1',
+      port: 80,
+    });
     assert.deepEqual(parseForwardedFor('for=192.0.2.60;proto=http'), { address: '192.0.2.60' });
     assert.deepEqual(parseForwardedFor('for="[2001:db8::17]"'), { address: '2001:db8::17' });
   });

@@ -15,7 +15,12 @@ export {
   type TunnelStats,
 } from './server-stream.js';
 export { HboneClient, type ConnectOptions, type HboneClientOptions } from './client.js';
-export { connectTcp, type ClientCredentials, type SocketFactory, type SocketRequest } from './connection.js';
+export {
+  connectTcp,
+  type ClientCredentials,
+  type SocketFactory,
+  type SocketRequest,
+} from './connection.js';
 export { TunnelStream, type ByteCounter } from './tunnel-stream.js';
 export { splice, reset, type SpliceResult } from './splice.js';
 export { HboneConnectError, HboneStatusError, TunnelResetError, rstCodeName } from './errors.js';

@@ -1,13 +1,23 @@
 // Connection pooling in the HBONE client, observed from the server side: which TCP connection each
 // CONNECT arrived on (its source port), and how many TCP connections were accepted.
 import assert from 'node:assert/strict';
+import { constants } from 'node:http2';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import type { ConnectOptions, HboneClient } from './client.js';
 import type { SocketRequest } from './connection.js';
 import { HboneConnectError } from './errors.js';
 import { HboneServer } from './server.js';
-import { makePki, readText, spiffe, startApp, startClient, startServer, type Pki, type RunningServer } from './test-support.js';
+import {
+  makePki,
+  readText,
+  spiffe,
+  startApp,
+  startClient,
+  startServer,
+  type Pki,
+  type RunningServer,
+} from './test-support.js';
 import type { TunnelStream } from './tunnel-stream.js';
 
 const SERVER = spiffe('server');
@@ -23,8 +33,17 @@ async function setup(t: TestContext) {
   return { pki, hbone, app };
 }
 
-function options(env: { hbone: RunningServer; app: { port: number } }, source: ConnectOptions['source']): ConnectOptions {
-  return { source, destinationIdentity: SERVER, destinationIp: '127.0.0.1', hbonePort: env.hbone.port, target: `127.0.0.1:${env.app.port}` };
+function options(
+  env: { hbone: RunningServer; app: { port: number } },
+  source: ConnectOptions['source'],
+): ConnectOptions {
+  return {
+    source,
+    destinationIdentity: SERVER,
+    destinationIp: '127.0.0.1',
+    hbonePort: env.hbone.port,
+    target: `127.0.0.1:${env.app.port}`,
+  };
 }
 
 /** Ends each tunnel and waits until both directions closed. */
@@ -51,7 +70,9 @@ describe('HBONE client pool', () => {
     const env = await setup(t);
     const client = startClient(t);
     const source = await env.pki.workload(spiffe('client'));
-    const tunnels = await Promise.all(Array.from({ length: 5 }, () => client.connect(options(env, source))));
+    const tunnels = await Promise.all(
+      Array.from({ length: 5 }, () => client.connect(options(env, source))),
+    );
     assert.equal(env.hbone.accepted(), 1);
     assert.equal(new Set(sourcePorts(env.hbone)).size, 1);
     assert.deepEqual(client.stats(), { connections: 1, streams: 5 });
@@ -74,7 +95,10 @@ describe('HBONE client pool', () => {
     ];
     assert.equal(env.hbone.accepted(), 3);
     assert.equal(new Set(sourcePorts(env.hbone)).size, 3);
-    assert.deepEqual(env.hbone.requests.map((r) => r.peer.uri), [spiffe('alice'), spiffe('bob'), spiffe('alice')]);
+    assert.deepEqual(
+      env.hbone.requests.map((r) => r.peer.uri),
+      [spiffe('alice'), spiffe('bob'), spiffe('alice')],
+    );
     await finish(tunnels);
   });
 
@@ -82,10 +106,16 @@ describe('HBONE client pool', () => {
     const env = await setup(t);
     const client = startClient(t);
     const source = await env.pki.workload(spiffe('client'));
-    const tunnels = await Promise.all(Array.from({ length: 101 }, () => client.connect(options(env, source))));
+    const tunnels = await Promise.all(
+      Array.from({ length: 101 }, () => client.connect(options(env, source))),
+    );
     const perConnection = new Map<number, number>();
-    for (const port of sourcePorts(env.hbone)) perConnection.set(port, (perConnection.get(port) ?? 0) + 1);
-    assert.deepEqual([...perConnection.values()].sort((a, b) => b - a), [100, 1]);
+    for (const port of sourcePorts(env.hbone))
+      perConnection.set(port, (perConnection.get(port) ?? 0) + 1);
+    assert.deepEqual(
+      [...perConnection.values()].sort((a, b) => b - a),
+      [100, 1],
+    );
     assert.deepEqual(client.stats(), { connections: 2, streams: 101 });
     await finish(tunnels);
   });
@@ -104,8 +134,14 @@ describe('HBONE client pool', () => {
   it('a connection closed by the server (GOAWAY) leaves the pool; the next call opens a new one', async (t) => {
     const pki: Pki = await makePki();
     const certificate = await pki.workload(SERVER);
-    const first = new HboneServer({ trustBundle: pki.trustBundle, certificateFor: () => certificate });
-    const second = new HboneServer({ trustBundle: pki.trustBundle, certificateFor: () => certificate });
+    const first = new HboneServer({
+      trustBundle: pki.trustBundle,
+      certificateFor: () => certificate,
+    });
+    const second = new HboneServer({
+      trustBundle: pki.trustBundle,
+      certificateFor: () => certificate,
+    });
     let current = first;
     let accepted = 0;
     const listener = net.createServer((socket) => {
@@ -149,7 +185,14 @@ describe('HBONE client pool', () => {
     });
     const client = startClient(t);
     const source = await pki.workload(spiffe('client'));
-    const attempt = () => client.connect({ source, destinationIdentity: SERVER, destinationIp: '127.0.0.1', hbonePort: closedPort, target: '127.0.0.1:9' });
+    const attempt = () =>
+      client.connect({
+        source,
+        destinationIdentity: SERVER,
+        destinationIp: '127.0.0.1',
+        hbonePort: closedPort,
+        target: '127.0.0.1:9',
+      });
     const results = await Promise.allSettled([attempt(), attempt(), attempt()]);
     for (const r of results) {
       assert.equal(r.status, 'rejected');
@@ -166,7 +209,11 @@ describe('HBONE client pool', () => {
       connectSocket: (request) => {
         requests.push(request);
         return new Promise((resolve, reject) => {
-          const socket = net.connect({ host: request.host, port: request.port, localAddress: request.localAddress });
+          const socket = net.connect({
+            host: request.host,
+            port: request.port,
+            localAddress: request.localAddress,
+          });
           socket.once('connect', () => resolve(socket)).once('error', reject);
         });
       },
@@ -179,5 +226,24 @@ describe('HBONE client pool', () => {
       { host: '127.0.0.1', port: env.hbone.port, localAddress: '127.0.0.1' },
     );
     assert.equal(env.hbone.requests[0]?.source.address, '127.0.0.1');
+  });
+
+  it('retries once when the server refuses the stream unprocessed (REFUSED_STREAM)', async (t) => {
+    const pki = await makePki();
+    let calls = 0;
+    const hbone = await startServer(t, pki, SERVER, {
+      onConnect: (request) => {
+        if (++calls === 1) request.stream.close(constants.NGHTTP2_REFUSED_STREAM);
+        return { allow: true };
+      },
+    });
+    const app = await startApp(t, (s) => s.end('made it'));
+    const client = startClient(t);
+    const tunnel = await client.connect(
+      options({ hbone, app }, await pki.workload(spiffe('client'))),
+    );
+    tunnel.end();
+    assert.equal(await readText(tunnel), 'made it');
+    assert.equal(hbone.requests.length, 2);
   });
 });

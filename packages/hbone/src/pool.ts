@@ -79,10 +79,13 @@ export class ConnectionPool {
   /** Stops pooling and closes every connection once its open streams are done. */
   async close(): Promise<void> {
     this.#closed = true;
-    const closing = [...this.#sessions].map((session) => new Promise<void>((resolve) => {
-      session.once('close', () => resolve());
-      session.close();
-    }));
+    const closing = [...this.#sessions].map(
+      (session) =>
+        new Promise<void>((resolve) => {
+          session.once('close', () => resolve());
+          session.close();
+        }),
+    );
     for (const list of [...this.#entries.values()]) for (const e of [...list]) this.#remove(e);
     await Promise.all(closing);
   }

@@ -32,7 +32,8 @@ export interface ConnectRequest {
   readonly stream: ServerHttp2Stream;
 }
 
-export type ConnectDecision = { readonly allow: true } | { readonly allow: false; readonly reason: string };
+export type ConnectDecision =
+  { readonly allow: true } | { readonly allow: false; readonly reason: string };
 
 /** Opens the upstream connection for an allowed request; rejecting makes the answer 503. */
 export type Dial = (target: Target, request: ConnectRequest) => Promise<Duplex>;
@@ -89,7 +90,12 @@ export async function serveConnect(
     refuse(stream, 400, target.reason, log);
     return;
   }
-  const request: ConnectRequest = { ...connection, target: target.value, headers: tunnelHeaders(headers), stream };
+  const request: ConnectRequest = {
+    ...connection,
+    target: target.value,
+    headers: tunnelHeaders(headers),
+    stream,
+  };
   const what = `${connection.peer.uri} -> ${formatAuthority(target.value)}`;
 
   let decision: ConnectDecision;
@@ -122,7 +128,10 @@ export async function serveConnect(
   log?.debug(`HBONE tunnel open: ${what}`);
   const { error } = await splice(tunnel, upstream);
   handlers.metrics.streamClosed();
-  log?.debug({ err: error, sent: tunnel.bytesSent, received: tunnel.bytesReceived }, `HBONE tunnel closed: ${what}`);
+  log?.debug(
+    { err: error, sent: tunnel.bytesSent, received: tunnel.bytesReceived },
+    `HBONE tunnel closed: ${what}`,
+  );
   handlers.onStreamClosed?.(request, {
     bytesSent: tunnel.bytesSent,
     bytesReceived: tunnel.bytesReceived,
@@ -134,7 +143,12 @@ export async function serveConnect(
  * Answers `status` and ends the stream. The client may still be sending, so the stream is then
  * closed with RST_STREAM NO_ERROR, which asks it to stop without signalling an error (RFC 9113 §8.1).
  */
-function refuse(stream: ServerHttp2Stream, status: number, reason: string, log: Logger | undefined): void {
+function refuse(
+  stream: ServerHttp2Stream,
+  status: number,
+  reason: string,
+  log: Logger | undefined,
+): void {
   log?.debug(`HBONE CONNECT refused with ${status}: ${reason}`);
   if (stream.destroyed || stream.closed || stream.headersSent) return;
   stream.respond({ ':status': status }, { endStream: true });

@@ -4,18 +4,33 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
+import tls from 'node:tls';
 import { mtlsClientOptions } from '@trellis/pki';
 import type { ClientCredentials } from './connection.js';
 import { HboneConnectError, HboneStatusError } from './errors.js';
 import { formatForwardedFor } from './forwarded.pure.js';
 import { HboneServer } from './server.js';
-import { makePki, readText, spiffe, startApp, startClient, startServer, type Pki } from './test-support.js';
+import { CONNECTION_WINDOW_BYTES, MAX_FRAME_BYTES, STREAM_WINDOW_BYTES } from './settings.js';
+import {
+  makePki,
+  readText,
+  spiffe,
+  startApp,
+  startClient,
+  startServer,
+  type Pki,
+} from './test-support.js';
 
 const SERVER = spiffe('server');
 const CLIENT = spiffe('client');
 
 /** Sends one raw HTTP/2 request over mTLS and returns the response status. */
-async function rawRequest(t: TestContext, port: number, source: ClientCredentials, headers: http2.OutgoingHttpHeaders): Promise<number> {
+async function rawRequest(
+  t: TestContext,
+  port: number,
+  source: ClientCredentials,
+  headers: http2.OutgoingHttpHeaders,
+): Promise<number> {
   const session = http2.connect(`https://127.0.0.1:${port}`, {
     ...mtlsClientOptions({ ...source, expectedIdentity: SERVER }),
     ALPNProtocols: ['h2'],
@@ -25,12 +40,16 @@ async function rawRequest(t: TestContext, port: number, source: ClientCredential
   stream.on('error', () => undefined);
   const response = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
     stream.once('response', resolve);
-    stream.once('close', () => reject(new Error(`closed without a response (rst ${stream.rstCode})`)));
+    stream.once('close', () =>
+      reject(new Error(`closed without a response (rst ${stream.rstCode})`)),
+    );
   });
   return Number(response[':status']);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; status?: number; cause?: unknown }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { code?: string; status?: number; cause?: unknown }> {
   try {
     await promise;
   } catch (err) {
@@ -124,9 +143,25 @@ describe('HBONE server', () => {
     const pki = await makePki();
     const hbone = await startServer(t, pki, SERVER);
     const source = await pki.workload(CLIENT);
-    assert.equal(await rawRequest(t, hbone.port, source, { ':method': 'CONNECT', ':authority': 'example.com:80' }), 400);
-    assert.equal(await rawRequest(t, hbone.port, source, { ':method': 'CONNECT', ':authority': '10.0.0.1:0' }), 400);
-    assert.equal(await rawRequest(t, hbone.port, source, { ':method': 'GET', ':path': '/', ':authority': '10.0.0.1:80' }), 400);
+    assert.equal(
+      await rawRequest(t, hbone.port, source, {
+        ':method': 'CONNECT',
+        ':authority': 'example.com:80',
+      }),
+      400,
+    );
+    assert.equal(
+      await rawRequest(t, hbone.port, source, { ':method': 'CONNECT', ':authority': '10.0.0.1:0' }),
+      400,
+    );
+    assert.equal(
+      await rawRequest(t, hbone.port, source, {
+        ':method': 'GET',
+        ':path': '/',
+        ':authority': '10.0.0.1:80',
+      }),
+      400,
+    );
     assert.equal(hbone.requests.length, 0);
   });
 
@@ -145,7 +180,10 @@ describe('HBONE server', () => {
     );
     assert.ok(err instanceof HboneConnectError);
     assert.equal((err.cause as { code?: string }).code, 'ERR_SPIFFE_PEER_REJECTED');
-    assert.match(err.message, /spiffe:\/\/cluster\.local\/ns\/default\/sa\/impostor is not the expected/);
+    assert.match(
+      err.message,
+      /spiffe:\/\/cluster\.local\/ns\/default\/sa\/impostor is not the expected/,
+    );
     assert.equal(hbone.requests.length, 0);
     assert.equal(client.stats().connections, 0);
   });
@@ -189,7 +227,10 @@ describe('HBONE server', () => {
     );
     assert.ok(err instanceof HboneConnectError, String(err));
     assert.equal(hbone.requests.length, 0);
-    assert.match(String(hbone.refused[0]?.message), /trust domain "other\.example", expected "cluster\.local"/);
+    assert.match(
+      String(hbone.refused[0]?.message),
+      /trust domain "other\.example", expected "cluster\.local"/,
+    );
   });
 
   it('presents the certificate of the destination IP: 127.0.0.1, ::1, or what destinationOf reports', async (t) => {
@@ -199,7 +240,9 @@ describe('HBONE server', () => {
       ['::1', spiffe('v6-pod')],
       ['10.9.8.7', spiffe('redirected-pod')],
     ]);
-    const certificates = new Map(await Promise.all([...byIp].map(async ([ip, id]) => [ip, await pki.workload(id)] as const)));
+    const certificates = new Map(
+      await Promise.all([...byIp].map(async ([ip, id]) => [ip, await pki.workload(id)] as const)),
+    );
     const asked: string[] = [];
     const certificateFor = async (ip: string) => {
       asked.push(ip);
@@ -221,14 +264,23 @@ describe('HBONE server', () => {
     const client = startClient(t);
     const source = await pki.workload(CLIENT);
     const seen = async (destinationIp: string, port: number, expected: string) => {
-      const tunnel = await client.connect({ source, destinationIdentity: expected, destinationIp, hbonePort: port, target: `127.0.0.1:${app.port}` });
+      const tunnel = await client.connect({
+        source,
+        destinationIdentity: expected,
+        destinationIp,
+        hbonePort: port,
+        target: `127.0.0.1:${app.port}`,
+      });
       tunnel.end();
       await readText(tunnel);
       return tunnel.peerIdentity;
     };
     assert.equal(await seen('127.0.0.1', v4.port, spiffe('v4-pod')), spiffe('v4-pod'));
     assert.equal(await seen('::1', v6.port, spiffe('v6-pod')), spiffe('v6-pod'));
-    assert.equal(await seen('127.0.0.1', viaRedirect.port, spiffe('redirected-pod')), spiffe('redirected-pod'));
+    assert.equal(
+      await seen('127.0.0.1', viaRedirect.port, spiffe('redirected-pod')),
+      spiffe('redirected-pod'),
+    );
     assert.deepEqual(asked, ['127.0.0.1', '::1', '10.9.8.7']);
   });
 
@@ -244,19 +296,104 @@ describe('HBONE server', () => {
     const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
     const client = startClient(t);
     const err = await rejection(
-      client.connect({ source: await pki.workload(CLIENT), destinationIdentity: SERVER, destinationIp: '127.0.0.1', hbonePort: port, target: '127.0.0.1:9' }),
+      client.connect({
+        source: await pki.workload(CLIENT),
+        destinationIdentity: SERVER,
+        destinationIp: '127.0.0.1',
+        hbonePort: port,
+        target: '127.0.0.1:9',
+      }),
     );
     assert.ok(err instanceof HboneConnectError);
-    assert.deepEqual(refused.map((e) => e.message), ['no workload owns 127.0.0.1']);
+    assert.deepEqual(
+      refused.map((e) => e.message),
+      ['no workload owns 127.0.0.1'],
+    );
   });
 
   it('rejects bad connect options with a message naming the field', async (t) => {
     const pki = await makePki();
     const client = startClient(t);
-    const base = { source: await pki.workload(CLIENT), destinationIdentity: SERVER, destinationIp: '127.0.0.1', target: '10.0.0.1:80' };
-    await assert.rejects(client.connect({ ...base, target: 'svc.local:80' }), /target authority "svc.local:80" is not ip:port/);
-    await assert.rejects(client.connect({ ...base, destinationIp: 'pod-a' }), /destinationIp "pod-a" is not an IP address/);
+    const base = {
+      source: await pki.workload(CLIENT),
+      destinationIdentity: SERVER,
+      destinationIp: '127.0.0.1',
+      target: '10.0.0.1:80',
+    };
+    await assert.rejects(
+      client.connect({ ...base, target: 'svc.local:80' }),
+      /target authority "svc.local:80" is not ip:port/,
+    );
+    await assert.rejects(
+      client.connect({ ...base, destinationIp: 'pod-a' }),
+      /destinationIp "pod-a" is not an IP address/,
+    );
     await assert.rejects(client.connect({ ...base, hbonePort: 70000 }), /hbonePort 70000/);
-    await assert.rejects(client.connect({ ...base, destinationIdentity: 'server' }), /SPIFFE|spiffe/);
+    await assert.rejects(
+      client.connect({ ...base, destinationIdentity: 'server' }),
+      /SPIFFE|spiffe/,
+    );
+  });
+
+  it('both ends announce HBONE flow control: 4 MiB stream window, 16 MiB connection window, 1 MiB frames', async (t) => {
+    const pki = await makePki();
+    const hbone = await startServer(t, pki, SERVER);
+    const app = await startApp(t, (s) => s.end());
+    const client = startClient(t);
+    const tunnel = await client.connect({
+      source: await pki.workload(CLIENT),
+      destinationIdentity: SERVER,
+      destinationIp: '127.0.0.1',
+      hbonePort: hbone.port,
+      target: `127.0.0.1:${app.port}`,
+    });
+    const session = hbone.requests[0]?.stream.session;
+    assert.ok(session);
+    // The client's SETTINGS and connection window as the server received them, and the server's own.
+    assert.equal(session.remoteSettings.initialWindowSize, STREAM_WINDOW_BYTES);
+    assert.equal(session.remoteSettings.maxFrameSize, MAX_FRAME_BYTES);
+    assert.equal(session.state.remoteWindowSize, CONNECTION_WINDOW_BYTES);
+    assert.equal(session.state.effectiveLocalWindowSize, CONNECTION_WINDOW_BYTES);
+    tunnel.end();
+    await readText(tunnel);
+    while (hbone.closed.length === 0) await new Promise((r) => setTimeout(r, 10));
+    // localSettings show what the client acknowledged; its ACK came before the end of its stream.
+    assert.equal(session.localSettings.initialWindowSize, STREAM_WINDOW_BYTES);
+    assert.equal(session.localSettings.maxFrameSize, MAX_FRAME_BYTES);
+  });
+
+  it('refuses a TLS client that does not offer ALPN h2', async (t) => {
+    const pki = await makePki();
+    const hbone = await startServer(t, pki, SERVER);
+    const source = await pki.workload(CLIENT);
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: hbone.port,
+      ...mtlsClientOptions({ ...source, expectedIdentity: SERVER }),
+      ALPNProtocols: ['http/1.1'],
+    });
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('close', resolve));
+    assert.equal(hbone.requests.length, 0);
+    assert.match(String(hbone.refused[0]?.message), /ALPN|protocol/i);
+  });
+
+  it('the client gives up on a server that never completes the handshake (connectTimeoutMs)', async (t) => {
+    const pki = await makePki();
+    const silent = net.createServer((s) => s.resume().on('error', () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    const client = startClient(t, { connectTimeoutMs: 100 });
+    const err = await rejection(
+      client.connect({
+        source: await pki.workload(CLIENT),
+        destinationIdentity: SERVER,
+        destinationIp: '127.0.0.1',
+        hbonePort: (silent.address() as net.AddressInfo).port,
+        target: '127.0.0.1:9',
+      }),
+    );
+    assert.ok(err instanceof HboneConnectError);
+    assert.match(err.message, /no TCP connection and TLS handshake within 100 ms/);
   });
 });

@@ -43,7 +43,9 @@ export interface HboneServerOptions {
   /** Roots that client certificates must chain to; bind it to the trust domain (parseTrustBundle(pem, { trustDomain })). */
   readonly trustBundle: TrustBundle;
   /** The certificate to present on a connection to `destinationIp` (e.g. the identity of the pod owning that IP). */
-  readonly certificateFor: (destinationIp: string) => ServerCertificate | Promise<ServerCertificate>;
+  readonly certificateFor: (
+    destinationIp: string,
+  ) => ServerCertificate | Promise<ServerCertificate>;
   /** The original destination of an accepted socket. Default: its local address (ztunnel passes netsys.originalDst). */
   readonly destinationOf?: (socket: net.Socket) => Endpoint | Promise<Endpoint>;
   /** Decides each CONNECT (401 when denied). Default: allow. */
@@ -126,13 +128,18 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
    */
   async close(options: { drainMs?: number } = {}): Promise<void> {
     this.#closing = true;
-    const listenersClosed = this.#listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+    const listenersClosed = this.#listeners.map(
+      (l) => new Promise<void>((resolve) => l.close(() => resolve())),
+    );
     for (const socket of this.#handshaking) socket.destroy();
-    const sessionsClosed = [...this.#sessions].map((session) => new Promise<void>((resolve) => {
-      if (session.destroyed) resolve();
-      else session.once('close', () => resolve());
-      session.close();
-    }));
+    const sessionsClosed = [...this.#sessions].map(
+      (session) =>
+        new Promise<void>((resolve) => {
+          if (session.destroyed) resolve();
+          else session.once('close', () => resolve());
+          session.close();
+        }),
+    );
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, options.drainMs ?? DRAIN_MS);
@@ -161,7 +168,13 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
     tlsServer.on('tlsClientError', (err) => this.#refuse(err, socket));
     tlsServer.on('secureConnection', (tlsSocket: tls.TLSSocket) => {
       if (tlsSocket.alpnProtocol !== 'h2') {
-        this.#refuse(new Error(`the client did not negotiate ALPN "h2" (got ${String(tlsSocket.alpnProtocol)})`), socket, tlsSocket);
+        this.#refuse(
+          new Error(
+            `the client did not negotiate ALPN "h2" (got ${String(tlsSocket.alpnProtocol)})`,
+          ),
+          socket,
+          tlsSocket,
+        );
         return;
       }
       const check = verifyPeer(tlsSocket, { trustBundle: this.#options.trustBundle });
@@ -187,7 +200,9 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
     session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     this.#sessions.add(session);
     this.#metrics.connectionOpened();
-    this.#options.logger?.debug(`HBONE connection from ${connection.peer.uri} at ${connection.source.address}`);
+    this.#options.logger?.debug(
+      `HBONE connection from ${connection.peer.uri} at ${connection.source.address}`,
+    );
     session.on('error', (err) => this.#options.logger?.debug({ err }, 'HBONE session error'));
     session.once('close', () => {
       this.#sessions.delete(session);
@@ -202,7 +217,8 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
   }
 
   async #destinationOf(socket: net.Socket): Promise<Endpoint> {
-    if (!this.#options.destinationOf) return endpoint(socket.localAddress, socket.localPort, 'local address');
+    if (!this.#options.destinationOf)
+      return endpoint(socket.localAddress, socket.localPort, 'local address');
     const found = await this.#options.destinationOf(socket);
     return endpoint(found.address, found.port, 'destination');
   }
@@ -221,7 +237,9 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
 function endpoint(address: string | undefined, port: number | undefined, what: string): Endpoint {
   const ip = address === undefined ? undefined : canonicalIp(address);
   if (ip === undefined || port === undefined) {
-    throw new Error(`the connection's ${what} is unknown or not an IP (${String(address)}:${String(port)}); is the socket connected?`);
+    throw new Error(
+      `the connection's ${what} is unknown or not an IP (${String(address)}:${String(port)}); is the socket connected?`,
+    );
   }
   return { address: ip, port };
 }

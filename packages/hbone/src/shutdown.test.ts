@@ -11,7 +11,10 @@ const SERVER = spiffe('server');
 async function setup(t: TestContext) {
   const pki = await makePki();
   const certificate = await pki.workload(SERVER);
-  const server = new HboneServer({ trustBundle: pki.trustBundle, certificateFor: () => certificate });
+  const server = new HboneServer({
+    trustBundle: pki.trustBundle,
+    certificateFor: () => certificate,
+  });
   t.after(() => server.close({ drainMs: 0 }));
   const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
   const app = await startApp(t);

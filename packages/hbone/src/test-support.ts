@@ -40,7 +40,12 @@ export async function makePki(commonName = 'Test Root CA'): Promise<Pki> {
     trustBundle,
     async workload(identity) {
       const keys = await generateKeyPair();
-      const issued = await issueWorkloadCertificate({ publicKey: keys.publicKey, identity, issuer: root, ttlMs: DAY });
+      const issued = await issueWorkloadCertificate({
+        publicKey: keys.publicKey,
+        identity,
+        issuer: root,
+        ttlMs: DAY,
+      });
       return { key: keys.privateKey, certChain: issued.chain, trustBundle };
     },
   };
@@ -126,7 +131,10 @@ export interface App {
 }
 
 /** A TCP server on 127.0.0.1 allowing half-open connections; `onSocket` runs for each one. */
-export async function startApp(t: TestContext, onSocket: (socket: net.Socket) => void = () => undefined): Promise<App> {
+export async function startApp(
+  t: TestContext,
+  onSocket: (socket: net.Socket) => void = () => undefined,
+): Promise<App> {
   const sockets: net.Socket[] = [];
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.push(socket);
@@ -188,6 +196,8 @@ export function sha256(data: Buffer): string {
 }
 
 /** Waits for the first 'error' of `stream` and returns it. */
-export function errorOf(stream: NodeJS.EventEmitter): Promise<Error & { code?: string; rstCode?: number }> {
+export function errorOf(
+  stream: NodeJS.EventEmitter,
+): Promise<Error & { code?: string; rstCode?: number }> {
   return new Promise((resolve) => stream.once('error', resolve));
 }

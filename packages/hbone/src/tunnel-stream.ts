@@ -55,7 +55,11 @@ export class TunnelStream extends Duplex {
     h2.on('drain', () => this.#releaseWrite(null));
     h2.on('error', (err: Error) => {
       const code = h2.rstCode ?? NGHTTP2_NO_ERROR;
-      this.destroy(this.#resetError(code !== NGHTTP2_NO_ERROR ? `RST_STREAM ${rstCodeName(code)}` : err.message));
+      this.destroy(
+        this.#resetError(
+          code !== NGHTTP2_NO_ERROR ? `RST_STREAM ${rstCodeName(code)}` : err.message,
+        ),
+      );
     });
     h2.on('close', () => this.#onH2Close());
   }
@@ -74,7 +78,11 @@ export class TunnelStream extends Duplex {
     this.#h2.resume();
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (err?: Error | null) => void,
+  ): void {
     if (this.#h2.destroyed) {
       callback(this.#resetError('the stream is closed'));
       return;

@@ -7,7 +7,19 @@ import { constants } from 'node:http2';
 import type { Writable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { TunnelResetError } from './errors.js';
-import { digest, errorOf, makePki, readText, sha256, spiffe, startApp, startClient, startServer, writeAll, type App } from './test-support.js';
+import {
+  digest,
+  errorOf,
+  makePki,
+  readText,
+  sha256,
+  spiffe,
+  startApp,
+  startClient,
+  startServer,
+  writeAll,
+  type App,
+} from './test-support.js';
 import { STREAM_WINDOW_BYTES } from './settings.js';
 import type { TunnelStream } from './tunnel-stream.js';
 
@@ -27,7 +39,11 @@ function tcpBufferMax(which: 'tcp_wmem' | 'tcp_rmem', fallback: number): number 
  * HBONE connection and the receiving side's buffer), the plain TCP hop's send and receive buffers,
  * and 1 MiB for the 16-64 KiB buffers of the streams along the way.
  */
-const IN_FLIGHT_BOUND = STREAM_WINDOW_BYTES + tcpBufferMax('tcp_wmem', 4 * MiB) + tcpBufferMax('tcp_rmem', 6 * MiB) + 1 * MiB;
+const IN_FLIGHT_BOUND =
+  STREAM_WINDOW_BYTES +
+  tcpBufferMax('tcp_wmem', 4 * MiB) +
+  tcpBufferMax('tcp_rmem', 6 * MiB) +
+  1 * MiB;
 
 /**
  * Writes up to `limit` bytes as fast as `stream` accepts them. `produced()` says how many were
@@ -100,7 +116,12 @@ describe('HBONE tunnel data path', () => {
     const down = randomBytes(20 * 1024 * 1024);
     const env = await setup(t);
     const { tunnel, socket } = await env.open();
-    const [atApp, atClient] = await Promise.all([digest(socket), digest(tunnel), writeAll(tunnel, up), writeAll(socket, down)]);
+    const [atApp, atClient] = await Promise.all([
+      digest(socket),
+      digest(tunnel),
+      writeAll(tunnel, up),
+      writeAll(socket, down),
+    ]);
     assert.deepEqual(atApp, { sha256: sha256(up), bytes: up.length });
     assert.deepEqual(atClient, { sha256: sha256(down), bytes: down.length });
     assert.equal(tunnel.bytesSent, up.length);
@@ -161,7 +182,10 @@ describe('HBONE tunnel data path', () => {
     const limit = 3 * IN_FLIGHT_BOUND;
     const writer = flood(tunnel, limit);
     await writer.stalled();
-    assert.ok(writer.produced() < IN_FLIGHT_BOUND, `${writer.produced()} bytes went out to a paused reader, bound ${IN_FLIGHT_BOUND}`);
+    assert.ok(
+      writer.produced() < IN_FLIGHT_BOUND,
+      `${writer.produced()} bytes went out to a paused reader, bound ${IN_FLIGHT_BOUND}`,
+    );
     socket.resume();
     const arrived = await digest(socket);
     await writer.done;
@@ -176,7 +200,10 @@ describe('HBONE tunnel data path', () => {
     const limit = 3 * IN_FLIGHT_BOUND;
     const writer = flood(socket, limit);
     await writer.stalled();
-    assert.ok(writer.produced() < IN_FLIGHT_BOUND, `${writer.produced()} bytes went out to a paused reader, bound ${IN_FLIGHT_BOUND}`);
+    assert.ok(
+      writer.produced() < IN_FLIGHT_BOUND,
+      `${writer.produced()} bytes went out to a paused reader, bound ${IN_FLIGHT_BOUND}`,
+    );
     const arrived = await digest(tunnel);
     await writer.done;
     assert.equal(arrived.bytes, limit);

@@ -19,8 +19,20 @@ test('defaults match Istio ztunnel ports and paths', () => {
 
 test('flags win over environment variables, which win over defaults', () => {
   const c = loadZtunnelConfig({
-    argv: ['--local-config', 'x.yaml', '--admin-address=127.0.0.1:0', '--log-level', 'debug,rbac=trace'],
-    env: { LOCAL_XDS_PATH: 'ignored.yaml', NODE_NAME: 'node-7', INSTANCE_IP: '::ffff:10.0.0.7', ZTUNNEL_WORKER_THREADS: '4', CONNECTION_TERMINATION_DEADLINE: '30s' },
+    argv: [
+      '--local-config',
+      'x.yaml',
+      '--admin-address=127.0.0.1:0',
+      '--log-level',
+      'debug,rbac=trace',
+    ],
+    env: {
+      LOCAL_XDS_PATH: 'ignored.yaml',
+      NODE_NAME: 'node-7',
+      INSTANCE_IP: '::ffff:10.0.0.7',
+      ZTUNNEL_WORKER_THREADS: '4',
+      CONNECTION_TERMINATION_DEADLINE: '30s',
+    },
   });
   assert.equal(c.localConfig, 'x.yaml');
   assert.deepEqual(c.adminAddress, { host: '127.0.0.1', port: 0 });
@@ -34,7 +46,15 @@ test('flags win over environment variables, which win over defaults', () => {
 test('bad values are all reported, each naming its flag or variable', () => {
   try {
     loadZtunnelConfig({
-      argv: ['--workers', '0', '--admin-address', 'localhost', '--trust-domain', 'Bad_Domain', '--bogus'],
+      argv: [
+        '--workers',
+        '0',
+        '--admin-address',
+        'localhost',
+        '--trust-domain',
+        'Bad_Domain',
+        '--bogus',
+      ],
       env: { INSTANCE_IP: '10.0.0', LOG_LEVEL: 'loud' },
     });
     assert.fail('expected a ConfigError');
@@ -52,7 +72,10 @@ test('bad values are all reported, each naming its flag or variable', () => {
 
 test('parseLogLevels reads a default level and scope=level entries', () => {
   assert.deepEqual(parseLogLevels('warn'), { level: 'warn', scopes: {} });
-  assert.deepEqual(parseLogLevels('rbac=debug, xds=trace'), { level: 'info', scopes: { rbac: 'debug', xds: 'trace' } });
+  assert.deepEqual(parseLogLevels('rbac=debug, xds=trace'), {
+    level: 'info',
+    scopes: { rbac: 'debug', xds: 'trace' },
+  });
   assert.throws(() => parseLogLevels('info,rbac=chatty'), /unknown log level "chatty"/);
 });
 

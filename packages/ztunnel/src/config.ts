@@ -30,7 +30,10 @@ export interface LogLevels {
 export function parseLogLevels(raw: string): LogLevels {
   let level: LogLevel = 'info';
   const scopes: Record<string, LogLevel> = {};
-  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const eq = part.indexOf('=');
     if (eq === -1) level = checkLogLevel(part);
     else scopes[part.slice(0, eq)] = checkLogLevel(part.slice(eq + 1));
@@ -63,7 +66,8 @@ export const ztunnelSettings = defineSettings({
     env: 'XDS_ADDRESS',
     default: addr.parse('istiod.istio-system.svc:15012'),
     parser: addr,
-    description: 'Control plane address for WDS (delta ADS over TLS); used when --local-config is not given',
+    description:
+      'Control plane address for WDS (delta ADS over TLS); used when --local-config is not given',
   },
   caAddress: {
     flag: '--ca-address',
@@ -84,7 +88,8 @@ export const ztunnelSettings = defineSettings({
     env: 'AUTH_TOKEN',
     default: '/var/run/secrets/tokens/istio-token',
     parser: string(),
-    description: 'Service-account token (audience istio-ca) sent as the bearer token to the CA and control plane',
+    description:
+      'Service-account token (audience istio-ca) sent as the bearer token to the CA and control plane',
   },
   zdsSocket: {
     flag: '--zds-socket',
@@ -174,7 +179,8 @@ export const ztunnelSettings = defineSettings({
     env: 'CONNECTION_TERMINATION_DEADLINE',
     default: 5000,
     parser: duration(),
-    description: 'On SIGTERM or /quitquitquit, how long open connections may finish before they are closed',
+    description:
+      'On SIGTERM or /quitquitquit, how long open connections may finish before they are closed',
   },
   logLevel: {
     flag: '--log-level',
@@ -185,7 +191,8 @@ export const ztunnelSettings = defineSettings({
       parseLogLevels,
       formatLogLevels,
     ),
-    description: 'Log level, and optionally levels per scope; changeable at runtime with POST /logging',
+    description:
+      'Log level, and optionally levels per scope; changeable at runtime with POST /logging',
   },
 });
 

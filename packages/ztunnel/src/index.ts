@@ -12,13 +12,23 @@ export {
   type StoreOptions,
   type WaypointTarget,
 } from './state/store.js';
-export { pickEndpoint, type Endpoint, type EndpointPick, type PickOptions } from './state/load-balance.js';
+export {
+  pickEndpoint,
+  type Endpoint,
+  type EndpointPick,
+  type PickOptions,
+} from './state/load-balance.js';
 export { convertAddress, type ConvertedAddress } from './state/convert/address.js';
 export { convertWorkload } from './state/convert/workload.js';
 export { convertService } from './state/convert/service.js';
 export { convertAuthorization } from './state/convert/authorization.js';
 export type { Converted } from './state/convert/common.js';
-export { LocalConfigError, localConfigUpdate, parseLocalConfig, type LocalConfig } from './state/local-config.js';
+export {
+  LocalConfigError,
+  localConfigUpdate,
+  parseLocalConfig,
+  type LocalConfig,
+} from './state/local-config.js';
 export { LocalConfigFile } from './state/local-config-file.js';
 export { canonicalIp, cidrContains, ipFromBytes, ipToBytes, parseCidr } from './net/ip.js';
 export { authorize, type Decision, type DecisionReason } from './rbac/authorize.js';
@@ -40,7 +50,12 @@ export {
   type TrafficParties,
 } from './metrics.js';
 export { createAdminServer, type AdminOptions } from './admin/admin-server.js';
-export { configDump, type CertificateProvider, type CertificateSummary, type ConfigDump } from './admin/config-dump.js';
+export {
+  configDump,
+  type CertificateProvider,
+  type CertificateSummary,
+  type ConfigDump,
+} from './admin/config-dump.js';
 export { Readiness } from './admin/readiness.js';
 export { createReadinessServer, READINESS_PATH } from './admin/readiness-server.js';
 export { listen } from './admin/listen.js';

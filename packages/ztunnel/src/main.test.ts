@@ -13,7 +13,14 @@ import { ztunnelSettings } from './config.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../examples/local.yaml', import.meta.url));
-const LOCAL_PORTS = ['--admin-address', '127.0.0.1:0', '--metrics-address', '127.0.0.1:0', '--readiness-address', '127.0.0.1:0'];
+const LOCAL_PORTS = [
+  '--admin-address',
+  '127.0.0.1:0',
+  '--metrics-address',
+  '127.0.0.1:0',
+  '--readiness-address',
+  '127.0.0.1:0',
+];
 
 interface LogLine {
   msg: string;
@@ -28,7 +35,11 @@ interface LogLine {
 
 /** Starts trellis-ztunnel; `next(msg)` waits for the next log line with that message. */
 function start(t: { after(fn: () => void): void }, args: string[]) {
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
+    process.execPath,
+    [MAIN, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   t.after(() => child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -50,17 +61,34 @@ const STARTED = 'trellis-ztunnel started; it does not proxy traffic yet';
 test('--help lists every flag and exits 0', () => {
   const r = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const s of Object.values(ztunnelSettings)) assert.ok(r.stdout.includes(s.flag!), `--help mentions ${s.flag}`);
-  for (const flag of ['--local-config', '--xds-address', '--ca-address', '--zds-socket', '--admin-address', '--workers', '--drain-timeout', '--log-level']) {
+  for (const s of Object.values(ztunnelSettings))
+    assert.ok(r.stdout.includes(s.flag!), `--help mentions ${s.flag}`);
+  for (const flag of [
+    '--local-config',
+    '--xds-address',
+    '--ca-address',
+    '--zds-socket',
+    '--admin-address',
+    '--workers',
+    '--drain-timeout',
+    '--log-level',
+  ]) {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });
 
 test('a bad flag value exits non-zero naming the flag', () => {
-  const r = spawnSync(process.execPath, [MAIN, '--workers', 'many', '--readiness-address', '127.0.0.1:99999'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [MAIN, '--workers', 'many', '--readiness-address', '127.0.0.1:99999'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /trellis-ztunnel: --workers: invalid value "many"/);
-  assert.match(r.stderr, /trellis-ztunnel: --readiness-address: invalid value "127.0.0.1:99999" \(port 99999 is above 65535\)/);
+  assert.match(
+    r.stderr,
+    /trellis-ztunnel: --readiness-address: invalid value "127.0.0.1:99999" \(port 99999 is above 65535\)/,
+  );
 });
 
 test('an invalid local config exits non-zero naming the file, entry and field', (t) => {
@@ -68,9 +96,14 @@ test('an invalid local config exits non-zero naming the file, entry and field', 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'bad.yaml');
   writeFileSync(path, 'workloads:\n  - uid: a\n    namespace: x\n    workloadIps: [10.0.0.300]\n');
-  const r = spawnSync(process.execPath, [MAIN, '--local-config', path, ...LOCAL_PORTS], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [MAIN, '--local-config', path, ...LOCAL_PORTS], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 1);
-  assert.equal(r.stderr, `trellis-ztunnel: ${path}: workloads[0] (uid "a").workloadIps[0]: "10.0.0.300" is not an IP address\n`);
+  assert.equal(
+    r.stderr,
+    `trellis-ztunnel: ${path}: workloads[0] (uid "a").workloadIps[0]: "10.0.0.300" is not an IP address\n`,
+  );
 });
 
 test('with a local config: config dump, readiness, metrics, runtime log levels, SIGHUP reload, /quitquitquit', async (t) => {
@@ -81,18 +114,29 @@ test('with a local config: config dump, readiness, metrics, runtime log levels, 
 
   const z = start(t, ['--local-config', path, ...LOCAL_PORTS, '--drain-timeout', '2s']);
   const started = await z.next(STARTED);
-  assert.deepEqual(started.running, ['state-store', 'admin', 'metrics', 'readiness', 'local-config']);
+  assert.deepEqual(started.running, [
+    'state-store',
+    'admin',
+    'metrics',
+    'readiness',
+    'local-config',
+  ]);
   assert.ok(started.notRunning.includes('inbound-proxy'));
   const admin = `http://127.0.0.1:${started.adminPort}`;
 
-  const dump = (await (await fetch(`${admin}/config_dump`)).json()) as ConfigDump & { config: { localConfig: string } };
-  assert.deepEqual(dump.workloads.map((w) => w.uid), [
-    'Kubernetes//Pod/default/client-7d4b9',
-    'Kubernetes//Pod/default/echo-v1-a1',
-    'Kubernetes//Pod/default/echo-v1-b2',
-    'Kubernetes//Pod/default/reviews-v1-x9',
-    'Kubernetes//Pod/default/waypoint-5c6f',
-  ]);
+  const dump = (await (await fetch(`${admin}/config_dump`)).json()) as ConfigDump & {
+    config: { localConfig: string };
+  };
+  assert.deepEqual(
+    dump.workloads.map((w) => w.uid),
+    [
+      'Kubernetes//Pod/default/client-7d4b9',
+      'Kubernetes//Pod/default/echo-v1-a1',
+      'Kubernetes//Pod/default/echo-v1-b2',
+      'Kubernetes//Pod/default/reviews-v1-x9',
+      'Kubernetes//Pod/default/waypoint-5c6f',
+    ],
+  );
   assert.equal(dump.services.length, 3);
   assert.equal(dump.policies.length, 3);
   assert.deepEqual(dump.certificates, []);
@@ -105,11 +149,20 @@ test('with a local config: config dump, readiness, metrics, runtime log levels, 
   await metrics.text();
 
   const levels = await fetch(`${admin}/logging?level=debug&local-config=warn`, { method: 'POST' });
-  assert.deepEqual(await levels.json(), { level: 'debug', scopes: { 'local-config': 'warn', ztunnel: 'debug' } });
+  assert.deepEqual(await levels.json(), {
+    level: 'debug',
+    scopes: { 'local-config': 'warn', ztunnel: 'debug' },
+  });
   await fetch(`${admin}/logging?local-config=info`, { method: 'POST' }).then((r) => r.text());
 
   // Drop the client workload from the file and ask for a reload.
-  writeFileSync(path, readFileSync(EXAMPLE, 'utf8').replace(/ {2}- uid: Kubernetes\/\/Pod\/default\/client-7d4b9[\s\S]*?canonicalRevision: v1\n\n/, ''));
+  writeFileSync(
+    path,
+    readFileSync(EXAMPLE, 'utf8').replace(
+      / {2}- uid: Kubernetes\/\/Pod\/default\/client-7d4b9[\s\S]*?canonicalRevision: v1\n\n/,
+      '',
+    ),
+  );
   z.child.kill('SIGHUP');
   const reloaded = await z.next('local config reloaded');
   assert.deepEqual((reloaded as unknown as { change: { workloads: unknown } }).change.workloads, {

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // trellis-ztunnel. This build runs the state store (filled from --local-config), the admin,
 // metrics and readiness servers, and graceful shutdown; it does not proxy yet, and says so.
-import { ConfigError, createLifecycle, createLogger, createMetrics, helpText, wantsHelp } from '@trellis/core';
+import {
+  ConfigError,
+  createLifecycle,
+  createLogger,
+  createMetrics,
+  helpText,
+  wantsHelp,
+} from '@trellis/core';
 import { createAdminServer } from './admin/admin-server.js';
 import { listen } from './admin/listen.js';
 import { Readiness } from './admin/readiness.js';
@@ -12,7 +19,14 @@ import { LocalConfigError } from './state/local-config.js';
 import { LocalConfigFile } from './state/local-config-file.js';
 import { StateStore } from './state/store.js';
 
-const NOT_YET = ['xds-client', 'identity-manager', 'inbound-proxy', 'outbound-proxy', 'inpod-manager', 'dns-proxy'];
+const NOT_YET = [
+  'xds-client',
+  'identity-manager',
+  'inbound-proxy',
+  'outbound-proxy',
+  'inpod-manager',
+  'dns-proxy',
+];
 
 async function main(): Promise<void> {
   const source = processSource();
@@ -22,7 +36,8 @@ async function main(): Promise<void> {
   }
   const config = loadZtunnelConfig(source);
   const log = createLogger({ name: PROGRAM, level: config.logLevel.level });
-  for (const [scope, level] of Object.entries(config.logLevel.scopes)) log.setScopeLevel(scope, level);
+  for (const [scope, level] of Object.entries(config.logLevel.scopes))
+    log.setScopeLevel(scope, level);
   const logger = log.scope('ztunnel');
   const lifecycle = createLifecycle({ logger: log.root, drainMs: config.drainTimeout });
 
@@ -30,7 +45,10 @@ async function main(): Promise<void> {
   const readiness = new Readiness();
   const initialConfig = readiness.block('initial config');
 
-  const metrics = await createMetrics({ host: config.metricsAddress.host || undefined, port: config.metricsAddress.port });
+  const metrics = await createMetrics({
+    host: config.metricsAddress.host || undefined,
+    port: config.metricsAddress.port,
+  });
   lifecycle.onShutdown('metrics', () => metrics.stop());
   createTrafficMetrics(metrics.meter('proxy'));
 
@@ -72,8 +90,14 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   let message: string;
   if (err instanceof ConfigError) message = err.problems.join('\n');
-  else if (err instanceof LocalConfigError) message = err.problems.map((p) => `${err.source}: ${p}`).join('\n');
+  else if (err instanceof LocalConfigError)
+    message = err.problems.map((p) => `${err.source}: ${p}`).join('\n');
   else message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${message.split('\n').map((line) => `${PROGRAM}: ${line}`).join('\n')}\n`);
+  process.stderr.write(
+    `${message
+      .split('\n')
+      .map((line) => `${PROGRAM}: ${line}`)
+      .join('\n')}\n`,
+  );
   process.exit(1);
 });

@@ -20,9 +20,25 @@ test('the istio_tcp_* counters are exported with Istio names and labels', async 
   const traffic = createTrafficMetrics(metrics.meter('proxy'));
   const labels = trafficLabels({
     reporter: 'destination',
-    source: workload({ uid: 'src', namespace: 'client-ns', workloadName: 'client', canonicalName: 'client', canonicalRevision: 'v1' }),
-    sourceIdentity: { trustDomain: 'cluster.local', namespace: 'client-ns', serviceAccount: 'client' },
-    destination: workload({ uid: 'dst', namespace: 'default', serviceAccount: 'echo', workloadName: 'echo-v1', canonicalName: 'echo' }),
+    source: workload({
+      uid: 'src',
+      namespace: 'client-ns',
+      workloadName: 'client',
+      canonicalName: 'client',
+      canonicalRevision: 'v1',
+    }),
+    sourceIdentity: {
+      trustDomain: 'cluster.local',
+      namespace: 'client-ns',
+      serviceAccount: 'client',
+    },
+    destination: workload({
+      uid: 'dst',
+      namespace: 'default',
+      serviceAccount: 'echo',
+      workloadName: 'echo-v1',
+      canonicalName: 'echo',
+    }),
     destinationService: service({ hostname: 'echo.default.svc.cluster.local', name: 'echo' }),
     securityPolicy: 'mutual_tls',
   });

@@ -39,7 +39,8 @@ export function createTrafficMetrics(meter: Meter): TrafficMetrics {
 }
 
 /** "-" means none; the others are Istio's response flags for L4 failures. */
-export type ResponseFlags = '-' | 'DENY' | 'CONNECT' | 'TLS_FAILURE' | 'H2_HANDSHAKE_FAILURE' | 'IDENTITY_ERROR';
+export type ResponseFlags =
+  '-' | 'DENY' | 'CONNECT' | 'TLS_FAILURE' | 'H2_HANDSHAKE_FAILURE' | 'IDENTITY_ERROR';
 
 export interface TrafficParties {
   /** "source" on the client side (outbound), "destination" on the server side (inbound). */
@@ -69,7 +70,9 @@ export function trafficLabels(p: TrafficParties): Attributes {
     source_canonical_service: or(src?.canonicalName),
     source_canonical_revision: or(src?.canonicalRevision),
     source_workload_namespace: or(src?.namespace ?? id?.namespace),
-    source_principal: id ? `spiffe://${id.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}` : UNKNOWN,
+    source_principal: id
+      ? `spiffe://${id.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`
+      : UNKNOWN,
     source_app: or(src?.canonicalName),
     source_version: or(src?.canonicalRevision),
     source_cluster: or(src?.clusterId),

@@ -29,13 +29,29 @@ test('/config_dump shows the store, the certificates with time to expiry, and th
     config: { network: 'net-a' },
     now: () => now,
     certificates: async () => [
-      { identity: 'spiffe://cluster.local/ns/b/sa/b', serialNumber: '02', notBefore: '2029-12-31T00:00:00Z', notAfter: '2030-01-01T01:00:00Z' },
-      { identity: 'spiffe://cluster.local/ns/a/sa/a', serialNumber: '01', notBefore: '2029-12-31T00:00:00Z', notAfter: '2030-01-01T00:00:30Z' },
+      {
+        identity: 'spiffe://cluster.local/ns/b/sa/b',
+        serialNumber: '02',
+        notBefore: '2029-12-31T00:00:00Z',
+        notAfter: '2030-01-01T01:00:00Z',
+      },
+      {
+        identity: 'spiffe://cluster.local/ns/a/sa/a',
+        serialNumber: '01',
+        notBefore: '2029-12-31T00:00:00Z',
+        notAfter: '2030-01-01T00:00:30Z',
+      },
     ],
   });
   const base = await serve(t, server);
   store.apply({
-    upsertWorkloads: [workload({ uid: 'w1', addresses: ['10.0.0.1'], services: { 'default/web': [{ servicePort: 80, targetPort: 8080 }] } })],
+    upsertWorkloads: [
+      workload({
+        uid: 'w1',
+        addresses: ['10.0.0.1'],
+        services: { 'default/web': [{ servicePort: 80, targetPort: 8080 }] },
+      }),
+    ],
     upsertServices: [service({ hostname: 'web' })],
     upsertPolicies: [policy({ name: 'p' })],
   });
@@ -43,13 +59,25 @@ test('/config_dump shows the store, the certificates with time to expiry, and th
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/json');
   const dump = (await res.json()) as ConfigDump;
-  assert.deepEqual(dump.workloads.map((w) => [w.uid, w.addresses]), [['w1', ['10.0.0.1']]]);
-  assert.deepEqual(dump.services.map((s) => [s.hostname, s.endpoints]), [['web', { w1: [{ servicePort: 80, targetPort: 8080 }] }]]);
-  assert.deepEqual(dump.policies.map((p) => p.name), ['p']);
-  assert.deepEqual(dump.certificates.map((c) => [c.identity, c.serialNumber, c.expiresInSeconds]), [
-    ['spiffe://cluster.local/ns/a/sa/a', '01', 30],
-    ['spiffe://cluster.local/ns/b/sa/b', '02', 3600],
-  ]);
+  assert.deepEqual(
+    dump.workloads.map((w) => [w.uid, w.addresses]),
+    [['w1', ['10.0.0.1']]],
+  );
+  assert.deepEqual(
+    dump.services.map((s) => [s.hostname, s.endpoints]),
+    [['web', { w1: [{ servicePort: 80, targetPort: 8080 }] }]],
+  );
+  assert.deepEqual(
+    dump.policies.map((p) => p.name),
+    ['p'],
+  );
+  assert.deepEqual(
+    dump.certificates.map((c) => [c.identity, c.serialNumber, c.expiresInSeconds]),
+    [
+      ['spiffe://cluster.local/ns/a/sa/a', '01', 30],
+      ['spiffe://cluster.local/ns/b/sa/b', '02', 3600],
+    ],
+  );
   assert.deepEqual(dump.config, { network: 'net-a' });
 });
 
@@ -64,7 +92,10 @@ test('/logging lists levels and changes the default or one scope, refusing bad i
   const { log, server } = admin();
   const base = await serve(t, server);
   log.scope('rbac');
-  assert.deepEqual(await (await fetch(`${base}/logging`)).json(), { level: 'info', scopes: { rbac: 'info' } });
+  assert.deepEqual(await (await fetch(`${base}/logging`)).json(), {
+    level: 'info',
+    scopes: { rbac: 'info' },
+  });
 
   let res = await fetch(`${base}/logging?rbac=debug`, { method: 'POST' });
   assert.equal(res.status, 200);

@@ -21,7 +21,8 @@ export interface AdminOptions {
 
 const ENDPOINTS: Record<string, string> = {
   '/config_dump': 'GET: workloads, services, policies, certificates and settings as JSON',
-  '/logging': 'GET: log levels; POST ?level=<level> or ?<scope>=<level> (or <scope>=default) changes them',
+  '/logging':
+    'GET: log levels; POST ?level=<level> or ?<scope>=<level> (or <scope>=default) changes them',
   '/quitquitquit': 'POST: drain and exit',
 };
 
@@ -30,11 +31,21 @@ export function createAdminServer(opts: AdminOptions): Server {
     const url = new URL(req.url ?? '/', 'http://admin');
     switch (url.pathname) {
       case '/':
-        return sendText(res, 200, Object.entries(ENDPOINTS).map(([p, d]) => `${p}\t${d}\n`).join(''));
+        return sendText(
+          res,
+          200,
+          Object.entries(ENDPOINTS)
+            .map(([p, d]) => `${p}\t${d}\n`)
+            .join(''),
+        );
       case '/config_dump': {
         if (req.method !== 'GET') return sendText(res, 405, 'use GET\n');
         const certs = opts.certificates ? await opts.certificates() : [];
-        return sendJson(res, 200, configDump(opts.store.dump(), certs, (opts.now ?? Date.now)(), opts.config));
+        return sendJson(
+          res,
+          200,
+          configDump(opts.store.dump(), certs, (opts.now ?? Date.now)(), opts.config),
+        );
       }
       case '/logging':
         return logging(req, res, url.searchParams, opts.log);
@@ -54,13 +65,20 @@ export function createAdminServer(opts: AdminOptions): Server {
   });
 }
 
-function logging(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, log: Log): void {
+function logging(
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  log: Log,
+): void {
   const changing = [...query.keys()].length > 0;
   if (req.method === 'GET' && !changing) return sendJson(res, 200, log.levels());
-  if (req.method !== 'POST') return sendText(res, 405, 'use GET to list levels, POST to change them\n');
+  if (req.method !== 'POST')
+    return sendText(res, 405, 'use GET to list levels, POST to change them\n');
   const parsed = parseLoggingQuery(query);
   if (!parsed.ok) return sendText(res, 400, `${parsed.error}\n`);
   if (parsed.changes.level) log.setLevel(parsed.changes.level);
-  for (const [scope, level] of Object.entries(parsed.changes.scopes)) log.setScopeLevel(scope, level);
+  for (const [scope, level] of Object.entries(parsed.changes.scopes))
+    log.setScopeLevel(scope, level);
   sendJson(res, 200, log.levels());
 }

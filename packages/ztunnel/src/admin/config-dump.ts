@@ -14,7 +14,8 @@ export interface CertificateSummary {
 }
 
 /** Returns the certificates currently held; empty until the identity manager exists. */
-export type CertificateProvider = () => readonly CertificateSummary[] | Promise<readonly CertificateSummary[]>;
+export type CertificateProvider = () =>
+  readonly CertificateSummary[] | Promise<readonly CertificateSummary[]>;
 
 export interface ConfigDump extends StateDump {
   readonly certificates: readonly (CertificateSummary & { readonly expiresInSeconds: number })[];

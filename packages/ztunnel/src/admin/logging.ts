@@ -9,13 +9,16 @@ export interface LevelChanges {
   readonly scopes: Readonly<Record<string, LogLevel | null>>;
 }
 
-export function parseLoggingQuery(query: URLSearchParams): { ok: true; changes: LevelChanges } | { ok: false; error: string } {
+export function parseLoggingQuery(
+  query: URLSearchParams,
+): { ok: true; changes: LevelChanges } | { ok: false; error: string } {
   let level: LogLevel | undefined;
   const scopes: Record<string, LogLevel | null> = {};
   for (const [key, value] of query) {
     try {
       if (key === 'level') level = checkLogLevel(value);
-      else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(key)) return { ok: false, error: `invalid scope name ${JSON.stringify(key)}` };
+      else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(key))
+        return { ok: false, error: `invalid scope name ${JSON.stringify(key)}` };
       else scopes[key] = value === 'default' ? null : checkLogLevel(value);
     } catch (err) {
       return { ok: false, error: `${key}: ${(err as Error).message}` };

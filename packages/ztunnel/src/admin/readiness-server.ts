@@ -9,7 +9,8 @@ export const READINESS_PATH = '/healthz/ready';
 export function createReadinessServer(readiness: Readiness): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== READINESS_PATH) return sendText(res, 404, `not found; readiness is served on ${READINESS_PATH}\n`);
+    if (path !== READINESS_PATH)
+      return sendText(res, 404, `not found; readiness is served on ${READINESS_PATH}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'use GET\n');
     if (readiness.ready) return sendText(res, 200, 'ready\n');
     sendText(res, 503, `not ready: waiting for ${readiness.pending().join(', ')}\n`);

@@ -5,7 +5,8 @@ export class Readiness {
 
   /** Registers a task that readiness waits for; call the returned function when it is done. */
   block(task: string): () => void {
-    if (this.waiting.has(task)) throw new Error(`readiness task ${JSON.stringify(task)} is already registered`);
+    if (this.waiting.has(task))
+      throw new Error(`readiness task ${JSON.stringify(task)} is already registered`);
     this.waiting.add(task);
     return () => {
       this.waiting.delete(task);

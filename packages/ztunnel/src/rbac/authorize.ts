@@ -35,8 +35,14 @@ export interface Decision {
   };
 }
 
-export function authorize(policies: readonly Authorization[], conn: ConnectionAttributes): Decision {
-  const enforced = decide(policies.filter((p) => !p.dryRun), conn);
+export function authorize(
+  policies: readonly Authorization[],
+  conn: ConnectionAttributes,
+): Decision {
+  const enforced = decide(
+    policies.filter((p) => !p.dryRun),
+    conn,
+  );
   const dryRun = policies.filter((p) => p.dryRun);
   if (dryRun.length === 0) return enforced;
   const all = decide(policies, conn);

@@ -7,7 +7,11 @@ import { match, policy } from '../testing/fixtures.js';
 import type { ConnectionAttributes } from './connection.js';
 import { policyMatches, stringMatches } from './match.js';
 
-const plaintext: ConnectionAttributes = { sourceIp: '127.0.0.1', destinationIp: '127.0.0.2', destinationPort: 8080 };
+const plaintext: ConnectionAttributes = {
+  sourceIp: '127.0.0.1',
+  destinationIp: '127.0.0.2',
+  destinationPort: 8080,
+};
 const tls: ConnectionAttributes = {
   sourceIdentity: { trustDomain: 'td', namespace: 'namespace', serviceAccount: 'account' },
   sourceIp: '127.0.0.1',
@@ -29,13 +33,33 @@ test('each match field, positive and negated, against plaintext, mTLS and other 
   const cases: [string, Partial<Match>, [boolean, boolean, boolean]][] = [
     ['namespaces', { namespaces: [{ exact: 'namespace' }] }, [false, true, false]],
     ['not_namespaces', { notNamespaces: [{ exact: 'namespace' }] }, [true, false, true]],
-    ['service_accounts', { serviceAccounts: [{ namespace: 'namespace', serviceAccount: 'account' }] }, [false, true, false]],
-    ['not_service_accounts', { notServiceAccounts: [{ namespace: 'namespace', serviceAccount: 'account' }] }, [true, false, true]],
+    [
+      'service_accounts',
+      { serviceAccounts: [{ namespace: 'namespace', serviceAccount: 'account' }] },
+      [false, true, false],
+    ],
+    [
+      'not_service_accounts',
+      { notServiceAccounts: [{ namespace: 'namespace', serviceAccount: 'account' }] },
+      [true, false, true],
+    ],
     ['principals', { principals: [{ exact: 'td/ns/namespace/sa/account' }] }, [false, true, false]],
-    ['not_principals', { notPrincipals: [{ exact: 'td/ns/namespace/sa/account' }] }, [true, false, true]],
+    [
+      'not_principals',
+      { notPrincipals: [{ exact: 'td/ns/namespace/sa/account' }] },
+      [true, false, true],
+    ],
     ['principals presence', { principals: [{ presence: true }] }, [false, true, true]],
-    ['not_principals presence (STRICT mTLS)', { notPrincipals: [{ presence: true }] }, [true, false, false]],
-    ['principals prefix never matches plaintext', { principals: [{ prefix: '' }] }, [false, true, true]],
+    [
+      'not_principals presence (STRICT mTLS)',
+      { notPrincipals: [{ presence: true }] },
+      [true, false, false],
+    ],
+    [
+      'principals prefix never matches plaintext',
+      { principals: [{ prefix: '' }] },
+      [false, true, true],
+    ],
     ['principals suffix', { principals: [{ suffix: '/sa/account' }] }, [false, true, false]],
     ['source_ips', { sourceIps: cidr('127.0.0.1/32') }, [true, true, false]],
     ['not_source_ips', { notSourceIps: cidr('127.0.0.1/32') }, [false, false, true]],
@@ -44,23 +68,54 @@ test('each match field, positive and negated, against plaintext, mTLS and other 
     ['destination_ips range', { destinationIps: cidr('127.0.0.1/24') }, [true, true, true]],
     ['destination_ports', { destinationPorts: [8080] }, [true, true, false]],
     ['not_destination_ports', { notDestinationPorts: [8080] }, [false, false, true]],
-    ['positive and negative together', { destinationPorts: [8080, 9090], notSourceIps: cidr('127.0.0.3/32') }, [true, true, false]],
-    ['fields are ANDed', { namespaces: [{ exact: 'namespace' }], destinationPorts: [9090] }, [false, false, false]],
-    ['values within a field are ORed', { namespaces: [{ exact: 'namespace' }, { exact: 'ns-alt' }] }, [false, true, true]],
+    [
+      'positive and negative together',
+      { destinationPorts: [8080, 9090], notSourceIps: cidr('127.0.0.3/32') },
+      [true, true, false],
+    ],
+    [
+      'fields are ANDed',
+      { namespaces: [{ exact: 'namespace' }], destinationPorts: [9090] },
+      [false, false, false],
+    ],
+    [
+      'values within a field are ORed',
+      { namespaces: [{ exact: 'namespace' }, { exact: 'ns-alt' }] },
+      [false, true, true],
+    ],
   ];
   for (const [name, m, [p, t, a]] of cases) {
     const pol = single(m);
-    assert.deepEqual([policyMatches(pol, plaintext), policyMatches(pol, tls), policyMatches(pol, tlsAlt)], [p, t, a], name);
+    assert.deepEqual(
+      [policyMatches(pol, plaintext), policyMatches(pol, tls), policyMatches(pol, tlsAlt)],
+      [p, t, a],
+      name,
+    );
   }
 });
 
 test('empty structures: no rules never match; empty rule or clause always; an empty match never', () => {
   assert.equal(policyMatches(policy({ name: 'p', rules: [] }), plaintext), false, 'no rules');
-  assert.equal(policyMatches(policy({ name: 'p', rules: [[]] }), plaintext), true, 'a rule without clauses');
-  assert.equal(policyMatches(policy({ name: 'p', rules: [[[]]] }), plaintext), true, 'a clause without matches');
-  assert.equal(policyMatches(policy({ name: 'p', rules: [[[match({})]]] }), plaintext), false, 'a match with no fields');
   assert.equal(
-    policyMatches(policy({ name: 'p', rules: [[[match({}), match({ destinationPorts: [8080] })]]] }), plaintext),
+    policyMatches(policy({ name: 'p', rules: [[]] }), plaintext),
+    true,
+    'a rule without clauses',
+  );
+  assert.equal(
+    policyMatches(policy({ name: 'p', rules: [[[]]] }), plaintext),
+    true,
+    'a clause without matches',
+  );
+  assert.equal(
+    policyMatches(policy({ name: 'p', rules: [[[match({})]]] }), plaintext),
+    false,
+    'a match with no fields',
+  );
+  assert.equal(
+    policyMatches(
+      policy({ name: 'p', rules: [[[match({}), match({ destinationPorts: [8080] })]]] }),
+      plaintext,
+    ),
     true,
     'an empty match is skipped, the next one can still match',
   );
@@ -103,5 +158,6 @@ test('string matches', () => {
     [{ presence: true }, 'foo', true],
     [{ presence: true }, '', false],
   ];
-  for (const [m, value, want] of cases) assert.equal(stringMatches(m, value), want, `${JSON.stringify(m)} vs "${value}"`);
+  for (const [m, value, want] of cases)
+    assert.equal(stringMatches(m, value), want, `${JSON.stringify(m)} vs "${value}"`);
 });

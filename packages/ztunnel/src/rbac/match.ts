@@ -13,7 +13,10 @@ import { principalOf, type ConnectionAttributes } from './connection.js';
 
 export function policyMatches(policy: Authorization, conn: ConnectionAttributes): boolean {
   return policy.rules.some((rule) =>
-    rule.every((clause) => clause.length === 0 || clause.some((m) => !isEmptyMatch(m) && matchHolds(m, conn))),
+    rule.every(
+      (clause) =>
+        clause.length === 0 || clause.some((m) => !isEmptyMatch(m) && matchHolds(m, conn)),
+    ),
   );
 }
 
@@ -32,8 +35,13 @@ function matchHolds(m: Match, conn: ConnectionAttributes): boolean {
     field(m.destinationIps, m.notDestinationIps, (c) => cidrContains(c, conn.destinationIp)) &&
     field(m.sourceIps, m.notSourceIps, (c) => cidrContains(c, conn.sourceIp)) &&
     field(m.destinationPorts, m.notDestinationPorts, (p) => p === conn.destinationPort) &&
-    field(m.serviceAccounts, m.notServiceAccounts, (sa) =>
-      id !== undefined && sa.namespace === id.namespace && sa.serviceAccount === id.serviceAccount,
+    field(
+      m.serviceAccounts,
+      m.notServiceAccounts,
+      (sa) =>
+        id !== undefined &&
+        sa.namespace === id.namespace &&
+        sa.serviceAccount === id.serviceAccount,
     ) &&
     // A principal is compared only when there is an identity, so no prefix or suffix can match a
     // plaintext peer.
@@ -42,8 +50,15 @@ function matchHolds(m: Match, conn: ConnectionAttributes): boolean {
   );
 }
 
-function field<T>(positive: readonly T[], negative: readonly T[], test: (v: T) => boolean): boolean {
-  return (positive.length === 0 || positive.some(test)) && (negative.length === 0 || !negative.some(test));
+function field<T>(
+  positive: readonly T[],
+  negative: readonly T[],
+  test: (v: T) => boolean,
+): boolean {
+  return (
+    (positive.length === 0 || positive.some(test)) &&
+    (negative.length === 0 || !negative.some(test))
+  );
 }
 
 function isEmptyMatch(m: Match): boolean {

@@ -17,7 +17,11 @@ function ep(uid: string, fields: Partial<Workload> = {}, ports: Endpoint['ports'
 }
 
 function chosen(pick: EndpointPick): string {
-  return pick.kind === 'endpoint' ? `${pick.workload.uid}@${pick.address}:${pick.port}` : pick.kind === 'none' ? `none: ${pick.reason}` : pick.kind;
+  return pick.kind === 'endpoint'
+    ? `${pick.workload.uid}@${pick.address}:${pick.port}`
+    : pick.kind === 'none'
+      ? `none: ${pick.reason}`
+      : pick.kind;
 }
 
 /** Which endpoints each random value in [0, 1) picks, over a fine grid. */
@@ -32,13 +36,20 @@ function spread(eps: Endpoint[], port: number, opts = {}): Record<string, number
 }
 
 test('picks only healthy endpoints, weighted by capacity', () => {
-  const eps = [ep('a'), ep('bb', { capacity: 3 }), ep('ccc', { status: 'Unhealthy' }), ep('dddd', { capacity: 0 })];
+  const eps = [
+    ep('a'),
+    ep('bb', { capacity: 3 }),
+    ep('ccc', { status: 'Unhealthy' }),
+    ep('dddd', { capacity: 0 }),
+  ];
   assert.deepEqual(spread(eps, 80), { a: 25, bb: 75 });
 });
 
 test('ALLOW_ALL health policy includes unhealthy endpoints', () => {
   const lb: LoadBalancing = { routingPreference: [], mode: 'Standard', healthPolicy: 'AllowAll' };
-  const pick = pickEndpoint({ ...SVC, loadBalancing: lb }, 80, [ep('a', { status: 'Unhealthy' })], { random: () => 0 });
+  const pick = pickEndpoint({ ...SVC, loadBalancing: lb }, 80, [ep('a', { status: 'Unhealthy' })], {
+    random: () => 0,
+  });
   assert.equal(chosen(pick), 'a@10.0.0.1:8080');
 });
 
@@ -51,28 +62,54 @@ test('target port: the endpoint mapping, else the service target port', () => {
 test('a named target port (0 on the service) needs the endpoint to map it', () => {
   const eps = [ep('a'), ep('bb', {}, [{ servicePort: 9090, targetPort: 9999 }])];
   assert.deepEqual(spread(eps, 9090), { bb: 100 });
-  assert.equal(chosen(pickEndpoint(SVC, 9090, [ep('a')])), 'none: service default/web.default.svc.cluster.local has no healthy endpoint for port 9090');
+  assert.equal(
+    chosen(pickEndpoint(SVC, 9090, [ep('a')])),
+    'none: service default/web.default.svc.cluster.local has no healthy endpoint for port 9090',
+  );
 });
 
 test('a port the service does not have, no endpoints, or only addressless endpoints: none, with the reason', () => {
-  assert.equal(chosen(pickEndpoint(SVC, 81, [ep('a')])), 'none: service default/web.default.svc.cluster.local has no port 81');
-  assert.equal(chosen(pickEndpoint(SVC, 80, [])), 'none: service default/web.default.svc.cluster.local has no healthy endpoint for port 80');
-  assert.equal(chosen(pickEndpoint(SVC, 80, [ep('a', { addresses: [], hostname: 'a.example' })])), 'none: service default/web.default.svc.cluster.local has no healthy endpoint for port 80');
+  assert.equal(
+    chosen(pickEndpoint(SVC, 81, [ep('a')])),
+    'none: service default/web.default.svc.cluster.local has no port 81',
+  );
+  assert.equal(
+    chosen(pickEndpoint(SVC, 80, [])),
+    'none: service default/web.default.svc.cluster.local has no healthy endpoint for port 80',
+  );
+  assert.equal(
+    chosen(pickEndpoint(SVC, 80, [ep('a', { addresses: [], hostname: 'a.example' })])),
+    'none: service default/web.default.svc.cluster.local has no healthy endpoint for port 80',
+  );
 });
 
 test('PASSTHROUGH services do no endpoint selection', () => {
-  const lb: LoadBalancing = { routingPreference: [], mode: 'Passthrough', healthPolicy: 'OnlyHealthy' };
+  const lb: LoadBalancing = {
+    routingPreference: [],
+    mode: 'Passthrough',
+    healthPolicy: 'OnlyHealthy',
+  };
   assert.equal(pickEndpoint({ ...SVC, loadBalancing: lb }, 80, [ep('a')]).kind, 'passthrough');
 });
 
 test('waypoint picking accepts a port outside the service when the endpoint has an application tunnel', () => {
   const tunnel = ep('a', { applicationTunnel: { protocol: 'NONE', port: 15088 } });
-  assert.equal(chosen(pickEndpoint(SVC, 15008, [tunnel, ep('bb')], { waypoint: true, random: () => 0.99 })), 'a@10.0.0.1:15008');
-  assert.equal(chosen(pickEndpoint(SVC, 15008, [tunnel], {})), 'none: service default/web.default.svc.cluster.local has no port 15008');
+  assert.equal(
+    chosen(pickEndpoint(SVC, 15008, [tunnel, ep('bb')], { waypoint: true, random: () => 0.99 })),
+    'a@10.0.0.1:15008',
+  );
+  assert.equal(
+    chosen(pickEndpoint(SVC, 15008, [tunnel], {})),
+    'none: service default/web.default.svc.cluster.local has no port 15008',
+  );
 });
 
 test('FAILOVER prefers the endpoints sharing the most routing preferences with the source, in order', () => {
-  const lb: LoadBalancing = { routingPreference: ['REGION', 'ZONE'], mode: 'Failover', healthPolicy: 'OnlyHealthy' };
+  const lb: LoadBalancing = {
+    routingPreference: ['REGION', 'ZONE'],
+    mode: 'Failover',
+    healthPolicy: 'OnlyHealthy',
+  };
   const svc = { ...SVC, loadBalancing: lb };
   const at = (region: string, zone: string) => ({ locality: { region, zone, subzone: '' } });
   const src = workload({ uid: 'src', ...at('r1', 'z1') });
@@ -90,20 +127,53 @@ test('FAILOVER prefers the endpoints sharing the most routing preferences with t
   assert.deepEqual(pick([sameZone, sameRegion, far]), ['a']);
   assert.deepEqual(pick([sameRegion, far]), ['bb']);
   assert.deepEqual(pick([far]), ['ccc'], 'failover still uses a far endpoint');
-  assert.deepEqual(pick([far, ep('dddd', at('r2', 'z9'))]), ['ccc', 'dddd'], 'zone only counts after the region matched');
+  assert.deepEqual(
+    pick([far, ep('dddd', at('r2', 'z9'))]),
+    ['ccc', 'dddd'],
+    'zone only counts after the region matched',
+  );
 
   const strict = { ...svc, loadBalancing: { ...lb, mode: 'Strict' as const } };
-  assert.equal(pickEndpoint(strict, 80, [sameRegion, far], { source: src }).kind, 'none', 'strict needs every preference');
-  assert.equal(chosen(pickEndpoint(strict, 80, [sameRegion, sameZone], { source: src, random: () => 0.99 })), 'a@10.0.0.1:8080');
+  assert.equal(
+    pickEndpoint(strict, 80, [sameRegion, far], { source: src }).kind,
+    'none',
+    'strict needs every preference',
+  );
+  assert.equal(
+    chosen(pickEndpoint(strict, 80, [sameRegion, sameZone], { source: src, random: () => 0.99 })),
+    'a@10.0.0.1:8080',
+  );
 });
 
 test('a leading NETWORK preference outranks every other match', () => {
-  const lb: LoadBalancing = { routingPreference: ['NETWORK', 'REGION'], mode: 'Failover', healthPolicy: 'OnlyHealthy' };
+  const lb: LoadBalancing = {
+    routingPreference: ['NETWORK', 'REGION'],
+    mode: 'Failover',
+    healthPolicy: 'OnlyHealthy',
+  };
   const svc = { ...SVC, loadBalancing: lb };
-  const src = workload({ uid: 'src', network: 'n1', locality: { region: 'r1', zone: '', subzone: '' } });
-  const sameNetOtherRegion = ep('a', { network: 'n1', locality: { region: 'r2', zone: '', subzone: '' } });
-  const otherNetSameRegion = ep('bb', { network: 'n2', locality: { region: 'r1', zone: '', subzone: '' } });
+  const src = workload({
+    uid: 'src',
+    network: 'n1',
+    locality: { region: 'r1', zone: '', subzone: '' },
+  });
+  const sameNetOtherRegion = ep('a', {
+    network: 'n1',
+    locality: { region: 'r2', zone: '', subzone: '' },
+  });
+  const otherNetSameRegion = ep('bb', {
+    network: 'n2',
+    locality: { region: 'r1', zone: '', subzone: '' },
+  });
   for (const r of [0, 0.5, 0.99]) {
-    assert.equal(chosen(pickEndpoint(svc, 80, [sameNetOtherRegion, otherNetSameRegion], { source: src, random: () => r })), 'a@10.0.0.1:8080');
+    assert.equal(
+      chosen(
+        pickEndpoint(svc, 80, [sameNetOtherRegion, otherNetSameRegion], {
+          source: src,
+          random: () => r,
+        }),
+      ),
+      'a@10.0.0.1:8080',
+    );
   }
 });

@@ -11,7 +11,12 @@ export interface Endpoint {
 }
 
 export type EndpointPick =
-  | { readonly kind: 'endpoint'; readonly workload: Workload; readonly address: string; readonly port: number }
+  | {
+      readonly kind: 'endpoint';
+      readonly workload: Workload;
+      readonly address: string;
+      readonly port: number;
+    }
   /** The service's load-balancing mode is PASSTHROUGH: connect to the original destination. */
   | { readonly kind: 'passthrough' }
   | { readonly kind: 'none'; readonly reason: string };
@@ -51,7 +56,10 @@ export function pickEndpoint(
   const ranked = lb && opts.source ? bestRanked(usable, lb, opts.source) : usable;
   const chosen = weightedChoice(ranked, opts.random ?? Math.random);
   if (!chosen) {
-    return { kind: 'none', reason: `service ${name} has no healthy endpoint for port ${servicePort}` };
+    return {
+      kind: 'none',
+      reason: `service ${name} has no healthy endpoint for port ${servicePort}`,
+    };
   }
 
   const port =
@@ -59,9 +67,17 @@ export function pickEndpoint(
     (svcPort && svcPort.targetPort !== 0 ? svcPort.targetPort : undefined) ??
     (chosen.workload.applicationTunnel?.port !== undefined ? servicePort : undefined);
   if (port === undefined) {
-    return { kind: 'none', reason: `service ${name}: no target port known for port ${servicePort}` };
+    return {
+      kind: 'none',
+      reason: `service ${name}: no target port known for port ${servicePort}`,
+    };
   }
-  return { kind: 'endpoint', workload: chosen.workload, address: chosen.workload.addresses[0], port };
+  return {
+    kind: 'endpoint',
+    workload: chosen.workload,
+    address: chosen.workload.addresses[0],
+    port,
+  };
 }
 
 function mappedPort(ports: readonly PortMapping[], servicePort: number): number | undefined {
@@ -123,7 +139,10 @@ function bestRanked(
   return ranks.filter((r) => r.rank === best).map((r) => r.ep);
 }
 
-function weightedChoice(endpoints: readonly Endpoint[], random: () => number): Endpoint | undefined {
+function weightedChoice(
+  endpoints: readonly Endpoint[],
+  random: () => number,
+): Endpoint | undefined {
   const total = endpoints.reduce((sum, ep) => sum + ep.workload.capacity, 0);
   if (total <= 0) return undefined;
   let point = random() * total;

@@ -17,10 +17,16 @@ function tempFile(t: { after(fn: () => void): void }, text: string): string {
 }
 
 test('a reload replaces what the file put in the store; a broken file keeps the previous contents', async (t) => {
-  const path = tempFile(t, 'workloads: [{uid: a, namespace: x, workloadIps: [10.0.0.1]}, {uid: b, namespace: x}]\n');
+  const path = tempFile(
+    t,
+    'workloads: [{uid: a, namespace: x, workloadIps: [10.0.0.1]}, {uid: b, namespace: x}]\n',
+  );
   const store = new StateStore();
   const lines: { msg: string; err?: string }[] = [];
-  const log = createLogger({ level: 'info', destination: { write: (line: string) => lines.push(JSON.parse(line)) } });
+  const log = createLogger({
+    level: 'info',
+    destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+  });
   const file = new LocalConfigFile(path, store);
 
   const first = await file.load();
@@ -28,23 +34,36 @@ test('a reload replaces what the file put in the store; a broken file keeps the 
 
   writeFileSync(path, 'workloads: [{uid: b, namespace: x}, {uid: c, namespace: x}]\n');
   assert.equal(await file.reload(log.root), true);
-  assert.deepEqual(store.workloads().map((w) => w.uid), ['b', 'c']);
+  assert.deepEqual(
+    store.workloads().map((w) => w.uid),
+    ['b', 'c'],
+  );
   assert.equal(store.workloadByAddr('10.0.0.1'), undefined);
 
   writeFileSync(path, 'workloads: [{uid: d}]\n');
   assert.equal(await file.reload(log.root), false);
-  assert.deepEqual(store.workloads().map((w) => w.uid), ['b', 'c'], 'unchanged');
+  assert.deepEqual(
+    store.workloads().map((w) => w.uid),
+    ['b', 'c'],
+    'unchanged',
+  );
   assert.match(lines.at(-1)!.err!, /workloads\[0\] \(uid "d"\).namespace: is required/);
 
   // After a failed reload, the next good one still diffs against what the store holds.
   writeFileSync(path, 'workloads: [{uid: c, namespace: x}]\n');
   assert.equal(await file.reload(log.root), true);
-  assert.deepEqual(store.workloads().map((w) => w.uid), ['c']);
+  assert.deepEqual(
+    store.workloads().map((w) => w.uid),
+    ['c'],
+  );
 });
 
 test('load refuses a missing or invalid file', async (t) => {
   const store = new StateStore();
   await assert.rejects(new LocalConfigFile('/nonexistent/local.yaml', store).load(), /ENOENT/);
   const path = tempFile(t, 'workloads: [{uid: a}]\n');
-  await assert.rejects(new LocalConfigFile(path, store).load(), (err: unknown) => err instanceof LocalConfigError && err.source === path);
+  await assert.rejects(
+    new LocalConfigFile(path, store).load(),
+    (err: unknown) => err instanceof LocalConfigError && err.source === path,
+  );
 });

@@ -30,7 +30,10 @@ export class LocalConfigFile {
       logger.info({ path: this.path, change }, 'local config reloaded');
       return true;
     } catch (err) {
-      logger.error({ path: this.path, err: (err as Error).message }, 'local config reload failed; keeping the previous contents');
+      logger.error(
+        { path: this.path, err: (err as Error).message },
+        'local config reload failed; keeping the previous contents',
+      );
       return false;
     }
   }

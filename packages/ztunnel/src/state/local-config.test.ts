@@ -17,7 +17,7 @@ function problems(yaml: string): readonly string[] {
   assert.fail('expected the config to be refused');
 }
 
-test('examples/local.yaml loads into a store that answers the proxies\' questions', () => {
+test("examples/local.yaml loads into a store that answers the proxies' questions", () => {
   const config = parseLocalConfig(readFileSync(EXAMPLE, 'utf8'), 'examples/local.yaml');
   assert.equal(config.workloads.length, 5);
   assert.equal(config.services.length, 3);
@@ -33,7 +33,11 @@ test('examples/local.yaml loads into a store that answers the proxies\' question
   const echo = store.serviceByVip('10.96.0.20');
   assert.equal(echo?.hostname, 'echo.default.svc.cluster.local');
   const pick = store.pickEndpoint(echo!, 80);
-  assert.deepEqual(pick.kind === 'endpoint' && [pick.workload.uid, pick.address, pick.port], ['Kubernetes//Pod/default/echo-v1-a1', '127.0.20.1', 8080]);
+  assert.deepEqual(pick.kind === 'endpoint' && [pick.workload.uid, pick.address, pick.port], [
+    'Kubernetes//Pod/default/echo-v1-a1',
+    '127.0.20.1',
+    8080,
+  ]);
 
   const reviews = store.serviceByKey('default/reviews.default.svc.cluster.local')!;
   assert.equal(store.waypointFor(reviews)?.service?.hostname, 'waypoint.default.svc.cluster.local');
@@ -41,15 +45,30 @@ test('examples/local.yaml loads into a store that answers the proxies\' question
   // The example's policies at work on echo.
   const client = { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'client' };
   const ask = (c: Partial<Parameters<typeof authorize>[1]>) =>
-    authorize(store.policiesFor(echoPod!), { sourceIp: '127.0.10.1', destinationIp: '127.0.20.2', destinationPort: 8080, ...c });
+    authorize(store.policiesFor(echoPod!), {
+      sourceIp: '127.0.10.1',
+      destinationIp: '127.0.20.2',
+      destinationPort: 8080,
+      ...c,
+    });
   assert.equal(ask({ sourceIdentity: client }).reason, 'allowed');
   assert.equal(ask({ sourceIdentity: client, destinationPort: 9000 }).reason, 'not-allowed');
-  assert.equal(ask({}).policy, 'default/converted_peer_authentication_default', 'plaintext is denied');
-  assert.deepEqual(ask({ sourceIdentity: client, sourceIp: '192.168.0.1' }).dryRun?.matched, ['istio-system/audit-deny-outside']);
+  assert.equal(
+    ask({}).policy,
+    'default/converted_peer_authentication_default',
+    'plaintext is denied',
+  );
+  assert.deepEqual(ask({ sourceIdentity: client, sourceIp: '192.168.0.1' }).dryRun?.matched, [
+    'istio-system/audit-deny-outside',
+  ]);
 });
 
 test('an empty file is an empty config', () => {
-  assert.deepEqual(parseLocalConfig('', 'empty.yaml'), { workloads: [], services: [], policies: [] });
+  assert.deepEqual(parseLocalConfig('', 'empty.yaml'), {
+    workloads: [],
+    services: [],
+    policies: [],
+  });
 });
 
 test('every problem is reported, naming the entry and the field', () => {
@@ -115,20 +134,31 @@ policies:
 });
 
 test('a waypoint needs exactly one of service or address, a service "<namespace>/<hostname>"', () => {
-  assert.deepEqual(problems('services: [{namespace: a, hostname: b, waypoint: {service: nowhere}}]'), [
-    'services[0] (hostname "b").waypoint.service: "nowhere" is not "<namespace>/<hostname>"',
-  ]);
-  assert.deepEqual(problems('services: [{namespace: a, hostname: b, waypoint: {service: a/w, address: 10.0.0.1}}]'), [
-    'services[0] (hostname "b").waypoint: set exactly one of service or address',
-  ]);
+  assert.deepEqual(
+    problems('services: [{namespace: a, hostname: b, waypoint: {service: nowhere}}]'),
+    ['services[0] (hostname "b").waypoint.service: "nowhere" is not "<namespace>/<hostname>"'],
+  );
+  assert.deepEqual(
+    problems(
+      'services: [{namespace: a, hostname: b, waypoint: {service: a/w, address: 10.0.0.1}}]',
+    ),
+    ['services[0] (hostname "b").waypoint: set exactly one of service or address'],
+  );
 });
 
 test('YAML syntax errors and a wrong top level are reported', () => {
   assert.match(problems('workloads: [')[0], /^not valid YAML: /);
   assert.deepEqual(problems('- a\n- b\n'), ['(top level): expected a mapping, got a list']);
-  assert.deepEqual(problems('workloads: {uid: a}\n'), ['workloads: expected a list, got a mapping']);
-  assert.deepEqual(problems('pods: []\n'), ['(top level): unknown field "pods"; known fields: workloads, services, policies']);
-  assert.throws(() => parseLocalConfig('pods: []\n', '/etc/ztunnel/local.yaml'), /^LocalConfigError: \/etc\/ztunnel\/local.yaml: \(top level\): unknown field "pods"/);
+  assert.deepEqual(problems('workloads: {uid: a}\n'), [
+    'workloads: expected a list, got a mapping',
+  ]);
+  assert.deepEqual(problems('pods: []\n'), [
+    '(top level): unknown field "pods"; known fields: workloads, services, policies',
+  ]);
+  assert.throws(
+    () => parseLocalConfig('pods: []\n', '/etc/ztunnel/local.yaml'),
+    /^LocalConfigError: \/etc\/ztunnel\/local.yaml: \(top level\): unknown field "pods"/,
+  );
 });
 
 test('network-qualified addresses, waypoint by address, locality and load balancing are read', () => {
@@ -150,12 +180,25 @@ services:
     loadBalancing: {mode: Failover, healthPolicy: AllowAll, routingPreference: [NETWORK, ZONE]}
 `);
   const w = c.workloads[0];
-  assert.deepEqual(w.waypoint, { destination: { kind: 'address', network: 'net-a', address: '10.0.0.9' }, hbonePort: 15009 });
-  assert.deepEqual([w.addresses, w.locality, w.status, w.capacity], [['fd00::1'], { region: 'r1', zone: 'z1', subzone: '' }, 'Unhealthy', 4]);
+  assert.deepEqual(w.waypoint, {
+    destination: { kind: 'address', network: 'net-a', address: '10.0.0.9' },
+    hbonePort: 15009,
+  });
+  assert.deepEqual(
+    [w.addresses, w.locality, w.status, w.capacity],
+    [['fd00::1'], { region: 'r1', zone: 'z1', subzone: '' }, 'Unhealthy', 4],
+  );
   const s = c.services[0];
-  assert.deepEqual(s.vips, [{ network: 'net-a', address: '10.96.0.1' }, { network: '', address: 'fd00::10' }]);
+  assert.deepEqual(s.vips, [
+    { network: 'net-a', address: '10.96.0.1' },
+    { network: '', address: 'fd00::10' },
+  ]);
   assert.deepEqual(s.ports, [{ servicePort: 80, targetPort: 0, appProtocol: 'UNKNOWN' }]);
-  assert.deepEqual(s.loadBalancing, { mode: 'Failover', healthPolicy: 'AllowAll', routingPreference: ['NETWORK', 'ZONE'] });
+  assert.deepEqual(s.loadBalancing, {
+    mode: 'Failover',
+    healthPolicy: 'AllowAll',
+    routingPreference: ['NETWORK', 'ZONE'],
+  });
 });
 
 test('localConfigUpdate removes what the previous file had and the new one lacks', () => {
@@ -170,6 +213,9 @@ services: [{namespace: x, hostname: s2}]
 policies: [{name: p2, namespace: x}]
 `);
   const update = localConfigUpdate(before, after);
-  assert.deepEqual([update.removeWorkloads, update.removeServices, update.removePolicies], [['a'], ['x/s1'], ['x/p1']]);
+  assert.deepEqual(
+    [update.removeWorkloads, update.removeServices, update.removePolicies],
+    [['a'], ['x/s1'], ['x/p1']],
+  );
   assert.deepEqual(localConfigUpdate(undefined, after).removeWorkloads, []);
 });

@@ -75,7 +75,9 @@ export interface WaypointTarget {
 /** Everything in the store, sorted by key, with each service's endpoints; for /config_dump. */
 export interface StateDump {
   readonly workloads: readonly Workload[];
-  readonly services: readonly (Service & { readonly endpoints: Readonly<Record<string, readonly PortMapping[]>> })[];
+  readonly services: readonly (Service & {
+    readonly endpoints: Readonly<Record<string, readonly PortMapping[]>>;
+  })[];
   readonly policies: readonly Authorization[];
 }
 
@@ -218,7 +220,10 @@ export class StateStore {
       if (!visible(service)) continue;
       for (const range of service.cidrVips) {
         if (range.network !== network || !cidrContains(range, address)) continue;
-        const score = (service.namespace === opts.namespace ? 1000 : 0) + range.prefixLength * 2 + (service.canonical ? 1 : 0);
+        const score =
+          (service.namespace === opts.namespace ? 1000 : 0) +
+          range.prefixLength * 2 +
+          (service.canonical ? 1 : 0);
         if (!best || score > best.score) best = { service, score };
       }
     }
@@ -248,7 +253,11 @@ export class StateStore {
   }
 
   /** Chooses the endpoint of `service` for a connection to `port` (see load-balance.ts). */
-  pickEndpoint(service: Service, port: number, opts: Omit<PickOptions, 'random'> = {}): EndpointPick {
+  pickEndpoint(
+    service: Service,
+    port: number,
+    opts: Omit<PickOptions, 'random'> = {},
+  ): EndpointPick {
     return pickFrom(service, port, this.endpointsOf(service), { ...opts, random: this.random });
   }
 
@@ -345,7 +354,8 @@ export class StateStore {
     const w = this.workloadsByUid.get(uid);
     if (!w) return false;
     this.workloadsByUid.delete(uid);
-    for (const ip of w.addresses) pull(this.workloadsByAddr, `${w.network}/${ip}`, (x) => x.uid === uid);
+    for (const ip of w.addresses)
+      pull(this.workloadsByAddr, `${w.network}/${ip}`, (x) => x.uid === uid);
     for (const key of Object.keys(w.services)) {
       const eps = this.endpointsByService.get(key);
       eps?.delete(uid);
@@ -422,7 +432,9 @@ function settle(k: { upserted: string[]; removed: string[] }): KeyChanges {
 }
 
 function isEmpty(c: StateChange): boolean {
-  return [c.workloads, c.services, c.policies].every((k) => k.upserted.length + k.removed.length === 0);
+  return [c.workloads, c.services, c.policies].every(
+    (k) => k.upserted.length + k.removed.length === 0,
+  );
 }
 
 function compare(a: string, b: string): number {

@@ -17,13 +17,18 @@ function describe(value: Json): string {
 }
 
 /** A mapping with only the `allowed` keys. */
-export function mapping(value: Json, path: string, allowed: readonly string[]): Record<string, Json> {
+export function mapping(
+  value: Json,
+  path: string,
+  allowed: readonly string[],
+): Record<string, Json> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     fail(path, `expected a mapping, got ${describe(value)}`);
   }
   const record = value as Record<string, Json>;
   for (const key of Object.keys(record)) {
-    if (!allowed.includes(key)) fail(path, `unknown field ${JSON.stringify(key)}; known fields: ${allowed.join(', ')}`);
+    if (!allowed.includes(key))
+      fail(path, `unknown field ${JSON.stringify(key)}; known fields: ${allowed.join(', ')}`);
   }
   return record;
 }
@@ -77,7 +82,12 @@ export function port(value: Json, path: string): number {
 }
 
 /** One of `names` (case-sensitive), or `fallback` when absent. */
-export function oneOf<T extends string>(value: Json, path: string, names: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(
+  value: Json,
+  path: string,
+  names: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'string' || !(names as readonly string[]).includes(value)) {
     fail(path, `expected one of ${names.join(', ')}, got ${describe(value)}`);

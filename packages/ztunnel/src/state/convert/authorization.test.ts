@@ -103,12 +103,36 @@ test('convertAuthorization refuses what it cannot enforce exactly, naming the fi
   const cases: [string, XdsAuthorization, string][] = [
     ['missing name', pol({ name: '' }), 'name: is required'],
     ['missing namespace', pol({ namespace: '' }), 'namespace: is required'],
-    ['unknown scope', pol({ scope: unknown(3) }), 'policy "default/p": scope: unknown value 3; known: 0, 1, 2'],
-    ['unknown action', pol({ action: unknown(2) }), 'policy "default/p": action: unknown value 2; known: 0, 1'],
-    ['string match without type', withMatch({ principals: [{}] }), `${at}.principals[0]: no match type set (exact, prefix, suffix or presence)`],
-    ['bad source IP bytes', withMatch({ sourceIps: [{ address: new Uint8Array(3), length: 8 }] }), `${at}.source_ips[0].address: 3 bytes; an IP address has 4 (IPv4) or 16 (IPv6)`],
-    ['prefix too long', withMatch({ notDestinationIps: [{ address: ipToBytes('10.0.0.0')!, length: 40 }] }), `${at}.not_destination_ips[0].length: prefix length 40 is above 32`],
-    ['port too large', withMatch({ destinationPorts: [65536] }), `${at}.destination_ports[0]: port 65536 is outside 0-65535`],
+    [
+      'unknown scope',
+      pol({ scope: unknown(3) }),
+      'policy "default/p": scope: unknown value 3; known: 0, 1, 2',
+    ],
+    [
+      'unknown action',
+      pol({ action: unknown(2) }),
+      'policy "default/p": action: unknown value 2; known: 0, 1',
+    ],
+    [
+      'string match without type',
+      withMatch({ principals: [{}] }),
+      `${at}.principals[0]: no match type set (exact, prefix, suffix or presence)`,
+    ],
+    [
+      'bad source IP bytes',
+      withMatch({ sourceIps: [{ address: new Uint8Array(3), length: 8 }] }),
+      `${at}.source_ips[0].address: 3 bytes; an IP address has 4 (IPv4) or 16 (IPv6)`,
+    ],
+    [
+      'prefix too long',
+      withMatch({ notDestinationIps: [{ address: ipToBytes('10.0.0.0')!, length: 40 }] }),
+      `${at}.not_destination_ips[0].length: prefix length 40 is above 32`,
+    ],
+    [
+      'port too large',
+      withMatch({ destinationPorts: [65536] }),
+      `${at}.destination_ports[0]: port 65536 is outside 0-65535`,
+    ],
   ];
   for (const [name, msg, want] of cases) {
     const r = convertAuthorization(msg);

@@ -35,7 +35,9 @@ export function convertAuthorization(msg: XdsAuthorization): Converted<Authoriza
       action: enumField(msg.action, ACTIONS, where('action')),
       rules: msg.rules.map((rule, r) =>
         rule.clauses.map((clause, c) =>
-          clause.matches.map((m, i) => convertMatch(m, where(`rules[${r}].clauses[${c}].matches[${i}]`))),
+          clause.matches.map((m, i) =>
+            convertMatch(m, where(`rules[${r}].clauses[${c}].matches[${i}]`)),
+          ),
         ),
       ),
       dryRun: msg.dryRun,
@@ -84,4 +86,3 @@ function stringMatch(s: XdsStringMatch, field: string): StringMatch {
       return invalid(field, 'no match type set (exact, prefix, suffix or presence)');
   }
 }
-

@@ -9,7 +9,8 @@ import { ipFromBytes, maxPrefix, type Cidr } from '../../net/ip.js';
 import type { GatewayAddress, NetworkAddress, PortMapping } from '../model.js';
 
 /** A converted value, or the reason the message was refused. */
-export type Converted<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+export type Converted<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 /** Thrown inside a converter; `convert` turns it into `{ ok: false, reason }`. */
 export class Invalid extends Error {}
@@ -47,7 +48,11 @@ export function cidrField(bytes: Uint8Array, length: number | undefined, field: 
   const full = length ?? bits;
   if (full > bits) invalid(`${field}.length`, `prefix length ${full} is above ${bits}`);
   const offset = bits - maxPrefix(bytes);
-  if (full < offset) invalid(`${field}.length`, `prefix length ${full} of an IPv4-mapped address is below ${offset}`);
+  if (full < offset)
+    invalid(
+      `${field}.length`,
+      `prefix length ${full} of an IPv4-mapped address is below ${offset}`,
+    );
   return { address, prefixLength: full - offset };
 }
 
@@ -109,8 +114,11 @@ export function gatewayAddress(msg: XdsGatewayAddress, field: string): GatewayAd
 export function portMappings(ports: readonly XdsPort[], field: string): PortMapping[] {
   const seen = new Set<number>();
   return ports.map((p, i) => {
-    const servicePort = portField(p.servicePort, `${field}[${i}].service_port`, { allowZero: false });
-    if (seen.has(servicePort)) invalid(`${field}[${i}].service_port`, `port ${servicePort} is listed twice`);
+    const servicePort = portField(p.servicePort, `${field}[${i}].service_port`, {
+      allowZero: false,
+    });
+    if (seen.has(servicePort))
+      invalid(`${field}[${i}].service_port`, `port ${servicePort} is listed twice`);
     seen.add(servicePort);
     return {
       servicePort,

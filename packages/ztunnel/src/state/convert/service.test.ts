@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
-import { ServiceSchema, type Service as XdsService } from '@trellis/api/gen/istio/workload/workload_pb.js';
+import {
+  ServiceSchema,
+  type Service as XdsService,
+} from '@trellis/api/gen/istio/workload/workload_pb.js';
 import { ipToBytes } from '../../net/ip.js';
 import { convertService } from './service.js';
 
@@ -31,8 +34,18 @@ test('convertService turns a message into the model', () => {
         { network: '', address: ipToBytes('::ffff:10.97.0.0')!, length: 112 },
       ],
       subjectAltNames: ['spiffe://cluster.local/ns/default/sa/web'],
-      waypoint: { destination: { case: 'address', value: { network: '', address: ipToBytes('10.0.9.9')! } }, hboneMtlsPort: 15009 },
-      weightedWaypoints: [{ destination: { destination: { case: 'hostname', value: { namespace: 'a', hostname: 'wp' } } }, weight: 3 }],
+      waypoint: {
+        destination: { case: 'address', value: { network: '', address: ipToBytes('10.0.9.9')! } },
+        hboneMtlsPort: 15009,
+      },
+      weightedWaypoints: [
+        {
+          destination: {
+            destination: { case: 'hostname', value: { namespace: 'a', hostname: 'wp' } },
+          },
+          weight: 3,
+        },
+      ],
       loadBalancing: { routingPreference: [6, 1], mode: 2, healthPolicy: 1 },
       ipFamilies: 3,
       canonical: true,
@@ -54,11 +67,24 @@ test('convertService turns a message into the model', () => {
     ],
     ports: [{ servicePort: 80, targetPort: 8080, appProtocol: 'HTTP11' }],
     subjectAltNames: ['spiffe://cluster.local/ns/default/sa/web'],
-    waypoint: { destination: { kind: 'address', network: '', address: '10.0.9.9' }, hbonePort: 15009 },
+    waypoint: {
+      destination: { kind: 'address', network: '', address: '10.0.9.9' },
+      hbonePort: 15009,
+    },
     weightedWaypoints: [
-      { destination: { destination: { kind: 'hostname', namespace: 'a', hostname: 'wp' }, hbonePort: 15008 }, weight: 3 },
+      {
+        destination: {
+          destination: { kind: 'hostname', namespace: 'a', hostname: 'wp' },
+          hbonePort: 15008,
+        },
+        weight: 3,
+      },
     ],
-    loadBalancing: { routingPreference: ['NETWORK', 'REGION'], mode: 'Failover', healthPolicy: 'AllowAll' },
+    loadBalancing: {
+      routingPreference: ['NETWORK', 'REGION'],
+      mode: 'Failover',
+      healthPolicy: 'AllowAll',
+    },
     ipFamilies: 'Dual',
     canonical: true,
     ingressUseWaypoint: false,
@@ -71,16 +97,57 @@ test('convertService refuses bad messages with a reason naming the field', () =>
   const cases: [string, Init, string | RegExp][] = [
     ['missing namespace', { namespace: '' }, 'namespace: is required'],
     ['missing hostname', { hostname: '' }, 'hostname: is required'],
-    ['bad VIP bytes', { addresses: [{ address: new Uint8Array(2) }] }, `${where}: addresses[0].address: 2 bytes; an IP address has 4 (IPv4) or 16 (IPv6)`],
-    ['VIP prefix too long', { addresses: [{ address: ipToBytes('10.0.0.0')!, length: 33 }] }, `${where}: addresses[0].length: prefix length 33 is above 32`],
-    ['port 0', { ports: [{ servicePort: 0 }] }, `${where}: ports[0].service_port: port 0 is outside 1-65535`],
-    ['unknown app protocol', { ports: [{ servicePort: 80, appProtocol: unknown(42) }] }, /ports\[0\].app_protocol: unknown value 42/],
-    ['unspecified routing preference', { loadBalancing: { routingPreference: [0] } }, /load_balancing.routing_preference\[0\]: unknown value 0/],
-    ['unknown lb mode', { loadBalancing: { mode: unknown(9) } }, /load_balancing.mode: unknown value 9/],
-    ['unknown health policy', { loadBalancing: { healthPolicy: unknown(9) } }, /load_balancing.health_policy: unknown value 9/],
+    [
+      'bad VIP bytes',
+      { addresses: [{ address: new Uint8Array(2) }] },
+      `${where}: addresses[0].address: 2 bytes; an IP address has 4 (IPv4) or 16 (IPv6)`,
+    ],
+    [
+      'VIP prefix too long',
+      { addresses: [{ address: ipToBytes('10.0.0.0')!, length: 33 }] },
+      `${where}: addresses[0].length: prefix length 33 is above 32`,
+    ],
+    [
+      'port 0',
+      { ports: [{ servicePort: 0 }] },
+      `${where}: ports[0].service_port: port 0 is outside 1-65535`,
+    ],
+    [
+      'unknown app protocol',
+      { ports: [{ servicePort: 80, appProtocol: unknown(42) }] },
+      /ports\[0\].app_protocol: unknown value 42/,
+    ],
+    [
+      'unspecified routing preference',
+      { loadBalancing: { routingPreference: [0] } },
+      /load_balancing.routing_preference\[0\]: unknown value 0/,
+    ],
+    [
+      'unknown lb mode',
+      { loadBalancing: { mode: unknown(9) } },
+      /load_balancing.mode: unknown value 9/,
+    ],
+    [
+      'unknown health policy',
+      { loadBalancing: { healthPolicy: unknown(9) } },
+      /load_balancing.health_policy: unknown value 9/,
+    ],
     ['unknown ip families', { ipFamilies: unknown(9) }, /ip_families: unknown value 9/],
-    ['weighted waypoint without destination', { weightedWaypoints: [{ weight: 1 }] }, /weighted_waypoints\[0\].destination: is required/],
-    ['waypoint port too large', { waypoint: { destination: { case: 'hostname', value: { namespace: 'a', hostname: 'b' } }, hboneMtlsPort: 70000 } }, /waypoint.hbone_mtls_port: port 70000/],
+    [
+      'weighted waypoint without destination',
+      { weightedWaypoints: [{ weight: 1 }] },
+      /weighted_waypoints\[0\].destination: is required/,
+    ],
+    [
+      'waypoint port too large',
+      {
+        waypoint: {
+          destination: { case: 'hostname', value: { namespace: 'a', hostname: 'b' } },
+          hboneMtlsPort: 70000,
+        },
+      },
+      /waypoint.hbone_mtls_port: port 70000/,
+    ],
   ];
   for (const [name, init, want] of cases) {
     const r = convertService(svc(init));

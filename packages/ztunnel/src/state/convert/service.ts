@@ -44,7 +44,10 @@ const MODES: Record<number, LoadBalancingMode> = {
   2: 'Failover',
   3: 'Passthrough',
 };
-const HEALTH_POLICIES: Record<number, LoadBalancing['healthPolicy']> = { 0: 'OnlyHealthy', 1: 'AllowAll' };
+const HEALTH_POLICIES: Record<number, LoadBalancing['healthPolicy']> = {
+  0: 'OnlyHealthy',
+  1: 'AllowAll',
+};
 const IP_FAMILIES: Record<number, Service['ipFamilies']> = {
   0: 'Automatic',
   1: 'IPv4Only',
@@ -72,7 +75,11 @@ export function convertService(msg: XdsService): Converted<Service> {
     const mappings = portMappings(msg.ports, where('ports'));
     const ports: ServicePort[] = mappings.map((m, i) => ({
       ...m,
-      appProtocol: enumField(msg.ports[i].appProtocol, APP_PROTOCOLS, where(`ports[${i}].app_protocol`)),
+      appProtocol: enumField(
+        msg.ports[i].appProtocol,
+        APP_PROTOCOLS,
+        where(`ports[${i}].app_protocol`),
+      ),
     }));
 
     const lb = msg.loadBalancing;
@@ -99,7 +106,11 @@ export function convertService(msg: XdsService): Converted<Service> {
                 enumField(s, SCOPES, where(`load_balancing.routing_preference[${i}]`)),
               ),
               mode: enumField(lb.mode, MODES, where('load_balancing.mode')),
-              healthPolicy: enumField(lb.healthPolicy, HEALTH_POLICIES, where('load_balancing.health_policy')),
+              healthPolicy: enumField(
+                lb.healthPolicy,
+                HEALTH_POLICIES,
+                where('load_balancing.health_policy'),
+              ),
             },
           }
         : {}),

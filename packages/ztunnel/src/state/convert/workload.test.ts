@@ -41,7 +41,10 @@ test('convertWorkload turns a full message into the model, with defaults applied
       },
       authorizationPolicies: ['default/allow-web'],
       waypoint: {
-        destination: { case: 'hostname', value: { namespace: 'default', hostname: 'wp.default.svc.cluster.local' } },
+        destination: {
+          case: 'hostname',
+          value: { namespace: 'default', hostname: 'wp.default.svc.cluster.local' },
+        },
       },
       applicationTunnel: { protocol: 1, port: 15088 },
       status: 1,
@@ -61,7 +64,11 @@ test('convertWorkload turns a full message into the model, with defaults applied
     trustDomain: 'cluster.local',
     serviceAccount: 'web',
     waypoint: {
-      destination: { kind: 'hostname', namespace: 'default', hostname: 'wp.default.svc.cluster.local' },
+      destination: {
+        kind: 'hostname',
+        namespace: 'default',
+        hostname: 'wp.default.svc.cluster.local',
+      },
       hbonePort: 15008,
     },
     node: 'node-1',
@@ -94,21 +101,61 @@ test('convertWorkload defaults: TCP, service account "default", capacity 1', () 
 test('convertWorkload refuses bad messages with a reason naming the field', () => {
   const cases: [string, Init, RegExp][] = [
     ['missing uid', { uid: '' }, /^uid: is required$/],
-    ['missing namespace', { namespace: '' }, /^workload "Kubernetes\/\/Pod\/default\/web-1": namespace: is required$/],
-    ['bad IP bytes', { addresses: [ipToBytes('10.0.0.1')!, new Uint8Array([10, 0, 0])] }, /addresses\[1\]: 3 bytes; an IP address has 4 \(IPv4\) or 16 \(IPv6\)/],
-    ['unknown tunnel protocol', { tunnelProtocol: unknown(9) }, /tunnel_protocol: unknown value 9; known: 0, 1/],
+    [
+      'missing namespace',
+      { namespace: '' },
+      /^workload "Kubernetes\/\/Pod\/default\/web-1": namespace: is required$/,
+    ],
+    [
+      'bad IP bytes',
+      { addresses: [ipToBytes('10.0.0.1')!, new Uint8Array([10, 0, 0])] },
+      /addresses\[1\]: 3 bytes; an IP address has 4 \(IPv4\) or 16 \(IPv6\)/,
+    ],
+    [
+      'unknown tunnel protocol',
+      { tunnelProtocol: unknown(9) },
+      /tunnel_protocol: unknown value 9; known: 0, 1/,
+    ],
     ['legacy mTLS', { tunnelProtocol: 2 }, /tunnel_protocol: LEGACY_ISTIO_MTLS is not supported/],
     ['unknown status', { status: unknown(5) }, /status: unknown value 5/],
     ['unknown network mode', { networkMode: unknown(7) }, /network_mode: unknown value 7/],
     ['unknown workload type', { workloadType: unknown(8) }, /workload_type: unknown value 8/],
-    ['service key without a slash', { services: { web: { ports: [] } } }, /services\["web"\]: key must be "<namespace>\/<hostname>"/],
-    ['service port 0', { services: { 'default/web': { ports: [{ servicePort: 0, targetPort: 80 }] } } }, /services\["default\/web"\].ports\[0\].service_port: port 0 is outside 1-65535/],
-    ['target port too large', { services: { 'default/web': { ports: [{ servicePort: 80, targetPort: 70000 }] } } }, /ports\[0\].target_port: port 70000 is outside 0-65535/],
-    ['duplicate service port', { services: { 'default/web': { ports: [{ servicePort: 80 }, { servicePort: 80 }] } } }, /ports\[1\].service_port: port 80 is listed twice/],
+    [
+      'service key without a slash',
+      { services: { web: { ports: [] } } },
+      /services\["web"\]: key must be "<namespace>\/<hostname>"/,
+    ],
+    [
+      'service port 0',
+      { services: { 'default/web': { ports: [{ servicePort: 0, targetPort: 80 }] } } },
+      /services\["default\/web"\].ports\[0\].service_port: port 0 is outside 1-65535/,
+    ],
+    [
+      'target port too large',
+      { services: { 'default/web': { ports: [{ servicePort: 80, targetPort: 70000 }] } } },
+      /ports\[0\].target_port: port 70000 is outside 0-65535/,
+    ],
+    [
+      'duplicate service port',
+      { services: { 'default/web': { ports: [{ servicePort: 80 }, { servicePort: 80 }] } } },
+      /ports\[1\].service_port: port 80 is listed twice/,
+    ],
     ['waypoint without destination', { waypoint: {} }, /waypoint: destination is missing/],
-    ['waypoint with bad address', { waypoint: { destination: { case: 'address', value: { address: new Uint8Array(5) } } } }, /waypoint.address.address: 5 bytes/],
-    ['waypoint hostname without namespace', { waypoint: { destination: { case: 'hostname', value: { hostname: 'wp' } } } }, /waypoint.hostname.namespace: is required/],
-    ['unknown application tunnel protocol', { applicationTunnel: { protocol: unknown(4) } }, /application_tunnel.protocol: unknown value 4/],
+    [
+      'waypoint with bad address',
+      { waypoint: { destination: { case: 'address', value: { address: new Uint8Array(5) } } } },
+      /waypoint.address.address: 5 bytes/,
+    ],
+    [
+      'waypoint hostname without namespace',
+      { waypoint: { destination: { case: 'hostname', value: { hostname: 'wp' } } } },
+      /waypoint.hostname.namespace: is required/,
+    ],
+    [
+      'unknown application tunnel protocol',
+      { applicationTunnel: { protocol: unknown(4) } },
+      /application_tunnel.protocol: unknown value 4/,
+    ],
   ];
   for (const [name, init, want] of cases) {
     const r = convertWorkload(wl(init));
@@ -122,16 +169,26 @@ test('convertAddress dispatches on the oneof and refuses an empty Address', () =
   assert.ok(w.ok && w.value.kind === 'workload');
   assert.equal(w.value.workload.uid, 'Kubernetes//Pod/default/web-1');
   const s = convertAddress(
-    create(AddressSchema, { type: { case: 'service', value: { namespace: 'default', hostname: 'web' } } }),
+    create(AddressSchema, {
+      type: { case: 'service', value: { namespace: 'default', hostname: 'web' } },
+    }),
   );
   assert.ok(s.ok && s.value.kind === 'service');
-  const bad = convertAddress(create(AddressSchema, { type: { case: 'service', value: { namespace: 'default' } } }));
+  const bad = convertAddress(
+    create(AddressSchema, { type: { case: 'service', value: { namespace: 'default' } } }),
+  );
   assert.deepEqual(bad, { ok: false, reason: 'hostname: is required' });
-  assert.deepEqual(convertAddress(create(AddressSchema)), { ok: false, reason: 'address has neither a workload nor a service' });
+  assert.deepEqual(convertAddress(create(AddressSchema)), {
+    ok: false,
+    reason: 'address has neither a workload nor a service',
+  });
 });
 
 test('an enum number from the wire that the schema lacks is refused, not mistaken for a default', () => {
   const bytes = toBinary(WorkloadSchema, wl({ tunnelProtocol: unknown(9) }));
   const r = convertWorkload(fromBinary(WorkloadSchema, bytes));
-  assert.equal(r.ok ? '' : r.reason, 'workload "Kubernetes//Pod/default/web-1": tunnel_protocol: unknown value 9; known: 0, 1');
+  assert.equal(
+    r.ok ? '' : r.reason,
+    'workload "Kubernetes//Pod/default/web-1": tunnel_protocol: unknown value 9; known: 0, 1',
+  );
 });

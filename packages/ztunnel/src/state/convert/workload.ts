@@ -30,8 +30,16 @@ const PROTOCOLS: Record<number, InboundProtocol> = {
 };
 const STATUSES: Record<number, HealthStatus> = { 0: 'Healthy', 1: 'Unhealthy' };
 const NETWORK_MODES: Record<number, NetworkMode> = { 0: 'Standard', 1: 'HostNetwork' };
-const WORKLOAD_TYPES: Record<number, WorkloadType> = { 0: 'deployment', 1: 'cronjob', 2: 'pod', 3: 'job' };
-const APP_TUNNEL_PROTOCOLS: Record<number, ApplicationTunnel['protocol']> = { 0: 'NONE', 1: 'PROXY' };
+const WORKLOAD_TYPES: Record<number, WorkloadType> = {
+  0: 'deployment',
+  1: 'cronjob',
+  2: 'pod',
+  3: 'job',
+};
+const APP_TUNNEL_PROTOCOLS: Record<number, ApplicationTunnel['protocol']> = {
+  0: 'NONE',
+  1: 'PROXY',
+};
 
 export function convertWorkload(msg: XdsWorkload): Converted<Workload> {
   return convert(() => {
@@ -72,9 +80,17 @@ export function convertWorkload(msg: XdsWorkload): Converted<Workload> {
       ...(tunnel
         ? {
             applicationTunnel: {
-              protocol: enumField(tunnel.protocol, APP_TUNNEL_PROTOCOLS, where('application_tunnel.protocol')),
+              protocol: enumField(
+                tunnel.protocol,
+                APP_TUNNEL_PROTOCOLS,
+                where('application_tunnel.protocol'),
+              ),
               ...(tunnel.port !== 0
-                ? { port: portField(tunnel.port, where('application_tunnel.port'), { allowZero: false }) }
+                ? {
+                    port: portField(tunnel.port, where('application_tunnel.port'), {
+                      allowZero: false,
+                    }),
+                  }
                 : {}),
             },
           }

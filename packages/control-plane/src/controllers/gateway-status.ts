@@ -1,0 +1,90 @@
+// Status of a waypoint Gateway: Accepted (it has the HBONE listener a waypoint needs), Programmed
+// (its Service has a cluster IP, which becomes status.addresses and so the address ztunnel sends
+// traffic to), and per-listener conditions with the number of attached routes. Pure.
+import type { Gateway, GatewayListener, Service } from '../model/kube.js';
+import { HBONE_PORT } from '../model/well-known.js';
+import { condition, generationOf, mergeConditions, type Condition } from './conditions.js';
+import type { RouteAttachment } from './route-status.js';
+
+export interface ListenerStatus {
+  readonly name: string;
+  readonly supportedKinds: { group: string; kind: string }[];
+  readonly attachedRoutes: number;
+  readonly conditions: Condition[];
+}
+
+export interface GatewayStatus {
+  readonly conditions: Condition[];
+  readonly addresses: { type: string; value: string }[];
+  readonly listeners: ListenerStatus[];
+}
+
+const HBONE_HINT = 'a waypoint needs a listener {name: mesh, port: 15008, protocol: HBONE}';
+
+/** Why a Gateway of a waypoint class cannot run as a waypoint, if it cannot. */
+export function waypointGatewayProblem(gw: Gateway): string | undefined {
+  const hbone = (gw.spec?.listeners ?? []).some((l) => l.protocol === 'HBONE' && l.port === HBONE_PORT);
+  return hbone ? undefined : `no HBONE listener on port ${HBONE_PORT}: ${HBONE_HINT}`;
+}
+
+export function gatewayStatus(
+  gw: Gateway,
+  service: Service | undefined,
+  attachments: readonly RouteAttachment[],
+  domainSuffix: string,
+  now: string,
+): GatewayStatus {
+  const name = gw.metadata?.name ?? '';
+  const ns = gw.metadata?.namespace ?? 'default';
+  const problem = waypointGatewayProblem(gw);
+  const clusterIP = service?.spec?.clusterIP;
+  const ip = clusterIP && clusterIP !== 'None' ? clusterIP : undefined;
+  const host = `${name}.${ns}.svc.${domainSuffix}`;
+  const conditions = [
+    problem
+      ? condition('Accepted', false, 'ListenersNotValid', problem)
+      : condition('Accepted', true, 'Accepted', 'waypoint deployed by trellis'),
+    problem
+      ? condition('Programmed', false, 'Invalid', 'not deployed: the Gateway is not accepted')
+      : ip
+        ? condition('Programmed', true, 'Programmed', `assigned to service ${host}:${HBONE_PORT}`)
+        : condition(
+            'Programmed',
+            false,
+            'AddressNotAssigned',
+            service ? `Service ${ns}/${name} has no cluster IP yet` : `waiting for Service ${ns}/${name} to be created`,
+          ),
+  ];
+  const existing = (gw as { status?: { conditions?: Condition[]; listeners?: ListenerStatus[] } }).status;
+  const generation = generationOf(gw);
+  const gwKey = `${ns}/${name}`;
+  return {
+    conditions: mergeConditions(existing?.conditions, conditions, generation, now),
+    addresses: ip ? [{ type: 'IPAddress', value: ip }] : [],
+    listeners: (gw.spec?.listeners ?? []).map((l) => ({
+      name: l.name,
+      supportedKinds: [
+        { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' },
+        { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute' },
+      ],
+      attachedRoutes: attachments.filter((a) => a.gateway === gwKey && a.listeners.includes(l.name)).length,
+      conditions: mergeConditions(
+        existing?.listeners?.find((e) => e.name === l.name)?.conditions,
+        listenerConditions(l),
+        generation,
+        now,
+      ),
+    })),
+  };
+}
+
+function listenerConditions(l: GatewayListener) {
+  const ok = l.protocol === 'HBONE';
+  return [
+    ok
+      ? condition('Accepted', true, 'Accepted', 'listener accepted')
+      : condition('Accepted', false, 'UnsupportedProtocol', `a waypoint serves protocol HBONE only, not ${l.protocol}`),
+    condition('Programmed', ok, ok ? 'Programmed' : 'Invalid', ok ? 'listener programmed' : 'listener not programmed'),
+    condition('ResolvedRefs', true, 'ResolvedRefs', 'no references to resolve'),
+  ];
+}

@@ -1,0 +1,131 @@
+// What a waypoint Gateway should run: a ServiceAccount, a Deployment and a Service named after the
+// Gateway and owned by it (Kubernetes garbage-collects them with it). Pure: Gateway in, objects out.
+import type { V1Deployment, V1Service, V1ServiceAccount, V1OwnerReference } from '@kubernetes/client-node';
+import type { Gateway } from '../model/kube.js';
+import {
+  DATAPLANE_MODE_NONE,
+  HBONE_PORT,
+  LABEL_CANONICAL_NAME,
+  LABEL_CANONICAL_REVISION,
+  LABEL_DATAPLANE_MODE,
+  LABEL_GATEWAY_NAME,
+} from '../model/well-known.js';
+
+export interface WaypointDeploymentOptions {
+  /** Container image, e.g. trellis/waypoint:dev. */
+  readonly image: string;
+  /** xDS and CA address given to the waypoint, e.g. istiod.istio-system.svc:15012. */
+  readonly controlPlaneAddress: string;
+  readonly trustDomain: string;
+  readonly clusterId: string;
+}
+
+export interface WaypointObjects {
+  readonly serviceAccount: V1ServiceAccount;
+  readonly deployment: V1Deployment;
+  readonly service: V1Service;
+}
+
+/** Marks objects this controller manages (Istio uses the same label key). */
+export const LABEL_MANAGED = 'gateway.istio.io/managed';
+export const MANAGED_BY = 'trellis.dev-waypoint-controller';
+export const STATUS_PORT = 15021;
+export const METRICS_PORT = 15020;
+const TOKEN_DIR = '/var/run/secrets/tokens';
+const ROOT_CERT_DIR = '/var/run/secrets/istio';
+
+export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): WaypointObjects {
+  const name = gw.metadata?.name ?? '';
+  const namespace = gw.metadata?.namespace ?? 'default';
+  if (!name || !gw.metadata?.uid) throw new Error('a Gateway needs metadata.name and metadata.uid to own its waypoint');
+  const ownerReferences: V1OwnerReference[] = [
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name, uid: gw.metadata.uid, controller: true },
+  ];
+  const labels = { [LABEL_GATEWAY_NAME]: name, [LABEL_MANAGED]: MANAGED_BY };
+  const meta = { name, namespace, labels, ownerReferences };
+  const selector = { [LABEL_GATEWAY_NAME]: name };
+  const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+
+  const deployment: V1Deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta,
+    spec: {
+      selector: { matchLabels: selector },
+      template: {
+        metadata: {
+          labels: {
+            ...selector,
+            // The waypoint terminates HBONE itself; ztunnel must not capture its traffic.
+            [LABEL_DATAPLANE_MODE]: DATAPLANE_MODE_NONE,
+            [LABEL_CANONICAL_NAME]: name,
+            [LABEL_CANONICAL_REVISION]: 'latest',
+          },
+        },
+        spec: {
+          serviceAccountName: name,
+          containers: [
+            {
+              name: 'waypoint',
+              image: o.image,
+              ports: [
+                { name: 'mesh', containerPort: HBONE_PORT, protocol: 'TCP' },
+                { name: 'status-port', containerPort: STATUS_PORT, protocol: 'TCP' },
+                { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+              ],
+              env: [
+                { name: 'XDS_ADDRESS', value: o.controlPlaneAddress },
+                { name: 'CA_ADDRESS', value: o.controlPlaneAddress },
+                { name: 'CA_ROOT_CA', value: `${ROOT_CERT_DIR}/root-cert.pem` },
+                { name: 'AUTH_TOKEN', value: `${TOKEN_DIR}/istio-token` },
+                { name: 'TRUST_DOMAIN', value: o.trustDomain },
+                { name: 'CLUSTER_ID', value: o.clusterId },
+                { name: 'GATEWAY_NAME', value: name },
+                { name: 'POD_NAME', ...field('metadata.name') },
+                { name: 'POD_NAMESPACE', ...field('metadata.namespace') },
+                { name: 'INSTANCE_IP', ...field('status.podIP') },
+                { name: 'NODE_NAME', ...field('spec.nodeName') },
+                { name: 'SERVICE_ACCOUNT', ...field('spec.serviceAccountName') },
+              ],
+              readinessProbe: { httpGet: { path: '/healthz/ready', port: STATUS_PORT }, periodSeconds: 5 },
+              volumeMounts: [
+                { name: 'istio-token', mountPath: TOKEN_DIR, readOnly: true },
+                { name: 'istio-ca-root-cert', mountPath: ROOT_CERT_DIR, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            {
+              name: 'istio-token',
+              projected: {
+                sources: [{ serviceAccountToken: { path: 'istio-token', audience: 'istio-ca', expirationSeconds: 43200 } }],
+              },
+            },
+            { name: 'istio-ca-root-cert', configMap: { name: 'istio-ca-root-cert' } },
+          ],
+        },
+      },
+    },
+  };
+
+  const service: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta,
+    spec: {
+      type: 'ClusterIP',
+      selector,
+      ports: [
+        { name: 'mesh', port: HBONE_PORT, targetPort: HBONE_PORT, protocol: 'TCP' },
+        { name: 'status-port', port: STATUS_PORT, targetPort: STATUS_PORT, protocol: 'TCP' },
+        { name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT, protocol: 'TCP' },
+      ],
+    },
+  };
+
+  return {
+    serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta },
+    deployment,
+    service,
+  };
+}

@@ -1,0 +1,164 @@
+// The Kubernetes source: one list+watch informer per kind (see kube-kinds.ts); after every kind has
+// been listed once, each change (coalesced for a moment) yields a new ClusterSnapshot. I/O only.
+//
+// - A watch that fails is resumed with backoff from its last resourceVersion; an expired one
+//   ("410 Gone") relists, and the relist reports deletions missed meanwhile.
+// - A custom resource whose CRD is not installed (404) counts as empty: logged once, checked
+//   again every `missingCrdRetryMs`, picked up when installed, emptied when uninstalled.
+// - Other failures (apiserver down, RBAC) are logged and retried with backoff; the first snapshot
+//   waits until every kind has been listed.
+import { makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { Meter } from '@opentelemetry/api';
+import { backoff, type Logger } from '@trellis/core';
+import type { ClusterSnapshot } from '../model/kube.js';
+import { kubeKinds, type KubeKind } from './kube-kinds.js';
+
+export interface WatchClusterOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly logger: Logger;
+  /** For pilot_k8s_reg_events / pilot_k8s_cfg_events. */
+  readonly meter?: Meter;
+  /** Called with each new snapshot, the first once every kind has been listed. */
+  onSnapshot(snapshot: ClusterSnapshot): void;
+  /** Changes arriving within this long become one snapshot. Default 20 ms. */
+  readonly coalesceMs?: number;
+  /** How often a missing CRD is looked for again. Default 30 s. */
+  readonly missingCrdRetryMs?: number;
+  /** Retry delays after a failed list or watch. Default 500 ms growing to 30 s. */
+  readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
+}
+
+export interface ClusterWatch {
+  /** Resolves when the first snapshot has been delivered. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+interface KindWatch {
+  readonly kind: KubeKind;
+  readonly informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  listed: boolean;
+  missing: boolean;
+  starting: Promise<void> | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export function watchCluster(o: WatchClusterOptions): ClusterWatch {
+  const coalesceMs = o.coalesceMs ?? 20;
+  const missingRetryMs = o.missingCrdRetryMs ?? 30_000;
+  const events = {
+    reg: o.meter?.createUpDownCounter('pilot_k8s_reg_events', { description: 'Kubernetes registry events (Pods, Services, ...), by type and event.' }),
+    cfg: o.meter?.createUpDownCounter('pilot_k8s_cfg_events', { description: 'Kubernetes config events (policies, Gateway API), by type and event.' }),
+  };
+  let closed = false;
+  let delivered = false;
+  let buildTimer: NodeJS.Timeout | undefined;
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+
+  const build = () => {
+    buildTimer = undefined;
+    if (closed || !watches.every((w) => w.listed || w.missing)) return;
+    const snapshot = Object.fromEntries(
+      watches.map((w) => [w.kind.field, w.missing ? [] : w.informer.list()]),
+    ) as unknown as ClusterSnapshot;
+    if (!delivered) o.logger.info({ counts: Object.fromEntries(watches.map((w) => [w.kind.type, w.missing ? 'not installed' : w.informer.list().length])) }, 'cluster state synced');
+    delivered = true;
+    o.onSnapshot(snapshot);
+    resolveReady();
+  };
+  const schedule = () => {
+    if (!closed && buildTimer === undefined) buildTimer = setTimeout(build, coalesceMs);
+  };
+
+  const watches: KindWatch[] = kubeKinds(o.kubeConfig).map((kind) => {
+    const retry = backoff({ initialMs: o.retry?.initialMs ?? 500, maxMs: o.retry?.maxMs ?? 30_000 });
+    const log = o.logger.child({ kind: kind.type });
+    // Filled in below; the list function needs it to mark the kind listed.
+    // eslint-disable-next-line prefer-const
+    let w: KindWatch;
+    const informer = makeInformer<KubernetesObject>(o.kubeConfig, kind.path, async () => {
+      const list = await kind.list();
+      if (w.missing) log.info('CRD installed; watching it now');
+      w.listed = true;
+      w.missing = false;
+      retry.reset();
+      schedule(); // runs after the informer has stored the listed items
+      return list;
+    });
+    w = { kind, informer, listed: false, missing: false, starting: undefined, timer: undefined };
+    for (const event of ['add', 'update', 'delete'] as const) {
+      informer.on(event, () => {
+        events[kind.metric]?.add(1, { type: kind.type, event });
+        schedule();
+      });
+    }
+    informer.on('error', (err: unknown) => {
+      if (closed) return;
+      const code = statusOf(err);
+      let delay: number;
+      if (kind.crd && code === 404) {
+        if (!w.missing) {
+          log.warn(
+            { retryMs: missingRetryMs },
+            `CRD ${kind.crd.plural}.${kind.crd.group} (${kind.crd.version}) is not installed; treating ${kind.type} as absent and checking again periodically`,
+          );
+        }
+        w.missing = true;
+        w.listed = false;
+        delay = missingRetryMs;
+        schedule();
+      } else {
+        delay = retry.next();
+        log.warn({ err: messageOf(err), status: code, retryMs: delay }, `${kind.type} list/watch failed; retrying`);
+      }
+      w.timer = setTimeout(() => start(w), delay);
+    });
+    return w;
+  });
+
+  const start = (w: KindWatch) => {
+    w.timer = undefined;
+    if (closed) return;
+    w.starting = w.informer.start().catch((err: unknown) => {
+      o.logger.warn({ kind: w.kind.type, err: messageOf(err) }, 'starting the watch failed');
+    });
+  };
+  for (const w of watches) start(w);
+
+  return {
+    ready,
+    async close() {
+      closed = true;
+      clearTimeout(buildTimer);
+      for (const w of watches) clearTimeout(w.timer);
+      // A start in flight would open its watch after stop(); let it finish, then stop again.
+      await Promise.all(watches.map((w) => w.starting));
+      await Promise.all(watches.map((w) => w.informer.stop()));
+    },
+  };
+}
+
+function statusOf(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) {
+    const body = (err as { body?: unknown }).body;
+    const reason = typeof body === 'string' ? tryMessage(body) : (body as { message?: string } | undefined)?.message;
+    return reason ? `${err.message.split('\n')[0]}: ${reason}` : err.message.split('\n')[0]!;
+  }
+  return String(err);
+}
+
+function tryMessage(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { message?: string }).message;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,98 @@
+// ClusterSnapshot -> deriveMeshState -> translateState -> packed WDS -> xds.update, with only the
+// types whose resources changed. The xDS server debounces bursts into one push; the first
+// snapshot is published at once so that proxies waiting for it are served without delay.
+import type { Meter } from '@opentelemetry/api';
+import type { Logger } from '@trellis/core';
+import type { XdsServer } from '@trellis/xds';
+import { deriveMeshState } from '../collections/mesh-state.js';
+import type { ClusterSnapshot } from '../model/kube.js';
+import type { MeshOptions } from '../model/options.js';
+import { translateState, type TranslationNote } from '../translate/index.js';
+import { ENVOY_TYPE_URLS } from './generators.js';
+import type { ServedSnapshot } from './served-snapshot.js';
+import { changedWdsTypes, packWds, WDS_TYPE_URLS } from './wds-resources.js';
+
+export interface PipelineOptions {
+  readonly xds: Pick<XdsServer<ServedSnapshot>, 'update' | 'flush'>;
+  readonly mesh: MeshOptions;
+  readonly logger: Logger;
+  readonly meter?: Meter;
+}
+
+export interface Pipeline {
+  /** Builds and publishes the snapshot for `cluster`; returns it (undefined if building failed). */
+  apply(cluster: ClusterSnapshot): ServedSnapshot | undefined;
+  /** The newest snapshot built. */
+  readonly current: ServedSnapshot | undefined;
+  /** True once the first snapshot has been published to the xDS server. */
+  readonly ready: boolean;
+  /** Calls `listener` with every snapshot built (controllers write status from it). */
+  onSnapshot(listener: (snapshot: ServedSnapshot) => void): void;
+}
+
+export function createPipeline(o: PipelineOptions): Pipeline {
+  let current: ServedSnapshot | undefined;
+  let generation = 0;
+  const listeners: ((s: ServedSnapshot) => void)[] = [];
+  o.meter
+    ?.createObservableGauge('pilot_services', { description: 'Services known to the control plane.' })
+    .addCallback((r) => r.observe(current?.state.services.size ?? 0));
+  o.meter
+    ?.createObservableGauge('trellis_workloads', { description: 'Workloads known to the control plane.' })
+    .addCallback((r) => r.observe(current?.state.workloads.size ?? 0));
+
+  return {
+    apply(cluster) {
+      let next: ServedSnapshot;
+      try {
+        const state = deriveMeshState(cluster, o.mesh);
+        const translated = translateState(state);
+        next = {
+          generation: ++generation,
+          builtAt: new Date(),
+          cluster,
+          state,
+          wds: packWds(translated, current?.wds),
+          notes: translated.notes,
+        };
+      } catch (err) {
+        // A bug in a derivation must not take the served configuration down with it.
+        o.logger.error({ err: (err as Error).stack ?? String(err) }, 'building the mesh snapshot failed; still serving the previous one');
+        return undefined;
+      }
+      const previous = current;
+      current = next;
+      logNewNotes(o.logger, previous?.notes ?? [], next.notes);
+      const types = previous ? changedWdsTypes(previous.wds, next.wds) : [...WDS_TYPE_URLS];
+      // Envoy resources are built per proxy; any input change may change them.
+      types.push(...ENVOY_TYPE_URLS);
+      o.xds.update({ snapshot: next, types });
+      if (!previous) o.xds.flush();
+      o.logger.debug(
+        {
+          generation: next.generation,
+          workloads: next.state.workloads.size,
+          services: next.state.services.size,
+          changed: types.filter((t) => !ENVOY_TYPE_URLS.includes(t)),
+        },
+        'snapshot built',
+      );
+      for (const l of listeners) l(next);
+      return next;
+    },
+    get current() {
+      return current;
+    },
+    get ready() {
+      return current !== undefined;
+    },
+    onSnapshot: (l) => void listeners.push(l),
+  };
+}
+
+function logNewNotes(logger: Logger, before: readonly TranslationNote[], after: readonly TranslationNote[]) {
+  const key = (n: TranslationNote) => `${n.kind}\0${n.object}\0${n.message}`;
+  const seen = new Set(before.map(key));
+  for (const n of after)
+    if (!seen.has(key(n))) logger.warn({ kind: n.kind, object: n.object }, n.message);
+}

@@ -1,0 +1,18 @@
+// The immutable snapshot the xDS server serves: the ingested cluster state, what the collections
+// derived from it, and the WDS resources packed once for every ztunnel.
+import type { MeshState } from '../collections/mesh-state.js';
+import type { ClusterSnapshot } from '../model/kube.js';
+import type { TranslationNote } from '../translate/index.js';
+import type { PackedWds } from './wds-resources.js';
+
+export interface ServedSnapshot {
+  /** Counts snapshots built since start (1 for the first). */
+  readonly generation: number;
+  /** When the snapshot was built. */
+  readonly builtAt: Date;
+  readonly cluster: ClusterSnapshot;
+  readonly state: MeshState;
+  readonly wds: PackedWds;
+  /** What could not be enforced or bound (also written to logs and status). */
+  readonly notes: readonly TranslationNote[];
+}

@@ -1,0 +1,27 @@
+// What route translation needs from its surroundings, and what it reports back.
+import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
+import type { NoteSink } from './notes.js';
+import type { RouteTarget } from './route-match.js';
+
+export interface ClusterRef {
+  readonly cluster: string;
+  readonly service: ServiceInfo;
+  readonly port: ServicePortInfo;
+}
+
+export interface RouteContext {
+  readonly target: RouteTarget;
+  /** All services by `<namespace>/<hostname>`. */
+  readonly services: ReadonlyMap<string, ServiceInfo>;
+  readonly domainSuffix: string;
+  readonly notes: NoteSink;
+  /** Every cluster a route sends to or mirrors to, by name; the caller serves them. */
+  readonly clusters: Map<string, ClusterRef>;
+}
+
+/** Where routes come from, for notes and route names. */
+export interface RouteSource {
+  readonly kind: 'HTTPRoute' | 'GRPCRoute';
+  readonly namespace: string;
+  readonly name: string;
+}

@@ -1,0 +1,209 @@
+// HTTPRoute and GRPCRoute rules -> Envoy routes, one per match, each with its precedence.
+import { create } from '@bufbuild/protobuf';
+import {
+  DirectResponseActionSchema,
+  RetryPolicy_RetryBackOffSchema,
+  RetryPolicySchema,
+  RouteAction_ClusterNotFoundResponseCode,
+  RouteAction_MaxStreamDurationSchema,
+  RouteActionSchema,
+  RouteSchema,
+  type Route,
+  type RouteAction,
+} from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
+import type { GRPCRoute, HTTPRoute } from '../../model/kube.js';
+import { clusterSpecifier } from './backends.js';
+import { durationFromMs, parseGatewayDuration } from './duration.js';
+import type { GRPCRouteRule, HTTPPathMatch, HTTPRouteRule } from './gateway-api.js';
+import type { RouteContext, RouteSource } from './route-context.js';
+import { applyRewrite, redirectAction, ruleFilters, type RuleFilters } from './route-filters.js';
+import { grpcRouteMatch, httpRouteMatch, type MatchResult, type Precedence } from './route-match.js';
+
+export interface RouteEntry {
+  route: Route;
+  precedence: Precedence;
+  /** Position of the rule and match inside its route object, the last tie-breakers. */
+  rule: number;
+  match: number;
+}
+
+const HTTP_FILTERS = new Set([
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestRedirect',
+  'URLRewrite',
+  'RequestMirror',
+]);
+const GRPC_FILTERS = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror']);
+
+interface RuleTiming {
+  timeoutMs?: number;
+  perTryTimeoutMs?: number;
+  retry?: { codes: number[]; attempts: number; backoffMs?: number };
+}
+
+export function httpRouteEntries(route: HTTPRoute, source: RouteSource, ctx: RouteContext): RouteEntry[] {
+  const entries: RouteEntry[] = [];
+  (route.spec?.rules ?? []).forEach((raw, i) => {
+    const rule = raw as HTTPRouteRule;
+    const timing = ruleTiming(rule, source, ctx);
+    if (typeof timing === 'string') {
+      note(ctx, source, `rule ${i}: ${timing}; rule ignored`);
+      return;
+    }
+    const filters = ruleFilters(rule.filters, HTTP_FILTERS, source, ctx);
+    const matches = rule.matches?.length ? rule.matches : [{}];
+    matches.forEach((m, j) => {
+      const built = buildRoute(source, i, j, httpRouteMatch(m, ctx.target), m.path, rule, filters, timing, ctx);
+      if (built) entries.push(built);
+    });
+  });
+  return entries;
+}
+
+export function grpcRouteEntries(route: GRPCRoute, source: RouteSource, ctx: RouteContext): RouteEntry[] {
+  const entries: RouteEntry[] = [];
+  (route.spec?.rules ?? []).forEach((raw, i) => {
+    const rule = raw as GRPCRouteRule;
+    const filters = ruleFilters(rule.filters, GRPC_FILTERS, source, ctx);
+    const matches = rule.matches?.length ? rule.matches : [{}];
+    matches.forEach((m, j) => {
+      const built = buildRoute(source, i, j, grpcRouteMatch(m), undefined, rule, filters, {}, ctx);
+      if (built) entries.push(built);
+    });
+  });
+  return entries;
+}
+
+function buildRoute(
+  source: RouteSource,
+  ruleIndex: number,
+  matchIndex: number,
+  matched: MatchResult,
+  path: HTTPPathMatch | undefined,
+  rule: HTTPRouteRule | GRPCRouteRule,
+  filters: RuleFilters,
+  timing: RuleTiming,
+  ctx: RouteContext,
+): RouteEntry | undefined {
+  const where = `rule ${ruleIndex} match ${matchIndex}`;
+  if (!matched.ok) {
+    note(ctx, source, `${where}: ${matched.reason}; match ignored`);
+    return undefined;
+  }
+  const route = create(RouteSchema, {
+    name: `${source.namespace}.${source.name}.${ruleIndex}.${matchIndex}`,
+    match: matched.match,
+  });
+  const entry = { route, precedence: matched.precedence, rule: ruleIndex, match: matchIndex };
+  const grpc = ctx.target === 'grpc';
+  const fail = (reason: string): RouteEntry | undefined => {
+    note(ctx, source, `${where}: ${reason}`);
+    if (grpc) {
+      note(ctx, source, `${where}: proxyless gRPC clients cannot answer with a fixed status; match ignored`);
+      return undefined;
+    }
+    route.action = { case: 'directResponse', value: create(DirectResponseActionSchema, { status: 500 }) };
+    return entry;
+  };
+  if (filters.invalid) return fail(`${filters.invalid}; requests get 500`);
+
+  if (!grpc) {
+    route.requestHeadersToAdd = filters.requestHeadersToAdd;
+    route.requestHeadersToRemove = filters.requestHeadersToRemove;
+    route.responseHeadersToAdd = filters.responseHeadersToAdd;
+    route.responseHeadersToRemove = filters.responseHeadersToRemove;
+  } else if (filters.requestHeadersToAdd.length + filters.requestHeadersToRemove.length + filters.responseHeadersToAdd.length + filters.responseHeadersToRemove.length + filters.mirrors.length > 0) {
+    note(ctx, source, 'header modifiers and mirrors are not applied by proxyless gRPC clients');
+  }
+
+  if (filters.redirect) {
+    if (grpc) {
+      note(ctx, source, `${where}: proxyless gRPC clients cannot follow redirects; match ignored`);
+      return undefined;
+    }
+    const redirect = redirectAction(filters.redirect, path);
+    if (typeof redirect === 'string') return fail(`${redirect}; requests get 500`);
+    route.action = { case: 'redirect', value: redirect };
+    return entry;
+  }
+
+  const specifier = clusterSpecifier(rule.backendRefs, source, ctx);
+  if (!specifier) return fail('no backend can receive traffic (none, all weights 0, or invalid); requests get 500');
+  const action: RouteAction = create(RouteActionSchema, { clusterSpecifier: specifier });
+  if (grpc) {
+    if (timing.timeoutMs !== undefined && timing.timeoutMs > 0)
+      action.maxStreamDuration = create(RouteAction_MaxStreamDurationSchema, {
+        maxStreamDuration: durationFromMs(timing.timeoutMs),
+      });
+    if (filters.rewrite) note(ctx, source, 'URLRewrite is not applied by proxyless gRPC clients');
+    route.action = { case: 'route', value: action };
+    return entry;
+  }
+  action.clusterNotFoundResponseCode = RouteAction_ClusterNotFoundResponseCode.INTERNAL_SERVER_ERROR;
+  // Like Istio: no route timeout unless one is asked for (Envoy's default of 15 s breaks streams).
+  action.timeout = durationFromMs(timing.timeoutMs ?? 0);
+  if (filters.rewrite) {
+    const problem = applyRewrite(action, filters.rewrite, path);
+    if (problem) return fail(`${problem}; requests get 500`);
+  }
+  action.requestMirrorPolicies = filters.mirrors;
+  if (timing.retry) {
+    const retry = create(RetryPolicySchema, {
+      retryOn: ['connect-failure', 'refused-stream', ...(timing.retry.codes.length ? ['retriable-status-codes'] : [])].join(','),
+      numRetries: timing.retry.attempts,
+      retriableStatusCodes: timing.retry.codes,
+    });
+    if (timing.retry.backoffMs)
+      retry.retryBackOff = create(RetryPolicy_RetryBackOffSchema, { baseInterval: durationFromMs(timing.retry.backoffMs) });
+    if (timing.perTryTimeoutMs !== undefined) retry.perTryTimeout = durationFromMs(timing.perTryTimeoutMs);
+    action.retryPolicy = retry;
+  }
+  route.action = { case: 'route', value: action };
+  return entry;
+}
+
+/**
+ * `timeouts.request` is the route timeout; `timeouts.backendRequest` the per-try timeout when
+ * retrying, else the route timeout when `request` is not set. `retry` (Gateway API GEP-1731):
+ * `attempts` retries (default 2, 0 disables) on connect failures, refused streams and `codes`.
+ */
+function ruleTiming(rule: HTTPRouteRule, source: RouteSource, ctx: RouteContext): RuleTiming | string {
+  const t: RuleTiming = {};
+  const request = rule.timeouts?.request;
+  const backend = rule.timeouts?.backendRequest;
+  if (request !== undefined) {
+    const ms = parseGatewayDuration(request);
+    if (ms === undefined) return `timeouts.request "${request}" is not a duration like 10s or 1m30s`;
+    t.timeoutMs = ms;
+  }
+  let backendMs: number | undefined;
+  if (backend !== undefined) {
+    backendMs = parseGatewayDuration(backend);
+    if (backendMs === undefined) return `timeouts.backendRequest "${backend}" is not a duration like 10s or 1m30s`;
+    if (t.timeoutMs && backendMs > t.timeoutMs) return 'timeouts.backendRequest must not exceed timeouts.request';
+  }
+  const r = rule.retry;
+  if (r) {
+    const attempts = r.attempts ?? 2;
+    const codes = r.codes ?? [];
+    if (!Number.isInteger(attempts) || attempts < 0) return `retry.attempts ${String(r.attempts)} must be a non-negative integer`;
+    if (!codes.every((c) => Number.isInteger(c) && c >= 400 && c <= 599)) return 'retry.codes must be HTTP status codes 400-599';
+    let backoffMs: number | undefined;
+    if (r.backoff !== undefined) {
+      backoffMs = parseGatewayDuration(r.backoff);
+      if (backoffMs === undefined) return `retry.backoff "${r.backoff}" is not a duration`;
+    }
+    if (attempts > 0) t.retry = { attempts, codes, ...(backoffMs !== undefined ? { backoffMs } : {}) };
+    if (ctx.target === 'grpc') note(ctx, source, 'retry is not applied by proxyless gRPC clients');
+  }
+  if (backendMs !== undefined) {
+    if (t.retry) t.perTryTimeoutMs = backendMs;
+    else t.timeoutMs ??= backendMs;
+  }
+  return t;
+}
+
+function note(ctx: RouteContext, source: RouteSource, message: string): void {
+  ctx.notes.add(source.kind, `${source.namespace}/${source.name}`, message);
+}
