@@ -151,10 +151,9 @@ export const controlPlaneSettings = defineSettings({
   hboneRequiresRedirection: {
     flag: '--hbone-requires-redirection',
     env: 'HBONE_REQUIRES_REDIRECTION',
-    default: false,
     parser: bool(),
     description:
-      'Send a pod as HBONE only once the CNI agent annotated it ambient.istio.io/redirection=enabled (use with the CNI)',
+      'Send a pod as HBONE only once the CNI agent annotated it ambient.istio.io/redirection=enabled (Istio\'s rule: its traffic is redirected to ztunnel only then); default true in cluster mode, false in config-dir mode',
   },
   debounceQuiet: {
     flag: '--debounce-quiet',
@@ -320,7 +319,7 @@ export function loadControlPlaneConfig(source: SettingsSource): ControlPlaneConf
       domainSuffix: s.domainSuffix,
       rootNamespace: s.rootNamespace,
       network: s.network,
-      hboneRequiresRedirection: s.hboneRequiresRedirection,
+      hboneRequiresRedirection: s.hboneRequiresRedirection ?? src!.kind === 'kube',
     },
     systemNamespace: sys,
     debounce: { quietMs: s.debounceQuiet, maxDelayMs: s.debounceMax },

@@ -168,8 +168,22 @@ interface LoadedIssuer {
   readonly keyId: string;
 }
 
-/** Checks that `ca` can sign (a CA, keyCertSign, key matches, still valid) and loads its key. */
-async function loadIssuer(ca: CaCredentials): Promise<LoadedIssuer> {
+// Loading an issuer (parse, checks, key import) costs more than signing one leaf, and a CA signs
+// with the same credentials object many times: keep the loaded form per object (they are readonly).
+const loadedIssuers = new WeakMap<CaCredentials, Promise<LoadedIssuer>>();
+
+function loadIssuer(ca: CaCredentials): Promise<LoadedIssuer> {
+  let loaded = loadedIssuers.get(ca);
+  if (!loaded) {
+    loaded = checkAndLoadIssuer(ca);
+    loadedIssuers.set(ca, loaded);
+    loaded.catch(() => loadedIssuers.delete(ca));
+  }
+  return loaded;
+}
+
+/** Checks that `ca` can sign (a CA, keyCertSign, key matches) and loads its key. */
+async function checkAndLoadIssuer(ca: CaCredentials): Promise<LoadedIssuer> {
   const { info, node } = parseCertificate(ca.cert, 'issuer certificate');
   const name = certificateName(info);
   if (!info.basicConstraints?.ca) throw new Error(`issuer ${name} is not a CA (basicConstraints CA:true is missing)`);

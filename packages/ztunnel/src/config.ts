@@ -9,6 +9,7 @@ import {
   hostPort,
   int,
   loadSettings,
+  oneOf,
   string,
   type LogLevel,
   type SettingsSource,
@@ -18,8 +19,8 @@ import { canonicalIp } from './net/ip.js';
 
 export const PROGRAM = 'trellis-ztunnel';
 export const SUMMARY =
-  'The per-node L4 proxy of the Trellis ambient mesh. This build runs the state store (from --local-config), ' +
-  'the admin, metrics and readiness servers; the xDS client, identity manager and proxies come later.';
+  'The per-node L4 proxy of the Trellis ambient mesh: the state store (from --local-config or WDS), ' +
+  'the identity manager, the HBONE proxies (--proxy-mode shared) and the admin, metrics and readiness servers.';
 
 /** The default level and per-scope levels, e.g. "info,rbac=debug". */
 export interface LogLevels {
@@ -172,7 +173,51 @@ export const ztunnelSettings = defineSettings({
     env: 'ZTUNNEL_WORKER_THREADS',
     default: 2,
     parser: int({ min: 1, max: 256 }),
-    description: 'Worker threads for the proxies (not used until the proxies exist)',
+    description:
+      'Accepted for compatibility; the proxies run in one process for now (the HBONE pool, certificates and state are per process)',
+  },
+  proxyMode: {
+    flag: '--proxy-mode',
+    env: 'PROXY_MODE',
+    default: 'inpod' as 'inpod' | 'shared',
+    parser: oneOf(['inpod', 'shared'] as const),
+    description:
+      'inpod: listeners inside each pod netns handed over by ZDS; shared: one set of listeners in this netns for every workload (local runs)',
+  },
+  outboundAddress: {
+    flag: '--outbound-address',
+    env: 'OUTBOUND_ADDRESS',
+    default: addr.parse('127.0.0.1:15001'),
+    parser: addr,
+    description: 'Shared mode: outbound listener (connections redirected here keep their SO_ORIGINAL_DST)',
+  },
+  inboundAddress: {
+    flag: '--inbound-address',
+    env: 'INBOUND_ADDRESS',
+    default: addr.parse('127.0.0.1:15008'),
+    parser: addr,
+    description: 'Shared mode: inbound HBONE listener',
+  },
+  inboundPlaintextAddress: {
+    flag: '--inbound-plaintext-address',
+    env: 'INBOUND_PLAINTEXT_ADDRESS',
+    default: addr.parse('127.0.0.1:15006'),
+    parser: addr,
+    description: 'Shared mode: inbound plaintext listener (PERMISSIVE)',
+  },
+  hbonePort: {
+    flag: '--hbone-port',
+    env: 'HBONE_PORT',
+    default: 15008,
+    parser: int({ min: 1, max: 65535 }),
+    description: 'Port of the peers\' HBONE servers that outbound connections dial',
+  },
+  serviceAccount: {
+    flag: '--service-account',
+    env: 'SERVICE_ACCOUNT',
+    default: 'ztunnel',
+    parser: string(),
+    description: "This ztunnel's service account (with --pod-namespace, its own SPIFFE identity)",
   },
   drainTimeout: {
     flag: '--drain-timeout',

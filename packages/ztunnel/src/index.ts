@@ -59,3 +59,44 @@ export {
 export { Readiness } from './admin/readiness.js';
 export { createReadinessServer, READINESS_PATH } from './admin/readiness-server.js';
 export { listen } from './admin/listen.js';
+
+// Proxies, identity, WDS client, access log.
+export {
+  createHostSocketOps,
+  hostSocketOps,
+  mappedDestinationOpsForTest,
+  ZTUNNEL_MARK,
+  type HostSocketOpsOptions,
+  type SocketOps,
+} from './proxy/socket-ops.js';
+export {
+  DEFAULT_PORTS,
+  startProxySet,
+  startSharedProxySet,
+  type PodProxySpec,
+  type ProxySet,
+  type SharedListenAddresses,
+} from './proxy/proxy-set.js';
+export {
+  createZtunnelContext,
+  type ProxySettings,
+  type ZtunnelContext,
+  type ZtunnelContextOptions,
+} from './proxy/context.js';
+export { routeOutbound, type OutboundRoute } from './proxy/outbound-route.js';
+export { decideInbound, type InboundAttempt, type InboundDecision } from './proxy/inbound-policy.js';
+export {
+  createCaIdentityManager,
+  type CaIdentityOptions,
+  type IdentityManager,
+} from './identity/identity-manager.js';
+export { startXdsSource, ztunnelNodeId, type XdsSource, type XdsSourceOptions } from './xds/xds-source.js';
+export { addressHandler, authorizationHandler } from './xds/handlers.js';
+export { xdsCredentials } from './xds/credentials.js';
+export {
+  recordConnection,
+  type AccessLogEntry,
+  type AccessLogSink,
+  type ConnectionRecord,
+} from './access-log/connection-record.js';
+export { loggerSink } from './access-log/sink.js';

@@ -30,7 +30,6 @@ interface LogLine {
   metricsPort: number;
   readinessPort: number;
   running: string[];
-  notRunning: string[];
 }
 
 /** Starts trellis-ztunnel; `next(msg)` waits for the next log line with that message. */
@@ -56,7 +55,7 @@ function start(t: { after(fn: () => void): void }, args: string[]) {
   return { child, exited, next };
 }
 
-const STARTED = 'trellis-ztunnel started; it does not proxy traffic yet';
+const STARTED = 'trellis-ztunnel started';
 
 test('--help lists every flag and exits 0', () => {
   const r = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' });
@@ -121,7 +120,6 @@ test('with a local config: config dump, readiness, metrics, runtime log levels, 
     'readiness',
     'local-config',
   ]);
-  assert.ok(started.notRunning.includes('inbound-proxy'));
   const admin = `http://127.0.0.1:${started.adminPort}`;
 
   const dump = (await (await fetch(`${admin}/config_dump`)).json()) as ConfigDump & {
@@ -177,17 +175,12 @@ test('with a local config: config dump, readiness, metrics, runtime log levels, 
   assert.equal(await z.exited, 0);
 });
 
-test('without a local config it says the store stays empty, is not ready, and drains on SIGTERM', async (t) => {
-  const z = start(t, LOCAL_PORTS);
-  const warning = await z.next(
-    'no --local-config: the xDS client is not part of this build, so the store stays empty and readiness stays 503',
+test('without a local config it needs the mesh root for WDS and says which file is missing', () => {
+  const r = spawnSync(
+    process.execPath,
+    [MAIN, ...LOCAL_PORTS, '--ca-root-cert', '/nonexistent/root-cert.pem'],
+    { encoding: 'utf8' },
   );
-  assert.equal(warning.level, 'warn');
-  const started = await z.next(STARTED);
-  assert.ok(started.notRunning.includes('xds-client'));
-  const ready = await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`);
-  assert.equal(ready.status, 503);
-  assert.equal(await ready.text(), 'not ready: waiting for initial config\n');
-  z.child.kill('SIGTERM');
-  assert.equal(await z.exited, 0);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^trellis-ztunnel: --ca-root-cert \/nonexistent\/root-cert.pem: ENOENT/);
 });

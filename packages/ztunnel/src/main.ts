@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// trellis-ztunnel. This build runs the state store (filled from --local-config), the admin,
-// metrics and readiness servers, and graceful shutdown; it does not proxy yet, and says so.
+// trellis-ztunnel: the state store (from --local-config or WDS), the identity manager, the proxies
+// (--proxy-mode shared: one listener set in this netns; inpod: started per pod by the ZDS client),
+// admin, metrics, readiness, and a graceful drain on SIGTERM.
+import { readFileSync } from 'node:fs';
 import {
   ConfigError,
   createLifecycle,
@@ -8,25 +10,35 @@ import {
   createMetrics,
   helpText,
   wantsHelp,
+  type HostPort,
 } from '@trellis/core';
+import { loggerSink } from './access-log/sink.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { listen } from './admin/listen.js';
 import { Readiness } from './admin/readiness.js';
 import { createReadinessServer } from './admin/readiness-server.js';
 import { loadZtunnelConfig, processSource, PROGRAM, SUMMARY, ztunnelSettings } from './config.js';
+import { createCaIdentityManager, type IdentityManager } from './identity/identity-manager.js';
 import { createTrafficMetrics } from './metrics.js';
+import { createZtunnelContext } from './proxy/context.js';
+import { startSharedProxySet } from './proxy/proxy-set.js';
+import { createHostSocketOps } from './proxy/socket-ops.js';
 import { LocalConfigError } from './state/local-config.js';
 import { LocalConfigFile } from './state/local-config-file.js';
 import { StateStore } from './state/store.js';
+import { xdsCredentials } from './xds/credentials.js';
+import { startXdsSource, ztunnelNodeId } from './xds/xds-source.js';
 
-const NOT_YET = [
-  'xds-client',
-  'identity-manager',
-  'inbound-proxy',
-  'outbound-proxy',
-  'inpod-manager',
-  'dns-proxy',
-];
+const hp = (a: HostPort) => `${a.host || '0.0.0.0'}:${a.port}`;
+const listenAt = (a: HostPort) => ({ host: a.host || '0.0.0.0', port: a.port });
+
+function readRoot(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`--ca-root-cert ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
 
 async function main(): Promise<void> {
   const source = processSource();
@@ -50,12 +62,15 @@ async function main(): Promise<void> {
     port: config.metricsAddress.port,
   });
   lifecycle.onShutdown('metrics', () => metrics.stop());
-  createTrafficMetrics(metrics.meter('proxy'));
+  const traffic = createTrafficMetrics(metrics.meter('proxy'));
 
+  // The identity manager talks to the CA; it exists when proxies run here.
+  let identity: IdentityManager | undefined;
   const admin = createAdminServer({
     store,
     log,
     config,
+    certificates: () => identity?.certificates() ?? [],
     onQuit: () => void lifecycle.shutdown('POST /quitquitquit'),
   });
   lifecycle.addServer('admin', admin);
@@ -75,14 +90,67 @@ async function main(): Promise<void> {
     process.on('SIGHUP', onHup);
     lifecycle.onShutdown('local config reload', () => void process.off('SIGHUP', onHup));
   } else {
-    logger.warn(
-      { xdsAddress: config.xdsAddress },
-      'no --local-config: the xDS client is not part of this build, so the store stays empty and readiness stays 503',
-    );
+    const xds = startXdsSource({
+      address: hp(config.xdsAddress),
+      credentials: xdsCredentials({ rootPem: readRoot(config.caRootCert), tokenPath: config.tokenPath }),
+      nodeId: ztunnelNodeId({
+        ip: config.podIp ?? '0.0.0.0',
+        podName: config.podName,
+        podNamespace: config.podNamespace,
+      }),
+      store,
+      logger: log.scope('xds'),
+    });
+    lifecycle.onShutdown('xds', () => xds.close());
+    void xds.synced.then(() => {
+      initialConfig();
+      logger.info({ xdsAddress: hp(config.xdsAddress) }, 'initial WDS sync applied');
+    });
+    running.push('xds-client');
+  }
+
+  if (config.workers > 1)
+    logger.info({ workers: config.workers }, 'the proxies run in this one process; --workers is not used yet');
+  if (config.proxyMode === 'shared') {
+    const ids = createCaIdentityManager({
+      caAddress: hp(config.caAddress),
+      rootPem: readRoot(config.caRootCert),
+      trustDomain: config.trustDomain,
+      token: config.tokenPath,
+      ownIdentity: `spiffe://${config.trustDomain}/ns/${config.podNamespace}/sa/${config.serviceAccount}`,
+      clusterId: config.clusterId,
+      meter: metrics.meter('identity'),
+      logger: log.scope('identity'),
+    });
+    identity = ids;
+    const ctx = createZtunnelContext({
+      store,
+      identity: ids,
+      traffic,
+      accessLog: loggerSink(log.scope('access')),
+      logger: log.scope('proxy'),
+      settings: { hbonePort: config.hbonePort, network: config.network },
+      meter: metrics.meter('hbone'),
+    });
+    const proxies = await startSharedProxySet(ctx, createHostSocketOps({ localAddressFallback: true }), {
+      outbound: listenAt(config.outboundAddress),
+      inbound: listenAt(config.inboundAddress),
+      inboundPlaintext: listenAt(config.inboundPlaintextAddress),
+    });
+    // Drain: stop accepting, let open connections finish up to the drain timeout, then cut them.
+    lifecycle.onShutdown('proxies', async () => {
+      await proxies.close(config.drainTimeout);
+      await ctx.close();
+      ids.close();
+    });
+    running.push('identity-manager', 'proxies(shared)');
+    logger.info({ ports: proxies.ports }, 'shared proxies listening');
+  } else {
+    logger.info('proxy mode inpod: pod proxies start when the ZDS client hands over pods');
   }
   logger.info(
-    { adminPort, metricsPort: metrics.port, readinessPort, running, notRunning: NOT_YET },
-    'trellis-ztunnel started; it does not proxy traffic yet',
+    { adminPort, metricsPort: metrics.port, readinessPort, running },
+    'trellis-ztunnel started',
   );
   await lifecycle.done;
 }

@@ -22,16 +22,17 @@ export const condition = (
 
 /**
  * Stamps desired conditions with `generation` and a transition time: the existing one when the
- * same type already had the same status, else `now`. Conditions of other types in `existing`
- * (written by someone else) are kept after ours.
+ * same type already had the same status, else `now`. Existing conditions of other types are kept
+ * after ours (someone else wrote them), except the types listed in `owned`, which we manage.
  */
 export function mergeConditions(
   existing: readonly Partial<Condition>[] | undefined,
   desired: readonly DesiredCondition[],
   generation: number | undefined,
   now: string,
+  owned: readonly string[] = [],
 ): Condition[] {
-  const ours = new Set(desired.map((c) => c.type));
+  const ours = new Set([...desired.map((c) => c.type), ...owned]);
   const out: Condition[] = desired.map((c) => {
     const before = existing?.find((e) => e.type === c.type);
     return {

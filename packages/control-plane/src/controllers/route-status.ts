@@ -70,7 +70,7 @@ export function evaluateRouteParents(
       (l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),
     );
     if (listeners.length === 0) {
-      const what = ref.sectionName !== undefined ? `a listener named "${ref.sectionName}"` : `a listener on port ${ref.port}`;
+      const what = ref.sectionName !== undefined ? `listener named "${ref.sectionName}"` : `listener on port ${ref.port}`;
       out.push({
         parentRef: ref,
         accepted: condition('Accepted', false, 'NoMatchingParent', `Gateway ${ns}/${ref.name} has no ${what}`),

@@ -9,6 +9,7 @@ import {
   LABEL_CANONICAL_REVISION,
   LABEL_DATAPLANE_MODE,
   LABEL_GATEWAY_NAME,
+  LABEL_TUNNEL,
 } from '../model/well-known.js';
 
 export interface WaypointDeploymentOptions {
@@ -60,6 +61,8 @@ export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): Wayp
             [LABEL_DATAPLANE_MODE]: DATAPLANE_MODE_NONE,
             [LABEL_CANONICAL_NAME]: name,
             [LABEL_CANONICAL_REVISION]: 'latest',
+            // It accepts HBONE on 15008 itself.
+            [LABEL_TUNNEL]: 'http',
           },
         },
         spec: {

@@ -11,6 +11,7 @@ import { makeInformer, type KubeConfig, type KubernetesObject } from '@kubernete
 import type { Meter } from '@opentelemetry/api';
 import { backoff, type Logger } from '@trellis/core';
 import type { ClusterSnapshot } from '../model/kube.js';
+import { kubeErrorMessage as messageOf, kubeStatusOf as statusOf } from './kube-errors.js';
 import { kubeKinds, type KubeKind } from './kube-kinds.js';
 
 export interface WatchClusterOptions {
@@ -137,28 +138,4 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
       await Promise.all(watches.map((w) => w.informer.stop()));
     },
   };
-}
-
-function statusOf(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown };
-  if (typeof e?.code === 'number') return e.code;
-  if (typeof e?.statusCode === 'number') return e.statusCode;
-  return undefined;
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error) {
-    const body = (err as { body?: unknown }).body;
-    const reason = typeof body === 'string' ? tryMessage(body) : (body as { message?: string } | undefined)?.message;
-    return reason ? `${err.message.split('\n')[0]}: ${reason}` : err.message.split('\n')[0]!;
-  }
-  return String(err);
-}
-
-function tryMessage(body: string): string | undefined {
-  try {
-    return (JSON.parse(body) as { message?: string }).message;
-  } catch {
-    return undefined;
-  }
 }

@@ -19,6 +19,7 @@ import {
 } from '@trellis/ca';
 import type { Logger } from '@trellis/core';
 import type { ControlPlaneConfig } from '../config.js';
+import { describeKubeError } from '../ingest/kube-errors.js';
 import type { Pod } from '../model/kube.js';
 
 export interface EmbeddedCa {
@@ -43,7 +44,12 @@ export interface CaSetupOptions {
 export async function setUpCa(o: CaSetupOptions): Promise<EmbeddedCa> {
   const { config, kubeConfig } = o;
   const store = await chooseStore(config, kubeConfig);
-  const material = await loadOrCreateCa(store, { trustDomain: config.mesh.trustDomain });
+  let material;
+  try {
+    material = await loadOrCreateCa(store, { trustDomain: config.mesh.trustDomain });
+  } catch (err) {
+    throw new Error(`CA: ${describeKubeError(err)}`, { cause: err });
+  }
   o.logger.info({ store: store.location, created: material.created }, 'CA loaded');
 
   let identities: { authenticator: Authenticator; nodeIndex: NodeIndex };

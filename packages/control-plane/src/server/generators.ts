@@ -7,7 +7,7 @@
 // here: the Proxy carries the ztunnel's node id (`ztunnel~<ip>~<pod>.<ns>~...`).
 //
 // The Envoy types (Listener, RouteConfiguration, Cluster, ClusterLoadAssignment) are built per
-// proxy by the envoy translator from the MeshState.
+// proxy by the envoy translator from the MeshState and the routes (cached per snapshot by it).
 import type { GeneratedResources, Generator } from '@trellis/xds';
 import { ENVOY_TYPE_URLS, generateEnvoy } from '../translate/envoy/index.js';
 import type { ServedSnapshot } from './served-snapshot.js';
@@ -19,7 +19,7 @@ export const wdsGenerator: Generator<ServedSnapshot> = (typeUrl, snapshot) =>
   snapshot.wds.get(typeUrl) ?? NONE;
 
 export const envoyGenerator: Generator<ServedSnapshot> = (typeUrl, snapshot, proxy, context) =>
-  generateEnvoy(typeUrl, snapshot.state, proxy, context);
+  generateEnvoy(typeUrl, snapshot.envoy, proxy, context);
 
 export function controlPlaneGenerators(): Map<string, Generator<ServedSnapshot>> {
   return new Map<string, Generator<ServedSnapshot>>([

@@ -7,6 +7,7 @@ import type { XdsServer } from '@trellis/xds';
 import { deriveMeshState } from '../collections/mesh-state.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { MeshOptions } from '../model/options.js';
+import { withRoutes } from '../translate/envoy/index.js';
 import { translateState, type TranslationNote } from '../translate/index.js';
 import { ENVOY_TYPE_URLS } from './generators.js';
 import type { ServedSnapshot } from './served-snapshot.js';
@@ -52,6 +53,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
           builtAt: new Date(),
           cluster,
           state,
+          envoy: withRoutes(state, cluster),
           wds: packWds(translated, current?.wds),
           notes: translated.notes,
         };

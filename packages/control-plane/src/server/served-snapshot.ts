@@ -2,6 +2,7 @@
 // derived from it, and the WDS resources packed once for every ztunnel.
 import type { MeshState } from '../collections/mesh-state.js';
 import type { ClusterSnapshot } from '../model/kube.js';
+import type { EnvoyState } from '../translate/envoy/index.js';
 import type { TranslationNote } from '../translate/index.js';
 import type { PackedWds } from './wds-resources.js';
 
@@ -12,6 +13,8 @@ export interface ServedSnapshot {
   readonly builtAt: Date;
   readonly cluster: ClusterSnapshot;
   readonly state: MeshState;
+  /** `state` with the snapshot's routes: the Envoy translators' input (one object per snapshot). */
+  readonly envoy: EnvoyState;
   readonly wds: PackedWds;
   /** What could not be enforced or bound (also written to logs and status). */
   readonly notes: readonly TranslationNote[];

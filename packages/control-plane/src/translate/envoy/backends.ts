@@ -21,8 +21,11 @@ export function backendCluster(
   const group = ref.group ?? '';
   const kind = ref.kind ?? 'Service';
   if ((group !== '' && group !== 'core') || kind !== 'Service')
-    return { problem: `backend kind ${group ? `${group}/` : ''}${kind} is not supported (only Service)` };
-  if (typeof ref.name !== 'string' || ref.name === '') return { problem: 'backendRef without a name' };
+    return {
+      problem: `backend kind ${group ? `${group}/` : ''}${kind} is not supported (only Service)`,
+    };
+  if (typeof ref.name !== 'string' || ref.name === '')
+    return { problem: 'backendRef without a name' };
   if (!Number.isInteger(ref.port)) return { problem: `backendRef ${ref.name} needs a port` };
   const namespace = ref.namespace ?? source.namespace;
   const hostname = `${ref.name}.${namespace}.svc.${ctx.domainSuffix}`;
@@ -33,7 +36,9 @@ export function backendCluster(
     ctx.notes.add(
       source.kind,
       `${source.namespace}/${source.name}`,
-      service ? `backend ${namespace}/${ref.name} has no port ${ref.port}` : `backend Service ${namespace}/${ref.name} not found`,
+      service
+        ? `backend ${namespace}/${ref.name} has no port ${ref.port}`
+        : `backend Service ${namespace}/${ref.name} not found`,
     );
     return { cluster };
   }
@@ -54,16 +59,25 @@ export function clusterSpecifier(
   for (const ref of refs ?? []) {
     const weight = ref.weight ?? 1;
     if (!Number.isInteger(weight) || weight < 0) {
-      ctx.notes.add(source.kind, `${source.namespace}/${source.name}`, `backend ${ref.name} has invalid weight ${String(ref.weight)}`);
+      ctx.notes.add(
+        source.kind,
+        `${source.namespace}/${source.name}`,
+        `backend ${ref.name} has invalid weight ${String(ref.weight)}`,
+      );
       continue;
     }
     if (ref.filters?.length)
-      ctx.notes.add(source.kind, `${source.namespace}/${source.name}`, 'backendRefs[].filters are not supported and were ignored');
+      ctx.notes.add(
+        source.kind,
+        `${source.namespace}/${source.name}`,
+        'backendRefs[].filters are not supported and were ignored',
+      );
     const r = backendCluster(ref, source, ctx);
     if ('problem' in r) {
       ctx.notes.add(source.kind, `${source.namespace}/${source.name}`, r.problem);
       // Its share of requests fails: a cluster name that is never served.
-      if (weight > 0) weighted.push({ cluster: `invalid-backend|${source.namespace}/${source.name}`, weight });
+      if (weight > 0)
+        weighted.push({ cluster: `invalid-backend|${source.namespace}/${source.name}`, weight });
       continue;
     }
     if (weight > 0) weighted.push({ cluster: r.cluster, weight });
@@ -76,7 +90,9 @@ export function clusterSpecifier(
   return {
     case: 'weightedClusters',
     value: create(WeightedClusterSchema, {
-      clusters: [...merged].map(([name, weight]) => create(WeightedCluster_ClusterWeightSchema, { name, weight })),
+      clusters: [...merged].map(([name, weight]) =>
+        create(WeightedCluster_ClusterWeightSchema, { name, weight }),
+      ),
     }),
   };
 }

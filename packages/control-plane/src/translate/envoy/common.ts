@@ -27,7 +27,10 @@ export function socketAddress(ip: string, port: number): Address {
   return create(AddressSchema, {
     address: {
       case: 'socketAddress',
-      value: create(SocketAddressSchema, { address: ip, portSpecifier: { case: 'portValue', value: port } }),
+      value: create(SocketAddressSchema, {
+        address: ip,
+        portSpecifier: { case: 'portValue', value: port },
+      }),
     },
   });
 }

@@ -50,7 +50,10 @@ export function clusterLoadAssignment(
   options: EndpointOptions,
 ): ClusterLoadAssignment {
   const allowAll = service.loadBalancing?.healthPolicy === 'ALLOW_ALL';
-  const byLocality = new Map<string, { locality: WorkloadInfo['locality']; endpoints: LbEndpoint[] }>();
+  const byLocality = new Map<
+    string,
+    { locality: WorkloadInfo['locality']; endpoints: LbEndpoint[] }
+  >();
   const seen = new Set<string>();
   for (const w of workloads) {
     if (!w.healthy && !allowAll) continue;
@@ -84,9 +87,17 @@ export function clusterLoadAssignment(
   });
 }
 
-function lbEndpoint(w: WorkloadInfo, ip: string, port: number, options: EndpointOptions): LbEndpoint {
+function lbEndpoint(
+  w: WorkloadInfo,
+  ip: string,
+  port: number,
+  options: EndpointOptions,
+): LbEndpoint {
   const endpoint = create(LbEndpointSchema, {
-    hostIdentifier: { case: 'endpoint', value: create(EndpointSchema, { address: socketAddress(ip, port) }) },
+    hostIdentifier: {
+      case: 'endpoint',
+      value: create(EndpointSchema, { address: socketAddress(ip, port) }),
+    },
     healthStatus: HealthStatus.HEALTHY,
   });
   if (options.meshMetadata) {

@@ -70,7 +70,8 @@ export function ruleFilters(
       continue;
     }
     if (type === 'RequestHeaderModifier' || type === 'ResponseHeaderModifier') {
-      const mod = type === 'RequestHeaderModifier' ? f.requestHeaderModifier : f.responseHeaderModifier;
+      const mod =
+        type === 'RequestHeaderModifier' ? f.requestHeaderModifier : f.responseHeaderModifier;
       const r = headerModifier(mod);
       if (typeof r === 'string') out.invalid = `${type}: ${r}`;
       else if (type === 'RequestHeaderModifier') {
@@ -88,15 +89,22 @@ export function ruleFilters(
       else out.rewrite = f.urlRewrite;
     } else if (type === 'RequestMirror') {
       const m = f.requestMirror;
-      const r = m?.backendRef ? backendCluster(m.backendRef, source, ctx) : { problem: 'RequestMirror without backendRef' };
+      const r = m?.backendRef
+        ? backendCluster(m.backendRef, source, ctx)
+        : { problem: 'RequestMirror without backendRef' };
       if ('problem' in r) {
-        ctx.notes.add(source.kind, `${source.namespace}/${source.name}`, `mirror ignored: ${r.problem}`);
+        ctx.notes.add(
+          source.kind,
+          `${source.namespace}/${source.name}`,
+          `mirror ignored: ${r.problem}`,
+        );
         continue;
       }
       const policy = create(RouteAction_RequestMirrorPolicySchema, { cluster: r.cluster });
       const perMillion = mirrorPerMillion(m!);
       if (perMillion === undefined) {
-        out.invalid = 'RequestMirror: percent must be 0-100, fraction numerator <= denominator (> 0)';
+        out.invalid =
+          'RequestMirror: percent must be 0-100, fraction numerator <= denominator (> 0)';
         continue;
       }
       if (perMillion < 1_000_000)
@@ -122,7 +130,8 @@ function mirrorPerMillion(m: NonNullable<RouteFilter['requestMirror']>): number 
   if (m.fraction !== undefined) {
     const n = m.fraction.numerator ?? -1;
     const d = m.fraction.denominator ?? 100;
-    if (!(Number.isInteger(n) && Number.isInteger(d) && n >= 0 && d > 0 && n <= d)) return undefined;
+    if (!(Number.isInteger(n) && Number.isInteger(d) && n >= 0 && d > 0 && n <= d))
+      return undefined;
     return Math.round((n * 1_000_000) / d);
   }
   return 1_000_000;
@@ -134,8 +143,12 @@ function headerModifier(
   if (!mod) return 'missing configuration';
   const add: HeaderValueOption[] = [];
   const entries = [
-    ...(mod.set ?? []).map((h) => [h, HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD] as const),
-    ...(mod.add ?? []).map((h) => [h, HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD] as const),
+    ...(mod.set ?? []).map(
+      (h) => [h, HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD] as const,
+    ),
+    ...(mod.add ?? []).map(
+      (h) => [h, HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD] as const,
+    ),
   ];
   for (const [h, appendAction] of entries) {
     if (typeof h.name !== 'string' || h.name === '' || typeof h.value !== 'string')
@@ -158,22 +171,27 @@ export function redirectAction(
   path: HTTPPathMatch | undefined,
 ): RedirectAction | string {
   const code = REDIRECT_CODES[r.statusCode ?? 302];
-  if (code === undefined) return `RequestRedirect statusCode ${r.statusCode} is not one of 301, 302, 303, 307, 308`;
+  if (code === undefined)
+    return `RequestRedirect statusCode ${r.statusCode} is not one of 301, 302, 303, 307, 308`;
   const action = create(RedirectActionSchema, { responseCode: code });
   if (r.scheme !== undefined) {
-    if (r.scheme !== 'http' && r.scheme !== 'https') return `RequestRedirect scheme "${r.scheme}" must be http or https`;
+    if (r.scheme !== 'http' && r.scheme !== 'https')
+      return `RequestRedirect scheme "${r.scheme}" must be http or https`;
     action.schemeRewriteSpecifier = { case: 'schemeRedirect', value: r.scheme };
   }
   if (r.hostname !== undefined) action.hostRedirect = r.hostname;
   if (r.port !== undefined) {
-    if (!(Number.isInteger(r.port) && r.port > 0 && r.port < 65536)) return `RequestRedirect port ${r.port} is invalid`;
+    if (!(Number.isInteger(r.port) && r.port > 0 && r.port < 65536))
+      return `RequestRedirect port ${r.port} is invalid`;
     action.portRedirect = r.port;
   }
   if (r.path) {
     const p = pathRewrite(r.path, path);
     if (typeof p === 'string') return `RequestRedirect: ${p}`;
     action.pathRewriteSpecifier =
-      p.kind === 'full' ? { case: 'pathRedirect', value: p.path } : { case: 'regexRewrite', value: p.regex };
+      p.kind === 'full'
+        ? { case: 'pathRedirect', value: p.path }
+        : { case: 'regexRewrite', value: p.regex };
   }
   return action;
 }
@@ -184,7 +202,8 @@ export function applyRewrite(
   rw: NonNullable<RouteFilter['urlRewrite']>,
   path: HTTPPathMatch | undefined,
 ): string | undefined {
-  if (rw.hostname !== undefined) action.hostRewriteSpecifier = { case: 'hostRewriteLiteral', value: rw.hostname };
+  if (rw.hostname !== undefined)
+    action.hostRewriteSpecifier = { case: 'hostRewriteLiteral', value: rw.hostname };
   if (!rw.path) return undefined;
   const p = pathRewrite(rw.path, path);
   if (typeof p === 'string') return `URLRewrite: ${p}`;
@@ -198,7 +217,8 @@ export function applyRewrite(
   return undefined;
 }
 
-type PathRewrite = { kind: 'full'; path: string } | { kind: 'regex'; regex: RegexMatchAndSubstitute };
+type PathRewrite =
+  { kind: 'full'; path: string } | { kind: 'regex'; regex: RegexMatchAndSubstitute };
 
 /**
  * ReplaceFullPath replaces the path; ReplacePrefixMatch swaps the matched prefix, segment-wise
@@ -211,7 +231,8 @@ function pathRewrite(m: PathModifier, match: HTTPPathMatch | undefined): PathRew
     return { kind: 'full', path: m.replaceFullPath };
   }
   if (m.type !== 'ReplacePrefixMatch') return `unsupported path modifier type "${m.type}"`;
-  if ((match?.type ?? 'PathPrefix') !== 'PathPrefix') return 'ReplacePrefixMatch needs a PathPrefix match';
+  if ((match?.type ?? 'PathPrefix') !== 'PathPrefix')
+    return 'ReplacePrefixMatch needs a PathPrefix match';
   if (typeof m.replacePrefixMatch !== 'string' || !m.replacePrefixMatch.startsWith('/'))
     return 'replacePrefixMatch must start with "/"';
   const prefix = (match?.value ?? '/').replace(/\/+$/, '');

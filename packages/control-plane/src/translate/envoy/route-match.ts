@@ -9,7 +9,10 @@ import {
   type RouteMatch,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
 import { RegexMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/regex_pb.js';
-import { StringMatcherSchema, type StringMatcher } from '@trellis/api/gen/envoy/type/matcher/v3/string_pb.js';
+import {
+  StringMatcherSchema,
+  type StringMatcher,
+} from '@trellis/api/gen/envoy/type/matcher/v3/string_pb.js';
 import type { GRPCRouteMatch, HeaderMatch, HTTPRouteMatch } from './gateway-api.js';
 
 /**
@@ -20,7 +23,7 @@ export type RouteTarget = 'envoy' | 'grpc';
 
 /** Gateway API ordering: more specific first (see `comparePrecedence`). */
 export interface Precedence {
-  /** 3 exact path, 2 prefix, 1 regular expression. */
+  /** 3 exact path, 2 regular expression, 1 prefix (as Envoy Gateway orders them). */
   pathKind: number;
   pathLength: number;
   method: number;
@@ -28,7 +31,8 @@ export interface Precedence {
   queryParams: number;
 }
 
-export type MatchResult = { ok: true; match: RouteMatch; precedence: Precedence } | { ok: false; reason: string };
+export type MatchResult =
+  { ok: true; match: RouteMatch; precedence: Precedence } | { ok: false; reason: string };
 
 export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchResult {
   const type = m.path?.type ?? 'PathPrefix';
@@ -36,9 +40,11 @@ export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchRes
   if (typeof value !== 'string') return { ok: false, reason: 'path.value must be a string' };
   let pathSpecifier: RouteMatch['pathSpecifier'];
   let pathKind: number;
+  let pathLength = value.length;
   if (type === 'Exact' || type === 'PathPrefix') {
     if (!value.startsWith('/')) return { ok: false, reason: `path "${value}" must start with "/"` };
-    if (/[?#]/.test(value)) return { ok: false, reason: `path "${value}" must not contain "?" or "#"` };
+    if (/[?#]/.test(value))
+      return { ok: false, reason: `path "${value}" must not contain "?" or "#"` };
   }
   if (type === 'Exact') {
     pathSpecifier = { case: 'path', value };
@@ -47,13 +53,16 @@ export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchRes
     // Gateway API prefixes match whole path segments ("/foo" matches "/foo/bar", not "/foobar").
     const trimmed = value.replace(/\/+$/, '');
     pathSpecifier =
-      trimmed === '' ? { case: 'prefix', value: '/' }
-      : target === 'envoy' ? { case: 'pathSeparatedPrefix', value: trimmed }
-      : { case: 'prefix', value: trimmed };
-    pathKind = 2;
+      trimmed === ''
+        ? { case: 'prefix', value: '/' }
+        : target === 'envoy'
+          ? { case: 'pathSeparatedPrefix', value: trimmed }
+          : { case: 'prefix', value: trimmed };
+    pathKind = 1;
+    pathLength = Math.max(trimmed.length, 1);
   } else if (type === 'RegularExpression') {
     pathSpecifier = { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: value }) };
-    pathKind = 1;
+    pathKind = 2;
   } else {
     return { ok: false, reason: `unsupported path match type "${type}"` };
   }
@@ -64,16 +73,26 @@ export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchRes
     headers.push(r);
   }
   if (m.method !== undefined) {
-    if (typeof m.method !== 'string' || m.method === '') return { ok: false, reason: 'method must be a non-empty string' };
-    headers.push(create(HeaderMatcherSchema, { name: ':method', headerMatchSpecifier: { case: 'stringMatch', value: exact(m.method) } }));
+    if (typeof m.method !== 'string' || m.method === '')
+      return { ok: false, reason: 'method must be a non-empty string' };
+    headers.push(
+      create(HeaderMatcherSchema, {
+        name: ':method',
+        headerMatchSpecifier: { case: 'stringMatch', value: exact(m.method) },
+      }),
+    );
   }
   const queryParameters: QueryParameterMatcher[] = [];
   for (const q of m.queryParams ?? []) {
-    if (target === 'grpc') return { ok: false, reason: 'proxyless gRPC clients cannot match query parameters' };
+    if (target === 'grpc')
+      return { ok: false, reason: 'proxyless gRPC clients cannot match query parameters' };
     const r = stringMatch(q, 'queryParams');
     if (typeof r === 'string') return { ok: false, reason: r };
     queryParameters.push(
-      create(QueryParameterMatcherSchema, { name: q.name!, queryParameterMatchSpecifier: { case: 'stringMatch', value: r } }),
+      create(QueryParameterMatcherSchema, {
+        name: q.name!,
+        queryParameterMatchSpecifier: { case: 'stringMatch', value: r },
+      }),
     );
   }
   return {
@@ -81,7 +100,7 @@ export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchRes
     match: create(RouteMatchSchema, { pathSpecifier, headers, queryParameters }),
     precedence: {
       pathKind,
-      pathLength: value.length,
+      pathLength,
       method: m.method !== undefined ? 1 : 0,
       headers: (m.headers ?? []).length,
       queryParams: queryParameters.length,
@@ -94,17 +113,23 @@ export function grpcRouteMatch(m: GRPCRouteMatch): MatchResult {
   const type = m.method?.type ?? 'Exact';
   const service = m.method?.service;
   const method = m.method?.method;
-  for (const [field, v] of [['service', service], ['method', method]] as const)
-    if (v !== undefined && (typeof v !== 'string' || v === '' || (type === 'Exact' && v.includes('/'))))
+  for (const [field, v] of [
+    ['service', service],
+    ['method', method],
+  ] as const)
+    if (
+      v !== undefined &&
+      (typeof v !== 'string' || v === '' || (type === 'Exact' && v.includes('/')))
+    )
       return { ok: false, reason: `method.${field} must be a non-empty string without "/"` };
   let pathSpecifier: RouteMatch['pathSpecifier'];
   let pathKind: number;
-  let pathLength = 0;
+  let pathLength: number;
   if (m.method && type !== 'Exact' && type !== 'RegularExpression')
     return { ok: false, reason: `unsupported method match type "${type}"` };
   if (service === undefined && method === undefined) {
     pathSpecifier = { case: 'prefix', value: '/' };
-    pathKind = 2;
+    pathKind = 1;
     pathLength = 1;
   } else if (type === 'Exact' && service !== undefined && method !== undefined) {
     const path = `/${service}/${method}`;
@@ -113,13 +138,16 @@ export function grpcRouteMatch(m: GRPCRouteMatch): MatchResult {
     pathLength = path.length;
   } else if (type === 'Exact' && service !== undefined) {
     pathSpecifier = { case: 'prefix', value: `/${service}/` };
-    pathKind = 2;
+    pathKind = 1;
     pathLength = service.length + 2;
   } else {
     const s = service === undefined ? '[^/]+' : type === 'Exact' ? escapeRegex(service) : service;
     const n = method === undefined ? '[^/]+' : type === 'Exact' ? escapeRegex(method) : method;
-    pathSpecifier = { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: `/${s}/${n}` }) };
-    pathKind = 1;
+    pathSpecifier = {
+      case: 'safeRegex',
+      value: create(RegexMatcherSchema, { regex: `/${s}/${n}` }),
+    };
+    pathKind = 2;
     pathLength = s.length + n.length;
   }
   const headers: HeaderMatcher[] = [];
@@ -149,16 +177,22 @@ export function comparePrecedence(a: Precedence, b: Precedence): number {
 function headerMatcher(h: HeaderMatch): HeaderMatcher | string {
   const r = stringMatch(h, 'headers');
   if (typeof r === 'string') return r;
-  return create(HeaderMatcherSchema, { name: h.name!.toLowerCase(), headerMatchSpecifier: { case: 'stringMatch', value: r } });
+  return create(HeaderMatcherSchema, {
+    name: h.name!.toLowerCase(),
+    headerMatchSpecifier: { case: 'stringMatch', value: r },
+  });
 }
 
 function stringMatch(h: HeaderMatch, field: string): StringMatcher | string {
-  if (typeof h.name !== 'string' || h.name === '') return `${field}[].name must be a non-empty string`;
+  if (typeof h.name !== 'string' || h.name === '')
+    return `${field}[].name must be a non-empty string`;
   if (typeof h.value !== 'string') return `${field}[${h.name}].value must be a string`;
   const type = h.type ?? 'Exact';
   if (type === 'Exact') return exact(h.value);
   if (type === 'RegularExpression')
-    return create(StringMatcherSchema, { matchPattern: { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: h.value }) } });
+    return create(StringMatcherSchema, {
+      matchPattern: { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: h.value }) },
+    });
   return `${field}[${h.name}]: unsupported match type "${type}"`;
 }
 

@@ -17,7 +17,12 @@ import { durationFromMs, parseGatewayDuration } from './duration.js';
 import type { GRPCRouteRule, HTTPPathMatch, HTTPRouteRule } from './gateway-api.js';
 import type { RouteContext, RouteSource } from './route-context.js';
 import { applyRewrite, redirectAction, ruleFilters, type RuleFilters } from './route-filters.js';
-import { grpcRouteMatch, httpRouteMatch, type MatchResult, type Precedence } from './route-match.js';
+import {
+  grpcRouteMatch,
+  httpRouteMatch,
+  type MatchResult,
+  type Precedence,
+} from './route-match.js';
 
 export interface RouteEntry {
   route: Route;
@@ -42,7 +47,11 @@ interface RuleTiming {
   retry?: { codes: number[]; attempts: number; backoffMs?: number };
 }
 
-export function httpRouteEntries(route: HTTPRoute, source: RouteSource, ctx: RouteContext): RouteEntry[] {
+export function httpRouteEntries(
+  route: HTTPRoute,
+  source: RouteSource,
+  ctx: RouteContext,
+): RouteEntry[] {
   const entries: RouteEntry[] = [];
   (route.spec?.rules ?? []).forEach((raw, i) => {
     const rule = raw as HTTPRouteRule;
@@ -54,14 +63,28 @@ export function httpRouteEntries(route: HTTPRoute, source: RouteSource, ctx: Rou
     const filters = ruleFilters(rule.filters, HTTP_FILTERS, source, ctx);
     const matches = rule.matches?.length ? rule.matches : [{}];
     matches.forEach((m, j) => {
-      const built = buildRoute(source, i, j, httpRouteMatch(m, ctx.target), m.path, rule, filters, timing, ctx);
+      const built = buildRoute(
+        source,
+        i,
+        j,
+        httpRouteMatch(m, ctx.target),
+        m.path,
+        rule,
+        filters,
+        timing,
+        ctx,
+      );
       if (built) entries.push(built);
     });
   });
   return entries;
 }
 
-export function grpcRouteEntries(route: GRPCRoute, source: RouteSource, ctx: RouteContext): RouteEntry[] {
+export function grpcRouteEntries(
+  route: GRPCRoute,
+  source: RouteSource,
+  ctx: RouteContext,
+): RouteEntry[] {
   const entries: RouteEntry[] = [];
   (route.spec?.rules ?? []).forEach((raw, i) => {
     const rule = raw as GRPCRouteRule;
@@ -98,22 +121,36 @@ function buildRoute(
   const entry = { route, precedence: matched.precedence, rule: ruleIndex, match: matchIndex };
   const grpc = ctx.target === 'grpc';
   const fail = (reason: string): RouteEntry | undefined => {
-    note(ctx, source, `${where}: ${reason}`);
     if (grpc) {
-      note(ctx, source, `${where}: proxyless gRPC clients cannot answer with a fixed status; match ignored`);
+      note(
+        ctx,
+        source,
+        `${where}: ${reason}; match ignored (proxyless gRPC clients cannot answer with a fixed status)`,
+      );
       return undefined;
     }
-    route.action = { case: 'directResponse', value: create(DirectResponseActionSchema, { status: 500 }) };
+    note(ctx, source, `${where}: ${reason}; requests get 500`);
+    route.action = {
+      case: 'directResponse',
+      value: create(DirectResponseActionSchema, { status: 500 }),
+    };
     return entry;
   };
-  if (filters.invalid) return fail(`${filters.invalid}; requests get 500`);
+  if (filters.invalid) return fail(filters.invalid);
 
   if (!grpc) {
     route.requestHeadersToAdd = filters.requestHeadersToAdd;
     route.requestHeadersToRemove = filters.requestHeadersToRemove;
     route.responseHeadersToAdd = filters.responseHeadersToAdd;
     route.responseHeadersToRemove = filters.responseHeadersToRemove;
-  } else if (filters.requestHeadersToAdd.length + filters.requestHeadersToRemove.length + filters.responseHeadersToAdd.length + filters.responseHeadersToRemove.length + filters.mirrors.length > 0) {
+  } else if (
+    filters.requestHeadersToAdd.length +
+      filters.requestHeadersToRemove.length +
+      filters.responseHeadersToAdd.length +
+      filters.responseHeadersToRemove.length +
+      filters.mirrors.length >
+    0
+  ) {
     note(ctx, source, 'header modifiers and mirrors are not applied by proxyless gRPC clients');
   }
 
@@ -123,13 +160,13 @@ function buildRoute(
       return undefined;
     }
     const redirect = redirectAction(filters.redirect, path);
-    if (typeof redirect === 'string') return fail(`${redirect}; requests get 500`);
+    if (typeof redirect === 'string') return fail(redirect);
     route.action = { case: 'redirect', value: redirect };
     return entry;
   }
 
   const specifier = clusterSpecifier(rule.backendRefs, source, ctx);
-  if (!specifier) return fail('no backend can receive traffic (none, all weights 0, or invalid); requests get 500');
+  if (!specifier) return fail('no backend can receive traffic (none, all weights 0, or invalid)');
   const action: RouteAction = create(RouteActionSchema, { clusterSpecifier: specifier });
   if (grpc) {
     if (timing.timeoutMs !== undefined && timing.timeoutMs > 0)
@@ -140,23 +177,31 @@ function buildRoute(
     route.action = { case: 'route', value: action };
     return entry;
   }
-  action.clusterNotFoundResponseCode = RouteAction_ClusterNotFoundResponseCode.INTERNAL_SERVER_ERROR;
+  action.clusterNotFoundResponseCode =
+    RouteAction_ClusterNotFoundResponseCode.INTERNAL_SERVER_ERROR;
   // Like Istio: no route timeout unless one is asked for (Envoy's default of 15 s breaks streams).
   action.timeout = durationFromMs(timing.timeoutMs ?? 0);
   if (filters.rewrite) {
     const problem = applyRewrite(action, filters.rewrite, path);
-    if (problem) return fail(`${problem}; requests get 500`);
+    if (problem) return fail(problem);
   }
   action.requestMirrorPolicies = filters.mirrors;
   if (timing.retry) {
     const retry = create(RetryPolicySchema, {
-      retryOn: ['connect-failure', 'refused-stream', ...(timing.retry.codes.length ? ['retriable-status-codes'] : [])].join(','),
+      retryOn: [
+        'connect-failure',
+        'refused-stream',
+        ...(timing.retry.codes.length ? ['retriable-status-codes'] : []),
+      ].join(','),
       numRetries: timing.retry.attempts,
       retriableStatusCodes: timing.retry.codes,
     });
     if (timing.retry.backoffMs)
-      retry.retryBackOff = create(RetryPolicy_RetryBackOffSchema, { baseInterval: durationFromMs(timing.retry.backoffMs) });
-    if (timing.perTryTimeoutMs !== undefined) retry.perTryTimeout = durationFromMs(timing.perTryTimeoutMs);
+      retry.retryBackOff = create(RetryPolicy_RetryBackOffSchema, {
+        baseInterval: durationFromMs(timing.retry.backoffMs),
+      });
+    if (timing.perTryTimeoutMs !== undefined)
+      retry.perTryTimeout = durationFromMs(timing.perTryTimeoutMs);
     action.retryPolicy = retry;
   }
   route.action = { case: 'route', value: action };
@@ -168,33 +213,43 @@ function buildRoute(
  * retrying, else the route timeout when `request` is not set. `retry` (Gateway API GEP-1731):
  * `attempts` retries (default 2, 0 disables) on connect failures, refused streams and `codes`.
  */
-function ruleTiming(rule: HTTPRouteRule, source: RouteSource, ctx: RouteContext): RuleTiming | string {
+function ruleTiming(
+  rule: HTTPRouteRule,
+  source: RouteSource,
+  ctx: RouteContext,
+): RuleTiming | string {
   const t: RuleTiming = {};
   const request = rule.timeouts?.request;
   const backend = rule.timeouts?.backendRequest;
   if (request !== undefined) {
     const ms = parseGatewayDuration(request);
-    if (ms === undefined) return `timeouts.request "${request}" is not a duration like 10s or 1m30s`;
+    if (ms === undefined)
+      return `timeouts.request "${request}" is not a duration like 10s or 1m30s`;
     t.timeoutMs = ms;
   }
   let backendMs: number | undefined;
   if (backend !== undefined) {
     backendMs = parseGatewayDuration(backend);
-    if (backendMs === undefined) return `timeouts.backendRequest "${backend}" is not a duration like 10s or 1m30s`;
-    if (t.timeoutMs && backendMs > t.timeoutMs) return 'timeouts.backendRequest must not exceed timeouts.request';
+    if (backendMs === undefined)
+      return `timeouts.backendRequest "${backend}" is not a duration like 10s or 1m30s`;
+    if (t.timeoutMs && backendMs > t.timeoutMs)
+      return 'timeouts.backendRequest must not exceed timeouts.request';
   }
   const r = rule.retry;
   if (r) {
     const attempts = r.attempts ?? 2;
     const codes = r.codes ?? [];
-    if (!Number.isInteger(attempts) || attempts < 0) return `retry.attempts ${String(r.attempts)} must be a non-negative integer`;
-    if (!codes.every((c) => Number.isInteger(c) && c >= 400 && c <= 599)) return 'retry.codes must be HTTP status codes 400-599';
+    if (!Number.isInteger(attempts) || attempts < 0)
+      return `retry.attempts ${String(r.attempts)} must be a non-negative integer`;
+    if (!codes.every((c) => Number.isInteger(c) && c >= 400 && c <= 599))
+      return 'retry.codes must be HTTP status codes 400-599';
     let backoffMs: number | undefined;
     if (r.backoff !== undefined) {
       backoffMs = parseGatewayDuration(r.backoff);
       if (backoffMs === undefined) return `retry.backoff "${r.backoff}" is not a duration`;
     }
-    if (attempts > 0) t.retry = { attempts, codes, ...(backoffMs !== undefined ? { backoffMs } : {}) };
+    if (attempts > 0)
+      t.retry = { attempts, codes, ...(backoffMs !== undefined ? { backoffMs } : {}) };
     if (ctx.target === 'grpc') note(ctx, source, 'retry is not applied by proxyless gRPC clients');
   }
   if (backendMs !== undefined) {

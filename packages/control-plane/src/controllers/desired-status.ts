@@ -1,0 +1,77 @@
+// Every status this controller wants written for one snapshot: waypoint Gateways, HTTPRoutes and
+// GRPCRoutes with a parentRef we own, and AuthorizationPolicies. Each write carries a fingerprint
+// of the desired status and of the object's current one, so unchanged statuses are not rewritten.
+import type { ServedSnapshot } from '../server/served-snapshot.js';
+import { statusFingerprint } from './conditions.js';
+import { gatewayStatus } from './gateway-status.js';
+import { policyStatus } from './policy-status.js';
+import { evaluateRouteParents, routeStatus, type RouteAttachment } from './route-status.js';
+import { isWaypointClass, statusContext } from './status-context.js';
+
+export interface CustomResource {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly kind: string;
+}
+
+export const GATEWAYS: CustomResource = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', kind: 'Gateway' };
+export const HTTP_ROUTES: CustomResource = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute' };
+export const GRPC_ROUTES: CustomResource = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes', kind: 'GRPCRoute' };
+export const AUTHORIZATION_POLICIES: CustomResource = { group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies', kind: 'AuthorizationPolicy' };
+
+export interface StatusWrite {
+  readonly resource: CustomResource;
+  readonly namespace: string;
+  readonly name: string;
+  /** The fields of `status` to set (a JSON merge patch of `status`). */
+  readonly status: Record<string, unknown>;
+  readonly fingerprint: string;
+  /** Fingerprint of the same fields in the object as last seen. */
+  readonly currentFingerprint: string;
+  /** resourceVersion of the object as last seen. */
+  readonly resourceVersion: string | undefined;
+}
+
+type Obj = { metadata?: { name?: string; namespace?: string; resourceVersion?: string }; status?: unknown };
+
+export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrite[] {
+  const { cluster, state, notes } = snapshot;
+  const ctx = statusContext(cluster, state, now);
+  const writes: StatusWrite[] = [];
+  const push = (resource: CustomResource, o: Obj, status: Record<string, unknown>) => {
+    const current = (o.status ?? {}) as Record<string, unknown>;
+    writes.push({
+      resource,
+      namespace: o.metadata?.namespace ?? 'default',
+      name: o.metadata?.name ?? '',
+      status,
+      fingerprint: statusFingerprint(status),
+      currentFingerprint: statusFingerprint(Object.fromEntries(Object.keys(status).map((k) => [k, current[k]]))),
+      resourceVersion: o.metadata?.resourceVersion,
+    });
+  };
+
+  const attachments: RouteAttachment[] = [];
+  for (const [kind, routes, resource] of [
+    ['HTTPRoute', cluster.httpRoutes, HTTP_ROUTES],
+    ['GRPCRoute', cluster.grpcRoutes, GRPC_ROUTES],
+  ] as const) {
+    for (const route of routes) {
+      for (const e of evaluateRouteParents(route, kind, ctx)) if (e.attachment) attachments.push(e.attachment);
+      const status = routeStatus(route, kind, ctx);
+      if (status) push(resource, route, status);
+    }
+  }
+  for (const gw of cluster.gateways) {
+    if (!isWaypointClass(gw, ctx)) continue;
+    const svc = ctx.services.get(`${gw.metadata?.namespace ?? 'default'}/${gw.metadata?.name ?? ''}`);
+    push(GATEWAYS, gw, { ...gatewayStatus(gw, svc, attachments, state.options.domainSuffix, ctx.now) });
+  }
+  const infos = new Map(state.authorizationPolicies.map((p) => [p.key, p]));
+  for (const policy of cluster.authorizationPolicies) {
+    const info = infos.get(`${policy.metadata?.namespace ?? ''}/${policy.metadata?.name ?? ''}`);
+    if (info) push(AUTHORIZATION_POLICIES, policy, policyStatus(policy, info, notes, state, ctx.now));
+  }
+  return writes;
+}

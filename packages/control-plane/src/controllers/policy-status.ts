@@ -1,0 +1,64 @@
+// AuthorizationPolicy status, as Istio writes it: `status.conditions` with ZtunnelAccepted for
+// policies ztunnel enforces (reason UnsupportedValue with the translator's warning when part of it
+// cannot be enforced) and WaypointAccepted for policies bound to waypoints by targetRefs. Pure.
+import type { MeshState } from '../collections/mesh-state.js';
+import type { AuthorizationPolicy } from '../model/kube.js';
+import type { AuthorizationPolicyInfo } from '../model/policy-info.js';
+import type { TranslationNote } from '../translate/index.js';
+import { condition, generationOf, mergeConditions, type Condition, type DesiredCondition } from './conditions.js';
+
+const POLICY_CONDITIONS = ['ZtunnelAccepted', 'WaypointAccepted'];
+
+export function policyStatus(
+  policy: AuthorizationPolicy,
+  info: AuthorizationPolicyInfo,
+  notes: readonly TranslationNote[],
+  state: MeshState,
+  now: string,
+): { conditions: Condition[] } {
+  const existing = (policy as { status?: { conditions?: Condition[] } }).status?.conditions;
+  return { conditions: mergeConditions(existing, [policyCondition(info, notes, state)], generationOf(policy), now, POLICY_CONDITIONS) };
+}
+
+export function policyCondition(
+  info: AuthorizationPolicyInfo,
+  notes: readonly TranslationNote[],
+  state: MeshState,
+): DesiredCondition {
+  if (info.enforcedBy === 'waypoint') return waypointAccepted(info, state);
+  if (info.enforcedBy === 'none')
+    return condition('ZtunnelAccepted', false, 'UnsupportedValue', info.problem ?? 'not enforced by ztunnel');
+  const warnings = notes.filter((n) => n.kind === 'AuthorizationPolicy' && n.object === info.key).map((n) => n.message);
+  return warnings.length > 0
+    ? condition('ZtunnelAccepted', true, 'UnsupportedValue', warnings.join(' '))
+    : condition('ZtunnelAccepted', true, 'Accepted', 'attached to ztunnel');
+}
+
+function waypointAccepted(info: AuthorizationPolicyInfo, state: MeshState): DesiredCondition {
+  const bound: string[] = [];
+  for (const ref of info.targetRefs) {
+    const ns = ref.namespace ?? info.namespace;
+    const what = `${ref.kind} ${ns}/${ref.name}`;
+    if (ref.kind === 'Gateway') {
+      if (!state.waypoints.has(`${ns}/${ref.name}`))
+        return condition('WaypointAccepted', false, 'TargetNotFound', `${what} is not a waypoint (or does not exist)`);
+      bound.push(`${ns}/${ref.name}`);
+    } else if (ref.kind === 'Service') {
+      const svc = state.services.get(`${ns}/${ref.name}.${ns}.svc.${state.options.domainSuffix}`);
+      if (!svc) return condition('WaypointAccepted', false, 'TargetNotFound', `${what} not found`);
+      if (!svc.waypoint)
+        return condition(
+          'WaypointAccepted',
+          false,
+          'TargetNotFound',
+          `${what} uses no waypoint (label istio.io/use-waypoint); a policy with targetRefs is enforced only by waypoints`,
+        );
+      bound.push(svc.waypoint.waypoint);
+    } else if (ref.kind === 'GatewayClass') {
+      bound.push(`class ${ref.name}`);
+    } else {
+      return condition('WaypointAccepted', false, 'Invalid', `targetRefs kind ${ref.kind} is not supported (use Gateway, Service or GatewayClass)`);
+    }
+  }
+  return condition('WaypointAccepted', true, 'Accepted', `bound to ${[...new Set(bound)].join(', ')}`);
+}

@@ -1,0 +1,33 @@
+// Golden test of what a waypoint Gateway deploys (testdata/controllers/waypoint.in.yaml ->
+// waypoint.golden.yaml; REFRESH_GOLDEN=1 rewrites it), and the refusal of a Gateway without uid.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import type { Gateway } from '../model/kube.js';
+import { waypointObjects } from './waypoint-objects.js';
+
+const DIR = fileURLToPath(new URL('../../testdata/controllers/', import.meta.url));
+const OPTIONS = {
+  image: 'trellis/waypoint:dev',
+  controlPlaneAddress: 'istiod.istio-system.svc:15012',
+  trustDomain: 'cluster.local',
+  clusterId: 'Kubernetes',
+};
+
+test('golden: a waypoint Gateway deploys a ServiceAccount, a Service and a Deployment it owns', () => {
+  const gw = parse(readFileSync(`${DIR}waypoint.in.yaml`, 'utf8')) as Gateway;
+  const o = waypointObjects(gw, OPTIONS);
+  const actual = [o.serviceAccount, o.service, o.deployment].map((x) => stringify(x, { lineWidth: 0 })).join('---\n');
+  const golden = `${DIR}waypoint.golden.yaml`;
+  if (process.env['REFRESH_GOLDEN'] === '1') writeFileSync(golden, actual);
+  assert.equal(actual, readFileSync(golden, 'utf8'), 'waypoint.golden.yaml differs (REFRESH_GOLDEN=1 and review the diff)');
+});
+
+test('a Gateway without a uid cannot own objects', () => {
+  assert.throws(
+    () => waypointObjects({ metadata: { name: 'w', namespace: 'n' } }, OPTIONS),
+    /metadata\.uid/,
+  );
+});

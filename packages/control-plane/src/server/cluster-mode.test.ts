@@ -1,0 +1,269 @@
+// Cluster mode against a real apiserver (packages/local-cluster, one cluster shared by the file):
+// the real binary with --kubeconfig serves a pod created through the apiserver as an Address,
+// removes it when it is deleted, deploys a waypoint Gateway's ServiceAccount/Deployment/Service
+// and writes Gateway, HTTPRoute and AuthorizationPolicy status, tolerates a missing CRD, and its
+// CA accepts a TokenRequest token (audience istio-ca) checked with TokenReview.
+// Pods are bound to a Node object with no kubelet, so nothing runs them: their status is written
+// through the status subresource, as a kubelet would.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { createCaClient } from '@trellis/ca';
+import { createCluster, deleteCluster, kubeBinDir, requireKubeBinaries } from '@trellis/local-cluster';
+import { createCsr, generateKeyPair, inspectCertificate } from '@trellis/pki';
+import { eventually, startControlPlaneProcess, type ControlPlaneProcess } from './testing/control-plane-process.js';
+import { wdsClient, type WdsClient } from './testing/wds-client.js';
+
+const CRDS = fileURLToPath(new URL('../../testdata/crds/test-crds.yaml', import.meta.url));
+const NAME = `cpk${process.pid}`;
+const NS = 'mesh-test';
+const FAKE_NODE = 'no-kubelet-node';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+let kubeconfig = '';
+let kubectlBin = '';
+let cp: ControlPlaneProcess;
+let client: WdsClient;
+let created = false;
+
+const kubectl = (args: readonly string[], input?: string): string =>
+  execFileSync(kubectlBin, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', stdio: 'pipe', ...(input !== undefined ? { input } : {}) });
+const apply = (objects: readonly Obj[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+const getJson = (...args: string[]): Obj => JSON.parse(kubectl(['get', '-o', 'json', ...args]));
+const tryGet = (...args: string[]): Obj | undefined => {
+  try {
+    return getJson(...args);
+  } catch {
+    return undefined;
+  }
+};
+
+before(async () => {
+  assert.equal(process.getuid?.(), 0, 'cluster-mode tests need root (the local cluster uses netns and bridges)');
+  kubectlBin = `${requireKubeBinaries(kubeBinDir())}/kubectl`;
+  const info = await createCluster({ name: NAME, nodes: 1 });
+  created = true;
+  kubeconfig = info.kubeconfig;
+  kubectl(['apply', '-f', CRDS]);
+  kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', CRDS]);
+  apply([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'istio.io/dataplane-mode': 'ambient' } } },
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: FAKE_NODE, labels: { 'topology.kubernetes.io/zone': 'z1' } } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', namespace: NS } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'client', namespace: NS } },
+  ]);
+  cp = await startControlPlaneProcess([
+    `--kubeconfig=${kubeconfig}`,
+    '--xds-address=127.0.0.1:0',
+    '--secure-xds-address=127.0.0.1:0',
+    '--debug-address=127.0.0.1:0',
+    '--debounce-quiet=20ms',
+    '--debounce-max=200ms',
+    '--waypoint-image=trellis/waypoint:test',
+  ]);
+  await eventually('/ready', async () => ((await fetch(`http://127.0.0.1:${cp.ports.debug}/ready`)).status === 200 ? true : undefined), 120_000);
+  client = wdsClient(`127.0.0.1:${cp.ports.xds}`, credentials.createInsecure());
+});
+
+after(async () => {
+  client?.close();
+  if (cp) assert.equal(await cp.stop(), 0, 'SIGTERM drains and exits 0');
+  if (created) await deleteCluster(NAME);
+});
+
+test('a missing CRD is tolerated and reported once', async () => {
+  const warnings = cp.logs.filter((l) => l.level === 'warn' && String(l.msg).includes('grpcroutes.gateway.networking.k8s.io'));
+  assert.equal(warnings.length, 1, 'one warning names the missing GRPCRoute CRD');
+});
+
+test('a pod created through the apiserver arrives as an Address and leaves when deleted', { timeout: 180_000 }, async () => {
+  apply([
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: NS },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      // As the CNI agent marks a pod whose traffic it redirected to ztunnel.
+      metadata: { name: 'web-0', namespace: NS, labels: { app: 'web' }, annotations: { 'ambient.istio.io/redirection': 'enabled' } },
+      spec: { nodeName: FAKE_NODE, serviceAccountName: 'web', containers: [{ name: 'web', image: 'trellis/echo', ports: [{ containerPort: 8080 }] }] },
+    },
+  ]);
+  kubectl([
+    'patch', 'pod', 'web-0', '-n', NS, '--subresource=status', '--type=merge',
+    '-p', JSON.stringify({ status: { phase: 'Running', podIP: '10.250.0.7', podIPs: [{ ip: '10.250.0.7' }], conditions: [{ type: 'Ready', status: 'True' }] } }),
+  ]);
+  const uid = `Kubernetes//Pod/${NS}/web-0`;
+  const address = await eventually('the pod Address', () => client.addresses.resources().get(uid), 60_000);
+  assert.equal(address.type.case, 'workload');
+  const workload = address.type.case === 'workload' ? address.type.value : undefined;
+  assert.deepEqual([...workload!.addresses[0]!], [10, 250, 0, 7]);
+  assert.equal(workload!.serviceAccount, 'web');
+  assert.equal(workload!.tunnelProtocol, 1, 'HBONE: the namespace is labelled ambient');
+  assert.equal(workload!.node, FAKE_NODE);
+  assert.deepEqual(Object.keys(workload!.services), [`${NS}/web.${NS}.svc.cluster.local`]);
+  assert.ok(client.addresses.resources().has(`${NS}/web.${NS}.svc.cluster.local`), 'the Service Address');
+
+  kubectl(['delete', 'pod', 'web-0', '-n', NS, '--grace-period=0', '--force']);
+  await eventually('the pod Address removed', () => (client.addresses.resources().has(uid) ? undefined : true), 60_000);
+  assert.ok(
+    client.changes.some((c) => c.removed.includes(uid)),
+    'the removal arrived in removed_resources',
+  );
+});
+
+test('a waypoint Gateway gets its ServiceAccount, Deployment and Service, and status', { timeout: 180_000 }, async () => {
+  apply([
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'waypoint', namespace: NS },
+      spec: { gatewayClassName: 'trellis-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'no-hbone', namespace: NS },
+      spec: { gatewayClassName: 'trellis-waypoint', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+    },
+  ]);
+  const gw = getJson('gateway', 'waypoint', '-n', NS);
+  const deployment = await eventually('the Deployment', () => tryGet('deployment', 'waypoint', '-n', NS), 60_000);
+  const service = await eventually('the Service', () => tryGet('service', 'waypoint', '-n', NS), 60_000);
+  const sa = await eventually('the ServiceAccount', () => tryGet('serviceaccount', 'waypoint', '-n', NS), 60_000);
+  for (const o of [deployment, service, sa]) {
+    assert.deepEqual(
+      o.metadata.ownerReferences.map((r: Obj) => [r.kind, r.name, r.uid]),
+      [['Gateway', 'waypoint', gw.metadata.uid]],
+      `${o.kind} is owned by the Gateway`,
+    );
+  }
+  const container = deployment.spec.template.spec.containers[0];
+  assert.equal(container.image, 'trellis/waypoint:test');
+  assert.equal(container.env.find((e: Obj) => e.name === 'XDS_ADDRESS').value, 'istiod.istio-system.svc:15012');
+  assert.equal(deployment.spec.template.spec.serviceAccountName, 'waypoint');
+  assert.deepEqual(service.spec.ports.map((p: Obj) => p.port).sort(), [15008, 15020, 15021]);
+
+  const status = await eventually('the Gateway is Programmed', () => {
+    const s = getJson('gateway', 'waypoint', '-n', NS).status;
+    return s?.conditions?.find((c: Obj) => c.type === 'Programmed')?.status === 'True' ? s : undefined;
+  }, 60_000);
+  assert.equal(status.conditions.find((c: Obj) => c.type === 'Accepted').status, 'True');
+  assert.deepEqual(status.addresses, [{ type: 'IPAddress', value: service.spec.clusterIP }], 'the Service cluster IP is the address');
+
+  const bad = await eventually('the Gateway without HBONE is refused', () => getJson('gateway', 'no-hbone', '-n', NS).status?.conditions);
+  const accepted = bad.find((c: Obj) => c.type === 'Accepted');
+  assert.equal(accepted.status, 'False');
+  assert.equal(accepted.reason, 'ListenersNotValid');
+  assert.match(accepted.message, /HBONE/);
+  assert.equal(tryGet('deployment', 'no-hbone', '-n', NS), undefined, 'nothing is deployed for it');
+
+  // ztunnel learns the waypoint: the service bound to it carries its address.
+  kubectl(['label', 'service', 'web', '-n', NS, 'istio.io/use-waypoint=waypoint']);
+  const bound = await eventually('the Service bound to the waypoint', () => {
+    const a = client.addresses.resources().get(`${NS}/web.${NS}.svc.cluster.local`);
+    return a?.type.case === 'service' && a.type.value.waypoint ? a.type.value.waypoint : undefined;
+  }, 60_000);
+  assert.equal(bound.destination.case, 'address');
+});
+
+test('HTTPRoute and AuthorizationPolicy status', { timeout: 180_000 }, async () => {
+  apply([
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'web', namespace: NS },
+      spec: { parentRefs: [{ name: 'waypoint' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'missing-backend', namespace: NS },
+      spec: { parentRefs: [{ group: '', kind: 'Service', name: 'web' }], rules: [{ backendRefs: [{ name: 'nope', port: 80 }] }] },
+    },
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'allow-client', namespace: NS },
+      spec: { selector: { matchLabels: { app: 'web' } }, rules: [{ from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/client`] } }] }] },
+    },
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'get-only', namespace: NS },
+      spec: { selector: { matchLabels: { app: 'web' } }, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] },
+    },
+  ]);
+  const parents = await eventually('route status', () => getJson('httproute', 'web', '-n', NS).status?.parents);
+  assert.equal(parents.length, 1);
+  assert.equal(parents[0].controllerName, 'trellis.dev/waypoint-controller');
+  assert.deepEqual(
+    parents[0].conditions.map((c: Obj) => [c.type, c.status, c.reason]),
+    [['Accepted', 'True', 'Accepted'], ['ResolvedRefs', 'True', 'ResolvedRefs']],
+  );
+  const missing = await eventually('route status', () => getJson('httproute', 'missing-backend', '-n', NS).status?.parents);
+  const refs = missing[0].conditions.find((c: Obj) => c.type === 'ResolvedRefs');
+  assert.deepEqual([refs.status, refs.reason], ['False', 'BackendNotFound']);
+  assert.match(refs.message, /Service mesh-test\/nope not found/);
+
+  const gatewayStatus = await eventually('attachedRoutes', () => {
+    const l = getJson('gateway', 'waypoint', '-n', NS).status?.listeners?.[0];
+    return l?.attachedRoutes === 1 ? l : undefined;
+  });
+  assert.equal(gatewayStatus.name, 'mesh');
+
+  const policy = await eventually('policy status', () => getJson('authorizationpolicy', 'allow-client', '-n', NS).status?.conditions);
+  assert.deepEqual(policy.map((c: Obj) => [c.type, c.status, c.reason]), [['ZtunnelAccepted', 'True', 'Accepted']]);
+  const partial = await eventually('policy status', () => getJson('authorizationpolicy', 'get-only', '-n', NS).status?.conditions);
+  assert.deepEqual(partial.map((c: Obj) => [c.type, c.status, c.reason]), [['ZtunnelAccepted', 'True', 'UnsupportedValue']]);
+  assert.match(partial[0].message, /methods/);
+  await eventually('the Authorization over xDS', () => client.authorizations.resources().get(`${NS}/allow-client`));
+});
+
+test('the CA accepts a TokenRequest token checked with TokenReview, and so does xDS on the secure port', { timeout: 120_000 }, async () => {
+  const token = kubectl(['create', 'token', 'client', '-n', NS, '--audience=istio-ca']).trim();
+  const rootPem = await eventually('the published root ConfigMap', () => tryGet('configmap', 'istio-ca-root-cert', '-n', NS)?.data?.['root-cert.pem'] as string | undefined);
+  const address = `127.0.0.1:${cp.ports.secureXds}`;
+  const ca = createCaClient({ address, rootPem, token: () => token });
+  try {
+    const key = await generateKeyPair('ecdsa-p256');
+    const identity = `spiffe://cluster.local/ns/${NS}/sa/client`;
+    const chain = await ca.createCertificate(await createCsr({ identity, privateKey: key.privateKey }));
+    assert.deepEqual(inspectCertificate(chain[0]!).subjectAltName?.uris, [identity]);
+
+    const other = await createCsr({ identity: `spiffe://cluster.local/ns/${NS}/sa/web`, privateKey: key.privateKey });
+    await assert.rejects(ca.createCertificate(other), /PERMISSION_DENIED|not allowed|may not/i, 'a token gets only its own identity');
+
+    const wrongAudience = kubectl(['create', 'token', 'client', '-n', NS, '--audience=something-else']).trim();
+    const caWrong = createCaClient({ address, rootPem, token: () => wrongAudience });
+    await assert.rejects(caWrong.createCertificate(await createCsr({ identity, privateKey: key.privateKey })), /UNAUTHENTICATED/);
+    caWrong.close();
+  } finally {
+    ca.close();
+  }
+
+  const secure = wdsClient(
+    address,
+    credentials.combineChannelCredentials(
+      credentials.createSsl(Buffer.from(rootPem)),
+      credentials.createFromMetadataGenerator((_p, cb) => {
+        const md = new Metadata();
+        md.set('authorization', `Bearer ${token}`);
+        cb(null, md);
+      }),
+    ),
+  );
+  try {
+    await eventually('Addresses over the secure port', () => (secure.addresses.resources().size > 0 ? true : undefined));
+  } finally {
+    secure.close();
+  }
+});

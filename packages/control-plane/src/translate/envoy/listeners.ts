@@ -1,0 +1,105 @@
+// LDS: proxyless gRPC API listeners and the waypoint's inbound listener.
+import { create } from '@bufbuild/protobuf';
+import { packAny } from '@trellis/api';
+import { ApiListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/api_listener_pb.js';
+import {
+  FilterChainMatchSchema,
+  FilterChainSchema,
+  FilterSchema,
+  type FilterChain,
+} from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
+import {
+  ListenerSchema,
+  type Listener,
+} from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
+import { RouterSchema } from '@trellis/api/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
+import {
+  HttpConnectionManager_CodecType,
+  HttpConnectionManagerSchema,
+  HttpFilterSchema,
+  RdsSchema,
+  type HttpConnectionManager,
+  type HttpFilter,
+} from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
+import { HBONE_PORT } from '../../model/well-known.js';
+import { adsConfigSource, cidrRange, socketAddress } from './common.js';
+import { WAYPOINT_LISTENER_NAME, waypointChainName } from './names.js';
+
+/** An HTTP connection manager fetching its routes by RDS, with `filters` then the router (last, as gRPC requires). */
+export function httpConnectionManager(
+  statPrefix: string,
+  routeConfigName: string,
+  filters: HttpFilter[],
+): HttpConnectionManager {
+  return create(HttpConnectionManagerSchema, {
+    statPrefix,
+    codecType: HttpConnectionManager_CodecType.AUTO,
+    routeSpecifier: {
+      case: 'rds',
+      value: create(RdsSchema, { configSource: adsConfigSource(), routeConfigName }),
+    },
+    httpFilters: [
+      ...filters,
+      create(HttpFilterSchema, {
+        name: 'envoy.filters.http.router',
+        configType: { case: 'typedConfig', value: packAny(RouterSchema, create(RouterSchema)) },
+      }),
+    ],
+  });
+}
+
+/** What a gRPC client dialing `xds:///<name>` gets: an API listener (gRFC A27). */
+export function apiListener(name: string, routeConfigName: string): Listener {
+  return create(ListenerSchema, {
+    name,
+    apiListener: create(ApiListenerSchema, {
+      apiListener: packAny(
+        HttpConnectionManagerSchema,
+        httpConnectionManager(name, routeConfigName, []),
+      ),
+    }),
+  });
+}
+
+/** One service port on the waypoint: matched by the destination (service VIPs and port) of the inner stream. */
+export function waypointFilterChain(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  routeConfigName: string,
+  filters: HttpFilter[],
+): FilterChain {
+  const name = waypointChainName(service.hostname, port.port);
+  return create(FilterChainSchema, {
+    name,
+    filterChainMatch: create(FilterChainMatchSchema, {
+      destinationPort: port.port,
+      prefixRanges: service.vips.map((v) => cidrRange(v.ip)!),
+    }),
+    filters: [
+      create(FilterSchema, {
+        name: 'envoy.filters.network.http_connection_manager',
+        configType: {
+          case: 'typedConfig',
+          value: packAny(
+            HttpConnectionManagerSchema,
+            httpConnectionManager(name, routeConfigName, filters),
+          ),
+        },
+      }),
+    ],
+  });
+}
+
+/**
+ * The waypoint's listener on the HBONE port. The waypoint terminates HBONE itself and hands each
+ * CONNECT stream to the filter chain whose match fits the stream's target (`:authority` ip:port),
+ * exactly as Envoy picks a chain by a connection's destination address.
+ */
+export function waypointListener(chains: FilterChain[]): Listener {
+  return create(ListenerSchema, {
+    name: WAYPOINT_LISTENER_NAME,
+    address: socketAddress('0.0.0.0', HBONE_PORT),
+    filterChains: chains,
+  });
+}

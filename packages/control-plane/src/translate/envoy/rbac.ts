@@ -1,0 +1,524 @@
+// L7 AuthorizationPolicy -> `envoy.filters.http.rbac` filters for one waypoint filter chain.
+//
+// Shape (as Istio builds it): one RBAC filter for DENY policies, then one for ALLOW policies; each
+// policy rule becomes one RBAC policy `ns[<ns>]-policy[<name>]-rule[<i>]` whose permissions are
+// `to` and request `when` conditions and whose principals are `from` and source `when` conditions.
+// Dry-run policies (`istio.io/dry-run`) go to the filters' shadow rules. Principals match the
+// peer certificate's SPIFFE URI SAN (`spiffe://` + the policy's `cluster.local/ns/x/sa/y`).
+//
+// An attribute the waypoint cannot evaluate (request principals, JWT claims, unknown keys, values
+// that do not parse) never weakens a policy: an ALLOW rule using it is dropped (allows nothing); a
+// DENY rule is kept without it, and an entry made only of it always matches (denies more).
+// AUDIT policies change no decision and are left out; CUSTOM needs an ext_authz provider, which
+// is not supported, so CUSTOM rules deny what they match (fail closed).
+import { create } from '@bufbuild/protobuf';
+import {
+  Permission_SetSchema,
+  PermissionSchema,
+  PolicySchema,
+  Principal_AuthenticatedSchema,
+  Principal_SetSchema,
+  PrincipalSchema,
+  RBAC_Action,
+  RBACSchema as RbacRulesSchema,
+  type Permission,
+  type Policy,
+  type Principal,
+} from '@trellis/api/gen/envoy/config/rbac/v3/rbac_pb.js';
+import { HeaderMatcherSchema } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
+import { RBACSchema } from '@trellis/api/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import {
+  HttpFilterSchema,
+  type HttpFilter,
+} from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { PathMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/path_pb.js';
+import { RegexMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/regex_pb.js';
+import {
+  StringMatcherSchema,
+  type StringMatcher,
+} from '@trellis/api/gen/envoy/type/matcher/v3/string_pb.js';
+import { packAny } from '@trellis/api';
+import type {
+  AuthorizationCondition,
+  AuthorizationOperation,
+  AuthorizationRule,
+  AuthorizationSource,
+} from '../../model/kube.js';
+import type { AuthorizationPolicyInfo } from '../../model/policy-info.js';
+import { cidrRange } from './common.js';
+import type { NoteSink } from './notes.js';
+import { escapeRegex } from './route-match.js';
+
+export const RBAC_DENY_FILTER = 'envoy.filters.http.rbac.deny';
+export const RBAC_ALLOW_FILTER = 'envoy.filters.http.rbac.allow';
+
+/** One translated piece: what it matches, and what had to be left out. */
+interface Part<T> {
+  value?: T;
+  unsupported: string[];
+}
+
+export function rbacFilters(
+  policies: readonly AuthorizationPolicyInfo[],
+  trustDomain: string,
+  notes: NoteSink,
+): HttpFilter[] {
+  const sets = {
+    deny: new Map<string, Policy>(),
+    denyShadow: new Map<string, Policy>(),
+    allow: new Map<string, Policy>(),
+    allowShadow: new Map<string, Policy>(),
+  };
+  let allowPolicies = 0;
+  let allowShadowPolicies = 0;
+  for (const p of policies) {
+    // The collections keep an unknown action as ALLOW with nobody enforcing it.
+    if (p.enforcedBy === 'none' && p.action === 'ALLOW') {
+      notes.add('AuthorizationPolicy', p.key, `${p.problem ?? 'invalid policy'}; ignored`);
+      continue;
+    }
+    if (p.action === 'AUDIT') {
+      notes.add('AuthorizationPolicy', p.key, 'AUDIT policies are not enforced by the waypoint');
+      continue;
+    }
+    if (p.action === 'CUSTOM')
+      notes.add(
+        'AuthorizationPolicy',
+        p.key,
+        'CUSTOM needs an ext_authz provider, which the waypoint lacks; requests its rules match are denied',
+      );
+    const deny = p.action !== 'ALLOW';
+    if (!deny) {
+      if (p.dryRun) allowShadowPolicies++;
+      else allowPolicies++;
+    }
+    const target = deny
+      ? p.dryRun
+        ? sets.denyShadow
+        : sets.deny
+      : p.dryRun
+        ? sets.allowShadow
+        : sets.allow;
+    const unsupported = new Set<string>();
+    p.rules.forEach((rule, i) => {
+      const r = rulePolicy(rule ?? {}, p.namespace, trustDomain, deny);
+      r.unsupported.forEach((u) => unsupported.add(u));
+      if (r.value) target.set(`ns[${p.namespace}]-policy[${p.name}]-rule[${i}]`, r.value);
+    });
+    if (unsupported.size > 0) {
+      const list = [...unsupported].sort().join(', ');
+      notes.add(
+        'AuthorizationPolicy',
+        p.key,
+        deny
+          ? `the waypoint cannot evaluate ${list}; this policy is enforced without them and denies more than written`
+          : `the waypoint cannot evaluate ${list}; rules using them allow nothing`,
+      );
+    }
+  }
+  const filters: HttpFilter[] = [];
+  if (sets.deny.size + sets.denyShadow.size > 0)
+    filters.push(
+      rbacFilter(
+        RBAC_DENY_FILTER,
+        RBAC_Action.DENY,
+        sets.deny,
+        sets.deny.size > 0,
+        sets.denyShadow,
+        'istio_dry_run_deny_',
+      ),
+    );
+  // An ALLOW policy that allows nothing still denies everything else, so it is sent even when empty.
+  if (allowPolicies + allowShadowPolicies > 0)
+    filters.push(
+      rbacFilter(
+        RBAC_ALLOW_FILTER,
+        RBAC_Action.ALLOW,
+        sets.allow,
+        allowPolicies > 0,
+        sets.allowShadow,
+        'istio_dry_run_allow_',
+        allowShadowPolicies > 0,
+      ),
+    );
+  return filters;
+}
+
+function rbacFilter(
+  name: string,
+  action: RBAC_Action,
+  rules: Map<string, Policy>,
+  enforce: boolean,
+  shadow: Map<string, Policy>,
+  shadowPrefix: string,
+  hasShadow = shadow.size > 0,
+): HttpFilter {
+  const config = create(RBACSchema);
+  if (enforce)
+    config.rules = create(RbacRulesSchema, { action, policies: Object.fromEntries(rules) });
+  if (hasShadow) {
+    config.shadowRules = create(RbacRulesSchema, { action, policies: Object.fromEntries(shadow) });
+    config.shadowRulesStatPrefix = shadowPrefix;
+  }
+  return create(HttpFilterSchema, {
+    name,
+    configType: { case: 'typedConfig', value: packAny(RBACSchema, config) },
+  });
+}
+
+const SOURCE_CONDITIONS = new Set([
+  'source.ip',
+  'remote.ip',
+  'source.namespace',
+  'source.principal',
+]);
+
+function rulePolicy(
+  rule: AuthorizationRule,
+  namespace: string,
+  trustDomain: string,
+  deny: boolean,
+): Part<Policy> {
+  const unsupported: string[] = [];
+  // Each clause: alternatives (OR); the rule needs every clause (AND). undefined = always true.
+  const permissionClauses: Permission[] = [];
+  const principalClauses: Principal[] = [];
+  const take = <T>(parts: Part<T>[], or: (xs: T[]) => T): T | undefined => {
+    const found = parts.flatMap((p) => p.unsupported);
+    unsupported.push(...found);
+    // An entry with nothing left always matches; then so does the clause.
+    if (parts.some((p) => p.value === undefined)) return undefined;
+    return or(parts.map((p) => p.value!));
+  };
+  if (rule.to?.length) {
+    const c = take(
+      rule.to.map((t) => operation(t.operation)),
+      orPermissions,
+    );
+    if (c) permissionClauses.push(c);
+  }
+  if (rule.from?.length) {
+    const c = take(
+      rule.from.map((f) => source(f.source, namespace, trustDomain)),
+      orPrincipals,
+    );
+    if (c) principalClauses.push(c);
+  }
+  for (const cond of rule.when ?? []) {
+    if (SOURCE_CONDITIONS.has(cond?.key)) {
+      const c = take([sourceCondition(cond)], orPrincipals);
+      if (c) principalClauses.push(c);
+    } else {
+      const c = take([requestCondition(cond ?? { key: '' })], orPermissions);
+      if (c) permissionClauses.push(c);
+    }
+  }
+  if (unsupported.length > 0 && !deny) return { unsupported };
+  return {
+    value: create(PolicySchema, {
+      permissions: [permissionClauses.length ? andPermissions(permissionClauses) : anyPermission()],
+      principals: [principalClauses.length ? andPrincipals(principalClauses) : anyPrincipal()],
+    }),
+    unsupported,
+  };
+}
+
+// --- to.operation ---------------------------------------------------------------------------
+
+function operation(op: AuthorizationOperation | undefined): Part<Permission> {
+  const rules: Permission[] = [];
+  const unsupported: string[] = [];
+  const entries = Object.entries(op ?? {});
+  if (entries.length === 0) return { unsupported: ['an empty to.operation'] };
+  for (const [key, raw] of entries) {
+    const values = stringList(raw);
+    const negate = key.startsWith('not');
+    const field = negate ? key.charAt(3).toLowerCase() + key.slice(4) : key;
+    const build = OPERATION_FIELDS[field];
+    if (!build || !values) {
+      unsupported.push(`to.operation.${key}`);
+      continue;
+    }
+    const built = values.map(build);
+    if (built.some((b) => b === undefined)) {
+      unsupported.push(`to.operation.${key} values`);
+      continue;
+    }
+    const any = orPermissions(built as Permission[]);
+    rules.push(negate ? notPermission(any) : any);
+  }
+  return { value: rules.length ? andPermissions(rules) : undefined, unsupported };
+}
+
+const OPERATION_FIELDS: Record<string, (v: string) => Permission | undefined> = {
+  // A plain host also matches with any port ("example.com:8080"), as in Istio.
+  hosts: (v) =>
+    v.includes('*')
+      ? headerPermission(':authority', wildcardMatcher(v, '', true))
+      : orPermissions([
+          headerPermission(
+            ':authority',
+            create(StringMatcherSchema, {
+              matchPattern: { case: 'exact', value: v },
+              ignoreCase: true,
+            }),
+          ),
+          headerPermission(
+            ':authority',
+            create(StringMatcherSchema, {
+              matchPattern: { case: 'prefix', value: `${v}:` },
+              ignoreCase: true,
+            }),
+          ),
+        ]),
+  methods: (v) => headerPermission(':method', exact(v)),
+  paths: (v) =>
+    create(PermissionSchema, {
+      rule: {
+        case: 'urlPath',
+        value: create(PathMatcherSchema, {
+          rule: { case: 'path', value: wildcardMatcher(v, '', false) },
+        }),
+      },
+    }),
+  ports: (v) => {
+    const port = portNumber(v);
+    return port === undefined
+      ? undefined
+      : create(PermissionSchema, { rule: { case: 'destinationPort', value: port } });
+  },
+};
+
+// --- from.source ----------------------------------------------------------------------------
+
+function source(
+  src: AuthorizationSource | undefined,
+  namespace: string,
+  trustDomain: string,
+): Part<Principal> {
+  const ids: Principal[] = [];
+  const unsupported: string[] = [];
+  const entries = Object.entries(src ?? {});
+  if (entries.length === 0) return { unsupported: ['an empty from.source'] };
+  for (const [key, raw] of entries) {
+    const values = stringList(raw);
+    const negate = key.startsWith('not');
+    const field = negate ? key.charAt(3).toLowerCase() + key.slice(4) : key;
+    const build = SOURCE_FIELDS[field];
+    if (!build || !values) {
+      unsupported.push(`from.source.${key}`);
+      continue;
+    }
+    const built = values.map((v) => build(v, namespace, trustDomain));
+    if (built.some((b) => b === undefined)) {
+      unsupported.push(`from.source.${key} values`);
+      continue;
+    }
+    const any = orPrincipals(built as Principal[]);
+    ids.push(negate ? notPrincipal(any) : any);
+  }
+  return { value: ids.length ? andPrincipals(ids) : undefined, unsupported };
+}
+
+type SourceField = (v: string, namespace: string, trustDomain: string) => Principal | undefined;
+
+const SOURCE_FIELDS: Record<string, SourceField> = {
+  principals: (v) => authenticated(principalMatcher(v)),
+  namespaces: (v) => authenticated(namespaceMatcher(v)),
+  serviceAccounts: (v, namespace, trustDomain) => {
+    const parts = v.split('/');
+    if (parts.length > 2 || parts.some((p) => p === '' || p.includes('*'))) return undefined;
+    const [ns, sa] = parts.length === 2 ? parts : [namespace, parts[0]];
+    return authenticated(exact(`spiffe://${trustDomain}/ns/${ns}/sa/${sa}`));
+  },
+  ipBlocks: (v) => cidrPrincipal('directRemoteIp', v),
+  remoteIpBlocks: (v) => cidrPrincipal('remoteIp', v),
+};
+
+// --- when -----------------------------------------------------------------------------------
+
+function sourceCondition(c: AuthorizationCondition): Part<Principal> {
+  const build: Record<string, (v: string) => Principal | undefined> = {
+    'source.ip': (v) => cidrPrincipal('directRemoteIp', v),
+    'remote.ip': (v) => cidrPrincipal('remoteIp', v),
+    'source.namespace': (v) => authenticated(namespaceMatcher(v)),
+    'source.principal': (v) => authenticated(principalMatcher(v)),
+  };
+  return condition(c, build[c.key]!, orPrincipals, notPrincipal, andPrincipals);
+}
+
+function requestCondition(c: AuthorizationCondition): Part<Permission> {
+  const header = /^request\.headers\[(.+)\]$/.exec(c.key ?? '');
+  let build: ((v: string) => Permission | undefined) | undefined;
+  if (header)
+    build = (v) => headerPermission(header[1]!.toLowerCase(), wildcardMatcher(v, '', false));
+  else if (c.key === 'destination.ip')
+    build = (v) => {
+      const range = cidrRange(v);
+      return range && create(PermissionSchema, { rule: { case: 'destinationIp', value: range } });
+    };
+  else if (c.key === 'destination.port')
+    build = (v) => {
+      const port = portNumber(v);
+      return port === undefined
+        ? undefined
+        : create(PermissionSchema, { rule: { case: 'destinationPort', value: port } });
+    };
+  else if (c.key === 'connection.sni')
+    build = (v) =>
+      create(PermissionSchema, {
+        rule: { case: 'requestedServerName', value: wildcardMatcher(v, '', false) },
+      });
+  if (!build) return { unsupported: [`when ${c.key || '(no key)'}`] };
+  return condition(c, build, orPermissions, notPermission, andPermissions);
+}
+
+function condition<T>(
+  c: AuthorizationCondition,
+  build: (v: string) => T | undefined,
+  or: (xs: T[]) => T,
+  not: (x: T) => T,
+  and: (xs: T[]) => T,
+): Part<T> {
+  const values = c.values === undefined ? [] : stringList(c.values);
+  const notValues = c.notValues === undefined ? [] : stringList(c.notValues);
+  if (!values || !notValues || values.length + notValues.length === 0)
+    return { unsupported: [`when ${c.key} without values`] };
+  const pos = values.map(build);
+  const neg = notValues.map(build);
+  if ([...pos, ...neg].some((x) => x === undefined))
+    return { unsupported: [`when ${c.key} values`] };
+  const parts: T[] = [];
+  if (pos.length) parts.push(or(pos as T[]));
+  if (neg.length) parts.push(not(or(neg as T[])));
+  return { value: and(parts), unsupported: [] };
+}
+
+// --- matchers -------------------------------------------------------------------------------
+
+/** Istio's principal forms: exact, `*` (any authenticated peer), `prefix*`, `*suffix`. */
+function principalMatcher(v: string): StringMatcher {
+  const value = v.startsWith('spiffe://') ? v.slice('spiffe://'.length) : v;
+  if (value === '*') return regex('.+');
+  return wildcardMatcher(value, 'spiffe://', false);
+}
+
+/** A namespace (wildcards allowed) as a pattern on the peer's SPIFFE id. */
+function namespaceMatcher(v: string): StringMatcher {
+  const ns = v.split('*').map(escapeRegex).join('[^/]*');
+  return regex(`spiffe://[^/]+/ns/${ns}/sa/[^/]+`);
+}
+
+/** `*` = any non-empty value, `x*` = prefix, `*x` = suffix, otherwise exact; `prefix` is put before the value. */
+function wildcardMatcher(v: string, prefix: string, ignoreCase: boolean): StringMatcher {
+  if (v === '*') return regex(`${escapeRegex(prefix)}.+`);
+  if (v.endsWith('*'))
+    return create(StringMatcherSchema, {
+      matchPattern: { case: 'prefix', value: prefix + v.slice(0, -1) },
+      ignoreCase,
+    });
+  if (v.startsWith('*'))
+    return create(StringMatcherSchema, {
+      matchPattern: { case: 'suffix', value: v.slice(1) },
+      ignoreCase,
+    });
+  return create(StringMatcherSchema, {
+    matchPattern: { case: 'exact', value: prefix + v },
+    ignoreCase,
+  });
+}
+
+function exact(value: string): StringMatcher {
+  return create(StringMatcherSchema, { matchPattern: { case: 'exact', value } });
+}
+
+function regex(r: string): StringMatcher {
+  return create(StringMatcherSchema, {
+    matchPattern: { case: 'safeRegex', value: create(RegexMatcherSchema, { regex: r }) },
+  });
+}
+
+function headerPermission(name: string, m: StringMatcher): Permission {
+  return create(PermissionSchema, {
+    rule: {
+      case: 'header',
+      value: create(HeaderMatcherSchema, {
+        name,
+        headerMatchSpecifier: { case: 'stringMatch', value: m },
+      }),
+    },
+  });
+}
+
+function authenticated(m: StringMatcher): Principal {
+  return create(PrincipalSchema, {
+    identifier: {
+      case: 'authenticated',
+      value: create(Principal_AuthenticatedSchema, { principalName: m }),
+    },
+  });
+}
+
+function cidrPrincipal(kind: 'directRemoteIp' | 'remoteIp', v: string): Principal | undefined {
+  const range = cidrRange(v);
+  return range && create(PrincipalSchema, { identifier: { case: kind, value: range } });
+}
+
+function portNumber(v: string): number | undefined {
+  if (!/^\d{1,5}$/.test(v)) return undefined;
+  const n = Number(v);
+  return n > 0 && n < 65536 ? n : undefined;
+}
+
+function stringList(raw: unknown): string[] | undefined {
+  if (
+    !Array.isArray(raw) ||
+    raw.length === 0 ||
+    !raw.every((v) => typeof v === 'string' && v !== '')
+  )
+    return undefined;
+  return raw as string[];
+}
+
+// --- combinators ----------------------------------------------------------------------------
+
+function anyPermission(): Permission {
+  return create(PermissionSchema, { rule: { case: 'any', value: true } });
+}
+function anyPrincipal(): Principal {
+  return create(PrincipalSchema, { identifier: { case: 'any', value: true } });
+}
+function orPermissions(xs: Permission[]): Permission {
+  return xs.length === 1
+    ? xs[0]!
+    : create(PermissionSchema, {
+        rule: { case: 'orRules', value: create(Permission_SetSchema, { rules: xs }) },
+      });
+}
+function andPermissions(xs: Permission[]): Permission {
+  return xs.length === 1
+    ? xs[0]!
+    : create(PermissionSchema, {
+        rule: { case: 'andRules', value: create(Permission_SetSchema, { rules: xs }) },
+      });
+}
+function notPermission(x: Permission): Permission {
+  return create(PermissionSchema, { rule: { case: 'notRule', value: x } });
+}
+function orPrincipals(xs: Principal[]): Principal {
+  return xs.length === 1
+    ? xs[0]!
+    : create(PrincipalSchema, {
+        identifier: { case: 'orIds', value: create(Principal_SetSchema, { ids: xs }) },
+      });
+}
+function andPrincipals(xs: Principal[]): Principal {
+  return xs.length === 1
+    ? xs[0]!
+    : create(PrincipalSchema, {
+        identifier: { case: 'andIds', value: create(Principal_SetSchema, { ids: xs }) },
+      });
+}
+function notPrincipal(x: Principal): Principal {
+  return create(PrincipalSchema, { identifier: { case: 'notId', value: x } });
+}

@@ -1,0 +1,20 @@
+// The four Envoy resource kinds as typed maps, and their packing for the xDS server.
+import type { Cluster } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { ClusterLoadAssignment } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import type { Listener } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
+import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import type { EnvoyNote } from './notes.js';
+
+/** Resources by name, each map in name order. */
+export interface EnvoyResources {
+  listeners: Map<string, Listener>;
+  routes: Map<string, RouteConfiguration>;
+  clusters: Map<string, Cluster>;
+  /** ClusterLoadAssignments by cluster name. */
+  endpoints: Map<string, ClusterLoadAssignment>;
+  notes: EnvoyNote[];
+}
+
+export function sortedByName<T>(entries: Iterable<[string, T]>): Map<string, T> {
+  return new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,83 @@
+// RDS: the RouteConfiguration of one service port, from the routes attached to it or, without any,
+// one route to the service itself.
+import { create } from '@bufbuild/protobuf';
+import {
+  RouteActionSchema,
+  RouteMatchSchema,
+  RouteSchema,
+  VirtualHostSchema,
+  type Route,
+} from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
+import {
+  RouteConfigurationSchema,
+  type RouteConfiguration,
+} from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
+import type { AttachedRoute } from './route-attachment.js';
+import type { RouteContext } from './route-context.js';
+import { comparePrecedence } from './route-match.js';
+import { grpcRouteEntries, httpRouteEntries, type RouteEntry } from './route-rules.js';
+import { durationFromMs } from './duration.js';
+import { clusterName } from './names.js';
+
+/**
+ * The routes of one service port in Gateway API precedence order: more specific match first,
+ * then the older route, then namespace/name, then rule and match order.
+ */
+export function servicePortRoutes(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  attached: readonly AttachedRoute[],
+  ctx: RouteContext,
+): Route[] {
+  if (attached.length === 0) {
+    const cluster = clusterName(service.hostname, port.port);
+    ctx.clusters.set(cluster, { cluster, service, port });
+    return [defaultRoute(cluster, ctx)];
+  }
+  const seen = new Set<string>();
+  const entries: (RouteEntry & { source: AttachedRoute })[] = [];
+  for (const r of attached) {
+    const id = `${r.kind}/${r.namespace}/${r.name}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const built =
+      r.kind === 'HTTPRoute'
+        ? httpRouteEntries(r.object, r, ctx)
+        : grpcRouteEntries(r.object, r, ctx);
+    for (const e of built) entries.push({ ...e, source: r });
+  }
+  entries.sort(
+    (a, b) =>
+      comparePrecedence(a.precedence, b.precedence) ||
+      a.source.createdMs - b.source.createdMs ||
+      compare(`${a.source.namespace}/${a.source.name}`, `${b.source.namespace}/${b.source.name}`) ||
+      compare(a.source.kind, b.source.kind) ||
+      a.rule - b.rule ||
+      a.match - b.match,
+  );
+  return entries.map((e) => e.route);
+}
+
+export function routeConfiguration(name: string, routes: Route[]): RouteConfiguration {
+  return create(RouteConfigurationSchema, {
+    name,
+    virtualHosts: [create(VirtualHostSchema, { name, domains: ['*'], routes })],
+  });
+}
+
+function defaultRoute(cluster: string, ctx: RouteContext): Route {
+  const action = create(RouteActionSchema, {
+    clusterSpecifier: { case: 'cluster', value: cluster },
+  });
+  if (ctx.target === 'envoy') action.timeout = durationFromMs(0);
+  return create(RouteSchema, {
+    name: 'default',
+    match: create(RouteMatchSchema, { pathSpecifier: { case: 'prefix', value: '/' } }),
+    action: { case: 'route', value: action },
+  });
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,67 @@
+// Inbound plaintext (15006): connections redirected to a local workload without HBONE. Allowed
+// only when policy allows a connection with no identity, so PeerAuthentication STRICT (a DENY
+// policy matching notPrincipals: presence) refuses them and PERMISSIVE lets them through.
+import type net from 'node:net';
+import { reset, splice } from '@trellis/hbone';
+import { recordConnection } from '../access-log/connection-record.js';
+import type { ZtunnelContext } from './context.js';
+import { decideInbound } from './inbound-policy.js';
+import type { SocketOps } from './socket-ops.js';
+
+export function handlePlaintextInbound(
+  ctx: ZtunnelContext,
+  ops: SocketOps,
+  socket: net.Socket,
+  opts: { readonly localIps?: readonly string[]; readonly mark?: number },
+): void {
+  socket.on('error', () => {});
+  let dst: { address: string; port: number };
+  try {
+    dst = ops.originalDst(socket);
+  } catch (err) {
+    ctx.logger.warn({ err: (err as Error).message }, 'inbound plaintext: no original destination');
+    reset(socket, err as Error);
+    return;
+  }
+  const src = { address: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0 };
+  const decision = decideInbound(ctx.store, {
+    sourceIp: src.address,
+    destination: dst,
+    ...(opts.localIps ? { localIps: opts.localIps } : {}),
+    network: ctx.settings.network,
+  });
+  const source = ctx.store.workloadByAddr(src.address, { network: ctx.settings.network });
+  const record = recordConnection(
+    { metrics: ctx.traffic, sink: ctx.accessLog },
+    {
+      direction: 'inbound',
+      protocol: 'tcp',
+      src,
+      dst,
+      ...(source ? { source } : {}),
+      ...(decision.destination ? { destination: decision.destination } : {}),
+    },
+  );
+  if (!decision.allow) {
+    record.denied(decision.policy ?? decision.reason, decision.policy !== undefined);
+    reset(socket, new Error(decision.reason));
+    return;
+  }
+  void (async () => {
+    let upstream: net.Socket;
+    try {
+      upstream = await ops.connect({
+        host: dst.address,
+        port: dst.port,
+        ...(opts.mark !== undefined ? { mark: opts.mark } : {}),
+      });
+    } catch (err) {
+      record.failed('CONNECT', (err as Error).message);
+      reset(socket, err as Error);
+      return;
+    }
+    record.opened();
+    const { error } = await splice(socket, upstream);
+    record.closed({ received: socket.bytesRead, sent: socket.bytesWritten, ...(error ? { error } : {}) });
+  })();
+}
