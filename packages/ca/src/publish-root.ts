@@ -57,12 +57,19 @@ export async function publishRoot(kubeConfig: KubeConfig, rootPem: string, logge
   namespaces.on('update', onNamespace);
   configMaps.on('update', onConfigMap);
   configMaps.on('delete', onConfigMap);
+  let stopped = false;
   for (const inf of [namespaces, configMaps]) {
     inf.on('error', (err: unknown) => {
+      if (stopped) return; // stop() aborts the watches: that is not a failure
       logger.warn({ err: String(err) }, 'watch failed; restarting in 5s');
-      setTimeout(() => void inf.start().catch(() => undefined), 5000).unref();
+      setTimeout(() => void (stopped ? undefined : inf.start().catch(() => undefined)), 5000).unref();
     });
   }
   await Promise.all([namespaces.start(), configMaps.start()]);
-  return { stop: async () => void (await Promise.all([namespaces.stop(), configMaps.stop()])) };
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all([namespaces.stop(), configMaps.stop()]);
+    },
+  };
 }

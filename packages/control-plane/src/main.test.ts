@@ -4,7 +4,7 @@
 // the client's ACKed versions, /ready answers, a malformed file is reported by name while the
 // rest keeps being served, and SIGTERM drains and exits 0.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -71,7 +71,7 @@ test('config-dir mode serves WDS over delta xDS and follows the directory', { ti
 
   // Edit one pod: exactly its Address comes back.
   const before = client.changes.length;
-  writeFileSync(join(dir, 'mesh.yaml'), manifest.replace('labels: { app: details }', 'labels: { app: details, version: v2 }'));
+  replaceFile(join(dir, 'mesh.yaml'), manifest.replace('labels: { app: details }', 'labels: { app: details, version: v2 }'));
   await eventually('the edited pod is pushed', () => (client.addresses.resources().get(DETAILS)?.type.case === 'workload' && canonicalRevision(client) === 'v2' ? true : undefined));
   const edits = client.changes.slice(before);
   assert.deepEqual(
@@ -82,7 +82,7 @@ test('config-dir mode serves WDS over delta xDS and follows the directory', { ti
 
   // Delete it: its name arrives in removed_resources.
   const beforeDelete = client.changes.length;
-  writeFileSync(join(dir, 'mesh.yaml'), withoutPod(manifest, 'details-v1'));
+  replaceFile(join(dir, 'mesh.yaml'), withoutPod(manifest, 'details-v1'));
   await eventually('the deleted pod is removed', () => (client.addresses.resources().has(DETAILS) ? undefined : true));
   assert.deepEqual(
     client.changes.slice(beforeDelete).map((c) => ({ type: c.typeUrl, updated: [...c.updated.keys()], removed: c.removed })),
@@ -156,6 +156,13 @@ test('start-up fails naming the flag for a bad value or a missing source', async
     });
   }
 });
+
+/** Replaces a file in one step (a hidden temporary file, then rename), so no reader sees it half written. */
+function replaceFile(path: string, text: string): void {
+  const tmp = join(path, '..', `.${Date.now()}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
 
 function canonicalRevision(client: ReturnType<typeof wdsClient>): string | undefined {
   const a = client.addresses.resources().get(DETAILS);

@@ -1,4 +1,5 @@
-// Test harnesses for Trellis: netns nodes and pods with in-pod redirection, the agent's side of ZDS.
+// Test harnesses for Trellis: netns nodes and pods with in-pod redirection, the agent's side of ZDS,
+// and the real CA and ztunnel binaries spawned inside those namespaces.
 export {
   NetnsCluster,
   applyInpodRules,
@@ -8,3 +9,28 @@ export {
 } from './netns-cluster.js';
 export { ZdsServer, type ZdsPod } from './zds-server.js';
 export { run, runIn, tryRun } from './run.js';
+export { httpInNetns, type HttpResult } from './http-in-netns.js';
+export {
+  meshLocalConfig,
+  meshTokens,
+  podWorkload,
+  ztunnelToken,
+  ZTUNNEL_NAMESPACE,
+  ZTUNNEL_SERVICE_ACCOUNT,
+  type LocalPolicy,
+  type StaticToken,
+} from './mesh-config.js';
+export {
+  startCaIn,
+  waitFor,
+  ZtunnelProcess,
+  CA_MAIN,
+  ZTUNNEL_MAIN,
+  ADMIN_PORT,
+  METRICS_PORT,
+  READINESS_PORT,
+  type CaProcess,
+  type ZtunnelOptions,
+} from './mesh-processes.js';
+export { Mesh, type MeshNode, type MeshOptions } from './mesh.js';
+export { Spawned, type LogLine } from './spawned.js';

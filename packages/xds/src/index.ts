@@ -23,6 +23,7 @@ export type {
 export { parseIstioNodeId } from './server/proxy.js';
 export {
   resourceSnapshotGenerator,
+  sharedGenerator,
   staticGenerator,
   type ResourceSnapshot,
 } from './server/generators.js';
@@ -32,6 +33,7 @@ export { metricType } from './server/metrics.js';
 export { createDeltaClient } from './client/delta-client.js';
 export { createSotwClient } from './client/sotw-client.js';
 export { protoDecoder } from './client/decode.js';
+export { DEFAULT_MAX_RECEIVE_BYTES } from './client/ads-client.js';
 export type {
   ConnectionState,
   Decoded,

@@ -12,6 +12,8 @@ export interface Subscription {
 }
 
 export const NOTHING: Subscription = { wildcard: false, names: new Set() };
+/** Every resource. */
+export const WILDCARD_ALL: Subscription = { wildcard: true, names: new Set() };
 
 // Types whose resources are only ever asked for by name (Envoy fetches routes and endpoints named
 // by listeners and clusters, and TLS secrets), so an empty name list subscribes to nothing.

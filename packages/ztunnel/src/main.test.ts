@@ -13,6 +13,14 @@ import { ztunnelSettings } from './config.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../examples/local.yaml', import.meta.url));
+// In-pod mode (the default) builds the identity manager at start-up, so it needs a mesh root; no
+// ZDS agent listens at the socket, so no pod (and no certificate request) ever arrives.
+const INPOD = [
+  '--ca-root-cert',
+  fileURLToPath(new URL('../testdata/root-cert.pem', import.meta.url)),
+  '--zds-socket',
+  '/nonexistent/ztunnel.sock',
+];
 const LOCAL_PORTS = [
   '--admin-address',
   '127.0.0.1:0',
@@ -36,7 +44,7 @@ interface LogLine {
 function start(t: { after(fn: () => void): void }, args: string[]) {
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
     process.execPath,
-    [MAIN, ...args],
+    [MAIN, ...INPOD, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   t.after(() => child.kill('SIGKILL'));
@@ -95,7 +103,7 @@ test('an invalid local config exits non-zero naming the file, entry and field', 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'bad.yaml');
   writeFileSync(path, 'workloads:\n  - uid: a\n    namespace: x\n    workloadIps: [10.0.0.300]\n');
-  const r = spawnSync(process.execPath, [MAIN, '--local-config', path, ...LOCAL_PORTS], {
+  const r = spawnSync(process.execPath, [MAIN, ...INPOD, '--local-config', path, ...LOCAL_PORTS], {
     encoding: 'utf8',
   });
   assert.equal(r.status, 1);
@@ -119,6 +127,9 @@ test('with a local config: config dump, readiness, metrics, runtime log levels, 
     'metrics',
     'readiness',
     'local-config',
+    'identity-manager',
+    'zds-client',
+    'proxies(inpod)',
   ]);
   const admin = `http://127.0.0.1:${started.adminPort}`;
 
@@ -149,7 +160,14 @@ test('with a local config: config dump, readiness, metrics, runtime log levels, 
   const levels = await fetch(`${admin}/logging?level=debug&local-config=warn`, { method: 'POST' });
   assert.deepEqual(await levels.json(), {
     level: 'debug',
-    scopes: { 'local-config': 'warn', ztunnel: 'debug' },
+    scopes: {
+      'local-config': 'warn',
+      access: 'debug',
+      identity: 'debug',
+      inpod: 'debug',
+      proxy: 'debug',
+      ztunnel: 'debug',
+    },
   });
   await fetch(`${admin}/logging?local-config=info`, { method: 'POST' }).then((r) => r.text());
 

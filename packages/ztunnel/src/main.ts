@@ -18,9 +18,10 @@ import { listen } from './admin/listen.js';
 import { Readiness } from './admin/readiness.js';
 import { createReadinessServer } from './admin/readiness-server.js';
 import { loadZtunnelConfig, processSource, PROGRAM, SUMMARY, ztunnelSettings } from './config.js';
-import { createCaIdentityManager, type IdentityManager } from './identity/identity-manager.js';
+import { createCaIdentityManager } from './identity/identity-manager.js';
 import { createTrafficMetrics } from './metrics.js';
 import { createZtunnelContext } from './proxy/context.js';
+import { startInpodMode } from './inpod/start-inpod.js';
 import { startSharedProxySet } from './proxy/proxy-set.js';
 import { createHostSocketOps } from './proxy/socket-ops.js';
 import { LocalConfigError } from './state/local-config.js';
@@ -64,13 +65,22 @@ async function main(): Promise<void> {
   lifecycle.onShutdown('metrics', () => metrics.stop());
   const traffic = createTrafficMetrics(metrics.meter('proxy'));
 
-  // The identity manager talks to the CA; it exists when proxies run here.
-  let identity: IdentityManager | undefined;
+  // Both modes: the identity manager (certificates from the CA) and the proxies' shared context.
+  const ids = createCaIdentityManager({
+    caAddress: hp(config.caAddress),
+    rootPem: readRoot(config.caRootCert),
+    trustDomain: config.trustDomain,
+    token: config.tokenPath,
+    ownIdentity: `spiffe://${config.trustDomain}/ns/${config.podNamespace}/sa/${config.serviceAccount}`,
+    clusterId: config.clusterId,
+    meter: metrics.meter('identity'),
+    logger: log.scope('identity'),
+  });
   const admin = createAdminServer({
     store,
     log,
     config,
-    certificates: () => identity?.certificates() ?? [],
+    certificates: () => ids.certificates(),
     onQuit: () => void lifecycle.shutdown('POST /quitquitquit'),
   });
   lifecycle.addServer('admin', admin);
@@ -92,7 +102,10 @@ async function main(): Promise<void> {
   } else {
     const xds = startXdsSource({
       address: hp(config.xdsAddress),
-      credentials: xdsCredentials({ rootPem: readRoot(config.caRootCert), tokenPath: config.tokenPath }),
+      credentials: xdsCredentials({
+        rootPem: readRoot(config.caRootCert),
+        tokenPath: config.tokenPath,
+      }),
       nodeId: ztunnelNodeId({
         ip: config.podIp ?? '0.0.0.0',
         podName: config.podName,
@@ -110,44 +123,49 @@ async function main(): Promise<void> {
   }
 
   if (config.workers > 1)
-    logger.info({ workers: config.workers }, 'the proxies run in this one process; --workers is not used yet');
+    logger.info(
+      { workers: config.workers },
+      'the proxies run in this one process; --workers is not used yet',
+    );
+  const ctx = createZtunnelContext({
+    store,
+    identity: ids,
+    traffic,
+    accessLog: loggerSink(log.scope('access')),
+    logger: log.scope('proxy'),
+    settings: { hbonePort: config.hbonePort, network: config.network },
+    meter: metrics.meter('hbone'),
+  });
+  // Drain: stop accepting, let open connections finish up to the drain timeout, then cut them.
+  let proxies: { close(drainMs?: number): Promise<void> };
   if (config.proxyMode === 'shared') {
-    const ids = createCaIdentityManager({
-      caAddress: hp(config.caAddress),
-      rootPem: readRoot(config.caRootCert),
-      trustDomain: config.trustDomain,
-      token: config.tokenPath,
-      ownIdentity: `spiffe://${config.trustDomain}/ns/${config.podNamespace}/sa/${config.serviceAccount}`,
-      clusterId: config.clusterId,
-      meter: metrics.meter('identity'),
-      logger: log.scope('identity'),
-    });
-    identity = ids;
-    const ctx = createZtunnelContext({
-      store,
-      identity: ids,
-      traffic,
-      accessLog: loggerSink(log.scope('access')),
-      logger: log.scope('proxy'),
-      settings: { hbonePort: config.hbonePort, network: config.network },
-      meter: metrics.meter('hbone'),
-    });
-    const proxies = await startSharedProxySet(ctx, createHostSocketOps({ localAddressFallback: true }), {
-      outbound: listenAt(config.outboundAddress),
-      inbound: listenAt(config.inboundAddress),
-      inboundPlaintext: listenAt(config.inboundPlaintextAddress),
-    });
-    // Drain: stop accepting, let open connections finish up to the drain timeout, then cut them.
-    lifecycle.onShutdown('proxies', async () => {
-      await proxies.close(config.drainTimeout);
-      await ctx.close();
-      ids.close();
-    });
+    const shared = await startSharedProxySet(
+      ctx,
+      createHostSocketOps({ localAddressFallback: true }),
+      {
+        outbound: listenAt(config.outboundAddress),
+        inbound: listenAt(config.inboundAddress),
+        inboundPlaintext: listenAt(config.inboundPlaintextAddress),
+      },
+    );
+    proxies = shared;
     running.push('identity-manager', 'proxies(shared)');
-    logger.info({ ports: proxies.ports }, 'shared proxies listening');
+    logger.info({ ports: shared.ports }, 'shared proxies listening');
   } else {
-    logger.info('proxy mode inpod: pod proxies start when the ZDS client hands over pods');
+    // In-pod: the ZDS client hands over pod netns fds; each pod gets its own proxy set inside it.
+    proxies = startInpodMode(ctx, {
+      zdsSocket: config.zdsSocket,
+      logger: log.scope('inpod'),
+      drainMs: config.drainTimeout,
+    });
+    running.push('identity-manager', 'zds-client', 'proxies(inpod)');
+    logger.info({ zdsSocket: config.zdsSocket }, 'in-pod mode: waiting for pods over ZDS');
   }
+  lifecycle.onShutdown('proxies', async () => {
+    await proxies.close(config.drainTimeout);
+    await ctx.close();
+    ids.close();
+  });
   logger.info(
     { adminPort, metricsPort: metrics.port, readinessPort, running },
     'trellis-ztunnel started',

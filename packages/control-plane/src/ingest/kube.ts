@@ -37,7 +37,7 @@ export interface ClusterWatch {
 
 interface KindWatch {
   readonly kind: KubeKind;
-  readonly informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
   listed: boolean;
   missing: boolean;
   starting: Promise<void> | undefined;
@@ -75,9 +75,7 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
   const watches: KindWatch[] = kubeKinds(o.kubeConfig).map((kind) => {
     const retry = backoff({ initialMs: o.retry?.initialMs ?? 500, maxMs: o.retry?.maxMs ?? 30_000 });
     const log = o.logger.child({ kind: kind.type });
-    // Filled in below; the list function needs it to mark the kind listed.
-    // eslint-disable-next-line prefer-const
-    let w: KindWatch;
+    const w = { kind, listed: false, missing: false, starting: undefined, timer: undefined } as KindWatch;
     const informer = makeInformer<KubernetesObject>(o.kubeConfig, kind.path, async () => {
       const list = await kind.list();
       if (w.missing) log.info('CRD installed; watching it now');
@@ -87,7 +85,7 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
       schedule(); // runs after the informer has stored the listed items
       return list;
     });
-    w = { kind, informer, listed: false, missing: false, starting: undefined, timer: undefined };
+    w.informer = informer;
     for (const event of ['add', 'update', 'delete'] as const) {
       informer.on(event, () => {
         events[kind.metric]?.add(1, { type: kind.type, event });

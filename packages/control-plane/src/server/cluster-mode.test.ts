@@ -76,9 +76,11 @@ after(async () => {
   if (created) await deleteCluster(NAME);
 });
 
-test('a missing CRD is tolerated and reported once', async () => {
+test('a missing CRD is tolerated and reported once; informer events are counted', async () => {
   const warnings = cp.logs.filter((l) => l.level === 'warn' && String(l.msg).includes('grpcroutes.gateway.networking.k8s.io'));
   assert.equal(warnings.length, 1, 'one warning names the missing GRPCRoute CRD');
+  const metrics = await (await fetch(`http://127.0.0.1:${cp.ports.debug}/metrics`)).text();
+  assert.match(metrics, /pilot_k8s_reg_events\{type="Namespaces",event="add"\} [1-9]/);
 });
 
 test('a pod created through the apiserver arrives as an Address and leaves when deleted', { timeout: 180_000 }, async () => {

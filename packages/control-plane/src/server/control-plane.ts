@@ -73,7 +73,7 @@ export async function startControlPlane(config: ControlPlaneConfig, log: Log, op
       ports.debug = await debug.listen(config.debugAddress);
     }
     if (config.xdsAddress) {
-      const plain = await startPlaintextXds(config.xdsAddress, xds as XdsServer<unknown>);
+      const plain = await startPlaintextXds(config.xdsAddress, xds);
       listeners.push(plain);
       ports.xds = plain.port;
     }
@@ -88,7 +88,7 @@ export async function startControlPlane(config: ControlPlaneConfig, log: Log, op
       const secure = await startSecureServer({
         address: config.secureXdsAddress,
         ca: ca.ca,
-        xds: xds as XdsServer<unknown>,
+        xds,
         authenticator: ca.authenticator,
         dnsNames: config.caDnsNames,
         logger: log.scope('secure'),

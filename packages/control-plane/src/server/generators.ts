@@ -8,15 +8,17 @@
 //
 // The Envoy types (Listener, RouteConfiguration, Cluster, ClusterLoadAssignment) are built per
 // proxy by the envoy translator from the MeshState and the routes (cached per snapshot by it).
-import type { GeneratedResources, Generator } from '@trellis/xds';
+import { sharedGenerator, type GeneratedResources, type Generator } from '@trellis/xds';
 import { ENVOY_TYPE_URLS, generateEnvoy } from '../translate/envoy/index.js';
 import type { ServedSnapshot } from './served-snapshot.js';
 import { WDS_TYPE_URLS } from './wds-resources.js';
 
 const NONE: GeneratedResources = new Map();
 
-export const wdsGenerator: Generator<ServedSnapshot> = (typeUrl, snapshot) =>
-  snapshot.wds.get(typeUrl) ?? NONE;
+// The same for every proxy: the xDS server calls it once per snapshot and type.
+export const wdsGenerator: Generator<ServedSnapshot> = sharedGenerator(
+  (typeUrl, snapshot: ServedSnapshot) => snapshot.wds.get(typeUrl) ?? NONE,
+);
 
 export const envoyGenerator: Generator<ServedSnapshot> = (typeUrl, snapshot, proxy, context) =>
   generateEnvoy(typeUrl, snapshot.envoy, proxy, context);

@@ -4,7 +4,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { createCaServer, type Authenticator, type CaServer, type CertificateAuthority } from '@trellis/ca';
 import type { HostPort, Logger } from '@trellis/core';
-import { addAdsService, type XdsServer } from '@trellis/xds';
+import { addAdsService, type AdsHandlers } from '@trellis/xds';
 import { authenticatedAdsHandlers } from './xds-auth.js';
 
 export interface GrpcListener {
@@ -20,7 +20,7 @@ export function formatAddress({ host, port }: HostPort): string {
 }
 
 /** Plaintext ADS on `address`. */
-export async function startPlaintextXds(address: HostPort, xds: XdsServer<unknown>): Promise<GrpcListener> {
+export async function startPlaintextXds(address: HostPort, xds: { readonly handlers: AdsHandlers }): Promise<GrpcListener> {
   const server = new Server();
   addAdsService(server, xds);
   const target = formatAddress(address);
@@ -35,7 +35,7 @@ export async function startPlaintextXds(address: HostPort, xds: XdsServer<unknow
 export interface SecureServerOptions {
   readonly address: HostPort;
   readonly ca: CertificateAuthority;
-  readonly xds: XdsServer<unknown>;
+  readonly xds: { readonly handlers: AdsHandlers };
   readonly authenticator: Authenticator;
   readonly dnsNames: readonly string[];
   readonly logger?: Logger;

@@ -2,10 +2,11 @@
 // changed ones are pushed; the changed types are exactly those whose names or versions differ.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from '@trellis/api';
+import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, packAny } from '@trellis/api';
+import { AddressSchema, type Address } from '@trellis/api/gen/istio/workload/workload_pb.js';
 import { parseSnapshot } from '../ingest/manifests.js';
 import { translateSnapshot } from '../translate/index.js';
-import { changedWdsTypes, packWds } from './wds-resources.js';
+import { changedWdsTypes, packMessages, packWds } from './wds-resources.js';
 
 const pod = (name: string, ip: string, labels = '{ app: web }') => `
 apiVersion: v1
@@ -45,4 +46,27 @@ spec: { action: DENY, rules: [{}] }
   const withPolicy = packWds(wds(pod('a', '10.0.0.1'), policy), base);
   assert.deepEqual(changedWdsTypes(base, withPolicy), [AUTHORIZATION_TYPE_URL]);
   assert.ok(withPolicy.get(AUTHORIZATION_TYPE_URL)!.has('mesh/deny-all'));
+});
+
+test('packMessages encodes only new and changed messages; equal ones keep their packed entry', () => {
+  const addresses = wds(pod('a', '10.0.0.1'), pod('b', '10.0.0.2')).addresses;
+  const encoded: string[] = [];
+  const encode = (m: Address) => {
+    encoded.push(m.type.case === 'workload' ? m.type.value.name : '?');
+    return packAny(AddressSchema, m);
+  };
+  const first = packMessages(addresses, undefined, AddressSchema, encode);
+  assert.deepEqual(encoded.sort(), ['a', 'b']);
+
+  // A fresh translation: new message objects, b changed.
+  const next = wds(pod('a', '10.0.0.1'), pod('b', '10.0.0.9'), pod('c', '10.0.0.3')).addresses;
+  encoded.length = 0;
+  const second = packMessages(next, first, AddressSchema, encode);
+  assert.deepEqual(encoded.sort(), ['b', 'c'], 'a is compared, not encoded');
+  assert.equal(second.get('Kubernetes//Pod/mesh/a'), first.get('Kubernetes//Pod/mesh/a'));
+  assert.notEqual(second.get('Kubernetes//Pod/mesh/b')!.version, first.get('Kubernetes//Pod/mesh/b')!.version);
+
+  encoded.length = 0;
+  packMessages(next, second, AddressSchema, encode);
+  assert.deepEqual(encoded, [], 'the same messages again: nothing encoded');
 });

@@ -1,7 +1,8 @@
 // Translated WDS messages packed once per snapshot for every ztunnel stream. A resource whose
-// bytes did not change keeps its previous Any object (and so its cached version hash), which is
-// what makes delta pushes incremental: one changed pod -> one Address sent.
-import { equals } from '@bufbuild/protobuf';
+// message did not change keeps its previous Any object (and so its cached version hash), which is
+// what makes delta pushes incremental: one changed pod -> one Address sent. Unchanged messages
+// are compared, not re-encoded.
+import { equals, type DescMessage, type Message, type MessageShape } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, packAny } from '@trellis/api';
@@ -17,30 +18,54 @@ export type PackedWds = ReadonlyMap<string, GeneratedResources>;
 
 export const EMPTY_WDS: PackedWds = new Map(WDS_TYPE_URLS.map((t) => [t, new Map()]));
 
-/** Packs `wds`, reusing the Any of every resource of `previous` whose bytes are unchanged. */
+/**
+ * Packs `wds`, reusing the packed resource of `previous` for every message equal to the one it was
+ * packed from: only new and changed messages are encoded.
+ */
 export function packWds(wds: WdsResources, previous: PackedWds = EMPTY_WDS): PackedWds {
-  const pack = <T>(typeUrl: string, messages: ReadonlyMap<string, T>, toAny: (m: T) => Any) => {
-    const before = previous.get(typeUrl) ?? new Map<string, GeneratedResource>();
-    const out = new Map<string, GeneratedResource>();
-    for (const [name, message] of messages) {
-      const any = toAny(message);
-      const old = before.get(name);
-      out.set(
-        name,
-        old && equals(AnySchema, old.resource, any)
-          ? old
-          : { resource: any, version: resourceVersion(any) },
-      );
-    }
-    return out;
-  };
   return new Map<string, GeneratedResources>([
-    [ADDRESS_TYPE_URL, pack(ADDRESS_TYPE_URL, wds.addresses, (m) => packAny(AddressSchema, m))],
+    [
+      ADDRESS_TYPE_URL,
+      packMessages(wds.addresses, previous.get(ADDRESS_TYPE_URL), AddressSchema, (m) => packAny(AddressSchema, m)),
+    ],
     [
       AUTHORIZATION_TYPE_URL,
-      pack(AUTHORIZATION_TYPE_URL, wds.authorizations, (m) => packAny(AuthorizationSchema, m)),
+      packMessages(wds.authorizations, previous.get(AUTHORIZATION_TYPE_URL), AuthorizationSchema, (m) =>
+        packAny(AuthorizationSchema, m),
+      ),
     ],
   ]);
+}
+
+// The message each packed resource was encoded from, to compare the next message with.
+const sources = new WeakMap<GeneratedResource, Message>();
+
+/**
+ * Packs messages by name with `encode`, keeping the entry of `before` whose source message is the
+ * same object or `equals` the new one; `encode` runs only for new and changed messages.
+ */
+export function packMessages<Desc extends DescMessage>(
+  messages: ReadonlyMap<string, MessageShape<Desc>>,
+  before: GeneratedResources | undefined,
+  schema: Desc,
+  encode: (m: MessageShape<Desc>) => Any,
+): GeneratedResources {
+  const out = new Map<string, GeneratedResource>();
+  for (const [name, message] of messages) {
+    const old = before?.get(name);
+    const source = old && sources.get(old);
+    if (old && source && (source === message || equals(schema, source as MessageShape<Desc>, message))) {
+      out.set(name, old);
+      continue;
+    }
+    const any = encode(message);
+    // Equal bytes from a message that compares unequal (e.g. a default written explicitly): keep
+    // the old object and version.
+    const kept = old && equals(AnySchema, old.resource, any) ? old : { resource: any, version: resourceVersion(any) };
+    sources.set(kept, message);
+    out.set(name, kept);
+  }
+  return out;
 }
 
 /** Type URLs whose resources differ (a name added or removed, or a version changed). */

@@ -56,6 +56,10 @@ export interface XdsClientOptions {
   readonly credentials: ChannelCredentials;
   /** Sent on the first request of every stream. */
   readonly node: MessageInitShape<typeof NodeSchema>;
+  /**
+   * grpc-js channel options; `grpc.max_receive_message_length` defaults to 64 MiB
+   * (DEFAULT_MAX_RECEIVE_BYTES) instead of grpc-js's 4 MiB.
+   */
   readonly channelOptions?: ChannelOptions;
   /** Reconnect delays; defaults 250 ms growing to 30 s, with equal jitter. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };

@@ -7,13 +7,11 @@
 // (write() returns false) the connection sends nothing until 'drain'. Neither ever delays another
 // connection: each one is served from the push queue on its own turn.
 import { Metadata, status, type ServerDuplexStream } from '@grpc/grpc-js';
-import type { Any } from '@bufbuild/protobuf/wkt';
 import type { Logger } from '@trellis/core';
-import { covers } from '../subscription.js';
 import type { XdsMetrics } from './metrics.js';
 import { proxyFromNode } from './proxy.js';
-import type { ConnectionDebug, Generator, Proxy } from './types.js';
-import { resourceVersion } from '../versioning.js';
+import { versionsOf, type Versions } from './resource-index.js';
+import type { ConnectionDebug, GenerateContext, GeneratedResources, Proxy } from './types.js';
 import { readyToSend, recordSent, watchDebug, markChanged, newWatch, type Watch } from './watch.js';
 import type { Node } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
 
@@ -25,7 +23,13 @@ export interface Published<S> {
 /** What a connection needs from its server. */
 export interface ServerContext<S> {
   current(): Published<S> | undefined;
-  generator(typeUrl: string): Generator<S> | undefined;
+  /** Runs (or reuses, for a scoped generator) the generator of a type; throws what it throws. */
+  generate(
+    typeUrl: string,
+    snapshot: Published<S>,
+    proxy: Proxy,
+    context: GenerateContext,
+  ): GeneratedResources;
   readonly metrics: XdsMetrics;
   readonly log: Logger;
   nonce(): string;
@@ -35,11 +39,17 @@ export interface ServerContext<S> {
   nextConnectionId(nodeId: string): string;
 }
 
-/** A resource ready to send: packed and versioned. */
-export interface Versioned {
-  readonly resource: Any;
-  readonly version: string;
+/** The resources of one type a watch should hold now. */
+export interface WatchResources {
+  /** May hold names outside the subscription when `all` is false; look names up via `versions`. */
+  readonly resources: GeneratedResources;
+  /** name -> version of exactly the subscribed resources. */
+  readonly versions: Versions;
+  /** The subscription is a wildcard: `versions` is the generated result's shared map. */
+  readonly all: boolean;
 }
+
+const NO_RESOURCES: WatchResources = { resources: new Map(), versions: new Map(), all: false };
 
 /** Builds the response a watch needs now, or undefined when nothing has to be sent. */
 export type BuildResponse<S> = (
@@ -149,14 +159,16 @@ export class Connection<S> {
     }
   }
 
-  /** The resources of a watch's type for this proxy, limited to its subscription; undefined if the generator failed. */
-  resources(w: Watch, snapshot: Published<S>): Map<string, Versioned> | undefined {
-    const out = new Map<string, Versioned>();
-    const generate = this.ctx.generator(w.typeUrl);
-    if (!generate || !this.proxy) return out;
+  /**
+   * The resources of a watch's type for this proxy, limited to its subscription; undefined if the
+   * generator failed. A wildcard watch gets the generated result and its cached version map
+   * without a copy; a named one a map of its names.
+   */
+  resources(w: Watch, snapshot: Published<S>): WatchResources | undefined {
+    if (!this.proxy) return NO_RESOURCES;
     let generated;
     try {
-      generated = generate(w.typeUrl, snapshot.value, this.proxy, {
+      generated = this.ctx.generate(w.typeUrl, snapshot, this.proxy, {
         subscription: w.subscription,
         protocol: this.protocol,
         snapshotVersion: snapshot.version,
@@ -165,11 +177,14 @@ export class Connection<S> {
       this.log.error({ type: w.typeUrl, err: String(err) }, 'generator failed; nothing sent');
       return undefined;
     }
-    for (const [name, r] of generated) {
-      if (!covers(w.subscription, name)) continue;
-      out.set(name, { resource: r.resource, version: r.version ?? resourceVersion(r.resource) });
+    const all = versionsOf(generated);
+    if (w.subscription.wildcard) return { resources: generated, versions: all, all: true };
+    const versions = new Map<string, string>();
+    for (const name of w.subscription.names) {
+      const version = all.get(name);
+      if (version !== undefined) versions.set(name, version);
     }
-    return out;
+    return { resources: generated, versions, all: false };
   }
 
   /** Schedules a flush if a watch has work. */

@@ -11,7 +11,7 @@ import {
 } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { applyDelta, covers, WILDCARD } from '../subscription.js';
 import { Connection, type Published, type ServerContext } from './connection.js';
-import { deltaDiff } from './delta-diff.js';
+import { deltaDiff, deltaDiffSince } from './delta-diff.js';
 import { acknowledge, type Watch } from './watch.js';
 
 export function serveDelta<S>(
@@ -68,6 +68,8 @@ function onRequest<S>(conn: Connection<S>, req: DeltaDiscoveryRequest): void {
       w.newlySubscribed.delete(name);
     }
   }
+  // What the client holds no longer mirrors the last full map sent: diff in full next time.
+  if (first || subscribe.length > 0 || unsubscribe.length > 0) w.knownFrom = undefined;
   if (first || subscribe.length > 0) w.mustRespond = true;
   conn.poke(w);
 }
@@ -77,11 +79,18 @@ function build<S>(
   w: Watch,
   snapshot: Published<S>,
 ): DeltaDiscoveryResponse | undefined {
-  const resources = conn.resources(w, snapshot);
-  if (!resources) return undefined;
-  const desired = new Map([...resources].map(([name, r]) => [name, r.version] as const));
-  const diff = deltaDiff(w.known, desired, w.newlySubscribed);
+  const view = conn.resources(w, snapshot);
+  if (!view) return undefined;
+  const desired = view.versions;
+  // A wildcard watch that was last sent a full map is diffed by the names changed since then
+  // (computed once for all streams); otherwise, e.g. after a reconnect or a subscription
+  // change, against everything it holds.
+  const diff =
+    view.all && w.knownFrom && w.newlySubscribed.size === 0
+      ? deltaDiffSince(w.known, w.knownFrom, desired)
+      : deltaDiff(w.known, desired, w.newlySubscribed);
   w.newlySubscribed.clear();
+  w.knownFrom = view.all ? desired : undefined;
   if (!w.mustRespond && diff.updated.length === 0 && diff.removed.length === 0) return undefined;
   // What is sent counts as held, even if the client NACKs it: rejected content is not resent
   // until it changes.
@@ -92,8 +101,8 @@ function build<S>(
     typeUrl: w.typeUrl,
     nonce: conn.ctx.nonce(),
     resources: diff.updated.map((name) => {
-      const r = resources.get(name)!;
-      return { name, version: r.version, resource: r.resource };
+      const r = view.resources.get(name)!;
+      return { name, version: desired.get(name)!, resource: r.resource };
     }),
     removedResources: [...diff.removed],
   });

@@ -13,7 +13,8 @@ import { serveDelta } from './delta-stream.js';
 import { xdsMetrics } from './metrics.js';
 import { pushQueue } from './push-queue.js';
 import { serveSotw } from './sotw-stream.js';
-import type { ConnectionDebug, Generator, SnapshotUpdate } from './types.js';
+import type { ConnectionDebug, GeneratedResources, Generator, SnapshotUpdate } from './types.js';
+import { WILDCARD_ALL } from '../subscription.js';
 import { nonceSource } from '../versioning.js';
 
 export interface XdsServerOptions<S> {
@@ -56,6 +57,8 @@ export interface XdsServer<S> {
 export function addAdsService(server: Server, xds: Pick<XdsServer<unknown>, 'handlers'>): void {
   server.addService(grpcService(AggregatedDiscoveryService), xds.handlers);
 }
+
+const NONE: GeneratedResources = new Map();
 
 interface Batch<S> {
   readonly snapshot: S;
@@ -106,9 +109,27 @@ export function createXdsServer<S>(opts: XdsServerOptions<S>): XdsServer<S> {
     publish,
   });
 
+  // Results of scoped generators for the snapshot version `sharedFor`, by type URL and scope key.
+  const shared = new Map<string, GeneratedResources>();
+  let sharedFor: string | undefined;
   const ctx: ServerContext<S> = {
     current: () => current,
-    generator: (typeUrl) => generators.get(typeUrl),
+    generate(typeUrl, snapshot, proxy, context) {
+      const generate = generators.get(typeUrl);
+      if (!generate) return NONE;
+      if (!generate.scope) return generate(typeUrl, snapshot.value, proxy, context);
+      if (sharedFor !== snapshot.version) {
+        shared.clear();
+        sharedFor = snapshot.version;
+      }
+      const key = `${typeUrl}\0${generate.scope(proxy, typeUrl)}`;
+      let result = shared.get(key);
+      if (!result) {
+        result = generate(typeUrl, snapshot.value, proxy, { ...context, subscription: WILDCARD_ALL });
+        shared.set(key, result);
+      }
+      return result;
+    },
     metrics,
     log,
     nonce: nonceSource(),

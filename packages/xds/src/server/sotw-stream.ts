@@ -12,6 +12,7 @@ import {
 import { sameSubscription, sotwSubscription } from '../subscription.js';
 import { Connection, type Published, type ServerContext } from './connection.js';
 import { contentVersion } from '../versioning.js';
+import type { Versions } from './resource-index.js';
 import { acknowledge, type Watch } from './watch.js';
 
 export function serveSotw<S>(
@@ -66,18 +67,26 @@ function build<S>(
   w: Watch,
   snapshot: Published<S>,
 ): DiscoveryResponse | undefined {
-  const resources = conn.resources(w, snapshot);
-  if (!resources) return undefined;
-  const content = contentVersion([...resources].map(([name, r]) => [name, r.version] as const));
+  const view = conn.resources(w, snapshot);
+  if (!view) return undefined;
+  const content = view.all ? sharedContentVersion(view.versions) : contentVersion(view.versions);
   // A NACKed response also set sentContent, so rejected content is not sent again unchanged.
   if (!w.mustRespond && content === w.sentContent) return undefined;
   w.sentContent = content;
-  w.sentCount = resources.size;
-  const names = [...resources.keys()].sort();
+  w.sentCount = view.versions.size;
+  const names = [...view.versions.keys()].sort();
   return create(DiscoveryResponseSchema, {
     versionInfo: snapshot.version,
     typeUrl: w.typeUrl,
     nonce: conn.ctx.nonce(),
-    resources: names.map((n) => resources.get(n)!.resource),
+    resources: names.map((n) => view.resources.get(n)!.resource),
   });
+}
+
+// Wildcard watches share the generated result's version map, so its content version is hashed once.
+const contentVersions = new WeakMap<Versions, string>();
+function sharedContentVersion(versions: Versions): string {
+  let v = contentVersions.get(versions);
+  if (v === undefined) contentVersions.set(versions, (v = contentVersion(versions)));
+  return v;
 }

@@ -55,13 +55,16 @@ export interface GenerateContext {
 /**
  * Builds the resources of one type for one proxy from an immutable snapshot. Must not mutate the
  * snapshot or await. Returning resources the proxy did not subscribe to is fine (they are filtered).
+ *
+ * A generator whose result is the same for a group of proxies declares `scope`: the server calls
+ * it once per snapshot, type and scope key and gives every proxy of that scope the same result
+ * (`() => ''`: one result for all proxies). Such a generator must return every resource whatever
+ * `context` says; the server passes a wildcard subscription. See `sharedGenerator`.
  */
-export type Generator<S> = (
-  typeUrl: string,
-  snapshot: S,
-  proxy: Proxy,
-  context: GenerateContext,
-) => GeneratedResources;
+export interface Generator<S> {
+  (typeUrl: string, snapshot: S, proxy: Proxy, context: GenerateContext): GeneratedResources;
+  readonly scope?: (proxy: Proxy, typeUrl: string) => string;
+}
 
 /** A change the owner publishes with `server.update`. */
 export interface SnapshotUpdate<S> {

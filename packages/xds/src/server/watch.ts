@@ -25,6 +25,11 @@ export interface Watch {
   sentContent: string | undefined;
   /** Delta: name -> version of what the client holds (or was last sent). */
   readonly known: Map<string, string>;
+  /**
+   * Delta, wildcard only: the full name -> version map `known` was last made equal to, so the next
+   * response can be diffed by the names changed since. Cleared whenever the subscription changes.
+   */
+  knownFrom: ReadonlyMap<string, string> | undefined;
   /** Delta: names subscribed since the last response; each gets an answer (resource or removal). */
   readonly newlySubscribed: Set<string>;
   /** SotW: resources in the last response. */
@@ -48,6 +53,7 @@ export function newWatch(typeUrl: string): Watch {
     lastError: undefined,
     sentContent: undefined,
     known: new Map(),
+    knownFrom: undefined,
     newlySubscribed: new Set(),
     sentCount: 0,
   };

@@ -1,0 +1,100 @@
+// Helpers for the in-pod scenarios: apps and clients whose sockets live in a pod's netns (so the
+// pod's redirection rules apply to them), and a packet capture on a node's interface.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import { connectInNetns, listenInNetns } from '@trellis/netsys';
+
+export type Outcome = { reply: string } | { error: string };
+
+/** A TCP app in `netns` answering every connection with the SHA-256 (hex) of what it read. */
+export async function startPodHashApp(netns: string, port: number): Promise<net.Server> {
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const hash = createHash('sha256');
+    socket.on('data', (d: Buffer) => hash.update(d));
+    socket.on('end', () => socket.end(hash.digest('hex')));
+    socket.on('error', () => {});
+  });
+  await listenInNetns(server, netns, { host: '0.0.0.0', port });
+  return server;
+}
+
+export const closeServer = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
+
+/**
+ * Connects from inside `netns` to host:port, sends the parts (awaiting `between(i)` after part i),
+ * half-closes and returns the reply, or the error that ended the connection.
+ */
+export async function podExchange(
+  netns: string,
+  host: string,
+  port: number,
+  parts: Buffer[],
+  between?: (i: number) => Promise<void>,
+): Promise<Outcome> {
+  let socket: net.Socket;
+  try {
+    socket = await connectInNetns(netns, { host, port });
+  } catch (err) {
+    return { error: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+  }
+  socket.allowHalfOpen = true;
+  const done = new Promise<Outcome>((resolve) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    socket.on('close', () => {
+      if (!socket.errored) resolve({ reply: Buffer.concat(chunks).toString() });
+    });
+  });
+  for (let i = 0; i < parts.length && !socket.destroyed; i++) {
+    if (!socket.write(parts[i]!))
+      await new Promise((r) => socket.once('drain', r).once('close', r));
+    if (between) await between(i);
+  }
+  if (!socket.destroyed) socket.end();
+  return done;
+}
+
+export const sha256 = (...parts: Buffer[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+
+/** tshark writing every packet on `iface` in `netns` to `file`; stop() ends it and waits. */
+export async function startCapture(netns: string, iface: string, file: string) {
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, 'tshark', '-q', '-i', iface, '-B', '64', '-w', file],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('Capturing on')) resolve();
+    });
+    void exited.then(() => reject(new Error(`tshark ended: ${stderr}`)));
+  });
+  return {
+    async stop(): Promise<void> {
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+/** The value of a Prometheus sample whose labels include every given one (sum over matches). */
+export function sample(text: string, name: string, labels: Record<string, string>): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
