@@ -28,6 +28,7 @@ let created = false;
 let node = '';
 let ca: RunningCa | undefined;
 let rootPem = '';
+const children: ChildProcess[] = [];
 
 const kubectl = (args: readonly string[], input?: string): string =>
   execFileSync(kubectlBin, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', stdio: 'pipe', ...(input !== undefined ? { input } : {}) });
@@ -75,6 +76,7 @@ async function startCa(): Promise<RunningCa> {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, KUBECONFIG: kubeconfig },
   });
+  children.push(child);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const logs: Obj[] = [];
   const lines = createInterface({ input: child.stdout! });
@@ -132,16 +134,19 @@ before(async () => {
 
 after(async () => {
   if (ca) assert.equal(await ca.stop(), 0, 'trellis-ca exits 0 on SIGTERM');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   if (created) await deleteCluster(NAME);
 });
 
 test('a first start creates a self-signed root in Secret istio-ca-secret; a restart loads the same root', { timeout: 120_000 }, async () => {
   assert.equal(tryGet('secret', 'istio-ca-secret', '-n', CA_NS), undefined, 'no CA Secret before the first start');
   const first = await startCa();
+  ca = first;
   assert.equal(first.loaded.store, `Secret ${CA_NS}/istio-ca-secret`);
   assert.equal(first.loaded.created, true, 'the first start created the root');
 
   const secret = getJson('secret', 'istio-ca-secret', '-n', CA_NS);
+  assert.equal(secret.type, 'istio.io/ca-root');
   assert.deepEqual(Object.keys(secret.data).sort(), ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
   rootPem = decode(secret.data['root-cert.pem']);
   const root = new X509Certificate(rootPem);
@@ -154,7 +159,9 @@ test('a first start creates a self-signed root in Secret istio-ca-secret; a rest
   const issued = await request(web, spiffe(APPS, 'web'));
   assert.ok(sameCert(issued.at(-1)!, rootPem), 'the chain ends with the stored root');
 
-  assert.equal(await first.stop(), 0);
+  ca = undefined;
+  assert.equal(await first.stop(), 0, 'trellis-ca exits 0 on SIGTERM');
+  assert.deepEqual(first.logs.filter((l) => l.level >= 40), [], 'no warnings or errors from start to shutdown');
   ca = await startCa();
   assert.equal(ca.loaded.store, `Secret ${CA_NS}/istio-ca-secret`);
   assert.equal(ca.loaded.created, false, 'the restart loaded the stored root');

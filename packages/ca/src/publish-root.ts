@@ -1,7 +1,7 @@
 // Cluster mode: publishes the root certificate as ConfigMap `istio-ca-root-cert` (key root-cert.pem)
 // in every namespace and puts it back when it is deleted or edited.
-// The reconcile decision is pure (rootConfigMapAction); the watcher is not yet exercised against a
-// real apiserver in tests.
+// The reconcile decision is pure (rootConfigMapAction); the watcher runs against a real apiserver
+// in cluster-mode.test.
 import { CoreV1Api, makeInformer, type KubeConfig, type V1ConfigMap, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 

@@ -1,5 +1,4 @@
 // CA files in the Secret `istio-ca-secret` of the CA's namespace (cluster mode).
-// Not yet exercised against a real apiserver in tests.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { CA_FILES, type CaFileName, type CaStore } from './ca-files.js';
 

@@ -13,6 +13,15 @@ import { rstCodeName, TunnelResetError } from './errors.js';
 
 const { NGHTTP2_NO_ERROR } = constants;
 
+/**
+ * How many bytes may wait in the HTTP/2 stream for the peer's window before a write is held back.
+ * Node's own limit (16 KiB) is below one socket read (64 KiB), so every write would wait for the
+ * previous one to leave, one chunk per event-loop turn; this lets a few reads queue up instead.
+ */
+const H2_WRITE_BUFFER_BYTES = 256 * 1024;
+/** Read buffer of the tunnel: a few HTTP/2 DATA frames before the stream is paused. */
+const READ_BUFFER_BYTES = 256 * 1024;
+
 /** Receives byte counts as they pass, e.g. to update metrics. */
 export interface ByteCounter {
   sent(bytes: number): void;
@@ -34,7 +43,7 @@ export class TunnelStream extends Duplex {
     readonly peerIdentity: string,
     counter?: ByteCounter,
   ) {
-    super({ allowHalfOpen: true });
+    super({ allowHalfOpen: true, readableHighWaterMark: READ_BUFFER_BYTES });
     this.#h2 = h2;
     this.#counter = counter;
     h2.on('data', (chunk: Buffer) => {
@@ -89,7 +98,8 @@ export class TunnelStream extends Duplex {
     }
     this.#sent += chunk.length;
     this.#counter?.sent(chunk.length);
-    if (this.#h2.write(chunk)) callback();
+    // After a write returned false, 'drain' follows once the stream's buffer is empty.
+    if (this.#h2.write(chunk) || this.#h2.writableLength < H2_WRITE_BUFFER_BYTES) callback();
     else this.#pendingWrite = callback;
   }
 

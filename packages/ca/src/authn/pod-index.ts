@@ -1,5 +1,5 @@
 // Cluster mode's node index: a pod informer, indexed by node, telling which service accounts
-// have a running (or starting) pod on each node. Not yet exercised against a real apiserver in tests.
+// have a running (or starting) pod on each node. Tested against a real apiserver in cluster-mode.test.
 import { CoreV1Api, makeInformer, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 import type { NodeIndex, ServiceAccountRef } from '../caller.js';
@@ -39,9 +39,11 @@ export async function startPodIndex(kubeConfig: KubeConfig, logger: Logger): Pro
   informer.on('add', invalidate);
   informer.on('update', invalidate);
   informer.on('delete', invalidate);
+  let stopped = false;
   informer.on('error', (err: unknown) => {
+    if (stopped) return; // stop() ends the watch: do not restart it
     logger.warn({ err: String(err) }, 'pod watch failed; restarting in 5s');
-    setTimeout(() => void informer.start().catch(() => undefined), 5000).unref();
+    setTimeout(() => void (stopped ? undefined : informer.start().catch(() => undefined)), 5000).unref();
   });
   await informer.start();
   return {
@@ -52,6 +54,9 @@ export async function startPodIndex(kubeConfig: KubeConfig, logger: Logger): Pro
       }
       return view.get(node) ?? [];
     },
-    stop: () => informer.stop(),
+    stop: async () => {
+      stopped = true;
+      await informer.stop();
+    },
   };
 }

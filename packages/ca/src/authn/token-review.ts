@@ -51,7 +51,7 @@ export interface TokenReviewOptions {
   readonly audiences?: readonly string[];
 }
 
-/** An authenticator backed by the apiserver. Not yet exercised against a real apiserver in tests. */
+/** An authenticator backed by the apiserver (TokenReview; the pod when the token lacks the node). */
 export function tokenReviewAuthenticator(options: TokenReviewOptions): Authenticator {
   const audiences = options.audiences ?? ['istio-ca'];
   const authn = options.kubeConfig.makeApiClient(AuthenticationV1Api);
