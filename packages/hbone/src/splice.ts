@@ -27,29 +27,8 @@ export function splice(a: Duplex, b: Duplex): Promise<SpliceResult> {
     };
     finished(a, (err) => settle(err, b));
     finished(b, (err) => settle(err, a));
-    batchWrites(a, b);
-    batchWrites(b, a);
     a.pipe(b);
     b.pipe(a);
-  });
-}
-
-/**
- * Gathers what `from` delivers within one event-loop turn into one write (writev) on socket `to`.
- * An HTTP/2 DATA frame rarely lines up with the TLS records under it, so a tunnel hands over most
- * frames in two pieces; written one by one they would double the syscalls towards the app.
- */
-function batchWrites(from: Duplex, to: Duplex): void {
-  if (!(to instanceof Socket)) return;
-  let corked = false;
-  from.on('data', () => {
-    if (corked) return;
-    corked = true;
-    to.cork();
-    setImmediate(() => {
-      corked = false;
-      to.uncork();
-    });
   });
 }
 
