@@ -3,8 +3,9 @@
 // the property that keeps the controller from writing in a loop: once the written statuses are
 // on the objects, nothing differs any more.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { assertGolden } from '../testing/golden.js';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { deriveMeshState } from '../collections/mesh-state.js';
@@ -35,9 +36,7 @@ test('golden: the statuses written for Gateways, routes and AuthorizationPolicie
     writes.map((w) => ({ object: `${w.resource.kind} ${w.namespace}/${w.name}`, status: w.status })),
     { lineWidth: 0 },
   );
-  const golden = `${DIR}status.golden.yaml`;
-  if (process.env['REFRESH_GOLDEN'] === '1') writeFileSync(golden, actual);
-  assert.equal(actual, readFileSync(golden, 'utf8'), 'status.golden.yaml differs (REFRESH_GOLDEN=1 and review the diff)');
+  assertGolden(`${DIR}status.golden.yaml`, actual);
 });
 
 test('statuses already on the objects are not written again', () => {

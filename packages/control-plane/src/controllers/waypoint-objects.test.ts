@@ -1,8 +1,9 @@
 // Golden test of what a waypoint Gateway deploys (testdata/controllers/waypoint.in.yaml ->
 // waypoint.golden.yaml; REFRESH_GOLDEN=1 rewrites it), and the refusal of a Gateway without uid.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { assertGolden } from '../testing/golden.js';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { Gateway } from '../model/kube.js';
@@ -20,9 +21,7 @@ test('golden: a waypoint Gateway deploys a ServiceAccount, a Service and a Deplo
   const gw = parse(readFileSync(`${DIR}waypoint.in.yaml`, 'utf8')) as Gateway;
   const o = waypointObjects(gw, OPTIONS);
   const actual = [o.serviceAccount, o.service, o.deployment].map((x) => stringify(x, { lineWidth: 0 })).join('---\n');
-  const golden = `${DIR}waypoint.golden.yaml`;
-  if (process.env['REFRESH_GOLDEN'] === '1') writeFileSync(golden, actual);
-  assert.equal(actual, readFileSync(golden, 'utf8'), 'waypoint.golden.yaml differs (REFRESH_GOLDEN=1 and review the diff)');
+  assertGolden(`${DIR}waypoint.golden.yaml`, actual);
 });
 
 test('a Gateway without a uid cannot own objects', () => {

@@ -2,10 +2,11 @@
 // and, when the translation has something to say, <case>.notes.golden.yaml.
 // REFRESH_GOLDEN=1 rewrites the golden files. A comment line `# mesh-options: {json}` sets MeshOptions.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { assertGolden, goldenCaseNames } from '../testing/golden.js';
 import { stringify } from 'yaml';
 import { AuthorizationSchema } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { AddressSchema } from '@trellis/api/gen/istio/workload/workload_pb.js';
@@ -15,32 +16,10 @@ import { resourcesToYaml } from './resources-yaml.js';
 import { translateSnapshot } from './translate-state.js';
 
 const TESTDATA = fileURLToPath(new URL('../../testdata/', import.meta.url));
-const REFRESH = process.env.REFRESH_GOLDEN === '1';
-const cases = readdirSync(TESTDATA)
-  .filter((n) => n.endsWith('.in.yaml'))
-  .map((n) => n.slice(0, -'.in.yaml'.length))
-  .sort();
+const cases = goldenCaseNames(TESTDATA);
 
 function checkGolden(file: string, actual: string | undefined): void {
-  const path = join(TESTDATA, file);
-  if (REFRESH) {
-    if (actual === undefined) rmSync(path, { force: true });
-    else writeFileSync(path, actual);
-    return;
-  }
-  if (actual === undefined) {
-    assert.ok(
-      !existsSync(path),
-      `${file} exists but the translation produced nothing for it (run with REFRESH_GOLDEN=1)`,
-    );
-    return;
-  }
-  assert.ok(existsSync(path), `${file} is missing (run with REFRESH_GOLDEN=1 to create it)`);
-  assert.equal(
-    actual,
-    readFileSync(path, 'utf8'),
-    `${file} differs (run with REFRESH_GOLDEN=1 and review the diff)`,
-  );
+  assertGolden(join(TESTDATA, file), actual);
 }
 
 test('there are golden cases', () => {

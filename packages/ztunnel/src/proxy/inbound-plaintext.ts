@@ -6,6 +6,7 @@ import { reset, splice } from '@trellis/hbone';
 import { recordConnection } from '../access-log/connection-record.js';
 import type { ZtunnelContext } from './context.js';
 import { decideInbound } from './inbound-policy.js';
+import { redirectedEnds } from './redirected.js';
 import type { SocketOps } from './socket-ops.js';
 
 export function handlePlaintextInbound(
@@ -14,16 +15,9 @@ export function handlePlaintextInbound(
   socket: net.Socket,
   opts: { readonly localIps?: readonly string[]; readonly mark?: number },
 ): void {
-  socket.on('error', () => {});
-  let dst: { address: string; port: number };
-  try {
-    dst = ops.originalDst(socket);
-  } catch (err) {
-    ctx.logger.warn({ err: (err as Error).message }, 'inbound plaintext: no original destination');
-    reset(socket, err as Error);
-    return;
-  }
-  const src = { address: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0 };
+  const ends = redirectedEnds(ops, socket, ctx.logger, 'inbound plaintext');
+  if (!ends) return;
+  const { src, dst } = ends;
   const decision = decideInbound(ctx.store, {
     sourceIp: src.address,
     destination: dst,

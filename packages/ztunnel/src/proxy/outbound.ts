@@ -9,6 +9,7 @@ import { workloadSpiffeId, type Workload } from '../state/model.js';
 import type { ZtunnelContext } from './context.js';
 import { routeOutbound } from './outbound-route.js';
 import { passthrough } from './passthrough.js';
+import { redirectedEnds } from './redirected.js';
 import type { SocketOps } from './socket-ops.js';
 import { tunnelHeaders } from './tunnel-headers.js';
 
@@ -29,16 +30,9 @@ export function handleOutbound(
   from: OutboundSource,
   mark: number | undefined,
 ): void {
-  socket.on('error', () => {});
-  let dst: { address: string; port: number };
-  try {
-    dst = ops.originalDst(socket);
-  } catch (err) {
-    ctx.logger.warn({ err: (err as Error).message }, 'outbound: no original destination');
-    reset(socket, err as Error);
-    return;
-  }
-  const src = { address: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0 };
+  const ends = redirectedEnds(ops, socket, ctx.logger, 'outbound');
+  if (!ends) return;
+  const { src, dst } = ends;
   const source = from.workload(src.address);
   const route = routeOutbound(ctx.store, dst, {
     hbonePort: ctx.settings.hbonePort,

@@ -3,10 +3,11 @@
 // `# proxy: proxyless` or `# proxy: waypoint <ns>/<name>` picks the resource set.
 // REFRESH_GOLDEN=1 rewrites the golden files.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { assertGolden, goldenCaseNames } from '../../testing/golden.js';
 import { stringify } from 'yaml';
 import { unpackAnyAs } from '@trellis/api';
 import { HttpConnectionManagerSchema } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
@@ -19,12 +20,8 @@ import { waypointResources } from './waypoint.js';
 import { envoyResourcesToYaml, type EnvoyKind } from './yaml.js';
 
 const TESTDATA = fileURLToPath(new URL('../../../testdata/envoy/', import.meta.url));
-const REFRESH = process.env.REFRESH_GOLDEN === '1';
 const KINDS: EnvoyKind[] = ['listeners', 'routes', 'clusters', 'endpoints'];
-const cases = readdirSync(TESTDATA)
-  .filter((n) => n.endsWith('.in.yaml'))
-  .map((n) => n.slice(0, -'.in.yaml'.length))
-  .sort();
+const cases = goldenCaseNames(TESTDATA);
 
 /** Translates one case file. */
 export function translateCase(name: string): EnvoyResources {
@@ -48,25 +45,7 @@ export function translateCase(name: string): EnvoyResources {
 export const goldenCases = cases;
 
 function checkGolden(file: string, actual: string | undefined): void {
-  const path = join(TESTDATA, file);
-  if (REFRESH) {
-    if (actual === undefined) rmSync(path, { force: true });
-    else writeFileSync(path, actual);
-    return;
-  }
-  if (actual === undefined) {
-    assert.ok(
-      !existsSync(path),
-      `${file} exists but the translation produced nothing for it (run with REFRESH_GOLDEN=1)`,
-    );
-    return;
-  }
-  assert.ok(existsSync(path), `${file} is missing (run with REFRESH_GOLDEN=1 to create it)`);
-  assert.equal(
-    actual,
-    readFileSync(path, 'utf8'),
-    `${file} differs (run with REFRESH_GOLDEN=1 and review the diff)`,
-  );
+  assertGolden(join(TESTDATA, file), actual);
 }
 
 test('there are Envoy golden cases', () => {
