@@ -4,12 +4,12 @@
 // impersonate only service accounts with a pod on the ztunnel's node (pod informer).
 // The tests run in order and share one CA process (started in the first test).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createCluster, deleteCluster, kubeBinDir, requireKubeBinaries } from '@trellis/local-cluster';
+import { createCluster, deleteCluster, kubeBinDir, kubectlFor, requireKubeBinaries, type Kubectl } from '@trellis/local-cluster';
 import { createCaClient } from './client/ca-client.js';
 import { csrFor, TD } from './test-support.js';
 
@@ -23,25 +23,14 @@ const GHOST_NODE = 'no-such-node';
 type Obj = any;
 
 let kubeconfig = '';
-let kubectlBin = '';
+let kc: Kubectl;
 let created = false;
 let node = '';
 let ca: RunningCa | undefined;
 let rootPem = '';
 const children: ChildProcess[] = [];
 
-const kubectl = (args: readonly string[], input?: string): string =>
-  execFileSync(kubectlBin, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', stdio: 'pipe', ...(input !== undefined ? { input } : {}) });
-const apply = (objects: readonly Obj[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-const getJson = (...args: string[]): Obj => JSON.parse(kubectl(['get', '-o', 'json', ...args]));
-const tryGet = (...args: string[]): Obj | undefined => {
-  try {
-    return getJson(...args);
-  } catch {
-    return undefined;
-  }
-};
-const token = (namespace: string, sa: string, ...extra: string[]) => kubectl(['create', 'token', sa, '-n', namespace, ...extra]).trim();
+const token = (namespace: string, sa: string, ...extra: string[]) => kc.run(['create', 'token', sa, '-n', namespace, ...extra]).trim();
 const spiffe = (namespace: string, sa: string) => `spiffe://${TD}/ns/${namespace}/sa/${sa}`;
 const sameCert = (a: string, b: string) => new X509Certificate(a).fingerprint256 === new X509Certificate(b).fingerprint256;
 const uris = (pem: string) => new X509Certificate(pem).subjectAltName;
@@ -118,12 +107,13 @@ async function request(tok: string, identity: string, impersonatedIdentity?: str
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'cluster-mode tests need root (the local cluster uses netns and bridges)');
-  kubectlBin = `${requireKubeBinaries(kubeBinDir())}/kubectl`;
+  requireKubeBinaries(kubeBinDir());
   const info = await createCluster({ name: NAME, nodes: 1 });
   created = true;
   kubeconfig = info.kubeconfig;
-  node = getJson('nodes').items[0].metadata.name;
-  apply([
+  kc = kubectlFor(kubeconfig);
+  node = kc.getJson('nodes').items[0].metadata.name;
+  kc.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: CA_NS } },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APPS } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ztunnel', namespace: CA_NS } },
@@ -139,13 +129,13 @@ after(async () => {
 });
 
 test('a first start creates a self-signed root in Secret istio-ca-secret; a restart loads the same root', { timeout: 120_000 }, async () => {
-  assert.equal(tryGet('secret', 'istio-ca-secret', '-n', CA_NS), undefined, 'no CA Secret before the first start');
+  assert.equal(kc.tryGet('secret', 'istio-ca-secret', '-n', CA_NS), undefined, 'no CA Secret before the first start');
   const first = await startCa();
   ca = first;
   assert.equal(first.loaded.store, `Secret ${CA_NS}/istio-ca-secret`);
   assert.equal(first.loaded.created, true, 'the first start created the root');
 
-  const secret = getJson('secret', 'istio-ca-secret', '-n', CA_NS);
+  const secret = kc.getJson('secret', 'istio-ca-secret', '-n', CA_NS);
   assert.equal(secret.type, 'istio.io/ca-root');
   assert.deepEqual(Object.keys(secret.data).sort(), ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
   rootPem = decode(secret.data['root-cert.pem']);
@@ -165,7 +155,7 @@ test('a first start creates a self-signed root in Secret istio-ca-secret; a rest
   ca = await startCa();
   assert.equal(ca.loaded.store, `Secret ${CA_NS}/istio-ca-secret`);
   assert.equal(ca.loaded.created, false, 'the restart loaded the stored root');
-  const again = getJson('secret', 'istio-ca-secret', '-n', CA_NS);
+  const again = kc.getJson('secret', 'istio-ca-secret', '-n', CA_NS);
   assert.equal(again.metadata.uid, secret.metadata.uid, 'the restart did not replace the Secret');
   const afterRestart = await request(web, spiffe(APPS, 'web'));
   assert.ok(sameCert(afterRestart.at(-1)!, rootPem), 'the restarted CA signs under the same root');
@@ -173,31 +163,31 @@ test('a first start creates a self-signed root in Secret istio-ca-secret; a rest
 });
 
 test('the root is published as ConfigMap istio-ca-root-cert in every namespace and kept there', { timeout: 180_000 }, async () => {
-  const published = (ns: string) => tryGet('configmap', 'istio-ca-root-cert', '-n', ns)?.data?.['root-cert.pem'] as string | undefined;
-  const namespaces: string[] = getJson('namespaces').items.map((n: Obj) => n.metadata.name);
+  const published = (ns: string) => kc.tryGet('configmap', 'istio-ca-root-cert', '-n', ns)?.data?.['root-cert.pem'] as string | undefined;
+  const namespaces: string[] = kc.getJson('namespaces').items.map((n: Obj) => n.metadata.name);
   for (const ns of ['default', 'kube-system', CA_NS, APPS]) assert.ok(namespaces.includes(ns), `namespace ${ns} exists`);
   for (const ns of namespaces) {
     assert.equal(await eventually(`the root ConfigMap in ${ns}`, () => published(ns)), rootPem, `namespace ${ns} has the root`);
   }
 
-  apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'late' } }]);
+  kc.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'late' } }]);
   assert.equal(await eventually('the root ConfigMap in a new namespace', () => published('late')), rootPem);
 
-  const old = getJson('configmap', 'istio-ca-root-cert', '-n', 'default');
-  kubectl(['delete', 'configmap', 'istio-ca-root-cert', '-n', 'default']);
+  const old = kc.getJson('configmap', 'istio-ca-root-cert', '-n', 'default');
+  kc.run(['delete', 'configmap', 'istio-ca-root-cert', '-n', 'default']);
   const recreated = await eventually('the deleted ConfigMap re-created', () => {
-    const cm = tryGet('configmap', 'istio-ca-root-cert', '-n', 'default');
+    const cm = kc.tryGet('configmap', 'istio-ca-root-cert', '-n', 'default');
     return cm && cm.metadata.uid !== old.metadata.uid ? cm : undefined;
   });
   assert.equal(recreated.data['root-cert.pem'], rootPem);
 
-  kubectl(['patch', 'configmap', 'istio-ca-root-cert', '-n', APPS, '--type=merge', '-p', JSON.stringify({ data: { 'root-cert.pem': 'not a root' } })]);
+  kc.run(['patch', 'configmap', 'istio-ca-root-cert', '-n', APPS, '--type=merge', '-p', JSON.stringify({ data: { 'root-cert.pem': 'not a root' } })]);
   assert.equal(await eventually('the edited ConfigMap restored', () => (published(APPS) === rootPem ? rootPem : undefined)), rootPem);
 
   // Taking the label off makes it leave the CA's label-selected watch: it is put back all the same.
-  kubectl(['label', 'configmap', 'istio-ca-root-cert', '-n', 'late', 'istio.io/config-']);
+  kc.run(['label', 'configmap', 'istio-ca-root-cert', '-n', 'late', 'istio.io/config-']);
   const relabelled = await eventually('the unlabelled ConfigMap restored', () => {
-    const cm = tryGet('configmap', 'istio-ca-root-cert', '-n', 'late');
+    const cm = kc.tryGet('configmap', 'istio-ca-root-cert', '-n', 'late');
     return cm?.metadata.labels?.['istio.io/config'] === 'true' ? cm : undefined;
   });
   assert.equal(relabelled.data['root-cert.pem'], rootPem);
@@ -230,12 +220,12 @@ test('the ztunnel may impersonate only service accounts with a pod on its own no
     metadata: { name, namespace },
     spec: { nodeName, serviceAccountName: sa, containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }] },
   });
-  apply([pod(CA_NS, 'ztunnel-a', 'ztunnel', node)]);
-  const ztunnelPod = getJson('pod', 'ztunnel-a', '-n', CA_NS);
+  kc.apply([pod(CA_NS, 'ztunnel-a', 'ztunnel', node)]);
+  const ztunnelPod = kc.getJson('pod', 'ztunnel-a', '-n', CA_NS);
   const bound = token(CA_NS, 'ztunnel', '--audience=istio-ca', '--bound-object-kind=Pod', '--bound-object-name=ztunnel-a', `--bound-object-uid=${ztunnelPod.metadata.uid}`);
   // api only on another node, created before web's pod so the index has seen it once it sees web.
-  apply([pod(APPS, 'api-b', 'api', GHOST_NODE)]);
-  apply([pod(APPS, 'web-a', 'web', node)]);
+  kc.apply([pod(APPS, 'api-b', 'api', GHOST_NODE)]);
+  kc.apply([pod(APPS, 'web-a', 'web', node)]);
 
   const web = spiffe(APPS, 'web');
   const chain = await eventually('the impersonated certificate for web', () => request(bound, web, web));
@@ -253,7 +243,7 @@ test('the ztunnel may impersonate only service accounts with a pod on its own no
   await assert.rejects(request(webToken, api, api), (err: Obj) => err.code === 7 && /not a trusted node proxy/.test(err.details));
 
   // Once web's pod is gone from the node, impersonating it is refused.
-  kubectl(['delete', 'pod', 'web-a', '-n', APPS, '--grace-period=0', '--force']);
+  kc.run(['delete', 'pod', 'web-a', '-n', APPS, '--grace-period=0', '--force']);
   const refused = await eventually('impersonation refused after the pod left', async () => {
     try {
       await request(bound, web, web);

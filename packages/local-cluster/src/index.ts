@@ -3,3 +3,4 @@ export { createCluster, deleteCluster, listClusters, adminKubeconfigPath, cluste
 export { kubeBinDir, requireKubeBinaries, BUILD_SCRIPT, KUBE_BINARIES } from './paths.js';
 export { KubeClient, KubeError, type KubeCredentials, type WatchEvent } from './kube-client.js';
 export { clusterLayout, podNetnsName, validateClusterName, type ClusterLayout, type NodeLayout } from './layout.pure.js';
+export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';

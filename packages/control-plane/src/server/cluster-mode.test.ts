@@ -6,12 +6,11 @@
 // Pods are bound to a Node object with no kubelet, so nothing runs them: their status is written
 // through the status subresource, as a kubelet would.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { createCaClient } from '@trellis/ca';
-import { createCluster, deleteCluster, kubeBinDir, requireKubeBinaries } from '@trellis/local-cluster';
+import { createCluster, deleteCluster, kubeBinDir, kubectlFor, requireKubeBinaries, type Kubectl } from '@trellis/local-cluster';
 import { createCsr, generateKeyPair, inspectCertificate } from '@trellis/pki';
 import { eventually, startControlPlaneProcess, type ControlPlaneProcess } from './testing/control-plane-process.js';
 import { wdsClient, type WdsClient } from './testing/wds-client.js';
@@ -25,32 +24,22 @@ const FAKE_NODE = 'no-kubelet-node';
 type Obj = any;
 
 let kubeconfig = '';
-let kubectlBin = '';
+let kc: Kubectl;
 let cp: ControlPlaneProcess;
 let client: WdsClient;
 let created = false;
 
-const kubectl = (args: readonly string[], input?: string): string =>
-  execFileSync(kubectlBin, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', stdio: 'pipe', ...(input !== undefined ? { input } : {}) });
-const apply = (objects: readonly Obj[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-const getJson = (...args: string[]): Obj => JSON.parse(kubectl(['get', '-o', 'json', ...args]));
-const tryGet = (...args: string[]): Obj | undefined => {
-  try {
-    return getJson(...args);
-  } catch {
-    return undefined;
-  }
-};
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'cluster-mode tests need root (the local cluster uses netns and bridges)');
-  kubectlBin = `${requireKubeBinaries(kubeBinDir())}/kubectl`;
+  requireKubeBinaries(kubeBinDir());
   const info = await createCluster({ name: NAME, nodes: 1 });
   created = true;
   kubeconfig = info.kubeconfig;
-  kubectl(['apply', '-f', CRDS]);
-  kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', CRDS]);
-  apply([
+  kc = kubectlFor(kubeconfig);
+  kc.run(['apply', '-f', CRDS]);
+  kc.run(['wait', '--for=condition=Established', '--timeout=60s', '-f', CRDS]);
+  kc.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'istio.io/dataplane-mode': 'ambient' } } },
     { apiVersion: 'v1', kind: 'Node', metadata: { name: FAKE_NODE, labels: { 'topology.kubernetes.io/zone': 'z1' } } },
@@ -84,7 +73,7 @@ test('a missing CRD is tolerated and reported once; informer events are counted'
 });
 
 test('a pod created through the apiserver arrives as an Address and leaves when deleted', { timeout: 180_000 }, async () => {
-  apply([
+  kc.apply([
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -99,7 +88,7 @@ test('a pod created through the apiserver arrives as an Address and leaves when 
       spec: { nodeName: FAKE_NODE, serviceAccountName: 'web', containers: [{ name: 'web', image: 'trellis/echo', ports: [{ containerPort: 8080 }] }] },
     },
   ]);
-  kubectl([
+  kc.run([
     'patch', 'pod', 'web-0', '-n', NS, '--subresource=status', '--type=merge',
     '-p', JSON.stringify({ status: { phase: 'Running', podIP: '10.250.0.7', podIPs: [{ ip: '10.250.0.7' }], conditions: [{ type: 'Ready', status: 'True' }] } }),
   ]);
@@ -114,7 +103,7 @@ test('a pod created through the apiserver arrives as an Address and leaves when 
   assert.deepEqual(Object.keys(workload!.services), [`${NS}/web.${NS}.svc.cluster.local`]);
   assert.ok(client.addresses.resources().has(`${NS}/web.${NS}.svc.cluster.local`), 'the Service Address');
 
-  kubectl(['delete', 'pod', 'web-0', '-n', NS, '--grace-period=0', '--force']);
+  kc.run(['delete', 'pod', 'web-0', '-n', NS, '--grace-period=0', '--force']);
   await eventually('the pod Address removed', () => (client.addresses.resources().has(uid) ? undefined : true), 60_000);
   assert.ok(
     client.changes.some((c) => c.removed.includes(uid)),
@@ -123,7 +112,7 @@ test('a pod created through the apiserver arrives as an Address and leaves when 
 });
 
 test('a waypoint Gateway gets its ServiceAccount, Deployment and Service, and status', { timeout: 180_000 }, async () => {
-  apply([
+  kc.apply([
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'Gateway',
@@ -137,10 +126,10 @@ test('a waypoint Gateway gets its ServiceAccount, Deployment and Service, and st
       spec: { gatewayClassName: 'trellis-waypoint', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
     },
   ]);
-  const gw = getJson('gateway', 'waypoint', '-n', NS);
-  const deployment = await eventually('the Deployment', () => tryGet('deployment', 'waypoint', '-n', NS), 60_000);
-  const service = await eventually('the Service', () => tryGet('service', 'waypoint', '-n', NS), 60_000);
-  const sa = await eventually('the ServiceAccount', () => tryGet('serviceaccount', 'waypoint', '-n', NS), 60_000);
+  const gw = kc.getJson('gateway', 'waypoint', '-n', NS);
+  const deployment = await eventually('the Deployment', () => kc.tryGet('deployment', 'waypoint', '-n', NS), 60_000);
+  const service = await eventually('the Service', () => kc.tryGet('service', 'waypoint', '-n', NS), 60_000);
+  const sa = await eventually('the ServiceAccount', () => kc.tryGet('serviceaccount', 'waypoint', '-n', NS), 60_000);
   for (const o of [deployment, service, sa]) {
     assert.deepEqual(
       o.metadata.ownerReferences.map((r: Obj) => [r.kind, r.name, r.uid]),
@@ -155,21 +144,21 @@ test('a waypoint Gateway gets its ServiceAccount, Deployment and Service, and st
   assert.deepEqual(service.spec.ports.map((p: Obj) => p.port).sort(), [15008, 15020, 15021]);
 
   const status = await eventually('the Gateway is Programmed', () => {
-    const s = getJson('gateway', 'waypoint', '-n', NS).status;
+    const s = kc.getJson('gateway', 'waypoint', '-n', NS).status;
     return s?.conditions?.find((c: Obj) => c.type === 'Programmed')?.status === 'True' ? s : undefined;
   }, 60_000);
   assert.equal(status.conditions.find((c: Obj) => c.type === 'Accepted').status, 'True');
   assert.deepEqual(status.addresses, [{ type: 'IPAddress', value: service.spec.clusterIP }], 'the Service cluster IP is the address');
 
-  const bad = await eventually('the Gateway without HBONE is refused', () => getJson('gateway', 'no-hbone', '-n', NS).status?.conditions);
+  const bad = await eventually('the Gateway without HBONE is refused', () => kc.getJson('gateway', 'no-hbone', '-n', NS).status?.conditions);
   const accepted = bad.find((c: Obj) => c.type === 'Accepted');
   assert.equal(accepted.status, 'False');
   assert.equal(accepted.reason, 'ListenersNotValid');
   assert.match(accepted.message, /HBONE/);
-  assert.equal(tryGet('deployment', 'no-hbone', '-n', NS), undefined, 'nothing is deployed for it');
+  assert.equal(kc.tryGet('deployment', 'no-hbone', '-n', NS), undefined, 'nothing is deployed for it');
 
   // ztunnel learns the waypoint: the service bound to it carries its address.
-  kubectl(['label', 'service', 'web', '-n', NS, 'istio.io/use-waypoint=waypoint']);
+  kc.run(['label', 'service', 'web', '-n', NS, 'istio.io/use-waypoint=waypoint']);
   const bound = await eventually('the Service bound to the waypoint', () => {
     const a = client.addresses.resources().get(`${NS}/web.${NS}.svc.cluster.local`);
     return a?.type.case === 'service' && a.type.value.waypoint ? a.type.value.waypoint : undefined;
@@ -178,7 +167,7 @@ test('a waypoint Gateway gets its ServiceAccount, Deployment and Service, and st
 });
 
 test('HTTPRoute and AuthorizationPolicy status', { timeout: 180_000 }, async () => {
-  apply([
+  kc.apply([
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
@@ -204,35 +193,35 @@ test('HTTPRoute and AuthorizationPolicy status', { timeout: 180_000 }, async () 
       spec: { selector: { matchLabels: { app: 'web' } }, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] },
     },
   ]);
-  const parents = await eventually('route status', () => getJson('httproute', 'web', '-n', NS).status?.parents);
+  const parents = await eventually('route status', () => kc.getJson('httproute', 'web', '-n', NS).status?.parents);
   assert.equal(parents.length, 1);
   assert.equal(parents[0].controllerName, 'trellis.dev/waypoint-controller');
   assert.deepEqual(
     parents[0].conditions.map((c: Obj) => [c.type, c.status, c.reason]),
     [['Accepted', 'True', 'Accepted'], ['ResolvedRefs', 'True', 'ResolvedRefs']],
   );
-  const missing = await eventually('route status', () => getJson('httproute', 'missing-backend', '-n', NS).status?.parents);
+  const missing = await eventually('route status', () => kc.getJson('httproute', 'missing-backend', '-n', NS).status?.parents);
   const refs = missing[0].conditions.find((c: Obj) => c.type === 'ResolvedRefs');
   assert.deepEqual([refs.status, refs.reason], ['False', 'BackendNotFound']);
   assert.match(refs.message, /Service mesh-test\/nope not found/);
 
   const gatewayStatus = await eventually('attachedRoutes', () => {
-    const l = getJson('gateway', 'waypoint', '-n', NS).status?.listeners?.[0];
+    const l = kc.getJson('gateway', 'waypoint', '-n', NS).status?.listeners?.[0];
     return l?.attachedRoutes === 1 ? l : undefined;
   });
   assert.equal(gatewayStatus.name, 'mesh');
 
-  const policy = await eventually('policy status', () => getJson('authorizationpolicy', 'allow-client', '-n', NS).status?.conditions);
+  const policy = await eventually('policy status', () => kc.getJson('authorizationpolicy', 'allow-client', '-n', NS).status?.conditions);
   assert.deepEqual(policy.map((c: Obj) => [c.type, c.status, c.reason]), [['ZtunnelAccepted', 'True', 'Accepted']]);
-  const partial = await eventually('policy status', () => getJson('authorizationpolicy', 'get-only', '-n', NS).status?.conditions);
+  const partial = await eventually('policy status', () => kc.getJson('authorizationpolicy', 'get-only', '-n', NS).status?.conditions);
   assert.deepEqual(partial.map((c: Obj) => [c.type, c.status, c.reason]), [['ZtunnelAccepted', 'True', 'UnsupportedValue']]);
   assert.match(partial[0].message, /methods/);
   await eventually('the Authorization over xDS', () => client.authorizations.resources().get(`${NS}/allow-client`));
 });
 
 test('the CA accepts a TokenRequest token checked with TokenReview, and so does xDS on the secure port', { timeout: 120_000 }, async () => {
-  const token = kubectl(['create', 'token', 'client', '-n', NS, '--audience=istio-ca']).trim();
-  const rootPem = await eventually('the published root ConfigMap', () => tryGet('configmap', 'istio-ca-root-cert', '-n', NS)?.data?.['root-cert.pem'] as string | undefined);
+  const token = kc.run(['create', 'token', 'client', '-n', NS, '--audience=istio-ca']).trim();
+  const rootPem = await eventually('the published root ConfigMap', () => kc.tryGet('configmap', 'istio-ca-root-cert', '-n', NS)?.data?.['root-cert.pem'] as string | undefined);
   const address = `127.0.0.1:${cp.ports.secureXds}`;
   const ca = createCaClient({ address, rootPem, token: () => token });
   try {
@@ -244,7 +233,7 @@ test('the CA accepts a TokenRequest token checked with TokenReview, and so does 
     const other = await createCsr({ identity: `spiffe://cluster.local/ns/${NS}/sa/web`, privateKey: key.privateKey });
     await assert.rejects(ca.createCertificate(other), /PERMISSION_DENIED|not allowed|may not/i, 'a token gets only its own identity');
 
-    const wrongAudience = kubectl(['create', 'token', 'client', '-n', NS, '--audience=something-else']).trim();
+    const wrongAudience = kc.run(['create', 'token', 'client', '-n', NS, '--audience=something-else']).trim();
     const caWrong = createCaClient({ address, rootPem, token: () => wrongAudience });
     await assert.rejects(caWrong.createCertificate(await createCsr({ identity, privateKey: key.privateKey })), /UNAUTHENTICATED/);
     caWrong.close();
