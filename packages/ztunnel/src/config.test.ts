@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { ConfigError, helpText } from '@trellis/core';
 import { loadZtunnelConfig, parseLogLevels, PROGRAM, SUMMARY, ztunnelSettings } from './config.js';
@@ -10,7 +11,7 @@ test('defaults match Istio ztunnel ports and paths', () => {
   assert.deepEqual(c.metricsAddress, { host: '', port: 15020 });
   assert.deepEqual(c.readinessAddress, { host: '', port: 15021 });
   assert.equal(c.zdsSocket, '/var/run/ztunnel/ztunnel.sock');
-  assert.equal(c.workers, 2);
+  assert.equal(c.workers, availableParallelism(), 'one worker per CPU by default');
   assert.equal(c.drainTimeout, 5000);
   assert.equal(c.trustDomain, 'cluster.local');
   assert.equal(c.clusterId, 'Kubernetes');

@@ -1,6 +1,7 @@
 // trellis-ztunnel settings: every flag and environment variable, its default and description,
 // parsed once. The only module that names process-level configuration; main.ts passes it
 // process.argv/process.env, tests pass plain maps.
+import { availableParallelism } from 'node:os';
 import {
   checkLogLevel,
   custom,
@@ -171,10 +172,10 @@ export const ztunnelSettings = defineSettings({
   workers: {
     flag: '--workers',
     env: 'ZTUNNEL_WORKER_THREADS',
-    default: 2,
+    default: availableParallelism(),
     parser: int({ min: 1, max: 256 }),
     description:
-      'Accepted for compatibility; the proxies run in one process for now (the HBONE pool, certificates and state are per process)',
+      'Processes carrying connections (default: one per CPU). 1: everything in this process; N > 1: this process keeps ZDS, the listeners, state, certificates, admin, metrics and readiness and hands every accepted connection to one of N workers',
   },
   proxyMode: {
     flag: '--proxy-mode',
@@ -189,7 +190,8 @@ export const ztunnelSettings = defineSettings({
     env: 'OUTBOUND_ADDRESS',
     default: addr.parse('127.0.0.1:15001'),
     parser: addr,
-    description: 'Shared mode: outbound listener (connections redirected here keep their SO_ORIGINAL_DST)',
+    description:
+      'Shared mode: outbound listener (connections redirected here keep their SO_ORIGINAL_DST)',
   },
   inboundAddress: {
     flag: '--inbound-address',
@@ -210,7 +212,7 @@ export const ztunnelSettings = defineSettings({
     env: 'HBONE_PORT',
     default: 15008,
     parser: int({ min: 1, max: 65535 }),
-    description: 'Port of the peers\' HBONE servers that outbound connections dial',
+    description: "Port of the peers' HBONE servers that outbound connections dial",
   },
   serviceAccount: {
     flag: '--service-account',

@@ -113,85 +113,104 @@ test('an invalid local config exits non-zero naming the file, entry and field', 
   );
 });
 
-test('with a local config: config dump, readiness, metrics, runtime log levels, SIGHUP reload, /quitquitquit', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ztunnel-main-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'local.yaml');
-  copyFileSync(EXAMPLE, path);
+for (const workers of [1, 2])
+  test(`--workers ${workers}, with a local config: config dump, readiness, metrics, runtime log levels, SIGHUP reload, /quitquitquit`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztunnel-main-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'local.yaml');
+    copyFileSync(EXAMPLE, path);
 
-  const z = start(t, ['--local-config', path, ...LOCAL_PORTS, '--drain-timeout', '2s']);
-  const started = await z.next(STARTED);
-  assert.deepEqual(started.running, [
-    'state-store',
-    'admin',
-    'metrics',
-    'readiness',
-    'local-config',
-    'identity-manager',
-    'zds-client',
-    'proxies(inpod)',
-  ]);
-  const admin = `http://127.0.0.1:${started.adminPort}`;
+    const z = start(t, [
+      '--local-config',
+      path,
+      ...LOCAL_PORTS,
+      '--drain-timeout',
+      '2s',
+      '--workers',
+      String(workers),
+    ]);
+    const started = await z.next(STARTED);
+    assert.deepEqual(started.running, [
+      'state-store',
+      'admin',
+      'metrics',
+      'readiness',
+      'local-config',
+      ...(workers > 1 ? [`workers(${workers})`] : []),
+      'identity-manager',
+      'zds-client',
+      'proxies(inpod)',
+    ]);
+    const admin = `http://127.0.0.1:${started.adminPort}`;
 
-  const dump = (await (await fetch(`${admin}/config_dump`)).json()) as ConfigDump & {
-    config: { localConfig: string };
-  };
-  assert.deepEqual(
-    dump.workloads.map((w) => w.uid),
-    [
-      'Kubernetes//Pod/default/client-7d4b9',
-      'Kubernetes//Pod/default/echo-v1-a1',
-      'Kubernetes//Pod/default/echo-v1-b2',
-      'Kubernetes//Pod/default/reviews-v1-x9',
-      'Kubernetes//Pod/default/waypoint-5c6f',
-    ],
-  );
-  assert.equal(dump.services.length, 3);
-  assert.equal(dump.policies.length, 3);
-  assert.deepEqual(dump.certificates, []);
-  assert.equal(dump.config.localConfig, path);
+    const dump = (await (await fetch(`${admin}/config_dump`)).json()) as ConfigDump & {
+      config: { localConfig: string };
+    };
+    assert.deepEqual(
+      dump.workloads.map((w) => w.uid),
+      [
+        'Kubernetes//Pod/default/client-7d4b9',
+        'Kubernetes//Pod/default/echo-v1-a1',
+        'Kubernetes//Pod/default/echo-v1-b2',
+        'Kubernetes//Pod/default/reviews-v1-x9',
+        'Kubernetes//Pod/default/waypoint-5c6f',
+      ],
+    );
+    assert.equal(dump.services.length, 3);
+    assert.equal(dump.policies.length, 3);
+    assert.deepEqual(dump.certificates, []);
+    assert.equal(dump.config.localConfig, path);
 
-  const ready = await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`);
-  assert.equal(ready.status, 200);
-  const metrics = await fetch(`http://127.0.0.1:${started.metricsPort}/metrics`);
-  assert.equal(metrics.status, 200);
-  await metrics.text();
+    // Ready once the config is loaded and (--workers > 1) every worker has its copy of it.
+    let ready = await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`);
+    for (let i = 0; i < 100 && ready.status !== 200; i++) {
+      assert.match(await ready.text(), /not ready: waiting for worker/);
+      await new Promise((r) => setTimeout(r, 100));
+      ready = await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`);
+    }
+    assert.equal(ready.status, 200);
+    const metrics = await fetch(`http://127.0.0.1:${started.metricsPort}/metrics`);
+    assert.equal(metrics.status, 200);
+    await metrics.text();
 
-  const levels = await fetch(`${admin}/logging?level=debug&local-config=warn`, { method: 'POST' });
-  assert.deepEqual(await levels.json(), {
-    level: 'debug',
-    scopes: {
-      'local-config': 'warn',
-      access: 'debug',
-      identity: 'debug',
-      inpod: 'debug',
-      proxy: 'debug',
-      ztunnel: 'debug',
-    },
+    const levels = await fetch(`${admin}/logging?level=debug&local-config=warn`, {
+      method: 'POST',
+    });
+    assert.deepEqual(await levels.json(), {
+      level: 'debug',
+      scopes: {
+        'local-config': 'warn',
+        access: 'debug',
+        identity: 'debug',
+        inpod: 'debug',
+        proxy: 'debug',
+        ztunnel: 'debug',
+        ...(workers > 1 ? { workers: 'debug' } : {}),
+      },
+    });
+    await fetch(`${admin}/logging?local-config=info`, { method: 'POST' }).then((r) => r.text());
+
+    // Drop the client workload from the file and ask for a reload.
+    writeFileSync(
+      path,
+      readFileSync(EXAMPLE, 'utf8').replace(
+        / {2}- uid: Kubernetes\/\/Pod\/default\/client-7d4b9[\s\S]*?canonicalRevision: v1\n\n/,
+        '',
+      ),
+    );
+    z.child.kill('SIGHUP');
+    const reloaded = await z.next('local config reloaded');
+    assert.deepEqual((reloaded as unknown as { change: { workloads: unknown } }).change.workloads, {
+      upserted: [],
+      removed: ['Kubernetes//Pod/default/client-7d4b9'],
+    });
+    const after = (await (await fetch(`${admin}/config_dump`)).json()) as ConfigDump;
+    assert.equal(after.workloads.length, 4);
+
+    const quit = await fetch(`${admin}/quitquitquit`, { method: 'POST' });
+    assert.equal(await quit.text(), 'shutting down\n');
+    assert.equal(await z.exited, 0);
   });
-  await fetch(`${admin}/logging?local-config=info`, { method: 'POST' }).then((r) => r.text());
-
-  // Drop the client workload from the file and ask for a reload.
-  writeFileSync(
-    path,
-    readFileSync(EXAMPLE, 'utf8').replace(
-      / {2}- uid: Kubernetes\/\/Pod\/default\/client-7d4b9[\s\S]*?canonicalRevision: v1\n\n/,
-      '',
-    ),
-  );
-  z.child.kill('SIGHUP');
-  const reloaded = await z.next('local config reloaded');
-  assert.deepEqual((reloaded as unknown as { change: { workloads: unknown } }).change.workloads, {
-    upserted: [],
-    removed: ['Kubernetes//Pod/default/client-7d4b9'],
-  });
-  const after = (await (await fetch(`${admin}/config_dump`)).json()) as ConfigDump;
-  assert.equal(after.workloads.length, 4);
-
-  const quit = await fetch(`${admin}/quitquitquit`, { method: 'POST' });
-  assert.equal(await quit.text(), 'shutting down\n');
-  assert.equal(await z.exited, 0);
-});
 
 test('without a local config it needs the mesh root for WDS and says which file is missing', () => {
   const r = spawnSync(

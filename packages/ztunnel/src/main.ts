@@ -1,32 +1,38 @@
 #!/usr/bin/env node
 // trellis-ztunnel: the state store (from --local-config or WDS), the identity manager, the proxies
 // (--proxy-mode shared: one listener set in this netns; inpod: started per pod by the ZDS client),
-// admin, metrics, readiness, and a graceful drain on SIGTERM.
+// admin, metrics, readiness, and a graceful drain on SIGTERM. With --workers N > 1 this process is
+// the primary: it keeps all of that but the connections, which N forked workers carry (workers/).
 import { readFileSync } from 'node:fs';
 import {
   ConfigError,
   createLifecycle,
   createLogger,
-  createMetrics,
   helpText,
   wantsHelp,
   type HostPort,
+  type Log,
 } from '@trellis/core';
 import { loggerSink } from './access-log/sink.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { listen } from './admin/listen.js';
+import { createMetricsServer } from './admin/metrics-server.js';
 import { Readiness } from './admin/readiness.js';
 import { createReadinessServer } from './admin/readiness-server.js';
 import { loadZtunnelConfig, processSource, PROGRAM, SUMMARY, ztunnelSettings } from './config.js';
 import { createCaIdentityManager } from './identity/identity-manager.js';
+import { WorkloadIdentities } from './identity/unused-identities.js';
+import { startInpod } from './inpod/start-inpod.js';
 import { createTrafficMetrics } from './metrics.js';
-import { createZtunnelContext } from './proxy/context.js';
-import { startInpodMode } from './inpod/start-inpod.js';
-import { startSharedProxySet } from './proxy/proxy-set.js';
+import { createZtunnelContext, type ZtunnelContext } from './proxy/context.js';
+import { startProxySet, startSharedProxySet, type ProxySet } from './proxy/proxy-set.js';
 import { createHostSocketOps } from './proxy/socket-ops.js';
 import { LocalConfigError } from './state/local-config.js';
 import { LocalConfigFile } from './state/local-config-file.js';
 import { StateStore } from './state/store.js';
+import { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
+import { createMetricsRegistry } from './workers/metrics-registry.js';
+import { WorkerPool } from './workers/worker-pool.js';
 import { xdsCredentials } from './xds/credentials.js';
 import { startXdsSource, ztunnelNodeId } from './xds/xds-source.js';
 
@@ -39,6 +45,23 @@ function readRoot(path: string): string {
   } catch (err) {
     throw new Error(`--ca-root-cert ${path}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The log, with every level change also sent to the workers. */
+function forwardingLog(log: Log, onChange: () => void): Log {
+  return {
+    root: log.root,
+    scope: (name) => log.scope(name),
+    levels: () => log.levels(),
+    setLevel(level) {
+      log.setLevel(level);
+      onChange();
+    },
+    setScopeLevel(scope, level) {
+      log.setScopeLevel(scope, level);
+      onChange();
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -57,15 +80,10 @@ async function main(): Promise<void> {
   const store = new StateStore({ network: config.network });
   const readiness = new Readiness();
   const initialConfig = readiness.block('initial config');
+  const registry = createMetricsRegistry();
+  lifecycle.onShutdown('metrics registry', () => registry.close());
 
-  const metrics = await createMetrics({
-    host: config.metricsAddress.host || undefined,
-    port: config.metricsAddress.port,
-  });
-  lifecycle.onShutdown('metrics', () => metrics.stop());
-  const traffic = createTrafficMetrics(metrics.meter('proxy'));
-
-  // Both modes: the identity manager (certificates from the CA) and the proxies' shared context.
+  // Both modes: the identity manager (certificates from the CA); workers ask it over IPC.
   const ids = createCaIdentityManager({
     caAddress: hp(config.caAddress),
     rootPem: readRoot(config.caRootCert),
@@ -73,12 +91,39 @@ async function main(): Promise<void> {
     token: config.tokenPath,
     ownIdentity: `spiffe://${config.trustDomain}/ns/${config.podNamespace}/sa/${config.serviceAccount}`,
     clusterId: config.clusterId,
-    meter: metrics.meter('identity'),
+    meter: registry.meter('identity'),
     logger: log.scope('identity'),
+  });
+  const pool =
+    config.workers > 1
+      ? new WorkerPool({
+          size: config.workers,
+          argv: source.argv,
+          store,
+          identity: ids,
+          readiness,
+          logger: log.scope('workers'),
+          logLevels: () => log.levels(),
+        })
+      : undefined;
+  const forget = (identity: string) => {
+    ids.forget(identity);
+    pool?.forget(identity);
+  };
+
+  const metricsServer = createMetricsServer(async () => [
+    await registry.text(),
+    ...(pool ? await pool.scrape() : []),
+  ]);
+  const metricsPort = await listen(metricsServer, config.metricsAddress);
+  lifecycle.onShutdown('metrics', async () => {
+    const closed = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    metricsServer.closeAllConnections();
+    await closed;
   });
   const admin = createAdminServer({
     store,
-    log,
+    log: pool ? forwardingLog(log, () => pool.logLevels(log.levels())) : log,
     config,
     certificates: () => ids.certificates(),
     onQuit: () => void lifecycle.shutdown('POST /quitquitquit'),
@@ -122,52 +167,74 @@ async function main(): Promise<void> {
     running.push('xds-client');
   }
 
-  if (config.workers > 1)
-    logger.info(
-      { workers: config.workers },
-      'the proxies run in this one process; --workers is not used yet',
-    );
-  const ctx = createZtunnelContext({
-    store,
-    identity: ids,
-    traffic,
-    accessLog: loggerSink(log.scope('access')),
-    logger: log.scope('proxy'),
-    settings: { hbonePort: config.hbonePort, network: config.network },
-    meter: metrics.meter('hbone'),
-  });
+  // One process: the proxies' shared context lives here. Workers: each has its own.
+  let ctx: ZtunnelContext | undefined;
+  if (!pool) {
+    ctx = createZtunnelContext({
+      store,
+      identity: ids,
+      traffic: createTrafficMetrics(registry.meter('proxy')),
+      accessLog: loggerSink(log.scope('access')),
+      logger: log.scope('proxy'),
+      settings: { hbonePort: config.hbonePort, network: config.network },
+      meter: registry.meter('hbone'),
+    });
+  } else {
+    // Their levels are set (and shown by /logging) here, and forwarded to the workers.
+    log.scope('access');
+    log.scope('proxy');
+    running.push(`workers(${config.workers})`);
+  }
+  const context = ctx;
   // Drain: stop accepting, let open connections finish up to the drain timeout, then cut them.
   let proxies: { close(drainMs?: number): Promise<void> };
   if (config.proxyMode === 'shared') {
-    const shared = await startSharedProxySet(
-      ctx,
-      createHostSocketOps({ localAddressFallback: true }),
-      {
-        outbound: listenAt(config.outboundAddress),
-        inbound: listenAt(config.inboundAddress),
-        inboundPlaintext: listenAt(config.inboundPlaintextAddress),
-      },
-    );
+    const ops = createHostSocketOps({ localAddressFallback: true });
+    const addresses = {
+      outbound: listenAt(config.outboundAddress),
+      inbound: listenAt(config.inboundAddress),
+      inboundPlaintext: listenAt(config.inboundPlaintextAddress),
+    };
+    const shared: ProxySet = pool
+      ? await startDispatchedSharedSet(pool, ops, addresses)
+      : await startSharedProxySet(context!, ops, addresses);
+    // Every workload in the store is local here: a certificate goes with its identity's last workload.
+    const usage = new WorkloadIdentities();
+    const unsubscribe = store.subscribe((change) => {
+      for (const identity of usage.apply(store, change)) forget(identity);
+    });
+    usage.apply(store, {
+      workloads: { upserted: store.workloads().map((w) => w.uid), removed: [] },
+      services: { upserted: [], removed: [] },
+      policies: { upserted: [], removed: [] },
+    });
+    lifecycle.onShutdown('identity usage', unsubscribe);
     proxies = shared;
     running.push('identity-manager', 'proxies(shared)');
     logger.info({ ports: shared.ports }, 'shared proxies listening');
   } else {
     // In-pod: the ZDS client hands over pod netns fds; each pod gets its own proxy set inside it.
-    proxies = startInpodMode(ctx, {
+    proxies = startInpod({
       zdsSocket: config.zdsSocket,
       logger: log.scope('inpod'),
       drainMs: config.drainTimeout,
+      store,
+      trustDomain: config.trustDomain,
+      startPod: (pod, ops, netnsFd) =>
+        pool ? startDispatchedPodSet(pool, pod, ops, netnsFd) : startProxySet(context!, pod, ops),
+      forget,
     });
     running.push('identity-manager', 'zds-client', 'proxies(inpod)');
     logger.info({ zdsSocket: config.zdsSocket }, 'in-pod mode: waiting for pods over ZDS');
   }
   lifecycle.onShutdown('proxies', async () => {
     await proxies.close(config.drainTimeout);
-    await ctx.close();
+    await ctx?.close();
+    await pool?.close();
     ids.close();
   });
   logger.info(
-    { adminPort, metricsPort: metrics.port, readinessPort, running },
+    { adminPort, metricsPort, readinessPort, running, ...(pool ? { workers: pool.pids } : {}) },
     'trellis-ztunnel started',
   );
   await lifecycle.done;

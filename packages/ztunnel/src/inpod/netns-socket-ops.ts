@@ -10,8 +10,11 @@ import type { SocketOps } from '../proxy/socket-ops.js';
  */
 export function netnsSocketOps(netns: NetnsRef): SocketOps {
   return {
-    async listen({ host, port, transparent, mark }) {
-      const server = net.createServer({ allowHalfOpen: true });
+    async listen({ host, port, transparent, mark, pauseOnConnect }) {
+      const server = net.createServer({
+        allowHalfOpen: true,
+        pauseOnConnect: pauseOnConnect === true,
+      });
       await listenInNetns(server, netns, {
         host,
         port,

@@ -17,8 +17,10 @@ export interface RunningPod {
 }
 
 export interface InpodManagerOptions {
-  /** Starts the pod's proxies with sockets from `ops` (ztunnel passes startProxySet). */
-  startPod(pod: PodSpec, ops: SocketOps): Promise<RunningPod>;
+  /** Starts the pod's proxies with sockets from `ops` (made for `netnsFd`, which the manager owns). */
+  startPod(pod: PodSpec, ops: SocketOps, netnsFd: number): Promise<RunningPod>;
+  /** After a pod's proxies stopped; `remaining` are the pods still running. */
+  onRemoved?(pod: PodInfo, remaining: readonly PodInfo[]): void;
   /** The pod's addresses, from the state store (ZDS does not carry them). */
   ipsOf?(uid: string): string[];
   logger: Logger;
@@ -107,7 +109,7 @@ export class InpodManager {
     const ops = (this.#opts.opsFor ?? netnsSocketOps)(netnsFd);
     let running: RunningPod;
     try {
-      running = await this.#opts.startPod({ ...info, ips }, ops);
+      running = await this.#opts.startPod({ ...info, ips }, ops, netnsFd);
     } catch (err) {
       closeSync(netnsFd);
       throw new Error(`add ${info.uid}: starting the proxies failed: ${(err as Error).message}`, {
@@ -133,6 +135,10 @@ export class InpodManager {
     } finally {
       closeSync(pod.netnsFd);
       this.#opts.logger.info({ uid, why }, 'pod removed');
+      this.#opts.onRemoved?.(
+        pod.info,
+        [...this.#pods.values()].map((p) => p.info),
+      );
     }
   }
 }

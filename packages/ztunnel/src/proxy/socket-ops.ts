@@ -7,8 +7,11 @@ import { connectInNetns, fdOf, listenInNetns, originalDst } from '@trellis/netsy
 
 /** How a proxy set creates its sockets: in the host netns (node:net) or inside a pod netns (netsys). */
 export interface SocketOps {
-  /** A listening server on host:port; `transparent` sets IP_TRANSPARENT, `mark` sets SO_MARK. */
-  listen(opts: { host: string; port: number; transparent?: boolean; mark?: number }): Promise<net.Server>;
+  /**
+   * A listening server on host:port; `transparent` sets IP_TRANSPARENT, `mark` sets SO_MARK;
+   * `pauseOnConnect` leaves accepted sockets unread (to hand them to another process).
+   */
+  listen(opts: ListenOptions): Promise<net.Server>;
   /** A connected TCP socket; `bindIp` is the local address; `mark` is SO_MARK (0x539 for ztunnel's own sockets). */
   connect(opts: {
     host: string;
@@ -19,6 +22,14 @@ export interface SocketOps {
   }): Promise<net.Socket>;
   /** The original destination of an accepted, redirected socket (SO_ORIGINAL_DST), or its local address. */
   originalDst(socket: net.Socket): { address: string; port: number };
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  transparent?: boolean;
+  mark?: number;
+  pauseOnConnect?: boolean;
 }
 
 /** SO_MARK on ztunnel's own sockets inside a pod netns, so the pod's iptables rules skip them. */
@@ -39,8 +50,11 @@ const OWN_NETNS = '/proc/self/ns/net';
 /** node:net sockets in this process's network namespace (netsys when a mark or transparency is asked). */
 export function createHostSocketOps(opts: HostSocketOpsOptions = {}): SocketOps {
   return {
-    async listen({ host, port, transparent, mark }) {
-      const server = net.createServer({ allowHalfOpen: true });
+    async listen({ host, port, transparent, mark, pauseOnConnect }) {
+      const server = net.createServer({
+        allowHalfOpen: true,
+        pauseOnConnect: pauseOnConnect === true,
+      });
       if (transparent || mark !== undefined) {
         await listenInNetns(server, OWN_NETNS, {
           host,
@@ -124,4 +138,3 @@ function localEndpoint(socket: net.Socket): { address: string; port: number } {
     throw new Error('originalDst: the socket is not connected');
   return { address: socket.localAddress.replace(/^::ffff:/, ''), port: socket.localPort };
 }
-

@@ -1,0 +1,57 @@
+// The three listening sockets of one proxy set (outbound, inbound HBONE, inbound plaintext),
+// created by the set's socket ops, each accepted socket passed on with the kind of its listener.
+import type net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { ListenerKind } from './proxy-handlers.js';
+import type { SocketOps } from './socket-ops.js';
+
+export type ListenAddresses = Readonly<
+  Record<ListenerKind, { readonly host: string; readonly port: number }>
+>;
+
+export interface ListenerSet {
+  readonly ports: Record<ListenerKind, number>;
+  /** Stops accepting (open connections are not touched). */
+  close(): void;
+}
+
+export const DEFAULT_PORTS = { outbound: 15001, inbound: 15008, inboundPlaintext: 15006 } as const;
+
+/** In-pod addresses: REDIRECT in OUTPUT sends to 127.0.0.1; REDIRECT in PREROUTING to the pod's address. */
+export function podAddresses(ports?: Partial<Record<ListenerKind, number>>): ListenAddresses {
+  const p = { ...DEFAULT_PORTS, ...ports };
+  return {
+    outbound: { host: '127.0.0.1', port: p.outbound },
+    inbound: { host: '0.0.0.0', port: p.inbound },
+    inboundPlaintext: { host: '0.0.0.0', port: p.inboundPlaintext },
+  };
+}
+
+export async function openListeners(
+  ops: SocketOps,
+  addresses: ListenAddresses,
+  opts: { readonly transparent: boolean; readonly pauseOnConnect?: boolean },
+  onConnection: (kind: ListenerKind, socket: net.Socket) => void,
+): Promise<ListenerSet> {
+  const servers: net.Server[] = [];
+  const close = () => {
+    for (const s of servers) s.close();
+  };
+  try {
+    const ports = {} as Record<ListenerKind, number>;
+    for (const kind of ['outbound', 'inbound', 'inboundPlaintext'] as const) {
+      const server = await ops.listen({
+        ...addresses[kind],
+        ...(opts.transparent ? { transparent: true } : {}),
+        ...(opts.pauseOnConnect ? { pauseOnConnect: true } : {}),
+      });
+      servers.push(server);
+      server.on('connection', (socket: net.Socket) => onConnection(kind, socket));
+      ports[kind] = (server.address() as AddressInfo).port;
+    }
+    return { ports, close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+// A listener set in the primary (--workers > 1): the same three listeners as proxy-set.ts, opened
+// with pauseOnConnect so no byte is read here, each accepted socket handed to a worker.
+import { openListeners, podAddresses, type ListenAddresses } from '../proxy/listeners.js';
+import type { PodProxySpec } from '../proxy/proxy-handlers.js';
+import type { ProxySet } from '../proxy/proxy-set.js';
+import type { SocketOps } from '../proxy/socket-ops.js';
+import { SHARED_SET } from './messages.js';
+import type { WorkerPool } from './worker-pool.js';
+
+/** One pod's listeners inside its netns (`netnsFd` is the primary's fd, which workers reopen). */
+export function startDispatchedPodSet(
+  pool: WorkerPool,
+  pod: PodProxySpec,
+  ops: SocketOps,
+  netnsFd: number,
+): Promise<ProxySet> {
+  return dispatch(pool, pod.uid, { pod, netnsFd }, ops, podAddresses(), true);
+}
+
+/** The shared listeners in this netns. */
+export function startDispatchedSharedSet(
+  pool: WorkerPool,
+  ops: SocketOps,
+  addresses: ListenAddresses,
+): Promise<ProxySet> {
+  return dispatch(pool, SHARED_SET, {}, ops, addresses, false);
+}
+
+async function dispatch(
+  pool: WorkerPool,
+  key: string,
+  spec: { pod?: PodProxySpec; netnsFd?: number },
+  ops: SocketOps,
+  addresses: ListenAddresses,
+  transparent: boolean,
+): Promise<ProxySet> {
+  // Workers learn of the set first, so the first connection finds it there.
+  pool.startSet(key, spec);
+  let listeners;
+  try {
+    listeners = await openListeners(
+      ops,
+      addresses,
+      { transparent, pauseOnConnect: true },
+      (kind, socket) => pool.dispatch(key, kind, socket),
+    );
+  } catch (err) {
+    await pool.stopSet(key, 0);
+    throw err;
+  }
+  const set = listeners;
+  let closing: Promise<void> | undefined;
+  return {
+    ports: set.ports,
+    close: (drainMs = 5000) => {
+      set.close();
+      return (closing ??= pool.stopSet(key, drainMs));
+    },
+  };
+}

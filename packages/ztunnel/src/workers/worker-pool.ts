@@ -1,0 +1,288 @@
+// The primary's side of --workers N: it forks N worker processes, keeps each one's copy of the
+// state store in step, answers their certificate requests from its identity manager, hands every
+// accepted connection to one of them (round robin over the ready ones), scrapes their metrics,
+// respawns a worker that dies, and on shutdown drains them.
+import { fork, type ChildProcess } from 'node:child_process';
+import type net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { backoff, type LevelsSnapshot, type Logger } from '@trellis/core';
+import type { Readiness } from '../admin/readiness.js';
+import type { IdentityManager } from '../identity/identity-manager.js';
+import type { ListenerKind, PodProxySpec } from '../proxy/proxy-handlers.js';
+import type { StateStore } from '../state/store.js';
+import type { FromWorker, ToWorker } from './messages.js';
+import {
+  mergeFamilies,
+  monotonicFamilies,
+  parsePrometheusText,
+  formatPrometheusText,
+  type Family,
+} from './prometheus-merge.js';
+import { changeUpdate, snapshotUpdate } from './state-forward.js';
+
+const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+/** Connections waiting while no worker is ready (start-up, all respawning); more are refused. */
+const MAX_WAITING = 4096;
+const SCRAPE_TIMEOUT_MS = 2000;
+
+export interface WorkerPoolOptions {
+  readonly size: number;
+  /** Arguments the workers load their settings from (the primary's own). */
+  readonly argv: readonly string[];
+  readonly store: StateStore;
+  readonly identity: IdentityManager;
+  readonly readiness: Readiness;
+  readonly logger: Logger;
+  /** The current log levels, sent to every worker when it starts. */
+  readonly logLevels: () => LevelsSnapshot;
+}
+
+interface SetSpec {
+  readonly pod?: PodProxySpec;
+  readonly netnsFd?: number;
+}
+
+interface Slot {
+  readonly index: number;
+  child: ChildProcess;
+  /** Has said hello: gets every state update and set change from then on. */
+  connected: boolean;
+  ready: boolean;
+  /** Unblocks readiness once this worker is ready. */
+  unblock?: () => void;
+  /** Metrics of its last scrape, kept when it dies. */
+  lastMetrics?: Family[];
+  readonly waits: Map<string, () => void>;
+  readonly scrapes: Map<number, (text: string | undefined) => void>;
+  startedAt: number;
+}
+
+export class WorkerPool {
+  readonly #o: WorkerPoolOptions;
+  readonly #slots: Slot[] = [];
+  readonly #sets = new Map<string, SetSpec>();
+  readonly #waiting: { key: string; listener: ListenerKind; socket: net.Socket }[] = [];
+  readonly #respawn = backoff({ initialMs: 100, maxMs: 10_000 });
+  /** Counters and histograms of workers that died, so sums never go down. */
+  #retired: Family[] = [];
+  #next = 0;
+  #scrapeId = 1;
+  #closing = false;
+  readonly #unsubscribe: () => void;
+
+  constructor(o: WorkerPoolOptions) {
+    this.#o = o;
+    for (let i = 0; i < o.size; i++) this.#slots.push(this.#spawn(i));
+    this.#unsubscribe = o.store.subscribe((change) =>
+      this.#broadcast({ kind: 'state', update: changeUpdate(o.store, change) }),
+    );
+  }
+
+  /** pid of each worker, by index (for logs and tests). */
+  get pids(): (number | undefined)[] {
+    return this.#slots.map((s) => s.child.pid);
+  }
+
+  /** A listener set opened in the primary: workers get ready to serve its connections. */
+  startSet(key: string, spec: SetSpec = {}): void {
+    this.#sets.set(key, spec);
+    this.#broadcast({ kind: 'set-start', key, ...spec });
+  }
+
+  /** Workers drain the set's connections (up to `drainMs`); resolves when all have. */
+  async stopSet(key: string, drainMs: number): Promise<void> {
+    this.#sets.delete(key);
+    await Promise.all(
+      this.#slots
+        .filter((s) => s.connected)
+        .map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.waits.set(key, resolve);
+              this.#send(s, { kind: 'set-stop', key, drainMs });
+            }),
+        ),
+    );
+  }
+
+  /** Hands an accepted (paused) socket to the next ready worker. */
+  dispatch(key: string, listener: ListenerKind, socket: net.Socket): void {
+    const ready = this.#slots.filter((s) => s.ready);
+    if (ready.length === 0) {
+      if (this.#closing || this.#waiting.length >= MAX_WAITING) socket.destroy();
+      else this.#waiting.push({ key, listener, socket });
+      return;
+    }
+    const slot = ready[this.#next++ % ready.length]!;
+    socket.on('error', () => {});
+    try {
+      slot.child.send({ kind: 'conn', key, listener } satisfies ToWorker, socket, (err) => {
+        if (err) socket.destroy();
+      });
+    } catch {
+      socket.destroy();
+    }
+  }
+
+  forget(identity: string): void {
+    this.#broadcast({ kind: 'forget', identity });
+  }
+
+  logLevels(levels: LevelsSnapshot): void {
+    this.#broadcast({ kind: 'log-levels', levels });
+  }
+
+  /** Every worker's Prometheus text (a worker that does not answer in time is left out), plus what dead ones left. */
+  async scrape(): Promise<string[]> {
+    const texts = await Promise.all(
+      this.#slots
+        .filter((s) => s.connected)
+        .map((s) => {
+          const id = this.#scrapeId++;
+          return new Promise<string | undefined>((resolve) => {
+            const timer = setTimeout(() => finish(undefined), SCRAPE_TIMEOUT_MS);
+            const finish = (text: string | undefined) => {
+              clearTimeout(timer);
+              s.scrapes.delete(id);
+              if (text !== undefined) s.lastMetrics = parsePrometheusText(text);
+              resolve(text);
+            };
+            s.scrapes.set(id, finish);
+            this.#send(s, { kind: 'scrape', id });
+          });
+        }),
+    );
+    return [formatPrometheusText(this.#retired), ...texts.filter((t) => t !== undefined)];
+  }
+
+  /** Tells every worker to exit (after the sets were stopped) and waits for them. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#unsubscribe();
+    for (const w of this.#waiting.splice(0)) w.socket.destroy();
+    await Promise.all(
+      this.#slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+            s.child.once('exit', () => resolve());
+            const kill = setTimeout(() => s.child.kill('SIGKILL'), 5000);
+            s.child.once('exit', () => clearTimeout(kill));
+            this.#send(s, { kind: 'exit' });
+          }),
+      ),
+    );
+  }
+
+  #spawn(index: number): Slot {
+    const child = fork(WORKER_MAIN, [...this.#o.argv], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const slot: Slot = this.#slots[index] ?? {
+      index,
+      child,
+      connected: false,
+      ready: false,
+      waits: new Map(),
+      scrapes: new Map(),
+      startedAt: Date.now(),
+    };
+    Object.assign(slot, { child, connected: false, ready: false, startedAt: Date.now() });
+    slot.unblock ??= this.#o.readiness.block(`worker ${index}`);
+    child.on('message', (m: FromWorker) => this.#onMessage(slot, m));
+    child.on('error', (err) =>
+      this.#o.logger.warn({ worker: index, err: err.message }, 'worker channel error'),
+    );
+    child.once('exit', (code, signal) => this.#onExit(slot, child, code, signal));
+    this.#o.logger.info({ worker: index, pid: child.pid }, 'worker started');
+    return slot;
+  }
+
+  #onMessage(slot: Slot, m: FromWorker): void {
+    switch (m.kind) {
+      case 'hello':
+        slot.connected = true;
+        this.#send(slot, { kind: 'init', index: slot.index, primaryPid: process.pid });
+        this.#send(slot, { kind: 'log-levels', levels: this.#o.logLevels() });
+        this.#send(slot, { kind: 'state', update: snapshotUpdate(this.#o.store) });
+        for (const [key, spec] of this.#sets) this.#send(slot, { kind: 'set-start', key, ...spec });
+        this.#send(slot, { kind: 'sync' });
+        return;
+      case 'ready':
+        slot.ready = true;
+        slot.unblock?.();
+        slot.unblock = undefined;
+        this.#respawn.reset();
+        for (const w of this.#waiting.splice(0)) this.dispatch(w.key, w.listener, w.socket);
+        return;
+      case 'cert-request':
+        this.#o.identity.fetch(m.identity).then(
+          (c) =>
+            this.#send(slot, {
+              kind: 'cert',
+              id: m.id,
+              cert: {
+                identity: c.identity,
+                key: c.key,
+                chain: c.chain,
+                notBefore: c.notBefore.toISOString(),
+                notAfter: c.notAfter.toISOString(),
+              },
+            }),
+          (err: Error) => this.#send(slot, { kind: 'cert', id: m.id, error: err.message }),
+        );
+        return;
+      case 'metrics':
+        slot.scrapes.get(m.id)?.(m.text);
+        return;
+      case 'set-stopped':
+        slot.waits.get(m.key)?.();
+        slot.waits.delete(m.key);
+        return;
+    }
+  }
+
+  #onExit(
+    slot: Slot,
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
+    if (slot.child !== child) return;
+    slot.connected = false;
+    slot.ready = false;
+    for (const done of slot.waits.values()) done();
+    slot.waits.clear();
+    for (const done of [...slot.scrapes.values()]) done(undefined);
+    if (slot.lastMetrics) {
+      this.#retired = mergeFamilies([this.#retired, monotonicFamilies(slot.lastMetrics)]);
+      slot.lastMetrics = undefined;
+    }
+    if (this.#closing) return;
+    const delay = this.#respawn.next();
+    this.#o.logger.error(
+      { worker: slot.index, pid: child.pid, code, signal, respawnInMs: delay },
+      'worker exited; respawning it',
+    );
+    slot.unblock ??= this.#o.readiness.block(`worker ${slot.index}`);
+    setTimeout(() => {
+      if (!this.#closing) this.#spawn(slot.index);
+    }, delay);
+  }
+
+  #broadcast(m: ToWorker): void {
+    for (const s of this.#slots) if (s.connected) this.#send(s, m);
+  }
+
+  #send(slot: Slot, m: ToWorker): void {
+    if (!slot.child.connected) return;
+    try {
+      slot.child.send(m);
+    } catch (err) {
+      this.#o.logger.warn(
+        { worker: slot.index, err: (err as Error).message },
+        'cannot reach worker',
+      );
+    }
+  }
+}
