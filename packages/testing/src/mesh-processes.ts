@@ -95,6 +95,8 @@ export interface ZtunnelOptions {
   zdsSocket: string;
   drainMs?: number;
   logLevel?: string;
+  /** --workers; unset: ztunnel's default (one per CPU). */
+  workers?: number;
 }
 
 export class ZtunnelProcess {
@@ -132,6 +134,7 @@ export class ZtunnelProcess {
       `${opts.drainMs ?? 5000}ms`,
       '--log-level',
       opts.logLevel ?? 'info',
+      ...(opts.workers !== undefined ? ['--workers', String(opts.workers)] : []),
     ]);
   }
 

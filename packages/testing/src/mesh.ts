@@ -19,6 +19,8 @@ export interface MeshOptions {
   policies?: LocalPolicy[];
   drainMs?: number;
   logLevel?: string;
+  /** ztunnel --workers. */
+  workers?: number;
 }
 
 export class Mesh {
@@ -77,6 +79,7 @@ export class Mesh {
       zdsSocket: entry.zds.path,
       ...(this.#opts.drainMs !== undefined ? { drainMs: this.#opts.drainMs } : {}),
       ...(this.#opts.logLevel !== undefined ? { logLevel: this.#opts.logLevel } : {}),
+      ...(this.#opts.workers !== undefined ? { workers: this.#opts.workers } : {}),
     });
     await entry.ztunnel.ready();
     await Promise.race([

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
 
   const metricsServer = createMetricsServer(async () => [
     await registry.text(),
-    ...(pool ? await pool.scrape() : []),
+    ...(pool ? pool.metricsTexts() : []),
   ]);
   const metricsPort = await listen(metricsServer, config.metricsAddress);
   lifecycle.onShutdown('metrics', async () => {

@@ -52,7 +52,7 @@ before(async () => {
   C = cluster.addPod(n1, { name: 'c', sa: 'c', redirect: false });
   B = cluster.addPod(n2, { name: 'b', sa: 'b' });
   D = cluster.addPod(n2, { name: 'd', sa: 'd', redirect: false });
-  mesh = await Mesh.start(cluster, { drainMs: 5000 });
+  mesh = await Mesh.start(cluster, { drainMs: 5000, workers: 2 });
   servers.push(await startPodHashApp(B.netnsPath, APP_PORT));
   servers.push(await startPodHashApp(D.netnsPath, OUTSIDE_PORT));
 });

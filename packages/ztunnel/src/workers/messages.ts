@@ -36,7 +36,6 @@ export type ToWorker =
       readonly error?: string;
     }
   | { readonly kind: 'forget'; readonly identity: string }
-  | { readonly kind: 'scrape'; readonly id: number }
   | { readonly kind: 'log-levels'; readonly levels: LevelsSnapshot }
   /** Everything sent at start-up has been sent: answer `ready`. */
   | { readonly kind: 'sync' }
@@ -46,5 +45,6 @@ export type FromWorker =
   | { readonly kind: 'hello' }
   | { readonly kind: 'ready' }
   | { readonly kind: 'cert-request'; readonly id: number; readonly identity: string }
-  | { readonly kind: 'metrics'; readonly id: number; readonly text: string }
+  /** Its metrics in the Prometheus text format, pushed every second. */
+  | { readonly kind: 'metrics'; readonly text: string }
   | { readonly kind: 'set-stopped'; readonly key: string };

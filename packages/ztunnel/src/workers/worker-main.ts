@@ -21,6 +21,8 @@ import type { FromWorker, ToWorker } from './messages.js';
 import { certificateFromMessage, remoteIdentityManager } from './remote-identity.js';
 import type { WorkloadCertificate } from '../identity/identity-manager.js';
 
+const METRICS_PUSH_MS = 1000;
+
 const send = (m: FromWorker) => {
   if (process.connected) process.send!(m);
 };
@@ -70,6 +72,11 @@ function main(): void {
       });
     }
   };
+
+  // The primary serves its scrapes from the last push, so a scrape never waits on a worker.
+  const pushMetrics = () =>
+    void registry.text().then((text) => send({ kind: 'metrics', text }));
+  setInterval(pushMetrics, METRICS_PUSH_MS).unref();
 
   process.on('message', (m: ToWorker, handle?: net.Socket) => {
     switch (m.kind) {
@@ -133,9 +140,6 @@ function main(): void {
       case 'forget':
         identity.forget(m.identity);
         return;
-      case 'scrape':
-        void registry.text().then((text) => send({ kind: 'metrics', id: m.id, text }));
-        return;
       case 'log-levels':
         log.setLevel(m.levels.level);
         for (const [scope, level] of Object.entries(m.levels.scopes))
@@ -143,6 +147,7 @@ function main(): void {
         return;
       case 'sync':
         send({ kind: 'ready' });
+        pushMetrics();
         return;
       case 'exit':
         void (async () => {

@@ -23,7 +23,6 @@ import { changeUpdate, snapshotUpdate } from './state-forward.js';
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** Connections waiting while no worker is ready (start-up, all respawning); more are refused. */
 const MAX_WAITING = 4096;
-const SCRAPE_TIMEOUT_MS = 2000;
 
 export interface WorkerPoolOptions {
   readonly size: number;
@@ -50,10 +49,9 @@ interface Slot {
   ready: boolean;
   /** Unblocks readiness once this worker is ready. */
   unblock?: () => void;
-  /** Metrics of its last scrape, kept when it dies. */
-  lastMetrics?: Family[];
+  /** Its last pushed metrics (Prometheus text). */
+  metrics?: string;
   readonly waits: Map<string, () => void>;
-  readonly scrapes: Map<number, (text: string | undefined) => void>;
   startedAt: number;
 }
 
@@ -66,7 +64,6 @@ export class WorkerPool {
   /** Counters and histograms of workers that died, so sums never go down. */
   #retired: Family[] = [];
   #next = 0;
-  #scrapeId = 1;
   #closing = false;
   readonly #unsubscribe: () => void;
 
@@ -132,27 +129,14 @@ export class WorkerPool {
     this.#broadcast({ kind: 'log-levels', levels });
   }
 
-  /** Every worker's Prometheus text (a worker that does not answer in time is left out), plus what dead ones left. */
-  async scrape(): Promise<string[]> {
-    const texts = await Promise.all(
-      this.#slots
-        .filter((s) => s.connected)
-        .map((s) => {
-          const id = this.#scrapeId++;
-          return new Promise<string | undefined>((resolve) => {
-            const timer = setTimeout(() => finish(undefined), SCRAPE_TIMEOUT_MS);
-            const finish = (text: string | undefined) => {
-              clearTimeout(timer);
-              s.scrapes.delete(id);
-              if (text !== undefined) s.lastMetrics = parsePrometheusText(text);
-              resolve(text);
-            };
-            s.scrapes.set(id, finish);
-            this.#send(s, { kind: 'scrape', id });
-          });
-        }),
-    );
-    return [formatPrometheusText(this.#retired), ...texts.filter((t) => t !== undefined)];
+  /**
+   * The workers' metrics as last pushed (at most a second old), plus the counters and histograms of
+   * workers that died, so that sums never go down (what a dead worker counted after its last push
+   * is lost).
+   */
+  metricsTexts(): string[] {
+    const live = this.#slots.map((s) => s.metrics).filter((t) => t !== undefined);
+    return [formatPrometheusText(this.#retired), ...live];
   }
 
   /** Tells every worker to exit (after the sets were stopped) and waits for them. */
@@ -184,7 +168,6 @@ export class WorkerPool {
       connected: false,
       ready: false,
       waits: new Map(),
-      scrapes: new Map(),
       startedAt: Date.now(),
     };
     Object.assign(slot, { child, connected: false, ready: false, startedAt: Date.now() });
@@ -233,7 +216,7 @@ export class WorkerPool {
         );
         return;
       case 'metrics':
-        slot.scrapes.get(m.id)?.(m.text);
+        slot.metrics = m.text;
         return;
       case 'set-stopped':
         slot.waits.get(m.key)?.();
@@ -253,10 +236,12 @@ export class WorkerPool {
     slot.ready = false;
     for (const done of slot.waits.values()) done();
     slot.waits.clear();
-    for (const done of [...slot.scrapes.values()]) done(undefined);
-    if (slot.lastMetrics) {
-      this.#retired = mergeFamilies([this.#retired, monotonicFamilies(slot.lastMetrics)]);
-      slot.lastMetrics = undefined;
+    if (slot.metrics !== undefined) {
+      this.#retired = mergeFamilies([
+        this.#retired,
+        monotonicFamilies(parsePrometheusText(slot.metrics)),
+      ]);
+      slot.metrics = undefined;
     }
     if (this.#closing) return;
     const delay = this.#respawn.next();
