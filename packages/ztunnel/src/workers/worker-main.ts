@@ -74,8 +74,7 @@ function main(): void {
   };
 
   // The primary serves its scrapes from the last push, so a scrape never waits on a worker.
-  const pushMetrics = () =>
-    void registry.text().then((text) => send({ kind: 'metrics', text }));
+  const pushMetrics = () => void registry.text().then((text) => send({ kind: 'metrics', text }));
   setInterval(pushMetrics, METRICS_PUSH_MS).unref();
 
   process.on('message', (m: ToWorker, handle?: net.Socket) => {
