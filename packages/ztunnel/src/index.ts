@@ -78,6 +78,30 @@ export {
   type SharedListenAddresses,
 } from './proxy/proxy-set.js';
 export {
+  LISTENER_KINDS,
+  podHandlers,
+  sharedHandlers,
+  type ListenerKind,
+  type ProxyHandlers,
+} from './proxy/proxy-handlers.js';
+export { openListeners, podAddresses, type ListenAddresses, type ListenerSet } from './proxy/listeners.js';
+export { WorkerPool, type WorkerPoolOptions } from './workers/worker-pool.js';
+export { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
+export { createMetricsRegistry, type MetricsRegistry } from './workers/metrics-registry.js';
+export {
+  formatPrometheusText,
+  mergeFamilies,
+  mergePrometheusTexts,
+  monotonicFamilies,
+  parsePrometheusText,
+  type Family,
+} from './workers/prometheus-merge.js';
+export { changeUpdate, snapshotUpdate } from './workers/state-forward.js';
+export { refreshAt, remoteIdentityManager, type RemoteIdentityOptions } from './workers/remote-identity.js';
+export { SHARED_SET, type FromWorker, type ToWorker } from './workers/messages.js';
+export { createMetricsServer } from './admin/metrics-server.js';
+export { unusedPodIdentity, WorkloadIdentities, podSpiffeId } from './identity/unused-identities.js';
+export {
   createZtunnelContext,
   type ProxySettings,
   type ZtunnelContext,

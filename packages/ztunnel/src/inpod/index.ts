@@ -15,4 +15,4 @@ export {
   type ZdsRequest,
   type DecodedRequest,
 } from './zds-messages.js';
-export { startInpodMode, type InpodMode } from './start-inpod.js';
+export { startInpod, startInpodMode, type InpodMode, type InpodOptions } from './start-inpod.js';
