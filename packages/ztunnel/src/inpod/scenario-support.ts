@@ -19,6 +19,17 @@ export async function startPodHashApp(netns: string, port: number): Promise<net.
   return server;
 }
 
+/** A TCP app in `netns` answering every connection, once the client is done, with the address it sees the client at. */
+export async function startPodPeerApp(netns: string, port: number): Promise<net.Server> {
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('error', () => {});
+    socket.resume();
+    socket.on('end', () => socket.end((socket.remoteAddress ?? '').replace(/^::ffff:/, '')));
+  });
+  await listenInNetns(server, netns, { host: '0.0.0.0', port });
+  return server;
+}
+
 export const closeServer = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
 /**

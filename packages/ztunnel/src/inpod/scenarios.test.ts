@@ -17,11 +17,13 @@ import {
   sha256,
   startCapture,
   startPodHashApp,
+  startPodPeerApp,
 } from './scenario-support.js';
 
 const ROOT = process.getuid?.() === 0;
 const APP_PORT = 8080;
 const OUTSIDE_PORT = 9090;
+const PEER_PORT = 8081;
 const A_ID = 'spiffe://cluster.local/ns/default/sa/a';
 
 const DENY_A: LocalPolicy = {
@@ -55,6 +57,7 @@ before(async () => {
   mesh = await Mesh.start(cluster, { drainMs: 5000, workers: 2 });
   servers.push(await startPodHashApp(B.netnsPath, APP_PORT));
   servers.push(await startPodHashApp(D.netnsPath, OUTSIDE_PORT));
+  servers.push(await startPodPeerApp(B.netnsPath, PEER_PORT));
 });
 
 after(async () => {
@@ -154,6 +157,33 @@ test(
     assert.equal(entry.srcIdentity, A_ID);
     assert.equal(entry.protocol, 'hbone');
     assert.equal(entry.decision, 'allow');
+  },
+);
+
+test(
+  "f: the app in B sees the caller's own IP, over HBONE from A and in plaintext from C",
+  { skip: !ROOT && 'needs root' },
+  async () => {
+    const ask = [Buffer.from('who am I?')];
+    assert.deepEqual(await podExchange(A.netnsPath, B.ip, PEER_PORT, ask), { reply: A.ip });
+    assert.deepEqual(await podExchange(C.netnsPath, B.ip, PEER_PORT, ask), { reply: C.ip });
+    const toPeerApp = () =>
+      z(1)
+        .accessLog()
+        .filter((e) => e.direction === 'inbound' && e.dst === `${B.ip}:${PEER_PORT}`);
+    const entries = await waitFor("B's two inbound entries for the peer app", () => {
+      const e = toPeerApp();
+      return e.length >= 2 ? e : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; got ${JSON.stringify(toPeerApp())}`);
+    });
+    assert.deepEqual(
+      entries.map((e) => [e.protocol, String(e.src).split(':')[0], e.decision]).sort(),
+      [
+        ['hbone', A.ip, 'allow'],
+        ['tcp', C.ip, 'allow'],
+      ],
+    );
   },
 );
 

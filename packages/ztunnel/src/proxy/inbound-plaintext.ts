@@ -5,6 +5,7 @@ import type net from 'node:net';
 import { reset, splice } from '@trellis/hbone';
 import { recordConnection } from '../access-log/connection-record.js';
 import type { ZtunnelContext } from './context.js';
+import { appConnectOptions } from './app-connect.js';
 import { decideInbound } from './inbound-policy.js';
 import { redirectedEnds } from './redirected.js';
 import type { SocketOps } from './socket-ops.js';
@@ -44,11 +45,7 @@ export function handlePlaintextInbound(
   void (async () => {
     let upstream: net.Socket;
     try {
-      upstream = await ops.connect({
-        host: dst.address,
-        port: dst.port,
-        ...(opts.mark !== undefined ? { mark: opts.mark } : {}),
-      });
+      upstream = await ops.connect(appConnectOptions(dst, src.address, opts.mark));
     } catch (err) {
       record.failed('CONNECT', (err as Error).message);
       reset(socket, err as Error);

@@ -12,6 +12,7 @@ import { parseSpiffeId, type WorkloadIdentity } from '@trellis/pki';
 import { recordConnection, type ConnectionRecord } from '../access-log/connection-record.js';
 import { workloadSpiffeId } from '../state/model.js';
 import type { ZtunnelContext } from './context.js';
+import { appConnectOptions } from './app-connect.js';
 import { decideInbound } from './inbound-policy.js';
 import type { SocketOps } from './socket-ops.js';
 
@@ -85,11 +86,7 @@ export function createInboundServer(
     },
     async dial(target, req) {
       try {
-        const socket = await ops.connect({
-          host: target.address,
-          port: target.port,
-          ...(opts.mark !== undefined ? { mark: opts.mark } : {}),
-        });
+        const socket = await ops.connect(appConnectOptions(target, req.source.address, opts.mark));
         records.get(req)?.opened();
         return socket;
       } catch (err) {
