@@ -113,7 +113,7 @@ async function main(): Promise<void> {
 
   const metricsServer = createMetricsServer(async () => [
     await registry.text(),
-    ...(pool ? pool.metricsTexts() : []),
+    ...(pool ? await pool.scrape() : []),
   ]);
   const metricsPort = await listen(metricsServer, config.metricsAddress);
   lifecycle.onShutdown('metrics', async () => {

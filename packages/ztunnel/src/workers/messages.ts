@@ -37,6 +37,8 @@ export type ToWorker =
     }
   | { readonly kind: 'forget'; readonly identity: string }
   | { readonly kind: 'log-levels'; readonly levels: LevelsSnapshot }
+  /** A scrape of 15020 wants this worker's current metrics. */
+  | { readonly kind: 'scrape'; readonly id: number }
   /** Everything sent at start-up has been sent: answer `ready`. */
   | { readonly kind: 'sync' }
   | { readonly kind: 'exit' };
@@ -45,6 +47,6 @@ export type FromWorker =
   | { readonly kind: 'hello' }
   | { readonly kind: 'ready' }
   | { readonly kind: 'cert-request'; readonly id: number; readonly identity: string }
-  /** Its metrics in the Prometheus text format, pushed every second. */
-  | { readonly kind: 'metrics'; readonly text: string }
+  /** Its metrics in the Prometheus text format: the answer to scrape `id`, or pushed every second. */
+  | { readonly kind: 'metrics'; readonly id?: number; readonly text: string }
   | { readonly kind: 'set-stopped'; readonly key: string };

@@ -73,7 +73,8 @@ function main(): void {
     }
   };
 
-  // The primary serves its scrapes from the last push, so a scrape never waits on a worker.
+  // Pushed every second as well as answered on each scrape: if this worker dies, the primary keeps
+  // what it counted up to its last push.
   const pushMetrics = () => void registry.text().then((text) => send({ kind: 'metrics', text }));
   setInterval(pushMetrics, METRICS_PUSH_MS).unref();
 
@@ -138,6 +139,9 @@ function main(): void {
       }
       case 'forget':
         identity.forget(m.identity);
+        return;
+      case 'scrape':
+        void registry.text().then((text) => send({ kind: 'metrics', id: m.id, text }));
         return;
       case 'log-levels':
         log.setLevel(m.levels.level);

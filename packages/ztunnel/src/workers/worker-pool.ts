@@ -23,6 +23,8 @@ import { changeUpdate, snapshotUpdate } from './state-forward.js';
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** Connections waiting while no worker is ready (start-up, all respawning); more are refused. */
 const MAX_WAITING = 4096;
+/** How long a scrape waits for a worker before using its last pushed metrics. */
+const SCRAPE_WAIT_MS = 1000;
 
 export interface WorkerPoolOptions {
   readonly size: number;
@@ -49,9 +51,10 @@ interface Slot {
   ready: boolean;
   /** Unblocks readiness once this worker is ready. */
   unblock?: () => void;
-  /** Its last pushed metrics (Prometheus text). */
+  /** Its latest metrics (Prometheus text), from a scrape or a push. */
   metrics?: string;
   readonly waits: Map<string, () => void>;
+  readonly scrapes: Map<number, () => void>;
   startedAt: number;
 }
 
@@ -64,6 +67,7 @@ export class WorkerPool {
   /** Counters and histograms of workers that died, so sums never go down. */
   #retired: Family[] = [];
   #next = 0;
+  #scrapeId = 1;
   #closing = false;
   readonly #unsubscribe: () => void;
 
@@ -130,11 +134,29 @@ export class WorkerPool {
   }
 
   /**
-   * The workers' metrics as last pushed (at most a second old), plus the counters and histograms of
-   * workers that died, so that sums never go down (what a dead worker counted after its last push
-   * is lost).
+   * Every worker's current metrics (a worker that does not answer within a second counts with its
+   * last pushed ones), plus the counters and histograms of workers that died, so that sums never
+   * go down (what a dead worker counted after its last push is lost).
    */
-  metricsTexts(): string[] {
+  async scrape(): Promise<string[]> {
+    await Promise.all(
+      this.#slots
+        .filter((s) => s.connected)
+        .map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              const id = this.#scrapeId++;
+              const done = () => {
+                clearTimeout(timer);
+                s.scrapes.delete(id);
+                resolve();
+              };
+              const timer = setTimeout(done, SCRAPE_WAIT_MS);
+              s.scrapes.set(id, done);
+              this.#send(s, { kind: 'scrape', id });
+            }),
+        ),
+    );
     const live = this.#slots.map((s) => s.metrics).filter((t) => t !== undefined);
     return [formatPrometheusText(this.#retired), ...live];
   }
@@ -168,6 +190,7 @@ export class WorkerPool {
       connected: false,
       ready: false,
       waits: new Map(),
+      scrapes: new Map(),
       startedAt: Date.now(),
     };
     Object.assign(slot, { child, connected: false, ready: false, startedAt: Date.now() });
@@ -217,6 +240,7 @@ export class WorkerPool {
         return;
       case 'metrics':
         slot.metrics = m.text;
+        if (m.id !== undefined) slot.scrapes.get(m.id)?.();
         return;
       case 'set-stopped':
         slot.waits.get(m.key)?.();
@@ -236,6 +260,7 @@ export class WorkerPool {
     slot.ready = false;
     for (const done of slot.waits.values()) done();
     slot.waits.clear();
+    for (const done of [...slot.scrapes.values()]) done();
     if (slot.metrics !== undefined) {
       this.#retired = mergeFamilies([
         this.#retired,
