@@ -1,17 +1,17 @@
 // A ztunnel worker process (forked by the primary when --workers > 1): it carries the connections
 // the primary accepted and handed over (TLS, HBONE, relaying) with its own HBONE client pool, a
 // copy of the primary's state store, certificates from the primary, and its own metrics, which the
-// primary scrapes over IPC. Signals are ignored: the primary tells it when to drain and exit, and
+// primary asks for on each scrape (and which it pushes every second). Signals are ignored: the primary tells it when to drain and exit, and
 // it exits when the primary goes away.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { createLogger, type Logger } from '@trellis/core';
 import { parseTrustBundle } from '@trellis/pki';
-import { readFileSync } from 'node:fs';
 import { loggerSink } from '../access-log/sink.js';
 import { loadZtunnelConfig, processSource, PROGRAM } from '../config.js';
-import { createTrafficMetrics } from '../metrics.js';
+import type { WorkloadCertificate } from '../identity/identity-manager.js';
 import { netnsSocketOps } from '../inpod/netns-socket-ops.js';
+import { createTrafficMetrics } from '../metrics.js';
 import { createZtunnelContext, type ZtunnelContext } from '../proxy/context.js';
 import { podHandlers, sharedHandlers, type ProxyHandlers } from '../proxy/proxy-handlers.js';
 import { createHostSocketOps } from '../proxy/socket-ops.js';
@@ -19,7 +19,6 @@ import { StateStore } from '../state/store.js';
 import { createMetricsRegistry } from './metrics-registry.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { certificateFromMessage, remoteIdentityManager } from './remote-identity.js';
-import type { WorkloadCertificate } from '../identity/identity-manager.js';
 
 const METRICS_PUSH_MS = 1000;
 
