@@ -1,10 +1,11 @@
-// ClusterSnapshot -> deriveMeshState -> translateState -> packed WDS -> xds.update, with only the
-// types whose resources changed. The xDS server debounces bursts into one push; the first
+// ClusterSnapshot -> MeshState (incremental) -> translateState -> packed WDS -> xds.update, with
+// only the types whose resources changed. Unchanged infos keep their objects from one snapshot to
+// the next, so translation and packing only redo what changed. The xDS server debounces bursts into one push; the first
 // snapshot is published at once so that proxies waiting for it are served without delay.
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@trellis/core';
 import type { XdsServer } from '@trellis/xds';
-import { deriveMeshState } from '../collections/mesh-state.js';
+import { createMeshStateDeriver } from '../collections/incremental-mesh-state.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { MeshOptions } from '../model/options.js';
 import { withRoutes } from '../translate/envoy/index.js';
@@ -35,6 +36,8 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   let current: ServedSnapshot | undefined;
   let generation = 0;
   const listeners: ((s: ServedSnapshot) => void)[] = [];
+  // Recomputes only what each snapshot's changed objects touch (equal to a full derivation).
+  const deriver = createMeshStateDeriver(o.mesh);
   o.meter
     ?.createObservableGauge('pilot_services', { description: 'Services known to the control plane.' })
     .addCallback((r) => r.observe(current?.state.services.size ?? 0));
@@ -46,7 +49,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
     apply(cluster) {
       let next: ServedSnapshot;
       try {
-        const state = deriveMeshState(cluster, o.mesh);
+        const state = deriver.derive(cluster);
         const translated = translateState(state);
         next = {
           generation: ++generation,

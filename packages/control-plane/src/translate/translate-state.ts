@@ -4,6 +4,7 @@ import type { Authorization } from '@trellis/api/gen/istio/security/authorizatio
 import { deriveMeshState, type MeshState } from '../collections/mesh-state.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { MeshOptions } from '../model/options.js';
+import type { PeerAuthenticationInfo } from '../model/policy-info.js';
 import { compareStrings } from '../collections/meta.js';
 import { authorizationFromPolicy } from './authorization.js';
 import {
@@ -36,11 +37,33 @@ export function translateSnapshot(
   return translateState(deriveMeshState(snapshot, options));
 }
 
+// Translations are cached per derived object: the incremental derivation keeps the object of every
+// unchanged workload, service and policy, so only changed ones are translated again, and the
+// packed-resource cache (server/wds-resources) then skips them by identity. The infos are never
+// mutated once derived, so a cached message is what translating them again would give.
+function cached<K extends object, V>(translate: (info: K) => V): (info: K) => V {
+  const results = new WeakMap<K, V>();
+  return (info) => {
+    let result = results.get(info);
+    if (result === undefined) {
+      result = translate(info);
+      results.set(info, result);
+    }
+    return result;
+  };
+}
+const cachedServiceAddress = cached(serviceAddress);
+const cachedWorkloadAddress = cached(workloadAddress);
+const cachedPolicy = cached(authorizationFromPolicy);
+const cachedPeerAuthentication = cached((pa: PeerAuthenticationInfo) => ({
+  converted: authorizationFromPeerAuthentication(pa),
+}));
+
 export function translateState(state: MeshState): WdsResources {
   const notes: TranslationNote[] = [];
   const addresses: [string, Address][] = [];
   for (const s of state.services.values()) {
-    addresses.push([s.key, serviceAddress(s)]);
+    addresses.push([s.key, cachedServiceAddress(s)]);
     if (s.waypointProblem)
       notes.push({
         kind: 'Service',
@@ -49,20 +72,20 @@ export function translateState(state: MeshState): WdsResources {
       });
   }
   for (const w of state.workloads.values()) {
-    addresses.push([w.uid, workloadAddress(w)]);
+    addresses.push([w.uid, cachedWorkloadAddress(w)]);
     if (w.waypointProblem)
       notes.push({ kind: 'Pod', object: `${w.namespace}/${w.name}`, message: w.waypointProblem });
   }
 
   const authorizations: [string, Authorization][] = [];
   for (const p of state.authorizationPolicies) {
-    const { authorization, warnings } = authorizationFromPolicy(p);
+    const { authorization, warnings } = cachedPolicy(p);
     if (authorization) authorizations.push([p.key, authorization]);
     for (const message of warnings)
       notes.push({ kind: 'AuthorizationPolicy', object: p.key, message });
   }
   for (const pa of state.peerAuthentications) {
-    const converted = authorizationFromPeerAuthentication(pa);
+    const { converted } = cachedPeerAuthentication(pa);
     if (converted) authorizations.push([`${converted.namespace}/${converted.name}`, converted]);
     if (pa.problem) notes.push({ kind: 'PeerAuthentication', object: pa.key, message: pa.problem });
   }
