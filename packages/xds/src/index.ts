@@ -21,6 +21,7 @@ export type {
   TypeDebug,
 } from './server/types.js';
 export { parseIstioNodeId } from './server/proxy.js';
+export type { NodeAdmission } from './server/connection.js';
 export {
   resourceSnapshotGenerator,
   sharedGenerator,

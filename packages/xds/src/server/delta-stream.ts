@@ -10,15 +10,16 @@ import {
   type DeltaDiscoveryResponse,
 } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { applyDelta, covers, WILDCARD } from '../subscription.js';
-import { Connection, type Published, type ServerContext } from './connection.js';
+import { Connection, type NodeAdmission, type Published, type ServerContext } from './connection.js';
 import { deltaDiff, deltaDiffSince } from './delta-diff.js';
 import { acknowledge, type Watch } from './watch.js';
 
 export function serveDelta<S>(
   call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
   ctx: ServerContext<S>,
+  admit?: NodeAdmission,
 ): Connection<S> {
-  const conn = new Connection<S>('delta', call as ServerDuplexStream<unknown, unknown>, ctx, build);
+  const conn = new Connection<S>('delta', call as ServerDuplexStream<unknown, unknown>, ctx, build, admit);
   call.on('data', (req: DeltaDiscoveryRequest) => onRequest(conn, req));
   return conn;
 }

@@ -7,7 +7,7 @@ import { metrics as otelMetrics, type Meter } from '@opentelemetry/api';
 import { grpcService, type GrpcServiceImplementation } from '@trellis/api';
 import { AggregatedDiscoveryService } from '@trellis/api/gen/envoy/service/discovery/v3/ads_pb.js';
 import { createLogger, type Logger } from '@trellis/core';
-import { Connection, type Published, type ServerContext } from './connection.js';
+import { Connection, type NodeAdmission, type Published, type ServerContext } from './connection.js';
 import { debouncer } from './debounce.js';
 import { serveDelta } from './delta-stream.js';
 import { xdsMetrics } from './metrics.js';
@@ -39,6 +39,8 @@ export type AdsHandlers = GrpcServiceImplementation<typeof AggregatedDiscoverySe
 export interface XdsServer<S> {
   /** The grpc-js handlers; see addAdsService. */
   readonly handlers: AdsHandlers;
+  /** Handlers for the same streams that first ask `admit` about each stream's node. */
+  admittingHandlers(admit: NodeAdmission): AdsHandlers;
   /** Publishes a new snapshot (debounced). Throws after close(). */
   update(update: SnapshotUpdate<S>): void;
   /** Publishes pending updates now instead of waiting for the debounce. */
@@ -155,19 +157,20 @@ export function createXdsServer<S>(opts: XdsServerOptions<S>): XdsServer<S> {
     streams.add(conn);
     void conn.finished.then(() => streams.delete(conn));
   };
-  const handlers: AdsHandlers = {
+  const makeHandlers = (admit?: NodeAdmission): AdsHandlers => ({
     streamAggregatedResources(call) {
       if (!refuseIfClosed(call as ServerDuplexStream<unknown, unknown>))
-        track(serveSotw(call, ctx));
+        track(serveSotw(call, ctx, admit));
     },
     deltaAggregatedResources(call) {
       if (!refuseIfClosed(call as ServerDuplexStream<unknown, unknown>))
-        track(serveDelta(call, ctx));
+        track(serveDelta(call, ctx, admit));
     },
-  };
+  });
 
   return {
-    handlers,
+    handlers: makeHandlers(),
+    admittingHandlers: makeHandlers,
     update(update) {
       if (closed) throw new Error('xDS server is closed: update() after close()');
       debounce.add({
