@@ -12,6 +12,7 @@ import {
 import { applyDelta, covers, WILDCARD } from '../subscription.js';
 import { Connection, type NodeAdmission, type Published, type ServerContext } from './connection.js';
 import { deltaDiff, deltaDiffSince } from './delta-diff.js';
+import { wireResource } from './response-encoding.js';
 import { acknowledge, type Watch } from './watch.js';
 
 export function serveDelta<S>(
@@ -101,10 +102,7 @@ function build<S>(
     systemVersionInfo: snapshot.version,
     typeUrl: w.typeUrl,
     nonce: conn.ctx.nonce(),
-    resources: diff.updated.map((name) => {
-      const r = view.resources.get(name)!;
-      return { name, version: desired.get(name)!, resource: r.resource };
-    }),
+    resources: diff.updated.map((name) => wireResource(name, desired.get(name)!, view.resources.get(name)!.resource)),
     removedResources: [...diff.removed],
   });
 }

@@ -12,6 +12,7 @@ import { debouncer } from './debounce.js';
 import { serveDelta } from './delta-stream.js';
 import { xdsMetrics } from './metrics.js';
 import { pushQueue } from './push-queue.js';
+import { serializeDeltaResponse, serializeSotwResponse } from './response-encoding.js';
 import { serveSotw } from './sotw-stream.js';
 import type { ConnectionDebug, GeneratedResources, Generator, SnapshotUpdate } from './types.js';
 import { WILDCARD_ALL } from '../subscription.js';
@@ -57,7 +58,16 @@ export interface XdsServer<S> {
 
 /** Mounts the ADS service (SotW and delta) of `xds` on a grpc-js server the caller owns. */
 export function addAdsService(server: Server, xds: Pick<XdsServer<unknown>, 'handlers'>): void {
-  server.addService(grpcService(AggregatedDiscoveryService), xds.handlers);
+  const ads = grpcService(AggregatedDiscoveryService);
+  // Responses are serialized with each resource's bytes encoded once for all streams.
+  server.addService(
+    {
+      ...ads,
+      streamAggregatedResources: { ...ads.streamAggregatedResources, responseSerialize: serializeSotwResponse },
+      deltaAggregatedResources: { ...ads.deltaAggregatedResources, responseSerialize: serializeDeltaResponse },
+    },
+    xds.handlers,
+  );
 }
 
 const NONE: GeneratedResources = new Map();
