@@ -283,7 +283,7 @@ function withChanges<T>(previous: ReadonlyMap<string, T>, changes: ReadonlyMap<s
   }
   if (!added && !removed) {
     const next = new Map(previous);
-    for (const [key, value] of changes) next.set(key, value!);
+    for (const [key, value] of changes) if (value !== undefined) next.set(key, value);
     return next;
   }
   const entries: [string, T][] = [];
