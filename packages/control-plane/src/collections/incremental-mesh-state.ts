@@ -15,7 +15,8 @@ import type { WorkloadInfo } from '../model/workload-info.js';
 import { LABEL_GATEWAY_NAME, LABEL_SERVICE_NAME } from '../model/well-known.js';
 import { endpointSliceWorkloads } from './endpoint-slice-workloads.js';
 import { deriveMeshState, deriveMeshWide, slicePodKeys, type MeshState, type MeshWide } from './mesh-state.js';
-import { compareStrings, keyOf, labelsOf, nameOf, namespaceOf } from './meta.js';
+import { keyOf, labelsOf, nameOf, namespaceOf } from './meta.js';
+import { withChanges } from './map-changes.js';
 import { sameValue } from './same-value.js';
 import { isSubset } from './selector.js';
 import { serviceInfo, serviceKey } from './services.js';
@@ -270,30 +271,6 @@ function diffObjects<T extends object>(
   byKey.clear();
   for (const [key, o] of next) byKey.set(key, o);
   return changed;
-}
-
-/** `previous` with `changes` applied (undefined removes), in key order; `previous` when nothing changed. */
-function withChanges<T>(previous: ReadonlyMap<string, T>, changes: ReadonlyMap<string, T | undefined>): ReadonlyMap<string, T> {
-  if (changes.size === 0) return previous;
-  let added = false;
-  let removed = false;
-  for (const [key, value] of changes) {
-    if (value === undefined) removed ||= previous.has(key);
-    else added ||= !previous.has(key);
-  }
-  if (!added && !removed) {
-    const next = new Map(previous);
-    for (const [key, value] of changes) if (value !== undefined) next.set(key, value);
-    return next;
-  }
-  const entries: [string, T][] = [];
-  for (const [key, value] of previous) {
-    const change = changes.has(key) ? changes.get(key) : value;
-    if (change !== undefined) entries.push([key, change]);
-  }
-  for (const [key, value] of changes) if (value !== undefined && !previous.has(key)) entries.push([key, value]);
-  if (added) entries.sort((a, b) => compareStrings(a[0], b[0]));
-  return new Map(entries);
 }
 
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {

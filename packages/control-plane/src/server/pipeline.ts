@@ -10,7 +10,7 @@ import { createMeshStateDeriver } from '../collections/incremental-mesh-state.js
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { MeshOptions } from '../model/options.js';
 import { withRoutes } from '../translate/envoy/index.js';
-import { translateState, type TranslationNote } from '../translate/index.js';
+import { createStateTranslator, type TranslationNote } from '../translate/index.js';
 import { ENVOY_TYPE_URLS } from './generators.js';
 import type { ServedSnapshot } from './served-snapshot.js';
 import { changedWdsTypes, packWds, WDS_TYPE_URLS } from './wds-resources.js';
@@ -51,6 +51,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   const listeners: ((s: ServedSnapshot) => void)[] = [];
   // Recomputes only what each snapshot's changed objects touch (equal to a full derivation).
   const deriver = createMeshStateDeriver(o.mesh);
+  const translator = createStateTranslator();
   o.meter
     ?.createObservableGauge('pilot_services', { description: 'Services known to the control plane.' })
     .addCallback((r) => r.observe(current?.state.services.size ?? 0));
@@ -66,7 +67,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
       try {
         const state = deriver.derive(cluster);
         const t1 = performance.now();
-        const translated = translateState(state);
+        const translated = translator.translate(state);
         const t2 = performance.now();
         const envoy = withRoutes(state, cluster);
         const t3 = performance.now();
