@@ -13,6 +13,7 @@ import type {
   Service,
 } from '../model/kube.js';
 import { emptySnapshot } from '../model/kube.js';
+import { keyOf } from '../collections/meta.js';
 
 // A small random universe: few names, so that changes collide (a pod moves between services, a
 // slice lists a pod that a selector also matches, a label names a waypoint that comes and goes).
@@ -152,9 +153,7 @@ export function makePeerAuthentication(r: Rng, ns: string, name: string): PeerAu
   };
 }
 
-const keyOf = (o: { metadata?: { name?: string; namespace?: string } }) => `${o.metadata?.namespace}/${o.metadata?.name}`;
-
-/** Replaces the item with the same key (or adds it); `undefined` removes it. Other items keep their identity. */
+/** Replaces the item with the same `<namespace>/<name>` (or adds it); `undefined` removes it. Other items keep their identity. */
 function put<T extends { metadata?: { name?: string; namespace?: string } }>(
   items: readonly T[],
   key: string,
@@ -199,10 +198,10 @@ export function mutate(s: ClusterSnapshot, r: Rng): ClusterSnapshot {
       return { ...s, endpointSlices: put(s.endpointSlices, key, slice, r) };
     }
     case 7:
-      return { ...s, namespaces: put(s.namespaces, `undefined/${ns}`, makeNamespace(r, ns), r) };
+      return { ...s, namespaces: put(s.namespaces, `/${ns}`, makeNamespace(r, ns), r) };
     case 8: {
       const name = r.pick(NODES);
-      return { ...s, nodes: put(s.nodes, `undefined/${name}`, drop ? undefined : makeNode(r, name), r) };
+      return { ...s, nodes: put(s.nodes, `/${name}`, drop ? undefined : makeNode(r, name), r) };
     }
     case 9: {
       if (r.chance(0.5))
