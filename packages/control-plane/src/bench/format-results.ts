@@ -36,10 +36,9 @@ export function formatResults(results: readonly ScenarioResult[], machine: Machi
 function scenario(r: ScenarioResult): string[] {
   const { pods, services, clients, steps } = r.options;
   const s = r.steps;
-  const stat = (name: string, pick: (x: StepResult) => number) => {
-    const v = s.map(pick);
-    return `  ${name.padEnd(44)} p50 ${ms(percentile(v, 50))}  p99 ${ms(percentile(v, 99))}  mean ${ms(v.reduce((a, b) => a + b, 0) / v.length)}`;
-  };
+  const values = (name: string, v: readonly number[]) =>
+    `  ${name.padEnd(44)} p50 ${ms(percentile(v, 50))}  p99 ${ms(percentile(v, 99))}  mean ${ms(v.reduce((a, b) => a + b, 0) / v.length)}`;
+  const stat = (name: string, pick: (x: StepResult) => number) => values(name, s.map(pick));
   const addrMin = Math.min(...s.map((x) => x.addressesMin));
   const addrMax = Math.max(...s.map((x) => x.addressesMax));
   const authz = s.reduce((a, x) => a + x.authorizationResponses, 0);
@@ -62,7 +61,7 @@ function scenario(r: ScenarioResult): string[] {
     stat('  translateState', (x) => x.translateMs),
     stat('  packWds + changedWdsTypes', (x) => x.packMs),
     stat('  withRoutes (envoy state)', (x) => x.envoyStateMs),
-    stat('  full deriveMeshState, for comparison', (x) => x.fullDeriveMs),
+    values('  full deriveMeshState (final, after steps)', r.fullDeriveMs),
     `  server memory after initial sync (after gc): RSS ${mb(r.serverAfterSync.rssMiB)}, heap used ${mb(r.serverAfterSync.heapUsedMiB)}`,
     `  server memory after the changes (after gc):  RSS ${mb(r.serverAfterSteps.rssMiB)}, heap used ${mb(r.serverAfterSteps.heapUsedMiB)}`,
     `  client processes (${r.clientProcesses.length} x ${clients / r.clientProcesses.length} clients): ` +
