@@ -57,17 +57,22 @@ function onRequest<S>(conn: Connection<S>, req: DeltaDiscoveryRequest): void {
 
   const subscribe = req.resourceNamesSubscribe;
   const unsubscribe = req.resourceNamesUnsubscribe;
-  w.subscription = applyDelta(w.subscription, req.typeUrl, subscribe, unsubscribe, first);
+  // A plain ACK/NACK changes no subscription and costs nothing per held resource.
+  if (first || subscribe.length > 0 || unsubscribe.length > 0)
+    w.subscription = applyDelta(w.subscription, req.typeUrl, subscribe, unsubscribe, first);
   for (const name of subscribe) {
     // On the first request, names the client already holds (initial_resource_versions) are not
     // resent; later, a (re)subscribed name is always answered.
     if (name !== WILDCARD && !(first && w.known.has(name))) w.newlySubscribed.add(name);
   }
-  // The client forgets what it unsubscribed from; so does the server.
-  for (const name of [...w.known.keys(), ...w.newlySubscribed]) {
-    if (!covers(w.subscription, name)) {
-      w.known.delete(name);
-      w.newlySubscribed.delete(name);
+  // The client forgets what it unsubscribed from; so does the server. Only an unsubscription (or
+  // the first request's initial_resource_versions) can leave a held name uncovered.
+  if (first || unsubscribe.length > 0) {
+    for (const name of [...w.known.keys(), ...w.newlySubscribed]) {
+      if (!covers(w.subscription, name)) {
+        w.known.delete(name);
+        w.newlySubscribed.delete(name);
+      }
     }
   }
   // What the client holds no longer mirrors the last full map sent: diff in full next time.
