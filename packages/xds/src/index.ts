@@ -22,6 +22,7 @@ export type {
 } from './server/types.js';
 export { parseIstioNodeId } from './server/proxy.js';
 export type { NodeAdmission } from './server/connection.js';
+export type { ChangeTracking } from './server/resource-index.js';
 export {
   resourceSnapshotGenerator,
   sharedGenerator,

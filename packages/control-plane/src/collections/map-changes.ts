@@ -1,21 +1,19 @@
-// Immutable maps in key order, changed by a few entries: copy-on-write helpers for the incremental
-// stages (derivation, translation, packing), which keep each snapshot's maps untouched. Pure.
+// Immutable maps in key order, changed by a few entries: the helpers the incremental stages
+// (derivation, translation, packing) use to make each snapshot's maps from the previous ones
+// (which stay untouched) and to find what changed between two. Pure.
 import { compareStrings } from './meta.js';
+import { SortedMap } from './sorted-map.js';
 
-/** `previous` with `changes` applied (undefined removes), in key order; `previous` when nothing changed. */
+/**
+ * `previous` with `changes` applied (undefined removes), in key order; `previous` when nothing
+ * changed. The result is a SortedMap: made from a SortedMap it shares its unchanged chunks, and it
+ * remembers the changes for `forEachChange`.
+ */
 export function withChanges<T>(previous: ReadonlyMap<string, T>, changes: ReadonlyMap<string, T | undefined>): ReadonlyMap<string, T> {
   if (changes.size === 0) return previous;
+  if (previous instanceof SortedMap) return (previous as SortedMap<T>).with(changes);
   let added = false;
-  let removed = false;
-  for (const [key, value] of changes) {
-    if (value === undefined) removed ||= previous.has(key);
-    else added ||= !previous.has(key);
-  }
-  if (!added && !removed) {
-    const next = new Map(previous);
-    for (const [key, value] of changes) if (value !== undefined) next.set(key, value);
-    return next;
-  }
+  for (const [key, value] of changes) if (value !== undefined) added ||= !previous.has(key);
   const entries: [string, T][] = [];
   for (const [key, value] of previous) {
     const change = changes.has(key) ? changes.get(key) : value;
@@ -23,7 +21,7 @@ export function withChanges<T>(previous: ReadonlyMap<string, T>, changes: Readon
   }
   for (const [key, value] of changes) if (value !== undefined && !previous.has(key)) entries.push([key, value]);
   if (added) entries.sort((a, b) => compareStrings(a[0], b[0]));
-  return new Map(entries);
+  return SortedMap.fromSorted(entries).rebased(previous, changes);
 }
 
 /**
@@ -36,6 +34,14 @@ export function forEachChange<T>(
   changed: (key: string, value: T | undefined) => void,
 ): void {
   if (before === after) return;
+  const made = after instanceof SortedMap ? (after as SortedMap<T>).changesSince(before) : undefined;
+  if (made) {
+    for (const key of made.keys()) {
+      const value = after.get(key);
+      if (before.get(key) !== value) changed(key, value);
+    }
+    return;
+  }
   for (const [key, value] of after) if (before.get(key) !== value) changed(key, value);
   for (const key of before.keys()) if (!after.has(key)) changed(key, undefined);
 }

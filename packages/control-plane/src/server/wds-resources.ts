@@ -91,7 +91,7 @@ export function changedWdsTypes(before: PackedWds, after: PackedWds): string[] {
 
 function sameResources(a: GeneratedResources | undefined, b: GeneratedResources | undefined): boolean {
   if (!a || !b || a === b) return a === b;
-  if (a.size !== b.size) return false;
-  for (const [name, r] of a) if (b.get(name)?.version !== r.version) return false;
-  return true;
+  let same = true;
+  forEachChange(a, b, (name, r) => void (same &&= a.get(name)?.version === r?.version));
+  return same;
 }
