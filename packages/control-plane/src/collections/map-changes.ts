@@ -1,7 +1,6 @@
 // Immutable maps in key order, changed by a few entries: the helpers the incremental stages
 // (derivation, translation, packing) use to make each snapshot's maps from the previous ones
 // (which stay untouched) and to find what changed between two. Pure.
-import { compareStrings } from './meta.js';
 import { SortedMap } from './sorted-map.js';
 
 /**
@@ -12,16 +11,13 @@ import { SortedMap } from './sorted-map.js';
 export function withChanges<T>(previous: ReadonlyMap<string, T>, changes: ReadonlyMap<string, T | undefined>): ReadonlyMap<string, T> {
   if (changes.size === 0) return previous;
   if (previous instanceof SortedMap) return (previous as SortedMap<T>).with(changes);
-  let added = false;
-  for (const [key, value] of changes) if (value !== undefined) added ||= !previous.has(key);
   const entries: [string, T][] = [];
   for (const [key, value] of previous) {
     const change = changes.has(key) ? changes.get(key) : value;
     if (change !== undefined) entries.push([key, change]);
   }
   for (const [key, value] of changes) if (value !== undefined && !previous.has(key)) entries.push([key, value]);
-  if (added) entries.sort((a, b) => compareStrings(a[0], b[0]));
-  return SortedMap.fromSorted(entries).rebased(previous, changes);
+  return SortedMap.from(entries).rebased(previous, changes);
 }
 
 /**

@@ -54,4 +54,5 @@ test('withChanges from a plain Map builds a SortedMap that knows where it came f
   forEachChange(plain, next, (k, v) => found.push([k, v]));
   assert.deepEqual(found, [['b', 2], ['c', undefined]]);
   assert.equal(withChanges(next, new Map()), next, 'no changes: the same map');
+  assert.deepEqual([...SortedMap.from([['b', 2], ['a', 1], ['c', 3]])], [['a', 1], ['b', 2], ['c', 3]], 'from() sorts');
 });

@@ -34,6 +34,12 @@ export class SortedMap<V> implements ReadonlyMap<string, V> {
     private readonly origin?: { readonly base: WeakRef<ReadonlyMap<string, V>>; readonly changes: ReadonlyMap<string, V | undefined> },
   ) {}
 
+  /** From entries with unique keys, in any order (sorted here unless they already are). */
+  static from<V>(entries: readonly (readonly [string, V])[]): SortedMap<V> {
+    const ordered = entries.every((e, i) => i === 0 || compareStrings(entries[i - 1]![0], e[0]) < 0);
+    return SortedMap.fromSorted(ordered ? entries : [...entries].sort((a, b) => compareStrings(a[0], b[0])));
+  }
+
   /** From entries whose keys are unique and already in key order. */
   static fromSorted<V>(entries: Iterable<readonly [string, V]>): SortedMap<V> {
     const chunks: Chunk<V>[] = [];

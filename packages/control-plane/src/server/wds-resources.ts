@@ -10,6 +10,7 @@ import { AuthorizationSchema } from '@trellis/api/gen/istio/security/authorizati
 import { AddressSchema } from '@trellis/api/gen/istio/workload/workload_pb.js';
 import { resourceVersion, type GeneratedResource, type GeneratedResources } from '@trellis/xds';
 import { forEachChange, withChanges } from '../collections/map-changes.js';
+import { SortedMap } from '../collections/sorted-map.js';
 import type { WdsResources } from '../translate/index.js';
 
 export const WDS_TYPE_URLS = [ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL] as const;
@@ -76,9 +77,10 @@ export function packMessages<Desc extends DescMessage>(
     });
     out = withChanges(before, changes);
   } else {
-    const all = new Map<string, GeneratedResource>();
-    for (const [name, message] of messages) all.set(name, pack(name, message));
-    out = all;
+    // A SortedMap, so later packs make new versions of it.
+    const all: [string, GeneratedResource][] = [];
+    for (const [name, message] of messages) all.push([name, pack(name, message)]);
+    out = SortedMap.from(all);
   }
   packedFrom.set(out, messages);
   return out;

@@ -8,6 +8,7 @@ import type { PeerAuthenticationInfo } from '../model/policy-info.js';
 import { forEachChange, withChanges } from '../collections/map-changes.js';
 import { compareStrings } from '../collections/meta.js';
 import { sameValue } from '../collections/same-value.js';
+import { SortedMap } from '../collections/sorted-map.js';
 import { authorizationFromPolicy } from './authorization.js';
 import {
   authorizationFromPeerAuthentication,
@@ -80,8 +81,9 @@ export function translateState(state: MeshState): WdsResources {
     const strict = staticStrictAuthorization(state.options.rootNamespace);
     authorizations.push([`${strict.namespace}/${strict.name}`, strict]);
   }
+  // SortedMaps from the start, so the incremental translator and packing never copy them whole.
   const byName = <T>(entries: [string, T][]) =>
-    new Map(entries.sort((a, b) => compareStrings(a[0], b[0])));
+    SortedMap.fromSorted(entries.sort((a, b) => compareStrings(a[0], b[0])));
   return { addresses: byName(addresses), authorizations: byName(authorizations), notes: notesOf(state) };
 }
 
