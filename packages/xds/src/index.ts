@@ -21,6 +21,8 @@ export type {
   TypeDebug,
 } from './server/types.js';
 export { parseIstioNodeId } from './server/proxy.js';
+export type { NodeAdmission } from './server/connection.js';
+export type { ChangeTracking } from './server/resource-index.js';
 export {
   resourceSnapshotGenerator,
   sharedGenerator,

@@ -19,7 +19,7 @@ export function formatResults(results: readonly ScenarioResult[], machine: Machi
     '@trellis/control-plane scale benchmark (npm run bench -w @trellis/control-plane)',
     `date: ${machine.date}`,
     `machine: ${machine.cpu}; a shared machine (2 cores, other work running), so expect noise; node ${machine.node}`,
-    'setup: real pipeline (deriveMeshState -> translateState -> packWds -> xds.update) and xDS server with',
+    'setup: real pipeline (incremental MeshState -> translateState -> packWds -> xds.update) and xDS server with',
     '  controlPlaneGenerators() on 127.0.0.1; 100 delta clients (createDeltaClient, Address + Authorization',
     '  wildcard) in 2 child processes, so server CPU is measured apart from the clients; debounce bypassed',
     '  with xds.flush() after each apply (production adds --debounce-quiet, 100 ms, before each push).',
@@ -36,10 +36,9 @@ export function formatResults(results: readonly ScenarioResult[], machine: Machi
 function scenario(r: ScenarioResult): string[] {
   const { pods, services, clients, steps } = r.options;
   const s = r.steps;
-  const stat = (name: string, pick: (x: StepResult) => number) => {
-    const v = s.map(pick);
-    return `  ${name.padEnd(44)} p50 ${ms(percentile(v, 50))}  p99 ${ms(percentile(v, 99))}  mean ${ms(v.reduce((a, b) => a + b, 0) / v.length)}`;
-  };
+  const values = (name: string, v: readonly number[]) =>
+    `  ${name.padEnd(44)} p50 ${ms(percentile(v, 50))}  p99 ${ms(percentile(v, 99))}  mean ${ms(v.reduce((a, b) => a + b, 0) / v.length)}`;
+  const stat = (name: string, pick: (x: StepResult) => number) => values(name, s.map(pick));
   const addrMin = Math.min(...s.map((x) => x.addressesMin));
   const addrMax = Math.max(...s.map((x) => x.addressesMax));
   const authz = s.reduce((a, x) => a + x.authorizationResponses, 0);
@@ -57,11 +56,12 @@ function scenario(r: ScenarioResult): string[] {
     stat('server CPU, apply to all ACKed', (x) => x.cpuMs),
     `  Address resources per client per change:    min ${addrMin}, max ${addrMax} (1 = incremental)`,
     `  Authorization responses during changes:     ${authz}`,
-    `  pure stages on the full snapshot, per change:`,
-    stat('  deriveMeshState', (x) => x.deriveMs),
+    `  pipeline stages during apply, per change:`,
+    stat('  MeshState (incremental derivation)', (x) => x.deriveMs),
     stat('  translateState', (x) => x.translateMs),
     stat('  packWds + changedWdsTypes', (x) => x.packMs),
     stat('  withRoutes (envoy state)', (x) => x.envoyStateMs),
+    values('  full deriveMeshState (final, after steps)', r.fullDeriveMs),
     `  server memory after initial sync (after gc): RSS ${mb(r.serverAfterSync.rssMiB)}, heap used ${mb(r.serverAfterSync.heapUsedMiB)}`,
     `  server memory after the changes (after gc):  RSS ${mb(r.serverAfterSteps.rssMiB)}, heap used ${mb(r.serverAfterSteps.heapUsedMiB)}`,
     `  client processes (${r.clientProcesses.length} x ${clients / r.clientProcesses.length} clients): ` +

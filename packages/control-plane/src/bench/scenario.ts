@@ -11,12 +11,9 @@ import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from '@trellis/api';
 import { createLogger } from '@trellis/core';
 import { addAdsService, createXdsServer } from '@trellis/xds';
 import { deriveMeshState } from '../collections/mesh-state.js';
-import { withRoutes } from '../translate/envoy/index.js';
-import { translateState } from '../translate/index.js';
 import { controlPlaneGenerators } from '../server/generators.js';
-import { createPipeline } from '../server/pipeline.js';
+import { createPipeline, type PipelineTimings } from '../server/pipeline.js';
 import type { ServedSnapshot } from '../server/served-snapshot.js';
-import { changedWdsTypes, packWds } from '../server/wds-resources.js';
 import type { ClientCommand, ClientReport } from './bench-clients.js';
 import { syntheticCluster, withPodChange, type PodChange } from './synthetic-cluster.js';
 
@@ -48,7 +45,7 @@ export interface StepResult {
   readonly addressesMax: number;
   /** Authorization responses received by all clients (0 for a pod change). */
   readonly authorizationResponses: number;
-  /** The pure stages re-run on the same snapshot afterwards, ms. */
+  /** The pipeline's stages during apply (incremental derivation), ms. */
   readonly deriveMs: number;
   readonly translateMs: number;
   readonly packMs: number;
@@ -69,6 +66,8 @@ export interface ScenarioResult {
   readonly serverAfterSteps: Memory;
   readonly clientProcesses: readonly Memory[];
   readonly steps: readonly StepResult[];
+  /** deriveMeshState of the final snapshot, once per step, after the steps, ms. */
+  readonly fullDeriveMs: readonly number[];
 }
 
 const CHILDREN = 2;
@@ -85,7 +84,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     debounce: { quietMs: 100, maxDelayMs: 1000 },
     logger: log.scope('xds'),
   });
-  const pipeline = createPipeline({ xds, mesh: {}, logger: log.scope('pipeline') });
+  let timings: PipelineTimings | undefined;
+  const pipeline = createPipeline({ xds, mesh: {}, logger: log.scope('pipeline'), onTimings: (x) => (timings = x) });
   t = performance.now();
   const first = pipeline.apply(cluster);
   const firstApplyMs = performance.now() - t;
@@ -115,7 +115,6 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
 
     const steps: StepResult[] = [];
     for (let k = 0; k < o.steps; k++) {
-      const previous = pipeline.current!;
       const next = withPodChange(cluster, k, o.services);
       cluster = next.cluster;
       const version = String(Number(xds.version) + 1);
@@ -134,19 +133,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       const stepCpuMs = cpuMs(process.cpuUsage(cpu));
       const counts = got.map((r) => (r.kind === 'change' ? r.updated + r.removed : 0));
 
-      // The pure stages on the same input, timed one by one (not part of the figures above).
-      let s = performance.now();
-      const state = deriveMeshState(cluster, {});
-      const deriveMs = performance.now() - s;
-      s = performance.now();
-      const translated = translateState(state);
-      const translateMs = performance.now() - s;
-      s = performance.now();
-      changedWdsTypes(previous.wds, packWds(translated, previous.wds));
-      const packMs = performance.now() - s;
-      s = performance.now();
-      withRoutes(state, cluster);
-      const envoyStateMs = performance.now() - s;
+      const stages = timings!;
 
       steps.push({
         pod: next.pod,
@@ -158,13 +145,18 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
         addressesMin: Math.min(...counts),
         addressesMax: Math.max(...counts),
         authorizationResponses: authz.stop(),
-        deriveMs,
-        translateMs,
-        packMs,
-        envoyStateMs,
+        ...stages,
       });
     }
     const serverAfterSteps = memory();
+    // A full derivation of the final snapshot, as many times as there were changes, for comparison;
+    // after the steps, so that its garbage is not collected inside their timings.
+    const fullDeriveMs: number[] = [];
+    for (let k = 0; k < o.steps; k++) {
+      const s = performance.now();
+      deriveMeshState(cluster, {});
+      fullDeriveMs.push(performance.now() - s);
+    }
     const clientProcesses = await children.memory();
     const served = pipeline.current!;
     return {
@@ -180,6 +172,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       serverAfterSteps,
       clientProcesses,
       steps,
+      fullDeriveMs,
     };
   } finally {
     await children.close();

@@ -7,6 +7,7 @@ import type { WorkloadInfo, WorkloadPort } from '../model/workload-info.js';
 import { LABEL_SERVICE_NAME } from '../model/well-known.js';
 import { isIP } from './ip-text.js';
 import { labelsOf, nameOf, namespaceOf } from './meta.js';
+import { serviceKey } from './services.js';
 
 export function endpointSliceWorkloads(
   slice: EndpointSlice,
@@ -16,7 +17,7 @@ export function endpointSliceWorkloads(
   const serviceName = labelsOf(slice)[LABEL_SERVICE_NAME];
   if (!serviceName || slice.addressType === 'FQDN') return [];
   const namespace = namespaceOf(slice);
-  const svc = services.get(`${namespace}/${serviceName}.${namespace}.svc.${options.domainSuffix}`);
+  const svc = services.get(serviceKey(namespace, serviceName, options));
   if (!svc) return [];
   const ports = slicePorts(slice, svc);
   const result: WorkloadInfo[] = [];

@@ -1,5 +1,7 @@
 // Pure derivations from a ClusterSnapshot to the mesh model.
-export { deriveMeshState, type MeshState } from './mesh-state.js';
+export { deriveMeshState, deriveMeshWide, slicePodKeys, type MeshState, type MeshWide } from './mesh-state.js';
+export { createMeshStateDeriver, type MeshStateDeriver } from './incremental-mesh-state.js';
+export { sameValue } from './same-value.js';
 export { deriveWaypoints, waypointFromGateway } from './waypoints.js';
 export {
   resolveServiceWaypoint,
@@ -7,8 +9,8 @@ export {
   type WaypointLookup,
   type WaypointResolution,
 } from './waypoint-binding.js';
-export { deriveServices, serviceInfo } from './services.js';
-export { podWorkload, podWorkloadUid, type PodWorkloadContext } from './workloads.js';
+export { deriveServices, serviceHostname, serviceInfo, serviceKey } from './services.js';
+export { localityOf, podWorkload, podWorkloadUid, type PodWorkloadContext } from './workloads.js';
 export { endpointSliceWorkloads } from './endpoint-slice-workloads.js';
 export { isAmbientEnrolled, tunnelOf } from './enrollment.js';
 export {

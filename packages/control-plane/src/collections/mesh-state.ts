@@ -1,5 +1,5 @@
 // The derived mesh: every collection computed from one snapshot, with the indexes they share.
-import type { ClusterSnapshot } from '../model/kube.js';
+import type { ClusterSnapshot, EndpointSlice, Namespace } from '../model/kube.js';
 import {
   resolveMeshOptions,
   type MeshOptions,
@@ -17,7 +17,7 @@ import { derivePeerAuthentications, peerAuthenticationIndex } from './peer-authe
 import { deriveServices } from './services.js';
 import type { WaypointLookup } from './waypoint-binding.js';
 import { deriveWaypoints } from './waypoints.js';
-import { podWorkload } from './workloads.js';
+import { podWorkload, type PodWorkloadContext } from './workloads.js';
 
 export interface MeshState {
   options: ResolvedMeshOptions;
@@ -33,43 +33,61 @@ export interface MeshState {
   peerAuthentications: readonly PeerAuthenticationInfo[];
 }
 
+/** `<namespace>/<name>` of the pods an EndpointSlice lists (its endpoints' Pod targetRefs). */
+export function slicePodKeys(slice: EndpointSlice): string[] {
+  return (slice.endpoints ?? [])
+    .filter((ep) => ep.targetRef?.kind === 'Pod' && ep.targetRef.name)
+    .map((ep) => `${ep.targetRef!.namespace ?? namespaceOf(slice)}/${ep.targetRef!.name}`);
+}
+
+/**
+ * What every workload and service reads besides its own objects: namespaces, waypoints (Gateways
+ * and the pods labelled as their instances) and the policies. Changes to these are rare and make
+ * the incremental derivation recompute everything.
+ */
+export interface MeshWide {
+  namespaces: ReadonlyMap<string, Namespace>;
+  waypoints: ReadonlyMap<string, WaypointInfo>;
+  lookup: WaypointLookup;
+  authorizationPolicies: readonly AuthorizationPolicyInfo[];
+  peerAuthentications: readonly PeerAuthenticationInfo[];
+  /** Selector-scoped and PeerAuthentication-derived policy names for a workload. */
+  policiesFor(namespace: string, labels: Record<string, string>): string[];
+}
+
+export function deriveMeshWide(snapshot: ClusterSnapshot, options: ResolvedMeshOptions): MeshWide {
+  const namespaces = indexBy(snapshot.namespaces, nameOf);
+  const waypoints = deriveWaypoints(snapshot, options);
+  const authorizationPolicies = deriveAuthorizationPolicies(snapshot.authorizationPolicies, options);
+  const peerAuthentications = derivePeerAuthentications(snapshot.peerAuthentications, options);
+  const authzIndex = authorizationPolicyIndex(authorizationPolicies, options);
+  const paIndex = peerAuthenticationIndex(peerAuthentications, options);
+  return {
+    namespaces,
+    waypoints,
+    lookup: { waypoints, namespaceLabels: (ns) => labelsOf(namespaces.get(ns)) },
+    authorizationPolicies,
+    peerAuthentications,
+    policiesFor: (ns, labels) => [...authzIndex.policiesFor(ns, labels), ...paIndex.policiesFor(ns, labels)],
+  };
+}
+
 /** Derives waypoints, services, policies and workloads, in that order (each needs the ones before). */
 export function deriveMeshState(
   snapshot: ClusterSnapshot,
   meshOptions: MeshOptions = {},
 ): MeshState {
   const options = resolveMeshOptions(meshOptions);
-  const namespaces = indexBy(snapshot.namespaces, nameOf);
-  const waypoints = deriveWaypoints(snapshot, options);
-  const lookup: WaypointLookup = {
-    waypoints,
-    namespaceLabels: (ns) => labelsOf(namespaces.get(ns)),
-  };
-  const services = deriveServices(snapshot, namespaces, lookup, options);
-  const authorizationPolicies = deriveAuthorizationPolicies(
-    snapshot.authorizationPolicies,
+  const wide = deriveMeshWide(snapshot, options);
+  const services = deriveServices(snapshot, wide.namespaces, wide.lookup, options);
+  const ctx: PodWorkloadContext = {
     options,
-  );
-  const peerAuthentications = derivePeerAuthentications(snapshot.peerAuthentications, options);
-  const authzIndex = authorizationPolicyIndex(authorizationPolicies, options);
-  const paIndex = peerAuthenticationIndex(peerAuthentications, options);
-
-  const slicesByPod = groupByMany(snapshot.endpointSlices, (slice) =>
-    (slice.endpoints ?? [])
-      .filter((ep) => ep.targetRef?.kind === 'Pod' && ep.targetRef.name)
-      .map((ep) => `${ep.targetRef!.namespace ?? namespaceOf(slice)}/${ep.targetRef!.name}`),
-  );
-  const ctx = {
-    options,
-    waypoints: lookup,
+    waypoints: wide.lookup,
     selectingServices: groupBy(services.values(), (s) => (s.selector ? s.namespace : undefined)),
     services,
-    slicesByPod,
+    slicesByPod: groupByMany(snapshot.endpointSlices, slicePodKeys),
     nodes: indexBy(snapshot.nodes, nameOf),
-    policiesFor: (ns: string, labels: Record<string, string>) => [
-      ...authzIndex.policiesFor(ns, labels),
-      ...paIndex.policiesFor(ns, labels),
-    ],
+    policiesFor: wide.policiesFor,
   };
   const workloads: WorkloadInfo[] = [];
   for (const pod of snapshot.pods) {
@@ -81,10 +99,10 @@ export function deriveMeshState(
   workloads.sort((a, b) => compareStrings(a.uid, b.uid));
   return {
     options,
-    waypoints,
+    waypoints: wide.waypoints,
     services,
     workloads: new Map(workloads.map((w) => [w.uid, w])),
-    authorizationPolicies,
-    peerAuthentications,
+    authorizationPolicies: wide.authorizationPolicies,
+    peerAuthentications: wide.peerAuthentications,
   };
 }

@@ -24,6 +24,16 @@ export function deriveServices(
   return new Map(infos.map((s) => [s.key, s]));
 }
 
+/** `<name>.<namespace>.svc.<domain suffix>` */
+export function serviceHostname(namespace: string, name: string, options: ResolvedMeshOptions): string {
+  return `${name}.${namespace}.svc.${options.domainSuffix}`;
+}
+
+/** The key of a Service's ServiceInfo: `<namespace>/<hostname>`. */
+export function serviceKey(namespace: string, name: string, options: ResolvedMeshOptions): string {
+  return `${namespace}/${serviceHostname(namespace, name, options)}`;
+}
+
 export function serviceInfo(
   svc: Service,
   namespace: Namespace | undefined,
@@ -34,7 +44,7 @@ export function serviceInfo(
   if (spec.type === 'ExternalName') return undefined;
   const name = nameOf(svc);
   const ns = namespaceOf(svc);
-  const hostname = `${name}.${ns}.svc.${options.domainSuffix}`;
+  const hostname = serviceHostname(ns, name, options);
   const labels = labelsOf(svc);
   const waypoint = resolveServiceWaypoint(labels, ns, lookup);
   const selector =
@@ -43,7 +53,7 @@ export function serviceInfo(
     name,
     namespace: ns,
     hostname,
-    key: `${ns}/${hostname}`,
+    key: serviceKey(ns, name, options),
     vips: clusterIPs(svc).map((ip) => ({ network: options.network, ip })),
     ports: (spec.ports ?? []).map(portInfo),
     ipFamilies: ipFamiliesOf(spec.ipFamilies),

@@ -21,6 +21,7 @@ import {
   workloadNameOf,
 } from './pod-meta.js';
 import { isSubset } from './selector.js';
+import { serviceKey } from './services.js';
 import { resolveWorkloadWaypoint, type WaypointLookup } from './waypoint-binding.js';
 
 export interface PodWorkloadContext {
@@ -99,7 +100,7 @@ function podServices(
   for (const slice of ctx.slicesByPod.get(`${namespace}/${nameOf(pod)}`) ?? []) {
     const serviceName = labelsOf(slice)[LABEL_SERVICE_NAME];
     if (!serviceName) continue;
-    const key = `${namespace}/${serviceName}.${namespace}.svc.${ctx.options.domainSuffix}`;
+    const key = serviceKey(namespace, serviceName, ctx.options);
     const svc = ctx.services.get(key);
     if (svc && !found.has(key)) found.set(key, svc);
   }
@@ -124,7 +125,8 @@ function workloadPorts(pod: Pod, svc: ServiceInfo): WorkloadPort[] {
   return ports;
 }
 
-function localityOf(node: Node | undefined): WorkloadInfo['locality'] {
+/** The locality a workload on `node` gets from the node's topology labels. */
+export function localityOf(node: Node | undefined): WorkloadInfo['locality'] {
   if (!node) return undefined;
   const labels = labelsOf(node);
   const locality = {

@@ -251,6 +251,8 @@ test('the CA accepts a TokenRequest token checked with TokenReview, and so does 
         cb(null, md);
       }),
     ),
+    // The node id must claim the token's namespace.
+    `ztunnel~10.0.0.9~client-0.${NS}~${NS}.svc.cluster.local`,
   );
   try {
     await eventually('Addresses over the secure port', () => (secure.addresses.resources().size > 0 ? true : undefined));

@@ -1,10 +1,10 @@
 // The two gRPC listeners: 15010 (plaintext xDS, meant for 127.0.0.1) and 15012 (TLS with a
 // certificate issued by the embedded CA, serving IstioCertificateService and xDS side by side,
-// xDS streams authenticated like CA calls).
+// xDS streams authenticated like CA calls, and their node ids held to the caller's namespace).
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { createCaServer, type Authenticator, type CaServer, type CertificateAuthority } from '@trellis/ca';
 import type { HostPort, Logger } from '@trellis/core';
-import { addAdsService, type AdsHandlers } from '@trellis/xds';
+import { addAdsService, type AdsHandlers, type XdsServer } from '@trellis/xds';
 import { authenticatedAdsHandlers } from './xds-auth.js';
 
 export interface GrpcListener {
@@ -35,7 +35,7 @@ export async function startPlaintextXds(address: HostPort, xds: { readonly handl
 export interface SecureServerOptions {
   readonly address: HostPort;
   readonly ca: CertificateAuthority;
-  readonly xds: { readonly handlers: AdsHandlers };
+  readonly xds: Pick<XdsServer<unknown>, 'admittingHandlers'>;
   readonly authenticator: Authenticator;
   readonly dnsNames: readonly string[];
   readonly logger?: Logger;
@@ -56,7 +56,7 @@ export async function startSecureServer(o: SecureServerOptions): Promise<GrpcLis
     throw new Error(`--secure-xds-address ${formatAddress(o.address)}: ${(err as Error).message}`, { cause: err });
   }
   addAdsService(caServer.server, {
-    handlers: authenticatedAdsHandlers(o.xds.handlers, {
+    handlers: authenticatedAdsHandlers(o.xds, {
       authenticator: o.authenticator,
       trustDomain: o.ca.trustDomain,
       ...(o.logger ? { logger: o.logger } : {}),

@@ -1,7 +1,8 @@
 // The secure port of the real binary in config-dir mode (--ca-dir, --static-tokens): the CA's
 // CreateCertificate and xDS on one TLS port; an xDS stream with a valid bearer token (or a mesh
 // client certificate issued by that CA) is served, one without credentials or with an unknown
-// token ends with UNAUTHENTICATED.
+// token ends with UNAUTHENTICATED, and one whose node id claims another namespace than its
+// caller's ends with PERMISSION_DENIED.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,7 +79,7 @@ test('the secure port serves the CA and authenticated xDS on one TLS listener', 
   const certClient = wdsClient(
     address,
     credentials.createSsl(Buffer.from(rootPem), Buffer.from(key.privateKey), Buffer.from(chain.join(''))),
-    'ztunnel~10.0.0.10~ztunnel-cert.istio-system~istio-system.svc.cluster.local',
+    'ztunnel~10.0.0.10~reviews-v1.bookinfo~bookinfo.svc.cluster.local',
   );
   closers.push(() => certClient.close());
   await eventually('Addresses over the certificate-authenticated stream', () => (certClient.addresses.resources().size > 0 ? true : undefined));
@@ -90,16 +91,36 @@ test('the secure port serves the CA and authenticated xDS on one TLS listener', 
   const badToken = await refusedStream(address, tls, 'Bearer not-a-known-token');
   assert.equal(badToken.code, status.UNAUTHENTICATED);
   assert.match(badToken.details, /not one of the static tokens/);
+
+  // Authenticated, but the node id claims another namespace than the caller's.
+  const tokenForOtherNamespace = await refusedStream(address, tls, 'Bearer ztunnel-token', 'ztunnel~10.0.0.11~x.bookinfo~bookinfo.svc.cluster.local');
+  assert.equal(tokenForOtherNamespace.code, status.PERMISSION_DENIED);
+  assert.match(tokenForOtherNamespace.details, /claims namespace "bookinfo", but the caller authenticated as namespace "istio-system"/);
+  const certForOtherNamespace = await refusedStream(
+    address,
+    credentials.createSsl(Buffer.from(rootPem), Buffer.from(key.privateKey), Buffer.from(chain.join(''))),
+    undefined,
+    'ztunnel~10.0.0.12~ztunnel-x.istio-system~istio-system.svc.cluster.local',
+  );
+  assert.equal(certForOtherNamespace.code, status.PERMISSION_DENIED);
+  assert.match(certForOtherNamespace.details, /claims namespace "istio-system", but the caller authenticated as namespace "bookinfo"/);
+  // The refused streams did not stop the others from being served.
+  assert.ok(tokenClient.addresses.resources().has('Kubernetes//Pod/bookinfo/reviews-v1'));
 });
 
-/** Opens a raw delta ADS stream and resolves with the error that ends it. */
-function refusedStream(address: string, creds: ChannelCredentials, authorization?: string): Promise<ServiceError> {
+/** Opens a raw delta ADS stream and resolves with the error that ends it (a response fails the test). */
+function refusedStream(
+  address: string,
+  creds: ChannelCredentials,
+  authorization?: string,
+  nodeId = 'ztunnel~1.2.3.4~x.y~y.svc.cluster.local',
+): Promise<ServiceError> {
   const Ads = grpcClientConstructor(AggregatedDiscoveryService);
   const client = new Ads(address, creds);
   const md = new Metadata();
   if (authorization) md.set('authorization', authorization);
   const call = client.deltaAggregatedResources(md);
-  call.write(create(DeltaDiscoveryRequestSchema, { typeUrl: ADDRESS_TYPE_URL, node: { id: 'ztunnel~1.2.3.4~x.y~y.svc.cluster.local' }, resourceNamesSubscribe: ['*'] }));
+  call.write(create(DeltaDiscoveryRequestSchema, { typeUrl: ADDRESS_TYPE_URL, node: { id: nodeId }, resourceNamesSubscribe: ['*'] }));
   return new Promise((resolve, reject) => {
     call.on('data', () => reject(new Error('the stream without valid credentials received a response')));
     call.on('error', (err: ServiceError) => {

@@ -9,6 +9,8 @@ import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, packAny } from '@trellis/api'
 import { AuthorizationSchema } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { AddressSchema } from '@trellis/api/gen/istio/workload/workload_pb.js';
 import { resourceVersion, type GeneratedResource, type GeneratedResources } from '@trellis/xds';
+import { forEachChange, withChanges } from '../collections/map-changes.js';
+import { SortedMap } from '../collections/sorted-map.js';
 import type { WdsResources } from '../translate/index.js';
 
 export const WDS_TYPE_URLS = [ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL] as const;
@@ -39,10 +41,14 @@ export function packWds(wds: WdsResources, previous: PackedWds = EMPTY_WDS): Pac
 
 // The message each packed resource was encoded from, to compare the next message with.
 const sources = new WeakMap<GeneratedResource, Message>();
+// The message map each packed map was made from: the next map is packed from the differences.
+const packedFrom = new WeakMap<GeneratedResources, ReadonlyMap<string, Message>>();
 
 /**
  * Packs messages by name with `encode`, keeping the entry of `before` whose source message is the
- * same object or `equals` the new one; `encode` runs only for new and changed messages.
+ * same object or `equals` the new one; `encode` runs only for new and changed messages. When
+ * `before` was packed from an earlier map, only the names whose message object changed since are
+ * looked at (the incremental translation keeps unchanged messages), in a copy of `before`.
  */
 export function packMessages<Desc extends DescMessage>(
   messages: ReadonlyMap<string, MessageShape<Desc>>,
@@ -50,21 +56,33 @@ export function packMessages<Desc extends DescMessage>(
   schema: Desc,
   encode: (m: MessageShape<Desc>) => Any,
 ): GeneratedResources {
-  const out = new Map<string, GeneratedResource>();
-  for (const [name, message] of messages) {
+  const pack = (name: string, message: MessageShape<Desc>): GeneratedResource => {
     const old = before?.get(name);
     const source = old && sources.get(old);
-    if (old && source && (source === message || equals(schema, source as MessageShape<Desc>, message))) {
-      out.set(name, old);
-      continue;
-    }
+    if (old && source && (source === message || equals(schema, source as MessageShape<Desc>, message))) return old;
     const any = encode(message);
     // Equal bytes from a message that compares unequal (e.g. a default written explicitly): keep
     // the old object and version.
     const kept = old && equals(AnySchema, old.resource, any) ? old : { resource: any, version: resourceVersion(any) };
     sources.set(kept, message);
-    out.set(name, kept);
+    return kept;
+  };
+  const from = before && packedFrom.get(before);
+  let out: GeneratedResources;
+  if (before && from) {
+    const changes = new Map<string, GeneratedResource | undefined>();
+    forEachChange<Message>(from, messages, (name, message) => {
+      const packed = message && pack(name, message as MessageShape<Desc>);
+      if (packed !== before.get(name)) changes.set(name, packed);
+    });
+    out = withChanges(before, changes);
+  } else {
+    // A SortedMap, so later packs make new versions of it.
+    const all: [string, GeneratedResource][] = [];
+    for (const [name, message] of messages) all.push([name, pack(name, message)]);
+    out = SortedMap.from(all);
   }
+  packedFrom.set(out, messages);
   return out;
 }
 
@@ -74,8 +92,8 @@ export function changedWdsTypes(before: PackedWds, after: PackedWds): string[] {
 }
 
 function sameResources(a: GeneratedResources | undefined, b: GeneratedResources | undefined): boolean {
-  if (!a || !b) return a === b;
-  if (a.size !== b.size) return false;
-  for (const [name, r] of a) if (b.get(name)?.version !== r.version) return false;
-  return true;
+  if (!a || !b || a === b) return a === b;
+  let same = true;
+  forEachChange(a, b, (name, r) => void (same &&= a.get(name)?.version === r?.version));
+  return same;
 }

@@ -4,12 +4,14 @@
 //  - a client certificate that chains to the mesh root (grpc-js verified it during the TLS
 //    handshake) with a SPIFFE URI SAN of the mesh's trust domain.
 // Anything else ends the stream with UNAUTHENTICATED and a message saying what was missing.
-// The node id the client then sends is not checked against the caller's identity.
+// The node id of the stream's first request must then name the caller's namespace (see
+// node-identity.ts); otherwise the stream ends with PERMISSION_DENIED naming both namespaces.
 import { status, type Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Authenticator, Caller } from '@trellis/ca';
 import type { Logger } from '@trellis/core';
 import { parseSpiffeId } from '@trellis/pki';
-import type { AdsHandlers } from '@trellis/xds';
+import type { AdsHandlers, XdsServer } from '@trellis/xds';
+import { nodeIdentityRefusal } from './node-identity.js';
 
 export interface XdsCaller extends Caller {
   /** How the caller proved who it is. */
@@ -65,8 +67,21 @@ export function callerFromSubjectAltName(san: string | undefined, trustDomain: s
   return undefined;
 }
 
-/** Wraps the ADS handlers so that each stream is authenticated before it is served. */
-export function authenticatedAdsHandlers(handlers: AdsHandlers, o: XdsAuthOptions): AdsHandlers {
+/**
+ * ADS handlers of `xds` that authenticate each stream before it is served, and refuse a stream
+ * whose node id claims another namespace than the one its caller authenticated in.
+ */
+export function authenticatedAdsHandlers(xds: Pick<XdsServer<unknown>, 'admittingHandlers'>, o: XdsAuthOptions): AdsHandlers {
+  const callers = new WeakMap<object, XdsCaller>();
+  const handlers = xds.admittingHandlers((proxy, call) => {
+    const caller = callers.get(call);
+    // Only streams that passed authentication below reach the server.
+    if (!caller) return { code: status.UNAUTHENTICATED, details: 'the stream was not authenticated' };
+    const refusal = nodeIdentityRefusal(proxy.id, caller);
+    if (!refusal) return undefined;
+    o.logger?.warn({ peer: proxy.peer, node: proxy.id, caller: `${caller.namespace}/${caller.serviceAccount}` }, 'xDS stream refused: node id outside the caller\'s namespace');
+    return { code: status.PERMISSION_DENIED, details: refusal };
+  });
   const guard =
     <Req, Res>(serve: (call: ServerDuplexStream<Req, Res>) => void) =>
     (call: ServerDuplexStream<Req, Res>) => {
@@ -79,6 +94,7 @@ export function authenticatedAdsHandlers(handlers: AdsHandlers, o: XdsAuthOption
             { peer: call.getPeer(), caller: `${caller.namespace}/${caller.serviceAccount}`, via: caller.via },
             'xDS stream authenticated',
           );
+          callers.set(call, caller);
           serve(call);
         },
         (err: Error) => {

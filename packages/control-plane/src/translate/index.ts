@@ -1,7 +1,9 @@
 // Pure translators from the mesh model to WDS resources (istio.workload.Address, istio.security.Authorization).
 export {
+  createStateTranslator,
   translateSnapshot,
   translateState,
+  type StateTranslator,
   type TranslationNote,
   type WdsResources,
 } from './translate-state.js';

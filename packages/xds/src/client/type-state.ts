@@ -11,8 +11,10 @@ export interface Held<T> {
 }
 
 export class TypeState<T> {
-  held: ReadonlyMap<string, Held<T>> = new Map();
-  values: ReadonlyMap<string, T> = new Map();
+  // The accepted resources, changed in place once a response is accepted: a change costs what it
+  // changes, not what is held. Snapshots of the values are built only when someone asks.
+  private readonly accepted = new Map<string, Held<T>>();
+  private snapshot: ReadonlyMap<string, T> | undefined;
   /** Version of the last accepted response. */
   version = '';
   /** Nonce of the last response received (accepted or not). */
@@ -25,6 +27,17 @@ export class TypeState<T> {
     public subscription: Subscription,
   ) {}
 
+  /** What is held now (a live view: read it, do not keep it). */
+  get held(): ReadonlyMap<string, Held<T>> {
+    return this.accepted;
+  }
+
+  /** The accepted values: a snapshot that later changes leave alone (built on first use after each change). */
+  get values(): ReadonlyMap<string, T> {
+    this.snapshot ??= new Map([...this.accepted].map(([name, h]) => [name, h.value]));
+    return this.snapshot;
+  }
+
   get sotwFullState(): boolean {
     return (
       this.handler.sotwFullState ??
@@ -35,7 +48,8 @@ export class TypeState<T> {
 
   /**
    * Applies updates and removals through the handler. Returns the handler's reason if it refused
-   * (then nothing changes, unless `force`), else undefined.
+   * (then nothing changes, unless `force`), else undefined. The handler's `resources` (everything
+   * held after the change) is built only if the handler reads it.
    */
   apply(
     updated: readonly DecodedResource<T>[],
@@ -43,27 +57,33 @@ export class TypeState<T> {
     version: string,
     force = false,
   ): string | undefined {
-    const held = new Map(this.held);
     const changed = new Map<string, T>();
-    for (const r of updated) {
-      held.set(r.name, { value: r.value, version: r.version });
-      changed.set(r.name, r.value);
-    }
-    for (const name of removed) held.delete(name);
-    const values = new Map([...held].map(([name, h]) => [name, h.value]));
+    for (const r of updated) changed.set(r.name, r.value);
+    let after: Map<string, T> | undefined;
+    const resourcesAfter = (): ReadonlyMap<string, T> => {
+      if (!after) {
+        after = new Map(this.values);
+        for (const [name, value] of changed) after.set(name, value);
+        for (const name of removed) after.delete(name);
+      }
+      return after;
+    };
     try {
       this.handler.onChange({
         typeUrl: this.typeUrl,
         version,
         updated: changed,
         removed,
-        resources: values,
+        get resources() {
+          return resourcesAfter();
+        },
       });
     } catch (err) {
       if (!force) return err instanceof Error ? err.message : String(err);
     }
-    this.held = held;
-    this.values = values;
+    for (const r of updated) this.accepted.set(r.name, { value: r.value, version: r.version });
+    for (const name of removed) this.accepted.delete(name);
+    this.snapshot = after;
     this.version = version;
     return undefined;
   }

@@ -51,6 +51,15 @@ export interface WatchResources {
 
 const NO_RESOURCES: WatchResources = { resources: new Map(), versions: new Map(), all: false };
 
+/**
+ * Decides, when a stream's first request names its node, whether the stream is served; a refusal
+ * ends it with that status (e.g. a node id claiming another namespace than the caller proved).
+ */
+export type NodeAdmission = (
+  proxy: Proxy,
+  call: ServerDuplexStream<unknown, unknown>,
+) => { readonly code: status; readonly details: string } | undefined;
+
 /** Builds the response a watch needs now, or undefined when nothing has to be sent. */
 export type BuildResponse<S> = (
   conn: Connection<S>,
@@ -73,6 +82,7 @@ export class Connection<S> {
     private readonly call: ServerDuplexStream<unknown, unknown>,
     readonly ctx: ServerContext<S>,
     private readonly build: BuildResponse<S>,
+    private readonly admit?: NodeAdmission,
   ) {
     this.log = ctx.log.child({ peer: call.getPeer(), protocol });
     this.finished = new Promise((resolve) => {
@@ -103,12 +113,19 @@ export class Connection<S> {
   /** Handles the node of a request; the first request of a stream must carry one with an id. */
   identify(node: Node | undefined): boolean {
     if (this.proxy) return true;
+    if (this.closed) return false; // refused already
     if (!node?.id) {
       this.fail(status.INVALID_ARGUMENT, 'the first request on an xDS stream must carry node.id');
       return false;
     }
     const id = this.ctx.nextConnectionId(node.id);
-    this.proxy = proxyFromNode(node, this.call.getPeer(), id);
+    const proxy = proxyFromNode(node, this.call.getPeer(), id);
+    const refusal = this.admit?.(proxy, this.call);
+    if (refusal) {
+      this.fail(refusal.code, refusal.details);
+      return false;
+    }
+    this.proxy = proxy;
     this.log = this.log.child({ proxy: node.id, conn: id });
     this.ctx.register(this);
     this.log.info('xDS stream opened');

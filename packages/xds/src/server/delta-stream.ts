@@ -10,15 +10,17 @@ import {
   type DeltaDiscoveryResponse,
 } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { applyDelta, covers, WILDCARD } from '../subscription.js';
-import { Connection, type Published, type ServerContext } from './connection.js';
+import { Connection, type NodeAdmission, type Published, type ServerContext } from './connection.js';
 import { deltaDiff, deltaDiffSince } from './delta-diff.js';
+import { wireResource } from './response-encoding.js';
 import { acknowledge, type Watch } from './watch.js';
 
 export function serveDelta<S>(
   call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
   ctx: ServerContext<S>,
+  admit?: NodeAdmission,
 ): Connection<S> {
-  const conn = new Connection<S>('delta', call as ServerDuplexStream<unknown, unknown>, ctx, build);
+  const conn = new Connection<S>('delta', call as ServerDuplexStream<unknown, unknown>, ctx, build, admit);
   call.on('data', (req: DeltaDiscoveryRequest) => onRequest(conn, req));
   return conn;
 }
@@ -55,17 +57,22 @@ function onRequest<S>(conn: Connection<S>, req: DeltaDiscoveryRequest): void {
 
   const subscribe = req.resourceNamesSubscribe;
   const unsubscribe = req.resourceNamesUnsubscribe;
-  w.subscription = applyDelta(w.subscription, req.typeUrl, subscribe, unsubscribe, first);
+  // A plain ACK/NACK changes no subscription and costs nothing per held resource.
+  if (first || subscribe.length > 0 || unsubscribe.length > 0)
+    w.subscription = applyDelta(w.subscription, req.typeUrl, subscribe, unsubscribe, first);
   for (const name of subscribe) {
     // On the first request, names the client already holds (initial_resource_versions) are not
     // resent; later, a (re)subscribed name is always answered.
     if (name !== WILDCARD && !(first && w.known.has(name))) w.newlySubscribed.add(name);
   }
-  // The client forgets what it unsubscribed from; so does the server.
-  for (const name of [...w.known.keys(), ...w.newlySubscribed]) {
-    if (!covers(w.subscription, name)) {
-      w.known.delete(name);
-      w.newlySubscribed.delete(name);
+  // The client forgets what it unsubscribed from; so does the server. Only an unsubscription (or
+  // the first request's initial_resource_versions) can leave a held name uncovered.
+  if (first || unsubscribe.length > 0) {
+    for (const name of [...w.known.keys(), ...w.newlySubscribed]) {
+      if (!covers(w.subscription, name)) {
+        w.known.delete(name);
+        w.newlySubscribed.delete(name);
+      }
     }
   }
   // What the client holds no longer mirrors the last full map sent: diff in full next time.
@@ -100,10 +107,7 @@ function build<S>(
     systemVersionInfo: snapshot.version,
     typeUrl: w.typeUrl,
     nonce: conn.ctx.nonce(),
-    resources: diff.updated.map((name) => {
-      const r = view.resources.get(name)!;
-      return { name, version: desired.get(name)!, resource: r.resource };
-    }),
+    resources: diff.updated.map((name) => wireResource(name, desired.get(name)!, view.resources.get(name)!.resource)),
     removedResources: [...diff.removed],
   });
 }

@@ -7,11 +7,12 @@ import { metrics as otelMetrics, type Meter } from '@opentelemetry/api';
 import { grpcService, type GrpcServiceImplementation } from '@trellis/api';
 import { AggregatedDiscoveryService } from '@trellis/api/gen/envoy/service/discovery/v3/ads_pb.js';
 import { createLogger, type Logger } from '@trellis/core';
-import { Connection, type Published, type ServerContext } from './connection.js';
+import { Connection, type NodeAdmission, type Published, type ServerContext } from './connection.js';
 import { debouncer } from './debounce.js';
 import { serveDelta } from './delta-stream.js';
 import { xdsMetrics } from './metrics.js';
 import { pushQueue } from './push-queue.js';
+import { serializeDeltaResponse, serializeSotwResponse } from './response-encoding.js';
 import { serveSotw } from './sotw-stream.js';
 import type { ConnectionDebug, GeneratedResources, Generator, SnapshotUpdate } from './types.js';
 import { WILDCARD_ALL } from '../subscription.js';
@@ -39,6 +40,8 @@ export type AdsHandlers = GrpcServiceImplementation<typeof AggregatedDiscoverySe
 export interface XdsServer<S> {
   /** The grpc-js handlers; see addAdsService. */
   readonly handlers: AdsHandlers;
+  /** Handlers for the same streams that first ask `admit` about each stream's node. */
+  admittingHandlers(admit: NodeAdmission): AdsHandlers;
   /** Publishes a new snapshot (debounced). Throws after close(). */
   update(update: SnapshotUpdate<S>): void;
   /** Publishes pending updates now instead of waiting for the debounce. */
@@ -55,7 +58,16 @@ export interface XdsServer<S> {
 
 /** Mounts the ADS service (SotW and delta) of `xds` on a grpc-js server the caller owns. */
 export function addAdsService(server: Server, xds: Pick<XdsServer<unknown>, 'handlers'>): void {
-  server.addService(grpcService(AggregatedDiscoveryService), xds.handlers);
+  const ads = grpcService(AggregatedDiscoveryService);
+  // Responses are serialized with each resource's bytes encoded once for all streams.
+  server.addService(
+    {
+      ...ads,
+      streamAggregatedResources: { ...ads.streamAggregatedResources, responseSerialize: serializeSotwResponse },
+      deltaAggregatedResources: { ...ads.deltaAggregatedResources, responseSerialize: serializeDeltaResponse },
+    },
+    xds.handlers,
+  );
 }
 
 const NONE: GeneratedResources = new Map();
@@ -155,19 +167,20 @@ export function createXdsServer<S>(opts: XdsServerOptions<S>): XdsServer<S> {
     streams.add(conn);
     void conn.finished.then(() => streams.delete(conn));
   };
-  const handlers: AdsHandlers = {
+  const makeHandlers = (admit?: NodeAdmission): AdsHandlers => ({
     streamAggregatedResources(call) {
       if (!refuseIfClosed(call as ServerDuplexStream<unknown, unknown>))
-        track(serveSotw(call, ctx));
+        track(serveSotw(call, ctx, admit));
     },
     deltaAggregatedResources(call) {
       if (!refuseIfClosed(call as ServerDuplexStream<unknown, unknown>))
-        track(serveDelta(call, ctx));
+        track(serveDelta(call, ctx, admit));
     },
-  };
+  });
 
   return {
-    handlers,
+    handlers: makeHandlers(),
+    admittingHandlers: makeHandlers,
     update(update) {
       if (closed) throw new Error('xDS server is closed: update() after close()');
       debounce.add({
