@@ -299,7 +299,11 @@ async function main(): Promise<void> {
     });
     return { key: keys.privateKey, certChain: [...issued.chain] };
   };
-  const pki = { rootPem: root.cert, client: await issue(CLIENT_ID), server: await issue(SERVER_ID) };
+  const pki = {
+    rootPem: root.cert,
+    client: await issue(CLIENT_ID),
+    server: await issue(SERVER_ID),
+  };
 
   const iperfPort = 15_201 + Math.floor(Math.random() * 1000);
   const iperfServer = spawn('iperf3', ['-s', '-p', String(iperfPort)], { stdio: 'ignore' });

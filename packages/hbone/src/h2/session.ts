@@ -138,6 +138,9 @@ export class HboneSession extends EventEmitter<SessionEvents> implements StreamO
     this.#prefaceLeft = options.role === 'server' ? CLIENT_PREFACE.length : 0;
     this.#reader = new FrameReader(this, options.maxFrameSize);
 
+    // Small frames (WINDOW_UPDATE, SETTINGS ACK, HEADERS) must leave at once: with Nagle's
+    // algorithm a window update could wait for the peer's delayed ACK and stall the sender.
+    (socket as Duplex & { setNoDelay?: (on: boolean) => unknown }).setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.#onBytes(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('error', (err: Error) => this.destroy(err));
