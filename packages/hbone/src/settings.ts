@@ -22,3 +22,15 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Server: how long graceful shutdown lets open streams finish. */
 export const DRAIN_MS = 5_000;
+/** The SETTINGS both ends announce, under node:http2's names (the connection window is separate). */
+export const H2_SETTINGS = {
+  enablePush: false,
+  initialWindowSize: STREAM_WINDOW_BYTES,
+  maxFrameSize: MAX_FRAME_BYTES,
+} as const;
+/**
+ * For a node:http2 peer with HBONE's windows (the benchmark's baseline): Node's per-session memory
+ * cap in MB (default 10) counts data waiting for the peer's window, so it must hold a connection
+ * window of queued data with room to spare.
+ */
+export const MAX_SESSION_MEMORY_MB = 64;

@@ -29,9 +29,9 @@ import { HboneClient } from '../client.js';
 import { HboneServer } from '../server.js';
 import {
   CONNECTION_WINDOW_BYTES,
-  MAX_FRAME_BYTES,
+  H2_SETTINGS,
+  MAX_SESSION_MEMORY_MB,
   SERVER_MAX_CONCURRENT_STREAMS,
-  STREAM_WINDOW_BYTES,
 } from '../settings.js';
 import { splice } from '../splice.js';
 
@@ -119,12 +119,8 @@ async function runRelay(config: RelayConfig): Promise<number> {
     const server = http2.createSecureServer({
       ...mtlsServerOptions({ ...config.server, trustBundle }),
       ALPNProtocols: ['h2'],
-      settings: {
-        initialWindowSize: STREAM_WINDOW_BYTES,
-        maxFrameSize: MAX_FRAME_BYTES,
-        maxConcurrentStreams: SERVER_MAX_CONCURRENT_STREAMS,
-      },
-      maxSessionMemory: 64,
+      settings: { ...H2_SETTINGS, maxConcurrentStreams: SERVER_MAX_CONCURRENT_STREAMS },
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
     });
     server.on('session', (session) => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
     server.on('stream', (stream, headers) => {
@@ -145,8 +141,8 @@ async function runRelay(config: RelayConfig): Promise<number> {
     const session = http2.connect(`https://127.0.0.1:${config.upstreamPort}`, {
       ...mtlsClientOptions({ ...config.client, trustBundle, expectedIdentity: SERVER_ID }),
       ALPNProtocols: ['h2'],
-      settings: { initialWindowSize: STREAM_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES },
-      maxSessionMemory: 64,
+      settings: H2_SETTINGS,
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
     });
     session.on('error', () => undefined);
     session.once('connect', () => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
