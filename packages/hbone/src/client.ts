@@ -1,5 +1,6 @@
 // The pooled HBONE client: connect() sends one CONNECT on a pooled HTTP/2-over-mTLS connection and
 // resolves with the tunnel once the server answered 200.
+import { constants, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@trellis/core';
 import { inspectCertificate, parseSvidSpiffeId } from '@trellis/pki';
@@ -12,8 +13,6 @@ import {
   type SocketFactory,
 } from './connection.js';
 import { HboneConnectError, HboneStatusError, rstCodeName } from './errors.js';
-import { ErrorCode } from './h2/frames.pure.js';
-import type { HeaderField } from './h2/hpack.pure.js';
 import { HboneMetrics } from './metrics.js';
 import { ConnectionPool, type Lease } from './pool.js';
 import type { TunnelHeaders } from './server-stream.js';
@@ -23,7 +22,7 @@ import {
   IDLE_TIMEOUT_MS,
   MAX_STREAMS_PER_CONNECTION,
 } from './settings.js';
-import type { IncomingHeaders, TunnelStream } from './tunnel-stream.js';
+import { TunnelStream } from './tunnel-stream.js';
 
 export interface HboneClientOptions {
   /** Streams per connection before another is opened. Default 100. */
@@ -87,7 +86,6 @@ export class HboneClient {
         port: request.port,
         connectSocket: this.#options.connectSocket ?? connectTcp,
         timeoutMs: this.#options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-        counter: this.#metrics.bytes,
       });
     // A pooled connection may be going away as the request is sent (GOAWAY in flight): the server
     // then refuses the stream without having seen it, and one retry on a fresh connection is safe.
@@ -126,9 +124,9 @@ export class HboneClient {
     headers: TunnelHeaders,
   ): Promise<TunnelStream> {
     const what = `HBONE CONNECT ${target} via ${connection.via}`;
-    let stream: TunnelStream;
+    let stream: ClientHttp2Stream;
     try {
-      stream = connection.session.request(requestHeaders(target, headers));
+      stream = connection.session.request(requestHeaders(target, headers), { endStream: false });
     } catch (err) {
       lease.release();
       // The session is closing or closed: nothing was sent.
@@ -142,7 +140,7 @@ export class HboneClient {
     stream.once('close', () => lease.release());
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
-        const unprocessed = stream.rstCode === ErrorCode.REFUSED_STREAM;
+        const unprocessed = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
         reject(
           new HboneConnectError(`${what} failed: ${err.message}`, { cause: err, unprocessed }),
         );
@@ -159,20 +157,21 @@ export class HboneClient {
       };
       stream.on('error', onError);
       stream.once('close', onClose);
-      stream.once('response', (responseHeaders: IncomingHeaders) => {
+      stream.once('response', (responseHeaders) => {
         stream.off('error', onError);
         stream.off('close', onClose);
         const status = Number(responseHeaders[':status']);
         if (status !== 200) {
           stream.on('error', () => undefined);
-          stream.close(ErrorCode.CANCEL);
+          stream.close(constants.NGHTTP2_CANCEL);
           reject(new HboneStatusError(status, target, connection.via));
           return;
         }
+        const tunnel = new TunnelStream(stream, connection.peerIdentity, this.#metrics.bytes);
         this.#metrics.streamOpened();
-        stream.once('close', () => this.#metrics.streamClosed());
+        tunnel.once('close', () => this.#metrics.streamClosed());
         this.#options.logger?.debug(`${what}: tunnel open`);
-        resolve(stream);
+        resolve(tunnel);
       });
     });
   }
@@ -240,14 +239,10 @@ export class HboneClient {
   }
 }
 
-function requestHeaders(target: string, headers: TunnelHeaders): HeaderField[] {
-  const out: HeaderField[] = [
-    [':method', 'CONNECT'],
-    [':authority', target],
-  ];
-  for (const name of ['forwarded', 'traceparent', 'baggage'] as const) {
-    const value = headers[name];
-    if (value !== undefined) out.push([name, value]);
-  }
+function requestHeaders(target: string, headers: TunnelHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':method': 'CONNECT', ':authority': target };
+  if (headers.forwarded !== undefined) out['forwarded'] = headers.forwarded;
+  if (headers.traceparent !== undefined) out['traceparent'] = headers.traceparent;
+  if (headers.baggage !== undefined) out['baggage'] = headers.baggage;
   return out;
 }

@@ -1,14 +1,13 @@
 // Opening one client HBONE connection: TCP (optionally bound to the source IP, or from an injected
 // socket factory), TLS 1.3 with ALPN h2 checking the server's SPIFFE identity, then an HTTP/2 session
 // with HBONE's windows.
+import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { mtlsClientOptions, peerSpiffeId, type TrustBundle } from '@trellis/pki';
 import { formatAuthority } from './authority.pure.js';
 import { HboneConnectError } from './errors.js';
-import { HboneSession } from './h2/session.js';
-import { CONNECTION_WINDOW_BYTES, MAX_FRAME_BYTES, STREAM_WINDOW_BYTES } from './settings.js';
-import type { ByteCounter } from './tunnel-stream.js';
+import { CONNECTION_WINDOW_BYTES, H2_SETTINGS, MAX_SESSION_MEMORY_MB } from './settings.js';
 
 /** The client's own workload credentials and the roots it trusts. */
 export interface ClientCredentials {
@@ -38,11 +37,10 @@ export interface OpenConnectionOptions {
   readonly port: number;
   readonly connectSocket: SocketFactory;
   readonly timeoutMs: number;
-  readonly counter?: ByteCounter;
 }
 
 export interface OpenConnection {
-  readonly session: HboneSession;
+  readonly session: ClientHttp2Session;
   /** The server's SPIFFE ID, as verified in the handshake. */
   readonly peerIdentity: string;
   /** `ip:port` of the HBONE server, for messages. */
@@ -83,16 +81,13 @@ export async function openConnection(options: OpenConnectionOptions): Promise<Op
       signal: controller.signal,
     });
     const tlsSocket = await handshake(socket, options, controller.signal);
-    const peerIdentity = peerSpiffeId(tlsSocket).uri;
-    const session = new HboneSession(tlsSocket, {
-      role: 'client',
-      streamWindow: STREAM_WINDOW_BYTES,
-      connectionWindow: CONNECTION_WINDOW_BYTES,
-      maxFrameSize: MAX_FRAME_BYTES,
-      peerIdentity,
-      ...(options.counter ? { counter: options.counter } : {}),
+    const session = http2.connect(`https://${via}`, {
+      createConnection: () => tlsSocket,
+      settings: H2_SETTINGS,
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
     });
-    return { session, peerIdentity, via };
+    session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+    return { session, peerIdentity: peerSpiffeId(tlsSocket).uri, via };
   } catch (err) {
     const reason = controller.signal.aborted ? (controller.signal.reason as Error) : (err as Error);
     throw new HboneConnectError(`HBONE connection to ${via} failed: ${reason.message}`, {

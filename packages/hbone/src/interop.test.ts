@@ -1,8 +1,8 @@
-// Interoperability with a standard HTTP/2 implementation (Node's node:http2, i.e. nghttp2), as
-// Istio's ztunnel speaks standard HTTP/2: our client against a node:http2 CONNECT server, and a
-// node:http2 client against our server, each with node's default settings (16 KiB frames, 64 KiB
-// windows) and with HBONE's (1 MiB frames, 4 MiB stream and 16 MiB connection windows). Tens of MB
-// move both ways with SHA-256 checks, and a paused reader on either end must stall the writer.
+// Interoperability with a bare standard HTTP/2 peer (node:http2 without any HBONE code), as Istio's
+// ztunnel speaks standard HTTP/2: our client against a plain CONNECT server, and a plain client
+// against our server, each with node's default settings (16 KiB frames, 64 KiB windows) and with
+// HBONE's (1 MiB frames, 4 MiB stream and 16 MiB connection windows). Tens of MB move both ways with
+// SHA-256 checks, and a paused reader on either end must stall the writer.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';

@@ -4,8 +4,8 @@
 // Concurrent callers share a connection attempt in progress; a connection that fails, closes or
 // receives GOAWAY leaves the pool (its open streams carry on); one without streams for
 // `idleTimeoutMs` is closed.
+import type { ClientHttp2Session } from 'node:http2';
 import type { OpenConnection } from './connection.js';
-import type { HboneSession } from './h2/session.js';
 
 export interface PoolOptions {
   readonly maxStreams: number;
@@ -36,7 +36,7 @@ interface Entry {
 export class ConnectionPool {
   readonly #options: PoolOptions;
   readonly #entries = new Map<string, Entry[]>();
-  readonly #sessions = new Set<HboneSession>();
+  readonly #sessions = new Set<ClientHttp2Session>();
   #reserved = 0;
   #closed = false;
 

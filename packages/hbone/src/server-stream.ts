@@ -1,14 +1,14 @@
 // One CONNECT stream on the HBONE server: check the request, ask the owner, dial the target, answer,
 // then carry the bytes until both sides are done.
 import net from 'node:net';
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@trellis/core';
 import type { SpiffeId } from '@trellis/pki';
 import { formatAuthority, parseAuthority, type Endpoint, type Target } from './authority.pure.js';
 import type { HboneMetrics } from './metrics.js';
 import { splice } from './splice.js';
-import { ErrorCode } from './h2/frames.pure.js';
-import type { IncomingHeaders, TunnelStream } from './tunnel-stream.js';
+import { TunnelStream } from './tunnel-stream.js';
 
 /** The headers HBONE carries besides `:authority`, as received (repeated headers joined with ","). */
 export interface TunnelHeaders {
@@ -28,11 +28,8 @@ export interface ConnectRequest {
   readonly source: Endpoint;
   /** The original destination of the HBONE connection (the address the certificate was chosen for). */
   readonly destination: Endpoint;
-  /**
-   * The HTTP/2 stream itself, for owners that need more than the above: a Duplex (the tunnel's
-   * bytes once answered 200) with close(code), rstCode and session.
-   */
-  readonly stream: TunnelStream;
+  /** The HTTP/2 stream itself, for owners that need more than the above. */
+  readonly stream: ServerHttp2Stream;
 }
 
 export type ConnectDecision =
@@ -77,19 +74,18 @@ export function dialTcp(target: Endpoint): Promise<net.Socket> {
 }
 
 export async function serveConnect(
-  stream: TunnelStream,
-  headers: IncomingHeaders,
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
   connection: ConnectionInfo,
   handlers: StreamHandlers,
 ): Promise<void> {
   const log = handlers.logger;
   stream.on('error', (err) => log?.debug({ err }, 'HBONE stream error'));
   if (headers[':method'] !== 'CONNECT') {
-    refuse(stream, 400, `method ${String(headers[':method'])} is not CONNECT`, log);
+    refuse(stream, 400, `method ${headers[':method']} is not CONNECT`, log);
     return;
   }
-  const authority = headers[':authority'];
-  const target = parseAuthority(typeof authority === 'string' ? authority : '');
+  const target = parseAuthority(headers[':authority'] ?? '');
   if (!target.ok) {
     refuse(stream, 400, target.reason, log);
     return;
@@ -121,13 +117,13 @@ export async function serveConnect(
     refuse(stream, 503, `${what}: upstream connect failed: ${(err as Error).message}`, log);
     return;
   }
-  if (stream.destroyed || stream.wireClosed) {
+  if (stream.destroyed || stream.closed) {
     upstream.destroy();
     return;
   }
 
-  const tunnel = stream;
-  stream.respond(200);
+  const tunnel = new TunnelStream(stream, connection.peer.uri, handlers.metrics.bytes);
+  stream.respond({ ':status': 200 });
   handlers.metrics.streamOpened();
   log?.debug(`HBONE tunnel open: ${what}`);
   const { error } = await splice(tunnel, upstream);
@@ -148,18 +144,18 @@ export async function serveConnect(
  * closed with RST_STREAM NO_ERROR, which asks it to stop without signalling an error (RFC 9113 §8.1).
  */
 function refuse(
-  stream: TunnelStream,
+  stream: ServerHttp2Stream,
   status: number,
   reason: string,
   log: Logger | undefined,
 ): void {
   log?.debug(`HBONE CONNECT refused with ${status}: ${reason}`);
-  if (stream.destroyed || stream.wireClosed || stream.headersSent) return;
-  stream.respond(status, { endStream: true });
-  stream.close(ErrorCode.NO_ERROR);
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  stream.respond({ ':status': status }, { endStream: true });
+  stream.close(constants.NGHTTP2_NO_ERROR);
 }
 
-function tunnelHeaders(headers: IncomingHeaders): TunnelHeaders {
+function tunnelHeaders(headers: IncomingHttpHeaders): TunnelHeaders {
   const out: { forwarded?: string; traceparent?: string; baggage?: string } = {};
   for (const name of ['forwarded', 'traceparent', 'baggage'] as const) {
     const value = headers[name];

@@ -1,20 +1,19 @@
 // The HBONE server: accepts TCP connections (its own listeners, or sockets handed over with
 // handle()), picks the certificate for each connection's original destination IP, runs TLS 1.3 with
-// ALPN h2 and a verified client SPIFFE identity, then serves CONNECT streams on an HTTP/2 session
-// (h2/session.ts, this package's own HTTP/2 framing on the TLS socket).
+// ALPN h2 and a verified client SPIFFE identity, then serves CONNECT streams on an HTTP/2 session.
 //
 // Each connection gets its own tls.Server built from the certificate chosen for it, and is injected
 // with emit('connection'). Node marks a server-side TLSSocket as verified and handshake-complete
 // (`authorized`, `secureConnecting`) only when a tls.Server wrapped it; a bare `new TLSSocket`
-// would never complete. The handshake starts only after certificateFor resolved.
+// would never reach an HTTP/2 session. The handshake starts only after certificateFor resolved.
 import { EventEmitter } from 'node:events';
+import http2, { type ServerHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@trellis/core';
 import { mtlsServerOptions, PeerRejectedError, verifyPeer, type TrustBundle } from '@trellis/pki';
 import { canonicalIp, type Endpoint } from './authority.pure.js';
-import { HboneSession } from './h2/session.js';
 import { HboneMetrics } from './metrics.js';
 import {
   dialTcp,
@@ -28,10 +27,10 @@ import {
 import {
   CONNECTION_WINDOW_BYTES,
   DRAIN_MS,
+  H2_SETTINGS,
   HANDSHAKE_TIMEOUT_MS,
-  MAX_FRAME_BYTES,
+  MAX_SESSION_MEMORY_MB,
   SERVER_MAX_CONCURRENT_STREAMS,
-  STREAM_WINDOW_BYTES,
 } from './settings.js';
 
 /** The key and certificate chain (leaf first) the server presents for one destination IP. */
@@ -72,7 +71,7 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
   readonly #listeners: net.Server[] = [];
   /** Accepted sockets without an HTTP/2 session yet (waiting for a certificate or in the handshake). */
   readonly #handshaking = new Set<net.Socket>();
-  readonly #sessions = new Set<HboneSession>();
+  readonly #sessions = new Set<ServerHttp2Session>();
   readonly #refused = new WeakSet<net.Socket>();
   #closing = false;
 
@@ -194,15 +193,11 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
   }
 
   #serve(tlsSocket: tls.TLSSocket, connection: Parameters<typeof serveConnect>[2]): void {
-    const session = new HboneSession(tlsSocket, {
-      role: 'server',
-      streamWindow: STREAM_WINDOW_BYTES,
-      connectionWindow: CONNECTION_WINDOW_BYTES,
-      maxFrameSize: MAX_FRAME_BYTES,
-      maxConcurrentStreams: SERVER_MAX_CONCURRENT_STREAMS,
-      peerIdentity: connection.peer.uri,
-      counter: this.#metrics.bytes,
+    const session = http2.performServerHandshake(tlsSocket, {
+      settings: { ...H2_SETTINGS, maxConcurrentStreams: SERVER_MAX_CONCURRENT_STREAMS },
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
     });
+    session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     this.#sessions.add(session);
     this.#metrics.connectionOpened();
     this.#options.logger?.debug(

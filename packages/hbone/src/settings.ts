@@ -1,4 +1,5 @@
-// The HBONE constants (DESIGN.md §2), including the HTTP/2 settings both ends announce.
+// The HBONE constants (DESIGN.md §2) and the HTTP/2 settings both ends announce.
+import type { Settings } from 'node:http2';
 
 const MiB = 1024 * 1024;
 
@@ -22,15 +23,15 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Server: how long graceful shutdown lets open streams finish. */
 export const DRAIN_MS = 5_000;
-/** The SETTINGS both ends announce, under node:http2's names (the connection window is separate). */
-export const H2_SETTINGS = {
+/**
+ * Node's per-session memory cap in MB (default 10). Outbound data waiting for the peer's window is
+ * counted against it, so it must hold a connection window of queued data with room to spare.
+ */
+export const MAX_SESSION_MEMORY_MB = 64;
+
+/** SETTINGS both ends send. The connection window is raised separately with setLocalWindowSize. */
+export const H2_SETTINGS: Settings = {
   enablePush: false,
   initialWindowSize: STREAM_WINDOW_BYTES,
   maxFrameSize: MAX_FRAME_BYTES,
-} as const;
-/**
- * For a node:http2 peer with HBONE's windows (the benchmark's baseline): Node's per-session memory
- * cap in MB (default 10) counts data waiting for the peer's window, so it must hold a connection
- * window of queued data with room to spare.
- */
-export const MAX_SESSION_MEMORY_MB = 64;
+};

@@ -3,8 +3,8 @@
 // iperf3 client and server, as ztunnel-to-ztunnel would be:
 //   tcp_pair       plain TCP relays (the baseline every ratio is against)
 //   tls_pair       mutual TLS 1.3 relays, one TLS connection per TCP connection (node_mtls_pair)
-//   h2node_pair    HTTP/2 CONNECT over mTLS made with node:http2 (HBONE's old data path)
-//   hbone_pair     this package's HboneClient and HboneServer
+//   h2node_pair    a bare HTTP/2 CONNECT tunnel over mTLS made with node:http2 in this file
+//   hbone_pair     this package's HboneClient and HboneServer (also on node:http2)
 // Throughput with iperf3 (1 and 4 streams), CPU of the relay processes, and the round-trip time of
 // small messages at a fixed rate through one tunneled connection. Prints and writes
 // bench-results.txt. Run: npm run bench -w @trellis/hbone  (BENCH_SECONDS, BENCH_ROUNDS to change).
