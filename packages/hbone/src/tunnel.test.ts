@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:http2';
-import type { Writable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { TunnelResetError } from './errors.js';
 import {
   digest,
   errorOf,
+  flood,
+  IN_FLIGHT_BOUND,
   makePki,
   readText,
   sha256,
@@ -20,67 +20,7 @@ import {
   writeAll,
   type App,
 } from './test-support.js';
-import { STREAM_WINDOW_BYTES } from './settings.js';
 import type { TunnelStream } from './tunnel-stream.js';
-
-const MiB = 1024 * 1024;
-
-/** The kernel's largest TCP send / receive buffer (third field of tcp_wmem / tcp_rmem). */
-function tcpBufferMax(which: 'tcp_wmem' | 'tcp_rmem', fallback: number): number {
-  try {
-    return Number(readFileSync(`/proc/sys/net/ipv4/${which}`, 'utf8').trim().split(/\s+/)[2]);
-  } catch {
-    return fallback;
-  }
-}
-
-/**
- * What may be in flight from a writer to a paused reader: one HTTP/2 stream window (it covers the
- * HBONE connection and the receiving side's buffer), the plain TCP hop's send and receive buffers,
- * and 1 MiB for the 16-64 KiB buffers of the streams along the way.
- */
-const IN_FLIGHT_BOUND =
-  STREAM_WINDOW_BYTES +
-  tcpBufferMax('tcp_wmem', 4 * MiB) +
-  tcpBufferMax('tcp_rmem', 6 * MiB) +
-  1 * MiB;
-
-/**
- * Writes up to `limit` bytes as fast as `stream` accepts them. `produced()` says how many were
- * handed over; `stalled()` resolves once the writer waits for 'drain' and nothing moved for a while,
- * or when it wrote everything (nothing held it back).
- */
-function flood(stream: Writable, limit: number) {
-  const chunk = Buffer.alloc(64 * 1024, 0x5a);
-  let produced = 0;
-  let waiting = false;
-  let finished = false;
-  const done = (async () => {
-    while (produced < limit) {
-      produced += chunk.length;
-      if (!stream.write(chunk)) {
-        waiting = true;
-        await once(stream, 'drain');
-        waiting = false;
-      }
-    }
-    stream.end();
-    finished = true;
-  })();
-  return {
-    done,
-    produced: () => produced,
-    async stalled(): Promise<void> {
-      let last = -1;
-      let still = 0;
-      while (still < 10 && !finished) {
-        await new Promise((r) => setTimeout(r, 50));
-        still = waiting && produced === last ? still + 1 : 0;
-        last = produced;
-      }
-    },
-  };
-}
 
 const SERVER = spiffe('server');
 const CLIENT = spiffe('client');
