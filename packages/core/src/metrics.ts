@@ -4,9 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Meter } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { checkedMeter } from './metric-names.js';
+import { createMetricsRegistry } from './metrics-registry.js';
 
 export const METRICS_PATHS = ['/metrics', '/stats/prometheus'] as const;
 
@@ -31,14 +29,8 @@ export interface Metrics {
 
 export async function createMetrics(opts: MetricsOptions): Promise<Metrics> {
   // The exporter's own server cannot listen on port 0 (it treats 0 as "unset") and serves one
-  // path only, so it renders and we serve. Scope labels and target_info are left out: Istio's
-  // metrics carry neither.
-  const exporter = new PrometheusExporter({
-    preventServerStart: true,
-    withoutScopeInfo: true,
-    withoutTargetInfo: true,
-  });
-  const provider = new MeterProvider({ readers: [exporter] });
+  // path only, so the registry renders and we serve.
+  const registry = createMetricsRegistry();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -46,7 +38,7 @@ export async function createMetrics(opts: MetricsOptions): Promise<Metrics> {
       (METRICS_PATHS as readonly string[]).includes(path) &&
       (req.method === 'GET' || req.method === 'HEAD')
     ) {
-      exporter.getMetricsRequestHandler(req, res);
+      registry.handle(req, res);
     } else {
       res.statusCode = 404;
       res.end(`not found; metrics are served on ${METRICS_PATHS.join(' and ')}\n`);
@@ -61,18 +53,18 @@ export async function createMetrics(opts: MetricsOptions): Promise<Metrics> {
       });
     });
   } catch (err) {
-    await provider.shutdown();
+    await registry.close();
     throw err;
   }
 
   return {
     port: (server.address() as AddressInfo).port,
-    meter: (scope) => checkedMeter(provider.getMeter(scope)),
+    meter: (scope) => registry.meter(scope),
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      await provider.shutdown();
+      await registry.close();
     },
   };
 }

@@ -1,19 +1,24 @@
 #!/usr/bin/env node
 // Benchmark (root; not a test): throughput and added latency of the in-pod ztunnel pair against
-// the direct path in the same run. Two netns nodes; pods A/B in the mesh (redirected, a real
-// trellis-ca and one trellis-ztunnel per node), pods A0/B0 beside them outside the mesh (the
-// baseline). iperf3 with 1 and 4 streams; h2load --h1 at a fixed request rate against a Node HTTP
-// server in B / B0, percentiles from its per-request log. BENCH_WORKERS (default "1,2"): the
-// ztunnel --workers values to run, each with a fresh mesh and its own direct baseline. Writes
-// ../bench-results.txt.
+// the direct path and against mTLS relay pairs, all in the same topology and the same run. Two
+// netns nodes; pods A/B in the mesh (redirected, a real trellis-ca and one trellis-ztunnel per
+// node), pods A0/B0 beside them outside the mesh (the baseline). The relay pairs (relay-pairs.mjs:
+// Node.js tls, nginx stream, haproxy; the anchors' mTLS pairs) sit like the two ztunnels: A0 ->
+// client relay in node 1's netns -> TLS 1.3 mTLS over the bridge -> server relay in node 2's netns
+// -> B0. iperf3 with 1 and 4 streams, with the CPU of the relays / ztunnels; h2load --h1 at a fixed
+// request rate against a Node HTTP server in B / B0, percentiles from its per-request log.
+// BENCH_WORKERS (default "1,2"): the ztunnel --workers values to run, each with a fresh mesh and
+// its own direct and relay-pair figures. Writes ../bench-results.txt.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { listenInNetns } from '@trellis/netsys';
 import { Mesh, NetnsCluster } from '@trellis/testing';
+import { startRelayPairs, treeCpuSeconds } from './relay-pairs.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RPS = Number(process.env.BENCH_RPS ?? 1000);
@@ -43,13 +48,13 @@ function iperfServer(pod) {
   return child;
 }
 
-function iperf(from, to, streams) {
+function iperf(from, host, port, streams) {
   const json = JSON.parse(
     inNetns(from.netns, 'iperf3', [
       '-c',
-      to.ip,
+      host,
       '-p',
-      '5201',
+      String(port),
       '-t',
       String(SECONDS),
       '-P',
@@ -58,6 +63,21 @@ function iperf(from, to, streams) {
     ]),
   );
   return json.end.sum_received.bits_per_second / 1e9;
+}
+
+/**
+ * One iperf3 run from `from` to host:port; cpu = CPU time of the process trees rooted at `pids`
+ * (relays or ztunnels: client side first) over the run's wall time, in % of one core, in all and each.
+ */
+function measure(name, from, host, port, streams, pids = []) {
+  const cpu0 = pids.map((p) => treeCpuSeconds([p]));
+  const t0 = performance.now();
+  const gbps = iperf(from, host, port, streams);
+  const wall = (performance.now() - t0) / 1000;
+  const each = pids.map((p, i) => ((treeCpuSeconds([p]) - cpu0[i]) / wall) * 100);
+  const cpu = each.reduce((a, b) => a + b, 0);
+  console.log(`  P${streams} ${name}: ${gbps.toFixed(2)} Gbit/s, cpu ${cpu.toFixed(0)}%`);
+  return { name, gbps, cpu, each };
 }
 
 function percentile(sorted, p) {
@@ -111,10 +131,29 @@ async function latency(from, to, dir, label) {
   };
 }
 
+const load0 = os.loadavg()[0];
 const cluster = NetnsCluster.create(2);
 const children = [];
 const servers = [];
 let mesh;
+let relays;
+let cleaning;
+/** Stops everything this bench started (also on SIGINT / SIGTERM); runs once. */
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await relays?.stop();
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r()))));
+    await mesh?.close();
+    cluster.cleanup();
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.once(sig, () => {
+    console.error(`${sig}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
 try {
   const [n1, n2] = cluster.nodes;
   const A = cluster.addPod(n1, { name: 'a', sa: 'a' });
@@ -127,19 +166,20 @@ try {
     await listenInNetns(server, pod.netnsPath, { host: '0.0.0.0', port: 8080 });
     servers.push(server);
   }
+  relays = await startRelayPairs(n1, n2, `${B0.ip}:5201`);
   await new Promise((r) => setTimeout(r, 500)); // iperf3 servers bind
 
   const runs = [];
   for (const workers of WORKERS) {
     mesh = await Mesh.start(cluster, { logLevel: 'warn', workers });
+    const ztunnels = mesh.nodes.map((n) => n.ztunnel.proc.child.pid);
     const rows = [];
     for (const streams of [1, 4]) {
-      const direct = iperf(A0, B0, streams);
-      const meshed = iperf(A, B, streams);
-      rows.push({ streams, direct, meshed });
-      console.log(
-        `workers ${workers} P${streams}: direct ${direct.toFixed(2)} Gbit/s, mesh ${meshed.toFixed(2)} Gbit/s`,
-      );
+      console.log(`workers ${workers} P${streams}`);
+      const direct = measure('direct', A0, B0.ip, 5201, streams);
+      const pairs = relays.pairs.map((p) => measure(p.name, A0, p.host, p.port, streams, p.pids));
+      const meshed = measure('mesh', A, B.ip, 5201, streams, ztunnels);
+      rows.push({ streams, direct, pairs, meshed });
     }
     const lDirect = await latency(A0, B0, mesh.dir, `direct-w${workers}`);
     const lMesh = await latency(A, B, mesh.dir, `mesh-w${workers}`);
@@ -153,26 +193,57 @@ try {
     try {
       return readFileSync(ANCHORS, 'utf8')
         .split('\n')
-        .filter((l) => /node_mtls_pair|P1 direct|P4 direct/.test(l))
+        .filter((l) => /^P[14] (direct|\w+_mtls_pair)/.test(l))
         .join('\n');
     } catch {
       return '(anchors file not found)';
     }
   })();
   const f = (x) => x.toFixed(2);
+  const r3 = (x) => x.toFixed(3);
+  const pad = (s, n) => String(s).padEnd(n);
+  const names = relays.pairs.map((p) => p.name);
   const ms = (l) =>
     `p50 ${l.p50.toFixed(3)}  p90 ${l.p90.toFixed(3)}  p99 ${l.p99.toFixed(3)}  ok ${l.ok}/${l.n}  rate ${l.rate}`;
+  const pathLine = (streams, m, direct) =>
+    `P${streams}  ${pad(m.name, 14)} ${f(m.gbps).padStart(6)}` +
+    (m === direct
+      ? ''
+      : `  /direct ${r3(m.gbps / direct.gbps)}  cpu ${m.cpu.toFixed(0).padStart(3)}% (${m.each.map((c) => c.toFixed(0)).join(' + ')})  ${(m.cpu / m.gbps).toFixed(1)}%/Gbps`);
   const section = ({ workers, rows, lDirect, lMesh }) => [
     `== ztunnel --workers ${workers}`,
-    `iperf3 throughput, ${SECONDS} s each (Gbit/s received; ratio = mesh / direct)`,
-    ...rows.map(
-      (r) =>
-        `P${r.streams}  direct ${f(r.direct)}  mesh ${f(r.meshed)}  ratio ${(r.meshed / r.direct).toFixed(3)}`,
-    ),
+    `iperf3, ${SECONDS} s each: Gbit/s received; /direct = path / direct; cpu = CPU time of the path's relay (or ztunnel) processes / iperf3 wall time, % of one core (client side + server side), and per Gbit/s`,
+    ...rows.flatMap((r) => [
+      ...[r.direct, ...r.pairs, r.meshed].map((m) => pathLine(r.streams, m, r.direct)),
+      `P${r.streams}  ` +
+        r.pairs.map((p) => `mesh/${p.name} ${r3(r.meshed.gbps / p.gbps)}`).join('  '),
+    ]),
     `h2load --h1 -c1 --rps ${RPS}, ${REQUESTS} requests (ms; added = mesh - direct)`,
     `direct  ${ms(lDirect)}`,
     `mesh    ${ms(lMesh)}`,
     `added   p50 +${(lMesh.p50 - lDirect.p50).toFixed(3)}  p90 +${(lMesh.p90 - lDirect.p90).toFixed(3)}  p99 +${(lMesh.p99 - lDirect.p99).toFixed(3)}  ratio p50 ${(lMesh.p50 / lDirect.p50).toFixed(2)}  p99 ${(lMesh.p99 / lDirect.p99).toFixed(2)}`,
+    '',
+  ];
+  const summary = [
+    '== summary: Gbit/s, same topology and run (mesh/X = mesh Gbit/s over X Gbit/s)',
+    [
+      'workers  P   ',
+      pad('direct', 7),
+      ...names.map((n) => pad(n, 14)),
+      pad('mesh', 6),
+      ...names.map((n) => pad(`mesh/${n}`, 8 + n.length)),
+    ].join(' '),
+    ...runs.flatMap(({ workers, rows }) =>
+      rows.map((r) =>
+        [
+          `${pad(workers, 8)} P${r.streams}  `,
+          pad(f(r.direct.gbps), 7),
+          ...r.pairs.map((p) => pad(f(p.gbps), 14)),
+          pad(f(r.meshed.gbps), 6),
+          ...r.pairs.map((p) => pad(r3(r.meshed.gbps / p.gbps), 8 + p.name.length)),
+        ].join(' '),
+      ),
+    ),
     '',
   ];
   const base = runs[0];
@@ -180,33 +251,31 @@ try {
     `== --workers ${r.workers} vs --workers ${base.workers} (each mesh/direct ratio over the other's)`,
     ...r.rows.map((row, i) => {
       const b = base.rows[i];
-      return `P${row.streams}  ${(row.meshed / row.direct / (b.meshed / b.direct)).toFixed(2)}x`;
+      return `P${row.streams}  ${(row.meshed.gbps / row.direct.gbps / (b.meshed.gbps / b.direct.gbps)).toFixed(2)}x`;
     }),
     `latency p50 added ${(r.lMesh.p50 - r.lDirect.p50).toFixed(3)} vs ${(base.lMesh.p50 - base.lDirect.p50).toFixed(3)} ms, p99 added ${(r.lMesh.p99 - r.lDirect.p99).toFixed(3)} vs ${(base.lMesh.p99 - base.lDirect.p99).toFixed(3)} ms`,
     '',
   ]);
   const text = [
     `# trellis-ztunnel in-pod benchmark, ${new Date().toISOString()}`,
-    `# host: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; everything (iperf3 client/server, both ztunnels and their workers, h2load, the HTTP server) shares these CPUs`,
-    `# path: pod A (node 1) -> in-pod rules -> ztunnel 1 -> HBONE/mTLS over the bridge -> ztunnel 2 -> pod B; direct: pods A0 -> B0 (no redirection), same nodes and bridge`,
+    `# host: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; everything (iperf3 client/server, ztunnels or relays, h2load, the HTTP server) shares these CPUs`,
+    `# mesh: pod A (node 1) -> in-pod rules -> ztunnel 1 -> HBONE/mTLS over the bridge -> ztunnel 2 -> pod B`,
+    `# direct: pod A0 -> B0 (no redirection), same nodes and bridge`,
+    `# load average (1 min) at start ${load0.toFixed(2)}, at end ${os.loadavg()[0].toFixed(2)}: other work on the host skews every figure, compare within a run`,
+    `# relay pairs: pod A0 -> client relay (node 1 netns) -> TLS 1.3 mTLS, ECDSA P-256, over the bridge -> server relay (node 2 netns) -> B0; one process / worker / thread each`,
+    ...(relays.skipped.length ? [`# pairs not run: ${relays.skipped.join('; ')}`] : []),
     '',
+    ...summary,
     ...runs.flatMap(section),
     ...compare,
-    `== anchors (${ANCHORS}; a different setup: loopback relays, not netns pods)`,
+    `== reference only, NOT comparable: ${ANCHORS} (loopback relays, another day, another load)`,
     anchor,
-    ...runs.flatMap((r) =>
-      r.rows.map(
-        (row) =>
-          `workers ${r.workers} P${row.streams} mesh vs anchor node_mtls_pair ~6.6 Gbit/s: ${(row.meshed / 6.6).toFixed(2)}x; anchor ratio node_mtls_pair/direct ${(row.streams === 1 ? 6.62 / 28.62 : 6.76 / 30.12).toFixed(3)} vs ours ${(row.meshed / row.direct).toFixed(3)}`,
-      ),
-    ),
     '',
-  ].join('\n');
+  ]
+    .join('\n')
+    .replace(/ +$/gm, '');
   writeFileSync(OUT, text);
   console.log(text);
 } finally {
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r()))));
-  await mesh?.close();
-  cluster.cleanup();
+  await cleanup();
 }

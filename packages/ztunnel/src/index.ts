@@ -87,7 +87,6 @@ export {
 export { openListeners, podAddresses, type ListenAddresses, type ListenerSet } from './proxy/listeners.js';
 export { WorkerPool, type WorkerPoolOptions } from './workers/worker-pool.js';
 export { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
-export { createMetricsRegistry, type MetricsRegistry } from './workers/metrics-registry.js';
 export {
   formatPrometheusText,
   mergeFamilies,

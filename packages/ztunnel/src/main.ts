@@ -8,6 +8,7 @@ import {
   ConfigError,
   createLifecycle,
   createLogger,
+  createMetricsRegistry,
   helpText,
   wantsHelp,
   type HostPort,
@@ -31,7 +32,6 @@ import { LocalConfigError } from './state/local-config.js';
 import { LocalConfigFile } from './state/local-config-file.js';
 import { StateStore } from './state/store.js';
 import { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
-import { createMetricsRegistry } from './workers/metrics-registry.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import { xdsCredentials } from './xds/credentials.js';
 import { startXdsSource, ztunnelNodeId } from './xds/xds-source.js';

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HostPort } from '@trellis/core';
-import type { MetricsRegistry } from './metrics-registry.js';
+import type { MetricsRegistry } from '@trellis/core';
 
 export interface DebugSources {
   /** Whether the first snapshot has been served. */

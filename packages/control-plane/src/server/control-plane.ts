@@ -2,13 +2,12 @@
 // listeners, the embedded CA, the source of cluster state (config dir or Kubernetes) feeding the
 // snapshot pipeline, and in cluster mode the controllers. main.ts starts it from the config.
 import { KubeConfig } from '@kubernetes/client-node';
-import { createLifecycle, type Lifecycle, type Log } from '@trellis/core';
+import { createLifecycle, createMetricsRegistry, type Lifecycle, type Log } from '@trellis/core';
 import { createXdsServer, type XdsServer } from '@trellis/xds';
 import type { ControlPlaneConfig } from '../config.js';
 import { startControllers, type Controllers } from '../controllers/index.js';
 import { configz } from '../debug/configz.js';
 import { createDebugServer } from '../debug/debug-server.js';
-import { createMetricsRegistry } from '../debug/metrics-registry.js';
 import { syncz } from '../debug/syncz.js';
 import { formatProblem, watchConfigDir } from '../ingest/index.js';
 import { watchCluster } from '../ingest/kube.js';
@@ -57,7 +56,7 @@ export async function startControlPlane(config: ControlPlaneConfig, log: Log, op
     await xds.close(config.drainMs);
     await Promise.all(listeners.map((l) => l.close()));
     await ca?.stop();
-    await metrics.stop();
+    await metrics.close();
   });
 
   const ports: { xds?: number; secureXds?: number; debug?: number } = {};

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTrafficMetrics, trafficLabels } from '../metrics.js';
-import { createMetricsRegistry } from './metrics-registry.js';
+import { createMetricsRegistry } from '@trellis/core';
 import {
   mergePrometheusTexts,
   monotonicFamilies,

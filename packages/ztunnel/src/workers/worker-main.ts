@@ -5,7 +5,7 @@
 // it exits when the primary goes away.
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import type net from 'node:net';
-import { createLogger, type Logger } from '@trellis/core';
+import { createLogger, createMetricsRegistry, type Logger } from '@trellis/core';
 import { parseTrustBundle } from '@trellis/pki';
 import { loggerSink } from '../access-log/sink.js';
 import { loadZtunnelConfig, processSource, PROGRAM } from '../config.js';
@@ -16,7 +16,6 @@ import { createZtunnelContext, type ZtunnelContext } from '../proxy/context.js';
 import { podHandlers, sharedHandlers, type ProxyHandlers } from '../proxy/proxy-handlers.js';
 import { createHostSocketOps } from '../proxy/socket-ops.js';
 import { StateStore } from '../state/store.js';
-import { createMetricsRegistry } from './metrics-registry.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { certificateFromMessage, remoteIdentityManager } from './remote-identity.js';
 
