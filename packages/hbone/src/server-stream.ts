@@ -118,7 +118,14 @@ export async function serveConnect(
     return;
   }
   if (stream.destroyed || stream.closed) {
+    // The client went away while the upstream was dialled: the owner still hears that the
+    // connection it allowed (and may have counted as opened) is over.
     upstream.destroy();
+    handlers.onStreamClosed?.(request, {
+      bytesSent: 0,
+      bytesReceived: 0,
+      error: new Error('the client closed the stream before the tunnel opened'),
+    });
     return;
   }
 

@@ -115,6 +115,54 @@ describe('HBONE server', () => {
     assert.equal(dialed, 0);
   });
 
+  it(
+    'tells the owner a tunnel is over when the client resets it while the upstream is dialled',
+    { timeout: 30_000 },
+    async (t) => {
+      const pki = await makePki();
+      const app = await startApp(t, () => undefined);
+      let dialStarted!: () => void;
+      const dialing = new Promise<void>((resolve) => (dialStarted = resolve));
+      let finishDial!: () => void;
+      const dialMayFinish = new Promise<void>((resolve) => (finishDial = resolve));
+      let upstream: net.Socket | undefined;
+      const hbone = await startServer(t, pki, SERVER, {
+        dial: async (target) => {
+          dialStarted();
+          await dialMayFinish;
+          upstream = net.connect({ host: target.address, port: target.port });
+          await new Promise((resolve) => upstream?.once('connect', resolve));
+          return upstream;
+        },
+      });
+      const session = http2.connect(`https://127.0.0.1:${hbone.port}`, {
+        ...mtlsClientOptions({ ...(await pki.workload(CLIENT)), expectedIdentity: SERVER }),
+        ALPNProtocols: ['h2'],
+      });
+      t.after(() => session.destroy());
+      const stream = session.request(
+        { ':method': 'CONNECT', ':authority': `127.0.0.1:${app.port}` },
+        { endStream: false },
+      );
+      stream.on('error', () => undefined);
+      await dialing;
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await new Promise((resolve) => stream.once('close', resolve));
+      // Let the server read the RST_STREAM before the dial completes.
+      await new Promise((resolve) => session.ping(resolve));
+      finishDial();
+      while (hbone.closed.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const [closed] = hbone.closed;
+      assert.ok(closed);
+      assert.equal(closed.request.target.port, app.port);
+      assert.deepEqual([closed.stats.bytesSent, closed.stats.bytesReceived], [0, 0]);
+      assert.match(closed.stats.error?.message ?? '', /before the tunnel opened/);
+      if (upstream && !upstream.destroyed)
+        await new Promise((resolve) => upstream?.once('close', resolve));
+      assert.equal(upstream?.destroyed, true, 'the upstream connection is closed');
+    },
+  );
+
   it('answers 503 when the upstream refuses the connection', async (t) => {
     const pki = await makePki();
     const hbone = await startServer(t, pki, SERVER);
