@@ -8,8 +8,9 @@
 // -> B0. iperf3 with 1 and 4 streams, with the CPU of the relays / ztunnels; h2load --h1 at a fixed
 // request rate against a Node HTTP server in B / B0, percentiles from its per-request log.
 // BENCH_WORKERS (default "1,2"): the ztunnel --workers values to run, each with a fresh mesh and
-// its own direct and relay-pair figures. Writes ../bench-results.txt.
-import { spawn, spawnSync } from 'node:child_process';
+// its own direct and relay-pair figures. iperf3 runs BENCH_SECONDS (5) each, in BENCH_REPEATS (3)
+// rounds over all paths; medians are reported. Writes ../bench-results.txt.
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -20,8 +21,11 @@ import { listenInNetns } from '@trellis/netsys';
 import { Mesh, NetnsCluster } from '@trellis/testing';
 import { startRelayPairs, treeCpuSeconds } from './relay-pairs.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RPS = Number(process.env.BENCH_RPS ?? 1000);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+if (!Number.isInteger(REPEATS) || REPEATS < 1)
+  throw new Error(`BENCH_REPEATS: "${process.env.BENCH_REPEATS}" is not a repeat count`);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map((w) => {
   const n = Number(w.trim());
   if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_WORKERS: "${w}" is not a worker count`);
@@ -31,14 +35,40 @@ const REQUESTS = RPS * Math.max(3, Math.min(SECONDS, 10));
 const OUT = fileURLToPath(new URL('../bench-results.txt', import.meta.url));
 const ANCHORS = '/work/shared/anchors/figures-2026-11-27.txt';
 
+/** Set by SIGINT / SIGTERM: no further step starts, the running clients are killed. */
+let aborted = false;
+const running = new Set();
+
+function checkAborted() {
+  if (aborted) throw new Error('aborted by a signal');
+}
+
+/**
+ * Runs `cmd` in `netns` and resolves with its stdout. Async, so the HTTP server answering h2load
+ * (in this process) keeps serving and a signal is handled at once.
+ */
 function inNetns(netns, cmd, args) {
-  const r = spawnSync('ip', ['netns', 'exec', netns, cmd, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
+  checkAborted();
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', netns, cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      if (code === 0) resolve(out);
+      else
+        reject(
+          new Error(
+            `${cmd} ${args.join(' ')} in ${netns} failed (${code ?? signal}): ${err || out}`,
+          ),
+        );
+    });
   });
-  if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(' ')} in ${netns} failed: ${r.stderr || r.stdout}`);
-  return r.stdout;
 }
 
 function iperfServer(pod) {
@@ -48,9 +78,9 @@ function iperfServer(pod) {
   return child;
 }
 
-function iperf(from, host, port, streams) {
+async function iperf(from, host, port, streams) {
   const json = JSON.parse(
-    inNetns(from.netns, 'iperf3', [
+    await inNetns(from.netns, 'iperf3', [
       '-c',
       host,
       '-p',
@@ -69,10 +99,10 @@ function iperf(from, host, port, streams) {
  * One iperf3 run from `from` to host:port; cpu = CPU time of the process trees rooted at `pids`
  * (relays or ztunnels: client side first) over the run's wall time, in % of one core, in all and each.
  */
-function measure(name, from, host, port, streams, pids = []) {
+async function measure(name, from, host, port, streams, pids = []) {
   const cpu0 = pids.map((p) => treeCpuSeconds([p]));
   const t0 = performance.now();
-  const gbps = iperf(from, host, port, streams);
+  const gbps = await iperf(from, host, port, streams);
   const wall = (performance.now() - t0) / 1000;
   const each = pids.map((p, i) => ((treeCpuSeconds([p]) - cpu0[i]) / wall) * 100);
   const cpu = each.reduce((a, b) => a + b, 0);
@@ -80,29 +110,32 @@ function measure(name, from, host, port, streams, pids = []) {
   return { name, gbps, cpu, each };
 }
 
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Medians (and the Gbit/s range) of one path's repeated measure() results. */
+function combine(samples) {
+  const g = samples.map((x) => x.gbps);
+  return {
+    name: samples[0].name,
+    gbps: median(g),
+    min: Math.min(...g),
+    max: Math.max(...g),
+    cpu: median(samples.map((x) => x.cpu)),
+    each: samples[0].each.map((_, i) => median(samples.map((x) => x.each[i]))),
+  };
+}
+
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** Async: the HTTP server answering h2load lives in this process, so the event loop must run. */
-function inNetnsAsync(netns, cmd, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', netns, cmd, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd} in ${netns} failed: ${err || out}`)),
-    );
-  });
-}
-
 async function latency(from, to, dir, label) {
   const log = join(dir, `h2load-${label}.log`);
-  const out = await inNetnsAsync(from.netns, 'h2load', [
+  const out = await inNetns(from.netns, 'h2load', [
     '--h1',
     '-n',
     String(REQUESTS),
@@ -136,22 +169,32 @@ const cluster = NetnsCluster.create(2);
 const children = [];
 const servers = [];
 let mesh;
+let meshStarting;
 let relays;
+let relaysStarting;
 let cleaning;
 /** Stops everything this bench started (also on SIGINT / SIGTERM); runs once. */
 function cleanup() {
+  const steps = [
+    () => [...running, ...children].forEach((c) => c.kill('SIGTERM')),
+    async () => (relays ?? (await relaysStarting?.catch(() => undefined)))?.stop(),
+    () => Promise.all(servers.map((s) => new Promise((r) => s.close(() => r())))),
+    async () => (mesh ?? (await meshStarting?.catch(() => undefined)))?.close(),
+    () => cluster.cleanup(),
+  ];
   cleaning ??= (async () => {
-    for (const c of children) c.kill('SIGTERM');
-    await relays?.stop();
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r()))));
-    await mesh?.close();
-    cluster.cleanup();
+    // Each step even if an earlier one failed: the netns go last, once nothing runs in them.
+    for (const step of steps)
+      await Promise.resolve()
+        .then(step)
+        .catch((err) => console.error(`cleanup: ${err.message}`));
   })();
   return cleaning;
 }
 for (const sig of ['SIGINT', 'SIGTERM'])
   process.once(sig, () => {
     console.error(`${sig}: cleaning up`);
+    aborted = true;
     void cleanup().finally(() => process.exit(130));
   });
 try {
@@ -166,25 +209,37 @@ try {
     await listenInNetns(server, pod.netnsPath, { host: '0.0.0.0', port: 8080 });
     servers.push(server);
   }
-  relays = await startRelayPairs(n1, n2, `${B0.ip}:5201`);
+  checkAborted();
+  relaysStarting = startRelayPairs(n1, n2, `${B0.ip}:5201`);
+  relays = await relaysStarting;
   await new Promise((r) => setTimeout(r, 500)); // iperf3 servers bind
 
   const runs = [];
   for (const workers of WORKERS) {
-    mesh = await Mesh.start(cluster, { logLevel: 'warn', workers });
+    checkAborted();
+    meshStarting = Mesh.start(cluster, { logLevel: 'warn', workers });
+    mesh = await meshStarting;
     const ztunnels = mesh.nodes.map((n) => n.ztunnel.proc.child.pid);
     const rows = [];
     for (const streams of [1, 4]) {
       console.log(`workers ${workers} P${streams}`);
-      const direct = measure('direct', A0, B0.ip, 5201, streams);
-      const pairs = relays.pairs.map((p) => measure(p.name, A0, p.host, p.port, streams, p.pids));
-      const meshed = measure('mesh', A, B.ip, 5201, streams, ztunnels);
-      rows.push({ streams, direct, pairs, meshed });
+      // Rounds of every path in turn, so a burst of other load on the host hits all paths alike.
+      const rounds = [];
+      for (let i = 0; i < REPEATS; i++) {
+        const round = [await measure('direct', A0, B0.ip, 5201, streams)];
+        for (const p of relays.pairs)
+          round.push(await measure(p.name, A0, p.host, p.port, streams, p.pids));
+        round.push(await measure('mesh', A, B.ip, 5201, streams, ztunnels));
+        rounds.push(round);
+      }
+      const [direct, ...rest] = rounds[0].map((_, i) => combine(rounds.map((r) => r[i])));
+      rows.push({ streams, direct, pairs: rest.slice(0, -1), meshed: rest.at(-1) });
     }
     const lDirect = await latency(A0, B0, mesh.dir, `direct-w${workers}`);
     const lMesh = await latency(A, B, mesh.dir, `mesh-w${workers}`);
     console.log(`workers ${workers} latency direct`, lDirect, 'mesh', lMesh);
     runs.push({ workers, rows, lDirect, lMesh });
+    meshStarting = undefined;
     await mesh.close();
     mesh = undefined;
   }
@@ -206,13 +261,13 @@ try {
   const ms = (l) =>
     `p50 ${l.p50.toFixed(3)}  p90 ${l.p90.toFixed(3)}  p99 ${l.p99.toFixed(3)}  ok ${l.ok}/${l.n}  rate ${l.rate}`;
   const pathLine = (streams, m, direct) =>
-    `P${streams}  ${pad(m.name, 14)} ${f(m.gbps).padStart(6)}` +
+    `P${streams}  ${pad(m.name, 14)} ${f(m.gbps).padStart(6)} [${f(m.min)}–${f(m.max)}]` +
     (m === direct
       ? ''
       : `  /direct ${r3(m.gbps / direct.gbps)}  cpu ${m.cpu.toFixed(0).padStart(3)}% (${m.each.map((c) => c.toFixed(0)).join(' + ')})  ${(m.cpu / m.gbps).toFixed(1)}%/Gbps`);
   const section = ({ workers, rows, lDirect, lMesh }) => [
     `== ztunnel --workers ${workers}`,
-    `iperf3, ${SECONDS} s each: Gbit/s received; /direct = path / direct; cpu = CPU time of the path's relay (or ztunnel) processes / iperf3 wall time, % of one core (client side + server side), and per Gbit/s`,
+    `iperf3, ${SECONDS} s each, ${REPEATS} rounds over all paths: median Gbit/s received [min–max]; /direct = path / direct; cpu = median CPU time of the path's relay (or ztunnel) processes / iperf3 wall time, % of one core (client side + server side), and per Gbit/s`,
     ...rows.flatMap((r) => [
       ...[r.direct, ...r.pairs, r.meshed].map((m) => pathLine(r.streams, m, r.direct)),
       `P${r.streams}  ` +
@@ -225,7 +280,7 @@ try {
     '',
   ];
   const summary = [
-    '== summary: Gbit/s, same topology and run (mesh/X = mesh Gbit/s over X Gbit/s)',
+    '== summary: median Gbit/s, same topology and run (mesh/X = mesh Gbit/s over X Gbit/s)',
     [
       'workers  P   ',
       pad('direct', 7),
