@@ -108,6 +108,7 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
       socket.destroy();
       return;
     }
+    holdReading(socket);
     this.#handshaking.add(socket);
     socket.once('close', () => this.#handshaking.delete(socket));
     // Errors after the handshake reach the TLS socket and the HTTP/2 session; these are the ones before.
@@ -232,6 +233,22 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
     this.#options.logger?.debug({ err }, 'HBONE connection refused');
     this.emit('clientError', err, socket);
   }
+}
+
+/**
+ * Stops `socket` reading until the TLS layer takes it over (it starts reading again itself), so the
+ * ClientHello stays in the kernel while the certificate is looked up. Bytes read before the wrap
+ * would be fed to TLS from JS, which leaves it with small receive buffers (1 KiB and 16 KiB in
+ * turn) for the whole connection: ~8 KiB per read instead of ~38 KiB, four times the read calls
+ * (measured on loopback). Node does the same for a listener's `pauseOnConnect`; a socket that
+ * already holds bytes is left as it is.
+ */
+function holdReading(socket: net.Socket): void {
+  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?(): number } })
+    ._handle;
+  if (!handle?.readStop || socket.readableLength > 0) return;
+  handle.reading = false;
+  handle.readStop();
 }
 
 function endpoint(address: string | undefined, port: number | undefined, what: string): Endpoint {
