@@ -55,3 +55,38 @@ export async function openListeners(
     throw err;
   }
 }
+
+/** Listeners that, once closed, let the connections they handed over drain. */
+export interface ServingSet {
+  readonly ports: Record<ListenerKind, number>;
+  /** Stops accepting, then `stop(drainMs)` (default 5 s); the same promise on every call. */
+  close(drainMs?: number): Promise<void>;
+}
+
+/**
+ * Opens the listeners and ties their close to `stop`, which ends what they handed over (and is
+ * also called with 0 when a listener cannot be opened).
+ */
+export async function serveListeners(
+  ops: SocketOps,
+  addresses: ListenAddresses,
+  opts: { readonly transparent: boolean; readonly pauseOnConnect?: boolean },
+  onConnection: (kind: ListenerKind, socket: net.Socket) => void,
+  stop: (drainMs: number) => Promise<void>,
+): Promise<ServingSet> {
+  let set: ListenerSet;
+  try {
+    set = await openListeners(ops, addresses, opts, onConnection);
+  } catch (err) {
+    await stop(0);
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    ports: set.ports,
+    close: (drainMs = 5000) => {
+      set.close();
+      return (closing ??= stop(drainMs));
+    },
+  };
+}

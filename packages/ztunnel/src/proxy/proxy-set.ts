@@ -3,7 +3,7 @@
 // netns by the given ops and marked 0x539; in shared mode (local runs) one set in ztunnel's own
 // namespace serves every workload.
 import type { ZtunnelContext } from './context.js';
-import { openListeners, podAddresses, type ListenAddresses } from './listeners.js';
+import { podAddresses, serveListeners, type ListenAddresses } from './listeners.js';
 import {
   podHandlers,
   sharedHandlers,
@@ -46,28 +46,17 @@ export function startSharedProxySet(
   return serve(sharedHandlers(ctx, ops), ops, addresses, false);
 }
 
-async function serve(
+function serve(
   handlers: ProxyHandlers,
   ops: SocketOps,
   addresses: ListenAddresses,
   transparent: boolean,
 ): Promise<ProxySet> {
-  let listeners;
-  try {
-    listeners = await openListeners(ops, addresses, { transparent }, (kind, socket) =>
-      handlers.handle(kind, socket),
-    );
-  } catch (err) {
-    await handlers.close(0);
-    throw err;
-  }
-  const set = listeners;
-  let closing: Promise<void> | undefined;
-  return {
-    ports: set.ports,
-    close: (drainMs = 5000) => {
-      set.close();
-      return (closing ??= handlers.close(drainMs));
-    },
-  };
+  return serveListeners(
+    ops,
+    addresses,
+    { transparent },
+    (kind, socket) => handlers.handle(kind, socket),
+    (drainMs) => handlers.close(drainMs),
+  );
 }

@@ -1,6 +1,6 @@
 // A listener set in the primary (--workers > 1): the same three listeners as proxy-set.ts, opened
 // with pauseOnConnect so no byte is read here, each accepted socket handed to a worker.
-import { openListeners, podAddresses, type ListenAddresses } from '../proxy/listeners.js';
+import { podAddresses, serveListeners, type ListenAddresses } from '../proxy/listeners.js';
 import type { PodProxySpec } from '../proxy/proxy-handlers.js';
 import type { ProxySet } from '../proxy/proxy-set.js';
 import type { SocketOps } from '../proxy/socket-ops.js';
@@ -26,7 +26,7 @@ export function startDispatchedSharedSet(
   return dispatch(pool, SHARED_SET, {}, ops, addresses, false);
 }
 
-async function dispatch(
+function dispatch(
   pool: WorkerPool,
   key: string,
   spec: { pod?: PodProxySpec; netnsFd?: number },
@@ -36,25 +36,11 @@ async function dispatch(
 ): Promise<ProxySet> {
   // Workers learn of the set first, so the first connection finds it there.
   pool.startSet(key, spec);
-  let listeners;
-  try {
-    listeners = await openListeners(
-      ops,
-      addresses,
-      { transparent, pauseOnConnect: true },
-      (kind, socket) => pool.dispatch(key, kind, socket),
-    );
-  } catch (err) {
-    await pool.stopSet(key, 0);
-    throw err;
-  }
-  const set = listeners;
-  let closing: Promise<void> | undefined;
-  return {
-    ports: set.ports,
-    close: (drainMs = 5000) => {
-      set.close();
-      return (closing ??= pool.stopSet(key, drainMs));
-    },
-  };
+  return serveListeners(
+    ops,
+    addresses,
+    { transparent, pauseOnConnect: true },
+    (kind, socket) => pool.dispatch(key, kind, socket),
+    (drainMs) => pool.stopSet(key, drainMs),
+  );
 }
