@@ -16,15 +16,34 @@ const PURE_GLOBS = [
   'packages/*/src/**/convert/**/*.ts',
   'packages/*/src/**/*.pure.ts',
 ];
-const IMPURE_MODULES = ['node:net', 'net', 'node:fs', 'fs', 'node:fs/promises', 'fs/promises', '@kubernetes/client-node'];
+const IMPURE_MODULES = [
+  'node:net',
+  'net',
+  'node:fs',
+  'fs',
+  'node:fs/promises',
+  'fs/promises',
+  '@kubernetes/client-node',
+];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/api/src/gen/**', 'packages/api/proto-deps/**', '.nx/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'packages/api/src/gen/**',
+      'packages/api/proto-deps/**',
+      '.nx/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': 'off',
     },
   },

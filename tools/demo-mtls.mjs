@@ -28,29 +28,51 @@ console.log(`root CA created; trust domain ${TD}`);
 async function workload(identity) {
   const keys = await generateKeyPair();
   const csr = await parseCsr(await createCsr({ identity, privateKey: keys.privateKey }));
-  const issued = await issueWorkloadCertificate({ publicKey: csr.publicKey, identity, issuer: root, ttlMs: 3600e3 });
-  console.log(`issued ${identity} (CSR with one URI SAN, signature ${csr.signatureValid ? 'valid' : 'INVALID'})`);
+  const issued = await issueWorkloadCertificate({
+    publicKey: csr.publicKey,
+    identity,
+    issuer: root,
+    ttlMs: 3600e3,
+  });
+  console.log(
+    `issued ${identity} (CSR with one URI SAN, signature ${csr.signatureValid ? 'valid' : 'INVALID'})`,
+  );
   return { key: keys.privateKey, certChain: issued.chain, trustBundle };
 }
 
-const [frontend, backend, intruder] = await Promise.all([workload(FRONTEND), workload(BACKEND), workload(INTRUDER)]);
+const [frontend, backend, intruder] = await Promise.all([
+  workload(FRONTEND),
+  workload(BACKEND),
+  workload(INTRUDER),
+]);
 
 const refusals = [];
-const server = createMtlsServer({ ...backend, authorize: (peer) => peer.uri === FRONTEND }, (socket, peer) => {
-  socket.once('data', (msg) => socket.end(`backend got "${msg}" from ${peer.uri}`));
-});
+const server = createMtlsServer(
+  { ...backend, authorize: (peer) => peer.uri === FRONTEND },
+  (socket, peer) => {
+    socket.once('data', (msg) => socket.end(`backend got "${msg}" from ${peer.uri}`));
+  },
+);
 server.on('tlsClientError', (err) => refusals.push(err.message));
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address();
-console.log(`backend (${BACKEND}) listening on 127.0.0.1:${port}, TLS 1.3, accepts only ${FRONTEND}\n`);
+console.log(
+  `backend (${BACKEND}) listening on 127.0.0.1:${port}, TLS 1.3, accepts only ${FRONTEND}\n`,
+);
 
 function call(creds, expectedIdentity) {
   return new Promise((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ...mtlsClientOptions({ ...creds, expectedIdentity }) });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      ...mtlsClientOptions({ ...creds, expectedIdentity }),
+    });
     let reply = '';
     socket.on('secureConnect', () => socket.write('hello'));
     socket.on('data', (d) => (reply += d));
-    socket.on('end', () => resolve({ ok: reply !== '', reply: reply || 'connection closed without a reply' }));
+    socket.on('end', () =>
+      resolve({ ok: reply !== '', reply: reply || 'connection closed without a reply' }),
+    );
     socket.on('error', (err) => resolve({ ok: false, reply: err.message }));
   });
 }
@@ -72,5 +94,9 @@ for (const c of cases) {
   for (const reason of serverSide) console.log(`  backend says: ${reason}`);
 }
 server.close();
-console.log(failures === 0 ? '\nmTLS demo: every outcome as expected' : `\nmTLS demo: ${failures} unexpected outcome(s)`);
+console.log(
+  failures === 0
+    ? '\nmTLS demo: every outcome as expected'
+    : `\nmTLS demo: ${failures} unexpected outcome(s)`,
+);
 process.exit(failures === 0 ? 0 : 1);

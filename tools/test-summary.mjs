@@ -10,11 +10,15 @@ for (const pkg of readdirSync('packages').sort()) {
   const file = join('packages', pkg, '.test-results', 'results.tap');
   if (!existsSync(file)) continue;
   const counts = {};
-  for (const m of readFileSync(file, 'utf8').matchAll(/^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm)) {
+  for (const m of readFileSync(file, 'utf8').matchAll(
+    /^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm,
+  )) {
     counts[m[1]] = Number(m[2]);
   }
   for (const k of Object.keys(totals)) totals[k] += counts[k] ?? 0;
-  rows.push(`  ${pkg.padEnd(14)} tests ${counts.tests ?? 0}, pass ${counts.pass ?? 0}, fail ${counts.fail ?? 0}, skipped ${counts.skipped ?? 0}`);
+  rows.push(
+    `  ${pkg.padEnd(14)} tests ${counts.tests ?? 0}, pass ${counts.pass ?? 0}, fail ${counts.fail ?? 0}, skipped ${counts.skipped ?? 0}`,
+  );
 }
 console.log('\nTest summary by package:');
 console.log(rows.join('\n'));
@@ -24,5 +28,7 @@ console.log(`ℹ fail ${totals.fail}`);
 console.log(`ℹ cancelled ${totals.cancelled}`);
 console.log(`ℹ skipped ${totals.skipped}`);
 console.log(`ℹ todo ${totals.todo}`);
-console.log(`${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);
+console.log(
+  `${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`,
+);
 process.exit(totals.fail + totals.cancelled > 0 || totals.tests === 0 ? 1 : 0);

@@ -3,9 +3,22 @@
 import { performance } from 'node:perf_hooks';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@trellis/core';
-import { inspectCertificate, issueWorkloadCertificate, parseCsr, type CaCredentials, type ParsedCsr } from '@trellis/pki';
+import {
+  inspectCertificate,
+  issueWorkloadCertificate,
+  parseCsr,
+  type CaCredentials,
+  type ParsedCsr,
+} from '@trellis/pki';
 import { authorize } from './authorize.js';
-import { AuthenticationError, formatServiceAccount, type Authenticator, type Caller, type NodeIndex, type ServiceAccountRef } from './caller.js';
+import {
+  AuthenticationError,
+  formatServiceAccount,
+  type Authenticator,
+  type Caller,
+  type NodeIndex,
+  type ServiceAccountRef,
+} from './caller.js';
 import { csrProblem, grantedTtl } from './csr-policy.js';
 import { caMetrics, type CaMetrics, type CsrResult } from './metrics.js';
 
@@ -68,7 +81,9 @@ export class CertificateAuthority {
     this.issuer = options.issuer;
     this.rootPem = options.rootPem;
     this.trustDomain = options.trustDomain;
-    this.#proxies = options.trustedNodeProxies ?? [{ namespace: 'trellis-system', serviceAccount: 'ztunnel' }];
+    this.#proxies = options.trustedNodeProxies ?? [
+      { namespace: 'trellis-system', serviceAccount: 'ztunnel' },
+    ];
     const rootExpiry = inspectCertificate(options.rootPem).notAfter;
     this.#metrics = caMetrics(() => rootExpiry, options.meter);
   }
@@ -78,9 +93,15 @@ export class CertificateAuthority {
     try {
       return await this.#sign(req);
     } catch (err) {
-      const e = err instanceof CaError ? err : new CaError('INTERNAL', `signing failed: ${(err as Error).message}`);
+      const e =
+        err instanceof CaError
+          ? err
+          : new CaError('INTERNAL', `signing failed: ${(err as Error).message}`);
       this.#metrics.record(RESULTS[e.code]);
-      this.#o.logger?.warn({ code: e.code, reason: e.message, clusterId: req.clusterId }, 'CSR refused');
+      this.#o.logger?.warn(
+        { code: e.code, reason: e.message, clusterId: req.clusterId },
+        'CSR refused',
+      );
       throw e;
     }
   }
@@ -95,7 +116,10 @@ export class CertificateAuthority {
       workloadsOnCallerNode: caller.node ? this.#o.nodeIndex.workloadsOn(caller.node) : [],
     });
     if (!decision.allowed) throw new CaError('PERMISSION_DENIED', decision.reason);
-    const ttl = grantedTtl(req.validitySeconds, { defaultTtlMs: this.#o.defaultTtlMs ?? DAY_MS, maxTtlMs: this.#o.maxTtlMs ?? DAY_MS });
+    const ttl = grantedTtl(req.validitySeconds, {
+      defaultTtlMs: this.#o.defaultTtlMs ?? DAY_MS,
+      maxTtlMs: this.#o.maxTtlMs ?? DAY_MS,
+    });
     if (!ttl.ok) throw new CaError('INVALID_ARGUMENT', ttl.reason);
 
     const started = performance.now();
@@ -106,7 +130,11 @@ export class CertificateAuthority {
       throw new CaError('INVALID_ARGUMENT', (err as Error).message);
     }
     const problem = csrProblem(csr, decision.identity);
-    if (problem) throw new CaError(problem.kind === 'identity' ? 'PERMISSION_DENIED' : 'INVALID_ARGUMENT', problem.reason);
+    if (problem)
+      throw new CaError(
+        problem.kind === 'identity' ? 'PERMISSION_DENIED' : 'INVALID_ARGUMENT',
+        problem.reason,
+      );
     let chain: readonly string[];
     try {
       ({ chain } = await issueWorkloadCertificate({
@@ -122,16 +150,27 @@ export class CertificateAuthority {
     }
     this.#metrics.record('success', (performance.now() - started) / 1000);
     this.#o.logger?.info(
-      { caller: formatServiceAccount(caller), node: caller.node, identity: decision.identity, ttlSeconds: ttl.ttlMs / 1000, clusterId: req.clusterId },
+      {
+        caller: formatServiceAccount(caller),
+        node: caller.node,
+        identity: decision.identity,
+        ttlSeconds: ttl.ttlMs / 1000,
+        clusterId: req.clusterId,
+      },
       'certificate issued',
     );
     return [...chain];
   }
 
   async #authenticate(authorization: string | undefined): Promise<Caller> {
-    if (!authorization) throw new CaError('UNAUTHENTICATED', 'no authorization header: send "authorization: Bearer <token>"');
+    if (!authorization)
+      throw new CaError(
+        'UNAUTHENTICATED',
+        'no authorization header: send "authorization: Bearer <token>"',
+      );
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!m) throw new CaError('UNAUTHENTICATED', 'the authorization header is not "Bearer <token>"');
+    if (!m)
+      throw new CaError('UNAUTHENTICATED', 'the authorization header is not "Bearer <token>"');
     try {
       return await this.#o.authenticator.authenticate(m[1]!);
     } catch (err) {

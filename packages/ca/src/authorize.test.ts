@@ -11,13 +11,53 @@ const base: Omit<AuthorizeInput, 'caller'> = {
 };
 
 const cases: [string, AuthorizeInput, string | RegExp][] = [
-  ['own identity', { ...base, caller: { namespace: 'default', serviceAccount: 'web' } }, 'spiffe://cluster.local/ns/default/sa/web'],
-  ['impersonating itself is its own identity', { ...base, caller: ztunnel, impersonated: 'spiffe://cluster.local/ns/trellis-system/sa/ztunnel' }, 'spiffe://cluster.local/ns/trellis-system/sa/ztunnel'],
-  ['trusted proxy, pod on its node', { ...base, caller: ztunnel, impersonated: 'spiffe://cluster.local/ns/prod/sa/db' }, 'spiffe://cluster.local/ns/prod/sa/db'],
-  ['untrusted caller', { ...base, caller: { namespace: 'prod', serviceAccount: 'db', node: 'n1' }, impersonated: 'spiffe://cluster.local/ns/prod/sa/api' }, /not a trusted node proxy/],
-  ['pod on another node', { ...base, caller: ztunnel, impersonated: 'spiffe://cluster.local/ns/prod/sa/api' }, /no pod with service account prod\/api runs on node n1/],
-  ['proxy without a node', { ...base, caller: { namespace: 'trellis-system', serviceAccount: 'ztunnel' }, impersonated: 'spiffe://cluster.local/ns/prod/sa/db' }, /no known node/],
-  ['other trust domain', { ...base, caller: ztunnel, impersonated: 'spiffe://evil.example/ns/prod/sa/db' }, /not in trust domain cluster.local/],
+  [
+    'own identity',
+    { ...base, caller: { namespace: 'default', serviceAccount: 'web' } },
+    'spiffe://cluster.local/ns/default/sa/web',
+  ],
+  [
+    'impersonating itself is its own identity',
+    {
+      ...base,
+      caller: ztunnel,
+      impersonated: 'spiffe://cluster.local/ns/trellis-system/sa/ztunnel',
+    },
+    'spiffe://cluster.local/ns/trellis-system/sa/ztunnel',
+  ],
+  [
+    'trusted proxy, pod on its node',
+    { ...base, caller: ztunnel, impersonated: 'spiffe://cluster.local/ns/prod/sa/db' },
+    'spiffe://cluster.local/ns/prod/sa/db',
+  ],
+  [
+    'untrusted caller',
+    {
+      ...base,
+      caller: { namespace: 'prod', serviceAccount: 'db', node: 'n1' },
+      impersonated: 'spiffe://cluster.local/ns/prod/sa/api',
+    },
+    /not a trusted node proxy/,
+  ],
+  [
+    'pod on another node',
+    { ...base, caller: ztunnel, impersonated: 'spiffe://cluster.local/ns/prod/sa/api' },
+    /no pod with service account prod\/api runs on node n1/,
+  ],
+  [
+    'proxy without a node',
+    {
+      ...base,
+      caller: { namespace: 'trellis-system', serviceAccount: 'ztunnel' },
+      impersonated: 'spiffe://cluster.local/ns/prod/sa/db',
+    },
+    /no known node/,
+  ],
+  [
+    'other trust domain',
+    { ...base, caller: ztunnel, impersonated: 'spiffe://evil.example/ns/prod/sa/db' },
+    /not in trust domain cluster.local/,
+  ],
   ['not a SPIFFE id', { ...base, caller: ztunnel, impersonated: 'https://x/y' }, /is invalid/],
 ];
 

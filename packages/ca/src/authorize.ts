@@ -23,8 +23,13 @@ const sameAccount = (a: ServiceAccountRef, b: ServiceAccountRef) =>
 
 export function authorize(input: AuthorizeInput): AuthorizeDecision {
   const { caller, trustDomain, impersonated } = input;
-  const own = formatSpiffeId({ trustDomain, namespace: caller.namespace, serviceAccount: caller.serviceAccount });
-  if (impersonated === undefined || impersonated === '' || impersonated === own) return { allowed: true, identity: own };
+  const own = formatSpiffeId({
+    trustDomain,
+    namespace: caller.namespace,
+    serviceAccount: caller.serviceAccount,
+  });
+  if (impersonated === undefined || impersonated === '' || impersonated === own)
+    return { allowed: true, identity: own };
 
   const who = `caller ${formatServiceAccount(caller)}`;
   if (!input.trustedNodeProxies.some((p) => sameAccount(p, caller))) {
@@ -38,11 +43,16 @@ export function authorize(input: AuthorizeInput): AuthorizeDecision {
     }
     target = id;
   } catch (err) {
-    return deny(`impersonated identity ${JSON.stringify(impersonated)} is invalid: ${(err as Error).message}`);
+    return deny(
+      `impersonated identity ${JSON.stringify(impersonated)} is invalid: ${(err as Error).message}`,
+    );
   }
-  if (!caller.node) return deny(`${who} has no known node, so it may not impersonate ${impersonated}`);
+  if (!caller.node)
+    return deny(`${who} has no known node, so it may not impersonate ${impersonated}`);
   if (!input.workloadsOnCallerNode.some((w) => sameAccount(w, target))) {
-    return deny(`no pod with service account ${formatServiceAccount(target)} runs on node ${caller.node} of ${who}`);
+    return deny(
+      `no pod with service account ${formatServiceAccount(target)} runs on node ${caller.node} of ${who}`,
+    );
   }
   return { allowed: true, identity: formatSpiffeId({ trustDomain, ...pick(target) }) };
 }

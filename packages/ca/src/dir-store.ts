@@ -12,7 +12,8 @@ export function dirStore(dir: string): CaStore {
         try {
           out[f] = await readFile(join(dir, f), 'utf8');
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${join(dir, f)}: ${(err as Error).message}`, { cause: err });
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+            throw new Error(`${join(dir, f)}: ${(err as Error).message}`, { cause: err });
         }
       }
       return out;

@@ -14,15 +14,41 @@ const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 test('trellis-ca --help documents every flag', () => {
   const r = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const flag of ['--listen', '--ca-dir', '--static-tokens', '--trust-domain', '--max-ttl', '--default-ttl', '--trusted-node-proxies', '--metrics-port']) {
+  for (const flag of [
+    '--listen',
+    '--ca-dir',
+    '--static-tokens',
+    '--trust-domain',
+    '--max-ttl',
+    '--default-ttl',
+    '--trusted-node-proxies',
+    '--metrics-port',
+  ]) {
     assert.ok(r.stdout.includes(flag), `--help mentions ${flag}`);
   }
 });
 
 test('trellis-ca refuses a bad static token file at start-up with the reason', (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'tokens.yaml'), '- {token: a, namespace: default, serviceAccount: web}\n- {token: a, namespace: default, serviceAccount: api}\n');
-  const r = spawnSync(process.execPath, [MAIN, '--listen', '127.0.0.1:0', '--ca-dir', join(dir, 'ca'), '--static-tokens', join(dir, 'tokens.yaml'), '--metrics-port', '-1'], { encoding: 'utf8' });
+  writeFileSync(
+    join(dir, 'tokens.yaml'),
+    '- {token: a, namespace: default, serviceAccount: web}\n- {token: a, namespace: default, serviceAccount: api}\n',
+  );
+  const r = spawnSync(
+    process.execPath,
+    [
+      MAIN,
+      '--listen',
+      '127.0.0.1:0',
+      '--ca-dir',
+      join(dir, 'ca'),
+      '--static-tokens',
+      join(dir, 'tokens.yaml'),
+      '--metrics-port',
+      '-1',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 1);
   assert.match(r.stderr, /entry #2: duplicate token \(same as entry #1\)/);
 });
@@ -30,9 +56,25 @@ test('trellis-ca refuses a bad static token file at start-up with the reason', (
 test('trellis-ca serves CreateCertificate with static tokens and a CA dir, and exports metrics', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'tokens.json'), JSON.stringify(TOKENS));
-  const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0', '--ca-dir', join(dir, 'ca'), '--static-tokens', join(dir, 'tokens.json'), '--trust-domain', 'cluster.local', '--metrics-port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      '--listen',
+      '127.0.0.1:0',
+      '--ca-dir',
+      join(dir, 'ca'),
+      '--static-tokens',
+      join(dir, 'tokens.json'),
+      '--trust-domain',
+      'cluster.local',
+      '--metrics-port',
+      '0',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   t.after(() => child.kill('SIGKILL'));
   let ready: { port: number; metricsPort: number } | undefined;
@@ -46,7 +88,11 @@ test('trellis-ca serves CreateCertificate with static tokens and a CA dir, and e
   assert.ok(ready, 'trellis-ca reported that it serves');
   child.stdout.resume();
   const rootPem = readFileSync(join(dir, 'ca', 'root-cert.pem'), 'utf8');
-  const client = createCaClient({ address: `127.0.0.1:${ready.port}`, rootPem, token: () => 'tok-web' });
+  const client = createCaClient({
+    address: `127.0.0.1:${ready.port}`,
+    rootPem,
+    token: () => 'tok-web',
+  });
   const chain = await client.createCertificate(await csrFor(WEB));
   client.close();
   assert.match(opensslVerify(dir, chain), /OK/);

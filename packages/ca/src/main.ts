@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // trellis-ca: the workload certificate authority as a standalone program.
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, createLifecycle, createLogger, createMetrics, helpText, wantsHelp } from '@trellis/core';
+import {
+  ConfigError,
+  createLifecycle,
+  createLogger,
+  createMetrics,
+  helpText,
+  wantsHelp,
+} from '@trellis/core';
 import { CertificateAuthority } from './authority.js';
 import { startPodIndex } from './authn/pod-index.js';
 import { readStaticTokens, staticIdentities } from './authn/static.js';
@@ -16,7 +23,13 @@ import { createCaServer } from './server.js';
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (wantsHelp(argv)) {
-    process.stdout.write(helpText('trellis-ca', 'Signs SPIFFE workload certificates for ztunnel and waypoints (istio.v1.auth.IstioCertificateService).', caSettings));
+    process.stdout.write(
+      helpText(
+        'trellis-ca',
+        'Signs SPIFFE workload certificates for ztunnel and waypoints (istio.v1.auth.IstioCertificateService).',
+        caSettings,
+      ),
+    );
     return;
   }
   const config = loadCaConfig({ argv, env: process.env });
@@ -27,9 +40,11 @@ async function main(): Promise<void> {
   const kubeConfig = clusterMode ? new KubeConfig() : undefined;
   kubeConfig?.loadFromDefault();
 
-  const store = config.caDir && (!clusterMode || (await dirStore(config.caDir).load())['ca-cert.pem'] !== undefined)
-    ? dirStore(config.caDir)
-    : secretStore(kubeConfig!, config.namespace);
+  const store =
+    config.caDir &&
+    (!clusterMode || (await dirStore(config.caDir).load())['ca-cert.pem'] !== undefined)
+      ? dirStore(config.caDir)
+      : secretStore(kubeConfig!, config.namespace);
   const material = await loadOrCreateCa(store, { trustDomain: config.trustDomain });
   logger.info({ store: store.location, created: material.created }, 'CA loaded');
 
@@ -37,14 +52,21 @@ async function main(): Promise<void> {
   if (clusterMode) {
     const podIndex = await startPodIndex(kubeConfig!, log.scope('pods'));
     lifecycle.onShutdown('pod index', () => podIndex.stop());
-    identities = { authenticator: tokenReviewAuthenticator({ kubeConfig: kubeConfig!, audiences: config.audiences }), nodeIndex: podIndex };
+    identities = {
+      authenticator: tokenReviewAuthenticator({
+        kubeConfig: kubeConfig!,
+        audiences: config.audiences,
+      }),
+      nodeIndex: podIndex,
+    };
     const publisher = await publishRoot(kubeConfig!, material.rootPem, log.scope('publish-root'));
     lifecycle.onShutdown('root publisher', () => publisher.stop());
   } else {
     identities = staticIdentities(await readStaticTokens(config.staticTokens));
   }
 
-  const metrics = config.metricsPort >= 0 ? await createMetrics({ port: config.metricsPort }) : undefined;
+  const metrics =
+    config.metricsPort >= 0 ? await createMetrics({ port: config.metricsPort }) : undefined;
   if (metrics) lifecycle.onShutdown('metrics', () => metrics.stop());
   const ca = new CertificateAuthority({
     ...material,
@@ -56,14 +78,32 @@ async function main(): Promise<void> {
     logger,
     ...(metrics ? { meter: metrics.meter('ca') } : {}),
   });
-  const server = await createCaServer({ ca, host: config.listen.host, port: config.listen.port, dnsNames: config.dnsNames, logger });
+  const server = await createCaServer({
+    ca,
+    host: config.listen.host,
+    port: config.listen.port,
+    dnsNames: config.dnsNames,
+    logger,
+  });
   lifecycle.onShutdown('grpc', () => server.close());
-  logger.info({ port: server.port, metricsPort: metrics?.port, mode: clusterMode ? 'cluster' : 'static-tokens' }, 'trellis-ca serving');
+  logger.info(
+    {
+      port: server.port,
+      metricsPort: metrics?.port,
+      mode: clusterMode ? 'cluster' : 'static-tokens',
+    },
+    'trellis-ca serving',
+  );
   await lifecycle.done;
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? err.problems.join('\n') : err instanceof Error ? err.message : String(err);
+  const message =
+    err instanceof ConfigError
+      ? err.problems.join('\n')
+      : err instanceof Error
+        ? err.message
+        : String(err);
   process.stderr.write(`trellis-ca: ${message}\n`);
   process.exit(1);
 });

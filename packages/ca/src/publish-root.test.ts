@@ -10,6 +10,12 @@ test('the root ConfigMap is created when missing, replaced when edited, left alo
   assert.deepEqual(current.data, { 'root-cert.pem': pem });
   assert.equal(rootConfigMapAction(undefined, pem), 'create');
   assert.equal(rootConfigMapAction(current, pem), 'none');
-  assert.equal(rootConfigMapAction({ ...current, data: { 'root-cert.pem': 'edited' } }, pem), 'replace');
-  assert.equal(rootConfigMapAction({ ...current, metadata: { name: 'istio-ca-root-cert' } }, pem), 'replace');
+  assert.equal(
+    rootConfigMapAction({ ...current, data: { 'root-cert.pem': 'edited' } }, pem),
+    'replace',
+  );
+  assert.equal(
+    rootConfigMapAction({ ...current, metadata: { name: 'istio-ca-root-cert' } }, pem),
+    'replace',
+  );
 });

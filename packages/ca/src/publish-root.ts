@@ -2,7 +2,13 @@
 // in every namespace and puts it back when it is deleted or edited.
 // The reconcile decision is pure (rootConfigMapAction); the watcher runs against a real apiserver
 // in cluster-mode.test.
-import { CoreV1Api, makeInformer, type KubeConfig, type V1ConfigMap, type V1Namespace } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  makeInformer,
+  type KubeConfig,
+  type V1ConfigMap,
+  type V1Namespace,
+} from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 
 export const ROOT_CONFIGMAP = 'istio-ca-root-cert';
@@ -19,7 +25,10 @@ export function rootConfigMap(namespace: string, rootPem: string): V1ConfigMap {
 }
 
 /** What to do for one namespace given its current ConfigMap (pure). */
-export function rootConfigMapAction(existing: V1ConfigMap | undefined, rootPem: string): 'create' | 'replace' | 'none' {
+export function rootConfigMapAction(
+  existing: V1ConfigMap | undefined,
+  rootPem: string,
+): 'create' | 'replace' | 'none' {
   if (!existing) return 'create';
   const current = existing.data?.[ROOT_CONFIGMAP_KEY];
   return current === rootPem && existing.metadata?.labels?.[LABEL] === 'true' ? 'none' : 'replace';
@@ -29,29 +38,56 @@ export interface RootPublisher {
   stop(): Promise<void>;
 }
 
-export async function publishRoot(kubeConfig: KubeConfig, rootPem: string, logger: Logger): Promise<RootPublisher> {
+export async function publishRoot(
+  kubeConfig: KubeConfig,
+  rootPem: string,
+  logger: Logger,
+): Promise<RootPublisher> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const reconcile = async (namespace: string) => {
     try {
-      const existing = await core.readNamespacedConfigMap({ name: ROOT_CONFIGMAP, namespace }).catch((err: { code?: number }) => {
-        if (err.code === 404) return undefined;
-        throw err;
-      });
+      const existing = await core
+        .readNamespacedConfigMap({ name: ROOT_CONFIGMAP, namespace })
+        .catch((err: { code?: number }) => {
+          if (err.code === 404) return undefined;
+          throw err;
+        });
       const action = rootConfigMapAction(existing, rootPem);
-      if (action === 'create') await core.createNamespacedConfigMap({ namespace, body: rootConfigMap(namespace, rootPem) });
-      if (action === 'replace') await core.replaceNamespacedConfigMap({ name: ROOT_CONFIGMAP, namespace, body: rootConfigMap(namespace, rootPem) });
-      if (action !== 'none') logger.info({ namespace, action }, 'published root certificate ConfigMap');
+      if (action === 'create')
+        await core.createNamespacedConfigMap({
+          namespace,
+          body: rootConfigMap(namespace, rootPem),
+        });
+      if (action === 'replace')
+        await core.replaceNamespacedConfigMap({
+          name: ROOT_CONFIGMAP,
+          namespace,
+          body: rootConfigMap(namespace, rootPem),
+        });
+      if (action !== 'none')
+        logger.info({ namespace, action }, 'published root certificate ConfigMap');
     } catch (err) {
-      logger.warn({ namespace, err: (err as Error).message }, 'could not publish root certificate ConfigMap');
+      logger.warn(
+        { namespace, err: (err as Error).message },
+        'could not publish root certificate ConfigMap',
+      );
     }
   };
-  const namespaces = makeInformer<V1Namespace>(kubeConfig, '/api/v1/namespaces', () => core.listNamespace());
-  const configMaps = makeInformer<V1ConfigMap>(kubeConfig, '/api/v1/configmaps', () => core.listConfigMapForAllNamespaces({ labelSelector: `${LABEL}=true` }), `${LABEL}=true`);
+  const namespaces = makeInformer<V1Namespace>(kubeConfig, '/api/v1/namespaces', () =>
+    core.listNamespace(),
+  );
+  const configMaps = makeInformer<V1ConfigMap>(
+    kubeConfig,
+    '/api/v1/configmaps',
+    () => core.listConfigMapForAllNamespaces({ labelSelector: `${LABEL}=true` }),
+    `${LABEL}=true`,
+  );
   const onNamespace = (ns: V1Namespace) => {
     if (ns.metadata?.name && ns.status?.phase !== 'Terminating') void reconcile(ns.metadata.name);
   };
   const onConfigMap = (cm: V1ConfigMap) => {
-    if (cm.metadata?.name === ROOT_CONFIGMAP && cm.metadata.namespace) void reconcile(cm.metadata.namespace);
+    if (cm.metadata?.name === ROOT_CONFIGMAP && cm.metadata.namespace)
+      void reconcile(cm.metadata.namespace);
   };
   namespaces.on('add', onNamespace);
   namespaces.on('update', onNamespace);
@@ -62,7 +98,10 @@ export async function publishRoot(kubeConfig: KubeConfig, rootPem: string, logge
     inf.on('error', (err: unknown) => {
       if (stopped) return; // stop() aborts the watches: that is not a failure
       logger.warn({ err: String(err) }, 'watch failed; restarting in 5s');
-      setTimeout(() => void (stopped ? undefined : inf.start().catch(() => undefined)), 5000).unref();
+      setTimeout(
+        () => void (stopped ? undefined : inf.start().catch(() => undefined)),
+        5000,
+      ).unref();
     });
   }
   await Promise.all([namespaces.start(), configMaps.start()]);

@@ -19,12 +19,19 @@ test('a restarted CA on the same directory keeps the same root, and the key file
   assert.equal(statSync(join(dir, 'ca-key.pem')).mode & 0o777, 0o600);
   const root = inspectCertificate(second.ca.rootPem);
   assert.equal(root.publicKey.kind === 'ecdsa' && root.publicKey.curve, 'P-256');
-  assert.ok(root.notAfter.getTime() - Date.now() > 9.9 * 365 * 24 * 3600_000, 'root lives ~10 years');
+  assert.ok(
+    root.notAfter.getTime() - Date.now() > 9.9 * 365 * 24 * 3600_000,
+    'root lives ~10 years',
+  );
 });
 
 async function writePlugin(dir: string) {
   const root = await createRootCa({ commonName: 'Plug-in root', ttlMs: 365 * 24 * 3600_000 });
-  const inter = await createIntermediateCa({ issuer: root, commonName: 'Plug-in intermediate', ttlMs: 30 * 24 * 3600_000 });
+  const inter = await createIntermediateCa({
+    issuer: root,
+    commonName: 'Plug-in intermediate',
+    ttlMs: 30 * 24 * 3600_000,
+  });
   writeFileSync(join(dir, 'ca-cert.pem'), inter.cert);
   writeFileSync(join(dir, 'ca-key.pem'), inter.key);
   writeFileSync(join(dir, 'root-cert.pem'), root.cert);
@@ -48,12 +55,21 @@ test('an invalid plug-in CA directory is refused with what is wrong', async (t) 
   const { inter } = await writePlugin(dir);
   const other = await createRootCa({ commonName: 'Other root', ttlMs: 3600_000 });
   writeFileSync(join(dir, 'ca-key.pem'), other.key);
-  await assert.rejects(loadOrCreateCa(dirStore(dir), { trustDomain: 'cluster.local' }), /ca-key.pem does not match the public key of ca-cert.pem/);
+  await assert.rejects(
+    loadOrCreateCa(dirStore(dir), { trustDomain: 'cluster.local' }),
+    /ca-key.pem does not match the public key of ca-cert.pem/,
+  );
   writeFileSync(join(dir, 'ca-key.pem'), inter.key);
   writeFileSync(join(dir, 'root-cert.pem'), other.cert);
   writeFileSync(join(dir, 'cert-chain.pem'), inter.cert);
-  await assert.rejects(loadOrCreateCa(dirStore(dir), { trustDomain: 'cluster.local' }), /does not chain to root-cert.pem/);
+  await assert.rejects(
+    loadOrCreateCa(dirStore(dir), { trustDomain: 'cluster.local' }),
+    /does not chain to root-cert.pem/,
+  );
   const partial = tempDir(t);
   writeFileSync(join(partial, 'ca-cert.pem'), inter.cert);
-  await assert.rejects(loadOrCreateCa(dirStore(partial), { trustDomain: 'cluster.local' }), /lacks ca-key.pem, root-cert.pem, cert-chain.pem/);
+  await assert.rejects(
+    loadOrCreateCa(dirStore(partial), { trustDomain: 'cluster.local' }),
+    /lacks ca-key.pem, root-cert.pem, cert-chain.pem/,
+  );
 });

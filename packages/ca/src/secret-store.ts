@@ -4,7 +4,11 @@ import { CA_FILES, type CaFileName, type CaStore } from './ca-files.js';
 
 export const CA_SECRET_NAME = 'istio-ca-secret';
 
-export function secretStore(kubeConfig: KubeConfig, namespace: string, name = CA_SECRET_NAME): CaStore {
+export function secretStore(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name = CA_SECRET_NAME,
+): CaStore {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   return {
     location: `Secret ${namespace}/${name}`,
@@ -17,15 +21,24 @@ export function secretStore(kubeConfig: KubeConfig, namespace: string, name = CA
         throw err;
       }
       const out: Partial<Record<CaFileName, string>> = {};
-      for (const f of CA_FILES) if (data?.[f]) out[f] = Buffer.from(data[f], 'base64').toString('utf8');
+      for (const f of CA_FILES)
+        if (data?.[f]) out[f] = Buffer.from(data[f], 'base64').toString('utf8');
       return out;
     },
     async save(files) {
-      const data = Object.fromEntries(CA_FILES.map((f) => [f, Buffer.from(files[f]).toString('base64')]));
+      const data = Object.fromEntries(
+        CA_FILES.map((f) => [f, Buffer.from(files[f]).toString('base64')]),
+      );
       // Create only: if another replica won the race, the create fails and the caller reloads.
       await core.createNamespacedSecret({
         namespace,
-        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'istio.io/ca-root', data },
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, namespace },
+          type: 'istio.io/ca-root',
+          data,
+        },
       });
     },
   };

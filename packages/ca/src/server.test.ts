@@ -49,8 +49,16 @@ test("the CA's TLS certificate chains to the root and names the listen IP and th
 
 test('requests without a token or with an unknown token are UNAUTHENTICATED', async (t) => {
   const ca = await startCa(t, tempDir(t));
-  await rejects(ca.client(undefined).createCertificate(await csrFor(WEB)), status.UNAUTHENTICATED, /not "Bearer <token>"|no authorization/);
-  await rejects(ca.client('nope').createCertificate(await csrFor(WEB)), status.UNAUTHENTICATED, /not one of the static tokens/);
+  await rejects(
+    ca.client(undefined).createCertificate(await csrFor(WEB)),
+    status.UNAUTHENTICATED,
+    /not "Bearer <token>"|no authorization/,
+  );
+  await rejects(
+    ca.client('nope').createCertificate(await csrFor(WEB)),
+    status.UNAUTHENTICATED,
+    /not one of the static tokens/,
+  );
 });
 
 test('a CSR for another identity is PERMISSION_DENIED', async (t) => {
@@ -74,40 +82,73 @@ test('malformed CSRs are INVALID_ARGUMENT with the reason', async (t) => {
   const two = await x509.Pkcs10CertificateRequestGenerator.create({
     keys: { privateKey: k.cryptoKey, publicKey: k.publicCryptoKey },
     signingAlgorithm: k.signingAlgorithm,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: WEB }, { type: 'url', value: 'spiffe://cluster.local/ns/x/sa/y' }], true)],
+    extensions: [
+      new x509.SubjectAlternativeNameExtension(
+        [
+          { type: 'url', value: WEB },
+          { type: 'url', value: 'spiffe://cluster.local/ns/x/sa/y' },
+        ],
+        true,
+      ),
+    ],
   });
-  await rejects(client.createCertificate(two.toString('pem')), status.INVALID_ARGUMENT, /exactly one URI SAN, found 2/);
+  await rejects(
+    client.createCertificate(two.toString('pem')),
+    status.INVALID_ARGUMENT,
+    /exactly one URI SAN, found 2/,
+  );
 
   // A signature that does not verify: flip a byte inside the signature.
   const good = await createCsr({ identity: WEB, privateKey: keys.privateKey });
   const der = Buffer.from(good.replace(/-----[^-]+-----|\s/g, ''), 'base64');
   der[der.length - 5]! ^= 0x01;
   const bad = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
-  await rejects(client.createCertificate(bad), status.INVALID_ARGUMENT, /signature does not verify/);
+  await rejects(
+    client.createCertificate(bad),
+    status.INVALID_ARGUMENT,
+    /signature does not verify/,
+  );
 });
 
 test('an RSA key under 2048 bits is refused', async (t) => {
   const ca = await startCa(t, tempDir(t));
-  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 1024 };
-  const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]["keys"];
+  const alg = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 1024,
+  };
+  const keys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as Parameters<
+    typeof x509.Pkcs10CertificateRequestGenerator.create
+  >[0]['keys'];
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     keys,
     signingAlgorithm: alg,
     extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: WEB }], true)],
   });
-  await rejects(ca.client('tok-web').createCertificate(csr.toString('pem')), status.INVALID_ARGUMENT, /RSA key of 1024 bits is too weak/);
+  await rejects(
+    ca.client('tok-web').createCertificate(csr.toString('pem')),
+    status.INVALID_ARGUMENT,
+    /RSA key of 1024 bits is too weak/,
+  );
 });
 
 test('an over-long validity is capped at the maximum; a negative one is INVALID_ARGUMENT', async (t) => {
   const ca = await startCa(t, tempDir(t), { maxTtlMs: 3600_000 });
   const client = ca.client('tok-web');
-  const [leaf] = await client.createCertificate(await csrFor(WEB), { validitySeconds: 30 * 24 * 3600 });
+  const [leaf] = await client.createCertificate(await csrFor(WEB), {
+    validitySeconds: 30 * 24 * 3600,
+  });
   const hours = (inspectCertificate(leaf!).notAfter.getTime() - Date.now()) / 3600_000;
   assert.ok(hours > 0.9 && hours <= 1, `capped to 1h, got ${hours}h`);
   const [short] = await client.createCertificate(await csrFor(WEB), { validitySeconds: 600 });
   const minutes = (inspectCertificate(short!).notAfter.getTime() - Date.now()) / 60_000;
   assert.ok(minutes > 9 && minutes <= 10, `asked 10 min, got ${minutes}`);
-  await rejects(client.createCertificate(await csrFor(WEB), { validitySeconds: -5 }), status.INVALID_ARGUMENT, /must not be negative/);
+  await rejects(
+    client.createCertificate(await csrFor(WEB), { validitySeconds: -5 }),
+    status.INVALID_ARGUMENT,
+    /must not be negative/,
+  );
 });
 
 test('impersonation: the trusted ztunnel gets a pod identity on its node, others are denied with the reason', async (t) => {
@@ -118,8 +159,20 @@ test('impersonation: the trusted ztunnel gets a pod identity on its node, others
   assert.deepEqual(inspectCertificate(chain[0]!).subjectAltName?.uris, [db]);
 
   const api = 'spiffe://cluster.local/ns/prod/sa/api';
-  await rejects(ztunnel.createCertificate(await csrFor(api), { impersonatedIdentity: api }), status.PERMISSION_DENIED, /no pod with service account prod\/api runs on node node-a/);
+  await rejects(
+    ztunnel.createCertificate(await csrFor(api), { impersonatedIdentity: api }),
+    status.PERMISSION_DENIED,
+    /no pod with service account prod\/api runs on node node-a/,
+  );
   const ghost = 'spiffe://cluster.local/ns/ghost/sa/nobody';
-  await rejects(ztunnel.createCertificate(await csrFor(ghost), { impersonatedIdentity: ghost }), status.PERMISSION_DENIED, /no pod with service account ghost\/nobody/);
-  await rejects(ca.client('tok-web').createCertificate(await csrFor(db), { impersonatedIdentity: db }), status.PERMISSION_DENIED, /default\/web may not impersonate .* not a trusted node proxy/);
+  await rejects(
+    ztunnel.createCertificate(await csrFor(ghost), { impersonatedIdentity: ghost }),
+    status.PERMISSION_DENIED,
+    /no pod with service account ghost\/nobody/,
+  );
+  await rejects(
+    ca.client('tok-web').createCertificate(await csrFor(db), { impersonatedIdentity: db }),
+    status.PERMISSION_DENIED,
+    /default\/web may not impersonate .* not a trusted node proxy/,
+  );
 });

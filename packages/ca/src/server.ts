@@ -1,6 +1,13 @@
 // The CA behind gRPC over TLS: istio.v1.auth.IstioCertificateService/CreateCertificate, with a
 // serving certificate issued by the CA itself and re-issued at half its lifetime.
-import { experimental, Server, status, type Metadata, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  experimental,
+  Server,
+  status,
+  type Metadata,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { grpcService } from '@trellis/api';
 import {
@@ -86,7 +93,13 @@ export async function createCaServer(o: CaServerOptions): Promise<CaServer> {
       issuer: o.ca.issuer,
       dnsNames: o.dnsNames ?? ['istiod.istio-system.svc', 'trellis-ca'],
       ips: o.host ? [o.host] : ['127.0.0.1'],
-      spiffeId: o.spiffeId ?? formatSpiffeId({ trustDomain: o.ca.trustDomain, namespace: 'istio-system', serviceAccount: 'istiod' }),
+      spiffeId:
+        o.spiffeId ??
+        formatSpiffeId({
+          trustDomain: o.ca.trustDomain,
+          namespace: 'istio-system',
+          serviceAccount: 'istiod',
+        }),
       ttlMs,
     });
   let serving = await issue();
@@ -94,15 +107,25 @@ export async function createCaServer(o: CaServerOptions): Promise<CaServer> {
   const server = new Server();
   server.addService(grpcService(IstioCertificateService), caServiceHandlers(o.ca));
   const creds = experimental.createCertificateProviderServerCredentials(provider, provider, false);
-  const address = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host || '0.0.0.0'}:${o.port}`;
+  const address = o.host.includes(':')
+    ? `[${o.host}]:${o.port}`
+    : `${o.host || '0.0.0.0'}:${o.port}`;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(p))),
+    server.bindAsync(address, creds, (err, p) =>
+      err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(p),
+    ),
   );
 
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
     const delay = Math.max(1000, (serving.notAfter.getTime() - Date.now()) / 2);
-    timer = setTimeout(() => void rotate().catch((err: Error) => o.logger?.error({ err: err.message }, 'serving certificate rotation failed')), Math.min(delay, 2 ** 31 - 1));
+    timer = setTimeout(
+      () =>
+        void rotate().catch((err: Error) =>
+          o.logger?.error({ err: err.message }, 'serving certificate rotation failed'),
+        ),
+      Math.min(delay, 2 ** 31 - 1),
+    );
     timer.unref();
   };
   const rotate = async () => {

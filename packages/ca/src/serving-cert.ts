@@ -47,7 +47,10 @@ export async function issueServingCert(o: ServingCertOptions): Promise<ServingCe
     signingAlgorithm: signer.signingAlgorithm,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
       new x509.SubjectAlternativeNameExtension(names, false),
       await x509.SubjectKeyIdentifierExtension.create(leafKey.publicCryptoKey),
@@ -55,5 +58,9 @@ export async function issueServingCert(o: ServingCertOptions): Promise<ServingCe
     ],
   });
   const pem = cert.toString('pem') + '\n';
-  return { key: keys.privateKey, chain: [pem, o.issuer.cert.trim() + '\n', ...o.issuer.chain.map((c) => c.trim() + '\n')], notAfter };
+  return {
+    key: keys.privateKey,
+    chain: [pem, o.issuer.cert.trim() + '\n', ...o.issuer.chain.map((c) => c.trim() + '\n')],
+    notAfter,
+  };
 }

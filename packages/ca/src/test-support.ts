@@ -16,7 +16,12 @@ export const TOKENS: StaticTokenEntry[] = [
   { token: 'tok-web', namespace: 'default', serviceAccount: 'web', node: 'node-a' },
   { token: 'tok-api', namespace: 'prod', serviceAccount: 'api', node: 'node-b' },
   { token: 'tok-db', namespace: 'prod', serviceAccount: 'db', node: 'node-a' },
-  { token: 'tok-ztunnel-a', namespace: 'trellis-system', serviceAccount: 'ztunnel', node: 'node-a' },
+  {
+    token: 'tok-ztunnel-a',
+    namespace: 'trellis-system',
+    serviceAccount: 'ztunnel',
+    node: 'node-a',
+  },
 ];
 export const WEB = `spiffe://${TD}/ns/default/sa/web`;
 
@@ -39,7 +44,12 @@ export async function startCa(
   extra: Partial<CertificateAuthorityOptions> & { port?: number } = {},
 ): Promise<Running> {
   const material = await loadOrCreateCa(dirStore(dir), { trustDomain: TD });
-  const ca = new CertificateAuthority({ ...material, ...staticIdentities(TOKENS), trustDomain: TD, ...extra });
+  const ca = new CertificateAuthority({
+    ...material,
+    ...staticIdentities(TOKENS),
+    trustDomain: TD,
+    ...extra,
+  });
   const server = await createCaServer({ ca, host: '127.0.0.1', port: extra.port ?? 0 });
   t.after(() => server.close());
   const address = `127.0.0.1:${server.port}`;
@@ -68,5 +78,7 @@ export function opensslVerify(dir: string, chain: readonly string[]): string {
   writeFileSync(root, chain[chain.length - 1]!);
   writeFileSync(inter, chain.slice(1, -1).join('') || chain[chain.length - 1]!);
   writeFileSync(leaf, chain[0]!);
-  return execFileSync('openssl', ['verify', '-CAfile', root, '-untrusted', inter, leaf], { encoding: 'utf8' });
+  return execFileSync('openssl', ['verify', '-CAfile', root, '-untrusted', inter, leaf], {
+    encoding: 'utf8',
+  });
 }

@@ -33,60 +33,116 @@ test('config-dir mode: local plaintext xDS, no secure port, debug on 15014', () 
 });
 
 test('config-dir mode with static tokens opens the secure port on :15012', () => {
-  const c = loadControlPlaneConfig({ argv: ['--config-dir=/d', '--static-tokens=/t.yaml', '--ca-dir=/ca'], env: {} });
+  const c = loadControlPlaneConfig({
+    argv: ['--config-dir=/d', '--static-tokens=/t.yaml', '--ca-dir=/ca'],
+    env: {},
+  });
   assert.deepEqual(c.secureXdsAddress, { host: '', port: 15012 });
   assert.equal(c.caDir, '/ca');
 });
 
 test('cluster mode from --kubeconfig or from KUBERNETES_SERVICE_HOST, with derived defaults', () => {
-  const fromFile = loadControlPlaneConfig({ argv: ['--kubeconfig=/k.yaml', '--system-namespace=trellis-system'], env: {} });
+  const fromFile = loadControlPlaneConfig({
+    argv: ['--kubeconfig=/k.yaml', '--system-namespace=trellis-system'],
+    env: {},
+  });
   assert.deepEqual(fromFile.source, { kind: 'kube', kubeconfig: '/k.yaml' });
   assert.deepEqual(fromFile.secureXdsAddress, { host: '', port: 15012 });
-  assert.deepEqual(fromFile.trustedNodeProxies, [{ namespace: 'trellis-system', serviceAccount: 'ztunnel' }]);
+  assert.deepEqual(fromFile.trustedNodeProxies, [
+    { namespace: 'trellis-system', serviceAccount: 'ztunnel' },
+  ]);
   assert.equal(fromFile.waypoint.controlPlaneAddress, 'istiod.trellis-system.svc:15012');
-  assert.deepEqual(fromFile.caDnsNames, ['istiod.trellis-system.svc', 'istiod.trellis-system.svc.cluster.local', 'trellis-ca']);
+  assert.deepEqual(fromFile.caDnsNames, [
+    'istiod.trellis-system.svc',
+    'istiod.trellis-system.svc.cluster.local',
+    'trellis-ca',
+  ]);
 
-  const inCluster = loadControlPlaneConfig({ argv: [], env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', POD_NAMESPACE: 'mesh-system' } });
+  const inCluster = loadControlPlaneConfig({
+    argv: [],
+    env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', POD_NAMESPACE: 'mesh-system' },
+  });
   assert.deepEqual(inCluster.source, { kind: 'kube', kubeconfig: undefined });
   assert.equal(inCluster.systemNamespace, 'mesh-system');
-  assert.equal(inCluster.mesh.hboneRequiresRedirection, true, 'pods are HBONE once the CNI redirected them');
-  const without = loadControlPlaneConfig({ argv: ['--kubeconfig=/k', '--hbone-requires-redirection=false'], env: {} });
+  assert.equal(
+    inCluster.mesh.hboneRequiresRedirection,
+    true,
+    'pods are HBONE once the CNI redirected them',
+  );
+  const without = loadControlPlaneConfig({
+    argv: ['--kubeconfig=/k', '--hbone-requires-redirection=false'],
+    env: {},
+  });
   assert.equal(without.mesh.hboneRequiresRedirection, false);
 });
 
 test('a KUBECONFIG variable does not conflict with --config-dir; the flag does', () => {
-  assert.equal(loadControlPlaneConfig({ argv: ['--config-dir=/d'], env: { KUBECONFIG: '/k' } }).source.kind, 'dir');
-  assert.deepEqual(problemsOf(['--config-dir=/d', '--kubeconfig=/k']), ['--config-dir and --kubeconfig: give one source, not both']);
+  assert.equal(
+    loadControlPlaneConfig({ argv: ['--config-dir=/d'], env: { KUBECONFIG: '/k' } }).source.kind,
+    'dir',
+  );
+  assert.deepEqual(problemsOf(['--config-dir=/d', '--kubeconfig=/k']), [
+    '--config-dir and --kubeconfig: give one source, not both',
+  ]);
 });
 
 test('refusals name the flag and say what is accepted', () => {
   const cases: [string[], RegExp][] = [
     [[], /no source: give --config-dir DIR/],
-    [['--config-dir=/d', '--xds-address=15010'], /^--xds-address: invalid value "15010".*host:port/],
+    [
+      ['--config-dir=/d', '--xds-address=15010'],
+      /^--xds-address: invalid value "15010".*host:port/,
+    ],
     [['--config-dir=/d', '--debounce-quiet=soon'], /^--debounce-quiet: invalid value "soon"/],
-    [['--config-dir=/d', '--debounce-quiet=2s', '--debounce-max=1s'], /--debounce-max \(1000ms\) must not be shorter than --debounce-quiet \(2000ms\)/],
+    [
+      ['--config-dir=/d', '--debounce-quiet=2s', '--debounce-max=1s'],
+      /--debounce-max \(1000ms\) must not be shorter than --debounce-quiet \(2000ms\)/,
+    ],
     [['--config-dir=/d', '--log-level=loud'], /^--log-level: invalid value "loud"/],
     [['--config-dir=/d', '--root-namespace=Not_A_Label'], /^--root-namespace: invalid value/],
     [['--config-dir=/d', '--cluster-id=a/b'], /^--cluster-id: invalid value "a\/b"/],
-    [['--config-dir=/d', '--trusted-node-proxies=ztunnel'], /^--trusted-node-proxies: invalid value "ztunnel"/],
+    [
+      ['--config-dir=/d', '--trusted-node-proxies=ztunnel'],
+      /^--trusted-node-proxies: invalid value "ztunnel"/,
+    ],
     [['--config-dir=/d', '--ca-dir=/ca'], /needs --static-tokens/],
     [['--config-dir=/d', '--no-such-flag=1'], /unknown flag --no-such-flag/],
   ];
   for (const [argv, expected] of cases) {
     const problems = problemsOf(argv);
-    assert.ok(problems.some((p) => expected.test(p)), `${argv.join(' ')}: ${JSON.stringify(problems)} should match ${expected}`);
+    assert.ok(
+      problems.some((p) => expected.test(p)),
+      `${argv.join(' ')}: ${JSON.stringify(problems)} should match ${expected}`,
+    );
   }
 });
 
 test('"off" disables a listener', () => {
-  const c = loadControlPlaneConfig({ argv: ['--config-dir=/d', '--xds-address=off', '--debug-address=off'], env: {} });
+  const c = loadControlPlaneConfig({
+    argv: ['--config-dir=/d', '--xds-address=off', '--debug-address=off'],
+    env: {},
+  });
   assert.equal(c.xdsAddress, null);
   assert.equal(c.debugAddress, null);
 });
 
 test('--help documents every flag', () => {
   const help = helpText('trellis-control-plane', 'summary', controlPlaneSettings);
-  for (const setting of Object.values(controlPlaneSettings)) assert.ok(help.includes(setting.flag!), `--help mentions ${setting.flag}`);
-  for (const flag of ['--config-dir', '--kubeconfig', '--secure-xds-address', '--ca-dir', '--static-tokens', '--trust-domain', '--cluster-id', '--root-namespace', '--system-namespace', '--debounce-quiet', '--debounce-max', '--log-level'])
+  for (const setting of Object.values(controlPlaneSettings))
+    assert.ok(help.includes(setting.flag!), `--help mentions ${setting.flag}`);
+  for (const flag of [
+    '--config-dir',
+    '--kubeconfig',
+    '--secure-xds-address',
+    '--ca-dir',
+    '--static-tokens',
+    '--trust-domain',
+    '--cluster-id',
+    '--root-namespace',
+    '--system-namespace',
+    '--debounce-quiet',
+    '--debounce-max',
+    '--log-level',
+  ])
     assert.ok(help.includes(flag), flag);
 });

@@ -35,7 +35,11 @@ const dnsLabel = custom('a DNS-1123 label (lower-case letters, digits and "-")',
 });
 
 const serviceAccounts = list(
-  custom('<namespace>/<service-account>', parseServiceAccountRef, (r) => `${r.namespace}/${r.serviceAccount}`),
+  custom(
+    '<namespace>/<service-account>',
+    parseServiceAccountRef,
+    (r) => `${r.namespace}/${r.serviceAccount}`,
+  ),
 );
 
 export const controlPlaneSettings = defineSettings({
@@ -58,7 +62,8 @@ export const controlPlaneSettings = defineSettings({
     env: 'XDS_ADDRESS',
     default: address.parse('127.0.0.1:15010'),
     parser: optionalAddress,
-    description: 'Plaintext xDS (gRPC ADS, SotW and delta); keep it local, it has no authentication',
+    description:
+      'Plaintext xDS (gRPC ADS, SotW and delta); keep it local, it has no authentication',
   },
   secureXdsAddress: {
     flag: '--secure-xds-address',
@@ -153,7 +158,7 @@ export const controlPlaneSettings = defineSettings({
     env: 'HBONE_REQUIRES_REDIRECTION',
     parser: bool(),
     description:
-      'Send a pod as HBONE only once the CNI agent annotated it ambient.istio.io/redirection=enabled (Istio\'s rule: its traffic is redirected to ztunnel only then); default true in cluster mode, false in config-dir mode',
+      "Send a pod as HBONE only once the CNI agent annotated it ambient.istio.io/redirection=enabled (Istio's rule: its traffic is redirected to ztunnel only then); default true in cluster mode, false in config-dir mode",
   },
   debounceQuiet: {
     flag: '--debounce-quiet',
@@ -196,7 +201,7 @@ export const controlPlaneSettings = defineSettings({
     env: 'CA_DNS_NAMES',
     parser: list(),
     description:
-      'DNS names of the secure port\'s TLS certificate; default istiod.<system-namespace>.svc, istiod.<system-namespace>.svc.<domain-suffix>, trellis-ca',
+      "DNS names of the secure port's TLS certificate; default istiod.<system-namespace>.svc, istiod.<system-namespace>.svc.<domain-suffix>, trellis-ca",
   },
   defaultTtl: {
     flag: '--default-cert-ttl',
@@ -271,7 +276,8 @@ export function loadControlPlaneConfig(source: SettingsSource): ControlPlaneConf
   const inCluster = Boolean(source.env?.['KUBERNETES_SERVICE_HOST']);
   const configDir = nonEmpty(s.configDir);
   const kubeconfig = nonEmpty(s.kubeconfig);
-  const flagGiven = (flag: string) => (source.argv ?? []).some((a) => a === flag || a.startsWith(`${flag}=`));
+  const flagGiven = (flag: string) =>
+    (source.argv ?? []).some((a) => a === flag || a.startsWith(`${flag}=`));
 
   let src: SourceConfig | undefined;
   if (configDir !== undefined) {
@@ -295,7 +301,11 @@ export function loadControlPlaneConfig(source: SettingsSource): ControlPlaneConf
   const staticTokens = nonEmpty(s.staticTokens);
   const secureByDefault = src?.kind === 'kube' || caDir !== undefined || staticTokens !== undefined;
   const secureXdsAddress =
-    s.secureXdsAddress !== undefined ? s.secureXdsAddress : secureByDefault ? address.parse(':15012') : null;
+    s.secureXdsAddress !== undefined
+      ? s.secureXdsAddress
+      : secureByDefault
+        ? address.parse(':15012')
+        : null;
   if (secureXdsAddress && src?.kind === 'dir' && staticTokens === undefined)
     problems.push(
       '--secure-xds-address in config-dir mode needs --static-tokens (there is no cluster to check tokens with)',
@@ -312,7 +322,11 @@ export function loadControlPlaneConfig(source: SettingsSource): ControlPlaneConf
     staticTokens,
     audiences: s.audiences,
     trustedNodeProxies: s.trustedNodeProxies ?? [{ namespace: sys, serviceAccount: 'ztunnel' }],
-    caDnsNames: s.caDnsNames ?? [`istiod.${sys}.svc`, `istiod.${sys}.svc.${s.domainSuffix}`, 'trellis-ca'],
+    caDnsNames: s.caDnsNames ?? [
+      `istiod.${sys}.svc`,
+      `istiod.${sys}.svc.${s.domainSuffix}`,
+      'trellis-ca',
+    ],
     mesh: {
       trustDomain: s.trustDomain,
       clusterId: s.clusterId,

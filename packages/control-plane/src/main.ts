@@ -22,7 +22,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? err.problems.join('\n') : err instanceof Error ? err.message : String(err);
+  const message =
+    err instanceof ConfigError
+      ? err.problems.join('\n')
+      : err instanceof Error
+        ? err.message
+        : String(err);
   process.stderr.write(`trellis-control-plane: ${message}\n`);
   process.exit(1);
 });

@@ -1,6 +1,11 @@
 // The HBONE metrics, labelled by direction (`inbound` for the server, `outbound` for the client).
 // Pass a Meter from @trellis/core's createMetrics().meter('hbone'); without one nothing is recorded.
-import { createNoopMeter, type Attributes, type Meter, type UpDownCounter } from '@opentelemetry/api';
+import {
+  createNoopMeter,
+  type Attributes,
+  type Meter,
+  type UpDownCounter,
+} from '@opentelemetry/api';
 import type { ByteCounter } from './tunnel-stream.js';
 
 export type Direction = 'inbound' | 'outbound';

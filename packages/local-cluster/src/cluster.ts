@@ -4,15 +4,54 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clusterLayout, MAX_SLOTS, netnsPrefix, validateClusterName, type ClusterLayout } from './layout.pure.js';
-import { apiServerSpec, controllerManagerSpec, etcdSpec, kubeconfigPath, kubeProxySpec, pkiPaths, schedulerSpec, type ProcessSpec } from './kube-flags.pure.js';
+import {
+  clusterLayout,
+  MAX_SLOTS,
+  netnsPrefix,
+  validateClusterName,
+  type ClusterLayout,
+} from './layout.pure.js';
+import {
+  apiServerSpec,
+  controllerManagerSpec,
+  etcdSpec,
+  kubeconfigPath,
+  kubeProxySpec,
+  pkiPaths,
+  schedulerSpec,
+  type ProcessSpec,
+} from './kube-flags.pure.js';
 import { renderKubeconfig } from './kubeconfig.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
-import { descendants, readPid, rssBytes, startDaemon, stopAll, stopPid, isAlive } from './processes.js';
-import { addHostPodRoute, addNodePodRoute, bridgePorts, createBridge, createNodeNetns, deleteLink, destroyNetns, linkExists, listNetns } from './netns.js';
+import {
+  descendants,
+  readPid,
+  rssBytes,
+  startDaemon,
+  stopAll,
+  stopPid,
+  isAlive,
+} from './processes.js';
+import {
+  addHostPodRoute,
+  addNodePodRoute,
+  bridgePorts,
+  createBridge,
+  createNodeNetns,
+  deleteLink,
+  destroyNetns,
+  linkExists,
+  listNetns,
+} from './netns.js';
 import { KubeClient, type Obj } from './kube-client.js';
-import { clustersDir, DEFAULT_IMAGE_MAP, NODE_EMULATOR_MAIN, REPO_ROOT, requireKubeBinaries } from './paths.js';
+import {
+  clustersDir,
+  DEFAULT_IMAGE_MAP,
+  NODE_EMULATOR_MAIN,
+  REPO_ROOT,
+  requireKubeBinaries,
+} from './paths.js';
 import type { NodeConfig } from './node-emulator/context.js';
 
 export interface CreateOptions {
@@ -38,7 +77,8 @@ interface ClusterRecord {
 }
 
 function requireRoot(): void {
-  if (process.getuid?.() !== 0) throw new Error('local clusters need root (network namespaces, bridges, mounts); run as root');
+  if (process.getuid?.() !== 0)
+    throw new Error('local clusters need root (network namespaces, bridges, mounts); run as root');
 }
 
 function readRecord(dir: string): ClusterRecord | undefined {
@@ -65,7 +105,12 @@ export function adminKubeconfigPath(name: string): string {
 
 export function adminClient(l: ClusterLayout): KubeClient {
   const pki = `${l.stateDir}/pki`;
-  return KubeClient.fromFiles(l.apiServerURL, `${pki}/ca.crt`, `${pki}/admin.crt`, `${pki}/admin.key`);
+  return KubeClient.fromFiles(
+    l.apiServerURL,
+    `${pki}/ca.crt`,
+    `${pki}/admin.crt`,
+    `${pki}/admin.key`,
+  );
 }
 
 export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
@@ -73,7 +118,8 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
   if (err) throw new Error(err);
   requireRoot();
   const binDir = requireKubeBinaries();
-  if (!existsSync(NODE_EMULATOR_MAIN)) throw new Error(`${NODE_EMULATOR_MAIN} missing; build with: npx tsc -b packages/local-cluster`);
+  if (!existsSync(NODE_EMULATOR_MAIN))
+    throw new Error(`${NODE_EMULATOR_MAIN} missing; build with: npx tsc -b packages/local-cluster`);
   return withHostLock(clustersDir(), async () => {
     await deleteClusterLocked(o.name, true);
     try {
@@ -92,27 +138,47 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
 
   const l = clusterLayout(o.name, freeSlot(), o.nodes, clustersDir());
   await mkdir(l.stateDir, { recursive: true });
-  await writeFile(`${l.stateDir}/cluster.json`, JSON.stringify({ name: l.name, slot: l.slot, nodes: o.nodes }, null, 2) + '\n');
+  await writeFile(
+    `${l.stateDir}/cluster.json`,
+    JSON.stringify({ name: l.name, slot: l.slot, nodes: o.nodes }, null, 2) + '\n',
+  );
   const runDir = `${l.stateDir}/run`;
   const logDir = `${l.stateDir}/logs`;
 
   log('generating PKI');
-  await ensurePki(`${l.stateDir}/pki`, l.hostIP, l.kubernetesServiceIP, l.nodes.map((n) => ({ name: n.name, ip: n.ip })));
+  await ensurePki(
+    `${l.stateDir}/pki`,
+    l.hostIP,
+    l.kubernetesServiceIP,
+    l.nodes.map((n) => ({ name: n.name, ip: n.ip })),
+  );
   await writeKubeconfigs(l);
 
   log(`creating bridge ${l.bridge} and ${l.nodes.length} node network namespaces`);
   await createBridge(l);
   for (const n of l.nodes) await createNodeNetns(l, n);
 
-  const start = (s: ProcessSpec) => startDaemon({ name: s.name, command: s.binary, args: s.args, runDir, logDir });
+  const start = (s: ProcessSpec) =>
+    startDaemon({ name: s.name, command: s.binary, args: s.args, runDir, logDir });
   log('starting etcd');
   await start(etcdSpec(l, binDir));
-  await waitFor('etcd health', runDir, async () => (await fetch(`${l.etcdClientURL}/health`).then((r) => r.ok).catch(() => false)));
+  await waitFor(
+    'etcd health',
+    runDir,
+    async () =>
+      await fetch(`${l.etcdClientURL}/health`)
+        .then((r) => r.ok)
+        .catch(() => false),
+  );
   log('starting kube-apiserver');
   await start(apiServerSpec(l, binDir));
   const client = adminClient(l);
   try {
-    await waitFor('kube-apiserver /readyz', runDir, async () => (await client.raw('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200);
+    await waitFor(
+      'kube-apiserver /readyz',
+      runDir,
+      async () => (await client.raw('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200,
+    );
     log('starting kube-controller-manager and kube-scheduler');
     await start(controllerManagerSpec(l, binDir));
     await start(schedulerSpec(l, binDir));
@@ -121,7 +187,13 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
     for (const n of l.nodes) {
       await mkdir(`${n.dir}/run`, { recursive: true });
       const kp = kubeProxySpec(l, n, binDir);
-      await startDaemon({ name: `kube-proxy-${n.name}`, command: 'ip', args: ['netns', 'exec', n.netns, kp.binary, ...kp.args], runDir, logDir });
+      await startDaemon({
+        name: `kube-proxy-${n.name}`,
+        command: 'ip',
+        args: ['netns', 'exec', n.netns, kp.binary, ...kp.args],
+        runDir,
+        logDir,
+      });
       const cfg: NodeConfig = {
         clusterName: l.name,
         nodeName: n.name,
@@ -140,22 +212,48 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
         cniBinDir: '/usr/lib/cni',
       };
       await writeFile(`${n.dir}/node.json`, JSON.stringify(cfg, null, 2) + '\n');
-      await startDaemon({ name: `node-${n.name}`, command: 'nsenter', args: [`--net=/run/netns/${n.netns}`, '--', process.execPath, NODE_EMULATOR_MAIN, `${n.dir}/node.json`], runDir, logDir });
+      await startDaemon({
+        name: `node-${n.name}`,
+        command: 'nsenter',
+        args: [
+          `--net=/run/netns/${n.netns}`,
+          '--',
+          process.execPath,
+          NODE_EMULATOR_MAIN,
+          `${n.dir}/node.json`,
+        ],
+        runDir,
+        logDir,
+      });
     }
     log('waiting for nodes to be Ready');
     let nodes: Obj[] = [];
     await waitFor('all nodes Ready with a pod CIDR', runDir, async () => {
       nodes = (await client.get('/api/v1/nodes')).items;
-      return nodes.length === l.nodes.length && nodes.every((n) => n.spec.podCIDR && n.status?.conditions?.some((c: Obj) => c.type === 'Ready' && c.status === 'True'));
+      return (
+        nodes.length === l.nodes.length &&
+        nodes.every(
+          (n) =>
+            n.spec.podCIDR &&
+            n.status?.conditions?.some((c: Obj) => c.type === 'Ready' && c.status === 'True'),
+        )
+      );
     });
     // Pod CIDRs are fixed once assigned: route each via its node, on the host and in the other
     // nodes (the Node authorizer lets a node read only its own Node object, so nodes cannot do it).
     for (const n of nodes) {
       const ip = n.status.addresses.find((a: Obj) => a.type === 'InternalIP').address;
       await addHostPodRoute(l, n.spec.podCIDR, ip);
-      for (const other of l.nodes.filter((o) => o.name !== n.metadata.name)) await addNodePodRoute(other.netns, n.spec.podCIDR, ip);
+      for (const other of l.nodes.filter((o) => o.name !== n.metadata.name))
+        await addNodePodRoute(other.netns, n.spec.podCIDR, ip);
     }
-    await waitFor('the default ServiceAccount', runDir, async () => (await client.getOrUndefined('/api/v1/namespaces/default/serviceaccounts/default')) !== undefined);
+    await waitFor(
+      'the default ServiceAccount',
+      runDir,
+      async () =>
+        (await client.getOrUndefined('/api/v1/namespaces/default/serviceaccounts/default')) !==
+        undefined,
+    );
   } finally {
     client.close();
   }
@@ -163,7 +261,12 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
 }
 
 /** Polls until check() is true; fails early with the log tail of a control-plane process that died. */
-async function waitFor(what: string, runDir: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+async function waitFor(
+  what: string,
+  runDir: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -172,7 +275,9 @@ async function waitFor(what: string, runDir: string, check: () => Promise<boolea
       if (pid !== undefined && !isAlive(pid)) {
         const name = f.replace(/\.pid$/, '');
         const logFile = `${runDir}/../logs/${name}.log`;
-        const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+        const tail = existsSync(logFile)
+          ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')
+          : '';
         throw new Error(`${name} exited while waiting for ${what}; last log lines:\n${tail}`);
       }
     }
@@ -226,7 +331,10 @@ export function listClusters(): ClusterInfo[] {
 }
 
 /** Removes every process, netns, link, mount point and file of the cluster; safe to repeat. */
-export async function deleteCluster(name: string, opts: { quiet?: boolean } = {}): Promise<boolean> {
+export async function deleteCluster(
+  name: string,
+  opts: { quiet?: boolean } = {},
+): Promise<boolean> {
   const err = validateClusterName(name);
   if (err) throw new Error(err);
   requireRoot();
@@ -244,7 +352,10 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
     return false;
   }
   // Node emulators, kube-proxy and every container live inside the cluster's netns.
-  const nodesFirst = [...namespaces.filter((n) => n.includes('.node')), ...namespaces.filter((n) => !n.includes('.node'))];
+  const nodesFirst = [
+    ...namespaces.filter((n) => n.includes('.node')),
+    ...namespaces.filter((n) => !n.includes('.node')),
+  ];
   for (const ns of nodesFirst) await destroyNetns(ns);
   // Control plane top-down, so no component hangs on one that is already gone.
   for (const name of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
@@ -256,12 +367,16 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
   // deleting the host ends of the veths removes the pairs now instead.
   const veths = new Set(await bridgePorts(bridge));
   const rec = readRecord(stateDir);
-  if (rec) for (let i = 1; i <= rec.nodes; i++) veths.add(clusterLayout(name, rec.slot, rec.nodes, clustersDir()).nodes[i - 1]!.hostVeth);
+  if (rec)
+    for (let i = 1; i <= rec.nodes; i++)
+      veths.add(clusterLayout(name, rec.slot, rec.nodes, clustersDir()).nodes[i - 1]!.hostVeth);
   for (const v of veths) await deleteLink(v);
   await deleteLink(bridge);
   const mountpoints = `${stateDir}/host-mountpoints`;
   if (existsSync(mountpoints)) {
-    const dirs = [...new Set(readFileSync(mountpoints, 'utf8').split('\n').filter(Boolean))].sort((a, b) => b.length - a.length);
+    const dirs = [...new Set(readFileSync(mountpoints, 'utf8').split('\n').filter(Boolean))].sort(
+      (a, b) => b.length - a.length,
+    );
     for (const d of dirs) await rmdir(d).catch(() => rm(d, { force: true }).catch(() => undefined));
   }
   await rm(stateDir, { recursive: true, force: true });
@@ -275,11 +390,17 @@ export async function clusterRssBytes(name: string): Promise<number> {
   const runDir = `${l.stateDir}/run`;
   for (const f of existsSync(runDir) ? readdirSync(runDir) : []) {
     const pid = readPid(`${runDir}/${f}`);
-    if (pid !== undefined) { pids.add(pid); for (const d of descendants(pid)) pids.add(d); }
+    if (pid !== undefined) {
+      pids.add(pid);
+      for (const d of descendants(pid)) pids.add(d);
+    }
   }
   const { run } = await import('./exec.js');
   for (const ns of (await listNetns()).filter((n) => n.startsWith(l.netnsPrefix))) {
-    for (const p of (await run('ip', ['netns', 'pids', ns], { allowFailure: true })).stdout.split('\n').filter(Boolean)) pids.add(Number(p));
+    for (const p of (await run('ip', ['netns', 'pids', ns], { allowFailure: true })).stdout
+      .split('\n')
+      .filter(Boolean))
+      pids.add(Number(p));
   }
   let sum = 0;
   for (const p of pids) sum += rssBytes(p);

@@ -48,8 +48,15 @@ export function parseConflist(text: string, source: string): NetConfList {
     throw new Error(`${source}: not JSON: ${(e as Error).message}`, { cause: e });
   }
   const d = doc as Partial<NetConfList>;
-  if (typeof d.name !== 'string' || typeof d.cniVersion !== 'string' || !Array.isArray(d.plugins) || d.plugins.length === 0) {
-    throw new Error(`${source}: a conflist needs "name", "cniVersion" and a non-empty "plugins" array`);
+  if (
+    typeof d.name !== 'string' ||
+    typeof d.cniVersion !== 'string' ||
+    !Array.isArray(d.plugins) ||
+    d.plugins.length === 0
+  ) {
+    throw new Error(
+      `${source}: a conflist needs "name", "cniVersion" and a non-empty "plugins" array`,
+    );
   }
   for (const p of d.plugins) {
     if (typeof p?.type !== 'string') throw new Error(`${source}: every plugin needs a "type"`);
@@ -65,8 +72,15 @@ export function pickConfFile(fileNames: string[]): string | undefined {
 /** A single-plugin .conf is turned into a one-element list, as libcni does. */
 export function toConflist(text: string, fileName: string): NetConfList {
   if (fileName.endsWith('.conflist')) return parseConflist(text, fileName);
-  const p = JSON.parse(text) as Record<string, unknown> & { type: string; name: string; cniVersion: string };
-  return parseConflist(JSON.stringify({ cniVersion: p.cniVersion, name: p.name, plugins: [p] }), fileName);
+  const p = JSON.parse(text) as Record<string, unknown> & {
+    type: string;
+    name: string;
+    cniVersion: string;
+  };
+  return parseConflist(
+    JSON.stringify({ cniVersion: p.cniVersion, name: p.name, plugins: [p] }),
+    fileName,
+  );
 }
 
 export function pluginStdin(list: NetConfList, index: number, prevResult: unknown): string {
@@ -76,7 +90,11 @@ export function pluginStdin(list: NetConfList, index: number, prevResult: unknow
   return JSON.stringify(conf);
 }
 
-export function pluginEnv(command: 'ADD' | 'DEL' | 'CHECK', ref: CniPodRef, cniPath: string[]): Record<string, string> {
+export function pluginEnv(
+  command: 'ADD' | 'DEL' | 'CHECK',
+  ref: CniPodRef,
+  cniPath: string[],
+): Record<string, string> {
   return {
     CNI_COMMAND: command,
     CNI_CONTAINERID: ref.containerID,
@@ -94,9 +112,17 @@ export function pluginEnv(command: 'ADD' | 'DEL' | 'CHECK', ref: CniPodRef, cniP
 }
 
 /** The pod's IPv4 address from a CNI result (the first IP on the sandbox interface, else the first IPv4). */
-export function podIPFromResult(result: { interfaces?: Array<{ name: string; sandbox?: string }>; ips?: Array<{ address: string; interface?: number }> }, ifName: string): string | undefined {
+export function podIPFromResult(
+  result: {
+    interfaces?: Array<{ name: string; sandbox?: string }>;
+    ips?: Array<{ address: string; interface?: number }>;
+  },
+  ifName: string,
+): string | undefined {
   const ips = result.ips ?? [];
   const ifIndex = (result.interfaces ?? []).findIndex((i) => i.name === ifName && i.sandbox);
-  const chosen = ips.find((i) => i.interface === ifIndex && !i.address.includes(':')) ?? ips.find((i) => !i.address.includes(':'));
+  const chosen =
+    ips.find((i) => i.interface === ifIndex && !i.address.includes(':')) ??
+    ips.find((i) => !i.address.includes(':'));
   return chosen?.address.split('/')[0];
 }

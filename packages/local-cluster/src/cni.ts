@@ -4,7 +4,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile, rm } from 'node:fs/promises';
-import { pickConfFile, pluginEnv, pluginStdin, toConflist, type CniPodRef, type NetConfList } from './cni.pure.js';
+import {
+  pickConfFile,
+  pluginEnv,
+  pluginStdin,
+  toConflist,
+  type CniPodRef,
+  type NetConfList,
+} from './cni.pure.js';
 
 export interface CniRuntime {
   confDir: string;
@@ -25,7 +32,10 @@ function findPlugin(binDirs: string[], type: string): string {
 
 function invoke(binary: string, env: Record<string, string>, stdin: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { env: { ...env, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(binary, [], {
+      env: { ...env, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -35,7 +45,9 @@ function invoke(binary: string, env: Record<string, string>, stdin: string): Pro
       if (code === 0) {
         resolve(out.trim() ? JSON.parse(out) : undefined);
       } else {
-        reject(new Error(`CNI ${env.CNI_COMMAND} ${binary} exited ${code}: ${out.trim()} ${err.trim()}`));
+        reject(
+          new Error(`CNI ${env.CNI_COMMAND} ${binary} exited ${code}: ${out.trim()} ${err.trim()}`),
+        );
       }
     });
     child.stdin.end(stdin);
@@ -47,7 +59,12 @@ export async function cniAdd(rt: CniRuntime, ref: CniPodRef): Promise<unknown> {
   let result: unknown = undefined;
   for (let i = 0; i < list.plugins.length; i++) {
     const plugin = list.plugins[i]!;
-    result = (await invoke(findPlugin(rt.binDirs, plugin.type), pluginEnv('ADD', ref, rt.binDirs), pluginStdin(list, i, result))) ?? result;
+    result =
+      (await invoke(
+        findPlugin(rt.binDirs, plugin.type),
+        pluginEnv('ADD', ref, rt.binDirs),
+        pluginStdin(list, i, result),
+      )) ?? result;
   }
   await mkdir(rt.cacheDir, { recursive: true });
   await writeFile(`${rt.cacheDir}/${ref.containerID}.json`, JSON.stringify({ list, result }));
@@ -59,7 +76,10 @@ export async function cniDel(rt: CniRuntime, ref: CniPodRef): Promise<void> {
   let list: NetConfList;
   let result: unknown;
   if (existsSync(cacheFile)) {
-    ({ list, result } = JSON.parse(readFileSync(cacheFile, 'utf8')) as { list: NetConfList; result: unknown });
+    ({ list, result } = JSON.parse(readFileSync(cacheFile, 'utf8')) as {
+      list: NetConfList;
+      result: unknown;
+    });
   } else {
     list = loadNetwork(rt.confDir);
   }
@@ -67,7 +87,11 @@ export async function cniDel(rt: CniRuntime, ref: CniPodRef): Promise<void> {
   for (let i = list.plugins.length - 1; i >= 0; i--) {
     const plugin = list.plugins[i]!;
     try {
-      await invoke(findPlugin(rt.binDirs, plugin.type), pluginEnv('DEL', ref, rt.binDirs), pluginStdin(list, i, result));
+      await invoke(
+        findPlugin(rt.binDirs, plugin.type),
+        pluginEnv('DEL', ref, rt.binDirs),
+        pluginStdin(list, i, result),
+      );
     } catch (e) {
       errors.push((e as Error).message);
     }

@@ -7,7 +7,15 @@ import { hostPathSource, launchArgv } from './container-launch.pure.js';
 
 test('a pod container enters the pod netns, then a private mount namespace', () => {
   const argv = launchArgv({ netnsPath: '/run/netns/p', mounts: [], argv: ['node', 'a.js'] });
-  assert.deepEqual(argv.slice(0, 7), ['nsenter', '--net=/run/netns/p', '--', 'unshare', '--mount', '--propagation', 'private']);
+  assert.deepEqual(argv.slice(0, 7), [
+    'nsenter',
+    '--net=/run/netns/p',
+    '--',
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+  ]);
   assert.deepEqual(argv.slice(-2), ['node', 'a.js']);
   assert.equal(launchArgv({ mounts: [], argv: ['x'] })[0], 'unshare');
   assert.throws(() => launchArgv({ mounts: [], argv: [] }), /container has no command/);
@@ -19,19 +27,27 @@ test('hostPath volumes live in the node root except the shared host paths', () =
   assert.equal(hostPathSource('/proc', '/n/root'), '/proc');
 });
 
-test('the launch command bind-mounts volumes read-only where asked, changes directory and execs (root only)', { skip: process.getuid?.() !== 0 && 'needs root' }, () => {
-  const dir = mkdtempSync(`${tmpdir()}/trellis-launch-`);
-  try {
-    mkdirSync(`${dir}/src`);
-    mkdirSync(`${dir}/target`);
-    writeFileSync(`${dir}/src/token`, 'secret-token');
-    const argv = launchArgv({ mounts: [{ source: `${dir}/src`, target: `${dir}/target`, readOnly: true }], workingDir: `${dir}/target`, argv: ['sh', '-c', 'cat token; touch x 2>/dev/null && echo writable || echo readonly'] });
-    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, 'secret-tokenreadonly\n');
-    const after = spawnSync('ls', [`${dir}/target`], { encoding: 'utf8' });
-    assert.equal(after.stdout, '', 'the mount stays private to the container');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'the launch command bind-mounts volumes read-only where asked, changes directory and execs (root only)',
+  { skip: process.getuid?.() !== 0 && 'needs root' },
+  () => {
+    const dir = mkdtempSync(`${tmpdir()}/trellis-launch-`);
+    try {
+      mkdirSync(`${dir}/src`);
+      mkdirSync(`${dir}/target`);
+      writeFileSync(`${dir}/src/token`, 'secret-token');
+      const argv = launchArgv({
+        mounts: [{ source: `${dir}/src`, target: `${dir}/target`, readOnly: true }],
+        workingDir: `${dir}/target`,
+        argv: ['sh', '-c', 'cat token; touch x 2>/dev/null && echo writable || echo readonly'],
+      });
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'secret-tokenreadonly\n');
+      const after = spawnSync('ls', [`${dir}/target`], { encoding: 'utf8' });
+      assert.equal(after.stdout, '', 'the mount stays private to the container');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

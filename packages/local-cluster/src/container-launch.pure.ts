@@ -29,14 +29,36 @@ const SCRIPT = [
 ].join('\n');
 
 export function launchArgv(s: LaunchSpec): string[] {
-  if (s.argv.length === 0) throw new Error('container has no command: set command in the pod or in the image map');
+  if (s.argv.length === 0)
+    throw new Error('container has no command: set command in the pod or in the image map');
   const mountArgs = s.mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']);
-  const inner = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', SCRIPT, 'container', String(s.mounts.length), ...mountArgs, s.workingDir ?? '', ...s.argv];
+  const inner = [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    SCRIPT,
+    'container',
+    String(s.mounts.length),
+    ...mountArgs,
+    s.workingDir ?? '',
+    ...s.argv,
+  ];
   return s.netnsPath ? ['nsenter', `--net=${s.netnsPath}`, '--', ...inner] : inner;
 }
 
 /** Paths that hostPath volumes see from the real host instead of the node's private directory. */
-export const HOST_SHARED_PATHS = ['/proc', '/sys', '/dev', '/run/netns', '/var/run/netns', '/lib/modules'];
+export const HOST_SHARED_PATHS = [
+  '/proc',
+  '/sys',
+  '/dev',
+  '/run/netns',
+  '/var/run/netns',
+  '/lib/modules',
+];
 
 /** Where a hostPath volume lives: the node's root directory, except for the shared host paths. */
 export function hostPathSource(path: string, nodeRoot: string): string {

@@ -2,19 +2,36 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containerEnv, fieldRefValue } from './env.pure.js';
 
-const facts = { name: 'web-1', namespace: 'shop', uid: 'u1', podIP: '10.240.0.5', hostIP: '172.28.0.11', nodeName: 'dev-node1', serviceAccountName: 'web', labels: { app: 'web' }, annotations: {} };
+const facts = {
+  name: 'web-1',
+  namespace: 'shop',
+  uid: 'u1',
+  podIP: '10.240.0.5',
+  hostIP: '172.28.0.11',
+  nodeName: 'dev-node1',
+  serviceAccountName: 'web',
+  labels: { app: 'web' },
+  annotations: {},
+};
 const svc = { host: '10.96.0.1', port: 443 };
 
 test('downward API fieldRefs resolve to the pod facts', () => {
-  const env = containerEnv({ env: [
-    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-    { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-    { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-    { name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
-    { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
-    { name: 'URL', value: 'http://$(POD_IP):80' },
-  ] }, facts, () => undefined, svc);
+  const env = containerEnv(
+    {
+      env: [
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+        { name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
+        { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+        { name: 'URL', value: 'http://$(POD_IP):80' },
+      ],
+    },
+    facts,
+    () => undefined,
+    svc,
+  );
   assert.equal(env.POD_NAME, 'web-1');
   assert.equal(env.POD_NAMESPACE, 'shop');
   assert.equal(env.POD_IP, '10.240.0.5');
@@ -26,10 +43,31 @@ test('downward API fieldRefs resolve to the pod facts', () => {
 });
 
 test('ConfigMap and Secret keys, envFrom prefixes, and missing required keys', () => {
-  const lookup = (kind: string, name: string) => (kind === 'ConfigMap' && name === 'cfg' ? { LEVEL: 'debug' } : undefined);
-  const env = containerEnv({ envFrom: [{ prefix: 'C_', configMapRef: { name: 'cfg' } }], env: [{ name: 'L', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'LEVEL' } } }] }, facts, lookup, svc);
+  const lookup = (kind: string, name: string) =>
+    kind === 'ConfigMap' && name === 'cfg' ? { LEVEL: 'debug' } : undefined;
+  const env = containerEnv(
+    {
+      envFrom: [{ prefix: 'C_', configMapRef: { name: 'cfg' } }],
+      env: [{ name: 'L', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'LEVEL' } } }],
+    },
+    facts,
+    lookup,
+    svc,
+  );
   assert.equal(env.C_LEVEL, 'debug');
   assert.equal(env.L, 'debug');
-  assert.throws(() => containerEnv({ env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 'x', key: 'k' } } }] }, facts, lookup, svc), /Secret x key k not found \(env S\)/);
-  assert.throws(() => fieldRefValue('spec.bogus', facts), /unsupported fieldRef fieldPath "spec.bogus"/);
+  assert.throws(
+    () =>
+      containerEnv(
+        { env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 'x', key: 'k' } } }] },
+        facts,
+        lookup,
+        svc,
+      ),
+    /Secret x key k not found \(env S\)/,
+  );
+  assert.throws(
+    () => fieldRefValue('spec.bogus', facts),
+    /unsupported fieldRef fieldPath "spec.bogus"/,
+  );
 });

@@ -15,7 +15,10 @@ export interface PodFacts {
 }
 
 /** Looks up `key` in a ConfigMap or Secret (decoded); undefined when absent. */
-export type DataLookup = (kind: 'ConfigMap' | 'Secret', name: string) => Record<string, string> | undefined;
+export type DataLookup = (
+  kind: 'ConfigMap' | 'Secret',
+  name: string,
+) => Record<string, string> | undefined;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Container = any;
@@ -24,20 +27,41 @@ export function fieldRefValue(path: string, p: PodFacts): string {
   const sel = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (sel) return (sel[1] === 'labels' ? p.labels : p.annotations)[sel[2]!] ?? '';
   switch (path) {
-    case 'metadata.name': return p.name;
-    case 'metadata.namespace': return p.namespace;
-    case 'metadata.uid': return p.uid;
-    case 'status.podIP': case 'status.podIPs': return p.podIP;
-    case 'status.hostIP': case 'status.hostIPs': return p.hostIP;
-    case 'spec.nodeName': return p.nodeName;
-    case 'spec.serviceAccountName': return p.serviceAccountName;
-    case 'metadata.labels': return Object.entries(p.labels).map(([k, v]) => `${k}="${v}"`).join('\n');
-    case 'metadata.annotations': return Object.entries(p.annotations).map(([k, v]) => `${k}="${v}"`).join('\n');
-    default: throw new Error(`unsupported fieldRef fieldPath "${path}"`);
+    case 'metadata.name':
+      return p.name;
+    case 'metadata.namespace':
+      return p.namespace;
+    case 'metadata.uid':
+      return p.uid;
+    case 'status.podIP':
+    case 'status.podIPs':
+      return p.podIP;
+    case 'status.hostIP':
+    case 'status.hostIPs':
+      return p.hostIP;
+    case 'spec.nodeName':
+      return p.nodeName;
+    case 'spec.serviceAccountName':
+      return p.serviceAccountName;
+    case 'metadata.labels':
+      return Object.entries(p.labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join('\n');
+    case 'metadata.annotations':
+      return Object.entries(p.annotations)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join('\n');
+    default:
+      throw new Error(`unsupported fieldRef fieldPath "${path}"`);
   }
 }
 
-export function containerEnv(c: Container, p: PodFacts, lookup: DataLookup, kubernetesService: { host: string; port: number }): Record<string, string> {
+export function containerEnv(
+  c: Container,
+  p: PodFacts,
+  lookup: DataLookup,
+  kubernetesService: { host: string; port: number },
+): Record<string, string> {
   const env: Record<string, string> = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     HOSTNAME: p.name,
@@ -65,7 +89,8 @@ export function containerEnv(c: Container, p: PodFacts, lookup: DataLookup, kube
       const kind = vf.configMapKeyRef ? 'ConfigMap' : 'Secret';
       const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
       const v = lookup(kind, ref.name)?.[ref.key];
-      if (v === undefined && !ref.optional) throw new Error(`${kind} ${ref.name} key ${ref.key} not found (env ${e.name})`);
+      if (v === undefined && !ref.optional)
+        throw new Error(`${kind} ${ref.name} key ${ref.key} not found (env ${e.name})`);
       if (v !== undefined) env[e.name] = v;
     } else throw new Error(`env ${e.name}: unsupported valueFrom`);
   }
@@ -74,7 +99,8 @@ export function containerEnv(c: Container, p: PodFacts, lookup: DataLookup, kube
 
 function resourceValue(c: Container, resource: string): string {
   const [kind, name] = resource.split('.') as [string, string];
-  const v: string | undefined = kind === 'limits' ? c.resources?.limits?.[name] : c.resources?.requests?.[name];
+  const v: string | undefined =
+    kind === 'limits' ? c.resources?.limits?.[name] : c.resources?.requests?.[name];
   if (v !== undefined) return v;
   return name === 'cpu' ? '2' : name === 'memory' ? String(4 * 1024 ** 3) : '0';
 }

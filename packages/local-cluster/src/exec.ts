@@ -15,14 +15,23 @@ export interface ExecResult {
 
 export function run(cmd: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { env: opts.env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      if (code !== 0 && !opts.allowFailure) {
-        reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}): ${String(stderr).trim() || String(stdout).trim() || err?.message}`));
-        return;
-      }
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { env: opts.env ?? process.env, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        if (code !== 0 && !opts.allowFailure) {
+          reject(
+            new Error(
+              `${cmd} ${args.join(' ')} failed (exit ${code}): ${String(stderr).trim() || String(stdout).trim() || err?.message}`,
+            ),
+          );
+          return;
+        }
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }

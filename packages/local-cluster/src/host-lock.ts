@@ -4,7 +4,11 @@ import { mkdirSync, openSync, closeSync, writeSync, readFileSync, unlinkSync } f
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from './processes.js';
 
-export async function withHostLock<T>(dir: string, fn: () => Promise<T>, waitMs = 600_000): Promise<T> {
+export async function withHostLock<T>(
+  dir: string,
+  fn: () => Promise<T>,
+  waitMs = 600_000,
+): Promise<T> {
   mkdirSync(dir, { recursive: true });
   const file = `${dir}/.lock`;
   const deadline = Date.now() + waitMs;
@@ -17,18 +21,31 @@ export async function withHostLock<T>(dir: string, fn: () => Promise<T>, waitMs 
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let owner: number;
-      try { owner = Number(readFileSync(file, 'utf8').trim()); } catch { continue; }
-      if (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner)) {
-        try { unlinkSync(file); } catch { /* someone else took it over */ }
+      try {
+        owner = Number(readFileSync(file, 'utf8').trim());
+      } catch {
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`another cluster operation (pid ${owner}) holds ${file}`, { cause: e });
+      if (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner)) {
+        try {
+          unlinkSync(file);
+        } catch {
+          /* someone else took it over */
+        }
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`another cluster operation (pid ${owner}) holds ${file}`, { cause: e });
       await sleep(200);
     }
   }
   try {
     return await fn();
   } finally {
-    try { unlinkSync(file); } catch { /* already gone */ }
+    try {
+      unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
   }
 }

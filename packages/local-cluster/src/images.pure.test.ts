@@ -2,19 +2,36 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandEnvRefs, lookupImage, parseImageMap, resolveArgv } from './images.pure.js';
 
-const map = parseImageMap('{"trellis/echo:dev":{"command":["${node}","${repo}/echo.js"],"args":["--x"]},"busybox:latest":{"command":["sh"]}}', 'm');
+const map = parseImageMap(
+  '{"trellis/echo:dev":{"command":["${node}","${repo}/echo.js"],"args":["--x"]},"busybox:latest":{"command":["sh"]}}',
+  'm',
+);
 const v = { repo: '/repo', node: '/usr/bin/node' };
 
 test('the image entrypoint runs unless the pod sets command; pod args replace image args', () => {
-  assert.deepEqual(resolveArgv(map['trellis/echo:dev']!, undefined, undefined, v, {}), ['/usr/bin/node', '/repo/echo.js', '--x']);
-  assert.deepEqual(resolveArgv(map['trellis/echo:dev']!, undefined, ['--y'], v, {}), ['/usr/bin/node', '/repo/echo.js', '--y']);
-  assert.deepEqual(resolveArgv(map['trellis/echo:dev']!, ['sleep'], ['$(T)'], v, { T: '5' }), ['sleep', '5']);
+  assert.deepEqual(resolveArgv(map['trellis/echo:dev']!, undefined, undefined, v, {}), [
+    '/usr/bin/node',
+    '/repo/echo.js',
+    '--x',
+  ]);
+  assert.deepEqual(resolveArgv(map['trellis/echo:dev']!, undefined, ['--y'], v, {}), [
+    '/usr/bin/node',
+    '/repo/echo.js',
+    '--y',
+  ]);
+  assert.deepEqual(resolveArgv(map['trellis/echo:dev']!, ['sleep'], ['$(T)'], v, { T: '5' }), [
+    'sleep',
+    '5',
+  ]);
 });
 
 test('tag-less images match :latest; unknown images are not found; bad maps are rejected', () => {
   assert.deepEqual(lookupImage(map, 'busybox')?.command, ['sh']);
   assert.equal(lookupImage(map, 'nginx:1'), undefined);
-  assert.throws(() => parseImageMap('{"a":{"command":[]}}', 'm.json'), /m.json: image "a" needs a non-empty "command"/);
+  assert.throws(
+    () => parseImageMap('{"a":{"command":[]}}', 'm.json'),
+    /m.json: image "a" needs a non-empty "command"/,
+  );
 });
 
 test('$(VAR) expansion follows Kubernetes: $$ escapes, unknown stays', () => {

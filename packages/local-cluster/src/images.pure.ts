@@ -18,7 +18,11 @@ export function parseImageMap(text: string, source: string): ImageMap {
   const doc = JSON.parse(text) as Record<string, unknown>;
   for (const [image, entry] of Object.entries(doc)) {
     const e = entry as Partial<ImageEntry>;
-    if (!Array.isArray(e.command) || e.command.length === 0 || !e.command.every((c) => typeof c === 'string')) {
+    if (
+      !Array.isArray(e.command) ||
+      e.command.length === 0 ||
+      !e.command.every((c) => typeof c === 'string')
+    ) {
       throw new Error(`${source}: image "${image}" needs a non-empty "command" array of strings`);
     }
   }
@@ -29,16 +33,26 @@ export function parseImageMap(text: string, source: string): ImageMap {
 export function lookupImage(map: ImageMap, image: string): ImageEntry | undefined {
   if (map[image]) return map[image];
   const lastSlash = image.lastIndexOf('/');
-  if (!image.slice(lastSlash + 1).includes(':') && !image.includes('@')) return map[`${image}:latest`];
+  if (!image.slice(lastSlash + 1).includes(':') && !image.includes('@'))
+    return map[`${image}:latest`];
   return undefined;
 }
 
-const subst = (s: string, v: Substitutions) => s.replaceAll('${repo}', v.repo).replaceAll('${node}', v.node);
+const subst = (s: string, v: Substitutions) =>
+  s.replaceAll('${repo}', v.repo).replaceAll('${node}', v.node);
 
 /** Kubelet semantics: `command` replaces the entrypoint (and drops image args); `args` replace the image args. */
-export function resolveArgv(entry: ImageEntry, command: string[] | undefined, args: string[] | undefined, v: Substitutions, env: Record<string, string>): string[] {
+export function resolveArgv(
+  entry: ImageEntry,
+  command: string[] | undefined,
+  args: string[] | undefined,
+  v: Substitutions,
+  env: Record<string, string>,
+): string[] {
   const expand = (s: string) => expandEnvRefs(s, env);
-  const argv = command?.length ? [...command.map(expand), ...(args ?? []).map(expand)] : [...entry.command, ...(args ? args.map(expand) : (entry.args ?? []))];
+  const argv = command?.length
+    ? [...command.map(expand), ...(args ?? []).map(expand)]
+    : [...entry.command, ...(args ? args.map(expand) : (entry.args ?? []))];
   return argv.map((a) => subst(a, v));
 }
 

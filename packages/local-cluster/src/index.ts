@@ -1,6 +1,21 @@
 // Public surface of @trellis/local-cluster.
-export { createCluster, deleteCluster, listClusters, adminKubeconfigPath, clusterRssBytes, layoutOf, type ClusterInfo, type CreateOptions } from './cluster.js';
+export {
+  createCluster,
+  deleteCluster,
+  listClusters,
+  adminKubeconfigPath,
+  clusterRssBytes,
+  layoutOf,
+  type ClusterInfo,
+  type CreateOptions,
+} from './cluster.js';
 export { kubeBinDir, requireKubeBinaries, BUILD_SCRIPT, KUBE_BINARIES } from './paths.js';
 export { KubeClient, KubeError, type KubeCredentials, type WatchEvent } from './kube-client.js';
-export { clusterLayout, podNetnsName, validateClusterName, type ClusterLayout, type NodeLayout } from './layout.pure.js';
+export {
+  clusterLayout,
+  podNetnsName,
+  validateClusterName,
+  type ClusterLayout,
+  type NodeLayout,
+} from './layout.pure.js';
 export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';

@@ -12,7 +12,11 @@ export interface KubeCredentials {
 }
 
 export class KubeError extends Error {
-  constructor(readonly status: number, readonly body: string, what: string) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
     super(`${what}: HTTP ${status}: ${body.slice(0, 500)}`);
   }
 }
@@ -20,7 +24,10 @@ export class KubeError extends Error {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Obj = any;
 
-export type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: Obj };
+export type WatchEvent = {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: Obj;
+};
 
 export class KubeClient {
   private readonly agent: Agent;
@@ -28,7 +35,13 @@ export class KubeClient {
 
   constructor(creds: KubeCredentials) {
     this.base = new URL(creds.server);
-    this.agent = new Agent({ ca: creds.ca, cert: creds.cert, key: creds.key, keepAlive: true, maxSockets: 16 });
+    this.agent = new Agent({
+      ca: creds.ca,
+      cert: creds.cert,
+      key: creds.key,
+      keepAlive: true,
+      maxSockets: 16,
+    });
   }
 
   static fromFiles(server: string, caFile: string, certFile: string, keyFile: string): KubeClient {
@@ -40,7 +53,12 @@ export class KubeClient {
     this.agent.destroy();
   }
 
-  async req(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Obj> {
+  async req(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<Obj> {
     const { status, text } = await this.raw(method, path, body, contentType);
     if (status >= 300) throw new KubeError(status, text, `${method} ${path}`);
     return text ? JSON.parse(text) : undefined;
@@ -60,7 +78,12 @@ export class KubeClient {
     }
   }
 
-  raw(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; text: string }> {
+  raw(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
       const r = request(
@@ -70,13 +93,20 @@ export class KubeClient {
           path,
           method,
           agent: this.agent,
-          headers: { accept: 'application/json', ...(data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {}) },
+          headers: {
+            accept: 'application/json',
+            ...(data
+              ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) }
+              : {}),
+          },
           timeout: 30_000,
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
           res.on('error', reject);
         },
       );
@@ -90,7 +120,11 @@ export class KubeClient {
    * Lists `path` then watches it, calling onEvent for each object (a relist reports every object
    * as ADDED, and objects gone since as DELETED). Runs until signal aborts.
    */
-  async listWatch(path: string, onEvent: (e: WatchEvent) => void | Promise<void>, signal: AbortSignal): Promise<void> {
+  async listWatch(
+    path: string,
+    onEvent: (e: WatchEvent) => void | Promise<void>,
+    signal: AbortSignal,
+  ): Promise<void> {
     const known = new Map<string, Obj>();
     const key = (o: Obj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     const sep = path.includes('?') ? '&' : '?';
@@ -111,11 +145,16 @@ export class KubeClient {
         }
         let rv: string = list.metadata.resourceVersion;
         while (!signal.aborted) {
-          rv = await this.watchOnce(`${path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${rv}`, rv, async (e) => {
-            if (e.type === 'DELETED') known.delete(key(e.object));
-            else if (e.type !== 'BOOKMARK') known.set(key(e.object), e.object);
-            if (e.type !== 'BOOKMARK') await onEvent(e);
-          }, signal);
+          rv = await this.watchOnce(
+            `${path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=${rv}`,
+            rv,
+            async (e) => {
+              if (e.type === 'DELETED') known.delete(key(e.object));
+              else if (e.type !== 'BOOKMARK') known.set(key(e.object), e.object);
+              if (e.type !== 'BOOKMARK') await onEvent(e);
+            },
+            signal,
+          );
         }
       } catch (e) {
         if (signal.aborted) return;
@@ -125,13 +164,25 @@ export class KubeClient {
     }
   }
 
-  private watchOnce(path: string, startRv: string, onEvent: (e: WatchEvent) => Promise<void>, signal: AbortSignal): Promise<string> {
+  private watchOnce(
+    path: string,
+    startRv: string,
+    onEvent: (e: WatchEvent) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<string> {
     return new Promise((resolve, reject) => {
       let rv = startRv;
       let buf = '';
       let chain = Promise.resolve();
       const r = request(
-        { host: this.base.hostname, port: this.base.port, path, method: 'GET', agent: this.agent, signal },
+        {
+          host: this.base.hostname,
+          port: this.base.port,
+          path,
+          method: 'GET',
+          agent: this.agent,
+          signal,
+        },
         (res) => {
           if (res.statusCode !== 200) {
             res.resume();
@@ -148,7 +199,11 @@ export class KubeClient {
               if (!line.trim()) continue;
               const e = JSON.parse(line) as WatchEvent;
               if (e.type === 'ERROR') {
-                r.destroy(e.object?.code === 410 ? new WatchExpired() : new Error(`watch error: ${e.object?.message}`));
+                r.destroy(
+                  e.object?.code === 410
+                    ? new WatchExpired()
+                    : new Error(`watch error: ${e.object?.message}`),
+                );
                 return;
               }
               rv = e.object?.metadata?.resourceVersion ?? rv;

@@ -1,10 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clusterLayout } from './layout.pure.js';
-import { apiServerSpec, controllerManagerSpec, etcdSpec, kubeProxySpec, schedulerSpec } from './kube-flags.pure.js';
+import {
+  apiServerSpec,
+  controllerManagerSpec,
+  etcdSpec,
+  kubeProxySpec,
+  schedulerSpec,
+} from './kube-flags.pure.js';
 
 const l = clusterLayout('dev', 1, 2, '/state');
-const flag = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const flag = (args: string[], name: string) =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 test('apiserver serves on the bridge address with service-account issuing, Node+RBAC authz and NodeRestriction', () => {
   const s = apiServerSpec(l, '/bin');
@@ -31,7 +38,10 @@ test('controller manager allocates node CIDRs from the cluster CIDR and signs se
 
 test('etcd of different slots listen on different loopback ports; kube-proxy runs in iptables mode per node', () => {
   assert.equal(flag(etcdSpec(l, '/bin').args, 'listen-client-urls'), 'http://127.0.0.1:12381');
-  assert.equal(flag(etcdSpec(clusterLayout('b', 2, 1, '/s'), '/bin').args, 'listen-client-urls'), 'http://127.0.0.1:12383');
+  assert.equal(
+    flag(etcdSpec(clusterLayout('b', 2, 1, '/s'), '/bin').args, 'listen-client-urls'),
+    'http://127.0.0.1:12383',
+  );
   const kp = kubeProxySpec(l, l.nodes[1]!, '/bin');
   assert.equal(flag(kp.args, 'proxy-mode'), 'iptables');
   assert.equal(flag(kp.args, 'hostname-override'), 'dev-node2');

@@ -16,8 +16,15 @@ export function renderKubeconfig(i: KubeconfigInput): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: context, cluster: { server: i.server, 'certificate-authority-data': b64(i.caPem) } }],
-    users: [{ name: i.user, user: { 'client-certificate-data': b64(i.certPem), 'client-key-data': b64(i.keyPem) } }],
+    clusters: [
+      { name: context, cluster: { server: i.server, 'certificate-authority-data': b64(i.caPem) } },
+    ],
+    users: [
+      {
+        name: i.user,
+        user: { 'client-certificate-data': b64(i.certPem), 'client-key-data': b64(i.keyPem) },
+      },
+    ],
     contexts: [{ name: context, context: { cluster: context, user: i.user } }],
     'current-context': context,
   });

@@ -17,13 +17,22 @@ export interface Kubectl {
   tryGet(...args: string[]): KubeObject | undefined;
 }
 
-export function kubectlFor(kubeconfig: string, bin = `${requireKubeBinaries(kubeBinDir())}/kubectl`): Kubectl {
+export function kubectlFor(
+  kubeconfig: string,
+  bin = `${requireKubeBinaries(kubeBinDir())}/kubectl`,
+): Kubectl {
   const run = (args: readonly string[], input?: string): string =>
-    execFileSync(bin, [`--kubeconfig=${kubeconfig}`, ...args], { encoding: 'utf8', stdio: 'pipe', ...(input !== undefined ? { input } : {}) });
-  const getJson = (...args: string[]): KubeObject => JSON.parse(run(['get', '-o', 'json', ...args]));
+    execFileSync(bin, [`--kubeconfig=${kubeconfig}`, ...args], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+      ...(input !== undefined ? { input } : {}),
+    });
+  const getJson = (...args: string[]): KubeObject =>
+    JSON.parse(run(['get', '-o', 'json', ...args]));
   return {
     run,
-    apply: (objects) => run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects })),
+    apply: (objects) =>
+      run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects })),
     getJson,
     tryGet: (...args) => {
       try {

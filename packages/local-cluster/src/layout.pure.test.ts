@@ -10,15 +10,22 @@ test('cluster layout names every host object after the cluster and its slot', ()
   assert.equal(l.apiServerURL, 'https://172.28.2.1:6443');
   assert.equal(l.clusterCIDR, '10.242.0.0/16');
   assert.equal(l.kubernetesServiceIP, '10.98.0.1');
-  assert.deepEqual(l.nodes.map((n) => [n.name, n.netns, n.ip, n.hostVeth]), [
-    ['dev-node1', 'trellis.dev.node1', '172.28.2.11', 'tlh2n1'],
-    ['dev-node2', 'trellis.dev.node2', '172.28.2.12', 'tlh2n2'],
-  ]);
+  assert.deepEqual(
+    l.nodes.map((n) => [n.name, n.netns, n.ip, n.hostVeth]),
+    [
+      ['dev-node1', 'trellis.dev.node1', '172.28.2.11', 'tlh2n1'],
+      ['dev-node2', 'trellis.dev.node2', '172.28.2.12', 'tlh2n2'],
+    ],
+  );
   assert.equal(podNetnsName('dev', 'abc'), 'trellis.dev.pod.abc');
 });
 
 test('two clusters never share a netns prefix, because names cannot contain dots', () => {
-  assert.ok(!clusterLayout('a-b', 1, 1, '/x').nodes[0]!.netns.startsWith(clusterLayout('a', 0, 1, '/x').netnsPrefix));
+  assert.ok(
+    !clusterLayout('a-b', 1, 1, '/x').nodes[0]!.netns.startsWith(
+      clusterLayout('a', 0, 1, '/x').netnsPrefix,
+    ),
+  );
 });
 
 test('bad names, slots and node counts are rejected with the reason', () => {

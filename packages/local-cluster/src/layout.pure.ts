@@ -52,10 +52,16 @@ export function podNetnsName(cluster: string, podUID: string): string {
   return `${netnsPrefix(cluster)}pod.${podUID}`;
 }
 
-export function clusterLayout(name: string, slot: number, nodeCount: number, clustersDir: string): ClusterLayout {
+export function clusterLayout(
+  name: string,
+  slot: number,
+  nodeCount: number,
+  clustersDir: string,
+): ClusterLayout {
   const err = validateClusterName(name);
   if (err) throw new Error(err);
-  if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS) throw new Error(`cluster slot ${slot} out of range 0..${MAX_SLOTS - 1}`);
+  if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS)
+    throw new Error(`cluster slot ${slot} out of range 0..${MAX_SLOTS - 1}`);
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) {
     throw new Error(`node count ${nodeCount} out of range 1..${MAX_NODES}`);
   }

@@ -8,7 +8,10 @@ const ip = (...args: string[]) => run('ip', args);
 
 export async function listNetns(): Promise<string[]> {
   const r = await run('ip', ['netns', 'list'], { allowFailure: true });
-  return r.stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 export async function linkExists(name: string): Promise<boolean> {
@@ -27,7 +30,14 @@ export function inNetns(netns: string, cmd: string, args: string[]) {
 }
 
 export async function writeSysctl(netns: string, key: string, value: string): Promise<void> {
-  await run('ip', ['netns', 'exec', netns, 'sh', '-c', `echo ${value} > /proc/sys/${key.replaceAll('.', '/')}`]);
+  await run('ip', [
+    'netns',
+    'exec',
+    netns,
+    'sh',
+    '-c',
+    `echo ${value} > /proc/sys/${key.replaceAll('.', '/')}`,
+  ]);
 }
 
 export async function createNodeNetns(l: ClusterLayout, n: NodeLayout): Promise<void> {
@@ -51,19 +61,33 @@ export async function createNodeNetns(l: ClusterLayout, n: NodeLayout): Promise<
   await writeSysctl(n.netns, 'net.ipv4.conf.all.rp_filter', '0');
 }
 
-export async function addHostPodRoute(l: ClusterLayout, podCIDR: string, nodeIP: string): Promise<void> {
+export async function addHostPodRoute(
+  l: ClusterLayout,
+  podCIDR: string,
+  nodeIP: string,
+): Promise<void> {
   await ip('route', 'replace', podCIDR, 'via', nodeIP, 'dev', l.bridge);
 }
 
-export async function addNodePodRoute(netns: string, podCIDR: string, nodeIP: string): Promise<void> {
+export async function addNodePodRoute(
+  netns: string,
+  podCIDR: string,
+  nodeIP: string,
+): Promise<void> {
   await inNetns(netns, 'ip', ['route', 'replace', podCIDR, 'via', nodeIP]);
 }
 
 /** Kills every process inside the netns, then deletes it. */
 export async function destroyNetns(netns: string): Promise<void> {
-  const pids = (await run('ip', ['netns', 'pids', netns], { allowFailure: true })).stdout.split('\n').filter(Boolean);
+  const pids = (await run('ip', ['netns', 'pids', netns], { allowFailure: true })).stdout
+    .split('\n')
+    .filter(Boolean);
   for (const p of pids) {
-    try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(Number(p), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   await run('ip', ['netns', 'delete', netns], { allowFailure: true });
 }
@@ -75,5 +99,8 @@ export async function deleteLink(name: string): Promise<void> {
 /** Interfaces enslaved to a bridge (the host ends of the node veths). */
 export async function bridgePorts(bridge: string): Promise<string[]> {
   const r = await run('ip', ['-o', 'link', 'show', 'master', bridge], { allowFailure: true });
-  return r.stdout.split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((x): x is string => Boolean(x));
+  return r.stdout
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+    .filter((x): x is string => Boolean(x));
 }

@@ -10,7 +10,14 @@ export const PACKAGE_ROOT = resolve(REPO_ROOT, 'packages/local-cluster');
 export const BUILD_SCRIPT = resolve(REPO_ROOT, 'tools/kube/build.sh');
 export const DEFAULT_IMAGE_MAP = resolve(PACKAGE_ROOT, 'images.json');
 export const NODE_EMULATOR_MAIN = resolve(PACKAGE_ROOT, 'dist/node-emulator/main.js');
-export const KUBE_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubectl'];
+export const KUBE_BINARIES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kube-proxy',
+  'kubectl',
+];
 
 export function clustersDir(): string {
   return process.env.TRELLIS_CLUSTERS_DIR ?? '/var/lib/trellis/clusters';
@@ -25,7 +32,9 @@ export function kubeBinDir(): string {
 export function requireKubeBinaries(binDir = kubeBinDir()): string {
   const missing = KUBE_BINARIES.filter((b) => !existsSync(`${binDir}/${b}`));
   if (missing.length) {
-    throw new Error(`kube binaries missing in ${binDir}: ${missing.join(', ')}; run tools/kube/build.sh (takes a while the first time)`);
+    throw new Error(
+      `kube binaries missing in ${binDir}: ${missing.join(', ')}; run tools/kube/build.sh (takes a while the first time)`,
+    );
   }
   return binDir;
 }

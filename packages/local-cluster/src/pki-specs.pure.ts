@@ -9,9 +9,18 @@ export interface CertSpec {
   usage: 'server' | 'client';
 }
 
-export function apiServerSANs(hostIP: string, kubernetesServiceIP: string): { dns: string[]; ips: string[] } {
+export function apiServerSANs(
+  hostIP: string,
+  kubernetesServiceIP: string,
+): { dns: string[]; ips: string[] } {
   return {
-    dns: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'localhost'],
+    dns: [
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local',
+      'localhost',
+    ],
     ips: ['127.0.0.1', hostIP, kubernetesServiceIP],
   };
 }
@@ -21,19 +30,55 @@ export interface NodeIdentity {
   ip: string;
 }
 
-export function certSpecs(hostIP: string, kubernetesServiceIP: string, nodes: NodeIdentity[]): CertSpec[] {
+export function certSpecs(
+  hostIP: string,
+  kubernetesServiceIP: string,
+  nodes: NodeIdentity[],
+): CertSpec[] {
   const san = apiServerSANs(hostIP, kubernetesServiceIP);
   return [
-    { file: 'apiserver', commonName: 'kube-apiserver', dnsNames: san.dns, ipAddresses: san.ips, usage: 'server' },
-    { file: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', organization: 'system:masters', usage: 'client' },
-    { file: 'admin', commonName: 'kubernetes-admin', organization: 'system:masters', usage: 'client' },
-    { file: 'kube-controller-manager', commonName: 'system:kube-controller-manager', usage: 'client' },
+    {
+      file: 'apiserver',
+      commonName: 'kube-apiserver',
+      dnsNames: san.dns,
+      ipAddresses: san.ips,
+      usage: 'server',
+    },
+    {
+      file: 'apiserver-kubelet-client',
+      commonName: 'kube-apiserver-kubelet-client',
+      organization: 'system:masters',
+      usage: 'client',
+    },
+    {
+      file: 'admin',
+      commonName: 'kubernetes-admin',
+      organization: 'system:masters',
+      usage: 'client',
+    },
+    {
+      file: 'kube-controller-manager',
+      commonName: 'system:kube-controller-manager',
+      usage: 'client',
+    },
     { file: 'kube-scheduler', commonName: 'system:kube-scheduler', usage: 'client' },
     { file: 'kube-proxy', commonName: 'system:kube-proxy', usage: 'client' },
     ...nodes.flatMap((n): CertSpec[] => [
-      { file: `node-${n.name}`, commonName: `system:node:${n.name}`, organization: 'system:nodes', usage: 'client' },
+      {
+        file: `node-${n.name}`,
+        commonName: `system:node:${n.name}`,
+        organization: 'system:nodes',
+        usage: 'client',
+      },
       // The emulator's kubelet endpoint (:10250, container logs), verified by the apiserver.
-      { file: `node-${n.name}-serving`, commonName: `system:node:${n.name}`, organization: 'system:nodes', dnsNames: [n.name], ipAddresses: [n.ip], usage: 'server' },
+      {
+        file: `node-${n.name}-serving`,
+        commonName: `system:node:${n.name}`,
+        organization: 'system:nodes',
+        dnsNames: [n.name],
+        ipAddresses: [n.ip],
+        usage: 'server',
+      },
     ]),
   ];
 }
@@ -45,9 +90,16 @@ export function subjectArg(s: CertSpec): string {
 
 /** An openssl extensions file with section [ext] for `openssl x509 -req -extfile f -extensions ext`. */
 export function extensionsConfig(s: CertSpec): string {
-  const lines = ['[ext]', 'basicConstraints = critical, CA:FALSE', 'keyUsage = critical, digitalSignature, keyEncipherment'];
+  const lines = [
+    '[ext]',
+    'basicConstraints = critical, CA:FALSE',
+    'keyUsage = critical, digitalSignature, keyEncipherment',
+  ];
   lines.push(`extendedKeyUsage = ${s.usage === 'server' ? 'serverAuth' : 'clientAuth'}`);
-  const alt = [...(s.dnsNames ?? []).map((d) => `DNS:${d}`), ...(s.ipAddresses ?? []).map((ip) => `IP:${ip}`)];
+  const alt = [
+    ...(s.dnsNames ?? []).map((d) => `DNS:${d}`),
+    ...(s.ipAddresses ?? []).map((ip) => `IP:${ip}`),
+  ];
   if (alt.length) lines.push(`subjectAltName = ${alt.join(', ')}`);
   return lines.join('\n') + '\n';
 }

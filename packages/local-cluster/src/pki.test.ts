@@ -7,11 +7,19 @@ import { ensurePki } from './pki.js';
 import { extensionsConfig, subjectArg } from './pki-specs.pure.js';
 
 test('openssl config text names the subject, usage and SANs', () => {
-  const spec = { file: 'x', commonName: 'system:node:n1', organization: 'system:nodes', usage: 'client' as const };
+  const spec = {
+    file: 'x',
+    commonName: 'system:node:n1',
+    organization: 'system:nodes',
+    usage: 'client' as const,
+  };
   assert.equal(subjectArg(spec), '/O=system:nodes/CN=system:node:n1');
   assert.match(extensionsConfig(spec), /extendedKeyUsage = clientAuth/);
   assert.doesNotMatch(extensionsConfig(spec), /subjectAltName/);
-  assert.match(extensionsConfig({ ...spec, usage: 'server', dnsNames: ['a'], ipAddresses: ['1.2.3.4'] }), /subjectAltName = DNS:a, IP:1.2.3.4/);
+  assert.match(
+    extensionsConfig({ ...spec, usage: 'server', dnsNames: ['a'], ipAddresses: ['1.2.3.4'] }),
+    /subjectAltName = DNS:a, IP:1.2.3.4/,
+  );
 });
 
 test('ensurePki issues a CA, an apiserver cert with the service SANs, node client certs and a service-account key pair', async () => {
@@ -32,7 +40,11 @@ test('ensurePki issues a CA, an apiserver cert with the service SANs, node clien
     assert.match(await readFile(`${dir}/sa.pub`, 'utf8'), /BEGIN PUBLIC KEY/);
     const before = await readFile(`${dir}/apiserver.crt`, 'utf8');
     await ensurePki(dir, '172.28.0.1', '10.96.0.1', [{ name: 'dev-node1', ip: '172.28.0.11' }]);
-    assert.equal(await readFile(`${dir}/apiserver.crt`, 'utf8'), before, 'existing certificates are kept');
+    assert.equal(
+      await readFile(`${dir}/apiserver.crt`, 'utf8'),
+      before,
+      'existing certificates are kept',
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

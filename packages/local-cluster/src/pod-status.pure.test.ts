@@ -1,11 +1,36 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderPodStatus, restartBackoffMs, shouldRestart, terminalPhase } from './pod-status.pure.js';
+import {
+  renderPodStatus,
+  restartBackoffMs,
+  shouldRestart,
+  terminalPhase,
+} from './pod-status.pure.js';
 
 test('a running pod with all containers ready reports Ready and its IP; restart counts carry over', () => {
-  const s = renderPodStatus({ podIP: '10.240.0.7', hostIP: '172.28.0.11', startTime: 't0', initialized: true, phase: 'Running', containers: [
-    { name: 'app', image: 'trellis/echo:dev', running: true, startedAt: 't1', ready: true, restartCount: 2, pid: 42, lastTermination: { exitCode: 1, finishedAt: 't', reason: 'Error' } },
-  ] }, 'now', undefined);
+  const s = renderPodStatus(
+    {
+      podIP: '10.240.0.7',
+      hostIP: '172.28.0.11',
+      startTime: 't0',
+      initialized: true,
+      phase: 'Running',
+      containers: [
+        {
+          name: 'app',
+          image: 'trellis/echo:dev',
+          running: true,
+          startedAt: 't1',
+          ready: true,
+          restartCount: 2,
+          pid: 42,
+          lastTermination: { exitCode: 1, finishedAt: 't', reason: 'Error' },
+        },
+      ],
+    },
+    'now',
+    undefined,
+  );
   assert.equal(s.podIP, '10.240.0.7');
   assert.equal(s.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True');
   assert.equal(s.containerStatuses[0].restartCount, 2);
@@ -14,12 +39,28 @@ test('a running pod with all containers ready reports Ready and its IP; restart 
 });
 
 test('condition transition times only move when the status changes', () => {
-  const view = { hostIP: 'h', startTime: 't0', initialized: true, phase: 'Running' as const, containers: [{ name: 'a', image: 'i', running: true, ready: false, restartCount: 0 }] };
+  const view = {
+    hostIP: 'h',
+    startTime: 't0',
+    initialized: true,
+    phase: 'Running' as const,
+    containers: [{ name: 'a', image: 'i', running: true, ready: false, restartCount: 0 }],
+  };
   const first = renderPodStatus(view, 'T1', undefined);
   const second = renderPodStatus(view, 'T2', first);
-  assert.equal(second.conditions.find((c: { type: string }) => c.type === 'Ready').lastTransitionTime, 'T1');
-  const third = renderPodStatus({ ...view, containers: [{ ...view.containers[0]!, ready: true }] }, 'T3', second);
-  assert.equal(third.conditions.find((c: { type: string }) => c.type === 'Ready').lastTransitionTime, 'T3');
+  assert.equal(
+    second.conditions.find((c: { type: string }) => c.type === 'Ready').lastTransitionTime,
+    'T1',
+  );
+  const third = renderPodStatus(
+    { ...view, containers: [{ ...view.containers[0]!, ready: true }] },
+    'T3',
+    second,
+  );
+  assert.equal(
+    third.conditions.find((c: { type: string }) => c.type === 'Ready').lastTransitionTime,
+    'T3',
+  );
 });
 
 test('restart policy, terminal phase and back-off', () => {

@@ -30,7 +30,14 @@ export function renderContainerStatus(c: ContainerState): any {
   const state = c.running
     ? { running: { startedAt: c.startedAt } }
     : c.exitCode !== undefined
-      ? { terminated: { exitCode: c.exitCode, reason: c.reason ?? (c.exitCode === 0 ? 'Completed' : 'Error'), startedAt: c.startedAt, finishedAt: c.finishedAt } }
+      ? {
+          terminated: {
+            exitCode: c.exitCode,
+            reason: c.reason ?? (c.exitCode === 0 ? 'Completed' : 'Error'),
+            startedAt: c.startedAt,
+            finishedAt: c.finishedAt,
+          },
+        }
       : { waiting: { reason: c.waitingReason ?? 'ContainerCreating' } };
   return {
     name: c.name,
@@ -51,7 +58,12 @@ export function renderPodStatus(v: PodView, now: string, previous: any): any {
   const cond = (type: string, ok: boolean) => {
     const prev = (previous?.conditions ?? []).find((c: { type: string }) => c.type === type);
     const status = ok ? 'True' : 'False';
-    return { type, status, lastProbeTime: null, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now };
+    return {
+      type,
+      status,
+      lastProbeTime: null,
+      lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now,
+    };
   };
   return {
     phase: v.phase,

@@ -12,21 +12,36 @@ export function probePort(port: number | string, container: Any): number {
   if (typeof port === 'number') return port;
   if (/^\d+$/.test(port)) return Number(port);
   const p = (container.ports ?? []).find((x: Any) => x.name === port);
-  if (!p) throw new Error(`probe port "${port}" is not a named port of container ${container.name}`);
+  if (!p)
+    throw new Error(`probe port "${port}" is not a named port of container ${container.name}`);
   return p.containerPort;
 }
 
 /** Resolves true when the probe succeeds. `pid` is the container process (for exec probes). */
-export async function runProbe(probe: Any, podIP: string, container: Any, pid: number | undefined): Promise<boolean> {
+export async function runProbe(
+  probe: Any,
+  podIP: string,
+  container: Any,
+  pid: number | undefined,
+): Promise<boolean> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   try {
     if (probe.httpGet) {
       const g = probe.httpGet;
       const req = g.scheme === 'HTTPS' ? httpsRequest : httpRequest;
       return await new Promise<boolean>((resolve) => {
-        const headers = Object.fromEntries((g.httpHeaders ?? []).map((h: Any) => [h.name, h.value]));
+        const headers = Object.fromEntries(
+          (g.httpHeaders ?? []).map((h: Any) => [h.name, h.value]),
+        );
         const r = req(
-          { host: g.host ?? podIP, port: probePort(g.port, container), path: g.path ?? '/', timeout: timeoutMs, headers, rejectUnauthorized: false },
+          {
+            host: g.host ?? podIP,
+            port: probePort(g.port, container),
+            path: g.path ?? '/',
+            timeout: timeoutMs,
+            headers,
+            rejectUnauthorized: false,
+          },
           (res) => {
             res.resume();
             const s = res.statusCode ?? 0;
@@ -40,15 +55,38 @@ export async function runProbe(probe: Any, podIP: string, container: Any, pid: n
     }
     if (probe.tcpSocket) {
       return await new Promise<boolean>((resolve) => {
-        const s = connect({ host: probe.tcpSocket.host ?? podIP, port: probePort(probe.tcpSocket.port, container), timeout: timeoutMs });
-        s.on('connect', () => { s.destroy(); resolve(true); });
-        s.on('timeout', () => { s.destroy(); resolve(false); });
+        const s = connect({
+          host: probe.tcpSocket.host ?? podIP,
+          port: probePort(probe.tcpSocket.port, container),
+          timeout: timeoutMs,
+        });
+        s.on('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('timeout', () => {
+          s.destroy();
+          resolve(false);
+        });
         s.on('error', () => resolve(false));
       });
     }
     if (probe.exec) {
       if (pid === undefined) return false;
-      const r = await run('timeout', [String(Math.ceil(timeoutMs / 1000)), 'nsenter', '-t', String(pid), '--net', '--mount', '--', ...probe.exec.command], { allowFailure: true });
+      const r = await run(
+        'timeout',
+        [
+          String(Math.ceil(timeoutMs / 1000)),
+          'nsenter',
+          '-t',
+          String(pid),
+          '--net',
+          '--mount',
+          '--',
+          ...probe.exec.command,
+        ],
+        { allowFailure: true },
+      );
       return r.code === 0;
     }
   } catch {

@@ -60,11 +60,19 @@ export function readPid(pidFile: string): number | undefined {
 /** Sends SIGTERM, waits up to graceMs, then SIGKILL; resolves once the process is gone. */
 export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
   if (!isAlive(pid)) return;
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(50);
   if (isAlive(pid)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
     while (isAlive(pid)) await sleep(20);
   }
 }
@@ -103,12 +111,17 @@ export function descendants(pid: number): number[] {
       const list = children.get(ppid) ?? [];
       list.push(Number(d));
       children.set(ppid, list);
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }
   const out: number[] = [];
   const stack = [pid];
   while (stack.length) {
-    for (const c of children.get(stack.pop()!) ?? []) { out.push(c); stack.push(c); }
+    for (const c of children.get(stack.pop()!) ?? []) {
+      out.push(c);
+      stack.push(c);
+    }
   }
   return out;
 }

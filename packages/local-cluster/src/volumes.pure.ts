@@ -12,8 +12,14 @@ export interface VolumeFile {
 }
 
 /** Files of a ConfigMap/Secret volume (or projection): all keys, or only `items`, with modes. */
-export function keyFiles(data: Record<string, string | Buffer>, items: Array<{ key: string; path: string; mode?: number }> | undefined, defaultMode: number, what: string): VolumeFile[] {
-  if (!items?.length) return Object.entries(data).map(([k, v]) => ({ path: k, content: v, mode: defaultMode }));
+export function keyFiles(
+  data: Record<string, string | Buffer>,
+  items: Array<{ key: string; path: string; mode?: number }> | undefined,
+  defaultMode: number,
+  what: string,
+): VolumeFile[] {
+  if (!items?.length)
+    return Object.entries(data).map(([k, v]) => ({ path: k, content: v, mode: defaultMode }));
   return items.map((it) => {
     const v = data[it.key];
     if (v === undefined) throw new Error(`${what}: key "${it.key}" not found`);
@@ -21,16 +27,33 @@ export function keyFiles(data: Record<string, string | Buffer>, items: Array<{ k
   });
 }
 
-export function downwardFiles(items: Array<{ path: string; fieldRef?: { fieldPath: string }; mode?: number }>, p: PodFacts, defaultMode: number): VolumeFile[] {
-  return items.filter((i) => i.fieldRef).map((i) => ({ path: i.path, content: fieldRefValue(i.fieldRef!.fieldPath, p), mode: i.mode ?? defaultMode }));
+export function downwardFiles(
+  items: Array<{ path: string; fieldRef?: { fieldPath: string }; mode?: number }>,
+  p: PodFacts,
+  defaultMode: number,
+): VolumeFile[] {
+  return items
+    .filter((i) => i.fieldRef)
+    .map((i) => ({
+      path: i.path,
+      content: fieldRefValue(i.fieldRef!.fieldPath, p),
+      mode: i.mode ?? defaultMode,
+    }));
 }
 
 /** Bind mounts for a container from its volumeMounts and the directories prepared per volume. */
 export function containerMounts(container: Any, volumeDirs: Map<string, string>): Mount[] {
   return (container.volumeMounts ?? []).map((vm: Any): Mount => {
     const dir = volumeDirs.get(vm.name);
-    if (!dir) throw new Error(`container ${container.name}: volumeMount "${vm.name}" has no matching volume`);
-    return { source: vm.subPath ? `${dir}/${vm.subPath}` : dir, target: vm.mountPath, readOnly: Boolean(vm.readOnly) };
+    if (!dir)
+      throw new Error(
+        `container ${container.name}: volumeMount "${vm.name}" has no matching volume`,
+      );
+    return {
+      source: vm.subPath ? `${dir}/${vm.subPath}` : dir,
+      target: vm.mountPath,
+      readOnly: Boolean(vm.readOnly),
+    };
   });
 }
 
@@ -42,5 +65,7 @@ export function tokenRefreshAfterSeconds(issuedAt: Date, expiresAt: Date): numbe
 
 /** Decodes a Secret's base64 data. */
 export function decodeSecretData(data: Record<string, string> | undefined): Record<string, Buffer> {
-  return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+  return Object.fromEntries(
+    Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+  );
 }

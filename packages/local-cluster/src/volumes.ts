@@ -7,7 +7,13 @@ import { dirname } from 'node:path';
 import type { KubeClient } from './kube-client.js';
 import type { PodFacts } from './env.pure.js';
 import { hostPathSource } from './container-launch.pure.js';
-import { decodeSecretData, downwardFiles, keyFiles, tokenRefreshAfterSeconds, type VolumeFile } from './volumes.pure.js';
+import {
+  decodeSecretData,
+  downwardFiles,
+  keyFiles,
+  tokenRefreshAfterSeconds,
+  type VolumeFile,
+} from './volumes.pure.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -32,7 +38,13 @@ export class PodVolumes {
       this.dirs.set(v.name, await this.prepareOne(v));
     }
     if (this.timer) return;
-    this.timer = setInterval(() => void this.refresh().catch((e) => console.error(`volume refresh ${this.ctx.facts.name}: ${(e as Error).message}`)), 30_000);
+    this.timer = setInterval(
+      () =>
+        void this.refresh().catch((e) =>
+          console.error(`volume refresh ${this.ctx.facts.name}: ${(e as Error).message}`),
+        ),
+      30_000,
+    );
   }
 
   stop(): void {
@@ -64,27 +76,64 @@ export class PodVolumes {
     if (v.emptyDir) return dir;
     const mode = (m: number | undefined) => m ?? 0o644;
     let files: VolumeFile[];
-    if (v.configMap) files = await this.configMapFiles(v.configMap.name, v.configMap.items, mode(v.configMap.defaultMode), v.configMap.optional);
-    else if (v.secret) files = await this.secretFiles(v.secret.secretName, v.secret.items, mode(v.secret.defaultMode), v.secret.optional);
-    else if (v.downwardAPI) files = downwardFiles(v.downwardAPI.items ?? [], this.ctx.facts, mode(v.downwardAPI.defaultMode));
+    if (v.configMap)
+      files = await this.configMapFiles(
+        v.configMap.name,
+        v.configMap.items,
+        mode(v.configMap.defaultMode),
+        v.configMap.optional,
+      );
+    else if (v.secret)
+      files = await this.secretFiles(
+        v.secret.secretName,
+        v.secret.items,
+        mode(v.secret.defaultMode),
+        v.secret.optional,
+      );
+    else if (v.downwardAPI)
+      files = downwardFiles(
+        v.downwardAPI.items ?? [],
+        this.ctx.facts,
+        mode(v.downwardAPI.defaultMode),
+      );
     else if (v.projected) files = await this.projectedFiles(v.name, v.projected);
-    else throw new Error(`volume ${v.name}: unsupported volume type (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)`);
+    else
+      throw new Error(
+        `volume ${v.name}: unsupported volume type (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)`,
+      );
     await writeAtomically(dir, files);
     return dir;
   }
 
-  private async configMapFiles(name: string, items: Any, defaultMode: number, optional?: boolean): Promise<VolumeFile[]> {
-    const cm = await this.ctx.client.getOrUndefined(`/api/v1/namespaces/${this.ctx.facts.namespace}/configmaps/${name}`);
+  private async configMapFiles(
+    name: string,
+    items: Any,
+    defaultMode: number,
+    optional?: boolean,
+  ): Promise<VolumeFile[]> {
+    const cm = await this.ctx.client.getOrUndefined(
+      `/api/v1/namespaces/${this.ctx.facts.namespace}/configmaps/${name}`,
+    );
     if (!cm) {
       if (optional) return [];
       throw new Error(`ConfigMap ${this.ctx.facts.namespace}/${name} not found`);
     }
-    const data: Record<string, string | Buffer> = { ...(cm.data ?? {}), ...decodeSecretData(cm.binaryData) };
+    const data: Record<string, string | Buffer> = {
+      ...(cm.data ?? {}),
+      ...decodeSecretData(cm.binaryData),
+    };
     return keyFiles(data, items, defaultMode, `ConfigMap ${name}`);
   }
 
-  private async secretFiles(name: string, items: Any, defaultMode: number, optional?: boolean): Promise<VolumeFile[]> {
-    const s = await this.ctx.client.getOrUndefined(`/api/v1/namespaces/${this.ctx.facts.namespace}/secrets/${name}`);
+  private async secretFiles(
+    name: string,
+    items: Any,
+    defaultMode: number,
+    optional?: boolean,
+  ): Promise<VolumeFile[]> {
+    const s = await this.ctx.client.getOrUndefined(
+      `/api/v1/namespaces/${this.ctx.facts.namespace}/secrets/${name}`,
+    );
     if (!s) {
       if (optional) return [];
       throw new Error(`Secret ${this.ctx.facts.namespace}/${name} not found`);
@@ -96,16 +145,39 @@ export class PodVolumes {
     const defaultMode = projected.defaultMode ?? 0o644;
     const files: VolumeFile[] = [];
     for (const [i, src] of (projected.sources ?? []).entries()) {
-      if (src.configMap) files.push(...(await this.configMapFiles(src.configMap.name, src.configMap.items, defaultMode, src.configMap.optional)));
-      else if (src.secret) files.push(...(await this.secretFiles(src.secret.name, src.secret.items, defaultMode, src.secret.optional)));
-      else if (src.downwardAPI) files.push(...downwardFiles(src.downwardAPI.items ?? [], this.ctx.facts, defaultMode));
+      if (src.configMap)
+        files.push(
+          ...(await this.configMapFiles(
+            src.configMap.name,
+            src.configMap.items,
+            defaultMode,
+            src.configMap.optional,
+          )),
+        );
+      else if (src.secret)
+        files.push(
+          ...(await this.secretFiles(
+            src.secret.name,
+            src.secret.items,
+            defaultMode,
+            src.secret.optional,
+          )),
+        );
+      else if (src.downwardAPI)
+        files.push(...downwardFiles(src.downwardAPI.items ?? [], this.ctx.facts, defaultMode));
       else if (src.serviceAccountToken) {
         const key = `${volName}/${i}`;
         const dir = `${this.ctx.podDir}/volumes/${volName}`;
         const path = src.serviceAccountToken.path;
         if (Date.now() < (this.tokenDue.get(key) ?? 0) && existsSync(`${dir}/${path}`)) continue;
-        const token = await this.requestToken(src.serviceAccountToken.audience, src.serviceAccountToken.expirationSeconds ?? 3600);
-        this.tokenDue.set(key, Date.now() + tokenRefreshAfterSeconds(new Date(), token.expires) * 1000);
+        const token = await this.requestToken(
+          src.serviceAccountToken.audience,
+          src.serviceAccountToken.expirationSeconds ?? 3600,
+        );
+        this.tokenDue.set(
+          key,
+          Date.now() + tokenRefreshAfterSeconds(new Date(), token.expires) * 1000,
+        );
         files.push({ path, content: token.token, mode: projected.defaultMode ?? 0o600 });
       } else if (src.clusterTrustBundle) {
         throw new Error(`volume ${volName}: clusterTrustBundle projections are not supported`);
@@ -114,17 +186,24 @@ export class PodVolumes {
     return files;
   }
 
-  private async requestToken(audience: string | undefined, expirationSeconds: number): Promise<{ token: string; expires: Date }> {
+  private async requestToken(
+    audience: string | undefined,
+    expirationSeconds: number,
+  ): Promise<{ token: string; expires: Date }> {
     const { namespace, serviceAccountName, name, uid } = this.ctx.facts;
-    const r = await this.ctx.client.req('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccountName}/token`, {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: {
-        audiences: audience ? [audience] : [],
-        expirationSeconds,
-        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid },
+    const r = await this.ctx.client.req(
+      'POST',
+      `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccountName}/token`,
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          audiences: audience ? [audience] : [],
+          expirationSeconds,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid },
+        },
       },
-    });
+    );
     return { token: r.status.token, expires: new Date(r.status.expirationTimestamp) };
   }
 }

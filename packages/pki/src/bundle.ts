@@ -18,7 +18,8 @@ export interface ParseTrustBundleOptions {
 
 /** Parses a PEM text holding one or more root (CA) certificates. */
 export function parseTrustBundle(pem: string, options: ParseTrustBundleOptions = {}): TrustBundle {
-  const trustDomain = options.trustDomain === undefined ? undefined : parseTrustDomain(options.trustDomain);
+  const trustDomain =
+    options.trustDomain === undefined ? undefined : parseTrustDomain(options.trustDomain);
   const roots = parseCertificates(pem, 'trust bundle').map(({ info }, i, all) => {
     if (!info.basicConstraints?.ca) {
       const which = all.length > 1 ? `certificate #${i + 1} ` : 'certificate ';

@@ -27,7 +27,11 @@ export interface CertificateInfo {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly publicKey: PublicKeyAlgorithm;
-  readonly basicConstraints?: { readonly ca: boolean; readonly pathLength?: number; readonly critical: boolean };
+  readonly basicConstraints?: {
+    readonly ca: boolean;
+    readonly pathLength?: number;
+    readonly critical: boolean;
+  };
   readonly keyUsage?: { readonly usages: readonly KeyUsageName[]; readonly critical: boolean };
   /** Extended key usages by name ('serverAuth', 'clientAuth', ...) or OID when unnamed. */
   readonly extendedKeyUsage?: { readonly usages: readonly string[]; readonly critical: boolean };
@@ -76,11 +80,15 @@ export function parseCertificates(pem: string, what: string): ParsedCertificate[
 }
 
 /** Parses one certificate from PEM (exactly one block) or DER. */
-export function parseCertificate(input: string | Uint8Array, what = 'certificate'): ParsedCertificate {
+export function parseCertificate(
+  input: string | Uint8Array,
+  what = 'certificate',
+): ParsedCertificate {
   let der: Buffer;
   if (typeof input === 'string') {
     const blocks = decodePemOf(input, ['CERTIFICATE'], what);
-    if (blocks.length !== 1) throw new Error(`${what}: expected one certificate, found ${blocks.length}`);
+    if (blocks.length !== 1)
+      throw new Error(`${what}: expected one certificate, found ${blocks.length}`);
     der = blocks[0] as Buffer;
   } else {
     der = Buffer.from(input);
@@ -91,7 +99,9 @@ export function parseCertificate(input: string | Uint8Array, what = 'certificate
     cert = new x509.X509Certificate(der);
     node = new NodeX509Certificate(der);
   } catch (err) {
-    throw new Error(`${what}: not a valid X.509 certificate (${(err as Error).message})`, { cause: err });
+    throw new Error(`${what}: not a valid X.509 certificate (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   return { info: describe(cert, der), node };
 }
@@ -123,13 +133,23 @@ function describe(cert: x509.X509Certificate, der: Buffer): CertificateInfo {
     notAfter: cert.notAfter,
     publicKey: describeKey(createPublicKey({ key: spki, format: 'der', type: 'spki' })),
     basicConstraints: bc
-      ? { ca: bc.ca, critical: bc.critical, ...(bc.pathLength !== undefined ? { pathLength: bc.pathLength } : {}) }
+      ? {
+          ca: bc.ca,
+          critical: bc.critical,
+          ...(bc.pathLength !== undefined ? { pathLength: bc.pathLength } : {}),
+        }
       : undefined,
     keyUsage: ku
-      ? { usages: KEY_USAGE_BITS.filter(([, bit]) => (ku.usages & bit) !== 0).map(([n]) => n), critical: ku.critical }
+      ? {
+          usages: KEY_USAGE_BITS.filter(([, bit]) => (ku.usages & bit) !== 0).map(([n]) => n),
+          critical: ku.critical,
+        }
       : undefined,
     extendedKeyUsage: eku
-      ? { usages: Array.from(eku.usages, (u) => EKU_NAMES[String(u)] ?? String(u)), critical: eku.critical }
+      ? {
+          usages: Array.from(eku.usages, (u) => EKU_NAMES[String(u)] ?? String(u)),
+          critical: eku.critical,
+        }
       : undefined,
     subjectAltName: san
       ? {

@@ -35,11 +35,16 @@ describe('createCsr / parseCsr', () => {
   it('is accepted by openssl req -verify with one critical URI SAN', async (t) => {
     if (!hasOpenssl) return t.skip(NO_OPENSSL);
     const keys = await generateKeyPair();
-    const dir = tempDir(t, { 'csr.pem': await createCsr({ identity: ID, privateKey: keys.privateKey }) });
+    const dir = tempDir(t, {
+      'csr.pem': await createCsr({ identity: ID, privateKey: keys.privateKey }),
+    });
     const r = openssl(['req', '-in', join(dir, 'csr.pem'), '-verify', '-noout', '-text']);
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /verify OK/);
-    assert.match(r.output, /X509v3 Subject Alternative Name: critical\s+URI:spiffe:\/\/cluster.local\/ns\/default\/sa\/web\n/);
+    assert.match(
+      r.output,
+      /X509v3 Subject Alternative Name: critical\s+URI:spiffe:\/\/cluster.local\/ns\/default\/sa\/web\n/,
+    );
     assert.match(r.output, /Subject:\s*\n/);
   });
 
@@ -47,8 +52,21 @@ describe('createCsr / parseCsr', () => {
     if (!hasOpenssl) return t.skip(NO_OPENSSL);
     const dir = tempDir(t);
     const r = openssl(
-      ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'csr.pem', '-subj', '/CN=legacy',
-        '-addext', 'subjectAltName=DNS:web.default.svc,URI:spiffe://cluster.local/ns/default/sa/legacy'],
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'csr.pem',
+        '-subj',
+        '/CN=legacy',
+        '-addext',
+        'subjectAltName=DNS:web.default.svc,URI:spiffe://cluster.local/ns/default/sa/legacy',
+      ],
       dir,
     );
     assert.equal(r.status, 0, r.output);
@@ -62,7 +80,10 @@ describe('createCsr / parseCsr', () => {
 
   it('reports a tampered signature as invalid', async () => {
     const keys = await generateKeyPair();
-    const [block] = decodePem(await createCsr({ identity: ID, privateKey: keys.privateKey }), 'CSR');
+    const [block] = decodePem(
+      await createCsr({ identity: ID, privateKey: keys.privateKey }),
+      'CSR',
+    );
     const der = Buffer.from(block!.der);
     der[der.length - 1] ^= 0x01;
     assert.equal((await parseCsr(encodePem('CERTIFICATE REQUEST', der))).signatureValid, false);
@@ -70,9 +91,18 @@ describe('createCsr / parseCsr', () => {
 
   it('refuses to create a CSR for an invalid identity or key', async () => {
     const keys = await generateKeyPair();
-    await assert.rejects(createCsr({ identity: 'spiffe://cluster.local', privateKey: keys.privateKey }), /needs a path/);
-    await assert.rejects(createCsr({ identity: 'https://x/y', privateKey: keys.privateKey }), /must start with 'spiffe:\/\/'/);
-    await assert.rejects(createCsr({ identity: ID, privateKey: 'garbage' }), /private key: no PEM block found/);
+    await assert.rejects(
+      createCsr({ identity: 'spiffe://cluster.local', privateKey: keys.privateKey }),
+      /needs a path/,
+    );
+    await assert.rejects(
+      createCsr({ identity: 'https://x/y', privateKey: keys.privateKey }),
+      /must start with 'spiffe:\/\/'/,
+    );
+    await assert.rejects(
+      createCsr({ identity: ID, privateKey: 'garbage' }),
+      /private key: no PEM block found/,
+    );
   });
 
   it('says what is wrong with garbage input', async () => {
@@ -80,16 +110,27 @@ describe('createCsr / parseCsr', () => {
     const csr = await createCsr({ identity: ID, privateKey: keys.privateKey });
     await assert.rejects(parseCsr('hello'), /^Error: CSR: no PEM block found/);
     await assert.rejects(parseCsr(''), /CSR: no PEM block found/);
-    await assert.rejects(parseCsr(keys.publicKey), /CSR: expected a CERTIFICATE REQUEST PEM block, found PUBLIC KEY/);
+    await assert.rejects(
+      parseCsr(keys.publicKey),
+      /CSR: expected a CERTIFICATE REQUEST PEM block, found PUBLIC KEY/,
+    );
     await assert.rejects(
       parseCsr('-----BEGIN CERTIFICATE REQUEST-----\n!!!!\n-----END CERTIFICATE REQUEST-----'),
       /CSR: the CERTIFICATE REQUEST PEM block is not valid base64/,
     );
     await assert.rejects(
-      parseCsr('-----BEGIN CERTIFICATE REQUEST-----\naGVsbG8gd29ybGQh\n-----END CERTIFICATE REQUEST-----'),
+      parseCsr(
+        '-----BEGIN CERTIFICATE REQUEST-----\naGVsbG8gd29ybGQh\n-----END CERTIFICATE REQUEST-----',
+      ),
       /CSR: not a valid PKCS#10 certificate request/,
     );
-    await assert.rejects(parseCsr(csr.slice(0, 100)), /CSR: PEM block has no matching -----END line/);
-    await assert.rejects(parseCsr(csr + csr), /CSR: expected one CERTIFICATE REQUEST PEM block, found 2/);
+    await assert.rejects(
+      parseCsr(csr.slice(0, 100)),
+      /CSR: PEM block has no matching -----END line/,
+    );
+    await assert.rejects(
+      parseCsr(csr + csr),
+      /CSR: expected one CERTIFICATE REQUEST PEM block, found 2/,
+    );
   });
 });

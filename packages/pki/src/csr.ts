@@ -42,12 +42,15 @@ export async function createCsr(options: CreateCsrOptions): Promise<string> {
 /** Parses a PEM CSR. Throws with what is wrong when the text is not exactly one PKCS#10 request. */
 export async function parseCsr(pem: string): Promise<ParsedCsr> {
   const blocks = decodePemOf(pem, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], 'CSR');
-  if (blocks.length !== 1) throw new Error(`CSR: expected one CERTIFICATE REQUEST PEM block, found ${blocks.length}`);
+  if (blocks.length !== 1)
+    throw new Error(`CSR: expected one CERTIFICATE REQUEST PEM block, found ${blocks.length}`);
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(blocks[0] as Buffer);
   } catch (err) {
-    throw new Error(`CSR: not a valid PKCS#10 certificate request (${(err as Error).message})`, { cause: err });
+    throw new Error(`CSR: not a valid PKCS#10 certificate request (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   const spki = Buffer.from(csr.publicKey.rawData);
   let keyAlgorithm: PublicKeyAlgorithm;
@@ -57,7 +60,10 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
     keyAlgorithm = { kind: 'other', type: csr.publicKey.algorithm.name };
   }
   const names = [...csr.extensions]
-    .filter((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension)
+    .filter(
+      (e): e is x509.SubjectAlternativeNameExtension =>
+        e instanceof x509.SubjectAlternativeNameExtension,
+    )
     .flatMap((e) => e.names.items);
   return {
     publicKey: encodePem('PUBLIC KEY', spki),

@@ -35,7 +35,13 @@ export {
 } from './issue.js';
 export { parseTrustBundle, type ParseTrustBundleOptions, type TrustBundle } from './bundle.js';
 export { verifyChain, type VerifyChainOptions, type VerifyChainResult } from './verify.js';
-export { peerSpiffeId, PeerRejectedError, verifyPeer, type PeerCheck, type PeerPolicy } from './peer.js';
+export {
+  peerSpiffeId,
+  PeerRejectedError,
+  verifyPeer,
+  type PeerCheck,
+  type PeerPolicy,
+} from './peer.js';
 export {
   createMtlsServer,
   mtlsClientOptions,

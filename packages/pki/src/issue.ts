@@ -79,10 +79,14 @@ export async function createRootCa(options: CreateRootCaOptions): Promise<CaCred
 }
 
 /** Creates an intermediate CA signed by `issuer`, with a fresh key pair and pathLen (default 0). */
-export async function createIntermediateCa(options: CreateIntermediateCaOptions): Promise<CaCredentials> {
+export async function createIntermediateCa(
+  options: CreateIntermediateCaOptions,
+): Promise<CaCredentials> {
   const issuer = await loadIssuer(options.issuer);
   if (issuer.info.basicConstraints?.pathLength === 0) {
-    throw new Error(`issuer ${certificateName(issuer.info)} has pathLen 0 and cannot sign CA certificates`);
+    throw new Error(
+      `issuer ${certificateName(issuer.info)} has pathLen 0 and cannot sign CA certificates`,
+    );
   }
   const { notBefore, notAfter } = validity(options, issuer.info);
   const keys = await generateKeyPair(options.keyAlgorithm ?? 'ecdsa-p256');
@@ -97,14 +101,20 @@ export async function createIntermediateCa(options: CreateIntermediateCaOptions)
     notAfter,
     extensions: caExtensions(options.pathLen ?? 0),
   });
-  return { cert, key: keys.privateKey, chain: [normalize(options.issuer.cert), ...options.issuer.chain.map(normalize)] };
+  return {
+    cert,
+    key: keys.privateKey,
+    chain: [normalize(options.issuer.cert), ...options.issuer.chain.map(normalize)],
+  };
 }
 
 /**
  * Issues a SPIFFE workload certificate: empty subject, critical URI SAN, critical keyUsage
  * digitalSignature + keyEncipherment, EKU serverAuth + clientAuth, CA:false, AKI/SKI, random serial.
  */
-export async function issueWorkloadCertificate(options: IssueWorkloadCertificateOptions): Promise<IssuedCertificate> {
+export async function issueWorkloadCertificate(
+  options: IssueWorkloadCertificateOptions,
+): Promise<IssuedCertificate> {
   const id = parseSvidSpiffeId(options.identity);
   const publicKeyDer = readPublicKey(options.publicKey);
   const issuer = await loadIssuer(options.issuer);
@@ -119,12 +129,21 @@ export async function issueWorkloadCertificate(options: IssueWorkloadCertificate
     notAfter,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension(
+        [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+        false,
+      ),
       new x509.SubjectAlternativeNameExtension([{ type: 'url', value: id.uri }], true),
     ],
   });
-  return { cert, chain: [cert, normalize(options.issuer.cert), ...options.issuer.chain.map(normalize)] };
+  return {
+    cert,
+    chain: [cert, normalize(options.issuer.cert), ...options.issuer.chain.map(normalize)],
+  };
 }
 
 export interface SignCertificateParams {
@@ -186,12 +205,15 @@ function loadIssuer(ca: CaCredentials): Promise<LoadedIssuer> {
 async function checkAndLoadIssuer(ca: CaCredentials): Promise<LoadedIssuer> {
   const { info, node } = parseCertificate(ca.cert, 'issuer certificate');
   const name = certificateName(info);
-  if (!info.basicConstraints?.ca) throw new Error(`issuer ${name} is not a CA (basicConstraints CA:true is missing)`);
+  if (!info.basicConstraints?.ca)
+    throw new Error(`issuer ${name} is not a CA (basicConstraints CA:true is missing)`);
   if (info.keyUsage && !info.keyUsage.usages.includes('keyCertSign')) {
     throw new Error(`issuer ${name} lacks the keyCertSign key usage`);
   }
   const key = await importPrivateKey(ca.key);
-  if (!node.publicKey.equals(createPublicKey({ key: key.publicKeyDer, format: 'der', type: 'spki' }))) {
+  if (
+    !node.publicKey.equals(createPublicKey({ key: key.publicKeyDer, format: 'der', type: 'spki' }))
+  ) {
     throw new Error(`issuer key does not match the public key of issuer certificate ${name}`);
   }
   const cert = new x509.X509Certificate(info.der);
@@ -207,19 +229,24 @@ function validity(
   o: { ttlMs: number; now?: Date; backdateMs?: number },
   issuer: CertificateInfo | undefined,
 ): { notBefore: Date; notAfter: Date } {
-  if (!Number.isFinite(o.ttlMs) || o.ttlMs <= 0) throw new Error(`ttlMs must be a positive number of milliseconds, got ${o.ttlMs}`);
+  if (!Number.isFinite(o.ttlMs) || o.ttlMs <= 0)
+    throw new Error(`ttlMs must be a positive number of milliseconds, got ${o.ttlMs}`);
   const backdate = o.backdateMs ?? DEFAULT_BACKDATE_MS;
-  if (!Number.isFinite(backdate) || backdate < 0) throw new Error(`backdateMs must be zero or more, got ${backdate}`);
+  if (!Number.isFinite(backdate) || backdate < 0)
+    throw new Error(`backdateMs must be zero or more, got ${backdate}`);
   const now = (o.now ?? new Date()).getTime();
   if (issuer && issuer.notAfter.getTime() <= now) {
-    throw new Error(`issuer ${certificateName(issuer)} expired at ${issuer.notAfter.toISOString()}`);
+    throw new Error(
+      `issuer ${certificateName(issuer)} expired at ${issuer.notAfter.toISOString()}`,
+    );
   }
   const notAfter = Math.min(now + o.ttlMs, issuer ? issuer.notAfter.getTime() : Infinity);
   return { notBefore: new Date(now - backdate), notAfter: new Date(notAfter) };
 }
 
 function caName(o: CreateRootCaOptions): x509.JsonName {
-  if (typeof o.commonName !== 'string' || o.commonName === '') throw new Error('commonName must be a non-empty string');
+  if (typeof o.commonName !== 'string' || o.commonName === '')
+    throw new Error('commonName must be a non-empty string');
   return [...(o.org ? [{ O: [o.org] }] : []), { CN: [o.commonName] }];
 }
 
@@ -230,7 +257,9 @@ function caExtensions(pathLen: number | undefined): x509.Extension[] {
   return [
     new x509.BasicConstraintsExtension(true, pathLen, true),
     new x509.KeyUsagesExtension(
-      x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+      x509.KeyUsageFlags.keyCertSign |
+        x509.KeyUsageFlags.cRLSign |
+        x509.KeyUsageFlags.digitalSignature,
       true,
     ),
   ];
@@ -238,11 +267,17 @@ function caExtensions(pathLen: number | undefined): x509.Extension[] {
 
 function readPublicKey(pem: string): Buffer {
   const blocks = decodePemOf(pem, ['PUBLIC KEY'], 'public key');
-  if (blocks.length !== 1) throw new Error(`public key: expected one PUBLIC KEY PEM block, found ${blocks.length}`);
+  if (blocks.length !== 1)
+    throw new Error(`public key: expected one PUBLIC KEY PEM block, found ${blocks.length}`);
   try {
-    return createPublicKey({ key: blocks[0] as Buffer, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+    return createPublicKey({ key: blocks[0] as Buffer, format: 'der', type: 'spki' }).export({
+      type: 'spki',
+      format: 'der',
+    });
   } catch (err) {
-    throw new Error(`public key: not a valid SPKI public key (${(err as Error).message})`, { cause: err });
+    throw new Error(`public key: not a valid SPKI public key (${(err as Error).message})`, {
+      cause: err,
+    });
   }
 }
 

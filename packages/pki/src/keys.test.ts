@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, webcrypto } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  webcrypto,
+} from 'node:crypto';
 import { describe, it } from 'node:test';
 import { exportPrivateKey, generateKeyPair, importPrivateKey } from './keys.js';
 
@@ -19,14 +26,20 @@ describe('generateKeyPair', () => {
   it('makes P-384 keys on request and rejects unknown algorithms', async () => {
     const keys = await generateKeyPair('ecdsa-p384');
     assert.equal(createPrivateKey(keys.privateKey).asymmetricKeyDetails?.namedCurve, 'secp384r1');
-    await assert.rejects(generateKeyPair('rsa-2048' as never), /unsupported key algorithm "rsa-2048": use 'ecdsa-p256' or 'ecdsa-p384'/);
+    await assert.rejects(
+      generateKeyPair('rsa-2048' as never),
+      /unsupported key algorithm "rsa-2048": use 'ecdsa-p256' or 'ecdsa-p384'/,
+    );
   });
 });
 
 describe('importPrivateKey', () => {
   it('imports PKCS#8 and SEC1 EC keys and derives the public key', async () => {
     const keys = await generateKeyPair('ecdsa-p384');
-    const sec1 = createPrivateKey(keys.privateKey).export({ type: 'sec1', format: 'pem' }) as string;
+    const sec1 = createPrivateKey(keys.privateKey).export({
+      type: 'sec1',
+      format: 'pem',
+    }) as string;
     assert.match(sec1, /BEGIN EC PRIVATE KEY/);
     for (const pem of [keys.privateKey, sec1]) {
       const key = await importPrivateKey(pem);
@@ -38,7 +51,9 @@ describe('importPrivateKey', () => {
 
   it('imports PKCS#1 RSA keys (plug-in CAs often have them)', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const key = await importPrivateKey(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string);
+    const key = await importPrivateKey(
+      privateKey.export({ type: 'pkcs1', format: 'pem' }) as string,
+    );
     assert.deepEqual(key.algorithm, { kind: 'rsa', bits: 2048 });
   });
 
@@ -59,18 +74,27 @@ describe('importPrivateKey', () => {
       passphrase: 'secret',
     }) as string;
     await assert.rejects(importPrivateKey(encrypted), /private key: the PEM is encrypted/);
-    const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const ed = generateKeyPairSync('ed25519').privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }) as string;
     await assert.rejects(importPrivateKey(ed), /ed25519 keys are not supported; use ECDSA/);
   });
 });
 
 describe('exportPrivateKey', () => {
   it('exports a WebCrypto key as PKCS#8 PEM that imports back to the same key', async () => {
-    const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
     const pem = await exportPrivateKey(pair.privateKey);
     assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n/);
     const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', pair.publicKey));
     assert.deepEqual((await importPrivateKey(pem)).publicKeyDer, spki);
-    await assert.rejects(exportPrivateKey(pair.publicKey), /expected a private key, got a public key/);
+    await assert.rejects(
+      exportPrivateKey(pair.publicKey),
+      /expected a private key, got a public key/,
+    );
   });
 });

@@ -1,6 +1,12 @@
 // Key pairs: generation (ECDSA P-256 by default, or P-384), PEM import for signing, PKCS#8 export.
 // Keys cross this package's API as PEM strings: PKCS#8 for private keys, SPKI for public keys.
-import { createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, KeyObject, webcrypto } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair as nodeGenerateKeyPair,
+  KeyObject,
+  webcrypto,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { encodePem } from './pem.js';
 
@@ -32,8 +38,16 @@ export interface SigningKey {
 }
 
 const CURVES: Record<KeyAlgorithm, string> = { 'ecdsa-p256': 'P-256', 'ecdsa-p384': 'P-384' };
-const CURVE_NAMES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
-const CURVE_HASH: Record<string, string> = { 'P-256': 'SHA-256', 'P-384': 'SHA-384', 'P-521': 'SHA-512' };
+const CURVE_NAMES: Record<string, string> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+const CURVE_HASH: Record<string, string> = {
+  'P-256': 'SHA-256',
+  'P-384': 'SHA-384',
+  'P-521': 'SHA-512',
+};
 
 const generate = promisify(nodeGenerateKeyPair);
 
@@ -41,7 +55,9 @@ const generate = promisify(nodeGenerateKeyPair);
 export async function generateKeyPair(algorithm: KeyAlgorithm = 'ecdsa-p256'): Promise<KeyPair> {
   const namedCurve = CURVES[algorithm];
   if (!namedCurve) {
-    throw new Error(`unsupported key algorithm ${JSON.stringify(algorithm)}: use 'ecdsa-p256' or 'ecdsa-p384'`);
+    throw new Error(
+      `unsupported key algorithm ${JSON.stringify(algorithm)}: use 'ecdsa-p256' or 'ecdsa-p384'`,
+    );
   }
   const { privateKey, publicKey } = await generate('ec', {
     namedCurve,
@@ -82,18 +98,34 @@ export async function importPrivateKey(pem: string): Promise<SigningKey> {
     importParams = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
     signingAlgorithm = { name: 'RSASSA-PKCS1-v1_5' };
   } else {
-    throw new Error(`private key: ${keyAlgorithmName(algorithm)} keys are not supported; use ECDSA (P-256, P-384) or RSA`);
+    throw new Error(
+      `private key: ${keyAlgorithmName(algorithm)} keys are not supported; use ECDSA (P-256, P-384) or RSA`,
+    );
   }
   const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
   const cryptoKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, importParams, false, ['sign']);
   const publicKeyDer = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
-  const publicCryptoKey = await webcrypto.subtle.importKey('spki', publicKeyDer, importParams, true, ['verify']);
-  return { algorithm, cryptoKey, publicCryptoKey, signingAlgorithm, publicKeyDer, publicKeyPem: encodePem('PUBLIC KEY', publicKeyDer) };
+  const publicCryptoKey = await webcrypto.subtle.importKey(
+    'spki',
+    publicKeyDer,
+    importParams,
+    true,
+    ['verify'],
+  );
+  return {
+    algorithm,
+    cryptoKey,
+    publicCryptoKey,
+    signingAlgorithm,
+    publicKeyDer,
+    publicKeyPem: encodePem('PUBLIC KEY', publicKeyDer),
+  };
 }
 
 /** Exports an extractable WebCrypto private key as a PKCS#8 PEM. */
 export async function exportPrivateKey(key: webcrypto.CryptoKey): Promise<string> {
-  if (key.type !== 'private') throw new Error(`exportPrivateKey: expected a private key, got a ${key.type} key`);
+  if (key.type !== 'private')
+    throw new Error(`exportPrivateKey: expected a private key, got a ${key.type} key`);
   if (!key.extractable) throw new Error('exportPrivateKey: the key was created non-extractable');
   return encodePem('PRIVATE KEY', new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', key)));
 }
@@ -103,8 +135,13 @@ export function readPrivateKey(pem: string): KeyObject {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN ')) {
     throw new Error('private key: no PEM block found (expected "-----BEGIN PRIVATE KEY-----")');
   }
-  if (/-----BEGIN (CERTIFICATE|CERTIFICATE REQUEST|PUBLIC KEY)-----/.test(pem) && !/PRIVATE KEY-----/.test(pem)) {
-    throw new Error(`private key: found a ${/-----BEGIN ([A-Z ]+)-----/.exec(pem)?.[1]} PEM block, not a private key`);
+  if (
+    /-----BEGIN (CERTIFICATE|CERTIFICATE REQUEST|PUBLIC KEY)-----/.test(pem) &&
+    !/PRIVATE KEY-----/.test(pem)
+  ) {
+    throw new Error(
+      `private key: found a ${/-----BEGIN ([A-Z ]+)-----/.exec(pem)?.[1]} PEM block, not a private key`,
+    );
   }
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
     throw new Error('private key: the PEM is encrypted; provide an unencrypted key');
@@ -113,7 +150,12 @@ export function readPrivateKey(pem: string): KeyObject {
     return createPrivateKey({ key: pem, format: 'pem' });
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ERR_MISSING_PASSPHRASE') throw new Error('private key: the PEM is encrypted; provide an unencrypted key', { cause: err });
-    throw new Error(`private key: cannot parse the PEM (${(err as Error).message})`, { cause: err });
+    if (code === 'ERR_MISSING_PASSPHRASE')
+      throw new Error('private key: the PEM is encrypted; provide an unencrypted key', {
+        cause: err,
+      });
+    throw new Error(`private key: cannot parse the PEM (${(err as Error).message})`, {
+      cause: err,
+    });
   }
 }

@@ -54,11 +54,18 @@ function connect(port: number, options: tls.ConnectionOptions): Promise<Outcome>
     });
     socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
     socket.on('error', (err) => (error ??= err));
-    socket.on('close', () => resolve({ data, ...(serverId ? { serverId } : {}), protocol, ...(error ? { error } : {}) }));
+    socket.on('close', () =>
+      resolve({ data, ...(serverId ? { serverId } : {}), protocol, ...(error ? { error } : {}) }),
+    );
   });
 }
 
-async function setup(): Promise<{ trustBundle: TrustBundle; server: Workload; client: Workload; pki: Awaited<ReturnType<typeof meshPki>> }> {
+async function setup(): Promise<{
+  trustBundle: TrustBundle;
+  server: Workload;
+  client: Workload;
+  pki: Awaited<ReturnType<typeof meshPki>>;
+}> {
   const pki = await meshPki();
   return {
     pki,
@@ -68,57 +75,89 @@ async function setup(): Promise<{ trustBundle: TrustBundle; server: Workload; cl
   };
 }
 
-function serverConfig(w: Workload, trustBundle: TrustBundle, authorize?: (peer: SpiffeId) => boolean): MtlsServerConfig {
+function serverConfig(
+  w: Workload,
+  trustBundle: TrustBundle,
+  authorize?: (peer: SpiffeId) => boolean,
+): MtlsServerConfig {
   return { key: w.key, certChain: w.chain, trustBundle, ...(authorize ? { authorize } : {}) };
 }
 
-function clientOptions(w: Workload, trustBundle: TrustBundle, expectedIdentity = SERVER_ID): tls.ConnectionOptions {
+function clientOptions(
+  w: Workload,
+  trustBundle: TrustBundle,
+  expectedIdentity = SERVER_ID,
+): tls.ConnectionOptions {
   return mtlsClientOptions({ key: w.key, certChain: w.chain, trustBundle, expectedIdentity });
 }
 
 describe('SPIFFE mutual TLS over node:tls', () => {
   it('connects with the right identities; each side sees the other SPIFFE ID over TLS 1.3', async (t) => {
     const { trustBundle, server, client } = await setup();
-    const srv = await startServer(t, serverConfig(server, trustBundle, (peer) => peer.uri === CLIENT_ID));
+    const srv = await startServer(
+      t,
+      serverConfig(server, trustBundle, (peer) => peer.uri === CLIENT_ID),
+    );
     const out = await connect(srv.port, clientOptions(client, trustBundle));
     assert.equal(out.error, undefined);
     assert.equal(out.serverId?.uri, SERVER_ID);
     assert.equal(out.data, `hello ${CLIENT_ID}`);
     assert.equal(out.protocol, 'TLSv1.3');
-    assert.deepEqual(srv.accepted.map((p) => p.uri), [CLIENT_ID]);
+    assert.deepEqual(
+      srv.accepted.map((p) => p.uri),
+      [CLIENT_ID],
+    );
     assert.deepEqual(srv.rejections, []);
   });
 
   it('client refuses a server with the wrong identity', async (t) => {
     const { trustBundle, server, client } = await setup();
     const srv = await startServer(t, serverConfig(server, trustBundle));
-    const out = await connect(srv.port, clientOptions(client, trustBundle, 'spiffe://cluster.local/ns/default/sa/db'));
+    const out = await connect(
+      srv.port,
+      clientOptions(client, trustBundle, 'spiffe://cluster.local/ns/default/sa/db'),
+    );
     assert.ok(out.error instanceof PeerRejectedError);
     assert.equal(out.error.code, 'ERR_SPIFFE_PEER_REJECTED');
-    assert.equal(out.error.message, `peer rejected: peer identity ${SERVER_ID} is not the expected spiffe://cluster.local/ns/default/sa/db`);
+    assert.equal(
+      out.error.message,
+      `peer rejected: peer identity ${SERVER_ID} is not the expected spiffe://cluster.local/ns/default/sa/db`,
+    );
     assert.equal(out.data, '');
   });
 
   it('server refuses a client it does not authorize', async (t) => {
     const { trustBundle, server, client } = await setup();
-    const srv = await startServer(t, serverConfig(server, trustBundle, (peer) => peer.uri.endsWith('/sa/frontend')));
+    const srv = await startServer(
+      t,
+      serverConfig(server, trustBundle, (peer) => peer.uri.endsWith('/sa/frontend')),
+    );
     const out = await connect(srv.port, clientOptions(client, trustBundle));
     assert.equal(out.data, '');
     assert.deepEqual(srv.accepted, []);
     assert.equal(srv.rejections.length, 1);
-    assert.equal(srv.rejections[0]?.message, `peer rejected: peer identity ${CLIENT_ID} is not authorized`);
+    assert.equal(
+      srv.rejections[0]?.message,
+      `peer rejected: peer identity ${CLIENT_ID} is not authorized`,
+    );
   });
 
   it('server survives an authorize callback that throws, refusing that peer', async (t) => {
     const { trustBundle, server, client } = await setup();
     let calls = 0;
-    const srv = await startServer(t, serverConfig(server, trustBundle, () => {
-      if (++calls === 1) throw new Error('policy store unavailable');
-      return true;
-    }));
+    const srv = await startServer(
+      t,
+      serverConfig(server, trustBundle, () => {
+        if (++calls === 1) throw new Error('policy store unavailable');
+        return true;
+      }),
+    );
     const first = await connect(srv.port, clientOptions(client, trustBundle));
     assert.equal(first.data, '');
-    assert.equal(srv.rejections[0]?.message, `peer rejected: authorizing ${CLIENT_ID} failed: policy store unavailable`);
+    assert.equal(
+      srv.rejections[0]?.message,
+      `peer rejected: authorizing ${CLIENT_ID} failed: policy store unavailable`,
+    );
     const second = await connect(srv.port, clientOptions(client, trustBundle));
     assert.equal(second.data, `hello ${CLIENT_ID}`);
   });
@@ -151,7 +190,9 @@ describe('SPIFFE mutual TLS over node:tls', () => {
     const past = new Date(Date.now() - 2 * DAY);
     const oldPki = await meshPki({ now: new Date(past.getTime() - DAY) });
     const expiredServer = await workload(oldPki.intermediate, SERVER_ID, { now: past, ttlMs: DAY });
-    const bundle = parseTrustBundle(oldPki.root.cert + pki.root.cert, { trustDomain: 'cluster.local' });
+    const bundle = parseTrustBundle(oldPki.root.cert + pki.root.cert, {
+      trustDomain: 'cluster.local',
+    });
     const srv1 = await startServer(t, serverConfig(expiredServer, bundle));
     const out1 = await connect(srv1.port, clientOptions(client, bundle));
     assert.equal(out1.error?.code, 'CERT_HAS_EXPIRED');
@@ -163,7 +204,10 @@ describe('SPIFFE mutual TLS over node:tls', () => {
     assert.equal(out2.data, '');
     assert.equal(srv2.rejections.length, 1);
     const notAfter = inspectCertificate(expiredClient.cert).notAfter.toISOString();
-    assert.equal(srv2.rejections[0]?.message, `peer rejected: certificate "${CLIENT_ID}" expired at ${notAfter} (CERT_HAS_EXPIRED)`);
+    assert.equal(
+      srv2.rejections[0]?.message,
+      `peer rejected: certificate "${CLIENT_ID}" expired at ${notAfter} (CERT_HAS_EXPIRED)`,
+    );
   });
 
   it('rejects a certificate with two URI SANs on both sides', async (t) => {
@@ -173,14 +217,20 @@ describe('SPIFFE mutual TLS over node:tls', () => {
     const srv1 = await startServer(t, serverConfig(twoSans, trustBundle));
     const out1 = await connect(srv1.port, clientOptions(client, trustBundle));
     assert.ok(out1.error instanceof PeerRejectedError);
-    assert.equal(out1.error.reason, `certificate "${uris.join(', ')}" has 2 URI SANs, expected exactly one`);
+    assert.equal(
+      out1.error.reason,
+      `certificate "${uris.join(', ')}" has 2 URI SANs, expected exactly one`,
+    );
 
     const srv2 = await startServer(t, serverConfig(server, trustBundle));
     const out2 = await connect(srv2.port, clientOptions(twoSans, trustBundle));
     assert.equal(out2.data, '');
     assert.equal(srv2.rejections.length, 1);
     assert.ok(srv2.rejections[0] instanceof PeerRejectedError);
-    assert.equal(srv2.rejections[0].reason, `certificate "${uris.join(', ')}" has 2 URI SANs, expected exactly one`);
+    assert.equal(
+      srv2.rejections[0].reason,
+      `certificate "${uris.join(', ')}" has 2 URI SANs, expected exactly one`,
+    );
   });
 
   it('rejects a peer from another trust domain signed by the trusted root', async (t) => {
@@ -198,7 +248,11 @@ describe('SPIFFE mutual TLS over node:tls', () => {
   it('refuses TLS 1.2 and clients without a certificate', async (t) => {
     const { trustBundle, server, client } = await setup();
     const srv = await startServer(t, serverConfig(server, trustBundle));
-    const old = await connect(srv.port, { ...clientOptions(client, trustBundle), minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' });
+    const old = await connect(srv.port, {
+      ...clientOptions(client, trustBundle),
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.2',
+    });
     assert.match(old.error?.message ?? '', /protocol version|unsupported protocol/i);
     assert.equal(old.data, '');
     const { key: _key, cert: _cert, ...anonymous } = clientOptions(client, trustBundle);

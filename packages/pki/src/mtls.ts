@@ -14,7 +14,12 @@
 //    call verifyPeer on each new socket for the SPIFFE rules.
 import tls from 'node:tls';
 import type { TrustBundle } from './bundle.js';
-import { spiffeServerIdentityCheck, verifyPeer, PeerRejectedError, type PeerPolicy } from './peer.js';
+import {
+  spiffeServerIdentityCheck,
+  verifyPeer,
+  PeerRejectedError,
+  type PeerPolicy,
+} from './peer.js';
 import type { SpiffeId } from './spiffe.js';
 
 export interface MtlsCredentials {
@@ -40,9 +45,15 @@ export function mtlsServerOptions(config: MtlsCredentials): tls.TlsOptions {
 /** Client options: TLS 1.3, server verified against the bundle and checked by SPIFFE ID, not DNS name. */
 export function mtlsClientOptions(config: MtlsClientConfig): tls.ConnectionOptions {
   if (config.expectedIdentity === undefined && config.authorize === undefined) {
-    throw new Error('mtlsClientOptions: give expectedIdentity or authorize; a client must check who the server is');
+    throw new Error(
+      'mtlsClientOptions: give expectedIdentity or authorize; a client must check who the server is',
+    );
   }
-  return { ...common(config), rejectUnauthorized: true, checkServerIdentity: spiffeServerIdentityCheck(config) };
+  return {
+    ...common(config),
+    rejectUnauthorized: true,
+    checkServerIdentity: spiffeServerIdentityCheck(config),
+  };
 }
 
 /**
@@ -68,7 +79,8 @@ export function createMtlsServer(
 
 function common(config: MtlsCredentials): tls.SecureContextOptions {
   const chain = typeof config.certChain === 'string' ? [config.certChain] : config.certChain;
-  if (chain.length === 0) throw new Error('certChain is empty: give the certificate (and its intermediates) as PEM');
+  if (chain.length === 0)
+    throw new Error('certChain is empty: give the certificate (and its intermediates) as PEM');
   return {
     key: config.key,
     // One string: node:tls reads an array as several chains, one per key.

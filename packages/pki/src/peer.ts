@@ -53,7 +53,9 @@ export function verifyPeer(socket: TLSSocket, policy: PeerPolicy): PeerCheck {
 }
 
 /** A `checkServerIdentity` that compares SPIFFE IDs instead of DNS names. */
-export function spiffeServerIdentityCheck(policy: PeerPolicy): (host: string, cert: PeerCertificate) => Error | undefined {
+export function spiffeServerIdentityCheck(
+  policy: PeerPolicy,
+): (host: string, cert: PeerCertificate) => Error | undefined {
   return (_host, cert) => {
     const check = verifyPeerCertificate(cert.raw, policy);
     return check.ok ? undefined : new PeerRejectedError(check.reason);
@@ -63,14 +65,20 @@ export function spiffeServerIdentityCheck(policy: PeerPolicy): (host: string, ce
 function verifyPeerCertificate(der: Uint8Array, policy: PeerPolicy): PeerCheck {
   let check: PeerCheck;
   try {
-    check = checkLeafIdentity(parseCertificate(der, 'peer certificate').info, policy.trustBundle.trustDomain);
+    check = checkLeafIdentity(
+      parseCertificate(der, 'peer certificate').info,
+      policy.trustBundle.trustDomain,
+    );
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
   if (!check.ok) return check;
   const peer = check.spiffeId;
   if (policy.expectedIdentity !== undefined && peer.uri !== policy.expectedIdentity) {
-    return { ok: false, reason: `peer identity ${peer.uri} is not the expected ${policy.expectedIdentity}` };
+    return {
+      ok: false,
+      reason: `peer identity ${peer.uri} is not the expected ${policy.expectedIdentity}`,
+    };
   }
   if (policy.authorize) {
     let allowed: boolean;
@@ -94,16 +102,24 @@ function peerLeaf(socket: TLSSocket): { raw: Buffer } | undefined {
 /** Why OpenSSL refused the peer's chain, in verifyChain's words plus OpenSSL's code. */
 function chainRejection(socket: TLSSocket, trustBundle: TrustBundle): string {
   const code = String(socket.authorizationError ?? 'unknown error');
-  const [leaf, ...intermediates] = presentedChain(socket).map((der) => encodePem('CERTIFICATE', der));
+  const [leaf, ...intermediates] = presentedChain(socket).map((der) =>
+    encodePem('CERTIFICATE', der),
+  );
   const check = leaf ? verifyChain({ leaf, intermediates, trustBundle }) : undefined;
-  return check && !check.ok ? `${check.reason} (${code})` : `the peer certificate chain was not verified (${code})`;
+  return check && !check.ok
+    ? `${check.reason} (${code})`
+    : `the peer certificate chain was not verified (${code})`;
 }
 
 /** The peer's certificates as DER, leaf first, following issuer links until a self-signed one. */
 function presentedChain(socket: TLSSocket): Buffer[] {
   const chain: Buffer[] = [];
   const seen = new Set<string>();
-  for (let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); c?.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+  for (
+    let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+    c?.raw && !seen.has(c.fingerprint256);
+    c = c.issuerCertificate
+  ) {
     seen.add(c.fingerprint256);
     chain.push(c.raw);
   }

@@ -26,7 +26,8 @@ export function decodePem(text: string, what: string): PemBlock[] {
     blocks.push({ label: begin, der: Buffer.from(b64, 'base64') });
   }
   if (blocks.length === 0) {
-    if (text.includes('-----BEGIN ')) throw new Error(`${what}: PEM block has no matching -----END line`);
+    if (text.includes('-----BEGIN '))
+      throw new Error(`${what}: PEM block has no matching -----END line`);
     throw new Error(`${what}: no PEM block found (expected text starting with "-----BEGIN ")`);
   }
   return blocks;

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatSpiffeId, parseSpiffeId, parseSpiffeUri, parseSvidSpiffeId, parseTrustDomain, SpiffeIdError } from './spiffe.js';
+import {
+  formatSpiffeId,
+  parseSpiffeId,
+  parseSpiffeUri,
+  parseSvidSpiffeId,
+  parseTrustDomain,
+  SpiffeIdError,
+} from './spiffe.js';
 
 describe('parseSpiffeId (workload form)', () => {
   it('splits a workload identity into trust domain, namespace and service account', () => {
@@ -9,7 +16,10 @@ describe('parseSpiffeId (workload form)', () => {
       namespace: 'default',
       serviceAccount: 'bookinfo-productpage',
     });
-    assert.equal(parseSpiffeId('spiffe://td/ns/a/sa/svc.account.with.dots').serviceAccount, 'svc.account.with.dots');
+    assert.equal(
+      parseSpiffeId('spiffe://td/ns/a/sa/svc.account.with.dots').serviceAccount,
+      'svc.account.with.dots',
+    );
   });
 
   const rejected: Array<[string, RegExp]> = [
@@ -32,26 +42,41 @@ describe('parseSpiffeId (workload form)', () => {
     ['spiffe://cluster.local/ns/a/sa', /not of the form/],
     ['spiffe://cluster.local/ns/a/sa/b/extra', /not of the form/],
     ['spiffe://cluster.local/sa/b/ns/a', /not of the form/],
-    ['spiffe://cluster.local/ns/Default/sa/b', /namespace "Default" must consist of lowercase letters/],
+    [
+      'spiffe://cluster.local/ns/Default/sa/b',
+      /namespace "Default" must consist of lowercase letters/,
+    ],
     ['spiffe://cluster.local/ns/-a/sa/b', /namespace "-a" must consist of lowercase/],
-    [`spiffe://cluster.local/ns/${'a'.repeat(64)}/sa/b`, /namespace "a{64}" is 64 characters long, the limit is 63/],
+    [
+      `spiffe://cluster.local/ns/${'a'.repeat(64)}/sa/b`,
+      /namespace "a{64}" is 64 characters long, the limit is 63/,
+    ],
     ['spiffe://cluster.local/ns/a/sa/web.', /service account "web." must consist of lowercase/],
     ['spiffe://cluster.local/ns/a/sa/We_b', /service account "We_b" must consist of lowercase/],
   ];
   for (const [input, message] of rejected) {
     it(`rejects ${JSON.stringify(input.slice(0, 60))} saying ${message.source}`, () => {
-      assert.throws(() => parseSpiffeId(input), (err: unknown) => {
-        assert.ok(err instanceof SpiffeIdError);
-        assert.match(err.message, message);
-        assert.ok(err.message.startsWith('invalid SPIFFE ID '), err.message);
-        return true;
-      });
+      assert.throws(
+        () => parseSpiffeId(input),
+        (err: unknown) => {
+          assert.ok(err instanceof SpiffeIdError);
+          assert.match(err.message, message);
+          assert.ok(err.message.startsWith('invalid SPIFFE ID '), err.message);
+          return true;
+        },
+      );
     });
   }
 
   it('enforces the 2048-byte and 255-byte trust domain limits', () => {
-    assert.throws(() => parseSpiffeUri(`spiffe://td/${'a'.repeat(2040)}`), /is 2052 bytes long, the limit is 2048/);
-    assert.throws(() => parseSpiffeUri(`spiffe://${'a'.repeat(256)}/x`), /trust domain is 256 bytes long, the limit is 255/);
+    assert.throws(
+      () => parseSpiffeUri(`spiffe://td/${'a'.repeat(2040)}`),
+      /is 2052 bytes long, the limit is 2048/,
+    );
+    assert.throws(
+      () => parseSpiffeUri(`spiffe://${'a'.repeat(256)}/x`),
+      /trust domain is 256 bytes long, the limit is 255/,
+    );
     assert.equal(parseSpiffeUri(`spiffe://${'a'.repeat(255)}/x`).trustDomain.length, 255);
   });
 });
@@ -63,33 +88,56 @@ describe('parseSpiffeUri (any path)', () => {
       trustDomain: 'example.org',
       path: '/workload/Web_1.v2',
     });
-    assert.deepEqual(parseSpiffeUri('spiffe://example.org'), { uri: 'spiffe://example.org', trustDomain: 'example.org', path: '' });
+    assert.deepEqual(parseSpiffeUri('spiffe://example.org'), {
+      uri: 'spiffe://example.org',
+      trustDomain: 'example.org',
+      path: '',
+    });
   });
 
   it('requires a path for a certificate identity', () => {
-    assert.throws(() => parseSvidSpiffeId('spiffe://example.org'), /needs a path after the trust domain/);
+    assert.throws(
+      () => parseSvidSpiffeId('spiffe://example.org'),
+      /needs a path after the trust domain/,
+    );
     assert.equal(parseSvidSpiffeId('spiffe://example.org/x').path, '/x');
   });
 });
 
 describe('formatSpiffeId', () => {
   it('round-trips with parseSpiffeId', () => {
-    const id = { trustDomain: 'cluster.local', namespace: 'istio-system', serviceAccount: 'ztunnel' };
+    const id = {
+      trustDomain: 'cluster.local',
+      namespace: 'istio-system',
+      serviceAccount: 'ztunnel',
+    };
     assert.equal(formatSpiffeId(id), 'spiffe://cluster.local/ns/istio-system/sa/ztunnel');
     assert.deepEqual(parseSpiffeId(formatSpiffeId(id)), id);
   });
 
   it('rejects invalid parts with the part named', () => {
-    assert.throws(() => formatSpiffeId({ trustDomain: 'a/b', namespace: 'x', serviceAccount: 'y' }), /trust domain "a\/b" contains "\/"/);
-    assert.throws(() => formatSpiffeId({ trustDomain: 'td', namespace: 'x_y', serviceAccount: 'y' }), /namespace "x_y"/);
-    assert.throws(() => formatSpiffeId({ trustDomain: 'td', namespace: 'x', serviceAccount: '' }), /service account "" must not be empty/);
+    assert.throws(
+      () => formatSpiffeId({ trustDomain: 'a/b', namespace: 'x', serviceAccount: 'y' }),
+      /trust domain "a\/b" contains "\/"/,
+    );
+    assert.throws(
+      () => formatSpiffeId({ trustDomain: 'td', namespace: 'x_y', serviceAccount: 'y' }),
+      /namespace "x_y"/,
+    );
+    assert.throws(
+      () => formatSpiffeId({ trustDomain: 'td', namespace: 'x', serviceAccount: '' }),
+      /service account "" must not be empty/,
+    );
   });
 });
 
 describe('parseTrustDomain', () => {
   it('accepts valid names and explains invalid ones', () => {
     assert.equal(parseTrustDomain('cluster.local'), 'cluster.local');
-    assert.throws(() => parseTrustDomain('Cluster.local'), /invalid trust domain "Cluster.local": trust domain "Cluster.local" must be lowercase/);
+    assert.throws(
+      () => parseTrustDomain('Cluster.local'),
+      /invalid trust domain "Cluster.local": trust domain "Cluster.local" must be lowercase/,
+    );
     assert.throws(() => parseTrustDomain(''), /trust domain is missing/);
   });
 });

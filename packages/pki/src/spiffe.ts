@@ -81,11 +81,18 @@ export function parseSpiffeUri(input: string): SpiffeId {
   if (path !== '') {
     const segments = path.slice(1).split('/');
     segments.forEach((segment, i) => {
-      if (segment === '') fail(i === segments.length - 1 ? "path must not end with '/'" : 'path must not contain empty segments (//)');
+      if (segment === '')
+        fail(
+          i === segments.length - 1
+            ? "path must not end with '/'"
+            : 'path must not contain empty segments (//)',
+        );
       if (segment === '.' || segment === '..') fail("path must not contain '.' or '..' segments");
       for (const ch of segment) {
         if (!PATH_CHAR.test(ch)) {
-          fail(`path segment ${quote(segment)} contains ${quote(ch)}; only letters, digits, '.', '-' and '_' are allowed`);
+          fail(
+            `path segment ${quote(segment)} contains ${quote(ch)}; only letters, digits, '.', '-' and '_' are allowed`,
+          );
         }
       }
     });
@@ -96,7 +103,8 @@ export function parseSpiffeUri(input: string): SpiffeId {
 /** Parses the SPIFFE ID a certificate carries: a valid SPIFFE ID whose path is not empty. */
 export function parseSvidSpiffeId(input: string): SpiffeId {
   const id = parseSpiffeUri(input);
-  if (id.path === '') throw new SpiffeIdError(input, 'a workload identity needs a path after the trust domain');
+  if (id.path === '')
+    throw new SpiffeIdError(input, 'a workload identity needs a path after the trust domain');
   return id;
 }
 
@@ -105,7 +113,10 @@ export function parseSpiffeId(input: string): WorkloadIdentity {
   const id = parseSpiffeUri(input);
   const parts = id.path.split('/').slice(1);
   if (parts.length !== 4 || parts[0] !== 'ns' || parts[2] !== 'sa') {
-    throw new SpiffeIdError(input, `path ${quote(id.path)} is not of the form /ns/<namespace>/sa/<service-account>`);
+    throw new SpiffeIdError(
+      input,
+      `path ${quote(id.path)} is not of the form /ns/<namespace>/sa/<service-account>`,
+    );
   }
   const [, namespace, , serviceAccount] = parts as [string, string, string, string];
   const problem = workloadNameProblem(namespace, serviceAccount);

@@ -5,7 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { createIntermediateCa, createRootCa, issueWorkloadCertificate, signCertificate, type CaCredentials } from './issue.js';
+import {
+  createIntermediateCa,
+  createRootCa,
+  issueWorkloadCertificate,
+  signCertificate,
+  type CaCredentials,
+} from './issue.js';
 import { generateKeyPair, importPrivateKey } from './keys.js';
 import { x509 } from './x509.js';
 
@@ -53,7 +59,11 @@ export async function workload(
 }
 
 /** A leaf signed by `issuer` with exactly the URI SANs and CA flag given (for rule violations). */
-export async function craftedLeaf(issuer: CaCredentials, uris: string[], options: { ca?: boolean } = {}): Promise<Workload> {
+export async function craftedLeaf(
+  issuer: CaCredentials,
+  uris: string[],
+  options: { ca?: boolean } = {},
+): Promise<Workload> {
   const keys = await generateKeyPair();
   const signer = await importPrivateKey(issuer.key);
   const issuerCert = new x509.X509Certificate(issuer.cert);
@@ -68,7 +78,14 @@ export async function craftedLeaf(issuer: CaCredentials, uris: string[], options
     notAfter: new Date(now + DAY),
     extensions: [
       new x509.BasicConstraintsExtension(options.ca ?? false, undefined, true),
-      ...(uris.length ? [new x509.SubjectAlternativeNameExtension(uris.map((value) => ({ type: 'url' as const, value })), true)] : []),
+      ...(uris.length
+        ? [
+            new x509.SubjectAlternativeNameExtension(
+              uris.map((value) => ({ type: 'url' as const, value })),
+              true,
+            ),
+          ]
+        : []),
     ],
   });
   return { key: keys.privateKey, cert, chain: [cert, issuer.cert, ...issuer.chain] };
@@ -101,10 +118,22 @@ export async function craftedCa(
 }
 
 /** Root -> intermediate (pathLen 0) for trust domain cluster.local. */
-export async function meshPki(options: { now?: Date } = {}): Promise<{ root: CaCredentials; intermediate: CaCredentials }> {
+export async function meshPki(
+  options: { now?: Date } = {},
+): Promise<{ root: CaCredentials; intermediate: CaCredentials }> {
   const now = options.now ? { now: options.now } : {};
-  const root = await createRootCa({ commonName: 'Trellis Root CA', org: 'cluster.local', ttlMs: 365 * DAY, ...now });
-  const intermediate = await createIntermediateCa({ issuer: root, commonName: 'Trellis Intermediate CA', ttlMs: 30 * DAY, ...now });
+  const root = await createRootCa({
+    commonName: 'Trellis Root CA',
+    org: 'cluster.local',
+    ttlMs: 365 * DAY,
+    ...now,
+  });
+  const intermediate = await createIntermediateCa({
+    issuer: root,
+    commonName: 'Trellis Intermediate CA',
+    ttlMs: 30 * DAY,
+    ...now,
+  });
   return { root, intermediate };
 }
 

@@ -2,7 +2,12 @@
 // validity windows, CA constraints and path lengths, then the leaf's SPIFFE identity.
 import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import type { TrustBundle } from './bundle.js';
-import { certificateName, parseCertificate, parseCertificates, type ParsedCertificate } from './certificate.js';
+import {
+  certificateName,
+  parseCertificate,
+  parseCertificates,
+  type ParsedCertificate,
+} from './certificate.js';
 import { checkLeafIdentity } from './leaf-identity.js';
 import type { SpiffeId } from './spiffe.js';
 
@@ -27,11 +32,16 @@ export function verifyChain(options: VerifyChainOptions): VerifyChainResult {
   let intermediates: ParsedCertificate[];
   try {
     leaf = parseCertificate(options.leaf, 'leaf certificate');
-    intermediates = (options.intermediates ?? []).flatMap((pem, i) => parseCertificates(pem, `intermediate #${i + 1}`));
+    intermediates = (options.intermediates ?? []).flatMap((pem, i) =>
+      parseCertificates(pem, `intermediate #${i + 1}`),
+    );
   } catch (err) {
     return fail((err as Error).message);
   }
-  const roots = options.trustBundle.roots.map((info) => ({ info, node: new NodeX509Certificate(info.der) }));
+  const roots = options.trustBundle.roots.map((info) => ({
+    info,
+    node: new NodeX509Certificate(info.der),
+  }));
   const pathProblem = checkPath(leaf, intermediates, roots, options.now ?? new Date());
   if (pathProblem) return fail(pathProblem);
   return checkLeafIdentity(leaf.info, options.trustBundle.trustDomain);
@@ -49,28 +59,38 @@ function checkPath(
   for (let casBelow = 0; ; casBelow++) {
     const expiry = validityProblem(current, now);
     if (expiry) return expiry;
-    if (current !== leaf && roots.some((r) => r.info.der.equals(current.info.der))) return undefined;
+    if (current !== leaf && roots.some((r) => r.info.der.equals(current.info.der)))
+      return undefined;
 
     const root = findIssuer(current, roots);
     const intermediate = root.issuer ? {} : findIssuer(current, [...unused]);
     const issuer = root.issuer ?? intermediate.issuer;
     if (!issuer) return noIssuerProblem(current, root.nameMatch ?? intermediate.nameMatch);
-    const issuerProblem = checkIssuer(issuer, casBelow) ?? (root.issuer ? validityProblem(issuer, now) : undefined);
+    const issuerProblem =
+      checkIssuer(issuer, casBelow) ?? (root.issuer ? validityProblem(issuer, now) : undefined);
     if (issuerProblem || root.issuer) return issuerProblem;
     unused.delete(issuer);
     current = issuer;
   }
 }
 
-function findIssuer(child: ParsedCertificate, candidates: ParsedCertificate[]): { issuer?: ParsedCertificate; nameMatch?: ParsedCertificate } {
+function findIssuer(
+  child: ParsedCertificate,
+  candidates: ParsedCertificate[],
+): { issuer?: ParsedCertificate; nameMatch?: ParsedCertificate } {
   const named = candidates.filter((c) => c.info.subject === child.info.issuer);
   const keyIdFits = (c: ParsedCertificate) =>
-    !child.info.authorityKeyId || !c.info.subjectKeyId || child.info.authorityKeyId === c.info.subjectKeyId;
+    !child.info.authorityKeyId ||
+    !c.info.subjectKeyId ||
+    child.info.authorityKeyId === c.info.subjectKeyId;
   const issuer = named.find((c) => keyIdFits(c) && child.node.verify(c.node.publicKey));
   return issuer ? { issuer } : { nameMatch: named[0] };
 }
 
-function noIssuerProblem(cert: ParsedCertificate, nameMatch: ParsedCertificate | undefined): string {
+function noIssuerProblem(
+  cert: ParsedCertificate,
+  nameMatch: ParsedCertificate | undefined,
+): string {
   const name = certificateName(cert.info);
   if (cert.info.subject === cert.info.issuer && cert.node.verify(cert.node.publicKey)) {
     return `no trusted root for ${name}: it is a self-signed certificate that is not in the trust bundle`;
@@ -84,7 +104,8 @@ function noIssuerProblem(cert: ParsedCertificate, nameMatch: ParsedCertificate |
 function checkIssuer(issuer: ParsedCertificate, casBelow: number): string | undefined {
   const { info } = issuer;
   const name = certificateName(info);
-  if (!info.basicConstraints) return `issuer ${name} is not a CA (it has no basicConstraints extension)`;
+  if (!info.basicConstraints)
+    return `issuer ${name} is not a CA (it has no basicConstraints extension)`;
   if (!info.basicConstraints.ca) return `issuer ${name} is not a CA (basicConstraints CA:false)`;
   if (info.keyUsage && !info.keyUsage.usages.includes('keyCertSign')) {
     return `issuer ${name} may not sign certificates (keyUsage lacks keyCertSign)`;

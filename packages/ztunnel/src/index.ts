@@ -84,7 +84,12 @@ export {
   type ListenerKind,
   type ProxyHandlers,
 } from './proxy/proxy-handlers.js';
-export { openListeners, podAddresses, type ListenAddresses, type ListenerSet } from './proxy/listeners.js';
+export {
+  openListeners,
+  podAddresses,
+  type ListenAddresses,
+  type ListenerSet,
+} from './proxy/listeners.js';
 export { WorkerPool, type WorkerPoolOptions } from './workers/worker-pool.js';
 export { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
 export {
@@ -96,10 +101,18 @@ export {
   type Family,
 } from './workers/prometheus-merge.js';
 export { changeUpdate, snapshotUpdate } from './workers/state-forward.js';
-export { refreshAt, remoteIdentityManager, type RemoteIdentityOptions } from './workers/remote-identity.js';
+export {
+  refreshAt,
+  remoteIdentityManager,
+  type RemoteIdentityOptions,
+} from './workers/remote-identity.js';
 export { SHARED_SET, type FromWorker, type ToWorker } from './workers/messages.js';
 export { createMetricsServer } from './admin/metrics-server.js';
-export { unusedPodIdentity, WorkloadIdentities, podSpiffeId } from './identity/unused-identities.js';
+export {
+  unusedPodIdentity,
+  WorkloadIdentities,
+  podSpiffeId,
+} from './identity/unused-identities.js';
 export {
   createZtunnelContext,
   type ProxySettings,
@@ -107,13 +120,22 @@ export {
   type ZtunnelContextOptions,
 } from './proxy/context.js';
 export { routeOutbound, type OutboundRoute } from './proxy/outbound-route.js';
-export { decideInbound, type InboundAttempt, type InboundDecision } from './proxy/inbound-policy.js';
+export {
+  decideInbound,
+  type InboundAttempt,
+  type InboundDecision,
+} from './proxy/inbound-policy.js';
 export {
   createCaIdentityManager,
   type CaIdentityOptions,
   type IdentityManager,
 } from './identity/identity-manager.js';
-export { startXdsSource, ztunnelNodeId, type XdsSource, type XdsSourceOptions } from './xds/xds-source.js';
+export {
+  startXdsSource,
+  ztunnelNodeId,
+  type XdsSource,
+  type XdsSourceOptions,
+} from './xds/xds-source.js';
 export { addressHandler, authorizationHandler } from './xds/handlers.js';
 export { xdsCredentials } from './xds/credentials.js';
 export {

@@ -10,7 +10,10 @@ export function podPlacement(pod: V1Pod): { node: string; account: ServiceAccoun
   const namespace = pod.metadata?.namespace;
   const phase = pod.status?.phase;
   if (!node || !namespace || phase === 'Succeeded' || phase === 'Failed') return undefined;
-  return { node, account: { namespace, serviceAccount: pod.spec?.serviceAccountName || 'default' } };
+  return {
+    node,
+    account: { namespace, serviceAccount: pod.spec?.serviceAccountName || 'default' },
+  };
 }
 
 /** Builds the node -> service accounts view of a list of pods (pure). */
@@ -20,7 +23,12 @@ export function indexPodsByNode(pods: readonly V1Pod[]): Map<string, ServiceAcco
     const p = podPlacement(pod);
     if (!p) continue;
     const list = byNode.get(p.node) ?? [];
-    if (!list.some((a) => a.namespace === p.account.namespace && a.serviceAccount === p.account.serviceAccount)) list.push(p.account);
+    if (
+      !list.some(
+        (a) => a.namespace === p.account.namespace && a.serviceAccount === p.account.serviceAccount,
+      )
+    )
+      list.push(p.account);
     byNode.set(p.node, list);
   }
   return byNode;
@@ -32,7 +40,9 @@ export interface PodIndex extends NodeIndex {
 
 export async function startPodIndex(kubeConfig: KubeConfig, logger: Logger): Promise<PodIndex> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const informer = makeInformer<V1Pod>(kubeConfig, '/api/v1/pods', () => core.listPodForAllNamespaces());
+  const informer = makeInformer<V1Pod>(kubeConfig, '/api/v1/pods', () =>
+    core.listPodForAllNamespaces(),
+  );
   let view = new Map<string, ServiceAccountRef[]>();
   let dirty = true;
   const invalidate = () => (dirty = true);
@@ -43,7 +53,10 @@ export async function startPodIndex(kubeConfig: KubeConfig, logger: Logger): Pro
   informer.on('error', (err: unknown) => {
     if (stopped) return; // stop() ends the watch: do not restart it
     logger.warn({ err: String(err) }, 'pod watch failed; restarting in 5s');
-    setTimeout(() => void (stopped ? undefined : informer.start().catch(() => undefined)), 5000).unref();
+    setTimeout(
+      () => void (stopped ? undefined : informer.start().catch(() => undefined)),
+      5000,
+    ).unref();
   });
   await informer.start();
   return {

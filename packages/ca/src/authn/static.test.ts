@@ -4,11 +4,22 @@ import { test } from 'node:test';
 import { parseStaticTokens, staticIdentities } from './static.js';
 
 test('YAML and JSON token files parse to callers with their nodes', async () => {
-  const yaml = parseStaticTokens('- {token: a, namespace: default, serviceAccount: web, node: n1}\n- {token: b, namespace: prod, serviceAccount: api}\n');
-  const json = parseStaticTokens(JSON.stringify([{ token: 'a', namespace: 'default', serviceAccount: 'web', node: 'n1' }, { token: 'b', namespace: 'prod', serviceAccount: 'api' }]));
+  const yaml = parseStaticTokens(
+    '- {token: a, namespace: default, serviceAccount: web, node: n1}\n- {token: b, namespace: prod, serviceAccount: api}\n',
+  );
+  const json = parseStaticTokens(
+    JSON.stringify([
+      { token: 'a', namespace: 'default', serviceAccount: 'web', node: 'n1' },
+      { token: 'b', namespace: 'prod', serviceAccount: 'api' },
+    ]),
+  );
   assert.deepEqual(yaml, json);
   const { authenticator, nodeIndex } = staticIdentities(yaml);
-  assert.deepEqual(await authenticator.authenticate('a'), { namespace: 'default', serviceAccount: 'web', node: 'n1' });
+  assert.deepEqual(await authenticator.authenticate('a'), {
+    namespace: 'default',
+    serviceAccount: 'web',
+    node: 'n1',
+  });
   await assert.rejects(authenticator.authenticate('zzz'), /not one of the static tokens/);
   assert.deepEqual(nodeIndex.workloadsOn('n1'), [{ namespace: 'default', serviceAccount: 'web' }]);
 });

@@ -3,8 +3,17 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { AuthenticationError, type Authenticator, type Caller, type NodeIndex, type ServiceAccountRef } from '../caller.js';
-import { dns1123LabelProblem as namespaceProblem, dns1123SubdomainProblem as serviceAccountProblem } from '@trellis/pki';
+import {
+  AuthenticationError,
+  type Authenticator,
+  type Caller,
+  type NodeIndex,
+  type ServiceAccountRef,
+} from '../caller.js';
+import {
+  dns1123LabelProblem as namespaceProblem,
+  dns1123SubdomainProblem as serviceAccountProblem,
+} from '@trellis/pki';
 
 export interface StaticTokenEntry extends Caller {
   readonly token: string;
@@ -16,9 +25,14 @@ export function parseStaticTokens(text: string, source = 'static tokens'): Stati
   try {
     doc = parse(text);
   } catch (err) {
-    throw new Error(`${source}: not valid YAML or JSON (${(err as Error).message})`, { cause: err });
+    throw new Error(`${source}: not valid YAML or JSON (${(err as Error).message})`, {
+      cause: err,
+    });
   }
-  if (!Array.isArray(doc)) throw new Error(`${source}: expected a list of {token, namespace, serviceAccount, node} entries`);
+  if (!Array.isArray(doc))
+    throw new Error(
+      `${source}: expected a list of {token, namespace, serviceAccount, node} entries`,
+    );
   const problems: string[] = [];
   const entries: StaticTokenEntry[] = [];
   const seen = new Map<string, number>();
@@ -29,7 +43,9 @@ export function parseStaticTokens(text: string, source = 'static tokens'): Stati
       return;
     }
     const e = raw as Record<string, unknown>;
-    const unknown = Object.keys(e).filter((k) => !['token', 'namespace', 'serviceAccount', 'node'].includes(k));
+    const unknown = Object.keys(e).filter(
+      (k) => !['token', 'namespace', 'serviceAccount', 'node'].includes(k),
+    );
     if (unknown.length) problems.push(`${at}: unknown field(s) ${unknown.join(', ')}`);
     const str = (k: string, required: boolean): string | undefined => {
       const v = e[k];
@@ -46,12 +62,14 @@ export function parseStaticTokens(text: string, source = 'static tokens'): Stati
     const node = str('node', false);
     const nsProblem = namespace === undefined ? undefined : namespaceProblem(namespace);
     if (nsProblem) problems.push(`${at}: namespace "${namespace}" ${nsProblem}`);
-    const saProblem = serviceAccount === undefined ? undefined : serviceAccountProblem(serviceAccount);
+    const saProblem =
+      serviceAccount === undefined ? undefined : serviceAccountProblem(serviceAccount);
     if (saProblem) problems.push(`${at}: serviceAccount "${serviceAccount}" ${saProblem}`);
     if (token !== undefined) {
       const first = seen.get(token);
       // The token itself is never printed.
-      if (first !== undefined) problems.push(`${at}: duplicate token (same as entry #${first + 1})`);
+      if (first !== undefined)
+        problems.push(`${at}: duplicate token (same as entry #${first + 1})`);
       else seen.set(token, i);
     }
     if (token && namespace && serviceAccount) {
@@ -75,7 +93,10 @@ export async function readStaticTokens(path: string): Promise<StaticTokenEntry[]
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** An authenticator and node index over static entries. */
-export function staticIdentities(entries: readonly StaticTokenEntry[]): { authenticator: Authenticator; nodeIndex: NodeIndex } {
+export function staticIdentities(entries: readonly StaticTokenEntry[]): {
+  authenticator: Authenticator;
+  nodeIndex: NodeIndex;
+} {
   const byToken = new Map<string, Caller>();
   const byNode = new Map<string, ServiceAccountRef[]>();
   for (const { token, ...caller } of entries) {
@@ -90,7 +111,8 @@ export function staticIdentities(entries: readonly StaticTokenEntry[]): { authen
     authenticator: {
       async authenticate(token) {
         const caller = byToken.get(digest(token));
-        if (!caller) throw new AuthenticationError('the bearer token is not one of the static tokens');
+        if (!caller)
+          throw new AuthenticationError('the bearer token is not one of the static tokens');
         return caller;
       },
     },

@@ -1,7 +1,12 @@
 // Cluster authentication: the bearer token is checked with the Kubernetes TokenReview API.
 // The caller is the service account the token was issued to; its node comes from the bound
 // token's pod claims (or from the pod itself when the claims lack the node name).
-import { AuthenticationV1Api, CoreV1Api, type KubeConfig, type V1TokenReview } from '@kubernetes/client-node';
+import {
+  AuthenticationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1TokenReview,
+} from '@kubernetes/client-node';
 import { AuthenticationError, type Authenticator, type Caller } from '../caller.js';
 
 const SA_PREFIX = 'system:serviceaccount:';
@@ -16,12 +21,21 @@ export interface ReviewedCaller extends Caller {
 }
 
 /** Reads a TokenReview response (pure). Throws AuthenticationError saying why it is not acceptable. */
-export function callerFromTokenReview(review: V1TokenReview, audiences: readonly string[]): ReviewedCaller {
+export function callerFromTokenReview(
+  review: V1TokenReview,
+  audiences: readonly string[],
+): ReviewedCaller {
   const status = review.status;
   if (!status?.authenticated) {
-    throw new AuthenticationError(`the token was not authenticated${status?.error ? `: ${status.error}` : ''}`);
+    throw new AuthenticationError(
+      `the token was not authenticated${status?.error ? `: ${status.error}` : ''}`,
+    );
   }
-  if (audiences.length && status.audiences && !status.audiences.some((a) => audiences.includes(a))) {
+  if (
+    audiences.length &&
+    status.audiences &&
+    !status.audiences.some((a) => audiences.includes(a))
+  ) {
     throw new AuthenticationError(`the token is not for audience ${audiences.join(' or ')}`);
   }
   const username = status.user?.username ?? '';
@@ -30,7 +44,9 @@ export function callerFromTokenReview(review: V1TokenReview, audiences: readonly
   }
   const parts = username.slice(SA_PREFIX.length).split(':');
   if (parts.length !== 2 || !parts[0] || !parts[1]) {
-    throw new AuthenticationError(`the token's user "${username}" is not system:serviceaccount:<namespace>:<name>`);
+    throw new AuthenticationError(
+      `the token's user "${username}" is not system:serviceaccount:<namespace>:<name>`,
+    );
   }
   const extra = status.user?.extra ?? {};
   const first = (key: string) => extra[key]?.[0] || undefined;
@@ -61,7 +77,11 @@ export function tokenReviewAuthenticator(options: TokenReviewOptions): Authentic
       let review: V1TokenReview;
       try {
         review = await authn.createTokenReview({
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [...audiences] } },
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            spec: { token, audiences: [...audiences] },
+          },
         });
       } catch (err) {
         // An apiserver failure is not the caller's fault, but we cannot vouch for the token either.
@@ -69,7 +89,9 @@ export function tokenReviewAuthenticator(options: TokenReviewOptions): Authentic
       }
       const caller = callerFromTokenReview(review, audiences);
       if (caller.node || !caller.pod) return caller;
-      const pod = await core.readNamespacedPod({ name: caller.pod.name, namespace: caller.namespace }).catch(() => undefined);
+      const pod = await core
+        .readNamespacedPod({ name: caller.pod.name, namespace: caller.namespace })
+        .catch(() => undefined);
       const uidMatches = !caller.pod.uid || pod?.metadata?.uid === caller.pod.uid;
       const node = uidMatches ? pod?.spec?.nodeName : undefined;
       return node ? { ...caller, node } : caller;

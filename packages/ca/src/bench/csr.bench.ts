@@ -27,7 +27,9 @@ const dir = mkdtempSync(join(tmpdir(), 'trellis-ca-bench-'));
 try {
   const material = await loadOrCreateCa(dirStore(dir), { trustDomain: 'cluster.local' });
   const { privateKey } = await generateKeyPair();
-  const csrs = await Promise.all(Array.from({ length: 20 }, () => createCsr({ identity: ID, privateKey })));
+  const csrs = await Promise.all(
+    Array.from({ length: 20 }, () => createCsr({ identity: ID, privateKey })),
+  );
   const parsed = await parseCsr(csrs[0]!);
   const ca = new CertificateAuthority({
     ...material,
@@ -35,12 +37,25 @@ try {
     trustDomain: 'cluster.local',
   });
   const server = await createCaServer({ ca, host: '127.0.0.1', port: 0 });
-  const client = createCaClient({ address: `127.0.0.1:${server.port}`, rootPem: material.rootPem, token: () => 'bench' });
+  const client = createCaClient({
+    address: `127.0.0.1:${server.port}`,
+    rootPem: material.rootPem,
+    token: () => 'bench',
+  });
   await client.createCertificate(csrs[0]!); // warm-up: TLS handshake, JIT
 
   const verifyMs = await timed(N, (i) => parseCsr(csrs[i % csrs.length]!));
-  const signMs = await timed(N, () => issueWorkloadCertificate({ publicKey: parsed.publicKey, identity: ID, issuer: material.issuer, ttlMs: 3600_000 }));
-  const inProcessMs = await timed(N, (i) => ca.sign({ csr: csrs[i % csrs.length]!, validitySeconds: 0n, authorization: 'Bearer bench' }));
+  const signMs = await timed(N, () =>
+    issueWorkloadCertificate({
+      publicKey: parsed.publicKey,
+      identity: ID,
+      issuer: material.issuer,
+      ttlMs: 3600_000,
+    }),
+  );
+  const inProcessMs = await timed(N, (i) =>
+    ca.sign({ csr: csrs[i % csrs.length]!, validitySeconds: 0n, authorization: 'Bearer bench' }),
+  );
   const grpcMs = await timed(N, (i) => client.createCertificate(csrs[i % csrs.length]!));
   client.close();
   await server.close();

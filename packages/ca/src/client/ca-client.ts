@@ -3,7 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { create } from '@bufbuild/protobuf';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { grpcClientConstructor } from '@trellis/api';
-import { IstioCertificateRequestSchema, IstioCertificateService, type IstioCertificateResponse } from '@trellis/api/gen/istio/v1/auth/ca_pb.js';
+import {
+  IstioCertificateRequestSchema,
+  IstioCertificateService,
+  type IstioCertificateResponse,
+} from '@trellis/api/gen/istio/v1/auth/ca_pb.js';
 
 export interface CaClientOptions {
   /** host:port of the CA, e.g. "127.0.0.1:15012". */
@@ -19,7 +23,10 @@ export interface CaClientOptions {
 
 export interface CaClient {
   /** Sends a CSR; resolves to the chain (leaf first, root last) or rejects with the gRPC error. */
-  createCertificate(csr: string, options?: { validitySeconds?: number; impersonatedIdentity?: string }): Promise<string[]>;
+  createCertificate(
+    csr: string,
+    options?: { validitySeconds?: number; impersonatedIdentity?: string },
+  ): Promise<string[]>;
   close(): void;
 }
 
@@ -28,9 +35,12 @@ export function createCaClient(o: CaClientOptions): CaClient {
   const client = new Ca(
     o.address,
     credentials.createSsl(Buffer.from(o.rootPem)),
-    o.serverName ? { 'grpc.ssl_target_name_override': o.serverName, 'grpc.default_authority': o.serverName } : {},
+    o.serverName
+      ? { 'grpc.ssl_target_name_override': o.serverName, 'grpc.default_authority': o.serverName }
+      : {},
   );
-  const token = async () => (typeof o.token === 'string' ? (await readFile(o.token, 'utf8')).trim() : await o.token());
+  const token = async () =>
+    typeof o.token === 'string' ? (await readFile(o.token, 'utf8')).trim() : await o.token();
   return {
     async createCertificate(csr, options = {}) {
       const md = new Metadata();
@@ -39,10 +49,17 @@ export function createCaClient(o: CaClientOptions): CaClient {
       const request = create(IstioCertificateRequestSchema, {
         csr,
         validityDuration: BigInt(options.validitySeconds ?? 0),
-        ...(options.impersonatedIdentity ? { metadata: { ImpersonatedIdentity: options.impersonatedIdentity } } : {}),
+        ...(options.impersonatedIdentity
+          ? { metadata: { ImpersonatedIdentity: options.impersonatedIdentity } }
+          : {}),
       });
       const res = await new Promise<IstioCertificateResponse>((resolve, reject) =>
-        client.createCertificate(request, md, (err: ServiceError | null, r?: IstioCertificateResponse) => (err || !r ? reject(err ?? new Error('empty response')) : resolve(r))),
+        client.createCertificate(
+          request,
+          md,
+          (err: ServiceError | null, r?: IstioCertificateResponse) =>
+            err || !r ? reject(err ?? new Error('empty response')) : resolve(r),
+        ),
       );
       return [...res.certChain];
     },

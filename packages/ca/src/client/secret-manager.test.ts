@@ -13,11 +13,19 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await sleep(20);
 }
 
-async function setup(t: Parameters<typeof tempDir>[0] & { after(fn: () => void | Promise<void>): void }, token = 'tok-web', ownIdentity?: string) {
+async function setup(
+  t: Parameters<typeof tempDir>[0] & { after(fn: () => void | Promise<void>): void },
+  token = 'tok-web',
+  ownIdentity?: string,
+) {
   const dir = tempDir(t);
   const ca = await startCa(t, dir);
   const clock = new FakeClock();
-  const client = createCaClient({ address: ca.address, rootPem: ca.ca.rootPem, token: () => token });
+  const client = createCaClient({
+    address: ca.address,
+    rootPem: ca.ca.rootPem,
+    token: () => token,
+  });
   t.after(() => client.close());
   let requests = 0;
   const errors: Error[] = [];
@@ -63,7 +71,10 @@ test('ztunnel asks for a pod identity on its node with ImpersonatedIdentity', as
   const s = await setup(t, 'tok-ztunnel-a', 'spiffe://cluster.local/ns/trellis-system/sa/ztunnel');
   const cert = await s.manager.fetch('spiffe://cluster.local/ns/prod/sa/db');
   assert.equal(cert.identity, 'spiffe://cluster.local/ns/prod/sa/db');
-  await assert.rejects(s.manager.fetch('spiffe://cluster.local/ns/prod/sa/api'), /PERMISSION_DENIED.*no pod with service account prod\/api/);
+  await assert.rejects(
+    s.manager.fetch('spiffe://cluster.local/ns/prod/sa/api'),
+    /PERMISSION_DENIED.*no pod with service account prod\/api/,
+  );
 });
 
 test('while the CA is down the client keeps its certificate and retries; when it is back, it gets a new one', async (t) => {

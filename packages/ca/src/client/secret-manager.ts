@@ -4,7 +4,15 @@
 // until it expires). Time is injectable so rotation is testable without waiting.
 import { metrics as otel, type Meter } from '@opentelemetry/api';
 import { backoff, type Backoff, type BackoffOptions } from '@trellis/core';
-import { createCsr, generateKeyPair, inspectCertificate, parseTrustBundle, verifyChain, type KeyAlgorithm, type TrustBundle } from '@trellis/pki';
+import {
+  createCsr,
+  generateKeyPair,
+  inspectCertificate,
+  parseTrustBundle,
+  verifyChain,
+  type KeyAlgorithm,
+  type TrustBundle,
+} from '@trellis/pki';
 
 export interface Clock {
   now(): number;
@@ -29,7 +37,10 @@ export interface WorkloadCertificate {
 }
 
 /** Sends a CSR to the CA (e.g. CaClient.createCertificate). */
-export type CertificateRequester = (csr: string, options: { impersonatedIdentity?: string }) => Promise<string[]>;
+export type CertificateRequester = (
+  csr: string,
+  options: { impersonatedIdentity?: string },
+) => Promise<string[]>;
 
 export interface SecretManagerOptions {
   readonly request: CertificateRequester;
@@ -67,10 +78,13 @@ export class SecretManager {
     this.#bundle = parseTrustBundle(options.rootPem);
     const meter = options.meter ?? otel.getMeter('ca-client');
     meter
-      .createObservableGauge('workload_cert_expiry_seconds', { description: 'Seconds until each workload certificate expires' })
+      .createObservableGauge('workload_cert_expiry_seconds', {
+        description: 'Seconds until each workload certificate expires',
+      })
       .addCallback((r) => {
         for (const [identity, e] of this.#entries) {
-          if (e.current) r.observe((e.current.notAfter.getTime() - this.#clock.now()) / 1000, { identity });
+          if (e.current)
+            r.observe((e.current.notAfter.getTime() - this.#clock.now()) / 1000, { identity });
         }
       });
   }
@@ -118,7 +132,8 @@ export class SecretManager {
         e.current = cert;
         e.retry.reset();
         const life = cert.notAfter.getTime() - cert.notBefore.getTime();
-        const at = cert.notBefore.getTime() + life * (0.45 + 0.1 * (this.#o.random ?? Math.random)());
+        const at =
+          cert.notBefore.getTime() + life * (0.45 + 0.1 * (this.#o.random ?? Math.random)());
         this.#schedule(identity, e, Math.max(0, at - this.#clock.now()));
         return cert;
       },
@@ -126,7 +141,8 @@ export class SecretManager {
         e.inflight = undefined;
         this.#o.onError?.(identity, err);
         // Keep trying in the background while there is a certificate to protect.
-        if (e.current && this.#entries.get(identity) === e) this.#schedule(identity, e, e.retry.next());
+        if (e.current && this.#entries.get(identity) === e)
+          this.#schedule(identity, e, e.retry.next());
         throw err;
       },
     );
@@ -148,10 +164,25 @@ export class SecretManager {
     const impersonate = this.#o.ownIdentity !== undefined && identity !== this.#o.ownIdentity;
     const chain = await this.#o.request(csr, impersonate ? { impersonatedIdentity: identity } : {});
     if (chain.length === 0) throw new Error(`CA returned an empty chain for ${identity}`);
-    const result = verifyChain({ leaf: chain[0]!, intermediates: chain.slice(1), trustBundle: this.#bundle, now: new Date(this.#clock.now()) });
-    if (!result.ok) throw new Error(`CA returned a chain for ${identity} that does not verify: ${result.reason}`);
-    if (result.spiffeId.uri !== identity) throw new Error(`CA returned a certificate for ${result.spiffeId.uri}, asked for ${identity}`);
+    const result = verifyChain({
+      leaf: chain[0]!,
+      intermediates: chain.slice(1),
+      trustBundle: this.#bundle,
+      now: new Date(this.#clock.now()),
+    });
+    if (!result.ok)
+      throw new Error(`CA returned a chain for ${identity} that does not verify: ${result.reason}`);
+    if (result.spiffeId.uri !== identity)
+      throw new Error(
+        `CA returned a certificate for ${result.spiffeId.uri}, asked for ${identity}`,
+      );
     const info = inspectCertificate(chain[0]!);
-    return { identity, key: keys.privateKey, chain, notBefore: info.notBefore, notAfter: info.notAfter };
+    return {
+      identity,
+      key: keys.privateKey,
+      chain,
+      notBefore: info.notBefore,
+      notAfter: info.notAfter,
+    };
   }
 }

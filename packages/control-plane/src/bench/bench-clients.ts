@@ -15,7 +15,14 @@ import { createDeltaClient, protoDecoder, type XdsClient } from '@trellis/xds';
 export type ClientReport =
   | { kind: 'ready' }
   | { kind: 'synced'; client: number; addresses: number; authorizations: number }
-  | { kind: 'change'; client: number; typeUrl: string; version: string; updated: number; removed: number }
+  | {
+      kind: 'change';
+      client: number;
+      typeUrl: string;
+      version: string;
+      updated: number;
+      removed: number;
+    }
   | { kind: 'memory'; rss: number; heapUsed: number };
 
 export type ClientCommand = { kind: 'connect' } | { kind: 'memory' } | { kind: 'close' };
@@ -34,7 +41,9 @@ function connect(n: number): XdsClient {
   const client = createDeltaClient({
     address: address!,
     credentials: credentials.createInsecure(),
-    node: { id: `ztunnel~10.0.${n >> 8}.${n & 255}~ztunnel-${n}.istio-system~istio-system.svc.cluster.local` },
+    node: {
+      id: `ztunnel~10.0.${n >> 8}.${n & 255}~ztunnel-${n}.istio-system~istio-system.svc.cluster.local`,
+    },
     // The whole mesh comes in one response: ~3.7 MiB at 10k pods, near grpc-js's 4 MiB default.
     channelOptions: { 'grpc.max_receive_message_length': -1 },
     backoff: { initialMs: 100, maxMs: 1000 },
@@ -42,18 +51,40 @@ function connect(n: number): XdsClient {
   const seen = new Set<string>();
   let addresses = 0;
   let authorizations = 0;
-  const onChange = (typeUrl: string) => (c: { version: string; updated: ReadonlyMap<string, unknown>; removed: readonly string[]; resources: ReadonlyMap<string, unknown> }) => {
-    if (seen.size < 2 && !seen.has(typeUrl)) {
-      seen.add(typeUrl);
-      if (typeUrl === ADDRESS_TYPE_URL) addresses = c.resources.size;
-      else authorizations = c.resources.size;
-      if (seen.size === 2) send({ kind: 'synced', client: n, addresses, authorizations });
-      return;
-    }
-    send({ kind: 'change', client: n, typeUrl, version: c.version, updated: c.updated.size, removed: c.removed.length });
-  };
-  client.watch(ADDRESS_TYPE_URL, { decode: protoDecoder(AddressSchema), onChange: onChange(ADDRESS_TYPE_URL) }, ['*']);
-  client.watch(AUTHORIZATION_TYPE_URL, { decode: protoDecoder(AuthorizationSchema), onChange: onChange(AUTHORIZATION_TYPE_URL) }, ['*']);
+  const onChange =
+    (typeUrl: string) =>
+    (c: {
+      version: string;
+      updated: ReadonlyMap<string, unknown>;
+      removed: readonly string[];
+      resources: ReadonlyMap<string, unknown>;
+    }) => {
+      if (seen.size < 2 && !seen.has(typeUrl)) {
+        seen.add(typeUrl);
+        if (typeUrl === ADDRESS_TYPE_URL) addresses = c.resources.size;
+        else authorizations = c.resources.size;
+        if (seen.size === 2) send({ kind: 'synced', client: n, addresses, authorizations });
+        return;
+      }
+      send({
+        kind: 'change',
+        client: n,
+        typeUrl,
+        version: c.version,
+        updated: c.updated.size,
+        removed: c.removed.length,
+      });
+    };
+  client.watch(
+    ADDRESS_TYPE_URL,
+    { decode: protoDecoder(AddressSchema), onChange: onChange(ADDRESS_TYPE_URL) },
+    ['*'],
+  );
+  client.watch(
+    AUTHORIZATION_TYPE_URL,
+    { decode: protoDecoder(AuthorizationSchema), onChange: onChange(AUTHORIZATION_TYPE_URL) },
+    ['*'],
+  );
   return client;
 }
 

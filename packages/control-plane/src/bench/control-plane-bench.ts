@@ -28,8 +28,15 @@ async function main() {
     throw new Error(`arguments are pod counts (integers >= 10), got: ${args.join(' ')}`);
   const results: ScenarioResult[] = [];
   for (const pods of podCounts) {
-    const o: ScenarioOptions = { pods, services: Math.max(1, Math.round(pods / 10)), clients: CLIENTS, steps: STEPS };
-    console.error(`running ${pods} pods / ${o.services} services / ${o.clients} clients / ${o.steps} changes ...`);
+    const o: ScenarioOptions = {
+      pods,
+      services: Math.max(1, Math.round(pods / 10)),
+      clients: CLIENTS,
+      steps: STEPS,
+    };
+    console.error(
+      `running ${pods} pods / ${o.services} services / ${o.clients} clients / ${o.steps} changes ...`,
+    );
     results.push(await inChild(o));
   }
   const text = formatResults(results, {

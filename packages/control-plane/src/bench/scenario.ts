@@ -85,7 +85,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     logger: log.scope('xds'),
   });
   let timings: PipelineTimings | undefined;
-  const pipeline = createPipeline({ xds, mesh: {}, logger: log.scope('pipeline'), onTimings: (x) => (timings = x) });
+  const pipeline = createPipeline({
+    xds,
+    mesh: {},
+    logger: log.scope('pipeline'),
+    onTimings: (x) => (timings = x),
+  });
   t = performance.now();
   const first = pipeline.apply(cluster);
   const firstApplyMs = performance.now() - t;
@@ -94,7 +99,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const grpc = new Server();
   addAdsService(grpc, xds);
   const port = await new Promise<number>((resolve, reject) =>
-    grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
 
   const children = await startChildren(`127.0.0.1:${port}`, o.clients);
@@ -118,14 +125,20 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       const next = withPodChange(cluster, k, o.services);
       cluster = next.cluster;
       const version = String(Number(xds.version) + 1);
-      const reports = children.waitFor((r) => r.kind === 'change' && r.typeUrl === ADDRESS_TYPE_URL && r.version === version, o.clients);
-      const authz = children.count((r) => r.kind === 'change' && r.typeUrl === AUTHORIZATION_TYPE_URL);
+      const reports = children.waitFor(
+        (r) => r.kind === 'change' && r.typeUrl === ADDRESS_TYPE_URL && r.version === version,
+        o.clients,
+      );
+      const authz = children.count(
+        (r) => r.kind === 'change' && r.typeUrl === AUTHORIZATION_TYPE_URL,
+      );
       cpu = process.cpuUsage();
       t = performance.now();
       pipeline.apply(cluster);
       xds.flush();
       const applyMs = performance.now() - t;
-      if (xds.version !== version) throw new Error(`step ${k}: expected snapshot version ${version}, serving ${xds.version}`);
+      if (xds.version !== version)
+        throw new Error(`step ${k}: expected snapshot version ${version}, serving ${xds.version}`);
       const got = await reports;
       const lastClientMs = performance.now() - t;
       await allAcked(xds, [ADDRESS_TYPE_URL], version, o.clients);
@@ -198,7 +211,9 @@ async function startChildren(address: string, clients: number): Promise<Children
   for (let i = 0; i < CHILDREN; i++) {
     const first = Math.floor((clients * i) / CHILDREN);
     const count = Math.floor((clients * (i + 1)) / CHILDREN) - first;
-    const child = fork(script, [address, String(first), String(count)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(script, [address, String(first), String(count)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.on('message', (r: ClientReport) => {
       for (const l of [...listeners]) l(r);
     });
@@ -214,7 +229,11 @@ async function startChildren(address: string, clients: number): Promise<Children
       const got: ClientReport[] = [];
       const timer = setTimeout(() => {
         listeners.delete(listener);
-        reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms with ${got.length} of ${n} client reports`));
+        reject(
+          new Error(
+            `timed out after ${STEP_TIMEOUT_MS} ms with ${got.length} of ${n} client reports`,
+          ),
+        );
       }, STEP_TIMEOUT_MS);
       const listener = (r: ClientReport) => {
         if (!match(r)) return;
@@ -260,15 +279,23 @@ async function startChildren(address: string, clients: number): Promise<Children
 }
 
 /** Polls xds.debug() (every ms) until every stream ACKed `version` for each of `types`. */
-async function allAcked(xds: { debug(): ReturnType<import('@trellis/xds').XdsServer<unknown>['debug']> }, types: readonly string[], version: string, streams: number) {
+async function allAcked(
+  xds: { debug(): ReturnType<import('@trellis/xds').XdsServer<unknown>['debug']> },
+  types: readonly string[],
+  version: string,
+  streams: number,
+) {
   const deadline = performance.now() + STEP_TIMEOUT_MS;
   for (;;) {
     const conns = xds.debug();
     const done =
       conns.length === streams &&
-      conns.every((c) => types.every((t) => c.types.find((d) => d.typeUrl === t)?.ackedVersion === version));
+      conns.every((c) =>
+        types.every((t) => c.types.find((d) => d.typeUrl === t)?.ackedVersion === version),
+      );
     if (done) return;
-    if (performance.now() > deadline) throw new Error(`streams did not all ACK version ${version} within ${STEP_TIMEOUT_MS} ms`);
+    if (performance.now() > deadline)
+      throw new Error(`streams did not all ACK version ${version} within ${STEP_TIMEOUT_MS} ms`);
     await new Promise((r) => setTimeout(r, 1));
   }
 }

@@ -13,7 +13,9 @@ const pack = (c: Parameters<typeof deriveMeshState>[0], previous?: PackedWds) =>
 
 function changedNames(before: PackedWds, after: PackedWds): string[] {
   const a = before.get(ADDRESS_TYPE_URL)!;
-  return [...after.get(ADDRESS_TYPE_URL)!].filter(([name, r]) => a.get(name) !== r).map(([name]) => name);
+  return [...after.get(ADDRESS_TYPE_URL)!]
+    .filter(([name, r]) => a.get(name) !== r)
+    .map(([name]) => name);
 }
 
 test('every pod and service is served, with its policies', () => {
@@ -24,7 +26,8 @@ test('every pod and service is served, with its policies', () => {
   const wds = pack(cluster);
   assert.equal(wds.get(ADDRESS_TYPE_URL)!.size, 90);
   assert.equal(wds.get(AUTHORIZATION_TYPE_URL)!.size, 5);
-  for (const w of state.workloads.values()) assert.equal(Object.keys(w.services).length, 1, `${w.name} backs one service`);
+  for (const w of state.workloads.values())
+    assert.equal(Object.keys(w.services).length, 1, `${w.name} backs one service`);
 });
 
 test('a readiness flip and an IP change each change exactly one Address', () => {

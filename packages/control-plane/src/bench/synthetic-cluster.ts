@@ -23,9 +23,18 @@ const SERVICES_PER_NAMESPACE = 20;
 const NODES = 10;
 
 export function syntheticCluster({ pods, services }: SyntheticClusterSize): ClusterSnapshot {
-  if (!Number.isInteger(pods) || !Number.isInteger(services) || pods < 1 || services < 1 || services > pods)
-    throw new Error(`synthetic cluster: need integers 1 <= services <= pods (got pods=${pods}, services=${services})`);
-  if (pods > 65_000 || services > 65_000) throw new Error('synthetic cluster: at most 65000 pods and services (IP plan)');
+  if (
+    !Number.isInteger(pods) ||
+    !Number.isInteger(services) ||
+    pods < 1 ||
+    services < 1 ||
+    services > pods
+  )
+    throw new Error(
+      `synthetic cluster: need integers 1 <= services <= pods (got pods=${pods}, services=${services})`,
+    );
+  if (pods > 65_000 || services > 65_000)
+    throw new Error('synthetic cluster: at most 65000 pods and services (IP plan)');
   const namespaceCount = Math.ceil(services / SERVICES_PER_NAMESPACE);
   const namespaces: Namespace[] = Array.from({ length: namespaceCount }, (_, i) => ({
     apiVersion: 'v1',
@@ -38,7 +47,10 @@ export function syntheticCluster({ pods, services }: SyntheticClusterSize): Clus
     kind: 'Node',
     metadata: {
       name: `node-${i}`,
-      labels: { 'topology.kubernetes.io/region': 'region-a', 'topology.kubernetes.io/zone': `zone-${i % 3}` },
+      labels: {
+        'topology.kubernetes.io/region': 'region-a',
+        'topology.kubernetes.io/zone': `zone-${i % 3}`,
+      },
     },
   }));
   const podList: Pod[] = [];
@@ -62,21 +74,41 @@ export function syntheticCluster({ pods, services }: SyntheticClusterSize): Clus
         ],
       },
     });
-    accounts.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: serviceName(s), namespace: ns } });
-    slices.push(makeSlice(s, podList.filter((_, i) => i % services === s)));
+    accounts.push({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: serviceName(s), namespace: ns },
+    });
+    slices.push(
+      makeSlice(
+        s,
+        podList.filter((_, i) => i % services === s),
+      ),
+    );
   }
   const policies: AuthorizationPolicy[] = [
     // Mesh-wide: deny from a namespace (root namespace, no selector).
-    policy('istio-system', 'deny-sandbox', { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['sandbox'] } }] }] }),
+    policy('istio-system', 'deny-sandbox', {
+      action: 'DENY',
+      rules: [{ from: [{ source: { namespaces: ['sandbox'] } }] }],
+    }),
     // Namespace-wide ALLOW in the first namespace.
-    policy(namespaceName(0), 'allow-in-mesh', { rules: [{ from: [{ source: { principals: ['cluster.local/*'] } }] }] }),
+    policy(namespaceName(0), 'allow-in-mesh', {
+      rules: [{ from: [{ source: { principals: ['cluster.local/*'] } }] }],
+    }),
     // Selector policies on a few services.
     ...[0, 1, 2].map((s) =>
       policy(namespaceName(Math.floor(s / SERVICES_PER_NAMESPACE)), `allow-${serviceName(s)}`, {
         selector: { matchLabels: { app: serviceName(s) } },
         rules: [
           {
-            from: [{ source: { principals: [`cluster.local/ns/${namespaceName(0)}/sa/${serviceName(s + 1)}`] } }],
+            from: [
+              {
+                source: {
+                  principals: [`cluster.local/ns/${namespaceName(0)}/sa/${serviceName(s + 1)}`],
+                },
+              },
+            ],
             to: [{ operation: { ports: ['8080'] } }],
           },
         ],
@@ -110,14 +142,26 @@ export function withPodChange(
   const before = cluster.pods[index]!;
   const ready = before.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
   const change: PodChange = step % 2 === 0 ? 'readiness' : 'ip';
-  const ip = change === 'ip' ? (before.status?.podIP === podIp(index) ? movedPodIp(index) : podIp(index)) : before.status!.podIP!;
+  const ip =
+    change === 'ip'
+      ? before.status?.podIP === podIp(index)
+        ? movedPodIp(index)
+        : podIp(index)
+      : before.status!.podIP!;
   const pod = makePod(index, services, ip, change === 'readiness' ? !ready : ready);
   const pods = cluster.pods.slice();
   pods[index] = pod;
   const s = index % services;
   const endpointSlices = cluster.endpointSlices.slice();
-  endpointSlices[s] = makeSlice(s, pods.filter((_, i) => i % services === s));
-  return { cluster: { ...cluster, pods, endpointSlices }, pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, change };
+  endpointSlices[s] = makeSlice(
+    s,
+    pods.filter((_, i) => i % services === s),
+  );
+  return {
+    cluster: { ...cluster, pods, endpointSlices },
+    pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`,
+    change,
+  };
 }
 
 function makePod(i: number, services: number, ip: string, ready: boolean): Pod {
@@ -131,12 +175,26 @@ function makePod(i: number, services: number, ip: string, ready: boolean): Pod {
       namespace: namespaceName(Math.floor(s / SERVICES_PER_NAMESPACE)),
       uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       labels: { app, version: 'v1', 'pod-template-hash': '7d9f8c6b5' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app}-7d9f8c6b5`, uid: `rs-${s}`, controller: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `${app}-7d9f8c6b5`,
+          uid: `rs-${s}`,
+          controller: true,
+        },
+      ],
     },
     spec: {
       nodeName: `node-${i % NODES}`,
       serviceAccountName: app,
-      containers: [{ name: 'app', image: 'app:1', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }],
+      containers: [
+        {
+          name: 'app',
+          image: 'app:1',
+          ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+        },
+      ],
     },
     status: {
       phase: 'Running',
@@ -152,7 +210,11 @@ function makeSlice(s: number, pods: readonly Pod[]): EndpointSlice {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: `${serviceName(s)}-abcde`, namespace: ns, labels: { 'kubernetes.io/service-name': serviceName(s) } },
+    metadata: {
+      name: `${serviceName(s)}-abcde`,
+      namespace: ns,
+      labels: { 'kubernetes.io/service-name': serviceName(s) },
+    },
     addressType: 'IPv4',
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
     endpoints: pods.map((p) => ({
@@ -164,8 +226,17 @@ function makeSlice(s: number, pods: readonly Pod[]): EndpointSlice {
   };
 }
 
-function policy(namespace: string, name: string, spec: NonNullable<AuthorizationPolicy['spec']>): AuthorizationPolicy {
-  return { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace }, spec };
+function policy(
+  namespace: string,
+  name: string,
+  spec: NonNullable<AuthorizationPolicy['spec']>,
+): AuthorizationPolicy {
+  return {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name, namespace },
+    spec,
+  };
 }
 
 const namespaceName = (i: number) => `team-${String(i).padStart(3, '0')}`;

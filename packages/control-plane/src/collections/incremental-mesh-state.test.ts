@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClusterSnapshot, Namespace, Service } from '../model/kube.js';
 import { emptySnapshot } from '../model/kube.js';
-import { APPS, makePod, makeService, mutate, rng, startingSnapshot } from '../testing/random-cluster.js';
+import {
+  APPS,
+  makePod,
+  makeService,
+  mutate,
+  rng,
+  startingSnapshot,
+} from '../testing/random-cluster.js';
 import { createMeshStateDeriver } from './incremental-mesh-state.js';
 import { deriveMeshState, type MeshState } from './mesh-state.js';
 
@@ -23,7 +30,11 @@ test('after every random change the incremental state equals a full derivation',
     let s: ClusterSnapshot = startingSnapshot(r);
     for (let step = 0; step < 120; step++) {
       s = mutate(s, r);
-      assert.deepEqual(plain(deriver.derive(s)), plain(deriveMeshState(s)), `seed ${seed}, step ${step}`);
+      assert.deepEqual(
+        plain(deriver.derive(s)),
+        plain(deriveMeshState(s)),
+        `seed ${seed}, step ${step}`,
+      );
     }
   }
 });
@@ -42,14 +53,28 @@ test('duplicate objects fall back to a full derivation, then incremental again',
 
 test('a pod change recomputes its own workload; every other info is the previous object', () => {
   const r = rng(3);
-  const ns: Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', labels: { 'istio.io/dataplane-mode': 'ambient' } } };
+  const ns: Namespace = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'a', labels: { 'istio.io/dataplane-mode': 'ambient' } },
+  };
   const pods = Array.from({ length: 20 }, (_, i) => {
     const p = makePod(r, 'a', `p${i}`);
-    p.status = { phase: 'Running', podIP: `10.0.0.${i + 1}`, conditions: [{ type: 'Ready', status: 'True' }] };
+    p.status = {
+      phase: 'Running',
+      podIP: `10.0.0.${i + 1}`,
+      conditions: [{ type: 'Ready', status: 'True' }],
+    };
     delete p.metadata!.deletionTimestamp;
     return p;
   });
-  const services = APPS.map((app) => ({ ...makeService(r, 'a', app), spec: { clusterIP: '10.96.0.1', selector: { app }, ports: [{ port: 80 }] } }) as Service);
+  const services = APPS.map(
+    (app) =>
+      ({
+        ...makeService(r, 'a', app),
+        spec: { clusterIP: '10.96.0.1', selector: { app }, ports: [{ port: 80 }] },
+      }) as Service,
+  );
   const deriver = createMeshStateDeriver();
   const before = deriver.derive({ ...emptySnapshot(), namespaces: [ns], pods, services });
   const changed = structuredClone(pods[5]!);
@@ -60,7 +85,9 @@ test('a pod change recomputes its own workload; every other info is the previous
 
   const uid = 'Kubernetes//Pod/a/p5';
   assert.equal(after.workloads.get(uid)?.healthy, false);
-  const replaced = [...after.workloads].filter(([k, w]) => before.workloads.get(k) !== w).map(([k]) => k);
+  const replaced = [...after.workloads]
+    .filter(([k, w]) => before.workloads.get(k) !== w)
+    .map(([k]) => k);
   assert.deepEqual(replaced, [uid]);
   assert.equal(after.services, before.services, 'no service changed: the same map');
   assert.equal(after.authorizationPolicies, before.authorizationPolicies);

@@ -8,13 +8,26 @@
 // recomputed info equal to the previous one keeps the previous object, so translate and pack skip
 // it. The result always equals deriveMeshState(snapshot) (property-tested). Pure: no I/O, the
 // state lives in the deriver.
-import { emptySnapshot, type ClusterSnapshot, type EndpointSlice, type Node, type Pod, type Service } from '../model/kube.js';
+import {
+  emptySnapshot,
+  type ClusterSnapshot,
+  type EndpointSlice,
+  type Node,
+  type Pod,
+  type Service,
+} from '../model/kube.js';
 import { resolveMeshOptions, type MeshOptions } from '../model/options.js';
 import type { ServiceInfo } from '../model/service-info.js';
 import type { WorkloadInfo } from '../model/workload-info.js';
 import { LABEL_GATEWAY_NAME, LABEL_SERVICE_NAME } from '../model/well-known.js';
 import { endpointSliceWorkloads } from './endpoint-slice-workloads.js';
-import { deriveMeshState, deriveMeshWide, slicePodKeys, type MeshState, type MeshWide } from './mesh-state.js';
+import {
+  deriveMeshState,
+  deriveMeshWide,
+  slicePodKeys,
+  type MeshState,
+  type MeshWide,
+} from './mesh-state.js';
 import { keyOf, labelsOf, nameOf, namespaceOf } from './meta.js';
 import { withChanges } from './map-changes.js';
 import { sameValue } from './same-value.js';
@@ -62,7 +75,12 @@ export function createMeshStateDeriver(meshOptions: MeshOptions = {}): MeshState
       cache = undefined; // kept only if the update completes
       const pods = diffObjects(c.snapshot.pods, snapshot.pods, c.pods, keyOf);
       const services = diffObjects(c.snapshot.services, snapshot.services, c.services, keyOf);
-      const slices = diffObjects(c.snapshot.endpointSlices, snapshot.endpointSlices, c.slices, keyOf);
+      const slices = diffObjects(
+        c.snapshot.endpointSlices,
+        snapshot.endpointSlices,
+        c.slices,
+        keyOf,
+      );
       const nodes = diffObjects(c.snapshot.nodes, snapshot.nodes, c.nodes, nameOf);
       // Duplicate keys make the result depend on order: derive in full, start over next time.
       if (!pods || !services || !slices || !nodes) return deriveMeshState(snapshot, options);
@@ -156,11 +174,14 @@ function update(c: Cache, ch: Changes, wide: boolean): MeshState {
   for (const [name, { before, after }] of ch.nodes) {
     const was = before && localityOf(before);
     const is = after && localityOf(after);
-    if (!sameValue(was, is)) for (const podKey of c.podsByNode.get(name) ?? []) dirtyPods.add(podKey);
+    if (!sameValue(was, is))
+      for (const podKey of c.podsByNode.get(name) ?? []) dirtyPods.add(podKey);
   }
 
   // Services: recompute the changed ones (all when the wide inputs changed).
-  const serviceKeys = wide ? new Set([...ch.services.keys(), ...c.services.keys()]) : ch.services.keys();
+  const serviceKeys = wide
+    ? new Set([...ch.services.keys(), ...c.services.keys()])
+    : ch.services.keys();
   const serviceChanges = new Map<string, ServiceInfo | undefined>();
   for (const objectKey of serviceKeys) {
     const svc = c.services.get(objectKey);
@@ -176,13 +197,17 @@ function update(c: Cache, ch: Changes, wide: boolean): MeshState {
     c.selectingServices.set(ns, selecting);
     for (const podKey of c.podsByNamespace.get(ns) ?? []) {
       const labels = labelsOf(c.pods.get(podKey));
-      if ((previous?.selector && isSubset(previous.selector, labels)) || (info?.selector && isSubset(info.selector, labels)))
+      if (
+        (previous?.selector && isSubset(previous.selector, labels)) ||
+        (info?.selector && isSubset(info.selector, labels))
+      )
         dirtyPods.add(podKey);
     }
     for (const sliceKey of c.slicesByService.get(name) ?? []) {
       const slice = c.slices.get(sliceKey)!;
       if (namespaceOf(slice) === ns) dirtySlices.add(sliceKey);
-      for (const podKey of slicePodKeys(slice)) if (podKey.startsWith(`${ns}/`)) dirtyPods.add(podKey);
+      for (const podKey of slicePodKeys(slice))
+        if (podKey.startsWith(`${ns}/`)) dirtyPods.add(podKey);
     }
   }
   const services = withChanges(c.state.services, serviceChanges);
@@ -215,7 +240,8 @@ function update(c: Cache, ch: Changes, wide: boolean): MeshState {
     const slice = c.slices.get(sliceKey);
     const next = slice ? endpointSliceWorkloads(slice, services, options) : [];
     const uids = next.map((w) => w.uid);
-    for (const uid of c.sliceWorkloads.get(sliceKey) ?? []) if (!uids.includes(uid)) keep(uid, undefined);
+    for (const uid of c.sliceWorkloads.get(sliceKey) ?? [])
+      if (!uids.includes(uid)) keep(uid, undefined);
     for (const w of next) keep(w.uid, w);
     if (uids.length > 0) c.sliceWorkloads.set(sliceKey, uids);
     else c.sliceWorkloads.delete(sliceKey);

@@ -1,5 +1,11 @@
 // Pure derivations from a ClusterSnapshot to the mesh model.
-export { deriveMeshState, deriveMeshWide, slicePodKeys, type MeshState, type MeshWide } from './mesh-state.js';
+export {
+  deriveMeshState,
+  deriveMeshWide,
+  slicePodKeys,
+  type MeshState,
+  type MeshWide,
+} from './mesh-state.js';
 export { createMeshStateDeriver, type MeshStateDeriver } from './incremental-mesh-state.js';
 export { sameValue } from './same-value.js';
 export { deriveWaypoints, waypointFromGateway } from './waypoints.js';

@@ -8,7 +8,10 @@ import { SortedMap } from './sorted-map.js';
  * changed. The result is a SortedMap: made from a SortedMap it shares its unchanged chunks, and it
  * remembers the changes for `forEachChange`.
  */
-export function withChanges<T>(previous: ReadonlyMap<string, T>, changes: ReadonlyMap<string, T | undefined>): ReadonlyMap<string, T> {
+export function withChanges<T>(
+  previous: ReadonlyMap<string, T>,
+  changes: ReadonlyMap<string, T | undefined>,
+): ReadonlyMap<string, T> {
   if (changes.size === 0) return previous;
   if (previous instanceof SortedMap) return (previous as SortedMap<T>).with(changes);
   const entries: [string, T][] = [];
@@ -16,7 +19,8 @@ export function withChanges<T>(previous: ReadonlyMap<string, T>, changes: Readon
     const change = changes.has(key) ? changes.get(key) : value;
     if (change !== undefined) entries.push([key, change]);
   }
-  for (const [key, value] of changes) if (value !== undefined && !previous.has(key)) entries.push([key, value]);
+  for (const [key, value] of changes)
+    if (value !== undefined && !previous.has(key)) entries.push([key, value]);
   return SortedMap.from(entries).rebased(previous, changes);
 }
 
@@ -30,7 +34,8 @@ export function forEachChange<T>(
   changed: (key: string, value: T | undefined) => void,
 ): void {
   if (before === after) return;
-  const made = after instanceof SortedMap ? (after as SortedMap<T>).changesSince(before) : undefined;
+  const made =
+    after instanceof SortedMap ? (after as SortedMap<T>).changesSince(before) : undefined;
   if (made) {
     for (const key of made.keys()) {
       const value = after.get(key);

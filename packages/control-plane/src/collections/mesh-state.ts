@@ -58,7 +58,10 @@ export interface MeshWide {
 export function deriveMeshWide(snapshot: ClusterSnapshot, options: ResolvedMeshOptions): MeshWide {
   const namespaces = indexBy(snapshot.namespaces, nameOf);
   const waypoints = deriveWaypoints(snapshot, options);
-  const authorizationPolicies = deriveAuthorizationPolicies(snapshot.authorizationPolicies, options);
+  const authorizationPolicies = deriveAuthorizationPolicies(
+    snapshot.authorizationPolicies,
+    options,
+  );
   const peerAuthentications = derivePeerAuthentications(snapshot.peerAuthentications, options);
   const authzIndex = authorizationPolicyIndex(authorizationPolicies, options);
   const paIndex = peerAuthenticationIndex(peerAuthentications, options);
@@ -68,7 +71,10 @@ export function deriveMeshWide(snapshot: ClusterSnapshot, options: ResolvedMeshO
     lookup: { waypoints, namespaceLabels: (ns) => labelsOf(namespaces.get(ns)) },
     authorizationPolicies,
     peerAuthentications,
-    policiesFor: (ns, labels) => [...authzIndex.policiesFor(ns, labels), ...paIndex.policiesFor(ns, labels)],
+    policiesFor: (ns, labels) => [
+      ...authzIndex.policiesFor(ns, labels),
+      ...paIndex.policiesFor(ns, labels),
+    ],
   };
 }
 

@@ -25,7 +25,11 @@ export function deriveServices(
 }
 
 /** `<name>.<namespace>.svc.<domain suffix>` */
-export function serviceHostname(namespace: string, name: string, options: ResolvedMeshOptions): string {
+export function serviceHostname(
+  namespace: string,
+  name: string,
+  options: ResolvedMeshOptions,
+): string {
   return `${name}.${namespace}.svc.${options.domainSuffix}`;
 }
 

@@ -7,7 +7,8 @@ import { compareStrings } from './meta.js';
 import { SortedMap } from './sorted-map.js';
 import { rng } from '../testing/random-cluster.js';
 
-const sorted = (m: ReadonlyMap<string, number>) => [...m].sort((a, b) => compareStrings(a[0], b[0]));
+const sorted = (m: ReadonlyMap<string, number>) =>
+  [...m].sort((a, b) => compareStrings(a[0], b[0]));
 
 test('random changes: entries in key order, older versions unchanged, changes found without a walk', () => {
   const r = rng(11);
@@ -18,10 +19,16 @@ test('random changes: entries in key order, older versions unchanged, changes fo
     const changes = new Map<string, number | undefined>();
     // Mostly small changes, sometimes a burst that splits and empties chunks.
     const n = r.chance(0.1) ? 150 : 1 + r.int(4);
-    for (let i = 0; i < n; i++) changes.set(`k${String(r.int(600)).padStart(4, '0')}`, r.chance(0.3) ? undefined : step * 1000 + i);
+    for (let i = 0; i < n; i++)
+      changes.set(
+        `k${String(r.int(600)).padStart(4, '0')}`,
+        r.chance(0.3) ? undefined : step * 1000 + i,
+      );
     const next = withChanges(map, changes);
     const expected = new Map(reference);
-    for (const [k, v] of changes) if (v === undefined) expected.delete(k); else expected.set(k, v);
+    for (const [k, v] of changes)
+      if (v === undefined) expected.delete(k);
+      else expected.set(k, v);
 
     assert.deepEqual([...next], sorted(expected), `step ${step}`);
     assert.equal(next.size, expected.size);
@@ -34,7 +41,11 @@ test('random changes: entries in key order, older versions unchanged, changes fo
     const differing = [...new Set([...reference.keys(), ...expected.keys()])]
       .filter((k) => reference.get(k) !== expected.get(k))
       .map((k) => [k, expected.get(k)] as [string, number | undefined]);
-    assert.deepEqual(found.sort((a, b) => compareStrings(a[0], b[0])), differing.sort((a, b) => compareStrings(a[0], b[0])), `step ${step}`);
+    assert.deepEqual(
+      found.sort((a, b) => compareStrings(a[0], b[0])),
+      differing.sort((a, b) => compareStrings(a[0], b[0])),
+      `step ${step}`,
+    );
     assert.ok((next as SortedMap<number>).changesSince(map), 'made from the previous version');
     assert.equal((next as SortedMap<number>).changesSince(new Map()), undefined);
 
@@ -42,17 +53,50 @@ test('random changes: entries in key order, older versions unchanged, changes fo
     map = next;
     reference = expected;
   }
-  for (const [version, entries] of versions) assert.deepEqual([...version], entries, 'an older version is as it was');
+  for (const [version, entries] of versions)
+    assert.deepEqual([...version], entries, 'an older version is as it was');
 });
 
 test('withChanges from a plain Map builds a SortedMap that knows where it came from', () => {
-  const plain = new Map([['a', 1], ['c', 3]]);
-  const next = withChanges(plain, new Map([['b', 2], ['c', undefined]]));
+  const plain = new Map([
+    ['a', 1],
+    ['c', 3],
+  ]);
+  const next = withChanges(
+    plain,
+    new Map([
+      ['b', 2],
+      ['c', undefined],
+    ]),
+  );
   assert.ok(next instanceof SortedMap);
-  assert.deepEqual([...next], [['a', 1], ['b', 2]]);
+  assert.deepEqual(
+    [...next],
+    [
+      ['a', 1],
+      ['b', 2],
+    ],
+  );
   const found: unknown[] = [];
   forEachChange(plain, next, (k, v) => found.push([k, v]));
-  assert.deepEqual(found, [['b', 2], ['c', undefined]]);
+  assert.deepEqual(found, [
+    ['b', 2],
+    ['c', undefined],
+  ]);
   assert.equal(withChanges(next, new Map()), next, 'no changes: the same map');
-  assert.deepEqual([...SortedMap.from([['b', 2], ['a', 1], ['c', 3]])], [['a', 1], ['b', 2], ['c', 3]], 'from() sorts');
+  assert.deepEqual(
+    [
+      ...SortedMap.from([
+        ['b', 2],
+        ['a', 1],
+        ['c', 3],
+      ]),
+    ],
+    [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ],
+    'from() sorts',
+  );
 });

@@ -31,13 +31,20 @@ export class SortedMap<V> implements ReadonlyMap<string, V> {
   private constructor(
     private readonly chunks: readonly Chunk<V>[],
     readonly size: number,
-    private readonly origin?: { readonly base: WeakRef<ReadonlyMap<string, V>>; readonly changes: ReadonlyMap<string, V | undefined> },
+    private readonly origin?: {
+      readonly base: WeakRef<ReadonlyMap<string, V>>;
+      readonly changes: ReadonlyMap<string, V | undefined>;
+    },
   ) {}
 
   /** From entries with unique keys, in any order (sorted here unless they already are). */
   static from<V>(entries: readonly (readonly [string, V])[]): SortedMap<V> {
-    const ordered = entries.every((e, i) => i === 0 || compareStrings(entries[i - 1]![0], e[0]) < 0);
-    return SortedMap.fromSorted(ordered ? entries : [...entries].sort((a, b) => compareStrings(a[0], b[0])));
+    const ordered = entries.every(
+      (e, i) => i === 0 || compareStrings(entries[i - 1]![0], e[0]) < 0,
+    );
+    return SortedMap.fromSorted(
+      ordered ? entries : [...entries].sort((a, b) => compareStrings(a[0], b[0])),
+    );
   }
 
   /** From entries whose keys are unique and already in key order. */
@@ -143,7 +150,8 @@ export class SortedMap<V> implements ReadonlyMap<string, V> {
   }
 
   *entries(): MapIterator<[string, V]> {
-    for (const chunk of this.chunks) for (let i = 0; i < chunk.keys.length; i++) yield [chunk.keys[i]!, chunk.values[i]!];
+    for (const chunk of this.chunks)
+      for (let i = 0; i < chunk.keys.length; i++) yield [chunk.keys[i]!, chunk.values[i]!];
   }
 
   *keys(): MapIterator<string> {
@@ -158,7 +166,10 @@ export class SortedMap<V> implements ReadonlyMap<string, V> {
     return this.entries();
   }
 
-  forEach(callback: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
+  forEach(
+    callback: (value: V, key: string, map: ReadonlyMap<string, V>) => void,
+    thisArg?: unknown,
+  ): void {
     for (const [k, v] of this) callback.call(thisArg, v, k, this);
   }
 }

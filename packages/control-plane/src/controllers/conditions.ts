@@ -56,13 +56,17 @@ export function statusFingerprint(status: unknown): string {
   return JSON.stringify(status, (key, value: unknown) => {
     if (key === 'lastTransitionTime') return undefined;
     if (value && typeof value === 'object' && !Array.isArray(value))
-      return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      return Object.fromEntries(
+        Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
     return value;
   });
 }
 
 /** Reads metadata.generation as a number (watch JSON and YAML both carry a number). */
-export function generationOf(o: { metadata?: { generation?: number } } | undefined): number | undefined {
+export function generationOf(
+  o: { metadata?: { generation?: number } } | undefined,
+): number | undefined {
   const g = o?.metadata?.generation;
   return typeof g === 'number' ? g : undefined;
 }

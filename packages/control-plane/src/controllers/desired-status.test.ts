@@ -21,11 +21,22 @@ const NOW = new Date('2026-11-01T00:00:00.000Z');
 
 function served(cluster: ClusterSnapshot): ServedSnapshot {
   const state = deriveMeshState(cluster);
-  return { generation: 1, builtAt: NOW, cluster, state, envoy: state, wds: EMPTY_WDS, notes: translateState(state).notes };
+  return {
+    generation: 1,
+    builtAt: NOW,
+    cluster,
+    state,
+    envoy: state,
+    wds: EMPTY_WDS,
+    notes: translateState(state).notes,
+  };
 }
 
 function load(): ClusterSnapshot {
-  const { snapshot, problems } = parseSnapshot(readFileSync(`${DIR}status.in.yaml`, 'utf8'), 'status.in.yaml');
+  const { snapshot, problems } = parseSnapshot(
+    readFileSync(`${DIR}status.in.yaml`, 'utf8'),
+    'status.in.yaml',
+  );
   assert.deepEqual(problems.map(formatProblem), []);
   return snapshot;
 }
@@ -33,7 +44,10 @@ function load(): ClusterSnapshot {
 test('golden: the statuses written for Gateways, routes and AuthorizationPolicies', () => {
   const writes = desiredStatuses(served(load()), NOW);
   const actual = stringify(
-    writes.map((w) => ({ object: `${w.resource.kind} ${w.namespace}/${w.name}`, status: w.status })),
+    writes.map((w) => ({
+      object: `${w.resource.kind} ${w.namespace}/${w.name}`,
+      status: w.status,
+    })),
     { lineWidth: 0 },
   );
   assertGolden(`${DIR}status.golden.yaml`, actual);
@@ -42,25 +56,40 @@ test('golden: the statuses written for Gateways, routes and AuthorizationPolicie
 test('statuses already on the objects are not written again', () => {
   const cluster = load();
   const first = desiredStatuses(served(cluster), NOW);
-  assert.ok(first.some((w) => w.fingerprint !== w.currentFingerprint), 'the input has statuses to write');
+  assert.ok(
+    first.some((w) => w.fingerprint !== w.currentFingerprint),
+    'the input has statuses to write',
+  );
   const withStatus = applyStatuses(cluster, first);
   const later = new Date(NOW.getTime() + 60_000);
   const second = desiredStatuses(served(withStatus), later);
   assert.deepEqual(
-    second.filter((w) => w.fingerprint !== w.currentFingerprint).map((w) => `${w.resource.kind} ${w.namespace}/${w.name}`),
+    second
+      .filter((w) => w.fingerprint !== w.currentFingerprint)
+      .map((w) => `${w.resource.kind} ${w.namespace}/${w.name}`),
     [],
   );
   // Transition times do not move while nothing changes.
   assert.ok(
-    JSON.stringify(sortKeys(second.map((w) => w.status))) === JSON.stringify(sortKeys(first.map((w) => w.status))),
+    JSON.stringify(sortKeys(second.map((w) => w.status))) ===
+      JSON.stringify(sortKeys(first.map((w) => w.status))),
     'the second statuses equal the first, transition times included',
   );
 });
 
 /** The cluster as the apiserver would return it after the writes (keys sorted, as Go does). */
 function applyStatuses(cluster: ClusterSnapshot, writes: readonly StatusWrite[]): ClusterSnapshot {
-  const patch = <T extends { kind?: string; metadata?: { namespace?: string; name?: string }; status?: unknown }>(o: T): T => {
-    const w = writes.find((x) => x.resource.kind === o.kind && x.namespace === o.metadata?.namespace && x.name === o.metadata?.name);
+  const patch = <
+    T extends { kind?: string; metadata?: { namespace?: string; name?: string }; status?: unknown },
+  >(
+    o: T,
+  ): T => {
+    const w = writes.find(
+      (x) =>
+        x.resource.kind === o.kind &&
+        x.namespace === o.metadata?.namespace &&
+        x.name === o.metadata?.name,
+    );
     return w ? { ...o, status: sortKeys({ ...(o.status as object), ...w.status }) } : o;
   };
   return {
@@ -68,13 +97,19 @@ function applyStatuses(cluster: ClusterSnapshot, writes: readonly StatusWrite[])
     gateways: cluster.gateways.map(patch),
     httpRoutes: cluster.httpRoutes.map(patch),
     grpcRoutes: cluster.grpcRoutes.map(patch),
-    authorizationPolicies: cluster.authorizationPolicies.map((p) => patch(p as typeof p & { status?: unknown })),
+    authorizationPolicies: cluster.authorizationPolicies.map((p) =>
+      patch(p as typeof p & { status?: unknown }),
+    ),
   };
 }
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, x]) => [k, sortKeys(x)]),
+    );
   return v;
 }

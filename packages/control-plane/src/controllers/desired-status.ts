@@ -15,10 +15,30 @@ export interface CustomResource {
   readonly kind: string;
 }
 
-export const GATEWAYS: CustomResource = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', kind: 'Gateway' };
-export const HTTP_ROUTES: CustomResource = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute' };
-export const GRPC_ROUTES: CustomResource = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes', kind: 'GRPCRoute' };
-export const AUTHORIZATION_POLICIES: CustomResource = { group: 'security.istio.io', version: 'v1', plural: 'authorizationpolicies', kind: 'AuthorizationPolicy' };
+export const GATEWAYS: CustomResource = {
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  plural: 'gateways',
+  kind: 'Gateway',
+};
+export const HTTP_ROUTES: CustomResource = {
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  plural: 'httproutes',
+  kind: 'HTTPRoute',
+};
+export const GRPC_ROUTES: CustomResource = {
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  plural: 'grpcroutes',
+  kind: 'GRPCRoute',
+};
+export const AUTHORIZATION_POLICIES: CustomResource = {
+  group: 'security.istio.io',
+  version: 'v1',
+  plural: 'authorizationpolicies',
+  kind: 'AuthorizationPolicy',
+};
 
 export interface StatusWrite {
   readonly resource: CustomResource;
@@ -33,7 +53,10 @@ export interface StatusWrite {
   readonly resourceVersion: string | undefined;
 }
 
-type Obj = { metadata?: { name?: string; namespace?: string; resourceVersion?: string }; status?: unknown };
+type Obj = {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  status?: unknown;
+};
 
 export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrite[] {
   const { cluster, state, notes } = snapshot;
@@ -47,7 +70,9 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
       name: o.metadata?.name ?? '',
       status,
       fingerprint: statusFingerprint(status),
-      currentFingerprint: statusFingerprint(Object.fromEntries(Object.keys(status).map((k) => [k, current[k]]))),
+      currentFingerprint: statusFingerprint(
+        Object.fromEntries(Object.keys(status).map((k) => [k, current[k]])),
+      ),
       resourceVersion: o.metadata?.resourceVersion,
     });
   };
@@ -58,20 +83,26 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
     ['GRPCRoute', cluster.grpcRoutes, GRPC_ROUTES],
   ] as const) {
     for (const route of routes) {
-      for (const e of evaluateRouteParents(route, kind, ctx)) if (e.attachment) attachments.push(e.attachment);
+      for (const e of evaluateRouteParents(route, kind, ctx))
+        if (e.attachment) attachments.push(e.attachment);
       const status = routeStatus(route, kind, ctx);
       if (status) push(resource, route, status);
     }
   }
   for (const gw of cluster.gateways) {
     if (!isWaypointClass(gw, ctx)) continue;
-    const svc = ctx.services.get(`${gw.metadata?.namespace ?? 'default'}/${gw.metadata?.name ?? ''}`);
-    push(GATEWAYS, gw, { ...gatewayStatus(gw, svc, attachments, state.options.domainSuffix, ctx.now) });
+    const svc = ctx.services.get(
+      `${gw.metadata?.namespace ?? 'default'}/${gw.metadata?.name ?? ''}`,
+    );
+    push(GATEWAYS, gw, {
+      ...gatewayStatus(gw, svc, attachments, state.options.domainSuffix, ctx.now),
+    });
   }
   const infos = new Map(state.authorizationPolicies.map((p) => [p.key, p]));
   for (const policy of cluster.authorizationPolicies) {
     const info = infos.get(`${policy.metadata?.namespace ?? ''}/${policy.metadata?.name ?? ''}`);
-    if (info) push(AUTHORIZATION_POLICIES, policy, policyStatus(policy, info, notes, state, ctx.now));
+    if (info)
+      push(AUTHORIZATION_POLICIES, policy, policyStatus(policy, info, notes, state, ctx.now));
   }
   return writes;
 }

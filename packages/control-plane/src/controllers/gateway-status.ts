@@ -23,7 +23,9 @@ const HBONE_HINT = 'a waypoint needs a listener {name: mesh, port: 15008, protoc
 
 /** Why a Gateway of a waypoint class cannot run as a waypoint, if it cannot. */
 export function waypointGatewayProblem(gw: Gateway): string | undefined {
-  const hbone = (gw.spec?.listeners ?? []).some((l) => l.protocol === 'HBONE' && l.port === HBONE_PORT);
+  const hbone = (gw.spec?.listeners ?? []).some(
+    (l) => l.protocol === 'HBONE' && l.port === HBONE_PORT,
+  );
   return hbone ? undefined : `no HBONE listener on port ${HBONE_PORT}: ${HBONE_HINT}`;
 }
 
@@ -52,10 +54,13 @@ export function gatewayStatus(
             'Programmed',
             false,
             'AddressNotAssigned',
-            service ? `Service ${ns}/${name} has no cluster IP yet` : `waiting for Service ${ns}/${name} to be created`,
+            service
+              ? `Service ${ns}/${name} has no cluster IP yet`
+              : `waiting for Service ${ns}/${name} to be created`,
           ),
   ];
-  const existing = (gw as { status?: { conditions?: Condition[]; listeners?: ListenerStatus[] } }).status;
+  const existing = (gw as { status?: { conditions?: Condition[]; listeners?: ListenerStatus[] } })
+    .status;
   const generation = generationOf(gw);
   const gwKey = `${ns}/${name}`;
   return {
@@ -67,7 +72,8 @@ export function gatewayStatus(
         { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' },
         { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute' },
       ],
-      attachedRoutes: attachments.filter((a) => a.gateway === gwKey && a.listeners.includes(l.name)).length,
+      attachedRoutes: attachments.filter((a) => a.gateway === gwKey && a.listeners.includes(l.name))
+        .length,
       conditions: mergeConditions(
         existing?.listeners?.find((e) => e.name === l.name)?.conditions,
         listenerConditions(l),
@@ -83,8 +89,18 @@ function listenerConditions(l: GatewayListener) {
   return [
     ok
       ? condition('Accepted', true, 'Accepted', 'listener accepted')
-      : condition('Accepted', false, 'UnsupportedProtocol', `a waypoint serves protocol HBONE only, not ${l.protocol}`),
-    condition('Programmed', ok, ok ? 'Programmed' : 'Invalid', ok ? 'listener programmed' : 'listener not programmed'),
+      : condition(
+          'Accepted',
+          false,
+          'UnsupportedProtocol',
+          `a waypoint serves protocol HBONE only, not ${l.protocol}`,
+        ),
+    condition(
+      'Programmed',
+      ok,
+      ok ? 'Programmed' : 'Invalid',
+      ok ? 'listener programmed' : 'listener not programmed',
+    ),
     condition('ResolvedRefs', true, 'ResolvedRefs', 'no references to resolve'),
   ];
 }

@@ -5,7 +5,13 @@ import type { MeshState } from '../collections/mesh-state.js';
 import type { AuthorizationPolicy } from '../model/kube.js';
 import type { AuthorizationPolicyInfo } from '../model/policy-info.js';
 import type { TranslationNote } from '../translate/index.js';
-import { condition, generationOf, mergeConditions, type Condition, type DesiredCondition } from './conditions.js';
+import {
+  condition,
+  generationOf,
+  mergeConditions,
+  type Condition,
+  type DesiredCondition,
+} from './conditions.js';
 
 const POLICY_CONDITIONS = ['ZtunnelAccepted', 'WaypointAccepted'];
 
@@ -17,7 +23,15 @@ export function policyStatus(
   now: string,
 ): { conditions: Condition[] } {
   const existing = (policy as { status?: { conditions?: Condition[] } }).status?.conditions;
-  return { conditions: mergeConditions(existing, [policyCondition(info, notes, state)], generationOf(policy), now, POLICY_CONDITIONS) };
+  return {
+    conditions: mergeConditions(
+      existing,
+      [policyCondition(info, notes, state)],
+      generationOf(policy),
+      now,
+      POLICY_CONDITIONS,
+    ),
+  };
 }
 
 export function policyCondition(
@@ -27,8 +41,15 @@ export function policyCondition(
 ): DesiredCondition {
   if (info.enforcedBy === 'waypoint') return waypointAccepted(info, state);
   if (info.enforcedBy === 'none')
-    return condition('ZtunnelAccepted', false, 'UnsupportedValue', info.problem ?? 'not enforced by ztunnel');
-  const warnings = notes.filter((n) => n.kind === 'AuthorizationPolicy' && n.object === info.key).map((n) => n.message);
+    return condition(
+      'ZtunnelAccepted',
+      false,
+      'UnsupportedValue',
+      info.problem ?? 'not enforced by ztunnel',
+    );
+  const warnings = notes
+    .filter((n) => n.kind === 'AuthorizationPolicy' && n.object === info.key)
+    .map((n) => n.message);
   return warnings.length > 0
     ? condition('ZtunnelAccepted', true, 'UnsupportedValue', warnings.join(' '))
     : condition('ZtunnelAccepted', true, 'Accepted', 'attached to ztunnel');
@@ -41,7 +62,12 @@ function waypointAccepted(info: AuthorizationPolicyInfo, state: MeshState): Desi
     const what = `${ref.kind} ${ns}/${ref.name}`;
     if (ref.kind === 'Gateway') {
       if (!state.waypoints.has(`${ns}/${ref.name}`))
-        return condition('WaypointAccepted', false, 'TargetNotFound', `${what} is not a waypoint (or does not exist)`);
+        return condition(
+          'WaypointAccepted',
+          false,
+          'TargetNotFound',
+          `${what} is not a waypoint (or does not exist)`,
+        );
       bound.push(`${ns}/${ref.name}`);
     } else if (ref.kind === 'Service') {
       const svc = state.services.get(`${ns}/${ref.name}.${ns}.svc.${state.options.domainSuffix}`);
@@ -57,8 +83,18 @@ function waypointAccepted(info: AuthorizationPolicyInfo, state: MeshState): Desi
     } else if (ref.kind === 'GatewayClass') {
       bound.push(`class ${ref.name}`);
     } else {
-      return condition('WaypointAccepted', false, 'Invalid', `targetRefs kind ${ref.kind} is not supported (use Gateway, Service or GatewayClass)`);
+      return condition(
+        'WaypointAccepted',
+        false,
+        'Invalid',
+        `targetRefs kind ${ref.kind} is not supported (use Gateway, Service or GatewayClass)`,
+      );
     }
   }
-  return condition('WaypointAccepted', true, 'Accepted', `bound to ${[...new Set(bound)].join(', ')}`);
+  return condition(
+    'WaypointAccepted',
+    true,
+    'Accepted',
+    `bound to ${[...new Set(bound)].join(', ')}`,
+  );
 }

@@ -3,7 +3,13 @@
 // ResolvedRefs conditions whose reasons say what to fix. Pure.
 import type { GatewayListener, GRPCRoute, HTTPRoute, ParentReference } from '../model/kube.js';
 import { matchesSelector } from '../collections/selector.js';
-import { condition, mergeConditions, generationOf, type Condition, type DesiredCondition } from './conditions.js';
+import {
+  condition,
+  mergeConditions,
+  generationOf,
+  type Condition,
+  type DesiredCondition,
+} from './conditions.js';
 import { isWaypointClass, type StatusContext } from './status-context.js';
 
 export const CONTROLLER_NAME = 'trellis.dev/waypoint-controller';
@@ -42,7 +48,9 @@ export function evaluateRouteParents(
     const refKind = ref.kind ?? 'Gateway';
     const group = ref.group ?? GATEWAY_GROUP;
     if (refKind === 'Service' && (group === '' || group === 'core')) {
-      const svc = ctx.state.services.get(`${ns}/${ref.name}.${ns}.svc.${ctx.state.options.domainSuffix}`);
+      const svc = ctx.state.services.get(
+        `${ns}/${ref.name}.${ns}.svc.${ctx.state.options.domainSuffix}`,
+      );
       const accepted = !ctx.services.has(`${ns}/${ref.name}`)
         ? condition('Accepted', false, 'NoMatchingParent', `Service ${ns}/${ref.name} not found`)
         : svc?.waypoint
@@ -62,22 +70,39 @@ export function evaluateRouteParents(
     if (!gw) {
       out.push({
         parentRef: ref,
-        accepted: condition('Accepted', false, 'NoMatchingParent', `Gateway ${ns}/${ref.name} not found`),
+        accepted: condition(
+          'Accepted',
+          false,
+          'NoMatchingParent',
+          `Gateway ${ns}/${ref.name} not found`,
+        ),
       });
       continue;
     }
     const listeners = (gw.spec?.listeners ?? []).filter(
-      (l) => (ref.sectionName === undefined || l.name === ref.sectionName) && (ref.port === undefined || l.port === ref.port),
+      (l) =>
+        (ref.sectionName === undefined || l.name === ref.sectionName) &&
+        (ref.port === undefined || l.port === ref.port),
     );
     if (listeners.length === 0) {
-      const what = ref.sectionName !== undefined ? `listener named "${ref.sectionName}"` : `listener on port ${ref.port}`;
+      const what =
+        ref.sectionName !== undefined
+          ? `listener named "${ref.sectionName}"`
+          : `listener on port ${ref.port}`;
       out.push({
         parentRef: ref,
-        accepted: condition('Accepted', false, 'NoMatchingParent', `Gateway ${ns}/${ref.name} has no ${what}`),
+        accepted: condition(
+          'Accepted',
+          false,
+          'NoMatchingParent',
+          `Gateway ${ns}/${ref.name} has no ${what}`,
+        ),
       });
       continue;
     }
-    const allowed = listeners.filter((l) => allowsRoute(l, gw.metadata?.namespace ?? ns, routeNs, kind, ctx));
+    const allowed = listeners.filter((l) =>
+      allowsRoute(l, gw.metadata?.namespace ?? ns, routeNs, kind, ctx),
+    );
     if (allowed.length === 0) {
       out.push({
         parentRef: ref,
@@ -99,9 +124,19 @@ export function evaluateRouteParents(
   return out;
 }
 
-function allowsRoute(l: GatewayListener, gwNs: string, routeNs: string, kind: RouteKind, ctx: StatusContext): boolean {
+function allowsRoute(
+  l: GatewayListener,
+  gwNs: string,
+  routeNs: string,
+  kind: RouteKind,
+  ctx: StatusContext,
+): boolean {
   const kinds = l.allowedRoutes?.kinds;
-  if (kinds && kinds.length > 0 && !kinds.some((k) => k.kind === kind && (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP))
+  if (
+    kinds &&
+    kinds.length > 0 &&
+    !kinds.some((k) => k.kind === kind && (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP)
+  )
     return false;
   const from = l.allowedRoutes?.namespaces?.from ?? 'Same';
   if (from === 'All') return true;
@@ -117,12 +152,22 @@ function allowsRoute(l: GatewayListener, gwNs: string, routeNs: string, kind: Ro
 export function resolvedRefs(route: HTTPRoute | GRPCRoute, ctx: StatusContext): DesiredCondition {
   const routeNs = route.metadata?.namespace ?? 'default';
   for (const rule of route.spec?.rules ?? []) {
-    const refs = (rule['backendRefs'] ?? []) as { group?: string; kind?: string; name?: string; namespace?: string }[];
+    const refs = (rule['backendRefs'] ?? []) as {
+      group?: string;
+      kind?: string;
+      name?: string;
+      namespace?: string;
+    }[];
     for (const ref of refs) {
       const kind = ref.kind ?? 'Service';
       const group = ref.group ?? '';
       if (kind !== 'Service' || (group !== '' && group !== 'core'))
-        return condition('ResolvedRefs', false, 'InvalidKind', `backendRef ${group || 'core'}/${kind} ${ref.name ?? ''} is not supported; use a Service`);
+        return condition(
+          'ResolvedRefs',
+          false,
+          'InvalidKind',
+          `backendRef ${group || 'core'}/${kind} ${ref.name ?? ''} is not supported; use a Service`,
+        );
       const ns = ref.namespace ?? routeNs;
       if (ns !== routeNs)
         return condition(
@@ -132,7 +177,12 @@ export function resolvedRefs(route: HTTPRoute | GRPCRoute, ctx: StatusContext): 
           `backendRef to Service ${ns}/${ref.name ?? ''} crosses namespaces; Trellis does not read ReferenceGrants yet, so use a Service in ${routeNs}`,
         );
       if (!ctx.services.has(`${ns}/${ref.name ?? ''}`))
-        return condition('ResolvedRefs', false, 'BackendNotFound', `backendRef Service ${ns}/${ref.name ?? ''} not found`);
+        return condition(
+          'ResolvedRefs',
+          false,
+          'BackendNotFound',
+          `backendRef Service ${ns}/${ref.name ?? ''} not found`,
+        );
     }
   }
   return condition('ResolvedRefs', true, 'ResolvedRefs', 'all backendRefs resolved');
@@ -147,14 +197,16 @@ export function routeStatus(
   kind: RouteKind,
   ctx: StatusContext,
 ): { parents: RouteParentStatus[] } | undefined {
-  const existing = ((route as { status?: { parents?: RouteParentStatus[] } }).status?.parents ?? []);
+  const existing = (route as { status?: { parents?: RouteParentStatus[] } }).status?.parents ?? [];
   const evaluations = evaluateRouteParents(route, kind, ctx);
   const theirs = existing.filter((p) => p.controllerName !== CONTROLLER_NAME);
   if (evaluations.length === 0 && theirs.length === existing.length) return undefined;
   const refs = resolvedRefs(route, ctx);
   const generation = generationOf(route);
   const ours = evaluations.map((e): RouteParentStatus => {
-    const before = existing.find((p) => p.controllerName === CONTROLLER_NAME && sameRef(p.parentRef, e.parentRef));
+    const before = existing.find(
+      (p) => p.controllerName === CONTROLLER_NAME && sameRef(p.parentRef, e.parentRef),
+    );
     return {
       parentRef: e.parentRef,
       controllerName: CONTROLLER_NAME,

@@ -16,7 +16,11 @@ export interface StatusContext {
 const key = (o: { metadata?: { namespace?: string; name?: string } }) =>
   `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
-export function statusContext(cluster: ClusterSnapshot, state: MeshState, now: Date): StatusContext {
+export function statusContext(
+  cluster: ClusterSnapshot,
+  state: MeshState,
+  now: Date,
+): StatusContext {
   return {
     gateways: new Map(cluster.gateways.map((g) => [key(g), g])),
     services: new Map(cluster.services.map((s) => [key(s), s])),
@@ -27,6 +31,9 @@ export function statusContext(cluster: ClusterSnapshot, state: MeshState, now: D
   };
 }
 
-export function isWaypointClass(gw: Gateway | undefined, ctx: Pick<StatusContext, 'waypointClasses'>): boolean {
+export function isWaypointClass(
+  gw: Gateway | undefined,
+  ctx: Pick<StatusContext, 'waypointClasses'>,
+): boolean {
   return gw !== undefined && ctx.waypointClasses.includes(gw.spec?.gatewayClassName ?? '');
 }

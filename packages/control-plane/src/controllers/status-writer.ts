@@ -1,7 +1,12 @@
 // Writes the desired statuses (desired-status.ts) with JSON merge patches on the status
 // subresource. A status equal to the object's current one is skipped, and so is a status we just
 // wrote while the informer has not delivered the updated object yet. I/O only.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 import { kubeErrorMessage } from '../ingest/kube-errors.js';
 import type { StatusWrite } from './desired-status.js';
@@ -26,7 +31,12 @@ export function statusWriter(kubeConfig: KubeConfig, logger: Logger): StatusWrit
           continue;
         }
         const last = written.get(key);
-        if (last && last.fingerprint === w.fingerprint && last.resourceVersion === w.resourceVersion) continue;
+        if (
+          last &&
+          last.fingerprint === w.fingerprint &&
+          last.resourceVersion === w.resourceVersion
+        )
+          continue;
         try {
           await api.patchNamespacedCustomObjectStatus(
             {
@@ -47,12 +57,18 @@ export function statusWriter(kubeConfig: KubeConfig, logger: Logger): StatusWrit
             // Deleted meanwhile, or a CRD without the status subresource (say so once).
             if (!noSubresource.has(w.resource.plural)) {
               noSubresource.add(w.resource.plural);
-              logger.info({ kind: w.resource.kind }, 'status not written: object gone or the CRD has no status subresource');
+              logger.info(
+                { kind: w.resource.kind },
+                'status not written: object gone or the CRD has no status subresource',
+              );
             }
             continue;
           }
           failed++;
-          logger.warn({ object: `${w.resource.kind} ${w.namespace}/${w.name}`, err: kubeErrorMessage(err) }, 'writing status failed');
+          logger.warn(
+            { object: `${w.resource.kind} ${w.namespace}/${w.name}`, err: kubeErrorMessage(err) },
+            'writing status failed',
+          );
         }
       }
       return failed;

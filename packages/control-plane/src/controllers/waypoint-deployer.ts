@@ -2,7 +2,12 @@
 // apply (field manager trellis-waypoint-controller), when what is desired changes or at resync.
 // Objects of a deleted Gateway are garbage-collected by Kubernetes through their ownerReferences.
 // Also makes sure GatewayClass trellis-waypoint exists. I/O only.
-import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 import { kubeErrorMessage } from '../ingest/kube-errors.js';
 import type { Gateway } from '../model/kube.js';
@@ -20,7 +25,11 @@ export interface WaypointDeployer {
   resync(): void;
 }
 
-export function waypointDeployer(kubeConfig: KubeConfig, options: WaypointDeploymentOptions, logger: Logger): WaypointDeployer {
+export function waypointDeployer(
+  kubeConfig: KubeConfig,
+  options: WaypointDeploymentOptions,
+  logger: Logger,
+): WaypointDeployer {
   const api = KubernetesObjectApi.makeApiClient(kubeConfig);
   const applied = new Map<string, string>();
   let classApplied = false;
@@ -36,9 +45,15 @@ export function waypointDeployer(kubeConfig: KubeConfig, options: WaypointDeploy
           apiVersion: 'gateway.networking.k8s.io/v1',
           kind: 'GatewayClass',
           metadata: { name: WAYPOINT_CLASS },
-          spec: { controllerName: CONTROLLER_NAME, description: 'Trellis waypoints (ambient L7 proxies)' },
+          spec: {
+            controllerName: CONTROLLER_NAME,
+            description: 'Trellis waypoints (ambient L7 proxies)',
+          },
         } as KubernetesObject).catch((err: Error) =>
-          logger.info({ err: kubeErrorMessage(err) }, `GatewayClass ${WAYPOINT_CLASS} not applied (is the Gateway API installed?)`),
+          logger.info(
+            { err: kubeErrorMessage(err) },
+            `GatewayClass ${WAYPOINT_CLASS} not applied (is the Gateway API installed?)`,
+          ),
         );
       }
       const live = new Set<string>();

@@ -20,7 +20,9 @@ const OPTIONS = {
 test('golden: a waypoint Gateway deploys a ServiceAccount, a Service and a Deployment it owns', () => {
   const gw = parse(readFileSync(`${DIR}waypoint.in.yaml`, 'utf8')) as Gateway;
   const o = waypointObjects(gw, OPTIONS);
-  const actual = [o.serviceAccount, o.service, o.deployment].map((x) => stringify(x, { lineWidth: 0 })).join('---\n');
+  const actual = [o.serviceAccount, o.service, o.deployment]
+    .map((x) => stringify(x, { lineWidth: 0 }))
+    .join('---\n');
   assertGolden(`${DIR}waypoint.golden.yaml`, actual);
 });
 

@@ -1,6 +1,11 @@
 // What a waypoint Gateway should run: a ServiceAccount, a Deployment and a Service named after the
 // Gateway and owned by it (Kubernetes garbage-collects them with it). Pure: Gateway in, objects out.
-import type { V1Deployment, V1Service, V1ServiceAccount, V1OwnerReference } from '@kubernetes/client-node';
+import type {
+  V1Deployment,
+  V1Service,
+  V1ServiceAccount,
+  V1OwnerReference,
+} from '@kubernetes/client-node';
 import type { Gateway } from '../model/kube.js';
 import {
   DATAPLANE_MODE_NONE,
@@ -38,9 +43,16 @@ const ROOT_CERT_DIR = '/var/run/secrets/istio';
 export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): WaypointObjects {
   const name = gw.metadata?.name ?? '';
   const namespace = gw.metadata?.namespace ?? 'default';
-  if (!name || !gw.metadata?.uid) throw new Error('a Gateway needs metadata.name and metadata.uid to own its waypoint');
+  if (!name || !gw.metadata?.uid)
+    throw new Error('a Gateway needs metadata.name and metadata.uid to own its waypoint');
   const ownerReferences: V1OwnerReference[] = [
-    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name, uid: gw.metadata.uid, controller: true },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      name,
+      uid: gw.metadata.uid,
+      controller: true,
+    },
   ];
   const labels = { [LABEL_GATEWAY_NAME]: name, [LABEL_MANAGED]: MANAGED_BY };
   const meta = { name, namespace, labels, ownerReferences };
@@ -90,7 +102,10 @@ export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): Wayp
                 { name: 'NODE_NAME', ...field('spec.nodeName') },
                 { name: 'SERVICE_ACCOUNT', ...field('spec.serviceAccountName') },
               ],
-              readinessProbe: { httpGet: { path: '/healthz/ready', port: STATUS_PORT }, periodSeconds: 5 },
+              readinessProbe: {
+                httpGet: { path: '/healthz/ready', port: STATUS_PORT },
+                periodSeconds: 5,
+              },
               volumeMounts: [
                 { name: 'istio-token', mountPath: TOKEN_DIR, readOnly: true },
                 { name: 'istio-ca-root-cert', mountPath: ROOT_CERT_DIR, readOnly: true },
@@ -101,7 +116,15 @@ export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): Wayp
             {
               name: 'istio-token',
               projected: {
-                sources: [{ serviceAccountToken: { path: 'istio-token', audience: 'istio-ca', expirationSeconds: 43200 } }],
+                sources: [
+                  {
+                    serviceAccountToken: {
+                      path: 'istio-token',
+                      audience: 'istio-ca',
+                      expirationSeconds: 43200,
+                    },
+                  },
+                ],
               },
             },
             { name: 'istio-ca-root-cert', configMap: { name: 'istio-ca-root-cert' } },

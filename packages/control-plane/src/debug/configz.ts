@@ -12,7 +12,11 @@ export interface ConfigzInput {
   readonly source: string;
 }
 
-export function configz({ snapshot, servedVersion, source }: ConfigzInput): Record<string, unknown> {
+export function configz({
+  snapshot,
+  servedVersion,
+  source,
+}: ConfigzInput): Record<string, unknown> {
   if (!snapshot) return { source, servedVersion, ready: false };
   const { cluster, state } = snapshot;
   return {
@@ -42,9 +46,16 @@ export function configz({ snapshot, servedVersion, source }: ConfigzInput): Reco
 
 function objectNames(cluster: ClusterSnapshot): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const [kind, objects] of Object.entries(cluster) as [string, readonly { metadata?: { name?: string; namespace?: string } }[]][]) {
+  for (const [kind, objects] of Object.entries(cluster) as [
+    string,
+    readonly { metadata?: { name?: string; namespace?: string } }[],
+  ][]) {
     out[kind] = objects
-      .map((o) => (o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata?.name ?? '')))
+      .map((o) =>
+        o.metadata?.namespace
+          ? `${o.metadata.namespace}/${o.metadata.name}`
+          : (o.metadata?.name ?? ''),
+      )
       .sort();
   }
   return out;

@@ -34,7 +34,11 @@ export function createDebugServer(sources: DebugSources): DebugServer {
     listen: (address) =>
       new Promise((resolve, reject) => {
         server.once('error', (err) =>
-          reject(new Error(`--debug-address ${address.host}:${address.port}: cannot listen (${err.message})`)),
+          reject(
+            new Error(
+              `--debug-address ${address.host}:${address.port}: cannot listen (${err.message})`,
+            ),
+          ),
         );
         server.listen({ host: address.host || undefined, port: address.port }, () =>
           resolve((server.address() as AddressInfo).port),
@@ -52,7 +56,9 @@ function route(s: DebugSources, req: IncomingMessage, res: ServerResponse): void
   try {
     switch (path) {
       case '/ready':
-        return s.ready() ? text(res, 200, 'ready\n') : text(res, 503, 'waiting for the first snapshot\n');
+        return s.ready()
+          ? text(res, 200, 'ready\n')
+          : text(res, 503, 'waiting for the first snapshot\n');
       case '/metrics':
       case '/stats/prometheus':
         return s.metrics.handle(req, res);
@@ -76,5 +82,7 @@ function text(res: ServerResponse, code: number, body: string): void {
 }
 
 function json(res: ServerResponse, value: unknown): void {
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value, null, 2) + '\n');
+  res
+    .writeHead(200, { 'content-type': 'application/json' })
+    .end(JSON.stringify(value, null, 2) + '\n');
 }

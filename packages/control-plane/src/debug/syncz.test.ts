@@ -25,10 +25,24 @@ test('sync states', () => {
     [{}, 'NOT SENT'],
     [{ sentNonce: 'n1', sentVersion: '1', awaitingAck: true }, 'STALE'],
     [{ sentNonce: 'n1', sentVersion: '1', ackedNonce: 'n1', ackedVersion: '1' }, 'SYNCED'],
-    [{ sentNonce: 'n1', sentVersion: '1', ackedNonce: 'n1', ackedVersion: '1', pending: true }, 'STALE'],
-    [{ sentNonce: 'n2', sentVersion: '2', ackedNonce: 'n1', ackedVersion: '1', nacks: 1, lastError: 'bad' }, 'NACKED'],
+    [
+      { sentNonce: 'n1', sentVersion: '1', ackedNonce: 'n1', ackedVersion: '1', pending: true },
+      'STALE',
+    ],
+    [
+      {
+        sentNonce: 'n2',
+        sentVersion: '2',
+        ackedNonce: 'n1',
+        ackedVersion: '1',
+        nacks: 1,
+        lastError: 'bad',
+      },
+      'NACKED',
+    ],
   ];
-  for (const [over, expected] of cases) assert.equal(syncState(type(over)), expected, JSON.stringify(over));
+  for (const [over, expected] of cases)
+    assert.equal(syncState(type(over)), expected, JSON.stringify(over));
 });
 
 test('entries are keyed by short type name and carry versions and NACKs', () => {
@@ -39,8 +53,21 @@ test('entries are keyed by short type name and carry versions and NACKs', () => 
     protocol: 'delta',
     connectedAt: '2026-11-01T00:00:00.000Z',
     types: [
-      type({ sentNonce: 'n2', sentVersion: '2', ackedNonce: 'n1', ackedVersion: '1', nacks: 1, lastError: 'bad address' }),
-      type({ typeUrl: 'type.googleapis.com/envoy.config.listener.v3.Listener', sentNonce: 'a', sentVersion: '3', ackedNonce: 'a', ackedVersion: '3' }),
+      type({
+        sentNonce: 'n2',
+        sentVersion: '2',
+        ackedNonce: 'n1',
+        ackedVersion: '1',
+        nacks: 1,
+        lastError: 'bad address',
+      }),
+      type({
+        typeUrl: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+        sentNonce: 'a',
+        sentVersion: '3',
+        ackedNonce: 'a',
+        ackedVersion: '3',
+      }),
     ],
   };
   const [entry] = syncz([conn]);

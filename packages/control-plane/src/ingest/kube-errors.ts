@@ -34,6 +34,8 @@ export function describeKubeError(err: unknown): string {
   const cause = (err as { cause?: unknown }).cause;
   if (cause === undefined) return kubeErrorMessage(err);
   const inner = kubeErrorMessage(cause);
-  const head = first.includes('HTTP-Code') ? first.slice(0, first.indexOf('HTTP-Code')).replace(/[:\s]+$/, '') : first;
+  const head = first.includes('HTTP-Code')
+    ? first.slice(0, first.indexOf('HTTP-Code')).replace(/[:\s]+$/, '')
+    : first;
   return `${head}: ${inner}`;
 }

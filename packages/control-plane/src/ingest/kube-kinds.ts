@@ -30,7 +30,13 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const crd = (field: keyof ClusterSnapshot, type: string, group: string, version: string, plural: string): KubeKind => ({
+  const crd = (
+    field: keyof ClusterSnapshot,
+    type: string,
+    group: string,
+    version: string,
+    plural: string,
+  ): KubeKind => ({
     field,
     type,
     path: `/apis/${group}/${version}/${plural}`,
@@ -39,9 +45,27 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
     list: () => custom.listClusterCustomObject({ group, version, plural }) as Promise<List>,
   });
   return [
-    { field: 'namespaces', type: 'Namespaces', path: '/api/v1/namespaces', metric: 'reg', list: () => core.listNamespace() as Promise<List> },
-    { field: 'pods', type: 'Pods', path: '/api/v1/pods', metric: 'reg', list: () => core.listPodForAllNamespaces() as Promise<List> },
-    { field: 'services', type: 'Services', path: '/api/v1/services', metric: 'reg', list: () => core.listServiceForAllNamespaces() as Promise<List> },
+    {
+      field: 'namespaces',
+      type: 'Namespaces',
+      path: '/api/v1/namespaces',
+      metric: 'reg',
+      list: () => core.listNamespace() as Promise<List>,
+    },
+    {
+      field: 'pods',
+      type: 'Pods',
+      path: '/api/v1/pods',
+      metric: 'reg',
+      list: () => core.listPodForAllNamespaces() as Promise<List>,
+    },
+    {
+      field: 'services',
+      type: 'Services',
+      path: '/api/v1/services',
+      metric: 'reg',
+      list: () => core.listServiceForAllNamespaces() as Promise<List>,
+    },
     {
       field: 'endpointSlices',
       type: 'EndpointSlices',
@@ -49,7 +73,13 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
       metric: 'reg',
       list: () => discovery.listEndpointSliceForAllNamespaces() as Promise<List>,
     },
-    { field: 'nodes', type: 'Nodes', path: '/api/v1/nodes', metric: 'reg', list: () => core.listNode() as Promise<List> },
+    {
+      field: 'nodes',
+      type: 'Nodes',
+      path: '/api/v1/nodes',
+      metric: 'reg',
+      list: () => core.listNode() as Promise<List>,
+    },
     {
       field: 'serviceAccounts',
       type: 'ServiceAccounts',
@@ -57,8 +87,20 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
       metric: 'reg',
       list: () => core.listServiceAccountForAllNamespaces() as Promise<List>,
     },
-    crd('authorizationPolicies', 'AuthorizationPolicies', 'security.istio.io', 'v1', 'authorizationpolicies'),
-    crd('peerAuthentications', 'PeerAuthentications', 'security.istio.io', 'v1', 'peerauthentications'),
+    crd(
+      'authorizationPolicies',
+      'AuthorizationPolicies',
+      'security.istio.io',
+      'v1',
+      'authorizationpolicies',
+    ),
+    crd(
+      'peerAuthentications',
+      'PeerAuthentications',
+      'security.istio.io',
+      'v1',
+      'peerauthentications',
+    ),
     crd('gateways', 'Gateways', 'gateway.networking.k8s.io', 'v1', 'gateways'),
     crd('httpRoutes', 'HTTPRoutes', 'gateway.networking.k8s.io', 'v1', 'httproutes'),
     crd('grpcRoutes', 'GRPCRoutes', 'gateway.networking.k8s.io', 'v1', 'grpcroutes'),

@@ -48,8 +48,12 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
   const coalesceMs = o.coalesceMs ?? 20;
   const missingRetryMs = o.missingCrdRetryMs ?? 30_000;
   const events = {
-    reg: o.meter?.createUpDownCounter('pilot_k8s_reg_events', { description: 'Kubernetes registry events (Pods, Services, ...), by type and event.' }),
-    cfg: o.meter?.createUpDownCounter('pilot_k8s_cfg_events', { description: 'Kubernetes config events (policies, Gateway API), by type and event.' }),
+    reg: o.meter?.createUpDownCounter('pilot_k8s_reg_events', {
+      description: 'Kubernetes registry events (Pods, Services, ...), by type and event.',
+    }),
+    cfg: o.meter?.createUpDownCounter('pilot_k8s_cfg_events', {
+      description: 'Kubernetes config events (policies, Gateway API), by type and event.',
+    }),
   };
   let closed = false;
   let delivered = false;
@@ -63,7 +67,18 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
     const snapshot = Object.fromEntries(
       watches.map((w) => [w.kind.field, w.missing ? [] : w.informer.list()]),
     ) as unknown as ClusterSnapshot;
-    if (!delivered) o.logger.info({ counts: Object.fromEntries(watches.map((w) => [w.kind.type, w.missing ? 'not installed' : w.informer.list().length])) }, 'cluster state synced');
+    if (!delivered)
+      o.logger.info(
+        {
+          counts: Object.fromEntries(
+            watches.map((w) => [
+              w.kind.type,
+              w.missing ? 'not installed' : w.informer.list().length,
+            ]),
+          ),
+        },
+        'cluster state synced',
+      );
     delivered = true;
     o.onSnapshot(snapshot);
     resolveReady();
@@ -73,9 +88,18 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
   };
 
   const watches: KindWatch[] = kubeKinds(o.kubeConfig).map((kind) => {
-    const retry = backoff({ initialMs: o.retry?.initialMs ?? 500, maxMs: o.retry?.maxMs ?? 30_000 });
+    const retry = backoff({
+      initialMs: o.retry?.initialMs ?? 500,
+      maxMs: o.retry?.maxMs ?? 30_000,
+    });
     const log = o.logger.child({ kind: kind.type });
-    const w = { kind, listed: false, missing: false, starting: undefined, timer: undefined } as KindWatch;
+    const w = {
+      kind,
+      listed: false,
+      missing: false,
+      starting: undefined,
+      timer: undefined,
+    } as KindWatch;
     const informer = makeInformer<KubernetesObject>(o.kubeConfig, kind.path, async () => {
       const list = await kind.list();
       if (w.missing) log.info('CRD installed; watching it now');
@@ -109,7 +133,10 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
         schedule();
       } else {
         delay = retry.next();
-        log.warn({ err: messageOf(err), status: code, retryMs: delay }, `${kind.type} list/watch failed; retrying`);
+        log.warn(
+          { err: messageOf(err), status: code, retryMs: delay },
+          `${kind.type} list/watch failed; retrying`,
+        );
       }
       w.timer = setTimeout(() => start(w), delay);
     });

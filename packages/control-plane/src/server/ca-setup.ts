@@ -72,7 +72,9 @@ export async function setUpCa(o: CaSetupOptions): Promise<EmbeddedCa> {
     logger: o.logger,
     ...(o.meter ? { meter: o.meter } : {}),
   });
-  const publisher = kubeConfig ? await publishRoot(kubeConfig, material.rootPem, o.logger.child({ part: 'publish-root' })) : undefined;
+  const publisher = kubeConfig
+    ? await publishRoot(kubeConfig, material.rootPem, o.logger.child({ part: 'publish-root' }))
+    : undefined;
   return {
     ca,
     authenticator: identities.authenticator,
@@ -82,7 +84,10 @@ export async function setUpCa(o: CaSetupOptions): Promise<EmbeddedCa> {
 }
 
 /** --ca-dir in config-dir mode, or when it holds a plug-in CA; else the cluster Secret; else memory. */
-async function chooseStore(config: ControlPlaneConfig, kubeConfig: KubeConfig | undefined): Promise<CaStore> {
+async function chooseStore(
+  config: ControlPlaneConfig,
+  kubeConfig: KubeConfig | undefined,
+): Promise<CaStore> {
   if (config.caDir !== undefined) {
     const dir = dirStore(config.caDir);
     if (!kubeConfig || (await dir.load())['ca-cert.pem'] !== undefined) return dir;

@@ -10,9 +10,20 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { createCaClient } from '@trellis/ca';
-import { createCluster, deleteCluster, kubeBinDir, kubectlFor, requireKubeBinaries, type Kubectl } from '@trellis/local-cluster';
+import {
+  createCluster,
+  deleteCluster,
+  kubeBinDir,
+  kubectlFor,
+  requireKubeBinaries,
+  type Kubectl,
+} from '@trellis/local-cluster';
 import { createCsr, generateKeyPair, inspectCertificate } from '@trellis/pki';
-import { eventually, startControlPlaneProcess, type ControlPlaneProcess } from './testing/control-plane-process.js';
+import {
+  eventually,
+  startControlPlaneProcess,
+  type ControlPlaneProcess,
+} from './testing/control-plane-process.js';
 import { wdsClient, type WdsClient } from './testing/wds-client.js';
 
 const CRDS = fileURLToPath(new URL('../../testdata/crds/test-crds.yaml', import.meta.url));
@@ -29,9 +40,12 @@ let cp: ControlPlaneProcess;
 let client: WdsClient;
 let created = false;
 
-
 before(async () => {
-  assert.equal(process.getuid?.(), 0, 'cluster-mode tests need root (the local cluster uses netns and bridges)');
+  assert.equal(
+    process.getuid?.(),
+    0,
+    'cluster-mode tests need root (the local cluster uses netns and bridges)',
+  );
   requireKubeBinaries(kubeBinDir());
   const info = await createCluster({ name: NAME, nodes: 1 });
   created = true;
@@ -41,8 +55,16 @@ before(async () => {
   kc.run(['wait', '--for=condition=Established', '--timeout=60s', '-f', CRDS]);
   kc.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'istio.io/dataplane-mode': 'ambient' } } },
-    { apiVersion: 'v1', kind: 'Node', metadata: { name: FAKE_NODE, labels: { 'topology.kubernetes.io/zone': 'z1' } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS, labels: { 'istio.io/dataplane-mode': 'ambient' } },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: FAKE_NODE, labels: { 'topology.kubernetes.io/zone': 'z1' } },
+    },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', namespace: NS } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'client', namespace: NS } },
   ]);
@@ -55,7 +77,12 @@ before(async () => {
     '--debounce-max=200ms',
     '--waypoint-image=trellis/waypoint:test',
   ]);
-  await eventually('/ready', async () => ((await fetch(`http://127.0.0.1:${cp.ports.debug}/ready`)).status === 200 ? true : undefined), 120_000);
+  await eventually(
+    '/ready',
+    async () =>
+      (await fetch(`http://127.0.0.1:${cp.ports.debug}/ready`)).status === 200 ? true : undefined,
+    120_000,
+  );
   client = wdsClient(`127.0.0.1:${cp.ports.xds}`, credentials.createInsecure());
 });
 
@@ -66,105 +93,193 @@ after(async () => {
 });
 
 test('a missing CRD is tolerated and reported once; informer events are counted', async () => {
-  const warnings = cp.logs.filter((l) => l.level === 'warn' && String(l.msg).includes('grpcroutes.gateway.networking.k8s.io'));
+  const warnings = cp.logs.filter(
+    (l) => l.level === 'warn' && String(l.msg).includes('grpcroutes.gateway.networking.k8s.io'),
+  );
   assert.equal(warnings.length, 1, 'one warning names the missing GRPCRoute CRD');
   const metrics = await (await fetch(`http://127.0.0.1:${cp.ports.debug}/metrics`)).text();
   assert.match(metrics, /pilot_k8s_reg_events\{type="Namespaces",event="add"\} [1-9]/);
 });
 
-test('a pod created through the apiserver arrives as an Address and leaves when deleted', { timeout: 180_000 }, async () => {
-  kc.apply([
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'web', namespace: NS },
-      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      // As the CNI agent marks a pod whose traffic it redirected to ztunnel.
-      metadata: { name: 'web-0', namespace: NS, labels: { app: 'web' }, annotations: { 'ambient.istio.io/redirection': 'enabled' } },
-      spec: { nodeName: FAKE_NODE, serviceAccountName: 'web', containers: [{ name: 'web', image: 'trellis/echo', ports: [{ containerPort: 8080 }] }] },
-    },
-  ]);
-  kc.run([
-    'patch', 'pod', 'web-0', '-n', NS, '--subresource=status', '--type=merge',
-    '-p', JSON.stringify({ status: { phase: 'Running', podIP: '10.250.0.7', podIPs: [{ ip: '10.250.0.7' }], conditions: [{ type: 'Ready', status: 'True' }] } }),
-  ]);
-  const uid = `Kubernetes//Pod/${NS}/web-0`;
-  const address = await eventually('the pod Address', () => client.addresses.resources().get(uid), 60_000);
-  assert.equal(address.type.case, 'workload');
-  const workload = address.type.case === 'workload' ? address.type.value : undefined;
-  assert.deepEqual([...workload!.addresses[0]!], [10, 250, 0, 7]);
-  assert.equal(workload!.serviceAccount, 'web');
-  assert.equal(workload!.tunnelProtocol, 1, 'HBONE: the namespace is labelled ambient');
-  assert.equal(workload!.node, FAKE_NODE);
-  assert.deepEqual(Object.keys(workload!.services), [`${NS}/web.${NS}.svc.cluster.local`]);
-  assert.ok(client.addresses.resources().has(`${NS}/web.${NS}.svc.cluster.local`), 'the Service Address');
-
-  kc.run(['delete', 'pod', 'web-0', '-n', NS, '--grace-period=0', '--force']);
-  await eventually('the pod Address removed', () => (client.addresses.resources().has(uid) ? undefined : true), 60_000);
-  assert.ok(
-    client.changes.some((c) => c.removed.includes(uid)),
-    'the removal arrived in removed_resources',
-  );
-});
-
-test('a waypoint Gateway gets its ServiceAccount, Deployment and Service, and status', { timeout: 180_000 }, async () => {
-  kc.apply([
-    {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      metadata: { name: 'waypoint', namespace: NS },
-      spec: { gatewayClassName: 'trellis-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
-    },
-    {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      metadata: { name: 'no-hbone', namespace: NS },
-      spec: { gatewayClassName: 'trellis-waypoint', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
-    },
-  ]);
-  const gw = kc.getJson('gateway', 'waypoint', '-n', NS);
-  const deployment = await eventually('the Deployment', () => kc.tryGet('deployment', 'waypoint', '-n', NS), 60_000);
-  const service = await eventually('the Service', () => kc.tryGet('service', 'waypoint', '-n', NS), 60_000);
-  const sa = await eventually('the ServiceAccount', () => kc.tryGet('serviceaccount', 'waypoint', '-n', NS), 60_000);
-  for (const o of [deployment, service, sa]) {
-    assert.deepEqual(
-      o.metadata.ownerReferences.map((r: Obj) => [r.kind, r.name, r.uid]),
-      [['Gateway', 'waypoint', gw.metadata.uid]],
-      `${o.kind} is owned by the Gateway`,
+test(
+  'a pod created through the apiserver arrives as an Address and leaves when deleted',
+  { timeout: 180_000 },
+  async () => {
+    kc.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: NS },
+        spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        // As the CNI agent marks a pod whose traffic it redirected to ztunnel.
+        metadata: {
+          name: 'web-0',
+          namespace: NS,
+          labels: { app: 'web' },
+          annotations: { 'ambient.istio.io/redirection': 'enabled' },
+        },
+        spec: {
+          nodeName: FAKE_NODE,
+          serviceAccountName: 'web',
+          containers: [{ name: 'web', image: 'trellis/echo', ports: [{ containerPort: 8080 }] }],
+        },
+      },
+    ]);
+    kc.run([
+      'patch',
+      'pod',
+      'web-0',
+      '-n',
+      NS,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          phase: 'Running',
+          podIP: '10.250.0.7',
+          podIPs: [{ ip: '10.250.0.7' }],
+          conditions: [{ type: 'Ready', status: 'True' }],
+        },
+      }),
+    ]);
+    const uid = `Kubernetes//Pod/${NS}/web-0`;
+    const address = await eventually(
+      'the pod Address',
+      () => client.addresses.resources().get(uid),
+      60_000,
     );
-  }
-  const container = deployment.spec.template.spec.containers[0];
-  assert.equal(container.image, 'trellis/waypoint:test');
-  assert.equal(container.env.find((e: Obj) => e.name === 'XDS_ADDRESS').value, 'istiod.istio-system.svc:15012');
-  assert.equal(deployment.spec.template.spec.serviceAccountName, 'waypoint');
-  assert.deepEqual(service.spec.ports.map((p: Obj) => p.port).sort(), [15008, 15020, 15021]);
+    assert.equal(address.type.case, 'workload');
+    const workload = address.type.case === 'workload' ? address.type.value : undefined;
+    assert.deepEqual([...workload!.addresses[0]!], [10, 250, 0, 7]);
+    assert.equal(workload!.serviceAccount, 'web');
+    assert.equal(workload!.tunnelProtocol, 1, 'HBONE: the namespace is labelled ambient');
+    assert.equal(workload!.node, FAKE_NODE);
+    assert.deepEqual(Object.keys(workload!.services), [`${NS}/web.${NS}.svc.cluster.local`]);
+    assert.ok(
+      client.addresses.resources().has(`${NS}/web.${NS}.svc.cluster.local`),
+      'the Service Address',
+    );
 
-  const status = await eventually('the Gateway is Programmed', () => {
-    const s = kc.getJson('gateway', 'waypoint', '-n', NS).status;
-    return s?.conditions?.find((c: Obj) => c.type === 'Programmed')?.status === 'True' ? s : undefined;
-  }, 60_000);
-  assert.equal(status.conditions.find((c: Obj) => c.type === 'Accepted').status, 'True');
-  assert.deepEqual(status.addresses, [{ type: 'IPAddress', value: service.spec.clusterIP }], 'the Service cluster IP is the address');
+    kc.run(['delete', 'pod', 'web-0', '-n', NS, '--grace-period=0', '--force']);
+    await eventually(
+      'the pod Address removed',
+      () => (client.addresses.resources().has(uid) ? undefined : true),
+      60_000,
+    );
+    assert.ok(
+      client.changes.some((c) => c.removed.includes(uid)),
+      'the removal arrived in removed_resources',
+    );
+  },
+);
 
-  const bad = await eventually('the Gateway without HBONE is refused', () => kc.getJson('gateway', 'no-hbone', '-n', NS).status?.conditions);
-  const accepted = bad.find((c: Obj) => c.type === 'Accepted');
-  assert.equal(accepted.status, 'False');
-  assert.equal(accepted.reason, 'ListenersNotValid');
-  assert.match(accepted.message, /HBONE/);
-  assert.equal(kc.tryGet('deployment', 'no-hbone', '-n', NS), undefined, 'nothing is deployed for it');
+test(
+  'a waypoint Gateway gets its ServiceAccount, Deployment and Service, and status',
+  { timeout: 180_000 },
+  async () => {
+    kc.apply([
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'waypoint', namespace: NS },
+        spec: {
+          gatewayClassName: 'trellis-waypoint',
+          listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }],
+        },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'no-hbone', namespace: NS },
+        spec: {
+          gatewayClassName: 'trellis-waypoint',
+          listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }],
+        },
+      },
+    ]);
+    const gw = kc.getJson('gateway', 'waypoint', '-n', NS);
+    const deployment = await eventually(
+      'the Deployment',
+      () => kc.tryGet('deployment', 'waypoint', '-n', NS),
+      60_000,
+    );
+    const service = await eventually(
+      'the Service',
+      () => kc.tryGet('service', 'waypoint', '-n', NS),
+      60_000,
+    );
+    const sa = await eventually(
+      'the ServiceAccount',
+      () => kc.tryGet('serviceaccount', 'waypoint', '-n', NS),
+      60_000,
+    );
+    for (const o of [deployment, service, sa]) {
+      assert.deepEqual(
+        o.metadata.ownerReferences.map((r: Obj) => [r.kind, r.name, r.uid]),
+        [['Gateway', 'waypoint', gw.metadata.uid]],
+        `${o.kind} is owned by the Gateway`,
+      );
+    }
+    const container = deployment.spec.template.spec.containers[0];
+    assert.equal(container.image, 'trellis/waypoint:test');
+    assert.equal(
+      container.env.find((e: Obj) => e.name === 'XDS_ADDRESS').value,
+      'istiod.istio-system.svc:15012',
+    );
+    assert.equal(deployment.spec.template.spec.serviceAccountName, 'waypoint');
+    assert.deepEqual(service.spec.ports.map((p: Obj) => p.port).sort(), [15008, 15020, 15021]);
 
-  // ztunnel learns the waypoint: the service bound to it carries its address.
-  kc.run(['label', 'service', 'web', '-n', NS, 'istio.io/use-waypoint=waypoint']);
-  const bound = await eventually('the Service bound to the waypoint', () => {
-    const a = client.addresses.resources().get(`${NS}/web.${NS}.svc.cluster.local`);
-    return a?.type.case === 'service' && a.type.value.waypoint ? a.type.value.waypoint : undefined;
-  }, 60_000);
-  assert.equal(bound.destination.case, 'address');
-});
+    const status = await eventually(
+      'the Gateway is Programmed',
+      () => {
+        const s = kc.getJson('gateway', 'waypoint', '-n', NS).status;
+        return s?.conditions?.find((c: Obj) => c.type === 'Programmed')?.status === 'True'
+          ? s
+          : undefined;
+      },
+      60_000,
+    );
+    assert.equal(status.conditions.find((c: Obj) => c.type === 'Accepted').status, 'True');
+    assert.deepEqual(
+      status.addresses,
+      [{ type: 'IPAddress', value: service.spec.clusterIP }],
+      'the Service cluster IP is the address',
+    );
+
+    const bad = await eventually(
+      'the Gateway without HBONE is refused',
+      () => kc.getJson('gateway', 'no-hbone', '-n', NS).status?.conditions,
+    );
+    const accepted = bad.find((c: Obj) => c.type === 'Accepted');
+    assert.equal(accepted.status, 'False');
+    assert.equal(accepted.reason, 'ListenersNotValid');
+    assert.match(accepted.message, /HBONE/);
+    assert.equal(
+      kc.tryGet('deployment', 'no-hbone', '-n', NS),
+      undefined,
+      'nothing is deployed for it',
+    );
+
+    // ztunnel learns the waypoint: the service bound to it carries its address.
+    kc.run(['label', 'service', 'web', '-n', NS, 'istio.io/use-waypoint=waypoint']);
+    const bound = await eventually(
+      'the Service bound to the waypoint',
+      () => {
+        const a = client.addresses.resources().get(`${NS}/web.${NS}.svc.cluster.local`);
+        return a?.type.case === 'service' && a.type.value.waypoint
+          ? a.type.value.waypoint
+          : undefined;
+      },
+      60_000,
+    );
+    assert.equal(bound.destination.case, 'address');
+  },
+);
 
 test('HTTPRoute and AuthorizationPolicy status', { timeout: 180_000 }, async () => {
   kc.apply([
@@ -172,35 +287,56 @@ test('HTTPRoute and AuthorizationPolicy status', { timeout: 180_000 }, async () 
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
       metadata: { name: 'web', namespace: NS },
-      spec: { parentRefs: [{ name: 'waypoint' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+      spec: {
+        parentRefs: [{ name: 'waypoint' }],
+        rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+      },
     },
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
       metadata: { name: 'missing-backend', namespace: NS },
-      spec: { parentRefs: [{ group: '', kind: 'Service', name: 'web' }], rules: [{ backendRefs: [{ name: 'nope', port: 80 }] }] },
+      spec: {
+        parentRefs: [{ group: '', kind: 'Service', name: 'web' }],
+        rules: [{ backendRefs: [{ name: 'nope', port: 80 }] }],
+      },
     },
     {
       apiVersion: 'security.istio.io/v1',
       kind: 'AuthorizationPolicy',
       metadata: { name: 'allow-client', namespace: NS },
-      spec: { selector: { matchLabels: { app: 'web' } }, rules: [{ from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/client`] } }] }] },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        rules: [{ from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/client`] } }] }],
+      },
     },
     {
       apiVersion: 'security.istio.io/v1',
       kind: 'AuthorizationPolicy',
       metadata: { name: 'get-only', namespace: NS },
-      spec: { selector: { matchLabels: { app: 'web' } }, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        rules: [{ to: [{ operation: { methods: ['GET'] } }] }],
+      },
     },
   ]);
-  const parents = await eventually('route status', () => kc.getJson('httproute', 'web', '-n', NS).status?.parents);
+  const parents = await eventually(
+    'route status',
+    () => kc.getJson('httproute', 'web', '-n', NS).status?.parents,
+  );
   assert.equal(parents.length, 1);
   assert.equal(parents[0].controllerName, 'trellis.dev/waypoint-controller');
   assert.deepEqual(
     parents[0].conditions.map((c: Obj) => [c.type, c.status, c.reason]),
-    [['Accepted', 'True', 'Accepted'], ['ResolvedRefs', 'True', 'ResolvedRefs']],
+    [
+      ['Accepted', 'True', 'Accepted'],
+      ['ResolvedRefs', 'True', 'ResolvedRefs'],
+    ],
   );
-  const missing = await eventually('route status', () => kc.getJson('httproute', 'missing-backend', '-n', NS).status?.parents);
+  const missing = await eventually(
+    'route status',
+    () => kc.getJson('httproute', 'missing-backend', '-n', NS).status?.parents,
+  );
   const refs = missing[0].conditions.find((c: Obj) => c.type === 'ResolvedRefs');
   assert.deepEqual([refs.status, refs.reason], ['False', 'BackendNotFound']);
   assert.match(refs.message, /Service mesh-test\/nope not found/);
@@ -211,52 +347,91 @@ test('HTTPRoute and AuthorizationPolicy status', { timeout: 180_000 }, async () 
   });
   assert.equal(gatewayStatus.name, 'mesh');
 
-  const policy = await eventually('policy status', () => kc.getJson('authorizationpolicy', 'allow-client', '-n', NS).status?.conditions);
-  assert.deepEqual(policy.map((c: Obj) => [c.type, c.status, c.reason]), [['ZtunnelAccepted', 'True', 'Accepted']]);
-  const partial = await eventually('policy status', () => kc.getJson('authorizationpolicy', 'get-only', '-n', NS).status?.conditions);
-  assert.deepEqual(partial.map((c: Obj) => [c.type, c.status, c.reason]), [['ZtunnelAccepted', 'True', 'UnsupportedValue']]);
-  assert.match(partial[0].message, /methods/);
-  await eventually('the Authorization over xDS', () => client.authorizations.resources().get(`${NS}/allow-client`));
-});
-
-test('the CA accepts a TokenRequest token checked with TokenReview, and so does xDS on the secure port', { timeout: 120_000 }, async () => {
-  const token = kc.run(['create', 'token', 'client', '-n', NS, '--audience=istio-ca']).trim();
-  const rootPem = await eventually('the published root ConfigMap', () => kc.tryGet('configmap', 'istio-ca-root-cert', '-n', NS)?.data?.['root-cert.pem'] as string | undefined);
-  const address = `127.0.0.1:${cp.ports.secureXds}`;
-  const ca = createCaClient({ address, rootPem, token: () => token });
-  try {
-    const key = await generateKeyPair('ecdsa-p256');
-    const identity = `spiffe://cluster.local/ns/${NS}/sa/client`;
-    const chain = await ca.createCertificate(await createCsr({ identity, privateKey: key.privateKey }));
-    assert.deepEqual(inspectCertificate(chain[0]!).subjectAltName?.uris, [identity]);
-
-    const other = await createCsr({ identity: `spiffe://cluster.local/ns/${NS}/sa/web`, privateKey: key.privateKey });
-    await assert.rejects(ca.createCertificate(other), /PERMISSION_DENIED|not allowed|may not/i, 'a token gets only its own identity');
-
-    const wrongAudience = kc.run(['create', 'token', 'client', '-n', NS, '--audience=something-else']).trim();
-    const caWrong = createCaClient({ address, rootPem, token: () => wrongAudience });
-    await assert.rejects(caWrong.createCertificate(await createCsr({ identity, privateKey: key.privateKey })), /UNAUTHENTICATED/);
-    caWrong.close();
-  } finally {
-    ca.close();
-  }
-
-  const secure = wdsClient(
-    address,
-    credentials.combineChannelCredentials(
-      credentials.createSsl(Buffer.from(rootPem)),
-      credentials.createFromMetadataGenerator((_p, cb) => {
-        const md = new Metadata();
-        md.set('authorization', `Bearer ${token}`);
-        cb(null, md);
-      }),
-    ),
-    // The node id must claim the token's namespace.
-    `ztunnel~10.0.0.9~client-0.${NS}~${NS}.svc.cluster.local`,
+  const policy = await eventually(
+    'policy status',
+    () => kc.getJson('authorizationpolicy', 'allow-client', '-n', NS).status?.conditions,
   );
-  try {
-    await eventually('Addresses over the secure port', () => (secure.addresses.resources().size > 0 ? true : undefined));
-  } finally {
-    secure.close();
-  }
+  assert.deepEqual(
+    policy.map((c: Obj) => [c.type, c.status, c.reason]),
+    [['ZtunnelAccepted', 'True', 'Accepted']],
+  );
+  const partial = await eventually(
+    'policy status',
+    () => kc.getJson('authorizationpolicy', 'get-only', '-n', NS).status?.conditions,
+  );
+  assert.deepEqual(
+    partial.map((c: Obj) => [c.type, c.status, c.reason]),
+    [['ZtunnelAccepted', 'True', 'UnsupportedValue']],
+  );
+  assert.match(partial[0].message, /methods/);
+  await eventually('the Authorization over xDS', () =>
+    client.authorizations.resources().get(`${NS}/allow-client`),
+  );
 });
+
+test(
+  'the CA accepts a TokenRequest token checked with TokenReview, and so does xDS on the secure port',
+  { timeout: 120_000 },
+  async () => {
+    const token = kc.run(['create', 'token', 'client', '-n', NS, '--audience=istio-ca']).trim();
+    const rootPem = await eventually(
+      'the published root ConfigMap',
+      () =>
+        kc.tryGet('configmap', 'istio-ca-root-cert', '-n', NS)?.data?.['root-cert.pem'] as
+          string | undefined,
+    );
+    const address = `127.0.0.1:${cp.ports.secureXds}`;
+    const ca = createCaClient({ address, rootPem, token: () => token });
+    try {
+      const key = await generateKeyPair('ecdsa-p256');
+      const identity = `spiffe://cluster.local/ns/${NS}/sa/client`;
+      const chain = await ca.createCertificate(
+        await createCsr({ identity, privateKey: key.privateKey }),
+      );
+      assert.deepEqual(inspectCertificate(chain[0]!).subjectAltName?.uris, [identity]);
+
+      const other = await createCsr({
+        identity: `spiffe://cluster.local/ns/${NS}/sa/web`,
+        privateKey: key.privateKey,
+      });
+      await assert.rejects(
+        ca.createCertificate(other),
+        /PERMISSION_DENIED|not allowed|may not/i,
+        'a token gets only its own identity',
+      );
+
+      const wrongAudience = kc
+        .run(['create', 'token', 'client', '-n', NS, '--audience=something-else'])
+        .trim();
+      const caWrong = createCaClient({ address, rootPem, token: () => wrongAudience });
+      await assert.rejects(
+        caWrong.createCertificate(await createCsr({ identity, privateKey: key.privateKey })),
+        /UNAUTHENTICATED/,
+      );
+      caWrong.close();
+    } finally {
+      ca.close();
+    }
+
+    const secure = wdsClient(
+      address,
+      credentials.combineChannelCredentials(
+        credentials.createSsl(Buffer.from(rootPem)),
+        credentials.createFromMetadataGenerator((_p, cb) => {
+          const md = new Metadata();
+          md.set('authorization', `Bearer ${token}`);
+          cb(null, md);
+        }),
+      ),
+      // The node id must claim the token's namespace.
+      `ztunnel~10.0.0.9~client-0.${NS}~${NS}.svc.cluster.local`,
+    );
+    try {
+      await eventually('Addresses over the secure port', () =>
+        secure.addresses.resources().size > 0 ? true : undefined,
+      );
+    } finally {
+      secure.close();
+    }
+  },
+);

@@ -13,7 +13,12 @@ import { formatProblem, watchConfigDir } from '../ingest/index.js';
 import { watchCluster } from '../ingest/kube.js';
 import { setUpCa, type EmbeddedCa } from './ca-setup.js';
 import { controlPlaneGenerators } from './generators.js';
-import { formatAddress, startPlaintextXds, startSecureServer, type GrpcListener } from './grpc-servers.js';
+import {
+  formatAddress,
+  startPlaintextXds,
+  startSecureServer,
+  type GrpcListener,
+} from './grpc-servers.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import type { ServedSnapshot } from './served-snapshot.js';
 
@@ -30,9 +35,17 @@ export interface StartOptions {
   readonly signals?: readonly NodeJS.Signals[];
 }
 
-export async function startControlPlane(config: ControlPlaneConfig, log: Log, options: StartOptions = {}): Promise<RunningControlPlane> {
+export async function startControlPlane(
+  config: ControlPlaneConfig,
+  log: Log,
+  options: StartOptions = {},
+): Promise<RunningControlPlane> {
   const logger = log.scope('control-plane');
-  const lifecycle = createLifecycle({ logger: log.root, drainMs: config.drainMs, ...(options.signals ? { signals: options.signals } : {}) });
+  const lifecycle = createLifecycle({
+    logger: log.root,
+    drainMs: config.drainMs,
+    ...(options.signals ? { signals: options.signals } : {}),
+  });
   const metrics = createMetricsRegistry();
   const xds = createXdsServer<ServedSnapshot>({
     generators: controlPlaneGenerators(),
@@ -40,10 +53,18 @@ export async function startControlPlane(config: ControlPlaneConfig, log: Log, op
     logger: log.scope('xds'),
     meter: metrics.meter('xds'),
   });
-  const pipeline = createPipeline({ xds, mesh: config.mesh, logger: log.scope('pipeline'), meter: metrics.meter('pipeline') });
-  const kubeConfig = config.source.kind === 'kube' ? loadKubeConfig(config.source.kubeconfig) : undefined;
+  const pipeline = createPipeline({
+    xds,
+    mesh: config.mesh,
+    logger: log.scope('pipeline'),
+    meter: metrics.meter('pipeline'),
+  });
+  const kubeConfig =
+    config.source.kind === 'kube' ? loadKubeConfig(config.source.kubeconfig) : undefined;
   const source =
-    config.source.kind === 'dir' ? `config dir ${config.source.dir}` : `kubernetes ${kubeConfig!.getCurrentCluster()?.server ?? ''}`;
+    config.source.kind === 'dir'
+      ? `config dir ${config.source.dir}`
+      : `kubernetes ${kubeConfig!.getCurrentCluster()?.server ?? ''}`;
 
   // Everything to stop, in order (the debug server is drained by the lifecycle before this runs).
   let ingestClose: (() => Promise<void> | void) | undefined;
@@ -100,11 +121,23 @@ export async function startControlPlane(config: ControlPlaneConfig, log: Log, op
       const ingestLog = log.scope('ingest');
       const watcher = watchConfigDir(config.source.dir, {
         onLoad(load) {
-          for (const p of load.problems) ingestLog.error({ file: p.file, document: p.document }, formatProblem(p));
-          ingestLog.info({ files: load.files.length, problems: load.problems.length, ignored: load.ignored.length }, 'config dir loaded');
+          for (const p of load.problems)
+            ingestLog.error({ file: p.file, document: p.document }, formatProblem(p));
+          ingestLog.info(
+            {
+              files: load.files.length,
+              problems: load.problems.length,
+              ignored: load.ignored.length,
+            },
+            'config dir loaded',
+          );
           pipeline.apply(load.snapshot);
         },
-        onError: (err) => ingestLog.error({ err: err.message }, 'config dir cannot be read; still serving the last good state'),
+        onError: (err) =>
+          ingestLog.error(
+            { err: err.message },
+            'config dir cannot be read; still serving the last good state',
+          ),
       });
       ingestClose = () => watcher.close();
       await watcher.ready;
@@ -140,7 +173,9 @@ export async function startControlPlane(config: ControlPlaneConfig, log: Log, op
     {
       source,
       xds: config.xdsAddress && formatAddress({ ...config.xdsAddress, port: ports.xds! }),
-      secureXds: config.secureXdsAddress && formatAddress({ ...config.secureXdsAddress, port: ports.secureXds! }),
+      secureXds:
+        config.secureXdsAddress &&
+        formatAddress({ ...config.secureXdsAddress, port: ports.secureXds! }),
       debug: config.debugAddress && formatAddress({ ...config.debugAddress, port: ports.debug! }),
       ca: ca?.location,
     },
@@ -155,7 +190,10 @@ function loadKubeConfig(file: string | undefined): KubeConfig {
     if (file) kc.loadFromFile(file);
     else kc.loadFromCluster();
   } catch (err) {
-    throw new Error(`${file ? `--kubeconfig ${file}` : 'in-cluster config'}: ${(err as Error).message}`, { cause: err });
+    throw new Error(
+      `${file ? `--kubeconfig ${file}` : 'in-cluster config'}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   if (!kc.getCurrentCluster()) throw new Error(`--kubeconfig ${file}: no current cluster`);
   return kc;

@@ -2,7 +2,12 @@
 // certificate issued by the embedded CA, serving IstioCertificateService and xDS side by side,
 // xDS streams authenticated like CA calls, and their node ids held to the caller's namespace).
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { createCaServer, type Authenticator, type CaServer, type CertificateAuthority } from '@trellis/ca';
+import {
+  createCaServer,
+  type Authenticator,
+  type CaServer,
+  type CertificateAuthority,
+} from '@trellis/ca';
 import type { HostPort, Logger } from '@trellis/core';
 import { addAdsService, type AdsHandlers, type XdsServer } from '@trellis/xds';
 import { authenticatedAdsHandlers } from './xds-auth.js';
@@ -20,13 +25,18 @@ export function formatAddress({ host, port }: HostPort): string {
 }
 
 /** Plaintext ADS on `address`. */
-export async function startPlaintextXds(address: HostPort, xds: { readonly handlers: AdsHandlers }): Promise<GrpcListener> {
+export async function startPlaintextXds(
+  address: HostPort,
+  xds: { readonly handlers: AdsHandlers },
+): Promise<GrpcListener> {
   const server = new Server();
   addAdsService(server, xds);
   const target = formatAddress(address);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(target, ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(new Error(`--xds-address ${target}: cannot listen (${err.message})`)) : resolve(p),
+      err
+        ? reject(new Error(`--xds-address ${target}: cannot listen (${err.message})`))
+        : resolve(p),
     ),
   );
   return { port, server, close: () => shutdown(server) };
@@ -42,7 +52,9 @@ export interface SecureServerOptions {
 }
 
 /** TLS on `address`: the CA service and authenticated ADS on one gRPC server. */
-export async function startSecureServer(o: SecureServerOptions): Promise<GrpcListener & { readonly caServer: CaServer }> {
+export async function startSecureServer(
+  o: SecureServerOptions,
+): Promise<GrpcListener & { readonly caServer: CaServer }> {
   let caServer: CaServer;
   try {
     caServer = await createCaServer({
@@ -53,7 +65,9 @@ export async function startSecureServer(o: SecureServerOptions): Promise<GrpcLis
       ...(o.logger ? { logger: o.logger } : {}),
     });
   } catch (err) {
-    throw new Error(`--secure-xds-address ${formatAddress(o.address)}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`--secure-xds-address ${formatAddress(o.address)}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   addAdsService(caServer.server, {
     handlers: authenticatedAdsHandlers(o.xds, {

@@ -12,7 +12,11 @@ import { createStateTranslator, translateState } from '../translate/index.js';
 import { changedWdsTypes, packWds, type PackedWds } from './wds-resources.js';
 
 const wire = (packed: PackedWds, type: string) =>
-  [...packed.get(type)!].map(([name, r]) => [name, r.version, Buffer.from(r.resource.value).toString('base64')]);
+  [...packed.get(type)!].map(([name, r]) => [
+    name,
+    r.version,
+    Buffer.from(r.resource.value).toString('base64'),
+  ]);
 
 test('incremental derive -> translate -> pack equals a full recompute after every random change', () => {
   for (let seed = 1; seed <= 20; seed++) {
@@ -30,7 +34,8 @@ test('incremental derive -> translate -> pack equals a full recompute after ever
       const full = translateState(deriveMeshState(s));
       const fresh = packWds(full);
       assert.deepEqual(translated.notes, full.notes, where);
-      for (const type of [ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL]) assert.deepEqual(wire(packed, type), wire(fresh, type), `${where}, ${type}`);
+      for (const type of [ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL])
+        assert.deepEqual(wire(packed, type), wire(fresh, type), `${where}, ${type}`);
       // The changed types are exactly those whose served resources differ.
       if (before) {
         const differs = [ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL].filter(

@@ -8,7 +8,11 @@ const reviews = { namespace: 'bookinfo', serviceAccount: 'reviews' };
 
 test('an Istio node id is accepted only in the namespace the caller authenticated in', () => {
   const cases: [string, typeof ztunnel, RegExp | undefined][] = [
-    ['ztunnel~10.0.0.9~ztunnel-abcde.istio-system~istio-system.svc.cluster.local', ztunnel, undefined],
+    [
+      'ztunnel~10.0.0.9~ztunnel-abcde.istio-system~istio-system.svc.cluster.local',
+      ztunnel,
+      undefined,
+    ],
     ['waypoint~10.0.1.2~waypoint-0.bookinfo~bookinfo.svc.cluster.local', reviews, undefined],
     // The service account is not part of the claim: any pod of the namespace may be named.
     ['sidecar~10.0.1.3~ratings-0.bookinfo~bookinfo.svc.cluster.local', reviews, undefined],
@@ -17,9 +21,17 @@ test('an Istio node id is accepted only in the namespace the caller authenticate
       reviews,
       /claims namespace "istio-system", but the caller authenticated as namespace "bookinfo" \(service account "reviews"\)/,
     ],
-    ['waypoint~10.0.1.2~waypoint-0.bookinfo~bookinfo.svc.cluster.local', ztunnel, /claims namespace "bookinfo".*namespace "istio-system"/],
+    [
+      'waypoint~10.0.1.2~waypoint-0.bookinfo~bookinfo.svc.cluster.local',
+      ztunnel,
+      /claims namespace "bookinfo".*namespace "istio-system"/,
+    ],
     // The namespace is the first label of the domain, whatever the pod part says.
-    ['ztunnel~10.0.0.9~x.bookinfo~istio-system.svc.cluster.local', reviews, /claims namespace "istio-system"/],
+    [
+      'ztunnel~10.0.0.9~x.bookinfo~istio-system.svc.cluster.local',
+      reviews,
+      /claims namespace "istio-system"/,
+    ],
     // Not Istio-style: claims no namespace.
     ['my-grpc-client', reviews, undefined],
     ['a~b~c', reviews, undefined],

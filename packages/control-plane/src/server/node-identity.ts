@@ -11,7 +11,10 @@ export interface AuthenticatedIdentity {
 }
 
 /** Why `nodeId` may not be used by `caller`, or undefined when it may. */
-export function nodeIdentityRefusal(nodeId: string, caller: AuthenticatedIdentity): string | undefined {
+export function nodeIdentityRefusal(
+  nodeId: string,
+  caller: AuthenticatedIdentity,
+): string | undefined {
   const node = parseIstioNodeId(nodeId);
   if (!node || node.namespace === caller.namespace) return undefined;
   return (

@@ -53,10 +53,14 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   const deriver = createMeshStateDeriver(o.mesh);
   const translator = createStateTranslator();
   o.meter
-    ?.createObservableGauge('pilot_services', { description: 'Services known to the control plane.' })
+    ?.createObservableGauge('pilot_services', {
+      description: 'Services known to the control plane.',
+    })
     .addCallback((r) => r.observe(current?.state.services.size ?? 0));
   o.meter
-    ?.createObservableGauge('trellis_workloads', { description: 'Workloads known to the control plane.' })
+    ?.createObservableGauge('trellis_workloads', {
+      description: 'Workloads known to the control plane.',
+    })
     .addCallback((r) => r.observe(current?.state.workloads.size ?? 0));
 
   return {
@@ -73,11 +77,27 @@ export function createPipeline(o: PipelineOptions): Pipeline {
         const t3 = performance.now();
         const wds = packWds(translated, current?.wds);
         types = current ? changedWdsTypes(current.wds, wds) : [...WDS_TYPE_URLS];
-        o.onTimings?.({ deriveMs: t1 - t0, translateMs: t2 - t1, envoyStateMs: t3 - t2, packMs: performance.now() - t3 });
-        next = { generation: ++generation, builtAt: new Date(), cluster, state, envoy, wds, notes: translated.notes };
+        o.onTimings?.({
+          deriveMs: t1 - t0,
+          translateMs: t2 - t1,
+          envoyStateMs: t3 - t2,
+          packMs: performance.now() - t3,
+        });
+        next = {
+          generation: ++generation,
+          builtAt: new Date(),
+          cluster,
+          state,
+          envoy,
+          wds,
+          notes: translated.notes,
+        };
       } catch (err) {
         // A bug in a derivation must not take the served configuration down with it.
-        o.logger.error({ err: (err as Error).stack ?? String(err) }, 'building the mesh snapshot failed; still serving the previous one');
+        o.logger.error(
+          { err: (err as Error).stack ?? String(err) },
+          'building the mesh snapshot failed; still serving the previous one',
+        );
         return undefined;
       }
       const previous = current;
@@ -109,7 +129,11 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   };
 }
 
-function logNewNotes(logger: Logger, before: readonly TranslationNote[], after: readonly TranslationNote[]) {
+function logNewNotes(
+  logger: Logger,
+  before: readonly TranslationNote[],
+  after: readonly TranslationNote[],
+) {
   const key = (n: TranslationNote) => `${n.kind}\0${n.object}\0${n.message}`;
   const seen = new Set(before.map(key));
   for (const n of after)

@@ -19,11 +19,15 @@ const NS = `apiVersion: v1
 kind: Namespace
 metadata: { name: mesh, labels: { istio.io/dataplane-mode: ambient } }
 `;
-const wds = (...docs: string[]) => translateSnapshot(parseSnapshot([NS, ...docs].join('---\n')).snapshot);
+const wds = (...docs: string[]) =>
+  translateSnapshot(parseSnapshot([NS, ...docs].join('---\n')).snapshot);
 
 test('an unchanged resource keeps its packed Any and version; a changed one gets a new version', () => {
   const first = packWds(wds(pod('a', '10.0.0.1'), pod('b', '10.0.0.2')));
-  const second = packWds(wds(pod('a', '10.0.0.1'), pod('b', '10.0.0.2', '{ app: web, version: v2 }')), first);
+  const second = packWds(
+    wds(pod('a', '10.0.0.1'), pod('b', '10.0.0.2', '{ app: web, version: v2 }')),
+    first,
+  );
   const a1 = first.get(ADDRESS_TYPE_URL)!.get('Kubernetes//Pod/mesh/a')!;
   const a2 = second.get(ADDRESS_TYPE_URL)!.get('Kubernetes//Pod/mesh/a')!;
   assert.equal(a2, a1, 'the same object, so its cached hash is reused');
@@ -36,7 +40,10 @@ test('an unchanged resource keeps its packed Any and version; a changed one gets
 test('changed types: added and removed names count, identical snapshots change nothing', () => {
   const base = packWds(wds(pod('a', '10.0.0.1')));
   assert.deepEqual(changedWdsTypes(base, packWds(wds(pod('a', '10.0.0.1')), base)), []);
-  assert.deepEqual(changedWdsTypes(base, packWds(wds(pod('a', '10.0.0.1'), pod('c', '10.0.0.3')), base)), [ADDRESS_TYPE_URL]);
+  assert.deepEqual(
+    changedWdsTypes(base, packWds(wds(pod('a', '10.0.0.1'), pod('c', '10.0.0.3')), base)),
+    [ADDRESS_TYPE_URL],
+  );
   assert.deepEqual(changedWdsTypes(base, packWds(wds(), base)), [ADDRESS_TYPE_URL]);
   const policy = `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -64,7 +71,10 @@ test('packMessages encodes only new and changed messages; equal ones keep their 
   const second = packMessages(next, first, AddressSchema, encode);
   assert.deepEqual(encoded.sort(), ['b', 'c'], 'a is compared, not encoded');
   assert.equal(second.get('Kubernetes//Pod/mesh/a'), first.get('Kubernetes//Pod/mesh/a'));
-  assert.notEqual(second.get('Kubernetes//Pod/mesh/b')!.version, first.get('Kubernetes//Pod/mesh/b')!.version);
+  assert.notEqual(
+    second.get('Kubernetes//Pod/mesh/b')!.version,
+    first.get('Kubernetes//Pod/mesh/b')!.version,
+  );
 
   encoded.length = 0;
   packMessages(next, second, AddressSchema, encode);

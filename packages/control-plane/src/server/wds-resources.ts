@@ -28,12 +28,17 @@ export function packWds(wds: WdsResources, previous: PackedWds = EMPTY_WDS): Pac
   return new Map<string, GeneratedResources>([
     [
       ADDRESS_TYPE_URL,
-      packMessages(wds.addresses, previous.get(ADDRESS_TYPE_URL), AddressSchema, (m) => packAny(AddressSchema, m)),
+      packMessages(wds.addresses, previous.get(ADDRESS_TYPE_URL), AddressSchema, (m) =>
+        packAny(AddressSchema, m),
+      ),
     ],
     [
       AUTHORIZATION_TYPE_URL,
-      packMessages(wds.authorizations, previous.get(AUTHORIZATION_TYPE_URL), AuthorizationSchema, (m) =>
-        packAny(AuthorizationSchema, m),
+      packMessages(
+        wds.authorizations,
+        previous.get(AUTHORIZATION_TYPE_URL),
+        AuthorizationSchema,
+        (m) => packAny(AuthorizationSchema, m),
       ),
     ],
   ]);
@@ -59,11 +64,19 @@ export function packMessages<Desc extends DescMessage>(
   const pack = (name: string, message: MessageShape<Desc>): GeneratedResource => {
     const old = before?.get(name);
     const source = old && sources.get(old);
-    if (old && source && (source === message || equals(schema, source as MessageShape<Desc>, message))) return old;
+    if (
+      old &&
+      source &&
+      (source === message || equals(schema, source as MessageShape<Desc>, message))
+    )
+      return old;
     const any = encode(message);
     // Equal bytes from a message that compares unequal (e.g. a default written explicitly): keep
     // the old object and version.
-    const kept = old && equals(AnySchema, old.resource, any) ? old : { resource: any, version: resourceVersion(any) };
+    const kept =
+      old && equals(AnySchema, old.resource, any)
+        ? old
+        : { resource: any, version: resourceVersion(any) };
     sources.set(kept, message);
     return kept;
   };
@@ -91,7 +104,10 @@ export function changedWdsTypes(before: PackedWds, after: PackedWds): string[] {
   return WDS_TYPE_URLS.filter((t) => !sameResources(before.get(t), after.get(t)));
 }
 
-function sameResources(a: GeneratedResources | undefined, b: GeneratedResources | undefined): boolean {
+function sameResources(
+  a: GeneratedResources | undefined,
+  b: GeneratedResources | undefined,
+): boolean {
   if (!a || !b || a === b) return a === b;
   let same = true;
   forEachChange(a, b, (name, r) => void (same &&= a.get(name)?.version === r?.version));

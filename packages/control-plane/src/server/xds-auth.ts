@@ -53,7 +53,10 @@ export async function authenticateXdsCall(
 }
 
 /** The workload identity in a verified certificate's subjectAltName ("URI:spiffe://..., DNS:..."), if any. */
-export function callerFromSubjectAltName(san: string | undefined, trustDomain: string): XdsCaller | undefined {
+export function callerFromSubjectAltName(
+  san: string | undefined,
+  trustDomain: string,
+): XdsCaller | undefined {
   for (const entry of (san ?? '').split(/,\s*/)) {
     if (!entry.startsWith('URI:spiffe://')) continue;
     try {
@@ -71,15 +74,22 @@ export function callerFromSubjectAltName(san: string | undefined, trustDomain: s
  * ADS handlers of `xds` that authenticate each stream before it is served, and refuse a stream
  * whose node id claims another namespace than the one its caller authenticated in.
  */
-export function authenticatedAdsHandlers(xds: Pick<XdsServer<unknown>, 'admittingHandlers'>, o: XdsAuthOptions): AdsHandlers {
+export function authenticatedAdsHandlers(
+  xds: Pick<XdsServer<unknown>, 'admittingHandlers'>,
+  o: XdsAuthOptions,
+): AdsHandlers {
   const callers = new WeakMap<object, XdsCaller>();
   const handlers = xds.admittingHandlers((proxy, call) => {
     const caller = callers.get(call);
     // Only streams that passed authentication below reach the server.
-    if (!caller) return { code: status.UNAUTHENTICATED, details: 'the stream was not authenticated' };
+    if (!caller)
+      return { code: status.UNAUTHENTICATED, details: 'the stream was not authenticated' };
     const refusal = nodeIdentityRefusal(proxy.id, caller);
     if (!refusal) return undefined;
-    o.logger?.warn({ peer: proxy.peer, node: proxy.id, caller: `${caller.namespace}/${caller.serviceAccount}` }, 'xDS stream refused: node id outside the caller\'s namespace');
+    o.logger?.warn(
+      { peer: proxy.peer, node: proxy.id, caller: `${caller.namespace}/${caller.serviceAccount}` },
+      "xDS stream refused: node id outside the caller's namespace",
+    );
     return { code: status.PERMISSION_DENIED, details: refusal };
   });
   const guard =
@@ -91,7 +101,11 @@ export function authenticatedAdsHandlers(xds: Pick<XdsServer<unknown>, 'admittin
         (caller) => {
           if (call.cancelled) return;
           o.logger?.debug(
-            { peer: call.getPeer(), caller: `${caller.namespace}/${caller.serviceAccount}`, via: caller.via },
+            {
+              peer: call.getPeer(),
+              caller: `${caller.namespace}/${caller.serviceAccount}`,
+              via: caller.via,
+            },
             'xDS stream authenticated',
           );
           callers.set(call, caller);
@@ -99,7 +113,13 @@ export function authenticatedAdsHandlers(xds: Pick<XdsServer<unknown>, 'admittin
         },
         (err: Error) => {
           o.logger?.warn({ peer: call.getPeer(), reason: err.message }, 'xDS stream refused');
-          call.emit('error', Object.assign(new Error(err.message), { code: status.UNAUTHENTICATED, details: err.message }));
+          call.emit(
+            'error',
+            Object.assign(new Error(err.message), {
+              code: status.UNAUTHENTICATED,
+              details: err.message,
+            }),
+          );
         },
       );
     };

@@ -25,9 +25,16 @@ export function assertGolden(path: string, actual: string | undefined): void {
     return;
   }
   if (actual === undefined) {
-    assert.ok(!existsSync(path), `${file} exists but the translation produced nothing for it (run with REFRESH_GOLDEN=1)`);
+    assert.ok(
+      !existsSync(path),
+      `${file} exists but the translation produced nothing for it (run with REFRESH_GOLDEN=1)`,
+    );
     return;
   }
   assert.ok(existsSync(path), `${file} is missing (run with REFRESH_GOLDEN=1 to create it)`);
-  assert.equal(actual, readFileSync(path, 'utf8'), `${file} differs (run with REFRESH_GOLDEN=1 and review the diff)`);
+  assert.equal(
+    actual,
+    readFileSync(path, 'utf8'),
+    `${file} differs (run with REFRESH_GOLDEN=1 and review the diff)`,
+  );
 }

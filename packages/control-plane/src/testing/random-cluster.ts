@@ -46,11 +46,18 @@ export function makePod(r: Rng, ns: string, name: string): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: ns, labels, ...(r.chance(0.05) ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+    metadata: {
+      name,
+      namespace: ns,
+      labels,
+      ...(r.chance(0.05) ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
+    },
     spec: {
       nodeName: r.pick(NODES),
       serviceAccountName: r.pick(['default', 'sa1']),
-      containers: [{ name: 'c', image: 'x', ports: [{ name: 'http', containerPort: 8000 + r.int(3) }] }],
+      containers: [
+        { name: 'c', image: 'x', ports: [{ name: 'http', containerPort: 8000 + r.int(3) }] },
+      ],
     },
     status: {
       phase: r.chance(0.05) ? 'Succeeded' : 'Running',
@@ -89,13 +96,20 @@ export function makeSlice(r: Rng, ns: string, name: string, pods: readonly Pod[]
         targetRef: { kind: 'Pod', name: p.metadata!.name!, namespace: p.metadata!.namespace! },
       });
     } else {
-      endpoints.push({ addresses: [`192.168.0.${r.int(5) + 1}`], conditions: { ready: r.chance(0.7) } });
+      endpoints.push({
+        addresses: [`192.168.0.${r.int(5) + 1}`],
+        conditions: { ready: r.chance(0.7) },
+      });
     }
   }
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name, namespace: ns, labels: { 'kubernetes.io/service-name': r.pick(['s0', 's1', 's2', 's3']) } },
+    metadata: {
+      name,
+      namespace: ns,
+      labels: { 'kubernetes.io/service-name': r.pick(['s0', 's1', 's2', 's3']) },
+    },
     addressType: 'IPv4',
     endpoints,
     ports: [{ name: r.pick(['http', 'grpc']), port: 8080, protocol: 'TCP' }],
@@ -113,7 +127,10 @@ export function makeNode(r: Rng, name: string): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: r.chance(0.7) ? { 'topology.kubernetes.io/zone': r.pick(['z1', 'z2']) } : {} },
+    metadata: {
+      name,
+      labels: r.chance(0.7) ? { 'topology.kubernetes.io/zone': r.pick(['z1', 'z2']) } : {},
+    },
   };
 }
 
@@ -121,10 +138,21 @@ export function makeGateway(r: Rng, ns: string): Gateway {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
-    metadata: { name: 'wp', namespace: ns, labels: { 'istio.io/waypoint-for': r.pick(['service', 'workload', 'all']) } },
+    metadata: {
+      name: 'wp',
+      namespace: ns,
+      labels: { 'istio.io/waypoint-for': r.pick(['service', 'workload', 'all']) },
+    },
     spec: {
       gatewayClassName: 'trellis-waypoint',
-      listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE', allowedRoutes: { namespaces: { from: r.pick(['Same', 'All']) } } }],
+      listeners: [
+        {
+          name: 'mesh',
+          port: 15008,
+          protocol: 'HBONE',
+          allowedRoutes: { namespaces: { from: r.pick(['Same', 'All']) } },
+        },
+      ],
     },
   } as Gateway;
 }
@@ -177,7 +205,10 @@ export function mutate(s: ClusterSnapshot, r: Rng): ClusterSnapshot {
     case 1:
     case 2: {
       const key = `${ns}/p${r.int(6)}`;
-      return { ...s, pods: put(s.pods, key, drop ? undefined : makePod(r, ns, key.split('/')[1]!), r) };
+      return {
+        ...s,
+        pods: put(s.pods, key, drop ? undefined : makePod(r, ns, key.split('/')[1]!), r),
+      };
     }
     case 3: {
       // A pod replaced by an equal copy (a resync): nothing may change.
@@ -189,7 +220,15 @@ export function mutate(s: ClusterSnapshot, r: Rng): ClusterSnapshot {
     }
     case 4: {
       const key = `${ns}/s${r.int(4)}`;
-      return { ...s, services: put(s.services, key, drop ? undefined : makeService(r, ns, key.split('/')[1]!), r) };
+      return {
+        ...s,
+        services: put(
+          s.services,
+          key,
+          drop ? undefined : makeService(r, ns, key.split('/')[1]!),
+          r,
+        ),
+      };
     }
     case 5:
     case 6: {
@@ -205,12 +244,23 @@ export function mutate(s: ClusterSnapshot, r: Rng): ClusterSnapshot {
     }
     case 9: {
       if (r.chance(0.5))
-        return { ...s, authorizationPolicies: put(s.authorizationPolicies, `${ns}/ap`, drop ? undefined : makePolicy(r, ns, 'ap'), r) };
+        return {
+          ...s,
+          authorizationPolicies: put(
+            s.authorizationPolicies,
+            `${ns}/ap`,
+            drop ? undefined : makePolicy(r, ns, 'ap'),
+            r,
+          ),
+        };
       const pa = drop ? undefined : makePeerAuthentication(r, ns, 'pa');
       return { ...s, peerAuthentications: put(s.peerAuthentications, `${ns}/pa`, pa, r) };
     }
     case 10:
-      return { ...s, gateways: put(s.gateways, `${ns}/wp`, drop ? undefined : makeGateway(r, ns), r) };
+      return {
+        ...s,
+        gateways: put(s.gateways, `${ns}/wp`, drop ? undefined : makeGateway(r, ns), r),
+      };
     default: {
       // The informer hands its list in another order.
       const pods = s.pods.slice();

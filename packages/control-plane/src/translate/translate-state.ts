@@ -84,18 +84,29 @@ export function translateState(state: MeshState): WdsResources {
   // SortedMaps from the start, so the incremental translator and packing never copy them whole.
   const byName = <T>(entries: [string, T][]) =>
     SortedMap.fromSorted(entries.sort((a, b) => compareStrings(a[0], b[0])));
-  return { addresses: byName(addresses), authorizations: byName(authorizations), notes: notesOf(state) };
+  return {
+    addresses: byName(addresses),
+    authorizations: byName(authorizations),
+    notes: notesOf(state),
+  };
 }
 
 /** Services, then workloads, then policies: what could not be bound or enforced. */
 function notesOf(state: MeshState): TranslationNote[] {
   const notes: TranslationNote[] = [];
   for (const s of state.services.values())
-    if (s.waypointProblem) notes.push({ kind: 'Service', object: `${s.namespace}/${s.name}`, message: s.waypointProblem });
+    if (s.waypointProblem)
+      notes.push({
+        kind: 'Service',
+        object: `${s.namespace}/${s.name}`,
+        message: s.waypointProblem,
+      });
   for (const w of state.workloads.values())
-    if (w.waypointProblem) notes.push({ kind: 'Pod', object: `${w.namespace}/${w.name}`, message: w.waypointProblem });
+    if (w.waypointProblem)
+      notes.push({ kind: 'Pod', object: `${w.namespace}/${w.name}`, message: w.waypointProblem });
   for (const p of state.authorizationPolicies)
-    for (const message of cachedPolicy(p).warnings) notes.push({ kind: 'AuthorizationPolicy', object: p.key, message });
+    for (const message of cachedPolicy(p).warnings)
+      notes.push({ kind: 'AuthorizationPolicy', object: p.key, message });
   for (const pa of state.peerAuthentications)
     if (pa.problem) notes.push({ kind: 'PeerAuthentication', object: pa.key, message: pa.problem });
   return notes;
@@ -133,7 +144,8 @@ export function createStateTranslator(): StateTranslator {
 function translateChanges(before: MeshState, result: WdsResources, state: MeshState): WdsResources {
   const changes = new Map<string, Address | undefined>();
   let notesChanged = false;
-  const noted = (info: { waypointProblem?: string } | undefined) => void (notesChanged ||= info?.waypointProblem !== undefined);
+  const noted = (info: { waypointProblem?: string } | undefined) =>
+    void (notesChanged ||= info?.waypointProblem !== undefined);
   forEachChange(before.services, state.services, (key, s) => {
     noted(before.services.get(key));
     noted(s);

@@ -14,90 +14,150 @@ const NAME = `lce${process.pid}`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
-test('pods get volumes, env, probes, restarts, hostNetwork and kubectl logs', { timeout: 10 * 60_000 }, async () => {
-  assert.equal(process.getuid?.(), 0, 'the node emulator test needs root (netns, bridges, mounts)');
-  const binDir = requireKubeBinaries(kubeBinDir());
-  const c = await createCluster({ name: NAME, nodes: 1 });
-  const kubectl = (...args: string[]) => execFileSync(`${binDir}/kubectl`, [`--kubeconfig=${c.kubeconfig}`, ...args], { encoding: 'utf8', stdio: 'pipe' });
-  const pod = (name: string): Any => JSON.parse(kubectl('get', 'pod', name, '-o', 'json'));
-  const until = async (what: string, f: () => boolean) => {
-    for (let i = 0; i < 240; i++) {
-      if (f()) return;
-      await sleep(500);
+test(
+  'pods get volumes, env, probes, restarts, hostNetwork and kubectl logs',
+  { timeout: 10 * 60_000 },
+  async () => {
+    assert.equal(
+      process.getuid?.(),
+      0,
+      'the node emulator test needs root (netns, bridges, mounts)',
+    );
+    const binDir = requireKubeBinaries(kubeBinDir());
+    const c = await createCluster({ name: NAME, nodes: 1 });
+    const kubectl = (...args: string[]) =>
+      execFileSync(`${binDir}/kubectl`, [`--kubeconfig=${c.kubeconfig}`, ...args], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    const pod = (name: string): Any => JSON.parse(kubectl('get', 'pod', name, '-o', 'json'));
+    const until = async (what: string, f: () => boolean) => {
+      for (let i = 0; i < 240; i++) {
+        if (f()) return;
+        await sleep(500);
+      }
+      const log = `${c.stateDir}/logs/node-${NAME}-node1.log`;
+      const tail = existsSync(log)
+        ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n')
+        : '';
+      assert.fail(
+        `gave up waiting for ${what}; pods:\n${kubectl('get', 'pods', '-o', 'wide')}\nnode emulator log:\n${tail}`,
+      );
+    };
+    const nodeDir = `${c.stateDir}/nodes/${NAME}-node1`;
+    try {
+      kubectl('apply', '-f', `${PACKAGE_ROOT}/testdata/features.yaml`);
+      kubectl('wait', '--for=condition=Ready', 'pod/features', '--timeout=120s');
+      const logs = kubectl('logs', 'features');
+      assert.match(logs, /hello from a configmap/, 'ConfigMap volume mounted');
+      assert.match(logs, /word=s3cret-word sa=default/, 'Secret key and fieldRef env');
+      assert.match(logs, /^default$/m, 'service-account namespace file projected');
+      assert.ok(
+        existsSync(`${nodeDir}/root/var/lib/demo/marker`),
+        'hostPath lives in the node root',
+      );
+      assert.match(kubectl('logs', 'features', '--tail=1'), /^started\n$/);
+
+      await until(
+        'crasher to restart twice',
+        () => pod('crasher').status.containerStatuses?.[0]?.restartCount >= 2,
+      );
+      const crasher = pod('crasher');
+      assert.equal(crasher.status.containerStatuses[0].lastState.terminated.exitCode, 3);
+      assert.match(kubectl('logs', 'crasher', '--previous'), /^run-\d+/);
+
+      await until('once to succeed', () => pod('once').status.phase === 'Succeeded');
+      assert.equal(pod('once').status.containerStatuses[0].state.terminated.exitCode, 0);
+
+      await until(
+        'host-net to run',
+        () => pod('host-net').status.containerStatuses?.[0]?.state?.running !== undefined,
+      );
+      const node = JSON.parse(kubectl('get', 'node', `${NAME}-node1`, '-o', 'json'));
+      const nodeIP = node.status.addresses.find((a: Any) => a.type === 'InternalIP').address;
+      assert.equal(pod('host-net').status.podIP, nodeIP, 'a hostNetwork pod has the node IP');
+      await until('host-net logs', () => kubectl('logs', 'host-net').includes(nodeIP));
+
+      // A container that ignores SIGTERM is killed after its grace period, with the processes it started.
+      await until(
+        'stubborn to run',
+        () => pod('stubborn').status.containerStatuses?.[0]?.state?.running !== undefined,
+      );
+      kubectl('delete', 'pod', 'stubborn', '--wait=true', '--timeout=60s');
+      assert.deepEqual(
+        processesMatching('sleep 3601'),
+        [],
+        'no process of the deleted pod is left',
+      );
+
+      kubectl('delete', 'pod', 'features', '--wait=true', '--timeout=60s');
+      assert.throws(() => kubectl('get', 'pod', 'features'), /NotFound/);
+
+      // A plugin chained into the node's conflist (as a CNI installer would) gets prevResult and the
+      // pod's CNI_ARGS; while it refuses ADD, the pod waits and the sandbox is retried.
+      const chainDir = `${nodeDir}/root/opt/cni/bin`;
+      mkdirSync(chainDir, { recursive: true });
+      writeFileSync(`${chainDir}/test-chain`, chainPlugin(process.execPath, nodeDir), {
+        mode: 0o755,
+      });
+      const confFile = `${nodeDir}/root/etc/cni/net.d/10-trellis.conflist`;
+      const conf = JSON.parse(readFileSync(confFile, 'utf8'));
+      conf.plugins.push({ type: 'test-chain' });
+      writeFileSync(confFile, JSON.stringify(conf));
+      kubectl(
+        'run',
+        'chained',
+        '--image=busybox',
+        '--restart=Never',
+        '--command',
+        '--',
+        'sleep',
+        '3602',
+      );
+      await until('chained to report the refusing plugin', () =>
+        (pod('chained').status.message ?? '').includes('agent not ready'),
+      );
+      assert.equal(pod('chained').status.podIP, undefined);
+      writeFileSync(`${nodeDir}/chain-gate`, '');
+      await until(
+        'chained to run',
+        () => pod('chained').status.containerStatuses?.[0]?.state?.running !== undefined,
+      );
+      const calls = readFileSync(`${nodeDir}/chain.log`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const add = calls.findLast((x: Any) => x.command === 'ADD');
+      assert.match(add.args, /K8S_POD_NAMESPACE=default;K8S_POD_NAME=chained;/);
+      assert.equal(
+        add.prevIP,
+        `${pod('chained').status.podIP}/24`,
+        'the chained plugin saw the bridge result',
+      );
+      kubectl('delete', 'pod', 'chained', '--wait=true', '--timeout=60s');
+      const after = readFileSync(`${nodeDir}/chain.log`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.equal(after.at(-1).command, 'DEL');
+      assert.deepEqual(processesMatching('sleep 3602'), []);
+    } finally {
+      await deleteCluster(NAME);
     }
-    const log = `${c.stateDir}/logs/node-${NAME}-node1.log`;
-    const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
-    assert.fail(`gave up waiting for ${what}; pods:\n${kubectl('get', 'pods', '-o', 'wide')}\nnode emulator log:\n${tail}`);
-  };
-  const nodeDir = `${c.stateDir}/nodes/${NAME}-node1`;
-  try {
-    kubectl('apply', '-f', `${PACKAGE_ROOT}/testdata/features.yaml`);
-    kubectl('wait', '--for=condition=Ready', 'pod/features', '--timeout=120s');
-    const logs = kubectl('logs', 'features');
-    assert.match(logs, /hello from a configmap/, 'ConfigMap volume mounted');
-    assert.match(logs, /word=s3cret-word sa=default/, 'Secret key and fieldRef env');
-    assert.match(logs, /^default$/m, 'service-account namespace file projected');
-    assert.ok(existsSync(`${nodeDir}/root/var/lib/demo/marker`), 'hostPath lives in the node root');
-    assert.match(kubectl('logs', 'features', '--tail=1'), /^started\n$/);
-
-    await until('crasher to restart twice', () => pod('crasher').status.containerStatuses?.[0]?.restartCount >= 2);
-    const crasher = pod('crasher');
-    assert.equal(crasher.status.containerStatuses[0].lastState.terminated.exitCode, 3);
-    assert.match(kubectl('logs', 'crasher', '--previous'), /^run-\d+/);
-
-    await until('once to succeed', () => pod('once').status.phase === 'Succeeded');
-    assert.equal(pod('once').status.containerStatuses[0].state.terminated.exitCode, 0);
-
-    await until('host-net to run', () => pod('host-net').status.containerStatuses?.[0]?.state?.running !== undefined);
-    const node = JSON.parse(kubectl('get', 'node', `${NAME}-node1`, '-o', 'json'));
-    const nodeIP = node.status.addresses.find((a: Any) => a.type === 'InternalIP').address;
-    assert.equal(pod('host-net').status.podIP, nodeIP, 'a hostNetwork pod has the node IP');
-    await until('host-net logs', () => kubectl('logs', 'host-net').includes(nodeIP));
-
-    // A container that ignores SIGTERM is killed after its grace period, with the processes it started.
-    await until('stubborn to run', () => pod('stubborn').status.containerStatuses?.[0]?.state?.running !== undefined);
-    kubectl('delete', 'pod', 'stubborn', '--wait=true', '--timeout=60s');
-    assert.deepEqual(processesMatching('sleep 3601'), [], 'no process of the deleted pod is left');
-
-    kubectl('delete', 'pod', 'features', '--wait=true', '--timeout=60s');
-    assert.throws(() => kubectl('get', 'pod', 'features'), /NotFound/);
-
-    // A plugin chained into the node's conflist (as a CNI installer would) gets prevResult and the
-    // pod's CNI_ARGS; while it refuses ADD, the pod waits and the sandbox is retried.
-    const chainDir = `${nodeDir}/root/opt/cni/bin`;
-    mkdirSync(chainDir, { recursive: true });
-    writeFileSync(`${chainDir}/test-chain`, chainPlugin(process.execPath, nodeDir), { mode: 0o755 });
-    const confFile = `${nodeDir}/root/etc/cni/net.d/10-trellis.conflist`;
-    const conf = JSON.parse(readFileSync(confFile, 'utf8'));
-    conf.plugins.push({ type: 'test-chain' });
-    writeFileSync(confFile, JSON.stringify(conf));
-    kubectl('run', 'chained', '--image=busybox', '--restart=Never', '--command', '--', 'sleep', '3602');
-    await until('chained to report the refusing plugin', () => (pod('chained').status.message ?? '').includes('agent not ready'));
-    assert.equal(pod('chained').status.podIP, undefined);
-    writeFileSync(`${nodeDir}/chain-gate`, '');
-    await until('chained to run', () => pod('chained').status.containerStatuses?.[0]?.state?.running !== undefined);
-    const calls = readFileSync(`${nodeDir}/chain.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const add = calls.findLast((x: Any) => x.command === 'ADD');
-    assert.match(add.args, /K8S_POD_NAMESPACE=default;K8S_POD_NAME=chained;/);
-    assert.equal(add.prevIP, `${pod('chained').status.podIP}/24`, 'the chained plugin saw the bridge result');
-    kubectl('delete', 'pod', 'chained', '--wait=true', '--timeout=60s');
-    const after = readFileSync(`${nodeDir}/chain.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(after.at(-1).command, 'DEL');
-    assert.deepEqual(processesMatching('sleep 3602'), []);
-  } finally {
-    await deleteCluster(NAME);
-  }
-  assert.equal(existsSync(c.stateDir), false);
-});
+    assert.equal(existsSync(c.stateDir), false);
+  },
+);
 
 function processesMatching(text: string): string[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(text);
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(text);
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** A CNI plugin (a Node.js script) that logs each call, refuses ADD until <nodeDir>/chain-gate exists, and passes prevResult on. */

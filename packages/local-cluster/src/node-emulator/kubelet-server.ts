@@ -8,12 +8,30 @@ import { parseLogRequest, tailLines } from './log-query.pure.js';
 
 export interface LogSource {
   /** The log file of a container of a pod on this node, or a reason it has none. */
-  logFile(namespace: string, pod: string, container: string, previous: boolean): { file: string } | { error: string; status: number };
+  logFile(
+    namespace: string,
+    pod: string,
+    container: string,
+    previous: boolean,
+  ): { file: string } | { error: string; status: number };
 }
 
-export function startKubeletServer(o: { ip: string; port: number; certFile: string; keyFile: string; caFile: string; logs: LogSource }): Promise<Server> {
+export function startKubeletServer(o: {
+  ip: string;
+  port: number;
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  logs: LogSource;
+}): Promise<Server> {
   const server = createServer(
-    { cert: readFileSync(o.certFile), key: readFileSync(o.keyFile), ca: readFileSync(o.caFile), requestCert: true, rejectUnauthorized: true },
+    {
+      cert: readFileSync(o.certFile),
+      key: readFileSync(o.keyFile),
+      ca: readFileSync(o.caFile),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
     (req, res) => {
       if (req.url === '/healthz') {
         res.end('ok');
@@ -21,7 +39,9 @@ export function startKubeletServer(o: { ip: string; port: number; certFile: stri
       }
       const q = req.method === 'GET' ? parseLogRequest(req.url ?? '/') : undefined;
       if (!q) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('the trellis node emulator serves only /containerLogs and /healthz\n');
+        res
+          .writeHead(404, { 'content-type': 'text/plain' })
+          .end('the trellis node emulator serves only /containerLogs and /healthz\n');
         return;
       }
       const found = o.logs.logFile(q.namespace, q.pod, q.container, q.previous);

@@ -4,7 +4,13 @@ import { parseLogRequest, tailLines } from './log-query.pure.js';
 
 test('container log requests carry pod, container and the kubectl logs options', () => {
   assert.deepEqual(parseLogRequest('/containerLogs/default/echo-1/echo?follow=true&tailLines=5'), {
-    namespace: 'default', pod: 'echo-1', container: 'echo', follow: true, previous: false, tailLines: 5, limitBytes: undefined,
+    namespace: 'default',
+    pod: 'echo-1',
+    container: 'echo',
+    follow: true,
+    previous: false,
+    tailLines: 5,
+    limitBytes: undefined,
   });
   assert.equal(parseLogRequest('/exec/default/p/c'), undefined);
   assert.equal(parseLogRequest('/containerLogs/default/p')?.pod, undefined);

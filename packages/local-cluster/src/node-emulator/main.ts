@@ -26,7 +26,11 @@ async function main(): Promise<void> {
     client,
     // hostPath /etc/cni/net.d and /opt/cni/bin of pods on this node land in the node root, so a
     // CNI installer DaemonSet chains its plugin into this very config.
-    cni: { confDir: `${nodeRoot}/etc/cni/net.d`, binDirs: [`${nodeRoot}/opt/cni/bin`, cfg.cniBinDir], cacheDir: `${cfg.nodeDir}/cni-cache` },
+    cni: {
+      confDir: `${nodeRoot}/etc/cni/net.d`,
+      binDirs: [`${nodeRoot}/opt/cni/bin`, cfg.cniBinDir],
+      cacheDir: `${cfg.nodeDir}/cni-cache`,
+    },
     images: parseImageMap(readFileSync(cfg.imageMapFile, 'utf8'), cfg.imageMapFile),
     imageMapFile: cfg.imageMapFile,
     repoRoot: cfg.repoRoot,
@@ -47,7 +51,9 @@ async function main(): Promise<void> {
     logs: {
       logFile: (ns, name, container, previous) => {
         const w = [...workers.values()].find((x) => x.matches(ns, name));
-        return w ? w.logFile(container, previous) : { error: `pod ${ns}/${name} is not running on ${cfg.nodeName}`, status: 404 };
+        return w
+          ? w.logFile(container, previous)
+          : { error: `pod ${ns}/${name} is not running on ${cfg.nodeName}`, status: 404 };
       },
     },
   });
@@ -65,9 +71,18 @@ async function main(): Promise<void> {
       w.update(pod);
       return;
     }
-    if (pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') {
+    if (
+      pod.metadata.deletionTimestamp ||
+      pod.status?.phase === 'Succeeded' ||
+      pod.status?.phase === 'Failed'
+    ) {
       if (pod.metadata.deletionTimestamp) {
-        void client.req('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, { gracePeriodSeconds: 0, preconditions: { uid } }).catch(() => undefined);
+        void client
+          .req('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, {
+            gracePeriodSeconds: 0,
+            preconditions: { uid },
+          })
+          .catch(() => undefined);
       }
       return;
     }
@@ -75,7 +90,11 @@ async function main(): Promise<void> {
     workers.set(uid, worker);
     void worker.start();
   };
-  void client.listWatch(`/api/v1/pods?fieldSelector=spec.nodeName%3D${cfg.nodeName}`, (e) => onPod(e.type, e.object), abort.signal);
+  void client.listWatch(
+    `/api/v1/pods?fieldSelector=spec.nodeName%3D${cfg.nodeName}`,
+    (e) => onPod(e.type, e.object),
+    abort.signal,
+  );
 
   const shutdown = async () => {
     abort.abort();

@@ -6,15 +6,31 @@ import { release } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeError, type Obj } from '../kube-client.js';
 import { defaultConflist, pickConfFile } from '../cni.pure.js';
-import { leaseObject, microTime, nodeObject, nodeStatus, type NodeFacts } from './node-object.pure.js';
+import {
+  leaseObject,
+  microTime,
+  nodeObject,
+  nodeStatus,
+  type NodeFacts,
+} from './node-object.pure.js';
 import type { NodeContext } from './context.js';
 
 export class NodeAgent {
   private facts: NodeFacts;
   private lastStatus: Obj;
 
-  constructor(private readonly ctx: NodeContext, kubeletVersion: string) {
-    this.facts = { name: ctx.nodeName, ip: ctx.nodeIP, kubeletVersion, kernelVersion: release(), ready: false, readyMessage: 'waiting for a pod CIDR' };
+  constructor(
+    private readonly ctx: NodeContext,
+    kubeletVersion: string,
+  ) {
+    this.facts = {
+      name: ctx.nodeName,
+      ip: ctx.nodeIP,
+      kubeletVersion,
+      kernelVersion: release(),
+      ready: false,
+      readyMessage: 'waiting for a pod CIDR',
+    };
   }
 
   async register(): Promise<void> {
@@ -38,7 +54,10 @@ export class NodeAgent {
     const confDir = this.ctx.cni.confDir;
     await mkdir(confDir, { recursive: true });
     if (!pickConfFile(existsSync(confDir) ? readdirSync(confDir) : [])) {
-      await writeFile(`${confDir}/10-trellis.conflist`, JSON.stringify(defaultConflist(cidr, `${this.ctx.nodeDir}/cni-ipam`), null, 2) + '\n');
+      await writeFile(
+        `${confDir}/10-trellis.conflist`,
+        JSON.stringify(defaultConflist(cidr, `${this.ctx.nodeDir}/cni-ipam`), null, 2) + '\n',
+      );
     }
     this.facts = { ...this.facts, ready: true, readyMessage: 'kubelet is posting ready status' };
     await this.patchStatus();
@@ -47,7 +66,12 @@ export class NodeAgent {
 
   async patchStatus(): Promise<void> {
     const status = nodeStatus(this.facts, new Date().toISOString(), this.lastStatus);
-    await this.ctx.client.req('PATCH', `/api/v1/nodes/${this.ctx.nodeName}/status`, { status }, 'application/merge-patch+json');
+    await this.ctx.client.req(
+      'PATCH',
+      `/api/v1/nodes/${this.ctx.nodeName}/status`,
+      { status },
+      'application/merge-patch+json',
+    );
     this.lastStatus = status;
   }
 
@@ -55,11 +79,20 @@ export class NodeAgent {
     const c = this.ctx.client;
     const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.ctx.nodeName}`;
     try {
-      await c.req('PATCH', path, { spec: { renewTime: microTime(new Date()), holderIdentity: this.ctx.nodeName } }, 'application/merge-patch+json');
+      await c.req(
+        'PATCH',
+        path,
+        { spec: { renewTime: microTime(new Date()), holderIdentity: this.ctx.nodeName } },
+        'application/merge-patch+json',
+      );
     } catch (e) {
       if (!(e instanceof KubeError && e.status === 404)) throw e;
       const node = await c.get(`/api/v1/nodes/${this.ctx.nodeName}`);
-      await c.req('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', leaseObject(this.ctx.nodeName, node.metadata.uid, new Date()));
+      await c.req(
+        'POST',
+        '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
+        leaseObject(this.ctx.nodeName, node.metadata.uid, new Date()),
+      );
     }
   }
 

@@ -3,7 +3,18 @@ import assert from 'node:assert/strict';
 import { leaseObject, microTime, nodeStatus } from './node-object.pure.js';
 
 test('node status reports Ready, capacity, the InternalIP and the kubelet endpoint', () => {
-  const s = nodeStatus({ name: 'n1', ip: '172.28.0.11', kubeletVersion: 'v1.34.4', kernelVersion: 'k', ready: true, readyMessage: 'ok' }, 'T', undefined);
+  const s = nodeStatus(
+    {
+      name: 'n1',
+      ip: '172.28.0.11',
+      kubeletVersion: 'v1.34.4',
+      kernelVersion: 'k',
+      ready: true,
+      readyMessage: 'ok',
+    },
+    'T',
+    undefined,
+  );
   assert.equal(s.conditions.find((c) => c.type === 'Ready')!.status, 'True');
   assert.deepEqual(s.addresses[0], { type: 'InternalIP', address: '172.28.0.11' });
   assert.equal(s.capacity.pods, '110');

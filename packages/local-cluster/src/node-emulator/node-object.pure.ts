@@ -28,12 +28,23 @@ export function nodeObject(f: NodeFacts) {
   };
 }
 
-export function nodeStatus(f: NodeFacts, now: string, previous?: { conditions?: Array<{ type: string; status: string; lastTransitionTime: string }> }) {
+export function nodeStatus(
+  f: NodeFacts,
+  now: string,
+  previous?: { conditions?: Array<{ type: string; status: string; lastTransitionTime: string }> },
+) {
   const resources = { cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '20Gi' };
   const cond = (type: string, ok: boolean, reason: string, message: string) => {
     const status = ok ? 'True' : 'False';
     const prev = previous?.conditions?.find((c) => c.type === type);
-    return { type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now };
+    return {
+      type,
+      status,
+      reason,
+      message,
+      lastHeartbeatTime: now,
+      lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : now,
+    };
   };
   return {
     capacity: resources,
@@ -56,7 +67,12 @@ export function nodeStatus(f: NodeFacts, now: string, previous?: { conditions?: 
       architecture: 'amd64',
     },
     conditions: [
-      cond('MemoryPressure', false, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+      cond(
+        'MemoryPressure',
+        false,
+        'KubeletHasSufficientMemory',
+        'kubelet has sufficient memory available',
+      ),
       cond('DiskPressure', false, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
       cond('PIDPressure', false, 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
       cond('Ready', f.ready, f.ready ? 'KubeletReady' : 'KubeletNotReady', f.readyMessage),

@@ -16,7 +16,14 @@ import { launchArgv } from '../container-launch.pure.js';
 import { containerMounts, decodeSecretData } from '../volumes.pure.js';
 import { PodVolumes } from '../volumes.js';
 import { runProbe } from '../probes.js';
-import { renderPodStatus, restartBackoffMs, shouldRestart, terminalPhase, type ContainerState, type PodView } from '../pod-status.pure.js';
+import {
+  renderPodStatus,
+  restartBackoffMs,
+  shouldRestart,
+  terminalPhase,
+  type ContainerState,
+  type PodView,
+} from '../pod-status.pure.js';
 import type { NodeContext } from './context.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -45,7 +52,10 @@ export class PodWorker {
   private statusLoop: Promise<void> | undefined;
   private lastStatus: Any;
 
-  constructor(private readonly ctx: NodeContext, pod: Any) {
+  constructor(
+    private readonly ctx: NodeContext,
+    pod: Any,
+  ) {
     this.pod = pod;
     this.uid = pod.metadata.uid;
     this.podDir = `${ctx.nodeDir}/pods/${pod.metadata.namespace}_${pod.metadata.name}_${this.uid}`;
@@ -55,18 +65,35 @@ export class PodWorker {
       startTime: new Date().toISOString(),
       initialized: false,
       phase: 'Pending',
-      containers: (pod.spec.containers as Any[]).map((c) => ({ name: c.name, image: c.image, running: false, ready: false, restartCount: 0 })),
+      containers: (pod.spec.containers as Any[]).map((c) => ({
+        name: c.name,
+        image: c.image,
+        running: false,
+        ready: false,
+        restartCount: 0,
+      })),
     };
     this.lastStatus = pod.status;
   }
 
   /** The log file of a container (the previous run's with `previous`). */
-  logFile(container: string, previous: boolean): { file: string } | { error: string; status: number } {
+  logFile(
+    container: string,
+    previous: boolean,
+  ): { file: string } | { error: string; status: number } {
     const state = this.view.containers.find((c) => c.name === container);
     const isInit = (this.pod.spec.initContainers ?? []).some((c: Any) => c.name === container);
-    if (!state && !isInit) return { error: `container ${container} is not valid for pod ${this.pod.metadata.name}`, status: 400 };
+    if (!state && !isInit)
+      return {
+        error: `container ${container} is not valid for pod ${this.pod.metadata.name}`,
+        status: 400,
+      };
     const run = isInit ? 0 : state!.restartCount - (previous ? 1 : 0);
-    if (run < 0) return { error: `previous terminated container "${container}" in pod "${this.pod.metadata.name}" not found`, status: 400 };
+    if (run < 0)
+      return {
+        error: `previous terminated container "${container}" in pod "${this.pod.metadata.name}" not found`,
+        status: 400,
+      };
     return { file: `${this.podDir}/logs/${container}/${run}.log` };
   }
 
@@ -80,7 +107,8 @@ export class PodWorker {
 
   update(pod: Any): void {
     this.pod = pod;
-    if (pod.metadata.deletionTimestamp && !this.stopping) void this.terminate((pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000, true);
+    if (pod.metadata.deletionTimestamp && !this.stopping)
+      void this.terminate((pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000, true);
   }
 
   async start(): Promise<void> {
@@ -93,7 +121,13 @@ export class PodWorker {
         if (this.stopping) return;
       }
       this.markDirty();
-      this.volumes = new PodVolumes({ client: this.ctx.client, pod: this.pod, facts: this.facts(), podDir: this.podDir, nodeRoot: this.ctx.nodeRoot });
+      this.volumes = new PodVolumes({
+        client: this.ctx.client,
+        pod: this.pod,
+        facts: this.facts(),
+        podDir: this.podDir,
+        nodeRoot: this.ctx.nodeRoot,
+      });
       // Like the kubelet, retry volume setup: the kube-root-ca.crt ConfigMap or the Node authorizer's
       // pod graph may not be there yet when a pod is first bound.
       for (let attempt = 1; ; attempt++) {
@@ -119,7 +153,13 @@ export class PodWorker {
       }
       this.view.initialized = true;
       this.view.phase = 'Running';
-      this.containers = (this.pod.spec.containers as Any[]).map((spec, i) => ({ spec, state: this.view.containers[i]!, probeTimers: [], livenessFailures: 0, readinessFailures: 0 }));
+      this.containers = (this.pod.spec.containers as Any[]).map((spec, i) => ({
+        spec,
+        state: this.view.containers[i]!,
+        probeTimers: [],
+        livenessFailures: 0,
+        readinessFailures: 0,
+      }));
       for (const c of this.containers) void this.superviseContainer(c);
       this.markDirty();
     } catch (e) {
@@ -188,11 +228,16 @@ export class PodWorker {
     };
   }
 
-  private async lookupData(): Promise<(kind: 'ConfigMap' | 'Secret', name: string) => Record<string, string> | undefined> {
+  private async lookupData(): Promise<
+    (kind: 'ConfigMap' | 'Secret', name: string) => Record<string, string> | undefined
+  > {
     const ns = this.pod.metadata.namespace;
     const refs = new Set<string>();
     for (const c of [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers]) {
-      for (const f of c.envFrom ?? []) refs.add(f.configMapRef ? `ConfigMap/${f.configMapRef.name}` : `Secret/${f.secretRef.name}`);
+      for (const f of c.envFrom ?? [])
+        refs.add(
+          f.configMapRef ? `ConfigMap/${f.configMapRef.name}` : `Secret/${f.secretRef.name}`,
+        );
       for (const e of c.env ?? []) {
         if (e.valueFrom?.configMapKeyRef) refs.add(`ConfigMap/${e.valueFrom.configMapKeyRef.name}`);
         if (e.valueFrom?.secretKeyRef) refs.add(`Secret/${e.valueFrom.secretKeyRef.name}`);
@@ -201,22 +246,52 @@ export class PodWorker {
     const data = new Map<string, Record<string, string>>();
     for (const ref of refs) {
       const [kind, name] = ref.split('/') as [string, string];
-      const obj = await this.ctx.client.getOrUndefined(`/api/v1/namespaces/${ns}/${kind === 'ConfigMap' ? 'configmaps' : 'secrets'}/${name}`);
+      const obj = await this.ctx.client.getOrUndefined(
+        `/api/v1/namespaces/${ns}/${kind === 'ConfigMap' ? 'configmaps' : 'secrets'}/${name}`,
+      );
       if (!obj) continue;
-      data.set(ref, kind === 'ConfigMap' ? (obj.data ?? {}) : Object.fromEntries(Object.entries(decodeSecretData(obj.data)).map(([k, v]) => [k, v.toString('utf8')])));
+      data.set(
+        ref,
+        kind === 'ConfigMap'
+          ? (obj.data ?? {})
+          : Object.fromEntries(
+              Object.entries(decodeSecretData(obj.data)).map(([k, v]) => [k, v.toString('utf8')]),
+            ),
+      );
     }
     return (kind, name) => data.get(`${kind}/${name}`);
   }
 
   /** Starts a container process; `exited` is attached at once so a fast exit is never missed. */
-  private async spawnContainer(spec: Any, restart: number): Promise<{ child: ChildProcess; exited: Promise<number> }> {
-    const env = containerEnv(spec, this.facts(), await this.lookupData(), { host: this.ctx.kubernetesServiceIP, port: 443 });
+  private async spawnContainer(
+    spec: Any,
+    restart: number,
+  ): Promise<{ child: ChildProcess; exited: Promise<number> }> {
+    const env = containerEnv(spec, this.facts(), await this.lookupData(), {
+      host: this.ctx.kubernetesServiceIP,
+      port: 443,
+    });
     const entry = lookupImage(this.ctx.images, spec.image);
-    if (!entry && !spec.command?.length) throw new Error(`image ${spec.image} is not in the image map (${this.ctx.imageMapFile}) and the container sets no command`);
-    const argv = resolveArgv(entry ?? { command: [] }, spec.command, spec.args, { repo: this.ctx.repoRoot, node: process.execPath }, env);
+    if (!entry && !spec.command?.length)
+      throw new Error(
+        `image ${spec.image} is not in the image map (${this.ctx.imageMapFile}) and the container sets no command`,
+      );
+    const argv = resolveArgv(
+      entry ?? { command: [] },
+      spec.command,
+      spec.args,
+      { repo: this.ctx.repoRoot, node: process.execPath },
+      env,
+    );
     const mounts = containerMounts(spec, this.volumes!.dirs);
-    for (const m of mounts) await this.ensureMountpoint(m.target, existsSync(m.source) && !(await isDir(m.source)));
-    const launch = launchArgv({ netnsPath: this.hostNetwork ? undefined : `/run/netns/${this.netns}`, mounts, workingDir: spec.workingDir, argv });
+    for (const m of mounts)
+      await this.ensureMountpoint(m.target, existsSync(m.source) && !(await isDir(m.source)));
+    const launch = launchArgv({
+      netnsPath: this.hostNetwork ? undefined : `/run/netns/${this.netns}`,
+      mounts,
+      workingDir: spec.workingDir,
+      argv,
+    });
     const logDir = `${this.podDir}/logs/${spec.name}`;
     await mkdir(logDir, { recursive: true });
     const log = openSync(`${logDir}/${restart}.log`, 'a');
@@ -234,7 +309,10 @@ export class PodWorker {
     if (existsSync(target)) return;
     const created: string[] = [];
     let p = isFile ? dirname(target) : target;
-    while (!existsSync(p)) { created.unshift(p); p = dirname(p); }
+    while (!existsSync(p)) {
+      created.unshift(p);
+      p = dirname(p);
+    }
     for (const d of created) {
       await mkdir(d, { recursive: true });
       await appendFile(this.ctx.hostMountpointsFile, `${d}\n`);
@@ -263,21 +341,40 @@ export class PodWorker {
         continue;
       }
       c.child = child;
-      Object.assign(c.state, { running: true, startedAt: new Date().toISOString(), pid: child.pid, exitCode: undefined, waitingReason: undefined, ready: !c.spec.readinessProbe });
+      Object.assign(c.state, {
+        running: true,
+        startedAt: new Date().toISOString(),
+        pid: child.pid,
+        exitCode: undefined,
+        waitingReason: undefined,
+        ready: !c.spec.readinessProbe,
+      });
       this.startProbes(c);
       this.markDirty();
       const code = await c.exited!;
       this.stopProbes(c);
       const finishedAt = new Date().toISOString();
-      Object.assign(c.state, { running: false, ready: false, exitCode: code, finishedAt, pid: undefined });
+      Object.assign(c.state, {
+        running: false,
+        ready: false,
+        exitCode: code,
+        finishedAt,
+        pid: undefined,
+      });
       c.child = undefined;
       if (this.stopping) break;
       if (!shouldRestart(this.pod.spec.restartPolicy, code)) {
-        if (this.containers.every((x) => !x.state.running)) this.view.phase = terminalPhase(this.containers.map((x) => x.state.exitCode ?? 0));
+        if (this.containers.every((x) => !x.state.running))
+          this.view.phase = terminalPhase(this.containers.map((x) => x.state.exitCode ?? 0));
         this.markDirty();
         return;
       }
-      c.state.lastTermination = { exitCode: code, finishedAt, startedAt: c.state.startedAt, reason: code === 0 ? 'Completed' : 'Error' };
+      c.state.lastTermination = {
+        exitCode: code,
+        finishedAt,
+        startedAt: c.state.startedAt,
+        reason: code === 0 ? 'Completed' : 'Error',
+      };
       c.state.restartCount++;
       c.state.exitCode = undefined;
       c.state.waitingReason = 'CrashLoopBackOff';
@@ -289,11 +386,15 @@ export class PodWorker {
   private startProbes(c: RunningContainer): void {
     const schedule = (probe: Any, onResult: (ok: boolean) => void) => {
       const period = (probe.periodSeconds ?? 10) * 1000;
-      const first = setTimeout(() => {
-        const tick = async () => onResult(await runProbe(probe, this.view.podIP ?? '', c.spec, c.state.pid));
-        void tick();
-        c.probeTimers.push(setInterval(() => void tick(), period));
-      }, (probe.initialDelaySeconds ?? 0) * 1000);
+      const first = setTimeout(
+        () => {
+          const tick = async () =>
+            onResult(await runProbe(probe, this.view.podIP ?? '', c.spec, c.state.pid));
+          void tick();
+          c.probeTimers.push(setInterval(() => void tick(), period));
+        },
+        (probe.initialDelaySeconds ?? 0) * 1000,
+      );
       c.probeTimers.push(first);
     };
     const rp = c.spec.readinessProbe;
@@ -301,9 +402,20 @@ export class PodWorker {
       let successes = 0;
       schedule(rp, (ok) => {
         if (!c.state.running) return;
-        if (ok) { successes++; c.readinessFailures = 0; } else { successes = 0; c.readinessFailures++; }
-        const ready = ok ? (c.state.ready || successes >= (rp.successThreshold ?? 1)) : c.state.ready && c.readinessFailures < (rp.failureThreshold ?? 3);
-        if (ready !== c.state.ready) { c.state.ready = ready; this.markDirty(); }
+        if (ok) {
+          successes++;
+          c.readinessFailures = 0;
+        } else {
+          successes = 0;
+          c.readinessFailures++;
+        }
+        const ready = ok
+          ? c.state.ready || successes >= (rp.successThreshold ?? 1)
+          : c.state.ready && c.readinessFailures < (rp.failureThreshold ?? 3);
+        if (ready !== c.state.ready) {
+          c.state.ready = ready;
+          this.markDirty();
+        }
       });
     }
     const lp = c.spec.livenessProbe;
@@ -311,7 +423,9 @@ export class PodWorker {
       schedule(lp, (ok) => {
         c.livenessFailures = ok ? 0 : c.livenessFailures + 1;
         if (c.livenessFailures >= (lp.failureThreshold ?? 3) && c.child) {
-          console.error(`pod ${this.key()} container ${c.spec.name}: liveness probe failed, restarting`);
+          console.error(
+            `pod ${this.key()} container ${c.spec.name}: liveness probe failed, restarting`,
+          );
           c.livenessFailures = 0;
           void this.killContainer(c, (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
         }
@@ -330,13 +444,20 @@ export class PodWorker {
     if (!child || !c.exited || child.pid === undefined) return;
     const family = descendants(child.pid);
     child.kill('SIGTERM');
-    const killed = await Promise.race([c.exited.then(() => true), sleep(graceMs).then(() => false)]);
+    const killed = await Promise.race([
+      c.exited.then(() => true),
+      sleep(graceMs).then(() => false),
+    ]);
     if (!killed) {
       child.kill('SIGKILL');
       await c.exited;
     }
     for (const pid of [...family, ...descendants(child.pid)]) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   }
 
@@ -351,16 +472,27 @@ export class PodWorker {
       // Anything still in the pod's netns (processes that escaped their parent) dies with the pod.
       const left = await run('ip', ['netns', 'pids', this.netns], { allowFailure: true });
       for (const pid of left.stdout.split('\n').filter(Boolean)) {
-        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
-      await cniDel(this.ctx.cni, this.cniRef()).catch((e) => console.error(`pod ${this.key()}: CNI DEL: ${(e as Error).message}`));
+      await cniDel(this.ctx.cni, this.cniRef()).catch((e) =>
+        console.error(`pod ${this.key()}: CNI DEL: ${(e as Error).message}`),
+      );
       await run('ip', ['netns', 'delete', this.netns], { allowFailure: true });
     }
     await rm(this.podDir, { recursive: true, force: true });
     if (deleteObject) {
       const { namespace, name } = this.pod.metadata;
       await this.ctx.client
-        .req('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: this.uid } })
+        .req('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          gracePeriodSeconds: 0,
+          preconditions: { uid: this.uid },
+        })
         .catch((e) => console.error(`pod ${this.key()}: final delete: ${(e as Error).message}`));
     }
     this.ctx.forget(this.uid);
@@ -368,7 +500,8 @@ export class PodWorker {
 
   private markDirty(): void {
     this.statusDirty = true;
-    if (!this.statusLoop) this.statusLoop = this.flushStatus().finally(() => (this.statusLoop = undefined));
+    if (!this.statusLoop)
+      this.statusLoop = this.flushStatus().finally(() => (this.statusLoop = undefined));
   }
 
   private async flushStatus(): Promise<void> {
@@ -378,11 +511,19 @@ export class PodWorker {
       const status = renderPodStatus(this.view, new Date().toISOString(), this.lastStatus);
       const { namespace, name } = this.pod.metadata;
       try {
-        await this.ctx.client.req('PATCH', `/api/v1/namespaces/${namespace}/pods/${name}/status`, { status }, 'application/merge-patch+json');
+        await this.ctx.client.req(
+          'PATCH',
+          `/api/v1/namespaces/${namespace}/pods/${name}/status`,
+          { status },
+          'application/merge-patch+json',
+        );
         this.lastStatus = status;
       } catch (e) {
         console.error(`pod ${this.key()}: status update: ${(e as Error).message}`);
-        if (!this.stopping) { await sleep(1000); this.statusDirty = true; }
+        if (!this.stopping) {
+          await sleep(1000);
+          this.statusDirty = true;
+        }
       }
     }
   }

@@ -22,7 +22,10 @@ test('admittingHandlers refuses a node before serving it and serves the others',
       seen.push(proxy.id);
       return proxy.istio?.namespace === 'istio-system'
         ? undefined
-        : { code: status.PERMISSION_DENIED, details: `namespace ${proxy.istio?.namespace} is not allowed` };
+        : {
+            code: status.PERMISSION_DENIED,
+            details: `namespace ${proxy.istio?.namespace} is not allowed`,
+          };
     }),
   });
   t.after(() => guarded.kill());
@@ -30,20 +33,44 @@ test('admittingHandlers refuses a node before serving it and serves the others',
 
   const refused = rawDelta(guarded.address);
   t.after(() => refused.end());
-  refused.send(create(DeltaDiscoveryRequestSchema, { node: { id: other }, typeUrl: CLUSTER_TYPE_URL, resourceNamesSubscribe: ['*'] }));
-  assert.deepEqual(await refused.status.then((s) => [s.code, s.details]), [status.PERMISSION_DENIED, 'namespace prod is not allowed']);
+  refused.send(
+    create(DeltaDiscoveryRequestSchema, {
+      node: { id: other },
+      typeUrl: CLUSTER_TYPE_URL,
+      resourceNamesSubscribe: ['*'],
+    }),
+  );
+  assert.deepEqual(await refused.status.then((s) => [s.code, s.details]), [
+    status.PERMISSION_DENIED,
+    'namespace prod is not allowed',
+  ]);
   assert.equal(refused.received.length, 0);
 
   const refusedSotw = rawSotw(guarded.address);
   t.after(() => refusedSotw.end());
-  refusedSotw.send(create(DiscoveryRequestSchema, { node: { id: other }, typeUrl: CLUSTER_TYPE_URL }));
+  refusedSotw.send(
+    create(DiscoveryRequestSchema, { node: { id: other }, typeUrl: CLUSTER_TYPE_URL }),
+  );
   assert.equal((await refusedSotw.status).code, status.PERMISSION_DENIED);
 
   const admitted = rawDelta(guarded.address);
   t.after(() => admitted.end());
-  admitted.send(create(DeltaDiscoveryRequestSchema, { node: { id: ZTUNNEL_NODE }, typeUrl: CLUSTER_TYPE_URL, resourceNamesSubscribe: ['*'] }));
-  assert.deepEqual((await admitted.next()).resources.map((r) => r.name), ['a']);
+  admitted.send(
+    create(DeltaDiscoveryRequestSchema, {
+      node: { id: ZTUNNEL_NODE },
+      typeUrl: CLUSTER_TYPE_URL,
+      resourceNamesSubscribe: ['*'],
+    }),
+  );
+  assert.deepEqual(
+    (await admitted.next()).resources.map((r) => r.name),
+    ['a'],
+  );
 
   assert.deepEqual(seen, [other, other, ZTUNNEL_NODE], 'asked once per stream');
-  assert.deepEqual(h.xds.debug().map((c) => c.proxyId), [ZTUNNEL_NODE], 'refused streams were never registered');
+  assert.deepEqual(
+    h.xds.debug().map((c) => c.proxyId),
+    [ZTUNNEL_NODE],
+    'refused streams were never registered',
+  );
 });

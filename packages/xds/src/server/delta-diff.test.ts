@@ -26,11 +26,11 @@ test('deltaDiffSince: from the map last sent, the changed names give the same di
   const previous = m({ a: '1', b: '1', c: '1' });
   const desired = m({ a: '1', b: '2', d: '1' });
   const known = new Map(previous);
-  assert.deepEqual(
-    deltaDiffSince(known, previous, desired),
-    deltaDiff(known, desired, new Set()),
-  );
-  assert.deepEqual(deltaDiffSince(known, previous, desired), { updated: ['b', 'd'], removed: ['c'] });
+  assert.deepEqual(deltaDiffSince(known, previous, desired), deltaDiff(known, desired, new Set()));
+  assert.deepEqual(deltaDiffSince(known, previous, desired), {
+    updated: ['b', 'd'],
+    removed: ['c'],
+  });
 });
 
 test('changedNames is computed once per pair of maps and shared by every caller', () => {

@@ -10,7 +10,12 @@ import {
   type DeltaDiscoveryResponse,
 } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { applyDelta, covers, WILDCARD } from '../subscription.js';
-import { Connection, type NodeAdmission, type Published, type ServerContext } from './connection.js';
+import {
+  Connection,
+  type NodeAdmission,
+  type Published,
+  type ServerContext,
+} from './connection.js';
 import { deltaDiff, deltaDiffSince } from './delta-diff.js';
 import { wireResource } from './response-encoding.js';
 import { acknowledge, type Watch } from './watch.js';
@@ -20,7 +25,13 @@ export function serveDelta<S>(
   ctx: ServerContext<S>,
   admit?: NodeAdmission,
 ): Connection<S> {
-  const conn = new Connection<S>('delta', call as ServerDuplexStream<unknown, unknown>, ctx, build, admit);
+  const conn = new Connection<S>(
+    'delta',
+    call as ServerDuplexStream<unknown, unknown>,
+    ctx,
+    build,
+    admit,
+  );
   call.on('data', (req: DeltaDiscoveryRequest) => onRequest(conn, req));
   return conn;
 }
@@ -107,7 +118,9 @@ function build<S>(
     systemVersionInfo: snapshot.version,
     typeUrl: w.typeUrl,
     nonce: conn.ctx.nonce(),
-    resources: diff.updated.map((name) => wireResource(name, desired.get(name)!, view.resources.get(name)!.resource)),
+    resources: diff.updated.map((name) =>
+      wireResource(name, desired.get(name)!, view.resources.get(name)!.resource),
+    ),
     removedResources: [...diff.removed],
   });
 }

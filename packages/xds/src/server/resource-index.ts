@@ -81,12 +81,17 @@ export function versionsOf(generated: GeneratedResources): Versions {
 }
 
 // For each earlier map, the last later map it was compared with and the result.
-const changes = new WeakMap<Versions, { readonly next: Versions; readonly names: readonly string[] }>();
+const changes = new WeakMap<
+  Versions,
+  { readonly next: Versions; readonly names: readonly string[] }
+>();
 
 function hintedChanges(prev: Versions, next: Versions): ReadonlyMap<string, unknown> | undefined {
   if (!(prev instanceof VersionView) || !(next instanceof VersionView)) return undefined;
   const tracking = next.generated as Partial<ChangeTracking>;
-  return typeof tracking.changesSince === 'function' ? tracking.changesSince(prev.generated) : undefined;
+  return typeof tracking.changesSince === 'function'
+    ? tracking.changesSince(prev.generated)
+    : undefined;
 }
 
 /** Names added, removed or with another version from `prev` to `next`; cached for the last `next` per `prev`. */

@@ -9,7 +9,11 @@ import {
   DiscoveryResponseSchema,
 } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { cluster } from '../test-support/resources.js';
-import { serializeDeltaResponse, serializeSotwResponse, wireResource } from './response-encoding.js';
+import {
+  serializeDeltaResponse,
+  serializeSotwResponse,
+  wireResource,
+} from './response-encoding.js';
 
 test('delta and SotW responses with cached resource bytes decode to the messages written', () => {
   // A resource larger than 127 bytes needs a two-byte length.
@@ -27,15 +31,40 @@ test('delta and SotW responses with cached resource bytes decode to the messages
   assert.equal(decoded.resources[1]!.resource!.value.length > 127, true);
 
   // The same resource object under another version is a new Resource with its own bytes.
-  assert.equal(wireResource('a', 'v1', a), first.resources[0], 'reused while name and version stay');
-  const second = create(DeltaDiscoveryResponseSchema, { nonce: 'n2', resources: [wireResource('a', 'v2', a), wireResource('big', 'v1', big)] });
+  assert.equal(
+    wireResource('a', 'v1', a),
+    first.resources[0],
+    'reused while name and version stay',
+  );
+  const second = create(DeltaDiscoveryResponseSchema, {
+    nonce: 'n2',
+    resources: [wireResource('a', 'v2', a), wireResource('big', 'v1', big)],
+  });
   const again = fromBinary(DeltaDiscoveryResponseSchema, serializeDeltaResponse(second));
-  assert.deepEqual(again.resources.map((r) => [r.name, r.version]), [['a', 'v2'], ['big', 'v1']]);
+  assert.deepEqual(
+    again.resources.map((r) => [r.name, r.version]),
+    [
+      ['a', 'v2'],
+      ['big', 'v1'],
+    ],
+  );
   assert.equal(again.nonce, 'n2');
 
-  const sotw = create(DiscoveryResponseSchema, { versionInfo: '3', typeUrl: 'x', nonce: 'n3', resources: [a, big, a] });
+  const sotw = create(DiscoveryResponseSchema, {
+    versionInfo: '3',
+    typeUrl: 'x',
+    nonce: 'n3',
+    resources: [a, big, a],
+  });
   const bytes = serializeSotwResponse(sotw);
   assert.ok(equals(DiscoveryResponseSchema, fromBinary(DiscoveryResponseSchema, bytes), sotw));
-  assert.equal(bytes.length, toBinary(DiscoveryResponseSchema, sotw).length, 'same size as a plain encoding');
-  assert.equal(fromBinary(ClusterSchema, fromBinary(DiscoveryResponseSchema, bytes).resources[1]!.value).name, 'big-'.repeat(60));
+  assert.equal(
+    bytes.length,
+    toBinary(DiscoveryResponseSchema, sotw).length,
+    'same size as a plain encoding',
+  );
+  assert.equal(
+    fromBinary(ClusterSchema, fromBinary(DiscoveryResponseSchema, bytes).resources[1]!.value).name,
+    'big-'.repeat(60),
+  );
 });

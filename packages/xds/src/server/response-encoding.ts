@@ -30,7 +30,11 @@ export function wireResource(name: string, version: string, resource: Any): Reso
 // Each item's bytes framed as one field of its response (tag, length, message), by field number.
 const framedItems = new Map<number, WeakMap<object, Uint8Array>>();
 
-function framedOnce<Desc extends DescMessage>(fieldNumber: number, schema: Desc, item: MessageShape<Desc>): Uint8Array {
+function framedOnce<Desc extends DescMessage>(
+  fieldNumber: number,
+  schema: Desc,
+  item: MessageShape<Desc>,
+): Uint8Array {
   let cache = framedItems.get(fieldNumber);
   if (!cache) framedItems.set(fieldNumber, (cache = new WeakMap()));
   let framed = cache.get(item);

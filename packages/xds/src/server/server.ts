@@ -7,7 +7,12 @@ import { metrics as otelMetrics, type Meter } from '@opentelemetry/api';
 import { grpcService, type GrpcServiceImplementation } from '@trellis/api';
 import { AggregatedDiscoveryService } from '@trellis/api/gen/envoy/service/discovery/v3/ads_pb.js';
 import { createLogger, type Logger } from '@trellis/core';
-import { Connection, type NodeAdmission, type Published, type ServerContext } from './connection.js';
+import {
+  Connection,
+  type NodeAdmission,
+  type Published,
+  type ServerContext,
+} from './connection.js';
 import { debouncer } from './debounce.js';
 import { serveDelta } from './delta-stream.js';
 import { xdsMetrics } from './metrics.js';
@@ -63,8 +68,14 @@ export function addAdsService(server: Server, xds: Pick<XdsServer<unknown>, 'han
   server.addService(
     {
       ...ads,
-      streamAggregatedResources: { ...ads.streamAggregatedResources, responseSerialize: serializeSotwResponse },
-      deltaAggregatedResources: { ...ads.deltaAggregatedResources, responseSerialize: serializeDeltaResponse },
+      streamAggregatedResources: {
+        ...ads.streamAggregatedResources,
+        responseSerialize: serializeSotwResponse,
+      },
+      deltaAggregatedResources: {
+        ...ads.deltaAggregatedResources,
+        responseSerialize: serializeDeltaResponse,
+      },
     },
     xds.handlers,
   );
@@ -137,7 +148,10 @@ export function createXdsServer<S>(opts: XdsServerOptions<S>): XdsServer<S> {
       const key = `${typeUrl}\0${generate.scope(proxy, typeUrl)}`;
       let result = shared.get(key);
       if (!result) {
-        result = generate(typeUrl, snapshot.value, proxy, { ...context, subscription: WILDCARD_ALL });
+        result = generate(typeUrl, snapshot.value, proxy, {
+          ...context,
+          subscription: WILDCARD_ALL,
+        });
         shared.set(key, result);
       }
       return result;

@@ -10,7 +10,12 @@ import {
   type DiscoveryResponse,
 } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { sameSubscription, sotwSubscription } from '../subscription.js';
-import { Connection, type NodeAdmission, type Published, type ServerContext } from './connection.js';
+import {
+  Connection,
+  type NodeAdmission,
+  type Published,
+  type ServerContext,
+} from './connection.js';
 import { contentVersion } from '../versioning.js';
 import type { Versions } from './resource-index.js';
 import { acknowledge, type Watch } from './watch.js';
@@ -20,7 +25,13 @@ export function serveSotw<S>(
   ctx: ServerContext<S>,
   admit?: NodeAdmission,
 ): Connection<S> {
-  const conn = new Connection<S>('sotw', call as ServerDuplexStream<unknown, unknown>, ctx, build, admit);
+  const conn = new Connection<S>(
+    'sotw',
+    call as ServerDuplexStream<unknown, unknown>,
+    ctx,
+    build,
+    admit,
+  );
   call.on('data', (req: DiscoveryRequest) => onRequest(conn, req));
   return conn;
 }

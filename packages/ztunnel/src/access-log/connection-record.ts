@@ -95,10 +95,12 @@ export function recordConnection(deps: RecorderDeps, parties: ConnectionParties)
   const dstIdentity =
     parties.destinationIdentity ??
     (parties.destination ? workloadSpiffeId(parties.destination) : undefined);
-  const write = (rest: Pick<AccessLogEntry, 'decision' | 'bytesReceived' | 'bytesSent'> & {
-    policy?: string;
-    reason?: string;
-  }) =>
+  const write = (
+    rest: Pick<AccessLogEntry, 'decision' | 'bytesReceived' | 'bytesSent'> & {
+      policy?: string;
+      reason?: string;
+    },
+  ) =>
     deps.sink({
       direction: parties.direction,
       protocol: parties.protocol,
@@ -107,17 +109,25 @@ export function recordConnection(deps: RecorderDeps, parties: ConnectionParties)
       ...(parties.via ? { via: parties.via } : {}),
       ...(srcIdentity ? { srcIdentity } : {}),
       ...(dstIdentity ? { dstIdentity } : {}),
-      ...(parties.source ? { srcWorkload: `${parties.source.namespace}/${parties.source.name}` } : {}),
+      ...(parties.source
+        ? { srcWorkload: `${parties.source.namespace}/${parties.source.name}` }
+        : {}),
       ...(parties.destination
         ? { dstWorkload: `${parties.destination.namespace}/${parties.destination.name}` }
         : {}),
       ...(parties.destinationService
-        ? { dstService: `${parties.destinationService.namespace}/${parties.destinationService.hostname}` }
+        ? {
+            dstService: `${parties.destinationService.namespace}/${parties.destinationService.hostname}`,
+          }
         : {}),
       ...rest,
       durationMs: now() - start,
     });
-  const fail = (flags: ResponseFlags, decision: 'deny' | 'error', extra: { policy?: string; reason?: string }) => {
+  const fail = (
+    flags: ResponseFlags,
+    decision: 'deny' | 'error',
+    extra: { policy?: string; reason?: string },
+  ) => {
     if (done) return;
     done = true;
     deps.metrics.connectionsFailed.add(1, labels(flags));
@@ -131,7 +141,8 @@ export function recordConnection(deps: RecorderDeps, parties: ConnectionParties)
     },
     closed({ received, sent, error }) {
       if (done) return;
-      if (!isOpen) return fail('CONNECT', 'error', { reason: error?.message ?? 'closed before connecting' });
+      if (!isOpen)
+        return fail('CONNECT', 'error', { reason: error?.message ?? 'closed before connecting' });
       done = true;
       const l = labels();
       deps.metrics.connectionsClosed.add(1, l);

@@ -53,6 +53,10 @@ export function handlePlaintextInbound(
     }
     record.opened();
     const { error } = await splice(socket, upstream);
-    record.closed({ received: socket.bytesRead, sent: socket.bytesWritten, ...(error ? { error } : {}) });
+    record.closed({
+      received: socket.bytesRead,
+      sent: socket.bytesWritten,
+      ...(error ? { error } : {}),
+    });
   })();
 }

@@ -70,16 +70,17 @@ export function createInboundServer(
           src: req.source,
           dst: req.target,
           ...(identity ? { sourceIdentity: identity } : {}),
-          ...(identity
-            ? { source: ctx.store.workloadByAddr(req.source.address, lookup) }
-            : {}),
+          ...(identity ? { source: ctx.store.workloadByAddr(req.source.address, lookup) } : {}),
           ...(destination ? { destination } : {}),
         },
       );
       if (!decision.allow) {
         record.denied(decision.policy ?? decision.reason, decision.policy !== undefined);
         log.debug({ peer: req.peer.uri, target: req.target, reason: decision.reason }, 'denied');
-        return { allow: false, reason: decision.policy ? `${decision.reason}: ${decision.policy}` : decision.reason };
+        return {
+          allow: false,
+          reason: decision.policy ? `${decision.reason}: ${decision.policy}` : decision.reason,
+        };
       }
       records.set(req, record);
       return { allow: true };

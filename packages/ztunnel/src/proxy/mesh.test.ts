@@ -24,8 +24,22 @@ import {
 const A_IP = '127.0.10.1';
 const B_IP = '127.0.20.1';
 const B2_IP = '127.0.20.2';
-const A = workload({ uid: 'Kubernetes//Pod/default/a', addresses: [A_IP], serviceAccount: 'a', node: 'node-1', workloadName: 'a', canonicalName: 'a' });
-const B = workload({ uid: 'Kubernetes//Pod/default/b', addresses: [B_IP], serviceAccount: 'b', node: 'node-2', workloadName: 'b', canonicalName: 'b' });
+const A = workload({
+  uid: 'Kubernetes//Pod/default/a',
+  addresses: [A_IP],
+  serviceAccount: 'a',
+  node: 'node-1',
+  workloadName: 'a',
+  canonicalName: 'a',
+});
+const B = workload({
+  uid: 'Kubernetes//Pod/default/b',
+  addresses: [B_IP],
+  serviceAccount: 'b',
+  node: 'node-2',
+  workloadName: 'b',
+  canonicalName: 'b',
+});
 const A_ID = `spiffe://${TD}/ns/default/sa/a`;
 
 const STRICT: Authorization = policy({
@@ -48,7 +62,11 @@ function stores(n: number, workloads: Workload[], services: Service[] = []): Sta
   });
 }
 
-async function twoNodes(t: test.TestContext, workloads: Workload[] = [A, B], services: Service[] = []) {
+async function twoNodes(
+  t: test.TestContext,
+  workloads: Workload[] = [A, B],
+  services: Service[] = [],
+) {
   const ca = await startTestCa(t);
   const [s1, s2] = stores(2, workloads, services);
   const z2 = await startTestZtunnel(t, ca, { token: 'tok-zt2', inboundHost: B_IP, store: s2! });
@@ -84,12 +102,22 @@ test('A -> ztunnel-1 -> HBONE -> ztunnel-2 -> B carries 20 MB intact; both sides
   assert.equal(client.bytesReceived, payload.length);
 
   const inbound = await z2.scrape();
-  const labels = { reporter: 'destination', source_principal: A_ID, connection_security_policy: 'mutual_tls' };
+  const labels = {
+    reporter: 'destination',
+    source_principal: A_ID,
+    connection_security_policy: 'mutual_tls',
+  };
   assert.equal(sample(inbound, 'istio_tcp_connections_opened_total', labels), 1);
   assert.equal(sample(inbound, 'istio_tcp_connections_closed_total', labels), 1);
   assert.equal(sample(inbound, 'istio_tcp_received_bytes_total', labels), payload.length);
   const outbound = await z1.scrape();
-  assert.equal(sample(outbound, 'istio_tcp_sent_bytes_total', { reporter: 'source', destination_workload: 'b' }), 64);
+  assert.equal(
+    sample(outbound, 'istio_tcp_sent_bytes_total', {
+      reporter: 'source',
+      destination_workload: 'b',
+    }),
+    64,
+  );
 });
 
 test('a DENY policy added to the store makes the inbound refuse; the refusal is counted and logged', async (t) => {
@@ -104,7 +132,13 @@ test('a DENY policy added to the store makes the inbound refuse; the refusal is 
   assert.equal(entry.policy, 'default/deny-a');
   assert.equal(entry.srcIdentity, A_ID);
   const text = await z2.scrape();
-  assert.equal(sample(text, 'istio_tcp_connections_failed_total', { response_flags: 'DENY', source_principal: A_ID }), 1);
+  assert.equal(
+    sample(text, 'istio_tcp_connections_failed_total', {
+      response_flags: 'DENY',
+      source_principal: A_ID,
+    }),
+    1,
+  );
   assert.equal(sample(text, 'istio_tcp_connections_opened_total', {}), 1);
 });
 
@@ -135,7 +169,9 @@ test('a destination outside the mesh gets plain TCP passthrough', async (t) => {
   const outside = await startHashApp(t, '127.0.40.1', ':outside');
   z1.destination = { address: '127.0.40.1', port: outside };
   const body = Buffer.from('to the internet');
-  assert.deepEqual(await exchange(z1.proxies.ports.outbound, body, A_IP), { reply: `${sha256(body)}:outside` });
+  assert.deepEqual(await exchange(z1.proxies.ports.outbound, body, A_IP), {
+    reply: `${sha256(body)}:outside`,
+  });
   const entry = await eventually(() => z1.accessLog[0], 'passthrough log');
   assert.equal(entry.protocol, 'tcp');
   assert.equal(entry.dst, `127.0.40.1:${outside}`);
@@ -144,16 +180,44 @@ test('a destination outside the mesh gets plain TCP passthrough', async (t) => {
 test('a service VIP is balanced over its healthy endpoints at the target port', async (t) => {
   const ca = await startTestCa(t);
   const vip = '10.96.0.10';
-  const svc = service({ hostname: 'b.default.svc.cluster.local', vips: [{ network: '', address: vip }], ports: [{ servicePort: 80, targetPort: 0, appProtocol: 'TCP' }] });
+  const svc = service({
+    hostname: 'b.default.svc.cluster.local',
+    vips: [{ network: '', address: vip }],
+    ports: [{ servicePort: 80, targetPort: 0, appProtocol: 'TCP' }],
+  });
   const app1 = await startHashApp(t, B_IP, ':b1');
   const app2 = await startHashApp(t, B2_IP, ':b2');
-  const b1 = { ...B, services: { [`default/${svc.hostname}`]: [{ servicePort: 80, targetPort: app1 }] } };
-  const b2 = workload({ uid: 'Kubernetes//Pod/default/b2', addresses: [B2_IP], serviceAccount: 'b', node: 'node-3', services: { [`default/${svc.hostname}`]: [{ servicePort: 80, targetPort: app2 }] } });
-  const down = workload({ uid: 'Kubernetes//Pod/default/b3', addresses: ['127.0.20.3'], status: 'Unhealthy', services: { [`default/${svc.hostname}`]: [{ servicePort: 80, targetPort: app2 }] } });
+  const b1 = {
+    ...B,
+    services: { [`default/${svc.hostname}`]: [{ servicePort: 80, targetPort: app1 }] },
+  };
+  const b2 = workload({
+    uid: 'Kubernetes//Pod/default/b2',
+    addresses: [B2_IP],
+    serviceAccount: 'b',
+    node: 'node-3',
+    services: { [`default/${svc.hostname}`]: [{ servicePort: 80, targetPort: app2 }] },
+  });
+  const down = workload({
+    uid: 'Kubernetes//Pod/default/b3',
+    addresses: ['127.0.20.3'],
+    status: 'Unhealthy',
+    services: { [`default/${svc.hostname}`]: [{ servicePort: 80, targetPort: app2 }] },
+  });
   const [s1, s2, s3] = stores(3, [A, b1, b2, down], [svc]);
   const z2 = await startTestZtunnel(t, ca, { token: 'tok-zt2', inboundHost: B_IP, store: s2! });
-  await startTestZtunnel(t, ca, { token: 'tok-zt3', inboundHost: B2_IP, inboundPort: z2.proxies.ports.inbound, store: s3! });
-  const z1 = await startTestZtunnel(t, ca, { token: 'tok-zt1', inboundHost: A_IP, hbonePort: z2.proxies.ports.inbound, store: s1! });
+  await startTestZtunnel(t, ca, {
+    token: 'tok-zt3',
+    inboundHost: B2_IP,
+    inboundPort: z2.proxies.ports.inbound,
+    store: s3!,
+  });
+  const z1 = await startTestZtunnel(t, ca, {
+    token: 'tok-zt1',
+    inboundHost: A_IP,
+    hbonePort: z2.proxies.ports.inbound,
+    store: s1!,
+  });
   z1.destination = { address: vip, port: 80 };
   const seen = new Set<string>();
   for (let i = 0; i < 40 && seen.size < 2; i++) {
@@ -188,25 +252,46 @@ test('a destination behind a waypoint is tunnelled to the waypoint with the orig
   });
   const wp = await testWaypoint.listen({ host: WP_IP, port: 0 });
   t.after(() => testWaypoint.close({ drainMs: 0 }));
-  const waypointWorkload = workload({ uid: 'Kubernetes//Pod/default/waypoint', addresses: [WP_IP], serviceAccount: 'waypoint' });
-  const behind = { ...B, waypoint: { destination: { kind: 'address' as const, network: '', address: WP_IP }, hbonePort: wp.port } };
+  const waypointWorkload = workload({
+    uid: 'Kubernetes//Pod/default/waypoint',
+    addresses: [WP_IP],
+    serviceAccount: 'waypoint',
+  });
+  const behind = {
+    ...B,
+    waypoint: {
+      destination: { kind: 'address' as const, network: '', address: WP_IP },
+      hbonePort: wp.port,
+    },
+  };
   const [s1] = stores(1, [A, behind, waypointWorkload]);
   const z1 = await startTestZtunnel(t, ca, { token: 'tok-zt1', inboundHost: A_IP, store: s1! });
   z1.destination = { address: B_IP, port: 8080 };
-  assert.deepEqual(await exchange(z1.proxies.ports.outbound, Buffer.from('x'), A_IP), { reply: 'via-waypoint' });
+  assert.deepEqual(await exchange(z1.proxies.ports.outbound, Buffer.from('x'), A_IP), {
+    reply: 'via-waypoint',
+  });
   assert.deepEqual(authorities, [`${B_IP}:8080`]);
   assert.equal(z1.accessLog[0]?.via, `${WP_IP}:${wp.port}`);
 });
 
 test('a workload behind a waypoint refuses HBONE from anyone but its waypoint', async (t) => {
-  const wpAddress = { destination: { kind: 'address' as const, network: '', address: '127.0.30.1' }, hbonePort: 15008 };
-  const waypointWorkload = workload({ uid: 'Kubernetes//Pod/default/waypoint', addresses: ['127.0.30.1'], serviceAccount: 'waypoint' });
+  const wpAddress = {
+    destination: { kind: 'address' as const, network: '', address: '127.0.30.1' },
+    hbonePort: 15008,
+  };
+  const waypointWorkload = workload({
+    uid: 'Kubernetes//Pod/default/waypoint',
+    addresses: ['127.0.30.1'],
+    serviceAccount: 'waypoint',
+  });
   const behind = { ...B, waypoint: wpAddress };
   const { z1, z2, app } = await twoNodes(t, [A, waypointWorkload, behind]);
   // ztunnel-1 believes B has no waypoint (stale view), so it goes straight to B's ztunnel.
   z1.store.apply({ upsertWorkloads: [B] });
   z1.destination = { address: B_IP, port: app };
-  assert.deepEqual(await exchange(z1.proxies.ports.outbound, Buffer.from('x'), A_IP), { error: 'ECONNRESET' });
+  assert.deepEqual(await exchange(z1.proxies.ports.outbound, Buffer.from('x'), A_IP), {
+    error: 'ECONNRESET',
+  });
   const entry = await eventually(() => z2.accessLog[0], 'deny log');
   assert.equal(entry.decision, 'deny');
   assert.match(entry.reason ?? '', /not the waypoint/);
@@ -220,7 +305,11 @@ function socketPair(): Promise<[net.Socket, net.Socket]> {
     });
     let near: net.Socket;
     server.listen(0, '127.0.0.1', () => {
-      near = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+      near = net.connect({
+        port: (server.address() as net.AddressInfo).port,
+        host: '127.0.0.1',
+        allowHalfOpen: true,
+      });
       near.on('error', reject);
     });
   });

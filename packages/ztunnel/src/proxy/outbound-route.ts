@@ -89,7 +89,8 @@ function toWaypoint(
   let hbone: Endpoint;
   if (wp.workload) {
     const address = wp.workload.addresses[0];
-    if (address === undefined) return { kind: 'refuse', reason: 'waypoint workload has no address' };
+    if (address === undefined)
+      return { kind: 'refuse', reason: 'waypoint workload has no address' };
     waypoint = wp.workload;
     hbone = { address, port: wp.gateway.hbonePort };
   } else if (wp.service) {

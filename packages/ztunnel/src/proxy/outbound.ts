@@ -2,7 +2,13 @@
 // through the state store (outbound-route.ts): HBONE to the destination pod or its waypoint with
 // the source pod's certificate, or plain TCP passthrough for destinations outside the mesh.
 import type net from 'node:net';
-import { formatAuthority, HboneStatusError, reset, splice, type TunnelStream } from '@trellis/hbone';
+import {
+  formatAuthority,
+  HboneStatusError,
+  reset,
+  splice,
+  type TunnelStream,
+} from '@trellis/hbone';
 import { parseSpiffeId } from '@trellis/pki';
 import { recordConnection } from '../access-log/connection-record.js';
 import { workloadSpiffeId, type Workload } from '../state/model.js';
@@ -107,6 +113,10 @@ export function handleOutbound(
     }
     record.opened();
     const { error } = await splice(socket, tunnel);
-    record.closed({ received: socket.bytesRead, sent: socket.bytesWritten, ...(error ? { error } : {}) });
+    record.closed({
+      received: socket.bytesRead,
+      sent: socket.bytesWritten,
+      ...(error ? { error } : {}),
+    });
   })();
 }

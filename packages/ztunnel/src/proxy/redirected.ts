@@ -28,6 +28,9 @@ export function redirectedEnds(
     reset(socket, err as Error);
     return undefined;
   }
-  const src = { address: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0 };
+  const src = {
+    address: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+    port: socket.remotePort ?? 0,
+  };
   return { src, dst };
 }

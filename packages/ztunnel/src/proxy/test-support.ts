@@ -49,7 +49,11 @@ export async function startTestCa(t: After): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'ztunnel-ca-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const material = await loadOrCreateCa(dirStore(dir), { trustDomain: TD });
-  const ca = new CertificateAuthority({ ...material, ...staticIdentities(TOKENS), trustDomain: TD });
+  const ca = new CertificateAuthority({
+    ...material,
+    ...staticIdentities(TOKENS),
+    trustDomain: TD,
+  });
   const server = await createCaServer({ ca, host: '127.0.0.1', port: 0 });
   t.after(() => server.close());
   const address = `127.0.0.1:${server.port}`;
@@ -87,7 +91,13 @@ export interface TestZtunnel {
 export async function startTestZtunnel(
   t: After,
   ca: TestCa,
-  o: { token: string; inboundHost: string; inboundPort?: number; hbonePort?: number; store?: StateStore },
+  o: {
+    token: string;
+    inboundHost: string;
+    inboundPort?: number;
+    hbonePort?: number;
+    store?: StateStore;
+  },
 ): Promise<TestZtunnel> {
   const store = o.store ?? new StateStore();
   const metrics = await createMetrics({ host: '127.0.0.1', port: 0 });
@@ -154,7 +164,12 @@ export function exchange(
 ): Promise<{ reply: string } | { error: string }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true, ...(from ? { localAddress: from } : {}) });
+    const socket = net.connect({
+      host: '127.0.0.1',
+      port,
+      allowHalfOpen: true,
+      ...(from ? { localAddress: from } : {}),
+    });
     socket.on('connect', () => socket.end(payload));
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
@@ -179,7 +194,10 @@ export function sample(text: string, name: string, labels: Record<string, string
   return total;
 }
 
-export async function eventually<T>(fn: () => T | Promise<T>, what = 'condition'): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  fn: () => T | Promise<T>,
+  what = 'condition',
+): Promise<NonNullable<T>> {
   for (let i = 0; i < 500; i++) {
     const v = await fn();
     if (v) return v as NonNullable<T>;

@@ -28,7 +28,10 @@ export function sourceBaggage(w: Workload | undefined): string | undefined {
     .join(',');
 }
 
-export function tunnelHeaders(src: { address: string; port: number }, source: Workload | undefined) {
+export function tunnelHeaders(
+  src: { address: string; port: number },
+  source: Workload | undefined,
+) {
   const baggage = sourceBaggage(source);
   return {
     forwarded: formatForwardedFor(src),

@@ -14,5 +14,8 @@ export function xdsCredentials(o: { rootPem: string; tokenPath: string }): Chann
       (err: Error) => callback(new Error(`reading token ${o.tokenPath}: ${err.message}`)),
     );
   });
-  return credentials.combineChannelCredentials(credentials.createSsl(Buffer.from(o.rootPem)), token);
+  return credentials.combineChannelCredentials(
+    credentials.createSsl(Buffer.from(o.rootPem)),
+    token,
+  );
 }

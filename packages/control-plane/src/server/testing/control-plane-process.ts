@@ -20,7 +20,10 @@ export interface ControlPlaneProcess {
 }
 
 /** Starts the binary with `args` and waits until it logs that it is serving. */
-export async function startControlPlaneProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ControlPlaneProcess> {
+export async function startControlPlaneProcess(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ControlPlaneProcess> {
   const child = spawn(process.execPath, [MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env['PATH'], ...env },
@@ -46,7 +49,9 @@ export async function startControlPlaneProcess(args: readonly string[], env: Nod
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
 
   const waitForLog = (match: (l: LogLine) => boolean, what: string, timeoutMs = 60_000) =>
     new Promise<LogLine>((resolve, reject) => {
@@ -59,7 +64,11 @@ export async function startControlPlaneProcess(args: readonly string[], env: Nod
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out waiting for log: ${what}\nstderr: ${stderr}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
+        reject(
+          new Error(
+            `timed out waiting for log: ${what}\nstderr: ${stderr}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       const onExit = () => {
         done();
@@ -76,12 +85,17 @@ export async function startControlPlaneProcess(args: readonly string[], env: Nod
     });
 
   const serving = await waitForLog((l) => l.msg === 'trellis-control-plane serving', 'serving');
-  const port = (v: unknown) => (typeof v === 'string' ? Number(v.slice(v.lastIndexOf(':') + 1)) : undefined);
+  const port = (v: unknown) =>
+    typeof v === 'string' ? Number(v.slice(v.lastIndexOf(':') + 1)) : undefined;
   return {
     child,
     logs,
     stderr: () => stderr,
-    ports: { xds: port(serving['xds']), secureXds: port(serving['secureXds']), debug: port(serving['debug']) },
+    ports: {
+      xds: port(serving['xds']),
+      secureXds: port(serving['secureXds']),
+      debug: port(serving['debug']),
+    },
     waitForLog,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -91,7 +105,11 @@ export async function startControlPlaneProcess(args: readonly string[], env: Nod
 }
 
 /** Retries `fn` until it returns a value other than undefined (or stops throwing), up to `timeoutMs`. */
-export async function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -101,7 +119,10 @@ export async function eventually<T>(what: string, fn: () => T | undefined | Prom
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
