@@ -22,6 +22,7 @@ import {
   type ProcessSpec,
 } from './kube-flags.pure.js';
 import { renderKubeconfig } from './kubeconfig.pure.js';
+import { kubeletApiAdminBinding } from './bootstrap-objects.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
 import {
@@ -178,6 +179,11 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
       'kube-apiserver /readyz',
       runDir,
       async () => (await client.raw('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200,
+    );
+    await client.req(
+      'POST',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      kubeletApiAdminBinding(),
     );
     log('starting kube-controller-manager and kube-scheduler');
     await start(controllerManagerSpec(l, binDir));

@@ -6,6 +6,7 @@ import { KubeClient, type Obj } from '../kube-client.js';
 import { parseImageMap } from '../images.pure.js';
 import { NodeAgent } from './node-agent.js';
 import { startKubeletServer } from './kubelet-server.js';
+import { KubeletAuth } from './kubelet-auth.js';
 import { PodWorker } from './pod-worker.js';
 import type { NodeConfig, NodeContext } from './context.js';
 
@@ -42,18 +43,29 @@ async function main(): Promise<void> {
   const agent = new NodeAgent(ctx, version.gitVersion);
   await agent.register();
   void agent.heartbeat(abort.signal);
+  const podOnNode = (ns: string, name: string, uid?: string) => {
+    const w = [...workers.values()].find((x) => x.matches(ns, name, uid));
+    return w ?? { error: `pod ${ns}/${name} is not running on ${cfg.nodeName}`, status: 404 };
+  };
   const kubelet = await startKubeletServer({
     ip: cfg.nodeIP,
     port: 10250,
     certFile: cfg.servingCertFile,
     keyFile: cfg.servingKeyFile,
     caFile: cfg.caFile,
-    logs: {
+    auth: new KubeletAuth(client, cfg.nodeName),
+    backend: {
       logFile: (ns, name, container, previous) => {
-        const w = [...workers.values()].find((x) => x.matches(ns, name));
-        return w
-          ? w.logFile(container, previous)
-          : { error: `pod ${ns}/${name} is not running on ${cfg.nodeName}`, status: 404 };
+        const w = podOnNode(ns, name);
+        return 'error' in w ? w : w.logFile(container, previous);
+      },
+      container: (ns, name, container, uid) => {
+        const w = podOnNode(ns, name, uid);
+        return 'error' in w ? w : w.container(container);
+      },
+      pod: (ns, name, uid) => {
+        const w = podOnNode(ns, name, uid);
+        return 'error' in w ? w : w.portForwardTarget();
       },
     },
   });

@@ -25,6 +25,10 @@ import {
   type PodView,
 } from '../pod-status.pure.js';
 import type { NodeContext } from './context.js';
+import type { ContainerHandle, Lookup, PodHandle } from './kubelet-server.js';
+import { attachToContainer, execInContainer } from './container-exec.js';
+import { connectInNetns } from '@trellis/netsys';
+import { connect as netConnect, type Socket } from 'node:net';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -97,8 +101,9 @@ export class PodWorker {
     return { file: `${this.podDir}/logs/${container}/${run}.log` };
   }
 
-  matches(namespace: string, name: string): boolean {
-    return this.pod.metadata.namespace === namespace && this.pod.metadata.name === name;
+  matches(namespace: string, name: string, uid?: string): boolean {
+    const m = this.pod.metadata;
+    return m.namespace === namespace && m.name === name && (uid === undefined || m.uid === uid);
   }
 
   get hostNetwork(): boolean {
@@ -286,10 +291,12 @@ export class PodWorker {
     const mounts = containerMounts(spec, this.volumes!.dirs);
     for (const m of mounts)
       await this.ensureMountpoint(m.target, existsSync(m.source) && !(await isDir(m.source)));
+    const stdinFifo = spec.stdin ? await this.stdinFifo(spec.name) : undefined;
     const launch = launchArgv({
       netnsPath: this.hostNetwork ? undefined : `/run/netns/${this.netns}`,
       mounts,
       workingDir: spec.workingDir,
+      stdinFifo,
       argv,
     });
     const logDir = `${this.podDir}/logs/${spec.name}`;
@@ -302,6 +309,50 @@ export class PodWorker {
     });
     closeSync(log);
     return { child, exited };
+  }
+
+  /** The FIFO a container with `stdin: true` reads; `kubectl attach -i` writes to it. */
+  private async stdinFifo(container: string): Promise<string> {
+    const path = `${this.podDir}/stdin/${container}`;
+    await mkdir(dirname(path), { recursive: true });
+    if (!existsSync(path)) await run('mkfifo', ['-m', '0600', path]);
+    return path;
+  }
+
+  /** A running container, for exec and attach. */
+  container(name: string): Lookup<ContainerHandle> {
+    const c = this.containers.find((x) => x.spec.name === name);
+    if (!c)
+      return {
+        error: `container ${name} is not valid for pod ${this.pod.metadata.name}`,
+        status: 404,
+      };
+    const pid = c.state.pid;
+    if (!c.state.running || pid === undefined)
+      return { error: `container not found ("${name}")`, status: 500 };
+    const logFile = `${this.podDir}/logs/${name}/${c.state.restartCount}.log`;
+    const fifo = c.spec.stdin ? `${this.podDir}/stdin/${name}` : undefined;
+    return {
+      exec: (command, io) => execInContainer(pid, command, io),
+      attach: (io) => attachToContainer(pid, logFile, fifo, io),
+    };
+  }
+
+  /** The pod's network, for port-forward: connections to its localhost. */
+  portForwardTarget(): Lookup<PodHandle> {
+    if (this.view.podIP === undefined || this.stopping)
+      return { error: `pod ${this.key()} has no running sandbox`, status: 500 };
+    const netns = this.hostNetwork ? undefined : `/run/netns/${this.netns}`;
+    return {
+      describe: `${this.key()}, uid ${this.uid}`,
+      connect: async (port) => {
+        const socket = netns
+          ? await connectInNetns(netns, { host: '127.0.0.1', port })
+          : await connectLocal(port);
+        socket.allowHalfOpen = true;
+        return socket;
+      },
+    };
   }
 
   /** Creates a missing mount point on the host and records it so `cluster delete` removes it. */
@@ -532,4 +583,15 @@ export class PodWorker {
 async function isDir(p: string): Promise<boolean> {
   const { stat } = await import('node:fs/promises');
   return (await stat(p)).isDirectory();
+}
+
+function connectLocal(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = netConnect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
 }
