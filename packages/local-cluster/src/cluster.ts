@@ -23,6 +23,7 @@ import {
 } from './kube-flags.pure.js';
 import { renderKubeconfig } from './kubeconfig.pure.js';
 import { kubeletApiAdminBinding } from './bootstrap-objects.pure.js';
+import { CLUSTER_DOMAIN, clusterDnsObjects, collectionPath } from './cluster-dns.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
 import {
@@ -51,6 +52,7 @@ import {
   DEFAULT_IMAGE_MAP,
   NODE_EMULATOR_MAIN,
   REPO_ROOT,
+  builtGoTool,
   requireKubeBinaries,
 } from './paths.js';
 import type { NodeConfig } from './node-emulator/context.js';
@@ -119,6 +121,7 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
   if (err) throw new Error(err);
   requireRoot();
   const binDir = requireKubeBinaries();
+  builtGoTool('coredns');
   if (!existsSync(NODE_EMULATOR_MAIN))
     throw new Error(`${NODE_EMULATOR_MAIN} missing; build with: npx tsc -b packages/local-cluster`);
   return withHostLock(clustersDir(), async () => {
@@ -212,6 +215,9 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
         servingCertFile: `${l.stateDir}/pki/node-${n.name}-serving.crt`,
         servingKeyFile: `${l.stateDir}/pki/node-${n.name}-serving.key`,
         kubernetesServiceIP: l.kubernetesServiceIP,
+        clusterDNSIP: l.clusterDNSIP,
+        clusterDomain: CLUSTER_DOMAIN,
+        resolvConfFile: '/etc/resolv.conf',
         imageMapFile,
         repoRoot: REPO_ROOT,
         hostMountpointsFile: `${l.stateDir}/host-mountpoints`,
@@ -253,6 +259,13 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
       for (const other of l.nodes.filter((o) => o.name !== n.metadata.name))
         await addNodePodRoute(other.netns, n.spec.podCIDR, ip);
     }
+    log('deploying cluster DNS (CoreDNS as kube-system/kube-dns)');
+    for (const o of clusterDnsObjects(l.clusterDNSIP, Math.min(2, l.nodes.length)))
+      await client.req('POST', collectionPath(o as Obj), o);
+    await waitFor('cluster DNS (deployment kube-system/coredns available)', runDir, async () => {
+      const d = await client.get('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
+      return (d.status?.availableReplicas ?? 0) >= 1;
+    });
     await waitFor(
       'the default ServiceAccount',
       runDir,

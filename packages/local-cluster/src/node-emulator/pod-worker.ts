@@ -1,20 +1,22 @@
 // Runs one pod on the emulated node: sandbox netns through the CNI chain, volumes, init containers,
 // containers as processes with restarts and probes, status reports, graceful termination.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm, appendFile } from 'node:fs/promises';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdir, rm, appendFile, writeFile } from 'node:fs/promises';
+import { existsSync, openSync, closeSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec.js';
-import { descendants } from '../processes.js';
+import { descendants, processStartTime } from '../processes.js';
 import { cniAdd, cniDel } from '../cni.js';
 import { podIPFromResult } from '../cni.pure.js';
 import { podNetnsName } from '../layout.pure.js';
 import { containerEnv, type PodFacts } from '../env.pure.js';
 import { lookupImage, resolveArgv } from '../images.pure.js';
+import { builtGoTool } from '../paths.js';
 import { launchArgv } from '../container-launch.pure.js';
 import { containerMounts, decodeSecretData } from '../volumes.pure.js';
 import { PodVolumes } from '../volumes.js';
+import { dnsProblem, podResolvConf, renderResolvConf } from '../resolv-conf.pure.js';
 import { runProbe } from '../probes.js';
 import {
   renderPodStatus,
@@ -36,11 +38,32 @@ type Any = any;
 interface RunningContainer {
   spec: Any;
   state: ContainerState;
-  child?: ChildProcess;
-  exited?: Promise<number>;
+  /** The container process; `exited` resolves with its exit code, undefined when unknowable. */
+  proc?: ContainerProcess;
   probeTimers: NodeJS.Timeout[];
   livenessFailures: number;
   readinessFailures: number;
+}
+
+interface ContainerProcess {
+  pid: number;
+  exited: Promise<number | undefined>;
+}
+
+/** What a worker writes to <podDir>/state.json so a restarted emulator can adopt the pod. */
+export interface SavedPod {
+  uid: string;
+  podIP?: string;
+  startTime: string;
+  containers: Array<{
+    name: string;
+    pid?: number;
+    /** /proc start time of pid, so a reused pid is not mistaken for the container. */
+    pidStart?: string;
+    startedAt?: string;
+    restartCount: number;
+    lastTermination?: ContainerState['lastTermination'];
+  }>;
 }
 
 export class PodWorker {
@@ -146,6 +169,7 @@ export class PodWorker {
         }
       }
       this.view.message = undefined;
+      await this.writeResolvConf();
       for (const init of this.pod.spec.initContainers ?? []) {
         if (this.stopping) return;
         const code = await this.runToCompletion(init);
@@ -271,7 +295,7 @@ export class PodWorker {
   private async spawnContainer(
     spec: Any,
     restart: number,
-  ): Promise<{ child: ChildProcess; exited: Promise<number> }> {
+  ): Promise<ContainerProcess> {
     const env = containerEnv(spec, this.facts(), await this.lookupData(), {
       host: this.ctx.kubernetesServiceIP,
       port: 443,
@@ -285,10 +309,13 @@ export class PodWorker {
       entry ?? { command: [] },
       spec.command,
       spec.args,
-      { repo: this.ctx.repoRoot, node: process.execPath },
+      { repo: this.ctx.repoRoot, node: process.execPath, tool: builtGoTool },
       env,
     );
-    const mounts = containerMounts(spec, this.volumes!.dirs);
+    const mounts = [
+      { source: `${this.podDir}/resolv.conf`, target: '/etc/resolv.conf', readOnly: false },
+      ...containerMounts(spec, this.volumes!.dirs),
+    ];
     for (const m of mounts)
       await this.ensureMountpoint(m.target, existsSync(m.source) && !(await isDir(m.source)));
     const stdinFifo = spec.stdin ? await this.stdinFifo(spec.name) : undefined;
@@ -302,13 +329,103 @@ export class PodWorker {
     const logDir = `${this.podDir}/logs/${spec.name}`;
     await mkdir(logDir, { recursive: true });
     const log = openSync(`${logDir}/${restart}.log`, 'a');
-    const child = spawn(launch[0]!, launch.slice(1), { env, stdio: ['ignore', log, log] });
+    // Its own session, like a runtime's container: it outlives an emulator restart.
+    const child = spawn(launch[0]!, launch.slice(1), {
+      env,
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
     const exited = new Promise<number>((resolve) => {
       child.on('exit', (code, sig) => resolve(code ?? (sig === 'SIGKILL' ? 137 : 143)));
       child.on('error', () => resolve(127));
     });
     closeSync(log);
-    return { child, exited };
+    if (child.pid === undefined) throw new Error(`cannot start ${launch[0]}`);
+    return { pid: child.pid, exited };
+  }
+
+  /** Records what a restarted emulator needs to adopt this pod (see SavedPod). */
+  private saveState(): void {
+    if (this.stopping || !existsSync(this.podDir)) return;
+    const saved: SavedPod = {
+      uid: this.uid,
+      podIP: this.view.podIP,
+      startTime: this.view.startTime,
+      containers: this.view.containers.map((c) => ({
+        name: c.name,
+        pid: c.running ? c.pid : undefined,
+        pidStart: c.running && c.pid ? processStartTime(c.pid) : undefined,
+        startedAt: c.startedAt,
+        restartCount: c.restartCount,
+        lastTermination: c.lastTermination,
+      })),
+    };
+    writeFileSync(`${this.podDir}/state.json.tmp`, JSON.stringify(saved));
+    renameSync(`${this.podDir}/state.json.tmp`, `${this.podDir}/state.json`);
+  }
+
+  /**
+   * Takes over a pod this node was running before the emulator restarted: same netns, CNI result
+   * and container processes (checked by pid and start time); containers found dead restart per
+   * restartPolicy. Readiness carries over from the API until the probes say otherwise.
+   */
+  async adopt(saved: SavedPod): Promise<void> {
+    const phase = this.pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      // Finished before the restart: nothing runs; keep the status as it is until deletion.
+      this.view.phase = phase;
+      this.view.podIP = saved.podIP;
+      return;
+    }
+    try {
+      this.view.podIP = saved.podIP;
+      this.view.startTime = saved.startTime;
+      this.view.initialized = true;
+      this.view.phase = 'Running';
+      this.volumes = new PodVolumes({
+        client: this.ctx.client,
+        pod: this.pod,
+        facts: this.facts(),
+        podDir: this.podDir,
+        nodeRoot: this.ctx.nodeRoot,
+      });
+      await this.volumes.prepare();
+      this.containers = (this.pod.spec.containers as Any[]).map((spec, i) => ({
+        spec,
+        state: this.view.containers[i]!,
+        probeTimers: [],
+        livenessFailures: 0,
+        readinessFailures: 0,
+      }));
+      const apiStatuses: Any[] = this.pod.status?.containerStatuses ?? [];
+      for (const c of this.containers) {
+        const s = saved.containers.find((x) => x.name === c.spec.name);
+        c.state.restartCount = s?.restartCount ?? 0;
+        c.state.lastTermination = s?.lastTermination;
+        c.state.ready = Boolean(apiStatuses.find((x) => x.name === c.spec.name)?.ready);
+        const alive = s?.pid !== undefined && processStartTime(s.pid) === s.pidStart;
+        void this.superviseContainer(c, {
+          pid: s?.pid ?? 0,
+          startedAt: s?.startedAt,
+          gone: !alive,
+        });
+      }
+      console.log(`pod ${this.key()}: adopted (${this.containers.map((c) => c.state.pid).join(', ')})`);
+    } catch (e) {
+      console.error(`pod ${this.key()}: adoption: ${(e as Error).message}`);
+      this.view.message = `adoption after a node emulator restart: ${(e as Error).message}`;
+      this.markDirty();
+    }
+  }
+
+  /** The pod's resolv.conf by its dnsPolicy, bind-mounted over /etc/resolv.conf in each container. */
+  private async writeResolvConf(): Promise<void> {
+    const problem = dnsProblem(this.pod);
+    if (problem) throw new Error(problem);
+    await writeFile(
+      `${this.podDir}/resolv.conf`,
+      renderResolvConf(podResolvConf(this.pod, this.ctx.dns)),
+    );
   }
 
   /** The FIFO a container with `stdin: true` reads; `kubectl attach -i` writes to it. */
@@ -375,44 +492,69 @@ export class PodWorker {
   }
 
   private async runToCompletion(spec: Any): Promise<number> {
-    return (await this.spawnContainer(spec, 0)).exited;
+    return (await (await this.spawnContainer(spec, 0)).exited) ?? 137;
   }
 
-  private async superviseContainer(c: RunningContainer): Promise<void> {
+  /**
+   * Runs a container and restarts it per restartPolicy. `adopted` is a process found running (or,
+   * with gone, found dead) by a restarted emulator: it is watched instead of starting a new one.
+   */
+  private async superviseContainer(
+    c: RunningContainer,
+    adopted?: { pid: number; startedAt?: string; gone: boolean },
+  ): Promise<void> {
     while (!this.stopping) {
-      let child: ChildProcess;
-      try {
-        ({ child, exited: c.exited } = await this.spawnContainer(c.spec, c.state.restartCount));
-      } catch (e) {
-        c.state.waitingReason = 'CreateContainerConfigError';
-        this.view.message = (e as Error).message;
-        console.error(`pod ${this.key()} container ${c.spec.name}: ${this.view.message}`);
-        this.markDirty();
-        await sleep(5000);
-        continue;
+      if (adopted) {
+        c.proc = {
+          pid: adopted.pid,
+          exited: adopted.gone ? Promise.resolve(undefined) : watchPid(adopted.pid),
+        };
+        Object.assign(c.state, {
+          running: true,
+          startedAt: adopted.startedAt ?? new Date().toISOString(),
+          pid: adopted.pid,
+          exitCode: undefined,
+          waitingReason: undefined,
+        });
+        adopted = undefined;
+      } else {
+        try {
+          c.proc = await this.spawnContainer(c.spec, c.state.restartCount);
+        } catch (e) {
+          c.state.waitingReason = 'CreateContainerConfigError';
+          this.view.message = (e as Error).message;
+          console.error(`pod ${this.key()} container ${c.spec.name}: ${this.view.message}`);
+          this.markDirty();
+          await sleep(5000);
+          continue;
+        }
+        Object.assign(c.state, {
+          running: true,
+          startedAt: new Date().toISOString(),
+          pid: c.proc.pid,
+          exitCode: undefined,
+          waitingReason: undefined,
+          reason: undefined,
+          ready: !c.spec.readinessProbe,
+        });
       }
-      c.child = child;
-      Object.assign(c.state, {
-        running: true,
-        startedAt: new Date().toISOString(),
-        pid: child.pid,
-        exitCode: undefined,
-        waitingReason: undefined,
-        ready: !c.spec.readinessProbe,
-      });
       this.startProbes(c);
       this.markDirty();
-      const code = await c.exited!;
+      const result = await c.proc.exited;
+      // A process adopted after an emulator restart is not our child: its exit code is lost.
+      const code = result ?? 137;
+      const reason = result === undefined ? 'ContainerStatusUnknown' : undefined;
       this.stopProbes(c);
       const finishedAt = new Date().toISOString();
       Object.assign(c.state, {
         running: false,
         ready: false,
         exitCode: code,
+        reason,
         finishedAt,
         pid: undefined,
       });
-      c.child = undefined;
+      c.proc = undefined;
       if (this.stopping) break;
       if (!shouldRestart(this.pod.spec.restartPolicy, code)) {
         if (this.containers.every((x) => !x.state.running))
@@ -424,7 +566,7 @@ export class PodWorker {
         exitCode: code,
         finishedAt,
         startedAt: c.state.startedAt,
-        reason: code === 0 ? 'Completed' : 'Error',
+        reason: reason ?? (code === 0 ? 'Completed' : 'Error'),
       };
       c.state.restartCount++;
       c.state.exitCode = undefined;
@@ -473,7 +615,7 @@ export class PodWorker {
     if (lp) {
       schedule(lp, (ok) => {
         c.livenessFailures = ok ? 0 : c.livenessFailures + 1;
-        if (c.livenessFailures >= (lp.failureThreshold ?? 3) && c.child) {
+        if (c.livenessFailures >= (lp.failureThreshold ?? 3) && c.proc) {
           console.error(
             `pod ${this.key()} container ${c.spec.name}: liveness probe failed, restarting`,
           );
@@ -491,31 +633,28 @@ export class PodWorker {
 
   /** SIGTERM, grace period, SIGKILL; then SIGKILL whatever the container had started (no cgroup here). */
   private async killContainer(c: RunningContainer, graceMs: number): Promise<void> {
-    const child = c.child;
-    if (!child || !c.exited || child.pid === undefined) return;
-    const family = descendants(child.pid);
-    child.kill('SIGTERM');
+    const proc = c.proc;
+    if (!proc) return;
+    const family = descendants(proc.pid);
+    signal(proc.pid, 'SIGTERM');
     const killed = await Promise.race([
-      c.exited.then(() => true),
+      proc.exited.then(() => true),
       sleep(graceMs).then(() => false),
     ]);
     if (!killed) {
-      child.kill('SIGKILL');
-      await c.exited;
+      signal(proc.pid, 'SIGKILL');
+      await proc.exited;
     }
-    for (const pid of [...family, ...descendants(child.pid)]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    for (const pid of [...family, ...descendants(proc.pid)]) signal(pid, 'SIGKILL');
   }
 
   /** Stops containers (SIGTERM, grace, SIGKILL), tears down the sandbox, and removes the API object. */
-  async terminate(graceMs: number, deleteObject: boolean): Promise<void> {
+  async terminate(graceMs: number, deleteObject: boolean, orphan?: SavedPod): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // Processes of a pod found after an emulator restart, deleted meanwhile (hostNetwork ones too).
+    for (const c of orphan?.containers ?? [])
+      if (c.pid && processStartTime(c.pid) === c.pidStart) signal(c.pid, 'SIGKILL');
     for (const c of this.containers) this.stopProbes(c);
     await Promise.all(this.containers.map((c) => this.killContainer(c, graceMs)));
     this.volumes?.stop();
@@ -550,6 +689,7 @@ export class PodWorker {
   }
 
   private markDirty(): void {
+    this.saveState();
     this.statusDirty = true;
     if (!this.statusLoop)
       this.statusLoop = this.flushStatus().finally(() => (this.statusLoop = undefined));
@@ -594,4 +734,19 @@ function connectLocal(port: number): Promise<Socket> {
     });
     s.once('error', reject);
   });
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+}
+
+/** Resolves (with an unknown exit code) once a process that is not our child has gone. */
+async function watchPid(pid: number): Promise<undefined> {
+  const start = processStartTime(pid);
+  while (start !== undefined && processStartTime(pid) === start) await sleep(500);
+  return undefined;
 }

@@ -104,6 +104,7 @@ export class SpdyServerConnection extends EventEmitter<SpdyConnectionEvents> {
   private readonly reader = new FrameReader();
   private readonly compressor = new HeaderCompressor();
   private readonly inflater: Inflate;
+  private readonly inflated: Buffer[] = [];
   private readonly streams = new Map<number, SpdyStream>();
   private readonly blocked = new Set<number>();
   private chain: Promise<void> = Promise.resolve();
@@ -115,6 +116,7 @@ export class SpdyServerConnection extends EventEmitter<SpdyConnectionEvents> {
     super();
     this.inflater = createInflate({ dictionary: SPDY3_DICTIONARY });
     this.inflater.on('error', (e) => this.fail(`header decompression: ${e.message}`));
+    this.inflater.on('data', (c: Buffer) => this.inflated.push(c));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined);
@@ -251,16 +253,7 @@ export class SpdyServerConnection extends EventEmitter<SpdyConnectionEvents> {
 
   /** Decompresses one header block with the connection's shared zlib context. */
   private inflate(block: Buffer): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      this.inflater.write(block);
-      this.inflater.flush(zlibConstants.Z_SYNC_FLUSH, () => {
-        const out: Buffer[] = [];
-        let c: Buffer | null;
-        while ((c = this.inflater.read() as Buffer | null) !== null) out.push(c);
-        if (this.inflater.destroyed) reject(new Error('header decompression failed'));
-        else resolve(Buffer.concat(out));
-      });
-    });
+    return inflateBlock(this.inflater, block, this.inflated);
   }
 
   private fail(reason: string): void {
@@ -281,4 +274,19 @@ export class SpdyServerConnection extends EventEmitter<SpdyConnectionEvents> {
     }
     this.emit('close');
   }
+}
+
+/**
+ * Writes one compressed block into a flowing inflater and resolves with what it produced by the
+ * end of the sync flush (the inflater's 'data' events push into `sink`).
+ */
+export function inflateBlock(inflater: Inflate, block: Buffer, sink: Buffer[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    inflater.write(block);
+    inflater.flush(zlibConstants.Z_SYNC_FLUSH, () => {
+      const out = Buffer.concat(sink.splice(0));
+      if (inflater.destroyed) reject(new Error('header decompression failed'));
+      else resolve(out);
+    });
+  });
 }
