@@ -41,15 +41,27 @@ export function clusterDnsObjects(dnsIP: string, replicas: number): object[] {
       kind: 'ClusterRole',
       metadata: { name: 'system:coredns' },
       rules: [
-        { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+        {
+          apiGroups: [''],
+          resources: ['endpoints', 'services', 'pods', 'namespaces'],
+          verbs: ['list', 'watch'],
+        },
+        {
+          apiGroups: ['discovery.k8s.io'],
+          resources: ['endpointslices'],
+          verbs: ['list', 'watch'],
+        },
       ],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
       metadata: { name: 'system:coredns' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'system:coredns',
+      },
       subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: ns }],
     },
     {
@@ -77,7 +89,10 @@ export function clusterDnsObjects(dnsIP: string, replicas: number): object[] {
                 preferredDuringSchedulingIgnoredDuringExecution: [
                   {
                     weight: 100,
-                    podAffinityTerm: { labelSelector: { matchLabels: labels }, topologyKey: 'kubernetes.io/hostname' },
+                    podAffinityTerm: {
+                      labelSelector: { matchLabels: labels },
+                      topologyKey: 'kubernetes.io/hostname',
+                    },
                   },
                 ],
               },
@@ -92,7 +107,9 @@ export function clusterDnsObjects(dnsIP: string, replicas: number): object[] {
                   { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
                   { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
                 ],
-                volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
+                volumeMounts: [
+                  { name: 'config-volume', mountPath: '/etc/coredns', readOnly: true },
+                ],
                 livenessProbe: {
                   httpGet: { path: '/health', port: 8080 },
                   initialDelaySeconds: 60,
@@ -135,7 +152,11 @@ export function clusterDnsObjects(dnsIP: string, replicas: number): object[] {
 }
 
 /** The API collection path an object is created at. */
-export function collectionPath(o: { apiVersion: string; kind: string; metadata: { namespace?: string } }): string {
+export function collectionPath(o: {
+  apiVersion: string;
+  kind: string;
+  metadata: { namespace?: string };
+}): string {
   const plural: Record<string, string> = {
     ServiceAccount: 'serviceaccounts',
     ClusterRole: 'clusterroles',

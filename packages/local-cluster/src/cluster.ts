@@ -224,19 +224,7 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
         cniBinDir: '/usr/lib/cni',
       };
       await writeFile(`${n.dir}/node.json`, JSON.stringify(cfg, null, 2) + '\n');
-      await startDaemon({
-        name: `node-${n.name}`,
-        command: 'nsenter',
-        args: [
-          `--net=/run/netns/${n.netns}`,
-          '--',
-          process.execPath,
-          NODE_EMULATOR_MAIN,
-          `${n.dir}/node.json`,
-        ],
-        runDir,
-        logDir,
-      });
+      await startNodeEmulator(l, n);
     }
     log('waiting for nodes to be Ready');
     let nodes: Obj[] = [];
@@ -277,6 +265,35 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
     client.close();
   }
   return info(l);
+}
+
+function startNodeEmulator(l: ClusterLayout, n: ClusterLayout['nodes'][number]): Promise<number> {
+  return startDaemon({
+    name: `node-${n.name}`,
+    command: 'nsenter',
+    args: [
+      `--net=/run/netns/${n.netns}`,
+      '--',
+      process.execPath,
+      NODE_EMULATOR_MAIN,
+      `${n.dir}/node.json`,
+    ],
+    runDir: `${l.stateDir}/run`,
+    logDir: `${l.stateDir}/logs`,
+  });
+}
+
+/**
+ * Stops a node's emulator and starts it again, as after a kubelet restart: the pods keep running
+ * and the new emulator adopts them. Resolves with the new emulator's pid.
+ */
+export async function restartNodeEmulator(name: string, node: string): Promise<number> {
+  const l = layoutOf(name);
+  const n = l.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`cluster ${name} has no node ${node}`);
+  const pid = readPid(`${l.stateDir}/run/node-${n.name}.pid`);
+  if (pid !== undefined) await stopPid(pid, 5000);
+  return startNodeEmulator(l, n);
 }
 
 /** Polls until check() is true; fails early with the log tail of a control-plane process that died. */

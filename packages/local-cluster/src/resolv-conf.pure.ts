@@ -67,7 +67,10 @@ export function podResolvConf(pod: any, s: DnsSettings): ResolvConf {
     else options.push(opt);
   }
   return {
-    nameservers: dedupe([...base.nameservers, ...(cfg.nameservers ?? [])]).slice(0, MAX_NAMESERVERS),
+    nameservers: dedupe([...base.nameservers, ...(cfg.nameservers ?? [])]).slice(
+      0,
+      MAX_NAMESERVERS,
+    ),
     searches: dedupe([...base.searches, ...(cfg.searches ?? [])]).slice(0, MAX_SEARCHES),
     options,
   };

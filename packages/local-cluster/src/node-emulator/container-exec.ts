@@ -3,7 +3,15 @@
 // pseudo-terminal when asked, resizing it as the client's terminal changes; attach follows the
 // container's output and feeds its stdin FIFO.
 import { spawn } from 'node:child_process';
-import { constants, createReadStream, existsSync, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import {
+  constants,
+  createReadStream,
+  existsSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from 'node:fs';
 import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec.js';
@@ -12,7 +20,13 @@ import type { CommandStreams } from '../streaming/remote-command.js';
 import type { CommandOutcome } from '../streaming/stream-request.pure.js';
 import { nsenterArgv, parseEnviron, ttyArgv, type TermSize } from './exec-command.pure.js';
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13 };
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGKILL: 9,
+  SIGTERM: 15,
+  SIGPIPE: 13,
+};
 
 export async function execInContainer(
   pid: number,
@@ -30,7 +44,11 @@ export async function execInContainer(
   const child = spawn(argv[0]!, argv.slice(1), {
     env,
     detached: true,
-    stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', io.stderr ? 'pipe' : 'ignore'],
+    stdio: [
+      io.stdin ? 'pipe' : 'ignore',
+      io.stdout ? 'pipe' : 'ignore',
+      io.stderr ? 'pipe' : 'ignore',
+    ],
   });
   const done = new Promise<CommandOutcome>((resolve) => {
     child.on('error', (e) => resolve({ error: `cannot start ${argv[0]}: ${e.message}` }));
@@ -104,7 +122,10 @@ export async function attachToContainer(
   let fifo: Socket | undefined;
   if (io.stdin) {
     if (stdinFifo && existsSync(stdinFifo)) {
-      fifo = new Socket({ fd: openSync(stdinFifo, constants.O_WRONLY | constants.O_NONBLOCK), readable: false });
+      fifo = new Socket({
+        fd: openSync(stdinFifo, constants.O_WRONLY | constants.O_NONBLOCK),
+        readable: false,
+      });
       fifo.on('error', () => undefined);
       io.stdin.pipe(fifo);
     } else {

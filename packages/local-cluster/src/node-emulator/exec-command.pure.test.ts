@@ -41,7 +41,9 @@ test('a TTY exec runs under script with the first terminal size, quoting every a
 
 test('environ and resize events are parsed; malformed sizes are refused', () => {
   assert.deepEqual(parseEnviron(Buffer.from('A=1\0B=x=y\0\0')), { A: '1', B: 'x=y' });
-  const { objects, rest } = splitJsonObjects('{"Width":80,"Height":24}{"Width":1,"Height":"}"}{"Wid');
+  const { objects, rest } = splitJsonObjects(
+    '{"Width":80,"Height":24}{"Width":1,"Height":"}"}{"Wid',
+  );
   assert.equal(objects.length, 2);
   assert.equal(rest, '{"Wid');
   assert.deepEqual(termSize(objects[0]), { width: 80, height: 24 });

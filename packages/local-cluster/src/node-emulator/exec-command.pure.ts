@@ -15,7 +15,14 @@ export function nsenterArgv(pid: number, argv: readonly string[]): string[] {
 
 export function ttyArgv(inner: readonly string[], size: TermSize | undefined): string[] {
   const stty = size ? `stty rows ${size.height} cols ${size.width} 2>/dev/null; ` : '';
-  return ['script', '-q', '-e', '-c', `${stty}exec ${inner.map(shellQuote).join(' ')}`, '/dev/null'];
+  return [
+    'script',
+    '-q',
+    '-e',
+    '-c',
+    `${stty}exec ${inner.map(shellQuote).join(' ')}`,
+    '/dev/null',
+  ];
 }
 
 export function shellQuote(s: string): string {

@@ -18,8 +18,7 @@ const ALLOWED_TTL_MS = 5 * 60_000;
 const DENIED_TTL_MS = 30_000;
 
 export type AuthResult =
-  | { ok: true; user: UserInfo }
-  | { ok: false; status: 401 | 403 | 500; message: string };
+  { ok: true; user: UserInfo } | { ok: false; status: 401 | 403 | 500; message: string };
 
 export class KubeletAuth {
   private readonly decisions = new Map<string, { allowed: boolean; until: number }>();
@@ -72,7 +71,10 @@ export class KubeletAuth {
     return user;
   }
 
-  private async allowed(user: UserInfo, a: { verb: string; subresource: string }): Promise<boolean> {
+  private async allowed(
+    user: UserInfo,
+    a: { verb: string; subresource: string },
+  ): Promise<boolean> {
     const key = decisionKey(user, a);
     const cached = this.decisions.get(key);
     if (cached && cached.until > Date.now()) return cached.allowed;

@@ -9,13 +9,19 @@ import {
 } from './kubelet-authz.pure.js';
 
 test('kubelet paths map to node subresources and HTTP methods to verbs', () => {
-  assert.deepEqual(requestAttributes('POST', '/exec/default/p/c'), [{ verb: 'create', subresource: 'proxy' }]);
-  assert.deepEqual(requestAttributes('GET', '/containerLogs/a/b/c'), [{ verb: 'get', subresource: 'proxy' }]);
+  assert.deepEqual(requestAttributes('POST', '/exec/default/p/c'), [
+    { verb: 'create', subresource: 'proxy' },
+  ]);
+  assert.deepEqual(requestAttributes('GET', '/containerLogs/a/b/c'), [
+    { verb: 'get', subresource: 'proxy' },
+  ]);
   assert.deepEqual(requestAttributes('GET', '/healthz'), [
     { verb: 'get', subresource: 'healthz' },
     { verb: 'get', subresource: 'proxy' },
   ]);
-  assert.deepEqual(requestAttributes('GET', '/stats/summary'), [{ verb: 'get', subresource: 'stats' }]);
+  assert.deepEqual(requestAttributes('GET', '/stats/summary'), [
+    { verb: 'get', subresource: 'stats' },
+  ]);
   assert.deepEqual(requestAttributes('GET', '/logs/'), [{ verb: 'get', subresource: 'log' }]);
   assert.deepEqual(requestAttributes('GET', '/metricsx'), [{ verb: 'get', subresource: 'proxy' }]);
 });

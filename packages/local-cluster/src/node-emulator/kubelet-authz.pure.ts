@@ -43,7 +43,10 @@ export function requestAttributes(method: string, path: string): NodeAttributes[
 }
 
 /** The user a verified client certificate names: CN and O, plus system:authenticated. */
-export function certificateUser(subject: { CN?: string | string[]; O?: string | string[] }): UserInfo | undefined {
+export function certificateUser(subject: {
+  CN?: string | string[];
+  O?: string | string[];
+}): UserInfo | undefined {
   const cn = Array.isArray(subject.CN) ? subject.CN[0] : subject.CN;
   if (!cn) return undefined;
   const o = subject.O === undefined ? [] : Array.isArray(subject.O) ? subject.O : [subject.O];
@@ -78,5 +81,12 @@ export function forbiddenMessage(user: UserInfo, a: NodeAttributes): string {
 
 /** Cache key of one authorization decision. */
 export function decisionKey(user: UserInfo, a: NodeAttributes): string {
-  return JSON.stringify([user.username, user.uid, [...user.groups].sort(), user.extra, a.verb, a.subresource]);
+  return JSON.stringify([
+    user.username,
+    user.uid,
+    [...user.groups].sort(),
+    user.extra,
+    a.verb,
+    a.subresource,
+  ]);
 }

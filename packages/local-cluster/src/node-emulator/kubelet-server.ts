@@ -43,7 +43,12 @@ export interface KubeletBackend {
     container: string,
     previous: boolean,
   ): Lookup<{ file: string }>;
-  container(namespace: string, pod: string, container: string, uid?: string): Lookup<ContainerHandle>;
+  container(
+    namespace: string,
+    pod: string,
+    container: string,
+    uid?: string,
+  ): Lookup<ContainerHandle>;
   pod(namespace: string, pod: string, uid?: string): Lookup<PodHandle>;
 }
 
@@ -161,7 +166,11 @@ function serveUpgrade(
   }
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
   if (!upgrade.includes('spdy/3.1')) {
-    rawResponse(socket, 400, `unable to upgrade: unsupported protocol upgrade "${upgrade}" (SPDY/3.1 only)`);
+    rawResponse(
+      socket,
+      400,
+      `unable to upgrade: unsupported protocol upgrade "${upgrade}" (SPDY/3.1 only)`,
+    );
     return;
   }
   const offered = req.headers['x-stream-protocol-version'];

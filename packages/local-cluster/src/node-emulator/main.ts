@@ -28,7 +28,9 @@ async function main(): Promise<void> {
     dns: {
       clusterDNS: [cfg.clusterDNSIP],
       clusterDomain: cfg.clusterDomain,
-      nodeResolvConf: existsSync(cfg.resolvConfFile) ? readFileSync(cfg.resolvConfFile, 'utf8') : '',
+      nodeResolvConf: existsSync(cfg.resolvConfFile)
+        ? readFileSync(cfg.resolvConfFile, 'utf8')
+        : '',
     },
     // hostPath /etc/cni/net.d and /opt/cni/bin of pods on this node land in the node root, so a
     // CNI installer DaemonSet chains its plugin into this very config.
@@ -128,7 +130,9 @@ async function main(): Promise<void> {
   // What is left belongs to pods deleted while the emulator was down: tear it down.
   for (const [uid, dir] of savedDirs) {
     const [namespace, name] = dir.split('_');
-    console.log(`pod ${namespace}/${name}: gone from the API while the node emulator was down; cleaning up`);
+    console.log(
+      `pod ${namespace}/${name}: gone from the API while the node emulator was down; cleaning up`,
+    );
     const orphan = new PodWorker(ctx, {
       metadata: { namespace, name, uid },
       spec: { containers: [] },

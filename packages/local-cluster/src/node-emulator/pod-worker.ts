@@ -292,10 +292,7 @@ export class PodWorker {
   }
 
   /** Starts a container process; `exited` is attached at once so a fast exit is never missed. */
-  private async spawnContainer(
-    spec: Any,
-    restart: number,
-  ): Promise<ContainerProcess> {
+  private async spawnContainer(spec: Any, restart: number): Promise<ContainerProcess> {
     const env = containerEnv(spec, this.facts(), await this.lookupData(), {
       host: this.ctx.kubernetesServiceIP,
       port: 443,
@@ -398,19 +395,20 @@ export class PodWorker {
         readinessFailures: 0,
       }));
       const apiStatuses: Any[] = this.pod.status?.containerStatuses ?? [];
-      for (const c of this.containers) {
+      // All container states first, so the first status written is already the adopted one.
+      const found = this.containers.map((c) => {
         const s = saved.containers.find((x) => x.name === c.spec.name);
         c.state.restartCount = s?.restartCount ?? 0;
         c.state.lastTermination = s?.lastTermination;
         c.state.ready = Boolean(apiStatuses.find((x) => x.name === c.spec.name)?.ready);
         const alive = s?.pid !== undefined && processStartTime(s.pid) === s.pidStart;
-        void this.superviseContainer(c, {
-          pid: s?.pid ?? 0,
-          startedAt: s?.startedAt,
-          gone: !alive,
-        });
-      }
-      console.log(`pod ${this.key()}: adopted (${this.containers.map((c) => c.state.pid).join(', ')})`);
+        if (alive) Object.assign(c.state, { running: true, pid: s.pid, startedAt: s.startedAt });
+        return { pid: s?.pid ?? 0, startedAt: s?.startedAt, gone: !alive };
+      });
+      this.containers.forEach((c, i) => void this.superviseContainer(c, found[i]));
+      console.log(
+        `pod ${this.key()}: adopted (${this.containers.map((c) => c.state.pid).join(', ')})`,
+      );
     } catch (e) {
       console.error(`pod ${this.key()}: adoption: ${(e as Error).message}`);
       this.view.message = `adoption after a node emulator restart: ${(e as Error).message}`;

@@ -30,8 +30,7 @@ export function servePortForward(
     }
     s.on('error', () => undefined);
     // Clients that send no requestID pair streams by id: error n, data n+2.
-    const requestID =
-      s.header('requestID') ?? String(check.type === 'error' ? s.id : s.id - 2);
+    const requestID = s.header('requestID') ?? String(check.type === 'error' ? s.id : s.id - 2);
     let pair = pairs.get(requestID);
     if (!pair) {
       pair = {

@@ -91,7 +91,8 @@ export async function serveRemoteCommand(
     });
   });
   if (!(await ready)) {
-    if (!conn.isClosed) console.error('remote command: timed out waiting for client to create streams');
+    if (!conn.isClosed)
+      console.error('remote command: timed out waiting for client to create streams');
     conn.close();
     return;
   }

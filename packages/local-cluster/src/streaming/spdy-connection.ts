@@ -129,7 +129,8 @@ export class SpdyServerConnection extends EventEmitter<SpdyConnectionEvents> {
   }
 
   private onData(chunk: Buffer): void {
-    if (process.env.SPDY_DEBUG) console.error(`spdy: ${chunk.length} bytes: ${chunk.subarray(0, 64).toString("hex")}`);
+    if (process.env.SPDY_DEBUG)
+      console.error(`spdy: ${chunk.length} bytes: ${chunk.subarray(0, 64).toString('hex')}`);
     let frames: Frame[];
     try {
       frames = this.reader.push(chunk);
@@ -237,7 +238,8 @@ export class SpdyServerConnection extends EventEmitter<SpdyConnectionEvents> {
       case FrameType.Headers:
         // Headers after the SYN are not used by Kubernetes; decompress to keep the zlib context in step.
         await this.inflate(f.payload.subarray(4));
-        if (f.flags & FLAG_FIN) this.streams.get(payloadStreamId(f.payload))?.deliver(Buffer.alloc(0), true);
+        if (f.flags & FLAG_FIN)
+          this.streams.get(payloadStreamId(f.payload))?.deliver(Buffer.alloc(0), true);
         return;
       case FrameType.Ping:
         if (f.payload.length >= 4) this.rawWrite(pingFrame(f.payload.readUInt32BE(0)));

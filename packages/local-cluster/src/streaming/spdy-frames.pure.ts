@@ -82,7 +82,8 @@ export interface SynStream {
 }
 
 export function parseSynStream(payload: Buffer): SynStream {
-  if (payload.length < 10) throw new Error(`SYN_STREAM payload of ${payload.length} bytes is too short`);
+  if (payload.length < 10)
+    throw new Error(`SYN_STREAM payload of ${payload.length} bytes is too short`);
   return {
     streamId: payload.readUInt32BE(0) & 0x7fffffff,
     associatedTo: payload.readUInt32BE(4) & 0x7fffffff,
@@ -93,7 +94,8 @@ export function parseSynStream(payload: Buffer): SynStream {
 
 /** The stream id at the start of SYN_REPLY, RST_STREAM, HEADERS and WINDOW_UPDATE payloads. */
 export function payloadStreamId(payload: Buffer): number {
-  if (payload.length < 4) throw new Error(`control frame payload of ${payload.length} bytes is too short`);
+  if (payload.length < 4)
+    throw new Error(`control frame payload of ${payload.length} bytes is too short`);
   return payload.readUInt32BE(0) & 0x7fffffff;
 }
 
@@ -147,7 +149,8 @@ export class HeaderCompressor {
       parts.push(Buffer.from([0x78, 0x01]));
       this.started = true;
     }
-    for (let off = 0; off < raw.length; off += 0xffff) parts.push(storedBlock(raw.subarray(off, off + 0xffff)));
+    for (let off = 0; off < raw.length; off += 0xffff)
+      parts.push(storedBlock(raw.subarray(off, off + 0xffff)));
     // An empty stored block ends each header block, as a zlib sync flush does: inflaters hand
     // out what they have when they reach it, without reading into the next frame.
     parts.push(storedBlock(Buffer.alloc(0)));
@@ -195,7 +198,11 @@ export function synReplyFrame(streamId: number, compressedHeaders: Buffer, fin: 
 }
 
 export function rstStreamFrame(streamId: number, status: number): Buffer {
-  return controlFrame(FrameType.RstStream, 0, Buffer.concat([u32(streamId & 0x7fffffff), u32(status)]));
+  return controlFrame(
+    FrameType.RstStream,
+    0,
+    Buffer.concat([u32(streamId & 0x7fffffff), u32(status)]),
+  );
 }
 
 export function pingFrame(id: number): Buffer {
@@ -203,5 +210,9 @@ export function pingFrame(id: number): Buffer {
 }
 
 export function goAwayFrame(lastGoodStreamId: number, status: number): Buffer {
-  return controlFrame(FrameType.GoAway, 0, Buffer.concat([u32(lastGoodStreamId & 0x7fffffff), u32(status)]));
+  return controlFrame(
+    FrameType.GoAway,
+    0,
+    Buffer.concat([u32(lastGoodStreamId & 0x7fffffff), u32(status)]),
+  );
 }

@@ -71,7 +71,10 @@ test('our compressed header blocks inflate one at a time, each complete without 
   const b = encodeHeaderBlock(new Map());
   assert.deepEqual(await flushInflate(inf, c.compress(a)), a);
   assert.deepEqual(await flushInflate(inf, c.compress(b)), b);
-  assert.deepEqual(await flushInflate(inf, c.compress(Buffer.alloc(70_000, 1))), Buffer.alloc(70_000, 1));
+  assert.deepEqual(
+    await flushInflate(inf, c.compress(Buffer.alloc(70_000, 1))),
+    Buffer.alloc(70_000, 1),
+  );
 });
 
 test('a peer compressing with the SPDY dictionary and sync flushes is understood', async () => {

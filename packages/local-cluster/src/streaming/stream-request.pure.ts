@@ -35,7 +35,8 @@ export function parseStreamRequest(url: string): StreamRequest | { error: string
   const parts = u.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const [kind, ...rest] = parts;
   if (kind === 'portForward') {
-    if (rest.length < 2 || rest.length > 3) return { error: `malformed port-forward path ${u.pathname}` };
+    if (rest.length < 2 || rest.length > 3)
+      return { error: `malformed port-forward path ${u.pathname}` };
     return { kind, namespace: rest[0]!, pod: rest[1]!, uid: rest[2] };
   }
   if (kind !== 'exec' && kind !== 'attach') return undefined;
