@@ -240,6 +240,21 @@ test(
         },
       );
 
+      await t.test('a startup probe holds readiness back until it succeeds', async () => {
+        const marker = `/tmp/trellis-started-${process.pid}`;
+        ok(['apply', '-f', '-'], JSON.stringify(slowStartPod(marker)));
+        try {
+          await sleep(1500);
+          const early = pod('slow-start').status.containerStatuses?.[0];
+          assert.equal(early?.started, false, 'not started while the startup probe fails');
+          assert.equal(early?.ready, false);
+          ok(['wait', '--for=condition=Ready', 'pod/slow-start', '--timeout=60s']);
+          assert.equal(pod('slow-start').status.containerStatuses[0].started, true);
+        } finally {
+          kubectl(['delete', 'pod', 'slow-start', '--wait=false']);
+        }
+      });
+
       await t.test(
         'a restarted node emulator adopts its pods: same processes, still Ready',
         async () => {
@@ -360,4 +375,27 @@ function kubeletCall(
     r.on('error', reject);
     r.end();
   });
+}
+
+function slowStartPod(marker: string): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'slow-start' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox',
+          command: ['sh', '-c', `rm -f ${marker}; sleep 4; touch ${marker}; exec sleep 3600`],
+          startupProbe: {
+            exec: { command: ['test', '-f', marker] },
+            periodSeconds: 1,
+            failureThreshold: 60,
+          },
+        },
+      ],
+    },
+  };
 }

@@ -533,7 +533,7 @@ export class PodWorker {
           exitCode: undefined,
           waitingReason: undefined,
           reason: undefined,
-          ready: !c.spec.readinessProbe,
+          ready: !c.spec.readinessProbe && !c.spec.startupProbe,
         });
       }
       this.startProbes(c);
@@ -574,21 +574,61 @@ export class PodWorker {
     }
   }
 
+  /**
+   * Probes as the kubelet runs them: a startupProbe first (liveness and readiness wait until it
+   * succeeds; failureThreshold failures restart the container), then readiness and liveness.
+   */
   private startProbes(c: RunningContainer): void {
     const schedule = (probe: Any, onResult: (ok: boolean) => void) => {
       const period = (probe.periodSeconds ?? 10) * 1000;
+      let stopped = false;
       const first = setTimeout(
         () => {
-          const tick = async () =>
-            onResult(await runProbe(probe, this.view.podIP ?? '', c.spec, c.state.pid));
+          const tick = async () => {
+            const ok = await runProbe(probe, this.view.podIP ?? '', c.spec, c.state.pid);
+            if (!stopped) onResult(ok);
+          };
           void tick();
-          c.probeTimers.push(setInterval(() => void tick(), period));
+          c.probeTimers.push(setInterval(() => void (stopped || tick()), period));
         },
         (probe.initialDelaySeconds ?? 0) * 1000,
       );
       c.probeTimers.push(first);
+      return () => (stopped = true);
     };
+    const sp = c.spec.startupProbe;
+    c.state.started = !sp;
+    if (!sp) {
+      this.startRunningProbes(c, schedule);
+      return;
+    }
+    let failures = 0;
+    const stop = schedule(sp, (ok) => {
+      if (!c.state.running || c.state.started) return;
+      if (ok) {
+        stop();
+        c.state.started = true;
+        this.markDirty();
+        this.startRunningProbes(c, schedule);
+      } else if (++failures >= (sp.failureThreshold ?? 3) && c.proc) {
+        stop();
+        console.error(
+          `pod ${this.key()} container ${c.spec.name}: startup probe failed, restarting`,
+        );
+        void this.killContainer(c, (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
+      }
+    });
+  }
+
+  private startRunningProbes(
+    c: RunningContainer,
+    schedule: (probe: Any, onResult: (ok: boolean) => void) => () => void,
+  ): void {
     const rp = c.spec.readinessProbe;
+    if (!rp && !c.state.ready) {
+      c.state.ready = true;
+      this.markDirty();
+    }
     if (rp) {
       let successes = 0;
       schedule(rp, (ok) => {
