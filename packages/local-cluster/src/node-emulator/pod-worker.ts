@@ -149,13 +149,7 @@ export class PodWorker {
         if (this.stopping) return;
       }
       this.markDirty();
-      this.volumes = new PodVolumes({
-        client: this.ctx.client,
-        pod: this.pod,
-        facts: this.facts(),
-        podDir: this.podDir,
-        nodeRoot: this.ctx.nodeRoot,
-      });
+      this.volumes = this.podVolumes();
       // Like the kubelet, retry volume setup: the kube-root-ca.crt ConfigMap or the Node authorizer's
       // pod graph may not be there yet when a pod is first bound.
       for (let attempt = 1; ; attempt++) {
@@ -182,13 +176,7 @@ export class PodWorker {
       }
       this.view.initialized = true;
       this.view.phase = 'Running';
-      this.containers = (this.pod.spec.containers as Any[]).map((spec, i) => ({
-        spec,
-        state: this.view.containers[i]!,
-        probeTimers: [],
-        livenessFailures: 0,
-        readinessFailures: 0,
-      }));
+      this.containers = this.runningContainers();
       for (const c of this.containers) void this.superviseContainer(c);
       this.markDirty();
     } catch (e) {
@@ -341,6 +329,26 @@ export class PodWorker {
     return { pid: child.pid, exited };
   }
 
+  private podVolumes(): PodVolumes {
+    return new PodVolumes({
+      client: this.ctx.client,
+      pod: this.pod,
+      facts: this.facts(),
+      podDir: this.podDir,
+      nodeRoot: this.ctx.nodeRoot,
+    });
+  }
+
+  private runningContainers(): RunningContainer[] {
+    return (this.pod.spec.containers as Any[]).map((spec, i) => ({
+      spec,
+      state: this.view.containers[i]!,
+      probeTimers: [],
+      livenessFailures: 0,
+      readinessFailures: 0,
+    }));
+  }
+
   /** Records what a restarted emulator needs to adopt this pod (see SavedPod). */
   private saveState(): void {
     if (this.stopping || !existsSync(this.podDir)) return;
@@ -379,21 +387,9 @@ export class PodWorker {
       this.view.startTime = saved.startTime;
       this.view.initialized = true;
       this.view.phase = 'Running';
-      this.volumes = new PodVolumes({
-        client: this.ctx.client,
-        pod: this.pod,
-        facts: this.facts(),
-        podDir: this.podDir,
-        nodeRoot: this.ctx.nodeRoot,
-      });
+      this.volumes = this.podVolumes();
       await this.volumes.prepare();
-      this.containers = (this.pod.spec.containers as Any[]).map((spec, i) => ({
-        spec,
-        state: this.view.containers[i]!,
-        probeTimers: [],
-        livenessFailures: 0,
-        readinessFailures: 0,
-      }));
+      this.containers = this.runningContainers();
       const apiStatuses: Any[] = this.pod.status?.containerStatuses ?? [];
       // All container states first, so the first status written is already the adopted one.
       const found = this.containers.map((c) => {
