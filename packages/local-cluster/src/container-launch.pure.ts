@@ -1,5 +1,6 @@
 // The command line that starts a container process: enter the pod's netns, take a private mount
-// namespace, bind-mount the volumes where the container expects them, change directory, exec.
+// namespace (and, for a pod with its own network, a UTS namespace carrying the pod's hostname),
+// bind-mount the volumes where the container expects them, change directory, exec.
 // nsenter and unshare exec in place, so the spawned pid is the container's own process.
 
 export interface Mount {
@@ -10,6 +11,8 @@ export interface Mount {
 
 export interface LaunchSpec {
   netnsPath?: string;
+  /** The pod's hostname, set in a UTS namespace of the container's own; absent: the host's. */
+  hostname?: string;
   mounts: Mount[];
   workingDir?: string;
   /** A FIFO the container reads as stdin (spec.stdin), opened read-write so it never sees EOF. */
@@ -19,6 +22,8 @@ export interface LaunchSpec {
 
 const SCRIPT = [
   'set -e',
+  'host=$1; shift',
+  'if [ -n "$host" ]; then hostname "$host"; fi',
   'n=$1; shift',
   'while [ "$n" -gt 0 ]; do',
   '  src=$1; dst=$2; ro=$3; shift 3; n=$((n-1))',
@@ -39,6 +44,7 @@ export function launchArgv(s: LaunchSpec): string[] {
   const inner = [
     'unshare',
     '--mount',
+    ...(s.hostname ? ['--uts'] : []),
     '--propagation',
     'private',
     '--',
@@ -46,6 +52,7 @@ export function launchArgv(s: LaunchSpec): string[] {
     '-c',
     SCRIPT,
     'container',
+    s.hostname ?? '',
     String(s.mounts.length),
     ...mountArgs,
     s.stdinFifo ?? '',
