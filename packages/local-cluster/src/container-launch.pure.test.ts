@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { hostPathSource, launchArgv } from './container-launch.pure.js';
 
@@ -16,7 +16,7 @@ test('a pod container enters the pod netns, then a private mount namespace', () 
     '--propagation',
     'private',
   ]);
-  assert.deepEqual(argv.slice(-2), ['node', 'a.js']);
+  assert.deepEqual(argv.slice(-1), ['a.js']);
   const named = launchArgv({ netnsPath: '/p', hostname: 'web-1', mounts: [], argv: ['x'] });
   assert.deepEqual(named.slice(3, 6), ['unshare', '--mount', '--uts']);
   assert.equal(launchArgv({ mounts: [], argv: ['x'] })[0], 'unshare');
@@ -54,6 +54,36 @@ test(
       assert.notEqual(hostname(), `pod-${process.pid}`, "the host's name is untouched");
       const after = spawnSync('ls', [`${dir}/target`], { encoding: 'utf8' });
       assert.equal(after.stdout, '', 'the mount stays private to the container');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'a program whose directory a volume hides still runs, from a descriptor opened before the mounts (root only)',
+  { skip: process.getuid?.() !== 0 && 'needs root' },
+  () => {
+    const dir = mkdtempSync(`${tmpdir()}/trellis-launch-`);
+    try {
+      mkdirSync(`${dir}/tools`);
+      mkdirSync(`${dir}/config`);
+      copyFileSync('/bin/cat', `${dir}/tools/show`);
+      writeFileSync(`${dir}/config/Corefile`, 'from the volume\n');
+      const argv = launchArgv({
+        mounts: [{ source: `${dir}/config`, target: `${dir}/tools`, readOnly: true }],
+        argv: [`${dir}/tools/show`, `${dir}/tools/Corefile`],
+      });
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'from the volume\n');
+      const plain = launchArgv({ mounts: [], argv: ['sh', '-c', 'ls /proc/$$/fd'] });
+      const fds = spawnSync(plain[0]!, plain.slice(1), { encoding: 'utf8' });
+      assert.equal(
+        fds.stdout.split('\n').includes('9'),
+        false,
+        'no descriptor left open otherwise',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

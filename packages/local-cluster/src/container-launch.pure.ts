@@ -22,8 +22,12 @@ export interface LaunchSpec {
 
 const SCRIPT = [
   'set -e',
-  'host=$1; shift',
+  'host=$1; prog=$2; shift 2',
   'if [ -n "$host" ]; then hostname "$host"; fi',
+  // A volume may be mounted over the directory of the program itself (say a ConfigMap at /root,
+  // over a tool in ~/.cache): keep it open, and run it from that descriptor if it is hidden.
+  'path=$(command -v "$prog" || true)',
+  'if [ -f "$path" ] && [ -r "$path" ]; then exec 9<"$path"; else path=; fi',
   'n=$1; shift',
   'while [ "$n" -gt 0 ]; do',
   '  src=$1; dst=$2; ro=$3; shift 3; n=$((n-1))',
@@ -34,7 +38,9 @@ const SCRIPT = [
   'if [ -n "$fifo" ]; then exec 0<>"$fifo"; fi',
   'wd=$1; shift',
   'if [ -n "$wd" ]; then cd "$wd"; fi',
-  'exec "$@"',
+  'if [ -n "$path" ] && ! [ "$path" -ef /proc/self/fd/9 ]; then exec /proc/self/fd/9 "$@"; fi',
+  'if [ -n "$path" ]; then exec 9<&-; fi',
+  'exec "$prog" "$@"',
 ].join('\n');
 
 export function launchArgv(s: LaunchSpec): string[] {
@@ -53,11 +59,12 @@ export function launchArgv(s: LaunchSpec): string[] {
     SCRIPT,
     'container',
     s.hostname ?? '',
+    s.argv[0]!,
     String(s.mounts.length),
     ...mountArgs,
     s.stdinFifo ?? '',
     s.workingDir ?? '',
-    ...s.argv,
+    ...s.argv.slice(1),
   ];
   return s.netnsPath ? ['nsenter', `--net=${s.netnsPath}`, '--', ...inner] : inner;
 }
