@@ -90,6 +90,21 @@ test(
             assert.equal(r.namespace, INFRA);
             assert.ok(pods(INFRA, `app=${app}`).includes(r.pod), `${r.pod} is a pod of ${app}`);
           }
+          // v1.6.0-dev.3's retry simulation: fail (503) until the attempt count is reached.
+          const retry = `http://infra-backend-v3.${INFRA}:8080/retry/x?uuid=u${process.pid}&succeedAfter=1&responseCode=503`;
+          const code = () =>
+            inClient([
+              'curl',
+              '-sS',
+              '--max-time',
+              '10',
+              '-o',
+              '/dev/null',
+              '-w',
+              '%{http_code}',
+              retry,
+            ]);
+          assert.deepEqual([code(), code()], ['503', '200']);
         },
       );
 
