@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `server`: the echo server (see ../README.md). Exit status 2 for bad flags, 1 when a port cannot
+// be opened.
+import { FlagError, usage } from './flags.pure.js';
+import { parseServerArgs, SERVER_FLAGS } from './server-config.pure.js';
+import { startServer } from './server/server.js';
+
+const USAGE =
+  "Usage: server [flags]\n\nEcho server compatible with Istio's echo app: answers HTTP/1.1, h2c, TLS, gRPC\n(proto.EchoTestService) and TCP with the request as it saw it.";
+
+async function main(argv: string[]): Promise<number> {
+  let config;
+  try {
+    config = parseServerArgs(argv);
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    process.stderr.write(`server: ${e.message}\nRun 'server --help' for the flags.\n`);
+    return 2;
+  }
+  if (config === 'help') {
+    process.stdout.write(usage(USAGE, SERVER_FLAGS));
+    return 0;
+  }
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (e) {
+    process.stderr.write(`server: ${(e as Error).message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    let draining = false;
+    const onSignal = (signal: string) => {
+      if (draining) {
+        console.log(`${signal} again: stopping now`);
+        server.close();
+        resolve();
+        return;
+      }
+      draining = true;
+      console.log(`${signal}: draining (until requests stop for 1s, at most 10s)`);
+      void server.drain().then(resolve);
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+  });
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
+process.exit();
