@@ -3,7 +3,7 @@
 // be opened.
 import { FlagError, usage } from './flags.pure.js';
 import { parseServerArgs, SERVER_FLAGS } from './server-config.pure.js';
-import { startServer } from './server/server.js';
+import { startServer, type RunningServer } from './server/server.js';
 
 const USAGE =
   "Usage: server [flags]\n\nEcho server compatible with Istio's echo app: answers HTTP/1.1, h2c, TLS, gRPC\n(proto.EchoTestService) and TCP with the request as it saw it.";
@@ -21,7 +21,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage(USAGE, SERVER_FLAGS));
     return 0;
   }
-  let server;
+  // Signals are watched from the start: one that arrives while the ports open stops the server
+  // as soon as they are open.
+  let pending: string | undefined;
+  let onSignal = (signal: string): void => void (pending ??= signal);
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  let server: RunningServer;
   try {
     server = await startServer(config);
   } catch (e) {
@@ -30,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   }
   await new Promise<void>((resolve) => {
     let draining = false;
-    const onSignal = (signal: string) => {
+    onSignal = (signal: string) => {
       if (draining) {
         console.log(`${signal} again: stopping now`);
         server.close();
@@ -41,8 +47,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`${signal}: draining (until requests stop for 1s, at most 10s)`);
       void server.drain().then(resolve);
     };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
+    if (pending) onSignal(pending);
   });
   return 0;
 }

@@ -120,11 +120,8 @@ function sendH1(
   tls: ConnectionOptions | undefined,
   signal: AbortSignal,
 ): Promise<Answer> {
-  const headers: OutgoingHttpHeaders = { Host: t.hostHeader || t.authority };
-  for (const [k, v] of plan.headers) {
-    const prev = headers[k];
-    headers[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
-  }
+  // Raw name/value pairs: names keep their case and repeat as given.
+  const headers = ['Host', t.hostHeader || t.authority, ...plan.headers.flat()];
   const options = {
     host: t.host,
     port: t.port,

@@ -49,7 +49,7 @@ export async function runRequests(
   } finally {
     clearTimeout(timer);
   }
-  if (controller.signal.aborted && completed + errors.length < plan.count)
+  if (controller.signal.aborted && completed < plan.count)
     throw new ForwardError(
       `request set timed out after ${formatGoDuration(plan.timeoutMs * 1e6)} and only ${completed}/${plan.count} requests completed`,
     );
