@@ -1,7 +1,7 @@
 // The `client` command's flags, as Istio's echo client names them, turned into a
 // ForwardEchoRequest. The Gateway API mesh tests run `client <scheme>://<host><path>` with
 // `--method=`, `-H name:value` (repeated) and `--count=N`; the rest are here for people.
-import { FlagError, parseFlags, type FlagSpec } from './flags.pure.js';
+import { FlagError, parseFlags, unsupportedFlags, type FlagSpec } from './flags.pure.js';
 import { forwardRequest, type ForwardRequest } from './forward-request.pure.js';
 import { parseGoDuration } from './go-duration.pure.js';
 
@@ -62,9 +62,7 @@ export const CLIENT_FLAGS: FlagSpec[] = [
   { name: 'ipv6', short: '6', kind: 'bool', help: 'connect over IPv6 only' },
 ];
 
-const NOT_HERE = 'an Istio echo client flag that this implementation does not offer';
-
-export const UNSUPPORTED_CLIENT_FLAGS: Record<string, string> = Object.fromEntries(
+export const UNSUPPORTED_CLIENT_FLAGS = unsupportedFlags(
   [
     'uds',
     'http3',
@@ -81,7 +79,8 @@ export const UNSUPPORTED_CLIENT_FLAGS: Record<string, string> = Object.fromEntri
     'hbone-insecure-skip-verify',
     'inner-hbone-ca',
     'inner-hbone-insecure-skip-verify',
-  ].map((f) => [f, NOT_HERE]),
+  ],
+  'an Istio echo client flag that this implementation does not offer',
 );
 
 /** Parses the client's arguments; throws FlagError naming the problem. */

@@ -4,7 +4,7 @@
 // 1 when the request is invalid or any request fails (then nothing is printed on stdout).
 import { parseClientArgs, CLIENT_FLAGS } from './client-args.pure.js';
 import { clientOutput } from './fields.pure.js';
-import { FlagError, usage } from './flags.pure.js';
+import { commandLine } from './command-line.js';
 import { forwardEcho } from './forwarder/forward.js';
 
 const USAGE =
@@ -15,18 +15,8 @@ const USAGE =
 process.noDeprecation = true;
 
 async function main(argv: string[]): Promise<number> {
-  let request;
-  try {
-    request = parseClientArgs(argv);
-  } catch (e) {
-    if (!(e instanceof FlagError)) throw e;
-    process.stderr.write(`client: ${e.message}\nRun 'client --help' for the flags.\n`);
-    return 2;
-  }
-  if (request === 'help') {
-    process.stdout.write(usage(USAGE, CLIENT_FLAGS));
-    return 0;
-  }
+  const request = commandLine('client', USAGE, CLIENT_FLAGS, parseClientArgs, argv);
+  if (typeof request === 'number') return request;
   try {
     const outputs = await forwardEcho(request);
     process.stdout.write(clientOutput(outputs));

@@ -120,6 +120,11 @@ export function parseFlags(
   return { values, changed, positional, help };
 }
 
+/** Upstream flags a program recognises but does not offer, each refused with `reason`. */
+export function unsupportedFlags(names: string[], reason: string): Record<string, string> {
+  return Object.fromEntries(names.map((n) => [n, reason]));
+}
+
 /** `--help` text: one line per flag with its shorthand, kind and default. */
 export function usage(title: string, specs: FlagSpec[]): string {
   const rows = specs.map((s) => {

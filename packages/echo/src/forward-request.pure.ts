@@ -86,17 +86,17 @@ export type Scheme = 'http' | 'https' | 'grpc' | 'tcp';
 export const SCHEMES: Scheme[] = ['http', 'https', 'grpc', 'tcp'];
 
 /** TLS material: PEM text, or files to read (the file wins when both are given, as upstream). */
-export interface TlsMaterial {
-  cert: string;
-  key: string;
-  caCert: string;
-  certFile: string;
-  keyFile: string;
-  caCertFile: string;
-  insecureSkipVerify: boolean;
-  serverName: string;
-  alpn: string[];
-}
+export type TlsMaterial = Pick<
+  ForwardRequest,
+  | 'cert'
+  | 'key'
+  | 'caCert'
+  | 'certFile'
+  | 'keyFile'
+  | 'caCertFile'
+  | 'insecureSkipVerify'
+  | 'serverName'
+> & { alpn: string[] };
 
 export interface ForwardPlan {
   scheme: Scheme;

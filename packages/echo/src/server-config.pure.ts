@@ -3,7 +3,7 @@
 // comma-separated, defaults 8080, 7070 and 9090; `--tls` marks some of those ports as TLS (with
 // `--crt`/`--key`). The Gateway API mesh manifests run it with
 // `--tcp=9090 --port=8080 --grpc=7070 --port=8443 --tls=8443 --crt=/cert.crt --key=/cert.key`.
-import { FlagError, parseFlags, type FlagSpec } from './flags.pure.js';
+import { FlagError, parseFlags, unsupportedFlags, type FlagSpec } from './flags.pure.js';
 
 export type ListenerProtocol = 'http' | 'grpc' | 'tcp';
 
@@ -48,10 +48,8 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'disable-alpn', kind: 'bool', help: 'offer no ALPN protocols on TLS ports' },
 ];
 
-const NOT_HERE = 'Istio echo server flag that this implementation does not offer';
-
 /** Upstream flags we recognise but do not implement: using one is an error that says so. */
-export const UNSUPPORTED_SERVER_FLAGS: Record<string, string> = Object.fromEntries(
+export const UNSUPPORTED_SERVER_FLAGS = unsupportedFlags(
   [
     'udp',
     'mtls',
@@ -68,7 +66,8 @@ export const UNSUPPORTED_SERVER_FLAGS: Record<string, string> = Object.fromEntri
     'uds',
     'tls-min-version',
     'tls-curve-preferences',
-  ].map((f) => [f, `an ${NOT_HERE}`]),
+  ],
+  'an Istio echo server flag that this implementation does not offer',
 );
 
 /** Parses and validates the server's arguments; throws FlagError naming the problem. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `server`: the echo server (see ../README.md). Exit status 2 for bad flags, 1 when a port cannot
 // be opened.
-import { FlagError, usage } from './flags.pure.js';
+import { commandLine } from './command-line.js';
 import { parseServerArgs, SERVER_FLAGS } from './server-config.pure.js';
 import { startServer, type RunningServer } from './server/server.js';
 
@@ -9,18 +9,8 @@ const USAGE =
   "Usage: server [flags]\n\nEcho server compatible with Istio's echo app: answers HTTP/1.1, h2c, TLS, gRPC\n(proto.EchoTestService) and TCP with the request as it saw it.";
 
 async function main(argv: string[]): Promise<number> {
-  let config;
-  try {
-    config = parseServerArgs(argv);
-  } catch (e) {
-    if (!(e instanceof FlagError)) throw e;
-    process.stderr.write(`server: ${e.message}\nRun 'server --help' for the flags.\n`);
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(usage(USAGE, SERVER_FLAGS));
-    return 0;
-  }
+  const config = commandLine('server', USAGE, SERVER_FLAGS, parseServerArgs, argv);
+  if (typeof config === 'number') return config;
   // Signals are watched from the start: one that arrives while the ports open stops the server
   // as soon as they are open.
   let pending: string | undefined;
