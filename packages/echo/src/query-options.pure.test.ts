@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickCode, queryOptions, weightedCodes } from './query-options.pure.js';
+import { answerContentType, pickCode, queryOptions, weightedCodes } from './query-options.pure.js';
 
 const q = (s: string) => new URLSearchParams(s);
 
@@ -47,4 +47,11 @@ test('malformed options become error lines (and 400 for codes), as upstream', ()
     /every code has a count of 0/,
   );
   assert.match(queryOptions(q('codes=1:2:3'), Math.random).errors[0]!, /want code or code:count/);
+});
+
+test("the answer's Content-Type is what Go's servers make of upstream's handler", () => {
+  assert.equal(answerContentType(1, q('x=1')), 'application/text');
+  assert.equal(answerContentType(1, q('headers=')), 'application/text');
+  assert.equal(answerContentType(1, q('headers=X-A:1')), 'text/plain; charset=utf-8');
+  assert.equal(answerContentType(2, q('')), 'text/plain; charset=utf-8');
 });

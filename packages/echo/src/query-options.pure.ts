@@ -86,3 +86,13 @@ export function pickCode(codes: WeightedCode[], random: () => number): number {
   }
   return codes[codes.length - 1]!.code;
 }
+
+/**
+ * The Content-Type upstream's answers end up with: it sets "application/text" after writing the
+ * status, which Go's HTTP/1 server still honours unless the handler had looked at the headers
+ * before (it does for ?headers=), while Go's HTTP/2 server never does; otherwise Go sniffs the
+ * text body as "text/plain; charset=utf-8".
+ */
+export function answerContentType(httpMajor: number, query: URLSearchParams): string {
+  return httpMajor === 2 || query.get('headers') ? 'text/plain; charset=utf-8' : 'application/text';
+}

@@ -15,7 +15,7 @@ import {
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { httpEchoBody, plainIp } from '../fields.pure.js';
-import { queryOptions } from '../query-options.pure.js';
+import { answerContentType, queryOptions } from '../query-options.pure.js';
 import type { EndpointContext } from './context.js';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -132,9 +132,7 @@ async function echo(ctx: EndpointContext, req: Request, res: Response): Promise<
     },
     opts.errors,
   );
-  // Upstream sets its Content-Type after the status is written, so Go's sniffed type is what
-  // clients see.
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Type', answerContentType(req.httpVersionMajor, query));
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.writeHead(opts.status);
   res.end(body);
