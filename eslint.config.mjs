@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Apps are the deployable programs; libraries must never depend on them.
-const APPS = ['control-plane', 'ztunnel', 'waypoint', 'cni', 'cli'];
+const APPS = ['control-plane', 'ztunnel', 'waypoint', 'cni', 'cli', 'echo'];
 const LIBRARIES = ['api', 'core', 'pki', 'netsys', 'xds', 'hbone', 'ca', 'local-cluster'];
 
 // Pure modules hold translation logic only: no sockets, no files, no Kubernetes client.

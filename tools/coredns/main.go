@@ -1,5 +1,6 @@
 // CoreDNS for the local cluster's kube-dns, built from the upstream module pinned in go.mod with
-// only the plugins a cluster DNS needs (a smaller and faster build than the full plugin set).
+// only the plugins a cluster DNS needs (a smaller and faster build than the full plugin set), plus
+// whoami, which the Gateway API conformance suite's own CoreDNS backend (base/manifests.yaml) uses.
 // The directive list keeps upstream's order, which decides how plugins chain.
 package main
 
@@ -21,12 +22,13 @@ import (
 	_ "github.com/coredns/coredns/plugin/ready"
 	_ "github.com/coredns/coredns/plugin/reload"
 	_ "github.com/coredns/coredns/plugin/template"
+	_ "github.com/coredns/coredns/plugin/whoami"
 )
 
 func init() {
 	dnsserver.Directives = []string{
 		"reload", "bind", "ready", "health", "prometheus", "errors", "log", "loadbalance",
-		"cache", "template", "hosts", "kubernetes", "loop", "forward",
+		"cache", "template", "hosts", "kubernetes", "loop", "forward", "whoami",
 	}
 }
 

@@ -10,6 +10,8 @@ export interface PodFacts {
   hostIP: string;
   nodeName: string;
   serviceAccountName: string;
+  /** spec.hostname, when the pod sets one. */
+  hostname?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }
@@ -56,15 +58,27 @@ export function fieldRefValue(path: string, p: PodFacts): string {
   }
 }
 
+/**
+ * The pod's hostname as the kubelet derives it: spec.hostname, else the pod name cut to 63
+ * characters without trailing '-' or '.'.
+ */
+export function podHostname(p: Pick<PodFacts, 'name' | 'hostname'>): string {
+  if (p.hostname) return p.hostname;
+  return p.name.length <= 63 ? p.name : p.name.slice(0, 63).replace(/[-.]+$/, '');
+}
+
+/** The container's environment; `imageEnv` (the image's own) is overridden by what the pod sets. */
 export function containerEnv(
   c: Container,
   p: PodFacts,
   lookup: DataLookup,
   kubernetesService: { host: string; port: number },
+  imageEnv: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    HOSTNAME: p.name,
+    ...imageEnv,
+    HOSTNAME: podHostname(p),
     KUBERNETES_SERVICE_HOST: kubernetesService.host,
     KUBERNETES_SERVICE_PORT: String(kubernetesService.port),
     KUBERNETES_SERVICE_PORT_HTTPS: String(kubernetesService.port),

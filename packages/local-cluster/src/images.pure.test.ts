@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expandEnvRefs, lookupImage, parseImageMap, resolveArgv } from './images.pure.js';
+import {
+  expandEnvRefs,
+  imageEnv,
+  imageFiles,
+  lookupImage,
+  parseImageMap,
+  resolveArgv,
+} from './images.pure.js';
 
 const map = parseImageMap(
   '{"trellis/echo:dev":{"command":["${node}","${repo}/echo.js"],"args":["--x"]},"busybox:latest":{"command":["sh"]}}',
@@ -45,4 +52,34 @@ test('${tool:NAME} names the bin dir of a Go tool built from a pinned module', (
     '-conf',
     'c',
   ]);
+});
+
+test("an image's env and files carry placeholders; files mount read-only at absolute paths", () => {
+  const m = parseImageMap(
+    JSON.stringify({
+      'echo:1': {
+        command: ['${tool:echo}/server'],
+        env: { PATH: '${tool:echo}:/usr/bin' },
+        files: { '/cert.crt': '${repo}/images/cert.crt' },
+      },
+    }),
+    'm',
+  );
+  assert.deepEqual(imageEnv(m['echo:1'], v), { PATH: '/cache/echo/bin:/usr/bin' });
+  assert.deepEqual(imageFiles(m['echo:1'], v), [
+    { source: '/repo/images/cert.crt', target: '/cert.crt', readOnly: true },
+  ]);
+  assert.deepEqual([imageEnv(undefined, v), imageFiles(undefined, v)], [{}, []]);
+  assert.throws(
+    () => parseImageMap('{"a":{"command":["x"],"files":{"cert.crt":"/c"}}}', 'm.json'),
+    /m.json: image "a": file "cert.crt" must be an absolute container path/,
+  );
+  assert.throws(
+    () => parseImageMap('{"a":{"command":["x"],"env":{"N":1}}}', 'm.json'),
+    /m.json: image "a": "env" must map names to strings/,
+  );
+  assert.throws(
+    () => parseImageMap('{"a":{"command":["x"],"args":"--y"}}', 'm.json'),
+    /m.json: image "a": "args" must be an array of strings/,
+  );
 });

@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { run } from './exec.js';
 import { grpcHealthCheck } from './grpc-health.js';
+import { nsenterArgv } from './node-emulator/exec-command.pure.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -84,16 +85,7 @@ export async function runProbe(
       if (pid === undefined) return false;
       const r = await run(
         'timeout',
-        [
-          String(Math.ceil(timeoutMs / 1000)),
-          'nsenter',
-          '-t',
-          String(pid),
-          '--net',
-          '--mount',
-          '--',
-          ...probe.exec.command,
-        ],
+        [String(Math.ceil(timeoutMs / 1000)), ...nsenterArgv(pid, probe.exec.command)],
         { allowFailure: true },
       );
       return r.code === 0;

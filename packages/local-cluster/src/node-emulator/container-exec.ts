@@ -134,7 +134,7 @@ export async function attachToContainer(
   }
   const out = io.stdout ?? io.stderr;
   let offset = existsSync(logFile) ? statSync(logFile).size : 0;
-  while (!io.signal.aborted && isAlive(pid)) {
+  const follow = async () => {
     const size = existsSync(logFile) ? statSync(logFile).size : 0;
     if (out && size > offset) {
       await new Promise<void>((resolve) => {
@@ -144,8 +144,13 @@ export async function attachToContainer(
       });
       offset = size;
     }
+  };
+  while (!io.signal.aborted && isAlive(pid)) {
+    await follow();
     await sleep(100);
   }
+  // What the container wrote just before it exited.
+  if (!io.signal.aborted) await follow();
   io.stdin?.unpipe();
   fifo?.destroy();
   return { exitCode: 0 };

@@ -9,13 +9,14 @@ import {
   ttyArgv,
 } from './exec-command.pure.js';
 
-test('exec enters the container net and mount namespaces and its working directory', () => {
+test('exec enters the container net, mount and UTS namespaces and its working directory', () => {
   assert.deepEqual(nsenterArgv(42, ['sh', '-c', 'echo hi']), [
     'nsenter',
     '-t',
     '42',
     '--net',
     '--mount',
+    '--uts',
     '--wd',
     '--',
     'sh',

@@ -1,4 +1,4 @@
-// Command lines for `kubectl exec`: enter the container's network and mount namespaces and its
+// Command lines for `kubectl exec`: enter the container's network, mount and UTS namespaces and its
 // working directory (nsenter execs in place, so the command inherits the environment we pass),
 // and, for a TTY, run that under util-linux `script`, which gives it a pseudo-terminal of the size
 // the client asked for and passes the command's exit code back.
@@ -10,7 +10,7 @@ export interface TermSize {
 
 export function nsenterArgv(pid: number, argv: readonly string[]): string[] {
   if (argv.length === 0) throw new Error('exec needs a command');
-  return ['nsenter', '-t', String(pid), '--net', '--mount', '--wd', '--', ...argv];
+  return ['nsenter', '-t', String(pid), '--net', '--mount', '--uts', '--wd', '--', ...argv];
 }
 
 export function ttyArgv(inner: readonly string[], size: TermSize | undefined): string[] {

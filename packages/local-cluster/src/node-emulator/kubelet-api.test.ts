@@ -1,8 +1,9 @@
 // The kubelet API of the node emulators and cluster DNS, against a real 2-node cluster with the
 // upstream kubectl and client-go's SPDY executor (tools/spdy-client): exec (exit codes, stdin,
-// TTY with resize), port-forward (several ports, concurrent connections, a refused port), refusal
-// of unauthenticated and unauthorized callers on :10250, resolv.conf per dnsPolicy and lookups
-// through CoreDNS, and an emulator restart that adopts its running pods.
+// TTY with resize), attach (output, stdin, the end of the container), port-forward (several ports,
+// concurrent connections, a refused port), refusal of unauthenticated and unauthorized callers on
+// :10250, resolv.conf per dnsPolicy and lookups through CoreDNS, and an emulator restart that
+// adopts its running pods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -105,26 +106,22 @@ test(
         assert.equal(a.status, 4, a.stderr);
         assert.equal(a.stdout, 'piped through SPDY\n');
         assert.match(a.stderr, /^e$/m);
-        const b = spawnSync(
-          spdyClient,
-          [
-            'exec',
-            '--pod',
-            'shell',
-            '--tty',
-            '--size',
-            '100x30',
-            '--resize',
-            '120x40',
-            '--',
-            'sh',
-            '-c',
-            'stty size; sleep 1; stty size',
-          ],
-          { env, encoding: 'utf8', timeout: 60_000 },
+        // The client sends both sizes at once, so the resize may land before the command's first
+        // look: the first size is checked alone, the resize by the size after a second.
+        const sized = (sizes: string[], script: string) => {
+          const r = spawnSync(
+            spdyClient,
+            ['exec', '--pod', 'shell', '--tty', ...sizes, '--', 'sh', '-c', script],
+            { env, encoding: 'utf8', timeout: 60_000 },
+          );
+          assert.equal(r.status, 0, r.stderr);
+          return r.stdout.replaceAll('\r', '').trim().split('\n');
+        };
+        assert.deepEqual(sized(['--size', '100x30'], 'stty size'), ['30 100']);
+        assert.equal(
+          sized(['--size', '100x30', '--resize', '120x40'], 'sleep 1; stty size').at(-1),
+          '40 120',
         );
-        assert.equal(b.status, 0, b.stderr);
-        assert.deepEqual(b.stdout.replaceAll('\r', '').trim().split('\n'), ['30 100', '40 120']);
       });
 
       await t.test(
@@ -256,6 +253,46 @@ test(
       });
 
       await t.test(
+        'kubectl attach: output from then on, stdin into a stdin: true container, ends when it exits',
+        async () => {
+          ok(['apply', '-f', '-'], JSON.stringify(attachedPod()));
+          try {
+            ok(['wait', '--for=condition=Ready', 'pod/attached', '--timeout=60s']);
+            for (let i = 0; i < 100 && !ok(['logs', 'attached']).includes('waiting'); i++)
+              await sleep(100);
+            const a = spawn(kubectlBin, ['attach', '-i', 'attached'], {
+              env,
+              stdio: ['pipe', 'pipe', 'pipe'],
+            });
+            let out = '';
+            let err = '';
+            a.stdout.on('data', (d: Buffer) => (out += d.toString()));
+            a.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            const exited = new Promise<number | null>((resolve) => a.on('exit', resolve));
+            try {
+              a.stdin.write('hello\n');
+              for (let i = 0; i < 300 && !out.includes('got hello'); i++) await sleep(100);
+              assert.equal(out, 'got hello\n', `stdout ${out}, stderr ${err}`);
+              a.stdin.write('second line\nquit\n');
+              const code = await Promise.race([exited, sleep(30_000).then(() => 'hung')]);
+              assert.equal(code, 0, `kubectl attach ended: ${err}`);
+              assert.equal(
+                out,
+                'got hello\ngot second line\nbye\n',
+                'stdout and stderr (one log) arrive on stdout, the last line before exit included',
+              );
+            } finally {
+              a.kill();
+            }
+            const status = pod('attached').status.containerStatuses[0];
+            assert.equal(status.state.terminated?.exitCode, 7, JSON.stringify(status));
+          } finally {
+            kubectl(['delete', 'pod', 'attached', '--wait=false']);
+          }
+        },
+      );
+
+      await t.test(
         'a restarted node emulator adopts its pods: same processes, still Ready',
         async () => {
           const before = pod('web');
@@ -375,6 +412,31 @@ function kubeletCall(
     r.on('error', reject);
     r.end();
   });
+}
+
+/** Reads lines on stdin (spec.stdin), answers each on stdout; "quit" says bye on stderr and exits 7. */
+function attachedPod(): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'attached' },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox',
+          stdin: true,
+          command: [
+            'sh',
+            '-c',
+            'echo waiting; while read -r l; do if [ "$l" = quit ]; then echo bye >&2; exit 7; fi; echo "got $l"; done',
+          ],
+        },
+      ],
+    },
+  };
 }
 
 function slowStartPod(marker: string): object {

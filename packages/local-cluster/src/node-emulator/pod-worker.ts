@@ -10,8 +10,8 @@ import { descendants, processStartTime } from '../processes.js';
 import { cniAdd, cniDel } from '../cni.js';
 import { podIPFromResult } from '../cni.pure.js';
 import { podNetnsName } from '../layout.pure.js';
-import { containerEnv, type PodFacts } from '../env.pure.js';
-import { lookupImage, resolveArgv } from '../images.pure.js';
+import { containerEnv, podHostname, type PodFacts } from '../env.pure.js';
+import { imageEnv, imageFiles, lookupImage, resolveArgv } from '../images.pure.js';
 import { builtGoTool } from '../paths.js';
 import { launchArgv } from '../container-launch.pure.js';
 import { containerMounts, decodeSecretData } from '../volumes.pure.js';
@@ -240,6 +240,7 @@ export class PodWorker {
       hostIP: this.ctx.nodeIP,
       nodeName: this.ctx.nodeName,
       serviceAccountName: this.pod.spec.serviceAccountName ?? 'default',
+      hostname: this.pod.spec.hostname,
       labels: m.labels ?? {},
       annotations: m.annotations ?? {},
     };
@@ -281,24 +282,24 @@ export class PodWorker {
 
   /** Starts a container process; `exited` is attached at once so a fast exit is never missed. */
   private async spawnContainer(spec: Any, restart: number): Promise<ContainerProcess> {
-    const env = containerEnv(spec, this.facts(), await this.lookupData(), {
-      host: this.ctx.kubernetesServiceIP,
-      port: 443,
-    });
     const entry = lookupImage(this.ctx.images, spec.image);
     if (!entry && !spec.command?.length)
       throw new Error(
         `image ${spec.image} is not in the image map (${this.ctx.imageMapFile}) and the container sets no command`,
       );
-    const argv = resolveArgv(
-      entry ?? { command: [] },
-      spec.command,
-      spec.args,
-      { repo: this.ctx.repoRoot, node: process.execPath, tool: builtGoTool },
-      env,
+    const placeholders = { repo: this.ctx.repoRoot, node: process.execPath, tool: builtGoTool };
+    const facts = this.facts();
+    const env = containerEnv(
+      spec,
+      facts,
+      await this.lookupData(),
+      { host: this.ctx.kubernetesServiceIP, port: 443 },
+      imageEnv(entry, placeholders),
     );
+    const argv = resolveArgv(entry ?? { command: [] }, spec.command, spec.args, placeholders, env);
     const mounts = [
       { source: `${this.podDir}/resolv.conf`, target: '/etc/resolv.conf', readOnly: false },
+      ...imageFiles(entry, placeholders),
       ...containerMounts(spec, this.volumes!.dirs),
     ];
     for (const m of mounts)
@@ -306,6 +307,8 @@ export class PodWorker {
     const stdinFifo = spec.stdin ? await this.stdinFifo(spec.name) : undefined;
     const launch = launchArgv({
       netnsPath: this.hostNetwork ? undefined : `/run/netns/${this.netns}`,
+      // hostNetwork pods share the node's UTS namespace, as on a real node.
+      hostname: this.hostNetwork ? undefined : podHostname(facts),
       mounts,
       workingDir: spec.workingDir,
       stdinFifo,
