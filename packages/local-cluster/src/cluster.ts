@@ -1,6 +1,7 @@
 // Creates, lists and deletes local clusters: PKI, control-plane processes on the host, one netns
 // per node with kube-proxy and the node emulator. Everything lives under the cluster's state dir,
 // in netns named trellis.<name>.*, on the bridge tl-<name>, or in host mount points it records.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,7 +89,11 @@ function readRecord(dir: string): ClusterRecord | undefined {
 
 function freeSlot(): number {
   const used = new Set(listClusters().map((c) => readRecord(c.stateDir)?.slot));
-  for (let s = 0; s < MAX_SLOTS; s++) if (!used.has(s)) return s;
+  // A cluster kept in another clusters dir (TRELLIS_CLUSTERS_DIR) is not listed here but holds its
+  // slot's bridge address on the host: skip those too.
+  const hostAddrs = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
+  for (let s = 0; s < MAX_SLOTS; s++)
+    if (!used.has(s) && !hostAddrs.includes(` ${clusterLayout('x', s, 1, '/').hostIP}/`)) return s;
   throw new Error(`all ${MAX_SLOTS} local cluster slots are in use; delete a cluster first`);
 }
 

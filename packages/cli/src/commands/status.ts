@@ -4,24 +4,29 @@ import { installedGatewayApi } from '../install/gateway-api.js';
 import { verifyInstall, type ObjectCheck } from '../install/verify.pure.js';
 import { refKey, refOf, type KubeObject } from '../kube/objects.pure.js';
 import { CLI_VERSION, installManifests } from '../manifests/bundle.js';
-import { NAMESPACE } from '../manifests/render.pure.js';
+import { INSTALL_RECORD, NAMESPACE, readInstallRecord } from '../manifests/render.pure.js';
 import { render } from '../output/format.pure.js';
 import type { Handler } from './context.js';
 
 export const status: Handler = async (ctx) => {
   const kube = ctx.kube();
-  // Node components are expected when they are installed (profile default) or when nothing is.
-  const ds = (name: string) =>
-    kube.get({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: NAMESPACE, name });
-  const [ztunnel, cni] = [await ds('ztunnel'), await ds('trellis-cni-node')];
+  // What the last install asked for (its record), else the default profile.
+  const record = readInstallRecord(
+    await kube.get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: NAMESPACE,
+      name: INSTALL_RECORD,
+    }),
+  );
   const cp = await kube.get({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     namespace: NAMESPACE,
     name: 'trellis-control-plane',
   });
-  const minimal = cp && !ztunnel && !cni;
-  const expected = installManifests(minimal ? 'minimal' : 'default', {});
+  const profile = record?.profile ?? 'default';
+  const expected = installManifests(profile, record?.values ?? {});
   const live = new Map<string, KubeObject>();
   for (const want of expected) {
     const have = await kube.get(refOf(want));
@@ -43,7 +48,8 @@ export const status: Handler = async (ctx) => {
   const problems = checks.filter((c) => c.state !== 'ok');
   const value = {
     cliVersion: CLI_VERSION,
-    profile: minimal ? 'minimal' : 'default',
+    profile,
+    settings: record?.values ?? {},
     installed: Boolean(cp),
     ready: problems.length === 0,
     checks,

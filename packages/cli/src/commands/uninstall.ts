@@ -18,7 +18,7 @@ import type { Kube } from '../kube/kube.js';
 import { deleteOrder, describeRef, isCrd, refOf, type KubeObject } from '../kube/objects.pure.js';
 import { installManifests } from '../manifests/bundle.js';
 import { NAMESPACE } from '../manifests/render.pure.js';
-import { WAYPOINT_CLASSES } from '../mesh/waypoint.pure.js';
+import { USE_WAYPOINT, WAYPOINT_CLASSES } from '../mesh/waypoint.pure.js';
 import type { Handler } from './context.js';
 
 export const uninstall: Handler = async (ctx) => {
@@ -83,6 +83,20 @@ export const uninstall: Handler = async (ctx) => {
   const crds = installed.filter(isCrd);
   if (purge) {
     for (const g of gateways) await del(g);
+    for (const n of await kube.list('v1', 'Namespace', { labelSelector: USE_WAYPOINT })) {
+      const label = n.metadata.labels[USE_WAYPOINT];
+      if (
+        !gateways.some((g) => g.metadata.namespace === n.metadata.name && g.metadata.name === label)
+      )
+        continue;
+      await kube.json('PATCH', `/api/v1/namespaces/${n.metadata.name}`, {
+        body: { metadata: { labels: { [USE_WAYPOINT]: null } } },
+        contentType: 'application/merge-patch+json',
+      });
+      ctx.log(
+        `  namespace ${n.metadata.name}: label ${USE_WAYPOINT}=${label} removed (its waypoint was deleted)`,
+      );
+    }
     for (const crd of crds) await del(crd);
     const gw = await installedGatewayApi(kube);
     if (gw && appliedByTrellis(gw.crd)) {

@@ -93,10 +93,10 @@ export function podProblem(pod: KubeObject, events: readonly KubeObject[] = []):
   return `${head}: ${reasons.join('; ')}`;
 }
 
-/** Whether a pod's containers are failing (so their last logs are worth showing). */
-export function podIsCrashing(pod: KubeObject): boolean {
+/** Whether a pod's containers have run (so their last log lines may say why it is not Ready). */
+export function podHasRun(pod: KubeObject): boolean {
   return [...(pod.status?.containerStatuses ?? [])].some(
-    (c: KubeObject) => (c.restartCount ?? 0) > 0 || c.state?.terminated,
+    (c: KubeObject) => (c.restartCount ?? 0) > 0 || c.state?.terminated || c.state?.running,
   );
 }
 

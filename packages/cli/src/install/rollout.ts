@@ -3,13 +3,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kube } from '../kube/kube.js';
 import { refOf, type KubeObject } from '../kube/objects.pure.js';
-import { podIsCrashing, podProblem, selectorOf, workloadProgress } from './rollout-status.pure.js';
+import { podHasRun, podProblem, selectorOf, workloadProgress } from './rollout-status.pure.js';
 
 export interface WaitOptions {
   readonly timeoutMs: number;
   readonly log: (line: string) => void;
   readonly pollMs?: number;
 }
+
+const MAX_PODS_SHOWN = 3;
 
 export async function waitForRollouts(
   kube: Kube,
@@ -56,11 +58,17 @@ async function timeoutReport(
     const pods = await kube
       .list('v1', 'Pod', { namespace: ref.namespace, labelSelector: selectorOf(w) })
       .catch(() => []);
-    for (const pod of pods) {
-      const ready = (pod.status?.conditions ?? []).some(
-        (c: KubeObject) => c.type === 'Ready' && c.status === 'True',
-      );
-      if (ready) continue;
+    const notReady = pods.filter(
+      (pod) =>
+        !(pod.status?.conditions ?? []).some(
+          (c: KubeObject) => c.type === 'Ready' && c.status === 'True',
+        ),
+    );
+    for (const [i, pod] of notReady.entries()) {
+      if (i === MAX_PODS_SHOWN) {
+        lines.push(`    ... and ${notReady.length - i} more pod(s) not Ready`);
+        break;
+      }
       const events = await kube
         .list('v1', 'Event', {
           namespace: ref.namespace,
@@ -68,9 +76,9 @@ async function timeoutReport(
         })
         .catch(() => []);
       lines.push(`    ${podProblem(pod, events)}`);
-      if (podIsCrashing(pod)) {
+      if (podHasRun(pod)) {
         const logs = await lastLogLines(kube, pod);
-        for (const l of logs) lines.push(`      | ${l}`);
+        for (const l of logs) lines.push(`      | ${l.length > 240 ? `${l.slice(0, 237)}...` : l}`);
       }
     }
     if (pods.length === 0 && p && p.desired > 0)
@@ -85,15 +93,15 @@ async function timeoutReport(
 async function lastLogLines(kube: Kube, pod: KubeObject): Promise<string[]> {
   const c = (pod.status?.containerStatuses ?? []).find((s: KubeObject) => !s.ready);
   if (!c) return [];
-  const base = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log?container=${c.name}&tailLines=5`;
+  const base = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log?container=${c.name}&tailLines=3`;
   for (const previous of [true, false]) {
     const { status, text } = await kube
       .request('GET', `${base}${previous ? '&previous=true' : ''}`, {
-        accept: 'text/plain',
+        accept: '*/*',
         timeoutMs: 5000,
       })
       .catch(() => ({ status: 0, text: '' }));
-    if (status === 200 && text.trim()) return text.trimEnd().split('\n').slice(-5);
+    if (status === 200 && text.trim()) return text.trimEnd().split('\n').slice(-3);
   }
   return [];
 }

@@ -82,7 +82,43 @@ export function renderManifests(objects: readonly KubeObject[], o: RenderOptions
     }
     out.push(obj);
   }
+  out.push(installRecord(o, tag));
   return out;
+}
+
+/** The ConfigMap that records how Trellis was installed, read by status and the next install. */
+export const INSTALL_RECORD = 'trellis-install';
+
+function installRecord(o: RenderOptions, tag: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: INSTALL_RECORD,
+      namespace: NAMESPACE,
+      labels: { [PART_OF]: 'trellis', [COMPONENT]: 'install', [VERSION_LABEL]: tag },
+    },
+    data: {
+      version: o.version,
+      profile: o.profile,
+      values: JSON.stringify(o.values),
+    },
+  };
+}
+
+/** Profile and values from an install record ConfigMap; undefined when it is absent or unreadable. */
+export function readInstallRecord(
+  cm: KubeObject | undefined,
+): { profile: Profile; values: Values } | undefined {
+  if (!cm?.data?.profile) return undefined;
+  try {
+    return {
+      profile: cm.data.profile as Profile,
+      values: JSON.parse(cm.data.values ?? '{}') as Values,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Containers (and init containers) of a workload's pod template. */
