@@ -4,7 +4,6 @@
 import { EXIT, UsageError } from './cli/command-spec.js';
 import { helpText } from './cli/help.pure.js';
 import { parseArgs } from './cli/parse-args.pure.js';
-import { createContext } from './commands/context.js';
 import { HANDLERS, ROOT } from './commands/tree.js';
 import { processArgv, processEnv } from './config.js';
 
@@ -29,9 +28,10 @@ async function main(args: readonly string[], env = processEnv()): Promise<number
     return inv.help && argv.some((a) => a === '-h' || a === '--help') ? EXIT.ok : EXIT.usage;
   }
   try {
-    return await (
-      await handler()
-    )(createContext(inv, env, { out, log: err }));
+    // Loaded here, not at the top: --help and completion need neither it nor a Kubernetes client.
+    const { createContext } = await import('./commands/context.js');
+    const run = await handler();
+    return await run(createContext(inv, env, { out, log: err }));
   } catch (e) {
     if (e instanceof UsageError) {
       err(`trellis: ${e.message}`);

@@ -9,7 +9,7 @@ import {
   type FlagValue,
   type Invocation,
 } from './command-spec.js';
-import { duration } from '@trellis/core';
+import { duration } from '@trellis/core/setting-parsers';
 
 const DURATION = duration();
 

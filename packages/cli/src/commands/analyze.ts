@@ -7,7 +7,7 @@ import { render } from '../output/format.pure.js';
 import type { Handler } from './context.js';
 
 export const analyze: Handler = async (ctx) => {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   const list = (apiVersion: string, kind: string) => kube.list(apiVersion, kind);
   const cp = await kube.get({
     apiVersion: 'apps/v1',

@@ -1,7 +1,7 @@
 // What a command handler gets: its parsed invocation, output streams, the environment, and a
 // lazily connected Kubernetes client built from --kubeconfig/--context.
 import type { Invocation } from '../cli/command-spec.js';
-import { Kube } from '../kube/kube.js';
+import type { Kube } from '../kube/kube.js';
 import type { Output } from '../output/format.pure.js';
 
 export interface Context {
@@ -11,8 +11,8 @@ export interface Context {
   /** Progress and diagnostics (stderr), one line each. */
   readonly log: (line: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** The cluster of --kubeconfig/--context (connects on first use). */
-  kube(): Kube;
+  /** The cluster of --kubeconfig/--context (loads the client and connects on first use). */
+  kube(): Promise<Kube>;
   /** -o/--output of commands that print objects. */
   output(): Output;
   flag<T>(name: string): T;
@@ -31,7 +31,8 @@ export function createContext(
     out: streams.out,
     log: streams.log,
     env,
-    kube() {
+    async kube() {
+      const { Kube } = await import('../kube/kube.js');
       kube ??= Kube.connect(
         {
           ...(inv.flags['kubeconfig'] !== undefined

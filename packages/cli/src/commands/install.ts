@@ -17,7 +17,7 @@ export const install: Handler = async (ctx) => {
   const values = parseSets(ctx.flag<string[] | undefined>('set') ?? []);
   const dryRun = ctx.flag<boolean | undefined>('dry-run') === true;
   const objects = installManifests(profile, values);
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   const version = await kube.serverVersion();
   ctx.log(
     `Installing Trellis ${CLI_VERSION} (profile ${profile}) on ${kube.server} (Kubernetes ${version.gitVersion})${dryRun ? ', dry run' : ''}`,

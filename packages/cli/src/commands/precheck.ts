@@ -6,7 +6,7 @@ import { render } from '../output/format.pure.js';
 import type { Handler } from './context.js';
 
 export const precheck: Handler = async (ctx) => {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   const results = evaluate({
     serverVersion: await kube.serverVersion(),
     clusterAdmin: await canDoEverything(kube),

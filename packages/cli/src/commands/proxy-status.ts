@@ -1,11 +1,15 @@
 // `trellis proxy-status`: asks each control plane pod for /debug/syncz (port 15014, through the
 // API server's pod proxy) and shows every connected proxy's sync state.
-import type { SynczEntry } from '@trellis/control-plane';
 import { EXIT } from '../cli/command-spec.js';
 import type { Kube } from '../kube/kube.js';
 import type { KubeObject } from '../kube/objects.pure.js';
 import { NAMESPACE } from '../manifests/render.pure.js';
-import { hasProblems, proxyStatusRows, TYPE_COLUMNS } from '../mesh/proxy-status.pure.js';
+import {
+  hasProblems,
+  proxyStatusRows,
+  TYPE_COLUMNS,
+  type SynczEntry,
+} from '../mesh/proxy-status.pure.js';
 import { render } from '../output/format.pure.js';
 import type { Handler } from './context.js';
 
@@ -27,7 +31,7 @@ export async function controlPlanePods(kube: Kube): Promise<KubeObject[]> {
 }
 
 export const proxyStatus: Handler = async (ctx) => {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   const byPod = new Map<string, SynczEntry[]>();
   for (const pod of await controlPlanePods(kube)) {
     const text = await kube.podProxyGet(NAMESPACE, pod.metadata.name, DEBUG_PORT, '/debug/syncz');

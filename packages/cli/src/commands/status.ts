@@ -9,7 +9,7 @@ import { render } from '../output/format.pure.js';
 import type { Handler } from './context.js';
 
 export const status: Handler = async (ctx) => {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   // What the last install asked for (its record), else the default profile.
   const record = readInstallRecord(
     await kube.get({

@@ -17,6 +17,7 @@ export const translate: Handler = async (ctx) => {
     } catch (e) {
       throw new Error(
         `-f ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        { cause: e },
       );
     }
   });

@@ -22,7 +22,7 @@ import { USE_WAYPOINT, WAYPOINT_CLASSES } from '../mesh/waypoint.pure.js';
 import type { Handler } from './context.js';
 
 export const uninstall: Handler = async (ctx) => {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   const purge = ctx.flag<boolean | undefined>('purge') === true;
   const timeoutMs = ctx.flag<number>('timeout');
   const deadline = Date.now() + timeoutMs;
@@ -57,6 +57,7 @@ export const uninstall: Handler = async (ctx) => {
     } catch (e) {
       throw new Error(
         `node cleanup did not finish; the nodes it names still have Trellis CNI state. ${(e as Error).message}\nRun trellis uninstall again once they are fixed.`,
+        { cause: e },
       );
     }
     await del(cleanup);

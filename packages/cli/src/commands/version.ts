@@ -10,7 +10,7 @@ export const version: Handler = async (ctx) => {
   let kubernetes: string | undefined;
   let error: string | undefined;
   try {
-    const kube = ctx.kube();
+    const kube = await ctx.kube();
     kubernetes = (await kube.serverVersion()).gitVersion;
     const cp = await kube.get({
       apiVersion: 'apps/v1',

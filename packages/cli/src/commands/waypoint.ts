@@ -26,7 +26,7 @@ const gatewayOf = (ctx: Context) =>
   );
 
 async function requireGatewayApi(ctx: Context): Promise<void> {
-  if (!(await ctx.kube().resource(GATEWAY.apiVersion, GATEWAY.kind)))
+  if (!(await (await ctx.kube()).resource(GATEWAY.apiVersion, GATEWAY.kind)))
     throw new Error('the cluster has no Gateway API CRDs; run trellis install first');
 }
 
@@ -37,7 +37,7 @@ export const waypointGenerate: Handler = async (ctx) => {
 };
 
 export const waypointApply: Handler = async (ctx) => {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   await requireGatewayApi(ctx);
   const gw = gatewayOf(ctx);
   const { name, namespace } = gw.metadata;
@@ -81,9 +81,8 @@ const COLUMNS: Column<WaypointRow>[] = [
 
 async function waypoints(ctx: Context, namespace: string | undefined): Promise<KubeObject[]> {
   await requireGatewayApi(ctx);
-  const all = await ctx
-    .kube()
-    .list(GATEWAY.apiVersion, GATEWAY.kind, namespace ? { namespace } : {});
+  const kube = await ctx.kube();
+  const all = await kube.list(GATEWAY.apiVersion, GATEWAY.kind, namespace ? { namespace } : {});
   return all.filter(isWaypoint);
 }
 
@@ -97,7 +96,7 @@ export const waypointList: Handler = async (ctx) => {
 };
 
 export const waypointDelete: Handler = async (ctx) => {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   const namespace = ctx.flag<string>('namespace');
   const all = ctx.flag<boolean | undefined>('all') === true;
   if (all === ctx.inv.args.length > 0)
@@ -124,7 +123,7 @@ export const waypointDelete: Handler = async (ctx) => {
 };
 
 export const waypointStatus: Handler = async (ctx) => {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   await requireGatewayApi(ctx);
   const namespace = ctx.flag<string>('namespace');
   const name = ctx.flag<string>('name');
@@ -165,7 +164,7 @@ export const waypointStatus: Handler = async (ctx) => {
 
 /** Namespaces, services and pods labelled istio.io/use-waypoint=<name> in the waypoint's namespace. */
 async function waypointUsers(ctx: Context, namespace: string, name: string): Promise<string[]> {
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   const users: string[] = [];
   const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
   if (ns?.metadata?.labels?.[USE_WAYPOINT] === name) users.push(`namespace ${namespace}`);

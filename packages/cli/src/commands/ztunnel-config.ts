@@ -145,7 +145,7 @@ interface ZtunnelSource {
 async function source(ctx: Context): Promise<ZtunnelSource> {
   const direct = ctx.flag<string | undefined>('admin-address');
   if (direct) return directSource(direct);
-  const kube = ctx.kube();
+  const kube = await ctx.kube();
   const pod = await pickZtunnel(
     kube,
     ctx.flag<string | undefined>('pod'),

@@ -40,7 +40,7 @@ export async function gatewayApiCrds(source: string | undefined): Promise<KubeOb
     try {
       text = readFileSync(source, 'utf8');
     } catch (e) {
-      throw new Error(`--gateway-api-crds ${source}: ${(e as Error).message}`);
+      throw new Error(`--gateway-api-crds ${source}: ${(e as Error).message}`, { cause: e });
     }
   }
   const docs = parseYamlDocs(text, source);

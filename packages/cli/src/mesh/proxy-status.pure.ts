@@ -1,6 +1,22 @@
 // `trellis proxy-status` rows: one per connected proxy, the sync state of each type it
 // subscribed to (SYNCED, STALE, NACKED, NOT SENT), from the control plane's /debug/syncz.
-import type { SynczEntry } from '@trellis/control-plane';
+
+/** One proxy in the control plane's /debug/syncz (the fields read here; a wire contract). */
+export interface SynczEntry {
+  readonly proxy: string;
+  readonly protocol: string;
+  readonly types: Readonly<
+    Record<
+      string,
+      {
+        readonly state: string;
+        readonly sentVersion?: string;
+        readonly ackedVersion?: string;
+        readonly lastNack?: string;
+      }
+    >
+  >;
+}
 
 export interface ProxyStatusRow {
   readonly proxy: string;
