@@ -21,7 +21,11 @@ export const translate: Handler = async (ctx) => {
       );
     }
   });
-  const result = translateManifests(inputs, ctx.flag<TranslateType>('type'));
+  const result = translateManifests(inputs, ctx.flag<TranslateType>('type'), {
+    rootNamespace: ctx.flag<string>('root-namespace'),
+    trustDomain: ctx.flag<string>('trust-domain'),
+    clusterId: ctx.flag<string>('cluster-id'),
+  });
   for (const p of result.problems) ctx.log(`skipped: ${p}`);
   ctx.out(
     ctx.output() === 'json'

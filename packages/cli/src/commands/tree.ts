@@ -325,6 +325,28 @@ Endpoints for each waypoint.`,
               default: 'all',
               description: 'which resources to print',
             },
+            {
+              name: 'root-namespace',
+              type: 'string',
+              placeholder: 'NAMESPACE',
+              default: 'trellis-system',
+              description:
+                'namespace whose policies apply mesh-wide (as the installed control plane)',
+            },
+            {
+              name: 'trust-domain',
+              type: 'string',
+              placeholder: 'DOMAIN',
+              default: 'cluster.local',
+              description: 'SPIFFE trust domain',
+            },
+            {
+              name: 'cluster-id',
+              type: 'string',
+              placeholder: 'NAME',
+              default: 'Kubernetes',
+              description: 'cluster name in workload names',
+            },
             output('yaml', ['yaml', 'json']),
           ],
           examples: [

@@ -10,6 +10,7 @@ import { ClusterLoadAssignmentSchema } from '@trellis/api/gen/envoy/config/endpo
 import { ListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
 import { deriveMeshState } from '@trellis/control-plane/collections';
+import type { MeshOptions } from '@trellis/control-plane/model';
 import { formatProblem, parseManifests, snapshotFromObjects } from '@trellis/control-plane/ingest';
 import { translateState } from '@trellis/control-plane/translate';
 import {
@@ -45,6 +46,7 @@ interface EnvoyJson {
 export function translateManifests(
   inputs: readonly { file: string; text: string }[],
   type: TranslateType,
+  options: MeshOptions = {},
 ): Translation {
   const objects = [];
   const problems: string[] = [];
@@ -55,7 +57,7 @@ export function translateManifests(
   }
   const built = snapshotFromObjects(objects);
   problems.push(...built.problems.map(formatProblem));
-  const state = deriveMeshState(built.snapshot);
+  const state = deriveMeshState(built.snapshot, options);
   const out: Translation = { notes: [], problems };
   if (type === 'all' || type === 'wds') {
     const wds = translateState(state);
