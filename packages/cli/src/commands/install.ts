@@ -43,9 +43,11 @@ export const install: Handler = async (ctx) => {
         : `Upgrading Trellis ${previousVersion} in place`,
     );
   ctx.log(`Applying ${objects.length} objects (server-side apply)`);
-  await applyAll(kube, objects, { dryRun, log: ctx.log });
+  const applied = await applyAll(kube, objects, { dryRun, log: ctx.log });
   if (dryRun) {
-    ctx.log('Dry run: the API server accepted every object; nothing was changed.');
+    ctx.log(
+      `Dry run: the API server accepted ${applied} of ${objects.length} objects${applied < objects.length ? ' (the others need CRDs or a namespace that the install creates)' : ''}; nothing was changed.`,
+    );
     return EXIT.ok;
   }
   await prune(kube, previous, objects, ctx.log);

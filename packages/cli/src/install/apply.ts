@@ -22,7 +22,11 @@ export interface ApplyAllOptions {
   readonly crdTimeoutMs?: number;
 }
 
-/** Applies every object; returns how many were applied. Throws at the first refusal. */
+/**
+ * Applies every object; returns how many were applied (in a dry run, how many the API server
+ * checked). Throws at the first refusal. A dry run cannot check an object whose CRD or namespace
+ * does not exist yet (they come with the same apply); such objects are reported and skipped.
+ */
 export async function applyAll(
   kube: Kube,
   objects: readonly KubeObject[],
@@ -36,8 +40,40 @@ export async function applyAll(
     await waitEstablished(kube, crds, o.crdTimeoutMs ?? 60_000);
     kube.forgetDiscovery();
   }
-  for (const obj of rest) await applyOne(kube, obj, o);
-  return ordered.length;
+  let applied = crds.length;
+  const namespaceExists = new Map<string, boolean>();
+  for (const obj of rest) {
+    if (o.dryRun) {
+      const why = await uncheckable(kube, obj, namespaceExists);
+      if (why) {
+        o.log(`  ${describeRef(refOf(obj))} (not checked: ${why})`);
+        continue;
+      }
+    }
+    await applyOne(kube, obj, o);
+    applied++;
+  }
+  return applied;
+}
+
+/** Why a dry run cannot check an object before the real apply created what it needs. */
+async function uncheckable(
+  kube: Kube,
+  obj: KubeObject,
+  namespaceExists: Map<string, boolean>,
+): Promise<string | undefined> {
+  if (!(await kube.resource(obj.apiVersion, obj.kind)))
+    return `${obj.kind} is not served until its CRD is installed`;
+  const ns = obj.metadata?.namespace;
+  if (!ns) return undefined;
+  if (!namespaceExists.has(ns))
+    namespaceExists.set(
+      ns,
+      (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: ns })) !== undefined,
+    );
+  return namespaceExists.get(ns)
+    ? undefined
+    : `namespace ${ns} does not exist until the install creates it`;
 }
 
 async function applyOne(kube: Kube, obj: KubeObject, o: ApplyAllOptions): Promise<void> {
