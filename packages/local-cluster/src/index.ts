@@ -19,3 +19,4 @@ export {
   type NodeLayout,
 } from './layout.pure.js';
 export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';
+export { descendants, rssBytes } from './processes.js';
