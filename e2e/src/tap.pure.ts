@@ -22,7 +22,7 @@ export function summarizeTap(tap: string): TapSummary {
     const [, status, name, directive, reason] = m;
     if (directive === 'SKIP') {
       skip++;
-      const why = reason?.trim() || 'no reason given';
+      const why = reason?.trim().replace(/\\#/g, '#') || 'no reason given';
       skipReasons.set(why, [...(skipReasons.get(why) ?? []), name!]);
     } else if (status === 'ok') pass++;
     else {

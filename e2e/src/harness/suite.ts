@@ -1,8 +1,7 @@
 // What every scenario file uses: the cluster (kubeconfig, kubectl, the trellis CLI as a process),
 // and `needs(...)`, which turns missing capabilities into a skip that names the work waited for.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { kubectlFor, type Kubectl } from '@trellis/local-cluster';
+import { kubectlFor, run, type Kubectl } from '@trellis/local-cluster';
 import { suiteEnv } from '../config.js';
 import { WAITS_FOR, type Capability } from './capabilities.js';
 
@@ -47,15 +46,9 @@ export function suite(): Suite {
   };
 }
 
-function runCli(args: readonly string[], kubeconfig: string): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [TRELLIS, ...args, '--kubeconfig', kubeconfig], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+async function runCli(args: readonly string[], kubeconfig: string): Promise<CliRun> {
+  const r = await run(process.execPath, [TRELLIS, ...args, '--kubeconfig', kubeconfig], {
+    allowFailure: true,
   });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }

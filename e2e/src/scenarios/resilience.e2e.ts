@@ -52,14 +52,16 @@ test(
     );
     let received = '';
     session.stdout.on('data', (c: Buffer) => (received += c.toString()));
-    const request = (path: string) =>
+    /** One request on the session; resolves with whether its answer came within 5 s. */
+    const exchange = async (path: string): Promise<boolean> => {
       session.stdin.write(
         `GET /${path} HTTP/1.1\r\nHost: echo-v2\r\nConnection: keep-alive\r\n\r\n`,
       );
+      for (let i = 0; i < 20 && !received.includes(`/${path}`); i++) await sleep(250);
+      return received.includes(`/${path}`);
+    };
     try {
-      request('before');
-      for (let i = 0; i < 20 && !received.includes('/before'); i++) await sleep(250);
-      assert.ok(received.includes('/before'), 'the long-lived session works before the restart');
+      assert.ok(await exchange('before'), 'the long-lived session works before the restart');
 
       const node1 = echoV1.spec.nodeName;
       const old = ztunnelOn(node1);
@@ -92,10 +94,8 @@ test(
         `new connections resumed ${(recovered! - readyAt) / 1000}s after the new ztunnel was Ready`,
       );
 
-      request('after');
-      for (let i = 0; i < 20 && !received.includes('/after'); i++) await sleep(250);
       assert.ok(
-        received.includes('/after'),
+        await exchange('after'),
         'the session on node 2 was untouched by the restart on node 1',
       );
     } finally {

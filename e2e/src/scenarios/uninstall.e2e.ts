@@ -9,35 +9,44 @@ import { layoutOf, podNetnsName } from '@trellis/local-cluster';
 import { suite } from '../harness/suite.js';
 
 const s = suite();
+// With the CNI agent installed (profile default), uninstall runs the agent's uninstall mode on
+// every node first, so it needs an agent that works.
+const uninstallNeeds = s.profile === 'default' ? s.needs('cni') : {};
 let uninstalled: { status: number | null; stderr: string } | undefined;
 
-test('trellis uninstall --purge succeeds', async () => {
+test('trellis uninstall --purge succeeds', uninstallNeeds, async () => {
   uninstalled = await s.trellis('uninstall', '--purge');
   assert.equal(uninstalled.status, 0, uninstalled.stderr);
 });
 
-test('no mesh object is left: Trellis objects, CRDs, root certificates, namespace', () => {
-  assert.ok(uninstalled, 'uninstall ran');
-  const kinds =
-    'serviceaccounts,services,configmaps,deployments,daemonsets,roles,rolebindings,clusterroles,clusterrolebindings,crds,namespaces';
-  assert.deepEqual(
-    s.kubectl.getJson(kinds, '-A', '-l', 'app.kubernetes.io/part-of=trellis').items,
-    [],
-  );
-  const crds = s.kubectl
-    .getJson('crds')
-    .items.map((c: { metadata: { name: string } }) => c.metadata.name);
-  assert.deepEqual(
-    crds.filter((n: string) => n.endsWith('.istio.io') || n.endsWith('.gateway.networking.k8s.io')),
-    [],
-  );
-  assert.deepEqual(
-    s.kubectl.getJson('configmaps', '-A', '--field-selector', 'metadata.name=istio-ca-root-cert')
-      .items,
-    [],
-  );
-  assert.equal(s.kubectl.tryGet('namespace', 'trellis-system'), undefined);
-});
+test(
+  'no mesh object is left: Trellis objects, CRDs, root certificates, namespace',
+  uninstallNeeds,
+  () => {
+    assert.ok(uninstalled, 'uninstall ran');
+    const kinds =
+      'serviceaccounts,services,configmaps,deployments,daemonsets,roles,rolebindings,clusterroles,clusterrolebindings,crds,namespaces';
+    assert.deepEqual(
+      s.kubectl.getJson(kinds, '-A', '-l', 'app.kubernetes.io/part-of=trellis').items,
+      [],
+    );
+    const crds = s.kubectl
+      .getJson('crds')
+      .items.map((c: { metadata: { name: string } }) => c.metadata.name);
+    assert.deepEqual(
+      crds.filter(
+        (n: string) => n.endsWith('.istio.io') || n.endsWith('.gateway.networking.k8s.io'),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      s.kubectl.getJson('configmaps', '-A', '--field-selector', 'metadata.name=istio-ca-root-cert')
+        .items,
+      [],
+    );
+    assert.equal(s.kubectl.tryGet('namespace', 'trellis-system'), undefined);
+  },
+);
 
 test('no CNI config entry, in-pod rule or redirection annotation is left', s.needs('cni'), () => {
   for (const ns of ['e2e-mesh', 'e2e-plain'])
@@ -71,7 +80,7 @@ test('no CNI config entry, in-pod rule or redirection annotation is left', s.nee
   }
 });
 
-test('Trellis installs again', async () => {
+test('Trellis installs again', uninstallNeeds, async () => {
   // The profile the runner installed, once its node components can become Ready; minimal until then.
   const profile = s.needs('cni', 'ztunnel').skip ? 'minimal' : s.profile;
   const r = await s.trellis('install', '--profile', profile, '--timeout', '3m');

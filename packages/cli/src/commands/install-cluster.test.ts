@@ -3,10 +3,15 @@
 // timeout report, waypoints, analyze, and an uninstall that leaves nothing behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCluster, deleteCluster, kubectlFor, type Kubectl } from '@trellis/local-cluster';
+import {
+  createCluster,
+  deleteCluster,
+  kubectlFor,
+  run,
+  type Kubectl,
+} from '@trellis/local-cluster';
 
 const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 const NAME = `cli${process.pid}`;
@@ -20,17 +25,11 @@ interface Run {
 }
 
 /** Runs `trellis ARGS --kubeconfig <cluster>` as a process. */
-function trellis(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--kubeconfig', kubeconfig], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+async function trellis(...args: string[]): Promise<Run> {
+  const r = await run(process.execPath, [CLI, ...args, '--kubeconfig', kubeconfig], {
+    allowFailure: true,
   });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 const ok = (r: Run, what: string) =>

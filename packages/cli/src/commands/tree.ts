@@ -73,6 +73,21 @@ const waypointName: Flag = {
   description: 'waypoint (Gateway) name',
 };
 
+const clusterProvider: Flag = {
+  name: 'provider',
+  type: 'string',
+  values: ['local', 'kind'],
+  default: 'local',
+  description: 'local: a real control plane + netns nodes on this host (root); kind: needs Docker',
+};
+const clusterName: Flag = {
+  name: 'name',
+  type: 'string',
+  placeholder: 'NAME',
+  default: 'trellis',
+  description: 'cluster name',
+};
+
 export const ROOT: Command = {
   name: 'trellis',
   summary: 'Install, inspect and remove the Trellis ambient mesh',
@@ -365,21 +380,8 @@ Endpoints for each waypoint.`,
           summary:
             'create a cluster and wait until its nodes are Ready; prints the kubeconfig path',
           flags: [
-            {
-              name: 'provider',
-              type: 'string',
-              values: ['local', 'kind'],
-              default: 'local',
-              description:
-                'local: real control plane + netns nodes on this host (root); kind: needs Docker',
-            },
-            {
-              name: 'name',
-              type: 'string',
-              placeholder: 'NAME',
-              default: 'trellis',
-              description: 'cluster name',
-            },
+            clusterProvider,
+            clusterName,
             {
               name: 'nodes',
               type: 'int',
@@ -393,54 +395,15 @@ Endpoints for each waypoint.`,
         {
           name: 'delete',
           summary: 'delete a cluster and everything it created on this host',
-          flags: [
-            {
-              name: 'provider',
-              type: 'string',
-              values: ['local', 'kind'],
-              default: 'local',
-              description: 'where the cluster runs',
-            },
-            {
-              name: 'name',
-              type: 'string',
-              placeholder: 'NAME',
-              default: 'trellis',
-              description: 'cluster name',
-            },
-          ],
+          flags: [clusterProvider, clusterName],
         },
-        {
-          name: 'list',
-          summary: 'list clusters',
-          flags: [
-            {
-              name: 'provider',
-              type: 'string',
-              values: ['local', 'kind'],
-              default: 'local',
-              description: 'where the clusters run',
-            },
-          ],
-        },
+        { name: 'list', summary: 'list clusters', flags: [clusterProvider] },
         {
           name: 'kubeconfig',
           summary: 'print the admin kubeconfig of a cluster',
           flags: [
-            {
-              name: 'provider',
-              type: 'string',
-              values: ['local', 'kind'],
-              default: 'local',
-              description: 'where the cluster runs',
-            },
-            {
-              name: 'name',
-              type: 'string',
-              placeholder: 'NAME',
-              default: 'trellis',
-              description: 'cluster name',
-            },
+            clusterProvider,
+            clusterName,
             {
               name: 'path',
               type: 'boolean',

@@ -8,132 +8,23 @@ import type { KubeObject } from '../kube/objects.pure.js';
 import { httpGetText } from '../kube/http-get.js';
 import { portForwardGet } from '../kube/port-forward.js';
 import { NAMESPACE } from '../manifests/render.pure.js';
-import {
-  certificateRows,
-  connectionRows,
-  parseConfigDump,
-  parsePrometheus,
-  policyRows,
-  serviceRows,
-  workloadRows,
-} from '../mesh/ztunnel-config.pure.js';
-import { age, render } from '../output/format.pure.js';
+import { ZTUNNEL_VIEWS } from '../mesh/ztunnel-config.pure.js';
+import { render } from '../output/format.pure.js';
 import type { Context, Handler } from './context.js';
 
 const ADMIN_PORT = 15000;
 const METRICS_PORT = 15020;
 
 export const ztunnelConfig: Handler = async (ctx) => {
-  const view = ctx.inv.path[1]!;
-  const ns = ctx.flag<string | undefined>('namespace');
+  const view = ZTUNNEL_VIEWS[ctx.inv.path[1]!]!;
   const fetch = await source(ctx);
   ctx.log(`ztunnel ${fetch.name}`);
-  if (view === 'connections') {
-    const rows = connectionRows(
-      parsePrometheus(await fetch.get(METRICS_PORT, '/stats/prometheus')),
-    );
-    ctx.out(
-      render(
-        ctx.output(),
-        rows,
-        rows,
-        [
-          { header: 'reporter', value: (r) => r.reporter },
-          { header: 'source', value: (r) => r.source },
-          { header: 'destination', value: (r) => r.destination },
-          { header: 'open', value: (r) => r.open },
-          { header: 'opened', value: (r) => r.opened },
-          { header: 'sent', value: (r) => r.sentBytes },
-          { header: 'received', value: (r) => r.receivedBytes },
-        ],
-        'no connections recorded\n',
-      ),
-    );
-    return EXIT.ok;
-  }
-  const dump = parseConfigDump(
-    await fetch.get(ADMIN_PORT, '/config_dump'),
+  const rows = view.rows(
+    await fetch.get(view.port, view.path),
     `ztunnel ${fetch.name}`,
+    ctx.flag<string | undefined>('namespace'),
   );
-  switch (view) {
-    case 'workloads': {
-      const rows = workloadRows(dump, ns);
-      ctx.out(
-        render(
-          ctx.output(),
-          rows,
-          rows,
-          [
-            { header: 'namespace', value: (r) => r.namespace },
-            { header: 'name', value: (r) => r.name },
-            { header: 'address', value: (r) => r.address },
-            { header: 'node', value: (r) => r.node },
-            { header: 'waypoint', value: (r) => r.waypoint },
-            { header: 'protocol', value: (r) => r.protocol },
-          ],
-          'no workloads\n',
-        ),
-      );
-      break;
-    }
-    case 'services': {
-      const rows = serviceRows(dump, ns);
-      ctx.out(
-        render(
-          ctx.output(),
-          rows,
-          rows,
-          [
-            { header: 'namespace', value: (r) => r.namespace },
-            { header: 'name', value: (r) => r.name },
-            { header: 'vips', value: (r) => r.vips },
-            { header: 'ports', value: (r) => r.ports },
-            { header: 'endpoints', value: (r) => r.endpoints },
-            { header: 'waypoint', value: (r) => r.waypoint },
-          ],
-          'no services\n',
-        ),
-      );
-      break;
-    }
-    case 'policies': {
-      const rows = policyRows(dump, ns);
-      ctx.out(
-        render(
-          ctx.output(),
-          rows,
-          rows,
-          [
-            { header: 'namespace', value: (r) => r.namespace },
-            { header: 'name', value: (r) => r.name },
-            { header: 'scope', value: (r) => r.scope },
-            { header: 'action', value: (r) => r.action },
-            { header: 'rules', value: (r) => r.rules },
-          ],
-          'no policies\n',
-        ),
-      );
-      break;
-    }
-    case 'certificates': {
-      const rows = certificateRows(dump);
-      ctx.out(
-        render(
-          ctx.output(),
-          rows,
-          rows,
-          [
-            { header: 'identity', value: (r) => r.identity },
-            { header: 'state', value: (r) => r.state },
-            { header: 'serial', value: (r) => r.serial },
-            { header: 'expires in', value: (r) => age(r.expiresInSeconds) },
-          ],
-          'no certificates yet (they are fetched when a pod of an identity first needs one)\n',
-        ),
-      );
-      break;
-    }
-  }
+  ctx.out(render(ctx.output(), rows, rows as never[], view.columns, view.empty));
   return EXIT.ok;
 };
 

@@ -90,10 +90,15 @@ async function timeoutReport(
   return lines.join('\n');
 }
 
+/** Log lines that say something: not blank, not a lone brace, not a stack frame or Node's banner. */
+function telling(text: string): string[] {
+  return text.split('\n').filter((l) => !/^\s*$|^\s*[{}[\]]\s*$|^\s+at |^Node\.js v/.test(l));
+}
+
 async function lastLogLines(kube: Kube, pod: KubeObject): Promise<string[]> {
   const c = (pod.status?.containerStatuses ?? []).find((s: KubeObject) => !s.ready);
   if (!c) return [];
-  const base = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log?container=${c.name}&tailLines=3`;
+  const base = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/log?container=${c.name}&tailLines=40`;
   for (const previous of [true, false]) {
     const { status, text } = await kube
       .request('GET', `${base}${previous ? '&previous=true' : ''}`, {
@@ -101,7 +106,7 @@ async function lastLogLines(kube: Kube, pod: KubeObject): Promise<string[]> {
         timeoutMs: 5000,
       })
       .catch(() => ({ status: 0, text: '' }));
-    if (status === 200 && text.trim()) return text.trimEnd().split('\n').slice(-3);
+    if (status === 200 && text.trim()) return telling(text).slice(-3);
   }
   return [];
 }

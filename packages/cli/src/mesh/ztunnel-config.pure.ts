@@ -1,6 +1,7 @@
 // `trellis ztunnel-config` views of a ztunnel's /config_dump (workloads, services, policies,
 // certificates) and of its Prometheus metrics (connections). Pure: the JSON or text in, rows out.
 // The shapes below are the fields read from ztunnel's admin API (a wire contract, not its code).
+import { age, fieldColumns, type Column } from '../output/format.pure.js';
 
 interface DumpGateway {
   readonly destination:
@@ -261,3 +262,66 @@ export function connectionRows(samples: readonly Sample[]): ConnectionRow[] {
     }))
     .sort((a, b) => a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination));
 }
+
+/** One `trellis ztunnel-config` view: where it reads, how it makes rows, how the table looks. */
+export interface ZtunnelView {
+  /** 15000 (admin, /config_dump) or 15020 (metrics). */
+  readonly port: number;
+  readonly path: string;
+  rows(text: string, source: string, namespace: string | undefined): object[];
+  readonly columns: Column<never>[];
+  readonly empty: string;
+}
+
+const dumpView = <T>(
+  rows: (d: ConfigDump, ns: string | undefined) => T[],
+  columns: Column<T>[],
+  empty: string,
+): ZtunnelView => ({
+  port: 15000,
+  path: '/config_dump',
+  rows: (text, source, ns) => rows(parseConfigDump(text, source), ns) as object[],
+  columns: columns as Column<never>[],
+  empty,
+});
+
+export const ZTUNNEL_VIEWS: Readonly<Record<string, ZtunnelView>> = {
+  workloads: dumpView(
+    workloadRows,
+    fieldColumns<WorkloadRow>('namespace', 'name', 'address', 'node', 'waypoint', 'protocol'),
+    'no workloads\n',
+  ),
+  services: dumpView(
+    serviceRows,
+    fieldColumns<ServiceRow>('namespace', 'name', 'vips', 'ports', 'endpoints', 'waypoint'),
+    'no services\n',
+  ),
+  policies: dumpView(
+    policyRows,
+    fieldColumns<PolicyRow>('namespace', 'name', 'scope', 'action', 'rules'),
+    'no policies\n',
+  ),
+  certificates: dumpView(
+    (d) => certificateRows(d),
+    [
+      ...fieldColumns<CertificateRow>('identity', 'state', 'serial'),
+      { header: 'expires in', value: (r) => age(r.expiresInSeconds) },
+    ],
+    'no certificates yet (they are fetched when a pod of an identity first needs one)\n',
+  ),
+  connections: {
+    port: 15020,
+    path: '/stats/prometheus',
+    rows: (text) => connectionRows(parsePrometheus(text)),
+    columns: fieldColumns<ConnectionRow>(
+      'reporter',
+      'source',
+      'destination',
+      'open',
+      'opened',
+      'sentBytes',
+      'receivedBytes',
+    ) as Column<never>[],
+    empty: 'no connections recorded\n',
+  },
+};

@@ -10,6 +10,14 @@ export interface Column<T> {
   readonly value: (row: T) => string | number | undefined;
 }
 
+/** Columns showing these fields of each row, headed by the field names. */
+export function fieldColumns<T>(...fields: (keyof T & string)[]): Column<T>[] {
+  return fields.map((f) => ({
+    header: f.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`),
+    value: (row: T) => row[f] as string | number | undefined,
+  }));
+}
+
 /** A table with upper-case headers, columns separated by at least two spaces. */
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = [
