@@ -32,11 +32,21 @@ let tarballs = [];
 
 test.before(() => {
   const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--workspaces', '--json', '--pack-destination', work], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+    execFileSync(
+      'npm',
+      [
+        'pack',
+        ...PACKAGES.map((p) => `--workspace=${p.name}`),
+        '--json',
+        '--pack-destination',
+        work,
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
   );
   tarballs = packed.map((p) => ({ name: p.name, file: join(work, p.filename), files: p.files }));
   execFileSync('mkdir', ['-p', app]);

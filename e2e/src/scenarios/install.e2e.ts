@@ -8,6 +8,11 @@ import { layoutOf } from '@trellis/local-cluster';
 import { REPO, suite } from '../harness/suite.js';
 
 const s = suite();
+/** Tests of the node components: not applicable to profile minimal, else waiting for `caps`. */
+const nodeComponents = (...caps: Parameters<typeof s.needs>) =>
+  s.profile === 'minimal'
+    ? { skip: 'profile minimal installs no node components' }
+    : s.needs(...caps);
 
 test('every manifest passes server-side dry run: trellis install --dry-run', async () => {
   const r = await s.trellis('install', '--dry-run', '--profile', s.profile);
@@ -62,13 +67,17 @@ test('the control plane is Ready and serves its debug endpoints', () => {
   );
 });
 
-test('trellis install returned once every component was Ready', s.needs('ztunnel', 'cni'), () => {
-  assert.equal(s.installExit, 0);
-});
+test(
+  'trellis install returned once every component was Ready',
+  nodeComponents('ztunnel', 'cni'),
+  () => {
+    assert.equal(s.installExit, 0);
+  },
+);
 
 test(
   'ztunnel is Ready on every node and has ACKed its configuration',
-  s.needs('ztunnel'),
+  nodeComponents('ztunnel'),
   async () => {
     const nodes = s.kubectl.getJson('nodes').items.length;
     const ds = s.kubectl.getJson('daemonset', '-n', 'trellis-system', 'ztunnel');
@@ -86,29 +95,33 @@ test(
   },
 );
 
-test('the CNI agent is Ready on every node and chained into its CNI config', s.needs('cni'), () => {
-  const nodes = s.kubectl.getJson('nodes').items.length;
-  assert.equal(
-    s.kubectl.getJson('daemonset', '-n', 'trellis-system', 'trellis-cni-node').status.numberReady,
-    nodes,
-  );
-  if (!s.cluster) return; // node files are readable on local clusters only
-  for (const node of layoutOf(s.cluster).nodes) {
-    const dir = join(node.dir, 'root/etc/cni/net.d');
-    const conflist = readdirSync(dir)
-      .filter((f) => f.endsWith('.conflist'))
-      .sort()[0];
-    assert.ok(conflist && existsSync(join(dir, conflist)), `${node.name} has a CNI config`);
-    const plugins = JSON.parse(readFileSync(join(dir, conflist), 'utf8')).plugins.map(
-      (p: { type: string }) => p.type,
+test(
+  'the CNI agent is Ready on every node and chained into its CNI config',
+  nodeComponents('cni'),
+  () => {
+    const nodes = s.kubectl.getJson('nodes').items.length;
+    assert.equal(
+      s.kubectl.getJson('daemonset', '-n', 'trellis-system', 'trellis-cni-node').status.numberReady,
+      nodes,
     );
-    assert.ok(plugins.includes('trellis-cni'), `${node.name}: ${plugins.join(', ')}`);
-  }
-});
+    if (!s.cluster) return; // node files are readable on local clusters only
+    for (const node of layoutOf(s.cluster).nodes) {
+      const dir = join(node.dir, 'root/etc/cni/net.d');
+      const conflist = readdirSync(dir)
+        .filter((f) => f.endsWith('.conflist'))
+        .sort()[0];
+      assert.ok(conflist && existsSync(join(dir, conflist)), `${node.name} has a CNI config`);
+      const plugins = JSON.parse(readFileSync(join(dir, conflist), 'utf8')).plugins.map(
+        (p: { type: string }) => p.type,
+      );
+      assert.ok(plugins.includes('trellis-cni'), `${node.name}: ${plugins.join(', ')}`);
+    }
+  },
+);
 
 test(
   'trellis status reports every component installed and Ready',
-  s.needs('ztunnel', 'cni'),
+  nodeComponents('ztunnel', 'cni'),
   async () => {
     const r = await s.trellis('status');
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
