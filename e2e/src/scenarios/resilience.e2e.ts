@@ -14,6 +14,16 @@ const ECHO_V1 = 'http://echo-v1.e2e-mesh.svc.cluster.local/';
 const ECHO_V2 = 'http://echo-v2.e2e-mesh.svc.cluster.local/';
 const client = () => ({ namespace: 'e2e-mesh', pod: podOf(s.kubectl, 'e2e-mesh', 'client') });
 
+function scaleControlPlane(replicas: number): void {
+  s.kubectl.run([
+    'scale',
+    '-n',
+    'trellis-system',
+    'deployment/trellis-control-plane',
+    `--replicas=${replicas}`,
+  ]);
+}
+
 function ztunnelOn(node: string): string {
   return s.kubectl
     .getJson('pods', '-n', 'trellis-system', '-l', 'app=ztunnel')
@@ -108,14 +118,7 @@ test(
   'with the control plane and CA down, traffic keeps flowing on the last config and certificates',
   needs,
   async () => {
-    s.kubectl.run([
-      'scale',
-      'deployment',
-      '-n',
-      'trellis-system',
-      'trellis-control-plane',
-      '--replicas=0',
-    ]);
+    scaleControlPlane(0);
     try {
       s.kubectl.run([
         'wait',
@@ -133,14 +136,7 @@ test(
       for (const url of [ECHO_V1, ECHO_V2])
         assert.equal(curlFrom(s.kubectl, client(), url).httpCode, 200, `${url} 5 s later`);
     } finally {
-      s.kubectl.run([
-        'scale',
-        'deployment',
-        '-n',
-        'trellis-system',
-        'trellis-control-plane',
-        '--replicas=1',
-      ]);
+      scaleControlPlane(1);
       s.kubectl.run([
         'rollout',
         'status',

@@ -6,6 +6,7 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, ObjectRef } from './objects.pure.js';
 import { refOf, describeRef } from './objects.pure.js';
@@ -82,12 +83,33 @@ export class Kube {
     return new Kube(kc, cluster.server, kc.getCurrentContext());
   }
 
-  /** One request; resolves with the status and body whatever the status. */
+  /**
+   * One request; resolves with the status and body whatever the status. Answers that mean "try
+   * again" (429, 503 such as "storage is (re)initializing" right after a CRD is created, 504) are
+   * retried for up to ~30 s, honouring Retry-After; every verb used here is idempotent.
+   */
   async request(
     method: string,
     path: string,
     options: { body?: string; contentType?: string; accept?: string; timeoutMs?: number } = {},
   ): Promise<{ status: number; text: string }> {
+    let delayMs = 250;
+    for (let waited = 0; ;) {
+      const r = await this.requestOnce(method, path, options);
+      if (![429, 503, 504].includes(r.status) || waited >= 30_000)
+        return { status: r.status, text: r.text };
+      const pause = Math.max(r.retryAfterMs ?? delayMs, 100);
+      await sleep(pause);
+      waited += pause;
+      delayMs = Math.min(delayMs * 2, 4000);
+    }
+  }
+
+  private async requestOnce(
+    method: string,
+    path: string,
+    options: { body?: string; contentType?: string; accept?: string; timeoutMs?: number } = {},
+  ): Promise<{ status: number; text: string; retryAfterMs: number | undefined }> {
     const base = new URL(this.server);
     const url = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${path}`);
     const opts: RequestOptions = {
@@ -106,7 +128,11 @@ export class Kube {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            retryAfterMs: retryAfter(res.headers['retry-after']),
+          }),
         );
         res.on('error', reject);
       });
@@ -258,6 +284,14 @@ export class Kube {
   async serverVersion(): Promise<{ gitVersion: string; major: string; minor: string }> {
     return this.json('GET', '/version', { what: 'GET /version' });
   }
+}
+
+/** Retry-After in seconds (the form the API server sends), capped at 10 s. */
+function retryAfter(header: string | undefined): number | undefined {
+  const seconds = Number(header);
+  return header !== undefined && Number.isFinite(seconds)
+    ? Math.min(seconds, 10) * 1000
+    : undefined;
 }
 
 function statusMessage(text: string): string {
