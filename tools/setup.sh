@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(iptables iproute2 containernetworking-plugins conntrack socat openssl
-  g++ make python3 iperf3 wrk hey nghttp2-client nginx libnginx-mod-stream haproxy tshark procps psmisc)
+  g++ make python3 iperf3 wrk hey nghttp2-client nginx libnginx-mod-stream haproxy tshark procps psmisc zsh fish)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

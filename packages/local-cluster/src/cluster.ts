@@ -1,7 +1,8 @@
 // Creates, lists and deletes local clusters: PKI, control-plane processes on the host, one netns
 // per node with kube-proxy and the node emulator. Everything lives under the cluster's state dir,
 // in netns named trellis.<name>.*, on the bridge tl-<name>, or in host mount points it records.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -91,7 +92,11 @@ function readRecord(dir: string): ClusterRecord | undefined {
 
 function freeSlot(): number {
   const used = new Set(listClusters().map((c) => readRecord(c.stateDir)?.slot));
-  for (let s = 0; s < MAX_SLOTS; s++) if (!used.has(s)) return s;
+  // A cluster kept in another clusters dir (TRELLIS_CLUSTERS_DIR) is not listed here but holds its
+  // slot's bridge address on the host: skip those too.
+  const hostAddrs = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
+  for (let s = 0; s < MAX_SLOTS; s++)
+    if (!used.has(s) && !hostAddrs.includes(` ${clusterLayout('x', s, 1, '/').hostIP}/`)) return s;
   throw new Error(`all ${MAX_SLOTS} local cluster slots are in use; delete a cluster first`);
 }
 
@@ -413,10 +418,47 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
     const dirs = [...new Set(readFileSync(mountpoints, 'utf8').split('\n').filter(Boolean))].sort(
       (a, b) => b.length - a.length,
     );
-    for (const d of dirs) await rmdir(d).catch(() => rm(d, { force: true }).catch(() => undefined));
+    // Another cluster's containers (in their own mount namespaces) may have a bind mount on the
+    // same path: removing it on the host would detach their mounts, so such paths stay.
+    const inUse = mountPointsOfAllNamespaces();
+    for (const d of dirs) {
+      if (inUse.has(d) || inUse.has(realPath(d))) continue;
+      await rmdir(d).catch(() => rm(d, { force: true }).catch(() => undefined));
+    }
   }
   await rm(stateDir, { recursive: true, force: true });
   return true;
+}
+
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Every mount point of every process's mount namespace (from /proc/<pid>/mountinfo). */
+function mountPointsOfAllNamespaces(): Set<string> {
+  const points = new Set<string>();
+  const seen = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let ns: string;
+    let info: string;
+    try {
+      ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+      if (seen.has(ns)) continue;
+      info = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+    } catch {
+      continue; // the process exited
+    }
+    seen.add(ns);
+    for (const line of info.split('\n')) {
+      const mountPoint = line.split(' ')[4];
+      if (mountPoint) points.add(mountPoint.replace(/\\040/g, ' '));
+    }
+  }
+  return points;
 }
 
 /** Resident memory of every process of the cluster (control plane, node emulators, kube-proxy, containers). */

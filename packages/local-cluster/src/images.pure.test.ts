@@ -41,6 +41,18 @@ test('tag-less images match :latest; unknown images are not found; bad maps are 
   );
 });
 
+test('an entry <name>:* matches every tag of that image, after an exact entry', () => {
+  const m = parseImageMap(
+    '{"trellis/ztunnel:*":{"command":["any"]},"trellis/ztunnel:1.0":{"command":["exact"]}}',
+    'm',
+  );
+  assert.deepEqual(lookupImage(m, 'trellis/ztunnel:0.1.0')?.command, ['any']);
+  assert.deepEqual(lookupImage(m, 'trellis/ztunnel')?.command, ['any']);
+  assert.deepEqual(lookupImage(m, 'trellis/ztunnel:1.0')?.command, ['exact']);
+  assert.equal(lookupImage(m, 'other/ztunnel:0.1.0'), undefined);
+  assert.equal(lookupImage(m, 'registry:5000/trellis/ztunnel:0.1.0'), undefined);
+});
+
 test('$(VAR) expansion follows Kubernetes: $$ escapes, unknown stays', () => {
   assert.equal(expandEnvRefs('$(A)-$$(A)-$(B)', { A: '1' }), '1-$(A)-$(B)');
 });

@@ -50,13 +50,19 @@ export function parseImageMap(text: string, source: string): ImageMap {
   return doc as ImageMap;
 }
 
-/** The image map entry for an image; a tag-less reference matches ":latest". */
+/**
+ * The image map entry for an image; a tag-less reference matches ":latest", and an entry
+ * "<name>:*" matches every tag of <name> (the repository's own images run the built code whatever
+ * the tag a manifest names).
+ */
 export function lookupImage(map: ImageMap, image: string): ImageEntry | undefined {
   if (map[image]) return map[image];
   const lastSlash = image.lastIndexOf('/');
-  if (!image.slice(lastSlash + 1).includes(':') && !image.includes('@'))
-    return map[`${image}:latest`];
-  return undefined;
+  const colon = image.lastIndexOf(':');
+  const tagged = colon > lastSlash;
+  if (!tagged && !image.includes('@') && map[`${image}:latest`]) return map[`${image}:latest`];
+  const name = tagged ? image.slice(0, colon) : image.split('@')[0]!;
+  return map[`${name}:*`];
 }
 
 const isStringArray = (x: unknown): x is string[] =>

@@ -27,3 +27,5 @@ export {
   type NodeLayout,
 } from './layout.pure.js';
 export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';
+export { descendants, rssBytes } from './processes.js';
+export { run, type ExecOptions, type ExecResult } from './exec.js';

@@ -10,9 +10,20 @@ import { KubeletAuth } from './kubelet-auth.js';
 import { PodWorker, type SavedPod } from './pod-worker.js';
 import type { NodeConfig, NodeContext } from './context.js';
 
+const USAGE = `Usage: trellis-node-emulator <config.json>
+
+The node emulator of a local cluster: registers one Node, runs the pods bound to it as processes in
+their own network namespaces, serves the kubelet API. trellis cluster create starts one per node
+with the config it writes; it is not meant to be started by hand.
+`;
+
 async function main(): Promise<void> {
   const file = process.argv[2];
-  if (!file) throw new Error('usage: node-emulator <config.json>');
+  if (file === '--help' || file === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (!file) throw new Error(`no config file given\n${USAGE}`);
   const cfg = JSON.parse(readFileSync(file, 'utf8')) as NodeConfig;
   const client = KubeClient.fromFiles(cfg.apiServerURL, cfg.caFile, cfg.certFile, cfg.keyFile);
   const workers = new Map<string, PodWorker>();
