@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, rootOnly } from '@trellis/core/test-support';
 import { createCluster, deleteCluster, clusterRssBytes, layoutOf } from './cluster.js';
 import { kubeBinDir, requireKubeBinaries, PACKAGE_ROOT } from './paths.js';
 import { podNetnsName } from './layout.pure.js';
@@ -18,13 +18,8 @@ type Any = any;
 
 test(
   'a 2-node local cluster runs a Deployment with cross-node pod and ClusterIP traffic, and deletes cleanly',
-  { timeout: 15 * 60_000 },
+  { ...rootOnly('netns, bridges, mounts'), timeout: 15 * 60_000 },
   async (t) => {
-    assert.equal(
-      process.getuid?.(),
-      0,
-      'the local-cluster end-to-end test needs root (netns, bridges, mounts)',
-    );
     const binDir = requireKubeBinaries(kubeBinDir());
     const hadSecretsDir = existsSync('/var/run/secrets');
     let hostVeths: string[];
@@ -79,8 +74,18 @@ test(
       const svc = JSON.parse(kubectl('get', 'service', 'echo', '-o', 'json'));
       // kube-proxy programs the Service a moment after its endpoints become ready: retry until it has.
       const viaService = JSON.parse(
-        await eventually(() =>
-          inPod(a.metadata.uid, 'curl', '-sS', '--max-time', '10', `http://${svc.spec.clusterIP}/`),
+        await eventually(
+          'the ClusterIP to answer',
+          () =>
+            inPod(
+              a.metadata.uid,
+              'curl',
+              '-sS',
+              '--max-time',
+              '10',
+              `http://${svc.spec.clusterIP}/`,
+            ),
+          { timeoutMs: 120_000, intervalMs: 500 },
         ),
       );
       assert.ok(
@@ -171,27 +176,19 @@ test(
   },
 );
 
-async function readyPods(kubectl: (...a: string[]) => string, want: number): Promise<Any[]> {
-  for (;;) {
-    const pods = (
-      JSON.parse(kubectl('get', 'pods', '-l', 'app=echo', '-o', 'json')).items as Any[]
-    ).filter(
-      (p) =>
-        !p.metadata.deletionTimestamp &&
-        p.status.conditions?.some((c: Any) => c.type === 'Ready' && c.status === 'True'),
-    );
-    if (pods.length === want) return pods;
-    await sleep(500);
-  }
-}
-
-async function eventually<T>(f: () => T, attempts = 60): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return f();
-    } catch (e) {
-      if (i >= attempts) throw e;
-      await sleep(500);
-    }
-  }
+function readyPods(kubectl: (...a: string[]) => string, want: number): Promise<Any[]> {
+  return eventually(
+    `${want} ready echo pods`,
+    () => {
+      const pods = (
+        JSON.parse(kubectl('get', 'pods', '-l', 'app=echo', '-o', 'json')).items as Any[]
+      ).filter(
+        (p) =>
+          !p.metadata.deletionTimestamp &&
+          p.status.conditions?.some((c: Any) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return pods.length === want ? pods : undefined;
+    },
+    { timeoutMs: 5 * 60_000, intervalMs: 500 },
+  );
 }

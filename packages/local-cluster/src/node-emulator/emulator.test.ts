@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, rootOnly } from '@trellis/core/test-support';
 import { createCluster, deleteCluster } from '../cluster.js';
 import { kubeBinDir, requireKubeBinaries, PACKAGE_ROOT } from '../paths.js';
 
@@ -16,13 +16,8 @@ type Any = any;
 
 test(
   'pods get volumes, env, probes, restarts, hostNetwork and kubectl logs',
-  { timeout: 10 * 60_000 },
+  { ...rootOnly('netns, bridges, mounts'), timeout: 10 * 60_000 },
   async () => {
-    assert.equal(
-      process.getuid?.(),
-      0,
-      'the node emulator test needs root (netns, bridges, mounts)',
-    );
     const binDir = requireKubeBinaries(kubeBinDir());
     const c = await createCluster({ name: NAME, nodes: 1 });
     const kubectl = (...args: string[]) =>
@@ -31,19 +26,18 @@ test(
         stdio: 'pipe',
       });
     const pod = (name: string): Any => JSON.parse(kubectl('get', 'pod', name, '-o', 'json'));
-    const until = async (what: string, f: () => boolean) => {
-      for (let i = 0; i < 240; i++) {
-        if (f()) return;
-        await sleep(500);
-      }
-      const log = `${c.stateDir}/logs/node-${NAME}-node1.log`;
-      const tail = existsSync(log)
-        ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n')
-        : '';
-      assert.fail(
-        `gave up waiting for ${what}; pods:\n${kubectl('get', 'pods', '-o', 'wide')}\nnode emulator log:\n${tail}`,
-      );
-    };
+    const until = (what: string, f: () => boolean) =>
+      eventually(what, f, {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+        detail: () => {
+          const log = `${c.stateDir}/logs/node-${NAME}-node1.log`;
+          const tail = existsSync(log)
+            ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n')
+            : '';
+          return `pods:\n${kubectl('get', 'pods', '-o', 'wide')}\nnode emulator log:\n${tail}`;
+        },
+      });
     const nodeDir = `${c.stateDir}/nodes/${NAME}-node1`;
     try {
       kubectl('apply', '-f', `${PACKAGE_ROOT}/testdata/features.yaml`);
