@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec.js';
 import { descendants } from '../processes.js';
 import { cniAdd, cniDel } from '../cni.js';
-import { podIPFromResult } from '../cni.pure.js';
+import { podIPFromResult, type CniResult } from '../cni.pure.js';
 import { podNetnsName } from '../layout.pure.js';
 import { containerEnv, type PodFacts } from '../env.pure.js';
 import { lookupImage, resolveArgv } from '../images.pure.js';
@@ -24,13 +24,11 @@ import {
   type ContainerState,
   type PodView,
 } from '../pod-status.pure.js';
+import type { Container, Pod, PodStatus, Probe } from '../pod-spec.js';
 import type { NodeContext } from './context.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
-
 interface RunningContainer {
-  spec: Any;
+  spec: Container;
   state: ContainerState;
   child?: ChildProcess;
   exited?: Promise<number>;
@@ -40,7 +38,7 @@ interface RunningContainer {
 }
 
 export class PodWorker {
-  private pod: Any;
+  private pod: Pod;
   private readonly uid: string;
   private readonly podDir: string;
   private readonly netns: string;
@@ -50,11 +48,11 @@ export class PodWorker {
   private stopping = false;
   private statusDirty = false;
   private statusLoop: Promise<void> | undefined;
-  private lastStatus: Any;
+  private lastStatus: PodStatus | undefined;
 
   constructor(
     private readonly ctx: NodeContext,
-    pod: Any,
+    pod: Pod,
   ) {
     this.pod = pod;
     this.uid = pod.metadata.uid;
@@ -65,7 +63,7 @@ export class PodWorker {
       startTime: new Date().toISOString(),
       initialized: false,
       phase: 'Pending',
-      containers: (pod.spec.containers as Any[]).map((c) => ({
+      containers: pod.spec.containers.map((c) => ({
         name: c.name,
         image: c.image,
         running: false,
@@ -82,7 +80,7 @@ export class PodWorker {
     previous: boolean,
   ): { file: string } | { error: string; status: number } {
     const state = this.view.containers.find((c) => c.name === container);
-    const isInit = (this.pod.spec.initContainers ?? []).some((c: Any) => c.name === container);
+    const isInit = (this.pod.spec.initContainers ?? []).some((c) => c.name === container);
     if (!state && !isInit)
       return {
         error: `container ${container} is not valid for pod ${this.pod.metadata.name}`,
@@ -105,7 +103,7 @@ export class PodWorker {
     return Boolean(this.pod.spec.hostNetwork);
   }
 
-  update(pod: Any): void {
+  update(pod: Pod): void {
     this.pod = pod;
     if (pod.metadata.deletionTimestamp && !this.stopping)
       void this.terminate((pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000, true);
@@ -153,7 +151,7 @@ export class PodWorker {
       }
       this.view.initialized = true;
       this.view.phase = 'Running';
-      this.containers = (this.pod.spec.containers as Any[]).map((spec, i) => ({
+      this.containers = this.pod.spec.containers.map((spec, i) => ({
         spec,
         state: this.view.containers[i]!,
         probeTimers: [],
@@ -180,7 +178,7 @@ export class PodWorker {
       try {
         await run('ip', ['netns', 'add', this.netns]);
         await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
-        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as Any;
+        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as CniResult | undefined;
         const ip = podIPFromResult(result ?? {}, 'eth0');
         if (!ip) throw new Error(`CNI ADD returned no IPv4 address: ${JSON.stringify(result)}`);
         this.view.message = undefined;
@@ -235,9 +233,8 @@ export class PodWorker {
     const refs = new Set<string>();
     for (const c of [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers]) {
       for (const f of c.envFrom ?? [])
-        refs.add(
-          f.configMapRef ? `ConfigMap/${f.configMapRef.name}` : `Secret/${f.secretRef.name}`,
-        );
+        if (f.configMapRef) refs.add(`ConfigMap/${f.configMapRef.name}`);
+        else if (f.secretRef) refs.add(`Secret/${f.secretRef.name}`);
       for (const e of c.env ?? []) {
         if (e.valueFrom?.configMapKeyRef) refs.add(`ConfigMap/${e.valueFrom.configMapKeyRef.name}`);
         if (e.valueFrom?.secretKeyRef) refs.add(`Secret/${e.valueFrom.secretKeyRef.name}`);
@@ -264,7 +261,7 @@ export class PodWorker {
 
   /** Starts a container process; `exited` is attached at once so a fast exit is never missed. */
   private async spawnContainer(
-    spec: Any,
+    spec: Container,
     restart: number,
   ): Promise<{ child: ChildProcess; exited: Promise<number> }> {
     const env = containerEnv(spec, this.facts(), await this.lookupData(), {
@@ -323,7 +320,7 @@ export class PodWorker {
     }
   }
 
-  private async runToCompletion(spec: Any): Promise<number> {
+  private async runToCompletion(spec: Container): Promise<number> {
     return (await this.spawnContainer(spec, 0)).exited;
   }
 
@@ -384,7 +381,7 @@ export class PodWorker {
   }
 
   private startProbes(c: RunningContainer): void {
-    const schedule = (probe: Any, onResult: (ok: boolean) => void) => {
+    const schedule = (probe: Probe, onResult: (ok: boolean) => void) => {
       const period = (probe.periodSeconds ?? 10) * 1000;
       const first = setTimeout(
         () => {
