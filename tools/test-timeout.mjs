@@ -29,6 +29,8 @@ function optionsWithTimeout(parent, options, isSuite) {
 }
 
 const { createSubtest, createHook } = Test.prototype;
+if (typeof createSubtest !== 'function' || typeof createHook !== 'function' || !Suite)
+  throw new Error('tools/test-timeout.mjs: node:test internals changed; update this preload');
 Test.prototype.createSubtest = function (Factory, name, options, fn, overrides) {
   // node:test accepts (name, options, fn), (name, fn), (options, fn) and (fn).
   if (typeof name === 'function') [name, options, fn] = [undefined, {}, name];
