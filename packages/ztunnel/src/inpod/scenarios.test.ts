@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { eventually, isRoot, rootOnly } from '@trellis/core/test-support';
+import { eventually, fileTimeout, isRoot, rootOnly } from '@trellis/core/test-support';
 import { Mesh, NetnsCluster, type LocalPolicy, type Pod } from '@trellis/testing';
 import {
   closeServer,
@@ -22,6 +22,8 @@ import {
 } from './test-support/pod-apps.js';
 
 const needsRoot = rootOnly('network namespaces, a bridge and iptables');
+// A mesh of real processes in namespaces (and, here, 100 MB through it): minutes under load.
+fileTimeout(5 * 60_000);
 const APP_PORT = 8080;
 const OUTSIDE_PORT = 9090;
 const PEER_PORT = 8081;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { after, before, test } from 'node:test';
-import { eventually, isRoot, rootOnly } from '@trellis/core/test-support';
+import { eventually, fileTimeout, isRoot, rootOnly } from '@trellis/core/test-support';
 import { Mesh, NetnsCluster, type LogLine, type Pod } from '@trellis/testing';
 import type { ConfigDump } from '../admin/config-dump.js';
 import {
@@ -20,6 +20,8 @@ import {
 
 const APP_PORT = 8080;
 const needsRoot = rootOnly('network namespaces, a bridge and iptables');
+// A mesh of real processes in namespaces, two workers per node: minutes under load.
+fileTimeout(5 * 60_000);
 
 let cluster: NetnsCluster;
 let mesh: Mesh;
