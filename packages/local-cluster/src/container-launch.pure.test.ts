@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
+import { rootOnly } from '@trellis/core/test-support';
 import { hostPathSource, launchArgv } from './container-launch.pure.js';
 
 test('a pod container enters the pod netns, then a private mount namespace', () => {
@@ -31,7 +32,7 @@ test('hostPath volumes live in the node root except the shared host paths', () =
 
 test(
   'the launch command sets the hostname, bind-mounts volumes read-only where asked, changes directory and execs (root only)',
-  { skip: process.getuid?.() !== 0 && 'needs root' },
+  rootOnly('bind mounts'),
   () => {
     const dir = mkdtempSync(`${tmpdir()}/trellis-launch-`);
     try {

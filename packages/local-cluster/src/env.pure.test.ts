@@ -67,6 +67,10 @@ test('ConfigMap and Secret keys, envFrom prefixes, and missing required keys', (
     /Secret x key k not found \(env S\)/,
   );
   assert.throws(
+    () => containerEnv({ envFrom: [{ prefix: 'X_' }] }, facts, lookup, svc),
+    /envFrom: neither configMapRef nor secretRef is set/,
+  );
+  assert.throws(
     () => fieldRefValue('spec.bogus', facts),
     /unsupported fieldRef fieldPath "spec.bogus"/,
   );

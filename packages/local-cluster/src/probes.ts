@@ -5,15 +5,13 @@ import { connect } from 'node:net';
 import { run } from './exec.js';
 import { grpcHealthCheck } from './grpc-health.js';
 import { nsenterArgv } from './node-emulator/exec-command.pure.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+import type { Container, Probe } from './pod-spec.js';
 
 /** Resolves a probe port: a number, or the name of one of the container's ports. */
-export function probePort(port: number | string, container: Any): number {
+export function probePort(port: number | string, container: Container): number {
   if (typeof port === 'number') return port;
   if (/^\d+$/.test(port)) return Number(port);
-  const p = (container.ports ?? []).find((x: Any) => x.name === port);
+  const p = (container.ports ?? []).find((x) => x.name === port);
   if (!p)
     throw new Error(`probe port "${port}" is not a named port of container ${container.name}`);
   return p.containerPort;
@@ -21,9 +19,9 @@ export function probePort(port: number | string, container: Any): number {
 
 /** Resolves true when the probe succeeds. `pid` is the container process (for exec probes). */
 export async function runProbe(
-  probe: Any,
+  probe: Probe,
   podIP: string,
-  container: Any,
+  container: Container,
   pid: number | undefined,
 ): Promise<boolean> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
@@ -32,9 +30,7 @@ export async function runProbe(
       const g = probe.httpGet;
       const req = g.scheme === 'HTTPS' ? httpsRequest : httpRequest;
       return await new Promise<boolean>((resolve) => {
-        const headers = Object.fromEntries(
-          (g.httpHeaders ?? []).map((h: Any) => [h.name, h.value]),
-        );
+        const headers = Object.fromEntries((g.httpHeaders ?? []).map((h) => [h.name, h.value]));
         const r = req(
           {
             host: g.host ?? podIP,
@@ -56,10 +52,11 @@ export async function runProbe(
       });
     }
     if (probe.tcpSocket) {
+      const t = probe.tcpSocket;
       return await new Promise<boolean>((resolve) => {
         const s = connect({
-          host: probe.tcpSocket.host ?? podIP,
-          port: probePort(probe.tcpSocket.port, container),
+          host: t.host ?? podIP,
+          port: probePort(t.port, container),
           timeout: timeoutMs,
         });
         s.on('connect', () => {

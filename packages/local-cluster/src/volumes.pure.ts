@@ -1,9 +1,7 @@
 // Pure parts of volume handling: which files a volume holds and where containers mount them.
 import type { Mount } from './container-launch.pure.js';
 import { fieldRefValue, type PodFacts } from './env.pure.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+import type { Container, DownwardAPIFile, KeyToPath } from './pod-spec.js';
 
 export interface VolumeFile {
   path: string;
@@ -14,7 +12,7 @@ export interface VolumeFile {
 /** Files of a ConfigMap/Secret volume (or projection): all keys, or only `items`, with modes. */
 export function keyFiles(
   data: Record<string, string | Buffer>,
-  items: Array<{ key: string; path: string; mode?: number }> | undefined,
+  items: KeyToPath[] | undefined,
   defaultMode: number,
   what: string,
 ): VolumeFile[] {
@@ -28,7 +26,7 @@ export function keyFiles(
 }
 
 export function downwardFiles(
-  items: Array<{ path: string; fieldRef?: { fieldPath: string }; mode?: number }>,
+  items: DownwardAPIFile[],
   p: PodFacts,
   defaultMode: number,
 ): VolumeFile[] {
@@ -42,8 +40,11 @@ export function downwardFiles(
 }
 
 /** Bind mounts for a container from its volumeMounts and the directories prepared per volume. */
-export function containerMounts(container: Any, volumeDirs: Map<string, string>): Mount[] {
-  return (container.volumeMounts ?? []).map((vm: Any): Mount => {
+export function containerMounts(
+  container: Pick<Container, 'name' | 'volumeMounts'>,
+  volumeDirs: Map<string, string>,
+): Mount[] {
+  return (container.volumeMounts ?? []).map((vm): Mount => {
     const dir = volumeDirs.get(vm.name);
     if (!dir)
       throw new Error(

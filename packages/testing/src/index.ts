@@ -22,7 +22,6 @@ export {
 } from './mesh-config.js';
 export {
   startCaIn,
-  waitFor,
   ZtunnelProcess,
   CA_MAIN,
   ZTUNNEL_MAIN,
@@ -33,4 +32,4 @@ export {
   type ZtunnelOptions,
 } from './mesh-processes.js';
 export { Mesh, type MeshNode, type MeshOptions } from './mesh.js';
-export { Spawned, type LogLine } from './spawned.js';
+export { Spawned, type LogLine } from '@trellis/core/test-support';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpInNetns } from './http-in-netns.js';
 import type { Node } from './netns-cluster.js';
-import { Spawned, type LogLine } from './spawned.js';
+import { eventually, Spawned, START_TIMEOUT_MS, type LogLine } from '@trellis/core/test-support';
 
 const sibling = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 /** The built binaries of the sibling packages (build them first). */
@@ -20,29 +20,6 @@ export const READINESS_PORT = 15021;
 /** Runs `node <main> args` inside `netns`. */
 function spawnIn(name: string, netns: string, main: string, args: string[]): Spawned {
   return new Spawned(name, 'ip', ['netns', 'exec', netns, process.execPath, main, ...args]);
-}
-
-/** Polls `check` until it returns a value; fails with `what` and the process state after `attempts`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  opts: { proc?: Spawned; attempts?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const attempts = opts.attempts ?? 300;
-  let last = '';
-  for (let i = 0; i < attempts; i++) {
-    if (opts.proc && !opts.proc.running) throw new Error(`${what}: ${opts.proc.describe()}`);
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
-  }
-  throw new Error(
-    `gave up waiting for ${what}${last ? ` (last error: ${last})` : ''}${opts.proc ? `; ${opts.proc.describe()}` : ''}`,
-  );
 }
 
 export interface CaProcess {
@@ -70,11 +47,7 @@ export async function startCaIn(
     '-1',
   ]);
   try {
-    await waitFor(
-      'trellis-ca to serve',
-      () => (proc.lines.some((l) => l.msg === 'trellis-ca serving') ? true : undefined),
-      { proc },
-    );
+    await proc.waitForLine('that it serves', (l) => l.msg === 'trellis-ca serving');
   } catch (err) {
     await proc.stop('SIGKILL');
     throw err;
@@ -144,11 +117,14 @@ export class ZtunnelProcess {
 
   /** Waits until /healthz/ready answers 200. */
   async ready(): Promise<void> {
-    await waitFor(
+    await eventually(
       `${this.proc.name} /healthz/ready`,
-      async () =>
-        (await this.get(READINESS_PORT, '/healthz/ready')).status === 200 ? true : undefined,
-      { proc: this.proc },
+      async () => (await this.get(READINESS_PORT, '/healthz/ready')).status === 200,
+      {
+        timeoutMs: START_TIMEOUT_MS,
+        failFast: () => (this.proc.running ? undefined : this.proc.describe()),
+        detail: () => this.proc.describe(),
+      },
     );
   }
 

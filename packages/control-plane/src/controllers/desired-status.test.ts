@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { assertGolden } from '../testing/golden.js';
+import { assertGolden } from '../test-support/golden.js';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { deriveMeshState } from '../collections/mesh-state.js';

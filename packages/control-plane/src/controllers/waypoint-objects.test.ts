@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { assertGolden } from '../testing/golden.js';
+import { assertGolden } from '../test-support/golden.js';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { Gateway } from '../model/kube.js';

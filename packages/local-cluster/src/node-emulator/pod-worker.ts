@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec.js';
 import { descendants, processStartTime } from '../processes.js';
 import { cniAdd, cniDel } from '../cni.js';
-import { podIPFromResult } from '../cni.pure.js';
+import { podIPFromResult, type CniResult } from '../cni.pure.js';
 import { podNetnsName } from '../layout.pure.js';
 import { containerEnv, podHostname, type PodFacts } from '../env.pure.js';
 import { imageEnv, imageFiles, lookupImage, resolveArgv } from '../images.pure.js';
@@ -26,17 +26,15 @@ import {
   type ContainerState,
   type PodView,
 } from '../pod-status.pure.js';
+import type { Container, ContainerStatus, Pod, PodStatus, Probe } from '../pod-spec.js';
 import type { NodeContext } from './context.js';
 import type { ContainerHandle, Lookup, PodHandle } from './kubelet-server.js';
 import { attachToContainer, execInContainer } from './container-exec.js';
 import { connectInNetns } from '@trellis/netsys';
 import { connect as netConnect, type Socket } from 'node:net';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
-
 interface RunningContainer {
-  spec: Any;
+  spec: Container;
   state: ContainerState;
   /** The container process; `exited` resolves with its exit code, undefined when unknowable. */
   proc?: ContainerProcess;
@@ -67,7 +65,7 @@ export interface SavedPod {
 }
 
 export class PodWorker {
-  private pod: Any;
+  private pod: Pod;
   private readonly uid: string;
   private readonly podDir: string;
   private readonly netns: string;
@@ -77,11 +75,11 @@ export class PodWorker {
   private stopping = false;
   private statusDirty = false;
   private statusLoop: Promise<void> | undefined;
-  private lastStatus: Any;
+  private lastStatus: PodStatus | undefined;
 
   constructor(
     private readonly ctx: NodeContext,
-    pod: Any,
+    pod: Pod,
   ) {
     this.pod = pod;
     this.uid = pod.metadata.uid;
@@ -92,7 +90,7 @@ export class PodWorker {
       startTime: new Date().toISOString(),
       initialized: false,
       phase: 'Pending',
-      containers: (pod.spec.containers as Any[]).map((c) => ({
+      containers: pod.spec.containers.map((c) => ({
         name: c.name,
         image: c.image,
         running: false,
@@ -109,7 +107,7 @@ export class PodWorker {
     previous: boolean,
   ): { file: string } | { error: string; status: number } {
     const state = this.view.containers.find((c) => c.name === container);
-    const isInit = (this.pod.spec.initContainers ?? []).some((c: Any) => c.name === container);
+    const isInit = (this.pod.spec.initContainers ?? []).some((c) => c.name === container);
     if (!state && !isInit)
       return {
         error: `container ${container} is not valid for pod ${this.pod.metadata.name}`,
@@ -133,7 +131,7 @@ export class PodWorker {
     return Boolean(this.pod.spec.hostNetwork);
   }
 
-  update(pod: Any): void {
+  update(pod: Pod): void {
     this.pod = pod;
     if (pod.metadata.deletionTimestamp && !this.stopping)
       void this.terminate((pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000, true);
@@ -197,7 +195,7 @@ export class PodWorker {
       try {
         await run('ip', ['netns', 'add', this.netns]);
         await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
-        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as Any;
+        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as CniResult | undefined;
         const ip = podIPFromResult(result ?? {}, 'eth0');
         if (!ip) throw new Error(`CNI ADD returned no IPv4 address: ${JSON.stringify(result)}`);
         this.view.message = undefined;
@@ -253,9 +251,8 @@ export class PodWorker {
     const refs = new Set<string>();
     for (const c of [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers]) {
       for (const f of c.envFrom ?? [])
-        refs.add(
-          f.configMapRef ? `ConfigMap/${f.configMapRef.name}` : `Secret/${f.secretRef.name}`,
-        );
+        if (f.configMapRef) refs.add(`ConfigMap/${f.configMapRef.name}`);
+        else if (f.secretRef) refs.add(`Secret/${f.secretRef.name}`);
       for (const e of c.env ?? []) {
         if (e.valueFrom?.configMapKeyRef) refs.add(`ConfigMap/${e.valueFrom.configMapKeyRef.name}`);
         if (e.valueFrom?.secretKeyRef) refs.add(`Secret/${e.valueFrom.secretKeyRef.name}`);
@@ -281,7 +278,7 @@ export class PodWorker {
   }
 
   /** Starts a container process; `exited` is attached at once so a fast exit is never missed. */
-  private async spawnContainer(spec: Any, restart: number): Promise<ContainerProcess> {
+  private async spawnContainer(spec: Container, restart: number): Promise<ContainerProcess> {
     const entry = lookupImage(this.ctx.images, spec.image);
     if (!entry && !spec.command?.length)
       throw new Error(
@@ -343,7 +340,7 @@ export class PodWorker {
   }
 
   private runningContainers(): RunningContainer[] {
-    return (this.pod.spec.containers as Any[]).map((spec, i) => ({
+    return this.pod.spec.containers.map((spec, i) => ({
       spec,
       state: this.view.containers[i]!,
       probeTimers: [],
@@ -393,7 +390,7 @@ export class PodWorker {
       this.volumes = this.podVolumes();
       await this.volumes.prepare();
       this.containers = this.runningContainers();
-      const apiStatuses: Any[] = this.pod.status?.containerStatuses ?? [];
+      const apiStatuses: ContainerStatus[] = this.pod.status?.containerStatuses ?? [];
       // All container states first, so the first status written is already the adopted one.
       const found = this.containers.map((c) => {
         const s = saved.containers.find((x) => x.name === c.spec.name);
@@ -488,7 +485,7 @@ export class PodWorker {
     }
   }
 
-  private async runToCompletion(spec: Any): Promise<number> {
+  private async runToCompletion(spec: Container): Promise<number> {
     return (await (await this.spawnContainer(spec, 0)).exited) ?? 137;
   }
 
@@ -578,7 +575,7 @@ export class PodWorker {
    * succeeds; failureThreshold failures restart the container), then readiness and liveness.
    */
   private startProbes(c: RunningContainer): void {
-    const schedule = (probe: Any, onResult: (ok: boolean) => void) => {
+    const schedule = (probe: Probe, onResult: (ok: boolean) => void) => {
       const period = (probe.periodSeconds ?? 10) * 1000;
       let stopped = false;
       const first = setTimeout(
@@ -621,7 +618,7 @@ export class PodWorker {
 
   private startRunningProbes(
     c: RunningContainer,
-    schedule: (probe: Any, onResult: (ok: boolean) => void) => () => void,
+    schedule: (probe: Probe, onResult: (ok: boolean) => void) => () => void,
   ): void {
     const rp = c.spec.readinessProbe;
     if (!rp && !c.state.ready) {

@@ -11,9 +11,9 @@ import {
   issueWorkloadCertificate,
   signCertificate,
   type CaCredentials,
-} from './issue.js';
-import { generateKeyPair, importPrivateKey } from './keys.js';
-import { x509 } from './x509.js';
+} from '../issue.js';
+import { generateKeyPair, importPrivateKey } from '../keys.js';
+import { x509 } from '../x509.js';
 
 const DAY = 86_400_000;
 

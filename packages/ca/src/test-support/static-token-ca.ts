@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCsr, generateKeyPair } from '@trellis/pki';
-import { CertificateAuthority, type CertificateAuthorityOptions } from './authority.js';
-import { staticIdentities, type StaticTokenEntry } from './authn/static.js';
-import { createCaClient, type CaClient } from './client/ca-client.js';
-import { dirStore } from './dir-store.js';
-import { loadOrCreateCa } from './roots.js';
-import { createCaServer, type CaServer } from './server.js';
+import { CertificateAuthority, type CertificateAuthorityOptions } from '../authority.js';
+import { staticIdentities, type StaticTokenEntry } from '../authn/static.js';
+import { createCaClient, type CaClient } from '../client/ca-client.js';
+import { dirStore } from '../dir-store.js';
+import { loadOrCreateCa } from '../roots.js';
+import { createCaServer, type CaServer } from '../server.js';
 
 export const TD = 'cluster.local';
 export const TOKENS: StaticTokenEntry[] = [

@@ -1,5 +1,5 @@
 // A manual clock for tests: time moves only when advance() is called, firing due timers in order.
-import type { Clock } from './secret-manager.js';
+import type { Clock } from '../client/secret-manager.js';
 
 export class FakeClock implements Clock {
   #now: number;

@@ -14,11 +14,11 @@ import {
   type CaCredentials,
   type TrustBundle,
 } from '@trellis/pki';
-import { HboneClient, type HboneClientOptions } from './client.js';
-import type { ClientCredentials } from './connection.js';
-import type { ConnectRequest, TunnelStats } from './server-stream.js';
-import { HboneServer, type HboneServerOptions } from './server.js';
-import { STREAM_WINDOW_BYTES } from './settings.js';
+import { HboneClient, type HboneClientOptions } from '../client.js';
+import type { ClientCredentials } from '../connection.js';
+import type { ConnectRequest, TunnelStats } from '../server-stream.js';
+import { HboneServer, type HboneServerOptions } from '../server.js';
+import { STREAM_WINDOW_BYTES } from '../settings.js';
 
 const DAY = 86_400_000;
 

@@ -103,26 +103,3 @@ export async function startControlPlaneProcess(
     },
   };
 }
-
-/** Retries `fn` until it returns a value other than undefined (or stops throwing), up to `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

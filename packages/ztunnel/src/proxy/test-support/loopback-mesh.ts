@@ -16,13 +16,13 @@ import {
   type StaticTokenEntry,
 } from '@trellis/ca';
 import { createLogger, createMetrics } from '@trellis/core';
-import type { AccessLogEntry } from '../access-log/connection-record.js';
-import { createCaIdentityManager } from '../identity/identity-manager.js';
-import { createTrafficMetrics } from '../metrics.js';
-import { StateStore } from '../state/store.js';
-import { createZtunnelContext, type ZtunnelContext } from './context.js';
-import { startSharedProxySet, type ProxySet } from './proxy-set.js';
-import { mappedDestinationOpsForTest } from './socket-ops.js';
+import type { AccessLogEntry } from '../../access-log/connection-record.js';
+import { createCaIdentityManager } from '../../identity/identity-manager.js';
+import { createTrafficMetrics } from '../../metrics.js';
+import { StateStore } from '../../state/store.js';
+import { createZtunnelContext, type ZtunnelContext } from '../context.js';
+import { startSharedProxySet, type ProxySet } from '../proxy-set.js';
+import { mappedDestinationOpsForTest } from '../socket-ops.js';
 
 export const TD = 'cluster.local';
 type After = { after(fn: () => void | Promise<void>): void };
@@ -192,16 +192,4 @@ export function sample(text: string, name: string, labels: Record<string, string
       total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
-}
-
-export async function eventually<T>(
-  fn: () => T | Promise<T>,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  for (let i = 0; i < 500; i++) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
