@@ -4,6 +4,7 @@ import { parseSnapshot } from '../ingest/manifests.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { emptySnapshot, type ClusterSnapshot } from '../model/kube.js';
 import { deriveMeshState } from './mesh-state.js';
+import { toPeerAuthentication } from '../ingest/convert/istio-security.js';
 
 function snapshot(yaml: string): ClusterSnapshot {
   const r = parseSnapshot(yaml);
@@ -164,10 +165,11 @@ test('objects from client-node (Date timestamps) work like YAML ones (string tim
       conditions: [{ type: 'Ready', status: 'True' }],
     },
   };
-  const pa = (name: string, created: Date | string, mode: string) => ({
-    metadata: { name, namespace: 'istio-system', creationTimestamp: created },
-    spec: { mtls: { mode } },
-  });
+  const pa = (name: string, created: Date | string, mode: string) =>
+    toPeerAuthentication({
+      metadata: { name, namespace: 'istio-system', creationTimestamp: created },
+      spec: { mtls: { mode } },
+    });
   const snapshot: ClusterSnapshot = {
     ...emptySnapshot(),
     pods: [pod],

@@ -7,6 +7,7 @@ import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@trellis/core';
 import type { XdsServer } from '@trellis/xds';
 import { createMeshStateDeriver } from '../collections/incremental-mesh-state.js';
+import type { IngestProblem } from '../ingest/index.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { MeshOptions } from '../model/options.js';
 import { withRoutes } from '../translate/envoy/index.js';
@@ -35,8 +36,11 @@ export interface PipelineTimings {
 }
 
 export interface Pipeline {
-  /** Builds and publishes the snapshot for `cluster`; returns it (undefined if building failed). */
-  apply(cluster: ClusterSnapshot): ServedSnapshot | undefined;
+  /**
+   * Builds and publishes the snapshot for `cluster`; returns it (undefined if building failed).
+   * `rejected`: the inputs ingest left out of `cluster` (for /debug/configz and the metrics).
+   */
+  apply(cluster: ClusterSnapshot, rejected?: readonly IngestProblem[]): ServedSnapshot | undefined;
   /** The newest snapshot built. */
   readonly current: ServedSnapshot | undefined;
   /** True once the first snapshot has been published to the xDS server. */
@@ -62,9 +66,25 @@ export function createPipeline(o: PipelineOptions): Pipeline {
       description: 'Workloads known to the control plane.',
     })
     .addCallback((r) => r.observe(current?.state.workloads.size ?? 0));
+  // Inputs left out because they could not be read: a gauge by kind (bounded: the kinds we read and
+  // "unknown") and Istio's running total.
+  o.meter
+    ?.createObservableGauge('trellis_config_rejected_objects', {
+      description:
+        'Objects or config documents currently left out because they cannot be read, by kind.',
+    })
+    .addCallback((r) => {
+      const byKind = new Map<string, number>();
+      for (const p of current?.rejected ?? [])
+        byKind.set(p.kind ?? 'unknown', (byKind.get(p.kind ?? 'unknown') ?? 0) + 1);
+      for (const [kind, n] of byKind) r.observe(n, { kind });
+    });
+  const totalRejected = o.meter?.createUpDownCounter('pilot_total_k8s_object_errors', {
+    description: 'Objects or config documents rejected since start (each counted when it appears).',
+  });
 
   return {
-    apply(cluster) {
+    apply(cluster, rejected = []) {
       let next: ServedSnapshot;
       let types: string[];
       const t0 = performance.now();
@@ -91,6 +111,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
           envoy,
           wds,
           notes: translated.notes,
+          rejected,
         };
       } catch (err) {
         // A bug in a derivation must not take the served configuration down with it.
@@ -102,6 +123,9 @@ export function createPipeline(o: PipelineOptions): Pipeline {
       }
       const previous = current;
       current = next;
+      const seen = new Set((previous?.rejected ?? []).map(problemKey));
+      const appeared = rejected.filter((p) => !seen.has(problemKey(p))).length;
+      if (appeared > 0) totalRejected?.add(appeared);
       logNewNotes(o.logger, previous?.notes ?? [], next.notes);
       // Envoy resources are built per proxy; any input change may change them.
       types.push(...ENVOY_TYPE_URLS);
@@ -127,6 +151,12 @@ export function createPipeline(o: PipelineOptions): Pipeline {
     },
     onSnapshot: (l) => void listeners.push(l),
   };
+}
+
+function problemKey(p: IngestProblem): string {
+  return 'file' in p
+    ? `${p.file}\0${p.document}\0${p.message}`
+    : `${p.kind}\0${p.object}\0${p.message}`;
 }
 
 function logNewNotes(

@@ -1,6 +1,7 @@
 // The immutable snapshot the xDS server serves: the ingested cluster state, what the collections
 // derived from it, and the WDS resources packed once for every ztunnel.
 import type { MeshState } from '../collections/mesh-state.js';
+import type { IngestProblem } from '../ingest/index.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { EnvoyState } from '../translate/envoy/index.js';
 import type { TranslationNote } from '../translate/index.js';
@@ -18,4 +19,6 @@ export interface ServedSnapshot {
   readonly wds: PackedWds;
   /** What could not be enforced or bound (also written to logs and status). */
   readonly notes: readonly TranslationNote[];
+  /** Inputs left out of `cluster` because they could not be read (shown in /debug/configz). */
+  readonly rejected: readonly IngestProblem[];
 }

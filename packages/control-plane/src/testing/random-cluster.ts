@@ -1,14 +1,15 @@
 // Test support: random cluster snapshots and random changes of the kinds a cluster sees, from a
 // seeded PRNG (so a failure names a reproducible seed and step), for the property tests of the
 // incremental stages (derivation, translation, packing) against a full recompute.
+import { toGateway } from '../ingest/convert/gateway-api.js';
+import { toAuthorizationPolicy, toPeerAuthentication } from '../ingest/convert/istio-security.js';
+import type { Gateway } from '../model/gateway-api.js';
+import type { AuthorizationPolicy, PeerAuthentication } from '../model/istio-security.js';
 import type {
-  AuthorizationPolicy,
   ClusterSnapshot,
   EndpointSlice,
-  Gateway,
   Namespace,
   Node,
-  PeerAuthentication,
   Pod,
   Service,
 } from '../model/kube.js';
@@ -135,7 +136,7 @@ export function makeNode(r: Rng, name: string): Node {
 }
 
 export function makeGateway(r: Rng, ns: string): Gateway {
-  return {
+  return toGateway({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
     metadata: {
@@ -154,11 +155,11 @@ export function makeGateway(r: Rng, ns: string): Gateway {
         },
       ],
     },
-  } as Gateway;
+  });
 }
 
 export function makePolicy(r: Rng, ns: string, name: string): AuthorizationPolicy {
-  return {
+  return toAuthorizationPolicy({
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
     metadata: { name, namespace: ns },
@@ -166,11 +167,11 @@ export function makePolicy(r: Rng, ns: string, name: string): AuthorizationPolic
       ...(r.chance(0.7) ? { selector: { matchLabels: { app: r.pick(APPS) } } } : {}),
       rules: [{ from: [{ source: { principals: ['cluster.local/ns/a/sa/default'] } }] }],
     },
-  };
+  });
 }
 
 export function makePeerAuthentication(r: Rng, ns: string, name: string): PeerAuthentication {
-  return {
+  return toPeerAuthentication({
     apiVersion: 'security.istio.io/v1',
     kind: 'PeerAuthentication',
     metadata: { name, namespace: ns },
@@ -178,7 +179,7 @@ export function makePeerAuthentication(r: Rng, ns: string, name: string): PeerAu
       ...(r.chance(0.5) ? { selector: { matchLabels: { app: r.pick(APPS) } } } : {}),
       mtls: { mode: r.pick(['STRICT', 'PERMISSIVE']) },
     },
-  };
+  });
 }
 
 /** Replaces the item with the same `<namespace>/<name>` (or adds it); `undefined` removes it. Other items keep their identity. */

@@ -16,6 +16,7 @@ import type { GenerateContext, GeneratedResource, GeneratedResources, Proxy } fr
 import type { MeshState } from '../../collections/mesh-state.js';
 import { envoyProxyRole, type EnvoyProxyRole } from './proxy-role.js';
 import { proxylessResources } from './proxyless.js';
+import { routeAttachments } from './route-attachment.js';
 import type { EnvoyResources } from './resources.js';
 import type { EnvoyState } from './state.js';
 import { waypointResources } from './waypoint.js';
@@ -24,6 +25,13 @@ export { envoyProxyRole, WAYPOINT_NODE_TYPE, type EnvoyProxyRole } from './proxy
 export { proxylessResources } from './proxyless.js';
 export { waypointResources } from './waypoint.js';
 export { withRoutes, type EnvoyState, type RouteInputs } from './state.js';
+export {
+  routeAttachments,
+  type ParentResult,
+  type RouteAttachments,
+  type RouteCondition,
+  type RouteResult,
+} from './route-attachment.js';
 export type { EnvoyResources } from './resources.js';
 export type { EnvoyNote } from './notes.js';
 export { clusterName, routeConfigName, WAYPOINT_LISTENER_NAME } from './names.js';
@@ -41,8 +49,9 @@ export const ENVOY_TYPE_URLS: readonly string[] = Object.freeze([
 export function envoyResourcesFor(
   state: EnvoyState,
   role: EnvoyProxyRole,
+  clientNamespace?: string,
 ): EnvoyResources | undefined {
-  if (role.kind === 'proxyless') return proxylessResources(state);
+  if (role.kind === 'proxyless') return proxylessResources(state, clientNamespace);
   if (role.kind === 'waypoint') return waypointResources(state, role.waypoint);
   return undefined;
 }
@@ -66,12 +75,25 @@ export function generateEnvoy(
 ): GeneratedResources {
   const role = envoyProxyRole(state, proxy);
   if (role.kind === 'unknown-waypoint') return EMPTY;
-  const key = role.kind === 'waypoint' ? `waypoint/${role.waypoint.key}` : 'proxyless';
+  // Clients of a namespace with consumer routes get their own proxyless set.
+  const ns = proxy.istio?.namespace;
+  const consumer =
+    role.kind === 'proxyless' &&
+    ns !== undefined &&
+    routeAttachments(state).consumerNamespaces.has(ns)
+      ? ns
+      : undefined;
+  const key =
+    role.kind === 'waypoint'
+      ? `waypoint/${role.waypoint.key}`
+      : consumer !== undefined
+        ? `proxyless/${consumer}`
+        : 'proxyless';
   let perState = cache.get(state);
   if (!perState) cache.set(state, (perState = new Map()));
   let packed = perState.get(key);
   if (!packed) {
-    packed = pack(envoyResourcesFor(state, role)!);
+    packed = pack(envoyResourcesFor(state, role, consumer)!);
     perState.set(key, packed);
   }
   return packed.get(typeUrl) ?? EMPTY;

@@ -9,12 +9,16 @@ import { apiListener } from './listeners.js';
 import { clusterName, routeConfigName } from './names.js';
 import { NoteSink } from './notes.js';
 import { sortedByName, type EnvoyResources } from './resources.js';
-import { routeIndex } from './route-attachment.js';
+import { routeAttachments } from './route-attachment.js';
 import { routeConfiguration, servicePortRoutes } from './route-config.js';
 import type { RouteContext } from './route-context.js';
 import type { EnvoyState } from './state.js';
 
-export function proxylessResources(state: EnvoyState): EnvoyResources {
+/**
+ * `clientNamespace`: the namespace of the clients the set is for, when known (Istio node ids name
+ * it); their namespace's consumer routes replace the producer routes of the Services they name.
+ */
+export function proxylessResources(state: EnvoyState, clientNamespace?: string): EnvoyResources {
   const notes = new NoteSink();
   const ctx: RouteContext = {
     target: 'grpc',
@@ -23,7 +27,7 @@ export function proxylessResources(state: EnvoyState): EnvoyResources {
     notes,
     clusters: new Map(),
   };
-  const routes = routeIndex(state, notes);
+  const routes = routeAttachments(state);
   const listeners: EnvoyResources['listeners'] = new Map();
   const routeConfigs: EnvoyResources['routes'] = new Map();
   for (const service of state.services.values()) {
@@ -35,7 +39,12 @@ export function proxylessResources(state: EnvoyState): EnvoyResources {
         rds,
         routeConfiguration(
           rds,
-          servicePortRoutes(service, port, routes.forServicePort(service, port), ctx),
+          servicePortRoutes(
+            service,
+            port,
+            routes.forServicePort(service, port, clientNamespace),
+            ctx,
+          ),
         ),
       );
       const cluster = clusterName(service.hostname, port.port);

@@ -1,4 +1,5 @@
 // What route translation needs from its surroundings, and what it reports back.
+import type { ParentReference } from '../../model/gateway-api.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { NoteSink } from './notes.js';
 import type { RouteTarget } from './route-match.js';
@@ -24,4 +25,9 @@ export interface RouteSource {
   readonly kind: 'HTTPRoute' | 'GRPCRoute';
   readonly namespace: string;
   readonly name: string;
+  /**
+   * The parentRef the route is served under: backendRefs may cross namespaces under a Service
+   * parent (GAMMA), not under a Gateway (see route-attachment.ts). Default: a Service.
+   */
+  readonly parent?: ParentReference;
 }

@@ -11,10 +11,15 @@ import {
   type Route,
   type RouteAction,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
-import type { GRPCRoute, HTTPRoute } from '../../model/kube.js';
 import { clusterSpecifier } from './backends.js';
 import { durationFromMs, parseGatewayDuration } from './duration.js';
-import type { GRPCRouteRule, HTTPPathMatch, HTTPRouteRule } from './gateway-api.js';
+import type {
+  GRPCRoute,
+  GRPCRouteRule,
+  HTTPPathMatch,
+  HTTPRoute,
+  HTTPRouteRule,
+} from '../../model/gateway-api.js';
 import type { RouteContext, RouteSource } from './route-context.js';
 import { applyRewrite, redirectAction, ruleFilters, type RuleFilters } from './route-filters.js';
 import {
@@ -53,16 +58,16 @@ export function httpRouteEntries(
   ctx: RouteContext,
 ): RouteEntry[] {
   const entries: RouteEntry[] = [];
-  (route.spec?.rules ?? []).forEach((raw, i) => {
-    const rule = raw as HTTPRouteRule;
-    const timing = ruleTiming(rule, source, ctx);
+  route.spec.rules.forEach((rule, i) => {
+    const timing = ruleTiming(rule);
     if (typeof timing === 'string') {
       note(ctx, source, `rule ${i}: ${timing}; rule ignored`);
       return;
     }
+    if (rule.retry && ctx.target === 'grpc')
+      note(ctx, source, 'retry is not applied by proxyless gRPC clients');
     const filters = ruleFilters(rule.filters, HTTP_FILTERS, source, ctx);
-    const matches = rule.matches?.length ? rule.matches : [{}];
-    matches.forEach((m, j) => {
+    rule.matches.forEach((m, j) => {
       const built = buildRoute(
         source,
         i,
@@ -86,11 +91,9 @@ export function grpcRouteEntries(
   ctx: RouteContext,
 ): RouteEntry[] {
   const entries: RouteEntry[] = [];
-  (route.spec?.rules ?? []).forEach((raw, i) => {
-    const rule = raw as GRPCRouteRule;
+  route.spec.rules.forEach((rule, i) => {
     const filters = ruleFilters(rule.filters, GRPC_FILTERS, source, ctx);
-    const matches = rule.matches?.length ? rule.matches : [{}];
-    matches.forEach((m, j) => {
+    rule.matches.forEach((m, j) => {
       const built = buildRoute(source, i, j, grpcRouteMatch(m), undefined, rule, filters, {}, ctx);
       if (built) entries.push(built);
     });
@@ -213,11 +216,7 @@ function buildRoute(
  * retrying, else the route timeout when `request` is not set. `retry` (Gateway API GEP-1731):
  * `attempts` retries (default 2, 0 disables) on connect failures, refused streams and `codes`.
  */
-function ruleTiming(
-  rule: HTTPRouteRule,
-  source: RouteSource,
-  ctx: RouteContext,
-): RuleTiming | string {
+function ruleTiming(rule: HTTPRouteRule): RuleTiming | string {
   const t: RuleTiming = {};
   const request = rule.timeouts?.request;
   const backend = rule.timeouts?.backendRequest;
@@ -237,11 +236,10 @@ function ruleTiming(
   }
   const r = rule.retry;
   if (r) {
-    const attempts = r.attempts ?? 2;
-    const codes = r.codes ?? [];
-    if (!Number.isInteger(attempts) || attempts < 0)
-      return `retry.attempts ${String(r.attempts)} must be a non-negative integer`;
-    if (!codes.every((c) => Number.isInteger(c) && c >= 400 && c <= 599))
+    const { attempts } = r;
+    const codes = [...r.codes];
+    if (attempts < 0) return `retry.attempts ${attempts} must not be negative`;
+    if (!codes.every((c) => c >= 400 && c <= 599))
       return 'retry.codes must be HTTP status codes 400-599';
     let backoffMs: number | undefined;
     if (r.backoff !== undefined) {
@@ -250,13 +248,69 @@ function ruleTiming(
     }
     if (attempts > 0)
       t.retry = { attempts, codes, ...(backoffMs !== undefined ? { backoffMs } : {}) };
-    if (ctx.target === 'grpc') note(ctx, source, 'retry is not applied by proxyless gRPC clients');
   }
   if (backendMs !== undefined) {
     if (t.retry) t.perTryTimeoutMs = backendMs;
     else t.timeoutMs ??= backendMs;
   }
   return t;
+}
+
+/** A rule value the translators cannot honour, for the route's status. */
+export interface RuleProblem {
+  readonly message: string;
+  /** The whole rule is ignored or answers 500 (not only one of its matches). */
+  readonly dropsRule: boolean;
+}
+
+/**
+ * What the translators drop from a route or answer with 500 because a value cannot be honoured
+ * (unsupported match or filter types, malformed durations, bad redirects), as a waypoint serves it.
+ * The same checks the translation makes, without resolving backends (ResolvedRefs reports those).
+ */
+export function routeRuleProblems(
+  route: HTTPRoute | GRPCRoute,
+  kind: 'HTTPRoute' | 'GRPCRoute',
+): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const grpc = kind === 'GRPCRoute';
+  route.spec.rules.forEach((rule, i) => {
+    if (!grpc) {
+      const timing = ruleTiming(rule as HTTPRouteRule);
+      if (typeof timing === 'string') {
+        problems.push({ message: `rule ${i}: ${timing}`, dropsRule: true });
+        return;
+      }
+    }
+    const filters = ruleFilters(rule.filters, grpc ? GRPC_FILTERS : HTTP_FILTERS);
+    if (filters.invalid) {
+      problems.push({ message: `rule ${i}: ${filters.invalid}`, dropsRule: true });
+      return;
+    }
+    let dropped = 0;
+    const found: RuleProblem[] = [];
+    rule.matches.forEach((m, j) => {
+      const path = grpc ? undefined : (m as HTTPRouteRule['matches'][number]).path;
+      const matched = grpc
+        ? grpcRouteMatch(m as GRPCRouteRule['matches'][number])
+        : httpRouteMatch(m as HTTPRouteRule['matches'][number], 'envoy');
+      let problem = matched.ok ? undefined : matched.reason;
+      if (!problem && filters.redirect) {
+        const r = redirectAction(filters.redirect, path);
+        if (typeof r === 'string') problem = r;
+      }
+      if (!problem && filters.rewrite)
+        problem = applyRewrite(create(RouteActionSchema), filters.rewrite, path);
+      if (problem) {
+        dropped++;
+        found.push({ message: `rule ${i} match ${j}: ${problem}`, dropsRule: false });
+      }
+    });
+    if (dropped === rule.matches.length)
+      problems.push(...found.map((p) => ({ ...p, dropsRule: true })));
+    else problems.push(...found);
+  });
+  return problems;
 }
 
 function note(ctx: RouteContext, source: RouteSource, message: string): void {

@@ -9,14 +9,14 @@ import type { WaypointInfo } from '../../model/waypoint-info.js';
 import { LABEL_GATEWAY_NAME } from '../../model/well-known.js';
 import { edsCluster, speaksHttp2 } from './clusters.js';
 import { clusterLoadAssignment, workloadsByService } from './endpoints.js';
-import { GATEWAY_GROUP } from './gateway-api.js';
+import { GATEWAY_GROUP } from '../../model/gateway-api.js';
 import { waypointFilterChain, waypointListener } from './listeners.js';
 import { routeConfigName } from './names.js';
 import { NoteSink } from './notes.js';
 import { tcpPorts } from './proxyless.js';
 import { rbacFilters } from './rbac.js';
 import { sortedByName, type EnvoyResources } from './resources.js';
-import { routeIndex } from './route-attachment.js';
+import { routeAttachments } from './route-attachment.js';
 import { routeConfiguration, servicePortRoutes } from './route-config.js';
 import type { RouteContext } from './route-context.js';
 import type { EnvoyState } from './state.js';
@@ -30,7 +30,7 @@ export function waypointResources(state: EnvoyState, waypoint: WaypointInfo): En
     notes,
     clusters: new Map(),
   };
-  const routes = routeIndex(state, notes);
+  const routes = routeAttachments(state);
   const selectorPolicies = waypointSelectorPolicies(state, waypoint);
   const chains = [];
   const routeConfigs: EnvoyResources['routes'] = new Map();
@@ -106,14 +106,14 @@ export function policiesFor(
     if (selectorPolicies.has(p.key)) return true;
     return p.targetRefs.some((ref) => {
       if (ref.namespace !== undefined && ref.namespace !== p.namespace) return false;
-      const group = ref.group ?? '';
+      const group = ref.group;
       if (ref.kind === 'Gateway' && group === GATEWAY_GROUP)
         return p.namespace === waypoint.namespace && ref.name === waypoint.name;
       if (ref.kind === 'GatewayClass' && group === GATEWAY_GROUP)
         return (
           p.namespace === state.options.rootNamespace && ref.name === waypoint.gatewayClassName
         );
-      if (ref.kind === 'Service' && (group === '' || group === 'core'))
+      if (ref.kind === 'Service' && group === '')
         return p.namespace === service.namespace && ref.name === service.name;
       return false;
     });
