@@ -62,10 +62,18 @@ export function makePod(r: Rng, ns: string, name: string): Pod {
     },
     status: {
       phase: r.chance(0.05) ? 'Succeeded' : 'Running',
-      ...(r.chance(0.9) ? { podIP: `10.0.${r.int(4)}.${r.int(250) + 1}` } : {}),
+      ...(r.chance(0.9) ? { podIP: randomPodIP(r) } : {}),
       conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
     },
   };
+}
+
+/** Mostly plain IPv4 (few enough that pods collide), sometimes IPv4-mapped IPv6 or not an IP. */
+function randomPodIP(r: Rng): string {
+  const ip = `10.0.${r.int(4)}.${r.int(250) + 1}`;
+  if (r.chance(0.05)) return `::ffff:${ip}`;
+  if (r.chance(0.03)) return r.pick(['999.1.2.3', 'not-an-ip']);
+  return ip;
 }
 
 export function makeService(r: Rng, ns: string, name: string): Service {
