@@ -51,22 +51,24 @@ async function start(
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'cp-bad-input-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  let cp: ControlPlaneProcess | undefined;
-  let client: WdsClient | undefined;
+  const running: { cp?: ControlPlaneProcess; client?: WdsClient } = {};
   t.after(async () => {
-    client?.close();
-    await cp?.stop();
+    running.client?.close();
+    await running.cp?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  cp = await startControlPlaneProcess([
+  const cp = (running.cp = await startControlPlaneProcess([
     `--config-dir=${dir}`,
     '--xds-address=127.0.0.1:0',
     '--debug-address=127.0.0.1:0',
     '--debounce-quiet=20ms',
     '--debounce-max=200ms',
     ...flags,
-  ]);
-  client = wdsClient(`127.0.0.1:${cp.ports.xds}`, credentials.createInsecure());
+  ]));
+  const client = (running.client = wdsClient(
+    `127.0.0.1:${cp.ports.xds}`,
+    credentials.createInsecure(),
+  ));
   const port = cp.ports.debug;
   return { dir, cp, client, get: (path) => fetch(`http://127.0.0.1:${port}${path}`) };
 }
