@@ -143,8 +143,11 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
         ? serviceParent(parentRef, source.namespace, serviceByName)
         : gatewayParent(parentRef, kind, object, gateway, namespaceLabels);
       const conditions: RouteCondition[] = [decided.accepted, refs];
+      const droppedRules = new Set(problems.filter((p) => p.dropsRule).map((p) => p.rule));
       const everyRuleDropped =
-        problems.length > 0 && problems.every((p) => p.dropsRule) && decided.accepted.status;
+        droppedRules.size > 0 &&
+        droppedRules.size === object.spec.rules.length &&
+        decided.accepted.status;
       if (everyRuleDropped)
         conditions[0] = condition(
           'Accepted',

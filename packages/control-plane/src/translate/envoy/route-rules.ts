@@ -259,6 +259,7 @@ function ruleTiming(rule: HTTPRouteRule): RuleTiming | string {
 /** A rule value the translators cannot honour, for the route's status. */
 export interface RuleProblem {
   readonly message: string;
+  readonly rule: number;
   /** The whole rule is ignored or answers 500 (not only one of its matches). */
   readonly dropsRule: boolean;
 }
@@ -278,13 +279,13 @@ export function routeRuleProblems(
     if (!grpc) {
       const timing = ruleTiming(rule as HTTPRouteRule);
       if (typeof timing === 'string') {
-        problems.push({ message: `rule ${i}: ${timing}`, dropsRule: true });
+        problems.push({ message: `rule ${i}: ${timing}`, rule: i, dropsRule: true });
         return;
       }
     }
     const filters = ruleFilters(rule.filters, grpc ? GRPC_FILTERS : HTTP_FILTERS);
     if (filters.invalid) {
-      problems.push({ message: `rule ${i}: ${filters.invalid}`, dropsRule: true });
+      problems.push({ message: `rule ${i}: ${filters.invalid}`, rule: i, dropsRule: true });
       return;
     }
     let dropped = 0;
@@ -303,7 +304,7 @@ export function routeRuleProblems(
         problem = applyRewrite(create(RouteActionSchema), filters.rewrite, path);
       if (problem) {
         dropped++;
-        found.push({ message: `rule ${i} match ${j}: ${problem}`, dropsRule: false });
+        found.push({ message: `rule ${i} match ${j}: ${problem}`, rule: i, dropsRule: false });
       }
     });
     if (dropped === rule.matches.length)
