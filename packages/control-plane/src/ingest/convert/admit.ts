@@ -7,7 +7,7 @@ import type { ClusterSnapshot, RawClusterSnapshot } from '../../model/kube.js';
 import { checkEndpointSlice, checkMetadataOnly, checkPod, checkService } from './core.js';
 import { toGateway, toGRPCRoute, toHTTPRoute } from './gateway-api.js';
 import { toAuthorizationPolicy, toPeerAuthentication } from './istio-security.js';
-import { isMap, ShapeError, type Fields } from './reader.js';
+import { isMap, ShapeError, withoutNulls, type Fields } from './reader.js';
 
 export type SnapshotField = keyof ClusterSnapshot;
 type Item<K extends SnapshotField> = ClusterSnapshot[K][number];
@@ -82,7 +82,7 @@ export function admitObject<K extends SnapshotField>(field: K, raw: unknown): Ad
   let result: Admission<Item<K>>;
   try {
     if (!isMap(raw)) throw new ShapeError('', 'a Kubernetes object (a map)', raw);
-    result = { ok: true, value: CONVERTERS[field].convert(raw) as Item<K> };
+    result = { ok: true, value: CONVERTERS[field].convert(withoutNulls(raw)) as Item<K> };
   } catch (err) {
     if (!(err instanceof ShapeError)) throw err;
     result = { ok: false, message: err.message };

@@ -5,10 +5,10 @@ import { checkMeta } from './meta.js';
 import {
   at,
   eachMap,
-  int,
   optBool,
-  optInt,
-  optIntOrString,
+  optPort,
+  optPortOrName,
+  port,
   optMap,
   optStr,
   stringMap,
@@ -20,7 +20,7 @@ function containerPorts(c: Fields, path: string): void {
   eachMap(c.ports, at(path, 'ports'), (p, pp) => {
     optStr(p.name, `${pp}.name`);
     optStr(p.protocol, `${pp}.protocol`);
-    optInt(p.containerPort, `${pp}.containerPort`);
+    optPort(p.containerPort, `${pp}.containerPort`);
   });
 }
 
@@ -60,8 +60,8 @@ export function checkService(o: Fields): void {
     optStr(p.name, `${path}.name`);
     optStr(p.protocol, `${path}.protocol`);
     optStr(p.appProtocol, `${path}.appProtocol`);
-    int(p.port, `${path}.port`);
-    optIntOrString(p.targetPort, `${path}.targetPort`);
+    port(p.port, `${path}.port`);
+    optPortOrName(p.targetPort, `${path}.targetPort`);
   });
 }
 
@@ -79,7 +79,7 @@ export function checkEndpointSlice(o: Fields): void {
   eachMap(o.ports, 'ports', (port, p) => {
     optStr(port.name, `${p}.name`);
     optStr(port.protocol, `${p}.protocol`);
-    optInt(port.port, `${p}.port`);
+    optPort(port.port, `${p}.port`);
   });
 }
 

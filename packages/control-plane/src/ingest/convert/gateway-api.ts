@@ -37,6 +37,8 @@ import {
   name,
   optInt,
   optMap,
+  optPort,
+  port,
   optStr,
   str,
   stringMap,
@@ -105,7 +107,7 @@ const listener: Read<GatewayListener> = (v, path) => {
       : labelSelector(namespaces.selector, `${path}.allowedRoutes.namespaces.selector`);
   return defined({
     name: name(m.name, `${path}.name`),
-    port: int(m.port, `${path}.port`),
+    port: port(m.port, `${path}.port`),
     protocol: name(m.protocol, `${path}.protocol`),
     hostname: optStr(m.hostname, `${path}.hostname`),
     allowedRoutes: {
@@ -154,7 +156,7 @@ const writtenParentRef: Read<WrittenParentReference> = (v, path) => {
     namespace: optStr(m.namespace, `${path}.namespace`),
     name: name(m.name, `${path}.name`),
     sectionName: optStr(m.sectionName, `${path}.sectionName`),
-    port: optInt(m.port, `${path}.port`),
+    port: optPort(m.port, `${path}.port`),
   });
 };
 
@@ -251,7 +253,7 @@ function backendObjectRef(routeNamespace: string): Read<BackendObjectReference> 
       kind: optStr(m.kind, `${path}.kind`) || 'Service',
       name: name(m.name, `${path}.name`),
       namespace: optStr(m.namespace, `${path}.namespace`) || routeNamespace,
-      port: optInt(m.port, `${path}.port`),
+      port: optPort(m.port, `${path}.port`),
     });
   };
 }

@@ -32,6 +32,44 @@ export function isMap(v: unknown): v is Fields {
 
 const absent = (v: unknown) => v === undefined || v === null;
 
+/**
+ * `v` without its null-valued map entries, at any depth (YAML's `field:` is null, which the API
+ * server's JSON never holds: it means "not set"). The same object when there are none.
+ */
+export function withoutNulls<T>(v: T): T {
+  if (Array.isArray(v)) {
+    let copy: unknown[] | undefined;
+    v.forEach((x, i) => {
+      const y = withoutNulls(x);
+      if (y !== x) (copy ??= [...v])[i] = y;
+    });
+    return (copy ?? v) as T;
+  }
+  if (!isMap(v)) return v;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (x === null) {
+      copy ??= { ...v };
+      delete copy[k];
+      continue;
+    }
+    const y = withoutNulls(x);
+    if (y !== x) (copy ??= { ...v })[k] = y;
+  }
+  return (copy ?? v) as T;
+}
+
+/** A TCP/UDP port number, 1-65535. */
+export function port(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+    throw new ShapeError(path, 'a port number (1-65535)', v);
+  return v;
+}
+
+export function optPort(v: unknown, path: string): number | undefined {
+  return absent(v) ? undefined : port(v, path);
+}
+
 /** `path.field`, or the field alone at the top. */
 export function at(path: string, field: string): string {
   return path === '' ? field : `${path}.${field}`;
@@ -79,10 +117,10 @@ export function optBool(v: unknown, path: string): boolean | undefined {
 }
 
 /** An integer or a string (Kubernetes IntOrString). */
-export function optIntOrString(v: unknown, path: string): number | string | undefined {
+/** A port number or a port name (Kubernetes IntOrString as a target port). */
+export function optPortOrName(v: unknown, path: string): number | string | undefined {
   if (absent(v) || typeof v === 'string') return v as string | undefined;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  throw new ShapeError(path, 'an integer or a string', v);
+  return port(v, path);
 }
 
 /** An RFC 3339 time as text (YAML, watch events) or a Date (client-node lists). */
