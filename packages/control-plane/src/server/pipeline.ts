@@ -10,9 +10,8 @@ import { createMeshStateDeriver } from '../collections/incremental-mesh-state.js
 import type { IngestProblem } from '../ingest/index.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { MeshOptions } from '../model/options.js';
-import { withRoutes } from '../translate/envoy/index.js';
+import { createEnvoyOutputs, ENVOY_TYPE_URLS, withRoutes } from '../translate/envoy/index.js';
 import { createStateTranslator, type TranslationNote } from '../translate/index.js';
-import { ENVOY_TYPE_URLS } from './generators.js';
 import type { ServedSnapshot } from './served-snapshot.js';
 import { changedWdsTypes, packWds, WDS_TYPE_URLS } from './wds-resources.js';
 
@@ -29,7 +28,7 @@ export interface PipelineOptions {
 export interface PipelineTimings {
   readonly deriveMs: number;
   readonly translateMs: number;
-  /** withRoutes: the Envoy translators' input. */
+  /** withRoutes and bringing the Envoy sets proxies asked for to the new state. */
   readonly envoyStateMs: number;
   /** packWds and changedWdsTypes. */
   readonly packMs: number;
@@ -56,6 +55,8 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   // Recomputes only what each snapshot's changed objects touch (equal to a full derivation).
   const deriver = createMeshStateDeriver(o.mesh);
   const translator = createStateTranslator();
+  // The Envoy sets proxies asked for, kept up to date incrementally.
+  const envoyOutputs = createEnvoyOutputs();
   o.meter
     ?.createObservableGauge('pilot_services', {
       description: 'Services known to the control plane.',
@@ -94,9 +95,13 @@ export function createPipeline(o: PipelineOptions): Pipeline {
         const translated = translator.translate(state);
         const t2 = performance.now();
         const envoy = withRoutes(state, cluster);
+        const envoyTypes = envoyOutputs.update(envoy);
         const t3 = performance.now();
         const wds = packWds(translated, current?.wds);
-        types = current ? changedWdsTypes(current.wds, wds) : [...WDS_TYPE_URLS];
+        // The first snapshot answers every stream that waited for one, whatever its type.
+        types = current
+          ? [...changedWdsTypes(current.wds, wds), ...envoyTypes]
+          : [...WDS_TYPE_URLS, ...ENVOY_TYPE_URLS];
         o.onTimings?.({
           deriveMs: t1 - t0,
           translateMs: t2 - t1,
@@ -109,6 +114,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
           cluster,
           state,
           envoy,
+          envoyOutputs,
           wds,
           notes: translated.notes,
           rejected,
@@ -127,8 +133,6 @@ export function createPipeline(o: PipelineOptions): Pipeline {
       const appeared = rejected.filter((p) => !seen.has(problemKey(p))).length;
       if (appeared > 0) totalRejected?.add(appeared);
       logNewNotes(o.logger, previous?.notes ?? [], next.notes);
-      // Envoy resources are built per proxy; any input change may change them.
-      types.push(...ENVOY_TYPE_URLS);
       o.xds.update({ snapshot: next, types });
       if (!previous) o.xds.flush();
       o.logger.debug(
@@ -136,7 +140,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
           generation: next.generation,
           workloads: next.state.workloads.size,
           services: next.state.services.size,
-          changed: types.filter((t) => !ENVOY_TYPE_URLS.includes(t)),
+          changed: types,
         },
         'snapshot built',
       );

@@ -9,7 +9,7 @@ import {
 import type { BackendObjectReference, BackendRef } from '../../model/gateway-api.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import { clusterName } from './names.js';
-import type { RouteContext, RouteSource } from './route-context.js';
+import type { RouteContext, RouteSource, ServiceLookup } from './route-context.js';
 
 /**
  * The decision on one backendRef, shared by ResolvedRefs and the translators: the cluster it sends
@@ -24,7 +24,7 @@ export function decideBackend(
   ref: BackendObjectReference,
   source: RouteSource,
   crossNamespace: boolean,
-  services: ReadonlyMap<string, ServiceInfo>,
+  services: ServiceLookup,
   domainSuffix: string,
 ): BackendDecision {
   if (ref.group !== '' || ref.kind !== 'Service')

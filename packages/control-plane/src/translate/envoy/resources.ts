@@ -7,12 +7,12 @@ import type { EnvoyNote } from './notes.js';
 
 /** Resources by name, each map in name order. */
 export interface EnvoyResources {
-  listeners: Map<string, Listener>;
-  routes: Map<string, RouteConfiguration>;
-  clusters: Map<string, Cluster>;
+  readonly listeners: ReadonlyMap<string, Listener>;
+  readonly routes: ReadonlyMap<string, RouteConfiguration>;
+  readonly clusters: ReadonlyMap<string, Cluster>;
   /** ClusterLoadAssignments by cluster name. */
-  endpoints: Map<string, ClusterLoadAssignment>;
-  notes: EnvoyNote[];
+  readonly endpoints: ReadonlyMap<string, ClusterLoadAssignment>;
+  readonly notes: readonly EnvoyNote[];
 }
 
 export function sortedByName<T>(entries: Iterable<[string, T]>): Map<string, T> {

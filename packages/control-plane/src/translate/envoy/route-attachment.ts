@@ -107,7 +107,8 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
   const gateways = new Map<string, Gateway>();
   for (const g of state.gateways ?? [])
     gateways.set(`${g.metadata.namespace}/${g.metadata.name}`, g);
-  const namespaceLabels = (ns: string) => labelsOf(state.namespaces?.get(ns));
+  const namespaces = new Map((state.namespaces ?? []).map((n) => [n.metadata?.name ?? '', n]));
+  const namespaceLabels = (ns: string) => labelsOf(namespaces.get(ns));
   const serviceByName = (ns: string, name: string) =>
     state.services.get(`${ns}/${name}.${ns}.svc.${state.options.domainSuffix}`);
 

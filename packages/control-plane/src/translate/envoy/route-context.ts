@@ -10,10 +10,13 @@ export interface ClusterRef {
   readonly port: ServicePortInfo;
 }
 
+/** Services by `<namespace>/<hostname>`. */
+export type ServiceLookup = Pick<ReadonlyMap<string, ServiceInfo>, 'get'>;
+
 export interface RouteContext {
   readonly target: RouteTarget;
   /** All services by `<namespace>/<hostname>`. */
-  readonly services: ReadonlyMap<string, ServiceInfo>;
+  readonly services: ServiceLookup;
   readonly domainSuffix: string;
   readonly notes: NoteSink;
   /** Every cluster a route sends to or mirrors to, by name; the caller serves them. */

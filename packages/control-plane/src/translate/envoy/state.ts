@@ -8,8 +8,7 @@ export interface RouteInputs {
   readonly httpRoutes?: readonly HTTPRoute[];
   readonly grpcRoutes?: readonly GRPCRoute[];
   readonly gateways?: readonly Gateway[];
-  /** By name. */
-  readonly namespaces?: ReadonlyMap<string, Namespace>;
+  readonly namespaces?: readonly Namespace[];
 }
 
 /** A MeshState with the routes; a plain MeshState is valid too (no routes). */
@@ -30,6 +29,6 @@ export function withRoutes(
     httpRoutes: snapshot.httpRoutes,
     grpcRoutes: snapshot.grpcRoutes,
     gateways: snapshot.gateways ?? [],
-    namespaces: new Map((snapshot.namespaces ?? []).map((n) => [n.metadata?.name ?? '', n])),
+    namespaces: snapshot.namespaces ?? [],
   };
 }
