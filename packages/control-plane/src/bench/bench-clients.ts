@@ -20,7 +20,8 @@ import {
 } from '@trellis/api';
 import { AuthorizationSchema } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { AddressSchema } from '@trellis/api/gen/istio/workload/workload_pb.js';
-import { createDeltaClient, protoDecoder, type XdsClient } from '@trellis/xds';
+import type { Any } from '@bufbuild/protobuf/wkt';
+import { createDeltaClient, protoDecoder, type Decoded, type XdsClient } from '@trellis/xds';
 
 export type ClientReport =
   | { kind: 'ready' }
@@ -56,94 +57,38 @@ if (
 const send = (r: ClientReport) => process.send!(r);
 const clients: XdsClient[] = [];
 
-function connect(n: number): XdsClient {
+/**
+ * A delta client watching `types` with a wildcard: once every type was received it reports
+ * `synced` (with the sizes of the first two types), then a `change` for every accepted response.
+ */
+function connectClient(
+  n: number,
+  node: { id: string; metadata?: Record<string, unknown> },
+  types: readonly (readonly [string, (any: Any, name: string | undefined) => Decoded<unknown>])[],
+): XdsClient {
   const client = createDeltaClient({
     address: address!,
     credentials: credentials.createInsecure(),
-    node: {
-      id: `ztunnel~10.0.${n >> 8}.${n & 255}~ztunnel-${n}.istio-system~istio-system.svc.cluster.local`,
-    },
+    node: node as { id: string },
     // The whole mesh comes in one response: ~3.7 MiB at 10k pods, near grpc-js's 4 MiB default.
     channelOptions: { 'grpc.max_receive_message_length': -1 },
     backoff: { initialMs: 100, maxMs: 1000 },
   });
-  const seen = new Set<string>();
-  let addresses = 0;
-  let authorizations = 0;
-  const onChange =
-    (typeUrl: string) =>
-    (c: {
-      version: string;
-      updated: ReadonlyMap<string, unknown>;
-      removed: readonly string[];
-      resources: ReadonlyMap<string, unknown>;
-    }) => {
-      if (seen.size < 2 && !seen.has(typeUrl)) {
-        seen.add(typeUrl);
-        if (typeUrl === ADDRESS_TYPE_URL) addresses = c.resources.size;
-        else authorizations = c.resources.size;
-        if (seen.size === 2) send({ kind: 'synced', client: n, addresses, authorizations });
-        return;
-      }
-      send({
-        kind: 'change',
-        client: n,
-        typeUrl,
-        version: c.version,
-        updated: c.updated.size,
-        removed: c.removed.length,
-      });
-    };
-  client.watch(
-    ADDRESS_TYPE_URL,
-    { decode: protoDecoder(AddressSchema), onChange: onChange(ADDRESS_TYPE_URL) },
-    ['*'],
-  );
-  client.watch(
-    AUTHORIZATION_TYPE_URL,
-    { decode: protoDecoder(AuthorizationSchema), onChange: onChange(AUTHORIZATION_TYPE_URL) },
-    ['*'],
-  );
-  return client;
-}
-
-/** A client of the Envoy types: every type with a wildcard, reported like the WDS clients. */
-function connectEnvoy(n: number): XdsClient {
-  const ns = 'team-000';
-  const waypoint = n % 2 === 1;
-  const client = createDeltaClient({
-    address: address!,
-    credentials: credentials.createInsecure(),
-    node: waypoint
-      ? {
-          id: `waypoint~10.3.${n >> 8}.${n & 255}~waypoint-${n}.${ns}~${ns}.svc.cluster.local`,
-          metadata: { LABELS: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } },
-        }
-      : { id: `sidecar~10.3.${n >> 8}.${n & 255}~client-${n}.${ns}~${ns}.svc.cluster.local` },
-    channelOptions: { 'grpc.max_receive_message_length': -1 },
-    backoff: { initialMs: 100, maxMs: 1000 },
-  });
-  const types = [
-    LISTENER_TYPE_URL,
-    ROUTE_CONFIGURATION_TYPE_URL,
-    CLUSTER_TYPE_URL,
-    CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
-  ];
-  const seen = new Map<string, number>();
-  for (const typeUrl of types)
+  const sizes = new Map<string, number>();
+  for (const [typeUrl, decode] of types)
     client.watch(
       typeUrl,
       {
-        decode: (any) => ({ ok: true, value: any.value.length }),
+        decode,
         onChange(c) {
-          if (seen.size < types.length && !seen.has(typeUrl)) {
-            seen.set(typeUrl, c.resources.size);
-            if (seen.size === types.length)
+          if (sizes.size < types.length && !sizes.has(typeUrl)) {
+            sizes.set(typeUrl, c.resources.size);
+            if (sizes.size === types.length)
               send({
                 kind: 'synced',
                 client: n,
-                addresses: seen.get(LISTENER_TYPE_URL)!,
-                authorizations: seen.get(CLUSTER_TYPE_URL)!,
+                addresses: sizes.get(types[0]![0])!,
+                authorizations: sizes.get(types[types.length > 2 ? 2 : 1]![0])!,
               });
             return;
           }
@@ -160,6 +105,39 @@ function connectEnvoy(n: number): XdsClient {
       ['*'],
     );
   return client;
+}
+
+function connect(n: number): XdsClient {
+  return connectClient(
+    n,
+    {
+      id: `ztunnel~10.0.${n >> 8}.${n & 255}~ztunnel-${n}.istio-system~istio-system.svc.cluster.local`,
+    },
+    [
+      [ADDRESS_TYPE_URL, protoDecoder(AddressSchema)],
+      [AUTHORIZATION_TYPE_URL, protoDecoder(AuthorizationSchema)],
+    ],
+  );
+}
+
+/** A client of the Envoy types: a proxyless gRPC client, or a replica of team-000/waypoint. */
+function connectEnvoy(n: number): XdsClient {
+  const ns = 'team-000';
+  const node =
+    n % 2 === 1
+      ? {
+          id: `waypoint~10.3.${n >> 8}.${n & 255}~waypoint-${n}.${ns}~${ns}.svc.cluster.local`,
+          metadata: { LABELS: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } },
+        }
+      : { id: `sidecar~10.3.${n >> 8}.${n & 255}~client-${n}.${ns}~${ns}.svc.cluster.local` };
+  // Sizes only: the bytes are checked by the server tests, not here.
+  const size = (any: Any): Decoded<unknown> => ({ ok: true, value: any.value.length });
+  return connectClient(n, node, [
+    [LISTENER_TYPE_URL, size],
+    [ROUTE_CONFIGURATION_TYPE_URL, size],
+    [CLUSTER_TYPE_URL, size],
+    [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, size],
+  ]);
 }
 
 process.on('message', (m: ClientCommand) => {

@@ -37,6 +37,7 @@ import {
   podWorkloadUid,
   type PodWorkloadContext,
 } from './workloads.js';
+import { addTo, removeFrom } from './index-by.js';
 
 export interface MeshStateDeriver {
   /** Equal to `deriveMeshState(snapshot, options)`; unchanged infos are the previous call's objects. */
@@ -388,17 +389,4 @@ function sliceServiceKey(slice: EndpointSlice): string {
 function splitKey(key: string): [string, string] {
   const i = key.indexOf('/');
   return [key.slice(0, i), key.slice(i + 1)];
-}
-
-function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (set) set.add(value);
-  else index.set(key, new Set([value]));
-}
-
-function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
 }

@@ -6,15 +6,13 @@
 // whose served resources differ. Plus the cost side: a pod change translates no Service again.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { create, type JsonObject } from '@bufbuild/protobuf';
 import {
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
 } from '@trellis/api';
-import { NodeSchema } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
-import { parseIstioNodeId, type GeneratedResources, type Proxy } from '@trellis/xds';
+import type { GeneratedResources, Proxy } from '@trellis/xds';
 import { createMeshStateDeriver } from '../../collections/incremental-mesh-state.js';
 import { parseSnapshot } from '../../ingest/manifests.js';
 import type { ClusterSnapshot } from '../../model/kube.js';
@@ -25,6 +23,7 @@ import { updateSet, type EnvoySet, type EnvoySetKind } from './envoy-set.js';
 import { routeAttachments } from './route-attachment.js';
 import { withRoutes, type EnvoyState } from './state.js';
 import { workloadIndex, type WorkloadIndex } from './workload-index.js';
+import { testProxy } from '../../testing/proxy.js';
 
 const wire = (r: GeneratedResources | undefined) =>
   [...(r ?? [])].map(([name, x]) => [
@@ -33,16 +32,7 @@ const wire = (r: GeneratedResources | undefined) =>
     Buffer.from(x.resource.value).toString('base64'),
   ]);
 
-function proxy(id: string, metadata: JsonObject = {}): Proxy {
-  return {
-    connectionId: `${id}-1`,
-    id,
-    node: create(NodeSchema, { id }),
-    metadata,
-    peer: '127.0.0.1:1',
-    istio: parseIstioNodeId(id),
-  };
-}
+const proxy = testProxy;
 
 const PROXIES = [
   proxy('plain-grpc-client'),

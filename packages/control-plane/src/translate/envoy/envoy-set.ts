@@ -51,6 +51,7 @@ import {
 } from './service-resources.js';
 import type { EnvoyState } from './state.js';
 import type { WorkloadIndex } from './workload-index.js';
+import { addTo, removeFrom } from '../../collections/index-by.js';
 
 /** Which set: proxyless clients (of a namespace with consumer routes), or a waypoint. */
 export type EnvoySetKind =
@@ -310,17 +311,4 @@ function packSet(r: EnvoyResources, previous: PackedEnvoy | undefined): PackedEn
     pack(CLUSTER_TYPE_URL, ClusterSchema, r.clusters),
     pack(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, ClusterLoadAssignmentSchema, r.endpoints),
   ]);
-}
-
-function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (set) set.add(value);
-  else index.set(key, new Set([value]));
-}
-
-function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
 }

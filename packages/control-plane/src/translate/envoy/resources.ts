@@ -14,7 +14,3 @@ export interface EnvoyResources {
   readonly endpoints: ReadonlyMap<string, ClusterLoadAssignment>;
   readonly notes: readonly EnvoyNote[];
 }
-
-export function sortedByName<T>(entries: Iterable<[string, T]>): Map<string, T> {
-  return new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
