@@ -272,6 +272,18 @@ export interface RuleProblem {
 export function routeRuleProblems(
   route: HTTPRoute | GRPCRoute,
   kind: 'HTTPRoute' | 'GRPCRoute',
+): readonly RuleProblem[] {
+  let problems = ruleProblems.get(route);
+  if (!problems) ruleProblems.set(route, (problems = findRuleProblems(route, kind)));
+  return problems;
+}
+
+// Per route object: a route that did not change is not checked again on the next snapshot.
+const ruleProblems = new WeakMap<HTTPRoute | GRPCRoute, readonly RuleProblem[]>();
+
+function findRuleProblems(
+  route: HTTPRoute | GRPCRoute,
+  kind: 'HTTPRoute' | 'GRPCRoute',
 ): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const grpc = kind === 'GRPCRoute';
