@@ -6,6 +6,8 @@
 // whose served resources differ. Plus the cost side: a pod change translates no Service again.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   CLUSTER_TYPE_URL,
@@ -155,4 +157,26 @@ test('a pod change re-translates no Service: only the endpoints of its service c
     [...eds(after)].filter(([n, v]) => was.get(n) !== v).map(([n]) => n),
     ['outbound|80||b.shop.svc.cluster.local'],
   );
+});
+
+test('found by the soak benchmark: the outputs do not keep earlier states alive', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const r = rng(5);
+  const deriver = createMeshStateDeriver();
+  const outputs = createEnvoyOutputs();
+  let s = startingSnapshot(r);
+  for (let i = 0; i < 5; i++) s = mutate(s, r);
+  let state: EnvoyState = withRoutes(deriver.derive(s), s);
+  for (const t of ENVOY_TYPES) outputs.generate(t, state, PROXIES[0]!);
+  const first = new WeakRef(state);
+  for (let step = 0; step < 10; step++) {
+    s = mutate(s, r);
+    state = withRoutes(deriver.derive(s), s);
+    outputs.update(state);
+    for (const t of ENVOY_TYPES) outputs.generate(t, state, PROXIES[0]!);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(first.deref(), undefined, 'the first state was collected');
 });

@@ -40,6 +40,15 @@ export function workloadIndex(state: EnvoyState, previous?: WorkloadIndex): Work
     m = { byService: new Map(), byGateway: new Map(), moved: false };
     for (const w of state.workloads.values()) add(m, w);
   }
+  return makeIndex(state, m);
+}
+
+/**
+ * The index object, made apart from `workloadIndex` so that its functions do not share a scope
+ * with `previous` (V8 keeps a closure's whole scope: every index would hold the one before it,
+ * and with it every earlier state).
+ */
+function makeIndex(state: EnvoyState, m: Maps): WorkloadIndex {
   const sorted = (group: Map<string, WorkloadInfo> | undefined) =>
     group
       ? [...group.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w)
