@@ -144,25 +144,15 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
         ? serviceParent(parentRef, source.namespace, serviceByName)
         : gatewayParent(parentRef, kind, object, gateway, namespaceLabels);
       const conditions: RouteCondition[] = [decided.accepted, refs];
-      const droppedRules = new Set(problems.filter((p) => p.dropsRule).map((p) => p.rule));
-      const everyRuleDropped =
-        droppedRules.size > 0 &&
-        droppedRules.size === object.spec.rules.length &&
-        decided.accepted.status;
-      if (everyRuleDropped)
-        conditions[0] = condition(
-          'Accepted',
-          false,
-          'UnsupportedValue',
-          `no rule can be served: ${problems.map((p) => p.message).join('; ')}`,
-        );
-      else if (problems.length > 0 && decided.accepted.status)
+      // Rules that cannot be honoured are still served (matches left out, or 500 as Gateway API
+      // asks for filters it cannot apply): dropping the route would let those requests through.
+      if (problems.length > 0 && decided.accepted.status)
         conditions.push(
           condition(
             'PartiallyInvalid',
             true,
             'UnsupportedValue',
-            `Dropped Rule(s): ${problems.map((p) => p.message).join('; ')}`,
+            `Dropped Rule(s): ${problems.join('; ')}`,
           ),
         );
       const result: ParentResult = { parentRef, conditions, ...decided.target };

@@ -256,72 +256,49 @@ function ruleTiming(rule: HTTPRouteRule): RuleTiming | string {
   return t;
 }
 
-/** A rule value the translators cannot honour, for the route's status. */
-export interface RuleProblem {
-  readonly message: string;
-  readonly rule: number;
-  /** The whole rule is ignored or answers 500 (not only one of its matches). */
-  readonly dropsRule: boolean;
-}
-
 /**
- * What the translators drop from a route or answer with 500 because a value cannot be honoured
- * (unsupported match or filter types, malformed durations, bad redirects), as a waypoint serves it.
- * The same checks the translation makes, without resolving backends (ResolvedRefs reports those).
+ * What the translators leave out of a route or answer with 500 because a value cannot be honoured
+ * (unsupported match or filter types, malformed durations, bad redirects), as a waypoint serves it,
+ * each saying what happens to it: the same checks the translation makes, without resolving
+ * backends (ResolvedRefs reports those). For the route's PartiallyInvalid status.
  */
 export function routeRuleProblems(
   route: HTTPRoute | GRPCRoute,
   kind: 'HTTPRoute' | 'GRPCRoute',
-): readonly RuleProblem[] {
+): readonly string[] {
   let problems = ruleProblems.get(route);
   if (!problems) ruleProblems.set(route, (problems = findRuleProblems(route, kind)));
   return problems;
 }
 
 // Per route object: a route that did not change is not checked again on the next snapshot.
-const ruleProblems = new WeakMap<HTTPRoute | GRPCRoute, readonly RuleProblem[]>();
+const ruleProblems = new WeakMap<HTTPRoute | GRPCRoute, readonly string[]>();
 
-function findRuleProblems(
-  route: HTTPRoute | GRPCRoute,
-  kind: 'HTTPRoute' | 'GRPCRoute',
-): RuleProblem[] {
-  const problems: RuleProblem[] = [];
+function findRuleProblems(route: HTTPRoute | GRPCRoute, kind: 'HTTPRoute' | 'GRPCRoute'): string[] {
+  const problems: string[] = [];
   const grpc = kind === 'GRPCRoute';
   route.spec.rules.forEach((rule, i) => {
     if (!grpc) {
       const timing = ruleTiming(rule as HTTPRouteRule);
-      if (typeof timing === 'string') {
-        problems.push({ message: `rule ${i}: ${timing}`, rule: i, dropsRule: true });
-        return;
-      }
+      if (typeof timing === 'string')
+        return void problems.push(`rule ${i}: ${timing}; rule ignored`);
     }
     const filters = ruleFilters(rule.filters, grpc ? GRPC_FILTERS : HTTP_FILTERS);
-    if (filters.invalid) {
-      problems.push({ message: `rule ${i}: ${filters.invalid}`, rule: i, dropsRule: true });
-      return;
-    }
-    let dropped = 0;
-    const found: RuleProblem[] = [];
+    if (filters.invalid)
+      return void problems.push(`rule ${i}: ${filters.invalid}; requests get 500`);
     rule.matches.forEach((m, j) => {
       const path = grpc ? undefined : (m as HTTPRouteRule['matches'][number]).path;
       const matched = grpc
         ? grpcRouteMatch(m as GRPCRouteRule['matches'][number])
         : httpRouteMatch(m as HTTPRouteRule['matches'][number], 'envoy');
-      let problem = matched.ok ? undefined : matched.reason;
-      if (!problem && filters.redirect) {
-        const r = redirectAction(filters.redirect, path);
-        if (typeof r === 'string') problem = r;
-      }
-      if (!problem && filters.rewrite)
-        problem = applyRewrite(create(RouteActionSchema), filters.rewrite, path);
-      if (problem) {
-        dropped++;
-        found.push({ message: `rule ${i} match ${j}: ${problem}`, rule: i, dropsRule: false });
-      }
+      if (!matched.ok)
+        return void problems.push(`rule ${i} match ${j}: ${matched.reason}; match ignored`);
+      const redirect = filters.redirect && redirectAction(filters.redirect, path);
+      const rewrite =
+        filters.rewrite && applyRewrite(create(RouteActionSchema), filters.rewrite, path);
+      const problem = typeof redirect === 'string' ? redirect : rewrite;
+      if (problem) problems.push(`rule ${i} match ${j}: ${problem}; requests get 500`);
     });
-    if (dropped === rule.matches.length)
-      problems.push(...found.map((p) => ({ ...p, dropsRule: true })));
-    else problems.push(...found);
   });
   return problems;
 }
