@@ -24,6 +24,7 @@ export interface EnvoyOutputs {
 }
 
 const EMPTY: GeneratedResources = new Map();
+const MAX_UNIDENTIFIED = 1000;
 
 export function createEnvoyOutputs(): EnvoyOutputs {
   /** The newest build of each set, by set key. */
@@ -32,6 +33,8 @@ export function createEnvoyOutputs(): EnvoyOutputs {
   const byState = new WeakMap<EnvoyState, Map<string, EnvoySet>>();
   let index: WorkloadIndex | undefined;
   let last: EnvoyState | undefined;
+  /** Waypoint proxies that could not be identified yet (`<ns>/<pod>`): they may be, any time. */
+  const unidentified = new Set<string>();
   const indexFor = (state: EnvoyState) => {
     if (index?.state === state) return index;
     index = workloadIndex(state, index);
@@ -53,7 +56,12 @@ export function createEnvoyOutputs(): EnvoyOutputs {
   return {
     generate(typeUrl, state, proxy) {
       const role = envoyProxyRole(state, proxy);
-      if (role.kind === 'unknown-waypoint') return EMPTY;
+      const who = `${proxy.istio?.namespace}/${proxy.istio?.podName}`;
+      if (role.kind === 'unknown-waypoint') {
+        if (unidentified.size < MAX_UNIDENTIFIED) unidentified.add(who);
+        return EMPTY;
+      }
+      if (role.kind === 'waypoint') unidentified.delete(who);
       const { key, kind } = setOf(
         role.kind === 'waypoint' ? role.waypoint.key : undefined,
         proxy,
@@ -63,13 +71,14 @@ export function createEnvoyOutputs(): EnvoyOutputs {
     },
     update(state) {
       const changed = new Set<string>();
-      // Which set a proxy gets can change: waypoints come and go (a waypoint proxy known by
-      // nothing yet gets a set), namespaces gain or lose consumer routes. Then every type.
+      // Which set a proxy gets can change: waypoints come and go, a waypoint proxy not identified
+      // yet may be (its pod appears), namespaces gain or lose consumer routes. Then every type.
       const previous = last;
       last = state;
       if (
         previous &&
-        (previous.waypoints !== state.waypoints ||
+        (unidentified.size > 0 ||
+          !sameKeys(previous.waypoints, state.waypoints) ||
           !sameSet(
             routeAttachments(previous).consumerNamespaces,
             routeAttachments(state).consumerNamespaces,
@@ -93,6 +102,10 @@ export function createEnvoyOutputs(): EnvoyOutputs {
       return ENVOY_TYPES.filter((t) => changed.has(t));
     },
   };
+}
+
+function sameKeys(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  return a === b || (a.size === b.size && [...a.keys()].every((k) => b.has(k)));
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

@@ -180,3 +180,43 @@ test('found by the soak benchmark: the outputs do not keep earlier states alive'
   gc();
   assert.equal(first.deref(), undefined, 'the first state was collected');
 });
+
+test('a waypoint proxy identified only once its pod appears is pushed its set then', () => {
+  const base = `apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { istio.io/use-waypoint: wp } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: wp, namespace: shop }
+spec: { gatewayClassName: trellis-waypoint, listeners: [{ name: mesh, port: 15008, protocol: HBONE }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { clusterIP: 10.96.0.1, ports: [{ name: http, port: 80 }] }
+`;
+  const pod = `---
+apiVersion: v1
+kind: Pod
+metadata: { name: wp-0, namespace: shop, labels: { gateway.networking.k8s.io/gateway-name: wp } }
+spec: { containers: [{ name: w, image: x }] }
+status: { phase: Running, podIP: 10.0.0.9 }
+`;
+  const deriver = createMeshStateDeriver();
+  const outputs = createEnvoyOutputs();
+  const at = (yaml: string) => {
+    const { snapshot } = parseSnapshot(yaml);
+    return withRoutes(deriver.derive(snapshot), snapshot);
+  };
+  const waypoint = proxy('waypoint~10.0.0.9~wp-0.shop~shop.svc.cluster.local');
+  const first = at(base);
+  outputs.update(first);
+  assert.equal(outputs.generate(LISTENER_TYPE_URL, first, waypoint).size, 0, 'not identified yet');
+  const second = at(base + pod);
+  assert.deepEqual(outputs.update(second), [...ENVOY_TYPES], 'every Envoy type is pushed again');
+  assert.deepEqual(
+    [...outputs.generate(LISTENER_TYPE_URL, second, waypoint).keys()],
+    ['waypoint_inbound'],
+  );
+});

@@ -32,6 +32,10 @@ import {
 } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
 import type { GeneratedResources } from '@trellis/xds';
 import { forEachChange, withChanges } from '../../collections/map-changes.js';
+import { createdMs, labelsOf, nameOf } from '../../collections/meta.js';
+import { sameValue } from '../../collections/same-value.js';
+import type { Meta } from '../../model/gateway-api.js';
+import type { Namespace } from '../../model/kube.js';
 import { SortedMap } from '../../collections/sorted-map.js';
 import type { ServiceInfo } from '../../model/service-info.js';
 import type { WaypointInfo } from '../../model/waypoint-info.js';
@@ -96,21 +100,57 @@ const newMemo = (): SetMemo => ({
   moved: false,
 });
 
-/** Inputs every service of the set reads: a change there translates the whole set again. */
+/**
+ * Inputs every service of the set reads: a change there translates the whole set again. Compared
+ * by value where a snapshot remakes equal objects (a namespace change re-derives the waypoints and
+ * policies; a status write replaces a route or Gateway object).
+ */
 function wideChanged(before: EnvoyState, after: EnvoyState, kind: EnvoySetKind): boolean {
-  const same = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined) =>
-    a === b ||
-    (a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]));
   return (
     before.options !== after.options ||
-    before.authorizationPolicies !== after.authorizationPolicies ||
-    !same(before.httpRoutes, after.httpRoutes) ||
-    !same(before.grpcRoutes, after.grpcRoutes) ||
-    !same(before.gateways, after.gateways) ||
-    !same(before.namespaces, after.namespaces) ||
+    !sameSpecs(before.httpRoutes, after.httpRoutes) ||
+    !sameSpecs(before.grpcRoutes, after.grpcRoutes) ||
+    !sameSpecs(before.gateways, after.gateways) ||
+    !sameLabels(before.namespaces, after.namespaces) ||
     (kind.kind === 'waypoint' &&
-      before.waypoints.get(kind.waypoint) !== after.waypoints.get(kind.waypoint))
+      (!sameList(before.authorizationPolicies, after.authorizationPolicies) ||
+        !sameValue(before.waypoints.get(kind.waypoint), after.waypoints.get(kind.waypoint))))
   );
+}
+
+function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  return a === b || sameValue(a, b);
+}
+
+type Spec = { metadata: Meta; spec: unknown };
+
+/** The same objects, or objects with the same names, creation times and specs (status aside). */
+function sameSpecs(a: readonly Spec[] | undefined, b: readonly Spec[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    return (
+      x === y ||
+      (x.metadata.namespace === y.metadata.namespace &&
+        x.metadata.name === y.metadata.name &&
+        createdMs(x) === createdMs(y) &&
+        sameValue(x.spec, y.spec))
+    );
+  });
+}
+
+/** Namespaces with the same names and labels (what allowedRoutes selectors read). */
+function sameLabels(
+  a: readonly Namespace[] | undefined,
+  b: readonly Namespace[] | undefined,
+): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    return x === y || (nameOf(x) === nameOf(y) && sameValue(labelsOf(x), labelsOf(y)));
+  });
 }
 
 /**
