@@ -302,9 +302,22 @@ function format(r: {
 }): string {
   const mib = (v: number) => `${v.toFixed(0)} MiB`;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const later = r.samples.filter((s) => s.atS >= 60);
-  const perMinute = (pick: (s: Sample) => number) =>
-    slope(later.map((s) => [s.atS / 60, pick(s)] as [number, number]));
+  // The heap is a sawtooth (garbage accumulates between collections): a leak shows in the lowest
+  // sample of each minute, the floor after a collection.
+  const minutes = new Map<number, Sample[]>();
+  for (const x of r.samples) {
+    const m = Math.floor(x.atS / 60);
+    minutes.set(m, [...(minutes.get(m) ?? []), x]);
+  }
+  const floors = [...minutes]
+    .filter(([m]) => m >= 1)
+    .map(([m, xs]) => ({
+      minute: m,
+      heap: Math.min(...xs.map((x) => x.heapUsedMiB)),
+      rss: Math.min(...xs.map((x) => x.rssMiB)),
+    }));
+  const perMinute = (pick: (f: (typeof floors)[number]) => number) =>
+    slope(floors.map((f) => [f.minute, pick(f)] as [number, number]));
   const rss = r.samples.map((s) => s.rssMiB);
   const lines = [
     '@trellis/control-plane soak benchmark (npm run bench:soak -w @trellis/control-plane)',
@@ -324,7 +337,8 @@ function format(r: {
     `  responses received by all clients: ${[...r.counts].map(([t, n]) => `${t.slice(t.lastIndexOf('.') + 1)} ${n}`).join(', ')}`,
     `  after the last change every client held the final version within ${ms(r.convergeMs)}`,
     `  server RSS: start ${mib(rss[0]!)}, min ${mib(Math.min(...rss))}, max ${mib(Math.max(...rss))}, end ${mib(rss.at(-1)!)};`,
-    `    trend after the first minute ${perMinute((s) => s.rssMiB).toFixed(2)} MiB/min (RSS), ${perMinute((s) => s.heapUsedMiB).toFixed(2)} MiB/min (heap used)`,
+    `  lowest sample of each minute from the second on (RSS / heap used, MiB): ${floors.map((f) => `${f.rss.toFixed(0)}/${f.heap.toFixed(0)}`).join(' ')}`,
+    `    trend of those floors: ${perMinute((f) => f.rss).toFixed(2)} MiB/min (RSS), ${perMinute((f) => f.heap).toFixed(2)} MiB/min (heap used)`,
     `  client processes at the end: ${r.clientMemory.map(mib).join(', ')} RSS`,
     '  over time (s: RSS / heap used, changes applied):',
     ...chunk(r.samples, 6).map(
