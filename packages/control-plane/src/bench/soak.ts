@@ -39,7 +39,12 @@ interface Sample {
   readonly rssMiB: number;
   readonly heapUsedMiB: number;
   readonly changes: number;
+  /** Once a minute: heap used right after a forced collection (the leak signal). */
+  readonly heapAfterGcMiB?: number;
 }
+
+/** What change `k` is (see `change`). */
+const KINDS = ['pod', 'pod', 'pod', 'pod', 'pod', 'pod', 'route', 'policy', 'service', 'namespace'];
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -150,6 +155,7 @@ async function main() {
     logger: log.scope('xds'),
   });
   const applyMs: number[] = [];
+  const applyByKind = new Map<string, number[]>();
   const pipeline = createPipeline({ xds, mesh: {}, logger: log.scope('pipeline') });
   let cluster = soakCluster(pods);
   if (!pipeline.apply(cluster)) throw new Error('the first snapshot failed to build');
@@ -180,13 +186,21 @@ async function main() {
 
     const samples: Sample[] = [];
     const start = performance.now();
+    const gc = (globalThis as { gc?: () => void }).gc;
     const sample = (changes: number) => {
       const m = process.memoryUsage();
+      const atS = (performance.now() - start) / 1000;
+      let heapAfterGcMiB: number | undefined;
+      if (gc && changes % 60 === 0) {
+        gc();
+        heapAfterGcMiB = process.memoryUsage().heapUsed / 2 ** 20;
+      }
       samples.push({
-        atS: (performance.now() - start) / 1000,
+        atS,
         rssMiB: m.rss / 2 ** 20,
         heapUsedMiB: m.heapUsed / 2 ** 20,
         changes,
+        ...(heapAfterGcMiB !== undefined ? { heapAfterGcMiB } : {}),
       });
     };
     sample(0);
@@ -197,7 +211,10 @@ async function main() {
       cluster = change(cluster, k, services);
       const t = performance.now();
       pipeline.apply(cluster);
-      applyMs.push(performance.now() - t);
+      const took = performance.now() - t;
+      applyMs.push(took);
+      const kind = KINDS[k % 10]!;
+      applyByKind.set(kind, [...(applyByKind.get(kind) ?? []), took]);
       if (((k + 1) * CHANGE_EVERY_MS) % SAMPLE_EVERY_MS === 0) sample(k + 1);
     }
     // Every stream converges on the final version.
@@ -234,6 +251,7 @@ async function main() {
       syncMs,
       samples,
       applyMs,
+      applyByKind,
       convergeMs,
       counts,
       clientMemory,
@@ -295,6 +313,7 @@ function format(r: {
   syncMs: number;
   samples: readonly Sample[];
   applyMs: readonly number[];
+  applyByKind: ReadonlyMap<string, readonly number[]>;
   convergeMs: number;
   counts: ReadonlyMap<string, number>;
   clientMemory: readonly number[];
@@ -302,22 +321,11 @@ function format(r: {
 }): string {
   const mib = (v: number) => `${v.toFixed(0)} MiB`;
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  // The heap is a sawtooth (garbage accumulates between collections): a leak shows in the lowest
-  // sample of each minute, the floor after a collection.
-  const minutes = new Map<number, Sample[]>();
-  for (const x of r.samples) {
-    const m = Math.floor(x.atS / 60);
-    minutes.set(m, [...(minutes.get(m) ?? []), x]);
-  }
-  const floors = [...minutes]
-    .filter(([m]) => m >= 1)
-    .map(([m, xs]) => ({
-      minute: m,
-      heap: Math.min(...xs.map((x) => x.heapUsedMiB)),
-      rss: Math.min(...xs.map((x) => x.rssMiB)),
-    }));
-  const perMinute = (pick: (f: (typeof floors)[number]) => number) =>
-    slope(floors.map((f) => [f.minute, pick(f)] as [number, number]));
+  // The heap is a sawtooth (garbage piles up between collections): the leak signal is the heap
+  // right after the collection forced once a minute; RSS is reported as it is.
+  const gcd = r.samples.filter((x) => x.heapAfterGcMiB !== undefined && x.atS >= 60);
+  const trend = (pick: (x: Sample) => number) =>
+    slope(gcd.map((x) => [x.atS / 60, pick(x)] as [number, number]));
   const rss = r.samples.map((s) => s.rssMiB);
   const lines = [
     '@trellis/control-plane soak benchmark (npm run bench:soak -w @trellis/control-plane)',
@@ -328,17 +336,25 @@ function format(r: {
     '  proxyless gRPC and replicas of a waypoint); a synthetic cluster with a waypoint and a split route.',
     `change: one per second for ${r.minutes} min (${r.applyMs.length} in all), in turn: six pod changes (readiness, IP),`,
     '  a route weight, an AuthorizationPolicy rule, a Service label, a namespace annotation (recomputes all).',
-    'memory: the server process, sampled every 10 s without forcing a GC (what a user sees).',
+    'memory: the server process, sampled every 10 s (RSS and heap as they are), and once a minute the heap',
+    '  right after a forced GC (node --expose-gc), whose trend shows a leak.',
     '',
     `== ${r.pods} pods, ${r.services} services, ${CLIENTS} clients, ${r.minutes} min`,
     `  served: ${r.served.state.workloads.size} workloads, ${r.served.wds.get(ADDRESS_TYPE_URL)!.size} Addresses, ${r.served.wds.get(AUTHORIZATION_TYPE_URL)!.size} Authorizations`,
     `  initial sync of ${CLIENTS} clients: ${ms(r.syncMs)}`,
     `  pipeline.apply per change: p50 ${ms(percentile(r.applyMs, 50))}, p99 ${ms(percentile(r.applyMs, 99))}, max ${ms(Math.max(...r.applyMs))}`,
+    ...[...r.applyByKind].map(
+      ([kind, v]) =>
+        `    ${kind.padEnd(10)} p50 ${ms(percentile(v, 50))}, p99 ${ms(percentile(v, 99))}, max ${ms(Math.max(...v))} (${v.length})`,
+    ),
     `  responses received by all clients: ${[...r.counts].map(([t, n]) => `${t.slice(t.lastIndexOf('.') + 1)} ${n}`).join(', ')}`,
     `  after the last change every client held the final version within ${ms(r.convergeMs)}`,
     `  server RSS: start ${mib(rss[0]!)}, min ${mib(Math.min(...rss))}, max ${mib(Math.max(...rss))}, end ${mib(rss.at(-1)!)};`,
-    `  lowest sample of each minute from the second on (RSS / heap used, MiB): ${floors.map((f) => `${f.rss.toFixed(0)}/${f.heap.toFixed(0)}`).join(' ')}`,
-    `    trend of those floors: ${perMinute((f) => f.rss).toFixed(2)} MiB/min (RSS), ${perMinute((f) => f.heap).toFixed(2)} MiB/min (heap used)`,
+    `  heap used after the GC forced each minute (MiB): ${r.samples
+      .filter((x) => x.heapAfterGcMiB !== undefined)
+      .map((x) => x.heapAfterGcMiB!.toFixed(1))
+      .join(' ')}`,
+    `    trend from the second minute: ${trend((x) => x.heapAfterGcMiB!).toFixed(2)} MiB/min (heap after GC), ${trend((x) => x.rssMiB).toFixed(2)} MiB/min (RSS at those moments)`,
     `  client processes at the end: ${r.clientMemory.map(mib).join(', ')} RSS`,
     '  over time (s: RSS / heap used, changes applied):',
     ...chunk(r.samples, 6).map(

@@ -34,7 +34,7 @@ import type { GeneratedResources } from '@trellis/xds';
 import { forEachChange, withChanges } from '../../collections/map-changes.js';
 import { createdMs, labelsOf, nameOf } from '../../collections/meta.js';
 import { sameValue } from '../../collections/same-value.js';
-import type { Meta } from '../../model/gateway-api.js';
+import type { GRPCRoute, HTTPRoute, Meta } from '../../model/gateway-api.js';
 import type { Namespace } from '../../model/kube.js';
 import { SortedMap } from '../../collections/sorted-map.js';
 import type { ServiceInfo } from '../../model/service-info.js';
@@ -108,8 +108,6 @@ const newMemo = (): SetMemo => ({
 function wideChanged(before: EnvoyState, after: EnvoyState, kind: EnvoySetKind): boolean {
   return (
     before.options !== after.options ||
-    !sameSpecs(before.httpRoutes, after.httpRoutes) ||
-    !sameSpecs(before.grpcRoutes, after.grpcRoutes) ||
     !sameSpecs(before.gateways, after.gateways) ||
     !sameLabels(before.namespaces, after.namespaces) ||
     (kind.kind === 'waypoint' &&
@@ -124,20 +122,42 @@ function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): 
 
 type Spec = { metadata: Meta; spec: unknown };
 
-/** The same objects, or objects with the same names, creation times and specs (status aside). */
+/** The same object, or one with the same name, creation time and spec (status aside). */
+function sameSpec(x: Spec, y: Spec | undefined): boolean {
+  return (
+    x === y ||
+    (y !== undefined &&
+      x.metadata.namespace === y.metadata.namespace &&
+      x.metadata.name === y.metadata.name &&
+      createdMs(x) === createdMs(y) &&
+      sameValue(x.spec, y.spec))
+  );
+}
+
 function sameSpecs(a: readonly Spec[] | undefined, b: readonly Spec[] | undefined): boolean {
   if (a === b) return true;
   if (!a || !b || a.length !== b.length) return false;
-  return a.every((x, i) => {
-    const y = b[i]!;
-    return (
-      x === y ||
-      (x.metadata.namespace === y.metadata.namespace &&
-        x.metadata.name === y.metadata.name &&
-        createdMs(x) === createdMs(y) &&
-        sameValue(x.spec, y.spec))
-    );
-  });
+  return a.every((x, i) => sameSpec(x, b[i]));
+}
+
+/**
+ * Routes added, removed or changed (both versions), by comparing the two states' routes by
+ * kind/namespace/name. Each names the Services and waypoint Gateways it may attach to.
+ */
+function changedRoutes(before: EnvoyState, after: EnvoyState): (HTTPRoute | GRPCRoute)[] {
+  const out: (HTTPRoute | GRPCRoute)[] = [];
+  for (const [a, b] of [
+    [before.httpRoutes, after.httpRoutes],
+    [before.grpcRoutes, after.grpcRoutes],
+  ] as const) {
+    if (a === b || sameSpecs(a, b)) continue;
+    const key = (r: HTTPRoute | GRPCRoute) => `${r.metadata.namespace}/${r.metadata.name}`;
+    const old = new Map((a ?? []).map((r) => [key(r), r]));
+    const now = new Map((b ?? []).map((r) => [key(r), r]));
+    for (const [k, r] of old) if (!sameSpec(r, now.get(k))) out.push(r);
+    for (const [k, r] of now) if (!sameSpec(r, old.get(k))) out.push(r);
+  }
+  return out;
 }
 
 /** Namespaces with the same names and labels (what allowedRoutes selectors read). */
@@ -187,6 +207,16 @@ export function updateSet(
       dirty.add(key);
       for (const user of memo.byBackend.get(key) ?? []) dirty.add(user);
     });
+    // A route touches the Services it names as parents; one attached to this waypoint's Gateway,
+    // every Service of the set.
+    const suffix = state.options.domainSuffix;
+    for (const route of changedRoutes(previous!.state, state))
+      for (const p of route.spec.parentRefs) {
+        if (p.group === '' && p.kind === 'Service')
+          dirty.add(`${p.namespace}/${p.name}.${p.namespace}.svc.${suffix}`);
+        else if (kind.kind === 'waypoint' && `${p.namespace}/${p.name}` === kind.waypoint)
+          for (const key of memo.contributions.keys()) dirty.add(key);
+      }
     forEachChange(previous!.state.workloads, state.workloads, (uid, w) => {
       for (const k of Object.keys(previous!.state.workloads.get(uid)?.services ?? {}))
         endpoints.add(k);
@@ -199,6 +229,8 @@ export function updateSet(
   const contributionChanges = new Map<string, ServiceContribution | undefined>();
   const dirtyClusters = new Set<string>();
   const clusterRefs = new Map<string, ClusterRef>();
+  /** Whether each cluster touched had users when this update began. */
+  const used = new Map<string, boolean>();
   let notesChanged = !previous;
   for (const key of dirty) {
     const old = before.get(key);
@@ -212,26 +244,36 @@ export function updateSet(
     if (old === undefined && next === undefined) continue;
     contributionChanges.set(key, next);
     if (old?.notes.length || next?.notes.length) notesChanged = true;
+    // A cluster is built again only when what it is built from (its service and port) changed,
+    // or it gained its first user or lost its last (see `used` below).
+    const was = new Map<string, ClusterRef>();
     if (old) {
       for (const b of old.backends) removeFrom(byBackend, b, key);
       for (const c of old.clusters) {
+        if (!used.has(c.cluster)) used.set(c.cluster, clusterUsers.has(c.cluster));
         removeFrom(clusterUsers, c.cluster, key);
         removeFrom(clustersByService, c.service.key, c.cluster);
-        dirtyClusters.add(c.cluster);
+        was.set(c.cluster, c);
       }
     }
     if (next) {
       for (const b of next.backends) addTo(byBackend, b, key);
       for (const c of next.clusters) {
+        if (!used.has(c.cluster)) used.set(c.cluster, clusterUsers.has(c.cluster));
         addTo(clusterUsers, c.cluster, key);
         addTo(clustersByService, c.service.key, c.cluster);
-        clusterRefs.set(c.cluster, c);
-        dirtyClusters.add(c.cluster);
+        const before = was.get(c.cluster);
+        if (!before || before.service !== c.service || before.port !== c.port) {
+          clusterRefs.set(c.cluster, c);
+          dirtyClusters.add(c.cluster);
+        }
       }
     }
   }
   const contributions = withChanges(before, contributionChanges);
   memo.contributions = contributions;
+  for (const [name, usedBefore] of used)
+    if (clusterUsers.has(name) !== usedBefore) dirtyClusters.add(name);
   for (const serviceKey of endpoints)
     for (const c of clustersByService.get(serviceKey) ?? []) dirtyClusters.add(c);
 
