@@ -284,6 +284,75 @@ test(
   },
 );
 
+test(
+  'a custom resource with a wrongly typed field is left out, named by kind/namespace/name; the rest keeps flowing',
+  { ...needsRoot, timeout: 180_000 },
+  async () => {
+    // The test CRDs have no schema, so the apiserver stores what a typo makes of a Gateway.
+    kc.apply([
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'typo', namespace: NS },
+        spec: { gatewayClassName: 'trellis-waypoint', listeners: 'mesh' },
+      },
+    ]);
+    const logged = await cp.waitForLog(
+      (l) => l.level === 'error' && String(l.msg).startsWith('Gateway mesh-test/typo rejected'),
+      'the rejection of the Gateway, by kind and name',
+      60_000,
+    );
+    assert.match(String(logged.msg), /spec\.listeners: expected a list, got the string "mesh"/);
+    const debug = `http://127.0.0.1:${cp.ports.debug}`;
+    const configz = await eventually('configz lists it', async () => {
+      const c = (await (await fetch(`${debug}/debug/configz`)).json()) as {
+        rejected: { kind: string; object: string; message: string }[];
+      };
+      return c.rejected.length > 0 ? c : undefined;
+    });
+    assert.deepEqual(
+      configz.rejected.map((r) => `${r.kind} ${r.object}`),
+      [`Gateway ${NS}/typo`],
+    );
+    assert.match(
+      await (await fetch(`${debug}/metrics`)).text(),
+      /trellis_config_rejected_objects\{kind="Gateway"\} 1/,
+    );
+
+    // Meanwhile a new pod is served.
+    kc.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'after-typo', namespace: NS, labels: { app: 'other' } },
+        spec: { nodeName: FAKE_NODE, containers: [{ name: 'c', image: 'trellis/echo' }] },
+      },
+    ]);
+    kc.run([
+      'patch',
+      'pod',
+      'after-typo',
+      '-n',
+      NS,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Running', podIP: '10.250.0.9' } }),
+    ]);
+    await eventually(
+      'the pod created after the bad Gateway is served',
+      () => client.addresses.resources().get(`Kubernetes//Pod/${NS}/after-typo`),
+      60_000,
+    );
+    kc.run(['delete', 'pod', 'after-typo', '-n', NS, '--grace-period=0', '--force']);
+    kc.run(['delete', 'gateway', 'typo', '-n', NS]);
+    await eventually('the rejection clears once the object is gone', async () => {
+      const c = (await (await fetch(`${debug}/debug/configz`)).json()) as { rejected: unknown[] };
+      return c.rejected.length === 0 ? true : undefined;
+    });
+  },
+);
+
 test('HTTPRoute and AuthorizationPolicy status', { ...needsRoot, timeout: 180_000 }, async () => {
   kc.apply([
     {

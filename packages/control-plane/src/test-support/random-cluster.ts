@@ -1,14 +1,15 @@
 // Test support: random cluster snapshots and random changes of the kinds a cluster sees, from a
 // seeded PRNG (so a failure names a reproducible seed and step), for the property tests of the
 // incremental stages (derivation, translation, packing) against a full recompute.
+import { toGateway, toGRPCRoute, toHTTPRoute } from '../ingest/convert/gateway-api.js';
+import { toAuthorizationPolicy, toPeerAuthentication } from '../ingest/convert/istio-security.js';
+import type { Gateway, GRPCRoute, HTTPRoute } from '../model/gateway-api.js';
+import type { AuthorizationPolicy, PeerAuthentication } from '../model/istio-security.js';
 import type {
-  AuthorizationPolicy,
   ClusterSnapshot,
   EndpointSlice,
-  Gateway,
   Namespace,
   Node,
-  PeerAuthentication,
   Pod,
   Service,
 } from '../model/kube.js';
@@ -61,10 +62,18 @@ export function makePod(r: Rng, ns: string, name: string): Pod {
     },
     status: {
       phase: r.chance(0.05) ? 'Succeeded' : 'Running',
-      ...(r.chance(0.9) ? { podIP: `10.0.${r.int(4)}.${r.int(250) + 1}` } : {}),
+      ...(r.chance(0.9) ? { podIP: randomPodIP(r) } : {}),
       conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
     },
   };
+}
+
+/** Mostly plain IPv4 (few enough that pods collide), sometimes IPv4-mapped IPv6 or not an IP. */
+function randomPodIP(r: Rng): string {
+  const ip = `10.0.${r.int(4)}.${r.int(250) + 1}`;
+  if (r.chance(0.05)) return `::ffff:${ip}`;
+  if (r.chance(0.03)) return r.pick(['999.1.2.3', 'not-an-ip']);
+  return ip;
 }
 
 export function makeService(r: Rng, ns: string, name: string): Service {
@@ -120,6 +129,7 @@ export function makeNamespace(r: Rng, name: string): Namespace {
   const labels: Record<string, string> = {};
   if (r.chance(0.6)) labels['istio.io/dataplane-mode'] = 'ambient';
   if (r.chance(0.2)) labels['istio.io/use-waypoint'] = 'wp';
+  if (r.chance(0.5)) labels['team'] = r.pick(['x', 'y']);
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
 }
 
@@ -135,7 +145,7 @@ export function makeNode(r: Rng, name: string): Node {
 }
 
 export function makeGateway(r: Rng, ns: string): Gateway {
-  return {
+  return toGateway({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
     metadata: {
@@ -150,15 +160,22 @@ export function makeGateway(r: Rng, ns: string): Gateway {
           name: 'mesh',
           port: 15008,
           protocol: 'HBONE',
-          allowedRoutes: { namespaces: { from: r.pick(['Same', 'All']) } },
+          allowedRoutes: {
+            namespaces: r.pick([
+              { from: 'Same' },
+              { from: 'All' },
+              { from: 'Selector', selector: { matchLabels: { team: 'x' } } },
+            ]),
+            ...(r.chance(0.2) ? { kinds: [{ kind: r.pick(['HTTPRoute', 'GRPCRoute']) }] } : {}),
+          },
         },
       ],
     },
-  } as Gateway;
+  });
 }
 
 export function makePolicy(r: Rng, ns: string, name: string): AuthorizationPolicy {
-  return {
+  return toAuthorizationPolicy({
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
     metadata: { name, namespace: ns },
@@ -166,11 +183,11 @@ export function makePolicy(r: Rng, ns: string, name: string): AuthorizationPolic
       ...(r.chance(0.7) ? { selector: { matchLabels: { app: r.pick(APPS) } } } : {}),
       rules: [{ from: [{ source: { principals: ['cluster.local/ns/a/sa/default'] } }] }],
     },
-  };
+  });
 }
 
 export function makePeerAuthentication(r: Rng, ns: string, name: string): PeerAuthentication {
-  return {
+  return toPeerAuthentication({
     apiVersion: 'security.istio.io/v1',
     kind: 'PeerAuthentication',
     metadata: { name, namespace: ns },
@@ -178,7 +195,72 @@ export function makePeerAuthentication(r: Rng, ns: string, name: string): PeerAu
       ...(r.chance(0.5) ? { selector: { matchLabels: { app: r.pick(APPS) } } } : {}),
       mtls: { mode: r.pick(['STRICT', 'PERMISSIVE']) },
     },
-  };
+  });
+}
+
+function parentRef(r: Rng, ns: string): Record<string, unknown> {
+  if (r.chance(0.3)) return { name: 'wp', namespace: r.pick(NAMESPACES) };
+  const ref: Record<string, unknown> = { group: '', kind: 'Service', name: `s${r.int(4)}` };
+  if (r.chance(0.3)) ref['namespace'] = r.pick(NAMESPACES.filter((n) => n !== ns));
+  if (r.chance(0.2)) ref['port'] = r.pick([80, 9090, 81]);
+  return ref;
+}
+
+function backendRefs(r: Rng): Record<string, unknown>[] {
+  return Array.from({ length: r.int(3) }, () => ({
+    name: `s${r.int(5)}`,
+    ...(r.chance(0.2) ? { namespace: r.pick(NAMESPACES) } : {}),
+    port: r.pick([80, 9090]),
+    weight: r.int(3),
+  }));
+}
+
+export function makeHTTPRoute(r: Rng, ns: string, name: string): HTTPRoute {
+  return toHTTPRoute({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: ns },
+    spec: {
+      parentRefs: Array.from({ length: 1 + r.int(2) }, () => parentRef(r, ns)),
+      ...(r.chance(0.2) ? { hostnames: [`s${r.int(4)}.${ns}`] } : {}),
+      rules: Array.from({ length: 1 + r.int(2) }, () => ({
+        matches: [
+          { path: { type: r.pick(['PathPrefix', 'Exact', 'Bogus']), value: `/p${r.int(3)}` } },
+        ],
+        ...(r.chance(0.2)
+          ? {
+              filters: [
+                r.pick([
+                  { type: 'CORS' },
+                  {
+                    type: 'RequestHeaderModifier',
+                    requestHeaderModifier: { add: [{ name: 'x', value: '1' }] },
+                  },
+                ]),
+              ],
+            }
+          : {}),
+        backendRefs: backendRefs(r),
+      })),
+    },
+  });
+}
+
+export function makeGRPCRoute(r: Rng, ns: string, name: string): GRPCRoute {
+  return toGRPCRoute({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GRPCRoute',
+    metadata: { name, namespace: ns },
+    spec: {
+      parentRefs: [parentRef(r, ns)],
+      rules: [
+        {
+          matches: [{ method: { service: 'pkg.Svc', method: `M${r.int(2)}` } }],
+          backendRefs: backendRefs(r),
+        },
+      ],
+    },
+  });
 }
 
 /** Replaces the item with the same `<namespace>/<name>` (or adds it); `undefined` removes it. Other items keep their identity. */
@@ -200,7 +282,17 @@ function put<T extends { metadata?: { name?: string; namespace?: string } }>(
 export function mutate(s: ClusterSnapshot, r: Rng): ClusterSnapshot {
   const ns = r.pick(NAMESPACES);
   const drop = r.chance(0.2);
-  switch (r.int(12)) {
+  switch (r.int(14)) {
+    case 12: {
+      const key = `${ns}/r${r.int(3)}`;
+      const route = drop ? undefined : makeHTTPRoute(r, ns, key.split('/')[1]!);
+      return { ...s, httpRoutes: put(s.httpRoutes, key, route, r) };
+    }
+    case 13: {
+      const key = `${ns}/g${r.int(2)}`;
+      const route = drop ? undefined : makeGRPCRoute(r, ns, key.split('/')[1]!);
+      return { ...s, grpcRoutes: put(s.grpcRoutes, key, route, r) };
+    }
     case 0:
     case 1:
     case 2: {
