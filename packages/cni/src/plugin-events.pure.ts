@@ -28,7 +28,7 @@ export function parsePodEvent(body: string, needNetns: boolean): PodEvent {
   try {
     doc = JSON.parse(body);
   } catch (err) {
-    throw new Error(`event is not JSON: ${(err as Error).message}`);
+    throw new Error(`event is not JSON: ${(err as Error).message}`, { cause: err });
   }
   if (typeof doc !== 'object' || doc === null) throw new Error('event must be a JSON object');
   const d = doc as Record<string, unknown>;

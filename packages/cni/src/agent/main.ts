@@ -97,13 +97,13 @@ async function main(): Promise<void> {
     markerDir: `${cfg.runDir}/${ENROLLED_DIR}`,
     annotate: (ns, name, value) => api.annotate(ns, name, value),
     readPod: (ns, name) => api.readPod(ns, name),
-    namespaceLabels: (name) => watch?.namespaceLabels(name),
+    namespaceLabels: (name) => watchRef.current?.namespaceLabels(name),
     hostProc: cfg.hostProc,
     concurrency: cfg.concurrency,
     logger: log.scope('redirect'),
     ...(metrics ? { metrics } : {}),
   });
-  let watch: Awaited<ReturnType<typeof startKubeWatch>> | undefined;
+  const watchRef: { current?: Awaited<ReturnType<typeof startKubeWatch>> } = {};
   let reconciled = false;
   metrics?.observe({
     installReady: () => (installer.ready ? 1 : 0),
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     podsEnrolled: () => redirector.enrolledCount,
   });
 
-  watch = await startKubeWatch(
+  const watch = await startKubeWatch(
     kc,
     cfg.nodeName,
     {
@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     },
     log.scope('watch'),
   );
+  watchRef.current = watch;
   for (const p of watch.pods()) redirector.podChanged(p, false);
 
   if (uninstallNow) {
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
       await redirector.close();
     }
     zds!.close();
-    await watch?.stop();
+    await watch.stop();
   });
 }
 

@@ -85,7 +85,7 @@ export class NetnsFinder {
       }
     }
     for (const dir of this.netnsDirs) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = readdirSync(dir);
       } catch {
