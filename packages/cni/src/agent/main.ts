@@ -75,18 +75,16 @@ async function main(): Promise<void> {
     onInstalled: (result) => metrics?.installs.add(1, { result }),
   });
 
-  const zds = uninstallNow
-    ? undefined
-    : new ZdsServer({
-        path: cfg.ztunnelSocket,
-        logger: log.scope('zds'),
-        snapshot: () => redirector.snapshot(),
-      });
+  // ZDS listens only once the pods already redirected are adopted (so ztunnel's first snapshot
+  // names them); until then, and when uninstalling, the redirector sees no ztunnel.
+  let zds: ZdsServer | undefined = undefined;
   const redirector: Redirector = new Redirector({
-    zds: zds ?? {
-      connected: false,
-      add: () => Promise.reject(new Error('uninstalling')),
-      del: () => Promise.resolve(),
+    zds: {
+      get connected() {
+        return zds?.connected ?? false;
+      },
+      add: (w) => (zds ? zds.add(w) : Promise.reject(new Error('no ztunnel is connected yet'))),
+      del: (uid) => zds?.del(uid) ?? Promise.resolve(),
     },
     finder: new NetnsFinder(cfg.hostProc, cfg.netnsDirs),
     mode,
@@ -121,7 +119,9 @@ async function main(): Promise<void> {
     log.scope('watch'),
   );
   watchRef.current = watch;
-  for (const p of watch.pods()) redirector.podChanged(p, false);
+  const pods = watch.pods();
+  const adopted = uninstallNow ? 0 : await redirector.adoptRunning(pods);
+  for (const p of pods) redirector.podChanged(p, false);
 
   if (uninstallNow) {
     await redirector.idle();
@@ -134,7 +134,13 @@ async function main(): Promise<void> {
     return;
   }
 
-  zds!.on('ready', () => redirector.enqueueAll());
+  zds = new ZdsServer({
+    path: cfg.ztunnelSocket,
+    logger: log.scope('zds'),
+    snapshot: () => redirector.snapshot(),
+  });
+  zds.on('ready', () => redirector.enqueueAll());
+  logger.info({ adopted }, 'redirected pods taken over from a previous agent');
   await probes.install();
   const pluginServer = await startPluginServer(
     `${cfg.runDir}/${PLUGIN_EVENT_SOCKET}`,
@@ -170,7 +176,7 @@ async function main(): Promise<void> {
       installer.stop();
       await redirector.close();
     }
-    zds!.close();
+    zds?.close();
     await watch.stop();
   });
 }

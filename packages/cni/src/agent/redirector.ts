@@ -120,6 +120,45 @@ export class Redirector {
     }));
   }
 
+  /**
+   * Start-up, before ZDS listens: takes over the pods that are already redirected as they should be
+   * (the agent restarted), so the first ztunnel snapshot names them and nothing about them changes.
+   * Pods whose rules differ are left to the normal reconcile.
+   */
+  async adoptRunning(pods: readonly V1Pod[]): Promise<number> {
+    for (const p of pods) if (key(p)) this.#pods.set(key(p), p);
+    const work = [...this.#pods.values()].map((pod) =>
+      this.#slot(async () => {
+        const ips = podIps(pod);
+        if (!this.#want(pod).want || ips.length === 0 || this.#tracked.has(key(pod))) return;
+        const found = await this.#o.finder.find(ips);
+        if (!found) return;
+        const rules = this.#rulesFor(ips, pod.metadata?.annotations);
+        const drift = await podRulesDrift(this.#fdPath(found.fd), this.#o.mode, rules).catch(
+          (err: Error) => [err.message],
+        );
+        if (drift.length) {
+          closeSync(found.fd);
+          return;
+        }
+        const m = pod.metadata!;
+        this.#tracked.set(m.uid!, {
+          uid: m.uid!,
+          name: m.name!,
+          namespace: m.namespace!,
+          serviceAccount: pod.spec?.serviceAccountName || 'default',
+          ips,
+          netnsFd: found.fd,
+          netnsId: netnsId(found.fd),
+          ...rules,
+        });
+        writeFileSync(`${this.#o.markerDir}/${m.uid}`, '');
+      }),
+    );
+    await Promise.all(work);
+    return this.#tracked.size;
+  }
+
   /** A pod changed (or was deleted) in the watch. */
   podChanged(pod: V1Pod, deleted: boolean): void {
     const uid = key(pod);

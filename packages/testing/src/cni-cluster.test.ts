@@ -1,0 +1,424 @@
+// trellis-cni and trellis-cni-agent on the local cluster (root; needs tools/kube/build.sh): the agent
+// runs as a host-network DaemonSet pod (image trellis/cni:dev) and chains the single-executable
+// plugin into the node's conflist, which the node emulator runs for every pod exactly as a runtime
+// does; trellis-ca (static tokens) and trellis-ztunnel (--local-config naming the pods) run as
+// processes in the node's netns, ztunnel connecting to the agent's ZDS socket under the node root.
+// Checked: labelling the namespace of running pods redirects them without a restart (same PIDs,
+// TLS on the node's bridge), unlabelling reverts, an agent restart and a ztunnel restart keep pods
+// working, a new pod in a labelled namespace is redirected at CNI ADD, and a pod that is not
+// enrolled starts while the agent is gone (an enrolled one waits, with the reason in its status).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  createCluster,
+  deleteCluster,
+  kubeBinDir,
+  kubectlFor,
+  requireKubeBinaries,
+  type Kubectl,
+} from '@trellis/local-cluster';
+import { httpInNetns } from './http-in-netns.js';
+import { startCaIn, waitFor, ZtunnelProcess, type CaProcess } from './mesh-processes.js';
+import type { Node } from './netns-cluster.js';
+
+const NAME = `cni${process.pid % 100000}`;
+const APP = 'shop';
+const SYSTEM = 'trellis-system';
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+let kc: Kubectl;
+let dir = '';
+let nodeRoot = '';
+let node: Node;
+let ca: CaProcess;
+let ztunnel: ZtunnelProcess | undefined;
+let created = false;
+const tokensPath = () => join(dir, 'tokens.json');
+const configPath = () => join(dir, 'local.json');
+const tokenPath = () => join(dir, 'ztunnel.token');
+
+function agentManifests(nodesDir: string): Obj[] {
+  const labels = { app: 'trellis-cni-node' };
+  const hostPath = (name: string, path: string, mountPath = path) => ({
+    volume: { name, hostPath: { path } },
+    mount: { name, mountPath },
+  });
+  const mounts = [
+    hostPath('cni-net-dir', '/etc/cni/net.d', '/host/etc/cni/net.d'),
+    hostPath('cni-bin-dir', '/opt/cni/bin', '/host/opt/cni/bin'),
+    hostPath('run-dir', '/var/run/istio-cni'),
+    hostPath('ztunnel-dir', '/var/run/ztunnel'),
+    hostPath('host-proc', '/proc', '/host/proc'),
+    hostPath('netns', '/var/run/netns'),
+  ];
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM } },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'trellis-cni', namespace: SYSTEM },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'trellis-cni' },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'trellis-cni' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'trellis-cni' },
+      subjects: [{ kind: 'ServiceAccount', name: 'trellis-cni', namespace: SYSTEM }],
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'trellis-cni-node', namespace: SYSTEM },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            hostNetwork: true,
+            serviceAccountName: 'trellis-cni',
+            terminationGracePeriodSeconds: 5,
+            containers: [
+              {
+                name: 'agent',
+                image: 'trellis/cni:dev',
+                env: [
+                  { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                  { name: 'POD_NAMESPACE', value: SYSTEM },
+                  // The emulator runs plugins on the host, where this node's hostPaths live under its root.
+                  {
+                    name: 'PLUGIN_CNI_AGENT_RUN_DIR',
+                    value: `${nodesDir}/$(NODE_NAME)/root/var/run/istio-cni`,
+                  },
+                  { name: 'LOG_LEVEL', value: 'debug' },
+                ],
+                volumeMounts: mounts.map((m) => m.mount),
+              },
+            ],
+            volumes: mounts.map((m) => m.volume),
+          },
+        },
+      },
+    },
+  ];
+}
+
+const echoPod = (name: string, ns = APP, labels: Record<string, string> = {}): Obj => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns, labels: { app: name, ...labels } },
+  spec: {
+    terminationGracePeriodSeconds: 1,
+    containers: [
+      {
+        name: 'echo',
+        image: 'trellis/echo:dev',
+        env: [
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'PORT', value: '8080' },
+        ],
+      },
+    ],
+  },
+});
+
+const pod = (name: string, ns = APP): Obj => kc.getJson('pod', '-n', ns, name);
+const pidOf = (p: Obj): number =>
+  Number(/trellis:\/\/(\d+)/.exec(p.status?.containerStatuses?.[0]?.containerID ?? '')?.[1]);
+const netnsOf = (p: Obj) => `/proc/${pidOf(p)}/ns/net`;
+const annotation = (p: Obj) => p.metadata.annotations?.['ambient.istio.io/redirection'];
+const agentPods = () =>
+  kc.getJson('pods', '-n', SYSTEM, '-l', 'app=trellis-cni-node').items as Obj[];
+
+async function running(name: string, ns = APP): Promise<Obj> {
+  return waitFor(`pod ${ns}/${name} running`, () => {
+    const p = kc.tryGet('pod', '-n', ns, name);
+    return p?.status?.containerStatuses?.[0]?.state?.running && p.status.podIP ? p : undefined;
+  });
+}
+
+function inNetns(netns: string, cmd: string, args: string[]): string {
+  return execFileSync('nsenter', [`--net=${netns}`, cmd, ...args], { encoding: 'utf8' });
+}
+
+/** Runs `fn` while capturing TCP on the node's cni0 bridge; returns what was sent (text, for markers). */
+async function capture(fn: () => Promise<void>): Promise<{ tls: number; payload: string }> {
+  const file = join(dir, `cap-${Date.now()}.pcap`);
+  const cap = spawn(
+    'ip',
+    ['netns', 'exec', node.netns, 'dumpcap', '-q', '-i', 'cni0', '-f', 'tcp', '-w', file],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await waitFor('dumpcap to start', () => (existsSync(file) ? true : undefined));
+  await new Promise((r) => setTimeout(r, 300));
+  try {
+    await fn();
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    cap.kill('SIGINT');
+    await new Promise((r) => cap.once('exit', r));
+  }
+  const tls = execFileSync(
+    'tshark',
+    ['-r', file, '-Y', 'tls.handshake', '-T', 'fields', '-e', 'frame.number'],
+    {
+      encoding: 'utf8',
+    },
+  )
+    .split('\n')
+    .filter(Boolean).length;
+  const payload = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'tcp.payload'], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean)
+    .map((h) => Buffer.from(h.replace(/:/g, ''), 'hex').toString('latin1'))
+    .join('');
+  return { tls, payload };
+}
+
+async function clientToServer(marker: string): Promise<Obj> {
+  const client = pod('client');
+  const server = pod('server');
+  const r = await httpInNetns(netnsOf(client), server.status.podIP, 8080, `/${marker}`);
+  assert.equal(r.status, 200);
+  return JSON.parse(r.body);
+}
+
+function writeLocalConfig(pods: Obj[]): void {
+  const workloads = pods.map((p) => ({
+    uid: p.metadata.uid,
+    name: p.metadata.name,
+    namespace: p.metadata.namespace,
+    serviceAccount: 'default',
+    workloadIps: [p.status.podIP],
+    node: node.name,
+    protocol: 'HBONE',
+    workloadName: p.metadata.name,
+    canonicalName: p.metadata.name,
+  }));
+  writeFileSync(configPath(), JSON.stringify({ workloads, policies: [] }, null, 2));
+}
+
+function startZtunnel(): ZtunnelProcess {
+  return new ZtunnelProcess(node, {
+    ca,
+    tokenPath: tokenPath(),
+    localConfigPath: configPath(),
+    zdsSocket: `${nodeRoot}/var/run/ztunnel/ztunnel.sock`,
+    workers: 1,
+    drainMs: 500,
+  });
+}
+
+before(async () => {
+  assert.equal(process.getuid?.(), 0, 'needs root');
+  requireKubeBinaries(kubeBinDir());
+  dir = mkdtempSync(join(tmpdir(), `trellis-cni-${process.pid}-`));
+  const info = await createCluster({ name: NAME, nodes: 1 });
+  created = true;
+  kc = kubectlFor(info.kubeconfig);
+  const nodeName = `${NAME}-node1`;
+  nodeRoot = `${info.stateDir}/nodes/${nodeName}/root`;
+  const nodeObj = kc.getJson('node', nodeName);
+  const ip = nodeObj.status.addresses.find((a: Obj) => a.type === 'InternalIP').address;
+  node = { index: 1, name: nodeName, netns: `trellis.${NAME}.node1`, ip, podCidr: '', pods: [] };
+  kc.apply(agentManifests(`${info.stateDir}/nodes`));
+  await waitFor(
+    'the agent to chain trellis-cni into the node conflist',
+    () => {
+      const conf = `${nodeRoot}/etc/cni/net.d/10-trellis.conflist`;
+      const doc = existsSync(conf) ? JSON.parse(readFileSync(conf, 'utf8')) : undefined;
+      return doc?.plugins?.at(-1)?.type === 'trellis-cni' &&
+        existsSync(`${nodeRoot}/opt/cni/bin/trellis-cni`)
+        ? true
+        : undefined;
+    },
+    { attempts: 600 },
+  );
+  kc.apply([
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APP } },
+    echoPod('server'),
+    echoPod('client'),
+  ]);
+  const pods = [await running('server'), await running('client')];
+  writeFileSync(
+    tokensPath(),
+    JSON.stringify([
+      {
+        token: `zt-${NAME}`,
+        namespace: 'trellis-system',
+        serviceAccount: 'ztunnel',
+        node: node.name,
+      },
+      { token: `app-${NAME}`, namespace: APP, serviceAccount: 'default', node: node.name },
+    ]),
+  );
+  writeFileSync(tokenPath(), `zt-${NAME}`);
+  writeLocalConfig(pods);
+  ca = await startCaIn(node, { dir, tokensPath: tokensPath() });
+  ztunnel = startZtunnel();
+  await ztunnel.ready();
+});
+
+after(async () => {
+  // Keep the agent's log for whoever reads a failure.
+  const podsDir = `${nodeRoot}/../pods`;
+  if (nodeRoot && existsSync(podsDir))
+    execFileSync('sh', [
+      '-c',
+      `tail -n 200 ${podsDir}/${SYSTEM}_*/logs/agent/*.log > ${tmpdir()}/trellis-cni-agent-${process.pid}.log 2>&1 || true`,
+    ]);
+  await ztunnel?.stop('SIGKILL').catch(() => undefined);
+  await ca?.proc.stop('SIGKILL').catch(() => undefined);
+  if (created) await deleteCluster(NAME, { quiet: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('labelling the namespace redirects running pods without restarting them; traffic is TLS on the node', async () => {
+  const before = { server: pidOf(pod('server')), client: pidOf(pod('client')) };
+  const plain = await capture(async () => void (await clientToServer('plaintext-marker-1')));
+  assert.equal(plain.tls, 0);
+  assert.match(
+    plain.payload,
+    /plaintext-marker-1/,
+    'before enrollment the request crosses the bridge in clear',
+  );
+
+  const t0 = Date.now();
+  kc.run(['label', 'namespace', APP, 'istio.io/dataplane-mode=ambient']);
+  await waitFor('both pods annotated', () =>
+    annotation(pod('server')) === 'enabled' && annotation(pod('client')) === 'enabled'
+      ? true
+      : undefined,
+  );
+  console.log(`# labelled -> both pods redirected and annotated in ${Date.now() - t0} ms`);
+  assert.deepEqual(
+    { server: pidOf(pod('server')), client: pidOf(pod('client')) },
+    before,
+    'same container PIDs',
+  );
+  assert.equal(pod('server').status.containerStatuses[0].restartCount, 0);
+  assert.match(
+    inNetns(netnsOf(pod('client')), 'iptables-save', []),
+    /-A ISTIO_OUTPUT .*--to-ports 15001/,
+  );
+
+  const meshed = await capture(async () => {
+    const echo = await clientToServer('mesh-marker-2');
+    assert.equal(echo.path, '/mesh-marker-2');
+  });
+  assert.ok(meshed.tls > 0, 'an HBONE TLS handshake crossed the bridge');
+  assert.doesNotMatch(
+    meshed.payload,
+    /mesh-marker-2/,
+    'the request never crosses the bridge in clear',
+  );
+});
+
+test('an agent restart keeps redirected pods as they are (connections and rules untouched)', async () => {
+  const saveBefore = inNetns(netnsOf(pod('client')), 'iptables-save', ['-t', 'nat', '-c']);
+  const [old] = agentPods();
+  kc.run(['delete', 'pod', '-n', SYSTEM, old.metadata.name, '--wait=true']);
+  await waitFor('a new agent to run', () =>
+    agentPods().some(
+      (p: Obj) =>
+        p.metadata.uid !== old.metadata.uid && p.status?.containerStatuses?.[0]?.state?.running,
+    )
+      ? true
+      : undefined,
+  );
+  await waitFor('ztunnel to reconnect to the new agent', () =>
+    ztunnel!.proc.lines.filter((l) => l.msg === 'ZDS connected').length >= 2 ? true : undefined,
+  );
+  await clientToServer('after-agent-restart');
+  const saveAfter = inNetns(netnsOf(pod('client')), 'iptables-save', ['-t', 'nat', '-c']);
+  const ours = (s: string) => s.split('\n').filter((l) => l.includes('ISTIO_'));
+  // Counters only grow when the rules were not rewritten: compare the rule text without them, then
+  // check the restart did not re-create the chains (a rewrite resets packet counters to 0).
+  assert.deepEqual(
+    ours(saveAfter).map((l) => l.replace(/^\[\d+:\d+\] /, '')),
+    ours(saveBefore).map((l) => l.replace(/^\[\d+:\d+\] /, '')),
+  );
+  assert.equal(
+    ztunnel!.proc.lines.filter((l) => l.msg === 'pod removed').length,
+    0,
+    'ztunnel kept both pods across the agent restart',
+  );
+  assert.equal(annotation(pod('client')), 'enabled');
+});
+
+test('a ztunnel restart gets the full snapshot back and the pods are meshed again', async () => {
+  await ztunnel!.stop('SIGKILL');
+  ztunnel = startZtunnel();
+  await ztunnel.ready();
+  await waitFor('ztunnel to get both pods from the snapshot', () =>
+    ztunnel!.proc.lines.filter((l) => l.msg === 'pod added').length >= 2 ? true : undefined,
+  );
+  const meshed = await capture(async () => void (await clientToServer('after-ztunnel-restart')));
+  assert.ok(meshed.tls > 0);
+});
+
+test('a new pod in a labelled namespace is redirected at CNI ADD, before it runs', async () => {
+  kc.apply([echoPod('fresh')]);
+  const p = await running('fresh');
+  assert.equal(annotation(p), 'enabled');
+  assert.match(inNetns(netnsOf(p), 'iptables-save', []), /ISTIO_OUTPUT/);
+  assert.ok(existsSync(`${nodeRoot}/var/run/istio-cni/enrolled/${p.metadata.uid}`));
+  kc.run(['delete', 'pod', '-n', APP, 'fresh', '--wait=true']);
+  await waitFor('the marker to go with the pod', () =>
+    existsSync(`${nodeRoot}/var/run/istio-cni/enrolled/${p.metadata.uid}`) ? undefined : true,
+  );
+});
+
+test('unlabelling reverts: rules and annotation go, traffic is plain again, same PIDs', async () => {
+  const pids = pidOf(pod('server'));
+  kc.run(['label', 'namespace', APP, 'istio.io/dataplane-mode-']);
+  await waitFor('annotations removed', () =>
+    annotation(pod('server')) === undefined && annotation(pod('client')) === undefined
+      ? true
+      : undefined,
+  );
+  assert.doesNotMatch(inNetns(netnsOf(pod('client')), 'iptables-save', []), /ISTIO_/);
+  const plain = await capture(async () => void (await clientToServer('plaintext-marker-3')));
+  assert.match(plain.payload, /plaintext-marker-3/);
+  assert.equal(pidOf(pod('server')), pids);
+});
+
+test('with the agent gone, a pod outside the mesh still starts; an enrolled one waits and says why', async () => {
+  kc.run(['delete', 'daemonset', '-n', SYSTEM, 'trellis-cni-node', '--wait=true']);
+  await waitFor('the agent pod to be gone', () => (agentPods().length === 0 ? true : undefined));
+  kc.apply([
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'meshed', labels: { 'istio.io/dataplane-mode': 'ambient' } },
+    },
+    echoPod('outside'),
+    echoPod('inside', 'meshed'),
+  ]);
+  await running('outside');
+  const msg = await waitFor('the enrolled pod to report the plugin error', () => {
+    const m: string = pod('inside', 'meshed').status?.message ?? '';
+    return m.includes('trellis-cni') ? m : undefined;
+  });
+  assert.match(
+    msg,
+    /pod meshed\/inside is in the ambient mesh \(namespace label\) but its traffic redirection could not be set up: trellis-cni-agent is not running/,
+  );
+});
