@@ -146,7 +146,9 @@ const agentPods = () =>
 async function running(name: string, ns = APP): Promise<Obj> {
   return waitFor(`pod ${ns}/${name} running`, () => {
     const p = kc.tryGet('pod', '-n', ns, name);
-    return p?.status?.containerStatuses?.[0]?.state?.running && p.status.podIP ? p : undefined;
+    if (p?.status?.containerStatuses?.[0]?.state?.running && p.status.podIP) return p;
+    if (p?.status?.message) throw new Error(p.status.message);
+    return undefined;
   });
 }
 
