@@ -158,19 +158,20 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** JSON.parse with a decode error (code 6) naming `what` on failure. */
+function decode(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CniError(CniCode.DecodeFailure, `${what} is not JSON: ${(err as Error).message}`);
+  }
+}
+
 /** Parses stdin for ADD/DEL/CHECK/STATUS/GC. */
 export function parsePluginConf(stdin: string, command: Command): PluginConf {
   if (stdin.trim() === '')
     throw new CniError(CniCode.DecodeFailure, 'no network configuration on stdin');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(stdin);
-  } catch (err) {
-    throw new CniError(
-      CniCode.DecodeFailure,
-      `network configuration on stdin is not JSON: ${(err as Error).message}`,
-    );
-  }
+  const doc = decode(stdin, 'network configuration on stdin');
   if (!isObject(doc))
     throw new CniError(
       CniCode.DecodeFailure,
@@ -228,15 +229,7 @@ export function parsePluginConf(stdin: string, command: Command): PluginConf {
 export function versionJson(stdin: string): string {
   let cniVersion = LATEST_VERSION;
   if (stdin.trim() !== '') {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(stdin);
-    } catch (err) {
-      throw new CniError(
-        CniCode.DecodeFailure,
-        `VERSION: stdin is not JSON: ${(err as Error).message}`,
-      );
-    }
+    const doc = decode(stdin, 'VERSION: stdin');
     if (isObject(doc) && typeof doc.cniVersion === 'string' && doc.cniVersion !== '')
       cniVersion = doc.cniVersion;
   }

@@ -33,8 +33,9 @@ async function main(): Promise<void> {
       );
     },
   });
-  if (out.stdout) process.stdout.write(out.stdout + '\n');
-  process.exitCode = out.exitCode;
+  // Exit as soon as the answer is written: an idle keep-alive socket or a request still in flight
+  // must never keep the runtime waiting.
+  process.stdout.write(out.stdout ? out.stdout + '\n' : '', () => process.exit(out.exitCode));
 }
 
 void main();
