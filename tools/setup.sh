@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prepares a fresh Linux host (as root) for building, testing and running Trellis:
-# Debian packages, npm dependencies (from the lockfile) and the Kubernetes binaries built from the
-# pinned Go modules (cached in ~/.cache/trellis/kube, rebuilt only when missing).
+# Debian packages, npm dependencies (from the lockfile), the Kubernetes binaries built from the
+# pinned Go modules (cached in ~/.cache/trellis/kube, rebuilt only when missing) and the Go tools
+# of the local cluster (CoreDNS, the client-go SPDY test client; tools/go-tool.sh, cached the same
+# way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,4 +31,7 @@ fi
 if [ -x tools/kube/build.sh ]; then
   tools/kube/build.sh
 fi
+for tool in coredns spdy-client; do
+  tools/go-tool.sh "tools/$tool"
+done
 echo "setup: done"

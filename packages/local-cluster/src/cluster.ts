@@ -22,6 +22,8 @@ import {
   type ProcessSpec,
 } from './kube-flags.pure.js';
 import { renderKubeconfig } from './kubeconfig.pure.js';
+import { kubeletApiAdminBinding } from './bootstrap-objects.pure.js';
+import { CLUSTER_DOMAIN, clusterDnsObjects, collectionPath } from './cluster-dns.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
 import {
@@ -50,6 +52,7 @@ import {
   DEFAULT_IMAGE_MAP,
   NODE_EMULATOR_MAIN,
   REPO_ROOT,
+  builtGoTool,
   requireKubeBinaries,
 } from './paths.js';
 import type { NodeConfig } from './node-emulator/context.js';
@@ -118,6 +121,7 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
   if (err) throw new Error(err);
   requireRoot();
   const binDir = requireKubeBinaries();
+  builtGoTool('coredns');
   if (!existsSync(NODE_EMULATOR_MAIN))
     throw new Error(`${NODE_EMULATOR_MAIN} missing; build with: npx tsc -b packages/local-cluster`);
   return withHostLock(clustersDir(), async () => {
@@ -179,6 +183,11 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
       runDir,
       async () => (await client.raw('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200,
     );
+    await client.req(
+      'POST',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      kubeletApiAdminBinding(),
+    );
     log('starting kube-controller-manager and kube-scheduler');
     await start(controllerManagerSpec(l, binDir));
     await start(schedulerSpec(l, binDir));
@@ -206,25 +215,16 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
         servingCertFile: `${l.stateDir}/pki/node-${n.name}-serving.crt`,
         servingKeyFile: `${l.stateDir}/pki/node-${n.name}-serving.key`,
         kubernetesServiceIP: l.kubernetesServiceIP,
+        clusterDNSIP: l.clusterDNSIP,
+        clusterDomain: CLUSTER_DOMAIN,
+        resolvConfFile: '/etc/resolv.conf',
         imageMapFile,
         repoRoot: REPO_ROOT,
         hostMountpointsFile: `${l.stateDir}/host-mountpoints`,
         cniBinDir: '/usr/lib/cni',
       };
       await writeFile(`${n.dir}/node.json`, JSON.stringify(cfg, null, 2) + '\n');
-      await startDaemon({
-        name: `node-${n.name}`,
-        command: 'nsenter',
-        args: [
-          `--net=/run/netns/${n.netns}`,
-          '--',
-          process.execPath,
-          NODE_EMULATOR_MAIN,
-          `${n.dir}/node.json`,
-        ],
-        runDir,
-        logDir,
-      });
+      await startNodeEmulator(l, n);
     }
     log('waiting for nodes to be Ready');
     let nodes: Obj[] = [];
@@ -247,6 +247,13 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
       for (const other of l.nodes.filter((o) => o.name !== n.metadata.name))
         await addNodePodRoute(other.netns, n.spec.podCIDR, ip);
     }
+    log('deploying cluster DNS (CoreDNS as kube-system/kube-dns)');
+    for (const o of clusterDnsObjects(l.clusterDNSIP, Math.min(2, l.nodes.length)))
+      await client.req('POST', collectionPath(o as Obj), o);
+    await waitFor('cluster DNS (deployment kube-system/coredns available)', runDir, async () => {
+      const d = await client.get('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
+      return (d.status?.availableReplicas ?? 0) >= 1;
+    });
     await waitFor(
       'the default ServiceAccount',
       runDir,
@@ -258,6 +265,35 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
     client.close();
   }
   return info(l);
+}
+
+function startNodeEmulator(l: ClusterLayout, n: ClusterLayout['nodes'][number]): Promise<number> {
+  return startDaemon({
+    name: `node-${n.name}`,
+    command: 'nsenter',
+    args: [
+      `--net=/run/netns/${n.netns}`,
+      '--',
+      process.execPath,
+      NODE_EMULATOR_MAIN,
+      `${n.dir}/node.json`,
+    ],
+    runDir: `${l.stateDir}/run`,
+    logDir: `${l.stateDir}/logs`,
+  });
+}
+
+/**
+ * Stops a node's emulator and starts it again, as after a kubelet restart: the pods keep running
+ * and the new emulator adopts them. Resolves with the new emulator's pid.
+ */
+export async function restartNodeEmulator(name: string, node: string): Promise<number> {
+  const l = layoutOf(name);
+  const n = l.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`cluster ${name} has no node ${node}`);
+  const pid = readPid(`${l.stateDir}/run/node-${n.name}.pid`);
+  if (pid !== undefined) await stopPid(pid, 5000);
+  return startNodeEmulator(l, n);
 }
 
 /** Polls until check() is true; fails early with the log tail of a control-plane process that died. */

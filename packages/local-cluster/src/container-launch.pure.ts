@@ -12,6 +12,8 @@ export interface LaunchSpec {
   netnsPath?: string;
   mounts: Mount[];
   workingDir?: string;
+  /** A FIFO the container reads as stdin (spec.stdin), opened read-write so it never sees EOF. */
+  stdinFifo?: string;
   argv: string[];
 }
 
@@ -23,6 +25,8 @@ const SCRIPT = [
   '  mount --bind "$src" "$dst"',
   '  if [ "$ro" = ro ]; then mount -o remount,bind,ro "$dst"; fi',
   'done',
+  'fifo=$1; shift',
+  'if [ -n "$fifo" ]; then exec 0<>"$fifo"; fi',
   'wd=$1; shift',
   'if [ -n "$wd" ]; then cd "$wd"; fi',
   'exec "$@"',
@@ -44,6 +48,7 @@ export function launchArgv(s: LaunchSpec): string[] {
     'container',
     String(s.mounts.length),
     ...mountArgs,
+    s.stdinFifo ?? '',
     s.workingDir ?? '',
     ...s.argv,
   ];

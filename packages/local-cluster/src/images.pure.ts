@@ -1,6 +1,8 @@
 // Maps container images to local commands (there is no container runtime): the image map is a
 // JSON file `{ "<image>": { "command": [...], "args": [...] } }` where "${repo}" is the monorepo
-// root and "${node}" the Node.js binary. Kubernetes' command/args override rules apply on top.
+// root, "${node}" the Node.js binary and "${tool:NAME}" the bin dir of the Go tool tools/NAME
+// (programs built from a pinned Go module by tools/go-tool.sh). Kubernetes' command/args override
+// rules apply on top.
 
 export interface ImageEntry {
   command: string[];
@@ -12,6 +14,8 @@ export type ImageMap = Record<string, ImageEntry>;
 export interface Substitutions {
   repo: string;
   node: string;
+  /** The bin dir of Go tool `name`; throws when it is not built. */
+  tool(name: string): string;
 }
 
 export function parseImageMap(text: string, source: string): ImageMap {
@@ -39,7 +43,10 @@ export function lookupImage(map: ImageMap, image: string): ImageEntry | undefine
 }
 
 const subst = (s: string, v: Substitutions) =>
-  s.replaceAll('${repo}', v.repo).replaceAll('${node}', v.node);
+  s
+    .replaceAll('${repo}', v.repo)
+    .replaceAll('${node}', v.node)
+    .replace(/\$\{tool:([a-z0-9-]+)\}/g, (_, name: string) => v.tool(name));
 
 /** Kubelet semantics: `command` replaces the entrypoint (and drops image args); `args` replace the image args. */
 export function resolveArgv(

@@ -6,10 +6,18 @@ export {
   adminKubeconfigPath,
   clusterRssBytes,
   layoutOf,
+  restartNodeEmulator,
   type ClusterInfo,
   type CreateOptions,
 } from './cluster.js';
-export { kubeBinDir, requireKubeBinaries, BUILD_SCRIPT, KUBE_BINARIES } from './paths.js';
+export {
+  kubeBinDir,
+  requireKubeBinaries,
+  builtGoTool,
+  goToolBinDir,
+  BUILD_SCRIPT,
+  KUBE_BINARIES,
+} from './paths.js';
 export { KubeClient, KubeError, type KubeCredentials, type WatchEvent } from './kube-client.js';
 export {
   clusterLayout,

@@ -6,6 +6,8 @@ export interface ContainerState {
   running: boolean;
   startedAt?: string;
   ready: boolean;
+  /** False until a startupProbe succeeds (true without one). */
+  started?: boolean;
   restartCount: number;
   exitCode?: number;
   finishedAt?: string;
@@ -45,7 +47,7 @@ export function renderContainerStatus(c: ContainerState): any {
     imageID: `trellis-local://${c.image}`,
     containerID: c.pid ? `trellis://${c.pid}` : undefined,
     ready: c.ready,
-    started: c.running,
+    started: c.running && c.started !== false,
     restartCount: c.restartCount,
     state,
     lastState: c.lastTermination ? { terminated: c.lastTermination } : {},

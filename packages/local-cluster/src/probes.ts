@@ -1,8 +1,9 @@
-// Runs one readiness/liveness/startup probe attempt: httpGet, tcpSocket or exec.
+// Runs one readiness/liveness/startup probe attempt: httpGet, tcpSocket, grpc or exec.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { run } from './exec.js';
+import { grpcHealthCheck } from './grpc-health.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -70,6 +71,14 @@ export async function runProbe(
         });
         s.on('error', () => resolve(false));
       });
+    }
+    if (probe.grpc) {
+      return await grpcHealthCheck(
+        podIP,
+        Number(probe.grpc.port),
+        probe.grpc.service ?? '',
+        timeoutMs,
+      );
     }
     if (probe.exec) {
       if (pid === undefined) return false;
