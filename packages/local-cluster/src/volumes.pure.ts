@@ -1,6 +1,7 @@
 // Pure parts of volume handling: which files a volume holds and where containers mount them.
 import type { Mount } from './container-launch.pure.js';
 import { fieldRefValue, type PodFacts } from './env.pure.js';
+import { mountPropagation } from './mount-propagation.pure.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -41,7 +42,7 @@ export function downwardFiles(
     }));
 }
 
-/** Bind mounts for a container from its volumeMounts and the directories prepared per volume. */
+/** Bind mounts for a container from its volumeMounts (with their propagation) and the directories prepared per volume. */
 export function containerMounts(container: Any, volumeDirs: Map<string, string>): Mount[] {
   return (container.volumeMounts ?? []).map((vm: Any): Mount => {
     const dir = volumeDirs.get(vm.name);
@@ -53,6 +54,7 @@ export function containerMounts(container: Any, volumeDirs: Map<string, string>)
       source: vm.subPath ? `${dir}/${vm.subPath}` : dir,
       target: vm.mountPath,
       readOnly: Boolean(vm.readOnly),
+      propagation: mountPropagation(vm, container),
     };
   });
 }

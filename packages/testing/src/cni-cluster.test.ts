@@ -44,9 +44,9 @@ const tokenPath = () => join(dir, 'ztunnel.token');
 
 function agentManifests(nodesDir: string): Obj[] {
   const labels = { app: 'trellis-cni-node' };
-  const hostPath = (name: string, path: string, mountPath = path) => ({
+  const hostPath = (name: string, path: string, mountPath = path, extra = {}) => ({
     volume: { name, hostPath: { path } },
-    mount: { name, mountPath },
+    mount: { name, mountPath, ...extra },
   });
   const mounts = [
     hostPath('cni-net-dir', '/etc/cni/net.d', '/host/etc/cni/net.d'),
@@ -54,7 +54,8 @@ function agentManifests(nodesDir: string): Obj[] {
     hostPath('run-dir', '/var/run/istio-cni'),
     hostPath('ztunnel-dir', '/var/run/ztunnel'),
     hostPath('host-proc', '/proc', '/host/proc'),
-    hostPath('netns', '/var/run/netns'),
+    // As Istio's: pod netns pinned after the agent started must appear in its mount namespace.
+    hostPath('netns', '/var/run/netns', '/var/run/netns', { mountPropagation: 'HostToContainer' }),
   ];
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM } },
@@ -71,6 +72,27 @@ function agentManifests(nodesDir: string): Obj[] {
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
       ],
+    },
+    {
+      // A node-bound token for the plugin, valid while the agent pod is away.
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'trellis-cni-token', namespace: SYSTEM },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['serviceaccounts/token'],
+          resourceNames: ['trellis-cni'],
+          verbs: ['create'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'trellis-cni-token', namespace: SYSTEM },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'trellis-cni-token' },
+      subjects: [{ kind: 'ServiceAccount', name: 'trellis-cni', namespace: SYSTEM }],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -416,8 +438,10 @@ test('with the agent gone, a pod outside the mesh still starts; an enrolled one 
   ]);
   await running('outside');
   const msg = await waitFor('the enrolled pod to report the plugin error', () => {
-    const m: string = pod('inside', 'meshed').status?.message ?? '';
-    return m.includes('trellis-cni') ? m : undefined;
+    const status = pod('inside', 'meshed').status;
+    const m: string = status?.message ?? '';
+    if (m.includes('trellis-cni')) return m;
+    throw new Error(`pod status: ${JSON.stringify(status)}`);
   });
   assert.match(
     msg,

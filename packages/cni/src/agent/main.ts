@@ -13,6 +13,7 @@ import { agentSettings, loadAgentConfig } from './config.js';
 import { HostProbes } from './host-probes.js';
 import type { RulesMode } from './inpod-rules.js';
 import { kubeAccess } from './kube-access.js';
+import { PluginToken } from './plugin-token.js';
 import { startKubeWatch } from './kube-watch.js';
 import { createAgentMetrics } from './metrics.js';
 import { NetnsFinder } from './netns-finder.js';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const api = kubeAccess(kc);
+  const pluginToken = new PluginToken(api, cfg.nodeName, log.scope('install'));
 
   const mode: RulesMode = cfg.nativeNftables
     ? { kind: 'nftables' }
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
       podNamespace: cfg.podNamespace,
       logLevel: cfg.logLevel === 'trace' ? 'debug' : cfg.logLevel,
     }),
-    kubeconfig: () => api.pluginKubeconfig(),
+    kubeconfig: () => api.pluginKubeconfig(pluginToken.token),
     logger: log.scope('install'),
     onInstalled: (result) => metrics?.installs.add(1, { result }),
   });
@@ -149,6 +151,7 @@ async function main(): Promise<void> {
     log.scope('plugin-events'),
     metrics,
   );
+  await pluginToken.start();
   await installer.install();
   installer.watch();
   await redirector.idle();
@@ -174,6 +177,7 @@ async function main(): Promise<void> {
       installer.uninstall();
     } else {
       installer.stop();
+      pluginToken.stop();
       await redirector.close();
     }
     zds?.close();
