@@ -1,8 +1,9 @@
 // trellis-cni and trellis-cni-agent on the local cluster (root; needs tools/kube/build.sh): the agent
 // runs as a host-network DaemonSet pod (image trellis/cni:dev) and chains the single-executable
 // plugin into the node's conflist, which the node emulator runs for every pod exactly as a runtime
-// does; trellis-ca (static tokens) and trellis-ztunnel (--local-config naming the pods) run as
-// processes in the node's netns, ztunnel connecting to the agent's ZDS socket under the node root.
+// does; trellis-control-plane (cluster mode: WDS from the cluster's pods, its CA with static
+// tokens) and trellis-ztunnel run as processes in the node's netns, ztunnel connecting to the
+// agent's ZDS socket under the node root and matching each ZDS pod to its WDS workload by name.
 // Checked: labelling the namespace of running pods redirects them without a restart (same PIDs,
 // TLS on the node's bridge), unlabelling reverts, an agent restart and a ztunnel restart keep pods
 // working, a new pod in a labelled namespace is redirected at CNI ADD, and a pod that is not
@@ -22,7 +23,7 @@ import {
   type Kubectl,
 } from '@trellis/local-cluster';
 import { httpInNetns } from './http-in-netns.js';
-import { startCaIn, waitFor, ZtunnelProcess, type CaProcess } from './mesh-processes.js';
+import { startControlPlaneIn, waitFor, ZtunnelProcess, type CaProcess } from './mesh-processes.js';
 import type { Node } from './netns-cluster.js';
 
 const NAME = `cni${process.pid % 100000}`;
@@ -39,7 +40,6 @@ let ca: CaProcess;
 let ztunnel: ZtunnelProcess | undefined;
 let created = false;
 const tokensPath = () => join(dir, 'tokens.json');
-const configPath = () => join(dir, 'local.json');
 const tokenPath = () => join(dir, 'ztunnel.token');
 
 function agentManifests(nodesDir: string): Obj[] {
@@ -224,26 +224,10 @@ async function clientToServer(marker: string): Promise<Obj> {
   return JSON.parse(r.body);
 }
 
-function writeLocalConfig(pods: Obj[]): void {
-  const workloads = pods.map((p) => ({
-    uid: p.metadata.uid,
-    name: p.metadata.name,
-    namespace: p.metadata.namespace,
-    serviceAccount: 'default',
-    workloadIps: [p.status.podIP],
-    node: node.name,
-    protocol: 'HBONE',
-    workloadName: p.metadata.name,
-    canonicalName: p.metadata.name,
-  }));
-  writeFileSync(configPath(), JSON.stringify({ workloads, policies: [] }, null, 2));
-}
-
 function startZtunnel(): ZtunnelProcess {
   return new ZtunnelProcess(node, {
     ca,
     tokenPath: tokenPath(),
-    localConfigPath: configPath(),
     zdsSocket: `${nodeRoot}/var/run/ztunnel/ztunnel.sock`,
     workers: 1,
     drainMs: 500,
@@ -280,7 +264,8 @@ before(async () => {
     echoPod('server'),
     echoPod('client'),
   ]);
-  const pods = [await running('server'), await running('client')];
+  await running('server');
+  await running('client');
   writeFileSync(
     tokensPath(),
     JSON.stringify([
@@ -290,12 +275,20 @@ before(async () => {
         serviceAccount: 'ztunnel',
         node: node.name,
       },
+      // With static tokens the CA learns from this list which identities run on which node.
       { token: `app-${NAME}`, namespace: APP, serviceAccount: 'default', node: node.name },
+      { token: `meshed-${NAME}`, namespace: 'meshed', serviceAccount: 'default', node: node.name },
     ]),
   );
   writeFileSync(tokenPath(), `zt-${NAME}`);
-  writeLocalConfig(pods);
-  ca = await startCaIn(node, { dir, tokensPath: tokensPath() });
+  ca = await startControlPlaneIn(node, {
+    dir,
+    tokensPath: tokensPath(),
+    kubeconfig: info.kubeconfig,
+    systemNamespace: SYSTEM,
+    readRoot: () =>
+      kc.tryGet('configmap', '-n', SYSTEM, 'istio-ca-root-cert')?.data?.['root-cert.pem'],
+  });
   ztunnel = startZtunnel();
   await ztunnel.ready();
 });
@@ -308,6 +301,15 @@ after(async () => {
       '-c',
       `tail -n 200 ${podsDir}/${SYSTEM}_*/logs/agent/*.log > ${tmpdir()}/trellis-cni-agent-${process.pid}.log 2>&1 || true`,
     ]);
+  for (const [name, p] of [
+    ['ztunnel', ztunnel?.proc],
+    ['control-plane', ca?.proc],
+  ] as const)
+    if (p)
+      writeFileSync(
+        `${tmpdir()}/trellis-cni-${name}-${process.pid}.log`,
+        p.lines.map((l) => JSON.stringify(l)).join('\n'),
+      );
   await ztunnel?.stop('SIGKILL').catch(() => undefined);
   await ca?.proc.stop('SIGKILL').catch(() => undefined);
   if (created) await deleteCluster(NAME, { quiet: true });
@@ -404,6 +406,25 @@ test('a new pod in a labelled namespace is redirected at CNI ADD, before it runs
   assert.equal(annotation(p), 'enabled');
   assert.match(inNetns(netnsOf(p), 'iptables-save', []), /ISTIO_OUTPUT/);
   assert.ok(existsSync(`${nodeRoot}/var/run/istio-cni/enrolled/${p.metadata.uid}`));
+  // ZDS handed the pod over before it had an IP; ztunnel found its WDS workload (another uid) by
+  // name once the control plane sent it, and serves it.
+  await waitFor('ztunnel to learn the new pod from WDS', () =>
+    ztunnel!.proc.lines.some(
+      (l) =>
+        l.msg === 'pod addresses' &&
+        l.uid === p.metadata.uid &&
+        l.workload === `Kubernetes//Pod/${APP}/fresh` &&
+        JSON.stringify(l.ips) === JSON.stringify([p.status.podIP]),
+    )
+      ? true
+      : undefined,
+  );
+  const meshed = await capture(async () => {
+    const r = await httpInNetns(netnsOf(pod('client')), p.status.podIP, 8080, '/fresh-marker');
+    assert.equal(r.status, 200);
+  });
+  assert.ok(meshed.tls > 0, 'client -> fresh went through HBONE');
+  assert.doesNotMatch(meshed.payload, /fresh-marker/);
   kc.run(['delete', 'pod', '-n', APP, 'fresh', '--wait=true']);
   await waitFor('the marker to go with the pod', () =>
     existsSync(`${nodeRoot}/var/run/istio-cni/enrolled/${p.metadata.uid}`) ? undefined : true,
