@@ -34,3 +34,4 @@ export {
 } from './mesh-processes.js';
 export { Mesh, type MeshNode, type MeshOptions } from './mesh.js';
 export { Spawned, type LogLine } from './spawned.js';
+export { startCoreDnsIn, type CoreDns } from './coredns.js';
