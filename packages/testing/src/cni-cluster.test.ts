@@ -40,6 +40,9 @@ let ca: CaProcess;
 let ztunnel: ZtunnelProcess | undefined;
 let created = false;
 const tokensPath = () => join(dir, 'tokens.json');
+// ztunnel's DNS proxy forwards to the cluster DNS, as ztunnel's resolv.conf would say in a pod.
+const resolvConfPath = () => join(dir, 'ztunnel-resolv.conf');
+let clusterDns = '';
 const tokenPath = () => join(dir, 'ztunnel.token');
 
 function agentManifests(nodesDir: string): Obj[] {
@@ -226,6 +229,7 @@ async function clientToServer(marker: string): Promise<Obj> {
 
 function startZtunnel(): ZtunnelProcess {
   return new ZtunnelProcess(node, {
+    dnsResolvConf: resolvConfPath(),
     ca,
     tokenPath: tokenPath(),
     zdsSocket: `${nodeRoot}/var/run/ztunnel/ztunnel.sock`,
@@ -263,7 +267,15 @@ before(async () => {
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APP } },
     echoPod('server'),
     echoPod('client'),
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'server', namespace: APP },
+      spec: { selector: { app: 'server' }, ports: [{ port: 8080 }] },
+    },
   ]);
+  clusterDns = kc.getJson('service', '-n', 'kube-system', 'kube-dns').spec.clusterIP;
+  writeFileSync(resolvConfPath(), `nameserver ${clusterDns}\n`);
   await running('server');
   await running('client');
   writeFileSync(
@@ -429,6 +441,88 @@ test('a new pod in a labelled namespace is redirected at CNI ADD, before it runs
   await waitFor('the marker to go with the pod', () =>
     existsSync(`${nodeRoot}/var/run/istio-cni/enrolled/${p.metadata.uid}`) ? undefined : true,
   );
+});
+
+/** Resolves `name` (IPv4) the way an app in the pod does: glibc with the pod's resolv.conf. */
+function lookupInPod(p: Obj, name: string): string[] {
+  try {
+    const out = execFileSync(
+      'nsenter',
+      ['-t', String(pidOf(p)), '--net', '--mount', 'getent', 'ahostsv4', name],
+      { encoding: 'utf8' },
+    );
+    return [
+      ...new Set(
+        out
+          .split('\n')
+          .map((l) => l.split(/\s+/)[0]!)
+          .filter(Boolean),
+      ),
+    ];
+  } catch {
+    return []; // getent exits 2 when the name does not resolve
+  }
+}
+
+/** Asks the cluster DNS (CoreDNS) itself, from the node, bypassing any pod's capture. */
+function lookupInCoreDns(name: string): string[] {
+  const script = `const r = new (require('node:dns').promises.Resolver)(); r.setServers(['${clusterDns}']);
+    r.resolve4(process.argv[1]).then((a) => console.log(a.join(' ')), () => console.log(''));`;
+  return inNetns(`/run/netns/${node.netns}`, process.execPath, ['-e', script, name])
+    .trim()
+    .split(' ')
+    .filter(Boolean);
+}
+
+test('DNS: ztunnel answers mesh Service names (even forms CoreDNS does not know) and forwards the rest; a pod opts out', async () => {
+  const client = pod('client');
+  const vip: string = kc.getJson('service', '-n', APP, 'server').spec.clusterIP;
+  assert.match(
+    inNetns(netnsOf(client), 'iptables-save', ['-t', 'nat']),
+    /--dport 53 -j REDIRECT --to-ports 15053/,
+    'DNS capture is on by default',
+  );
+  // "server.shop." (absolute, so no search list) is no name CoreDNS knows; ztunnel expands it.
+  assert.deepEqual(lookupInCoreDns(`server.${APP}.svc.cluster.local`), [vip]);
+  assert.deepEqual(lookupInCoreDns(`server.${APP}`), []);
+  const before = await ztunnel!.metrics();
+  assert.deepEqual(lookupInPod(client, `server.${APP}.`), [vip]);
+  assert.deepEqual(lookupInPod(client, 'server'), [vip]);
+  // A name outside the mesh goes to the cluster DNS through ztunnel: a pod's own DNS record.
+  const podName = `${client.status.podIP.replaceAll('.', '-')}.${APP}.pod.cluster.local`;
+  assert.deepEqual(lookupInPod(client, podName), [client.status.podIP]);
+  assert.deepEqual(lookupInPod(client, 'www.example.com'), [], 'NXDOMAIN passed through');
+  const count = (text: string, metric: string) =>
+    [...text.matchAll(new RegExp(`^${metric}\\{[^}]*\\} (\\d+)`, 'gm'))].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+  const after = await ztunnel!.metrics();
+  assert.ok(
+    count(after, 'istio_dns_requests_total') > count(before, 'istio_dns_requests_total'),
+    'the queries reached ztunnel',
+  );
+  assert.ok(
+    count(after, 'istio_dns_upstream_requests_total') >
+      count(before, 'istio_dns_upstream_requests_total'),
+    'the non-mesh names were forwarded',
+  );
+
+  kc.apply([
+    {
+      ...echoPod('nodns'),
+      metadata: {
+        ...echoPod('nodns').metadata,
+        annotations: { 'ambient.istio.io/dns-capture': 'false' },
+      },
+    },
+  ]);
+  const nodns = await running('nodns');
+  assert.equal(annotation(nodns), 'enabled');
+  assert.doesNotMatch(inNetns(netnsOf(nodns), 'iptables-save', ['-t', 'nat']), /15053/);
+  assert.deepEqual(lookupInPod(nodns, `server.${APP}.`), [], 'CoreDNS answers it, not ztunnel');
+  assert.deepEqual(lookupInPod(nodns, 'server'), [vip], 'the search list still works');
+  kc.run(['delete', 'pod', '-n', APP, 'nodns', '--wait=true']);
 });
 
 test('unlabelling reverts: rules and annotation go, traffic is plain again, same PIDs', async () => {

@@ -136,6 +136,8 @@ export interface ZtunnelOptions {
   /** --local-config; without it ztunnel takes WDS from `xdsAddress`. */
   localConfigPath?: string;
   xdsAddress?: string;
+  /** --dns-resolv-conf: where the DNS proxy forwards (default ztunnel's /etc/resolv.conf). */
+  dnsResolvConf?: string;
   zdsSocket: string;
   drainMs?: number;
   logLevel?: string;
@@ -180,6 +182,7 @@ export class ZtunnelProcess {
       '--log-level',
       opts.logLevel ?? 'info',
       ...(opts.workers !== undefined ? ['--workers', String(opts.workers)] : []),
+      ...(opts.dnsResolvConf ? ['--dns-resolv-conf', opts.dnsResolvConf] : []),
     ]);
   }
 

@@ -109,10 +109,10 @@ export const agentSettings = defineSettings({
   dnsCapture: {
     flag: '--ambient-dns-capture',
     env: 'AMBIENT_DNS_CAPTURE',
-    default: false,
+    default: true,
     parser: bool(),
     description:
-      "Send pods' DNS (UDP and TCP 53) to ztunnel's DNS proxy on 15053 (per pod: annotation ambient.istio.io/dns-capture). Off by default until trellis-ztunnel serves DNS on 15053 (Istio 1.29 defaults it on)",
+      "Send pods' DNS (UDP and TCP 53) to ztunnel's DNS proxy on 15053, as Istio 1.29 does by default; one pod opts out with the annotation ambient.istio.io/dns-capture: \"false\"",
   },
   ipv6: {
     flag: '--ambient-ipv6',
