@@ -9,7 +9,7 @@
 // working, a new pod in a labelled namespace is redirected at CNI ADD, and a pod that is not
 // enrolled starts while the agent is gone (an enrolled one waits, with the reason in its status).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import {
   requireKubeBinaries,
   type Kubectl,
 } from '@trellis/local-cluster';
+import { cniEnv, CniPluginError, invokePlugin, runChain, type Conflist } from './cni-runtime.js';
 import { httpInNetns } from './http-in-netns.js';
 import { startControlPlaneIn, waitFor, ZtunnelProcess, type CaProcess } from './mesh-processes.js';
 import type { Node } from './netns-cluster.js';
@@ -523,6 +524,112 @@ test('DNS: ztunnel answers mesh Service names (even forms CoreDNS does not know)
   assert.deepEqual(lookupInPod(nodns, `server.${APP}.`), [], 'CoreDNS answers it, not ztunnel');
   assert.deepEqual(lookupInPod(nodns, 'server'), [vip], 'the search list still works');
   kc.run(['delete', 'pod', '-n', APP, 'nodns', '--wait=true']);
+});
+
+test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): ADD, CHECK, drift, malformed stdin, DEL', async () => {
+  const NS = 'chain';
+  const phantom = `${NAME}-phantom`; // a node no emulator runs: nothing but this test sets up the pod
+  kc.apply([
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS, labels: { 'istio.io/dataplane-mode': 'ambient' } },
+    },
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: phantom } },
+  ]);
+  await waitFor('the default service account', () =>
+    kc.tryGet('serviceaccount', '-n', NS, 'default') ? true : undefined,
+  );
+  kc.apply([{ ...echoPod('hand', NS), spec: { ...echoPod('hand', NS).spec, nodeName: phantom } }]);
+  const p = pod('hand', NS);
+  const sandbox = `trellis-cni-hand-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', sandbox]);
+  const path = '/usr/sbin:/sbin';
+  try {
+    assert.notEqual(
+      spawnSync('sh', ['-c', 'command -v node'], { env: { PATH: path } }).status,
+      0,
+      'node is not on the PATH the plugins get',
+    );
+    const list = JSON.parse(
+      readFileSync(`${nodeRoot}/etc/cni/net.d/10-trellis.conflist`, 'utf8'),
+    ) as Conflist;
+    assert.deepEqual(
+      list.plugins.map((x) => x.type),
+      ['bridge', 'trellis-cni'],
+    );
+    const opts = {
+      binDirs: [`${nodeRoot}/opt/cni/bin`, '/usr/lib/cni'],
+      hostNetns: `/run/netns/${node.netns}`,
+      path,
+    };
+    const call = {
+      containerId: `hand${process.pid}`,
+      netns: `/run/netns/${sandbox}`,
+      ifName: 'eth0',
+      args: {
+        K8S_POD_NAMESPACE: NS,
+        K8S_POD_NAME: 'hand',
+        K8S_POD_INFRA_CONTAINER_ID: `hand${process.pid}`,
+        K8S_POD_UID: p.metadata.uid,
+      },
+    };
+    // As containerd does: the loopback network first, then the node's chain.
+    const loopback = { cniVersion: '1.0.0', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
+    await runChain('ADD', loopback, call, opts);
+    const [bridge, chained] = await runChain('ADD', list, call, opts);
+    assert.deepEqual(chained, bridge, 'trellis-cni passes prevResult on unchanged');
+    assert.match(inNetns(call.netns, 'iptables-save', []), /-A ISTIO_OUTPUT .*--to-ports 15001/);
+    await waitFor('ztunnel to get the netns over ZDS', () =>
+      ztunnel!.proc.lines.some((l) => l.msg === 'pod added' && l.uid === p.metadata.uid)
+        ? true
+        : undefined,
+    );
+    assert.equal(annotation(pod('hand', NS)), 'enabled');
+    assert.ok(existsSync(`${nodeRoot}/var/run/istio-cni/enrolled/${p.metadata.uid}`));
+
+    await runChain('CHECK', list, call, opts, chained);
+    inNetns(call.netns, 'iptables', ['-t', 'nat', '-F', 'ISTIO_OUTPUT']);
+    const drift = await runChain('CHECK', list, call, opts, chained).then(
+      () => assert.fail('CHECK passed with the rules gone'),
+      (e: CniPluginError) => e,
+    );
+    assert.equal(drift.plugin, 'trellis-cni');
+    assert.equal(drift.error.code, 100);
+    assert.match(drift.error.msg ?? '', /ISTIO_OUTPUT/);
+
+    const plugin = `${nodeRoot}/opt/cni/bin/trellis-cni`;
+    const bad = await invokePlugin(
+      plugin,
+      cniEnv('ADD', call, opts.binDirs),
+      '{"cniVersion":',
+      opts,
+    );
+    assert.equal(bad.code, 1);
+    const err = JSON.parse(bad.stdout);
+    assert.equal(err.code, 6);
+    assert.match(err.msg, /JSON/);
+    const noEnv = await invokePlugin(plugin, { CNI_COMMAND: 'ADD' }, '{}', opts);
+    assert.equal(noEnv.code, 1);
+    assert.equal(JSON.parse(noEnv.stdout).code, 4);
+
+    await runChain('DEL', list, call, opts, chained);
+    await runChain('DEL', loopback, call, opts);
+    assert.doesNotMatch(inNetns(call.netns, 'iptables-save', []), /ISTIO_/);
+    await waitFor('ztunnel to let the netns go', () =>
+      ztunnel!.proc.lines.some((l) => l.msg === 'pod removed' && l.uid === p.metadata.uid)
+        ? true
+        : undefined,
+    );
+    assert.ok(!existsSync(`${nodeRoot}/var/run/istio-cni/enrolled/${p.metadata.uid}`));
+    // The sandbox is going away (pod deletion or a new sandbox, which is redirected again): as
+    // Istio's agent does, the annotation is left to the pod's own lifecycle.
+    assert.equal(annotation(pod('hand', NS)), 'enabled');
+  } finally {
+    execFileSync('ip', ['netns', 'del', sandbox]);
+    kc.run(['delete', 'namespace', NS, '--wait=false']);
+    kc.run(['delete', 'node', phantom, '--wait=false']);
+  }
 });
 
 test('unlabelling reverts: rules and annotation go, traffic is plain again, same PIDs', async () => {
