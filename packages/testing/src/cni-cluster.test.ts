@@ -10,7 +10,16 @@
 // enrolled starts while the agent is gone (an enrolled one waits, with the reason in its status).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -36,6 +45,7 @@ type Obj = any;
 let kc: Kubectl;
 let dir = '';
 let nodeRoot = '';
+let nodesDir = '';
 let node: Node;
 let ca: CaProcess;
 let ztunnel: ZtunnelProcess | undefined;
@@ -46,7 +56,7 @@ const resolvConfPath = () => join(dir, 'ztunnel-resolv.conf');
 let clusterDns = '';
 const tokenPath = () => join(dir, 'ztunnel.token');
 
-function agentManifests(nodesDir: string): Obj[] {
+function agentManifests(nodesDir: string, extraEnv: Obj[] = []): Obj[] {
   const labels = { app: 'trellis-cni-node' };
   const hostPath = (name: string, path: string, mountPath = path, extra = {}) => ({
     volume: { name, hostPath: { path } },
@@ -116,7 +126,7 @@ function agentManifests(nodesDir: string): Obj[] {
           spec: {
             hostNetwork: true,
             serviceAccountName: 'trellis-cni',
-            terminationGracePeriodSeconds: 5,
+            terminationGracePeriodSeconds: 30,
             containers: [
               {
                 name: 'agent',
@@ -130,6 +140,7 @@ function agentManifests(nodesDir: string): Obj[] {
                     value: `${nodesDir}/$(NODE_NAME)/root/var/run/istio-cni`,
                   },
                   { name: 'LOG_LEVEL', value: 'debug' },
+                  ...extraEnv,
                 ],
                 volumeMounts: mounts.map((m) => m.mount),
               },
@@ -251,7 +262,8 @@ before(async () => {
   const nodeObj = kc.getJson('node', nodeName);
   const ip = nodeObj.status.addresses.find((a: Obj) => a.type === 'InternalIP').address;
   node = { index: 1, name: nodeName, netns: `trellis.${NAME}.node1`, ip, podCidr: '', pods: [] };
-  kc.apply(agentManifests(`${info.stateDir}/nodes`));
+  nodesDir = `${info.stateDir}/nodes`;
+  kc.apply(agentManifests(nodesDir));
   await waitFor(
     'the agent to chain trellis-cni into the node conflist',
     () => {
@@ -574,6 +586,19 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
         K8S_POD_UID: p.metadata.uid,
       },
     };
+    // A runtime that skipped the loopback network: ztunnel cannot bind its DNS proxy to
+    // 127.0.0.1 in the pod, so the enrolled pod's ADD fails and says why; the runtime then DELs.
+    const refused = await runChain('ADD', list, call, opts).then(
+      () => assert.fail('ADD passed though the redirection could not be set up'),
+      (e: CniPluginError) => e,
+    );
+    assert.equal(refused.plugin, 'trellis-cni');
+    assert.equal(refused.error.code, 11);
+    assert.match(
+      refused.error.msg ?? '',
+      /pod chain\/hand is in the ambient mesh \(namespace label\) but its traffic redirection could not be set up: .*DNS proxy could not start.*127\.0\.0\.1:15053/,
+    );
+    await runChain('DEL', list, call, opts);
     // As containerd does: the loopback network first, then the node's chain.
     const loopback = { cniVersion: '1.0.0', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
     await runChain('ADD', loopback, call, opts);
@@ -632,6 +657,24 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
   }
 });
 
+test("the agent's metrics are exported with their names", async () => {
+  const r = await httpInNetns(`/run/netns/${node.netns}`, node.ip, 15014, '/metrics');
+  assert.equal(r.status, 200);
+  const value = (metric: string, labels = '') =>
+    [...r.body.matchAll(new RegExp(`^${metric}(?:\\{([^}]*)\\})? (\\S+)`, 'gm'))]
+      .filter((m) => (m[1] ?? '').includes(labels))
+      .reduce((n, m) => n + Number(m[2]), 0);
+  assert.ok(value('istio_cni_installs_total', 'result="') >= 1, r.body);
+  assert.equal(value('istio_cni_install_ready'), 1);
+  assert.equal(value('ztunnel_connected'), 1);
+  assert.ok(value('trellis_cni_pods_enrolled') >= 2, 'server, client (and fresh pods) enrolled');
+  assert.ok(value('istio_cni_plugin_requests_total', 'response_code="200"') >= 2);
+  assert.ok(value('istio_cni_plugin_requests_total', 'response_code="409"') >= 1, 'the drift');
+  assert.ok(value('istio_cni_plugin_requests_total', 'response_code="500"') >= 1, 'the refusal');
+  assert.ok(value('nodeagent_reconcile_events_total', 'type="') >= 1);
+  assert.ok(value('trellis_cni_rule_failures_total', 'operation="cni-add"') >= 1);
+});
+
 test('unlabelling reverts: rules and annotation go, traffic is plain again, same PIDs', async () => {
   const pids = pidOf(pod('server'));
   kc.run(['label', 'namespace', APP, 'istio.io/dataplane-mode-']);
@@ -669,4 +712,68 @@ test('with the agent gone, a pod outside the mesh still starts; an enrolled one 
     msg,
     /pod meshed\/inside is in the ambient mesh \(namespace label\) but its traffic redirection could not be set up: trellis-cni-agent is not running/,
   );
+});
+
+test('uninstall (agent stopped with UNINSTALL=true): plugin, conflist entry, in-pod rules, annotations, host rules all gone; pods keep working', async () => {
+  kc.apply(agentManifests(nodesDir, [{ name: 'UNINSTALL', value: 'true' }]));
+  kc.run(['label', 'namespace', APP, 'istio.io/dataplane-mode=ambient']);
+  const inside = await running('inside', 'meshed'); // its ADD went through once the agent was back
+  await waitFor('the pods to be redirected', () =>
+    [pod('server'), pod('client'), pod('inside', 'meshed')].every(
+      (p) => annotation(p) === 'enabled',
+    )
+      ? true
+      : undefined,
+  );
+  const nodeNetns = `/run/netns/${node.netns}`;
+  const conflist = () =>
+    JSON.parse(readFileSync(`${nodeRoot}/etc/cni/net.d/10-trellis.conflist`, 'utf8')).plugins.map(
+      (x: Obj) => x.type,
+    );
+  const runDir = `${nodeRoot}/var/run/istio-cni`;
+  assert.deepEqual(conflist(), ['bridge', 'trellis-cni']);
+  assert.match(inNetns(nodeNetns, 'iptables-save', ['-t', 'nat']), /ISTIO_POSTRT/);
+  assert.match(inNetns(nodeNetns, 'ipset', ['list', '-n']), /istio-inpod-probes-v4/);
+  assert.match(inNetns(netnsOf(inside), 'iptables-save', []), /ISTIO_OUTPUT/);
+  const uids = [pod('server'), pod('client'), inside].map((p) => p.metadata.uid as string);
+  const mark = ztunnel!.proc.lines.length;
+  // The emulator removes a deleted pod's directory, log included: follow the agent's log to keep
+  // what it said while uninstalling.
+  const [agent] = agentPods();
+  const agentLog = `${tmpdir()}/trellis-cni-agent-uninstall-${process.pid}.log`;
+  const logDir = `${nodeRoot}/../pods/${SYSTEM}_${agent.metadata.name}_${agent.metadata.uid}/logs/agent`;
+  const out = openSync(agentLog, 'w');
+  const tail = spawn('tail', ['-n', '+1', '-F', `${logDir}/${readdirSync(logDir).sort().at(-1)}`], {
+    stdio: ['ignore', out, 'ignore'],
+  });
+  closeSync(out);
+  kc.run(['delete', 'daemonset', '-n', SYSTEM, 'trellis-cni-node', '--wait=true']);
+  await waitFor('the agent pod to be gone', () => (agentPods().length === 0 ? true : undefined), {
+    attempts: 600,
+  });
+  tail.kill();
+  assert.ok(!existsSync(`${nodeRoot}/opt/cni/bin/trellis-cni`), 'the plugin binary');
+  assert.deepEqual(conflist(), ['bridge'], 'the conflist entry');
+  assert.ok(!existsSync(`${runDir}/trellis-cni-kubeconfig`), 'the plugin kubeconfig');
+  assert.deepEqual(
+    execFileSync('ls', [`${runDir}/enrolled`], { encoding: 'utf8' }).trim(),
+    '',
+    'the markers',
+  );
+  for (const p of [pod('server'), pod('client'), pod('inside', 'meshed')]) {
+    assert.equal(annotation(p), undefined, `annotation of ${p.metadata.name}`);
+    assert.doesNotMatch(inNetns(netnsOf(p), 'iptables-save', []), /ISTIO_/, p.metadata.name);
+    assert.doesNotMatch(inNetns(netnsOf(p), 'ip', ['rule']), /lookup 100/, p.metadata.name);
+  }
+  assert.doesNotMatch(inNetns(nodeNetns, 'iptables-save', []), /ISTIO_/, 'host rules');
+  assert.doesNotMatch(inNetns(nodeNetns, 'ipset', ['list', '-n']), /istio-inpod-probes/);
+  await waitFor('ztunnel to drop every pod', () => {
+    const removed = ztunnel!.proc.lines
+      .slice(mark)
+      .filter((l) => l.msg === 'pod removed')
+      .map((l) => l.uid);
+    return uids.every((u) => removed.includes(u)) ? true : undefined;
+  });
+  const plain = await capture(async () => void (await clientToServer('after-uninstall')));
+  assert.match(plain.payload, /after-uninstall/, 'plain traffic again, nothing broken');
 });

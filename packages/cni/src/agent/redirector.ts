@@ -512,10 +512,11 @@ export class Redirector {
 
   /** Uninstall: undo every pod's redirection (and stale annotations), then stop. */
   async unenrollAll(): Promise<void> {
+    // Closed for good first: a watch event during the uninstall (our own annotation removal is
+    // one) must not reconcile the pod back into the mesh.
     this.#closed = true;
     for (const t of this.#retries.values()) clearTimeout(t);
     await Promise.all([...this.#locks.values()]);
-    this.#closed = false;
     const work: Promise<void>[] = [];
     for (const t of [...this.#tracked.values()])
       work.push(this.#slot(() => this.#unenroll(t, this.#pods.get(t.uid), 'uninstall')));
