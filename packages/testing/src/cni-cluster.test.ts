@@ -1,157 +1,40 @@
-// trellis-cni and trellis-cni-agent on the local cluster (root; needs tools/kube/build.sh): the agent
-// runs as a host-network DaemonSet pod (image trellis/cni:dev) and chains the single-executable
-// plugin into the node's conflist, which the node emulator runs for every pod exactly as a runtime
-// does; trellis-control-plane (cluster mode: WDS from the cluster's pods, its CA with static
-// tokens) and trellis-ztunnel run as processes in the node's netns, ztunnel connecting to the
-// agent's ZDS socket under the node root and matching each ZDS pod to its WDS workload by name.
-// Checked: labelling the namespace of running pods redirects them without a restart (same PIDs,
-// TLS on the node's bridge), unlabelling reverts, an agent restart and a ztunnel restart keep pods
-// working, a new pod in a labelled namespace is redirected at CNI ADD, and a pod that is not
-// enrolled starts while the agent is gone (an enrolled one waits, with the reason in its status).
+// trellis-cni and trellis-cni-agent on the local cluster (root; needs tools/kube/build.sh), set up
+// by CniCluster (cni-cluster.ts): the agent DaemonSet chains the single-executable plugin into the
+// node's conflist, the node emulator runs that chain for every pod as a runtime does, and the real
+// control plane (WDS) and ztunnel run in the node's netns. Checked: labelling a namespace redirects
+// its running pods without a restart (same PIDs, TLS on the node's bridge); agent and ztunnel
+// restarts keep pods working; a new pod is redirected at CNI ADD and ztunnel learns its IPs from
+// WDS; ztunnel's DNS proxy answers mesh names and forwards the rest (a pod opts out by
+// annotation); the chain run by hand (loopback, bridge + host-local, trellis-cni; env + stdin, no
+// Node on PATH) for ADD, CHECK, drift, malformed input and DEL; the agent's metrics; unlabelling
+// reverts; with the agent gone a pod outside the mesh starts and an enrolled one waits, saying
+// why; uninstall removes every trace while pods keep working.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  createCluster,
-  deleteCluster,
-  kubeBinDir,
-  kubectlFor,
-  requireKubeBinaries,
-  type Kubectl,
-} from '@trellis/local-cluster';
+import type { Kubectl } from '@trellis/local-cluster';
+import { CniCluster, cniAgentManifests, CNI_SYSTEM_NAMESPACE } from './cni-cluster.js';
 import { cniEnv, CniPluginError, invokePlugin, runChain, type Conflist } from './cni-runtime.js';
 import { httpInNetns } from './http-in-netns.js';
-import { startControlPlaneIn, waitFor, ZtunnelProcess, type CaProcess } from './mesh-processes.js';
+import { waitFor } from './mesh-processes.js';
 import type { Node } from './netns-cluster.js';
 
 const NAME = `cni${process.pid % 100000}`;
 const APP = 'shop';
-const SYSTEM = 'trellis-system';
+const SYSTEM = CNI_SYSTEM_NAMESPACE;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
 
+let cluster: CniCluster;
 let kc: Kubectl;
 let dir = '';
 let nodeRoot = '';
 let nodesDir = '';
 let node: Node;
-let ca: CaProcess;
-let ztunnel: ZtunnelProcess | undefined;
-let created = false;
-const tokensPath = () => join(dir, 'tokens.json');
-// ztunnel's DNS proxy forwards to the cluster DNS, as ztunnel's resolv.conf would say in a pod.
-const resolvConfPath = () => join(dir, 'ztunnel-resolv.conf');
 let clusterDns = '';
-const tokenPath = () => join(dir, 'ztunnel.token');
-
-function agentManifests(nodesDir: string, extraEnv: Obj[] = []): Obj[] {
-  const labels = { app: 'trellis-cni-node' };
-  const hostPath = (name: string, path: string, mountPath = path, extra = {}) => ({
-    volume: { name, hostPath: { path } },
-    mount: { name, mountPath, ...extra },
-  });
-  const mounts = [
-    hostPath('cni-net-dir', '/etc/cni/net.d', '/host/etc/cni/net.d'),
-    hostPath('cni-bin-dir', '/opt/cni/bin', '/host/opt/cni/bin'),
-    hostPath('run-dir', '/var/run/istio-cni'),
-    hostPath('ztunnel-dir', '/var/run/ztunnel'),
-    hostPath('host-proc', '/proc', '/host/proc'),
-    // As Istio's: pod netns pinned after the agent started must appear in its mount namespace.
-    hostPath('netns', '/var/run/netns', '/var/run/netns', { mountPropagation: 'HostToContainer' }),
-  ];
-  return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM } },
-    {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: 'trellis-cni', namespace: SYSTEM },
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: 'trellis-cni' },
-      rules: [
-        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
-        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
-      ],
-    },
-    {
-      // A node-bound token for the plugin, valid while the agent pod is away.
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'trellis-cni-token', namespace: SYSTEM },
-      rules: [
-        {
-          apiGroups: [''],
-          resources: ['serviceaccounts/token'],
-          resourceNames: ['trellis-cni'],
-          verbs: ['create'],
-        },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'trellis-cni-token', namespace: SYSTEM },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'trellis-cni-token' },
-      subjects: [{ kind: 'ServiceAccount', name: 'trellis-cni', namespace: SYSTEM }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'trellis-cni' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'trellis-cni' },
-      subjects: [{ kind: 'ServiceAccount', name: 'trellis-cni', namespace: SYSTEM }],
-    },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'DaemonSet',
-      metadata: { name: 'trellis-cni-node', namespace: SYSTEM },
-      spec: {
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            hostNetwork: true,
-            serviceAccountName: 'trellis-cni',
-            terminationGracePeriodSeconds: 30,
-            containers: [
-              {
-                name: 'agent',
-                image: 'trellis/cni:dev',
-                env: [
-                  { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-                  { name: 'POD_NAMESPACE', value: SYSTEM },
-                  // The emulator runs plugins on the host, where this node's hostPaths live under its root.
-                  {
-                    name: 'PLUGIN_CNI_AGENT_RUN_DIR',
-                    value: `${nodesDir}/$(NODE_NAME)/root/var/run/istio-cni`,
-                  },
-                  { name: 'LOG_LEVEL', value: 'debug' },
-                  ...extraEnv,
-                ],
-                volumeMounts: mounts.map((m) => m.mount),
-              },
-            ],
-            volumes: mounts.map((m) => m.volume),
-          },
-        },
-      },
-    },
-  ];
-}
 
 const echoPod = (name: string, ns = APP, labels: Record<string, string> = {}): Obj => ({
   apiVersion: 'v1',
@@ -177,8 +60,7 @@ const pidOf = (p: Obj): number =>
   Number(/trellis:\/\/(\d+)/.exec(p.status?.containerStatuses?.[0]?.containerID ?? '')?.[1]);
 const netnsOf = (p: Obj) => `/proc/${pidOf(p)}/ns/net`;
 const annotation = (p: Obj) => p.metadata.annotations?.['ambient.istio.io/redirection'];
-const agentPods = () =>
-  kc.getJson('pods', '-n', SYSTEM, '-l', 'app=trellis-cni-node').items as Obj[];
+const agentPods = () => cluster.agentPods();
 
 async function running(name: string, ns = APP): Promise<Obj> {
   return waitFor(`pod ${ns}/${name} running`, () => {
@@ -239,43 +121,11 @@ async function clientToServer(marker: string): Promise<Obj> {
   return JSON.parse(r.body);
 }
 
-function startZtunnel(): ZtunnelProcess {
-  return new ZtunnelProcess(node, {
-    dnsResolvConf: resolvConfPath(),
-    ca,
-    tokenPath: tokenPath(),
-    zdsSocket: `${nodeRoot}/var/run/ztunnel/ztunnel.sock`,
-    workers: 1,
-    drainMs: 500,
-  });
-}
-
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'needs root');
-  requireKubeBinaries(kubeBinDir());
-  dir = mkdtempSync(join(tmpdir(), `trellis-cni-${process.pid}-`));
-  const info = await createCluster({ name: NAME, nodes: 1 });
-  created = true;
-  kc = kubectlFor(info.kubeconfig);
-  const nodeName = `${NAME}-node1`;
-  nodeRoot = `${info.stateDir}/nodes/${nodeName}/root`;
-  const nodeObj = kc.getJson('node', nodeName);
-  const ip = nodeObj.status.addresses.find((a: Obj) => a.type === 'InternalIP').address;
-  node = { index: 1, name: nodeName, netns: `trellis.${NAME}.node1`, ip, podCidr: '', pods: [] };
-  nodesDir = `${info.stateDir}/nodes`;
-  kc.apply(agentManifests(nodesDir));
-  await waitFor(
-    'the agent to chain trellis-cni into the node conflist',
-    () => {
-      const conf = `${nodeRoot}/etc/cni/net.d/10-trellis.conflist`;
-      const doc = existsSync(conf) ? JSON.parse(readFileSync(conf, 'utf8')) : undefined;
-      return doc?.plugins?.at(-1)?.type === 'trellis-cni' &&
-        existsSync(`${nodeRoot}/opt/cni/bin/trellis-cni`)
-        ? true
-        : undefined;
-    },
-    { attempts: 600 },
-  );
+  cluster = await CniCluster.create(NAME);
+  ({ kc, node, nodeRoot, nodesDir, dir } = cluster);
+  await cluster.deployAgent();
   kc.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APP } },
     echoPod('server'),
@@ -288,57 +138,16 @@ before(async () => {
     },
   ]);
   clusterDns = kc.getJson('service', '-n', 'kube-system', 'kube-dns').spec.clusterIP;
-  writeFileSync(resolvConfPath(), `nameserver ${clusterDns}\n`);
   await running('server');
   await running('client');
-  writeFileSync(
-    tokensPath(),
-    JSON.stringify([
-      {
-        token: `zt-${NAME}`,
-        namespace: 'trellis-system',
-        serviceAccount: 'ztunnel',
-        node: node.name,
-      },
-      // With static tokens the CA learns from this list which identities run on which node.
-      { token: `app-${NAME}`, namespace: APP, serviceAccount: 'default', node: node.name },
-      { token: `meshed-${NAME}`, namespace: 'meshed', serviceAccount: 'default', node: node.name },
-    ]),
-  );
-  writeFileSync(tokenPath(), `zt-${NAME}`);
-  ca = await startControlPlaneIn(node, {
-    dir,
-    tokensPath: tokensPath(),
-    kubeconfig: info.kubeconfig,
-    systemNamespace: SYSTEM,
-    readRoot: () =>
-      kc.tryGet('configmap', '-n', SYSTEM, 'istio-ca-root-cert')?.data?.['root-cert.pem'],
-  });
-  ztunnel = startZtunnel();
-  await ztunnel.ready();
+  await cluster.startMesh([
+    { namespace: APP, serviceAccount: 'default' },
+    { namespace: 'meshed', serviceAccount: 'default' },
+  ]);
 });
 
 after(async () => {
-  // Keep the agent's log for whoever reads a failure.
-  const podsDir = `${nodeRoot}/../pods`;
-  if (nodeRoot && existsSync(podsDir))
-    execFileSync('sh', [
-      '-c',
-      `tail -n 200 ${podsDir}/${SYSTEM}_*/logs/agent/*.log > ${tmpdir()}/trellis-cni-agent-${process.pid}.log 2>&1 || true`,
-    ]);
-  for (const [name, p] of [
-    ['ztunnel', ztunnel?.proc],
-    ['control-plane', ca?.proc],
-  ] as const)
-    if (p)
-      writeFileSync(
-        `${tmpdir()}/trellis-cni-${name}-${process.pid}.log`,
-        p.lines.map((l) => JSON.stringify(l)).join('\n'),
-      );
-  await ztunnel?.stop('SIGKILL').catch(() => undefined);
-  await ca?.proc.stop('SIGKILL').catch(() => undefined);
-  if (created) await deleteCluster(NAME, { quiet: true });
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await cluster?.delete();
 });
 
 test('labelling the namespace redirects running pods without restarting them; traffic is TLS on the node', async () => {
@@ -395,7 +204,9 @@ test('an agent restart keeps redirected pods as they are (connections and rules 
       : undefined,
   );
   await waitFor('ztunnel to reconnect to the new agent', () =>
-    ztunnel!.proc.lines.filter((l) => l.msg === 'ZDS connected').length >= 2 ? true : undefined,
+    cluster.ztunnel!.proc.lines.filter((l) => l.msg === 'ZDS connected').length >= 2
+      ? true
+      : undefined,
   );
   await clientToServer('after-agent-restart');
   const saveAfter = inNetns(netnsOf(pod('client')), 'iptables-save', ['-t', 'nat', '-c']);
@@ -407,7 +218,7 @@ test('an agent restart keeps redirected pods as they are (connections and rules 
     ours(saveBefore).map((l) => l.replace(/^\[\d+:\d+\] /, '')),
   );
   assert.equal(
-    ztunnel!.proc.lines.filter((l) => l.msg === 'pod removed').length,
+    cluster.ztunnel!.proc.lines.filter((l) => l.msg === 'pod removed').length,
     0,
     'ztunnel kept both pods across the agent restart',
   );
@@ -415,11 +226,10 @@ test('an agent restart keeps redirected pods as they are (connections and rules 
 });
 
 test('a ztunnel restart gets the full snapshot back and the pods are meshed again', async () => {
-  await ztunnel!.stop('SIGKILL');
-  ztunnel = startZtunnel();
-  await ztunnel.ready();
+  await cluster.ztunnel!.stop('SIGKILL');
+  await cluster.startZtunnel();
   await waitFor('ztunnel to get both pods from the snapshot', () =>
-    ztunnel!.proc.lines.filter((l) => l.msg === 'pod added').length >= 2 ? true : undefined,
+    cluster.ztunnel!.proc.lines.filter((l) => l.msg === 'pod added').length >= 2 ? true : undefined,
   );
   const meshed = await capture(async () => void (await clientToServer('after-ztunnel-restart')));
   assert.ok(meshed.tls > 0);
@@ -434,7 +244,7 @@ test('a new pod in a labelled namespace is redirected at CNI ADD, before it runs
   // ZDS handed the pod over before it had an IP; ztunnel found its WDS workload (another uid) by
   // name once the control plane sent it, and serves it.
   await waitFor('ztunnel to learn the new pod from WDS', () =>
-    ztunnel!.proc.lines.some(
+    cluster.ztunnel!.proc.lines.some(
       (l) =>
         l.msg === 'pod addresses' &&
         l.uid === p.metadata.uid &&
@@ -498,7 +308,7 @@ test('DNS: ztunnel answers mesh Service names (even forms CoreDNS does not know)
   // "server.shop." (absolute, so no search list) is no name CoreDNS knows; ztunnel expands it.
   assert.deepEqual(lookupInCoreDns(`server.${APP}.svc.cluster.local`), [vip]);
   assert.deepEqual(lookupInCoreDns(`server.${APP}`), []);
-  const before = await ztunnel!.metrics();
+  const before = await cluster.ztunnel!.metrics();
   assert.deepEqual(lookupInPod(client, `server.${APP}.`), [vip]);
   assert.deepEqual(lookupInPod(client, 'server'), [vip]);
   // A name outside the mesh goes to the cluster DNS through ztunnel: a pod's own DNS record.
@@ -510,7 +320,7 @@ test('DNS: ztunnel answers mesh Service names (even forms CoreDNS does not know)
       (n, m) => n + Number(m[1]),
       0,
     );
-  const after = await ztunnel!.metrics();
+  const after = await cluster.ztunnel!.metrics();
   assert.ok(
     count(after, 'istio_dns_requests_total') > count(before, 'istio_dns_requests_total'),
     'the queries reached ztunnel',
@@ -606,7 +416,7 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
     assert.deepEqual(chained, bridge, 'trellis-cni passes prevResult on unchanged');
     assert.match(inNetns(call.netns, 'iptables-save', []), /-A ISTIO_OUTPUT .*--to-ports 15001/);
     await waitFor('ztunnel to get the netns over ZDS', () =>
-      ztunnel!.proc.lines.some((l) => l.msg === 'pod added' && l.uid === p.metadata.uid)
+      cluster.ztunnel!.proc.lines.some((l) => l.msg === 'pod added' && l.uid === p.metadata.uid)
         ? true
         : undefined,
     );
@@ -642,7 +452,7 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
     await runChain('DEL', loopback, call, opts);
     assert.doesNotMatch(inNetns(call.netns, 'iptables-save', []), /ISTIO_/);
     await waitFor('ztunnel to let the netns go', () =>
-      ztunnel!.proc.lines.some((l) => l.msg === 'pod removed' && l.uid === p.metadata.uid)
+      cluster.ztunnel!.proc.lines.some((l) => l.msg === 'pod removed' && l.uid === p.metadata.uid)
         ? true
         : undefined,
     );
@@ -715,7 +525,7 @@ test('with the agent gone, a pod outside the mesh still starts; an enrolled one 
 });
 
 test('uninstall (agent stopped with UNINSTALL=true): plugin, conflist entry, in-pod rules, annotations, host rules all gone; pods keep working', async () => {
-  kc.apply(agentManifests(nodesDir, [{ name: 'UNINSTALL', value: 'true' }]));
+  kc.apply(cniAgentManifests(nodesDir, [{ name: 'UNINSTALL', value: 'true' }]));
   kc.run(['label', 'namespace', APP, 'istio.io/dataplane-mode=ambient']);
   const inside = await running('inside', 'meshed'); // its ADD went through once the agent was back
   await waitFor('the pods to be redirected', () =>
@@ -736,7 +546,7 @@ test('uninstall (agent stopped with UNINSTALL=true): plugin, conflist entry, in-
   assert.match(inNetns(nodeNetns, 'ipset', ['list', '-n']), /istio-inpod-probes-v4/);
   assert.match(inNetns(netnsOf(inside), 'iptables-save', []), /ISTIO_OUTPUT/);
   const uids = [pod('server'), pod('client'), inside].map((p) => p.metadata.uid as string);
-  const mark = ztunnel!.proc.lines.length;
+  const mark = cluster.ztunnel!.proc.lines.length;
   // The emulator removes a deleted pod's directory, log included: follow the agent's log to keep
   // what it said while uninstalling.
   const [agent] = agentPods();
@@ -768,8 +578,8 @@ test('uninstall (agent stopped with UNINSTALL=true): plugin, conflist entry, in-
   assert.doesNotMatch(inNetns(nodeNetns, 'iptables-save', []), /ISTIO_/, 'host rules');
   assert.doesNotMatch(inNetns(nodeNetns, 'ipset', ['list', '-n']), /istio-inpod-probes/);
   await waitFor('ztunnel to drop every pod', () => {
-    const removed = ztunnel!.proc.lines
-      .slice(mark)
+    const removed = cluster
+      .ztunnel!.proc.lines.slice(mark)
       .filter((l) => l.msg === 'pod removed')
       .map((l) => l.uid);
     return uids.every((u) => removed.includes(u)) ? true : undefined;

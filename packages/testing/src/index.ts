@@ -22,6 +22,7 @@ export {
 } from './mesh-config.js';
 export {
   startCaIn,
+  startControlPlaneIn,
   waitFor,
   ZtunnelProcess,
   CA_MAIN,
@@ -35,3 +36,14 @@ export {
 export { Mesh, type MeshNode, type MeshOptions } from './mesh.js';
 export { Spawned, type LogLine } from './spawned.js';
 export { startCoreDnsIn, type CoreDns } from './coredns.js';
+export { CniCluster, cniAgentManifests, CNI_SYSTEM_NAMESPACE, AGENT_LABEL } from './cni-cluster.js';
+export {
+  cniEnv,
+  CniPluginError,
+  invokePlugin,
+  runChain,
+  type CniCall,
+  type CniRuntimeOptions,
+  type Conflist,
+  type PluginRun,
+} from './cni-runtime.js';
