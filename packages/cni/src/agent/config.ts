@@ -112,7 +112,7 @@ export const agentSettings = defineSettings({
     default: true,
     parser: bool(),
     description:
-      "Send pods' DNS (UDP and TCP 53) to ztunnel's DNS proxy on 15053, as Istio 1.29 does by default; one pod opts out with the annotation ambient.istio.io/dns-capture: \"false\"",
+      'Send pods\' DNS (UDP and TCP 53) to ztunnel\'s DNS proxy on 15053, as Istio 1.29 does by default; one pod opts out with the annotation ambient.istio.io/dns-capture: "false"',
   },
   ipv6: {
     flag: '--ambient-ipv6',
