@@ -52,39 +52,52 @@ function routesInPlace(rules: string, routes: string): boolean {
   return rule.length === 1 && /^local (default|0\.0\.0\.0\/0|::\/0) dev lo/m.test(routes);
 }
 
-async function routeState(
+// Every command for one pod runs in one shell inside its netns (one nsenter, one sh): a node
+// labelling many pods at once spends its time in process start-up otherwise.
+const SECTION = '@@trellis-section ';
+const HEREDOC = 'TRELLIS_RULES_END';
+
+/** What the pod's netns holds now, read in one shell: the rules dump(s) and the policy routing. */
+async function readState(
   netns: string,
-  family: IpFamily,
-): Promise<{ rules: string; routes: string }> {
-  const f = `-${family}`;
-  const [rules, routes] = await Promise.all([
-    exec('ip', [f, 'rule', 'show', 'pref', String(RULE_PRIORITY)], { netns }),
-    exec('ip', [f, 'route', 'show', 'table', String(ROUTE_TABLE)], { netns }).catch(() => ''),
-  ]);
-  return { rules, routes };
-}
-
-async function ensureRoutes(netns: string, family: IpFamily): Promise<boolean> {
-  const st = await routeState(netns, family);
-  if (routesInPlace(st.rules, st.routes)) return false;
-  await removeRoutes(netns, family);
-  for (const args of inpodRouteCommands(family)) await exec('ip', args, { netns });
-  return true;
-}
-
-async function removeRoutes(netns: string, family: IpFamily): Promise<void> {
-  const f = `-${family}`;
-  // Delete every copy of our rule (ip rule allows duplicates), then the table's route.
-  for (let i = 0; i < 8; i++) {
-    const ok = await exec('ip', [f, 'rule', 'del', 'pref', String(RULE_PRIORITY)], { netns }).then(
-      () => true,
-      () => false,
+  mode: RulesMode,
+  families: readonly IpFamily[],
+  opts: { tolerant?: boolean } = {},
+): Promise<Map<string, string>> {
+  const or = opts.tolerant ? ' 2>/dev/null || true' : '';
+  const parts: [string, string][] =
+    mode.kind === 'nftables'
+      ? [['nft', `nft list ruleset${or}`]]
+      : families.map((f) => [`save${f}`, `${tool(mode, f, 'save')}${or}`]);
+  for (const f of families)
+    parts.push(
+      [`rules${f}`, `ip -${f} rule show pref ${RULE_PRIORITY} 2>/dev/null || true`],
+      [`routes${f}`, `ip -${f} route show table ${ROUTE_TABLE} 2>/dev/null || true`],
     );
-    if (!ok) break;
-  }
-  await exec('ip', [f, 'route', 'flush', 'table', String(ROUTE_TABLE)], { netns }).catch(
-    () => undefined,
+  const out = await exec(
+    'sh',
+    ['-c', ['set -e', ...parts.map(([k, cmd]) => `echo '${SECTION}${k}'\n${cmd}`)].join('\n')],
+    { netns },
   );
+  const state = new Map<string, string>();
+  for (const chunk of out.split(SECTION).slice(1)) {
+    const nl = chunk.indexOf('\n');
+    state.set(chunk.slice(0, nl), chunk.slice(nl + 1));
+  }
+  return state;
+}
+
+const feed = (cmd: string, input: string) =>
+  `${cmd} <<'${HEREDOC}'\n${input.endsWith('\n') ? input : `${input}\n`}${HEREDOC}`;
+
+/** Shell lines that remove our policy routing (every copy of the rule, then the table's route). */
+const routeRemoval = (f: IpFamily) => [
+  `while ip -${f} rule del pref ${RULE_PRIORITY} 2>/dev/null; do :; done`,
+  `ip -${f} route flush table ${ROUTE_TABLE} 2>/dev/null || true`,
+];
+
+async function runSteps(netns: string, steps: string[]): Promise<void> {
+  await exec('sh', ['-c', ['set -e', ...steps].join('\n')], { netns });
 }
 
 /** Brings the pod's rules to `want`; resolves true when something had to change. */
@@ -93,31 +106,31 @@ export async function applyPodRules(
   mode: RulesMode,
   want: PodRules,
 ): Promise<boolean> {
-  let changed = false;
+  const state = await readState(netns, mode, want.families);
+  const steps: string[] = [];
   if (mode.kind === 'nftables') {
     const script = inpodNftablesRules({ families: want.families, dnsCapture: want.dnsCapture });
-    const listing = await exec('nft', ['list', 'ruleset'], { netns });
+    const listing = state.get('nft') ?? '';
     if (nftDrift(script, listing, NFT_INPOD_TABLES).length) {
       const stale = nftRemoval(
         listing,
         NFT_INPOD_TABLES.filter((t) => !script.includes(`inet ${t}`)),
       );
-      await exec('nft', ['-f', '-'], { netns, stdin: stale + script });
-      changed = true;
+      steps.push(feed('nft -f -', stale + script));
     }
   } else {
     for (const family of want.families) {
       const wanted = inpodIptablesRules({ family, dnsCapture: want.dnsCapture });
-      const current = await exec(tool(mode, family, 'save'), [], { netns });
-      const plan = planIptablesRestore(wanted, current, OURS);
-      if (plan) {
-        await exec(tool(mode, family, 'restore'), ['--noflush'], { netns, stdin: plan });
-        changed = true;
-      }
+      const plan = planIptablesRestore(wanted, state.get(`save${family}`) ?? '', OURS);
+      if (plan) steps.push(feed(`${tool(mode, family, 'restore')} --noflush`, plan));
     }
   }
-  for (const family of want.families) if (await ensureRoutes(netns, family)) changed = true;
-  return changed;
+  for (const f of want.families)
+    if (!routesInPlace(state.get(`rules${f}`) ?? '', state.get(`routes${f}`) ?? ''))
+      steps.push(...routeRemoval(f), ...inpodRouteCommands(f).map((a) => `ip ${a.join(' ')}`));
+  if (steps.length === 0) return false;
+  await runSteps(netns, steps);
+  return true;
 }
 
 /** What differs from `want` (one sentence each); [] when the pod is redirected as it should be. */
@@ -126,40 +139,44 @@ export async function podRulesDrift(
   mode: RulesMode,
   want: PodRules,
 ): Promise<string[]> {
+  const state = await readState(netns, mode, want.families);
   const problems: string[] = [];
   if (mode.kind === 'nftables') {
     const script = inpodNftablesRules({ families: want.families, dnsCapture: want.dnsCapture });
-    problems.push(
-      ...nftDrift(script, await exec('nft', ['list', 'ruleset'], { netns }), NFT_INPOD_TABLES),
-    );
+    problems.push(...nftDrift(script, state.get('nft') ?? '', NFT_INPOD_TABLES));
   } else {
     for (const family of want.families) {
       const wanted = inpodIptablesRules({ family, dnsCapture: want.dnsCapture });
-      const current = await exec(tool(mode, family, 'save'), [], { netns });
-      problems.push(...iptablesDrift(wanted, current, OURS).map((p) => `IPv${family} ${p}`));
+      problems.push(
+        ...iptablesDrift(wanted, state.get(`save${family}`) ?? '', OURS).map(
+          (p) => `IPv${family} ${p}`,
+        ),
+      );
     }
   }
-  for (const family of want.families) {
-    const st = await routeState(netns, family);
-    if (!routesInPlace(st.rules, st.routes))
+  for (const family of want.families)
+    if (!routesInPlace(state.get(`rules${family}`) ?? '', state.get(`routes${family}`) ?? ''))
       problems.push(
         `IPv${family}: policy routing (fwmark ${hex(CONNECTION_MARK)} -> table ${ROUTE_TABLE}) is not in place`,
       );
-  }
   return problems;
 }
 
 /** Removes every rule and route the redirection added (both families, both kinds). */
 export async function removePodRules(netns: string, mode: RulesMode): Promise<void> {
+  const state = await readState(netns, mode, [4, 6], { tolerant: true });
+  const steps: string[] = [];
   if (mode.kind === 'nftables') {
-    const removal = nftRemoval(await exec('nft', ['list', 'ruleset'], { netns }), NFT_INPOD_TABLES);
-    if (removal) await exec('nft', ['-f', '-'], { netns, stdin: removal });
+    const removal = nftRemoval(state.get('nft') ?? '', NFT_INPOD_TABLES);
+    if (removal) steps.push(feed('nft -f -', removal));
   } else {
     for (const family of [4, 6] as const) {
-      const current = await exec(tool(mode, family, 'save'), [], { netns }).catch(() => '');
-      const plan = planIptablesRemoval(current, OURS);
-      if (plan) await exec(tool(mode, family, 'restore'), ['--noflush'], { netns, stdin: plan });
+      const plan = planIptablesRemoval(state.get(`save${family}`) ?? '', OURS);
+      if (plan) steps.push(feed(`${tool(mode, family, 'restore')} --noflush`, plan));
     }
   }
-  for (const family of [4, 6] as const) await removeRoutes(netns, family).catch(() => undefined);
+  for (const family of [4, 6] as const)
+    if ((state.get(`rules${family}`) ?? '').trim() || (state.get(`routes${family}`) ?? '').trim())
+      steps.push(...routeRemoval(family));
+  if (steps.length) await runSteps(netns, steps);
 }
