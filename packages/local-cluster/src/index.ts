@@ -27,3 +27,4 @@ export {
   type NodeLayout,
 } from './layout.pure.js';
 export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';
+export { pluginEnv, type CniPodRef } from './cni.pure.js';

@@ -386,15 +386,12 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
       path,
     };
     const call = {
-      containerId: `hand${process.pid}`,
-      netns: `/run/netns/${sandbox}`,
+      containerID: `hand${process.pid}`,
+      netnsPath: `/run/netns/${sandbox}`,
       ifName: 'eth0',
-      args: {
-        K8S_POD_NAMESPACE: NS,
-        K8S_POD_NAME: 'hand',
-        K8S_POD_INFRA_CONTAINER_ID: `hand${process.pid}`,
-        K8S_POD_UID: p.metadata.uid,
-      },
+      podNamespace: NS,
+      podName: 'hand',
+      podUID: p.metadata.uid,
     };
     // A runtime that skipped the loopback network: ztunnel cannot bind its DNS proxy to
     // 127.0.0.1 in the pod, so the enrolled pod's ADD fails and says why; the runtime then DELs.
@@ -414,7 +411,10 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
     await runChain('ADD', loopback, call, opts);
     const [bridge, chained] = await runChain('ADD', list, call, opts);
     assert.deepEqual(chained, bridge, 'trellis-cni passes prevResult on unchanged');
-    assert.match(inNetns(call.netns, 'iptables-save', []), /-A ISTIO_OUTPUT .*--to-ports 15001/);
+    assert.match(
+      inNetns(call.netnsPath, 'iptables-save', []),
+      /-A ISTIO_OUTPUT .*--to-ports 15001/,
+    );
     await waitFor('ztunnel to get the netns over ZDS', () =>
       cluster.ztunnel!.proc.lines.some((l) => l.msg === 'pod added' && l.uid === p.metadata.uid)
         ? true
@@ -424,7 +424,7 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
     assert.ok(existsSync(`${nodeRoot}/var/run/istio-cni/enrolled/${p.metadata.uid}`));
 
     await runChain('CHECK', list, call, opts, chained);
-    inNetns(call.netns, 'iptables', ['-t', 'nat', '-F', 'ISTIO_OUTPUT']);
+    inNetns(call.netnsPath, 'iptables', ['-t', 'nat', '-F', 'ISTIO_OUTPUT']);
     const drift = await runChain('CHECK', list, call, opts, chained).then(
       () => assert.fail('CHECK passed with the rules gone'),
       (e: CniPluginError) => e,
@@ -450,7 +450,7 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
 
     await runChain('DEL', list, call, opts, chained);
     await runChain('DEL', loopback, call, opts);
-    assert.doesNotMatch(inNetns(call.netns, 'iptables-save', []), /ISTIO_/);
+    assert.doesNotMatch(inNetns(call.netnsPath, 'iptables-save', []), /ISTIO_/);
     await waitFor('ztunnel to let the netns go', () =>
       cluster.ztunnel!.proc.lines.some((l) => l.msg === 'pod removed' && l.uid === p.metadata.uid)
         ? true

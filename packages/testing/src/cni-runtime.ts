@@ -4,6 +4,7 @@
 // chosen PATH — so a test can prove a plugin needs nothing from it (no Node.js).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { pluginEnv, type CniPodRef } from '@trellis/local-cluster';
 
 export interface Conflist {
   cniVersion: string;
@@ -11,14 +12,8 @@ export interface Conflist {
   plugins: Array<Record<string, unknown> & { type: string }>;
 }
 
-export interface CniCall {
-  containerId: string;
-  /** The sandbox netns path (CNI_NETNS). */
-  netns: string;
-  ifName: string;
-  /** CNI_ARGS pairs (K8S_POD_NAME, ...). */
-  args: Record<string, string>;
-}
+/** The sandbox a runtime sets up (CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, the K8S_POD_* args). */
+export type CniCall = CniPodRef;
 
 export interface CniRuntimeOptions {
   /** Where plugin binaries are looked up, in order (also CNI_PATH). */
@@ -77,21 +72,13 @@ export function invokePlugin(
   });
 }
 
+/** The CNI_* environment of one call, as the local cluster's runtime sets it. */
 export function cniEnv(
   command: 'ADD' | 'CHECK' | 'DEL',
   call: CniCall,
   binDirs: string[],
 ): Record<string, string> {
-  return {
-    CNI_COMMAND: command,
-    CNI_CONTAINERID: call.containerId,
-    CNI_NETNS: call.netns,
-    CNI_IFNAME: call.ifName,
-    CNI_ARGS: ['IgnoreUnknown=1', ...Object.entries(call.args).map(([k, v]) => `${k}=${v}`)].join(
-      ';',
-    ),
-    CNI_PATH: binDirs.join(':'),
-  };
+  return pluginEnv(command, call, binDirs);
 }
 
 /**
