@@ -3,15 +3,16 @@
 // agent DaemonSet, the real control plane and ztunnel (CniCluster from @trellis/testing, resolved
 // from the workspace: it is not a declared dependency since it depends on this package),
 //  1. pod start-up time, from the create request to the container running, for pods created one
-//     after another (BENCH_START_PODS, 10, each): with no plugin in the chain (before the agent is
-//     installed, and again after it is uninstalled, with the control plane and ztunnel still
-//     running: the baseline), with trellis-cni chained and the pod outside the mesh, and with the
-//     pod enrolled (redirected at CNI ADD); figures as ratios to the baseline of the same run;
+//     after another (BENCH_START_PODS, 5, per phase) with no plugin in the chain (the baseline),
+//     with trellis-cni chained and the pod outside the mesh, and with the pod enrolled (redirected
+//     at CNI ADD). The phases alternate over BENCH_CYCLES (2) install/uninstall cycles — baseline,
+//     [install] chained, enrolled, [uninstall], ..., baseline — so a change of load on the shared
+//     machine falls on both sides; figures as ratios to the baseline of the same run;
 //  2. time from labelling a namespace with BENCH_PODS (30) running pods to each pod redirected
 //     (the agent's ambient.istio.io/redirection annotation, written after ztunnel took the netns
 //     and the rules are in), p50 and max over the pods, in BENCH_REPEATS (3) label/unlabel rounds.
 // Times come from one watch on the API in this process. Writes ../bench-results.txt.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -24,9 +25,10 @@ const int = (name, dflt) => {
     throw new Error(`${name}: "${process.env[name]}" is not a count`);
   return v;
 };
-const START_PODS = int('BENCH_START_PODS', 10);
+const START_PODS = int('BENCH_START_PODS', 5);
 const PODS = int('BENCH_PODS', 30);
 const REPEATS = int('BENCH_REPEATS', 3);
+const CYCLES = int('BENCH_CYCLES', 2);
 const OUT = fileURLToPath(new URL('../bench-results.txt', import.meta.url));
 const ANNOTATION = 'ambient.istio.io/redirection';
 
@@ -109,8 +111,79 @@ async function startups(api, cluster, ns, n, labels = {}) {
   return times;
 }
 
+/** Labels and unlabels a namespace of PODS running pods; per round, each pod's time to redirected. */
+async function labelling(api, cluster) {
+  console.log(`${PODS} running pods, labelled and unlabelled ${REPEATS} times`);
+  await namespace(cluster, 'bench');
+  await Promise.all(
+    Array.from({ length: PODS }, (_, i) =>
+      api.req('POST', '/api/v1/namespaces/bench/pods', busybox('bench', `p${i}`)),
+    ),
+  );
+  const keys = Array.from({ length: PODS }, (_, i) => `bench/p${i}`);
+  await until(`${PODS} pods to run`, () =>
+    keys.every((k) => seen.get(k)?.running !== undefined) ? true : undefined,
+  );
+  const rounds = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const t0 = performance.now();
+    cluster.kc.run(['label', 'namespace', 'bench', 'istio.io/dataplane-mode=ambient']);
+    const done = await until('every pod redirected', () =>
+      keys.every((k) => seen.get(k)?.annotated !== undefined)
+        ? keys.map((k) => seen.get(k).annotated - t0)
+        : undefined,
+    );
+    rounds.push(done);
+    console.log(`  round ${r + 1}: p50 ${ms(pct(done, 50))}, all ${ms(Math.max(...done))}`);
+    cluster.kc.run(['label', 'namespace', 'bench', 'istio.io/dataplane-mode-']);
+    await until('every pod back out', () =>
+      keys.every((k) => seen.get(k)?.annotated === undefined) ? true : undefined,
+    );
+  }
+  cluster.kc.run(['delete', 'namespace', 'bench', '--wait=false']);
+  return rounds;
+}
+
+/** Restarts the agent with UNINSTALL=true, then deletes it: the plugin leaves the chain. */
+async function uninstall(cluster) {
+  cluster.kc.apply(cniAgentManifests(cluster.nodesDir, [{ name: 'UNINSTALL', value: 'true' }]));
+  await waitFor(
+    'the agent with UNINSTALL to be ready',
+    () =>
+      cluster
+        .agentPods()
+        .some(
+          (p) =>
+            p.spec.containers[0].env.some((e) => e.name === 'UNINSTALL') &&
+            p.status?.containerStatuses?.[0]?.ready === true,
+        )
+        ? true
+        : undefined,
+    { attempts: 600 },
+  );
+  cluster.kc.run([
+    'delete',
+    'daemonset',
+    '-n',
+    'trellis-system',
+    'trellis-cni-node',
+    '--wait=true',
+  ]);
+  await waitFor(
+    'the agent to be gone',
+    () => (cluster.agentPods().length === 0 ? true : undefined),
+    { attempts: 600 },
+  );
+  await waitFor('the plugin to leave the chain', () =>
+    JSON.parse(readFileSync(cluster.conflistPath, 'utf8')).plugins.at(-1).type !== 'trellis-cni'
+      ? true
+      : undefined,
+  );
+}
+
 async function main() {
   if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (a local cluster)');
+  const load = os.loadavg()[0];
   const cluster = await CniCluster.create(`cnib${process.pid % 10000}`);
   const abort = new AbortController();
   const stop = async () => {
@@ -128,97 +201,49 @@ async function main() {
       `${pki}/admin.key`,
     );
     void api.listWatch('/api/v1/pods', (e) => onPod(e.type, e.object), abort.signal);
-    console.log('warm-up, then pod start-up without the plugin');
     await startups(api, cluster, 'warm', 2);
-    const plainBefore = await startups(api, cluster, 'start-plain', START_PODS);
-
-    console.log('installing the agent, the control plane and ztunnel');
-    await cluster.deployAgent();
-    const identities = ['start-chained', 'start-enrolled', 'bench'].map((namespace) => ({
-      namespace,
-      serviceAccount: 'default',
-    }));
-    await cluster.startMesh(identities);
-    console.log('pod start-up with the plugin: outside the mesh, then enrolled');
-    const chained = await startups(api, cluster, 'start-chained', START_PODS);
-    const enrolled = await startups(api, cluster, 'start-enrolled', START_PODS, {
-      'istio.io/dataplane-mode': 'ambient',
-    });
-
-    console.log(`${PODS} running pods, labelled and unlabelled ${REPEATS} times`);
-    await namespace(cluster, 'bench');
-    await Promise.all(
-      Array.from({ length: PODS }, (_, i) =>
-        api.req('POST', '/api/v1/namespaces/bench/pods', busybox('bench', `p${i}`)),
-      ),
-    );
-    const keys = Array.from({ length: PODS }, (_, i) => `bench/p${i}`);
-    await until(`${PODS} pods to run`, () =>
-      keys.every((k) => seen.get(k)?.running !== undefined) ? true : undefined,
-    );
-    const rounds = [];
-    for (let r = 0; r < REPEATS; r++) {
-      const t0 = performance.now();
-      cluster.kc.run(['label', 'namespace', 'bench', 'istio.io/dataplane-mode=ambient']);
-      const done = await until('every pod redirected', () =>
-        keys.every((k) => seen.get(k)?.annotated !== undefined)
-          ? keys.map((k) => seen.get(k).annotated - t0)
-          : undefined,
+    // Start-up phases alternate with the plugin out and in, so a change of load on this shared
+    // machine hits both sides: baseline, [install] chained, enrolled, [uninstall] baseline, ...
+    const plain = [];
+    const chained = [];
+    const enrolled = [];
+    let rounds = [];
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      console.log(`cycle ${cycle + 1}: pod start-up without the plugin`);
+      plain.push(...(await startups(api, cluster, `plain${cycle}`, START_PODS)));
+      console.log(`cycle ${cycle + 1}: installing the agent`);
+      await cluster.deployAgent();
+      if (cycle === 0) await cluster.startMesh([{ namespace: 'bench', serviceAccount: 'default' }]);
+      console.log(`cycle ${cycle + 1}: pod start-up with the plugin: outside the mesh, enrolled`);
+      chained.push(...(await startups(api, cluster, `chained${cycle}`, START_PODS)));
+      enrolled.push(
+        ...(await startups(api, cluster, `enrolled${cycle}`, START_PODS, {
+          'istio.io/dataplane-mode': 'ambient',
+        })),
       );
-      rounds.push(done);
-      console.log(`  round ${r + 1}: p50 ${ms(pct(done, 50))}, all ${ms(Math.max(...done))}`);
-      cluster.kc.run(['label', 'namespace', 'bench', 'istio.io/dataplane-mode-']);
-      await until('every pod back out', () =>
-        keys.every((k) => seen.get(k)?.annotated === undefined) ? true : undefined,
-      );
+      if (cycle === 0) rounds = await labelling(api, cluster);
+      console.log(`cycle ${cycle + 1}: uninstalling the agent`);
+      await uninstall(cluster);
     }
-
-    console.log('uninstalling the agent; pod start-up without the plugin again');
-    cluster.kc.apply(cniAgentManifests(cluster.nodesDir, [{ name: 'UNINSTALL', value: 'true' }]));
-    await waitFor(
-      'the agent with UNINSTALL to run',
-      () =>
-        cluster
-          .agentPods()
-          .some(
-            (p) =>
-              p.spec.containers[0].env.some((e) => e.name === 'UNINSTALL') &&
-              p.status?.containerStatuses?.[0]?.state?.running,
-          )
-          ? true
-          : undefined,
-      { attempts: 600 },
-    );
-    cluster.kc.run([
-      'delete',
-      'daemonset',
-      '-n',
-      'trellis-system',
-      'trellis-cni-node',
-      '--wait=true',
-    ]);
-    await waitFor(
-      'the agent to be gone',
-      () => (cluster.agentPods().length === 0 ? true : undefined),
-      {
-        attempts: 600,
-      },
-    );
-    const plainAfter = await startups(api, cluster, 'start-plain-again', START_PODS);
+    console.log('pod start-up without the plugin, last');
+    plain.push(...(await startups(api, cluster, 'plain-last', START_PODS)));
 
     const row = (label, xs, base) =>
-      `  ${label.padEnd(54)} p50 ${ms(pct(xs, 50)).padStart(8)}  max ${ms(Math.max(...xs)).padStart(8)}` +
+      `  ${label.padEnd(66)} p50 ${ms(pct(xs, 50)).padStart(8)}  max ${ms(Math.max(...xs)).padStart(8)}` +
       (base ? `  (p50 x${(pct(xs, 50) / pct(base, 50)).toFixed(2)} of the baseline)` : '');
     const all = rounds.flat();
     const lines = [
-      `trellis-cni benchmark, ${new Date().toISOString().slice(0, 10)}: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, shared machine; one-node local cluster`,
-      `(npm run bench -w @trellis/cni; BENCH_START_PODS=${START_PODS} BENCH_PODS=${PODS} BENCH_REPEATS=${REPEATS})`,
+      `trellis-cni benchmark, ${new Date().toISOString().slice(0, 10)}: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, shared machine (load average ${load.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at the end); one-node local cluster`,
+      `(npm run bench -w @trellis/cni; BENCH_START_PODS=${START_PODS} BENCH_CYCLES=${CYCLES} BENCH_PODS=${PODS} BENCH_REPEATS=${REPEATS})`,
       '',
-      `Pod start-up, create request -> container running, ${START_PODS} pods one after another:`,
-      row('no plugin in the chain (after uninstall) = baseline', plainAfter),
-      row('no plugin in the chain (before install, less load)', plainBefore, plainAfter),
-      row('trellis-cni chained, pod outside the mesh', chained, plainAfter),
-      row('trellis-cni chained, pod enrolled (redirected at ADD)', enrolled, plainAfter),
+      `Pod start-up, create request -> container running, pods one after another, ${START_PODS} per phase:`,
+      row(`no plugin in the chain = baseline (${CYCLES + 1} phases)`, plain),
+      row(`trellis-cni chained, pod outside the mesh (${CYCLES} phases)`, chained, plain),
+      row(
+        `trellis-cni chained, pod enrolled, redirected at ADD (${CYCLES} phases)`,
+        enrolled,
+        plain,
+      ),
       '',
       `Labelling a namespace with ${PODS} running pods -> each pod redirected (annotated), after the label:`,
       ...rounds.map(

@@ -114,6 +114,7 @@ export function cniAgentManifests(nodesDir: string, extraEnv: Obj[] = []): Obj[]
                   ...extraEnv,
                 ],
                 volumeMounts: mounts.map((m) => m.mount),
+                readinessProbe: { httpGet: { path: '/readyz', port: 8000 }, periodSeconds: 1 },
               },
             ],
             volumes: mounts.map((m) => m.volume),

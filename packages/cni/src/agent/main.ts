@@ -111,7 +111,33 @@ async function main(): Promise<void> {
     podsEnrolled: () => redirector.enrolledCount,
   });
 
-  const watch = await startKubeWatch(
+  // The shutdown hook exists from here on, so a SIGTERM during start-up (an agent deleted while
+  // it starts, with UNINSTALL=true too) stops the start-up at its next step and still cleans up.
+  let watch: Awaited<ReturnType<typeof startKubeWatch>> | undefined;
+  let pluginServer: ReturnType<typeof createServer> | undefined;
+  let health: ReturnType<typeof createServer> | undefined;
+  let startup: Promise<void> = Promise.resolve();
+  if (!uninstallNow)
+    lifecycle.onShutdown('agent', async () => {
+      installer.stop();
+      await startup.catch(() => undefined);
+      health?.close();
+      pluginServer?.close();
+      if (cfg.uninstall) {
+        logger.info('uninstalling: removing every redirection, the plugin and its config');
+        await redirector.unenrollAll();
+        await probes.uninstall();
+        installer.uninstall();
+      } else {
+        pluginToken.stop();
+        await redirector.close();
+      }
+      zds?.close();
+      await watch?.stop();
+    });
+  const stopping = () => lifecycle.stopping;
+
+  watch = await startKubeWatch(
     kc,
     cfg.nodeName,
     {
@@ -122,10 +148,9 @@ async function main(): Promise<void> {
   );
   watchRef.current = watch;
   const pods = watch.pods();
-  const adopted = uninstallNow ? 0 : await redirector.adoptRunning(pods);
-  for (const p of pods) redirector.podChanged(p, false);
 
   if (uninstallNow) {
+    for (const p of pods) redirector.podChanged(p, false);
     await redirector.idle();
     await redirector.unenrollAll();
     await probes.uninstall();
@@ -136,53 +161,45 @@ async function main(): Promise<void> {
     return;
   }
 
-  zds = new ZdsServer({
-    path: cfg.ztunnelSocket,
-    logger: log.scope('zds'),
-    snapshot: () => redirector.snapshot(),
-  });
-  zds.on('ready', () => redirector.enqueueAll());
-  logger.info({ adopted }, 'redirected pods taken over from a previous agent');
-  await probes.install();
-  const pluginServer = await startPluginServer(
-    `${cfg.runDir}/${PLUGIN_EVENT_SOCKET}`,
-    redirector,
-    () => installer.ready,
-    log.scope('plugin-events'),
-    metrics,
-  );
-  await pluginToken.start();
-  await installer.install();
-  installer.watch();
-  await redirector.idle();
-  reconciled = true;
-  logger.info({ node: cfg.nodeName, enrolled: redirector.enrolledCount }, 'agent ready');
-
-  const health =
-    cfg.readinessPort >= 0
-      ? createServer((req, res) => {
-          const ok =
-            req.url === '/healthz' || (req.url === '/readyz' && reconciled && installer.ready);
-          res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : 'not ready\n');
-        }).listen(cfg.readinessPort)
-      : undefined;
-
-  lifecycle.onShutdown('agent', async () => {
-    health?.close();
-    pluginServer.close();
-    if (cfg.uninstall) {
-      logger.info('uninstalling: removing every redirection, the plugin and its config');
-      await redirector.unenrollAll();
-      await probes.uninstall();
-      installer.uninstall();
-    } else {
-      installer.stop();
-      pluginToken.stop();
-      await redirector.close();
-    }
-    zds?.close();
-    await watch.stop();
-  });
+  const start = async (): Promise<void> => {
+    const adopted = await redirector.adoptRunning(pods);
+    for (const p of pods) redirector.podChanged(p, false);
+    if (stopping()) return;
+    zds = new ZdsServer({
+      path: cfg.ztunnelSocket,
+      logger: log.scope('zds'),
+      snapshot: () => redirector.snapshot(),
+    });
+    zds.on('ready', () => redirector.enqueueAll());
+    logger.info({ adopted }, 'redirected pods taken over from a previous agent');
+    await probes.install();
+    if (stopping()) return;
+    pluginServer = await startPluginServer(
+      `${cfg.runDir}/${PLUGIN_EVENT_SOCKET}`,
+      redirector,
+      () => installer.ready,
+      log.scope('plugin-events'),
+      metrics,
+    );
+    await pluginToken.start();
+    if (stopping()) return;
+    await installer.install();
+    if (stopping()) return;
+    installer.watch();
+    await redirector.idle();
+    reconciled = true;
+    logger.info({ node: cfg.nodeName, enrolled: redirector.enrolledCount }, 'agent ready');
+    health =
+      cfg.readinessPort >= 0
+        ? createServer((req, res) => {
+            const ok =
+              req.url === '/healthz' || (req.url === '/readyz' && reconciled && installer.ready);
+            res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : 'not ready\n');
+          }).listen(cfg.readinessPort)
+        : undefined;
+  };
+  startup = start();
+  await startup;
 }
 
 main().catch((err: Error) => {

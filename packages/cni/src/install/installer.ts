@@ -64,6 +64,7 @@ export class Installer {
   #timer: NodeJS.Timeout | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #ready = false;
+  #stopped = false;
 
   constructor(opts: InstallerOptions) {
     this.#o = opts;
@@ -88,6 +89,7 @@ export class Installer {
       throw err;
     }
     while (!this.#chain()) {
+      if (this.#stopped) throw new Error('the installer was stopped before the plugin was chained');
       this.#o.logger.info({ dir: this.#o.netDir }, 'waiting for the primary CNI config');
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -115,6 +117,7 @@ export class Installer {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#watcher?.close();
     clearInterval(this.#timer);
     clearTimeout(this.#debounce);
