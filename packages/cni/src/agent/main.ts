@@ -113,7 +113,6 @@ async function main(): Promise<void> {
 
   // The shutdown hook exists from here on, so a SIGTERM during start-up (an agent deleted while
   // it starts, with UNINSTALL=true too) stops the start-up at its next step and still cleans up.
-  let watch: Awaited<ReturnType<typeof startKubeWatch>> | undefined;
   let pluginServer: ReturnType<typeof createServer> | undefined;
   let health: ReturnType<typeof createServer> | undefined;
   let startup: Promise<void> = Promise.resolve();
@@ -133,11 +132,11 @@ async function main(): Promise<void> {
         await redirector.close();
       }
       zds?.close();
-      await watch?.stop();
+      await watchRef.current?.stop();
     });
   const stopping = () => lifecycle.stopping;
 
-  watch = await startKubeWatch(
+  const watch = await startKubeWatch(
     kc,
     cfg.nodeName,
     {
