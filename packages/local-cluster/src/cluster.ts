@@ -27,6 +27,7 @@ import { kubeletApiAdminBinding } from './bootstrap-objects.pure.js';
 import { CLUSTER_DOMAIN, clusterDnsObjects, collectionPath } from './cluster-dns.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
+import { parseMountinfo } from './mount-propagation.pure.js';
 import {
   descendants,
   readPid,
@@ -426,6 +427,7 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
       await rmdir(d).catch(() => rm(d, { force: true }).catch(() => undefined));
     }
   }
+  await unmountUnder(stateDir);
   await rm(stateDir, { recursive: true, force: true });
   return true;
 }
@@ -459,6 +461,19 @@ function mountPointsOfAllNamespaces(): Set<string> {
     }
   }
   return points;
+}
+
+/** Lazily unmounts every mount at or below `dir` (the node dirs the emulators made rshared). */
+async function unmountUnder(dir: string): Promise<void> {
+  const { run } = await import('./exec.js');
+  for (let round = 0; round < 5; round++) {
+    const points = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'))
+      .map((m) => m.mountPoint)
+      .filter((p) => p === dir || p.startsWith(`${dir}/`))
+      .sort((a, b) => b.length - a.length);
+    if (points.length === 0) return;
+    for (const p of points) await run('umount', ['-l', p], { allowFailure: true });
+  }
 }
 
 /** Resident memory of every process of the cluster (control plane, node emulators, kube-proxy, containers). */

@@ -42,6 +42,7 @@ export interface VolumeMount {
   mountPath: string;
   subPath?: string;
   readOnly?: boolean;
+  mountPropagation?: string;
 }
 
 export interface ContainerPort {
@@ -84,6 +85,11 @@ export interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
+  securityContext?: {
+    privileged?: boolean;
+    runAsUser?: number;
+    capabilities?: { add?: string[]; drop?: string[] };
+  };
   stdin?: boolean;
   stdinOnce?: boolean;
   tty?: boolean;

@@ -2,6 +2,7 @@
 import type { Mount } from './container-launch.pure.js';
 import { fieldRefValue, type PodFacts } from './env.pure.js';
 import type { Container, DownwardAPIFile, KeyToPath } from './pod-spec.js';
+import { mountPropagation } from './mount-propagation.pure.js';
 
 export interface VolumeFile {
   path: string;
@@ -39,9 +40,9 @@ export function downwardFiles(
     }));
 }
 
-/** Bind mounts for a container from its volumeMounts and the directories prepared per volume. */
+/** Bind mounts for a container from its volumeMounts (with their propagation) and the directories prepared per volume. */
 export function containerMounts(
-  container: Pick<Container, 'name' | 'volumeMounts'>,
+  container: Pick<Container, 'name' | 'volumeMounts' | 'securityContext'>,
   volumeDirs: Map<string, string>,
 ): Mount[] {
   return (container.volumeMounts ?? []).map((vm): Mount => {
@@ -54,6 +55,7 @@ export function containerMounts(
       source: vm.subPath ? `${dir}/${vm.subPath}` : dir,
       target: vm.mountPath,
       readOnly: Boolean(vm.readOnly),
+      propagation: mountPropagation(vm, container),
     };
   });
 }

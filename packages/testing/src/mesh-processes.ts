@@ -1,6 +1,6 @@
 // The real binaries of a mesh on a NetnsCluster: one trellis-ca inside node 1's netns and one
 // trellis-ztunnel per node inside that node's netns, in in-pod mode fed by the node's ZdsServer.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpInNetns } from './http-in-netns.js';
@@ -11,6 +11,7 @@ const sibling = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 /** The built binaries of the sibling packages (build them first). */
 export const CA_MAIN = sibling('../../ca/dist/main.js');
 export const ZTUNNEL_MAIN = sibling('../../ztunnel/dist/main.js');
+export const CONTROL_PLANE_MAIN = sibling('../../control-plane/dist/main.js');
 
 export const CA_PORT = 15012;
 export const ADMIN_PORT = 15000;
@@ -61,10 +62,62 @@ export async function startCaIn(
   };
 }
 
+/**
+ * trellis-control-plane in cluster mode (`kubeconfig`, controllers off) inside the node's netns:
+ * WDS and its embedded CA (static tokens; root in Secret istio-ca-secret of `systemNamespace`) on
+ * `node.ip`:15012. Stands in for trellis-ca too; `readRoot` reads the published root
+ * (ConfigMap istio-ca-root-cert), which is written to a file for ztunnel.
+ */
+export async function startControlPlaneIn(
+  node: Node,
+  opts: {
+    dir: string;
+    tokensPath: string;
+    kubeconfig: string;
+    systemNamespace: string;
+    readRoot: () => string | undefined;
+  },
+): Promise<CaProcess> {
+  const proc = spawnIn('trellis-control-plane', node.netns, CONTROL_PLANE_MAIN, [
+    `--kubeconfig=${opts.kubeconfig}`,
+    '--xds-address=off',
+    `--secure-xds-address=${node.ip}:${CA_PORT}`,
+    '--debug-address=off',
+    `--static-tokens=${opts.tokensPath}`,
+    '--controllers=false',
+    `--system-namespace=${opts.systemNamespace}`,
+  ]);
+  try {
+    await eventually(
+      'trellis-control-plane to serve',
+      () => proc.lines.some((l) => l.msg === 'trellis-control-plane serving'),
+      {
+        timeoutMs: START_TIMEOUT_MS,
+        failFast: () => (proc.running ? undefined : proc.describe()),
+        detail: () => proc.describe(),
+      },
+    );
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw err;
+  }
+  const rootPem = await eventually('the mesh root to be published', opts.readRoot, {
+    failFast: () => (proc.running ? undefined : proc.describe()),
+    detail: () => proc.describe(),
+  });
+  const rootPath = join(opts.dir, 'control-plane-root.pem');
+  writeFileSync(rootPath, rootPem);
+  return { proc, address: `${node.ip}:${CA_PORT}`, rootPath, rootPem };
+}
+
 export interface ZtunnelOptions {
   ca: CaProcess;
   tokenPath: string;
-  localConfigPath: string;
+  /** --local-config; without it ztunnel takes WDS from `xdsAddress`. */
+  localConfigPath?: string;
+  xdsAddress?: string;
+  /** --dns-resolv-conf: where the DNS proxy forwards (default ztunnel's /etc/resolv.conf). */
+  dnsResolvConf?: string;
   zdsSocket: string;
   drainMs?: number;
   logLevel?: string;
@@ -87,8 +140,9 @@ export class ZtunnelProcess {
       'trellis-system',
       '--service-account',
       'ztunnel',
-      '--local-config',
-      opts.localConfigPath,
+      ...(opts.localConfigPath
+        ? ['--local-config', opts.localConfigPath]
+        : ['--xds-address', opts.xdsAddress ?? opts.ca.address]),
       '--zds-socket',
       opts.zdsSocket,
       '--ca-address',
@@ -108,6 +162,7 @@ export class ZtunnelProcess {
       '--log-level',
       opts.logLevel ?? 'info',
       ...(opts.workers !== undefined ? ['--workers', String(opts.workers)] : []),
+      ...(opts.dnsResolvConf ? ['--dns-resolv-conf', opts.dnsResolvConf] : []),
     ]);
   }
 

@@ -141,6 +141,7 @@ for (const workers of [1, 2])
       'identity-manager',
       'zds-client',
       'proxies(inpod)',
+      'dns-proxy',
     ]);
     const admin = `http://127.0.0.1:${started.adminPort}`;
 
@@ -186,6 +187,7 @@ for (const workers of [1, 2])
       scopes: {
         'local-config': 'warn',
         access: 'debug',
+        dns: 'debug',
         identity: 'debug',
         inpod: 'debug',
         proxy: 'debug',

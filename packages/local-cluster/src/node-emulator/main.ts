@@ -2,6 +2,8 @@
 // The node emulator: one process per node, inside the node's network namespace. Usage:
 //   node dist/node-emulator/main.js <config.json>
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { makeRShared } from './mount-plan.js';
 import { KubeClient, type Obj } from '../kube-client.js';
 import { parseImageMap } from '../images.pure.js';
 import { NodeAgent } from './node-agent.js';
@@ -28,6 +30,9 @@ async function main(): Promise<void> {
   const client = KubeClient.fromFiles(cfg.apiServerURL, cfg.caFile, cfg.certFile, cfg.keyFile);
   const workers = new Map<string, PodWorker>();
   const nodeRoot = `${cfg.nodeDir}/root`;
+  await mkdir(nodeRoot, { recursive: true });
+  // hostPath volumes live here: shared, so mountPropagation works for them as on a real node.
+  await makeRShared(cfg.nodeDir);
   const ctx: NodeContext = {
     clusterName: cfg.clusterName,
     nodeName: cfg.nodeName,

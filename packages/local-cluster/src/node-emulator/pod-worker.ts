@@ -16,6 +16,7 @@ import { builtGoTool } from '../paths.js';
 import { launchArgv } from '../container-launch.pure.js';
 import { containerMounts, decodeSecretData } from '../volumes.pure.js';
 import { PodVolumes } from '../volumes.js';
+import { launchPropagation } from './mount-plan.js';
 import { dnsProblem, podResolvConf, renderResolvConf } from '../resolv-conf.pure.js';
 import { runProbe } from '../probes.js';
 import {
@@ -301,12 +302,16 @@ export class PodWorker {
     ];
     for (const m of mounts)
       await this.ensureMountpoint(m.target, existsSync(m.source) && !(await isDir(m.source)));
+    const propagation = await launchPropagation(mounts);
+    for (const w of propagation.warnings) console.warn(`pod ${this.key()}: ${w}`);
     const stdinFifo = spec.stdin ? await this.stdinFifo(spec.name) : undefined;
     const launch = launchArgv({
       netnsPath: this.hostNetwork ? undefined : `/run/netns/${this.netns}`,
       // hostNetwork pods share the node's UTS namespace, as on a real node.
       hostname: this.hostNetwork ? undefined : podHostname(facts),
       mounts,
+      rootPropagation: propagation.root,
+      keepShared: propagation.keepShared,
       workingDir: spec.workingDir,
       stdinFifo,
       argv,

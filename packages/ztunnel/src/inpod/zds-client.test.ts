@@ -124,7 +124,6 @@ test(
     const manager = new InpodManager({
       logger,
       drainMs: 0,
-      ipsOf: (uid) => (uid === 'pod-1' ? ['10.9.0.2'] : []),
       async startPod(pod, ops) {
         started.push(pod);
         const servers: net.Server[] = [];
@@ -145,7 +144,7 @@ test(
       const before = openNetnsFds(netnsPath);
       assert.equal(await agent.request(add('pod-1'), [openSync(netnsPath, 'r')]), '');
       assert.deepEqual(started, [
-        { uid: 'pod-1', name: 'app', namespace: 'demo', serviceAccount: 'sa1', ips: ['10.9.0.2'] },
+        { uid: 'pod-1', name: 'app', namespace: 'demo', serviceAccount: 'sa1' },
       ]);
       assert.deepEqual(listeningPorts(ns).sort(), [15001, 15006, 15008]);
       assert.equal(openNetnsFds(netnsPath), before + 1, 'ztunnel holds the pod netns fd');
