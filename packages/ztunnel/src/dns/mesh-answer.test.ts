@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StateStore } from '../state/store.js';
-import { service, workload } from '../testing/fixtures.js';
+import { service, workload } from '../test-support/fixtures.js';
 import { meshAnswer } from './mesh-answer.js';
 import { TYPE } from './message.js';
 

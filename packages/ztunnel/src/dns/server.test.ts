@@ -12,7 +12,7 @@ import { createLogger } from '@trellis/core';
 import { applyInpodRules, startCoreDnsIn, tryRun, type CoreDns } from '@trellis/testing';
 import { ZTUNNEL_MARK } from '../proxy/socket-ops.js';
 import { StateStore } from '../state/store.js';
-import { service } from '../testing/fixtures.js';
+import { service } from '../test-support/fixtures.js';
 import { startPodDns, type PodDns } from './server.js';
 import { netnsUpstreamSockets, Upstream } from './upstream.js';
 

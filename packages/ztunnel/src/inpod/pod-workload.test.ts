@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StateStore } from '../state/store.js';
-import { workload } from '../testing/fixtures.js';
+import { workload } from '../test-support/fixtures.js';
 import { PodAddresses } from './pod-addresses.js';
 import { findPodWorkload, podMatch } from './pod-workload.js';
 
