@@ -3,17 +3,20 @@
 // sample (e2e/sample: a client and echo v1/v2 across 2 nodes; namespace e2e-mesh enrolled,
 // e2e-plain not), probes what the cluster can do, runs the scenario suites in order, prints a
 // summary (install time, mesh memory, each scenario's result) and deletes the cluster.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCluster, deleteCluster, kubectlFor } from '@trellis/local-cluster';
 import { runnerArgv, runnerEnv } from './config.js';
 import { probeCapabilities } from './harness/capabilities.js';
+import { trellisInstall } from './harness/install.js';
+import { deleteClusterOnInterrupt } from './harness/interrupt.js';
 import { meshMemory } from './harness/memory.js';
+import { deploySample, labelNodeSlots } from './harness/sample.js';
 import { parseRunnerArgs, RUNNER_HELP, type RunnerOptions } from './runner-args.pure.js';
 import { summarizeTap, type TapSummary } from './tap.pure.js';
-import { REPO, TRELLIS } from './harness/suite.js';
+import { REPO } from './harness/suite.js';
 
 /** Scenario files in the order they run (uninstall last). */
 export const SCENARIOS = [
@@ -45,6 +48,7 @@ async function main(): Promise<number> {
   const cluster = opts.kubeconfig ? '' : `e2e${process.pid}`;
   const log = (l: string) => console.error(`e2e: ${l}`);
   let kubeconfig = opts.kubeconfig ?? '';
+  const stopWatching = cluster ? deleteClusterOnInterrupt(cluster, log) : () => undefined;
   if (cluster) {
     log(`creating local cluster ${cluster} (${opts.nodes} nodes)`);
     kubeconfig = (await createCluster({ name: cluster, nodes: opts.nodes, log: (l) => log(l) }))
@@ -53,47 +57,15 @@ async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), `trellis-e2e-${process.pid}-`));
   try {
     const kubectl = kubectlFor(kubeconfig);
-    const nodes = kubectl
-      .getJson('nodes')
-      .items.map((n: { metadata: { name: string } }) => n.metadata.name)
-      .sort();
-    if (nodes.length < 2)
-      throw new Error(`the suites need 2 nodes, the cluster has ${nodes.length}`);
-    nodes.forEach((n: string, i: number) =>
-      kubectl.run(['label', 'node', n, `e2e.trellis.dev/slot=${i + 1}`, '--overwrite']),
-    );
+    const nodes = labelNodeSlots(kubectl);
 
     log(`trellis install --profile ${opts.profile} (timeout ${opts.installTimeout})`);
-    const started = Date.now();
-    const install = spawnSync(
-      process.execPath,
-      [
-        TRELLIS,
-        'install',
-        '--kubeconfig',
-        kubeconfig,
-        '--profile',
-        opts.profile,
-        '--timeout',
-        opts.installTimeout,
-      ],
-      { stdio: 'inherit' },
-    );
-    const installSeconds = (Date.now() - started) / 1000;
+    const install = trellisInstall(kubeconfig, opts.profile, opts.installTimeout);
+    const installSeconds = install.seconds;
     log(`trellis install exited ${install.status} after ${installSeconds.toFixed(1)}s`);
 
     log('deploying the sample (e2e/sample)');
-    kubectl.run(['apply', '-f', join(REPO, 'e2e/sample')]);
-    for (const ns of ['e2e-mesh', 'e2e-plain'])
-      kubectl.run([
-        'wait',
-        '-n',
-        ns,
-        '--for=condition=Available',
-        '--timeout=180s',
-        'deployment',
-        '--all',
-      ]);
+    deploySample(kubectl);
     const client = kubectl.getJson('pods', '-n', 'e2e-mesh', '-l', 'app=client').items[0]?.metadata
       .name;
     const caps = probeCapabilities(
@@ -140,6 +112,7 @@ async function main(): Promise<number> {
     }
     return failed ? 1 : 0;
   } finally {
+    stopWatching();
     rmSync(work, { recursive: true, force: true });
     if (cluster && !opts.keep) {
       log(`deleting cluster ${cluster}`);
