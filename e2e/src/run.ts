@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCluster, deleteCluster, kubectlFor } from '@trellis/local-cluster';
 import { runnerArgv, runnerEnv } from './config.js';
-import { probeCapabilities } from './harness/capabilities.js';
+import { CAPABILITIES, MISSING, probeCapabilities } from './harness/capabilities.js';
 import { trellisInstall } from './harness/install.js';
 import { deleteClusterOnInterrupt } from './harness/interrupt.js';
 import { meshMemory } from './harness/memory.js';
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
         E2E_CAPABILITIES: caps.join(','),
         E2E_PROFILE: opts.profile,
         E2E_INSTALL_EXIT: String(install.status),
-        ...(opts.runPending ? { E2E_RUN_PENDING: '1' } : {}),
+        ...(opts.runSkipped ? { E2E_RUN_SKIPPED: '1' } : {}),
       });
       results.push({ scenario: name, summary: summarizeTap(readFileSync(tap, 'utf8')) });
     }
@@ -100,12 +100,19 @@ async function main(): Promise<number> {
     );
     if (memory) console.log(`  mesh memory (idle, resident): ${memory}`);
     console.log(`  capabilities: ${caps.join(', ') || 'none'}`);
-    let failed = 0;
+    // Missing capabilities fail the run (the node components only with profile default): their
+    // tests were skipped, and a skipped test is never a passed one.
+    const required = CAPABILITIES.filter(
+      (c) => opts.profile === 'default' || c === 'exec' || c === 'dns',
+    );
+    const missing = required.filter((c) => !caps.includes(c));
+    for (const c of missing) console.log(`  MISSING: ${MISSING[c]}`);
+    let failed = missing.length;
     for (const r of results) {
       const s = r.summary;
       failed += s.fail;
       console.log(
-        `  ${r.scenario.padEnd(11)} ${s.pass} passed, ${s.fail} failed, ${s.skip} pending`,
+        `  ${r.scenario.padEnd(11)} ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped`,
       );
       for (const [reason, tests] of s.skipReasons) console.log(`      (${tests.length}) ${reason}`);
       for (const t of s.failed) console.log(`      FAILED: ${t}`);
