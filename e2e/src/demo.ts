@@ -103,7 +103,15 @@ async function demo(kubectl: Kubectl, nodes: string[]): Promise<string[]> {
     const admitted = await curlUntil(() => curlFrom(kubectl, mesh, ECHO), true);
     say(`  e2e-plain/client (not in the mesh, plaintext) -> ${outcome(refused)}`);
     say(`  e2e-mesh/client (mTLS)                         -> ${outcome(admitted)}`);
-    seen.push(`STRICT: plaintext ${outcome(refused)}, mTLS ${outcome(admitted)}`);
+    // Service echo is both versions: the refusal is logged by the ztunnel of either node.
+    const strict = nodes
+      .flatMap((n) => accessLog(kubectl, n).map((r) => ({ n, r })))
+      .filter(({ r }) => r.direction === 'inbound' && r.protocol === 'tcp' && r.decision === 'deny')
+      .at(-1);
+    if (strict) say(`  the ztunnel on ${strict.n} logged:\n    ${describeRecord(strict.r)}`);
+    seen.push(
+      `STRICT: plaintext ${outcome(refused)}${strict ? ` (${describeRecord(strict.r)})` : ''}, mTLS ${outcome(admitted)}`,
+    );
   } finally {
     kubectl.run(['delete', '--ignore-not-found', '-f', '-'], STRICT);
   }
@@ -146,10 +154,9 @@ async function main(): Promise<number> {
       say(`\nThe cluster ${opts.name} is still running. Explore it:`);
       say(`  export KUBECONFIG=${kubeconfig}`);
       say('  npx trellis status');
-      say('  npx trellis ztunnel-config workloads');
       say('  npx trellis proxy-status');
       say(
-        '  kubectl exec -n e2e-mesh deploy/client -- curl -s http://echo.e2e-mesh.svc.cluster.local/',
+        '  $(tools/kube/build.sh --print-bin-dir)/kubectl exec -n e2e-mesh deploy/client -- curl -s http://echo.e2e-mesh.svc.cluster.local/',
       );
       say('Clean up (removes every process, network namespace and mount of the cluster):');
       say(`  npx trellis uninstall --kubeconfig ${kubeconfig}   # the mesh only`);
