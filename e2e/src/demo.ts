@@ -7,7 +7,7 @@
 import { createCluster, deleteCluster, kubectlFor, type Kubectl } from '@trellis/local-cluster';
 import { runnerArgv } from './config.js';
 import { trellisInstall } from './harness/install.js';
-import { deleteClusterOnInterrupt } from './harness/interrupt.js';
+import { Interrupt } from './harness/interrupt.js';
 import { deploySample, labelNodeSlots } from './harness/sample.js';
 import { curlFrom, curlUntil, podOf, type CurlResult } from './harness/traffic.js';
 import { accessLog, describeRecord } from './harness/ztunnel-log.js';
@@ -66,7 +66,7 @@ function inboundTo(kubectl: Kubectl, node: string, pod: string): string[] {
     .map(describeRecord);
 }
 
-async function demo(kubectl: Kubectl, nodes: string[]): Promise<string[]> {
+async function demo(kubectl: Kubectl, nodes: string[], interrupt: Interrupt): Promise<string[]> {
   const seen: string[] = [];
   const mesh = { namespace: 'e2e-mesh', pod: podOf(kubectl, 'e2e-mesh', 'client') };
   const plain = { namespace: 'e2e-plain', pod: podOf(kubectl, 'e2e-plain', 'client') };
@@ -82,6 +82,7 @@ async function demo(kubectl: Kubectl, nodes: string[]): Promise<string[]> {
   for (const l of logged.slice(-2)) say(`    ${l}`);
   seen.push(...logged.slice(-1).map((l) => `identity seen: ${l}`));
 
+  interrupt.check();
   step(5, 'AuthorizationPolicy DENY for principal cluster.local/ns/e2e-mesh/sa/client');
   kubectl.run(['apply', '-f', '-'], DENY);
   try {
@@ -96,6 +97,7 @@ async function demo(kubectl: Kubectl, nodes: string[]): Promise<string[]> {
     kubectl.run(['delete', '--ignore-not-found', '-f', '-'], DENY);
   }
 
+  interrupt.check();
   step(6, 'PeerAuthentication STRICT in e2e-mesh');
   kubectl.run(['apply', '-f', '-'], STRICT);
   try {
@@ -131,22 +133,25 @@ async function main(): Promise<number> {
     'Trellis demo: a local cluster, the mesh installed by its CLI, a sample app, mTLS and policy.',
   );
   step(1, `creating local cluster ${opts.name} (2 nodes, no Docker)`);
-  const stopWatching = deleteClusterOnInterrupt(opts.name, log);
+  const interrupt = new Interrupt(opts.name, log);
   let keep = false;
   try {
     const { kubeconfig } = await createCluster({ name: opts.name, nodes: 2, log });
+    interrupt.check();
     const kubectl = kubectlFor(kubeconfig);
     const nodes = labelNodeSlots(kubectl);
 
     step(2, `npx trellis install --kubeconfig ${kubeconfig}`);
     const install = trellisInstall(kubeconfig, 'default', '180s');
     if (install.status !== 0) throw new Error(`trellis install exited ${install.status}`);
+    interrupt.check();
     say(`  installed and Ready in ${install.seconds.toFixed(1)} s`);
 
     step(3, 'deploying the sample: e2e-mesh (enrolled) client, echo-v1, echo-v2; e2e-plain client');
     deploySample(kubectl);
+    interrupt.check();
 
-    const seen = await demo(kubectl, nodes);
+    const seen = await demo(kubectl, nodes, interrupt);
     say('\nWhat happened');
     for (const l of seen) say(`  - ${l}`);
     keep = !opts.cleanup;
@@ -164,7 +169,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
-    stopWatching();
+    interrupt.dispose();
     if (!keep) {
       log(`deleting cluster ${opts.name}`);
       await deleteCluster(opts.name, { quiet: true });

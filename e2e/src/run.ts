@@ -11,7 +11,7 @@ import { createCluster, deleteCluster, kubectlFor } from '@trellis/local-cluster
 import { runnerArgv, runnerEnv } from './config.js';
 import { CAPABILITIES, MISSING, probeCapabilities } from './harness/capabilities.js';
 import { trellisInstall } from './harness/install.js';
-import { deleteClusterOnInterrupt } from './harness/interrupt.js';
+import { Interrupt } from './harness/interrupt.js';
 import { meshMemory } from './harness/memory.js';
 import { deploySample, labelNodeSlots } from './harness/sample.js';
 import { parseRunnerArgs, RUNNER_HELP, type RunnerOptions } from './runner-args.pure.js';
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
   const cluster = opts.kubeconfig ? '' : `e2e${process.pid}`;
   const log = (l: string) => console.error(`e2e: ${l}`);
   let kubeconfig = opts.kubeconfig ?? '';
-  const stopWatching = cluster ? deleteClusterOnInterrupt(cluster, log) : () => undefined;
+  const interrupt = new Interrupt(cluster || undefined, log);
   if (cluster) {
     log(`creating local cluster ${cluster} (${opts.nodes} nodes)`);
     kubeconfig = (await createCluster({ name: cluster, nodes: opts.nodes, log: (l) => log(l) }))
@@ -56,6 +56,7 @@ async function main(): Promise<number> {
   }
   const work = mkdtempSync(join(tmpdir(), `trellis-e2e-${process.pid}-`));
   try {
+    interrupt.check();
     const kubectl = kubectlFor(kubeconfig);
     const nodes = labelNodeSlots(kubectl);
 
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
     const installSeconds = install.seconds;
     log(`trellis install exited ${install.status} after ${installSeconds.toFixed(1)}s`);
 
+    interrupt.check();
     log('deploying the sample (e2e/sample)');
     deploySample(kubectl);
     const client = kubectl.getJson('pods', '-n', 'e2e-mesh', '-l', 'app=client').items[0]?.metadata
@@ -78,6 +80,7 @@ async function main(): Promise<number> {
     const results: { scenario: string; summary: TapSummary }[] = [];
     for (const name of SCENARIOS) {
       if (opts.only && !opts.only.test(name)) continue;
+      interrupt.check();
       const file = join(REPO, 'e2e/dist/scenarios', `${name}.e2e.js`);
       if (!existsSync(file)) throw new Error(`${file} is missing: build first (npx nx build e2e)`);
       const tap = join(work, `${name}.tap`);
@@ -119,7 +122,7 @@ async function main(): Promise<number> {
     }
     return failed ? 1 : 0;
   } finally {
-    stopWatching();
+    interrupt.dispose();
     rmSync(work, { recursive: true, force: true });
     if (cluster && !opts.keep) {
       log(`deleting cluster ${cluster}`);

@@ -1,27 +1,40 @@
-// Ctrl-C (SIGINT) or SIGTERM while a cluster exists: delete it before exiting, so nothing (netns,
-// mounts, processes) is left behind. Returns a function that removes the handler.
-import { deleteCluster } from '@trellis/local-cluster';
+// Ctrl-C (SIGINT) or SIGTERM while the runner or the demo owns a cluster. The first signal stops
+// the run at its next step (`check()` throws; the caller's `finally` deletes the cluster, so
+// nothing — netns, mounts, processes — is left behind); commands running at that moment get the
+// signal too (same process group). A second signal exits at once and says how to clean up.
+export class Interrupt {
+  #signal: NodeJS.Signals | undefined;
+  readonly #handler: (signal: NodeJS.Signals) => void;
 
-export function deleteClusterOnInterrupt(name: string, log: (l: string) => void): () => void {
-  let deleting = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (deleting) return;
-    deleting = true;
-    log(`${signal}: deleting cluster ${name}`);
-    deleteCluster(name, { quiet: true }).then(
-      () => process.exit(130),
-      (e: Error) => {
+  /** `cluster`: the local cluster the caller deletes when it stops (none: an existing cluster). */
+  constructor(cluster: string | undefined, log: (l: string) => void) {
+    this.#handler = (signal) => {
+      if (this.#signal) {
         log(
-          `could not delete cluster ${name}: ${e.message}; run trellis cluster delete --name ${name}`,
+          `${signal} again: exiting now${cluster ? `; delete the cluster with trellis cluster delete --name ${cluster}` : ''}`,
         );
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
+        process.exit(130);
+      }
+      this.#signal = signal;
+      log(
+        `${signal}: stopping after the current step${cluster ? `, then deleting cluster ${cluster}` : ''} (again to exit now)`,
+      );
+    };
+    process.on('SIGINT', this.#handler);
+    process.on('SIGTERM', this.#handler);
+  }
+
+  /** Throws when a signal came: call between steps. */
+  check(): void {
+    if (this.#signal) throw new Error(`interrupted by ${this.#signal}`);
+  }
+
+  get interrupted(): boolean {
+    return this.#signal !== undefined;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.#handler);
+    process.off('SIGTERM', this.#handler);
+  }
 }
