@@ -50,6 +50,22 @@ export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
 export { createLifecycle, type Lifecycle, type LifecycleOptions } from './lifecycle.js';
 export { drainable, type Drainable, type DrainableServer, type GrpcServerLike } from './drain.js';
 
+// Results of checks at the edge, and IP addresses.
+export { ok, refused, type Result } from './result.js';
+export {
+  canonicalIp,
+  cidrContains,
+  ipFamily,
+  ipFromBytes,
+  ipToBytes,
+  isIP,
+  isIPv4,
+  isIPv6,
+  maxPrefix,
+  parseCidr,
+  type Cidr,
+} from './ip.js';
+
 // Backoff and retry.
 export { backoff, type Backoff, type BackoffOptions, type Jitter } from './backoff.js';
 export { retry, type RetryOptions } from './retry.js';

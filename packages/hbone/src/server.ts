@@ -11,9 +11,9 @@ import http2, { type ServerHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Meter } from '@opentelemetry/api';
-import type { Logger } from '@trellis/core';
+import { canonicalIp, type Logger } from '@trellis/core';
 import { mtlsServerOptions, PeerRejectedError, verifyPeer, type TrustBundle } from '@trellis/pki';
-import { canonicalIp, type Endpoint } from './authority.pure.js';
+import type { Endpoint } from './authority.pure.js';
 import { HboneMetrics } from './metrics.js';
 import {
   dialTcp,

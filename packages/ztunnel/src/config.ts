@@ -16,7 +16,7 @@ import {
   type SettingsSource,
 } from '@trellis/core';
 import { parseTrustDomain } from '@trellis/pki';
-import { canonicalIp } from './net/ip.js';
+import { canonicalIp } from '@trellis/core';
 
 export const PROGRAM = 'trellis-ztunnel';
 export const SUMMARY =

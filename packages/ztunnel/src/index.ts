@@ -22,7 +22,6 @@ export { convertAddress, type ConvertedAddress } from './state/convert/address.j
 export { convertWorkload } from './state/convert/workload.js';
 export { convertService } from './state/convert/service.js';
 export { convertAuthorization } from './state/convert/authorization.js';
-export type { Converted } from './state/convert/common.js';
 export {
   LocalConfigError,
   localConfigUpdate,
@@ -30,7 +29,6 @@ export {
   type LocalConfig,
 } from './state/local-config.js';
 export { LocalConfigFile } from './state/local-config-file.js';
-export { canonicalIp, cidrContains, ipFromBytes, ipToBytes, parseCidr } from './net/ip.js';
 export { authorize, type Decision, type DecisionReason } from './rbac/authorize.js';
 export { policyMatches, stringMatches } from './rbac/match.js';
 export { principalOf, type ConnectionAttributes } from './rbac/connection.js';

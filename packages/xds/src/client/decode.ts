@@ -2,7 +2,8 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { unpackAnyAs } from '@trellis/api';
-import type { Decoded, ResourceHandler } from './types.js';
+import type { Result } from '@trellis/core';
+import type { ResourceHandler } from './types.js';
 
 export interface RawResource {
   /** Known in delta responses; undefined in state-of-the-world ones (named after decoding). */
@@ -24,7 +25,7 @@ export function decodeAll<T>(
   handler: ResourceHandler<T>,
   typeUrl: string,
   raw: readonly RawResource[],
-): Decoded<DecodedResource<T>[]> {
+): Result<DecodedResource<T>[]> {
   const out: DecodedResource<T>[] = [];
   const reasons: string[] = [];
   const seen = new Set<string>();
@@ -35,7 +36,7 @@ export function decodeAll<T>(
       reasons.push(`${label}: ${reason}`);
       continue;
     }
-    let decoded: Decoded<T>;
+    let decoded: Result<T>;
     let name = r.name;
     try {
       decoded = handler.decode(r.resource!, r.name);
@@ -75,10 +76,10 @@ function check(r: RawResource, typeUrl: string): string | undefined {
  */
 export function protoDecoder<Desc extends DescMessage, T = MessageShape<Desc>>(
   schema: Desc,
-  validate: (message: MessageShape<Desc>, name: string | undefined) => Decoded<T> = (m) => ({
+  validate: (message: MessageShape<Desc>, name: string | undefined) => Result<T> = (m) => ({
     ok: true,
     value: m as unknown as T,
   }),
-): (resource: Any, name: string | undefined) => Decoded<T> {
+): (resource: Any, name: string | undefined) => Result<T> {
   return (resource, name) => validate(unpackAnyAs(resource, schema), name);
 }

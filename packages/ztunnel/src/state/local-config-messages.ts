@@ -29,7 +29,7 @@ import {
   type Service as XdsService,
   type Workload as XdsWorkload,
 } from '@trellis/api/gen/istio/workload/workload_pb.js';
-import { ipToBytes, maxPrefix } from '../net/ip.js';
+import { ipToBytes, maxPrefix } from '@trellis/core';
 import {
   anyMapping,
   bool,

@@ -3,9 +3,9 @@
 // would send and goes through the same converters, so a file and WDS can never disagree about
 // what is valid. The schema is documented in the package README and examples/local.yaml. Pure:
 // text in, typed values (or every problem found) out.
+import type { Result } from '@trellis/core';
 import { parse, YAMLParseError } from 'yaml';
 import { convertAuthorization } from './convert/authorization.js';
-import type { Converted } from './convert/common.js';
 import { convertService } from './convert/service.js';
 import { convertWorkload } from './convert/workload.js';
 import { policyKey, serviceKey, type Authorization, type Service, type Workload } from './model.js';
@@ -50,7 +50,7 @@ export function parseLocalConfig(text: string, source = 'local config'): LocalCo
     name: string,
     label: (v: T) => string,
     key: (v: T) => string,
-    build: (entry: Json, path: string) => Converted<T>,
+    build: (entry: Json, path: string) => Result<T>,
   ) => {
     const out: T[] = [];
     const seen = new Map<string, number>();

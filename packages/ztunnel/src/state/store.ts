@@ -2,7 +2,7 @@
 // by the xDS client or a local config file through the same converters, read by the proxies.
 // `apply` makes one change atomically (JavaScript runs it to the end before any reader sees it),
 // keeps every index in step, and then tells subscribers what changed.
-import { canonicalIp, cidrContains } from '../net/ip.js';
+import { canonicalIp, cidrContains } from '@trellis/core';
 import {
   pickEndpoint as pickFrom,
   type Endpoint,

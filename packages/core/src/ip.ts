@@ -1,7 +1,10 @@
-// IP addresses as canonical strings, and as the raw bytes the WDS and Authorization messages
-// carry. Canonical form: dotted quad for IPv4 (IPv4-mapped IPv6 such as "::ffff:10.0.0.1", which
-// a dual-stack socket reports, becomes "10.0.0.1"), RFC 5952 for IPv6 (lowercase, longest zero run
-// compressed). Every lookup key in the state store uses this form. Pure: no I/O.
+// The one IP address parser of Trellis: text to the raw bytes the WDS and Authorization messages
+// carry and back, canonical strings, families and CIDR ranges. Canonical form: dotted quad for
+// IPv4 (IPv4-mapped IPv6 such as "::ffff:10.0.0.1", which a dual-stack socket reports, becomes
+// "10.0.0.1"), RFC 5952 for IPv6 (lowercase, longest zero run compressed). Refused: leading zeros
+// in IPv4 parts (some parsers read them as octal), zone ids ("fe80::1%eth0"), host names. Pure: no
+// I/O, no node:net.
+import { ok, refused, type Result } from './result.js';
 
 /** Parses "10.0.0.1" or "fd00::1" into 4 or 16 bytes; undefined when it is not an IP address. */
 export function ipToBytes(text: string): Uint8Array | undefined {
@@ -22,25 +25,46 @@ export function canonicalIp(text: string): string | undefined {
   return bytes && ipFromBytes(bytes);
 }
 
+/** 4 or 6 for an IP address (IPv4-mapped IPv6 counts as 4), undefined otherwise. */
+export function ipFamily(text: string): 4 | 6 | undefined {
+  const canonical = canonicalIp(text);
+  if (canonical === undefined) return undefined;
+  return canonical.includes(':') ? 6 : 4;
+}
+
+/** A dotted-quad IPv4 address as written (no IPv6 notation). */
+export function isIPv4(text: string): boolean {
+  return parseIpv4(text) !== undefined;
+}
+
+/** An address in IPv6 notation (including "::ffff:10.0.0.1"). */
+export function isIPv6(text: string): boolean {
+  return text.includes(':') && parseIpv6(text) !== undefined;
+}
+
+export function isIP(text: string): boolean {
+  return ipToBytes(text) !== undefined;
+}
+
 /** An IP range: canonical network address and prefix length. */
 export interface Cidr {
   readonly address: string;
   readonly prefixLength: number;
 }
 
-/** Parses "10.0.0.0/8" or a bare address (a single host). Throws an Error saying what is wrong. */
-export function parseCidr(text: string): Cidr {
+/** Parses "10.0.0.0/8" or a bare address (a single host), or says what is wrong. */
+export function parseCidr(text: string): Result<Cidr> {
   const slash = text.indexOf('/');
   const addressText = slash === -1 ? text : text.slice(0, slash);
   const bytes = ipToBytes(addressText);
-  if (!bytes) throw new Error(`${JSON.stringify(addressText)} is not an IP address`);
+  if (!bytes) return refused(`${JSON.stringify(addressText)} is not an IP address`);
   const max = maxPrefix(bytes);
-  if (slash === -1) return { address: ipFromBytes(bytes)!, prefixLength: max };
+  if (slash === -1) return ok({ address: ipFromBytes(bytes)!, prefixLength: max });
   const lengthText = text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lengthText) || Number(lengthText) > max) {
-    throw new Error(`prefix length ${JSON.stringify(lengthText)} must be 0 to ${max}`);
+    return refused(`prefix length ${JSON.stringify(lengthText)} must be 0 to ${max}`);
   }
-  return { address: ipFromBytes(bytes)!, prefixLength: Number(lengthText) };
+  return ok({ address: ipFromBytes(bytes)!, prefixLength: Number(lengthText) });
 }
 
 /** Bits in an address of this family: 32 or 128 (IPv4-mapped IPv6 counts as IPv4). */
