@@ -98,9 +98,17 @@ test('trellis-ca serves CreateCertificate with static tokens and a CA dir, and e
   assert.match(opensslVerify(dir, chain), /OK/);
 
   const text = await (await fetch(`http://127.0.0.1:${ready.metricsPort}/metrics`)).text();
-  assert.match(text, /^citadel_server_csr_count 1$/m);
-  assert.match(text, /^citadel_server_success_cert_issuance_count 1$/m);
+  // Istio's counters, scraped as counters under their exact names (no "_total" appended).
+  for (const counter of ['citadel_server_csr_count', 'citadel_server_success_cert_issuance_count'])
+    assert.match(text, new RegExp(`^# TYPE ${counter} counter\n(?:.*\n)*?${counter} 1$`, 'm'));
   assert.match(text, /^citadel_server_csr_sign_seconds_count 1$/m);
+  // The signing time is in seconds, and so are its buckets: from a millisecond up to ten seconds.
+  const bounds = [...text.matchAll(/^citadel_server_csr_sign_seconds_bucket\{le="([^"]+)"\}/gm)]
+    .map((m) => m[1]!)
+    .filter((le) => le !== '+Inf')
+    .map(Number);
+  assert.equal(bounds[0], 0.001, `buckets ${bounds.join(', ')}`);
+  assert.equal(bounds.at(-1), 10, `buckets ${bounds.join(', ')}`);
   const expiry = Number(/^citadel_server_root_cert_expiry_timestamp (\S+)$/m.exec(text)?.[1]);
   assert.ok(expiry > Date.now() / 1000 + 9 * 365 * 24 * 3600, 'root expiry about ten years away');
 
