@@ -1,7 +1,9 @@
 // The real trellis-ca binary, spawned with flags, serving without a cluster.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
@@ -114,4 +116,53 @@ test('trellis-ca serves CreateCertificate with static tokens and a CA dir, and e
 
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
+});
+
+test('SIGTERM with a client that opened TCP and never sent a TLS hello: exit at the drain deadline, and a restart binds the same ports', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'tokens.json'), JSON.stringify(TOKENS));
+  const start = (listen: string, metricsPort: string) => {
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN,
+        ...['--listen', listen, '--ca-dir', join(dir, 'ca'), '--drain', '300ms'],
+        ...['--static-tokens', join(dir, 'tokens.json'), '--metrics-port', metricsPort],
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    t.after(() => child.kill('SIGKILL'));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const serving = (async () => {
+      for await (const line of createInterface({ input: child.stdout })) {
+        const rec = JSON.parse(line) as { msg: string; port: number; metricsPort: number };
+        if (rec.msg === 'trellis-ca serving') return rec;
+      }
+      throw new Error('trellis-ca exited before serving');
+    })();
+    return { child, exited, serving };
+  };
+
+  const first = start('127.0.0.1:0', '0');
+  const { port, metricsPort } = await first.serving;
+  first.child.stdout.resume();
+  const silent = net.connect(port, '127.0.0.1');
+  await once(silent, 'connect');
+  silent.on('error', () => {});
+  const silentClosed = once(silent, 'close');
+
+  first.child.kill('SIGTERM');
+  const code = await Promise.race([
+    first.exited,
+    new Promise<string>((r) => setTimeout(() => r('still running 10 s after SIGTERM'), 10_000)),
+  ]);
+  assert.equal(code, 0);
+  await silentClosed;
+
+  const second = start(`127.0.0.1:${port}`, String(metricsPort));
+  const again = await second.serving;
+  assert.equal(again.port, port);
+  assert.equal(again.metricsPort, metricsPort);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0);
 });
