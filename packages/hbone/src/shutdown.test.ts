@@ -1,7 +1,9 @@
 // Graceful shutdown of the HBONE server: stop accepting, GOAWAY, let open streams finish until the
-// deadline, then close what is left.
+// deadline, then close what is left, including a connection stuck in the HTTP/2 preface.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
+import tls from 'node:tls';
 import { HboneConnectError } from './errors.js';
 import { HboneServer } from './server.js';
 import { errorOf, makePki, readText, spiffe, startApp, startClient } from './test-support.js';
@@ -59,5 +61,38 @@ describe('HBONE server shutdown', () => {
     await env.server.close({ drainMs: 50 });
     assert.equal((await clientError).code, 'ECONNRESET');
     assert.equal((await appError).code, 'ECONNRESET');
+  });
+});
+
+describe('HBONE server shutdown with a client stuck in the HTTP/2 preface', () => {
+  it('closes an authenticated TLS connection that sent part of the preface by the deadline', async (t) => {
+    const pki = await makePki();
+    const certificate = await pki.workload(SERVER);
+    const server = new HboneServer({ trustBundle: pki.trustBundle, certificateFor: () => certificate });
+    const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+    const client = await pki.workload(spiffe('client'));
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      key: client.key,
+      cert: [client.certChain].flat().join(''),
+      ca: pki.root.cert,
+      ALPNProtocols: ['h2'],
+      rejectUnauthorized: false,
+    });
+    await once(socket, 'secureConnect');
+    socket.on('error', () => {});
+    socket.resume();
+    socket.write('PRI * HTTP/2.0\r\n'); // half the client preface, then silence
+    const closed = once(socket, 'close');
+    while (server.connections === 0) await new Promise((r) => setTimeout(r, 10));
+    const outcome = await Promise.race([
+      server.close({ drainMs: 100 }).then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open 5 s later'), 5000).unref()),
+    ]);
+    assert.equal(outcome, 'closed');
+    await closed;
+    assert.equal(server.connections, 0);
+    t.after(() => socket.destroy());
   });
 });
