@@ -27,4 +27,5 @@ export { HboneConnectError, HboneStatusError, TunnelResetError, rstCodeName } fr
 export { HboneMetrics, METRIC_NAMES, type Direction } from './metrics.js';
 export { formatAuthority, parseAuthority, type Endpoint, type Target } from './authority.pure.js';
 export { formatForwardedFor, parseForwardedFor } from './forwarded.pure.js';
+export { ConnectionBudget } from './connection-budget.js';
 export * from './settings.js';

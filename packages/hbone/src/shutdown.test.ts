@@ -68,7 +68,10 @@ describe('HBONE server shutdown with a client stuck in the HTTP/2 preface', () =
   it('closes an authenticated TLS connection that sent part of the preface by the deadline', async (t) => {
     const pki = await makePki();
     const certificate = await pki.workload(SERVER);
-    const server = new HboneServer({ trustBundle: pki.trustBundle, certificateFor: () => certificate });
+    const server = new HboneServer({
+      trustBundle: pki.trustBundle,
+      certificateFor: () => certificate,
+    });
     const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
     const client = await pki.workload(spiffe('client'));
     const socket = tls.connect({
@@ -82,7 +85,7 @@ describe('HBONE server shutdown with a client stuck in the HTTP/2 preface', () =
     });
     await once(socket, 'secureConnect');
     socket.on('error', () => {});
-    socket.resume();
+    // not reading: what the server writes stays unread
     socket.write('PRI * HTTP/2.0\r\n'); // half the client preface, then silence
     const closed = once(socket, 'close');
     while (server.connections === 0) await new Promise((r) => setTimeout(r, 10));
@@ -91,6 +94,7 @@ describe('HBONE server shutdown with a client stuck in the HTTP/2 preface', () =
       new Promise((r) => setTimeout(() => r('still open 5 s later'), 5000).unref()),
     ]);
     assert.equal(outcome, 'closed');
+    socket.resume(); // now read, to see the server's end
     await closed;
     assert.equal(server.connections, 0);
     t.after(() => socket.destroy());

@@ -1,0 +1,126 @@
+// The server's resource bounds: a connection that carries no stream is closed after the idle
+// timeout (a pooled client's as well as one that authenticated and never spoke HTTP/2), and a
+// connection cap shared by several servers refuses what is past it. Counted on a real scrape.
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import tls from 'node:tls';
+import { createMetrics } from '@trellis/core';
+import { ConnectionBudget } from './connection-budget.js';
+import {
+  makePki,
+  readText,
+  spiffe,
+  startApp,
+  startClient,
+  startServer,
+  type Pki,
+} from './test-support.js';
+
+const SERVER = spiffe('server');
+
+async function scrapeSample(port: number, sample: string): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
+/** An authenticated TLS connection (ALPN h2) that never sends a byte of HTTP/2. */
+async function silentTls(t: TestContext, pki: Pki, port: number) {
+  const client = await pki.workload(spiffe('client'));
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port,
+    key: client.key,
+    cert: [client.certChain].flat().join(''),
+    ca: pki.root.cert,
+    ALPNProtocols: ['h2'],
+    rejectUnauthorized: false,
+    servername: '',
+  });
+  socket.on('error', () => {});
+  t.after(() => socket.destroy());
+  // events.once would reject on 'error'; a refused connection ends with ECONNRESET.
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const connected = new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+  await Promise.race([connected, closed]);
+  socket.resume();
+  return { socket, closed };
+}
+
+const until = async (check: () => boolean | Promise<boolean>, what: string) => {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('HBONE server limits', () => {
+  it('closes a connection that carries no stream after the idle timeout, and counts it', async (t) => {
+    const metrics = await createMetrics({ host: '127.0.0.1', port: 0 });
+    t.after(() => metrics.stop());
+    const pki = await makePki();
+    const hbone = await startServer(t, pki, SERVER, {
+      idleTimeoutMs: 300,
+      meter: metrics.meter('hbone'),
+    });
+    const app = await startApp(t, (s) => s.pipe(s));
+    // A pooled client keeps its connection for minutes; the server lets go first.
+    const client = startClient(t, { idleTimeoutMs: 600_000 });
+    const tunnel = await client.connect({
+      source: await pki.workload(spiffe('client')),
+      destinationIdentity: SERVER,
+      destinationIp: '127.0.0.1',
+      hbonePort: hbone.port,
+      target: `127.0.0.1:${app.port}`,
+    });
+    // A stream open longer than the timeout keeps the connection.
+    await new Promise((r) => setTimeout(r, 600));
+    tunnel.end('still here');
+    assert.equal(await readText(tunnel), 'still here');
+    assert.equal(hbone.server.connections, 1);
+    // Once its last stream is gone, it is idle.
+    await until(() => client.stats().connections === 0, 'the idle connection to be closed');
+    assert.equal(hbone.server.connections, 0);
+
+    // One that authenticated and never sent the HTTP/2 preface goes the same way.
+    const silent = await silentTls(t, pki, hbone.port);
+    await silent.closed;
+    await until(() => hbone.server.connections === 0, 'the silent connection to be forgotten');
+    assert.equal(
+      await scrapeSample(metrics.port, 'hbone_idle_closed_connections_total{direction="inbound"}'),
+      2,
+    );
+  });
+
+  it('refuses connections past a cap shared by several servers, and counts them', async (t) => {
+    const metrics = await createMetrics({ host: '127.0.0.1', port: 0 });
+    t.after(() => metrics.stop());
+    const pki = await makePki();
+    const budget = new ConnectionBudget(2);
+    const one = await startServer(t, pki, SERVER, { budget, meter: metrics.meter('hbone') });
+    const two = await startServer(t, pki, SERVER, { budget, meter: metrics.meter('hbone') });
+    const a = await silentTls(t, pki, one.port);
+    await silentTls(t, pki, two.port);
+    await until(() => one.server.connections + two.server.connections === 2, 'two sessions');
+    assert.equal(budget.inUse, 2);
+
+    const third = await silentTls(t, pki, two.port);
+    await third.closed;
+    assert.ok(third.socket.alpnProtocol !== 'h2', 'refused before the TLS handshake');
+    assert.match(two.refused.at(-1)?.message ?? '', /cap of 2 inbound HBONE connections/);
+    assert.equal(
+      await scrapeSample(
+        metrics.port,
+        'hbone_refused_connections_total{direction="inbound",reason="limit"}',
+      ),
+      1,
+    );
+
+    // A place freed is a place taken again.
+    a.socket.destroy();
+    await until(() => budget.inUse === 1, 'the place to be given back');
+    await silentTls(t, pki, one.port);
+    await until(() => one.server.connections === 1, 'a new session on the freed place');
+  });
+});
