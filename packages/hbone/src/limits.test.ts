@@ -2,10 +2,12 @@
 // timeout (a pooled client's as well as one that authenticated and never spoke HTTP/2), and a
 // connection cap shared by several servers refuses what is past it. Counted on a real scrape.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import tls from 'node:tls';
 import { createMetrics } from '@trellis/core';
 import { ConnectionBudget } from './connection-budget.js';
+import { HboneServer, type HboneServerOptions } from './server.js';
 import {
   makePki,
   readText,
@@ -17,6 +19,25 @@ import {
 } from './test-support.js';
 
 const SERVER = spiffe('server');
+
+/** An HBONE server behind a listener that accepts half-open sockets (as ztunnel's listeners do). */
+async function halfOpenListener(t: TestContext, pki: Pki, options: Partial<HboneServerOptions>) {
+  const certificate = await pki.workload(SERVER);
+  const refused: Error[] = [];
+  const server = new HboneServer({
+    trustBundle: pki.trustBundle,
+    certificateFor: () => certificate,
+    ...options,
+  });
+  server.on('clientError', (err) => refused.push(err));
+  const listener = net.createServer({ allowHalfOpen: true }, (socket) => server.handle(socket));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    listener.close();
+    await server.close({ drainMs: 0 });
+  });
+  return { server, refused, port: (listener.address() as net.AddressInfo).port };
+}
 
 async function scrapeSample(port: number, sample: string): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -99,9 +120,10 @@ describe('HBONE server limits', () => {
     const pki = await makePki();
     const budget = new ConnectionBudget(2);
     const one = await startServer(t, pki, SERVER, { budget, meter: metrics.meter('hbone') });
-    const two = await startServer(t, pki, SERVER, { budget, meter: metrics.meter('hbone') });
-    const a = await silentTls(t, pki, one.port);
-    await silentTls(t, pki, two.port);
+    // The second is fed by a listener that accepts half-open sockets, as ztunnel's do.
+    const two = await halfOpenListener(t, pki, { budget, meter: metrics.meter('hbone') });
+    await silentTls(t, pki, one.port);
+    const b = await silentTls(t, pki, two.port);
     await until(() => one.server.connections + two.server.connections === 2, 'two sessions');
     assert.equal(budget.inUse, 2);
 
@@ -117,10 +139,12 @@ describe('HBONE server limits', () => {
       1,
     );
 
-    // A place freed is a place taken again.
-    a.socket.destroy();
+    // A client that vanishes frees its place (its session does not linger), and the place is
+    // taken again.
+    b.socket.destroy();
     await until(() => budget.inUse === 1, 'the place to be given back');
-    await silentTls(t, pki, one.port);
-    await until(() => one.server.connections === 1, 'a new session on the freed place');
+    assert.equal(two.server.connections, 0);
+    await silentTls(t, pki, two.port);
+    await until(() => two.server.connections === 1, 'a new session on the freed place');
   });
 });

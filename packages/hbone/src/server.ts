@@ -133,6 +133,10 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
       );
       return;
     }
+    // HTTP/2 has no use for a TCP half-close: a client's FIN ends the connection. Listeners that
+    // also carry plain TCP relays (ztunnel's) accept half-open sockets, and TLS inherits that, so
+    // a session whose client vanished would otherwise stay open until the idle timeout.
+    socket.allowHalfOpen = false;
     holdReading(socket);
     this.#sockets.add(socket);
     this.#handshaking.add(socket);

@@ -221,6 +221,22 @@ export const ztunnelSettings = defineSettings({
     parser: string(),
     description: "This ztunnel's service account (with --pod-namespace, its own SPIFFE identity)",
   },
+  hboneIdleTimeout: {
+    flag: '--hbone-idle-timeout',
+    env: 'HBONE_IDLE_TIMEOUT',
+    default: 10 * 60_000,
+    parser: duration(),
+    description:
+      'Inbound HBONE connections that carry no stream (including ones that never finished the HTTP/2 preface) are closed after this long; longer than clients keep idle pooled connections (5m)',
+  },
+  maxHboneConnections: {
+    flag: '--max-hbone-connections',
+    env: 'MAX_HBONE_CONNECTIONS',
+    default: 20_000,
+    parser: int({ min: 1, max: 10_000_000 }),
+    description:
+      'Cap on inbound HBONE connections this ztunnel holds across all its pods (split evenly between --workers); past it new ones are refused before TLS and counted in hbone_refused_connections_total{reason="limit"}',
+  },
   drainTimeout: {
     flag: '--drain-timeout',
     env: 'CONNECTION_TERMINATION_DEADLINE',

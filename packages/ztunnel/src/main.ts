@@ -176,7 +176,12 @@ async function main(): Promise<void> {
       traffic: createTrafficMetrics(registry.meter('proxy')),
       accessLog: loggerSink(log.scope('access')),
       logger: log.scope('proxy'),
-      settings: { hbonePort: config.hbonePort, network: config.network },
+      settings: {
+        hbonePort: config.hbonePort,
+        network: config.network,
+        hboneIdleTimeoutMs: config.hboneIdleTimeout,
+        maxHboneConnections: config.maxHboneConnections,
+      },
       meter: registry.meter('hbone'),
     });
   } else {

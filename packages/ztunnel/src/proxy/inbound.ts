@@ -35,7 +35,9 @@ export function createInboundServer(
   return new HboneServer({
     trustBundle: ctx.identity.trustBundle,
     logger: log,
-    ...(opts.meter ? { meter: opts.meter } : {}),
+    idleTimeoutMs: ctx.settings.hboneIdleTimeoutMs,
+    budget: ctx.inboundBudget,
+    ...((opts.meter ?? ctx.meter) ? { meter: opts.meter ?? ctx.meter } : {}),
     async certificateFor(ip) {
       if (opts.localIps && !opts.localIps.includes(ip))
         throw new Error(`${ip} is not an address of this pod`);

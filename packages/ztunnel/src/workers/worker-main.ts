@@ -88,7 +88,13 @@ function main(): void {
           traffic: createTrafficMetrics(registry.meter('proxy')),
           accessLog: loggerSink(log.scope('access').child(bindings)),
           logger: log.scope('proxy').child(bindings),
-          settings: { hbonePort: config.hbonePort, network: config.network },
+          settings: {
+            hbonePort: config.hbonePort,
+            network: config.network,
+            hboneIdleTimeoutMs: config.hboneIdleTimeout,
+            // The primary hands connections to the workers in turn: each holds its share of the cap.
+            maxHboneConnections: Math.ceil(config.maxHboneConnections / config.workers),
+          },
           meter: registry.meter('hbone'),
         });
         return;
