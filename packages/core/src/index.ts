@@ -68,6 +68,7 @@ export {
   isIP,
   isIPv4,
   isIPv6,
+  isLoopbackIp,
   maxPrefix,
   parseCidr,
   type Cidr,

@@ -11,6 +11,7 @@ import {
   isIP,
   isIPv4,
   isIPv6,
+  isLoopbackIp,
   parseCidr,
   type Cidr,
 } from './ip.js';
@@ -72,6 +73,13 @@ test('parseCidr says what is wrong', () => {
   assert.match(reason('10.0.0.0/33'), /prefix length "33" must be 0 to 32/);
   assert.match(reason('fd00::/129'), /must be 0 to 128/);
   assert.match(reason('10.0.0.0/'), /prefix length "" must be 0 to 32/);
+});
+
+test('loopback addresses', () => {
+  for (const ip of ['127.0.0.1', '127.9.8.7', '::1', '::ffff:127.0.0.1'])
+    assert.equal(isLoopbackIp(ip), true, ip);
+  for (const ip of ['10.0.0.1', '::', '0.0.0.0', '::ffff:10.0.0.1', 'fe80::1', 'localhost', ''])
+    assert.equal(isLoopbackIp(ip), false, ip);
 });
 
 test('families and notations', () => {

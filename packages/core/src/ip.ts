@@ -46,6 +46,12 @@ export function isIP(text: string): boolean {
   return ipToBytes(text) !== undefined;
 }
 
+/** 127.0.0.0/8 or ::1 (also as "::ffff:127.0.0.1"): traffic that never left this host. */
+export function isLoopbackIp(text: string): boolean {
+  const canonical = canonicalIp(text);
+  return canonical === '::1' || (canonical !== undefined && canonical.startsWith('127.'));
+}
+
 /** An IP range: canonical network address and prefix length. */
 export interface Cidr {
   readonly address: string;

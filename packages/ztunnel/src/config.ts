@@ -3,6 +3,7 @@
 // process.argv/process.env, tests pass plain maps.
 import { availableParallelism } from 'node:os';
 import {
+  bool,
   checkLogLevel,
   custom,
   defineSettings,
@@ -153,7 +154,16 @@ export const ztunnelSettings = defineSettings({
     env: 'ADMIN_ADDRESS',
     default: addr.parse('127.0.0.1:15000'),
     parser: addr,
-    description: 'Admin HTTP server: /config_dump, /logging, /quitquitquit (keep it on localhost)',
+    description:
+      'Admin HTTP server: /config_dump, /logging, /quitquitquit (keep it on localhost: any other address is warned about at start-up)',
+  },
+  adminAllowRemoteChanges: {
+    flag: '--admin-allow-remote-changes',
+    env: 'ADMIN_ALLOW_REMOTE_CHANGES',
+    default: false,
+    parser: bool(),
+    description:
+      'Accept POST /logging and /quitquitquit from peers other than localhost (refused otherwise; cross-origin browser requests are refused always)',
   },
   metricsAddress: {
     flag: '--metrics-address',

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import {
   ConfigError,
   createLifecycle,
+  isLoopbackIp,
   createLogger,
   createMetricsRegistry,
   helpText,
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
   for (const [scope, level] of Object.entries(config.logLevel.scopes))
     log.setScopeLevel(scope, level);
   const logger = log.scope('ztunnel');
+  // Scopes made later (on SIGHUP) exist from the start, so /logging can set them beforehand.
+  const localConfigLog = log.scope('local-config');
   const lifecycle = createLifecycle({ logger: log.root, drainMs: config.drainTimeout });
 
   const store = new StateStore({ network: config.network });
@@ -127,11 +130,20 @@ async function main(): Promise<void> {
     config,
     certificates: () => ids.certificates(),
     onQuit: () => void lifecycle.shutdown('POST /quitquitquit'),
+    allowRemoteChanges: config.adminAllowRemoteChanges,
   });
   lifecycle.addServer('admin', admin);
   const readinessServer = createReadinessServer(readiness);
   lifecycle.addServer('readiness', readinessServer);
   const adminPort = await listen(admin, config.adminAddress);
+  if (!isLoopbackIp(config.adminAddress.host))
+    logger.warn(
+      {
+        adminAddress: hp(config.adminAddress),
+        allowRemoteChanges: config.adminAllowRemoteChanges,
+      },
+      'the admin server listens beyond localhost: /config_dump (workloads, certificates) is readable from there; keep --admin-address on 127.0.0.1',
+    );
   const readinessPort = await listen(readinessServer, config.readinessAddress);
 
   const running = ['state-store', 'admin', 'metrics', 'readiness'];
@@ -141,7 +153,7 @@ async function main(): Promise<void> {
     initialConfig();
     running.push('local-config');
     logger.info({ path: file.path, change }, 'local config loaded');
-    const onHup = () => void file.reload(log.scope('local-config'));
+    const onHup = () => void file.reload(localConfigLog);
     process.on('SIGHUP', onHup);
     lifecycle.onShutdown('local config reload', () => void process.off('SIGHUP', onHup));
   } else {

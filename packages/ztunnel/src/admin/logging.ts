@@ -1,6 +1,7 @@
 // The /logging admin endpoint's query, read into level changes before any is applied, so a request
 // with one bad entry changes nothing: `level=<level>` sets the default level, `<scope>=<level>`
-// one scope's level, `<scope>=default` makes a scope follow the default again. Pure.
+// one scope's level, `<scope>=default` makes a scope follow the default again. Only scopes the
+// program has (`known`) can be changed: a made-up name would otherwise be stored for good. Pure.
 import { checkLogLevel, type LogLevel } from '@trellis/core';
 
 export interface LevelChanges {
@@ -11,18 +12,27 @@ export interface LevelChanges {
 
 export function parseLoggingQuery(
   query: URLSearchParams,
+  known: readonly string[],
 ): { ok: true; changes: LevelChanges } | { ok: false; error: string } {
   let level: LogLevel | undefined;
   const scopes: Record<string, LogLevel | null> = {};
   for (const [key, value] of query) {
     try {
       if (key === 'level') level = checkLogLevel(value);
-      else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(key))
-        return { ok: false, error: `invalid scope name ${JSON.stringify(key)}` };
+      else if (!known.includes(key))
+        return {
+          ok: false,
+          error: `unknown log scope ${JSON.stringify(clip(key))}; known scopes: ${known.join(', ')}`,
+        };
       else scopes[key] = value === 'default' ? null : checkLogLevel(value);
     } catch (err) {
-      return { ok: false, error: `${key}: ${(err as Error).message}` };
+      return { ok: false, error: `${clip(key)}: ${(err as Error).message}` };
     }
   }
   return { ok: true, changes: { ...(level ? { level } : {}), scopes } };
+}
+
+/** At most 64 characters of client text in a message. */
+function clip(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}...` : text;
 }
