@@ -54,7 +54,7 @@ export interface CertificateAuthorityOptions {
   readonly trustDomain: string;
   readonly authenticator: Authenticator;
   readonly nodeIndex: NodeIndex;
-  /** Default [trellis-system/ztunnel]. */
+  /** Node proxies allowed to impersonate pods on their node. Default [istio-system/ztunnel]. */
   readonly trustedNodeProxies?: readonly ServiceAccountRef[];
   /** Default 24 h. */
   readonly defaultTtlMs?: number;
@@ -82,7 +82,7 @@ export class CertificateAuthority {
     this.rootPem = options.rootPem;
     this.trustDomain = options.trustDomain;
     this.#proxies = options.trustedNodeProxies ?? [
-      { namespace: 'trellis-system', serviceAccount: 'ztunnel' },
+      { namespace: 'istio-system', serviceAccount: 'ztunnel' },
     ];
     const rootExpiry = inspectCertificate(options.rootPem).notAfter;
     this.#metrics = caMetrics(() => rootExpiry, options.meter);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpInNetns } from './http-in-netns.js';
+import { ZTUNNEL_NAMESPACE } from './mesh-config.js';
 import type { Node } from './netns-cluster.js';
 import { Spawned, type LogLine } from './spawned.js';
 
@@ -107,11 +108,11 @@ export class ZtunnelProcess {
     this.node = node;
     this.proc = spawnIn(`trellis-ztunnel on ${node.name}`, node.netns, ZTUNNEL_MAIN, [
       '--proxy-mode',
-      'inpod',
+      'shared',
       '--node-name',
       node.name,
       '--pod-namespace',
-      'trellis-system',
+      ZTUNNEL_NAMESPACE,
       '--service-account',
       'ztunnel',
       '--local-config',

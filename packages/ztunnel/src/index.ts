@@ -70,15 +70,15 @@ export {
 export {
   DEFAULT_PORTS,
   startProxySet,
-  startSharedProxySet,
+  startAllWorkloadsProxySet,
   type PodProxySpec,
   type ProxySet,
-  type SharedListenAddresses,
+  type AllWorkloadsListenAddresses,
 } from './proxy/proxy-set.js';
 export {
   LISTENER_KINDS,
   podHandlers,
-  sharedHandlers,
+  allWorkloadsHandlers,
   type ListenerKind,
   type ProxyHandlers,
 } from './proxy/proxy-handlers.js';
@@ -89,7 +89,7 @@ export {
   type ListenerSet,
 } from './proxy/listeners.js';
 export { WorkerPool, type WorkerPoolOptions } from './workers/worker-pool.js';
-export { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
+export { startDispatchedPodSet, startDispatchedAllWorkloadsSet } from './workers/dispatched-set.js';
 export {
   formatPrometheusText,
   mergeFamilies,
@@ -104,7 +104,7 @@ export {
   remoteIdentityManager,
   type RemoteIdentityOptions,
 } from './workers/remote-identity.js';
-export { SHARED_SET, type FromWorker, type ToWorker } from './workers/messages.js';
+export { ALL_WORKLOADS_SET, type FromWorker, type ToWorker } from './workers/messages.js';
 export { createMetricsServer } from './admin/metrics-server.js';
 export {
   unusedPodIdentity,

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // trellis-ztunnel: the state store (from --local-config or WDS), the identity manager, the proxies
-// (--proxy-mode shared: one listener set in this netns; inpod: started per pod by the ZDS client),
+// (--proxy-mode shared: one set per pod, started by the ZDS client; dedicated: one workload's set in
+// this netns; all-workloads: one set in this netns for every workload),
 // admin, metrics, readiness, and a graceful drain on SIGTERM. With --workers N > 1 this process is
 // the primary: it keeps all of that but the connections, which N forked workers carry (workers/).
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import {
   ConfigError,
   createLifecycle,
@@ -27,12 +28,12 @@ import { WorkloadIdentities } from './identity/unused-identities.js';
 import { startInpod } from './inpod/start-inpod.js';
 import { createTrafficMetrics } from './metrics.js';
 import { createZtunnelContext, type ZtunnelContext } from './proxy/context.js';
-import { startProxySet, startSharedProxySet, type ProxySet } from './proxy/proxy-set.js';
+import { startProxySet, startAllWorkloadsProxySet, type ProxySet } from './proxy/proxy-set.js';
 import { createHostSocketOps } from './proxy/socket-ops.js';
 import { LocalConfigError } from './state/local-config.js';
 import { LocalConfigFile } from './state/local-config-file.js';
 import { StateStore } from './state/store.js';
-import { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
+import { startDispatchedPodSet, startDispatchedAllWorkloadsSet } from './workers/dispatched-set.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import { xdsCredentials } from './xds/credentials.js';
 import { startXdsSource, ztunnelNodeId } from './xds/xds-source.js';
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   const lifecycle = createLifecycle({ logger: log.root, drainMs: config.drainTimeout });
 
   const store = new StateStore({ network: config.network });
+  const dedicated = config.proxyMode === 'dedicated' ? config.proxyWorkloadInfo! : undefined;
   const readiness = new Readiness();
   const initialConfig = readiness.block('initial config');
   const registry = createMetricsRegistry();
@@ -92,7 +94,10 @@ async function main(): Promise<void> {
     rootPem: readRoot(config.caRootCert),
     trustDomain: config.trustDomain,
     token: config.tokenPath,
-    ownIdentity: `spiffe://${config.trustDomain}/ns/${config.podNamespace}/sa/${config.serviceAccount}`,
+    // Dedicated: the token is the workload's, and so is the identity asked for without impersonation.
+    ownIdentity: dedicated
+      ? `spiffe://${config.trustDomain}/ns/${dedicated.namespace}/sa/${dedicated.serviceAccount}`
+      : `spiffe://${config.trustDomain}/ns/${config.podNamespace}/sa/${config.serviceAccount}`,
     clusterId: config.clusterId,
     meter: registry.meter('identity'),
     logger: log.scope('identity'),
@@ -205,16 +210,41 @@ async function main(): Promise<void> {
   const context = ctx;
   // Drain: stop accepting, let open connections finish up to the drain timeout, then cut them.
   let proxies: { close(drainMs?: number): Promise<void> };
-  if (config.proxyMode === 'shared') {
-    const ops = createHostSocketOps({ localAddressFallback: true });
-    const addresses = {
-      outbound: listenAt(config.outboundAddress),
-      inbound: listenAt(config.inboundAddress),
-      inboundPlaintext: listenAt(config.inboundPlaintextAddress),
+  const ownAddresses = {
+    outbound: listenAt(config.outboundAddress),
+    inbound: listenAt(config.inboundAddress),
+    inboundPlaintext: listenAt(config.inboundPlaintextAddress),
+  };
+  if (dedicated) {
+    // One workload's listeners in this netns, as one pod's in-pod set: its identity, its address,
+    // ztunnel's own sockets marked 0x539 (workers reopen this netns through the primary's fd).
+    const pod = {
+      uid: `${config.clusterId}//Pod/${dedicated.namespace}/${dedicated.name}`,
+      ...dedicated,
+      ips: [config.podIp!],
     };
+    const ops = createHostSocketOps({ localAddressFallback: true });
+    const set = pool
+      ? await startDispatchedPodSet(
+          pool,
+          pod,
+          ops,
+          openSync('/proc/self/ns/net', 'r'),
+          ownAddresses,
+        )
+      : await startProxySet(context!, pod, ops, ownAddresses);
+    proxies = set;
+    running.push('identity-manager', 'proxies(dedicated)');
+    logger.info(
+      { ports: set.ports, workload: `${dedicated.namespace}/${dedicated.name}` },
+      'dedicated proxies listening',
+    );
+  } else if (config.proxyMode === 'all-workloads') {
+    const ops = createHostSocketOps({ localAddressFallback: true });
+    const addresses = ownAddresses;
     const shared: ProxySet = pool
-      ? await startDispatchedSharedSet(pool, ops, addresses)
-      : await startSharedProxySet(context!, ops, addresses);
+      ? await startDispatchedAllWorkloadsSet(pool, ops, addresses)
+      : await startAllWorkloadsProxySet(context!, ops, addresses);
     // Every workload in the store is local here: a certificate goes with its identity's last workload.
     const usage = new WorkloadIdentities();
     const unsubscribe = store.subscribe((change) => {
@@ -227,8 +257,8 @@ async function main(): Promise<void> {
     });
     lifecycle.onShutdown('identity usage', unsubscribe);
     proxies = shared;
-    running.push('identity-manager', 'proxies(shared)');
-    logger.info({ ports: shared.ports }, 'shared proxies listening');
+    running.push('identity-manager', 'proxies(all-workloads)');
+    logger.info({ ports: shared.ports }, 'all-workloads proxies listening');
   } else {
     // In-pod: the ZDS client hands over pod netns fds; each pod gets its own proxy set inside it.
     proxies = startInpod({
@@ -241,11 +271,11 @@ async function main(): Promise<void> {
         pool ? startDispatchedPodSet(pool, pod, ops, netnsFd) : startProxySet(context!, pod, ops),
       forget,
     });
-    running.push('identity-manager', 'zds-client', 'proxies(inpod)');
+    running.push('identity-manager', 'zds-client', 'proxies(shared)');
     logger.info({ zdsSocket: config.zdsSocket }, 'in-pod mode: waiting for pods over ZDS');
   }
-  lifecycle.onShutdown('proxies', async () => {
-    await proxies.close(config.drainTimeout);
+  lifecycle.onShutdown('proxies', async ({ remainingMs }) => {
+    await proxies.close(remainingMs());
     await ctx?.close();
     await pool?.close();
     ids.close();

@@ -51,7 +51,7 @@ export interface ZtunnelContextOptions {
 export function createZtunnelContext(o: ZtunnelContextOptions): ZtunnelContext {
   const sourceSockets = new Map<string, { ops: SocketOps; mark?: number }>();
   // Sockets bound to a pod IP are opened through that pod's ops (inside its netns, marked);
-  // unbound ones (shared mode) in ztunnel's own namespace.
+  // unbound ones (all-workloads mode) in ztunnel's own namespace.
   const connectSocket: SocketFactory = (req) => {
     const via = req.localAddress === undefined ? undefined : sourceSockets.get(req.localAddress);
     const ops = via?.ops ?? hostSocketOps;

@@ -45,9 +45,9 @@ async function startZtunnel(t: TestContext, ca: TestCa, args: string[]) {
     process.execPath,
     [
       MAIN,
-      ...['--proxy-mode', 'shared', '--local-config', join(dir, 'local.yaml')],
+      ...['--proxy-mode', 'all-workloads', '--local-config', join(dir, 'local.yaml')],
       ...['--ca-address', ca.address, '--ca-root-cert', join(dir, 'root.pem')],
-      ...['--token-path', join(dir, 'token'), '--pod-namespace', 'trellis-system'],
+      ...['--token-path', join(dir, 'token')], // ztunnel's own identity: istio-system/ztunnel
       ...['--inbound-address', `${B_IP}:0`, '--outbound-address', '127.0.0.1:0'],
       ...['--inbound-plaintext-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'],
       ...['--metrics-address', '127.0.0.1:0', '--readiness-address', '127.0.0.1:0'],
@@ -71,7 +71,9 @@ async function startZtunnel(t: TestContext, ca: TestCa, args: string[]) {
       msg,
     );
   const { metricsPort } = (await line('trellis-ztunnel started')) as { metricsPort: number };
-  const { ports } = (await line('shared proxies listening')) as { ports: { inbound: number } };
+  const { ports } = (await line('all-workloads proxies listening')) as {
+    ports: { inbound: number };
+  };
   const metric = async (name: string, labels: Record<string, string>) =>
     sample(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), name, labels);
   return { child, exited, inbound: ports.inbound, metric };

@@ -17,7 +17,7 @@ import { decideInbound } from './inbound-policy.js';
 import type { SocketOps } from './socket-ops.js';
 
 export interface InboundOptions {
-  /** IPs of the pod served; unset in shared mode (any workload in the store). */
+  /** IPs of the pod served; unset in all-workloads mode (any workload in the store). */
   readonly localIps?: readonly string[];
   /** SO_MARK for connections to the app (in-pod). */
   readonly mark?: number;

@@ -1,4 +1,4 @@
-// The spawned trellis-ztunnel in shared mode with --workers 2, on loopback (no root): two
+// The spawned trellis-ztunnel in all-workloads mode with --workers 2, on loopback (no root): two
 // in-process client ztunnels (each with its own HBONE pool, so two HBONE connections) reach app B
 // through it. The primary accepts, the workers terminate TLS with B's certificate (fetched by the
 // primary from a real CA), both workers carry a connection, and 15020 counts every stream.
@@ -30,7 +30,7 @@ const LOCAL = `workloads:
   - { uid: Kubernetes//Pod/default/b, name: b, namespace: default, serviceAccount: b, workloadIps: [${B_IP}], node: node-2 }
 `;
 
-test('shared mode, --workers 2: HBONE connections are served by both workers and counted once each', async (t) => {
+test('all-workloads mode, --workers 2: HBONE connections are served by both workers and counted once each', async (t) => {
   const ca = await startTestCa(t);
   const dir = mkdtempSync(join(tmpdir(), 'ztunnel-workers-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,9 +44,16 @@ test('shared mode, --workers 2: HBONE connections are served by both workers and
     process.execPath,
     [
       MAIN,
-      ...['--proxy-mode', 'shared', '--workers', '2', '--local-config', join(dir, 'local.yaml')],
+      ...[
+        '--proxy-mode',
+        'all-workloads',
+        '--workers',
+        '2',
+        '--local-config',
+        join(dir, 'local.yaml'),
+      ],
       ...['--ca-address', ca.address, '--ca-root-cert', join(dir, 'root.pem')],
-      ...['--token-path', join(dir, 'token'), '--pod-namespace', 'trellis-system'],
+      ...['--token-path', join(dir, 'token')], // ztunnel's own identity: istio-system/ztunnel
       ...['--inbound-address', `${B_IP}:0`, '--outbound-address', '127.0.0.1:0'],
       ...['--inbound-plaintext-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'],
       ...['--metrics-address', '127.0.0.1:0', '--readiness-address', '127.0.0.1:0'],
@@ -72,7 +79,9 @@ test('shared mode, --workers 2: HBONE connections are served by both workers and
     readinessPort: number;
     workers: number[];
   };
-  const { ports } = (await line('shared proxies listening')) as { ports: { inbound: number } };
+  const { ports } = (await line('all-workloads proxies listening')) as {
+    ports: { inbound: number };
+  };
   await eventually(
     async () =>
       (await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`)).status === 200,
