@@ -70,6 +70,7 @@ export {
   isIPv6,
   isLoopbackIp,
   maxPrefix,
+  networkAddress,
   parseCidr,
   type Cidr,
 } from './ip.js';

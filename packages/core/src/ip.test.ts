@@ -12,6 +12,7 @@ import {
   isIPv4,
   isIPv6,
   isLoopbackIp,
+  networkAddress,
   parseCidr,
   type Cidr,
 } from './ip.js';
@@ -73,6 +74,30 @@ test('parseCidr says what is wrong', () => {
   assert.match(reason('10.0.0.0/33'), /prefix length "33" must be 0 to 32/);
   assert.match(reason('fd00::/129'), /must be 0 to 128/);
   assert.match(reason('10.0.0.0/'), /prefix length "" must be 0 to 32/);
+});
+
+test('networkAddress masks an address to its range, per family', () => {
+  assert.equal(networkAddress('10.1.2.3', 24), '10.1.2.0');
+  assert.equal(networkAddress('10.1.3.255', 23), '10.1.2.0');
+  assert.equal(networkAddress('::ffff:10.9.9.9', 8), '10.0.0.0');
+  assert.equal(networkAddress('fd00:1::5', 16), 'fd00::');
+  assert.equal(networkAddress('8.8.8.8', 0), '0.0.0.0');
+  assert.equal(networkAddress('10.0.0.1', 33), undefined);
+  assert.equal(networkAddress('nope', 8), undefined);
+});
+
+test('property: networkAddress agrees with cidrContains', () => {
+  const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+  fc.assert(
+    fc.property(v4, v4, fc.integer({ min: 0, max: 32 }), (a, b, len) => {
+      const inSame = networkAddress(a, len) === networkAddress(b, len);
+      assert.equal(
+        cidrContains({ address: networkAddress(a, len)!, prefixLength: len }, b),
+        inSame,
+      );
+    }),
+    { seed: 42, numRuns: 500 },
+  );
 });
 
 test('loopback addresses', () => {

@@ -21,6 +21,8 @@ export function ipFromBytes(bytes: Uint8Array): string | undefined {
 
 /** The canonical form of an IP address string; undefined when it is not one. */
 export function canonicalIp(text: string): string | undefined {
+  // A valid dotted quad is already canonical (the common case of every lookup).
+  if (!text.includes(':')) return parseIpv4(text) ? text : undefined;
   const bytes = ipToBytes(text);
   return bytes && ipFromBytes(bytes);
 }
@@ -94,6 +96,25 @@ export function cidrContains(cidr: Cidr, ip: string): boolean {
   return true;
 }
 
+/**
+ * The network address of `ip` in a range of `prefixLength` bits, canonically: "10.1.2.0" for
+ * ("10.1.2.3", 24). Undefined when `ip` is not an address or the length exceeds its family's bits.
+ * Together with a map keyed by it, a range lookup costs one probe per prefix length in use.
+ */
+export function networkAddress(ip: string, prefixLength: number): string | undefined {
+  const bytes = ipToBytes(ip);
+  if (!bytes) return undefined;
+  const family = toFamilyBytes(bytes);
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > family.length * 8)
+    return undefined;
+  const out = new Uint8Array(family);
+  for (let i = 0, bits = prefixLength; i < out.length; i++, bits -= 8) {
+    if (bits >= 8) continue;
+    out[i] = bits <= 0 ? 0 : out[i]! & ((0xff << (8 - bits)) & 0xff);
+  }
+  return ipFromBytes(out);
+}
+
 function toFamilyBytes(bytes: Uint8Array): Uint8Array {
   return bytes.length === 16 && isV4Mapped(bytes) ? bytes.subarray(12) : bytes;
 }
@@ -105,16 +126,29 @@ function isV4Mapped(bytes: Uint8Array): boolean {
 }
 
 function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // A loop over the characters: this runs for every lookup key of every connection.
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i];
-    // Leading zeros are refused: some parsers read them as octal.
-    if (!/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255) return undefined;
-    out[i] = Number(part);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a '.' closes the last part
+    if (c === 46) {
+      if (digits === 0 || part > 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      // Leading zeros are refused: some parsers read them as octal.
+      if (digits > 0 && value === 0) return undefined;
+      value = value * 10 + (c - 48);
+      if (value > 255) return undefined;
+      digits++;
+    } else {
+      return undefined;
+    }
   }
-  return out;
+  return part === 4 ? out : undefined;
 }
 
 function parseIpv6(text: string): Uint8Array | undefined {
