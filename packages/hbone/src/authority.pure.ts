@@ -15,9 +15,13 @@ export interface Target extends Endpoint {
 
 /** Parses a CONNECT `:authority` such as `10.0.0.5:8080` or `[fd00::5]:8080`. */
 export function parseAuthority(authority: string): Result<Target> {
+  // The client's text is quoted in answers and logs: at most 100 characters of it.
+  const quoted = JSON.stringify(
+    authority.length > 100 ? `${authority.slice(0, 100)}...` : authority,
+  );
   const bad = (why: string): Result<Target> => ({
     ok: false,
-    reason: `authority ${JSON.stringify(authority)} is not ip:port: ${why}`,
+    reason: `authority ${quoted} is not ip:port: ${clip(why)}`,
   });
   let host: string;
   let portText: string;
@@ -43,6 +47,10 @@ export function parseAuthority(authority: string): Result<Target> {
   const port = Number(portText);
   if (port < 1 || port > 65535) return bad(`port ${port} is outside 1..65535`);
   return { ok: true, value: { address, port, family: address.includes(':') ? 6 : 4 } };
+}
+
+function clip(text: string): string {
+  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }
 
 /** `ip:port`, with brackets around IPv6 addresses. */
