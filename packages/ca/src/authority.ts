@@ -67,6 +67,8 @@ export interface CertificateAuthorityOptions {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Longest CSR PEM parsed: ample for an RSA 4096 request, small enough to bound the work. */
+const MAX_CSR_CHARS = 64 * 1024;
 
 export class CertificateAuthority {
   readonly issuer: CaCredentials;
@@ -123,6 +125,11 @@ export class CertificateAuthority {
     if (!ttl.ok) throw new CaError('INVALID_ARGUMENT', ttl.reason);
 
     const started = performance.now();
+    if (req.csr.length > MAX_CSR_CHARS)
+      throw new CaError(
+        'INVALID_ARGUMENT',
+        `the CSR is ${req.csr.length} characters long; a workload CSR is under 2 KB (at most ${MAX_CSR_CHARS} accepted)`,
+      );
     let csr: ParsedCsr;
     try {
       csr = await parseCsr(req.csr);
