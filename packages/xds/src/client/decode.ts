@@ -20,6 +20,11 @@ export interface DecodedResource<T> {
 
 const MAX_REASONS = 5;
 
+/** Server text (names, type URLs) quoted in a NACK and in logs: at most 200 characters of it. */
+export function clipped(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
 /** Decodes every resource, or returns why the response must be rejected. */
 export function decodeAll<T>(
   handler: ResourceHandler<T>,
@@ -30,7 +35,7 @@ export function decodeAll<T>(
   const reasons: string[] = [];
   const seen = new Set<string>();
   for (const r of raw) {
-    const label = r.name ?? `resource #${raw.indexOf(r)}`;
+    const label = r.name === undefined ? `resource #${raw.indexOf(r)}` : clipped(r.name);
     const reason = check(r, typeUrl);
     if (reason !== undefined) {
       reasons.push(`${label}: ${reason}`);
@@ -48,9 +53,9 @@ export function decodeAll<T>(
     } catch (err) {
       decoded = { ok: false, reason: err instanceof Error ? err.message : String(err) };
     }
-    if (!decoded.ok) reasons.push(`${label}: ${decoded.reason}`);
+    if (!decoded.ok) reasons.push(`${label}: ${clipped(decoded.reason)}`);
     else if (!name) reasons.push(`${label}: the resource has no name`);
-    else if (seen.has(name)) reasons.push(`${name}: listed twice`);
+    else if (seen.has(name)) reasons.push(`${clipped(name)}: listed twice`);
     else {
       seen.add(name);
       out.push({ name, version: r.version, value: decoded.value });
@@ -65,7 +70,7 @@ function check(r: RawResource, typeUrl: string): string | undefined {
   if (r.name === '') return 'the resource has no name';
   if (!r.resource) return 'no resource body';
   if (r.resource.typeUrl !== typeUrl) {
-    return `type URL "${r.resource.typeUrl}" in a response for "${typeUrl}"`;
+    return `type URL "${clipped(r.resource.typeUrl)}" in a response for "${clipped(typeUrl)}"`;
   }
   return undefined;
 }
