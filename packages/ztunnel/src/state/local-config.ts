@@ -11,7 +11,7 @@ import { convertWorkload } from './convert/workload.js';
 import { policyKey, serviceKey, type Authorization, type Service, type Workload } from './model.js';
 import type { StateUpdate } from './store.js';
 import { policyMessage, serviceMessage, workloadMessage } from './local-config-messages.js';
-import { FieldError, list, mapping, type Json } from './yaml-fields.js';
+import { FieldError, list, mapping, quote, type Json } from './yaml-fields.js';
 
 export interface LocalConfig {
   readonly workloads: readonly Workload[];
@@ -86,7 +86,7 @@ export function parseLocalConfig(text: string, source = 'local config'): LocalCo
 
   const workloads = section<Workload>(
     'workloads',
-    (w) => `uid ${JSON.stringify(w.uid)}`,
+    (w) => `uid ${quote(w.uid)}`,
     (w) => w.uid,
     (e, p) => convertWorkload(workloadMessage(e, p)),
   );

@@ -13,7 +13,12 @@ function describe(value: Json): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${typeof value === 'string' ? quote(value) : String(value)}`;
+}
+
+/** The file's text in a message: quoted, at most 80 characters of it. */
+export function quote(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
 }
 
 /** A mapping with only the `allowed` keys. */
@@ -28,7 +33,7 @@ export function mapping(
   const record = value as Record<string, Json>;
   for (const key of Object.keys(record)) {
     if (!allowed.includes(key))
-      fail(path, `unknown field ${JSON.stringify(key)}; known fields: ${allowed.join(', ')}`);
+      fail(path, `unknown field ${quote(key)}; known fields: ${allowed.join(', ')}`);
   }
   return record;
 }
