@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// The two ends of the soak benchmark, each run inside a pod's netns (ip netns exec):
+//   soak-peer.mjs server <port>                       echoes every connection, holds them open
+//   soak-peer.mjs client <host> <port> <n> <seconds> <ping-seconds>
+// The client opens n connections (500 at a time), holds them `seconds`, each writing a line every
+// `ping-seconds` (staggered) and expecting its echo, then closes them. It prints one JSON line
+// every second: { open, opened, failed, lost, pings, echoes, late }, and a final one with done.
+import net from 'node:net';
+
+const [role, ...args] = process.argv.slice(2);
+
+if (role === 'server') {
+  const server = net.createServer({ allowHalfOpen: false }, (s) => {
+    s.on('error', () => undefined);
+    s.pipe(s);
+  });
+  server.maxConnections = 1e6;
+  server.listen(Number(args[0]), '0.0.0.0', () => console.log(JSON.stringify({ listening: true })));
+} else if (role === 'client') {
+  const [host, port, n, seconds, pingSeconds] = [args[0], ...args.slice(1).map(Number)];
+  const stats = { open: 0, opened: 0, failed: 0, lost: 0, pings: 0, echoes: 0, late: 0 };
+  const sockets = [];
+  let closing = false;
+  const report = (extra = {}) => console.log(JSON.stringify({ ...stats, ...extra }));
+  const open = () =>
+    new Promise((resolve) => {
+      const s = net.connect({ host, port, noDelay: true });
+      let pending = 0;
+      let connected = false;
+      s.setEncoding('utf8');
+      s.on('connect', () => {
+        connected = true;
+        stats.open++;
+        stats.opened++;
+        sockets.push(s);
+        resolve();
+        const first = Math.random() * pingSeconds * 1000;
+        const ping = () => {
+          if (closing || s.destroyed) return;
+          if (pending > 0) stats.late++;
+          pending++;
+          stats.pings++;
+          s.write('ping\n');
+        };
+        s.timer = setTimeout(() => {
+          ping();
+          s.interval = setInterval(ping, pingSeconds * 1000);
+        }, first);
+      });
+      s.on('data', (d) => {
+        const lines = d.split('\n').length - 1;
+        pending -= lines;
+        stats.echoes += lines;
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearTimeout(s.timer);
+        clearInterval(s.interval);
+        if (!connected) {
+          stats.failed++;
+          resolve();
+          return;
+        }
+        stats.open--;
+        if (!closing) stats.lost++;
+      });
+    });
+  const ticker = setInterval(report, 1000);
+  for (let i = 0; i < n; i += 500)
+    await Promise.all(Array.from({ length: Math.min(500, n - i) }, open));
+  report({ ramped: true });
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  closing = true;
+  for (const s of sockets) s.end();
+  const deadline = Date.now() + 30_000;
+  while (stats.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  clearInterval(ticker);
+  report({ done: true });
+  process.exit(0);
+} else {
+  console.error(
+    'usage: soak-peer.mjs server <port> | client <host> <port> <n> <seconds> <ping-seconds>',
+  );
+  process.exit(2);
+}
