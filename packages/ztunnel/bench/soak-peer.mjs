@@ -10,15 +10,23 @@ import net from 'node:net';
 const [role, ...args] = process.argv.slice(2);
 
 if (role === 'server') {
+  const stats = { accepted: 0, open: 0, ends: 0, errors: {} };
   const server = net.createServer({ allowHalfOpen: false }, (s) => {
-    s.on('error', () => undefined);
+    stats.accepted++;
+    stats.open++;
+    s.on('end', () => stats.ends++);
+    s.on('error', (err) => (stats.errors[err.code] = (stats.errors[err.code] ?? 0) + 1));
+    s.on('close', () => stats.open--);
     s.pipe(s);
   });
   server.maxConnections = 1e6;
-  server.listen(Number(args[0]), '0.0.0.0', () => console.log(JSON.stringify({ listening: true })));
+  server.listen({ port: Number(args[0]), host: '0.0.0.0', backlog: 4096 }, () =>
+    console.log(JSON.stringify({ listening: true })),
+  );
+  setInterval(() => console.log(JSON.stringify(stats)), 1000);
 } else if (role === 'client') {
   const [host, port, n, seconds, pingSeconds] = [args[0], ...args.slice(1).map(Number)];
-  const stats = { open: 0, opened: 0, failed: 0, lost: 0, pings: 0, echoes: 0, late: 0 };
+  const stats = { open: 0, opened: 0, failed: 0, lost: 0, pings: 0, echoes: 0, late: 0, why: {} };
   const sockets = [];
   let closing = false;
   const report = (extra = {}) => console.log(JSON.stringify({ ...stats, ...extra }));
@@ -52,7 +60,8 @@ if (role === 'server') {
         pending -= lines;
         stats.echoes += lines;
       });
-      s.on('error', () => undefined);
+      let why = 'end (FIN)';
+      s.on('error', (err) => (why = err.code ?? err.message));
       s.on('close', () => {
         clearTimeout(s.timer);
         clearInterval(s.interval);
@@ -62,7 +71,11 @@ if (role === 'server') {
           return;
         }
         stats.open--;
-        if (!closing) stats.lost++;
+        if (!closing) {
+          stats.lost++;
+          const key = `${why} after ${stats.echoes > 0 ? 'echoes began' : 'no echo yet'}`;
+          stats.why[key] = (stats.why[key] ?? 0) + 1;
+        }
       });
     });
   const ticker = setInterval(report, 1000);

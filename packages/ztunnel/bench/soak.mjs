@@ -8,7 +8,7 @@
 // minus RSS before, over the count), RSS over time and its slope while the connections are held
 // (flat is the goal), what is given back after they close, and connections lost. Writes its
 // section of ../bench-results.txt.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,8 @@ const SECONDS = env('SOAK_SECONDS', 600);
 const PING_SECONDS = env('SOAK_PING_SECONDS', 30);
 const SAMPLE_SECONDS = env('SOAK_SAMPLE_SECONDS', 15);
 const WORKERS = env('SOAK_WORKERS', 1);
+/** ztunnel's log level; at info the access log says why each failed connection failed. */
+const LOG_LEVEL = process.env.SOAK_LOG_LEVEL ?? 'warn';
 const PEER = fileURLToPath(new URL('./soak-peer.mjs', import.meta.url));
 const PORT = 7070;
 
@@ -104,7 +106,7 @@ try {
   const [n1, n2] = cluster.nodes;
   const A = cluster.addPod(n1, { name: 'a', sa: 'a' });
   const B = cluster.addPod(n2, { name: 'b', sa: 'b' });
-  meshStarting = Mesh.start(cluster, { logLevel: 'warn', workers: WORKERS });
+  meshStarting = Mesh.start(cluster, { logLevel: LOG_LEVEL, workers: WORKERS });
   mesh = await meshStarting;
   const ztunnels = mesh.nodes.map((n) => n.ztunnel.proc.child.pid);
   const server = peer(B.netns, ['server', String(PORT)]);
@@ -154,6 +156,23 @@ try {
   await new Promise((r) => setTimeout(r, 10_000)); // let the ztunnels release what they held
   const after = sample(client, 'after');
 
+  // Connections a listener's accept queue had no room for (SYN cookies: the client thinks it is
+  // connected; its first data then meets a reset).
+  const overflows = Object.fromEntries(
+    [
+      ['pod A', A.netns],
+      ['pod B', B.netns],
+    ].map(([name, netns]) => {
+      const out = spawnSync(
+        'ip',
+        ['netns', 'exec', netns, 'nstat', '-az', 'TcpExtListenOverflows'],
+        {
+          encoding: 'utf8',
+        },
+      ).stdout;
+      return [name, Number(/TcpExtListenOverflows\s+(\d+)/.exec(out ?? '')?.[1] ?? NaN)];
+    }),
+  );
   const held = samples.filter((s) => s.phase === 'held');
   // Past the first minute (the heap grows to its working size); all of it on short runs.
   const late = held.filter((s) => s.t >= held[0].t + 60);
@@ -173,11 +192,33 @@ try {
   const lines = [
     `# ${new Date().toISOString()}; host ${os.cpus().length} CPUs, node ${process.version}; load average ${load0.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end`,
     `# ${CONNECTIONS} connections pod A -> ztunnel 1 (outbound, in-pod) -> HBONE mTLS -> ztunnel 2 (inbound) -> pod B, held ${SECONDS} s, a line each way every ${PING_SECONDS} s per connection; --workers ${WORKERS}; RSS of each ztunnel process tree every ${SAMPLE_SECONDS} s`,
-    `connections: opened ${done.opened}, failed ${done.failed}, lost while held ${done.lost}; pings ${done.pings}, echoes ${done.echoes}, pings sent before the previous echo ${done.late}; ramp ${rampSeconds.toFixed(0)} s`,
+    `connections: opened ${done.opened}, failed ${done.failed}, lost while held ${done.lost} ${JSON.stringify(done.why)}; pings ${done.pings}, echoes ${done.echoes}, pings sent before the previous echo ${done.late}; ramp ${rampSeconds.toFixed(0)} s`,
     `ztunnel      idle MiB  held MiB (median)  per connection  slope while held (after 1 min)  after close MiB`,
     ...[0, 1].map((i) => {
       const m = median(settled.map((s) => s.rss[i]));
       return `ztunnel ${i + 1}    ${mib(idle.rss[i]).padStart(8)}  ${mib(m).padStart(17)}  ${((m - idle.rss[i]) / CONNECTIONS).toFixed(1).padStart(11)} KiB  ${(slope(i, settled) / 1024).toFixed(2).padStart(10)} MiB/min (${((slope(i, settled) / median(settled.map((s) => s.rss[i]))) * 100).toFixed(2)}%/min)  ${mib(after.rss[i]).padStart(14)}`;
+    }),
+    `echo server in pod B: ${JSON.stringify(server.last())}; listen queue overflows: ${JSON.stringify(overflows)}`,
+    `ztunnel warnings and errors (count, message, first one's details):`,
+    ...mesh.nodes.flatMap((n, i) => {
+      const counts = new Map();
+      for (const l of n.ztunnel.proc.lines)
+        if (
+          l.level === 'warn' ||
+          l.level === 'error' ||
+          (l.scope === 'access' && l.decision !== 'allow')
+        ) {
+          const key =
+            l.scope === 'access' ? `access ${l.direction} ${l.decision}: ${l.reason}` : l.msg;
+          const c = counts.get(key) ?? { n: 0, first: l };
+          c.n++;
+          counts.set(key, c);
+        }
+      if (counts.size === 0) return [`  ztunnel ${i + 1}: none`];
+      return [...counts].map(
+        ([msg, c]) =>
+          `  ztunnel ${i + 1}: ${c.n} x ${msg} ${JSON.stringify({ ...c.first, time: undefined, msg: undefined, level: undefined, name: undefined }).slice(0, 300)}`,
+      );
     }),
     `RSS over time (MiB): t s, phase, open connections, ztunnel 1, ztunnel 2`,
     ...samples.map(
