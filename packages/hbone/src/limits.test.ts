@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import tls from 'node:tls';
 import { createMetrics } from '@trellis/core';
 import { ConnectionBudget } from './connection-budget.js';
 import { HboneServer, type HboneServerOptions } from './server.js';
 import {
   makePki,
+  rawTlsClient,
   readText,
   spiffe,
   startApp,
@@ -47,25 +47,9 @@ async function scrapeSample(port: number, sample: string): Promise<number | unde
 
 /** An authenticated TLS connection (ALPN h2) that never sends a byte of HTTP/2. */
 async function silentTls(t: TestContext, pki: Pki, port: number) {
-  const client = await pki.workload(spiffe('client'));
-  const socket = tls.connect({
-    host: '127.0.0.1',
-    port,
-    key: client.key,
-    cert: [client.certChain].flat().join(''),
-    ca: pki.root.cert,
-    ALPNProtocols: ['h2'],
-    rejectUnauthorized: false,
-    servername: '',
-  });
-  socket.on('error', () => {});
-  t.after(() => socket.destroy());
-  // events.once would reject on 'error'; a refused connection ends with ECONNRESET.
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  const connected = new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
-  await Promise.race([connected, closed]);
-  socket.resume();
-  return { socket, closed };
+  const c = await rawTlsClient(t, pki, port);
+  c.socket.resume();
+  return c;
 }
 
 const until = async (check: () => boolean | Promise<boolean>, what: string) => {

@@ -1,12 +1,18 @@
 // Graceful shutdown of the HBONE server: stop accepting, GOAWAY, let open streams finish until the
 // deadline, then close what is left, including a connection stuck in the HTTP/2 preface.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
-import tls from 'node:tls';
 import { HboneConnectError } from './errors.js';
 import { HboneServer } from './server.js';
-import { errorOf, makePki, readText, spiffe, startApp, startClient } from './test-support.js';
+import {
+  errorOf,
+  makePki,
+  rawTlsClient,
+  readText,
+  spiffe,
+  startApp,
+  startClient,
+} from './test-support.js';
 
 const SERVER = spiffe('server');
 
@@ -73,21 +79,9 @@ describe('HBONE server shutdown with a client stuck in the HTTP/2 preface', () =
       certificateFor: () => certificate,
     });
     const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
-    const client = await pki.workload(spiffe('client'));
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      key: client.key,
-      cert: [client.certChain].flat().join(''),
-      ca: pki.root.cert,
-      ALPNProtocols: ['h2'],
-      rejectUnauthorized: false,
-    });
-    await once(socket, 'secureConnect');
-    socket.on('error', () => {});
+    const { socket, closed } = await rawTlsClient(t, pki, port);
     // not reading: what the server writes stays unread
     socket.write('PRI * HTTP/2.0\r\n'); // half the client preface, then silence
-    const closed = once(socket, 'close');
     while (server.connections === 0) await new Promise((r) => setTimeout(r, 10));
     const outcome = await Promise.race([
       server.close({ drainMs: 100 }).then(() => 'closed'),
@@ -97,6 +91,5 @@ describe('HBONE server shutdown with a client stuck in the HTTP/2 preface', () =
     socket.resume(); // now read, to see the server's end
     await closed;
     assert.equal(server.connections, 0);
-    t.after(() => socket.destroy());
   });
 });

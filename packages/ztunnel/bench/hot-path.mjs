@@ -61,48 +61,16 @@ async function baselineStore() {
 const { StateStore } = await import(new URL('../dist/state/store.js', import.meta.url).href);
 const Baseline = await baselineStore();
 
-function workload(uid, ip, services) {
-  return {
-    uid,
-    name: uid,
-    namespace: 'default',
-    addresses: [ip],
-    hostname: '',
-    network: '',
-    protocol: 'HBONE',
-    trustDomain: 'cluster.local',
-    serviceAccount: 'default',
-    node: 'node-1',
-    canonicalName: '',
-    canonicalRevision: '',
-    workloadType: 'pod',
-    workloadName: '',
-    nativeTunnel: false,
-    services,
-    authorizationPolicies: [],
-    status: 'Healthy',
-    clusterId: 'Kubernetes',
-    locality: { region: '', zone: '', subzone: '' },
-    networkMode: 'Standard',
-    capacity: 1,
-  };
-}
-function service(i) {
-  return {
-    name: `svc-${i}`,
-    namespace: 'default',
+const { workload: workloadOf, service: serviceOf } = await import(
+  new URL('../dist/testing/fixtures.js', import.meta.url).href
+);
+const workload = (uid, ip, services) => workloadOf({ uid, addresses: [ip], services });
+const service = (i) =>
+  serviceOf({
     hostname: `svc-${i}.default.svc.cluster.local`,
     vips: [{ network: '', address: `10.96.${i >> 8}.${i & 255}` }],
-    cidrVips: [],
     ports: [{ servicePort: 80, targetPort: 8080, appProtocol: 'TCP' }],
-    subjectAltNames: [],
-    weightedWaypoints: [],
-    ipFamilies: 'Automatic',
-    canonical: false,
-    ingressUseWaypoint: false,
-    visibility: 'Public',
-  };
-}
+  });
 
 /** A cluster of `services` services with `endpoints` pods each. */
 function fill(Store, { services, endpoints }) {

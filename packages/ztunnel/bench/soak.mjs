@@ -9,11 +9,12 @@
 // (flat is the goal), what is given back after they close, and connections lost. Writes its
 // section of ../bench-results.txt.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Mesh, NetnsCluster } from '@trellis/testing';
+import { treePids } from './relay-pairs.mjs';
 import { writeSection } from './results-file.mjs';
 
 const env = (name, fallback) => {
@@ -34,28 +35,17 @@ const PORT = 7070;
 
 /** RSS in KiB of the process tree rooted at `pid` (ztunnel and any workers). */
 function treeRssKib(pid) {
-  const procs = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  let sum = 0;
+  for (const p of treePids([pid])) {
     try {
-      const status = readFileSync(`/proc/${name}/status`, 'utf8');
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-      const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
-      procs.push({ pid: Number(name), ppid, rss });
+      sum += Number(
+        /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0,
+      );
     } catch {
-      // gone while listing
+      // exited while reading
     }
   }
-  const tree = new Set([pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of procs)
-      if (!tree.has(p.pid) && tree.has(p.ppid)) {
-        tree.add(p.pid);
-        grew = true;
-      }
-  }
-  return procs.filter((p) => tree.has(p.pid)).reduce((sum, p) => sum + p.rss, 0);
+  return sum;
 }
 
 function peer(netns, args) {

@@ -4,28 +4,11 @@
 // connection that carries no stream is closed after --hbone-idle-timeout; one past
 // --max-hbone-connections is refused before TLS. Both are counted on 15020.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
+import { spawnAllWorkloadsZtunnel, waitFor } from './spawned-ztunnel.js';
 import { sample, startTestCa, type TestCa } from './test-support.js';
 
-/** Polls `fn` until it returns something truthy, for up to 30 s (a spawned process on a busy machine). */
-async function waitFor<T>(fn: () => T | Promise<T>, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const B_IP = '127.0.52.1';
 const LOCAL = `workloads:
   - { uid: Kubernetes//Pod/default/a, name: a, namespace: default, serviceAccount: a, workloadIps: [127.0.42.1] }
@@ -33,50 +16,10 @@ const LOCAL = `workloads:
 `;
 
 async function startZtunnel(t: TestContext, ca: TestCa, args: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'ztunnel-bounds-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of [
-    ['local.yaml', LOCAL],
-    ['root.pem', ca.rootPem],
-    ['token', 'tok-zt2'],
-  ] as const)
-    writeFileSync(join(dir, name), text);
-  const child = spawn(
-    process.execPath,
-    [
-      MAIN,
-      ...['--proxy-mode', 'all-workloads', '--local-config', join(dir, 'local.yaml')],
-      ...['--ca-address', ca.address, '--ca-root-cert', join(dir, 'root.pem')],
-      ...['--token-path', join(dir, 'token')], // ztunnel's own identity: istio-system/ztunnel
-      ...['--inbound-address', `${B_IP}:0`, '--outbound-address', '127.0.0.1:0'],
-      ...['--inbound-plaintext-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'],
-      ...['--metrics-address', '127.0.0.1:0', '--readiness-address', '127.0.0.1:0'],
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => child.kill('SIGKILL'));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout }).on('line', (l) =>
-    lines.push(JSON.parse(l) as Record<string, unknown>),
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const line = (msg: string) =>
-    waitFor(
-      () =>
-        lines.find((l) => l.msg === msg) ??
-        (child.exitCode !== null ? assert.fail(stderr) : undefined),
-      msg,
-    );
-  const { metricsPort } = (await line('trellis-ztunnel started')) as { metricsPort: number };
-  const { ports } = (await line('all-workloads proxies listening')) as {
-    ports: { inbound: number };
-  };
+  const z = await spawnAllWorkloadsZtunnel(t, ca, { localConfig: LOCAL, inboundHost: B_IP, args });
   const metric = async (name: string, labels: Record<string, string>) =>
-    sample(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), name, labels);
-  return { child, exited, inbound: ports.inbound, metric };
+    sample(await (await fetch(`http://127.0.0.1:${z.metricsPort}/metrics`)).text(), name, labels);
+  return { child: z.child, exited: z.exited, inbound: z.ports.inbound, metric };
 }
 
 /** Authenticates as workload a with ALPN h2; `closed` resolves when the connection is gone. */

@@ -3,13 +3,8 @@
 // through it. The primary accepts, the workers terminate TLS with B's certificate (fetched by the
 // primary from a real CA), both workers carry a connection, and 15020 counts every stream.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { spawnAllWorkloadsZtunnel } from '../proxy/spawned-ztunnel.js';
 import { StateStore } from '../state/store.js';
 import { workload } from '../testing/fixtures.js';
 import {
@@ -22,7 +17,6 @@ import {
   startTestZtunnel,
 } from '../proxy/test-support.js';
 
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const A_IP = '127.0.40.1';
 const B_IP = '127.0.50.1';
 const LOCAL = `workloads:
@@ -32,56 +26,13 @@ const LOCAL = `workloads:
 
 test('all-workloads mode, --workers 2: HBONE connections are served by both workers and counted once each', async (t) => {
   const ca = await startTestCa(t);
-  const dir = mkdtempSync(join(tmpdir(), 'ztunnel-workers-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of [
-    ['local.yaml', LOCAL],
-    ['root.pem', ca.rootPem],
-    ['token', 'tok-zt2'],
-  ] as const)
-    writeFileSync(join(dir, name), text);
-  const child = spawn(
-    process.execPath,
-    [
-      MAIN,
-      ...[
-        '--proxy-mode',
-        'all-workloads',
-        '--workers',
-        '2',
-        '--local-config',
-        join(dir, 'local.yaml'),
-      ],
-      ...['--ca-address', ca.address, '--ca-root-cert', join(dir, 'root.pem')],
-      ...['--token-path', join(dir, 'token')], // ztunnel's own identity: istio-system/ztunnel
-      ...['--inbound-address', `${B_IP}:0`, '--outbound-address', '127.0.0.1:0'],
-      ...['--inbound-plaintext-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'],
-      ...['--metrics-address', '127.0.0.1:0', '--readiness-address', '127.0.0.1:0'],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => child.kill('SIGKILL'));
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout }).on('line', (l) =>
-    lines.push(JSON.parse(l) as Record<string, unknown>),
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const line = (msg: string) =>
-    eventually(
-      () =>
-        lines.find((l) => l.msg === msg) ??
-        (child.exitCode !== null ? assert.fail(stderr) : undefined),
-      msg,
-    );
-  const started = (await line('trellis-ztunnel started')) as {
-    metricsPort: number;
-    readinessPort: number;
-    workers: number[];
-  };
-  const { ports } = (await line('all-workloads proxies listening')) as {
-    ports: { inbound: number };
-  };
+  const z = await spawnAllWorkloadsZtunnel(t, ca, {
+    localConfig: LOCAL,
+    inboundHost: B_IP,
+    args: ['--workers', '2'],
+  });
+  const { child, lines, ports } = z;
+  const started = { ...z, workers: z.workers ?? [] };
   await eventually(
     async () =>
       (await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`)).status === 200,
