@@ -2,7 +2,8 @@
 // Soak benchmark (root; not a test): SOAK_CONNECTIONS (10,000) concurrent TCP connections held for
 // SOAK_SECONDS (600) through the in-pod mesh of two netns nodes: pod A -> in-pod rules -> ztunnel 1
 // (outbound) -> HBONE/mTLS -> ztunnel 2 (inbound) -> pod B, each connection sending a line every
-// SOAK_PING_SECONDS (30) and reading its echo. Each ztunnel is one process (--workers
+// SOAK_PING_SECONDS (30) and reading its echo; they are opened at SOAK_RAMP_PER_SECOND (250) a
+// second. Each ztunnel is one process (--workers
 // SOAK_WORKERS, 1). Every SOAK_SAMPLE_SECONDS (15) the RSS of each ztunnel (process tree) is
 // sampled with the client's counts. Reports memory per connection (RSS with the connections held
 // minus RSS before, over the count), RSS over time and its slope while the connections are held
@@ -27,6 +28,7 @@ const CONNECTIONS = env('SOAK_CONNECTIONS', 10_000);
 const SECONDS = env('SOAK_SECONDS', 600);
 const PING_SECONDS = env('SOAK_PING_SECONDS', 30);
 const SAMPLE_SECONDS = env('SOAK_SAMPLE_SECONDS', 15);
+const RAMP_PER_SECOND = env('SOAK_RAMP_PER_SECOND', 250);
 const WORKERS = env('SOAK_WORKERS', 1);
 /** ztunnel's log level; at info the access log says why each failed connection failed. */
 const LOG_LEVEL = process.env.SOAK_LOG_LEVEL ?? 'warn';
@@ -130,6 +132,7 @@ try {
     String(CONNECTIONS),
     String(SECONDS),
     String(PING_SECONDS),
+    String(RAMP_PER_SECOND),
   ]);
   children.push(client.child);
   const ticker = setInterval(() => {
@@ -181,7 +184,7 @@ try {
   const mib = (kib) => (kib / 1024).toFixed(1);
   const lines = [
     `# ${new Date().toISOString()}; host ${os.cpus().length} CPUs, node ${process.version}; load average ${load0.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end`,
-    `# ${CONNECTIONS} connections pod A -> ztunnel 1 (outbound, in-pod) -> HBONE mTLS -> ztunnel 2 (inbound) -> pod B, held ${SECONDS} s, a line each way every ${PING_SECONDS} s per connection; --workers ${WORKERS}; RSS of each ztunnel process tree every ${SAMPLE_SECONDS} s`,
+    `# ${CONNECTIONS} connections pod A -> ztunnel 1 (outbound, in-pod) -> HBONE mTLS -> ztunnel 2 (inbound) -> pod B, opened at ${RAMP_PER_SECOND}/s, held ${SECONDS} s, a line each way every ${PING_SECONDS} s per connection; --workers ${WORKERS}; RSS of each ztunnel process tree every ${SAMPLE_SECONDS} s`,
     `connections: opened ${done.opened}, failed ${done.failed}, lost while held ${done.lost} ${JSON.stringify(done.why)}; pings ${done.pings}, echoes ${done.echoes}, pings sent before the previous echo ${done.late}; ramp ${rampSeconds.toFixed(0)} s`,
     `ztunnel      idle MiB  held MiB (median)  per connection  slope while held (after 1 min)  after close MiB`,
     ...[0, 1].map((i) => {
