@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createCsr, inspectCertificate } from '@trellis/pki';
 import fc from 'fast-check';
 import { CaError } from './authority.js';
-import { csrFor, startCa, tempDir, TD, WEB } from './test-support.js';
+import { csrFor, startCa, tempDir, TD, WEB } from './test-support/static-token-ca.js';
 
 const OTHER = `spiffe://${TD}/ns/prod/sa/api`;
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { createCsr, generateKeyPair, inspectCertificate, x509 } from '@trellis/pki';
-import { csrFor, opensslVerify, startCa, tempDir, WEB } from './test-support.js';
+import { csrFor, opensslVerify, startCa, tempDir, WEB } from './test-support/static-token-ca.js';
 
 async function rejects(p: Promise<unknown>, code: status, text: RegExp) {
   await assert.rejects(p, (err: { code?: number; details?: string }) => {

@@ -16,7 +16,7 @@ import {
   startClient,
   startServer,
   type Pki,
-} from './test-support.js';
+} from './test-support/hbone-endpoints.js';
 
 const SERVER = spiffe('server');
 

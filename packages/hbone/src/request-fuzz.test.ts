@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { formatAuthority, parseAuthority } from './authority.pure.js';
 import { parseForwardedFor } from './forwarded.pure.js';
 import { dialTcp } from './server-stream.js';
-import { makePki, spiffe, startApp, startServer } from './test-support.js';
+import { makePki, spiffe, startApp, startServer } from './test-support/hbone-endpoints.js';
 
 const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
 const authorityLike = fc.oneof(

@@ -12,7 +12,7 @@ import {
   spiffe,
   startApp,
   startClient,
-} from './test-support.js';
+} from './test-support/hbone-endpoints.js';
 
 const SERVER = spiffe('server');
 

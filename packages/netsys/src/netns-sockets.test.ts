@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { on, once } from 'node:events';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rootOnly } from '@trellis/core/test-support';
 import { connectInNetns, listenInNetns, udpSocketInNetns } from './netns-sockets.js';
 import {
   createNetnsPair,
@@ -11,7 +12,7 @@ import {
   startPeerReporter,
   type NetnsPair,
   type PeerReporter,
-} from './testing/netns-fixture.js';
+} from './test-support/netns-fixture.js';
 
 async function readAll(socket: net.Socket): Promise<string> {
   let text = '';
@@ -26,7 +27,7 @@ async function connectFromHost(host: string, port: number): Promise<void> {
   socket.destroy();
 }
 
-describe('sockets in another network namespace', () => {
+describe('sockets in another network namespace', rootOnly('network namespaces and veths'), () => {
   let pair: NetnsPair;
   const reporters: PeerReporter[] = [];
 

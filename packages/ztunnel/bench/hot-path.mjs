@@ -62,7 +62,7 @@ const { StateStore } = await import(new URL('../dist/state/store.js', import.met
 const Baseline = await baselineStore();
 
 const { workload: workloadOf, service: serviceOf } = await import(
-  new URL('../dist/testing/fixtures.js', import.meta.url).href
+  new URL('../dist/test-support/fixtures.js', import.meta.url).href
 );
 const workload = (uid, ip, services) => workloadOf({ uid, addresses: [ip], services });
 const service = (i) =>

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { runAllStages } from '../test-support/all-stages.js';
 import { formatProblem, parseManifests, parseSnapshot } from './manifests.js';
 
 const pod = (name: string, extra = '') => `apiVersion: v1
@@ -92,4 +93,19 @@ test('kind: List is expanded and a duplicate object is rejected naming the first
 test('empty documents and comments-only files are fine', () => {
   const r = parseManifests('# nothing here\n---\n---\n', 'empty.yaml');
   assert.deepEqual(r, { objects: [], problems: [], ignored: [] });
+});
+
+test('found by the fuzz test: a null field means "not set", a port out of range rejects the object', () => {
+  const r = parseSnapshot(
+    [
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: a, labels: }\nstatus: { podIP: , phase: Running }\n',
+      'apiVersion: v1\nkind: Service\nmetadata: { name: s }\nspec: { ports: [{ port: -1 }] }\n',
+    ].join('---\n'),
+    'n.yaml',
+  );
+  assert.equal(r.snapshot.pods.length, 1);
+  assert.deepEqual(r.problems.map(formatProblem), [
+    'n.yaml: document 2: Service default/s: spec.ports[0].port: expected a port number (1-65535), got number -1',
+  ]);
+  runAllStages(r.snapshot);
 });

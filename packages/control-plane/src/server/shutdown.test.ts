@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { startControlPlaneProcess } from './testing/control-plane-process.js';
-import { wdsClient } from './testing/wds-client.js';
+import { startControlPlaneProcess } from './test-support/control-plane-process.js';
+import { wdsClient } from './test-support/wds-client.js';
 
 const TESTDATA = fileURLToPath(new URL('../../testdata/', import.meta.url));
 

@@ -18,7 +18,7 @@ import { harness, ZTUNNEL_NODE } from '../test-support/harness.js';
 import { insecure } from '../test-support/loopback.js';
 import { rawDelta, rawSotw } from '../test-support/raw-stream.js';
 import { Recorder, snapshot } from '../test-support/resources.js';
-import { eventually } from '../test-support/wait.js';
+import { eventually } from '@trellis/core/test-support';
 
 const typeUrl = fc.oneof(
   fc.constantFrom(CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ''),
@@ -116,7 +116,9 @@ test('property: random request sequences get answers or a status saying why; no 
         } finally {
           raw.end();
         }
-        await eventually(() => h.xds.connections === 0);
+        await eventually('the server to let the stream go', () => h.xds.connections === 0, {
+          intervalMs: 5,
+        });
       },
     ),
     { seed: 21, numRuns: 80 },
@@ -143,7 +145,9 @@ test('property: random request sequences get answers or a status saying why; no 
       ]);
       if (s) assert.notEqual(s.code, status.OK);
       call.cancel();
-      await eventually(() => h.xds.connections === 0);
+      await eventually('the server to let the stream go', () => h.xds.connections === 0, {
+        intervalMs: 5,
+      });
     }),
     { seed: 21, numRuns: 60 },
   );

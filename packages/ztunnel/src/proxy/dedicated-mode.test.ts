@@ -12,8 +12,14 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { StateStore } from '../state/store.js';
-import { workload } from '../testing/fixtures.js';
-import { exchange, sha256, startHashApp, startTestCa, startTestZtunnel } from './test-support.js';
+import { workload } from '../test-support/fixtures.js';
+import {
+  exchange,
+  sha256,
+  startHashApp,
+  startTestCa,
+  startTestZtunnel,
+} from './test-support/loopback-mesh.js';
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const A_IP = '127.0.44.1';

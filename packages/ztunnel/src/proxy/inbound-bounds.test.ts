@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import tls from 'node:tls';
-import { spawnAllWorkloadsZtunnel, waitFor } from './spawned-ztunnel.js';
-import { sample, startTestCa, type TestCa } from './test-support.js';
+import { eventually } from '@trellis/core/test-support';
+import { sample, startTestCa, type TestCa } from './test-support/loopback-mesh.js';
+import { spawnAllWorkloadsZtunnel } from './test-support/spawned-ztunnel.js';
 
 const B_IP = '127.0.52.1';
 const LOCAL = `workloads:
@@ -19,7 +20,7 @@ async function startZtunnel(t: TestContext, ca: TestCa, args: string[]) {
   const z = await spawnAllWorkloadsZtunnel(t, ca, { localConfig: LOCAL, inboundHost: B_IP, args });
   const metric = async (name: string, labels: Record<string, string>) =>
     sample(await (await fetch(`http://127.0.0.1:${z.metricsPort}/metrics`)).text(), name, labels);
-  return { child: z.child, exited: z.exited, inbound: z.ports.inbound, metric };
+  return { proc: z.proc, inbound: z.ports.inbound, metric };
 }
 
 /** Authenticates as workload a with ALPN h2; `closed` resolves when the connection is gone. */
@@ -53,9 +54,9 @@ for (const workers of ['1', '2']) {
     assert.ok(c.authenticated);
     c.socket.write('PRI * HTTP/2.0\r\n'); // and never reads what the server sends
     await new Promise((r) => setTimeout(r, 200));
-    z.child.kill('SIGTERM');
+    z.proc.child.kill('SIGTERM');
     const code = await Promise.race([
-      z.exited,
+      z.proc.exited,
       new Promise<string>((r) => setTimeout(() => r('still running 10 s after SIGTERM'), 10_000)),
     ]);
     assert.equal(code, 0);
@@ -84,8 +85,8 @@ test('past --max-hbone-connections a connection is refused before TLS, and count
     1,
   );
   first.socket.destroy();
-  await waitFor(
-    async () => (await clientTls(t, ca, z.inbound)).authenticated,
+  await eventually(
     'a place to free up',
+    async () => (await clientTls(t, ca, z.inbound)).authenticated,
   );
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StateStore } from '../state/store.js';
-import { cidr, match, policy, workload } from '../testing/fixtures.js';
+import { cidr, match, policy, workload } from '../test-support/fixtures.js';
 import { authorize } from './authorize.js';
 import type { ConnectionAttributes } from './connection.js';
 

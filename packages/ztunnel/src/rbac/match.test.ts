@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Match, StringMatch } from '../state/model.js';
-import { cidr as parseCidr, match, policy } from '../testing/fixtures.js';
+import { cidr as parseCidr, match, policy } from '../test-support/fixtures.js';
 import type { ConnectionAttributes } from './connection.js';
 import { policyMatches, stringMatches } from './match.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cidrContains } from '@trellis/core';
 import fc from 'fast-check';
-import { cidr, service, workload } from '../testing/fixtures.js';
+import { cidr, service, workload } from '../test-support/fixtures.js';
 import { pickEndpoint, type Endpoint } from './load-balance.js';
 import { serviceKey, type Service, type Workload } from './model.js';
 import { StateStore } from './store.js';

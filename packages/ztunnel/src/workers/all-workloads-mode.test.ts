@@ -4,18 +4,18 @@
 // primary from a real CA), both workers carry a connection, and 15020 counts every stream.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { spawnAllWorkloadsZtunnel } from '../proxy/spawned-ztunnel.js';
+import { eventually, START_TIMEOUT_MS } from '@trellis/core/test-support';
+import { spawnAllWorkloadsZtunnel } from '../proxy/test-support/spawned-ztunnel.js';
 import { StateStore } from '../state/store.js';
-import { workload } from '../testing/fixtures.js';
+import { workload } from '../test-support/fixtures.js';
 import {
-  eventually,
   exchange,
   sample,
   sha256,
   startHashApp,
   startTestCa,
   startTestZtunnel,
-} from '../proxy/test-support.js';
+} from '../proxy/test-support/loopback-mesh.js';
 
 const A_IP = '127.0.40.1';
 const B_IP = '127.0.50.1';
@@ -26,17 +26,16 @@ const LOCAL = `workloads:
 
 test('all-workloads mode, --workers 2: HBONE connections are served by both workers and counted once each', async (t) => {
   const ca = await startTestCa(t);
-  const z = await spawnAllWorkloadsZtunnel(t, ca, {
+  const { proc, ports, ...started } = await spawnAllWorkloadsZtunnel(t, ca, {
     localConfig: LOCAL,
     inboundHost: B_IP,
     args: ['--workers', '2'],
   });
-  const { child, lines, ports } = z;
-  const started = { ...z, workers: z.workers ?? [] };
   await eventually(
+    'ready',
     async () =>
       (await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`)).status === 200,
-    'ready',
+    START_TIMEOUT_MS,
   );
 
   const app = await startHashApp(t, B_IP);
@@ -84,10 +83,10 @@ test('all-workloads mode, --workers 2: HBONE connections are served by both work
       });
     }
   }
-  const inbound = await eventually(() => {
-    const e = lines.filter((l) => l.scope === 'access' && l.direction === 'inbound');
+  const inbound = await eventually('four inbound access log lines', () => {
+    const e = proc.lines.filter((l) => l.scope === 'access' && l.direction === 'inbound');
     return e.length === 4 ? e : undefined;
-  }, 'four inbound access log lines');
+  });
   assert.deepEqual(new Set(inbound.map((e) => e.pid)), new Set(started.workers));
   for (const e of inbound) assert.equal(e.srcIdentity, 'spiffe://cluster.local/ns/default/sa/a');
   const metrics = await (await fetch(`http://127.0.0.1:${started.metricsPort}/metrics`)).text();
@@ -100,6 +99,5 @@ test('all-workloads mode, --workers 2: HBONE connections are served by both work
     4,
   );
 
-  child.kill('SIGTERM');
-  assert.equal(await new Promise((r) => child.once('exit', r)), 0);
+  assert.equal(await proc.stop('SIGTERM'), 0);
 });

@@ -12,6 +12,7 @@ import {
   RouteConfigurationSchema,
   type RouteConfiguration,
 } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import type { GRPCRoute, HTTPRoute } from '../../model/gateway-api.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { AttachedRoute } from './route-attachment.js';
 import type { RouteContext } from './route-context.js';
@@ -43,8 +44,8 @@ export function servicePortRoutes(
     seen.add(id);
     const built =
       r.kind === 'HTTPRoute'
-        ? httpRouteEntries(r.object, r, ctx)
-        : grpcRouteEntries(r.object, r, ctx);
+        ? httpRouteEntries(r.object as HTTPRoute, r, ctx)
+        : grpcRouteEntries(r.object as GRPCRoute, r, ctx);
     for (const e of built) entries.push({ ...e, source: r });
   }
   entries.sort(

@@ -1,20 +1,34 @@
-// The input of the Envoy translators: the derived mesh plus the Gateway API routes, which the
-// collections do not derive (the translators read them as written).
+// The input of the Envoy translators: the derived mesh plus what route attachment reads besides it
+// (the Gateway API routes and Gateways, and namespace labels for allowedRoutes selectors).
 import type { MeshState } from '../../collections/mesh-state.js';
-import type { GRPCRoute, HTTPRoute } from '../../model/kube.js';
+import type { Gateway, GRPCRoute, HTTPRoute } from '../../model/gateway-api.js';
+import type { ClusterSnapshot, Namespace } from '../../model/kube.js';
 
 export interface RouteInputs {
   readonly httpRoutes?: readonly HTTPRoute[];
   readonly grpcRoutes?: readonly GRPCRoute[];
+  readonly gateways?: readonly Gateway[];
+  readonly namespaces?: readonly Namespace[];
 }
 
 /** A MeshState with the routes; a plain MeshState is valid too (no routes). */
 export type EnvoyState = MeshState & RouteInputs;
 
 /**
- * Adds the snapshot's routes to a derived state. Call it once per snapshot and serve the result:
- * generated resources are cached per state object.
+ * Adds the snapshot's routes, Gateways and namespaces to a derived state. Call it once per
+ * snapshot and serve the result: route attachment and generated resources are cached per state
+ * object.
  */
-export function withRoutes(state: MeshState, routes: RouteInputs): EnvoyState {
-  return { ...state, httpRoutes: routes.httpRoutes ?? [], grpcRoutes: routes.grpcRoutes ?? [] };
+export function withRoutes(
+  state: MeshState,
+  snapshot: Pick<ClusterSnapshot, 'httpRoutes' | 'grpcRoutes'> &
+    Partial<Pick<ClusterSnapshot, 'gateways' | 'namespaces'>>,
+): EnvoyState {
+  return {
+    ...state,
+    httpRoutes: snapshot.httpRoutes,
+    grpcRoutes: snapshot.grpcRoutes,
+    gateways: snapshot.gateways ?? [],
+    namespaces: snapshot.namespaces ?? [],
+  };
 }
