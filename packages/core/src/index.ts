@@ -59,6 +59,7 @@ export { drainable, type Drainable, type DrainableServer, type GrpcServerLike } 
 
 // Results of checks at the edge, and IP addresses.
 export { ok, refused, type Result } from './result.js';
+export { clip } from './clip.js';
 export {
   canonicalIp,
   cidrContains,

@@ -1,7 +1,7 @@
 // `ip:port` authorities as HBONE uses them: a CONNECT `:authority` must be an IPv4 address or a
 // bracketed IPv6 address, then a port. Addresses are read by core's one IP parser. Pure: no
 // sockets, no DNS.
-import { canonicalIp, isIPv4, isIPv6, type Result } from '@trellis/core';
+import { canonicalIp, clip, isIPv4, isIPv6, type Result } from '@trellis/core';
 
 export interface Endpoint {
   readonly address: string;
@@ -16,12 +16,10 @@ export interface Target extends Endpoint {
 /** Parses a CONNECT `:authority` such as `10.0.0.5:8080` or `[fd00::5]:8080`. */
 export function parseAuthority(authority: string): Result<Target> {
   // The client's text is quoted in answers and logs: at most 100 characters of it.
-  const quoted = JSON.stringify(
-    authority.length > 100 ? `${authority.slice(0, 100)}...` : authority,
-  );
+  const quoted = JSON.stringify(clip(authority, 100));
   const bad = (why: string): Result<Target> => ({
     ok: false,
-    reason: `authority ${quoted} is not ip:port: ${clip(why)}`,
+    reason: `authority ${quoted} is not ip:port: ${clip(why, 160)}`,
   });
   let host: string;
   let portText: string;
@@ -47,10 +45,6 @@ export function parseAuthority(authority: string): Result<Target> {
   const port = Number(portText);
   if (port < 1 || port > 65535) return bad(`port ${port} is outside 1..65535`);
   return { ok: true, value: { address, port, family: address.includes(':') ? 6 : 4 } };
-}
-
-function clip(text: string): string {
-  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }
 
 /** `ip:port`, with brackets around IPv6 addresses. */

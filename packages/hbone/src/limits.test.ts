@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { createMetrics } from '@trellis/core';
+import { eventually } from '@trellis/core/test-support';
 import { ConnectionBudget } from './connection-budget.js';
 import { HboneServer, type HboneServerOptions } from './server.js';
 import {
@@ -52,14 +53,6 @@ async function silentTls(t: TestContext, pki: Pki, port: number) {
   return c;
 }
 
-const until = async (check: () => boolean | Promise<boolean>, what: string) => {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 describe('HBONE server limits', () => {
   it('closes a connection that carries no stream after the idle timeout, and counts it', async (t) => {
     const metrics = await createMetrics({ host: '127.0.0.1', port: 0 });
@@ -85,13 +78,21 @@ describe('HBONE server limits', () => {
     assert.equal(await readText(tunnel), 'still here');
     assert.equal(hbone.server.connections, 1);
     // Once its last stream is gone, it is idle.
-    await until(() => client.stats().connections === 0, 'the idle connection to be closed');
+    await eventually(
+      'the idle connection to be closed',
+      () => client.stats().connections === 0,
+      10_000,
+    );
     assert.equal(hbone.server.connections, 0);
 
     // One that authenticated and never sent the HTTP/2 preface goes the same way.
     const silent = await silentTls(t, pki, hbone.port);
     await silent.closed;
-    await until(() => hbone.server.connections === 0, 'the silent connection to be forgotten');
+    await eventually(
+      'the silent connection to be forgotten',
+      () => hbone.server.connections === 0,
+      10_000,
+    );
     assert.equal(
       await scrapeSample(metrics.port, 'hbone_idle_closed_connections_total{direction="inbound"}'),
       2,
@@ -108,7 +109,11 @@ describe('HBONE server limits', () => {
     const two = await halfOpenListener(t, pki, { budget, meter: metrics.meter('hbone') });
     await silentTls(t, pki, one.port);
     const b = await silentTls(t, pki, two.port);
-    await until(() => one.server.connections + two.server.connections === 2, 'two sessions');
+    await eventually(
+      'two sessions',
+      () => one.server.connections + two.server.connections === 2,
+      10_000,
+    );
     assert.equal(budget.inUse, 2);
 
     const third = await silentTls(t, pki, two.port);
@@ -126,9 +131,13 @@ describe('HBONE server limits', () => {
     // A client that vanishes frees its place (its session does not linger), and the place is
     // taken again.
     b.socket.destroy();
-    await until(() => budget.inUse === 1, 'the place to be given back');
+    await eventually('the place to be given back', () => budget.inUse === 1, 10_000);
     assert.equal(two.server.connections, 0);
     await silentTls(t, pki, two.port);
-    await until(() => two.server.connections === 1, 'a new session on the freed place');
+    await eventually(
+      'a new session on the freed place',
+      () => two.server.connections === 1,
+      10_000,
+    );
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { describe, it } from 'node:test';
 import { canonicalIp } from '@trellis/core';
+import { eventually } from '@trellis/core/test-support';
 import fc from 'fast-check';
 import { formatAuthority, parseAuthority } from './authority.pure.js';
 import { parseForwardedFor } from './forwarded.pure.js';
@@ -127,9 +128,10 @@ describe('HBONE request parsing, property-tested', () => {
     assert.equal(await ask({ ':method': 'CONNECT', ':authority': valid }), 200);
     tunnels++;
     assert.equal(hbone.server.connections, 1);
-    const deadline = Date.now() + 5000;
-    while (hbone.closed.length !== tunnels && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    assert.equal(hbone.closed.length, tunnels, 'every tunnel that opened was reported closed');
+    await eventually(
+      'every tunnel that opened to be reported closed',
+      () => hbone.closed.length === tunnels,
+      { timeoutMs: 5000, detail: () => `${hbone.closed.length} of ${tunnels} reported` },
+    );
   });
 });

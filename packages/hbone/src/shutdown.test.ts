@@ -2,6 +2,7 @@
 // deadline, then close what is left, including a connection stuck in the HTTP/2 preface.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually } from '@trellis/core/test-support';
 import { HboneConnectError } from './errors.js';
 import { HboneServer } from './server.js';
 import {
@@ -82,7 +83,7 @@ describe('HBONE server shutdown with a client stuck in the HTTP/2 preface', () =
     const { socket, closed } = await rawTlsClient(t, pki, port);
     // not reading: what the server writes stays unread
     socket.write('PRI * HTTP/2.0\r\n'); // half the client preface, then silence
-    while (server.connections === 0) await new Promise((r) => setTimeout(r, 10));
+    await eventually('the server to accept the connection', () => server.connections > 0);
     const outcome = await Promise.race([
       server.close({ drainMs: 100 }).then(() => 'closed'),
       new Promise((r) => setTimeout(() => r('still open 5 s later'), 5000).unref()),

@@ -2,7 +2,7 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { unpackAnyAs } from '@trellis/api';
-import type { Result } from '@trellis/core';
+import { clip, type Result } from '@trellis/core';
 import type { ResourceHandler } from './types.js';
 
 export interface RawResource {
@@ -22,7 +22,7 @@ const MAX_REASONS = 5;
 
 /** Server text (names, type URLs) quoted in a NACK and in logs: at most 200 characters of it. */
 export function clipped(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+  return clip(text, 200);
 }
 
 /** Decodes every resource, or returns why the response must be rejected. */

@@ -2,7 +2,7 @@
 // with one bad entry changes nothing: `level=<level>` sets the default level, `<scope>=<level>`
 // one scope's level, `<scope>=default` makes a scope follow the default again. Only scopes the
 // program has (`known`) can be changed: a made-up name would otherwise be stored for good. Pure.
-import { checkLogLevel, type LogLevel } from '@trellis/core';
+import { checkLogLevel, clip, type LogLevel } from '@trellis/core';
 
 export interface LevelChanges {
   readonly level?: LogLevel;
@@ -22,17 +22,12 @@ export function parseLoggingQuery(
       else if (!known.includes(key))
         return {
           ok: false,
-          error: `unknown log scope ${JSON.stringify(clip(key))}; known scopes: ${known.join(', ')}`,
+          error: `unknown log scope ${JSON.stringify(clip(key, 64))}; known scopes: ${known.join(', ')}`,
         };
       else scopes[key] = value === 'default' ? null : checkLogLevel(value);
     } catch (err) {
-      return { ok: false, error: `${clip(key)}: ${(err as Error).message}` };
+      return { ok: false, error: `${clip(key, 64)}: ${(err as Error).message}` };
     }
   }
   return { ok: true, changes: { ...(level ? { level } : {}), scopes } };
-}
-
-/** At most 64 characters of client text in a message. */
-function clip(text: string): string {
-  return text.length > 64 ? `${text.slice(0, 64)}...` : text;
 }

@@ -197,18 +197,23 @@ test(
   },
 );
 
+/** A manager whose pods each get one listener (15006), opened through the pod's socket ops. */
+function oneListenerManager(): InpodManager {
+  return new InpodManager({
+    logger,
+    drainMs: 0,
+    async startPod(_pod, ops) {
+      const s = await ops.listen({ host: '0.0.0.0', port: 15006 });
+      return { close: () => new Promise<void>((r) => s.close(() => r())) };
+    },
+  });
+}
+
 test(
   'netnsSocketOps listeners exist inside the pod netns and not in the host',
   needsRoot,
   async () => {
-    const manager = new InpodManager({
-      logger,
-      drainMs: 0,
-      async startPod(_pod, ops) {
-        const s = await ops.listen({ host: '0.0.0.0', port: 15006 });
-        return { close: () => new Promise<void>((r) => s.close(() => r())) };
-      },
-    });
+    const manager = oneListenerManager();
     await manager.handle({
       kind: 'add',
       netnsFd: openSync(netnsPath, 'r'),
@@ -230,14 +235,7 @@ test(
   'property: random ZDS packets (bytes, requests, fds of a netns or of /dev/null) each get an ack; the connection lives and no fd leaks',
   needsRoot,
   async () => {
-    const manager = new InpodManager({
-      logger,
-      drainMs: 0,
-      async startPod(_pod, ops) {
-        const s = await ops.listen({ host: '0.0.0.0', port: 15006 });
-        return { close: () => new Promise<void>((r) => s.close(() => r())) };
-      },
-    });
+    const manager = oneListenerManager();
     const agent = new Agent();
     const client = new ZdsClient({ path: socketPath, manager, logger }).start();
     const uid = fc.oneof(fc.constantFrom('', 'u1', 'u2'), fc.string({ maxLength: 300 }));

@@ -1,5 +1,6 @@
 // Small typed readers for YAML-decoded values: each takes the value and the path that led to it,
 // and throws a FieldError naming that path when the value has the wrong shape. Pure.
+import { clip } from '@trellis/core';
 
 export class FieldError extends Error {}
 
@@ -18,7 +19,7 @@ function describe(value: Json): string {
 
 /** The file's text in a message: quoted, at most 80 characters of it. */
 export function quote(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
+  return JSON.stringify(clip(text, 80));
 }
 
 /** A mapping with only the `allowed` keys. */
