@@ -114,6 +114,8 @@ export async function startControlPlaneIn(
 export interface ZtunnelOptions {
   ca: CaProcess;
   tokenPath: string;
+  /** --pod-namespace: ztunnel's own namespace, the one its token is for (default istio-system). */
+  podNamespace?: string;
   /** --local-config; without it ztunnel takes WDS from `xdsAddress`. */
   localConfigPath?: string;
   xdsAddress?: string;
@@ -138,7 +140,7 @@ export class ZtunnelProcess {
       '--node-name',
       node.name,
       '--pod-namespace',
-      ZTUNNEL_NAMESPACE,
+      opts.podNamespace ?? ZTUNNEL_NAMESPACE,
       '--service-account',
       'ztunnel',
       ...(opts.localConfigPath
