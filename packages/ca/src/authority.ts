@@ -54,7 +54,7 @@ export interface CertificateAuthorityOptions {
   readonly trustDomain: string;
   readonly authenticator: Authenticator;
   readonly nodeIndex: NodeIndex;
-  /** Default [trellis-system/ztunnel]. */
+  /** Node proxies allowed to impersonate pods on their node. Default [istio-system/ztunnel]. */
   readonly trustedNodeProxies?: readonly ServiceAccountRef[];
   /** Default 24 h. */
   readonly defaultTtlMs?: number;
@@ -67,6 +67,8 @@ export interface CertificateAuthorityOptions {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Longest CSR PEM parsed: ample for an RSA 4096 request, small enough to bound the work. */
+const MAX_CSR_CHARS = 64 * 1024;
 
 export class CertificateAuthority {
   readonly issuer: CaCredentials;
@@ -82,7 +84,7 @@ export class CertificateAuthority {
     this.rootPem = options.rootPem;
     this.trustDomain = options.trustDomain;
     this.#proxies = options.trustedNodeProxies ?? [
-      { namespace: 'trellis-system', serviceAccount: 'ztunnel' },
+      { namespace: 'istio-system', serviceAccount: 'ztunnel' },
     ];
     const rootExpiry = inspectCertificate(options.rootPem).notAfter;
     this.#metrics = caMetrics(() => rootExpiry, options.meter);
@@ -123,6 +125,11 @@ export class CertificateAuthority {
     if (!ttl.ok) throw new CaError('INVALID_ARGUMENT', ttl.reason);
 
     const started = performance.now();
+    if (req.csr.length > MAX_CSR_CHARS)
+      throw new CaError(
+        'INVALID_ARGUMENT',
+        `the CSR is ${req.csr.length} characters long; a workload CSR is under 2 KB (at most ${MAX_CSR_CHARS} accepted)`,
+      );
     let csr: ParsedCsr;
     try {
       csr = await parseCsr(req.csr);

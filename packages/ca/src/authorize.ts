@@ -8,7 +8,7 @@ export interface AuthorizeInput {
   readonly trustDomain: string;
   /** The ImpersonatedIdentity the caller asked for, if any. */
   readonly impersonated?: string;
-  /** Node proxies allowed to impersonate (default trellis-system/ztunnel). */
+  /** Node proxies allowed to impersonate. */
   readonly trustedNodeProxies: readonly ServiceAccountRef[];
   /** Service accounts with a pod on the caller's node; [] when the node is unknown. */
   readonly workloadsOnCallerNode: readonly ServiceAccountRef[];

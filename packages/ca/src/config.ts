@@ -59,8 +59,7 @@ export const caSettings = defineSettings({
   },
   trustedNodeProxies: {
     flag: '--trusted-node-proxies',
-    env: 'TRUSTED_NODE_PROXIES',
-    default: [parseServiceAccountRef('trellis-system/ztunnel')],
+    env: 'CA_TRUSTED_NODE_ACCOUNTS',
     parser: list(
       custom(
         '<namespace>/<service-account>',
@@ -69,7 +68,7 @@ export const caSettings = defineSettings({
       ),
     ),
     description:
-      'Service accounts allowed to ask for ImpersonatedIdentity (ns/sa, comma separated)',
+      "Node proxies allowed to ask for ImpersonatedIdentity of pods on their node (namespace/service-account, comma separated; Istio's variable); default <--namespace>/ztunnel, the namespace ztunnel also defaults to (POD_NAMESPACE, istio-system)",
   },
   defaultTtl: {
     flag: '--default-ttl',
@@ -124,5 +123,12 @@ function parsePort(raw: string): number {
 export type CaConfig = ReturnType<typeof loadCaConfig>;
 
 export function loadCaConfig(source: SettingsSource) {
-  return loadSettings(caSettings, source);
+  const s = loadSettings(caSettings, source);
+  return {
+    ...s,
+    // ztunnel runs in the CA's namespace unless told otherwise, as upstream installs it.
+    trustedNodeProxies: s.trustedNodeProxies ?? [
+      { namespace: s.namespace, serviceAccount: 'ztunnel' },
+    ],
+  };
 }

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     dnsNames: config.dnsNames,
     logger,
   });
-  lifecycle.onShutdown('grpc', () => server.close());
+  lifecycle.addServer('grpc', server.listener);
   logger.info(
     {
       port: server.port,

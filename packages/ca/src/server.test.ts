@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { createCsr, generateKeyPair, inspectCertificate } from '@trellis/pki';
-import { x509 } from './x509.js';
+import { createCsr, generateKeyPair, inspectCertificate, x509 } from '@trellis/pki';
 import { csrFor, opensslVerify, startCa, tempDir, WEB } from './test-support/static-token-ca.js';
 
 async function rejects(p: Promise<unknown>, code: status, text: RegExp) {

@@ -16,7 +16,7 @@ import {
   type IstioCertificateRequest,
   type IstioCertificateResponse,
 } from '@trellis/api/gen/istio/v1/auth/ca_pb.js';
-import type { Logger } from '@trellis/core';
+import { listenGrpc, type GrpcListener, type Logger } from '@trellis/core';
 import { formatSpiffeId } from '@trellis/pki';
 import { CaError, type CertificateAuthority } from './authority.js';
 import { issueServingCert } from './serving-cert.js';
@@ -39,11 +39,17 @@ export interface CaServerOptions {
 export interface CaServer {
   readonly port: number;
   readonly server: Server;
+  /** Its connections, for a lifecycle to drain (Lifecycle.addServer). */
+  readonly listener: GrpcListener;
   /** The current serving certificate chain, leaf first. */
   servingChain(): readonly string[];
   /** Re-issues the serving certificate now (also done automatically at half its lifetime). */
   rotateServingCert(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets calls in flight finish for up to `drainMs` (default 5 s), then closes
+   * every connection, including any still in (or never starting) its TLS handshake.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 const CODES: Record<CaError['code'], status> = {
@@ -107,14 +113,15 @@ export async function createCaServer(o: CaServerOptions): Promise<CaServer> {
   const server = new Server();
   server.addService(grpcService(IstioCertificateService), caServiceHandlers(o.ca));
   const creds = experimental.createCertificateProviderServerCredentials(provider, provider, false);
-  const address = o.host.includes(':')
-    ? `[${o.host}]:${o.port}`
-    : `${o.host || '0.0.0.0'}:${o.port}`;
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, creds, (err, p) =>
-      err ? reject(new Error(`cannot listen on ${address}: ${err.message}`)) : resolve(p),
-    ),
-  );
+  let listener: GrpcListener;
+  try {
+    listener = await listenGrpc(server, creds, { host: o.host, port: o.port });
+  } catch (err) {
+    const address = o.host.includes(':')
+      ? `[${o.host}]:${o.port}`
+      : `${o.host || '0.0.0.0'}:${o.port}`;
+    throw new Error(`cannot listen on ${address}: ${(err as Error).message}`, { cause: err });
+  }
 
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
@@ -138,14 +145,14 @@ export async function createCaServer(o: CaServerOptions): Promise<CaServer> {
   schedule();
 
   return {
-    port,
+    port: listener.port,
     server,
+    listener,
     servingChain: () => serving.chain,
     rotateServingCert: rotate,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(timer);
-        server.tryShutdown(() => resolve());
-      }),
+    close(drainMs = 5000) {
+      clearTimeout(timer);
+      return listener.close(drainMs);
+    },
   };
 }

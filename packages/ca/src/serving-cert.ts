@@ -2,8 +2,7 @@
 // CA's SPIFFE ID as SANs (pki's workload certificates carry only a URI SAN, hence this file).
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { generateKeyPair, importPrivateKey, type CaCredentials } from '@trellis/pki';
-import { x509 } from './x509.js';
+import { generateKeyPair, importPrivateKey, x509, type CaCredentials } from '@trellis/pki';
 
 export interface ServingCertOptions {
   readonly issuer: CaCredentials;

@@ -133,7 +133,7 @@ export const controlPlaneSettings = defineSettings({
   },
   trustedNodeProxies: {
     flag: '--trusted-node-proxies',
-    env: 'TRUSTED_NODE_PROXIES',
+    env: 'CA_TRUSTED_NODE_ACCOUNTS',
     parser: serviceAccounts,
     description:
       'Service accounts allowed to ask the CA for ImpersonatedIdentity (ns/sa, comma separated); default <system-namespace>/ztunnel',

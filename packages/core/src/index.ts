@@ -47,8 +47,34 @@ export { checkMetricName, checkedMeter, type InstrumentKind } from './metric-nam
 export { startTracing, type Tracing, type TracingOptions } from './tracing.js';
 
 // Shutdown and drain.
-export { createLifecycle, type Lifecycle, type LifecycleOptions } from './lifecycle.js';
+export {
+  createLifecycle,
+  FORCE_GRACE_MS,
+  type Lifecycle,
+  type LifecycleOptions,
+  type ShutdownContext,
+} from './lifecycle.js';
+export { listenGrpc, type GrpcListener, type InjectableGrpcServer } from './grpc-listener.js';
 export { drainable, type Drainable, type DrainableServer, type GrpcServerLike } from './drain.js';
+
+// Results of checks at the edge, and IP addresses.
+export { ok, refused, type Result } from './result.js';
+export { clip } from './clip.js';
+export {
+  canonicalIp,
+  cidrContains,
+  ipFamily,
+  ipFromBytes,
+  ipToBytes,
+  isIP,
+  isIPv4,
+  isIPv6,
+  isLoopbackIp,
+  maxPrefix,
+  networkAddress,
+  parseCidr,
+  type Cidr,
+} from './ip.js';
 
 // Backoff and retry.
 export { backoff, type Backoff, type BackoffOptions, type Jitter } from './backoff.js';

@@ -1,8 +1,6 @@
-// Metric names must reach Prometheus exactly as written, so dashboards built for Istio keep
-// working. The 0.223.0 Prometheus exporter rewrites some names: it replaces characters outside
-// [a-zA-Z0-9_] with '_', collapses runs of '_', and appends "_total" to counters that lack it
-// (units are only written as a "# UNIT" comment, never appended). This module rejects, at creation,
-// any name the exporter would change.
+// Metric names reach Prometheus exactly as written (prometheus-text.ts renders them), so dashboards
+// built for Istio keep working, including Istio's counters without "_total". This module rejects,
+// at creation, a name Prometheus cannot carry.
 import type { Meter, MetricOptions } from '@opentelemetry/api';
 
 export type InstrumentKind =
@@ -10,21 +8,15 @@ export type InstrumentKind =
 
 const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** Throws an Error explaining how the exporter would change `name`, if it would. */
+/** Throws an Error saying why Prometheus cannot carry `name`, if it cannot. */
 export function checkMetricName(name: string, kind: InstrumentKind): void {
   if (!NAME.test(name)) {
     throw new Error(
-      `metric name ${JSON.stringify(name)}: use only letters, digits and '_', not starting with a digit`,
+      `${kind} name ${JSON.stringify(name)}: use only letters, digits and '_', not starting with a digit`,
     );
   }
-  if (name.includes('__')) {
-    throw new Error(`metric name ${JSON.stringify(name)}: "__" would be exported as "_"`);
-  }
-  const monotonic = kind === 'counter' || kind === 'observable-counter';
-  if (monotonic && !name.endsWith('_total')) {
-    throw new Error(
-      `counter name ${JSON.stringify(name)} would be exported as "${name}_total": end it in _total`,
-    );
+  if (name.startsWith('__')) {
+    throw new Error(`${kind} name ${JSON.stringify(name)}: names starting with "__" are reserved`);
   }
 }
 

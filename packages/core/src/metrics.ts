@@ -19,8 +19,8 @@ export interface Metrics {
   /** The port actually listened on. */
   readonly port: number;
   /**
-   * A Meter for one module. Instrument names are exported unchanged, so a name the exporter would
-   * rewrite (a counter without "_total", a '.' or '-' in it) throws when the instrument is created.
+   * A Meter for one module. Instrument names are exported unchanged (counters without "_total"
+   * too); a name Prometheus cannot carry (a '.' or '-' in it) throws when the instrument is created.
    */
   meter(scope: string): Meter;
   /** Closes the endpoint and shuts the meter provider down. */
@@ -28,8 +28,6 @@ export interface Metrics {
 }
 
 export async function createMetrics(opts: MetricsOptions): Promise<Metrics> {
-  // The exporter's own server cannot listen on port 0 (it treats 0 as "unset") and serves one
-  // path only, so the registry renders and we serve.
   const registry = createMetricsRegistry();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

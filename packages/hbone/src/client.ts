@@ -2,9 +2,9 @@
 // resolves with the tunnel once the server answered 200.
 import { constants, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import type { Meter } from '@opentelemetry/api';
-import type { Logger } from '@trellis/core';
+import { canonicalIp, type Logger } from '@trellis/core';
 import { inspectCertificate, parseSvidSpiffeId } from '@trellis/pki';
-import { canonicalIp, formatAuthority, parseAuthority } from './authority.pure.js';
+import { formatAuthority, parseAuthority } from './authority.pure.js';
 import {
   connectTcp,
   openConnection,

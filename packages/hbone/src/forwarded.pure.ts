@@ -1,6 +1,7 @@
 // The `forwarded` header HBONE clients send (RFC 7239 `for=` parameter) to carry the original
 // source address: `forwarded: for="10.0.0.1:43210"` or `for="[fd00::1]:43210"`. Pure.
-import { canonicalIp, formatAuthority, parseAuthority, type Endpoint } from './authority.pure.js';
+import { canonicalIp } from '@trellis/core';
+import { formatAuthority, parseAuthority, type Endpoint } from './authority.pure.js';
 
 /** The header value naming `source` as the original client: `for="ip:port"`. */
 export function formatForwardedFor(source: Endpoint): string {

@@ -25,14 +25,7 @@ export { TunnelStream, type ByteCounter } from './tunnel-stream.js';
 export { splice, reset, type SpliceResult } from './splice.js';
 export { HboneConnectError, HboneStatusError, TunnelResetError, rstCodeName } from './errors.js';
 export { HboneMetrics, METRIC_NAMES, type Direction } from './metrics.js';
-export {
-  canonicalIp,
-  formatAuthority,
-  ipFamily,
-  parseAuthority,
-  type Endpoint,
-  type Parsed,
-  type Target,
-} from './authority.pure.js';
+export { formatAuthority, parseAuthority, type Endpoint, type Target } from './authority.pure.js';
 export { formatForwardedFor, parseForwardedFor } from './forwarded.pure.js';
+export { ConnectionBudget } from './connection-budget.js';
 export * from './settings.js';

@@ -3,6 +3,7 @@
 import {
   createNoopMeter,
   type Attributes,
+  type Counter,
   type Meter,
   type UpDownCounter,
 } from '@opentelemetry/api';
@@ -15,12 +16,16 @@ export const METRIC_NAMES = {
   openStreams: 'hbone_open_streams',
   sentBytes: 'hbone_sent_bytes_total',
   receivedBytes: 'hbone_received_bytes_total',
+  refusedConnections: 'hbone_refused_connections_total',
+  idleClosedConnections: 'hbone_idle_closed_connections_total',
 } as const;
 
 export class HboneMetrics {
   readonly #attributes: Attributes;
   readonly #connections: UpDownCounter;
   readonly #streams: UpDownCounter;
+  readonly #refused: Counter;
+  readonly #idleClosed: Counter;
   // Byte totals are plain numbers, read at collection: a Counter.add per DATA frame cost a few
   // percent of the data path (attribute hashing and a map lookup for every 16 KiB).
   #sentTotal = 0;
@@ -33,6 +38,13 @@ export class HboneMetrics {
     });
     this.#streams = meter.createUpDownCounter(METRIC_NAMES.openStreams, {
       description: 'HBONE CONNECT streams (tunneled TCP connections) currently open',
+    });
+    this.#refused = meter.createCounter(METRIC_NAMES.refusedConnections, {
+      description: 'HBONE connections refused before TLS, by reason (limit: the connection cap)',
+    });
+    this.#idleClosed = meter.createCounter(METRIC_NAMES.idleClosedConnections, {
+      description:
+        'HBONE connections closed by the server after carrying no stream for the idle timeout',
     });
     meter
       .createObservableCounter(METRIC_NAMES.sentBytes, {
@@ -54,6 +66,14 @@ export class HboneMetrics {
 
   connectionClosed(): void {
     this.#connections.add(-1, this.#attributes);
+  }
+
+  refused(reason: 'limit'): void {
+    this.#refused.add(1, { ...this.#attributes, reason });
+  }
+
+  idleClosed(): void {
+    this.#idleClosed.add(1, this.#attributes);
   }
 
   streamOpened(): void {

@@ -82,7 +82,7 @@ export async function serveConnect(
   const log = handlers.logger;
   stream.on('error', (err) => log?.debug({ err }, 'HBONE stream error'));
   if (headers[':method'] !== 'CONNECT') {
-    refuse(stream, 400, `method ${headers[':method']} is not CONNECT`, log);
+    refuse(stream, 400, `method ${String(headers[':method']).slice(0, 32)} is not CONNECT`, log);
     return;
   }
   const target = parseAuthority(headers[':authority'] ?? '');

@@ -6,14 +6,15 @@
 // with emit('connection'). Node marks a server-side TLSSocket as verified and handshake-complete
 // (`authorized`, `secureConnecting`) only when a tls.Server wrapped it; a bare `new TLSSocket`
 // would never reach an HTTP/2 session. The handshake starts only after certificateFor resolved.
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import http2, { type ServerHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Meter } from '@opentelemetry/api';
-import type { Logger } from '@trellis/core';
+import { canonicalIp, type Logger } from '@trellis/core';
 import { mtlsServerOptions, PeerRejectedError, verifyPeer, type TrustBundle } from '@trellis/pki';
-import { canonicalIp, type Endpoint } from './authority.pure.js';
+import type { Endpoint } from './authority.pure.js';
+import type { ConnectionBudget } from './connection-budget.js';
 import { HboneMetrics } from './metrics.js';
 import {
   dialTcp,
@@ -25,11 +26,13 @@ import {
   type TunnelStats,
 } from './server-stream.js';
 import {
+  CLOSE_GRACE_MS,
   CONNECTION_WINDOW_BYTES,
   DRAIN_MS,
   H2_SETTINGS,
   HANDSHAKE_TIMEOUT_MS,
   MAX_SESSION_MEMORY_MB,
+  SERVER_IDLE_TIMEOUT_MS,
   SERVER_MAX_CONCURRENT_STREAMS,
 } from './settings.js';
 
@@ -55,12 +58,19 @@ export interface HboneServerOptions {
   /** Called once per tunnel that got a 200, when both sides are done. */
   readonly onStreamClosed?: (request: ConnectRequest, stats: TunnelStats) => void;
   readonly handshakeTimeoutMs?: number;
+  /**
+   * A connection with no open stream for this long is sent GOAWAY and closed (also one whose
+   * client never finished the HTTP/2 preface). Default 10 minutes.
+   */
+  readonly idleTimeoutMs?: number;
+  /** A cap on accepted connections, shared with other servers (e.g. every pod of one ztunnel). */
+  readonly budget?: ConnectionBudget;
   readonly meter?: Meter;
   readonly logger?: Logger;
 }
 
 export interface HboneServerEvents {
-  /** A connection was refused before any stream: TLS failure, untrusted or wrong client identity, no certificate. */
+  /** A connection was refused before any stream: TLS failure, untrusted or wrong client identity, no certificate, connection cap reached. */
   clientError: [error: Error, socket: net.Socket];
 }
 
@@ -69,6 +79,8 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
   readonly #handlers: StreamHandlers;
   readonly #metrics: HboneMetrics;
   readonly #listeners: net.Server[] = [];
+  /** Every accepted TCP socket still open, so nothing outlives close(). */
+  readonly #sockets = new Set<net.Socket>();
   /** Accepted sockets without an HTTP/2 session yet (waiting for a certificate or in the handshake). */
   readonly #handshaking = new Set<net.Socket>();
   readonly #sessions = new Set<ServerHttp2Session>();
@@ -108,9 +120,31 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
       socket.destroy();
       return;
     }
+    const budget = this.#options.budget;
+    if (budget && !budget.acquire()) {
+      this.#metrics.refused('limit');
+      socket.destroy();
+      this.emit(
+        'clientError',
+        new Error(
+          `connection refused: the cap of ${budget.max} inbound HBONE connections is reached`,
+        ),
+        socket,
+      );
+      return;
+    }
+    // HTTP/2 has no use for a TCP half-close: a client's FIN ends the connection. Listeners that
+    // also carry plain TCP relays (ztunnel's) accept half-open sockets, and TLS inherits that, so
+    // a session whose client vanished would otherwise stay open until the idle timeout.
+    socket.allowHalfOpen = false;
     holdReading(socket);
+    this.#sockets.add(socket);
     this.#handshaking.add(socket);
-    socket.once('close', () => this.#handshaking.delete(socket));
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      this.#handshaking.delete(socket);
+      budget?.release();
+    });
     // Errors after the handshake reach the TLS socket and the HTTP/2 session; these are the ones before.
     socket.on('error', (err) => {
       if (this.#handshaking.has(socket)) this.#refuse(err, socket);
@@ -125,7 +159,9 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
 
   /**
    * Graceful shutdown: stops accepting, drops connections still in their handshake, sends GOAWAY on
-   * every session and lets open streams finish; after `drainMs` whatever is left is closed.
+   * every session and lets open streams finish; after `drainMs` every connection left is closed,
+   * whatever state it is in (a client that sent part of the HTTP/2 preface and stopped reading
+   * would otherwise keep its session from ever closing).
    */
   async close(options: { drainMs?: number } = {}): Promise<void> {
     this.#closing = true;
@@ -133,22 +169,21 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
       (l) => new Promise<void>((resolve) => l.close(() => resolve())),
     );
     for (const socket of this.#handshaking) socket.destroy();
-    const sessionsClosed = [...this.#sessions].map(
-      (session) =>
-        new Promise<void>((resolve) => {
-          if (session.destroyed) resolve();
-          else session.once('close', () => resolve());
-          session.close();
-        }),
-    );
+    for (const session of this.#sessions) session.close();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, options.drainMs ?? DRAIN_MS);
     });
-    await Promise.race([Promise.all(sessionsClosed), deadline]);
+    await Promise.race([this.#socketsClosed(), deadline]);
     clearTimeout(timer);
     for (const session of this.#sessions) session.destroy();
-    await Promise.all([...sessionsClosed, ...listenersClosed]);
+    for (const socket of this.#sockets) socket.destroy();
+    await Promise.all([this.#socketsClosed(), ...listenersClosed]);
+  }
+
+  /** Resolves when every accepted socket open now has emitted 'close' (it then leaves #sockets). */
+  #socketsClosed(): Promise<void> {
+    return Promise.all([...this.#sockets].map((s) => once(s, 'close'))).then(() => undefined);
   }
 
   async #accept(socket: net.Socket): Promise<void> {
@@ -188,12 +223,16 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
         return;
       }
       this.#handshaking.delete(socket);
-      this.#serve(tlsSocket, { peer: check.spiffeId, source, destination });
+      this.#serve(tlsSocket, socket, { peer: check.spiffeId, source, destination });
     });
     tlsServer.emit('connection', socket);
   }
 
-  #serve(tlsSocket: tls.TLSSocket, connection: Parameters<typeof serveConnect>[2]): void {
+  #serve(
+    tlsSocket: tls.TLSSocket,
+    socket: net.Socket,
+    connection: Parameters<typeof serveConnect>[2],
+  ): void {
     const session = http2.performServerHandshake(tlsSocket, {
       settings: { ...H2_SETTINGS, maxConcurrentStreams: SERVER_MAX_CONCURRENT_STREAMS },
       maxSessionMemory: MAX_SESSION_MEMORY_MB,
@@ -205,16 +244,43 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
       `HBONE connection from ${connection.peer.uri} at ${connection.source.address}`,
     );
     session.on('error', (err) => this.#options.logger?.debug({ err }, 'HBONE session error'));
-    session.once('close', () => {
-      this.#sessions.delete(session);
+    // Idle: no open stream for idleTimeoutMs (from the start, or since the last stream closed).
+    const idleMs = this.#options.idleTimeoutMs ?? SERVER_IDLE_TIMEOUT_MS;
+    let streams = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      idle = setTimeout(() => this.#closeIdle(session, socket, connection.peer.uri), idleMs);
+      idle.unref();
+    };
+    armIdle();
+    // A session whose peer never finished the preface may never emit 'close' once its socket is
+    // cut, so the socket's own close ends it too.
+    const ended = () => {
+      clearTimeout(idle);
+      if (!this.#sessions.delete(session)) return;
       this.#metrics.connectionClosed();
-    });
+      if (!session.destroyed) session.destroy();
+    };
+    session.once('close', ended);
+    socket.once('close', ended);
     session.on('stream', (stream, headers) => {
+      if (streams++ === 0) clearTimeout(idle);
+      stream.once('close', () => {
+        if (--streams === 0 && !session.closed && !session.destroyed) armIdle();
+      });
       serveConnect(stream, headers, connection, this.#handlers).catch((err: Error) => {
         this.#options.logger?.warn({ err }, 'HBONE stream handler failed');
         stream.destroy();
       });
     });
+  }
+
+  /** GOAWAY to an idle connection; cut it if the client has not closed it shortly after. */
+  #closeIdle(session: ServerHttp2Session, socket: net.Socket, peer: string): void {
+    this.#metrics.idleClosed();
+    this.#options.logger?.debug(`HBONE connection from ${peer} idle: closing it`);
+    session.close();
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   async #destinationOf(socket: net.Socket): Promise<Endpoint> {

@@ -19,6 +19,14 @@ export const SERVER_MAX_CONCURRENT_STREAMS = 2 * MAX_STREAMS_PER_CONNECTION;
 export const IDLE_TIMEOUT_MS = 5 * 60_000;
 /** Client: TCP connect plus TLS handshake must finish within this. */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Server: a connection with no open stream (including one whose client never finished the HTTP/2
+ * preface) is closed after this long. Longer than the client's pool release (IDLE_TIMEOUT_MS), so
+ * a well-behaved client lets go first.
+ */
+export const SERVER_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** Server: after GOAWAY for idleness or shutdown, how long a client has to close before it is cut. */
+export const CLOSE_GRACE_MS = 1_000;
 /** Server: a TLS handshake must finish within this. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Server: how long graceful shutdown lets open streams finish. */

@@ -1,12 +1,14 @@
 // Graceful shutdown of the HBONE server: stop accepting, GOAWAY, let open streams finish until the
-// deadline, then close what is left.
+// deadline, then close what is left, including a connection stuck in the HTTP/2 preface.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually } from '@trellis/core/test-support';
 import { HboneConnectError } from './errors.js';
 import { HboneServer } from './server.js';
 import {
   errorOf,
   makePki,
+  rawTlsClient,
   readText,
   spiffe,
   startApp,
@@ -66,5 +68,29 @@ describe('HBONE server shutdown', () => {
     await env.server.close({ drainMs: 50 });
     assert.equal((await clientError).code, 'ECONNRESET');
     assert.equal((await appError).code, 'ECONNRESET');
+  });
+});
+
+describe('HBONE server shutdown with a client stuck in the HTTP/2 preface', () => {
+  it('closes an authenticated TLS connection that sent part of the preface by the deadline', async (t) => {
+    const pki = await makePki();
+    const certificate = await pki.workload(SERVER);
+    const server = new HboneServer({
+      trustBundle: pki.trustBundle,
+      certificateFor: () => certificate,
+    });
+    const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+    const { socket, closed } = await rawTlsClient(t, pki, port);
+    // not reading: what the server writes stays unread
+    socket.write('PRI * HTTP/2.0\r\n'); // half the client preface, then silence
+    await eventually('the server to accept the connection', () => server.connections > 0);
+    const outcome = await Promise.race([
+      server.close({ drainMs: 100 }).then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open 5 s later'), 5000).unref()),
+    ]);
+    assert.equal(outcome, 'closed');
+    socket.resume(); // now read, to see the server's end
+    await closed;
+    assert.equal(server.connections, 0);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type * as dgram from 'node:dgram';
+import { execFileSync } from 'node:child_process';
 import { on, once } from 'node:events';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -36,6 +37,25 @@ describe('sockets in another network namespace', rootOnly('network namespaces an
   after(async () => {
     for (const r of reporters) r.stop();
     await pair.destroy();
+  });
+
+  it('the accept queue is as long as asked (Node re-listens on the fd with 511 unless told)', async () => {
+    const server = net.createServer();
+    await listenInNetns(server, pair.a.path, { host: '127.0.0.1', port: 0, backlog: 2048 });
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const out = execFileSync(
+        'ip',
+        ['netns', 'exec', pair.a.name, 'ss', '-ltnH', `sport = :${port}`],
+        {
+          encoding: 'utf8',
+        },
+      );
+      // For a listening socket, ss shows the backlog as Send-Q.
+      assert.equal(out.trim().split(/\s+/)[2], '2048', out);
+    } finally {
+      server.close();
+    }
   });
 
   it('a listener created in netns A serves clients inside A and is not reachable from the host', async () => {

@@ -62,7 +62,9 @@ export async function listenInNetns(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ fd }, () => {
+    // Node calls listen() on the fd again, with 511 unless told; for an fd it reads the backlog
+    // only from the second argument (not from the options).
+    server.listen({ fd }, backlog ?? 511, () => {
       server.off('error', reject);
       resolve();
     });

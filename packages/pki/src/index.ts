@@ -50,3 +50,5 @@ export {
   type MtlsCredentials,
   type MtlsServerConfig,
 } from './mtls.js';
+// @peculiar/x509, initialised once for Node's WebCrypto, for code that builds its own certificates.
+export { x509 } from './x509.js';

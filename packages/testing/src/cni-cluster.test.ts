@@ -493,7 +493,11 @@ test('unlabelling reverts: rules and annotation go, traffic is plain again, same
       ? true
       : undefined,
   );
-  assert.doesNotMatch(inNetns(netnsOf(pod('client')), 'iptables-save', []), /ISTIO_/);
+  // The annotation goes first (while it is there the pod is redirected; see the agent's
+  // redirector), the in-pod rules right after it.
+  await eventually('the in-pod rules removed', () =>
+    /ISTIO_/.test(inNetns(netnsOf(pod('client')), 'iptables-save', [])) ? undefined : true,
+  );
   const plain = await capture(async () => void (await clientToServer('plaintext-marker-3')));
   assert.match(plain.payload, /plaintext-marker-3/);
   assert.equal(pidOf(pod('server')), pids);

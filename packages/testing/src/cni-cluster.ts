@@ -235,6 +235,7 @@ export class CniCluster {
       dnsResolvConf: join(this.dir, 'ztunnel-resolv.conf'),
       ca: this.controlPlane!,
       tokenPath: join(this.dir, 'ztunnel.token'),
+      podNamespace: CNI_SYSTEM_NAMESPACE, // its token's, as the install runs it
       zdsSocket: `${this.nodeRoot}/var/run/ztunnel/ztunnel.sock`,
       workers: 1,
       drainMs: 500,

@@ -2,7 +2,8 @@
 // (JSON, which is YAML) describing every pod of the cluster.
 import type { NetnsCluster, Pod } from './netns-cluster.js';
 
-export const ZTUNNEL_NAMESPACE = 'trellis-system';
+/** ztunnel's default namespace, whose ztunnel service account the CA trusts by default. */
+export const ZTUNNEL_NAMESPACE = 'istio-system';
 export const ZTUNNEL_SERVICE_ACCOUNT = 'ztunnel';
 
 export interface StaticToken {
@@ -12,7 +13,7 @@ export interface StaticToken {
   node?: string;
 }
 
-/** The token a node's ztunnel presents (identity trellis-system/ztunnel on that node). */
+/** The token a node's ztunnel presents (identity istio-system/ztunnel on that node). */
 export const ztunnelToken = (nodeName: string, runId: string) => `zt-${runId}-${nodeName}`;
 
 /** One ztunnel token per node, and every pod's namespace/serviceAccount on its node (for impersonation). */

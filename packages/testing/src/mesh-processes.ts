@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpInNetns } from './http-in-netns.js';
+import { ZTUNNEL_NAMESPACE } from './mesh-config.js';
 import type { Node } from './netns-cluster.js';
 import { eventually, Spawned, START_TIMEOUT_MS, type LogLine } from '@trellis/core/test-support';
 
@@ -113,6 +114,8 @@ export async function startControlPlaneIn(
 export interface ZtunnelOptions {
   ca: CaProcess;
   tokenPath: string;
+  /** --pod-namespace: ztunnel's own namespace, the one its token is for (default istio-system). */
+  podNamespace?: string;
   /** --local-config; without it ztunnel takes WDS from `xdsAddress`. */
   localConfigPath?: string;
   xdsAddress?: string;
@@ -133,11 +136,11 @@ export class ZtunnelProcess {
     this.node = node;
     this.proc = spawnIn(`trellis-ztunnel on ${node.name}`, node.netns, ZTUNNEL_MAIN, [
       '--proxy-mode',
-      'inpod',
+      'shared',
       '--node-name',
       node.name,
       '--pod-namespace',
-      'trellis-system',
+      opts.podNamespace ?? ZTUNNEL_NAMESPACE,
       '--service-account',
       'ztunnel',
       ...(opts.localConfigPath

@@ -38,7 +38,6 @@ export { protoDecoder } from './client/decode.js';
 export { DEFAULT_MAX_RECEIVE_BYTES } from './client/ads-client.js';
 export type {
   ConnectionState,
-  Decoded,
   ResourceChange,
   ResourceHandler,
   Watch,

@@ -9,17 +9,17 @@
 // request rate against a Node HTTP server in B / B0, percentiles from its per-request log.
 // BENCH_WORKERS (default "1,2"): the ztunnel --workers values to run, each with a fresh mesh and
 // its own direct and relay-pair figures. iperf3 runs BENCH_SECONDS (5) each, in BENCH_REPEATS (3)
-// rounds over all paths; medians are reported. Writes ../bench-results.txt.
+// rounds over all paths; medians are reported. Writes its section of ../bench-results.txt.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { listenInNetns } from '@trellis/netsys';
 import { Mesh, NetnsCluster } from '@trellis/testing';
 import { startRelayPairs, treeCpuSeconds } from './relay-pairs.mjs';
+import { INPOD, writeSection } from './results-file.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RPS = Number(process.env.BENCH_RPS ?? 1000);
@@ -32,7 +32,6 @@ const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map((w) => {
   return n;
 });
 const REQUESTS = RPS * Math.max(3, Math.min(SECONDS, 10));
-const OUT = fileURLToPath(new URL('../bench-results.txt', import.meta.url));
 const ANCHORS = '/work/shared/anchors/figures-2026-11-27.txt';
 
 /** Set by SIGINT / SIGTERM: no further step starts, the running clients are killed. */
@@ -329,7 +328,7 @@ try {
   ]
     .join('\n')
     .replace(/ +$/gm, '');
-  writeFileSync(OUT, text);
+  writeSection(INPOD, text);
   console.log(text);
 } finally {
   await cleanup();

@@ -233,6 +233,11 @@ function trees(pids) {
   return stats.filter((p) => inTree.has(p.pid));
 }
 
+/** The pids of every live process in the trees rooted at `pids`. */
+export function treePids(pids) {
+  return trees(pids).map((p) => p.pid);
+}
+
 /** utime + stime (seconds) of every live process in the trees rooted at `pids`. */
 export function treeCpuSeconds(pids) {
   return trees(pids).reduce((sum, p) => sum + p.ticks, 0) / CLK_TCK;

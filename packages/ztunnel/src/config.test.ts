@@ -16,6 +16,44 @@ test('defaults match Istio ztunnel ports and paths', () => {
   assert.equal(c.trustDomain, 'cluster.local');
   assert.equal(c.clusterId, 'Kubernetes');
   assert.deepEqual(c.logLevel, { level: 'info', scopes: {} });
+  assert.equal(c.proxyMode, 'shared', "upstream's default: the in-pod node proxy");
+  assert.equal(c.podNamespace, 'istio-system', "the CA's default trusted node proxy namespace");
+});
+
+test('PROXY_MODE takes upstream values and meanings; dedicated needs its workload and address', () => {
+  const env = (e: Record<string, string>) => loadZtunnelConfig({ argv: [], env: e });
+  assert.equal(env({ PROXY_MODE: 'shared' }).proxyMode, 'shared');
+  assert.equal(env({ PROXY_MODE: 'all-workloads' }).proxyMode, 'all-workloads');
+  const d = env({
+    PROXY_MODE: 'dedicated',
+    PROXY_WORKLOAD_INFO: 'prod/web-0/web',
+    INSTANCE_IP: '10.0.0.9',
+  });
+  assert.equal(d.proxyMode, 'dedicated');
+  assert.deepEqual(d.proxyWorkloadInfo, {
+    namespace: 'prod',
+    name: 'web-0',
+    serviceAccount: 'web',
+  });
+  assert.throws(
+    () => env({ PROXY_MODE: 'inpod' }),
+    (err: ConfigError) =>
+      err.problems.some(
+        (p) => p.includes('PROXY_MODE') && p.includes('shared, dedicated, all-workloads'),
+      ),
+  );
+  assert.throws(
+    () => env({ PROXY_MODE: 'dedicated' }),
+    (err: ConfigError) =>
+      err.problems.length === 2 &&
+      err.problems[0]!.includes('PROXY_WORKLOAD_INFO') &&
+      err.problems[1]!.includes('INSTANCE_IP'),
+  );
+  assert.throws(
+    () =>
+      env({ PROXY_MODE: 'dedicated', PROXY_WORKLOAD_INFO: 'prod/web-0', INSTANCE_IP: '10.0.0.9' }),
+    (err: ConfigError) => err.problems.some((p) => p.includes('namespace/name/service-account')),
+  );
 });
 
 test('flags win over environment variables, which win over defaults', () => {

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import {
   bool,
   checkLogLevel,
+  ConfigError,
   custom,
   defineSettings,
   duration,
@@ -17,12 +18,34 @@ import {
   type SettingsSource,
 } from '@trellis/core';
 import { parseTrustDomain } from '@trellis/pki';
-import { canonicalIp } from './net/ip.js';
+import { canonicalIp } from '@trellis/core';
 
 export const PROGRAM = 'trellis-ztunnel';
 export const SUMMARY =
   'The per-node L4 proxy of the Trellis ambient mesh: the state store (from --local-config or WDS), ' +
-  'the identity manager, the HBONE proxies (--proxy-mode shared) and the admin, metrics and readiness servers.';
+  'the identity manager, the HBONE proxies (per pod over ZDS, for one workload, or for every workload) and the admin, metrics and readiness servers.';
+
+/**
+ * shared: the node proxy, listeners inside each pod's netns handed over by ZDS (upstream's
+ * default); dedicated: one workload's proxy in its own netns (upstream's value); all-workloads
+ * (Trellis only): one listener set in this netns for every workload in the store.
+ */
+export type ProxyMode = 'shared' | 'dedicated' | 'all-workloads';
+
+/** The workload a dedicated ztunnel serves (PROXY_WORKLOAD_INFO). */
+export interface ProxyWorkloadInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly serviceAccount: string;
+}
+
+export function parseProxyWorkloadInfo(raw: string): ProxyWorkloadInfo {
+  const parts = raw.trim().split('/');
+  if (parts.length !== 3 || parts.some((p) => p === ''))
+    throw new Error('not namespace/name/service-account');
+  const [namespace, name, serviceAccount] = parts as [string, string, string];
+  return { namespace, name, serviceAccount };
+}
 
 /** The default level and per-scope levels, e.g. "info,rbac=debug". */
 export interface LogLevels {
@@ -154,7 +177,16 @@ export const ztunnelSettings = defineSettings({
     env: 'ADMIN_ADDRESS',
     default: addr.parse('127.0.0.1:15000'),
     parser: addr,
-    description: 'Admin HTTP server: /config_dump, /logging, /quitquitquit (keep it on localhost)',
+    description:
+      'Admin HTTP server: /config_dump, /logging, /quitquitquit (keep it on localhost: any other address is warned about at start-up)',
+  },
+  adminAllowRemoteChanges: {
+    flag: '--admin-allow-remote-changes',
+    env: 'ADMIN_ALLOW_REMOTE_CHANGES',
+    default: false,
+    parser: bool(),
+    description:
+      'Accept POST /logging and /quitquitquit from peers other than localhost (refused otherwise; cross-origin browser requests are refused always)',
   },
   metricsAddress: {
     flag: '--metrics-address',
@@ -181,10 +213,19 @@ export const ztunnelSettings = defineSettings({
   proxyMode: {
     flag: '--proxy-mode',
     env: 'PROXY_MODE',
-    default: 'inpod' as 'inpod' | 'shared',
-    parser: oneOf(['inpod', 'shared'] as const),
+    default: 'shared' as ProxyMode,
+    parser: oneOf(['shared', 'dedicated', 'all-workloads'] as const),
     description:
-      'inpod: listeners inside each pod netns handed over by ZDS; shared: one set of listeners in this netns for every workload (local runs)',
+      "shared (upstream's default): the node proxy, with listeners inside each pod's netns handed over by ZDS; dedicated (as upstream): the proxy of the one workload PROXY_WORKLOAD_INFO at INSTANCE_IP, listening in this netns; all-workloads (Trellis only, local runs and tests): one set of listeners in this netns for every workload in the store",
+  },
+  proxyWorkloadInfo: {
+    flag: '--proxy-workload-info',
+    env: 'PROXY_WORKLOAD_INFO',
+    parser: custom('<namespace>/<name>/<service-account>', parseProxyWorkloadInfo, (w) =>
+      [w.namespace, w.name, w.serviceAccount].join('/'),
+    ),
+    description:
+      'Dedicated mode: the workload served, as namespace/name/service-account (its identity is the one ztunnel asks the CA for, with its own token)',
   },
   outboundAddress: {
     flag: '--outbound-address',
@@ -192,21 +233,23 @@ export const ztunnelSettings = defineSettings({
     default: addr.parse('127.0.0.1:15001'),
     parser: addr,
     description:
-      'Shared mode: outbound listener (connections redirected here keep their SO_ORIGINAL_DST)',
+      'All-workloads and dedicated modes: outbound listener (connections redirected here keep their SO_ORIGINAL_DST)',
   },
   inboundAddress: {
     flag: '--inbound-address',
     env: 'INBOUND_ADDRESS',
     default: addr.parse('127.0.0.1:15008'),
     parser: addr,
-    description: 'Shared mode: inbound HBONE listener',
+    description:
+      'All-workloads and dedicated modes: inbound HBONE listener (dedicated: use 0.0.0.0:15008 to be reachable)',
   },
   inboundPlaintextAddress: {
     flag: '--inbound-plaintext-address',
     env: 'INBOUND_PLAINTEXT_ADDRESS',
     default: addr.parse('127.0.0.1:15006'),
     parser: addr,
-    description: 'Shared mode: inbound plaintext listener (PERMISSIVE)',
+    description:
+      'All-workloads and dedicated modes: inbound plaintext listener (PERMISSIVE; dedicated: 0.0.0.0:15006)',
   },
   hbonePort: {
     flag: '--hbone-port',
@@ -221,6 +264,22 @@ export const ztunnelSettings = defineSettings({
     default: 'ztunnel',
     parser: string(),
     description: "This ztunnel's service account (with --pod-namespace, its own SPIFFE identity)",
+  },
+  hboneIdleTimeout: {
+    flag: '--hbone-idle-timeout',
+    env: 'HBONE_IDLE_TIMEOUT',
+    default: 10 * 60_000,
+    parser: duration(),
+    description:
+      'Inbound HBONE connections that carry no stream (including ones that never finished the HTTP/2 preface) are closed after this long; longer than clients keep idle pooled connections (5m)',
+  },
+  maxHboneConnections: {
+    flag: '--max-hbone-connections',
+    env: 'MAX_HBONE_CONNECTIONS',
+    default: 20_000,
+    parser: int({ min: 1, max: 10_000_000 }),
+    description:
+      'Cap on inbound HBONE connections this ztunnel holds across all its pods (split evenly between --workers); past it new ones are refused before TLS and counted in hbone_refused_connections_total{reason="limit"}',
   },
   drainTimeout: {
     flag: '--drain-timeout',
@@ -278,7 +337,20 @@ export type ZtunnelConfig = ReturnType<typeof loadZtunnelConfig>;
 
 /** Reads every setting; throws a ConfigError listing every problem, each naming its flag or variable. */
 export function loadZtunnelConfig(source: SettingsSource) {
-  return loadSettings(ztunnelSettings, source);
+  const config = loadSettings(ztunnelSettings, source);
+  if (config.proxyMode === 'dedicated') {
+    const problems: string[] = [];
+    if (!config.proxyWorkloadInfo)
+      problems.push(
+        '--proxy-mode dedicated needs --proxy-workload-info (PROXY_WORKLOAD_INFO): the namespace/name/service-account of the workload it serves',
+      );
+    if (!config.podIp)
+      problems.push(
+        "--proxy-mode dedicated needs --pod-ip (INSTANCE_IP): the served workload's address",
+      );
+    if (problems.length) throw new ConfigError(problems);
+  }
+  return config;
 }
 
 /** This process's arguments and environment: the only place the app reads them. */

@@ -22,7 +22,6 @@ export { convertAddress, type ConvertedAddress } from './state/convert/address.j
 export { convertWorkload } from './state/convert/workload.js';
 export { convertService } from './state/convert/service.js';
 export { convertAuthorization } from './state/convert/authorization.js';
-export type { Converted } from './state/convert/common.js';
 export {
   LocalConfigError,
   localConfigUpdate,
@@ -30,7 +29,6 @@ export {
   type LocalConfig,
 } from './state/local-config.js';
 export { LocalConfigFile } from './state/local-config-file.js';
-export { canonicalIp, cidrContains, ipFromBytes, ipToBytes, parseCidr } from './net/ip.js';
 export { authorize, type Decision, type DecisionReason } from './rbac/authorize.js';
 export { policyMatches, stringMatches } from './rbac/match.js';
 export { principalOf, type ConnectionAttributes } from './rbac/connection.js';
@@ -72,15 +70,15 @@ export {
 export {
   DEFAULT_PORTS,
   startProxySet,
-  startSharedProxySet,
+  startAllWorkloadsProxySet,
   type PodProxySpec,
   type ProxySet,
-  type SharedListenAddresses,
+  type AllWorkloadsListenAddresses,
 } from './proxy/proxy-set.js';
 export {
   LISTENER_KINDS,
   podHandlers,
-  sharedHandlers,
+  allWorkloadsHandlers,
   type ListenerKind,
   type ProxyHandlers,
 } from './proxy/proxy-handlers.js';
@@ -91,7 +89,7 @@ export {
   type ListenerSet,
 } from './proxy/listeners.js';
 export { WorkerPool, type WorkerPoolOptions } from './workers/worker-pool.js';
-export { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
+export { startDispatchedPodSet, startDispatchedAllWorkloadsSet } from './workers/dispatched-set.js';
 export {
   formatPrometheusText,
   mergeFamilies,
@@ -106,7 +104,7 @@ export {
   remoteIdentityManager,
   type RemoteIdentityOptions,
 } from './workers/remote-identity.js';
-export { SHARED_SET, type FromWorker, type ToWorker } from './workers/messages.js';
+export { ALL_WORKLOADS_SET, type FromWorker, type ToWorker } from './workers/messages.js';
 export { createMetricsServer } from './admin/metrics-server.js';
 export {
   unusedPodIdentity,

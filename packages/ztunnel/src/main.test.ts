@@ -140,7 +140,7 @@ for (const workers of [1, 2])
       ...(workers > 1 ? [`workers(${workers})`] : []),
       'identity-manager',
       'zds-client',
-      'proxies(inpod)',
+      'proxies(shared)',
       'dns-proxy',
     ]);
     const admin = `http://127.0.0.1:${started.adminPort}`;

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // trellis-ztunnel: the state store (from --local-config or WDS), the identity manager, the proxies
-// (--proxy-mode shared: one listener set in this netns; inpod: started per pod by the ZDS client),
+// (--proxy-mode shared: one set per pod, started by the ZDS client; dedicated: one workload's set in
+// this netns; all-workloads: one set in this netns for every workload),
 // admin, metrics, readiness, and a graceful drain on SIGTERM. With --workers N > 1 this process is
 // the primary: it keeps all of that but the connections, which N forked workers carry (workers/).
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import {
   ConfigError,
   createLifecycle,
+  isLoopbackIp,
   createLogger,
   createMetricsRegistry,
   helpText,
@@ -29,12 +31,12 @@ import type { PodSpec } from './inpod/pod-manager.js';
 import { startInpod } from './inpod/start-inpod.js';
 import { createTrafficMetrics } from './metrics.js';
 import { createZtunnelContext, type ZtunnelContext } from './proxy/context.js';
-import { startProxySet, startSharedProxySet, type ProxySet } from './proxy/proxy-set.js';
+import { startProxySet, startAllWorkloadsProxySet, type ProxySet } from './proxy/proxy-set.js';
 import { createHostSocketOps, type SocketOps } from './proxy/socket-ops.js';
 import { LocalConfigError } from './state/local-config.js';
 import { LocalConfigFile } from './state/local-config-file.js';
 import { StateStore } from './state/store.js';
-import { startDispatchedPodSet, startDispatchedSharedSet } from './workers/dispatched-set.js';
+import { startDispatchedPodSet, startDispatchedAllWorkloadsSet } from './workers/dispatched-set.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import { xdsCredentials } from './xds/credentials.js';
 import { startXdsSource, ztunnelNodeId } from './xds/xds-source.js';
@@ -78,9 +80,12 @@ async function main(): Promise<void> {
   for (const [scope, level] of Object.entries(config.logLevel.scopes))
     log.setScopeLevel(scope, level);
   const logger = log.scope('ztunnel');
+  // Scopes made later (on SIGHUP) exist from the start, so /logging can set them beforehand.
+  const localConfigLog = log.scope('local-config');
   const lifecycle = createLifecycle({ logger: log.root, drainMs: config.drainTimeout });
 
   const store = new StateStore({ network: config.network });
+  const dedicated = config.proxyMode === 'dedicated' ? config.proxyWorkloadInfo! : undefined;
   const readiness = new Readiness();
   const initialConfig = readiness.block('initial config');
   const registry = createMetricsRegistry();
@@ -92,7 +97,10 @@ async function main(): Promise<void> {
     rootPem: readRoot(config.caRootCert),
     trustDomain: config.trustDomain,
     token: config.tokenPath,
-    ownIdentity: `spiffe://${config.trustDomain}/ns/${config.podNamespace}/sa/${config.serviceAccount}`,
+    // Dedicated: the token is the workload's, and so is the identity asked for without impersonation.
+    ownIdentity: dedicated
+      ? `spiffe://${config.trustDomain}/ns/${dedicated.namespace}/sa/${dedicated.serviceAccount}`
+      : `spiffe://${config.trustDomain}/ns/${config.podNamespace}/sa/${config.serviceAccount}`,
     clusterId: config.clusterId,
     meter: registry.meter('identity'),
     logger: log.scope('identity'),
@@ -130,11 +138,20 @@ async function main(): Promise<void> {
     config,
     certificates: () => ids.certificates(),
     onQuit: () => void lifecycle.shutdown('POST /quitquitquit'),
+    allowRemoteChanges: config.adminAllowRemoteChanges,
   });
   lifecycle.addServer('admin', admin);
   const readinessServer = createReadinessServer(readiness);
   lifecycle.addServer('readiness', readinessServer);
   const adminPort = await listen(admin, config.adminAddress);
+  if (!isLoopbackIp(config.adminAddress.host))
+    logger.warn(
+      {
+        adminAddress: hp(config.adminAddress),
+        allowRemoteChanges: config.adminAllowRemoteChanges,
+      },
+      'the admin server listens beyond localhost: /config_dump (workloads, certificates) is readable from there; keep --admin-address on 127.0.0.1',
+    );
   const readinessPort = await listen(readinessServer, config.readinessAddress);
 
   const running = ['state-store', 'admin', 'metrics', 'readiness'];
@@ -144,7 +161,7 @@ async function main(): Promise<void> {
     initialConfig();
     running.push('local-config');
     logger.info({ path: file.path, change }, 'local config loaded');
-    const onHup = () => void file.reload(log.scope('local-config'));
+    const onHup = () => void file.reload(localConfigLog);
     process.on('SIGHUP', onHup);
     lifecycle.onShutdown('local config reload', () => void process.off('SIGHUP', onHup));
   } else {
@@ -179,7 +196,12 @@ async function main(): Promise<void> {
       traffic: createTrafficMetrics(registry.meter('proxy')),
       accessLog: loggerSink(log.scope('access')),
       logger: log.scope('proxy'),
-      settings: { hbonePort: config.hbonePort, network: config.network },
+      settings: {
+        hbonePort: config.hbonePort,
+        network: config.network,
+        hboneIdleTimeoutMs: config.hboneIdleTimeout,
+        maxHboneConnections: config.maxHboneConnections,
+      },
       meter: registry.meter('hbone'),
     });
   } else {
@@ -191,16 +213,40 @@ async function main(): Promise<void> {
   const context = ctx;
   // Drain: stop accepting, let open connections finish up to the drain timeout, then cut them.
   let proxies: { close(drainMs?: number): Promise<void> };
-  if (config.proxyMode === 'shared') {
-    const ops = createHostSocketOps({ localAddressFallback: true });
-    const addresses = {
-      outbound: listenAt(config.outboundAddress),
-      inbound: listenAt(config.inboundAddress),
-      inboundPlaintext: listenAt(config.inboundPlaintextAddress),
+  const ownAddresses = {
+    outbound: listenAt(config.outboundAddress),
+    inbound: listenAt(config.inboundAddress),
+    inboundPlaintext: listenAt(config.inboundPlaintextAddress),
+  };
+  if (dedicated) {
+    // One workload's listeners in this netns, as one pod's in-pod set: its identity, its address,
+    // ztunnel's own sockets marked 0x539 (workers reopen this netns through the primary's fd).
+    const pod = {
+      uid: `${config.clusterId}//Pod/${dedicated.namespace}/${dedicated.name}`,
+      ...dedicated,
     };
+    const ops = createHostSocketOps({ localAddressFallback: true });
+    const set = pool
+      ? await startDispatchedPodSet(
+          pool,
+          pod,
+          ops,
+          openSync('/proc/self/ns/net', 'r'),
+          ownAddresses,
+        )
+      : await startProxySet(context!, pod, ops, ownAddresses);
+    proxies = set;
+    running.push('identity-manager', 'proxies(dedicated)');
+    logger.info(
+      { ports: set.ports, workload: `${dedicated.namespace}/${dedicated.name}` },
+      'dedicated proxies listening',
+    );
+  } else if (config.proxyMode === 'all-workloads') {
+    const ops = createHostSocketOps({ localAddressFallback: true });
+    const addresses = ownAddresses;
     const shared: ProxySet = pool
-      ? await startDispatchedSharedSet(pool, ops, addresses)
-      : await startSharedProxySet(context!, ops, addresses);
+      ? await startDispatchedAllWorkloadsSet(pool, ops, addresses)
+      : await startAllWorkloadsProxySet(context!, ops, addresses);
     // Every workload in the store is local here: a certificate goes with its identity's last workload.
     const usage = new WorkloadIdentities();
     const unsubscribe = store.subscribe((change) => {
@@ -213,8 +259,8 @@ async function main(): Promise<void> {
     });
     lifecycle.onShutdown('identity usage', unsubscribe);
     proxies = shared;
-    running.push('identity-manager', 'proxies(shared)');
-    logger.info({ ports: shared.ports }, 'shared proxies listening');
+    running.push('identity-manager', 'proxies(all-workloads)');
+    logger.info({ ports: shared.ports }, 'all-workloads proxies listening');
   } else {
     // In-pod: the ZDS client hands over pod netns fds; each pod gets its own proxy set inside it.
     const startPod = (pod: PodSpec, ops: SocketOps, netnsFd: number) =>
@@ -238,12 +284,12 @@ async function main(): Promise<void> {
         : startPod,
       forget,
     });
-    running.push('identity-manager', 'zds-client', 'proxies(inpod)');
+    running.push('identity-manager', 'zds-client', 'proxies(shared)');
     if (config.dnsProxy) running.push('dns-proxy');
     logger.info({ zdsSocket: config.zdsSocket }, 'in-pod mode: waiting for pods over ZDS');
   }
-  lifecycle.onShutdown('proxies', async () => {
-    await proxies.close(config.drainTimeout);
+  lifecycle.onShutdown('proxies', async ({ remainingMs }) => {
+    await proxies.close(remainingMs());
     await ctx?.close();
     await pool?.close();
     ids.close();

@@ -68,7 +68,7 @@ test('the certificate is rotated at about half its lifetime, not before', async 
 });
 
 test('ztunnel asks for a pod identity on its node with ImpersonatedIdentity', async (t) => {
-  const s = await setup(t, 'tok-ztunnel-a', 'spiffe://cluster.local/ns/trellis-system/sa/ztunnel');
+  const s = await setup(t, 'tok-ztunnel-a', 'spiffe://cluster.local/ns/istio-system/sa/ztunnel');
   const cert = await s.manager.fetch('spiffe://cluster.local/ns/prod/sa/db');
   assert.equal(cert.identity, 'spiffe://cluster.local/ns/prod/sa/db');
   await assert.rejects(

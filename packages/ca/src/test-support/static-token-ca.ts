@@ -18,7 +18,7 @@ export const TOKENS: StaticTokenEntry[] = [
   { token: 'tok-db', namespace: 'prod', serviceAccount: 'db', node: 'node-a' },
   {
     token: 'tok-ztunnel-a',
-    namespace: 'trellis-system',
+    namespace: 'istio-system', // ztunnel's default namespace, trusted as node proxy by default
     serviceAccount: 'ztunnel',
     node: 'node-a',
   },

@@ -1,4 +1,4 @@
-// `trellis ztunnel-config` against a real trellis-ztunnel (shared mode, workloads from its example
+// `trellis ztunnel-config` against a real trellis-ztunnel (all-workloads mode, workloads from its example
 // local config, every port ephemeral), reached with --admin-address: the CLI runs as a process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +47,7 @@ test.before(async () => {
         '--local-config',
         join(REPO, 'packages/ztunnel/examples/local.yaml'),
         '--proxy-mode',
-        'shared',
+        'all-workloads',
         '--workers',
         '1',
       ],

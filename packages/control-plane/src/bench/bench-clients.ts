@@ -21,7 +21,8 @@ import {
 import { AuthorizationSchema } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { AddressSchema } from '@trellis/api/gen/istio/workload/workload_pb.js';
 import type { Any } from '@bufbuild/protobuf/wkt';
-import { createDeltaClient, protoDecoder, type Decoded, type XdsClient } from '@trellis/xds';
+import type { Result } from '@trellis/core';
+import { createDeltaClient, protoDecoder, type XdsClient } from '@trellis/xds';
 
 export type ClientReport =
   | { kind: 'ready' }
@@ -64,7 +65,7 @@ const clients: XdsClient[] = [];
 function connectClient(
   n: number,
   node: { id: string; metadata?: Record<string, unknown> },
-  types: readonly (readonly [string, (any: Any, name: string | undefined) => Decoded<unknown>])[],
+  types: readonly (readonly [string, (any: Any, name: string | undefined) => Result<unknown>])[],
 ): XdsClient {
   const client = createDeltaClient({
     address: address!,
@@ -131,7 +132,7 @@ function connectEnvoy(n: number): XdsClient {
         }
       : { id: `sidecar~10.3.${n >> 8}.${n & 255}~client-${n}.${ns}~${ns}.svc.cluster.local` };
   // Sizes only: the bytes are checked by the server tests, not here.
-  const size = (any: Any): Decoded<unknown> => ({ ok: true, value: any.value.length });
+  const size = (any: Any): Result<unknown> => ({ ok: true, value: any.value.length });
   return connectClient(n, node, [
     [LISTENER_TYPE_URL, size],
     [ROUTE_CONFIGURATION_TYPE_URL, size],

@@ -18,7 +18,6 @@ export {
   admitSnapshot,
   objectLabel,
   CONVERTERS,
-  type Admission,
   type Rejection,
   type SnapshotField,
 } from './convert/admit.js';

@@ -52,10 +52,10 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
   const coalesceMs = o.coalesceMs ?? 20;
   const missingRetryMs = o.missingCrdRetryMs ?? 30_000;
   const events = {
-    reg: o.meter?.createUpDownCounter('pilot_k8s_reg_events', {
+    reg: o.meter?.createCounter('pilot_k8s_reg_events', {
       description: 'Kubernetes registry events (Pods, Services, ...), by type and event.',
     }),
-    cfg: o.meter?.createUpDownCounter('pilot_k8s_cfg_events', {
+    cfg: o.meter?.createCounter('pilot_k8s_cfg_events', {
       description: 'Kubernetes config events (policies, Gateway API), by type and event.',
     }),
   };

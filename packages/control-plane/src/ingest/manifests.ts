@@ -249,7 +249,7 @@ function accept(
       file,
       document,
       kind,
-      message: `${where}${kind} ${ns ? `${ns}/` : ''}${metadata.name}: ${admitted.message}`,
+      message: `${where}${kind} ${ns ? `${ns}/` : ''}${metadata.name}: ${admitted.reason}`,
     });
     return;
   }

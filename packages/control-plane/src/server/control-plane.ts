@@ -71,11 +71,12 @@ export async function startControlPlane(
   let controllers: Controllers | undefined;
   let ca: EmbeddedCa | undefined;
   const listeners: GrpcListener[] = [];
-  lifecycle.onShutdown('control plane', async () => {
+  // Bounded by the drain deadline: streams are ended, then every connection closed by then.
+  lifecycle.onShutdown('control plane', async ({ remainingMs }) => {
     await ingestClose?.();
     await controllers?.stop();
-    await xds.close(config.drainMs);
-    await Promise.all(listeners.map((l) => l.close()));
+    await xds.close(remainingMs());
+    await Promise.all(listeners.map((l) => l.close(remainingMs())));
     await ca?.stop();
     await metrics.close();
   });

@@ -8,15 +8,18 @@ import {
   type CaServer,
   type CertificateAuthority,
 } from '@trellis/ca';
-import type { HostPort, Logger } from '@trellis/core';
+import { listenGrpc, type HostPort, type Logger } from '@trellis/core';
 import { addAdsService, type AdsHandlers, type XdsServer } from '@trellis/xds';
 import { authenticatedAdsHandlers } from './xds-auth.js';
 
 export interface GrpcListener {
   readonly port: number;
   readonly server: Server;
-  /** Stops accepting and waits for open calls (end xDS streams first with xds.close()). */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets open calls finish for up to `drainMs` (end xDS streams first with
+   * xds.close()), then closes every connection, including those still in a handshake.
+   */
+  close(drainMs: number): Promise<void>;
 }
 
 export function formatAddress({ host, port }: HostPort): string {
@@ -31,15 +34,15 @@ export async function startPlaintextXds(
 ): Promise<GrpcListener> {
   const server = new Server();
   addAdsService(server, xds);
-  const target = formatAddress(address);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(target, ServerCredentials.createInsecure(), (err, p) =>
-      err
-        ? reject(new Error(`--xds-address ${target}: cannot listen (${err.message})`))
-        : resolve(p),
-    ),
-  );
-  return { port, server, close: () => shutdown(server) };
+  try {
+    const listener = await listenGrpc(server, ServerCredentials.createInsecure(), address);
+    return { port: listener.port, server, close: (drainMs) => listener.close(drainMs) };
+  } catch (err) {
+    throw new Error(
+      `--xds-address ${formatAddress(address)}: cannot listen (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
 }
 
 export interface SecureServerOptions {
@@ -76,9 +79,10 @@ export async function startSecureServer(
       ...(o.logger ? { logger: o.logger } : {}),
     }),
   });
-  return { port: caServer.port, server: caServer.server, caServer, close: () => caServer.close() };
-}
-
-function shutdown(server: Server): Promise<void> {
-  return new Promise((resolve) => server.tryShutdown(() => resolve()));
+  return {
+    port: caServer.port,
+    server: caServer.server,
+    caServer,
+    close: (drainMs) => caServer.close(drainMs),
+  };
 }

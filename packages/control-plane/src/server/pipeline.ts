@@ -80,7 +80,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
         byKind.set(p.kind ?? 'unknown', (byKind.get(p.kind ?? 'unknown') ?? 0) + 1);
       for (const [kind, n] of byKind) r.observe(n, { kind });
     });
-  const totalRejected = o.meter?.createUpDownCounter('pilot_total_k8s_object_errors', {
+  const totalRejected = o.meter?.createCounter('pilot_total_k8s_object_errors', {
     description: 'Objects or config documents rejected since start (each counted when it appears).',
   });
 

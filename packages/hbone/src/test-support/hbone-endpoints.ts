@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
@@ -156,6 +157,39 @@ export async function startApp(
       return sockets[n - 1] as net.Socket;
     },
   };
+}
+
+/**
+ * A client's TLS connection (ALPN h2, a workload certificate of `pki`) that sends no HTTP/2 by
+ * itself and does not read unless resumed. `authenticated` is false when the server closed it
+ * before the handshake finished; `closed` resolves when the connection is gone.
+ */
+export async function rawTlsClient(
+  t: TestContext,
+  pki: Pki,
+  port: number,
+  identity = spiffe('client'),
+) {
+  const client = await pki.workload(identity);
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port,
+    key: client.key,
+    cert: [client.certChain].flat().join(''),
+    ca: pki.root.cert,
+    ALPNProtocols: ['h2'],
+    rejectUnauthorized: false,
+    servername: '',
+  });
+  socket.on('error', () => undefined);
+  t.after(() => socket.destroy());
+  // events.once would reject on 'error'; a refused connection ends with ECONNRESET.
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const authenticated = await Promise.race([
+    new Promise<boolean>((resolve) => socket.once('secureConnect', () => resolve(true))),
+    closed.then(() => false),
+  ]);
+  return { socket, closed, authenticated };
 }
 
 /** Writes `data` in 64 KiB chunks, waiting for 'drain' when asked to, then ends the stream. */

@@ -2,7 +2,8 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { unpackAnyAs } from '@trellis/api';
-import type { Decoded, ResourceHandler } from './types.js';
+import { clip, type Result } from '@trellis/core';
+import type { ResourceHandler } from './types.js';
 
 export interface RawResource {
   /** Known in delta responses; undefined in state-of-the-world ones (named after decoding). */
@@ -19,23 +20,28 @@ export interface DecodedResource<T> {
 
 const MAX_REASONS = 5;
 
+/** Server text (names, type URLs) quoted in a NACK and in logs: at most 200 characters of it. */
+export function clipped(text: string): string {
+  return clip(text, 200);
+}
+
 /** Decodes every resource, or returns why the response must be rejected. */
 export function decodeAll<T>(
   handler: ResourceHandler<T>,
   typeUrl: string,
   raw: readonly RawResource[],
-): Decoded<DecodedResource<T>[]> {
+): Result<DecodedResource<T>[]> {
   const out: DecodedResource<T>[] = [];
   const reasons: string[] = [];
   const seen = new Set<string>();
   for (const r of raw) {
-    const label = r.name ?? `resource #${raw.indexOf(r)}`;
+    const label = r.name === undefined ? `resource #${raw.indexOf(r)}` : clipped(r.name);
     const reason = check(r, typeUrl);
     if (reason !== undefined) {
       reasons.push(`${label}: ${reason}`);
       continue;
     }
-    let decoded: Decoded<T>;
+    let decoded: Result<T>;
     let name = r.name;
     try {
       decoded = handler.decode(r.resource!, r.name);
@@ -47,9 +53,9 @@ export function decodeAll<T>(
     } catch (err) {
       decoded = { ok: false, reason: err instanceof Error ? err.message : String(err) };
     }
-    if (!decoded.ok) reasons.push(`${label}: ${decoded.reason}`);
+    if (!decoded.ok) reasons.push(`${label}: ${clipped(decoded.reason)}`);
     else if (!name) reasons.push(`${label}: the resource has no name`);
-    else if (seen.has(name)) reasons.push(`${name}: listed twice`);
+    else if (seen.has(name)) reasons.push(`${clipped(name)}: listed twice`);
     else {
       seen.add(name);
       out.push({ name, version: r.version, value: decoded.value });
@@ -64,7 +70,7 @@ function check(r: RawResource, typeUrl: string): string | undefined {
   if (r.name === '') return 'the resource has no name';
   if (!r.resource) return 'no resource body';
   if (r.resource.typeUrl !== typeUrl) {
-    return `type URL "${r.resource.typeUrl}" in a response for "${typeUrl}"`;
+    return `type URL "${clipped(r.resource.typeUrl)}" in a response for "${clipped(typeUrl)}"`;
   }
   return undefined;
 }
@@ -75,10 +81,10 @@ function check(r: RawResource, typeUrl: string): string | undefined {
  */
 export function protoDecoder<Desc extends DescMessage, T = MessageShape<Desc>>(
   schema: Desc,
-  validate: (message: MessageShape<Desc>, name: string | undefined) => Decoded<T> = (m) => ({
+  validate: (message: MessageShape<Desc>, name: string | undefined) => Result<T> = (m) => ({
     ok: true,
     value: m as unknown as T,
   }),
-): (resource: Any, name: string | undefined) => Decoded<T> {
+): (resource: Any, name: string | undefined) => Result<T> {
   return (resource, name) => validate(unpackAnyAs(resource, schema), name);
 }

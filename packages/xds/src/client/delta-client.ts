@@ -10,7 +10,7 @@ import {
 } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { subscriptionNames } from '../subscription.js';
 import { AdsClient } from './ads-client.js';
-import { decodeAll } from './decode.js';
+import { clipped, decodeAll } from './decode.js';
 import type { TypeState } from './type-state.js';
 import type { XdsClient, XdsClientOptions } from './types.js';
 
@@ -62,7 +62,9 @@ class DeltaClient extends AdsClient<DeltaDiscoveryRequest, DeltaDiscoveryRespons
           : {}),
       });
     if (!t)
-      return reply(this.rejected(t, res.typeUrl, res.nonce, `not subscribed to ${res.typeUrl}`));
+      return reply(
+        this.rejected(t, res.typeUrl, res.nonce, `not subscribed to ${clipped(res.typeUrl)}`),
+      );
     t.nonce = res.nonce;
     const decoded = decodeAll(t.handler, res.typeUrl, res.resources);
     if (!decoded.ok) return reply(this.rejected(t, res.typeUrl, res.nonce, decoded.reason));

@@ -11,7 +11,7 @@ import {
 import { emptyMeansWildcard, sotwResourceNames } from '../subscription.js';
 import { resourceVersion } from '../versioning.js';
 import { AdsClient } from './ads-client.js';
-import { decodeAll } from './decode.js';
+import { clipped, decodeAll } from './decode.js';
 import type { TypeState } from './type-state.js';
 import type { XdsClient, XdsClientOptions } from './types.js';
 
@@ -70,7 +70,7 @@ class SotwClient extends AdsClient<DiscoveryRequest, DiscoveryResponse> {
     if (!t) {
       return reply(
         '',
-        this.rejected(t, res.typeUrl, res.nonce, `not subscribed to ${res.typeUrl}`),
+        this.rejected(t, res.typeUrl, res.nonce, `not subscribed to ${clipped(res.typeUrl)}`),
       );
     }
     t.nonce = res.nonce;

@@ -4,11 +4,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import type { NodeSchema } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
-import type { Logger } from '@trellis/core';
-
-/** A decoded resource, or why it was rejected (that reason becomes the NACK's error_detail). */
-export type Decoded<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+import type { Logger, Result } from '@trellis/core';
 
 export interface ResourceChange<T> {
   readonly typeUrl: string;
@@ -28,7 +24,7 @@ export interface ResourceHandler<T> {
    * responses carry bare messages, so it is undefined there and `resourceName` names the value.
    * Throwing counts as a rejection with the error's message.
    */
-  decode(resource: Any, name: string | undefined): Decoded<T>;
+  decode(resource: Any, name: string | undefined): Result<T>;
   /**
    * State of the world only (required there): the name inside a decoded value, e.g. Listener.name
    * or ClusterLoadAssignment.cluster_name.

@@ -1,6 +1,6 @@
-// The server's metrics, with istiod's names so its dashboards work. The core exporter appends
-// "_total" to every counter (Istio exports these without it), so the monotonic ones are
-// up-down counters that only ever go up: same name and values, exported with TYPE gauge.
+// The server's metrics, with istiod's names so its dashboards work: pilot_xds_pushes and
+// pilot_total_xds_rejects are counters without "_total", as Istio names them (core's renderer
+// exports names exactly as written).
 import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
 import {
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
@@ -45,10 +45,10 @@ export function xdsMetrics(
 ): XdsMetrics {
   const label = new Map([...known].map((t) => [t, metricType(t)]));
   const typeOf = (typeUrl: string) => label.get(typeUrl) ?? 'unknown';
-  const pushes = meter.createUpDownCounter('pilot_xds_pushes', {
+  const pushes = meter.createCounter('pilot_xds_pushes', {
     description: 'xDS responses sent, by type.',
   });
-  const rejects = meter.createUpDownCounter('pilot_total_xds_rejects', {
+  const rejects = meter.createCounter('pilot_total_xds_rejects', {
     description: 'xDS responses the client rejected (NACK), by type.',
   });
   const convergence = meter.createHistogram('pilot_proxy_convergence_time', {

@@ -42,6 +42,7 @@ test('SotW: initial fetch of a wildcard type; the ACK advances the ACKed version
   assert.notEqual(d.ackedNonce, acked.ackedNonce);
   assert.equal(watch.version(), '2');
   assert.equal(await h.metric('pilot_xds_pushes{type="cds"}'), 2);
+  assert.equal(await h.metricType('pilot_xds_pushes'), 'counter', "Istio's name, as a counter");
   assert.equal(await h.metric('pilot_xds'), 1);
 
   h.xds.update({ snapshot: snapshot({ clusters: { b: 'v1' } }) });
@@ -103,6 +104,7 @@ test('SotW NACK: counted and logged, the client keeps its config, the rejected c
   assert.deepEqual([...cds.resources().values()], ['a=v1']);
   assert.equal(cds.version(), '1');
   assert.equal(await h.metric('pilot_total_xds_rejects{type="cds"}'), 1);
+  assert.equal(await h.metricType('pilot_total_xds_rejects'), 'counter');
   const logged = h.lines.find((l) => String(l.msg).includes('NACK'));
   assert.match(String(logged?.error), /cluster a is marked bad/);
   assert.equal(logged?.level, 'warn');

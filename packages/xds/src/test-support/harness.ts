@@ -71,6 +71,11 @@ export async function harness(
       const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
       return line === undefined ? undefined : Number(line.slice(sample.length + 1));
     },
+    /** The `# TYPE` of a metric family as scraped, e.g. 'counter'. */
+    async metricType(name: string): Promise<string | undefined> {
+      const text = await (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text();
+      return new RegExp(`^# TYPE ${name} (\\S+)$`, 'm').exec(text)?.[1];
+    },
     /** The debug entry of the type on the (single) connection of `proxyId`. */
     typeDebug(proxyId: string, typeUrl: string) {
       return xds

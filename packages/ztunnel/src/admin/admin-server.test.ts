@@ -118,6 +118,54 @@ test('/logging lists levels and changes the default or one scope, refusing bad i
   assert.equal(res.status, 405, 'changes need POST');
 });
 
+test('/logging only changes scopes that exist, with names of sane length', async (t) => {
+  const { log, server } = admin();
+  const base = await serve(t, server);
+  log.scope('rbac');
+  let res = await fetch(`${base}/logging?made-up=debug`, { method: 'POST' });
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /unknown log scope "made-up"; known scopes: rbac/);
+  res = await fetch(`${base}/logging?${'a'.repeat(5000)}=debug`, { method: 'POST' });
+  assert.equal(res.status, 400);
+  assert.deepEqual(log.levels(), { level: 'info', scopes: { rbac: 'info' } }, 'nothing stored');
+});
+
+test('changes from another origin (a browser page) are refused; reading is not', async (t) => {
+  const { log, server } = admin();
+  const base = await serve(t, server);
+  log.scope('rbac');
+  for (const headers of [
+    { origin: 'http://evil.example' } as Record<string, string>,
+    { origin: 'null' },
+    { 'sec-fetch-site': 'cross-site' },
+  ]) {
+    const res = await fetch(`${base}/logging?rbac=debug`, { method: 'POST', headers });
+    assert.equal(res.status, 403, JSON.stringify(headers));
+    assert.match(await res.text(), /cross-origin/);
+  }
+  let quits = 0;
+  const { server: quitter } = admin({ onQuit: () => quits++ });
+  const quitBase = await serve(t, quitter);
+  const res = await fetch(`${quitBase}/quitquitquit`, {
+    method: 'POST',
+    headers: { origin: 'http://evil.example' },
+  });
+  assert.equal(res.status, 403);
+  assert.equal(quits, 0);
+  assert.equal(log.scope('rbac').level, 'info', 'nothing changed');
+  // Same origin (the admin page itself) and plain clients (curl, no Origin) may change.
+  res.body?.cancel();
+  assert.equal(
+    (await fetch(`${base}/logging?rbac=debug`, { method: 'POST', headers: { origin: base } }))
+      .status,
+    200,
+  );
+  assert.equal(
+    (await fetch(`${base}/config_dump`, { headers: { origin: 'http://x' } })).status,
+    200,
+  );
+});
+
 test('/quitquitquit answers, then asks for shutdown; only POST', async (t) => {
   let quits = 0;
   const { server } = admin({ onQuit: () => quits++ });

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Log } from '@trellis/core';
 import type { StateStore } from '../state/store.js';
+import { changeRefusal } from './change-guard.js';
 import { configDump, type CertificateProvider } from './config-dump.js';
 import { parseLoggingQuery } from './logging.js';
 import { sendJson, sendText } from './respond.js';
@@ -16,6 +17,8 @@ export interface AdminOptions {
   readonly config?: unknown;
   /** Called after the /quitquitquit response is sent; starts graceful shutdown. */
   readonly onQuit: () => void;
+  /** Accept POST /logging and /quitquitquit from peers other than localhost. Default false. */
+  readonly allowRemoteChanges?: boolean;
   readonly now?: () => number;
 }
 
@@ -29,6 +32,22 @@ const ENDPOINTS: Record<string, string> = {
 export function createAdminServer(opts: AdminOptions): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (req.method === 'POST') {
+      const refusal = changeRefusal(
+        {
+          method: req.method,
+          path: url.pathname,
+          peer: req.socket.remoteAddress,
+          ...(req.headers.host !== undefined ? { host: req.headers.host } : {}),
+          ...(req.headers.origin !== undefined ? { origin: req.headers.origin } : {}),
+          ...(typeof req.headers['sec-fetch-site'] === 'string'
+            ? { secFetchSite: req.headers['sec-fetch-site'] }
+            : {}),
+        },
+        opts.allowRemoteChanges === true,
+      );
+      if (refusal) return sendText(res, 403, `${refusal}\n`);
+    }
     switch (url.pathname) {
       case '/':
         return sendText(
@@ -75,7 +94,7 @@ function logging(
   if (req.method === 'GET' && !changing) return sendJson(res, 200, log.levels());
   if (req.method !== 'POST')
     return sendText(res, 405, 'use GET to list levels, POST to change them\n');
-  const parsed = parseLoggingQuery(query);
+  const parsed = parseLoggingQuery(query, Object.keys(log.levels().scopes));
   if (!parsed.ok) return sendText(res, 400, `${parsed.error}\n`);
   if (parsed.changes.level) log.setLevel(parsed.changes.level);
   for (const [scope, level] of Object.entries(parsed.changes.scopes))

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { parseLoggingQuery } from './logging.js';
 
 test('parseLoggingQuery reads level and scope entries, or says what is wrong', () => {
-  const q = (s: string) => parseLoggingQuery(new URLSearchParams(s));
+  const q = (s: string) => parseLoggingQuery(new URLSearchParams(s), ['rbac', 'xds']);
   assert.deepEqual(q('level=debug'), { ok: true, changes: { level: 'debug', scopes: {} } });
   assert.deepEqual(q('rbac=trace&xds=default'), {
     ok: true,
@@ -14,5 +14,11 @@ test('parseLoggingQuery reads level and scope entries, or says what is wrong', (
     error:
       'level: unknown log level "loud"; accepted: trace, debug, info, warn, error, fatal, silent',
   });
-  assert.deepEqual(q('bad%20scope=info'), { ok: false, error: 'invalid scope name "bad scope"' });
+  assert.deepEqual(q('bad%20scope=info'), {
+    ok: false,
+    error: 'unknown log scope "bad scope"; known scopes: rbac, xds',
+  });
+  const long = q(`${'x'.repeat(1000)}=info`);
+  assert.equal(long.ok, false);
+  assert.ok(!long.ok && long.error.length < 150, 'client text is clipped in the message');
 });

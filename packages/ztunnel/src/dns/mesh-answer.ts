@@ -13,7 +13,7 @@ export const MESH_TTL_SECONDS = 30;
 
 export interface MeshView {
   servicesByHost(hostname: string): Service[];
-  endpointsOf(service: Service): Endpoint[];
+  endpointsOf(service: Service): readonly Endpoint[];
 }
 
 export interface DnsClient {

@@ -2,7 +2,7 @@
 // (one question, the OPT record's UDP size), encode an answer (A, AAAA, CNAME), read the id, flags
 // and question of an upstream response, and truncate a response for UDP. Pure. Anything malformed
 // is a typed refusal with a reason, never an exception.
-import { ipToBytes } from '../net/ip.js';
+import { ipToBytes } from '@trellis/core';
 
 export const TYPE = { A: 1, CNAME: 5, AAAA: 28, OPT: 41 } as const;
 export const CLASS_IN = 1;

@@ -1,6 +1,6 @@
 // The nameservers of a resolv.conf (ztunnel's own: where it forwards the queries it does not
 // answer, as upstream ztunnel does). Pure.
-import { canonicalIp } from '../net/ip.js';
+import { canonicalIp } from '@trellis/core';
 
 /** `nameserver` lines, in order; a zone index (fe80::1%eth0) or a bad address is skipped. */
 export function resolvConfNameservers(text: string): string[] {

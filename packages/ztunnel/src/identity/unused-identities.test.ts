@@ -1,5 +1,5 @@
 // Which certificates ztunnel may stop rotating: a pod's identity once no other pod on the node has
-// it (in-pod), a workload's once no workload in the store has it (shared mode).
+// it (in-pod), a workload's once no workload in the store has it (all-workloads mode).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { workload } from '../test-support/fixtures.js';
@@ -17,7 +17,7 @@ test('in-pod: a removed pod frees its identity only when no remaining pod shares
   assert.equal(unusedPodIdentity(TD, a, []), 'spiffe://cluster.local/ns/default/sa/a');
 });
 
-test('shared mode: an identity is unused once its last workload left the store or changed account', () => {
+test('all-workloads mode: an identity is unused once its last workload left the store or changed account', () => {
   const store = new StateStore();
   const usage = new WorkloadIdentities();
   const apply = (u: Parameters<StateStore['apply']>[0]) => usage.apply(store, store.apply(u));

@@ -1,5 +1,5 @@
 // Which certificates ztunnel no longer needs, so the identity manager stops rotating them: in-pod,
-// a pod's identity once no other pod on the node has it; in shared mode, a workload's identity once
+// a pod's identity once no other pod on the node has it; in all-workloads mode, a workload's identity once
 // no workload in the store has it. Pure.
 import { workloadSpiffeId } from '../state/model.js';
 import type { StateChange, StateStore } from '../state/store.js';

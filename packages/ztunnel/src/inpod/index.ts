@@ -13,6 +13,5 @@ export {
   encodeHello,
   type PodInfo,
   type ZdsRequest,
-  type DecodedRequest,
 } from './zds-messages.js';
 export { startInpod, startInpodMode, type InpodMode, type InpodOptions } from './start-inpod.js';

@@ -10,7 +10,7 @@ import type { SocketOps } from '../proxy/socket-ops.js';
  */
 export function netnsSocketOps(netns: NetnsRef): SocketOps {
   return {
-    async listen({ host, port, transparent, mark, pauseOnConnect }) {
+    async listen({ host, port, backlog, transparent, mark, pauseOnConnect }) {
       const server = net.createServer({
         allowHalfOpen: true,
         pauseOnConnect: pauseOnConnect === true,
@@ -18,6 +18,7 @@ export function netnsSocketOps(netns: NetnsRef): SocketOps {
       await listenInNetns(server, netns, {
         host,
         port,
+        ...(backlog !== undefined ? { backlog } : {}),
         ...(transparent ? { transparent: true } : {}),
         ...(mark !== undefined ? { mark } : {}),
       });

@@ -17,6 +17,7 @@ import {
 } from '@trellis/api/gen/istio/workload/zds/zds_pb.js';
 import { createLogger } from '@trellis/core';
 import { SeqpacketServer, type SeqpacketClient, type SeqpacketMessage } from '@trellis/netsys';
+import fc from 'fast-check';
 import { isRoot, rootOnly } from '@trellis/core/test-support';
 import { InpodManager, type PodSpec } from './pod-manager.js';
 import { ZdsClient } from './zds-client.js';
@@ -47,7 +48,7 @@ function listeningPorts(netns?: string): number[] {
     .map((l) => Number(l.trim().split(/\s+/)[3]!.split(':').pop()));
 }
 
-/** How many of this process's fds refer to the namespace at `path`. */
+/** How many of this process's fds refer to the namespace (or file) at `path`. */
 function openNetnsFds(path: string): number {
   const probe = openSync(path, 'r');
   const target = readlinkSync(`/proc/self/fd/${probe}`);
@@ -196,18 +197,23 @@ test(
   },
 );
 
+/** A manager whose pods each get one listener (15006), opened through the pod's socket ops. */
+function oneListenerManager(): InpodManager {
+  return new InpodManager({
+    logger,
+    drainMs: 0,
+    async startPod(_pod, ops) {
+      const s = await ops.listen({ host: '0.0.0.0', port: 15006 });
+      return { close: () => new Promise<void>((r) => s.close(() => r())) };
+    },
+  });
+}
+
 test(
   'netnsSocketOps listeners exist inside the pod netns and not in the host',
   needsRoot,
   async () => {
-    const manager = new InpodManager({
-      logger,
-      drainMs: 0,
-      async startPod(_pod, ops) {
-        const s = await ops.listen({ host: '0.0.0.0', port: 15006 });
-        return { close: () => new Promise<void>((r) => s.close(() => r())) };
-      },
-    });
+    const manager = oneListenerManager();
     await manager.handle({
       kind: 'add',
       netnsFd: openSync(netnsPath, 'r'),
@@ -221,6 +227,56 @@ test(
       assert.deepEqual(mine, [], 'no listener of this process in the host netns');
     } finally {
       await manager.close();
+    }
+  },
+);
+
+test(
+  'property: random ZDS packets (bytes, requests, fds of a netns or of /dev/null) each get an ack; the connection lives and no fd leaks',
+  needsRoot,
+  async () => {
+    const manager = oneListenerManager();
+    const agent = new Agent();
+    const client = new ZdsClient({ path: socketPath, manager, logger }).start();
+    const uid = fc.oneof(fc.constantFrom('', 'u1', 'u2'), fc.string({ maxLength: 300 }));
+    const request = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 64 }), // SOCK_SEQPACKET has no empty packet
+      uid.map((u) => add(u)),
+      uid.map((u) => ({ case: 'keep' as const, value: { uid: u } })),
+      uid.map((u) => ({ case: 'del' as const, value: { uid: u } })),
+      fc.constant({ case: 'snapshotSent' as const, value: {} }),
+    );
+    const fds = fc.array(fc.constantFrom(netnsPath, '/dev/null'), { maxLength: 2 });
+    try {
+      await agent.hello();
+      const netnsBefore = openNetnsFds(netnsPath);
+      const nullBefore = openNetnsFds('/dev/null');
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(request, fds), { maxLength: 8 }), async (packets) => {
+          for (const [req, paths] of packets) {
+            const error = await agent.request(
+              req,
+              paths.map((p) => openSync(p, 'r')),
+            );
+            assert.ok(error.length < 600, error.slice(0, 700));
+          }
+          assert.equal(agent.conns.length, 1, 'ztunnel never dropped the connection');
+          // Tidy up between runs: every pod goes, with its fd.
+          for (const u of manager.pods)
+            assert.equal(await agent.request({ case: 'del', value: { uid: u } }), '');
+          assert.equal(
+            openNetnsFds(netnsPath),
+            netnsBefore,
+            'netns fds of refused or deleted pods are closed',
+          );
+          assert.equal(openNetnsFds('/dev/null'), nullBefore, 'other fds passed are closed');
+        }),
+        { seed: 5, numRuns: 100 },
+      );
+    } finally {
+      await client.close();
+      await manager.close();
+      agent.close();
     }
   },
 );

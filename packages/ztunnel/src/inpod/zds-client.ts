@@ -105,8 +105,8 @@ export class ZdsClient extends EventEmitter<ZdsClientEvents> {
       error = decoded.reason;
     } else {
       try {
-        await this.#opts.manager.handle(decoded.request);
-        if (decoded.request.kind === 'snapshot-sent') this.emit('snapshot');
+        await this.#opts.manager.handle(decoded.value);
+        if (decoded.value.kind === 'snapshot-sent') this.emit('snapshot');
       } catch (err) {
         error = (err as Error).message;
       }

@@ -1,11 +1,11 @@
-// Where the connection to the app comes from: the client's IP in-pod, ztunnel's own in shared mode.
+// Where the connection to the app comes from: the client's IP in-pod, ztunnel's own in all-workloads mode.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { appConnectOptions } from './app-connect.js';
 
 const app = { address: '10.0.0.2', port: 8080 };
 
-test('in-pod (marked) the app connection is bound to the client IP; shared mode binds nothing', () => {
+test('in-pod (marked) the app connection is bound to the client IP; all-workloads mode binds nothing', () => {
   assert.deepEqual(appConnectOptions(app, '10.0.1.5', 0x539), {
     host: '10.0.0.2',
     port: 8080,

@@ -17,7 +17,7 @@ import { decideInbound } from './inbound-policy.js';
 import type { SocketOps } from './socket-ops.js';
 
 export interface InboundOptions {
-  /** IPs of the pod served; unset in shared mode (any workload in the store). */
+  /** IPs of the pod served; unset in all-workloads mode (any workload in the store). */
   readonly localIps?: readonly string[];
   /** Waits (a bounded time) for `ip` to become one of localIps: the pod's workload may come late. */
   readonly awaitLocal?: (ip: string) => Promise<boolean>;
@@ -37,7 +37,9 @@ export function createInboundServer(
   return new HboneServer({
     trustBundle: ctx.identity.trustBundle,
     logger: log,
-    ...(opts.meter ? { meter: opts.meter } : {}),
+    idleTimeoutMs: ctx.settings.hboneIdleTimeoutMs,
+    budget: ctx.inboundBudget,
+    ...((opts.meter ?? ctx.meter) ? { meter: opts.meter ?? ctx.meter } : {}),
     async certificateFor(ip) {
       if (opts.localIps && !opts.localIps.includes(ip) && !(await opts.awaitLocal?.(ip)))
         throw new Error(`${ip} is not an address of this pod`);

@@ -1,4 +1,4 @@
-// Two (or three) ztunnels in one process, shared mode, real CA, TLS and HTTP/2 on loopback
+// Two (or three) ztunnels in one process, all-workloads mode, real CA, TLS and HTTP/2 on loopback
 // addresses (127.0.x.y, all on lo: the store needs one address per workload): A -> ztunnel-1
 // outbound -> HBONE -> ztunnel-2 inbound -> app B.
 import assert from 'node:assert/strict';

@@ -19,7 +19,7 @@ import { redirectedEnds } from './redirected.js';
 import type { SocketOps } from './socket-ops.js';
 import { tunnelHeaders } from './tunnel-headers.js';
 
-/** Who the connecting pod is: fixed in-pod, found by source IP in shared mode. */
+/** Who the connecting pod is: fixed in-pod, found by source IP in all-workloads mode. */
 export interface OutboundSource {
   /** The source workload for this client address (store lookup). */
   workload(sourceIp: string): Workload | undefined;

@@ -1,6 +1,6 @@
 // What happens to one accepted connection of a proxy set, apart from where it was accepted: the
 // outbound (15001), inbound HBONE (15008) and inbound plaintext (15006) handlers of one pod (or of
-// the shared set), and their drain. The listeners that feed them live in this process
+// the all-workloads set), and their drain. The listeners that feed them live in this process
 // (proxy-set.ts) or in the primary, which hands each accepted socket to a worker (workers/).
 import type net from 'node:net';
 import type { HboneServer } from '@trellis/hbone';
@@ -72,10 +72,10 @@ export function podHandlers(ctx: ZtunnelContext, pod: PodProxySpec, ops: SocketO
 }
 
 /**
- * Handlers of the shared (host netns) set: every workload in the store; the source workload of an
+ * Handlers of the all-workloads (host netns) set: every workload in the store; the source workload of an
  * outbound connection is found by the client's address, no marks.
  */
-export function sharedHandlers(ctx: ZtunnelContext, ops: SocketOps): ProxyHandlers {
+export function allWorkloadsHandlers(ctx: ZtunnelContext, ops: SocketOps): ProxyHandlers {
   const lookup = { network: ctx.settings.network };
   return createHandlers(ctx, ops, {
     source: {

@@ -1,12 +1,12 @@
 // One set of listeners: outbound (15001), inbound HBONE (15008) and inbound plaintext (15006),
 // served in this process (--workers 1). In-pod, one set per pod, its sockets opened in the pod's
-// netns by the given ops and marked 0x539; in shared mode (local runs) one set in ztunnel's own
+// netns by the given ops and marked 0x539; in all-workloads mode (local runs and tests) one set in ztunnel's own
 // namespace serves every workload.
 import type { ZtunnelContext } from './context.js';
 import { podAddresses, serveListeners, type ListenAddresses } from './listeners.js';
 import {
   podHandlers,
-  sharedHandlers,
+  allWorkloadsHandlers,
   type PodProxySpec,
   type ProxyHandlers,
 } from './proxy-handlers.js';
@@ -21,29 +21,32 @@ export interface ProxySet {
   close(drainMs?: number): Promise<void>;
 }
 
-/** Where shared-mode listeners bind (host:port each). */
-export type SharedListenAddresses = ListenAddresses;
+/** Where all-workloads-mode listeners bind (host:port each). */
+export type AllWorkloadsListenAddresses = ListenAddresses;
 
-/** Starts outbound (15001), inbound HBONE (15008) and inbound plaintext (15006) for one pod with the given socket ops. */
+/**
+ * Starts outbound (15001), inbound HBONE (15008) and inbound plaintext (15006) for one pod with
+ * the given socket ops (in-pod: the pod's netns; dedicated mode: this one, at `addresses`).
+ */
 export async function startProxySet(
   ctx: ZtunnelContext,
   pod: PodProxySpec,
   ops: SocketOps,
-  ports?: Partial<ProxySet['ports']>,
+  addresses: ListenAddresses = podAddresses(),
 ): Promise<ProxySet> {
-  return serve(podHandlers(ctx, pod, ops), ops, podAddresses(ports), true);
+  return serve(podHandlers(ctx, pod, ops), ops, addresses, true);
 }
 
 /**
- * Shared (host netns) mode for local runs: one set of listeners for every workload in the store;
+ * All-workloads mode (host netns) for local runs and tests: one set of listeners for every workload in the store;
  * the source workload of an outbound connection is found by the client's address, no marks.
  */
-export function startSharedProxySet(
+export function startAllWorkloadsProxySet(
   ctx: ZtunnelContext,
   ops: SocketOps,
-  addresses: SharedListenAddresses,
+  addresses: AllWorkloadsListenAddresses,
 ): Promise<ProxySet> {
-  return serve(sharedHandlers(ctx, ops), ops, addresses, false);
+  return serve(allWorkloadsHandlers(ctx, ops), ops, addresses, false);
 }
 
 function serve(

@@ -27,6 +27,8 @@ export interface SocketOps {
 export interface ListenOptions {
   host: string;
   port: number;
+  /** Accept queue length (the kernel caps it at net.core.somaxconn); default 511. */
+  backlog?: number;
   transparent?: boolean;
   mark?: number;
   pauseOnConnect?: boolean;
@@ -50,7 +52,7 @@ const OWN_NETNS = '/proc/self/ns/net';
 /** node:net sockets in this process's network namespace (netsys when a mark or transparency is asked). */
 export function createHostSocketOps(opts: HostSocketOpsOptions = {}): SocketOps {
   return {
-    async listen({ host, port, transparent, mark, pauseOnConnect }) {
+    async listen({ host, port, backlog, transparent, mark, pauseOnConnect }) {
       const server = net.createServer({
         allowHalfOpen: true,
         pauseOnConnect: pauseOnConnect === true,
@@ -59,6 +61,7 @@ export function createHostSocketOps(opts: HostSocketOpsOptions = {}): SocketOps 
         await listenInNetns(server, OWN_NETNS, {
           host,
           port,
+          ...(backlog !== undefined ? { backlog } : {}),
           ...(transparent ? { transparent } : {}),
           ...(mark !== undefined ? { mark } : {}),
         });
@@ -66,7 +69,7 @@ export function createHostSocketOps(opts: HostSocketOpsOptions = {}): SocketOps 
       }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host, port }, () => {
+        server.listen({ host, port, ...(backlog !== undefined ? { backlog } : {}) }, () => {
           server.off('error', reject);
           resolve();
         });

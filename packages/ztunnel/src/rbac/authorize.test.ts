@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCidr } from '../net/ip.js';
 import { StateStore } from '../state/store.js';
-import { match, policy, workload } from '../test-support/fixtures.js';
+import { cidr, match, policy, workload } from '../test-support/fixtures.js';
 import { authorize } from './authorize.js';
 import type { ConnectionAttributes } from './connection.js';
 
@@ -138,7 +137,7 @@ test('scopes: the store hands each workload its GLOBAL, NAMESPACE and selected p
     namespace: 'istio-system',
     scope: 'Global',
     action: 'Deny',
-    rules: [[[match({ notSourceIps: [parseCidr('10.0.0.0/8')] })]]],
+    rules: [[[match({ notSourceIps: [cidr('10.0.0.0/8')] })]]],
   });
   const nsStrict = { ...strict, scope: 'Namespace' as const };
   const selectedAllow = { ...allowClient, scope: 'WorkloadSelector' as const };

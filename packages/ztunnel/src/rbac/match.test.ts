@@ -1,9 +1,8 @@
 // Table tests of one policy against connections, mirroring upstream ztunnel's rbac.rs semantics.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCidr } from '../net/ip.js';
 import type { Match, StringMatch } from '../state/model.js';
-import { match, policy } from '../test-support/fixtures.js';
+import { cidr as parseCidr, match, policy } from '../test-support/fixtures.js';
 import type { ConnectionAttributes } from './connection.js';
 import { policyMatches, stringMatches } from './match.js';
 

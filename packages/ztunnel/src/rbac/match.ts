@@ -7,7 +7,7 @@
 //   not* field when NO value matches.
 // Without an identity (plaintext) the principal and namespace are empty: `principals`, `namespaces`
 // (except exact "") and `serviceAccounts` cannot match, their not* forms always do. Pure.
-import { cidrContains } from '../net/ip.js';
+import { cidrContains } from '@trellis/core';
 import type { Authorization, Match, StringMatch } from '../state/model.js';
 import { principalOf, type ConnectionAttributes } from './connection.js';
 

@@ -2,7 +2,7 @@
 // only (unless the service allows all), routing preferences ranked against the source workload,
 // a weighted random choice by capacity, and the target port from the endpoint's own mapping,
 // else the service's. Pure: the random source is passed in.
-import type { PortMapping, Service, Workload } from './model.js';
+import type { PortMapping, Service, ServicePort, Workload } from './model.js';
 
 /** A workload backing a service, with the port mappings it declared for that service. */
 export interface Endpoint {
@@ -33,32 +33,71 @@ export interface PickOptions {
   readonly random?: () => number;
 }
 
-export function pickEndpoint(
+/**
+ * What is known about picking an endpoint of one service for one port before the connection's
+ * source is: the answer when it does not depend on the endpoints (passthrough, no such port), else
+ * the usable endpoints and their running capacity totals. The state store keeps one per (service,
+ * port) until the service or one of its endpoints changes, so a pick is a binary search.
+ */
+export interface PickPlan {
+  readonly service: Service;
+  readonly servicePort: number;
+  /** Set when every pick for this port has this answer. */
+  readonly fixed?: EndpointPick;
+  readonly svcPort?: ServicePort;
+  /** Usable endpoints (healthy unless the service allows all, with a target port), in order. */
+  readonly candidates: readonly Endpoint[];
+  /** cumulative[i] = capacity of candidates[0..i]. */
+  readonly cumulative: readonly number[];
+}
+
+export function planPick(
   service: Service,
   servicePort: number,
   endpoints: readonly Endpoint[],
-  opts: PickOptions = {},
-): EndpointPick {
-  const name = `${service.namespace}/${service.hostname}`;
+  waypoint: boolean,
+): PickPlan {
+  const base = { service, servicePort, candidates: [], cumulative: [] };
   const lb = service.loadBalancing;
-  if (lb?.mode === 'Passthrough') return { kind: 'passthrough' };
+  if (lb?.mode === 'Passthrough') return { ...base, fixed: { kind: 'passthrough' } };
   const svcPort = service.ports.find((p) => p.servicePort === servicePort);
-  if (!svcPort && !opts.waypoint) {
-    return { kind: 'none', reason: `service ${name} has no port ${servicePort}` };
+  if (!svcPort && !waypoint) {
+    const name = `${service.namespace}/${service.hostname}`;
+    return {
+      ...base,
+      fixed: { kind: 'none', reason: `service ${name} has no port ${servicePort}` },
+    };
   }
-
-  const usable = endpoints.filter(({ workload, ports }) => {
+  const candidates = endpoints.filter(({ workload, ports }) => {
     if (workload.addresses.length === 0) return false;
     if (workload.status !== 'Healthy' && lb?.healthPolicy !== 'AllowAll') return false;
-    if (opts.waypoint) return svcPort !== undefined || workload.applicationTunnel !== undefined;
+    if (waypoint) return svcPort !== undefined || workload.applicationTunnel !== undefined;
     return svcPort!.targetPort !== 0 || mappedPort(ports, servicePort) !== undefined;
   });
-  const ranked = lb && opts.source ? bestRanked(usable, lb, opts.source) : usable;
-  const chosen = weightedChoice(ranked, opts.random ?? Math.random);
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const ep of candidates) cumulative.push((total += ep.workload.capacity));
+  return { ...base, ...(svcPort ? { svcPort } : {}), candidates, cumulative };
+}
+
+/** Picks for one connection from a plan: routing preferences against the source, then by weight. */
+export function pickFrom(
+  plan: PickPlan,
+  opts: { readonly source?: Workload; readonly random?: () => number } = {},
+): EndpointPick {
+  if (plan.fixed) return plan.fixed;
+  const { service, servicePort, svcPort } = plan;
+  const name = () => `${service.namespace}/${service.hostname}`;
+  const lb = service.loadBalancing;
+  const random = opts.random ?? Math.random;
+  const ranked = lb && opts.source && (lb.mode === 'Strict' || lb.mode === 'Failover');
+  const chosen = ranked
+    ? weightedChoice(bestRanked(plan.candidates, lb, opts.source!), random)
+    : cumulativeChoice(plan.candidates, plan.cumulative, random);
   if (!chosen) {
     return {
       kind: 'none',
-      reason: `service ${name} has no healthy endpoint for port ${servicePort}`,
+      reason: `service ${name()} has no healthy endpoint for port ${servicePort}`,
     };
   }
 
@@ -69,7 +108,7 @@ export function pickEndpoint(
   if (port === undefined) {
     return {
       kind: 'none',
-      reason: `service ${name}: no target port known for port ${servicePort}`,
+      reason: `service ${name()}: no target port known for port ${servicePort}`,
     };
   }
   return {
@@ -78,6 +117,15 @@ export function pickEndpoint(
     address: chosen.workload.addresses[0],
     port,
   };
+}
+
+export function pickEndpoint(
+  service: Service,
+  servicePort: number,
+  endpoints: readonly Endpoint[],
+  opts: PickOptions = {},
+): EndpointPick {
+  return pickFrom(planPick(service, servicePort, endpoints, opts.waypoint === true), opts);
 }
 
 function mappedPort(ports: readonly PortMapping[], servicePort: number): number | undefined {
@@ -137,6 +185,27 @@ function bestRanked(
   }
   const best = Math.max(...ranks.map((r) => r.rank));
   return ranks.filter((r) => r.rank === best).map((r) => r.ep);
+}
+
+/** The weighted choice of weightedChoice, by binary search over running totals. */
+function cumulativeChoice(
+  endpoints: readonly Endpoint[],
+  cumulative: readonly number[],
+  random: () => number,
+): Endpoint | undefined {
+  const total = cumulative.at(-1) ?? 0;
+  if (total <= 0) return undefined;
+  const point = random() * total;
+  let lo = 0;
+  let hi = cumulative.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cumulative[mid]! > point) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo < endpoints.length
+    ? endpoints[lo]
+    : endpoints.findLast((ep) => ep.workload.capacity > 0);
 }
 
 function weightedChoice(

@@ -1,10 +1,18 @@
 // Reads a --local-config file into the state store, and re-reads it on demand (main wires SIGHUP
 // to reload). A reload replaces what the previous read put in the store, in one atomic apply; a
 // file that no longer parses leaves the store as it was.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '@trellis/core';
-import { localConfigUpdate, parseLocalConfig, type LocalConfig } from './local-config.js';
+import {
+  LocalConfigError,
+  localConfigUpdate,
+  parseLocalConfig,
+  type LocalConfig,
+} from './local-config.js';
 import type { StateChange, StateStore } from './store.js';
+
+/** Largest --local-config file read: 32 MiB. */
+export const MAX_LOCAL_CONFIG_BYTES = 32 * 1024 * 1024;
 
 export class LocalConfigFile {
   private current: LocalConfig | undefined;
@@ -16,6 +24,11 @@ export class LocalConfigFile {
 
   /** Reads, validates and applies the file. Throws (LocalConfigError or a read error) on failure. */
   async load(): Promise<StateChange> {
+    const { size } = await stat(this.path);
+    if (size > MAX_LOCAL_CONFIG_BYTES)
+      throw new LocalConfigError(this.path, [
+        `the file is ${size} bytes; at most ${MAX_LOCAL_CONFIG_BYTES} are read (a node's workloads take a few MB)`,
+      ]);
     const text = await readFile(this.path, 'utf8');
     const next = parseLocalConfig(text, this.path);
     const change = this.store.apply(localConfigUpdate(this.current, next));

@@ -29,7 +29,7 @@ import {
   type Service as XdsService,
   type Workload as XdsWorkload,
 } from '@trellis/api/gen/istio/workload/workload_pb.js';
-import { ipToBytes, maxPrefix } from '../net/ip.js';
+import { ipToBytes, maxPrefix } from '@trellis/core';
 import {
   anyMapping,
   bool,
@@ -38,6 +38,7 @@ import {
   mapping,
   oneOf,
   port,
+  quote,
   requiredStr,
   str,
   uint,
@@ -70,10 +71,10 @@ const WORKLOAD_FIELDS = [
 export function workloadMessage(entry: Json, at: string): XdsWorkload {
   const w = mapping(entry, at, WORKLOAD_FIELDS);
   const uid = requiredStr(w.uid, `${at}.uid`);
-  const path = `${at} (uid ${JSON.stringify(uid)})`;
+  const path = `${at} (uid ${quote(uid)})`;
   const services: Record<string, ReturnType<typeof portList>> = {};
   for (const [key, ports] of Object.entries(anyMapping(w.services ?? {}, `${path}.services`))) {
-    services[key] = portList(ports, `${path}.services[${JSON.stringify(key)}]`);
+    services[key] = portList(ports, `${path}.services[${quote(key)}]`);
   }
   const locality =
     w.locality === undefined
@@ -139,7 +140,7 @@ const LB_MODES = ['Standard', 'Strict', 'Failover', 'Passthrough'] as const;
 
 export function serviceMessage(entry: Json, at: string): XdsService {
   const s = mapping(entry, at, SERVICE_FIELDS);
-  const path = `${at} (hostname ${JSON.stringify(str(s.hostname, `${at}.hostname`))})`;
+  const path = `${at} (hostname ${quote(str(s.hostname, `${at}.hostname`))})`;
   const lb =
     s.loadBalancing === undefined
       ? undefined
@@ -212,7 +213,7 @@ const MATCH_FIELDS = [
 
 export function policyMessage(entry: Json, at: string): XdsAuthorization {
   const p = mapping(entry, at, POLICY_FIELDS);
-  const path = `${at} (name ${JSON.stringify(str(p.name, `${at}.name`))})`;
+  const path = `${at} (name ${quote(str(p.name, `${at}.name`))})`;
   const scopes = ['Global', 'Namespace', 'WorkloadSelector'] as const;
   return create(AuthorizationSchema, {
     name: requiredStr(p.name, `${path}.name`),
@@ -309,7 +310,7 @@ function gatewayMessage(entry: Json, at: string): XdsGatewayAddress {
     const key = requiredStr(g.service, `${at}.service`);
     const slash = key.indexOf('/');
     if (slash <= 0 || slash === key.length - 1)
-      fail(`${at}.service`, `${JSON.stringify(key)} is not "<namespace>/<hostname>"`);
+      fail(`${at}.service`, `${quote(key)} is not "<namespace>/<hostname>"`);
     return create(GatewayAddressSchema, {
       destination: {
         case: 'hostname',
@@ -333,13 +334,13 @@ function networkIp(entry: Json, at: string): { network: string; bytes: Uint8Arra
   const text = str(entry, at);
   const slash = text.lastIndexOf('/');
   const bytes = ipToBytes(text.slice(slash + 1));
-  if (!bytes) fail(at, `${JSON.stringify(text)} is not "<ip>" or "<network>/<ip>"`);
+  if (!bytes) fail(at, `${quote(text)} is not "<ip>" or "<network>/<ip>"`);
   return { network: slash === -1 ? '' : text.slice(0, slash), bytes };
 }
 
 function ipBytes(entry: Json, at: string): Uint8Array {
   const text = str(entry, at);
   const bytes = ipToBytes(text);
-  if (!bytes) fail(at, `${JSON.stringify(text)} is not an IP address`);
+  if (!bytes) fail(at, `${quote(text)} is not an IP address`);
   return bytes;
 }

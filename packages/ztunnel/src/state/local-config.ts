@@ -3,15 +3,15 @@
 // would send and goes through the same converters, so a file and WDS can never disagree about
 // what is valid. The schema is documented in the package README and examples/local.yaml. Pure:
 // text in, typed values (or every problem found) out.
+import type { Result } from '@trellis/core';
 import { parse, YAMLParseError } from 'yaml';
 import { convertAuthorization } from './convert/authorization.js';
-import type { Converted } from './convert/common.js';
 import { convertService } from './convert/service.js';
 import { convertWorkload } from './convert/workload.js';
 import { policyKey, serviceKey, type Authorization, type Service, type Workload } from './model.js';
 import type { StateUpdate } from './store.js';
 import { policyMessage, serviceMessage, workloadMessage } from './local-config-messages.js';
-import { FieldError, list, mapping, type Json } from './yaml-fields.js';
+import { FieldError, list, mapping, quote, type Json } from './yaml-fields.js';
 
 export interface LocalConfig {
   readonly workloads: readonly Workload[];
@@ -50,7 +50,7 @@ export function parseLocalConfig(text: string, source = 'local config'): LocalCo
     name: string,
     label: (v: T) => string,
     key: (v: T) => string,
-    build: (entry: Json, path: string) => Converted<T>,
+    build: (entry: Json, path: string) => Result<T>,
   ) => {
     const out: T[] = [];
     const seen = new Map<string, number>();
@@ -86,7 +86,7 @@ export function parseLocalConfig(text: string, source = 'local config'): LocalCo
 
   const workloads = section<Workload>(
     'workloads',
-    (w) => `uid ${JSON.stringify(w.uid)}`,
+    (w) => `uid ${quote(w.uid)}`,
     (w) => w.uid,
     (e, p) => convertWorkload(workloadMessage(e, p)),
   );

@@ -2,9 +2,9 @@
 // the istio.workload.Address and istio.security.Authorization messages (see convert/). Proxies,
 // the RBAC engine and the admin dump work with these, never with protobuf messages. IP addresses
 // are canonical strings (see net/ip.ts).
-import type { Cidr } from '../net/ip.js';
+import type { Cidr } from '@trellis/core';
 
-export type { Cidr } from '../net/ip.js';
+export type { Cidr } from '@trellis/core';
 
 /** An IP address within a network ('' is the default network). */
 export interface NetworkAddress {

@@ -2,12 +2,18 @@
 // by the xDS client or a local config file through the same converters, read by the proxies.
 // `apply` makes one change atomically (JavaScript runs it to the end before any reader sees it),
 // keeps every index in step, and then tells subscribers what changed.
-import { canonicalIp, cidrContains } from '../net/ip.js';
+//
+// The lookups of one connection are map probes: address -> workload, VIP -> service (a VIP range by
+// one probe per prefix length in use), and the endpoint pick from a plan kept per (service, port)
+// until the service or one of its endpoints changes (a binary search by capacity).
+import { canonicalIp, networkAddress } from '@trellis/core';
 import {
-  pickEndpoint as pickFrom,
+  pickFrom,
+  planPick,
   type Endpoint,
   type EndpointPick,
   type PickOptions,
+  type PickPlan,
 } from './load-balance.js';
 import {
   policyKey,
@@ -93,9 +99,15 @@ export class StateStore {
   /** "<network>/<ip>" -> services sharing that VIP. */
   private readonly servicesByVip = new Map<string, Service[]>();
   private readonly servicesByHostname = new Map<string, Service[]>();
+  /** "<network>" -> prefix length -> network address -> services with that VIP range. */
+  private readonly servicesByRange = new Map<string, Map<number, Map<string, Service[]>>>();
   /** Service key -> workload uid -> the workload's port mappings for it. Kept for services not
    * (yet) known, so the order in which workloads and services arrive does not matter. */
   private readonly endpointsByService = new Map<string, Map<string, readonly PortMapping[]>>();
+  /** Service key -> its endpoints sorted by uid; dropped when the service or an endpoint changes. */
+  private readonly endpointLists = new Map<string, readonly Endpoint[]>();
+  /** Stored service -> (port * 2 + waypoint) -> pick plan; dropped with the endpoint list. */
+  private readonly pickPlans = new WeakMap<Service, Map<number, PickPlan>>();
   private readonly policiesByKey = new Map<string, Authorization>();
   /** Namespace -> keys of its NAMESPACE-scope policies. */
   private readonly policiesByNamespace = new Map<string, Set<string>>();
@@ -210,19 +222,21 @@ export class StateStore {
     const visible = (s: Service) =>
       opts.namespace === undefined || s.visibility === 'Public' || s.namespace === opts.namespace;
     const rank = (s: Service) => (s.namespace === opts.namespace ? 2 : 0) + (s.canonical ? 1 : 0);
-    const exact = (this.servicesByVip.get(key) ?? []).filter(visible);
+    const atVip = this.servicesByVip.get(key);
+    if (atVip?.length === 1 && visible(atVip[0]!)) return atVip[0];
+    const exact = (atVip ?? []).filter(visible);
     if (exact.length > 0) return exact.reduce((best, s) => (rank(s) > rank(best) ? s : best));
 
-    const network = opts.network ?? this.network;
-    const address = canonicalIp(ip)!;
+    const ranges = this.servicesByRange.get(opts.network ?? this.network);
+    if (!ranges) return undefined;
     let best: { service: Service; score: number } | undefined;
-    for (const service of this.servicesByKey.values()) {
-      if (!visible(service)) continue;
-      for (const range of service.cidrVips) {
-        if (range.network !== network || !cidrContains(range, address)) continue;
+    for (const [prefixLength, byNetwork] of ranges) {
+      const net = networkAddress(ip, prefixLength);
+      for (const service of (net !== undefined && byNetwork.get(net)) || []) {
+        if (!visible(service)) continue;
         const score =
           (service.namespace === opts.namespace ? 1000 : 0) +
-          range.prefixLength * 2 +
+          prefixLength * 2 +
           (service.canonical ? 1 : 0);
         if (!best || score > best.score) best = { service, score };
       }
@@ -234,15 +248,20 @@ export class StateStore {
     return sortedValues(this.servicesByKey);
   }
 
-  /** The workloads backing a service (from their `services` maps), sorted by uid. */
-  endpointsOf(service: Service | string): Endpoint[] {
+  /** The workloads backing a service (from their `services` maps), sorted by uid. Do not modify. */
+  endpointsOf(service: Service | string): readonly Endpoint[] {
     const key = typeof service === 'string' ? service : serviceKey(service);
-    const out: Endpoint[] = [];
-    for (const [uid, ports] of this.endpointsByService.get(key) ?? []) {
-      const workload = this.workloadsByUid.get(uid);
-      if (workload) out.push({ workload, ports });
+    let list = this.endpointLists.get(key);
+    if (!list) {
+      const out: Endpoint[] = [];
+      for (const [uid, ports] of this.endpointsByService.get(key) ?? []) {
+        const workload = this.workloadsByUid.get(uid);
+        if (workload) out.push({ workload, ports });
+      }
+      list = out.sort((a, b) => compare(a.workload.uid, b.workload.uid));
+      this.endpointLists.set(key, list);
     }
-    return out.sort((a, b) => compare(a.workload.uid, b.workload.uid));
+    return list;
   }
 
   /** The services a workload backs that are known to the store. */
@@ -258,7 +277,20 @@ export class StateStore {
     port: number,
     opts: Omit<PickOptions, 'random'> = {},
   ): EndpointPick {
-    return pickFrom(service, port, this.endpointsOf(service), { ...opts, random: this.random });
+    const waypoint = opts.waypoint === true;
+    const planKey = port * 2 + (waypoint ? 1 : 0);
+    let plan = this.pickPlans.get(service)?.get(planKey);
+    if (!plan) {
+      const key = serviceKey(service);
+      plan = planPick(service, port, this.endpointsOf(key), waypoint);
+      // Kept only for the stored version of the service; a caller holding another gets a fresh one.
+      if (this.servicesByKey.get(key) === service) {
+        let plans = this.pickPlans.get(service);
+        if (!plans) this.pickPlans.set(service, (plans = new Map()));
+        plans.set(planKey, plan);
+      }
+    }
+    return pickFrom(plan, { ...(opts.source ? { source: opts.source } : {}), random: this.random });
   }
 
   // --- policies
@@ -338,6 +370,12 @@ export class StateStore {
     return canonical === undefined ? undefined : `${network ?? this.network}/${canonical}`;
   }
 
+  /** Forgets what was derived from a service's endpoints. */
+  private endpointsChanged(key: string, service = this.servicesByKey.get(key)): void {
+    this.endpointLists.delete(key);
+    if (service) this.pickPlans.delete(service);
+  }
+
   private addWorkload(w: Workload): void {
     this.workloadsByUid.set(w.uid, w);
     if (w.networkMode !== 'HostNetwork') {
@@ -347,6 +385,7 @@ export class StateStore {
       let eps = this.endpointsByService.get(key);
       if (!eps) this.endpointsByService.set(key, (eps = new Map()));
       eps.set(w.uid, ports);
+      this.endpointsChanged(key);
     }
   }
 
@@ -360,6 +399,7 @@ export class StateStore {
       const eps = this.endpointsByService.get(key);
       eps?.delete(uid);
       if (eps?.size === 0) this.endpointsByService.delete(key);
+      this.endpointsChanged(key);
     }
     return true;
   }
@@ -368,7 +408,9 @@ export class StateStore {
     const key = serviceKey(s);
     this.servicesByKey.set(key, s);
     for (const vip of s.vips) push(this.servicesByVip, `${vip.network}/${vip.address}`, s);
+    for (const range of s.cidrVips) push(this.rangeBucket(range, true)!, rangeKey(range), s);
     push(this.servicesByHostname, s.hostname, s);
+    this.endpointsChanged(key);
   }
 
   private removeService(key: string): boolean {
@@ -377,8 +419,30 @@ export class StateStore {
     this.servicesByKey.delete(key);
     const isThis = (x: Service) => serviceKey(x) === key;
     for (const vip of s.vips) pull(this.servicesByVip, `${vip.network}/${vip.address}`, isThis);
+    for (const range of s.cidrVips) {
+      const bucket = this.rangeBucket(range, false);
+      if (bucket) pull(bucket, rangeKey(range), isThis);
+      if (bucket?.size === 0) {
+        const byLength = this.servicesByRange.get(range.network)!;
+        byLength.delete(range.prefixLength);
+        if (byLength.size === 0) this.servicesByRange.delete(range.network);
+      }
+    }
     pull(this.servicesByHostname, s.hostname, isThis);
+    this.endpointsChanged(key, s);
     return true;
+  }
+
+  /** The map of network address -> services for a range's network and prefix length. */
+  private rangeBucket(
+    range: { readonly network: string; readonly prefixLength: number },
+    create: boolean,
+  ): Map<string, Service[]> | undefined {
+    let byLength = this.servicesByRange.get(range.network);
+    if (!byLength && create) this.servicesByRange.set(range.network, (byLength = new Map()));
+    let bucket = byLength?.get(range.prefixLength);
+    if (!bucket && create) byLength!.set(range.prefixLength, (bucket = new Map()));
+    return bucket;
   }
 
   private addPolicy(p: Authorization): void {
@@ -402,6 +466,11 @@ export class StateStore {
     if (set?.size === 0) this.policiesByNamespace.delete(p.namespace);
     return true;
   }
+}
+
+/** A range's network address (its address with the host bits cleared), as lookups compute it. */
+function rangeKey(range: { readonly address: string; readonly prefixLength: number }): string {
+  return networkAddress(range.address, range.prefixLength) ?? range.address;
 }
 
 function addrRank(w: Workload): number {

@@ -1,5 +1,6 @@
 // Small typed readers for YAML-decoded values: each takes the value and the path that led to it,
 // and throws a FieldError naming that path when the value has the wrong shape. Pure.
+import { clip } from '@trellis/core';
 
 export class FieldError extends Error {}
 
@@ -13,7 +14,12 @@ function describe(value: Json): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${typeof value === 'string' ? quote(value) : String(value)}`;
+}
+
+/** The file's text in a message: quoted, at most 80 characters of it. */
+export function quote(text: string): string {
+  return JSON.stringify(clip(text, 80));
 }
 
 /** A mapping with only the `allowed` keys. */
@@ -28,7 +34,7 @@ export function mapping(
   const record = value as Record<string, Json>;
   for (const key of Object.keys(record)) {
     if (!allowed.includes(key))
-      fail(path, `unknown field ${JSON.stringify(key)}; known fields: ${allowed.join(', ')}`);
+      fail(path, `unknown field ${quote(key)}; known fields: ${allowed.join(', ')}`);
   }
   return record;
 }

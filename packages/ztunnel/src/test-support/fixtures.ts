@@ -1,5 +1,13 @@
 // Model values with defaults, for tests: only the fields a test cares about are spelled out.
-import type { Authorization, Match, Service, Workload } from '../state/model.js';
+import { parseCidr } from '@trellis/core';
+import type { Authorization, Cidr, Match, Service, Workload } from '../state/model.js';
+
+/** A CIDR from its text; throws for a bad one (tests only). */
+export function cidr(text: string): Cidr {
+  const r = parseCidr(text);
+  if (!r.ok) throw new Error(r.reason);
+  return r.value;
+}
 
 export function workload(fields: Partial<Workload> & { uid: string }): Workload {
   return {

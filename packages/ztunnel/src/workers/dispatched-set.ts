@@ -4,7 +4,7 @@ import { podAddresses, serveListeners, type ListenAddresses } from '../proxy/lis
 import type { PodProxySpec } from '../proxy/proxy-handlers.js';
 import type { ProxySet } from '../proxy/proxy-set.js';
 import type { SocketOps } from '../proxy/socket-ops.js';
-import { SHARED_SET } from './messages.js';
+import { ALL_WORKLOADS_SET } from './messages.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /** One pod's listeners inside its netns (`netnsFd` is the primary's fd, which workers reopen). */
@@ -13,17 +13,18 @@ export function startDispatchedPodSet(
   pod: PodProxySpec,
   ops: SocketOps,
   netnsFd: number,
+  addresses: ListenAddresses = podAddresses(),
 ): Promise<ProxySet> {
-  return dispatch(pool, pod.uid, { pod, netnsFd }, ops, podAddresses(), true);
+  return dispatch(pool, pod.uid, { pod, netnsFd }, ops, addresses, true);
 }
 
-/** The shared listeners in this netns. */
-export function startDispatchedSharedSet(
+/** The all-workloads listeners in this netns. */
+export function startDispatchedAllWorkloadsSet(
   pool: WorkerPool,
   ops: SocketOps,
   addresses: ListenAddresses,
 ): Promise<ProxySet> {
-  return dispatch(pool, SHARED_SET, {}, ops, addresses, false);
+  return dispatch(pool, ALL_WORKLOADS_SET, {}, ops, addresses, false);
 }
 
 function dispatch(

@@ -4,8 +4,8 @@ import type { LevelsSnapshot } from '@trellis/core';
 import type { ListenerKind, PodProxySpec } from '../proxy/proxy-handlers.js';
 import type { StateUpdate } from '../state/store.js';
 
-/** Key of the shared listener set (in-pod sets are keyed by pod uid). */
-export const SHARED_SET = 'shared';
+/** Key of the all-workloads listener set (in-pod sets are keyed by pod uid). */
+export const ALL_WORKLOADS_SET = 'all-workloads';
 
 /** A certificate as it crosses the channel (dates as ISO strings). */
 export interface CertificateMessage {
@@ -19,7 +19,7 @@ export interface CertificateMessage {
 export type ToWorker =
   | { readonly kind: 'init'; readonly index: number; readonly primaryPid: number }
   | { readonly kind: 'state'; readonly update: StateUpdate }
-  /** A listener set opened in the primary; `pod` with the primary's netns fd, absent for shared. */
+  /** A listener set opened in the primary; `pod` with the primary's netns fd, absent for all-workloads. */
   | {
       readonly kind: 'set-start';
       readonly key: string;

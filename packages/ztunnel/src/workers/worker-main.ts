@@ -13,7 +13,7 @@ import type { WorkloadCertificate } from '../identity/identity-manager.js';
 import { netnsSocketOps } from '../inpod/netns-socket-ops.js';
 import { createTrafficMetrics } from '../metrics.js';
 import { createZtunnelContext, type ZtunnelContext } from '../proxy/context.js';
-import { podHandlers, sharedHandlers, type ProxyHandlers } from '../proxy/proxy-handlers.js';
+import { podHandlers, allWorkloadsHandlers, type ProxyHandlers } from '../proxy/proxy-handlers.js';
 import { createHostSocketOps } from '../proxy/socket-ops.js';
 import { StateStore } from '../state/store.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -66,7 +66,7 @@ function main(): void {
       sets.set(m.key, { handlers: podHandlers(c, m.pod, netnsSocketOps(fd)), fd });
     } else {
       sets.set(m.key, {
-        handlers: sharedHandlers(c, createHostSocketOps({ localAddressFallback: true })),
+        handlers: allWorkloadsHandlers(c, createHostSocketOps({ localAddressFallback: true })),
       });
     }
   };
@@ -88,7 +88,13 @@ function main(): void {
           traffic: createTrafficMetrics(registry.meter('proxy')),
           accessLog: loggerSink(log.scope('access').child(bindings)),
           logger: log.scope('proxy').child(bindings),
-          settings: { hbonePort: config.hbonePort, network: config.network },
+          settings: {
+            hbonePort: config.hbonePort,
+            network: config.network,
+            hboneIdleTimeoutMs: config.hboneIdleTimeout,
+            // The primary hands connections to the workers in turn: each holds its share of the cap.
+            maxHboneConnections: Math.ceil(config.maxHboneConnections / config.workers),
+          },
           meter: registry.meter('hbone'),
         });
         return;

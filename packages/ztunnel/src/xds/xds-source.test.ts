@@ -14,7 +14,7 @@ import {
   type ResourceSnapshot,
 } from '@trellis/xds';
 import type { Any } from '@bufbuild/protobuf/wkt';
-import { ipToBytes } from '../net/ip.js';
+import { ipToBytes } from '@trellis/core';
 import { StateStore } from '../state/store.js';
 import { eventually } from '@trellis/core/test-support';
 import { startXdsSource, ztunnelNodeId } from './xds-source.js';

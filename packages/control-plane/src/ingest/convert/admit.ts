@@ -3,6 +3,7 @@
 // with a message naming its kind, namespace/name and the field at fault; everything else is kept.
 // Results are remembered per raw object, so informer objects that did not change keep their
 // admitted object (and the incremental stages skip them by identity). Pure.
+import { ok, refused, type Result } from '@trellis/core';
 import type { ClusterSnapshot, RawClusterSnapshot } from '../../model/kube.js';
 import { checkEndpointSlice, checkMetadataOnly, checkPod, checkService } from './core.js';
 import { toGateway, toGRPCRoute, toHTTPRoute } from './gateway-api.js';
@@ -54,8 +55,6 @@ export const CONVERTERS: { readonly [K in SnapshotField]: Converter } = {
   grpcRoutes: { kind: 'GRPCRoute', namespaced: true, convert: toGRPCRoute },
 };
 
-export type Admission<T> = { ok: true; value: T } | { ok: false; message: string };
-
 /** A rejected object of the cluster: what it is and why. */
 export interface Rejection {
   readonly kind: string;
@@ -73,19 +72,19 @@ export function objectLabel(kind: string, raw: unknown): string {
   return `${kind} ${ns}${name}`;
 }
 
-const cache = new WeakMap<object, Admission<unknown>>();
+const cache = new WeakMap<object, Result<unknown>>();
 
 /** Converts one raw object of `field`; the message of a rejection names the field at fault. */
-export function admitObject<K extends SnapshotField>(field: K, raw: unknown): Admission<Item<K>> {
+export function admitObject<K extends SnapshotField>(field: K, raw: unknown): Result<Item<K>> {
   const known = typeof raw === 'object' && raw !== null ? cache.get(raw) : undefined;
-  if (known) return known as Admission<Item<K>>;
-  let result: Admission<Item<K>>;
+  if (known) return known as Result<Item<K>>;
+  let result: Result<Item<K>>;
   try {
     if (!isMap(raw)) throw new ShapeError('', 'a Kubernetes object (a map)', raw);
-    result = { ok: true, value: CONVERTERS[field].convert(withoutNulls(raw)) as Item<K> };
+    result = ok(CONVERTERS[field].convert(withoutNulls(raw)) as Item<K>);
   } catch (err) {
     if (!(err instanceof ShapeError)) throw err;
-    result = { ok: false, message: err.message };
+    result = refused(err.message);
   }
   if (typeof raw === 'object' && raw !== null) cache.set(raw, result);
   return result;
@@ -108,7 +107,7 @@ export function admitSnapshot(raw: RawClusterSnapshot): {
         rejected.push({
           kind: CONVERTERS[field].kind,
           object: label.slice(label.indexOf(' ') + 1),
-          message: r.message,
+          message: r.reason,
         });
       }
     }

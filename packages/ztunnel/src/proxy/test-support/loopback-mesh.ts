@@ -1,5 +1,5 @@
 // Shared setup for the proxy tests: a real CA (trellis-ca in process, static tokens) over gRPC +
-// TLS, "ztunnels" in shared mode on loopback addresses, apps, and a metrics scrape.
+// TLS, "ztunnels" in all-workloads mode on loopback addresses, apps, and a metrics scrape.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -21,22 +21,23 @@ import { createCaIdentityManager } from '../../identity/identity-manager.js';
 import { createTrafficMetrics } from '../../metrics.js';
 import { StateStore } from '../../state/store.js';
 import { createZtunnelContext, type ZtunnelContext } from '../context.js';
-import { startSharedProxySet, type ProxySet } from '../proxy-set.js';
+import { startAllWorkloadsProxySet, type ProxySet } from '../proxy-set.js';
 import { mappedDestinationOpsForTest } from '../socket-ops.js';
 
 export const TD = 'cluster.local';
 type After = { after(fn: () => void | Promise<void>): void };
 
 export const TOKENS: StaticTokenEntry[] = [
-  { token: 'tok-zt1', namespace: 'trellis-system', serviceAccount: 'ztunnel', node: 'node-1' },
-  { token: 'tok-zt2', namespace: 'trellis-system', serviceAccount: 'ztunnel', node: 'node-2' },
-  { token: 'tok-zt3', namespace: 'trellis-system', serviceAccount: 'ztunnel', node: 'node-3' },
+  // ztunnel's default identity, which the CA trusts as node proxy by default.
+  { token: 'tok-zt1', namespace: 'istio-system', serviceAccount: 'ztunnel', node: 'node-1' },
+  { token: 'tok-zt2', namespace: 'istio-system', serviceAccount: 'ztunnel', node: 'node-2' },
+  { token: 'tok-zt3', namespace: 'istio-system', serviceAccount: 'ztunnel', node: 'node-3' },
   { token: 'tok-a', namespace: 'default', serviceAccount: 'a', node: 'node-1' },
   { token: 'tok-b', namespace: 'default', serviceAccount: 'b', node: 'node-2' },
   { token: 'tok-b3', namespace: 'default', serviceAccount: 'b', node: 'node-3' },
   { token: 'tok-waypoint', namespace: 'default', serviceAccount: 'waypoint' },
 ];
-export const ZTUNNEL_ID = `spiffe://${TD}/ns/trellis-system/sa/ztunnel`;
+export const ZTUNNEL_ID = `spiffe://${TD}/ns/istio-system/sa/ztunnel`;
 
 export interface TestCa {
   readonly address: string;
@@ -130,7 +131,7 @@ export async function startTestZtunnel(
     scrape: async () => (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text(),
   };
   const ops = mappedDestinationOpsForTest(() => z.destination);
-  const proxies = await startSharedProxySet(ctx, ops, {
+  const proxies = await startAllWorkloadsProxySet(ctx, ops, {
     outbound: { host: '127.0.0.1', port: 0 },
     inbound: { host: o.inboundHost, port: o.inboundPort ?? 0 },
     inboundPlaintext: { host: '127.0.0.1', port: 0 },

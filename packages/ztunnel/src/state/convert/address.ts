@@ -2,7 +2,7 @@
 // it is refused. Pure.
 import type { Address as XdsAddress } from '@trellis/api/gen/istio/workload/workload_pb.js';
 import type { Service, Workload } from '../model.js';
-import type { Converted } from './common.js';
+import type { Result } from '@trellis/core';
 import { convertService } from './service.js';
 import { convertWorkload } from './workload.js';
 
@@ -10,7 +10,7 @@ export type ConvertedAddress =
   | { readonly kind: 'workload'; readonly workload: Workload }
   | { readonly kind: 'service'; readonly service: Service };
 
-export function convertAddress(msg: XdsAddress): Converted<ConvertedAddress> {
+export function convertAddress(msg: XdsAddress): Result<ConvertedAddress> {
   const t = msg.type;
   switch (t.case) {
     case 'workload': {

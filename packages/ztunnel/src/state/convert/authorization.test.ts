@@ -6,7 +6,7 @@ import {
   MatchSchema,
   type Authorization as XdsAuthorization,
 } from '@trellis/api/gen/istio/security/authorization_pb.js';
-import { ipToBytes } from '../../net/ip.js';
+import { ipToBytes } from '@trellis/core';
 import { match } from '../../test-support/fixtures.js';
 import { convertAuthorization } from './authorization.js';
 

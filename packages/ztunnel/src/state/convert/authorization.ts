@@ -3,6 +3,7 @@
 // Stricter than upstream ztunnel, which silently drops an unset StringMatch or an address it cannot
 // parse: dropping a value from `principals` or `source_ips` would widen what the policy matches, so
 // such a policy is refused instead.
+import type { Result } from '@trellis/core';
 import type {
   Address as XdsCidr,
   Authorization as XdsAuthorization,
@@ -10,20 +11,12 @@ import type {
   StringMatch as XdsStringMatch,
 } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import type { Authorization, Match, PolicyAction, PolicyScope, StringMatch } from '../model.js';
-import {
-  cidrField,
-  convert,
-  enumField,
-  invalid,
-  portField,
-  requiredString,
-  type Converted,
-} from './common.js';
+import { cidrField, convert, enumField, invalid, portField, requiredString } from './common.js';
 
 const SCOPES: Record<number, PolicyScope> = { 0: 'Global', 1: 'Namespace', 2: 'WorkloadSelector' };
 const ACTIONS: Record<number, PolicyAction> = { 0: 'Allow', 1: 'Deny' };
 
-export function convertAuthorization(msg: XdsAuthorization): Converted<Authorization> {
+export function convertAuthorization(msg: XdsAuthorization): Result<Authorization> {
   return convert(() => {
     const name = requiredString(msg.name, 'name');
     const namespace = requiredString(msg.namespace, 'namespace');

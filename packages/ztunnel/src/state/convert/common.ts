@@ -1,22 +1,18 @@
-// Shared pieces of the validating converters: the result type, and field checks that say which
+// Shared pieces of the validating converters: the converter runner, and field checks that say which
 // field is wrong and why (the reason becomes a NACK's error_detail). Pure.
 import type {
   GatewayAddress as XdsGatewayAddress,
   NetworkAddress as XdsNetworkAddress,
   Port as XdsPort,
 } from '@trellis/api/gen/istio/workload/workload_pb.js';
-import { ipFromBytes, maxPrefix, type Cidr } from '../../net/ip.js';
+import { ipFromBytes, maxPrefix, type Cidr, type Result } from '@trellis/core';
 import type { GatewayAddress, NetworkAddress, PortMapping } from '../model.js';
-
-/** A converted value, or the reason the message was refused. */
-export type Converted<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 /** Thrown inside a converter; `convert` turns it into `{ ok: false, reason }`. */
 export class Invalid extends Error {}
 
 /** Runs a converter body, turning an `Invalid` into a reason. Other errors are bugs and propagate. */
-export function convert<T>(body: () => T): Converted<T> {
+export function convert<T>(body: () => T): Result<T> {
   try {
     return { ok: true, value: body() };
   } catch (err) {

@@ -5,7 +5,7 @@ import {
   ServiceSchema,
   type Service as XdsService,
 } from '@trellis/api/gen/istio/workload/workload_pb.js';
-import { ipToBytes } from '../../net/ip.js';
+import { ipToBytes } from '@trellis/core';
 import { convertService } from './service.js';
 
 /** An enum number the schema does not define, as a decoder delivers it. */

@@ -1,6 +1,6 @@
 // istio.workload.Service -> Service, or the reason it is refused. Pure.
 import type { Service as XdsService } from '@trellis/api/gen/istio/workload/workload_pb.js';
-import { ipToBytes, maxPrefix } from '../../net/ip.js';
+import { ipToBytes, maxPrefix, type Result } from '@trellis/core';
 import type {
   AppProtocol,
   LoadBalancing,
@@ -19,7 +19,6 @@ import {
   invalid,
   portMappings,
   requiredString,
-  type Converted,
 } from './common.js';
 
 const APP_PROTOCOLS: Record<number, AppProtocol> = {
@@ -55,7 +54,7 @@ const IP_FAMILIES: Record<number, Service['ipFamilies']> = {
   3: 'Dual',
 };
 
-export function convertService(msg: XdsService): Converted<Service> {
+export function convertService(msg: XdsService): Result<Service> {
   return convert(() => {
     const namespace = requiredString(msg.namespace, 'namespace');
     const hostname = requiredString(msg.hostname, 'hostname');

@@ -6,7 +6,7 @@ import {
   WorkloadSchema,
   type Workload as XdsWorkload,
 } from '@trellis/api/gen/istio/workload/workload_pb.js';
-import { ipToBytes } from '../../net/ip.js';
+import { ipToBytes } from '@trellis/core';
 import { convertAddress } from './address.js';
 import { convertWorkload } from './workload.js';
 

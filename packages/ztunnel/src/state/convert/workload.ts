@@ -1,4 +1,5 @@
 // istio.workload.Workload -> Workload, or the reason it is refused. Pure.
+import type { Result } from '@trellis/core';
 import {
   TunnelProtocol,
   type Workload as XdsWorkload,
@@ -21,7 +22,6 @@ import {
   portField,
   portMappings,
   requiredString,
-  type Converted,
 } from './common.js';
 
 const PROTOCOLS: Record<number, InboundProtocol> = {
@@ -41,7 +41,7 @@ const APP_TUNNEL_PROTOCOLS: Record<number, ApplicationTunnel['protocol']> = {
   1: 'PROXY',
 };
 
-export function convertWorkload(msg: XdsWorkload): Converted<Workload> {
+export function convertWorkload(msg: XdsWorkload): Result<Workload> {
   return convert(() => {
     const uid = requiredString(msg.uid, 'uid');
     const where = (field: string) => `workload ${JSON.stringify(uid)}: ${field}`;

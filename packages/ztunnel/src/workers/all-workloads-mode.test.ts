@@ -1,14 +1,11 @@
-// The spawned trellis-ztunnel in shared mode with --workers 2, on loopback (no root): two
+// The spawned trellis-ztunnel in all-workloads mode with --workers 2, on loopback (no root): two
 // in-process client ztunnels (each with its own HBONE pool, so two HBONE connections) reach app B
 // through it. The primary accepts, the workers terminate TLS with B's certificate (fetched by the
 // primary from a real CA), both workers carry a connection, and 15020 counts every stream.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { eventually, Spawned, START_TIMEOUT_MS } from '@trellis/core/test-support';
+import { eventually, START_TIMEOUT_MS } from '@trellis/core/test-support';
+import { spawnAllWorkloadsZtunnel } from '../proxy/test-support/spawned-ztunnel.js';
 import { StateStore } from '../state/store.js';
 import { workload } from '../test-support/fixtures.js';
 import {
@@ -20,7 +17,6 @@ import {
   startTestZtunnel,
 } from '../proxy/test-support/loopback-mesh.js';
 
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const A_IP = '127.0.40.1';
 const B_IP = '127.0.50.1';
 const LOCAL = `workloads:
@@ -28,34 +24,13 @@ const LOCAL = `workloads:
   - { uid: Kubernetes//Pod/default/b, name: b, namespace: default, serviceAccount: b, workloadIps: [${B_IP}], node: node-2 }
 `;
 
-test('shared mode, --workers 2: HBONE connections are served by both workers and counted once each', async (t) => {
+test('all-workloads mode, --workers 2: HBONE connections are served by both workers and counted once each', async (t) => {
   const ca = await startTestCa(t);
-  const dir = mkdtempSync(join(tmpdir(), 'ztunnel-workers-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of [
-    ['local.yaml', LOCAL],
-    ['root.pem', ca.rootPem],
-    ['token', 'tok-zt2'],
-  ] as const)
-    writeFileSync(join(dir, name), text);
-  const proc = new Spawned('trellis-ztunnel', process.execPath, [
-    MAIN,
-    ...['--proxy-mode', 'shared', '--workers', '2', '--local-config', join(dir, 'local.yaml')],
-    ...['--ca-address', ca.address, '--ca-root-cert', join(dir, 'root.pem')],
-    ...['--token-path', join(dir, 'token'), '--pod-namespace', 'trellis-system'],
-    ...['--inbound-address', `${B_IP}:0`, '--outbound-address', '127.0.0.1:0'],
-    ...['--inbound-plaintext-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'],
-    ...['--metrics-address', '127.0.0.1:0', '--readiness-address', '127.0.0.1:0'],
-  ]);
-  t.after(() => proc.stop('SIGKILL'));
-  // Start-up is over when it says so (however long a loaded machine takes), not after a fixed wait.
-  const line = (msg: string) => proc.waitForLine(`"${msg}"`, (l) => l.msg === msg);
-  const started = (await line('trellis-ztunnel started')) as {
-    metricsPort: number;
-    readinessPort: number;
-    workers: number[];
-  };
-  const { ports } = (await line('shared proxies listening')) as { ports: { inbound: number } };
+  const { proc, ports, ...started } = await spawnAllWorkloadsZtunnel(t, ca, {
+    localConfig: LOCAL,
+    inboundHost: B_IP,
+    args: ['--workers', '2'],
+  });
   await eventually(
     'ready',
     async () =>

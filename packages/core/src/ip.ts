@@ -1,7 +1,10 @@
-// IP addresses as canonical strings, and as the raw bytes the WDS and Authorization messages
-// carry. Canonical form: dotted quad for IPv4 (IPv4-mapped IPv6 such as "::ffff:10.0.0.1", which
-// a dual-stack socket reports, becomes "10.0.0.1"), RFC 5952 for IPv6 (lowercase, longest zero run
-// compressed). Every lookup key in the state store uses this form. Pure: no I/O.
+// The one IP address parser of Trellis: text to the raw bytes the WDS and Authorization messages
+// carry and back, canonical strings, families and CIDR ranges. Canonical form: dotted quad for
+// IPv4 (IPv4-mapped IPv6 such as "::ffff:10.0.0.1", which a dual-stack socket reports, becomes
+// "10.0.0.1"), RFC 5952 for IPv6 (lowercase, longest zero run compressed). Refused: leading zeros
+// in IPv4 parts (some parsers read them as octal), zone ids ("fe80::1%eth0"), host names. Pure: no
+// I/O, no node:net.
+import { ok, refused, type Result } from './result.js';
 
 /** Parses "10.0.0.1" or "fd00::1" into 4 or 16 bytes; undefined when it is not an IP address. */
 export function ipToBytes(text: string): Uint8Array | undefined {
@@ -18,8 +21,37 @@ export function ipFromBytes(bytes: Uint8Array): string | undefined {
 
 /** The canonical form of an IP address string; undefined when it is not one. */
 export function canonicalIp(text: string): string | undefined {
+  // A valid dotted quad is already canonical (the common case of every lookup).
+  if (!text.includes(':')) return parseIpv4(text) ? text : undefined;
   const bytes = ipToBytes(text);
   return bytes && ipFromBytes(bytes);
+}
+
+/** 4 or 6 for an IP address (IPv4-mapped IPv6 counts as 4), undefined otherwise. */
+export function ipFamily(text: string): 4 | 6 | undefined {
+  const canonical = canonicalIp(text);
+  if (canonical === undefined) return undefined;
+  return canonical.includes(':') ? 6 : 4;
+}
+
+/** A dotted-quad IPv4 address as written (no IPv6 notation). */
+export function isIPv4(text: string): boolean {
+  return parseIpv4(text) !== undefined;
+}
+
+/** An address in IPv6 notation (including "::ffff:10.0.0.1"). */
+export function isIPv6(text: string): boolean {
+  return text.includes(':') && parseIpv6(text) !== undefined;
+}
+
+export function isIP(text: string): boolean {
+  return ipToBytes(text) !== undefined;
+}
+
+/** 127.0.0.0/8 or ::1 (also as "::ffff:127.0.0.1"): traffic that never left this host. */
+export function isLoopbackIp(text: string): boolean {
+  const canonical = canonicalIp(text);
+  return canonical === '::1' || (canonical !== undefined && canonical.startsWith('127.'));
 }
 
 /** An IP range: canonical network address and prefix length. */
@@ -28,19 +60,19 @@ export interface Cidr {
   readonly prefixLength: number;
 }
 
-/** Parses "10.0.0.0/8" or a bare address (a single host). Throws an Error saying what is wrong. */
-export function parseCidr(text: string): Cidr {
+/** Parses "10.0.0.0/8" or a bare address (a single host), or says what is wrong. */
+export function parseCidr(text: string): Result<Cidr> {
   const slash = text.indexOf('/');
   const addressText = slash === -1 ? text : text.slice(0, slash);
   const bytes = ipToBytes(addressText);
-  if (!bytes) throw new Error(`${JSON.stringify(addressText)} is not an IP address`);
+  if (!bytes) return refused(`${JSON.stringify(addressText)} is not an IP address`);
   const max = maxPrefix(bytes);
-  if (slash === -1) return { address: ipFromBytes(bytes)!, prefixLength: max };
+  if (slash === -1) return ok({ address: ipFromBytes(bytes)!, prefixLength: max });
   const lengthText = text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lengthText) || Number(lengthText) > max) {
-    throw new Error(`prefix length ${JSON.stringify(lengthText)} must be 0 to ${max}`);
+    return refused(`prefix length ${JSON.stringify(lengthText)} must be 0 to ${max}`);
   }
-  return { address: ipFromBytes(bytes)!, prefixLength: Number(lengthText) };
+  return ok({ address: ipFromBytes(bytes)!, prefixLength: Number(lengthText) });
 }
 
 /** Bits in an address of this family: 32 or 128 (IPv4-mapped IPv6 counts as IPv4). */
@@ -64,6 +96,25 @@ export function cidrContains(cidr: Cidr, ip: string): boolean {
   return true;
 }
 
+/**
+ * The network address of `ip` in a range of `prefixLength` bits, canonically: "10.1.2.0" for
+ * ("10.1.2.3", 24). Undefined when `ip` is not an address or the length exceeds its family's bits.
+ * Together with a map keyed by it, a range lookup costs one probe per prefix length in use.
+ */
+export function networkAddress(ip: string, prefixLength: number): string | undefined {
+  const bytes = ipToBytes(ip);
+  if (!bytes) return undefined;
+  const family = toFamilyBytes(bytes);
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > family.length * 8)
+    return undefined;
+  const out = new Uint8Array(family);
+  for (let i = 0, bits = prefixLength; i < out.length; i++, bits -= 8) {
+    if (bits >= 8) continue;
+    out[i] = bits <= 0 ? 0 : out[i]! & ((0xff << (8 - bits)) & 0xff);
+  }
+  return ipFromBytes(out);
+}
+
 function toFamilyBytes(bytes: Uint8Array): Uint8Array {
   return bytes.length === 16 && isV4Mapped(bytes) ? bytes.subarray(12) : bytes;
 }
@@ -75,16 +126,29 @@ function isV4Mapped(bytes: Uint8Array): boolean {
 }
 
 function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // A loop over the characters: this runs for every lookup key of every connection.
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i];
-    // Leading zeros are refused: some parsers read them as octal.
-    if (!/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255) return undefined;
-    out[i] = Number(part);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a '.' closes the last part
+    if (c === 46) {
+      if (digits === 0 || part > 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      // Leading zeros are refused: some parsers read them as octal.
+      if (digits > 0 && value === 0) return undefined;
+      value = value * 10 + (c - 48);
+      if (value > 255) return undefined;
+      digits++;
+    } else {
+      return undefined;
+    }
   }
-  return out;
+  return part === 4 ? out : undefined;
 }
 
 function parseIpv6(text: string): Uint8Array | undefined {
