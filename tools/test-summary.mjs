@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Adds up the node:test results of every package (written by tools/run-tests.mjs) and prints one
-// closing summary, so the log of `npm test` ends with the counts for the whole repository.
+// closing summary, so the log of `npm test` ends with the counts for the whole repository (the
+// end-to-end suites included).
 // Skips are counted from the TAP `# SKIP` directives (a skipped `describe` is one entry, which
 // node:test's own `# skipped` count leaves out) and listed by reason, so a run that skipped the
 // root-only tests says so.
@@ -10,13 +11,21 @@ import { join } from 'node:path';
 const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
 const rows = [];
 const skipReasons = new Map();
-for (const pkg of readdirSync('packages').sort()) {
-  const file = join('packages', pkg, '.test-results', 'results.tap');
+// Every package, the e2e runner's own tests, then the end-to-end suites (e2e/src/run.ts writes the
+// TAP of all its scenarios to scenarios.tap).
+const results = [
+  ...readdirSync('packages')
+    .sort()
+    .map((p) => [p, join('packages', p, '.test-results', 'results.tap')]),
+  ['e2e', join('e2e', '.test-results', 'results.tap')],
+  ['e2e suites', join('e2e', '.test-results', 'scenarios.tap')],
+];
+for (const [pkg, file] of results) {
   if (!existsSync(file)) continue;
   const counts = {};
   const text = readFileSync(file, 'utf8');
   for (const m of text.matchAll(/^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm)) {
-    counts[m[1]] = Number(m[2]);
+    counts[m[1]] = (counts[m[1]] ?? 0) + Number(m[2]); // summed: e2e suites hold several runs
   }
   const skips = [...text.matchAll(/^\s*ok \d+ - .* # SKIP(?: (.*))?$/gm)];
   counts.skipped = skips.length;

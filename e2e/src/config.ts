@@ -7,8 +7,8 @@ export interface SuiteEnv {
   /** Local cluster name (the provider "local"); empty for an existing cluster. */
   readonly cluster: string;
   readonly capabilities: ReadonlySet<Capability>;
-  /** Run scenarios even when what they wait for is missing (to see how far they get). */
-  readonly runPending: boolean;
+  /** Run the tests whose capability is missing anyway (to see how they fail). */
+  readonly runSkipped: boolean;
   /** The profile the runner installed. */
   readonly profile: 'default' | 'minimal';
   /** Exit code of the runner's `trellis install`. */
@@ -26,7 +26,7 @@ export function suiteEnv(
     capabilities: new Set(
       (env['E2E_CAPABILITIES'] ?? '').split(',').filter(Boolean) as Capability[],
     ),
-    runPending: env['E2E_RUN_PENDING'] === '1',
+    runSkipped: env['E2E_RUN_SKIPPED'] === '1',
     profile: env['E2E_PROFILE'] === 'minimal' ? 'minimal' : 'default',
     installExit: Number(env['E2E_INSTALL_EXIT'] ?? -1),
   };

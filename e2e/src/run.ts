@@ -3,17 +3,23 @@
 // sample (e2e/sample: a client and echo v1/v2 across 2 nodes; namespace e2e-mesh enrolled,
 // e2e-plain not), probes what the cluster can do, runs the scenario suites in order, prints a
 // summary (install time, mesh memory, each scenario's result) and deletes the cluster.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createCluster, deleteCluster, kubectlFor } from '@trellis/local-cluster';
 import { runnerArgv, runnerEnv } from './config.js';
-import { probeCapabilities } from './harness/capabilities.js';
+import { CAPABILITIES, MISSING, probeCapabilities } from './harness/capabilities.js';
+import { trellisInstall } from './harness/install.js';
+import { Interrupt } from './harness/interrupt.js';
 import { meshMemory } from './harness/memory.js';
+import { deploySample, labelNodeSlots } from './harness/sample.js';
 import { parseRunnerArgs, RUNNER_HELP, type RunnerOptions } from './runner-args.pure.js';
 import { summarizeTap, type TapSummary } from './tap.pure.js';
-import { REPO, TRELLIS } from './harness/suite.js';
+import { REPO } from './harness/suite.js';
+
+/** Where the TAP of every scenario goes, for npm test's closing summary (tools/test-summary.mjs). */
+const RESULTS_TAP = join(REPO, 'e2e/.test-results/scenarios.tap');
 
 /** Scenario files in the order they run (uninstall last). */
 export const SCENARIOS = [
@@ -44,7 +50,16 @@ async function main(): Promise<number> {
 
   const cluster = opts.kubeconfig ? '' : `e2e${process.pid}`;
   const log = (l: string) => console.error(`e2e: ${l}`);
+  mkdirSync(dirname(RESULTS_TAP), { recursive: true });
+  if (cluster && process.getuid?.() !== 0) {
+    // As the root-only package tests do: skipped, and counted as skipped by npm test's summary.
+    const why = 'needs root: the local cluster uses network namespaces, mounts and iptables';
+    writeFileSync(RESULTS_TAP, `ok 1 - e2e suites # SKIP ${why}\n1..1\n# tests 1\n# skipped 1\n`);
+    log(`skipped: ${why} (or pass --kubeconfig FILE for an existing cluster)`);
+    return 0;
+  }
   let kubeconfig = opts.kubeconfig ?? '';
+  const interrupt = new Interrupt(cluster || undefined, log);
   if (cluster) {
     log(`creating local cluster ${cluster} (${opts.nodes} nodes)`);
     kubeconfig = (await createCluster({ name: cluster, nodes: opts.nodes, log: (l) => log(l) }))
@@ -52,48 +67,18 @@ async function main(): Promise<number> {
   }
   const work = mkdtempSync(join(tmpdir(), `trellis-e2e-${process.pid}-`));
   try {
+    interrupt.check();
     const kubectl = kubectlFor(kubeconfig);
-    const nodes = kubectl
-      .getJson('nodes')
-      .items.map((n: { metadata: { name: string } }) => n.metadata.name)
-      .sort();
-    if (nodes.length < 2)
-      throw new Error(`the suites need 2 nodes, the cluster has ${nodes.length}`);
-    nodes.forEach((n: string, i: number) =>
-      kubectl.run(['label', 'node', n, `e2e.trellis.dev/slot=${i + 1}`, '--overwrite']),
-    );
+    const nodes = labelNodeSlots(kubectl);
 
     log(`trellis install --profile ${opts.profile} (timeout ${opts.installTimeout})`);
-    const started = Date.now();
-    const install = spawnSync(
-      process.execPath,
-      [
-        TRELLIS,
-        'install',
-        '--kubeconfig',
-        kubeconfig,
-        '--profile',
-        opts.profile,
-        '--timeout',
-        opts.installTimeout,
-      ],
-      { stdio: 'inherit' },
-    );
-    const installSeconds = (Date.now() - started) / 1000;
+    const install = trellisInstall(kubeconfig, opts.profile, opts.installTimeout);
+    const installSeconds = install.seconds;
     log(`trellis install exited ${install.status} after ${installSeconds.toFixed(1)}s`);
 
+    interrupt.check();
     log('deploying the sample (e2e/sample)');
-    kubectl.run(['apply', '-f', join(REPO, 'e2e/sample')]);
-    for (const ns of ['e2e-mesh', 'e2e-plain'])
-      kubectl.run([
-        'wait',
-        '-n',
-        ns,
-        '--for=condition=Available',
-        '--timeout=180s',
-        'deployment',
-        '--all',
-      ]);
+    deploySample(kubectl);
     const client = kubectl.getJson('pods', '-n', 'e2e-mesh', '-l', 'app=client').items[0]?.metadata
       .name;
     const caps = probeCapabilities(
@@ -103,9 +88,10 @@ async function main(): Promise<number> {
     log(`capabilities: ${caps.join(', ') || 'none'}`);
     const memory = cluster ? meshMemory(kubectl) : undefined;
 
-    const results: { scenario: string; summary: TapSummary }[] = [];
+    const results: { scenario: string; tap: string; summary: TapSummary }[] = [];
     for (const name of SCENARIOS) {
       if (opts.only && !opts.only.test(name)) continue;
+      interrupt.check();
       const file = join(REPO, 'e2e/dist/scenarios', `${name}.e2e.js`);
       if (!existsSync(file)) throw new Error(`${file} is missing: build first (npx nx build e2e)`);
       const tap = join(work, `${name}.tap`);
@@ -116,9 +102,10 @@ async function main(): Promise<number> {
         E2E_CAPABILITIES: caps.join(','),
         E2E_PROFILE: opts.profile,
         E2E_INSTALL_EXIT: String(install.status),
-        ...(opts.runPending ? { E2E_RUN_PENDING: '1' } : {}),
+        ...(opts.runSkipped ? { E2E_RUN_SKIPPED: '1' } : {}),
       });
-      results.push({ scenario: name, summary: summarizeTap(readFileSync(tap, 'utf8')) });
+      const text = readFileSync(tap, 'utf8');
+      results.push({ scenario: name, tap: text, summary: summarizeTap(text) });
     }
 
     console.log('\nTrellis e2e summary');
@@ -128,18 +115,33 @@ async function main(): Promise<number> {
     );
     if (memory) console.log(`  mesh memory (idle, resident): ${memory}`);
     console.log(`  capabilities: ${caps.join(', ') || 'none'}`);
-    let failed = 0;
+    // Missing capabilities fail the run (the node components only with profile default): their
+    // tests were skipped, and a skipped test is never a passed one.
+    const required = CAPABILITIES.filter(
+      (c) => opts.profile === 'default' || c === 'exec' || c === 'dns',
+    );
+    const missing = required.filter((c) => !caps.includes(c));
+    for (const c of missing) console.log(`  MISSING: ${MISSING[c]}`);
+    writeFileSync(
+      RESULTS_TAP,
+      results.map((r) => r.tap).join('\n') +
+        missing
+          .map((c, i) => `not ok ${i + 1} - capability ${c}: ${MISSING[c]}\n# tests 1\n# fail 1\n`)
+          .join(''),
+    );
+    let failed = missing.length;
     for (const r of results) {
       const s = r.summary;
       failed += s.fail;
       console.log(
-        `  ${r.scenario.padEnd(11)} ${s.pass} passed, ${s.fail} failed, ${s.skip} pending`,
+        `  ${r.scenario.padEnd(11)} ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped`,
       );
       for (const [reason, tests] of s.skipReasons) console.log(`      (${tests.length}) ${reason}`);
       for (const t of s.failed) console.log(`      FAILED: ${t}`);
     }
     return failed ? 1 : 0;
   } finally {
+    interrupt.dispose();
     rmSync(work, { recursive: true, force: true });
     if (cluster && !opts.keep) {
       log(`deleting cluster ${cluster}`);

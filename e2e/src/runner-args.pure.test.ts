@@ -18,10 +18,10 @@ test('defaults, and every flag', () => {
     'inst|unin',
     '--install-timeout',
     '5m',
-    '--run-pending',
+    '--run-skipped',
   ]);
   assert.deepEqual(
-    [o.nodes, o.keep, o.profile, o.installTimeout, o.runPending],
+    [o.nodes, o.keep, o.profile, o.installTimeout, o.runSkipped],
     [3, true, 'minimal', '5m', true],
   );
   assert.ok(o.only!.test('uninstall') && !o.only!.test('mtls'));

@@ -11,14 +11,14 @@ export interface RunnerOptions {
   readonly installTimeout: string;
   /** Only scenarios whose name matches. */
   readonly only: RegExp | undefined;
-  readonly runPending: boolean;
+  readonly runSkipped: boolean;
 }
 
 export const RUNNER_HELP = `Usage: npm run e2e -- [flags]
 
 Creates a cluster, installs Trellis with the CLI, deploys the sample (e2e/sample), runs the
 scenario suites (install, mtls, policy, enrollment, resilience, uninstall) and deletes the cluster.
-Scenarios that need what the cluster cannot do yet are reported as pending with the reason.
+A test that needs what the cluster cannot do is skipped, saying what is missing, and fails the run.
 
 Flags:
   --provider local|kind   where the cluster runs (default local; kind needs Docker)
@@ -28,7 +28,7 @@ Flags:
   --profile default|minimal  install profile (default default)
   --install-timeout D     trellis install --timeout (default 150s)
   --only REGEX            run only the scenarios whose name matches
-  --run-pending           run pending scenarios too (to see how far they get)
+  --run-skipped           run the tests whose capability is missing anyway (to see how they fail)
   -h, --help              this help
 `;
 
@@ -42,7 +42,7 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
     profile: 'default' as 'default' | 'minimal',
     installTimeout: '150s',
     only: undefined as RegExp | undefined,
-    runPending: false,
+    runSkipped: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -100,8 +100,8 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
         }
         break;
       }
-      case '--run-pending':
-        o.runPending = true;
+      case '--run-skipped':
+        o.runSkipped = true;
         break;
       default:
         throw new Error(`unknown flag "${a}"`);

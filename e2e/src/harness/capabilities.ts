@@ -1,5 +1,6 @@
-// What the cluster under test can do, probed once by the runner. A scenario that needs a missing
-// capability is reported as skipped with the reason (the work it waits for), never as passed.
+// What the cluster under test can do, probed once by the runner. A test that needs a missing
+// capability is skipped with what is missing, never passed; the runner fails the run when one is
+// missing (every capability exists on a local cluster with profile default).
 import type { Kubectl } from '@trellis/local-cluster';
 
 export type Capability =
@@ -12,12 +13,14 @@ export type Capability =
   /** ztunnel is Ready on every node. */
   | 'ztunnel';
 
-/** The work each capability waits for, for skip reasons. */
-export const WAITS_FOR: Record<Capability, string> = {
-  exec: 'kubectl exec on the local cluster (issue #18)',
-  dns: 'cluster DNS on the local cluster (issue #18)',
-  cni: 'the CNI plugin and node agent (issue #12)',
-  ztunnel: 'ztunnel Ready on every node (needs cluster DNS, issue #18)',
+export const CAPABILITIES: readonly Capability[] = ['exec', 'dns', 'cni', 'ztunnel'];
+
+/** What is missing when a capability is, for skip reasons and the runner's verdict. */
+export const MISSING: Record<Capability, string> = {
+  exec: 'kubectl exec into the client pod failed',
+  dns: 'the cluster has no DNS (Service kube-system/kube-dns)',
+  cni: 'the CNI agent (DaemonSet trellis-cni-node) is not Ready on every node',
+  ztunnel: 'ztunnel (DaemonSet ztunnel) is not Ready on every node',
 };
 
 export function probeCapabilities(

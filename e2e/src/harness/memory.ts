@@ -3,18 +3,20 @@
 import { descendants, rssBytes, type Kubectl } from '@trellis/local-cluster';
 
 export function meshMemory(kubectl: Kubectl): string {
-  const byComponent = new Map<string, number>();
+  const parts: string[] = [];
   let total = 0;
-  for (const pod of kubectl.getJson('pods', '-n', 'trellis-system').items) {
+  const pods = kubectl.getJson('pods', '-n', 'trellis-system').items;
+  for (const pod of pods) {
     const component = pod.metadata.labels?.['app.kubernetes.io/component'] ?? pod.metadata.name;
+    let rss = 0;
     for (const c of pod.status?.containerStatuses ?? []) {
       const pid = Number(/^trellis:\/\/(\d+)$/.exec(c.containerID ?? '')?.[1]);
-      if (!pid) continue;
-      const rss = [pid, ...descendants(pid)].reduce((sum, p) => sum + rssBytes(p), 0);
-      total += rss;
-      byComponent.set(component, (byComponent.get(component) ?? 0) + rss);
+      if (pid) rss += [pid, ...descendants(pid)].reduce((sum, p) => sum + rssBytes(p), 0);
     }
+    total += rss;
+    parts.push(`${component}@${pod.spec.nodeName} ${mib(rss)}`);
   }
-  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-  return `${mib(total)} (${[...byComponent].map(([c, b]) => `${c} ${mib(b)}`).join(', ') || 'no running containers'})`;
+  return `${mib(total)} (${parts.sort().join(', ') || 'no running containers'})`;
 }
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;

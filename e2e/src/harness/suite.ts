@@ -1,9 +1,9 @@
 // What every scenario file uses: the cluster (kubeconfig, kubectl, the trellis CLI as a process),
-// and `needs(...)`, which turns missing capabilities into a skip that names the work waited for.
+// and `needs(...)`, which turns missing capabilities into a skip that says what is missing.
 import { fileURLToPath } from 'node:url';
 import { kubectlFor, run, type Kubectl } from '@trellis/local-cluster';
 import { suiteEnv } from '../config.js';
-import { WAITS_FOR, type Capability } from './capabilities.js';
+import { MISSING, type Capability } from './capabilities.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const TRELLIS = fileURLToPath(
@@ -39,8 +39,8 @@ export function suite(): Suite {
     installExit: env.installExit,
     needs(...caps) {
       const missing = caps.filter((c) => !env.capabilities.has(c));
-      if (missing.length === 0 || env.runPending) return {};
-      return { skip: `pending: waits for ${missing.map((c) => WAITS_FOR[c]).join('; ')}` };
+      if (missing.length === 0 || env.runSkipped) return {};
+      return { skip: `missing: ${missing.map((c) => MISSING[c]).join('; ')}` };
     },
     trellis: (...args) => runCli(args, env.kubeconfig),
   };

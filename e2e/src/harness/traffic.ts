@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { layoutOf, type Kubectl } from '@trellis/local-cluster';
+import { kubeBinDir, layoutOf, run, type Kubectl } from '@trellis/local-cluster';
 
 export interface CurlResult {
   /** curl's exit code: 0 an HTTP answer came, 7 refused, 28 timed out, 52/56 reset/empty. */
@@ -26,6 +26,32 @@ export function podOf(kubectl: Kubectl, namespace: string, app: string): string 
   return pods[0].metadata.name;
 }
 
+const HTTP_CODE = '\n--trellis-http-code:';
+
+function curlArgs(from: { namespace: string; pod: string }, url: string, extra: readonly string[]) {
+  return [
+    'exec',
+    '-n',
+    from.namespace,
+    from.pod,
+    '--',
+    'curl',
+    '-sS',
+    '--max-time',
+    '5',
+    '-w',
+    `${HTTP_CODE}%{http_code}`,
+    ...extra,
+    url,
+  ];
+}
+
+function curlResult(exit: number, out: string): CurlResult {
+  const at = out.lastIndexOf(HTTP_CODE);
+  if (exit !== 0 || at < 0) return { exit, httpCode: 0, body: out };
+  return { exit, httpCode: Number(out.slice(at + HTTP_CODE.length)), body: out.slice(0, at) };
+}
+
 /** curl URL from inside a pod; never throws on HTTP or connection failure (see exit). */
 export function curlFrom(
   kubectl: Kubectl,
@@ -33,30 +59,40 @@ export function curlFrom(
   url: string,
   extra: readonly string[] = [],
 ): CurlResult {
-  const marker = '\n--trellis-http-code:';
   try {
-    const out = kubectl.run([
-      'exec',
-      '-n',
-      from.namespace,
-      from.pod,
-      '--',
-      'curl',
-      '-sS',
-      '--max-time',
-      '5',
-      '-w',
-      `${marker}%{http_code}`,
-      ...extra,
-      url,
-    ]);
-    const at = out.lastIndexOf(marker);
-    return { exit: 0, httpCode: Number(out.slice(at + marker.length)), body: out.slice(0, at) };
+    return curlResult(0, kubectl.run(curlArgs(from, url, extra)));
   } catch (e) {
     const err = e as { status?: number; stdout?: string; stderr?: string };
     // kubectl exec passes the command's exit code through.
-    return { exit: err.status ?? -1, httpCode: 0, body: `${err.stdout ?? ''}${err.stderr ?? ''}` };
+    return curlResult(err.status ?? -1, `${err.stdout ?? ''}${err.stderr ?? ''}`);
   }
+}
+
+/** curlFrom without blocking the event loop (for tests that keep other sessions going meanwhile). */
+export async function curlFromAsync(
+  kubeconfig: string,
+  from: { namespace: string; pod: string },
+  url: string,
+): Promise<CurlResult> {
+  const r = await run(
+    `${kubeBinDir()}/kubectl`,
+    [`--kubeconfig=${kubeconfig}`, ...curlArgs(from, url, [])],
+    {
+      allowFailure: true,
+    },
+  );
+  return curlResult(r.code, r.code === 0 ? r.stdout : `${r.stdout}${r.stderr}`);
+}
+
+/** Repeats `call` until its outcome is `allowed` (true: HTTP 200) or 15 s pass (config takes a
+ * moment to reach the proxies); returns the last result. */
+export async function curlUntil(call: () => CurlResult, allowed: boolean): Promise<CurlResult> {
+  let r = call();
+  for (let i = 0; i < 30 && (r.httpCode === 200) !== allowed; i++) {
+    await sleep(500);
+    r = call();
+  }
+  return r;
 }
 
 /** Captures on a node's link while `during` runs; returns the raw capture and a TLS summary. */

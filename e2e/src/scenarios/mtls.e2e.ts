@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { suite } from '../harness/suite.js';
 import { captureOnNodeLink, curlFrom, podOf } from '../harness/traffic.js';
+import { accessLog } from '../harness/ztunnel-log.js';
 
 const s = suite();
 const needs = s.needs('exec', 'cni', 'ztunnel');
@@ -63,19 +64,14 @@ test("the server-side ztunnel logs the client's SPIFFE identity", needs, () => {
     200,
   );
   const echo = s.kubectl.getJson('pods', '-n', 'e2e-mesh', '-l', 'app=echo,version=v2').items[0];
-  const ztunnel = s.kubectl
-    .getJson('pods', '-n', 'trellis-system', '-l', 'app=ztunnel')
-    .items.find((p: { spec: { nodeName: string } }) => p.spec.nodeName === echo.spec.nodeName);
-  const logs = s.kubectl.run([
-    'logs',
-    '-n',
-    'trellis-system',
-    ztunnel.metadata.name,
-    '--tail',
-    '200',
-  ]);
+  const records = accessLog(s.kubectl, echo.spec.nodeName);
+  const seen = records.filter(
+    (r) => r.direction === 'inbound' && r.dstWorkload?.includes(echo.metadata.name),
+  );
   assert.ok(
-    logs.includes(CLIENT_ID),
-    `ztunnel ${ztunnel.metadata.name} logged no connection from ${CLIENT_ID}`,
+    seen.some(
+      (r) => r.srcIdentity === CLIENT_ID && r.protocol === 'hbone' && r.decision === 'allow',
+    ),
+    `the ztunnel on ${echo.spec.nodeName} logged no HBONE connection from ${CLIENT_ID} to ${echo.metadata.name}: ${JSON.stringify(seen.slice(-3))}`,
   );
 });

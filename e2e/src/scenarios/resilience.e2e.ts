@@ -5,8 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { kubeBinDir } from '@trellis/local-cluster';
 import { suite } from '../harness/suite.js';
-import { curlFrom, podOf } from '../harness/traffic.js';
+import { curlFrom, curlFromAsync, podOf } from '../harness/traffic.js';
+import { ztunnelOnNode } from '../harness/ztunnel-log.js';
 
 const s = suite();
 const needs = s.needs('exec', 'cni', 'ztunnel');
@@ -24,15 +26,6 @@ function scaleControlPlane(replicas: number): void {
   ]);
 }
 
-function ztunnelOn(node: string): string {
-  return s.kubectl
-    .getJson('pods', '-n', 'trellis-system', '-l', 'app=ztunnel')
-    .items.find(
-      (p: { spec: { nodeName: string }; metadata: { deletionTimestamp?: string } }) =>
-        p.spec.nodeName === node && !p.metadata.deletionTimestamp,
-    ).metadata.name;
-}
-
 test(
   'a restarted ztunnel takes new connections within 5 s; a connection through other nodes survives',
   needs,
@@ -44,7 +37,7 @@ test(
     // The long-lived connection stays on node 2 (echo-v2 calls its own Service over one keep-alive
     // session) while node 1's ztunnel restarts.
     const session = spawn(
-      'kubectl',
+      `${kubeBinDir()}/kubectl`,
       [
         '--kubeconfig',
         s.kubeconfig,
@@ -61,9 +54,13 @@ test(
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let received = '';
+    let errors = '';
     session.stdout.on('data', (c: Buffer) => (received += c.toString()));
+    session.stderr.on('data', (c: Buffer) => (errors += c.toString()));
+    session.stdin.on('error', () => undefined); // a session that ended: reported by exchange
     /** One request on the session; resolves with whether its answer came within 5 s. */
     const exchange = async (path: string): Promise<boolean> => {
+      if (session.exitCode !== null || session.signalCode !== null) return false;
       session.stdin.write(
         `GET /${path} HTTP/1.1\r\nHost: echo-v2\r\nConnection: keep-alive\r\n\r\n`,
       );
@@ -71,16 +68,30 @@ test(
       return received.includes(`/${path}`);
     };
     try {
-      assert.ok(await exchange('before'), 'the long-lived session works before the restart');
+      assert.ok(
+        await exchange('before'),
+        `the long-lived session works before the restart (${errors.trim()})`,
+      );
+
+      // The echo server closes a keep-alive connection idle for 5 s (Node's default), so the
+      // session carries a request every second while node 1's ztunnel restarts; each must be answered.
+      let ticking = true;
+      let lost: string | undefined;
+      const ticker = (async () => {
+        for (let n = 0; ticking && !lost; n++) {
+          if (!(await exchange(`tick-${n}`))) lost = `tick-${n}`;
+          await sleep(1000);
+        }
+      })();
 
       const node1 = echoV1.spec.nodeName;
-      const old = ztunnelOn(node1);
+      const old = ztunnelOnNode(s.kubectl, node1);
       const deleted = Date.now();
       s.kubectl.run(['delete', 'pod', '-n', 'trellis-system', old, '--wait=false']);
       let recovered: number | undefined;
       while (Date.now() - deleted < 60_000) {
         if (
-          curlFrom(s.kubectl, client(), ECHO_V1).httpCode === 200 &&
+          (await curlFromAsync(s.kubeconfig, client(), ECHO_V1)).httpCode === 200 &&
           Date.now() - deleted > 1000
         ) {
           recovered = Date.now();
@@ -89,24 +100,41 @@ test(
         await sleep(250);
       }
       assert.ok(recovered, 'new connections through node 1 work again');
-      const ready = s.kubectl
-        .getJson('pods', '-n', 'trellis-system', '-l', 'app=ztunnel')
-        .items.find(
-          (p: { spec: { nodeName: string }; metadata: { name: string } }) =>
-            p.spec.nodeName === node1 && p.metadata.name !== old,
+      // When the new ztunnel became Ready (the condition with status True: read before that, its
+      // lastTransitionTime is when the pod was created not-Ready). Whole seconds: rounded down.
+      let readyAt: number | undefined;
+      for (let i = 0; i < 120 && readyAt === undefined; i++) {
+        const fresh = s.kubectl
+          .getJson('pods', '-n', 'trellis-system', '-l', 'app=ztunnel')
+          .items.find(
+            (p: { spec: { nodeName: string }; metadata: { name: string } }) =>
+              p.spec.nodeName === node1 && p.metadata.name !== old,
+          );
+        const cond = fresh?.status?.conditions?.find(
+          (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
         );
-      const readyAt = Date.parse(
-        ready.status.conditions.find((c: { type: string }) => c.type === 'Ready')
-          .lastTransitionTime,
-      );
+        if (cond) readyAt = Date.parse(cond.lastTransitionTime);
+        else await sleep(500);
+      }
+      assert.ok(readyAt !== undefined, 'the new ztunnel on node 1 became Ready within 60 s');
       assert.ok(
-        recovered! - Math.max(readyAt, deleted) <= 5000,
-        `new connections resumed ${(recovered! - readyAt) / 1000}s after the new ztunnel was Ready`,
+        recovered! - readyAt <= 5000,
+        `new connections resumed ${(recovered! - readyAt) / 1000}s after the new ztunnel was Ready (${(recovered! - deleted) / 1000}s after the old one was deleted)`,
+      );
+      console.log(
+        `# new connections through node 1 resumed ${(recovered! - deleted) / 1000}s after the ztunnel was deleted, ${(recovered! - readyAt) / 1000}s from its replacement's Ready`,
       );
 
+      ticking = false;
+      await ticker;
+      assert.equal(
+        lost,
+        undefined,
+        `the session on node 2 went unanswered during the restart on node 1 (session exit ${session.exitCode ?? session.signalCode}: ${errors.trim()})`,
+      );
       assert.ok(
         await exchange('after'),
-        'the session on node 2 was untouched by the restart on node 1',
+        `the session on node 2 was untouched by the restart on node 1 (session exit ${session.exitCode ?? session.signalCode}: ${errors.trim()})`,
       );
     } finally {
       session.kill();

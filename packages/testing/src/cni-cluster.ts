@@ -55,7 +55,8 @@ export function cniAgentManifests(nodesDir: string, extraEnv: Obj[] = []): Obj[]
       kind: 'ClusterRole',
       metadata: { name: 'trellis-cni' },
       rules: [
-        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['pods/status'], verbs: ['patch'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
       ],
     },

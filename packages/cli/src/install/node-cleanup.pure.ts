@@ -17,7 +17,8 @@ export function nodeCleanupDaemonSet(agent: KubeObject): KubeObject {
   };
   tpl.metadata.labels = labels;
   const c = tpl.spec.containers[0];
-  c.args = ['uninstall'];
+  // Stays running (Ready once the node is clean): a DaemonSet pod that exits is restarted.
+  c.args = ['uninstall', '--stay-running'];
   // Cleanup must not be restarted half-way by a liveness probe.
   delete c.livenessProbe;
   return {

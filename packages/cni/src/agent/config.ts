@@ -158,6 +158,14 @@ export const agentSettings = defineSettings({
     description:
       'On shutdown, remove everything: the plugin, its conflist entry, every in-pod rule, host rules and annotations (the default keeps pods redirected across restarts)',
   },
+  stayRunning: {
+    flag: '--stay-running',
+    env: 'STAY_RUNNING',
+    default: false,
+    parser: bool(),
+    description:
+      '`uninstall` only: once done, report Ready on /readyz and run until SIGTERM instead of exiting (a DaemonSet pod must not exit: trellis uninstall waits for it to be Ready on every node)',
+  },
   concurrency: {
     flag: '--concurrency',
     env: 'RECONCILE_CONCURRENCY',

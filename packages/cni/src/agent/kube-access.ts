@@ -19,7 +19,8 @@ export function kubeAccess(kc: KubeConfig) {
   return {
     async annotate(namespace: string, name: string, value: string | null): Promise<void> {
       try {
-        await core.patchNamespacedPod(
+        // Through pods/status, as Istio's agent does: that right can set metadata but not a spec.
+        await core.patchNamespacedPodStatus(
           {
             namespace,
             name,

@@ -2,6 +2,7 @@
 // Entry point of `trellis-cni-agent`, the per-node CNI agent (a host-network DaemonSet):
 //   trellis-cni-agent [flags]            run: install the plugin, redirect enrolled pods, serve ZDS
 //   trellis-cni-agent uninstall [flags]  remove every redirection, the plugin and its config, then exit
+//                                        (with --stay-running: then report Ready and wait for SIGTERM)
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLifecycle, createLogger, createMetrics, helpText, wantsHelp } from '@trellis/core';
 import { createServer } from 'node:http';
@@ -157,6 +158,13 @@ async function main(): Promise<void> {
     await watch.stop();
     await metricsEndpoint?.stop();
     logger.info('uninstalled');
+    if (cfg.stayRunning && cfg.readinessPort >= 0) {
+      const done = createServer((_req, res) => res.writeHead(200).end('ok\n')).listen(
+        cfg.readinessPort,
+      );
+      lifecycle.onShutdown('uninstalled', () => void done.close());
+      logger.info({ port: cfg.readinessPort }, 'node clean: Ready until stopped');
+    }
     return;
   }
 

@@ -65,6 +65,14 @@ test('install chains the plugin and keeps it chained; uninstall removes exactly 
   for (let i = 0; i < 100 && types(conf).at(-1) !== 'trellis-cni'; i++)
     await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(types(conf), ['bridge', 'trellis-cni'], 'chained again, last');
+  writeFileSync(join(bin, 'trellis-cni'), 'tampered'); // the periodic check sees the change
+  for (let i = 0; i < 100 && readFileSync(join(bin, 'trellis-cni'), 'utf8') !== '#!/bin/sh\n'; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(
+    readFileSync(join(bin, 'trellis-cni'), 'utf8'),
+    '#!/bin/sh\n',
+    'the plugin put back',
+  );
 
   installer.uninstall();
   assert.ok(!existsSync(join(bin, 'trellis-cni')), 'the plugin binary');

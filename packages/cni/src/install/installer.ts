@@ -5,10 +5,13 @@
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
+  readSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -43,9 +46,31 @@ export interface InstallerOptions {
   ): void;
 }
 
+/** SHA-256 of a file read 1 MiB at a time (the plugin is ~100 MB: never held in memory whole). */
 function sha(path: string): string | undefined {
+  let fd: number;
   try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
+    return hash.digest('hex');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What identifies a file's content cheaply between checks: size, mtime, inode. */
+function fileStamp(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
   } catch {
     return undefined;
   }
@@ -65,6 +90,9 @@ export class Installer {
   #debounce: NodeJS.Timeout | undefined;
   #ready = false;
   #stopped = false;
+  /** sha256 of the plugin to install (computed once), and the stamp of the last verified copy. */
+  #sourceSha: string | undefined;
+  #verifiedStamp: string | undefined;
 
   constructor(opts: InstallerOptions) {
     this.#o = opts;
@@ -159,7 +187,7 @@ export class Installer {
       this.#writeKubeconfig();
       if (!this.#chain())
         this.#o.logger.warn({ dir: this.#o.netDir }, 'the primary CNI config is gone');
-      if (sha(`${this.#o.binDir}/${PLUGIN_TYPE}`) !== sha(this.#o.pluginBinary)) this.#copyBinary();
+      this.#copyBinary();
     } catch (err) {
       this.#o.logger.warn({ err: (err as Error).message }, 'install check failed');
     }
@@ -171,12 +199,20 @@ export class Installer {
       throw new Error(
         `plugin binary ${this.#o.pluginBinary} does not exist (npm run build makes it)`,
       );
-    if (sha(target) === sha(this.#o.pluginBinary)) return;
+    // The periodic check hashes only when the installed file changed since it was last verified.
+    const stamp = fileStamp(target);
+    if (stamp !== undefined && stamp === this.#verifiedStamp) return;
+    this.#sourceSha ??= sha(this.#o.pluginBinary);
+    if (sha(target) === this.#sourceSha) {
+      this.#verifiedStamp = stamp;
+      return;
+    }
     mkdirSync(this.#o.binDir, { recursive: true });
     const tmp = `${target}.trellis-tmp`;
     copyFileSync(this.#o.pluginBinary, tmp);
     chmodSync(tmp, 0o755);
     renameSync(tmp, target);
+    this.#verifiedStamp = fileStamp(target);
     this.#o.logger.info({ target }, 'plugin binary installed');
   }
 
