@@ -44,6 +44,14 @@ const KINDS: ReadonlyMap<string, KindSpec> = new Map([
     { field: 'peerAuthentications', namespaced: true, versions: ['v1', 'v1beta1'] },
   ],
   [
+    'security.istio.io/RequestAuthentication',
+    { field: 'requestAuthentications', namespaced: true, versions: ['v1', 'v1beta1'] },
+  ],
+  [
+    'networking.istio.io/DestinationRule',
+    { field: 'destinationRules', namespaced: true, versions: ['v1', 'v1beta1', 'v1alpha3'] },
+  ],
+  [
     'gateway.networking.k8s.io/Gateway',
     { field: 'gateways', namespaced: true, versions: ['v1', 'v1beta1'] },
   ],

@@ -101,6 +101,84 @@ export interface AuthorizationPolicy {
   };
 }
 
+/** `security.istio.io/v1` RequestAuthentication: JWT validation rules. */
+export interface RequestAuthentication {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: {
+    selector?: { matchLabels?: Record<string, string> };
+    targetRef?: PolicyTargetReference;
+    targetRefs?: PolicyTargetReference[];
+    jwtRules?: JwtRule[];
+  };
+}
+
+export interface JwtRule {
+  issuer?: string;
+  audiences?: string[];
+  jwksUri?: string;
+  jwks?: string;
+  fromHeaders?: { name?: string; prefix?: string }[];
+  fromParams?: string[];
+  fromCookies?: string[];
+  outputPayloadToHeader?: string;
+  forwardOriginalToken?: boolean;
+  outputClaimToHeaders?: { header?: string; claim?: string }[];
+  timeout?: string;
+}
+
+/**
+ * `networking.istio.io/v1` DestinationRule: the traffic policy of a service's cluster (load
+ * balancing, connection pool limits, outlier detection). Subsets are not read.
+ */
+export interface DestinationRule {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: {
+    host?: string;
+    trafficPolicy?: TrafficPolicy;
+    exportTo?: string[];
+  };
+}
+
+export interface TrafficPolicy {
+  loadBalancer?: {
+    simple?: string;
+    consistentHash?: {
+      httpHeaderName?: string;
+      httpCookie?: { name?: string; path?: string; ttl?: string };
+      useSourceIp?: boolean;
+      httpQueryParameterName?: string;
+      ringHash?: { minimumRingSize?: number };
+      maglev?: { tableSize?: number };
+      minimumRingSize?: number;
+    };
+  };
+  connectionPool?: {
+    tcp?: { maxConnections?: number; connectTimeout?: string };
+    http?: {
+      http1MaxPendingRequests?: number;
+      http2MaxRequests?: number;
+      maxRequestsPerConnection?: number;
+      maxRetries?: number;
+      idleTimeout?: string;
+      h2UpgradePolicy?: string;
+    };
+  };
+  outlierDetection?: {
+    consecutive5xxErrors?: number;
+    consecutiveGatewayErrors?: number;
+    consecutiveLocalOriginFailures?: number;
+    splitExternalLocalOriginErrors?: boolean;
+    interval?: string;
+    baseEjectionTime?: string;
+    maxEjectionPercent?: number;
+    minHealthPercent?: number;
+  };
+}
+
 /** UNSET (inherit), DISABLE, PERMISSIVE or STRICT. */
 export type MtlsModeName = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
 
@@ -188,6 +266,9 @@ export interface ClusterSnapshot {
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HTTPRoute[];
   readonly grpcRoutes: readonly GRPCRoute[];
+  /** Read by the waypoint translator only (absent in snapshots built before these kinds). */
+  readonly requestAuthentications?: readonly RequestAuthentication[];
+  readonly destinationRules?: readonly DestinationRule[];
 }
 
 export function emptySnapshot(): ClusterSnapshot {
@@ -203,5 +284,7 @@ export function emptySnapshot(): ClusterSnapshot {
     gateways: [],
     httpRoutes: [],
     grpcRoutes: [],
+    requestAuthentications: [],
+    destinationRules: [],
   };
 }

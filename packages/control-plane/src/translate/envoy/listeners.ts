@@ -6,8 +6,10 @@ import {
   FilterChainMatchSchema,
   FilterChainSchema,
   FilterSchema,
+  type Filter,
   type FilterChain,
 } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
+import { TcpProxySchema } from '@trellis/api/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import {
   ListenerSchema,
   type Listener,
@@ -31,9 +33,12 @@ export function httpConnectionManager(
   statPrefix: string,
   routeConfigName: string,
   filters: HttpFilter[],
+  options: { normalizePath?: boolean } = {},
 ): HttpConnectionManager {
   return create(HttpConnectionManagerSchema, {
     statPrefix,
+    // Istio's default path normalisation (BASE): routes and policies see "/a/../b" as "/b".
+    ...(options.normalizePath ? { normalizePath: true } : {}),
     codecType: HttpConnectionManager_CodecType.AUTO,
     routeSpecifier: {
       case: 'rds',
@@ -83,7 +88,43 @@ export function waypointFilterChain(
           case: 'typedConfig',
           value: packAny(
             HttpConnectionManagerSchema,
-            httpConnectionManager(name, routeConfigName, filters),
+            httpConnectionManager(name, routeConfigName, filters, { normalizePath: true }),
+          ),
+        },
+      }),
+    ],
+  });
+}
+
+/**
+ * A TCP service port on the waypoint (a port named tcp-, tls-, mongo-, ...): network RBAC from the
+ * L4 parts of the policies, then tcp_proxy to the service's cluster.
+ */
+export function waypointTcpChain(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  cluster: string,
+  rbac: Filter[],
+): FilterChain {
+  const name = waypointChainName(service.hostname, port.port).replace('|http|', '|tcp|');
+  return create(FilterChainSchema, {
+    name,
+    filterChainMatch: create(FilterChainMatchSchema, {
+      destinationPort: port.port,
+      prefixRanges: service.vips.map((v) => cidrRange(v.ip)!),
+    }),
+    filters: [
+      ...rbac,
+      create(FilterSchema, {
+        name: 'envoy.filters.network.tcp_proxy',
+        configType: {
+          case: 'typedConfig',
+          value: packAny(
+            TcpProxySchema,
+            create(TcpProxySchema, {
+              statPrefix: name,
+              clusterSpecifier: { case: 'cluster', value: cluster },
+            }),
           ),
         },
       }),

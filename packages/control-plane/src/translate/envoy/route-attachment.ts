@@ -1,5 +1,6 @@
 // Which HTTPRoutes and GRPCRoutes apply to a service port: GAMMA routes whose parentRef is the
-// Service (in the Service's namespace), and, for a waypoint, routes whose parentRef is its Gateway.
+// Service (producer routes in the Service's namespace; consumer routes from other namespaces, for
+// their own namespace's clients), and, for a waypoint, routes whose parentRef is its Gateway.
 import type { GRPCRoute, HTTPRoute, ParentReference } from '../../model/kube.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { WaypointInfo } from '../../model/waypoint-info.js';
@@ -11,6 +12,11 @@ import type { EnvoyState } from './state.js';
 export interface AttachedRoute extends RouteSource {
   readonly object: HTTPRoute | GRPCRoute;
   readonly parent: ParentReference;
+  /**
+   * A consumer route (GAMMA): a route in another namespace than its parent Service applies only to
+   * clients of its own namespace.
+   */
+  readonly consumerNamespace?: string;
   /** creationTimestamp in ms; routes without one sort after those with one. */
   readonly createdMs: number;
 }
@@ -33,14 +39,7 @@ export function routeIndex(state: EnvoyState, notes: NoteSink): RouteIndex {
       const parentNs = parent.namespace ?? namespace;
       const key = parentKey(parent, parentNs);
       if (!key) continue;
-      if (key.startsWith('Service/') && parentNs !== namespace) {
-        notes.add(
-          kind,
-          `${namespace}/${name}`,
-          `consumer routes (parentRef Service ${parentNs}/${parent.name} in another namespace) are not supported; ignored`,
-        );
-        continue;
-      }
+      const consumer = key.startsWith('Service/') && parentNs !== namespace;
       const list = byParent.get(key) ?? [];
       list.push({
         kind,
@@ -49,6 +48,7 @@ export function routeIndex(state: EnvoyState, notes: NoteSink): RouteIndex {
         object,
         parent,
         createdMs: Number.isNaN(createdMs) ? Number.MAX_SAFE_INTEGER : createdMs,
+        ...(consumer ? { consumerNamespace: namespace } : {}),
       });
       byParent.set(key, list);
     }

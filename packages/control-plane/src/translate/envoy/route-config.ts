@@ -18,6 +18,16 @@ import type { RouteContext } from './route-context.js';
 import { comparePrecedence } from './route-match.js';
 import { grpcRouteEntries, httpRouteEntries, type RouteEntry } from './route-rules.js';
 import { durationFromMs } from './duration.js';
+import { FAULT_FILTER, faultFromAnnotations } from './fault-annotations.js';
+import { packAny } from '@trellis/api';
+import { HTTPFaultSchema } from '@trellis/api/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import {
+  MetadataMatcher_PathSegmentSchema,
+  MetadataMatcherSchema,
+  type MetadataMatcher,
+} from '@trellis/api/gen/envoy/type/matcher/v3/metadata_pb.js';
+import { StringMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/string_pb.js';
+import { ValueMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/value_pb.js';
 import { clusterName } from './names.js';
 
 /**
@@ -41,14 +51,35 @@ export function servicePortRoutes(
     const id = `${r.kind}/${r.namespace}/${r.name}`;
     if (seen.has(id)) continue;
     seen.add(id);
+    if (r.consumerNamespace !== undefined && ctx.target !== 'envoy') {
+      ctx.notes.add(
+        r.kind,
+        `${r.namespace}/${r.name}`,
+        `consumer routes (parentRef Service ${service.namespace}/${service.name} in another namespace) are not supported for proxyless gRPC clients; ignored`,
+      );
+      continue;
+    }
     const built =
       r.kind === 'HTTPRoute'
         ? httpRouteEntries(r.object, r, ctx)
         : grpcRouteEntries(r.object, r, ctx);
-    for (const e of built) entries.push({ ...e, source: r });
+    const fault =
+      ctx.target === 'envoy' ? faultFromAnnotations(r.object.metadata?.annotations) : undefined;
+    if (typeof fault === 'string')
+      ctx.notes.add(r.kind, `${r.namespace}/${r.name}`, `${fault}; no fault injected`);
+    for (const e of built) {
+      if (fault && typeof fault !== 'string')
+        e.route.typedPerFilterConfig[FAULT_FILTER] = packAny(HTTPFaultSchema, fault);
+      if (r.consumerNamespace !== undefined)
+        e.route.match?.dynamicMetadata.push(sourceNamespace(r.consumerNamespace));
+      entries.push({ ...e, source: r });
+    }
   }
   entries.sort(
     (a, b) =>
+      // Consumer routes first: they decide for their namespace's clients (GAMMA).
+      Number(a.source.consumerNamespace === undefined) -
+        Number(b.source.consumerNamespace === undefined) ||
       comparePrecedence(a.precedence, b.precedence) ||
       a.source.createdMs - b.source.createdMs ||
       compare(`${a.source.namespace}/${a.source.name}`, `${b.source.namespace}/${b.source.name}`) ||
@@ -75,6 +106,24 @@ function defaultRoute(cluster: string, ctx: RouteContext): Route {
     name: 'default',
     match: create(RouteMatchSchema, { pathSpecifier: { case: 'prefix', value: '/' } }),
     action: { case: 'route', value: action },
+  });
+}
+
+/** Requests from clients of `namespace`: the waypoint's istio_authn metadata (source.namespace). */
+function sourceNamespace(namespace: string): MetadataMatcher {
+  return create(MetadataMatcherSchema, {
+    filter: 'istio_authn',
+    path: [
+      create(MetadataMatcher_PathSegmentSchema, {
+        segment: { case: 'key', value: 'source.namespace' },
+      }),
+    ],
+    value: create(ValueMatcherSchema, {
+      matchPattern: {
+        case: 'stringMatch',
+        value: create(StringMatcherSchema, { matchPattern: { case: 'exact', value: namespace } }),
+      },
+    }),
   });
 }
 

@@ -1,11 +1,20 @@
 // The input of the Envoy translators: the derived mesh plus the Gateway API routes, which the
 // collections do not derive (the translators read them as written).
 import type { MeshState } from '../../collections/mesh-state.js';
-import type { GRPCRoute, HTTPRoute } from '../../model/kube.js';
+import type {
+  DestinationRule,
+  GRPCRoute,
+  HTTPRoute,
+  RequestAuthentication,
+} from '../../model/kube.js';
 
 export interface RouteInputs {
   readonly httpRoutes?: readonly HTTPRoute[];
   readonly grpcRoutes?: readonly GRPCRoute[];
+  /** JWT rules for waypoints (security.istio.io RequestAuthentication). */
+  readonly requestAuthentications?: readonly RequestAuthentication[];
+  /** Cluster traffic policies (networking.istio.io DestinationRule). */
+  readonly destinationRules?: readonly DestinationRule[];
 }
 
 /** A MeshState with the routes; a plain MeshState is valid too (no routes). */
@@ -16,5 +25,11 @@ export type EnvoyState = MeshState & RouteInputs;
  * generated resources are cached per state object.
  */
 export function withRoutes(state: MeshState, routes: RouteInputs): EnvoyState {
-  return { ...state, httpRoutes: routes.httpRoutes ?? [], grpcRoutes: routes.grpcRoutes ?? [] };
+  return {
+    ...state,
+    httpRoutes: routes.httpRoutes ?? [],
+    grpcRoutes: routes.grpcRoutes ?? [],
+    requestAuthentications: routes.requestAuthentications ?? [],
+    destinationRules: routes.destinationRules ?? [],
+  };
 }

@@ -1,20 +1,35 @@
 // Resources for a waypoint (plain Envoy v3): one listener on the HBONE port with a filter chain per
-// HTTP service port bound to the waypoint (matched by the service VIPs and port), each with RBAC
-// filters from the L7 AuthorizationPolicies that apply and routes from the HTTPRoutes/GRPCRoutes
-// attached to the Service (GAMMA) or to the waypoint Gateway; clusters and endpoints for every
-// backend those routes use.
+// service port bound to the waypoint (matched by the service VIPs and port). HTTP ports: JWT
+// authentication (RequestAuthentication), RBAC filters from the L7 AuthorizationPolicies, fault
+// injection when a route asks for it, and routes from the HTTPRoutes/GRPCRoutes attached to the
+// Service (GAMMA) or to the waypoint Gateway. TCP ports (named tcp-, tls-, ...): network RBAC and a
+// TCP proxy. Clusters (with DestinationRule traffic policies) and endpoints for every backend.
 import type { AuthorizationPolicyInfo } from '../../model/policy-info.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { WaypointInfo } from '../../model/waypoint-info.js';
 import { LABEL_GATEWAY_NAME } from '../../model/well-known.js';
+import { create } from '@bufbuild/protobuf';
+import { packAny } from '@trellis/api';
+import { MetadataSchema } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import { HTTPFaultSchema } from '@trellis/api/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import {
+  HttpFilterSchema,
+  type HttpFilter,
+} from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import type { RequestAuthentication } from '../../model/kube.js';
 import { edsCluster, speaksHttp2 } from './clusters.js';
+import { FAULT_FILTER } from './fault-annotations.js';
+import { clusterName } from './names.js';
+import { jwtAuthnFilter } from './request-authn.js';
+import { applyTrafficPolicy, destinationRuleFor, hashPolicies } from './traffic-policy.js';
 import { clusterLoadAssignment, workloadsByService } from './endpoints.js';
 import { GATEWAY_GROUP } from './gateway-api.js';
-import { waypointFilterChain, waypointListener } from './listeners.js';
+import { waypointFilterChain, waypointListener, waypointTcpChain } from './listeners.js';
 import { routeConfigName } from './names.js';
 import { NoteSink } from './notes.js';
 import { tcpPorts } from './proxyless.js';
-import { rbacFilters } from './rbac.js';
+import { networkRbacFilters, rbacFilters } from './rbac.js';
 import { sortedByName, type EnvoyResources } from './resources.js';
 import { routeIndex } from './route-attachment.js';
 import { routeConfiguration, servicePortRoutes } from './route-config.js';
@@ -32,6 +47,7 @@ export function waypointResources(state: EnvoyState, waypoint: WaypointInfo): En
   };
   const routes = routeIndex(state, notes);
   const selectorPolicies = waypointSelectorPolicies(state, waypoint);
+  const selectorRequestAuthns = waypointSelectorRequestAuthns(state, waypoint);
   const chains = [];
   const routeConfigs: EnvoyResources['routes'] = new Map();
   for (const service of state.services.values()) {
@@ -41,19 +57,19 @@ export function waypointResources(state: EnvoyState, waypoint: WaypointInfo): En
       notes.add('Service', object, `headless services are not served by waypoint ${waypoint.key}`);
       continue;
     }
-    const filters = rbacFilters(
-      policiesFor(state, waypoint, service, selectorPolicies),
-      state.options.trustDomain,
+    const policies = policiesFor(state, waypoint, service, selectorPolicies);
+    const jwt = jwtAuthnFilter(
+      requestAuthenticationsFor(state, waypoint, service, selectorRequestAuthns),
       notes,
     );
+    const rbac = rbacFilters(policies, state.options.trustDomain, notes);
     for (const port of tcpPorts(service)) {
-      const opaque = opaqueProtocol(port);
-      if (opaque) {
-        notes.add(
-          'Service',
-          object,
-          `port ${port.port} is ${opaque}; the waypoint proxies HTTP and gRPC ports only`,
-        );
+      if (opaqueProtocol(port)) {
+        // TCP passthrough with the L4 parts of the policies, as Istio's waypoint does.
+        const cluster = clusterName(service.hostname, port.port);
+        ctx.clusters.set(cluster, { cluster, service, port });
+        const l4 = networkRbacFilters(policies, state.options.trustDomain, notes);
+        chains.push(waypointTcpChain(service, port, cluster, l4));
         continue;
       }
       const rds = routeConfigName(service.hostname, port.port);
@@ -61,18 +77,23 @@ export function waypointResources(state: EnvoyState, waypoint: WaypointInfo): En
         ...routes.forServicePort(service, port),
         ...routes.forWaypoint(waypoint, service),
       ];
-      routeConfigs.set(
-        rds,
-        routeConfiguration(rds, servicePortRoutes(service, port, attached, ctx)),
+      const config = routeConfiguration(rds, servicePortRoutes(service, port, attached, ctx));
+      routeConfigs.set(rds, config);
+      const fault = usesFault(config) ? [faultFilter()] : [];
+      chains.push(
+        waypointFilterChain(service, port, rds, [...(jwt ? [jwt] : []), ...rbac, ...fault]),
       );
-      chains.push(waypointFilterChain(service, port, rds, filters));
     }
   }
   const byService = workloadsByService(state);
   const clusters: EnvoyResources['clusters'] = new Map();
   const endpoints: EnvoyResources['endpoints'] = new Map();
   for (const { cluster, service, port } of ctx.clusters.values()) {
-    clusters.set(cluster, edsCluster(cluster, { http2: speaksHttp2(port) }));
+    const c = edsCluster(cluster, { http2: speaksHttp2(port) });
+    c.metadata = serviceMetadata(service);
+    const dr = destinationRuleFor(state.destinationRules, service, state.options.rootNamespace);
+    if (dr) applyTrafficPolicy(c, dr, notes);
+    clusters.set(cluster, c);
     endpoints.set(
       cluster,
       clusterLoadAssignment(cluster, service, port, byService.get(service.key) ?? [], {
@@ -80,6 +101,7 @@ export function waypointResources(state: EnvoyState, waypoint: WaypointInfo): En
       }),
     );
   }
+  addHashPolicies(routeConfigs, state, ctx);
   const listeners: EnvoyResources['listeners'] = new Map();
   if (chains.length > 0) listeners.set(waypointListener(chains).name, waypointListener(chains));
   return {
@@ -118,6 +140,113 @@ export function policiesFor(
       return false;
     });
   });
+}
+
+/**
+ * RequestAuthentications for `service` on `waypoint`, chosen as AuthorizationPolicies are:
+ * targetRefs to the waypoint Gateway, the Service or the GatewayClass (root namespace), or a
+ * selector matching the waypoint's pods.
+ */
+function requestAuthenticationsFor(
+  state: EnvoyState,
+  waypoint: WaypointInfo,
+  service: ServiceInfo,
+  selected: ReadonlySet<RequestAuthentication>,
+): RequestAuthentication[] {
+  return (state.requestAuthentications ?? []).filter((p) => {
+    if (selected.has(p)) return true;
+    const ns = p.metadata?.namespace ?? 'default';
+    const refs = p.spec?.targetRefs ?? (p.spec?.targetRef ? [p.spec.targetRef] : []);
+    return refs.some((ref) => {
+      const group = ref.group ?? '';
+      if (ref.kind === 'Gateway' && group === GATEWAY_GROUP)
+        return ns === waypoint.namespace && ref.name === waypoint.name;
+      if (ref.kind === 'GatewayClass' && group === GATEWAY_GROUP)
+        return ns === state.options.rootNamespace && ref.name === waypoint.gatewayClassName;
+      if (ref.kind === 'Service' && (group === '' || group === 'core'))
+        return ns === service.namespace && ref.name === service.name;
+      return false;
+    });
+  });
+}
+
+/** RequestAuthentications whose selector matches a pod of the waypoint. */
+function waypointSelectorRequestAuthns(
+  state: EnvoyState,
+  waypoint: WaypointInfo,
+): Set<RequestAuthentication> {
+  const out = new Set<RequestAuthentication>();
+  const pods = [...state.workloads.values()].filter(
+    (w) => w.namespace === waypoint.namespace && w.labels[LABEL_GATEWAY_NAME] === waypoint.name,
+  );
+  for (const p of state.requestAuthentications ?? []) {
+    const labels = p.spec?.selector?.matchLabels;
+    if (!labels || Object.keys(labels).length === 0) continue;
+    const ns = p.metadata?.namespace ?? 'default';
+    if (
+      pods.some(
+        (w) =>
+          (ns === w.namespace || ns === state.options.rootNamespace) &&
+          Object.entries(labels).every(([k, v]) => w.labels[k] === v),
+      )
+    )
+      out.add(p);
+  }
+  return out;
+}
+
+/** Istio's cluster metadata naming the service behind a cluster (telemetry's destination_service). */
+function serviceMetadata(service: ServiceInfo) {
+  return create(MetadataSchema, {
+    filterMetadata: {
+      istio: {
+        services: [{ host: service.hostname, name: service.name, namespace: service.namespace }],
+      },
+    },
+  });
+}
+
+function usesFault(config: RouteConfiguration): boolean {
+  return config.virtualHosts.some((vh) =>
+    vh.routes.some((r) => r.typedPerFilterConfig[FAULT_FILTER] !== undefined),
+  );
+}
+
+function faultFilter(): HttpFilter {
+  return create(HttpFilterSchema, {
+    name: FAULT_FILTER,
+    configType: { case: 'typedConfig', value: packAny(HTTPFaultSchema, create(HTTPFaultSchema)) },
+  });
+}
+
+/** Consistent hashing (DestinationRule) needs a hash policy on the routes that use the cluster. */
+function addHashPolicies(
+  routeConfigs: EnvoyResources['routes'],
+  state: EnvoyState,
+  ctx: RouteContext,
+): void {
+  const byCluster = new Map<string, ReturnType<typeof hashPolicies>>();
+  for (const { cluster, service } of ctx.clusters.values()) {
+    const hp = hashPolicies(
+      destinationRuleFor(state.destinationRules, service, state.options.rootNamespace),
+    );
+    if (hp.length > 0) byCluster.set(cluster, hp);
+  }
+  if (byCluster.size === 0) return;
+  for (const config of routeConfigs.values())
+    for (const vh of config.virtualHosts)
+      for (const r of vh.routes) {
+        if (r.action.case !== 'route') continue;
+        const spec = r.action.value.clusterSpecifier;
+        const first =
+          spec.case === 'cluster'
+            ? spec.value
+            : spec.case === 'weightedClusters'
+              ? spec.value.clusters[0]?.name
+              : undefined;
+        const hp = first !== undefined ? byCluster.get(first) : undefined;
+        if (hp) r.action.value.hashPolicy = hp;
+      }
 }
 
 /**
