@@ -33,7 +33,11 @@ function manifests() {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: NS, labels },
-    spec: { serviceAccountName: sa, nodeName: 'bench-node', containers: [{ name: 'c', image: name }] },
+    spec: {
+      serviceAccountName: sa,
+      nodeName: 'bench-node',
+      containers: [{ name: 'c', image: name }],
+    },
     status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
   });
   const svc = (name, vip, selector, labels = {}, port = 80, targetPort = ADDR.backendPort) => ({
@@ -43,20 +47,34 @@ function manifests() {
     spec: { selector, clusterIP: vip, ports: [{ name: 'http', port, targetPort }] },
   });
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'istio.io/dataplane-mode': 'ambient' } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS, labels: { 'istio.io/dataplane-mode': 'ambient' } },
+    },
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'Gateway',
       metadata: { name: 'waypoint', namespace: NS },
-      spec: { gatewayClassName: 'trellis-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+      spec: {
+        gatewayClassName: 'trellis-waypoint',
+        listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }],
+      },
     },
     {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'waypoint', namespace: NS },
-      spec: { selector: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' }, clusterIP: '127.0.99.1', ports: [{ name: 'mesh', port: 15008 }] },
+      spec: {
+        selector: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
+        clusterIP: '127.0.99.1',
+        ports: [{ name: 'mesh', port: 15008 }],
+      },
     },
-    pod('waypoint-0', ADDR.waypoint, 'waypoint', { 'gateway.networking.k8s.io/gateway-name': 'waypoint', 'istio.io/dataplane-mode': 'none' }),
+    pod('waypoint-0', ADDR.waypoint, 'waypoint', {
+      'gateway.networking.k8s.io/gateway-name': 'waypoint',
+      'istio.io/dataplane-mode': 'none',
+    }),
     pod('client-0', '127.0.0.1', 'client', { app: 'client' }),
     pod('echo-0', ADDR.backend, 'echo', { app: 'echo' }),
     svc('echo', ADDR.viaWaypointVip, { app: 'echo' }, { 'istio.io/use-waypoint': 'waypoint' }),
@@ -66,7 +84,12 @@ function manifests() {
 
 function tokens() {
   return [
-    { token: 'ztunnel-token', namespace: 'istio-system', serviceAccount: 'ztunnel', node: 'bench-node' },
+    {
+      token: 'ztunnel-token',
+      namespace: 'istio-system',
+      serviceAccount: 'ztunnel',
+      node: 'bench-node',
+    },
     { token: 'waypoint-token', namespace: NS, serviceAccount: 'waypoint', node: 'bench-node' },
     { token: 'client-token', namespace: NS, serviceAccount: 'client', node: 'bench-node' },
     { token: 'echo-token', namespace: NS, serviceAccount: 'echo', node: 'bench-node' },
@@ -92,7 +115,9 @@ export function spawnIn(netns, name, cpus, cmd, args, opts = {}) {
 export async function waitUntil(what, check, proc, attempts = 600) {
   for (let i = 0; i < attempts; i++) {
     if (proc && proc.child.exitCode !== null)
-      throw new Error(`${what}: ${proc.name} exited (${proc.child.exitCode}): ${proc.lines.slice(-10).join('\n')}`);
+      throw new Error(
+        `${what}: ${proc.name} exited (${proc.child.exitCode}): ${proc.lines.slice(-10).join('\n')}`,
+      );
     try {
       if (await check()) return;
     } catch {
@@ -100,12 +125,31 @@ export async function waitUntil(what, check, proc, attempts = 600) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`gave up waiting for ${what}${proc ? `: ${proc.lines.slice(-10).join('\n')}` : ''}`);
+  throw new Error(
+    `gave up waiting for ${what}${proc ? `: ${proc.lines.slice(-10).join('\n')}` : ''}`,
+  );
 }
 
 /** GET http://addr/path from inside the namespace (curl), resolving with the status code. */
 export function curlIn(netns, url) {
-  const r = spawnSync('ip', ['netns', 'exec', netns, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', url], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      netns,
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      '2',
+      url,
+    ],
+    { encoding: 'utf8' },
+  );
   return Number(r.stdout || '0');
 }
 
@@ -146,7 +190,10 @@ export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [] }) {
     run('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
     const cfg = join(dir, 'config');
     mkdirSync(cfg);
-    writeFileSync(join(cfg, 'mesh.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests() }, null, 1));
+    writeFileSync(
+      join(cfg, 'mesh.json'),
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests() }, null, 1),
+    );
     writeFileSync(join(dir, 'tokens.json'), JSON.stringify(tokens()));
     for (const t of tokens()) writeFileSync(join(dir, `${t.token}`), t.token);
     writeFileSync(join(dir, 'body.txt'), 'x'.repeat(1024));
@@ -168,76 +215,153 @@ http { access_log off; keepalive_requests 10000000;
   upstream be { server ${ADDR.backend}:${ADDR.backendPort}; keepalive 64; keepalive_requests 10000000; }
   server { listen ${ADDR.nginxProxy}:80; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`,
     );
-    const backend = spawnIn(netns, 'nginx-backend', sideCpus, 'nginx', ['-c', join(dir, 'ngx-static.conf')]);
+    const backend = spawnIn(netns, 'nginx-backend', sideCpus, 'nginx', [
+      '-c',
+      join(dir, 'ngx-static.conf'),
+    ]);
     procs.push(backend);
-    const nginx = spawnIn(netns, 'nginx-rproxy', proxyCpus, 'nginx', ['-c', join(dir, 'ngx-rproxy.conf')]);
+    const nginx = spawnIn(netns, 'nginx-rproxy', proxyCpus, 'nginx', [
+      '-c',
+      join(dir, 'ngx-rproxy.conf'),
+    ]);
     procs.push(nginx);
     const cp = spawnIn(netns, 'control-plane', sideCpus, process.execPath, [
       MAINS.controlPlane,
-      '--config-dir', cfg,
-      '--ca-dir', join(dir, 'ca'),
-      '--static-tokens', join(dir, 'tokens.json'),
-      '--secure-xds-address', '127.0.0.1:15012',
-      '--xds-address', '127.0.0.1:15010',
-      '--debug-address', '127.0.0.1:15014',
+      '--config-dir',
+      cfg,
+      '--ca-dir',
+      join(dir, 'ca'),
+      '--static-tokens',
+      join(dir, 'tokens.json'),
+      '--secure-xds-address',
+      '127.0.0.1:15012',
+      '--xds-address',
+      '127.0.0.1:15010',
+      '--debug-address',
+      '127.0.0.1:15014',
       '--hbone-requires-redirection=false',
     ]);
     procs.push(cp);
-    await waitUntil('control plane /ready', () => curlIn(netns, 'http://127.0.0.1:15014/ready') === 200, cp);
+    await waitUntil(
+      'control plane /ready',
+      () => curlIn(netns, 'http://127.0.0.1:15014/ready') === 200,
+      cp,
+    );
     const root = join(dir, 'ca', 'root-cert.pem');
     const ztunnel = (name, n) =>
       spawnIn(netns, name, proxyCpus, process.execPath, [
         MAINS.ztunnel,
-        '--proxy-mode', 'shared',
-        '--workers', '1',
-        '--xds-address', '127.0.0.1:15012',
-        '--ca-address', '127.0.0.1:15012',
-        '--ca-root-cert', root,
-        '--token-path', join(dir, 'ztunnel-token'),
-        '--pod-ip', `127.0.5${n}.1`,
-        '--pod-name', name,
-        '--pod-namespace', 'istio-system',
-        '--service-account', 'ztunnel',
-        '--node-name', 'bench-node',
-        '--outbound-address', n === 1 ? `${ADDR.viaWaypointVip}:80` : '127.0.52.1:15001',
-        '--inbound-address', n === 1 ? '127.0.51.1:15008' : `${ADDR.backend}:15008`,
-        '--inbound-plaintext-address', `127.0.5${n}.1:15006`,
-        '--admin-address', `127.0.5${n}.1:15000`,
-        '--metrics-address', `127.0.5${n}.1:15020`,
-        '--readiness-address', `127.0.5${n}.1:15021`,
-        '--log-level', 'warn',
+        '--proxy-mode',
+        'shared',
+        '--workers',
+        '1',
+        '--xds-address',
+        '127.0.0.1:15012',
+        '--ca-address',
+        '127.0.0.1:15012',
+        '--ca-root-cert',
+        root,
+        '--token-path',
+        join(dir, 'ztunnel-token'),
+        '--pod-ip',
+        `127.0.5${n}.1`,
+        '--pod-name',
+        name,
+        '--pod-namespace',
+        'istio-system',
+        '--service-account',
+        'ztunnel',
+        '--node-name',
+        'bench-node',
+        '--outbound-address',
+        n === 1 ? `${ADDR.viaWaypointVip}:80` : '127.0.52.1:15001',
+        '--inbound-address',
+        n === 1 ? '127.0.51.1:15008' : `${ADDR.backend}:15008`,
+        '--inbound-plaintext-address',
+        `127.0.5${n}.1:15006`,
+        '--admin-address',
+        `127.0.5${n}.1:15000`,
+        '--metrics-address',
+        `127.0.5${n}.1:15020`,
+        '--readiness-address',
+        `127.0.5${n}.1:15021`,
+        '--log-level',
+        'warn',
       ]);
     const ztA = ztunnel('ztunnel-a', 1);
     const ztB = ztunnel('ztunnel-b', 2);
     // A second outbound listener for the no-waypoint service: ztunnel A on the direct VIP too.
     const ztA2 = spawnIn(netns, 'ztunnel-a2', proxyCpus, process.execPath, [
       MAINS.ztunnel,
-      '--proxy-mode', 'shared', '--workers', '1',
-      '--xds-address', '127.0.0.1:15012', '--ca-address', '127.0.0.1:15012', '--ca-root-cert', root,
-      '--token-path', join(dir, 'ztunnel-token'), '--pod-ip', '127.0.53.1', '--pod-name', 'ztunnel-a2',
-      '--pod-namespace', 'istio-system', '--service-account', 'ztunnel', '--node-name', 'bench-node',
-      '--outbound-address', `${ADDR.directVip}:80`, '--inbound-address', '127.0.53.1:15008',
-      '--inbound-plaintext-address', '127.0.53.1:15006', '--admin-address', '127.0.53.1:15000',
-      '--metrics-address', '127.0.53.1:15020', '--readiness-address', '127.0.53.1:15021', '--log-level', 'warn',
+      '--proxy-mode',
+      'shared',
+      '--workers',
+      '1',
+      '--xds-address',
+      '127.0.0.1:15012',
+      '--ca-address',
+      '127.0.0.1:15012',
+      '--ca-root-cert',
+      root,
+      '--token-path',
+      join(dir, 'ztunnel-token'),
+      '--pod-ip',
+      '127.0.53.1',
+      '--pod-name',
+      'ztunnel-a2',
+      '--pod-namespace',
+      'istio-system',
+      '--service-account',
+      'ztunnel',
+      '--node-name',
+      'bench-node',
+      '--outbound-address',
+      `${ADDR.directVip}:80`,
+      '--inbound-address',
+      '127.0.53.1:15008',
+      '--inbound-plaintext-address',
+      '127.0.53.1:15006',
+      '--admin-address',
+      '127.0.53.1:15000',
+      '--metrics-address',
+      '127.0.53.1:15020',
+      '--readiness-address',
+      '127.0.53.1:15021',
+      '--log-level',
+      'warn',
     ]);
     procs.push(ztA, ztB, ztA2);
     const waypoint = spawnIn(netns, 'waypoint', proxyCpus, process.execPath, [
       ...(process.env.BENCH_WAYPOINT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       MAINS.waypoint,
-      '--xds-address', '127.0.0.1:15012',
-      '--ca-address', '127.0.0.1:15012',
-      '--ca-root-cert', root,
-      '--token-path', join(dir, 'waypoint-token'),
-      '--pod-ip', ADDR.waypoint,
-      '--pod-name', 'waypoint-0',
-      '--pod-namespace', NS,
-      '--service-account', 'waypoint',
-      '--gateway-name', 'waypoint',
-      '--hbone-address', `${ADDR.waypoint}:15008`,
-      '--admin-address', '127.0.0.1:15000',
-      '--metrics-address', `${ADDR.waypoint}:15020`,
-      '--readiness-address', `${ADDR.waypoint}:15021`,
-      '--log-level', 'warn',
+      '--xds-address',
+      '127.0.0.1:15012',
+      '--ca-address',
+      '127.0.0.1:15012',
+      '--ca-root-cert',
+      root,
+      '--token-path',
+      join(dir, 'waypoint-token'),
+      '--pod-ip',
+      ADDR.waypoint,
+      '--pod-name',
+      'waypoint-0',
+      '--pod-namespace',
+      NS,
+      '--service-account',
+      'waypoint',
+      '--gateway-name',
+      'waypoint',
+      '--hbone-address',
+      `${ADDR.waypoint}:15008`,
+      '--admin-address',
+      '127.0.0.1:15000',
+      '--metrics-address',
+      `${ADDR.waypoint}:15020`,
+      '--readiness-address',
+      `${ADDR.waypoint}:15021`,
+      '--log-level',
+      'warn',
       ...waypointArgs,
     ]);
     procs.push(waypoint);
@@ -249,16 +373,37 @@ http { access_log off; keepalive_requests 10000000;
     ]) {
       await waitUntil(`${p.name} ready`, () => curlIn(netns, url) === 200, p);
     }
-    await waitUntil('nginx backend', () => curlIn(netns, `http://${ADDR.backend}:${ADDR.backendPort}/`) === 200, backend);
-    await waitUntil('nginx rproxy', () => curlIn(netns, `http://${ADDR.nginxProxy}/`) === 200, nginx);
-    await waitUntil('mesh path via the waypoint', () => curlIn(netns, `http://${ADDR.viaWaypointVip}/`) === 200, waypoint);
-    await waitUntil('mesh path without waypoint', () => curlIn(netns, `http://${ADDR.directVip}/`) === 200, ztA2);
+    await waitUntil(
+      'nginx backend',
+      () => curlIn(netns, `http://${ADDR.backend}:${ADDR.backendPort}/`) === 200,
+      backend,
+    );
+    await waitUntil(
+      'nginx rproxy',
+      () => curlIn(netns, `http://${ADDR.nginxProxy}/`) === 200,
+      nginx,
+    );
+    await waitUntil(
+      'mesh path via the waypoint',
+      () => curlIn(netns, `http://${ADDR.viaWaypointVip}/`) === 200,
+      waypoint,
+    );
+    await waitUntil(
+      'mesh path without waypoint',
+      () => curlIn(netns, `http://${ADDR.directVip}/`) === 200,
+      ztA2,
+    );
     // nginx does the work in its worker, a child of the master we started.
     const worker = (master) => {
       const r = spawnSync('pgrep', ['-P', String(master.pid)], { encoding: 'utf8' });
       return { ...master, pid: Number(r.stdout.trim().split('\n')[0]) };
     };
-    return { netns, dir, procs: { backend: worker(backend), nginx: worker(nginx), cp, ztA, ztB, ztA2, waypoint }, close };
+    return {
+      netns,
+      dir,
+      procs: { backend: worker(backend), nginx: worker(nginx), cp, ztA, ztB, ztA2, waypoint },
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

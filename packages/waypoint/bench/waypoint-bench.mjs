@@ -38,12 +38,16 @@ const CANDIDATES = [
 
 function runIn(netns, cpus, cmd, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd}: ${code}: ${err || out}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd}: ${code}: ${err || out}`)),
+    );
   });
 }
 
@@ -68,19 +72,33 @@ const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function saturation(mesh) {
   const results = Object.fromEntries(CANDIDATES.map((c) => [c.name, []]));
-  for (const c of CANDIDATES) await runIn(mesh.netns, SIDE_CPUS, 'wrk', ['-t1', `-c${CONNS}`, '-d3s', c.url]); // warm-up
+  for (const c of CANDIDATES)
+    await runIn(mesh.netns, SIDE_CPUS, 'wrk', ['-t1', `-c${CONNS}`, '-d3s', c.url]); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? CANDIDATES : [...CANDIDATES].reverse();
     for (const c of order) {
       const pids = c.procs.map((p) => mesh.procs[p].pid);
       const cpu0 = pids.map(cpuSeconds);
-      const out = await runIn(mesh.netns, SIDE_CPUS, 'wrk', ['-t1', `-c${CONNS}`, `-d${SECONDS}s`, '--latency', c.url]);
+      const out = await runIn(mesh.netns, SIDE_CPUS, 'wrk', [
+        '-t1',
+        `-c${CONNS}`,
+        `-d${SECONDS}s`,
+        '--latency',
+        c.url,
+      ]);
       const cpu1 = pids.map(cpuSeconds);
       const w = parseWrk(out);
       const cpu = cpu1.reduce((s, v, i) => s + v - cpu0[i], 0);
-      const perProc = cpu1.map((v, i) => (v - cpu0[i]) / w.requests * 1e6);
-      results[c.name].push({ ...w, usPerReq: pids.length ? (cpu / w.requests) * 1e6 : 0, perProc, cpuPct: (cpu / SECONDS) * 100 });
-      process.stderr.write(`round ${round + 1} ${c.name}: ${fmt(w.rps, 0)} req/s, ${fmt(pids.length ? (cpu / w.requests) * 1e6 : 0)} us/req${w.errors ? `, ${w.errors} non-2xx` : ''}\n`);
+      const perProc = cpu1.map((v, i) => ((v - cpu0[i]) / w.requests) * 1e6);
+      results[c.name].push({
+        ...w,
+        usPerReq: pids.length ? (cpu / w.requests) * 1e6 : 0,
+        perProc,
+        cpuPct: (cpu / SECONDS) * 100,
+      });
+      process.stderr.write(
+        `round ${round + 1} ${c.name}: ${fmt(w.rps, 0)} req/s, ${fmt(pids.length ? (cpu / w.requests) * 1e6 : 0)} us/req${w.errors ? `, ${w.errors} non-2xx` : ''}\n`,
+      );
     }
   }
   return results;
@@ -96,7 +114,17 @@ async function steady(mesh, c) {
   const sampler = setInterval(() => rss.push(rssMiB(wp)), 500);
   const runs = [];
   for (let i = 0; i < n; i++) {
-    runs.push(runIn(mesh.netns, SIDE_CPUS, 'h2load', ['--h1', '-c1', `--rps=${per}`, '-D', String(LAT_SECONDS), `--log-file=${join(dir, `c${i}.tsv`)}`, c.url]));
+    runs.push(
+      runIn(mesh.netns, SIDE_CPUS, 'h2load', [
+        '--h1',
+        '-c1',
+        `--rps=${per}`,
+        '-D',
+        String(LAT_SECONDS),
+        `--log-file=${join(dir, `c${i}.tsv`)}`,
+        c.url,
+      ]),
+    );
     await new Promise((r) => setTimeout(r, 1000 / per / n));
   }
   await Promise.all(runs);
@@ -115,13 +143,26 @@ async function steady(mesh, c) {
   rmSync(dir, { recursive: true, force: true });
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { n: lat.length, failed, p50: q(0.5), p90: q(0.9), p99: q(0.99), waypointCpuPct: (cpu / LAT_SECONDS) * 100, waypointRss: median(rss) };
+  return {
+    n: lat.length,
+    failed,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    waypointCpuPct: (cpu / LAT_SECONDS) * 100,
+    waypointRss: median(rss),
+  };
 }
 
 async function main() {
-  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (network namespace, taskset)');
+  if (process.getuid?.() !== 0)
+    throw new Error('the benchmark needs root (network namespace, taskset)');
   const load0 = os.loadavg()[0];
-  const mesh = await startMesh({ proxyCpus: PROXY_CPUS, sideCpus: SIDE_CPUS, waypointArgs: ['--access-log=false'] });
+  const mesh = await startMesh({
+    proxyCpus: PROXY_CPUS,
+    sideCpus: SIDE_CPUS,
+    waypointArgs: ['--access-log=false'],
+  });
   const stop = () => void mesh.close().then(() => process.exit(130));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -134,37 +175,62 @@ async function main() {
     const nginxUs = median(sat.nginx?.map((r) => r.usPerReq) ?? []);
     const lines = [];
     lines.push(`# trellis-waypoint benchmark, ${new Date().toISOString()}`);
-    lines.push(`# host: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; proxies on CPU ${PROXY_CPUS}, wrk/h2load and the backend on CPU ${SIDE_CPUS}; load average (1 min) ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end (other work on the host skews absolute figures; compare within the run)`);
-    lines.push('# direct: wrk -> nginx backend (1 KiB); nginx: -> nginx reverse proxy (1 worker, keep-alive upstream) -> backend;');
-    lines.push('# mesh_l4: -> ztunnel A -> HBONE (mTLS, HTTP/2 CONNECT) -> ztunnel B -> backend; mesh_wp: -> ztunnel A -> HBONE -> waypoint -> HBONE -> ztunnel B -> backend');
-    lines.push(`# saturation: wrk -t1 -c${CONNS}, ${SECONDS} s, ${ROUNDS} interleaved rounds, medians [min-max]; us/req = CPU of the path's proxy processes per request; x nginx = req/s / nginx req/s`);
-    lines.push('candidate   req/s median [min-max]      p50 ms  p99 ms  CPU%   us/req  (per process)            x nginx  us nginx/x');
+    lines.push(
+      `# host: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; proxies on CPU ${PROXY_CPUS}, wrk/h2load and the backend on CPU ${SIDE_CPUS}; load average (1 min) ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end (other work on the host skews absolute figures; compare within the run)`,
+    );
+    lines.push(
+      '# direct: wrk -> nginx backend (1 KiB); nginx: -> nginx reverse proxy (1 worker, keep-alive upstream) -> backend;',
+    );
+    lines.push(
+      '# mesh_l4: -> ztunnel A -> HBONE (mTLS, HTTP/2 CONNECT) -> ztunnel B -> backend; mesh_wp: -> ztunnel A -> HBONE -> waypoint -> HBONE -> ztunnel B -> backend',
+    );
+    lines.push(
+      `# saturation: wrk -t1 -c${CONNS}, ${SECONDS} s, ${ROUNDS} interleaved rounds, medians [min-max]; us/req = CPU of the path's proxy processes per request; x nginx = req/s / nginx req/s`,
+    );
+    lines.push(
+      'candidate   req/s median [min-max]      p50 ms  p99 ms  CPU%   us/req  (per process)            x nginx  us nginx/x',
+    );
     for (const c of CANDIDATES) {
       const rs = sat[c.name];
       const rps = median(rs.map((r) => r.rps));
       const us = median(rs.map((r) => r.usPerReq));
-      const per = c.procs.map((p, i) => `${p} ${fmt(median(rs.map((r) => r.perProc[i])))}`).join(', ');
+      const per = c.procs
+        .map((p, i) => `${p} ${fmt(median(rs.map((r) => r.perProc[i])))}`)
+        .join(', ');
       lines.push(
-        `${c.name.padEnd(11)} ${fmt(rps, 0).padStart(6)} [${fmt(Math.min(...rs.map((r) => r.rps)), 0)}-${fmt(Math.max(...rs.map((r) => r.rps)), 0)}]`.padEnd(40) +
+        `${c.name.padEnd(11)} ${fmt(rps, 0).padStart(6)} [${fmt(Math.min(...rs.map((r) => r.rps)), 0)}-${fmt(Math.max(...rs.map((r) => r.rps)), 0)}]`.padEnd(
+          40,
+        ) +
           `${fmt(median(rs.map((r) => r.p50)), 2).padStart(6)}  ${fmt(median(rs.map((r) => r.p99)), 2).padStart(6)}  ${fmt(median(rs.map((r) => r.cpuPct)), 0).padStart(4)}  ${fmt(us).padStart(7)}  ${(per ? `(${per})` : '').padEnd(24)} ${fmt(rps / nginx, 2).padStart(6)}  ${us > 0 ? fmt(nginxUs / us, 2) : '-'}` +
-          (rs.some((r) => r.errors > 0 || r.sock) ? `  errors: ${rs.map((r) => `${r.errors} ${r.sock}`).join('; ')}` : ''),
+          (rs.some((r) => r.errors > 0 || r.sock)
+            ? `  errors: ${rs.map((r) => `${r.errors} ${r.sock}`).join('; ')}`
+            : ''),
       );
     }
     lines.push('');
-    lines.push(`# steady ${RPS} req/s: 16 h2load --h1 -c1 at ${RPS / 16} req/s each, ${LAT_SECONDS} s, 1 KiB; per-request latency (ms); added = candidate - direct`);
+    lines.push(
+      `# steady ${RPS} req/s: 16 h2load --h1 -c1 at ${RPS / 16} req/s each, ${LAT_SECONDS} s, 1 KiB; per-request latency (ms); added = candidate - direct`,
+    );
     const d = lat.direct;
     for (const c of CANDIDATES) {
       const l = lat[c.name];
       lines.push(
         `${c.name.padEnd(11)} p50 ${fmt(l.p50, 3)}  p90 ${fmt(l.p90, 3)}  p99 ${fmt(l.p99, 3)}  ok ${l.n - l.failed}/${l.n}` +
-          (d && c.name !== 'direct' ? `  added p50 +${fmt(l.p50 - d.p50, 3)} p90 +${fmt(l.p90 - d.p90, 3)} p99 +${fmt(l.p99 - d.p99, 3)}` : ''),
+          (d && c.name !== 'direct'
+            ? `  added p50 +${fmt(l.p50 - d.p50, 3)} p90 +${fmt(l.p90 - d.p90, 3)} p99 +${fmt(l.p99 - d.p99, 3)}`
+            : ''),
       );
     }
     const wp = lat.mesh_wp;
     if (wp) {
       const l4 = lat.mesh_l4;
-      if (l4) lines.push(`waypoint hop alone (mesh_wp - mesh_l4): p50 +${fmt(wp.p50 - l4.p50, 3)}  p90 +${fmt(wp.p90 - l4.p90, 3)}  p99 +${fmt(wp.p99 - l4.p99, 3)} ms`);
-      lines.push(`waypoint at ${RPS} req/s: CPU ${fmt(wp.waypointCpuPct, 1)}% of one core (${fmt(wp.waypointCpuPct / 100, 3)} vCPU), RSS ${fmt(wp.waypointRss, 0)} MiB (Istio 1.24 waypoint: 0.25 vCPU, 60 MB)`);
+      if (l4)
+        lines.push(
+          `waypoint hop alone (mesh_wp - mesh_l4): p50 +${fmt(wp.p50 - l4.p50, 3)}  p90 +${fmt(wp.p90 - l4.p90, 3)}  p99 +${fmt(wp.p99 - l4.p99, 3)} ms`,
+        );
+      lines.push(
+        `waypoint at ${RPS} req/s: CPU ${fmt(wp.waypointCpuPct, 1)}% of one core (${fmt(wp.waypointCpuPct / 100, 3)} vCPU), RSS ${fmt(wp.waypointRss, 0)} MiB (Istio 1.24 waypoint: 0.25 vCPU, 60 MB)`,
+      );
     }
     const text = `${lines.join('\n')}\n`;
     process.stdout.write(text);

@@ -232,3 +232,40 @@ export function snapshotOf(s: EnvoySet): ResourceSnapshot {
     [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, byName(s.endpoints)],
   ]);
 }
+
+type RouteInit = NonNullable<MessageInitShape<typeof VirtualHostSchema>['routes']>[number];
+type MatchInit = NonNullable<RouteInit['match']>;
+
+/** A route forwarding to one cluster (timeout 0 = none, as the translator sets it). */
+export function forward(
+  name: string,
+  match: MatchInit,
+  cluster: string,
+  action: Record<string, unknown> = {},
+  extra: Partial<RouteInit> = {},
+): RouteInit {
+  return {
+    name,
+    match,
+    action: {
+      case: 'route',
+      value: {
+        clusterSpecifier: { case: 'cluster', value: cluster },
+        timeout: { seconds: 0n },
+        ...action,
+      },
+    },
+    ...extra,
+  } as RouteInit;
+}
+
+export const prefix = (p: string, extra: Partial<MatchInit> = {}): MatchInit =>
+  ({ pathSpecifier: { case: 'prefix', value: p }, ...extra }) as MatchInit;
+export const exactPath = (p: string, extra: Partial<MatchInit> = {}): MatchInit =>
+  ({ pathSpecifier: { case: 'path', value: p }, ...extra }) as MatchInit;
+
+/** A header value to add, Envoy style. */
+export const addHeader = (key: string, value: string, appendAction = 0) => ({
+  header: { key, value },
+  appendAction,
+});

@@ -63,9 +63,7 @@ export async function makeMesh(): Promise<Mesh> {
 }
 
 /** The in-process control plane stand-in: an xDS server with a replaceable snapshot. */
-export async function startXds(
-  initial: EnvoySet,
-): Promise<{
+export async function startXds(initial: EnvoySet): Promise<{
   address: string;
   server: XdsServer<ResourceSnapshot>;
   set(s: EnvoySet): void;

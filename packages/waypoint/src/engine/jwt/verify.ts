@@ -56,9 +56,7 @@ function decodePart(part: string): Record<string, unknown> | undefined {
 }
 
 /** Splits and decodes a token without checking it (issuer routing, metadata). */
-export function decodeJwt(
-  token: string,
-):
+export function decodeJwt(token: string):
   | {
       header: Record<string, unknown>;
       payload: Record<string, unknown>;

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { getHeader, stripHopByHop, type HeaderList } from '../http/headers.pure.js';
 import { pathOnly, type RequestHead } from '../http/message.pure.js';
-import type { DynamicMetadata } from '../convert/metadata.js';
+import type { DynamicMetadata, MetadataValue } from '../convert/metadata.js';
 import type {
   ForwardAction,
   Route,
@@ -116,6 +116,8 @@ export class Exchange {
     this.#bodyEnded = endStream;
     this.grpc = isGrpc(request.headers);
     this.urlPath = pathOnly(request.path);
+    const authn = peerAuthn(conn);
+    if (authn) this.metadata.set(ISTIO_AUTHN, authn);
     ds.setDrainListener(() => this.#attempt?.stream?.resume());
   }
 
@@ -804,6 +806,26 @@ export class Attempt implements UpstreamListener {
   onDrain(): void {
     if (this.#current()) this.#ex.onAttemptDrain();
   }
+}
+
+const ISTIO_AUTHN = 'istio_authn';
+const authnByConn = new WeakMap<ConnectionInfo, Record<string, MetadataValue>>();
+
+/**
+ * Istio's authn attributes of the peer (source.principal without "spiffe://", source.namespace),
+ * which route matches (consumer routes) and RBAC metadata matchers read. One object per connection.
+ */
+function peerAuthn(conn: ConnectionInfo): Record<string, MetadataValue> | undefined {
+  const p = conn.peerPrincipal;
+  if (p === undefined) return undefined;
+  let a = authnByConn.get(conn);
+  if (!a) {
+    const id = p.startsWith('spiffe://') ? p.slice(9) : p;
+    const ns = /\/ns\/([^/]+)\//.exec(id)?.[1] ?? '';
+    a = { 'source.principal': id, 'source.namespace': ns, 'source.user': id };
+    authnByConn.set(conn, a);
+  }
+  return a;
 }
 
 function formatAddr(ip: string, port: number): string {
