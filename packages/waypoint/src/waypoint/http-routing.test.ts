@@ -25,9 +25,7 @@ const V2 = 'outbound|80||v2.default.svc.cluster.local';
 const SHADOW = 'outbound|80||shadow.default.svc.cluster.local';
 const VIP = '10.96.1.1';
 
-async function setup(
-  t: import('node:test').TestContext,
-): Promise<{
+async function setup(t: import('node:test').TestContext): Promise<{
   f: Fixture;
   port: number;
   v1: Awaited<ReturnType<typeof httpBackend>>;

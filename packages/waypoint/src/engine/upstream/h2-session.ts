@@ -104,6 +104,8 @@ class H2UpstreamStream implements UpstreamStream {
   #gotHead = false;
   #done = false;
   #trailers: HeaderList | undefined;
+  #early: Buffer[] | undefined;
+  #endedEarly = false;
   readonly remote: string;
   readonly reused = false;
 
@@ -136,18 +138,29 @@ class H2UpstreamStream implements UpstreamStream {
         return;
       }
       this.#gotHead = true;
-      this.#listener?.onHead(status, list, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0);
+      const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      this.#listener?.onHead(status, list, endStream);
+      const early = this.#early;
+      this.#early = undefined;
+      for (const d of early ?? []) this.#listener?.onData(d, false);
+      if (this.#endedEarly && !endStream) this.#deliverEnd();
+      else if (endStream) this.#end();
     });
-    stream.on('data', (d: Buffer) => this.#listener?.onData(d, false));
+    // node:http2 emits 'response' on the next tick, after DATA of the same read may already have
+    // been delivered: body and end wait until the head has been passed on.
+    stream.on('data', (d: Buffer) => {
+      if (this.#gotHead) this.#listener?.onData(d, false);
+      else (this.#early ??= []).push(d);
+    });
     stream.on('trailers', (t: IncomingHttpHeaders) => {
       this.#trailers = headerListFrom(t as Record<string, string | string[] | undefined>);
     });
     stream.on('end', () => {
-      const l = this.#listener;
-      this.#end();
-      if (!l) return;
-      if (this.#trailers) l.onTrailers(this.#trailers);
-      else if (this.#gotHead) l.onData(Buffer.alloc(0), true);
+      if (!this.#gotHead) {
+        this.#endedEarly = true;
+        return;
+      }
+      this.#deliverEnd();
     });
     stream.on('drain', () => this.#listener?.onDrain());
     stream.on('error', () => undefined);
@@ -164,6 +177,14 @@ class H2UpstreamStream implements UpstreamStream {
             : 'reset-before-response';
       l.onError(new UpstreamError(failure, `upstream stream closed (RST_STREAM code ${code})`));
     });
+  }
+
+  #deliverEnd(): void {
+    const l = this.#listener;
+    this.#end();
+    if (!l) return;
+    if (this.#trailers) l.onTrailers(this.#trailers);
+    else l.onData(Buffer.alloc(0), true);
   }
 
   sendData(chunk: Buffer, endStream: boolean): boolean {
