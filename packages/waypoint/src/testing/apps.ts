@@ -29,9 +29,16 @@ export type Handler = (req: http.IncomingMessage, body: string, res: http.Server
 export async function httpBackend(
   t: TestContext,
   mesh: Mesh,
-  o: { ip: string; port: number; hbonePort: number; name?: string; handler?: Handler },
+  o: {
+    ip: string;
+    port: number;
+    hbonePort: number;
+    name?: string;
+    namespace?: string;
+    handler?: Handler;
+  },
 ): Promise<Backend> {
-  const identity = spiffe('default', o.name ?? 'backend');
+  const identity = spiffe(o.namespace ?? 'default', o.name ?? 'backend');
   const seen: Backend['seen'] = [];
   const server = http.createServer((req, res) => {
     let body = '';

@@ -147,8 +147,6 @@ export async function startFixture(o: FixtureOptions, mesh?: Mesh): Promise<Fixt
       '--xds-address',
       xds.address,
       '--xds-plaintext',
-      '--xds-protocol',
-      'delta',
       '--hbone-address',
       '127.0.0.1:0',
       '--hbone-port',
