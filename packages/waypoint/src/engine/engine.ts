@@ -211,9 +211,8 @@ export class Engine {
     }
     const http = chain.http!;
     const start = (kind: 'http1' | 'http2', initial: Buffer | undefined): void => {
-      let session: Drainable;
       const onClose = () => this.#sessions.delete(session);
-      session =
+      const session: Drainable =
         kind === 'http2'
           ? new Http2Downstream(socket, conn, http, this.services, {
               scheme,

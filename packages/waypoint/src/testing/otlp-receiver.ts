@@ -31,14 +31,12 @@ function fields(buf: Buffer): Field[] {
     const key = Number(varint());
     const no = key >> 3;
     const wt = key & 7;
+    const size = wt === 1 ? 8 : wt === 5 ? 4 : wt === 2 ? Number(varint()) : -1;
     if (wt === 0) out.push({ no, varint: varint() });
-    else if (wt === 1) (out.push({ no, bytes: buf.subarray(pos, pos + 8) }), (pos += 8));
-    else if (wt === 2) {
-      const len = Number(varint());
-      out.push({ no, bytes: buf.subarray(pos, pos + len) });
-      pos += len;
-    } else if (wt === 5) (out.push({ no, bytes: buf.subarray(pos, pos + 4) }), (pos += 4));
-    else throw new Error(`wire type ${wt}`);
+    else if (size >= 0) {
+      out.push({ no, bytes: buf.subarray(pos, pos + size) });
+      pos += size;
+    } else throw new Error(`wire type ${wt}`);
   }
   return out;
 }

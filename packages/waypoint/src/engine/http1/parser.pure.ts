@@ -68,8 +68,23 @@ export const MAX_HEAD_BYTES = 60 * 1024;
 const MAX_CHUNK_LINE = 4096;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: visible characters, spaces, tabs and obs-text; no other control characters.
-const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
+/** Field values: visible characters, spaces, tabs and obs-text; no other control characters. */
+function badValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return true;
+  }
+  return false;
+}
+
+/** Whitespace or control characters (never in a request target). */
+function badTarget(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c <= 32 || c === 127) return true;
+  }
+  return false;
+}
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -270,7 +285,7 @@ export class Http1Parser {
     const minor = versionMinor(version);
     if (minor === undefined)
       throw new HttpParseError(505, `unsupported protocol version "${version}"`);
-    if (target === '' || /[\s\0-\x1f\x7f]/.test(target))
+    if (target === '' || badTarget(target))
       throw new HttpParseError(400, `invalid request target "${target}"`);
 
     const fields = eol === -1 ? [] : text.slice(eol + 2).split('\r\n');
@@ -366,7 +381,11 @@ export class Http1Parser {
       });
       return;
     }
-    const framing = this.#noBody ? ({ kind: 'none' } as const) : responseFraming(headers);
+    // HEAD responses, 204 and 304 never have a body, whatever their headers say (RFC 9112 §6.3).
+    const framing =
+      this.#noBody || status === 204 || status === 304
+        ? ({ kind: 'none' } as const)
+        : responseFraming(headers);
     this.#startBody(framing);
     this.#handler.onResponseHead!({
       status,
@@ -466,7 +485,7 @@ function parseFields(lines: readonly string[], what: 'header' | 'trailer'): Head
       );
     }
     const value = trimOws(line.slice(colon + 1));
-    if (BAD_VALUE.test(value))
+    if (badValue(value))
       throw new HttpParseError(400, `control characters in the value of ${what} "${name}"`);
     out.push(name.toLowerCase(), value);
   }

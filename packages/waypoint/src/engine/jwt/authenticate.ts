@@ -272,7 +272,11 @@ export function istioAuthn(payload: JwtPayload): Record<string, MetadataValue> {
   return {
     'request.auth.principal': `${iss}/${sub}`,
     'request.auth.audiences':
-      typeof aud === 'string' ? aud : Array.isArray(aud) ? aud.join(',') : '',
+      typeof aud === 'string'
+        ? [aud]
+        : Array.isArray(aud)
+          ? aud.filter((a): a is string => typeof a === 'string')
+          : [],
     'request.auth.presenter': typeof payload['azp'] === 'string' ? payload['azp'] : '',
     'request.auth.claims': claims,
     'request.auth.raw_claims': JSON.stringify(payload),

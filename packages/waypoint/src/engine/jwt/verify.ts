@@ -136,7 +136,7 @@ export function verifyJwt(
     if (jwk.alg !== undefined && jwk.alg !== alg) continue;
     if (spec.crv !== undefined && jwk.crv !== spec.crv) continue;
     candidates++;
-    let ok = false;
+    let ok: boolean;
     try {
       ok = cryptoVerify(
         spec.hash,

@@ -443,7 +443,7 @@ export class Exchange {
   #onGlobalTimeout(): void {
     this.#globalTimer = undefined;
     if (this.#finished) return;
-    this.#cluster && this.#cluster.stats.upstream_rq_timeout++;
+    if (this.#cluster) this.#cluster.stats.upstream_rq_timeout++;
     if (this.#attempt?.host) this.#cluster?.outlier?.reportLocalFailure(this.#attempt.host);
     if (this.#committed) {
       this.responseFlags = 'UT';
@@ -720,7 +720,7 @@ export class Exchange {
     if (this.#backoffTimer) {
       clearTimeout(this.#backoffTimer);
       this.#backoffTimer = undefined;
-      this.#cluster && this.#cluster.activeRetries--;
+      if (this.#cluster) this.#cluster.activeRetries--;
     }
     const a = this.#attempt;
     if (!a) return;
@@ -747,7 +747,7 @@ export class Exchange {
     if (this.#globalTimer) clearTimeout(this.#globalTimer);
     if (this.#backoffTimer) {
       clearTimeout(this.#backoffTimer);
-      this.#cluster && this.#cluster.activeRetries--;
+      if (this.#cluster) this.#cluster.activeRetries--;
     }
     this.#resumeDownstream();
     this.#body = [];

@@ -39,6 +39,7 @@ export class H1Connection implements UpstreamStream {
   #pendingBytes = 0;
   #flushQueued = false;
   #paused = false;
+  #wantDrain = false;
   /** Requests this connection has carried. */
   requests = 0;
   /** When it last became idle (for the pool's idle timeout). */
@@ -57,7 +58,10 @@ export class H1Connection implements UpstreamStream {
     socket.on('end', () => this.#onEof());
     socket.on('error', (err: Error) => this.#fail(err.message));
     socket.on('close', () => this.#fail('the connection closed'));
-    socket.on('drain', () => this.#listener?.onDrain());
+    socket.on('drain', () => {
+      this.#wantDrain = false;
+      this.#listener?.onDrain();
+    });
   }
 
   get reused(): boolean {
@@ -96,7 +100,11 @@ export class H1Connection implements UpstreamStream {
     }
     if (endStream) this.#requestDone = true;
     if (endStream && this.#responseDone) this.#finish();
-    return this.#pendingBytes < 65536 && this.#socket.writableLength < 65536;
+    const room = this.#pendingBytes < 65536 && this.#socket.writableLength < 65536;
+    // The caller waits for onDrain: it comes from the socket, or from #flush when the write
+    // went through without back-pressure (then the socket never says 'drain').
+    if (!room) this.#wantDrain = true;
+    return room;
   }
 
   sendTrailers(trailers: HeaderList): void {
@@ -147,7 +155,11 @@ export class H1Connection implements UpstreamStream {
     if (!p || this.#closed) return;
     this.#pending = undefined;
     this.#pendingBytes = 0;
-    this.#socket.write(p.length === 1 ? p[0]! : Buffer.concat(p));
+    const flowing = this.#socket.write(p.length === 1 ? p[0]! : Buffer.concat(p));
+    if (flowing && this.#wantDrain) {
+      this.#wantDrain = false;
+      this.#listener?.onDrain();
+    }
   }
 
   #onData(d: Buffer): void {
