@@ -239,6 +239,8 @@ export class Exchange {
     this.#finish();
   }
 
+  readonly #headerContext = (): HeaderContext => this.headerContext();
+
   /** What header value operators (%DOWNSTREAM_REMOTE_ADDRESS% ...) read. */
   headerContext(): HeaderContext {
     const c = this.conn;
@@ -398,7 +400,7 @@ export class Exchange {
       action,
       target,
       requestId: this.requestId,
-      ctx: this.headerContext(),
+      ctx: this.#headerContext,
       endStream:
         this.#bodyEnded && this.#bodyBytes === 0 && this.#pending.length === 0 && !this.#trailers,
       upstreamScheme: scheme,
@@ -694,9 +696,8 @@ export class Exchange {
   }
 
   #applyResponseMutations(headers: HeaderList): void {
-    const ctx = this.headerContext();
     for (const m of responseMutations(this.table!, this.vhost!, this.route!, this.target)) {
-      applyMutation(headers, m, ctx);
+      applyMutation(headers, m, this.#headerContext);
     }
   }
 

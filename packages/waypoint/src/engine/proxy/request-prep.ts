@@ -12,7 +12,7 @@ import type {
   VirtualHost,
   WeightedTarget,
 } from '../model/route.js';
-import { applyMutation, type HeaderContext } from '../router/header-ops.js';
+import { applyMutation, type HeaderContextSource } from '../router/header-ops.js';
 import { upstreamPath } from '../router/rewrite.js';
 import type { UpstreamRequest } from '../upstream/stream.js';
 
@@ -21,12 +21,21 @@ export interface PreparedRequest extends UpstreamRequest {
 }
 
 /** Response mutations in the order they apply. */
+const NONE: HeaderMutation[] = [];
+
 export function responseMutations(
   table: RouteTable,
   vh: VirtualHost,
   route: Route,
   target: WeightedTarget | undefined,
 ): HeaderMutation[] {
+  if (
+    empty(route.responseHeaders) &&
+    empty(vh.responseHeaders) &&
+    empty(table.responseHeaders) &&
+    (!target || empty(target.responseHeaders))
+  )
+    return NONE;
   const list = [
     target?.responseHeaders,
     route.responseHeaders,
@@ -48,7 +57,7 @@ export function prepareRequest(
     readonly action: ForwardAction;
     readonly target: WeightedTarget;
     readonly requestId: string;
-    readonly ctx: HeaderContext;
+    readonly ctx: HeaderContextSource;
     readonly endStream: boolean;
     readonly upstreamScheme: string;
   },
@@ -83,6 +92,10 @@ export function prepareRequest(
     contentLength: cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined,
     endStream: o.endStream,
   };
+}
+
+function empty(m: HeaderMutation): boolean {
+  return m.add.length === 0 && m.remove.length === 0;
 }
 
 /** gRPC timeout header ("10S", "500m", ...) in ms; undefined when absent or malformed. */

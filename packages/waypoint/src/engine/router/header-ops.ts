@@ -22,8 +22,15 @@ function hostOf(addr: string): string {
   return c === -1 || addr.indexOf(':') !== c ? addr : addr.slice(0, c);
 }
 
-export function renderValue(t: HeaderValueTemplate, ctx: HeaderContext | undefined): string {
+/** Values are rendered lazily: the context is only built for a template with operators. */
+export type HeaderContextSource = () => HeaderContext;
+
+export function renderValue(
+  t: HeaderValueTemplate,
+  source: HeaderContextSource | undefined,
+): string {
   if ('literal' in t) return t.literal;
+  const ctx = source?.();
   let out = '';
   for (const p of t.parts) {
     if (typeof p === 'string') {
@@ -74,7 +81,7 @@ export function renderValue(t: HeaderValueTemplate, ctx: HeaderContext | undefin
 export function applyMutation(
   headers: HeaderList,
   m: HeaderMutation,
-  ctx?: HeaderContext,
+  ctx?: HeaderContextSource,
 ): string | undefined {
   for (const name of m.remove) removeHeader(headers, name);
   let host: string | undefined;

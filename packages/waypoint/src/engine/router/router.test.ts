@@ -328,14 +328,14 @@ test('header mutations: remove first, then each append action; templates; empty 
     ],
   });
   const h = ['x-drop', '1', 'x-append', 'a', 'x-absent', 'old', 'x-set', 'x', 'x-set', 'y'];
-  const host = applyMutation(h, t.virtualHosts[0]!.routes[0]!.requestHeaders, {
+  const host = applyMutation(h, t.virtualHosts[0]!.routes[0]!.requestHeaders, () => ({
     downstreamRemote: '10.0.0.7:5555',
     downstreamLocal: '10.0.0.1:15008',
     protocol: 'HTTP/1.1',
     startTime: 0,
     hostname: 'wp',
     requestHeaders: [],
-  });
+  }));
   assert.equal(host, 'rewritten.host');
   assert.deepEqual(h, [
     'x-append',
