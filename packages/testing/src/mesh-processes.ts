@@ -89,9 +89,13 @@ export async function startCaIn(
 }
 
 export interface ZtunnelOptions {
-  ca: CaProcess;
+  /** The CA (trellis-ca, or a control plane's embedded CA: address and root). */
+  ca: Pick<CaProcess, 'address' | 'rootPath'>;
   tokenPath: string;
-  localConfigPath: string;
+  /** Workloads from this file (--local-config)... */
+  localConfigPath?: string;
+  /** ...or from a control plane's WDS at this address (TLS, the token above). */
+  xdsAddress?: string;
   zdsSocket: string;
   drainMs?: number;
   logLevel?: string;
@@ -114,8 +118,16 @@ export class ZtunnelProcess {
       'trellis-system',
       '--service-account',
       'ztunnel',
-      '--local-config',
-      opts.localConfigPath,
+      ...(opts.xdsAddress !== undefined
+        ? [
+            '--xds-address',
+            opts.xdsAddress,
+            '--pod-ip',
+            node.ip,
+            '--pod-name',
+            `ztunnel-${node.name}`,
+          ]
+        : ['--local-config', opts.localConfigPath ?? '']),
       '--zds-socket',
       opts.zdsSocket,
       '--ca-address',

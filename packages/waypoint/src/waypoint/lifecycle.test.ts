@@ -36,20 +36,20 @@ async function slowFixture(t: import('node:test').TestContext) {
     },
   });
   t.after(() => f.close());
-  await httpBackend(t, f.mesh, {
+  const backend = await httpBackend(t, f.mesh, {
     ip: '127.0.0.121',
     port: bport,
     hbonePort: HBONE,
     name: 'slow',
     handler: (_r, _b, res) => setTimeout(() => res.end('done'), 800),
   });
-  return { f, port: await f.sourcePort('10.96.7.1', 80) };
+  return { f, backend, port: await f.sourcePort('10.96.7.1', 80) };
 }
 
 test('SIGTERM-style drain: the in-flight request finishes, readiness says draining, new tunnels are refused', async (t) => {
-  const { f, port } = await slowFixture(t);
+  const { f, port, backend } = await slowFixture(t);
   const inflight = request(port);
-  await new Promise((r) => setTimeout(r, 200));
+  while (backend.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
   const stopping = f.waypoint.shutdown(3000);
   await new Promise((r) => setTimeout(r, 50));
   const ready = await fetch(`http://127.0.0.1:${f.waypoint.ports.readiness}/healthz/ready`);

@@ -294,6 +294,12 @@ export class Exchange {
       },
       this.#svc.random,
     );
+    // The target is chosen now, so that local replies (RBAC, JWT, faults) are reported against
+    // the cluster the request was headed for.
+    if (this.route?.action.kind === 'forward') {
+      this.target = pickTarget(this.route.action, this.#svc.random());
+      this.clusterName = this.target.cluster;
+    }
   }
 
   #runFilters(from: number): void {
@@ -377,7 +383,7 @@ export class Exchange {
       return;
     }
     this.#action = action;
-    const target = pickTarget(action, this.#svc.random());
+    const target = this.target ?? pickTarget(action, this.#svc.random());
     this.target = target;
     this.clusterName = target.cluster;
     const cluster = this.#svc.cluster(target.cluster);
