@@ -2,7 +2,7 @@
 // rotated by the SecretManager, presented on the HBONE server and used on every upstream HBONE
 // connection. A waypoint asks only for its own identity.
 import type { Meter } from '@opentelemetry/api';
-import { createCaClient, SecretManager, type WorkloadCertificate } from '@trellis/ca';
+import { createCaClient, SecretManager, type WorkloadCertificate } from '@trellis/ca/client';
 import type { Logger } from '@trellis/core';
 import type { ClientCredentials } from '@trellis/hbone';
 import { parseTrustBundle, type TrustBundle } from '@trellis/pki';
