@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Runs one package's compiled tests with node:test. Node 20's `--test` does not expand globs, so
 // the file list is built here. Usage (from a package dir): node ../../tools/run-tests.mjs [dir...]
-// Results are also written as TAP to .test-results/ for tools/test-summary.mjs.
+// Results are also written as TAP to .test-results/ for tools/test-summary.mjs. Every test and
+// hook gets a default timeout (tools/test-timeout.mjs; TRELLIS_TEST_TIMEOUT_MS, default 120 s).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function findTests(dir, out) {
   if (!existsSync(dir)) return out;
@@ -26,6 +28,8 @@ if (files.length === 0) {
 const args = [
   '--test',
   '--test-concurrency=1',
+  '--expose-internals',
+  `--import=${fileURLToPath(new URL('./test-timeout.mjs', import.meta.url))}`,
   '--test-reporter=spec',
   '--test-reporter-destination=stdout',
   '--test-reporter=tap',

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Prepares a fresh Linux host (as root) for building, testing and running Trellis:
-# Debian packages, npm dependencies (from the lockfile) and the Kubernetes binaries built from the
-# pinned Go modules (cached in ~/.cache/trellis/kube, rebuilt only when missing).
+# Debian packages, npm dependencies (from the lockfile), the Kubernetes binaries built from the
+# pinned Go modules (cached in ~/.cache/trellis/kube, rebuilt only when missing) and the Go tools
+# of the local cluster (CoreDNS, the client-go SPDY test client, the Gateway API conformance
+# suite's echo-basic image; tools/go-tool.sh, cached the same way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(iptables iproute2 containernetworking-plugins conntrack socat openssl
-  g++ make python3 iperf3 wrk hey nghttp2-client nginx libnginx-mod-stream haproxy tshark procps psmisc)
+  g++ make python3 iperf3 wrk hey nghttp2-client nginx libnginx-mod-stream haproxy tshark procps psmisc zsh fish)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -29,4 +31,7 @@ fi
 if [ -x tools/kube/build.sh ]; then
   tools/kube/build.sh
 fi
+for tool in coredns spdy-client echo-basic; do
+  tools/go-tool.sh "tools/$tool"
+done
 echo "setup: done"

@@ -9,6 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { eventually, isRoot, rootOnly } from '@trellis/core/test-support';
 import {
   createCluster,
   deleteCluster,
@@ -18,10 +19,13 @@ import {
   type Kubectl,
 } from '@trellis/local-cluster';
 import { createCaClient } from './client/ca-client.js';
-import { csrFor, TD } from './test-support.js';
+import { csrFor, TD } from './test-support/static-token-ca.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const NAME = `cak${process.pid}`;
+const needsRoot = rootOnly('the local cluster uses netns and bridges');
+/** The set-up creates a one-node local cluster: minutes on a loaded machine. */
+const CLUSTER_SETUP = { timeout: 5 * 60_000 };
 const CA_NS = 'trellis-system';
 const APPS = 'apps';
 const GHOST_NODE = 'no-such-node';
@@ -44,28 +48,6 @@ const sameCert = (a: string, b: string) =>
   new X509Certificate(a).fingerprint256 === new X509Certificate(b).fingerprint256;
 const uris = (pem: string) => new X509Certificate(pem).subjectAltName;
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
-
-async function eventually<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  limitMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `gave up waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface RunningCa {
   readonly port: number;
@@ -143,11 +125,7 @@ async function request(
 }
 
 before(async () => {
-  assert.equal(
-    process.getuid?.(),
-    0,
-    'cluster-mode tests need root (the local cluster uses netns and bridges)',
-  );
+  if (!isRoot) return;
   requireKubeBinaries(kubeBinDir());
   const info = await createCluster({ name: NAME, nodes: 1 });
   created = true;
@@ -161,7 +139,7 @@ before(async () => {
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', namespace: APPS } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'api', namespace: APPS } },
   ]);
-});
+}, CLUSTER_SETUP);
 
 after(async () => {
   if (ca) assert.equal(await ca.stop(), 0, 'trellis-ca exits 0 on SIGTERM');
@@ -171,7 +149,7 @@ after(async () => {
 
 test(
   'a first start creates a self-signed root in Secret istio-ca-secret; a restart loads the same root',
-  { timeout: 120_000 },
+  { ...needsRoot, timeout: 120_000 },
   async () => {
     assert.equal(
       kc.tryGet('secret', 'istio-ca-secret', '-n', CA_NS),
@@ -231,7 +209,7 @@ test(
 
 test(
   'the root is published as ConfigMap istio-ca-root-cert in every namespace and kept there',
-  { timeout: 180_000 },
+  { ...needsRoot, timeout: 180_000 },
   async () => {
     const published = (ns: string) =>
       kc.tryGet('configmap', 'istio-ca-root-cert', '-n', ns)?.data?.['root-cert.pem'] as
@@ -290,7 +268,7 @@ test(
 
 test(
   'TokenReview: an istio-ca token gets its own identity; another audience or identity is refused',
-  { timeout: 60_000 },
+  { ...needsRoot, timeout: 60_000 },
   async () => {
     const web = token(APPS, 'web', '--audience=istio-ca');
     const chain = await request(web, spiffe(APPS, 'web'));
@@ -320,7 +298,7 @@ test(
 
 test(
   'the ztunnel may impersonate only service accounts with a pod on its own node',
-  { timeout: 180_000 },
+  { ...needsRoot, timeout: 180_000 },
   async () => {
     const pod = (namespace: string, name: string, sa: string, nodeName: string) => ({
       apiVersion: 'v1',

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createCaClient } from './client/ca-client.js';
-import { csrFor, opensslVerify, tempDir, TOKENS, WEB } from './test-support.js';
+import { csrFor, opensslVerify, tempDir, TOKENS, WEB } from './test-support/static-token-ca.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createIntermediateCa, createRootCa, inspectCertificate } from '@trellis/pki';
 import { dirStore } from './dir-store.js';
 import { loadOrCreateCa } from './roots.js';
-import { csrFor, opensslVerify, startCa, tempDir, WEB } from './test-support.js';
+import { csrFor, opensslVerify, startCa, tempDir, WEB } from './test-support/static-token-ca.js';
 
 test('a restarted CA on the same directory keeps the same root, and the key file is private', async (t) => {
   const dir = tempDir(t);

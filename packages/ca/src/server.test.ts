@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { createCsr, generateKeyPair, inspectCertificate } from '@trellis/pki';
 import { x509 } from './x509.js';
-import { csrFor, opensslVerify, startCa, tempDir, WEB } from './test-support.js';
+import { csrFor, opensslVerify, startCa, tempDir, WEB } from './test-support/static-token-ca.js';
 
 async function rejects(p: Promise<unknown>, code: status, text: RegExp) {
   await assert.rejects(p, (err: { code?: number; details?: string }) => {

@@ -1,28 +1,54 @@
 #!/usr/bin/env node
-// Entry point of `trellis`.
-import { clusterCommand } from './cluster-command.js';
+// Entry point of `trellis`: parse the command line against the command tree, print help or run
+// the command's handler, and turn failures into a message and an exit code.
+import { EXIT, UsageError } from './cli/command-spec.js';
+import { helpText } from './cli/help.pure.js';
+import { parseArgs } from './cli/parse-args.pure.js';
+import { HANDLERS, ROOT } from './commands/tree.js';
+import { processArgv, processEnv } from './config.js';
 
-const USAGE = `Usage: trellis <command> [flags]
-
-Commands:
-  cluster   create, delete, list local clusters and print their kubeconfig (trellis cluster --help)
-`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(USAGE);
-    return command ? 0 : 2;
+async function main(args: readonly string[], env = processEnv()): Promise<number> {
+  // `trellis help install` is `trellis install --help`.
+  const argv = args[0] === 'help' ? [...args.slice(1), '--help'] : args;
+  const out = (text: string) => process.stdout.write(text);
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  let inv;
+  try {
+    inv = parseArgs(ROOT, argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`trellis: ${e.message}`);
+    return EXIT.usage;
   }
-  if (command === 'cluster') return clusterCommand(rest);
-  process.stderr.write(`trellis: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
+  const key = inv.path.join(' ');
+  const handler = HANDLERS[key];
+  if (inv.help || !handler) {
+    out(helpText(ROOT, inv.path, inv.command));
+    // Bare `trellis` (or a command group without a subcommand) is a usage error.
+    return inv.help && argv.some((a) => a === '-h' || a === '--help') ? EXIT.ok : EXIT.usage;
+  }
+  try {
+    // Loaded here, not at the top: --help and completion need neither it nor a Kubernetes client.
+    const { createContext } = await import('./commands/context.js');
+    const run = await handler();
+    return await run(createContext(inv, env, { out, log: err }));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`trellis: ${e.message}`);
+      return EXIT.usage;
+    }
+    err(`trellis ${key}: ${(e as Error).message}`);
+    if (env['TRELLIS_DEBUG']) err((e as Error).stack ?? '');
+    return EXIT.failed;
+  }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
+main(processArgv()).then(
+  (code) => {
+    process.exitCode = code;
+  },
   (e: Error) => {
-    console.error(`trellis: ${e.message}`);
-    process.exitCode = 1;
+    process.stderr.write(`trellis: ${e.stack ?? e.message}\n`);
+    process.exitCode = EXIT.failed;
   },
 );

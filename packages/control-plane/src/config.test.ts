@@ -146,3 +146,26 @@ test('--help documents every flag', () => {
   ])
     assert.ok(help.includes(flag), flag);
 });
+
+test('config-dir size limits: defaults 16 MiB per file and 1.5 MiB per document, sizes with units', () => {
+  const defaults = loadControlPlaneConfig({ argv: ['--config-dir=/d'], env: {} });
+  assert.deepEqual(defaults.configLimits, {
+    maxFileBytes: 16 * 1024 * 1024,
+    maxDocumentBytes: 1.5 * 1024 * 1024,
+  });
+  const set = loadControlPlaneConfig({
+    argv: ['--config-dir=/d', '--config-max-file-size=2Mi', '--config-max-document-size=512Ki'],
+    env: {},
+  });
+  assert.deepEqual(set.configLimits, {
+    maxFileBytes: 2 * 1024 * 1024,
+    maxDocumentBytes: 512 * 1024,
+  });
+  assert.deepEqual(problemsOf(['--config-dir=/d', '--config-max-file-size=lots']), [
+    '--config-max-file-size: invalid value "lots" (must be a size of at least 1Ki); expected a size in bytes, e.g. 1048576, 512Ki, 1.5Mi',
+  ]);
+  assert.deepEqual(
+    problemsOf(['--config-dir=/d', '--config-max-file-size=1Mi', '--config-max-document-size=2Mi']),
+    ['--config-max-document-size must not be larger than --config-max-file-size'],
+  );
+});

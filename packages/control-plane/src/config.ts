@@ -17,6 +17,7 @@ import {
 } from '@trellis/core';
 import { parseServiceAccountRef, type ServiceAccountRef } from '@trellis/ca';
 import { parseTrustDomain } from '@trellis/pki';
+import { DEFAULT_MANIFEST_LIMITS, type ConfigDirLimits } from './ingest/index.js';
 
 const address = hostPort();
 const OFF = new Set(['off', 'none', 'disabled']);
@@ -26,6 +27,21 @@ const optionalAddress = custom<HostPort | null>(
   `${address.expected}, or "off"`,
   (raw) => (OFF.has(raw.trim().toLowerCase()) ? null : address.parse(raw)),
   (v) => (v === null ? 'off' : address.format!(v)),
+);
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1000, Ki: 1024, M: 1e6, Mi: 1024 ** 2 };
+
+/** A size in bytes: 1048576, 512Ki, 1.5Mi, 2M. */
+const byteSize = custom(
+  'a size in bytes, e.g. 1048576, 512Ki, 1.5Mi',
+  (raw) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(|k|Ki|M|Mi)$/.exec(raw.trim());
+    const n = m ? Math.floor(Number(m[1]) * BYTE_UNITS[m[2]!]!) : NaN;
+    if (!(n >= 1024)) throw new Error('must be a size of at least 1Ki');
+    return n;
+  },
+  (n) =>
+    n % 1024 ** 2 === 0 ? `${n / 1024 ** 2}Mi` : n % 1024 === 0 ? `${n / 1024}Ki` : String(n),
 );
 
 const dnsLabel = custom('a DNS-1123 label (lower-case letters, digits and "-")', (raw) => {
@@ -49,6 +65,21 @@ export const controlPlaneSettings = defineSettings({
     parser: string(),
     description:
       'Serve the Kubernetes manifests (*.yaml, *.yml, *.json) in this directory instead of a cluster; changes are picked up live',
+  },
+  configMaxFileSize: {
+    flag: '--config-max-file-size',
+    env: 'CONFIG_MAX_FILE_SIZE',
+    default: DEFAULT_MANIFEST_LIMITS.maxFileBytes,
+    parser: byteSize,
+    description: 'Config-dir mode: a larger file is skipped (and reported) without being read',
+  },
+  configMaxDocumentSize: {
+    flag: '--config-max-document-size',
+    env: 'CONFIG_MAX_DOCUMENT_SIZE',
+    default: DEFAULT_MANIFEST_LIMITS.maxDocumentBytes,
+    parser: byteSize,
+    description:
+      'Config-dir mode: a larger YAML/JSON document is rejected (1.5Mi is the largest object etcd stores by default)',
   },
   kubeconfig: {
     flag: '--kubeconfig',
@@ -240,6 +271,8 @@ export type SourceConfig =
 
 export interface ControlPlaneConfig {
   readonly source: SourceConfig;
+  /** Config-dir mode: file and document size limits. */
+  readonly configLimits: ConfigDirLimits;
   readonly xdsAddress: HostPort | null;
   readonly secureXdsAddress: HostPort | null;
   readonly debugAddress: HostPort | null;
@@ -292,6 +325,8 @@ export function loadControlPlaneConfig(source: SettingsSource): ControlPlaneConf
       'no source: give --config-dir DIR (manifests), --kubeconfig FILE, or run in a cluster (KUBERNETES_SERVICE_HOST)',
     );
   }
+  if (s.configMaxDocumentSize > s.configMaxFileSize)
+    problems.push('--config-max-document-size must not be larger than --config-max-file-size');
   if (s.debounceMax < s.debounceQuiet)
     problems.push(
       `--debounce-max (${s.debounceMax}ms) must not be shorter than --debounce-quiet (${s.debounceQuiet}ms)`,
@@ -315,6 +350,7 @@ export function loadControlPlaneConfig(source: SettingsSource): ControlPlaneConf
   const sys = s.systemNamespace;
   return {
     source: src!,
+    configLimits: { maxFileBytes: s.configMaxFileSize, maxDocumentBytes: s.configMaxDocumentSize },
     xdsAddress: s.xdsAddress,
     secureXdsAddress,
     debugAddress: s.debugAddress,

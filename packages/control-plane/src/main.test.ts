@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
 import { ADDRESS_TYPE_URL, CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '@trellis/api';
+import { eventually } from '@trellis/core/test-support';
 import {
   ClusterSchema,
   type Cluster,
@@ -23,8 +24,8 @@ import { createSotwClient, protoDecoder } from '@trellis/xds';
 import { AuthorizationSchema } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { AddressSchema } from '@trellis/api/gen/istio/workload/workload_pb.js';
 import type { SynczEntry } from './debug/syncz.js';
-import { eventually, startControlPlaneProcess } from './server/testing/control-plane-process.js';
-import { wdsClient, ZTUNNEL_NODE_ID } from './server/testing/wds-client.js';
+import { startControlPlaneProcess } from './server/test-support/control-plane-process.js';
+import { wdsClient, ZTUNNEL_NODE_ID } from './server/test-support/wds-client.js';
 import { envoyResourcesToYaml } from './translate/envoy/index.js';
 import { resourcesToYaml } from './translate/index.js';
 

@@ -25,7 +25,7 @@ import {
   startServer,
   writeAll,
   type Pki,
-} from './test-support.js';
+} from './test-support/hbone-endpoints.js';
 
 const SERVER = spiffe('server');
 const CLIENT = spiffe('client');

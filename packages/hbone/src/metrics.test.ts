@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMetrics } from '@trellis/core';
-import { readText, makePki, spiffe, startApp, startClient, startServer } from './test-support.js';
+import { eventually } from '@trellis/core/test-support';
+import {
+  readText,
+  makePki,
+  spiffe,
+  startApp,
+  startClient,
+  startServer,
+} from './test-support/hbone-endpoints.js';
 
 async function scrape(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -39,7 +47,7 @@ describe('HBONE metrics', () => {
     assert.equal(sample(open, 'hbone_open_streams', 'inbound'), 1);
     tunnel.end('y'.repeat(300));
     await readText(tunnel);
-    while (hbone.closed.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await eventually('the tunnel to be recorded as closed', () => hbone.closed.length > 0);
     const done = await scrape(metrics.port);
     assert.equal(sample(done, 'hbone_sent_bytes_total', 'outbound'), 300);
     assert.equal(sample(done, 'hbone_received_bytes_total', 'outbound'), 700);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { constants } from 'node:http2';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually } from '@trellis/core/test-support';
 import type { ConnectOptions, HboneClient } from './client.js';
 import type { SocketRequest } from './connection.js';
 import { HboneConnectError } from './errors.js';
@@ -17,7 +18,7 @@ import {
   startServer,
   type Pki,
   type RunningServer,
-} from './test-support.js';
+} from './test-support/hbone-endpoints.js';
 import type { TunnelStream } from './tunnel-stream.js';
 
 const SERVER = spiffe('server');
@@ -61,10 +62,6 @@ function sourcePorts(hbone: RunningServer): number[] {
   return hbone.requests.map((r) => r.source.port);
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 10));
-}
-
 describe('HBONE client pool', () => {
   it('two streams with the same key share one TLS connection; concurrent first calls share one attempt', async (t) => {
     const env = await setup(t);
@@ -77,7 +74,7 @@ describe('HBONE client pool', () => {
     assert.equal(new Set(sourcePorts(env.hbone)).size, 1);
     assert.deepEqual(client.stats(), { connections: 1, streams: 5 });
     await finish(tunnels);
-    await until(() => client.stats().streams === 0);
+    await eventually('no open streams', () => client.stats().streams === 0);
     const again = await client.connect(options(env, source));
     assert.equal(env.hbone.accepted(), 1);
     await finish([again]);
@@ -126,7 +123,7 @@ describe('HBONE client pool', () => {
     const source = await env.pki.workload(spiffe('client'));
     await finish([await client.connect(options(env, source))]);
     await env.hbone.connectionClosed(1);
-    await until(() => client.stats().connections === 0);
+    await eventually('no open connections', () => client.stats().connections === 0);
     await finish([await client.connect(options(env, source))]);
     assert.equal(env.hbone.accepted(), 2);
   });
@@ -169,7 +166,7 @@ describe('HBONE client pool', () => {
     await finish([await connect()]);
     current = second;
     await first.close();
-    await until(() => client.stats().connections === 0);
+    await eventually('no open connections', () => client.stats().connections === 0);
     await finish([await connect()]);
     assert.equal(accepted, 2);
     assert.equal(second.connections, 1);

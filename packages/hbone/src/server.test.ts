@@ -6,6 +6,7 @@ import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import tls from 'node:tls';
 import { mtlsClientOptions } from '@trellis/pki';
+import { eventually } from '@trellis/core/test-support';
 import type { ClientCredentials } from './connection.js';
 import { HboneConnectError, HboneStatusError } from './errors.js';
 import { formatForwardedFor } from './forwarded.pure.js';
@@ -19,7 +20,7 @@ import {
   startClient,
   startServer,
   type Pki,
-} from './test-support.js';
+} from './test-support/hbone-endpoints.js';
 
 const SERVER = spiffe('server');
 const CLIENT = spiffe('client');
@@ -151,7 +152,7 @@ describe('HBONE server', () => {
       // Let the server read the RST_STREAM before the dial completes.
       await new Promise((resolve) => session.ping(resolve));
       finishDial();
-      while (hbone.closed.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await eventually('the tunnel to be recorded as closed', () => hbone.closed.length > 0);
       const [closed] = hbone.closed;
       assert.ok(closed);
       assert.equal(closed.request.target.port, app.port);
@@ -404,7 +405,7 @@ describe('HBONE server', () => {
     assert.equal(session.state.effectiveLocalWindowSize, CONNECTION_WINDOW_BYTES);
     tunnel.end();
     await readText(tunnel);
-    while (hbone.closed.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await eventually('the tunnel to be recorded as closed', () => hbone.closed.length > 0);
     // localSettings show what the client acknowledged; its ACK came before the end of its stream.
     assert.equal(session.localSettings.initialWindowSize, STREAM_WINDOW_BYTES);
     assert.equal(session.localSettings.maxFrameSize, MAX_FRAME_BYTES);

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { HboneConnectError } from './errors.js';
 import { HboneServer } from './server.js';
-import { errorOf, makePki, readText, spiffe, startApp, startClient } from './test-support.js';
+import {
+  errorOf,
+  makePki,
+  readText,
+  spiffe,
+  startApp,
+  startClient,
+} from './test-support/hbone-endpoints.js';
 
 const SERVER = spiffe('server');
 

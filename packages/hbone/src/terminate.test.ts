@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { makePki, spiffe, startClient, startServer } from './test-support.js';
+import { makePki, spiffe, startClient, startServer } from './test-support/hbone-endpoints.js';
 
 test('terminate: the owner serves the tunnel; onStreamClosed gets the byte counts', async (t) => {
   const pki = await makePki();

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { constants } from 'node:http2';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually } from '@trellis/core/test-support';
 import { TunnelResetError } from './errors.js';
 import {
   digest,
@@ -19,7 +20,7 @@ import {
   startServer,
   writeAll,
   type App,
-} from './test-support.js';
+} from './test-support/hbone-endpoints.js';
 import type { TunnelStream } from './tunnel-stream.js';
 
 const SERVER = spiffe('server');
@@ -67,7 +68,7 @@ describe('HBONE tunnel data path', () => {
     assert.equal(tunnel.bytesSent, up.length);
     assert.equal(tunnel.bytesReceived, down.length);
     assert.equal(tunnel.peerIdentity, SERVER);
-    while (env.hbone.closed.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await eventually('the tunnel to be recorded as closed', () => env.hbone.closed.length > 0);
     const [{ stats }] = env.hbone.closed as [(typeof env.hbone.closed)[0]];
     assert.deepEqual(stats, { bytesSent: down.length, bytesReceived: up.length });
   });

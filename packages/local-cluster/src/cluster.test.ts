@@ -5,26 +5,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, rootOnly } from '@trellis/core/test-support';
 import { createCluster, deleteCluster, clusterRssBytes, layoutOf } from './cluster.js';
 import { kubeBinDir, requireKubeBinaries, PACKAGE_ROOT } from './paths.js';
 import { podNetnsName } from './layout.pure.js';
+import type { Pod } from './pod-spec.js';
 
 // Unique per test process, so concurrent runs on one host do not collide.
 const NAME = `lct${process.pid}`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+/** The fields of a Node this test reads. */
+interface NodeReadiness {
+  metadata: { name: string };
+  status: { conditions: Array<{ type: string; status: string }> };
+}
 
 test(
   'a 2-node local cluster runs a Deployment with cross-node pod and ClusterIP traffic, and deletes cleanly',
-  { timeout: 15 * 60_000 },
+  { ...rootOnly('netns, bridges, mounts'), timeout: 15 * 60_000 },
   async (t) => {
-    assert.equal(
-      process.getuid?.(),
-      0,
-      'the local-cluster end-to-end test needs root (netns, bridges, mounts)',
-    );
     const binDir = requireKubeBinaries(kubeBinDir());
     const hadSecretsDir = existsSync('/var/run/secrets');
     let hostVeths: string[];
@@ -39,11 +38,11 @@ test(
     const inPod = (uid: string, ...cmd: string[]) =>
       execFileSync('ip', ['netns', 'exec', podNetnsName(NAME, uid), ...cmd], { encoding: 'utf8' });
     try {
-      const nodes = JSON.parse(kubectl('get', 'nodes', '-o', 'json')).items as Any[];
+      const nodes = JSON.parse(kubectl('get', 'nodes', '-o', 'json')).items as NodeReadiness[];
       assert.equal(nodes.length, 2);
       for (const n of nodes)
         assert.equal(
-          n.status.conditions.find((x: Any) => x.type === 'Ready').status,
+          n.status.conditions.find((x) => x.type === 'Ready')?.status,
           'True',
           `node ${n.metadata.name} Ready`,
         );
@@ -69,18 +68,28 @@ test(
           '-sS',
           '--max-time',
           '10',
-          `http://${b.status.podIP}:8080/hello`,
+          `http://${b.status?.podIP}:8080/hello`,
         ),
       );
       assert.equal(direct.pod, b.metadata.name, 'pod-to-pod across nodes reaches the other pod');
       assert.equal(direct.node, b.spec.nodeName);
-      assert.equal(direct.remoteIP, a.status.podIP, 'the source pod IP is preserved across nodes');
+      assert.equal(direct.remoteIP, a.status?.podIP, 'the source pod IP is preserved across nodes');
 
       const svc = JSON.parse(kubectl('get', 'service', 'echo', '-o', 'json'));
       // kube-proxy programs the Service a moment after its endpoints become ready: retry until it has.
       const viaService = JSON.parse(
-        await eventually(() =>
-          inPod(a.metadata.uid, 'curl', '-sS', '--max-time', '10', `http://${svc.spec.clusterIP}/`),
+        await eventually(
+          'the ClusterIP to answer',
+          () =>
+            inPod(
+              a.metadata.uid,
+              'curl',
+              '-sS',
+              '--max-time',
+              '10',
+              `http://${svc.spec.clusterIP}/`,
+            ),
+          { timeoutMs: 120_000, intervalMs: 500 },
         ),
       );
       assert.ok(
@@ -89,7 +98,9 @@ test(
       );
 
       // The projected service-account token is a real bound token for this pod.
-      const pid = Number(a.status.containerStatuses[0].containerID.replace('trellis://', ''));
+      const pid = Number(
+        a.status?.containerStatuses?.[0]?.containerID?.replace('trellis://', '') ?? NaN,
+      );
       const token = execFileSync(
         'nsenter',
         [
@@ -171,27 +182,19 @@ test(
   },
 );
 
-async function readyPods(kubectl: (...a: string[]) => string, want: number): Promise<Any[]> {
-  for (;;) {
-    const pods = (
-      JSON.parse(kubectl('get', 'pods', '-l', 'app=echo', '-o', 'json')).items as Any[]
-    ).filter(
-      (p) =>
-        !p.metadata.deletionTimestamp &&
-        p.status.conditions?.some((c: Any) => c.type === 'Ready' && c.status === 'True'),
-    );
-    if (pods.length === want) return pods;
-    await sleep(500);
-  }
-}
-
-async function eventually<T>(f: () => T, attempts = 60): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return f();
-    } catch (e) {
-      if (i >= attempts) throw e;
-      await sleep(500);
-    }
-  }
+function readyPods(kubectl: (...a: string[]) => string, want: number): Promise<Pod[]> {
+  return eventually(
+    `${want} ready echo pods`,
+    () => {
+      const pods = (
+        JSON.parse(kubectl('get', 'pods', '-l', 'app=echo', '-o', 'json')).items as Pod[]
+      ).filter(
+        (p) =>
+          !p.metadata.deletionTimestamp &&
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return pods.length === want ? pods : undefined;
+    },
+    { timeoutMs: 5 * 60_000, intervalMs: 500 },
+  );
 }

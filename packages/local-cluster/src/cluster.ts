@@ -1,7 +1,8 @@
 // Creates, lists and deletes local clusters: PKI, control-plane processes on the host, one netns
 // per node with kube-proxy and the node emulator. Everything lives under the cluster's state dir,
 // in netns named trellis.<name>.*, on the bridge tl-<name>, or in host mount points it records.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -22,8 +23,11 @@ import {
   type ProcessSpec,
 } from './kube-flags.pure.js';
 import { renderKubeconfig } from './kubeconfig.pure.js';
+import { kubeletApiAdminBinding } from './bootstrap-objects.pure.js';
+import { CLUSTER_DOMAIN, clusterDnsObjects, collectionPath } from './cluster-dns.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
+import { parseMountinfo } from './mount-propagation.pure.js';
 import {
   descendants,
   readPid,
@@ -50,6 +54,7 @@ import {
   DEFAULT_IMAGE_MAP,
   NODE_EMULATOR_MAIN,
   REPO_ROOT,
+  builtGoTool,
   requireKubeBinaries,
 } from './paths.js';
 import type { NodeConfig } from './node-emulator/context.js';
@@ -88,7 +93,11 @@ function readRecord(dir: string): ClusterRecord | undefined {
 
 function freeSlot(): number {
   const used = new Set(listClusters().map((c) => readRecord(c.stateDir)?.slot));
-  for (let s = 0; s < MAX_SLOTS; s++) if (!used.has(s)) return s;
+  // A cluster kept in another clusters dir (TRELLIS_CLUSTERS_DIR) is not listed here but holds its
+  // slot's bridge address on the host: skip those too.
+  const hostAddrs = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
+  for (let s = 0; s < MAX_SLOTS; s++)
+    if (!used.has(s) && !hostAddrs.includes(` ${clusterLayout('x', s, 1, '/').hostIP}/`)) return s;
   throw new Error(`all ${MAX_SLOTS} local cluster slots are in use; delete a cluster first`);
 }
 
@@ -118,6 +127,7 @@ export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
   if (err) throw new Error(err);
   requireRoot();
   const binDir = requireKubeBinaries();
+  builtGoTool('coredns');
   if (!existsSync(NODE_EMULATOR_MAIN))
     throw new Error(`${NODE_EMULATOR_MAIN} missing; build with: npx tsc -b packages/local-cluster`);
   return withHostLock(clustersDir(), async () => {
@@ -179,6 +189,11 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
       runDir,
       async () => (await client.raw('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200,
     );
+    await client.req(
+      'POST',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      kubeletApiAdminBinding(),
+    );
     log('starting kube-controller-manager and kube-scheduler');
     await start(controllerManagerSpec(l, binDir));
     await start(schedulerSpec(l, binDir));
@@ -206,25 +221,16 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
         servingCertFile: `${l.stateDir}/pki/node-${n.name}-serving.crt`,
         servingKeyFile: `${l.stateDir}/pki/node-${n.name}-serving.key`,
         kubernetesServiceIP: l.kubernetesServiceIP,
+        clusterDNSIP: l.clusterDNSIP,
+        clusterDomain: CLUSTER_DOMAIN,
+        resolvConfFile: '/etc/resolv.conf',
         imageMapFile,
         repoRoot: REPO_ROOT,
         hostMountpointsFile: `${l.stateDir}/host-mountpoints`,
         cniBinDir: '/usr/lib/cni',
       };
       await writeFile(`${n.dir}/node.json`, JSON.stringify(cfg, null, 2) + '\n');
-      await startDaemon({
-        name: `node-${n.name}`,
-        command: 'nsenter',
-        args: [
-          `--net=/run/netns/${n.netns}`,
-          '--',
-          process.execPath,
-          NODE_EMULATOR_MAIN,
-          `${n.dir}/node.json`,
-        ],
-        runDir,
-        logDir,
-      });
+      await startNodeEmulator(l, n);
     }
     log('waiting for nodes to be Ready');
     let nodes: Obj[] = [];
@@ -247,6 +253,13 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
       for (const other of l.nodes.filter((o) => o.name !== n.metadata.name))
         await addNodePodRoute(other.netns, n.spec.podCIDR, ip);
     }
+    log('deploying cluster DNS (CoreDNS as kube-system/kube-dns)');
+    for (const o of clusterDnsObjects(l.clusterDNSIP, Math.min(2, l.nodes.length)))
+      await client.req('POST', collectionPath(o as Obj), o);
+    await waitFor('cluster DNS (deployment kube-system/coredns available)', runDir, async () => {
+      const d = await client.get('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
+      return (d.status?.availableReplicas ?? 0) >= 1;
+    });
     await waitFor(
       'the default ServiceAccount',
       runDir,
@@ -258,6 +271,35 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
     client.close();
   }
   return info(l);
+}
+
+function startNodeEmulator(l: ClusterLayout, n: ClusterLayout['nodes'][number]): Promise<number> {
+  return startDaemon({
+    name: `node-${n.name}`,
+    command: 'nsenter',
+    args: [
+      `--net=/run/netns/${n.netns}`,
+      '--',
+      process.execPath,
+      NODE_EMULATOR_MAIN,
+      `${n.dir}/node.json`,
+    ],
+    runDir: `${l.stateDir}/run`,
+    logDir: `${l.stateDir}/logs`,
+  });
+}
+
+/**
+ * Stops a node's emulator and starts it again, as after a kubelet restart: the pods keep running
+ * and the new emulator adopts them. Resolves with the new emulator's pid.
+ */
+export async function restartNodeEmulator(name: string, node: string): Promise<number> {
+  const l = layoutOf(name);
+  const n = l.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`cluster ${name} has no node ${node}`);
+  const pid = readPid(`${l.stateDir}/run/node-${n.name}.pid`);
+  if (pid !== undefined) await stopPid(pid, 5000);
+  return startNodeEmulator(l, n);
 }
 
 /** Polls until check() is true; fails early with the log tail of a control-plane process that died. */
@@ -377,10 +419,61 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
     const dirs = [...new Set(readFileSync(mountpoints, 'utf8').split('\n').filter(Boolean))].sort(
       (a, b) => b.length - a.length,
     );
-    for (const d of dirs) await rmdir(d).catch(() => rm(d, { force: true }).catch(() => undefined));
+    // Another cluster's containers (in their own mount namespaces) may have a bind mount on the
+    // same path: removing it on the host would detach their mounts, so such paths stay.
+    const inUse = mountPointsOfAllNamespaces();
+    for (const d of dirs) {
+      if (inUse.has(d) || inUse.has(realPath(d))) continue;
+      await rmdir(d).catch(() => rm(d, { force: true }).catch(() => undefined));
+    }
   }
+  await unmountUnder(stateDir);
   await rm(stateDir, { recursive: true, force: true });
   return true;
+}
+
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Every mount point of every process's mount namespace (from /proc/<pid>/mountinfo). */
+function mountPointsOfAllNamespaces(): Set<string> {
+  const points = new Set<string>();
+  const seen = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let ns: string;
+    let info: string;
+    try {
+      ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+      if (seen.has(ns)) continue;
+      info = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+    } catch {
+      continue; // the process exited
+    }
+    seen.add(ns);
+    for (const line of info.split('\n')) {
+      const mountPoint = line.split(' ')[4];
+      if (mountPoint) points.add(mountPoint.replace(/\\040/g, ' '));
+    }
+  }
+  return points;
+}
+
+/** Lazily unmounts every mount at or below `dir` (the node dirs the emulators made rshared). */
+async function unmountUnder(dir: string): Promise<void> {
+  const { run } = await import('./exec.js');
+  for (let round = 0; round < 5; round++) {
+    const points = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'))
+      .map((m) => m.mountPoint)
+      .filter((p) => p === dir || p.startsWith(`${dir}/`))
+      .sort((a, b) => b.length - a.length);
+    if (points.length === 0) return;
+    for (const p of points) await run('umount', ['-l', p], { allowFailure: true });
+  }
 }
 
 /** Resident memory of every process of the cluster (control plane, node emulators, kube-proxy, containers). */

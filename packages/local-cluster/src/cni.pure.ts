@@ -112,13 +112,12 @@ export function pluginEnv(
 }
 
 /** The pod's IPv4 address from a CNI result (the first IP on the sandbox interface, else the first IPv4). */
-export function podIPFromResult(
-  result: {
-    interfaces?: Array<{ name: string; sandbox?: string }>;
-    ips?: Array<{ address: string; interface?: number }>;
-  },
-  ifName: string,
-): string | undefined {
+export interface CniResult {
+  interfaces?: Array<{ name: string; sandbox?: string }>;
+  ips?: Array<{ address: string; interface?: number }>;
+}
+
+export function podIPFromResult(result: CniResult, ifName: string): string | undefined {
   const ips = result.ips ?? [];
   const ifIndex = (result.interfaces ?? []).findIndex((i) => i.name === ifName && i.sandbox);
   const chosen =

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { rootOnly } from '@trellis/core/test-support';
 import { hostPathSource, launchArgv } from './container-launch.pure.js';
 
 test('a pod container enters the pod netns, then a private mount namespace', () => {
@@ -16,7 +17,9 @@ test('a pod container enters the pod netns, then a private mount namespace', () 
     '--propagation',
     'private',
   ]);
-  assert.deepEqual(argv.slice(-2), ['node', 'a.js']);
+  assert.deepEqual(argv.slice(-1), ['a.js']);
+  const named = launchArgv({ netnsPath: '/p', hostname: 'web-1', mounts: [], argv: ['x'] });
+  assert.deepEqual(named.slice(3, 6), ['unshare', '--mount', '--uts']);
   assert.equal(launchArgv({ mounts: [], argv: ['x'] })[0], 'unshare');
   assert.throws(() => launchArgv({ mounts: [], argv: [] }), /container has no command/);
 });
@@ -28,8 +31,8 @@ test('hostPath volumes live in the node root except the shared host paths', () =
 });
 
 test(
-  'the launch command bind-mounts volumes read-only where asked, changes directory and execs (root only)',
-  { skip: process.getuid?.() !== 0 && 'needs root' },
+  'the launch command sets the hostname, bind-mounts volumes read-only where asked, changes directory and execs (root only)',
+  rootOnly('bind mounts'),
   () => {
     const dir = mkdtempSync(`${tmpdir()}/trellis-launch-`);
     try {
@@ -39,13 +42,49 @@ test(
       const argv = launchArgv({
         mounts: [{ source: `${dir}/src`, target: `${dir}/target`, readOnly: true }],
         workingDir: `${dir}/target`,
-        argv: ['sh', '-c', 'cat token; touch x 2>/dev/null && echo writable || echo readonly'],
+        hostname: `pod-${process.pid}`,
+        argv: [
+          'sh',
+          '-c',
+          'cat token; touch x 2>/dev/null && echo writable || echo readonly; hostname',
+        ],
       });
       const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout, 'secret-tokenreadonly\n');
+      assert.equal(r.stdout, `secret-tokenreadonly\npod-${process.pid}\n`);
+      assert.notEqual(hostname(), `pod-${process.pid}`, "the host's name is untouched");
       const after = spawnSync('ls', [`${dir}/target`], { encoding: 'utf8' });
       assert.equal(after.stdout, '', 'the mount stays private to the container');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'a program whose directory a volume hides still runs, from a descriptor opened before the mounts (root only)',
+  { skip: process.getuid?.() !== 0 && 'needs root' },
+  () => {
+    const dir = mkdtempSync(`${tmpdir()}/trellis-launch-`);
+    try {
+      mkdirSync(`${dir}/tools`);
+      mkdirSync(`${dir}/config`);
+      copyFileSync('/bin/cat', `${dir}/tools/show`);
+      writeFileSync(`${dir}/config/Corefile`, 'from the volume\n');
+      const argv = launchArgv({
+        mounts: [{ source: `${dir}/config`, target: `${dir}/tools`, readOnly: true }],
+        argv: [`${dir}/tools/show`, `${dir}/tools/Corefile`],
+      });
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'from the volume\n');
+      const plain = launchArgv({ mounts: [], argv: ['sh', '-c', 'ls /proc/$$/fd'] });
+      const fds = spawnSync(plain[0]!, plain.slice(1), { encoding: 'utf8' });
+      assert.equal(
+        fds.stdout.split('\n').includes('9'),
+        false,
+        'no descriptor left open otherwise',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

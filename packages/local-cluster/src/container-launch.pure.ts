@@ -1,51 +1,103 @@
-// The command line that starts a container process: enter the pod's netns, take a private mount
-// namespace, bind-mount the volumes where the container expects them, change directory, exec.
-// nsenter and unshare exec in place, so the spawned pid is the container's own process.
+// The command line that starts a container process: enter the pod's netns, take a mount namespace
+// of its own (private, or a slave of the host's for HostToContainer, see mount-propagation.pure;
+// and, for a pod with its own network, a UTS namespace carrying the pod's hostname), bind-mount
+// the volumes recursively where the container expects them with their propagation, change
+// directory, exec. nsenter and unshare exec in place, so the spawned pid is the container's.
+import type { Propagation, RootPropagation } from './mount-propagation.pure.js';
 
 export interface Mount {
   source: string;
   target: string;
   readOnly: boolean;
+  /** Default None. */
+  propagation?: Propagation;
 }
 
 export interface LaunchSpec {
   netnsPath?: string;
+  /** The pod's hostname, set in a UTS namespace of the container's own; absent: the host's. */
+  hostname?: string;
   mounts: Mount[];
+  /** How the mount namespace starts; default private. */
+  rootPropagation?: RootPropagation;
+  /** With rootPropagation 'unchanged': host mounts left shared; all other shared ones become slaves. */
+  keepShared?: string[];
   workingDir?: string;
+  /** A FIFO the container reads as stdin (spec.stdin), opened read-write so it never sees EOF. */
+  stdinFifo?: string;
   argv: string[];
 }
 
 const SCRIPT = [
   'set -e',
+  // With the host's propagation kept (Bidirectional), every shared mount but the listed ones
+  // (their sources) becomes a slave first: what the container mounts reaches the host only there.
+  'others=$1; k=$2; shift 2; keep=""',
+  'while [ "$k" -gt 0 ]; do keep="$keep|$1|"; shift; k=$((k-1)); done',
+  'if [ "$others" = slave ]; then',
+  `  for m in $(awk '{for(i=7;$i!="-";i++) if($i ~ /^shared:/){print $5; break}}' /proc/self/mountinfo); do`,
+  '    m=$(printf "%b" "$m")',
+  '    case "$keep" in *"|$m|"*) ;; *) mount --make-slave "$m" ;; esac',
+  '  done',
+  'fi',
+  'host=$1; prog=$2; shift 2',
+  'if [ -n "$host" ]; then hostname "$host"; fi',
+  // A volume may be mounted over the directory of the program itself (say a ConfigMap at /root,
+  // over a tool in ~/.cache): keep it open, and run it from that descriptor if it is hidden.
+  'path=$(command -v "$prog" || true)',
+  'if [ -f "$path" ] && [ -r "$path" ]; then exec 9<"$path"; else path=; fi',
   'n=$1; shift',
   'while [ "$n" -gt 0 ]; do',
-  '  src=$1; dst=$2; ro=$3; shift 3; n=$((n-1))',
-  '  mount --bind "$src" "$dst"',
+  '  src=$1; dst=$2; ro=$3; prop=$4; shift 4; n=$((n-1))',
+  '  mount --rbind "$src" "$dst"',
+  '  case "$prop" in',
+  '    HostToContainer) mount --make-rslave "$dst" ;;',
+  '    Bidirectional) mount --make-rshared "$dst" ;;',
+  '    *) mount --make-rprivate "$dst" ;;',
+  '  esac',
   '  if [ "$ro" = ro ]; then mount -o remount,bind,ro "$dst"; fi',
   'done',
+  'fifo=$1; shift',
+  'if [ -n "$fifo" ]; then exec 0<>"$fifo"; fi',
   'wd=$1; shift',
   'if [ -n "$wd" ]; then cd "$wd"; fi',
-  'exec "$@"',
+  'if [ -n "$path" ] && ! [ "$path" -ef /proc/self/fd/9 ]; then exec /proc/self/fd/9 "$@"; fi',
+  'if [ -n "$path" ]; then exec 9<&-; fi',
+  'exec "$prog" "$@"',
 ].join('\n');
 
 export function launchArgv(s: LaunchSpec): string[] {
   if (s.argv.length === 0)
     throw new Error('container has no command: set command in the pod or in the image map');
-  const mountArgs = s.mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']);
+  const mountArgs = s.mounts.flatMap((m) => [
+    m.source,
+    m.target,
+    m.readOnly ? 'ro' : 'rw',
+    m.propagation ?? 'None',
+  ]);
+  const root = s.rootPropagation ?? 'private';
+  const keep = root === 'unchanged' ? (s.keepShared ?? []) : [];
   const inner = [
     'unshare',
     '--mount',
+    ...(s.hostname ? ['--uts'] : []),
     '--propagation',
-    'private',
+    root,
     '--',
     'sh',
     '-c',
     SCRIPT,
     'container',
+    root === 'unchanged' ? 'slave' : '-',
+    String(keep.length),
+    ...keep,
+    s.hostname ?? '',
+    s.argv[0]!,
     String(s.mounts.length),
     ...mountArgs,
+    s.stdinFifo ?? '',
     s.workingDir ?? '',
-    ...s.argv,
+    ...s.argv.slice(1),
   ];
   return s.netnsPath ? ['nsenter', `--net=${s.netnsPath}`, '--', ...inner] : inner;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerEnv, fieldRefValue } from './env.pure.js';
+import { containerEnv, fieldRefValue, podHostname } from './env.pure.js';
 
 const facts = {
   name: 'web-1',
@@ -67,7 +67,33 @@ test('ConfigMap and Secret keys, envFrom prefixes, and missing required keys', (
     /Secret x key k not found \(env S\)/,
   );
   assert.throws(
+    () => containerEnv({ envFrom: [{ prefix: 'X_' }] }, facts, lookup, svc),
+    /envFrom: neither configMapRef nor secretRef is set/,
+  );
+  assert.throws(
     () => fieldRefValue('spec.bogus', facts),
     /unsupported fieldRef fieldPath "spec.bogus"/,
   );
+});
+
+test("the image's env is the base: the pod's env overrides it, the kubelet's variables win", () => {
+  const env = containerEnv({ env: [{ name: 'MODE', value: 'pod' }] }, facts, () => undefined, svc, {
+    PATH: '/opt/tool/bin:/usr/bin',
+    MODE: 'image',
+    LANG: 'C.UTF-8',
+    KUBERNETES_SERVICE_HOST: 'bogus',
+  });
+  assert.equal(env.PATH, '/opt/tool/bin:/usr/bin');
+  assert.equal(env.LANG, 'C.UTF-8');
+  assert.equal(env.MODE, 'pod');
+  assert.equal(env.KUBERNETES_SERVICE_HOST, '10.96.0.1');
+  assert.equal(env.HOSTNAME, 'web-1');
+});
+
+test('the hostname is spec.hostname, else the pod name cut to 63 characters', () => {
+  assert.equal(podHostname({ name: 'web-1' }), 'web-1');
+  assert.equal(podHostname({ name: 'web-1', hostname: 'db' }), 'db');
+  const long = `${'a'.repeat(62)}-suffix`;
+  assert.equal(podHostname({ name: long }), 'a'.repeat(62));
+  assert.equal(podHostname({ name: 'b'.repeat(70) }).length, 63);
 });

@@ -1,6 +1,10 @@
 // A container's environment from its spec: literal values, downward API fieldRefs, ConfigMap and
 // Secret keys, envFrom, plus the KUBERNETES_SERVICE_* variables the kubelet injects.
 import { expandEnvRefs } from './images.pure.js';
+import type { Container } from './pod-spec.js';
+
+/** The fields of a container that make its environment. */
+type EnvSource = Pick<Container, 'env' | 'envFrom' | 'resources'>;
 
 export interface PodFacts {
   name: string;
@@ -10,6 +14,8 @@ export interface PodFacts {
   hostIP: string;
   nodeName: string;
   serviceAccountName: string;
+  /** spec.hostname, when the pod sets one. */
+  hostname?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }
@@ -19,9 +25,6 @@ export type DataLookup = (
   kind: 'ConfigMap' | 'Secret',
   name: string,
 ) => Record<string, string> | undefined;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Container = any;
 
 export function fieldRefValue(path: string, p: PodFacts): string {
   const sel = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
@@ -56,15 +59,27 @@ export function fieldRefValue(path: string, p: PodFacts): string {
   }
 }
 
+/**
+ * The pod's hostname as the kubelet derives it: spec.hostname, else the pod name cut to 63
+ * characters without trailing '-' or '.'.
+ */
+export function podHostname(p: Pick<PodFacts, 'name' | 'hostname'>): string {
+  if (p.hostname) return p.hostname;
+  return p.name.length <= 63 ? p.name : p.name.slice(0, 63).replace(/[-.]+$/, '');
+}
+
+/** The container's environment; `imageEnv` (the image's own) is overridden by what the pod sets. */
 export function containerEnv(
-  c: Container,
+  c: EnvSource,
   p: PodFacts,
   lookup: DataLookup,
   kubernetesService: { host: string; port: number },
+  imageEnv: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    HOSTNAME: p.name,
+    ...imageEnv,
+    HOSTNAME: podHostname(p),
     KUBERNETES_SERVICE_HOST: kubernetesService.host,
     KUBERNETES_SERVICE_PORT: String(kubernetesService.port),
     KUBERNETES_SERVICE_PORT_HTTPS: String(kubernetesService.port),
@@ -73,6 +88,7 @@ export function containerEnv(
   for (const from of c.envFrom ?? []) {
     const kind = from.configMapRef ? 'ConfigMap' : 'Secret';
     const ref = from.configMapRef ?? from.secretRef;
+    if (!ref) throw new Error('envFrom: neither configMapRef nor secretRef is set');
     const data = lookup(kind, ref.name);
     if (!data && !ref.optional) throw new Error(`${kind} ${ref.name} not found (envFrom)`);
     for (const [k, v] of Object.entries(data ?? {})) env[`${from.prefix ?? ''}${k}`] = v;
@@ -87,7 +103,7 @@ export function containerEnv(
     else if (vf.resourceFieldRef) env[e.name] = resourceValue(c, vf.resourceFieldRef.resource);
     else if (vf.configMapKeyRef || vf.secretKeyRef) {
       const kind = vf.configMapKeyRef ? 'ConfigMap' : 'Secret';
-      const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
+      const ref = (vf.configMapKeyRef ?? vf.secretKeyRef)!;
       const v = lookup(kind, ref.name)?.[ref.key];
       if (v === undefined && !ref.optional)
         throw new Error(`${kind} ${ref.name} key ${ref.key} not found (env ${e.name})`);
@@ -97,7 +113,7 @@ export function containerEnv(
   return env;
 }
 
-function resourceValue(c: Container, resource: string): string {
+function resourceValue(c: EnvSource, resource: string): string {
   const [kind, name] = resource.split('.') as [string, string];
   const v: string | undefined =
     kind === 'limits' ? c.resources?.limits?.[name] : c.resources?.requests?.[name];

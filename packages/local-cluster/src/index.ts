@@ -6,10 +6,18 @@ export {
   adminKubeconfigPath,
   clusterRssBytes,
   layoutOf,
+  restartNodeEmulator,
   type ClusterInfo,
   type CreateOptions,
 } from './cluster.js';
-export { kubeBinDir, requireKubeBinaries, BUILD_SCRIPT, KUBE_BINARIES } from './paths.js';
+export {
+  kubeBinDir,
+  requireKubeBinaries,
+  builtGoTool,
+  goToolBinDir,
+  BUILD_SCRIPT,
+  KUBE_BINARIES,
+} from './paths.js';
 export { KubeClient, KubeError, type KubeCredentials, type WatchEvent } from './kube-client.js';
 export {
   clusterLayout,
@@ -19,3 +27,6 @@ export {
   type NodeLayout,
 } from './layout.pure.js';
 export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';
+export { descendants, rssBytes } from './processes.js';
+export { run, type ExecOptions, type ExecResult } from './exec.js';
+export { pluginEnv, type CniPodRef } from './cni.pure.js';

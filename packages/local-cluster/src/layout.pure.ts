@@ -21,6 +21,8 @@ export interface ClusterLayout {
   clusterCIDR: string;
   serviceCIDR: string;
   kubernetesServiceIP: string;
+  /** The kube-dns Service IP (kubeadm's convention: .10 of the service range). */
+  clusterDNSIP: string;
   apiServerPort: number;
   apiServerURL: string;
   etcdClientURL: string;
@@ -91,6 +93,7 @@ export function clusterLayout(
     clusterCIDR: `10.${240 + slot}.0.0/16`,
     serviceCIDR: `10.${96 + slot}.0.0/16`,
     kubernetesServiceIP: `10.${96 + slot}.0.1`,
+    clusterDNSIP: `10.${96 + slot}.0.10`,
     apiServerPort,
     apiServerURL: `https://${hostIP}:${apiServerPort}`,
     etcdClientURL: `http://127.0.0.1:${12379 + slot * 2}`,

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PACKAGE_ROOT = resolve(REPO_ROOT, 'packages/local-cluster');
 export const BUILD_SCRIPT = resolve(REPO_ROOT, 'tools/kube/build.sh');
+export const GO_TOOL_SCRIPT = resolve(REPO_ROOT, 'tools/go-tool.sh');
 export const DEFAULT_IMAGE_MAP = resolve(PACKAGE_ROOT, 'images.json');
 export const NODE_EMULATOR_MAIN = resolve(PACKAGE_ROOT, 'dist/node-emulator/main.js');
 export const KUBE_BINARIES = [
@@ -37,4 +38,28 @@ export function requireKubeBinaries(binDir = kubeBinDir()): string {
     );
   }
   return binDir;
+}
+
+const toolDirs = new Map<string, string>();
+
+/** The bin dir of Go tool tools/<name> (see tools/go-tool.sh), whether or not it is built. */
+export function goToolBinDir(name: string): string {
+  let dir = toolDirs.get(name);
+  if (!dir) {
+    dir = execFileSync(GO_TOOL_SCRIPT, [resolve(REPO_ROOT, 'tools', name), '--print-bin-dir'], {
+      encoding: 'utf8',
+    }).trim();
+    toolDirs.set(name, dir);
+  }
+  return dir;
+}
+
+/** Like goToolBinDir, but throws the build command when the tool has not been built. */
+export function builtGoTool(name: string): string {
+  if (!existsSync(resolve(REPO_ROOT, 'tools', name, 'programs')))
+    throw new Error(`there is no Go tool tools/${name}`);
+  const dir = goToolBinDir(name);
+  if (!existsSync(dir))
+    throw new Error(`Go tool ${name} is not built; run tools/go-tool.sh tools/${name}`);
+  return dir;
 }

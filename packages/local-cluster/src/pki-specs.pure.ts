@@ -25,6 +25,8 @@ export function apiServerSANs(
   };
 }
 
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+
 export interface NodeIdentity {
   name: string;
   ip: string;
@@ -44,10 +46,11 @@ export function certSpecs(
       ipAddresses: san.ips,
       usage: 'server',
     },
+    // The apiserver's identity towards kubelets: no group; RBAC grants it system:kubelet-api-admin,
+    // which node emulators check with a SubjectAccessReview like a kubelet in webhook mode.
     {
       file: 'apiserver-kubelet-client',
-      commonName: 'kube-apiserver-kubelet-client',
-      organization: 'system:masters',
+      commonName: KUBELET_CLIENT_USER,
       usage: 'client',
     },
     {

@@ -32,10 +32,10 @@ test('a running pod with all containers ready reports Ready and its IP; restart 
     undefined,
   );
   assert.equal(s.podIP, '10.240.0.7');
-  assert.equal(s.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True');
-  assert.equal(s.containerStatuses[0].restartCount, 2);
-  assert.deepEqual(s.containerStatuses[0].state, { running: { startedAt: 't1' } });
-  assert.equal(s.containerStatuses[0].lastState.terminated.exitCode, 1);
+  assert.equal(s.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  assert.equal(s.containerStatuses?.[0]?.restartCount, 2);
+  assert.deepEqual(s.containerStatuses?.[0]?.state, { running: { startedAt: 't1' } });
+  assert.equal(s.containerStatuses?.[0]?.lastState.terminated?.exitCode, 1);
 });
 
 test('condition transition times only move when the status changes', () => {
@@ -48,19 +48,13 @@ test('condition transition times only move when the status changes', () => {
   };
   const first = renderPodStatus(view, 'T1', undefined);
   const second = renderPodStatus(view, 'T2', first);
-  assert.equal(
-    second.conditions.find((c: { type: string }) => c.type === 'Ready').lastTransitionTime,
-    'T1',
-  );
+  assert.equal(second.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime, 'T1');
   const third = renderPodStatus(
     { ...view, containers: [{ ...view.containers[0]!, ready: true }] },
     'T3',
     second,
   );
-  assert.equal(
-    third.conditions.find((c: { type: string }) => c.type === 'Ready').lastTransitionTime,
-    'T3',
-  );
+  assert.equal(third.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime, 'T3');
 });
 
 test('restart policy, terminal phase and back-off', () => {

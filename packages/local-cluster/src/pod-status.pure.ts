@@ -1,4 +1,5 @@
 // Pod status as the kubelet reports it, computed from the emulator's view of its containers.
+import type { ContainerStatus, PodCondition, PodStatus } from './pod-spec.js';
 
 export interface ContainerState {
   name: string;
@@ -6,6 +7,8 @@ export interface ContainerState {
   running: boolean;
   startedAt?: string;
   ready: boolean;
+  /** False until a startupProbe succeeds (true without one). */
+  started?: boolean;
   restartCount: number;
   exitCode?: number;
   finishedAt?: string;
@@ -25,9 +28,8 @@ export interface PodView {
   message?: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function renderContainerStatus(c: ContainerState): any {
-  const state = c.running
+export function renderContainerStatus(c: ContainerState): ContainerStatus {
+  const state: ContainerStatus['state'] = c.running
     ? { running: { startedAt: c.startedAt } }
     : c.exitCode !== undefined
       ? {
@@ -43,20 +45,23 @@ export function renderContainerStatus(c: ContainerState): any {
     name: c.name,
     image: c.image,
     imageID: `trellis-local://${c.image}`,
-    containerID: c.pid ? `trellis://${c.pid}` : undefined,
+    ...(c.pid ? { containerID: `trellis://${c.pid}` } : {}),
     ready: c.ready,
-    started: c.running,
+    started: c.running && c.started !== false,
     restartCount: c.restartCount,
     state,
     lastState: c.lastTermination ? { terminated: c.lastTermination } : {},
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function renderPodStatus(v: PodView, now: string, previous: any): any {
+export function renderPodStatus(
+  v: PodView,
+  now: string,
+  previous: PodStatus | undefined,
+): PodStatus {
   const allReady = v.containers.length > 0 && v.containers.every((c) => c.ready);
-  const cond = (type: string, ok: boolean) => {
-    const prev = (previous?.conditions ?? []).find((c: { type: string }) => c.type === type);
+  const cond = (type: string, ok: boolean): PodCondition => {
+    const prev = (previous?.conditions ?? []).find((c) => c.type === type);
     const status = ok ? 'True' : 'False';
     return {
       type,

@@ -1,17 +1,17 @@
-// Runs one readiness/liveness/startup probe attempt: httpGet, tcpSocket or exec.
+// Runs one readiness/liveness/startup probe attempt: httpGet, tcpSocket, grpc or exec.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { run } from './exec.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+import { grpcHealthCheck } from './grpc-health.js';
+import { nsenterArgv } from './node-emulator/exec-command.pure.js';
+import type { Container, Probe } from './pod-spec.js';
 
 /** Resolves a probe port: a number, or the name of one of the container's ports. */
-export function probePort(port: number | string, container: Any): number {
+export function probePort(port: number | string, container: Container): number {
   if (typeof port === 'number') return port;
   if (/^\d+$/.test(port)) return Number(port);
-  const p = (container.ports ?? []).find((x: Any) => x.name === port);
+  const p = (container.ports ?? []).find((x) => x.name === port);
   if (!p)
     throw new Error(`probe port "${port}" is not a named port of container ${container.name}`);
   return p.containerPort;
@@ -19,9 +19,9 @@ export function probePort(port: number | string, container: Any): number {
 
 /** Resolves true when the probe succeeds. `pid` is the container process (for exec probes). */
 export async function runProbe(
-  probe: Any,
+  probe: Probe,
   podIP: string,
-  container: Any,
+  container: Container,
   pid: number | undefined,
 ): Promise<boolean> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
@@ -30,9 +30,7 @@ export async function runProbe(
       const g = probe.httpGet;
       const req = g.scheme === 'HTTPS' ? httpsRequest : httpRequest;
       return await new Promise<boolean>((resolve) => {
-        const headers = Object.fromEntries(
-          (g.httpHeaders ?? []).map((h: Any) => [h.name, h.value]),
-        );
+        const headers = Object.fromEntries((g.httpHeaders ?? []).map((h) => [h.name, h.value]));
         const r = req(
           {
             host: g.host ?? podIP,
@@ -54,10 +52,11 @@ export async function runProbe(
       });
     }
     if (probe.tcpSocket) {
+      const t = probe.tcpSocket;
       return await new Promise<boolean>((resolve) => {
         const s = connect({
-          host: probe.tcpSocket.host ?? podIP,
-          port: probePort(probe.tcpSocket.port, container),
+          host: t.host ?? podIP,
+          port: probePort(t.port, container),
           timeout: timeoutMs,
         });
         s.on('connect', () => {
@@ -71,20 +70,19 @@ export async function runProbe(
         s.on('error', () => resolve(false));
       });
     }
+    if (probe.grpc) {
+      return await grpcHealthCheck(
+        podIP,
+        Number(probe.grpc.port),
+        probe.grpc.service ?? '',
+        timeoutMs,
+      );
+    }
     if (probe.exec) {
       if (pid === undefined) return false;
       const r = await run(
         'timeout',
-        [
-          String(Math.ceil(timeoutMs / 1000)),
-          'nsenter',
-          '-t',
-          String(pid),
-          '--net',
-          '--mount',
-          '--',
-          ...probe.exec.command,
-        ],
+        [String(Math.ceil(timeoutMs / 1000)), ...nsenterArgv(pid, probe.exec.command)],
         { allowFailure: true },
       );
       return r.code === 0;

@@ -125,3 +125,14 @@ export function descendants(pid: number): number[] {
   }
   return out;
 }
+
+/** The start time of a process (field 22 of /proc/<pid>/stat), or undefined when it is gone or a zombie. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+}

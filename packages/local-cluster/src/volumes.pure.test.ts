@@ -52,7 +52,14 @@ test('downward API files and container mounts with subPath', () => {
       },
       dirs,
     ),
-    [{ source: '/pod/volumes/tok/sub', target: '/var/run/secrets/x', readOnly: true }],
+    [
+      {
+        source: '/pod/volumes/tok/sub',
+        target: '/var/run/secrets/x',
+        readOnly: true,
+        propagation: 'None',
+      },
+    ],
   );
   assert.throws(
     () => containerMounts({ name: 'c', volumeMounts: [{ name: 'nope', mountPath: '/x' }] }, dirs),

@@ -1,9 +1,8 @@
 // Pure parts of volume handling: which files a volume holds and where containers mount them.
 import type { Mount } from './container-launch.pure.js';
 import { fieldRefValue, type PodFacts } from './env.pure.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+import type { Container, DownwardAPIFile, KeyToPath } from './pod-spec.js';
+import { mountPropagation } from './mount-propagation.pure.js';
 
 export interface VolumeFile {
   path: string;
@@ -14,7 +13,7 @@ export interface VolumeFile {
 /** Files of a ConfigMap/Secret volume (or projection): all keys, or only `items`, with modes. */
 export function keyFiles(
   data: Record<string, string | Buffer>,
-  items: Array<{ key: string; path: string; mode?: number }> | undefined,
+  items: KeyToPath[] | undefined,
   defaultMode: number,
   what: string,
 ): VolumeFile[] {
@@ -28,7 +27,7 @@ export function keyFiles(
 }
 
 export function downwardFiles(
-  items: Array<{ path: string; fieldRef?: { fieldPath: string }; mode?: number }>,
+  items: DownwardAPIFile[],
   p: PodFacts,
   defaultMode: number,
 ): VolumeFile[] {
@@ -41,9 +40,12 @@ export function downwardFiles(
     }));
 }
 
-/** Bind mounts for a container from its volumeMounts and the directories prepared per volume. */
-export function containerMounts(container: Any, volumeDirs: Map<string, string>): Mount[] {
-  return (container.volumeMounts ?? []).map((vm: Any): Mount => {
+/** Bind mounts for a container from its volumeMounts (with their propagation) and the directories prepared per volume. */
+export function containerMounts(
+  container: Pick<Container, 'name' | 'volumeMounts' | 'securityContext'>,
+  volumeDirs: Map<string, string>,
+): Mount[] {
+  return (container.volumeMounts ?? []).map((vm): Mount => {
     const dir = volumeDirs.get(vm.name);
     if (!dir)
       throw new Error(
@@ -53,6 +55,7 @@ export function containerMounts(container: Any, volumeDirs: Map<string, string>)
       source: vm.subPath ? `${dir}/${vm.subPath}` : dir,
       target: vm.mountPath,
       readOnly: Boolean(vm.readOnly),
+      propagation: mountPropagation(vm, container),
     };
   });
 }

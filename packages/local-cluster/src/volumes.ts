@@ -6,6 +6,7 @@ import { mkdir, rename, writeFile, chmod } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { KubeClient } from './kube-client.js';
 import type { PodFacts } from './env.pure.js';
+import type { KeyToPath, Pod, Volume } from './pod-spec.js';
 import { hostPathSource } from './container-launch.pure.js';
 import {
   decodeSecretData,
@@ -15,12 +16,9 @@ import {
   type VolumeFile,
 } from './volumes.pure.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
-
 export interface VolumeContext {
   client: KubeClient;
-  pod: Any;
+  pod: Pod;
   facts: PodFacts;
   podDir: string;
   nodeRoot: string;
@@ -57,7 +55,7 @@ export class PodVolumes {
     }
   }
 
-  private async prepareOne(v: Any): Promise<string> {
+  private async prepareOne(v: Volume): Promise<string> {
     const dir = `${this.ctx.podDir}/volumes/${v.name}`;
     if (v.hostPath) {
       const src = hostPathSource(v.hostPath.path, this.ctx.nodeRoot);
@@ -107,7 +105,7 @@ export class PodVolumes {
 
   private async configMapFiles(
     name: string,
-    items: Any,
+    items: KeyToPath[] | undefined,
     defaultMode: number,
     optional?: boolean,
   ): Promise<VolumeFile[]> {
@@ -127,7 +125,7 @@ export class PodVolumes {
 
   private async secretFiles(
     name: string,
-    items: Any,
+    items: KeyToPath[] | undefined,
     defaultMode: number,
     optional?: boolean,
   ): Promise<VolumeFile[]> {
@@ -141,7 +139,10 @@ export class PodVolumes {
     return keyFiles(decodeSecretData(s.data), items, defaultMode, `Secret ${name}`);
   }
 
-  private async projectedFiles(volName: string, projected: Any): Promise<VolumeFile[]> {
+  private async projectedFiles(
+    volName: string,
+    projected: NonNullable<Volume['projected']>,
+  ): Promise<VolumeFile[]> {
     const defaultMode = projected.defaultMode ?? 0o644;
     const files: VolumeFile[] = [];
     for (const [i, src] of (projected.sources ?? []).entries()) {

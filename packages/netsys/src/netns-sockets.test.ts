@@ -3,6 +3,7 @@ import type * as dgram from 'node:dgram';
 import { on, once } from 'node:events';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rootOnly } from '@trellis/core/test-support';
 import { connectInNetns, listenInNetns, udpSocketInNetns } from './netns-sockets.js';
 import {
   createNetnsPair,
@@ -10,7 +11,7 @@ import {
   startPeerReporter,
   type NetnsPair,
   type PeerReporter,
-} from './testing/netns-fixture.js';
+} from './test-support/netns-fixture.js';
 
 async function readAll(socket: net.Socket): Promise<string> {
   let text = '';
@@ -25,7 +26,7 @@ async function connectFromHost(host: string, port: number): Promise<void> {
   socket.destroy();
 }
 
-describe('sockets in another network namespace', () => {
+describe('sockets in another network namespace', rootOnly('network namespaces and veths'), () => {
   let pair: NetnsPair;
   const reporters: PeerReporter[] = [];
 

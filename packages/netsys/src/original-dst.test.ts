@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rootOnly } from '@trellis/core/test-support';
 import { connectInNetns, listenInNetns } from './netns-sockets.js';
 import { fdOf, originalDst, type SocketAddress } from './original-dst.js';
-import { createNetnsPair, execIn, type NetnsPair } from './testing/netns-fixture.js';
+import { createNetnsPair, execIn, type NetnsPair } from './test-support/netns-fixture.js';
 
 interface Accepted {
   localAddress: string | undefined;
@@ -52,7 +53,7 @@ async function connectAndAccept(
   return accepted;
 }
 
-describe('originalDst', () => {
+describe('originalDst', rootOnly('network namespaces and iptables'), () => {
   let pair: NetnsPair;
   const servers: net.Server[] = [];
 

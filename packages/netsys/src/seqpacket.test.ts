@@ -14,11 +14,12 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { rootOnly } from '@trellis/core/test-support';
 import { listenInNetns } from './netns-sockets.js';
 import { SeqpacketClient } from './seqpacket-client.js';
 import { SeqpacketServer } from './seqpacket-server.js';
 import { seqpacketAccept, seqpacketListen, type SeqpacketMessage } from './seqpacket.js';
-import { createNetnsPair, readFromInside, type NetnsPair } from './testing/netns-fixture.js';
+import { createNetnsPair, readFromInside, type NetnsPair } from './test-support/netns-fixture.js';
 
 /** Resolves with the next `count` messages of `client`. */
 function messages(client: SeqpacketClient, count: number): Promise<SeqpacketMessage[]> {
@@ -35,7 +36,7 @@ function messages(client: SeqpacketClient, count: number): Promise<SeqpacketMess
   });
 }
 
-describe('SOCK_SEQPACKET with fd passing', () => {
+describe('SOCK_SEQPACKET with fd passing', rootOnly('network namespaces'), () => {
   let pair: NetnsPair;
   let dir: string;
   let n = 0;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rootOnly } from '@trellis/core/test-support';
 import { listenInNetns } from './netns-sockets.js';
 import { socketInNetns, type SocketInNetnsOptions } from './socket-in-netns.js';
 import {
@@ -9,9 +10,9 @@ import {
   currentNetnsInode,
   readFromInside,
   type NetnsPair,
-} from './testing/netns-fixture.js';
+} from './test-support/netns-fixture.js';
 
-describe('socketInNetns', () => {
+describe('socketInNetns', rootOnly('network namespaces'), () => {
   let pair: NetnsPair;
   let home: number;
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { closeSync } from 'node:fs';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rootOnly } from '@trellis/core/test-support';
 import { connectInNetns } from './netns-sockets.js';
 import { fdOf } from './original-dst.js';
 import { socketInNetns } from './socket-in-netns.js';
@@ -12,13 +13,13 @@ import {
   startPeerReporter,
   type NetnsPair,
   type PeerReporter,
-} from './testing/netns-fixture.js';
+} from './test-support/netns-fixture.js';
 
 async function drain(socket: net.Socket): Promise<void> {
   for await (const _ of socket);
 }
 
-describe('socket options', () => {
+describe('socket options', rootOnly('network namespaces and iptables'), () => {
   let pair: NetnsPair;
   let reporter: PeerReporter;
 

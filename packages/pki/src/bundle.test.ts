@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseTrustBundle } from './bundle.js';
 import { createCsr } from './csr.js';
 import { generateKeyPair } from './keys.js';
-import { meshPki, workload } from './test-support.js';
+import { meshPki, workload } from './test-support/mesh-pki.js';
 import { verifyChain } from './verify.js';
 
 describe('parseTrustBundle', () => {

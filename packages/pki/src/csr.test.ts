@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { createCsr, parseCsr } from './csr.js';
 import { generateKeyPair } from './keys.js';
 import { decodePem, encodePem } from './pem.js';
-import { hasOpenssl, NO_OPENSSL, openssl, tempDir } from './test-support.js';
+import { hasOpenssl, NO_OPENSSL, openssl, tempDir } from './test-support/mesh-pki.js';
 
 const ID = 'spiffe://cluster.local/ns/default/sa/web';
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { inspectCertificate } from './certificate.js';
 import { createIntermediateCa, createRootCa, issueWorkloadCertificate } from './issue.js';
 import { generateKeyPair } from './keys.js';
-import { DAY, hasOpenssl, meshPki, NO_OPENSSL, openssl, tempDir } from './test-support.js';
+import { DAY, hasOpenssl, meshPki, NO_OPENSSL, openssl, tempDir } from './test-support/mesh-pki.js';
 
 const ID = 'spiffe://cluster.local/ns/default/sa/web';
 

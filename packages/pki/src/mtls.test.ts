@@ -8,7 +8,7 @@ import { inspectCertificate } from './certificate.js';
 import { createMtlsServer, mtlsClientOptions, type MtlsServerConfig } from './mtls.js';
 import { peerSpiffeId, PeerRejectedError } from './peer.js';
 import type { SpiffeId } from './spiffe.js';
-import { craftedLeaf, DAY, meshPki, workload, type Workload } from './test-support.js';
+import { craftedLeaf, DAY, meshPki, workload, type Workload } from './test-support/mesh-pki.js';
 
 const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/server';
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';

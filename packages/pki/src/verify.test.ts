@@ -4,7 +4,7 @@ import { parseTrustBundle } from './bundle.js';
 import { inspectCertificate } from './certificate.js';
 import { createRootCa } from './issue.js';
 import { decodePem, encodePem } from './pem.js';
-import { craftedCa, craftedLeaf, DAY, meshPki, workload } from './test-support.js';
+import { craftedCa, craftedLeaf, DAY, meshPki, workload } from './test-support/mesh-pki.js';
 import { verifyChain, type VerifyChainResult } from './verify.js';
 import { x509 } from './x509.js';
 

@@ -22,7 +22,7 @@ export {
 } from './mesh-config.js';
 export {
   startCaIn,
-  waitFor,
+  startControlPlaneIn,
   ZtunnelProcess,
   CA_MAIN,
   ZTUNNEL_MAIN,
@@ -33,4 +33,16 @@ export {
   type ZtunnelOptions,
 } from './mesh-processes.js';
 export { Mesh, type MeshNode, type MeshOptions } from './mesh.js';
-export { Spawned, type LogLine } from './spawned.js';
+export { Spawned, type LogLine } from '@trellis/core/test-support';
+export { startCoreDnsIn, type CoreDns } from './coredns.js';
+export { CniCluster, cniAgentManifests, CNI_SYSTEM_NAMESPACE, AGENT_LABEL } from './cni-cluster.js';
+export {
+  cniEnv,
+  CniPluginError,
+  invokePlugin,
+  runChain,
+  type CniCall,
+  type CniRuntimeOptions,
+  type Conflist,
+  type PluginRun,
+} from './cni-runtime.js';

@@ -1,16 +1,17 @@
 // The real binaries of a mesh on a NetnsCluster: one trellis-ca inside node 1's netns and one
 // trellis-ztunnel per node inside that node's netns, in in-pod mode fed by the node's ZdsServer.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpInNetns } from './http-in-netns.js';
 import type { Node } from './netns-cluster.js';
-import { Spawned, type LogLine } from './spawned.js';
+import { eventually, Spawned, START_TIMEOUT_MS, type LogLine } from '@trellis/core/test-support';
 
 const sibling = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 /** The built binaries of the sibling packages (build them first). */
 export const CA_MAIN = sibling('../../ca/dist/main.js');
 export const ZTUNNEL_MAIN = sibling('../../ztunnel/dist/main.js');
+export const CONTROL_PLANE_MAIN = sibling('../../control-plane/dist/main.js');
 
 export const CA_PORT = 15012;
 export const ADMIN_PORT = 15000;
@@ -20,29 +21,6 @@ export const READINESS_PORT = 15021;
 /** Runs `node <main> args` inside `netns`. */
 function spawnIn(name: string, netns: string, main: string, args: string[]): Spawned {
   return new Spawned(name, 'ip', ['netns', 'exec', netns, process.execPath, main, ...args]);
-}
-
-/** Polls `check` until it returns a value; fails with `what` and the process state after `attempts`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  opts: { proc?: Spawned; attempts?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const attempts = opts.attempts ?? 300;
-  let last = '';
-  for (let i = 0; i < attempts; i++) {
-    if (opts.proc && !opts.proc.running) throw new Error(`${what}: ${opts.proc.describe()}`);
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
-  }
-  throw new Error(
-    `gave up waiting for ${what}${last ? ` (last error: ${last})` : ''}${opts.proc ? `; ${opts.proc.describe()}` : ''}`,
-  );
 }
 
 export interface CaProcess {
@@ -70,11 +48,7 @@ export async function startCaIn(
     '-1',
   ]);
   try {
-    await waitFor(
-      'trellis-ca to serve',
-      () => (proc.lines.some((l) => l.msg === 'trellis-ca serving') ? true : undefined),
-      { proc },
-    );
+    await proc.waitForLine('that it serves', (l) => l.msg === 'trellis-ca serving');
   } catch (err) {
     await proc.stop('SIGKILL');
     throw err;
@@ -88,14 +62,63 @@ export async function startCaIn(
   };
 }
 
+/**
+ * trellis-control-plane in cluster mode (`kubeconfig`, controllers off) inside the node's netns:
+ * WDS and its embedded CA (static tokens; root in Secret istio-ca-secret of `systemNamespace`) on
+ * `node.ip`:15012. Stands in for trellis-ca too; `readRoot` reads the published root
+ * (ConfigMap istio-ca-root-cert), which is written to a file for ztunnel.
+ */
+export async function startControlPlaneIn(
+  node: Node,
+  opts: {
+    dir: string;
+    tokensPath: string;
+    kubeconfig: string;
+    systemNamespace: string;
+    readRoot: () => string | undefined;
+  },
+): Promise<CaProcess> {
+  const proc = spawnIn('trellis-control-plane', node.netns, CONTROL_PLANE_MAIN, [
+    `--kubeconfig=${opts.kubeconfig}`,
+    '--xds-address=off',
+    `--secure-xds-address=${node.ip}:${CA_PORT}`,
+    '--debug-address=off',
+    `--static-tokens=${opts.tokensPath}`,
+    '--controllers=false',
+    `--system-namespace=${opts.systemNamespace}`,
+  ]);
+  try {
+    await eventually(
+      'trellis-control-plane to serve',
+      () => proc.lines.some((l) => l.msg === 'trellis-control-plane serving'),
+      {
+        timeoutMs: START_TIMEOUT_MS,
+        failFast: () => (proc.running ? undefined : proc.describe()),
+        detail: () => proc.describe(),
+      },
+    );
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw err;
+  }
+  const rootPem = await eventually('the mesh root to be published', opts.readRoot, {
+    failFast: () => (proc.running ? undefined : proc.describe()),
+    detail: () => proc.describe(),
+  });
+  const rootPath = join(opts.dir, 'control-plane-root.pem');
+  writeFileSync(rootPath, rootPem);
+  return { proc, address: `${node.ip}:${CA_PORT}`, rootPath, rootPem };
+}
+
 export interface ZtunnelOptions {
   /** The CA (trellis-ca, or a control plane's embedded CA: address and root). */
   ca: Pick<CaProcess, 'address' | 'rootPath'>;
   tokenPath: string;
-  /** Workloads from this file (--local-config)... */
+  /** --local-config; without it ztunnel takes WDS from `xdsAddress`. */
   localConfigPath?: string;
-  /** ...or from a control plane's WDS at this address (TLS, the token above). */
   xdsAddress?: string;
+  /** --dns-resolv-conf: where the DNS proxy forwards (default ztunnel's /etc/resolv.conf). */
+  dnsResolvConf?: string;
   zdsSocket: string;
   drainMs?: number;
   logLevel?: string;
@@ -118,16 +141,9 @@ export class ZtunnelProcess {
       'trellis-system',
       '--service-account',
       'ztunnel',
-      ...(opts.xdsAddress !== undefined
-        ? [
-            '--xds-address',
-            opts.xdsAddress,
-            '--pod-ip',
-            node.ip,
-            '--pod-name',
-            `ztunnel-${node.name}`,
-          ]
-        : ['--local-config', opts.localConfigPath ?? '']),
+      ...(opts.localConfigPath
+        ? ['--local-config', opts.localConfigPath]
+        : ['--xds-address', opts.xdsAddress ?? opts.ca.address]),
       '--zds-socket',
       opts.zdsSocket,
       '--ca-address',
@@ -147,6 +163,7 @@ export class ZtunnelProcess {
       '--log-level',
       opts.logLevel ?? 'info',
       ...(opts.workers !== undefined ? ['--workers', String(opts.workers)] : []),
+      ...(opts.dnsResolvConf ? ['--dns-resolv-conf', opts.dnsResolvConf] : []),
     ]);
   }
 
@@ -156,11 +173,14 @@ export class ZtunnelProcess {
 
   /** Waits until /healthz/ready answers 200. */
   async ready(): Promise<void> {
-    await waitFor(
+    await eventually(
       `${this.proc.name} /healthz/ready`,
-      async () =>
-        (await this.get(READINESS_PORT, '/healthz/ready')).status === 200 ? true : undefined,
-      { proc: this.proc },
+      async () => (await this.get(READINESS_PORT, '/healthz/ready')).status === 200,
+      {
+        timeoutMs: START_TIMEOUT_MS,
+        failFast: () => (this.proc.running ? undefined : this.proc.describe()),
+        detail: () => this.proc.describe(),
+      },
     );
   }
 

@@ -166,7 +166,12 @@ export class NetnsCluster {
 }
 
 /** The in-pod rules (IPv4) and policy routing, applied with iptables-restore in `netns`. */
-export function applyInpodRules(netns: string): void {
-  runIn(netns, 'iptables-restore', ['--noflush'], inpodIptablesRules({ family: 4 }));
+export function applyInpodRules(netns: string, opts: { dnsCapture?: boolean } = {}): void {
+  runIn(
+    netns,
+    'iptables-restore',
+    ['--noflush'],
+    inpodIptablesRules({ family: 4, dnsCapture: opts.dnsCapture === true }),
+  );
   for (const args of inpodRouteCommands(4)) run('ip', ['-n', netns, ...args]);
 }

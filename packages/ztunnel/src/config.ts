@@ -3,6 +3,7 @@
 // process.argv/process.env, tests pass plain maps.
 import { availableParallelism } from 'node:os';
 import {
+  bool,
   checkLogLevel,
   custom,
   defineSettings,
@@ -228,6 +229,36 @@ export const ztunnelSettings = defineSettings({
     parser: duration(),
     description:
       'On SIGTERM or /quitquitquit, how long open connections may finish before they are closed',
+  },
+  dnsProxy: {
+    flag: '--dns-proxy',
+    env: 'ISTIO_META_DNS_CAPTURE',
+    default: true,
+    parser: bool(),
+    description:
+      "In-pod: serve DNS on 127.0.0.1:15053 in every pod netns (the CNI's DNS capture sends the pod's port-53 traffic there): mesh service names answered from WDS, the rest forwarded to --dns-resolv-conf's nameservers",
+  },
+  dnsResolvConf: {
+    flag: '--dns-resolv-conf',
+    env: 'DNS_RESOLV_CONF',
+    default: '/etc/resolv.conf',
+    parser: string(),
+    description:
+      "Where the DNS proxy forwards what it does not answer: this file's nameservers (ztunnel's own, as upstream ztunnel does; in a cluster that is kube-dns), read at start",
+  },
+  clusterDomain: {
+    flag: '--cluster-domain',
+    env: 'CLUSTER_DOMAIN',
+    default: 'cluster.local',
+    parser: string(),
+    description: 'DNS domain of the cluster (<svc>.<ns>.svc.<domain>), for the DNS proxy',
+  },
+  ipv6Enabled: {
+    flag: '--ipv6-enabled',
+    env: 'IPV6_ENABLED',
+    default: true,
+    parser: bool(),
+    description: 'The DNS proxy answers AAAA queries for mesh services (off: empty answers)',
   },
   logLevel: {
     flag: '--log-level',

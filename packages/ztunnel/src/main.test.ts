@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { eventually, START_TIMEOUT_MS } from '@trellis/core/test-support';
 import type { ConfigDump } from './admin/config-dump.js';
 import { ztunnelSettings } from './config.js';
 
@@ -140,6 +141,7 @@ for (const workers of [1, 2])
       'identity-manager',
       'zds-client',
       'proxies(inpod)',
+      'dns-proxy',
     ]);
     const admin = `http://127.0.0.1:${started.adminPort}`;
 
@@ -162,12 +164,16 @@ for (const workers of [1, 2])
     assert.equal(dump.config.localConfig, path);
 
     // Ready once the config is loaded and (--workers > 1) every worker has its copy of it.
-    let ready = await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`);
-    for (let i = 0; i < 100 && ready.status !== 200; i++) {
-      assert.match(await ready.text(), /not ready: waiting for worker/);
-      await new Promise((r) => setTimeout(r, 100));
-      ready = await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`);
-    }
+    const ready = await eventually(
+      '/healthz/ready to answer 200',
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`);
+        if (r.status === 200) return r;
+        assert.match(await r.text(), /not ready: waiting for worker/);
+        return undefined;
+      },
+      START_TIMEOUT_MS,
+    );
     assert.equal(ready.status, 200);
     const metrics = await fetch(`http://127.0.0.1:${started.metricsPort}/metrics`);
     assert.equal(metrics.status, 200);
@@ -181,6 +187,7 @@ for (const workers of [1, 2])
       scopes: {
         'local-config': 'warn',
         access: 'debug',
+        dns: 'debug',
         identity: 'debug',
         inpod: 'debug',
         proxy: 'debug',

@@ -21,13 +21,16 @@ import { createMetricsServer } from './admin/metrics-server.js';
 import { Readiness } from './admin/readiness.js';
 import { createReadinessServer } from './admin/readiness-server.js';
 import { loadZtunnelConfig, processSource, PROGRAM, SUMMARY, ztunnelSettings } from './config.js';
+import { createDnsMetrics } from './dns/metrics.js';
+import { withDnsProxy } from './dns/pod-dns.js';
 import { createCaIdentityManager } from './identity/identity-manager.js';
 import { WorkloadIdentities } from './identity/unused-identities.js';
+import type { PodSpec } from './inpod/pod-manager.js';
 import { startInpod } from './inpod/start-inpod.js';
 import { createTrafficMetrics } from './metrics.js';
 import { createZtunnelContext, type ZtunnelContext } from './proxy/context.js';
 import { startProxySet, startSharedProxySet, type ProxySet } from './proxy/proxy-set.js';
-import { createHostSocketOps } from './proxy/socket-ops.js';
+import { createHostSocketOps, type SocketOps } from './proxy/socket-ops.js';
 import { LocalConfigError } from './state/local-config.js';
 import { LocalConfigFile } from './state/local-config-file.js';
 import { StateStore } from './state/store.js';
@@ -214,17 +217,29 @@ async function main(): Promise<void> {
     logger.info({ ports: shared.ports }, 'shared proxies listening');
   } else {
     // In-pod: the ZDS client hands over pod netns fds; each pod gets its own proxy set inside it.
+    const startPod = (pod: PodSpec, ops: SocketOps, netnsFd: number) =>
+      pool ? startDispatchedPodSet(pool, pod, ops, netnsFd) : startProxySet(context!, pod, ops);
     proxies = startInpod({
       zdsSocket: config.zdsSocket,
       logger: log.scope('inpod'),
       drainMs: config.drainTimeout,
       store,
       trustDomain: config.trustDomain,
-      startPod: (pod, ops, netnsFd) =>
-        pool ? startDispatchedPodSet(pool, pod, ops, netnsFd) : startProxySet(context!, pod, ops),
+      startPod: config.dnsProxy
+        ? withDnsProxy(startPod, {
+            store,
+            network: config.network,
+            clusterDomain: config.clusterDomain,
+            ipv6: config.ipv6Enabled,
+            resolvConf: config.dnsResolvConf,
+            logger: log.scope('dns'),
+            metrics: createDnsMetrics(registry.meter('dns')),
+          })
+        : startPod,
       forget,
     });
     running.push('identity-manager', 'zds-client', 'proxies(inpod)');
+    if (config.dnsProxy) running.push('dns-proxy');
     logger.info({ zdsSocket: config.zdsSocket }, 'in-pod mode: waiting for pods over ZDS');
   }
   lifecycle.onShutdown('proxies', async () => {

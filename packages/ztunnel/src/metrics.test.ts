@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createMetrics } from '@trellis/core';
 import { createTrafficMetrics, trafficLabels } from './metrics.js';
-import { service, workload } from './testing/fixtures.js';
+import { service, workload } from './test-support/fixtures.js';
 
 test('trafficLabels fills every Istio label, "unknown" where nothing is known', () => {
   const labels = trafficLabels({ reporter: 'destination', securityPolicy: 'unknown' });

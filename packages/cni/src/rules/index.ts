@@ -14,3 +14,26 @@ export {
   type IptablesBackend,
   type IptablesVersion,
 } from './iptables-backend.js';
+export {
+  inpodNftablesRules,
+  NFT_NAT_TABLE,
+  NFT_MANGLE_TABLE,
+  NFT_RAW_TABLE,
+  NFT_INPOD_TABLES,
+  type InpodNftOptions,
+} from './inpod-nftables.js';
+export { hostProbeNftablesRules, nftProbeSet, NFT_HOST_TABLE } from './host-probe-nftables.js';
+export {
+  parseIptables,
+  planIptablesRestore,
+  planIptablesRemoval,
+  iptablesDrift,
+  type IptablesState,
+} from './iptables-state.js';
+export {
+  nftScriptCounts,
+  nftListCounts,
+  nftDrift,
+  nftRemoval,
+  type NftCounts,
+} from './nftables-state.js';

@@ -71,5 +71,14 @@ export function inpodIptablesRules(options: InpodRulesOptions): string {
     `-A ${OUTPUT_CHAIN} ! -d ${loopback} -p tcp -m mark ! --mark ${ztunnelMark} -j REDIRECT --to-ports ${OUTBOUND_PORT}`,
   ]);
 
-  return [...mangle, ...nat].join('\n') + '\n';
+  // With DNS capture, the app's query (redirected to 15053) and ztunnel's forwarded query can share
+  // a 5-tuple; conntrack zone 1 keeps the forwarded one (marked 0x539) and its replies apart.
+  const raw = dnsCapture
+    ? table('raw', [
+        `-A ${PREROUTING_CHAIN} -p udp -m mark ! --mark ${ztunnelMark} -m udp --sport 53 -j CT --zone 1`,
+        `-A ${OUTPUT_CHAIN} -p udp -m mark --mark ${ztunnelMark} -m udp --dport 53 -j CT --zone 1`,
+      ])
+    : [];
+
+  return [...mangle, ...nat, ...raw].join('\n') + '\n';
 }

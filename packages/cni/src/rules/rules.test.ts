@@ -7,6 +7,8 @@ import { hostProbeRules } from './host-probe.js';
 import { inpodIptablesRules } from './inpod-iptables.js';
 import { inpodRouteCommands } from './inpod-routes.js';
 import { parseIptablesVersion, restoreCommand } from './iptables-backend.js';
+import { hostProbeNftablesRules } from './host-probe-nftables.js';
+import { inpodNftablesRules } from './inpod-nftables.js';
 
 const goldenDir = join(dirname(fileURLToPath(import.meta.url)), '../../testdata/rules');
 
@@ -35,19 +37,39 @@ const cases: Record<string, () => string> = {
       .join('\n') + '\n',
   'host-probe-ipv4': () => hostProbeRules({ family: 4, ipset: 'istio-inpod-probes-v4' }),
   'host-probe-ipv6': () => hostProbeRules({ family: 6, ipset: 'istio-inpod-probes-v6' }),
+  'nft-inpod-ipv4': () => inpodNftablesRules({ families: [4] }),
+  'nft-inpod-ipv4-dns': () => inpodNftablesRules({ families: [4], dnsCapture: true }),
+  'nft-inpod-dual-dns': () => inpodNftablesRules({ families: [4, 6], dnsCapture: true }),
+  'nft-host-probe-dual': () => hostProbeNftablesRules([4, 6]),
 };
 
 for (const [name, build] of Object.entries(cases)) {
   test(`golden: ${name}`, () => golden(name, build()));
 }
 
-test('DNS capture adds exactly the two port-53 redirects before the outbound redirect', () => {
+test('DNS capture adds the two port-53 redirects before the outbound redirect, and the conntrack zone rules', () => {
   const plain = inpodIptablesRules({ family: 4 }).split('\n');
   const dns = inpodIptablesRules({ family: 4, dnsCapture: true }).split('\n');
   const added = dns.filter((l) => !plain.includes(l));
-  assert.equal(added.length, 2);
-  assert.ok(added.every((l) => l.includes('--dport 53') && l.endsWith('--to-ports 15053')));
-  assert.ok(dns.indexOf(added[1]!) < dns.findIndex((l) => l.includes('--to-ports 15001')));
+  const redirects = added.filter((l) => l.includes('REDIRECT'));
+  assert.equal(redirects.length, 2);
+  assert.ok(redirects.every((l) => l.includes('--dport 53') && l.endsWith('--to-ports 15053')));
+  assert.ok(dns.indexOf(redirects[1]!) < dns.findIndex((l) => l.includes('--to-ports 15001')));
+  assert.deepEqual(
+    added.filter((l) => l.includes('CT --zone 1')).length,
+    2,
+    'raw table: the forwarded query and its replies go to conntrack zone 1',
+  );
+});
+
+test('nft rules with DNS capture redirect port 53 and add the raw table; without, neither', () => {
+  const dns = inpodNftablesRules({ families: [4], dnsCapture: true });
+  const plain = inpodNftablesRules({ families: [4] });
+  assert.match(dns, /udp dport 53 counter redirect to :15053/);
+  assert.match(dns, /add table inet istio-ambient-raw/);
+  assert.doesNotMatch(plain, /15053|istio-ambient-raw/);
+  assert.doesNotMatch(inpodNftablesRules({ families: [6] }), /\d+\.\d+\.\d+\.\d+/);
+  assert.throws(() => inpodNftablesRules({ families: [] }), /families must be 4 and\/or 6/);
 });
 
 test('ipv6 rules never mention an IPv4 address', () => {

@@ -6,10 +6,10 @@
 // about time.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatResults } from './format-results.js';
+import { writeSection } from './results-file.js';
 import { runScenario, type ScenarioOptions, type ScenarioResult } from './scenario.js';
 
 const CLIENTS = 100;
@@ -46,7 +46,7 @@ async function main() {
   });
   process.stdout.write(text);
   const file = fileURLToPath(new URL('../../bench-results.txt', import.meta.url));
-  await writeFile(file, text);
+  await writeSection(file, 'scale', text);
   console.error(`written to ${file}`);
 }
 

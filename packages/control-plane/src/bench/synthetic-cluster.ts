@@ -2,8 +2,9 @@
 // Deployments (one Service, one EndpointSlice and one ServiceAccount each), 20 services per
 // namespace, 10 nodes and a few AuthorizationPolicies. `withPodChange` makes the next snapshot
 // with one pod's readiness or IP flipped (and its EndpointSlice to match), as an informer would.
+import { toAuthorizationPolicy } from '../ingest/convert/istio-security.js';
+import type { AuthorizationPolicy } from '../model/istio-security.js';
 import type {
-  AuthorizationPolicy,
   ClusterSnapshot,
   EndpointSlice,
   Namespace,
@@ -226,17 +227,13 @@ function makeSlice(s: number, pods: readonly Pod[]): EndpointSlice {
   };
 }
 
-function policy(
-  namespace: string,
-  name: string,
-  spec: NonNullable<AuthorizationPolicy['spec']>,
-): AuthorizationPolicy {
-  return {
+function policy(namespace: string, name: string, spec: object): AuthorizationPolicy {
+  return toAuthorizationPolicy({
     apiVersion: 'security.istio.io/v1',
     kind: 'AuthorizationPolicy',
     metadata: { name, namespace },
     spec,
-  };
+  });
 }
 
 const namespaceName = (i: number) => `team-${String(i).padStart(3, '0')}`;

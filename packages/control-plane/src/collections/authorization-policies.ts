@@ -1,5 +1,5 @@
 // AuthorizationPolicies: parsed, scoped and sorted by who can enforce them.
-import type { AuthorizationPolicy, PolicyTargetReference } from '../model/kube.js';
+import type { AuthorizationPolicy, AuthorizationRule } from '../model/istio-security.js';
 import type { ResolvedMeshOptions } from '../model/options.js';
 import type { AuthorizationPolicyInfo } from '../model/policy-info.js';
 import { ANNOTATION_DRY_RUN } from '../model/well-known.js';
@@ -29,13 +29,10 @@ export function authorizationPolicyInfo(
 ): AuthorizationPolicyInfo {
   const name = nameOf(p);
   const namespace = namespaceOf(p);
-  const spec = p.spec ?? {};
+  const spec = p.spec;
   const selector = nonEmptyLabels(spec.selector);
-  const targetRefs: PolicyTargetReference[] = [
-    ...(spec.targetRefs ?? []),
-    ...(spec.targetRef ? [spec.targetRef] : []),
-  ];
-  const rawAction = spec.action ?? 'ALLOW';
+  const targetRefs = spec.targetRefs;
+  const rawAction = spec.action;
   const action = (ACTIONS as readonly string[]).includes(rawAction)
     ? (rawAction as AuthorizationPolicyInfo['action'])
     : undefined;
@@ -52,7 +49,7 @@ export function authorizationPolicyInfo(
     targetRefs,
     enforcedBy: 'ztunnel',
     dryRun: parseBool(annotationsOf(p)[ANNOTATION_DRY_RUN]),
-    rules: spec.rules ?? [],
+    rules: spec.rulesProblem ? failClosedRules(action) : spec.rules,
   };
   if (selector) info.selector = selector;
   if (!action) {
@@ -64,7 +61,20 @@ export function authorizationPolicyInfo(
     info.enforcedBy = 'none';
     info.problem = `ztunnel does not support the ${action} action`;
   }
+  if (spec.rulesProblem) {
+    const closed =
+      action === 'ALLOW' || action === undefined
+        ? 'it allows nothing'
+        : 'it matches every request it selects';
+    const problem = `${spec.rulesProblem}; the rules cannot be read, so ${closed} until they are fixed`;
+    info.problem = info.problem ? `${info.problem}; ${problem}` : problem;
+  }
   return info;
+}
+
+/** Rules that fail closed: none for ALLOW (allows nothing), one matching everything otherwise. */
+function failClosedRules(action: string | undefined): AuthorizationRule[] {
+  return action === 'ALLOW' || action === undefined ? [] : [{ from: [], to: [], when: [] }];
 }
 
 /** Go's strconv.ParseBool, as Istio reads `istio.io/dry-run`; anything else is false. */

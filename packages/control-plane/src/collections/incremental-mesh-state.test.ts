@@ -9,7 +9,7 @@ import {
   mutate,
   rng,
   startingSnapshot,
-} from '../testing/random-cluster.js';
+} from '../test-support/random-cluster.js';
 import { createMeshStateDeriver } from './incremental-mesh-state.js';
 import { deriveMeshState, type MeshState } from './mesh-state.js';
 

@@ -1,18 +1,15 @@
 // The MeshState of each new snapshot, recomputing only what the objects changed since the previous
-// one touch: a pod -> its workload; an EndpointSlice -> the pods it lists (before and after) and
-// its own non-pod workloads; a Service -> its ServiceInfo and, if that changed, the pods its
-// selector matches (before and after), the pods its slices list and those slices' workloads; a
-// Node -> the pods on it when its locality changed. Namespaces, Gateways (and pods labelled as
-// their instances) and policies are read by everything: a change there recomputes everything.
-// Objects are compared by identity (informers and the benchmark keep unchanged objects); a
-// recomputed info equal to the previous one keeps the previous object, so translate and pack skip
-// it. The result always equals deriveMeshState(snapshot) (property-tested). Pure: no I/O, the
-// state lives in the deriver.
+// one touch. What each input kind touches is declared once, in INPUTS below (a kind missing from
+// it does not compile): namespaces, Gateways and policies are read by everything, so a change
+// there recomputes everything; pods, EndpointSlices, Nodes and Services name the pods, slices and
+// services they touch. Objects are compared by identity (informers and the benchmark keep
+// unchanged objects); a recomputed info equal to the previous one keeps the previous object, so
+// translate and pack skip it. The result always equals deriveMeshState(snapshot)
+// (property-tested). Pure: no I/O, the state lives in the deriver.
 import {
   emptySnapshot,
   type ClusterSnapshot,
   type EndpointSlice,
-  type Node,
   type Pod,
   type Service,
 } from '../model/kube.js';
@@ -33,7 +30,14 @@ import { withChanges } from './map-changes.js';
 import { sameValue } from './same-value.js';
 import { isSubset } from './selector.js';
 import { serviceInfo, serviceKey } from './services.js';
-import { localityOf, podWorkload, podWorkloadUid, type PodWorkloadContext } from './workloads.js';
+import {
+  claimedIPs,
+  localityOf,
+  podWorkload,
+  podWorkloadUid,
+  type PodWorkloadContext,
+} from './workloads.js';
+import { addTo, removeFrom } from './index-by.js';
 
 export interface MeshStateDeriver {
   /** Equal to `deriveMeshState(snapshot, options)`; unchanged infos are the previous call's objects. */
@@ -44,13 +48,12 @@ interface Cache {
   snapshot: ClusterSnapshot;
   state: MeshState;
   wide: MeshWide;
-  /** The snapshot's objects by `<namespace>/<name>` (nodes by name). */
-  pods: Map<string, Pod>;
-  services: Map<string, Service>;
-  slices: Map<string, EndpointSlice>;
-  nodes: Map<string, Node>;
+  /** The snapshot's objects of each keyed kind, by key (`<namespace>/<name>`, nodes by name). */
+  objects: { [K in KeyedKind]: Map<string, ClusterSnapshot[K][number]> };
   podsByNamespace: Map<string, Set<string>>;
   podsByNode: Map<string, Set<string>>;
+  /** Pods by the IPs their workloads claim (duplicates are reported on every claimant). */
+  podsByIP: Map<string, Set<string>>;
   /**
    * Slice keys by their `kubernetes.io/service-name` label. A slice's workloads read the Service of
    * that name in the slice's namespace, the pods it lists the one in their own namespace.
@@ -63,8 +66,113 @@ interface Cache {
   sliceWorkloads: Map<string, string[]>;
 }
 
-/** An object key whose object was added, replaced or removed. */
-type Changed<T> = Map<string, { before?: T; after?: T }>;
+/** What a change touches, filled by the INPUTS rules. */
+interface Dirty {
+  /** Everything is recomputed. */
+  wide: boolean;
+  pods: Set<string>;
+  slices: Set<string>;
+  /** Object keys of Services to recompute (and, when their info changed, what reads them). */
+  services: Set<string>;
+}
+
+/**
+ * How one kind of input reaches the MeshState:
+ * - `wide`: read by every workload and service (a change recomputes everything);
+ * - `unread`: not read by the MeshState (the Envoy stage or the CA reads it);
+ * - keyed: `key` identifies an object; `touch` updates the deriver's indexes for one object that
+ *   was added, replaced or removed, and marks what it touches.
+ */
+type InputRule<T> =
+  | 'wide'
+  | 'unread'
+  | {
+      key(o: T): string;
+      touch(c: Cache, key: string, before: T | undefined, after: T | undefined, d: Dirty): void;
+    };
+
+type KeyedKind = 'pods' | 'endpointSlices' | 'nodes' | 'services';
+
+/** The dependency rules of the derivation: one entry per input kind. */
+const INPUTS: {
+  readonly [K in keyof ClusterSnapshot]: K extends KeyedKind
+    ? Exclude<InputRule<ClusterSnapshot[K][number]>, 'wide' | 'unread'>
+    : 'wide' | 'unread';
+} = {
+  namespaces: 'wide',
+  gateways: 'wide',
+  authorizationPolicies: 'wide',
+  peerAuthentications: 'wide',
+  serviceAccounts: 'unread',
+  requestAuthentications: 'unread',
+  destinationRules: 'unread',
+  httpRoutes: 'unread',
+  grpcRoutes: 'unread',
+  // A pod: its own workload, and the workloads of pods claiming the same IPs (reported as
+  // duplicates). A pod labelled as a Gateway's instance changes that waypoint: everything.
+  pods: {
+    key: keyOf,
+    touch(c, key, before, after, d) {
+      if (isGatewayInstance(before) || isGatewayInstance(after)) d.wide = true;
+      if (before) {
+        removeFrom(c.podsByNamespace, namespaceOf(before), key);
+        removeFrom(c.podsByNode, before.spec?.nodeName ?? '', key);
+        for (const ip of claimedIPs(before)) removeFrom(c.podsByIP, ip, key);
+      }
+      if (after) {
+        addTo(c.podsByNamespace, namespaceOf(after), key);
+        addTo(c.podsByNode, after.spec?.nodeName ?? '', key);
+        for (const ip of claimedIPs(after)) addTo(c.podsByIP, ip, key);
+      }
+      d.pods.add(key);
+      const ips = (p: Pod | undefined) => (p ? claimedIPs(p) : []);
+      for (const ip of new Set([...ips(before), ...ips(after)]))
+        for (const other of c.podsByIP.get(ip) ?? []) d.pods.add(other);
+    },
+  },
+  // A slice: the pods it lists (before and after) and its own non-pod workloads.
+  endpointSlices: {
+    key: keyOf,
+    touch(c, key, before, after, d) {
+      if (before) {
+        removeFrom(c.slicesByService, sliceServiceKey(before), key);
+        for (const podKey of new Set(slicePodKeys(before))) {
+          const list = c.slicesByPod.get(podKey)?.filter((s) => s !== before) ?? [];
+          if (list.length > 0) c.slicesByPod.set(podKey, list);
+          else c.slicesByPod.delete(podKey);
+          d.pods.add(podKey);
+        }
+      }
+      if (after) {
+        addTo(c.slicesByService, sliceServiceKey(after), key);
+        for (const podKey of new Set(slicePodKeys(after))) {
+          c.slicesByPod.set(podKey, [...(c.slicesByPod.get(podKey) ?? []), after]);
+          d.pods.add(podKey);
+        }
+      }
+      d.slices.add(key);
+    },
+  },
+  // A node: the pods on it, when its locality changed.
+  nodes: {
+    key: nameOf,
+    touch(c, name, before, after, d) {
+      if (!sameValue(before && localityOf(before), after && localityOf(after)))
+        for (const podKey of c.podsByNode.get(name) ?? []) d.pods.add(podKey);
+    },
+  },
+  // A Service: its ServiceInfo; when that changed, the pods its old or new selector matches, the
+  // pods its slices list and those slices' workloads (see updateServices).
+  services: {
+    key: keyOf,
+    touch: (_c, key, _before, _after, d) => void d.services.add(key),
+  },
+};
+
+const KEYED_KINDS: readonly KeyedKind[] = ['pods', 'endpointSlices', 'nodes', 'services'];
+const WIDE_KINDS = (Object.keys(INPUTS) as (keyof ClusterSnapshot)[]).filter(
+  (k) => INPUTS[k] === 'wide',
+);
 
 export function createMeshStateDeriver(meshOptions: MeshOptions = {}): MeshStateDeriver {
   const options = resolveMeshOptions(meshOptions);
@@ -73,26 +181,35 @@ export function createMeshStateDeriver(meshOptions: MeshOptions = {}): MeshState
     derive(snapshot) {
       const c = cache ?? emptyCache(options);
       cache = undefined; // kept only if the update completes
-      const pods = diffObjects(c.snapshot.pods, snapshot.pods, c.pods, keyOf);
-      const services = diffObjects(c.snapshot.services, snapshot.services, c.services, keyOf);
-      const slices = diffObjects(
-        c.snapshot.endpointSlices,
-        snapshot.endpointSlices,
-        c.slices,
-        keyOf,
-      );
-      const nodes = diffObjects(c.snapshot.nodes, snapshot.nodes, c.nodes, nameOf);
-      // Duplicate keys make the result depend on order: derive in full, start over next time.
-      if (!pods || !services || !slices || !nodes) return deriveMeshState(snapshot, options);
-      const wide =
-        c.snapshot === EMPTY_SNAPSHOT ||
-        !sameItems(c.snapshot.namespaces, snapshot.namespaces) ||
-        !sameItems(c.snapshot.gateways, snapshot.gateways) ||
-        !sameItems(c.snapshot.authorizationPolicies, snapshot.authorizationPolicies) ||
-        !sameItems(c.snapshot.peerAuthentications, snapshot.peerAuthentications) ||
-        [...pods.values()].some((p) => isGatewayInstance(p.before) || isGatewayInstance(p.after));
-      if (wide) c.wide = deriveMeshWide(snapshot, options);
-      const state = update(c, { pods, services, slices, nodes }, wide);
+      const d: Dirty = {
+        wide:
+          c.snapshot === EMPTY_SNAPSHOT ||
+          WIDE_KINDS.some(
+            (k) =>
+              !sameItems<unknown>(
+                c.snapshot[k] as readonly unknown[],
+                snapshot[k] as readonly unknown[],
+              ),
+          ),
+        pods: new Set(),
+        slices: new Set(),
+        services: new Set(),
+      };
+      for (const kind of KEYED_KINDS) {
+        const rule = INPUTS[kind] as Exclude<InputRule<object>, 'wide' | 'unread'>;
+        const byKey = c.objects[kind] as Map<string, object>;
+        const changed = diffObjects<object>(
+          c.snapshot[kind] as readonly object[],
+          snapshot[kind] as readonly object[],
+          byKey,
+          rule.key,
+        );
+        // Duplicate keys make the result depend on order: derive in full, start over next time.
+        if (!changed) return deriveMeshState(snapshot, options);
+        for (const [key, { before, after }] of changed) rule.touch(c, key, before, after, d);
+      }
+      if (d.wide) c.wide = deriveMeshWide(snapshot, options);
+      const state = update(c, d);
       c.snapshot = snapshot;
       c.state = state;
       cache = c;
@@ -116,12 +233,10 @@ function emptyCache(options: MeshState['options']): Cache {
     snapshot: EMPTY_SNAPSHOT,
     state,
     wide: deriveMeshWide(EMPTY_SNAPSHOT, options),
-    pods: new Map(),
-    services: new Map(),
-    slices: new Map(),
-    nodes: new Map(),
+    objects: { pods: new Map(), endpointSlices: new Map(), nodes: new Map(), services: new Map() },
     podsByNamespace: new Map(),
     podsByNode: new Map(),
+    podsByIP: new Map(),
     slicesByService: new Map(),
     slicesByPod: new Map(),
     selectingServices: new Map(),
@@ -129,92 +244,12 @@ function emptyCache(options: MeshState['options']): Cache {
   };
 }
 
-interface Changes {
-  pods: Changed<Pod>;
-  services: Changed<Service>;
-  slices: Changed<EndpointSlice>;
-  nodes: Changed<Node>;
-}
-
-function update(c: Cache, ch: Changes, wide: boolean): MeshState {
+function update(c: Cache, d: Dirty): MeshState {
   const { options } = c.state;
-  const dirtyPods = new Set<string>();
-  const dirtySlices = new Set<string>();
-
-  for (const [key, { before, after }] of ch.pods) {
-    if (before) {
-      removeFrom(c.podsByNamespace, namespaceOf(before), key);
-      removeFrom(c.podsByNode, before.spec?.nodeName ?? '', key);
-    }
-    if (after) {
-      addTo(c.podsByNamespace, namespaceOf(after), key);
-      addTo(c.podsByNode, after.spec?.nodeName ?? '', key);
-    }
-    dirtyPods.add(key);
-  }
-  for (const [key, { before, after }] of ch.slices) {
-    if (before) {
-      removeFrom(c.slicesByService, sliceServiceKey(before), key);
-      for (const podKey of new Set(slicePodKeys(before))) {
-        const list = c.slicesByPod.get(podKey)?.filter((s) => s !== before) ?? [];
-        if (list.length > 0) c.slicesByPod.set(podKey, list);
-        else c.slicesByPod.delete(podKey);
-        dirtyPods.add(podKey);
-      }
-    }
-    if (after) {
-      addTo(c.slicesByService, sliceServiceKey(after), key);
-      for (const podKey of new Set(slicePodKeys(after))) {
-        c.slicesByPod.set(podKey, [...(c.slicesByPod.get(podKey) ?? []), after]);
-        dirtyPods.add(podKey);
-      }
-    }
-    dirtySlices.add(key);
-  }
-  for (const [name, { before, after }] of ch.nodes) {
-    const was = before && localityOf(before);
-    const is = after && localityOf(after);
-    if (!sameValue(was, is))
-      for (const podKey of c.podsByNode.get(name) ?? []) dirtyPods.add(podKey);
-  }
-
-  // Services: recompute the changed ones (all when the wide inputs changed).
-  const serviceKeys = wide
-    ? new Set([...ch.services.keys(), ...c.services.keys()])
-    : ch.services.keys();
-  const serviceChanges = new Map<string, ServiceInfo | undefined>();
-  for (const objectKey of serviceKeys) {
-    const svc = c.services.get(objectKey);
-    const [ns, name] = splitKey(objectKey);
-    const key = serviceKey(ns, name, options);
-    const previous = c.state.services.get(key);
-    let info = svc && serviceInfo(svc, c.wide.namespaces.get(ns), c.wide.lookup, options);
-    if (info && previous && sameValue(info, previous)) info = previous;
-    if (info === previous) continue;
-    serviceChanges.set(key, info);
-    const selecting = (c.selectingServices.get(ns) ?? []).filter((s) => s.key !== key);
-    if (info?.selector) selecting.push(info);
-    c.selectingServices.set(ns, selecting);
-    for (const podKey of c.podsByNamespace.get(ns) ?? []) {
-      const labels = labelsOf(c.pods.get(podKey));
-      if (
-        (previous?.selector && isSubset(previous.selector, labels)) ||
-        (info?.selector && isSubset(info.selector, labels))
-      )
-        dirtyPods.add(podKey);
-    }
-    for (const sliceKey of c.slicesByService.get(name) ?? []) {
-      const slice = c.slices.get(sliceKey)!;
-      if (namespaceOf(slice) === ns) dirtySlices.add(sliceKey);
-      for (const podKey of slicePodKeys(slice))
-        if (podKey.startsWith(`${ns}/`)) dirtyPods.add(podKey);
-    }
-  }
-  const services = withChanges(c.state.services, serviceChanges);
-
-  if (wide) {
-    for (const key of c.pods.keys()) dirtyPods.add(key);
-    for (const key of c.slices.keys()) dirtySlices.add(key);
+  const services = updateServices(c, d);
+  if (d.wide) {
+    for (const key of c.objects.pods.keys()) d.pods.add(key);
+    for (const key of c.objects.endpointSlices.keys()) d.slices.add(key);
   }
   const ctx: PodWorkloadContext = {
     options,
@@ -222,8 +257,9 @@ function update(c: Cache, ch: Changes, wide: boolean): MeshState {
     selectingServices: c.selectingServices,
     services,
     slicesByPod: c.slicesByPod,
-    nodes: c.nodes,
+    nodes: c.objects.nodes,
     policiesFor: c.wide.policiesFor,
+    podsWithIP: (ip) => c.podsByIP.get(ip) ?? [],
   };
   const workloadChanges = new Map<string, WorkloadInfo | undefined>();
   const keep = (uid: string, next: WorkloadInfo | undefined) => {
@@ -231,13 +267,13 @@ function update(c: Cache, ch: Changes, wide: boolean): MeshState {
     if (next && previous && sameValue(next, previous)) return;
     if (next !== previous) workloadChanges.set(uid, next);
   };
-  for (const podKey of dirtyPods) {
-    const pod = c.pods.get(podKey);
+  for (const podKey of d.pods) {
+    const pod = c.objects.pods.get(podKey);
     const [ns, name] = splitKey(podKey);
     keep(podWorkloadUid(options.clusterId, ns, name), pod && podWorkload(pod, ctx));
   }
-  for (const sliceKey of dirtySlices) {
-    const slice = c.slices.get(sliceKey);
+  for (const sliceKey of d.slices) {
+    const slice = c.objects.endpointSlices.get(sliceKey);
     const next = slice ? endpointSliceWorkloads(slice, services, options) : [];
     const uids = next.map((w) => w.uid);
     for (const uid of c.sliceWorkloads.get(sliceKey) ?? [])
@@ -256,6 +292,46 @@ function update(c: Cache, ch: Changes, wide: boolean): MeshState {
     peerAuthentications: c.wide.peerAuthentications,
   };
 }
+
+/**
+ * Recomputes the marked Services (all of them when the wide inputs changed); a ServiceInfo that
+ * changed marks the pods its old or new selector matches, the pods its slices list and the slices.
+ */
+function updateServices(c: Cache, d: Dirty): ReadonlyMap<string, ServiceInfo> {
+  const { options } = c.state;
+  const serviceKeys = d.wide ? new Set([...d.services, ...c.objects.services.keys()]) : d.services;
+  const serviceChanges = new Map<string, ServiceInfo | undefined>();
+  for (const objectKey of serviceKeys) {
+    const svc: Service | undefined = c.objects.services.get(objectKey);
+    const [ns, name] = splitKey(objectKey);
+    const key = serviceKey(ns, name, options);
+    const previous = c.state.services.get(key);
+    let info = svc && serviceInfo(svc, c.wide.namespaces.get(ns), c.wide.lookup, options);
+    if (info && previous && sameValue(info, previous)) info = previous;
+    if (info === previous) continue;
+    serviceChanges.set(key, info);
+    const selecting = (c.selectingServices.get(ns) ?? []).filter((s) => s.key !== key);
+    if (info?.selector) selecting.push(info);
+    c.selectingServices.set(ns, selecting);
+    for (const podKey of c.podsByNamespace.get(ns) ?? []) {
+      const labels = labelsOf(c.objects.pods.get(podKey));
+      if (
+        (previous?.selector && isSubset(previous.selector, labels)) ||
+        (info?.selector && isSubset(info.selector, labels))
+      )
+        d.pods.add(podKey);
+    }
+    for (const sliceKey of c.slicesByService.get(name) ?? []) {
+      const slice = c.objects.endpointSlices.get(sliceKey)!;
+      if (namespaceOf(slice) === ns) d.slices.add(sliceKey);
+      for (const podKey of slicePodKeys(slice)) if (podKey.startsWith(`${ns}/`)) d.pods.add(podKey);
+    }
+  }
+  return withChanges(c.state.services, serviceChanges);
+}
+
+/** An object key whose object was added, replaced or removed. */
+type Changed<T> = Map<string, { before?: T; after?: T }>;
 
 /**
  * The keys whose object differs between `before` and `after` (by identity), updating `byKey` (the
@@ -315,17 +391,4 @@ function sliceServiceKey(slice: EndpointSlice): string {
 function splitKey(key: string): [string, string] {
   const i = key.indexOf('/');
   return [key.slice(0, i), key.slice(i + 1)];
-}
-
-function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (set) set.add(value);
-  else index.set(key, new Set([value]));
-}
-
-function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
 }

@@ -40,3 +40,18 @@ export function indexBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<
   }
   return index;
 }
+
+/** Adds `value` to the set at `key` (made when missing). */
+export function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
+  const set = index.get(key);
+  if (set) set.add(value);
+  else index.set(key, new Set([value]));
+}
+
+/** Removes `value` from the set at `key`, and the set once it is empty. */
+export function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) index.delete(key);
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ipBytes, isIP } from './ip-text.js';
+import { ipBytes, isIP, normalizeIP } from './ip-text.js';
 
 test('IPv4 and IPv6 text become 4 or 16 bytes', () => {
   assert.deepEqual([...ipBytes('10.244.1.5')!], [10, 244, 1, 5]);
@@ -31,4 +31,16 @@ test('things that are not IP addresses are refused', () => {
   ]) {
     assert.equal(isIP(bad), false, bad);
   }
+});
+
+test('addresses are normalised: IPv4-mapped IPv6 becomes IPv4, IPv6 takes its RFC 5952 form', () => {
+  assert.equal(normalizeIP('10.0.0.7'), '10.0.0.7');
+  assert.equal(normalizeIP('::ffff:10.0.0.7'), '10.0.0.7');
+  assert.equal(normalizeIP('::FFFF:a00:7'), '10.0.0.7');
+  assert.equal(normalizeIP('FD00:0:0:0:0:0:0:1'), 'fd00::1');
+  assert.equal(normalizeIP('2001:db8:0:0:1:0:0:1'), '2001:db8::1:0:0:1');
+  assert.equal(normalizeIP('::'), '::');
+  assert.equal(normalizeIP('1:0:2:3:4:5:6:7'), '1:0:2:3:4:5:6:7');
+  for (const bad of ['999.1.2.3', 'not-an-ip', '10.0.0', ''])
+    assert.equal(normalizeIP(bad), undefined, bad);
 });

@@ -56,3 +56,27 @@ export function ipBytes(s: string): Uint8Array | undefined {
   if (isIPv4(s)) return Uint8Array.from(s.split('.').map(Number));
   return parseIPv6(s);
 }
+
+/**
+ * The canonical text of an IP address, or undefined when the text is not one: IPv4 as is, an
+ * IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) as its IPv4 address, other IPv6 in RFC 5952 form
+ * (lower case, the longest run of zero groups compressed).
+ */
+export function normalizeIP(s: string): string | undefined {
+  if (isIPv4(s)) return s;
+  const b = parseIPv6(s);
+  if (!b) return undefined;
+  if (b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff)
+    return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  const groups = Array.from({ length: 8 }, (_, i) => (b[i * 2]! << 8) | b[i * 2 + 1]!);
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len && j - i >= 2) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.at < 0) return hex.join(':');
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
+}

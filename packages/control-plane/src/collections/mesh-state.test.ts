@@ -4,6 +4,8 @@ import { parseSnapshot } from '../ingest/manifests.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { emptySnapshot, type ClusterSnapshot } from '../model/kube.js';
 import { deriveMeshState } from './mesh-state.js';
+import { translateState } from '../translate/translate-state.js';
+import { toPeerAuthentication } from '../ingest/convert/istio-security.js';
 
 function snapshot(yaml: string): ClusterSnapshot {
   const r = parseSnapshot(yaml);
@@ -164,10 +166,11 @@ test('objects from client-node (Date timestamps) work like YAML ones (string tim
       conditions: [{ type: 'Ready', status: 'True' }],
     },
   };
-  const pa = (name: string, created: Date | string, mode: string) => ({
-    metadata: { name, namespace: 'istio-system', creationTimestamp: created },
-    spec: { mtls: { mode } },
-  });
+  const pa = (name: string, created: Date | string, mode: string) =>
+    toPeerAuthentication({
+      metadata: { name, namespace: 'istio-system', creationTimestamp: created },
+      spec: { mtls: { mode } },
+    });
   const snapshot: ClusterSnapshot = {
     ...emptySnapshot(),
     pods: [pod],
@@ -224,4 +227,63 @@ spec:
   );
   assert.deepEqual(state.peerAuthentications[0]?.portModes, []);
   assert.match(state.peerAuthentications[0]?.problem ?? '', /root namespace is ignored/);
+});
+
+test('pod IPs: a bad one is left out with a note, a shared one is noted on both pods, ::ffff:a.b.c.d is IPv4', () => {
+  const s = snapshot(
+    [
+      runningPod('typo', 'a', '999.1.2.3'),
+      runningPod('word', 'a', 'not-an-ip'),
+      runningPod('first', 'a', '10.0.0.5'),
+      runningPod('second', 'b', '10.0.0.5'),
+      runningPod('mapped', 'a', '::ffff:10.0.0.7'),
+      runningPod('host-1', 'a', '192.168.0.1', '', '  hostNetwork: true\n'),
+      runningPod('host-2', 'a', '192.168.0.1', '', '  hostNetwork: true\n'),
+      `apiVersion: v1
+kind: Pod
+metadata: { name: dual, namespace: a }
+spec: { containers: [{ name: c, image: x }] }
+status:
+  phase: Running
+  podIPs: [{ ip: 10.0.0.9 }, { ip: "fd00::zz" }]
+`,
+    ].join('---\n'),
+  );
+  const state = deriveMeshState(s);
+  const w = (ns: string, name: string) => state.workloads.get(`Kubernetes//Pod/${ns}/${name}`);
+  assert.deepEqual(w('a', 'typo')?.addresses, []);
+  assert.equal(
+    w('a', 'typo')?.addressProblem,
+    'status.podIP "999.1.2.3" is not an IP address; ignored',
+  );
+  assert.equal(
+    w('a', 'word')?.addressProblem,
+    'status.podIP "not-an-ip" is not an IP address; ignored',
+  );
+  assert.equal(w('a', 'first')?.addressProblem, 'IP 10.0.0.5 is also claimed by pod b/second');
+  assert.equal(w('b', 'second')?.addressProblem, 'IP 10.0.0.5 is also claimed by pod a/first');
+  assert.deepEqual(w('a', 'mapped')?.addresses, ['10.0.0.7']);
+  assert.equal(w('a', 'mapped')?.addressProblem, undefined);
+  assert.equal(w('a', 'host-1')?.addressProblem, undefined, 'host-network pods share the node IP');
+  assert.deepEqual(w('a', 'dual')?.addresses, ['10.0.0.9']);
+  assert.equal(
+    w('a', 'dual')?.addressProblem,
+    'status.podIPs[1].ip "fd00::zz" is not an IP address; ignored',
+  );
+
+  // Every problem is a note (logged as a warning by the pipeline); a pod without a usable IP gets
+  // no Address, and the mapped one is sent as 4 bytes.
+  const wds = translateState(state);
+  const notes = wds.notes.filter((n) => n.kind === 'Pod').map((n) => `${n.object}: ${n.message}`);
+  assert.deepEqual(notes.sort(), [
+    'a/dual: status.podIPs[1].ip "fd00::zz" is not an IP address; ignored',
+    'a/first: IP 10.0.0.5 is also claimed by pod b/second',
+    'a/typo: status.podIP "999.1.2.3" is not an IP address; ignored',
+    'a/word: status.podIP "not-an-ip" is not an IP address; ignored',
+    'b/second: IP 10.0.0.5 is also claimed by pod a/first',
+  ]);
+  assert.equal(wds.addresses.has('Kubernetes//Pod/a/typo'), false);
+  const mapped = wds.addresses.get('Kubernetes//Pod/a/mapped');
+  assert.equal(mapped?.type.case, 'workload');
+  assert.deepEqual([...mapped.type.value.addresses[0]!], [10, 0, 0, 7]);
 });

@@ -17,7 +17,7 @@ import { derivePeerAuthentications, peerAuthenticationIndex } from './peer-authe
 import { deriveServices } from './services.js';
 import type { WaypointLookup } from './waypoint-binding.js';
 import { deriveWaypoints } from './waypoints.js';
-import { podWorkload, type PodWorkloadContext } from './workloads.js';
+import { podIPIndex, podWorkload, type PodWorkloadContext } from './workloads.js';
 
 export interface MeshState {
   options: ResolvedMeshOptions;
@@ -86,6 +86,7 @@ export function deriveMeshState(
   const options = resolveMeshOptions(meshOptions);
   const wide = deriveMeshWide(snapshot, options);
   const services = deriveServices(snapshot, wide.namespaces, wide.lookup, options);
+  const byIP = podIPIndex(snapshot.pods);
   const ctx: PodWorkloadContext = {
     options,
     waypoints: wide.lookup,
@@ -94,6 +95,7 @@ export function deriveMeshState(
     slicesByPod: groupByMany(snapshot.endpointSlices, slicePodKeys),
     nodes: indexBy(snapshot.nodes, nameOf),
     policiesFor: wide.policiesFor,
+    podsWithIP: (ip) => byIP.get(ip) ?? [],
   };
   const workloads: WorkloadInfo[] = [];
   for (const pod of snapshot.pods) {

@@ -5,7 +5,7 @@
 // rule and each workload whose effective mode is STRICT lists it; a workload policy with port-level
 // exceptions becomes its own `<ns>/converted_peer_authentication_<name>` that the workload lists
 // instead. PERMISSIVE and DISABLE both mean "plaintext accepted" to ztunnel.
-import type { MtlsModeName, PeerAuthentication } from '../model/kube.js';
+import type { MtlsModeName, PeerAuthentication } from '../model/istio-security.js';
 import type { ResolvedMeshOptions } from '../model/options.js';
 import type { PeerAuthenticationInfo } from '../model/policy-info.js';
 import { groupBy } from './index-by.js';
@@ -40,17 +40,19 @@ function peerAuthenticationInfo(
 ): PeerAuthenticationInfo {
   const name = nameOf(p);
   const namespace = namespaceOf(p);
-  const selector = nonEmptyLabels(p.spec?.selector);
+  const selector = nonEmptyLabels(p.spec.selector);
   const problems: string[] = [];
-  const mode = parseMode(p.spec?.mtls?.mode, 'mtls.mode', problems);
+  if (p.spec.modeProblem)
+    problems.push(`${p.spec.modeProblem}; the modes cannot be read, so it is STRICT until fixed`);
+  const mode = parseMode(p.spec.mode, 'mtls.mode', problems);
   const portModes: PeerAuthenticationInfo['portModes'] = [];
-  for (const [portText, value] of Object.entries(p.spec?.portLevelMtls ?? {})) {
+  for (const [portText, value] of Object.entries(p.spec.portLevelMtls)) {
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
       problems.push(`portLevelMtls key "${portText}" is not a port number`);
       continue;
     }
-    portModes.push({ port, mode: parseMode(value?.mode, `portLevelMtls[${port}].mode`, problems) });
+    portModes.push({ port, mode: parseMode(value, `portLevelMtls[${port}].mode`, problems) });
   }
   portModes.sort((a, b) => a.port - b.port);
   const level = !selector
@@ -83,8 +85,8 @@ function peerAuthenticationInfo(
   return info;
 }
 
-function parseMode(value: string | undefined, field: string, problems: string[]): MtlsModeName {
-  if (value === undefined || value === '') return 'UNSET';
+function parseMode(value: string, field: string, problems: string[]): MtlsModeName {
+  if (value === '') return 'UNSET';
   if ((MODES as readonly string[]).includes(value)) return value as MtlsModeName;
   problems.push(`${field} "${value}" is not one of ${MODES.join(', ')}; treated as UNSET`);
   return 'UNSET';

@@ -5,7 +5,7 @@ import {
   LABEL_CANONICAL_REVISION,
   LABEL_WORKLOAD_NAME,
 } from '../model/well-known.js';
-import { isIP } from './ip-text.js';
+import { normalizeIP } from './ip-text.js';
 import { labelsOf, nameOf } from './meta.js';
 
 /** Succeeded and Failed pods hold no traffic and their IPs may be reused. */
@@ -14,11 +14,23 @@ export function isTerminal(pod: Pod): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
-export function podIPs(pod: Pod): string[] {
-  const ips = pod.status?.podIPs?.length
-    ? pod.status.podIPs.map((p) => p.ip)
-    : [pod.status?.podIP ?? ''];
-  return ips.filter((ip): ip is string => typeof ip === 'string' && isIP(ip));
+/**
+ * The pod's IPs (`status.podIPs`, else `status.podIP`) in canonical form (`normalizeIP`), and what
+ * was wrong with the ones left out (not an IP address; listed twice).
+ */
+export function podAddresses(pod: Pod): { ips: string[]; problems: string[] } {
+  const listed = pod.status?.podIPs?.length
+    ? pod.status.podIPs.map((p, i) => [p.ip, `status.podIPs[${i}].ip`] as const)
+    : [[pod.status?.podIP, 'status.podIP'] as const];
+  const ips: string[] = [];
+  const problems: string[] = [];
+  for (const [text, field] of listed) {
+    if (text === undefined || text === '') continue;
+    const ip = normalizeIP(text);
+    if (ip === undefined) problems.push(`${field} "${text}" is not an IP address; ignored`);
+    else if (!ips.includes(ip)) ips.push(ip);
+  }
+  return { ips, problems };
 }
 
 /** Ready condition True and not being deleted. */

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { forEachChange, withChanges } from './map-changes.js';
 import { compareStrings } from './meta.js';
 import { SortedMap } from './sorted-map.js';
-import { rng } from '../testing/random-cluster.js';
+import { rng } from '../test-support/random-cluster.js';
 
 const sorted = (m: ReadonlyMap<string, number>) =>
   [...m].sort((a, b) => compareStrings(a[0], b[0]));

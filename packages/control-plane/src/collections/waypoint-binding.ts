@@ -6,7 +6,7 @@ import {
   LABEL_USE_WAYPOINT_NAMESPACE,
   USE_WAYPOINT_NONE,
 } from '../model/well-known.js';
-import { matchesSelector } from './selector.js';
+import { allowsNamespace } from './allowed-routes.js';
 
 export interface WaypointLookup {
   waypoints: ReadonlyMap<string, WaypointInfo>;
@@ -56,15 +56,14 @@ function findTarget(
   return { waypoint, own: own !== undefined };
 }
 
+/** The HBONE listener's allowedRoutes, the same rule as for routes attached to the waypoint. */
 function allowsAttachment(w: WaypointInfo, namespace: string, lookup: WaypointLookup): boolean {
-  switch (w.allowedFrom) {
-    case 'All':
-      return true;
-    case 'Selector':
-      return matchesSelector(w.allowedSelector, lookup.namespaceLabels(namespace));
-    default:
-      return w.namespace === namespace;
-  }
+  return allowsNamespace(
+    w.allowedNamespaces,
+    w.namespace,
+    namespace,
+    lookup.namespaceLabels(namespace),
+  );
 }
 
 function bind(w: WaypointInfo): WaypointBinding {

@@ -1,5 +1,6 @@
 // Waypoints: Gateways that ztunnel can send traffic through.
-import type { ClusterSnapshot, Gateway, Pod } from '../model/kube.js';
+import type { Gateway } from '../model/gateway-api.js';
+import type { ClusterSnapshot, Pod } from '../model/kube.js';
 import type { ResolvedMeshOptions } from '../model/options.js';
 import type {
   GatewayAddressInfo,
@@ -43,7 +44,7 @@ export function waypointFromGateway(
 ): WaypointInfo | undefined {
   const name = nameOf(gw);
   const namespace = namespaceOf(gw);
-  const gatewayClassName = gw.spec?.gatewayClassName ?? '';
+  const gatewayClassName = gw.spec.gatewayClassName;
   const address =
     statusAddress(gw, options.network) ??
     (options.waypointClasses.includes(gatewayClassName)
@@ -55,11 +56,7 @@ export function waypointFromGateway(
         }
       : undefined);
   if (!address) return undefined;
-  const hbone = (gw.spec?.listeners ?? []).find(
-    (l) => l.protocol === 'HBONE' && l.port === HBONE_PORT,
-  );
-  const from = hbone?.allowedRoutes?.namespaces?.from;
-  const allowedFrom = from === 'All' || from === 'Selector' ? from : 'Same';
+  const hbone = gw.spec.listeners.find((l) => l.protocol === 'HBONE' && l.port === HBONE_PORT);
   const serviceAccounts = [
     ...new Set(instances.map((p) => p.spec?.serviceAccountName || 'default')),
   ].sort();
@@ -70,17 +67,16 @@ export function waypointFromGateway(
     gatewayClassName,
     address,
     trafficType: trafficTypeOf(labelsOf(gw)[LABEL_WAYPOINT_FOR]),
-    allowedFrom,
+    // Without the HBONE listener nothing may bind (Gateway API's default is the same namespace).
+    allowedNamespaces: hbone?.allowedRoutes.namespaces ?? { from: 'Same' },
     serviceAccounts,
   };
-  if (allowedFrom === 'Selector')
-    info.allowedSelector = hbone?.allowedRoutes?.namespaces?.selector ?? {};
   return info;
 }
 
 /** Hostname addresses are preferred: they are stable where IPs can be reallocated. */
 function statusAddress(gw: Gateway, network: string): GatewayAddressInfo | undefined {
-  const addresses = gw.status?.addresses ?? [];
+  const addresses = gw.status.addresses;
   const host = addresses.find((a) => a.type === 'Hostname' && a.value);
   if (host)
     return {
@@ -89,9 +85,7 @@ function statusAddress(gw: Gateway, network: string): GatewayAddressInfo | undef
       hostname: host.value,
       hbonePort: HBONE_PORT,
     };
-  const ip = addresses.find(
-    (a) => (a.type === undefined || a.type === 'IPAddress') && isIP(a.value),
-  );
+  const ip = addresses.find((a) => a.type === 'IPAddress' && isIP(a.value));
   if (ip) return { kind: 'ip', network, ip: ip.value, hbonePort: HBONE_PORT };
   return undefined;
 }

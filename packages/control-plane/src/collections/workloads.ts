@@ -10,14 +10,14 @@ import {
   LABEL_ZONE,
 } from '../model/well-known.js';
 import { isAmbientEnrolled, tunnelOf } from './enrollment.js';
-import { compareStrings, labelsOf, nameOf, namespaceOf } from './meta.js';
+import { compareStrings, keyOf, labelsOf, nameOf, namespaceOf } from './meta.js';
 import {
   canonicalNameOf,
   canonicalRevisionOf,
   containerPortByName,
   isHealthy,
   isTerminal,
-  podIPs,
+  podAddresses,
   workloadNameOf,
 } from './pod-meta.js';
 import { isSubset } from './selector.js';
@@ -36,6 +36,26 @@ export interface PodWorkloadContext {
   nodes: ReadonlyMap<string, Node>;
   /** Selector-scoped and PeerAuthentication-derived policy names for a workload. */
   policiesFor(namespace: string, labels: Record<string, string>): string[];
+  /** `<ns>/<name>` of the pods (not on the host network) whose workloads have this IP. */
+  podsWithIP(ip: string): Iterable<string>;
+}
+
+/** The IPs a pod's workload claims for itself (host-network pods share the node's). */
+export function claimedIPs(pod: Pod): string[] {
+  if (isTerminal(pod) || pod.spec?.hostNetwork) return [];
+  return podAddresses(pod).ips;
+}
+
+/** `<ns>/<name>` of the pods that claim each IP (see `claimedIPs`). */
+export function podIPIndex(pods: readonly Pod[]): Map<string, Set<string>> {
+  const index = new Map<string, Set<string>>();
+  for (const pod of pods)
+    for (const ip of claimedIPs(pod)) {
+      const set = index.get(ip);
+      if (set) set.add(keyOf(pod));
+      else index.set(ip, new Set([keyOf(pod)]));
+    }
+  return index;
 }
 
 export function podWorkloadUid(clusterId: string, namespace: string, name: string): string {
@@ -44,8 +64,8 @@ export function podWorkloadUid(clusterId: string, namespace: string, name: strin
 
 export function podWorkload(pod: Pod, ctx: PodWorkloadContext): WorkloadInfo | undefined {
   if (isTerminal(pod)) return undefined;
-  const addresses = podIPs(pod);
-  if (addresses.length === 0) return undefined;
+  const { ips: addresses, problems } = podAddresses(pod);
+  if (addresses.length === 0 && problems.length === 0) return undefined;
   const { options } = ctx;
   const name = nameOf(pod);
   const namespace = namespaceOf(pod);
@@ -81,6 +101,12 @@ export function podWorkload(pod: Pod, ctx: PodWorkloadContext): WorkloadInfo | u
   };
   if (waypoint.binding) info.waypoint = waypoint.binding;
   if (waypoint.problem) info.waypointProblem = waypoint.problem;
+  if (!info.hostNetwork)
+    for (const ip of addresses) {
+      const others = [...ctx.podsWithIP(ip)].filter((k) => k !== `${namespace}/${name}`).sort();
+      if (others.length > 0) problems.push(`IP ${ip} is also claimed by pod ${others.join(', ')}`);
+    }
+  if (problems.length > 0) info.addressProblem = problems.join('; ');
   const locality = localityOf(ctx.nodes.get(info.node));
   if (locality) info.locality = locality;
   return info;

@@ -26,7 +26,13 @@ export const condition = (
  * after ours (someone else wrote them), except the types listed in `owned`, which we manage.
  */
 export function mergeConditions(
-  existing: readonly Partial<Condition>[] | undefined,
+  existing:
+    | readonly {
+        readonly type: string;
+        readonly status: string;
+        readonly lastTransitionTime?: string;
+      }[]
+    | undefined,
   desired: readonly DesiredCondition[],
   generation: number | undefined,
   now: string,
@@ -63,10 +69,7 @@ export function statusFingerprint(status: unknown): string {
   });
 }
 
-/** Reads metadata.generation as a number (watch JSON and YAML both carry a number). */
-export function generationOf(
-  o: { metadata?: { generation?: number } } | undefined,
-): number | undefined {
-  const g = o?.metadata?.generation;
-  return typeof g === 'number' ? g : undefined;
+/** metadata.generation (checked to be an integer at ingest). */
+export function generationOf(meta: { generation?: number } | undefined): number | undefined {
+  return meta?.generation;
 }

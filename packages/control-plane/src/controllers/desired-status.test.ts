@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { assertGolden } from '../testing/golden.js';
+import { assertGolden } from '../test-support/golden.js';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { deriveMeshState } from '../collections/mesh-state.js';
@@ -13,6 +13,7 @@ import { formatProblem, parseSnapshot } from '../ingest/manifests.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { ServedSnapshot } from '../server/served-snapshot.js';
 import { EMPTY_WDS } from '../server/wds-resources.js';
+import { withRoutes } from '../translate/envoy/index.js';
 import { translateState } from '../translate/index.js';
 import { desiredStatuses, type StatusWrite } from './desired-status.js';
 
@@ -26,9 +27,10 @@ function served(cluster: ClusterSnapshot): ServedSnapshot {
     builtAt: NOW,
     cluster,
     state,
-    envoy: state,
+    envoy: withRoutes(state, cluster),
     wds: EMPTY_WDS,
     notes: translateState(state).notes,
+    rejected: [],
   };
 }
 
@@ -79,27 +81,23 @@ test('statuses already on the objects are not written again', () => {
 
 /** The cluster as the apiserver would return it after the writes (keys sorted, as Go does). */
 function applyStatuses(cluster: ClusterSnapshot, writes: readonly StatusWrite[]): ClusterSnapshot {
-  const patch = <
-    T extends { kind?: string; metadata?: { namespace?: string; name?: string }; status?: unknown },
-  >(
-    o: T,
-  ): T => {
-    const w = writes.find(
-      (x) =>
-        x.resource.kind === o.kind &&
-        x.namespace === o.metadata?.namespace &&
-        x.name === o.metadata?.name,
-    );
-    return w ? { ...o, status: sortKeys({ ...(o.status as object), ...w.status }) } : o;
-  };
+  const patch =
+    (kind: string) =>
+    <T extends { metadata: { namespace: string; name: string }; status: object }>(o: T): T => {
+      const w = writes.find(
+        (x) =>
+          x.resource.kind === kind &&
+          x.namespace === o.metadata.namespace &&
+          x.name === o.metadata.name,
+      );
+      return w ? { ...o, status: sortKeys({ ...o.status, ...w.status }) } : o;
+    };
   return {
     ...cluster,
-    gateways: cluster.gateways.map(patch),
-    httpRoutes: cluster.httpRoutes.map(patch),
-    grpcRoutes: cluster.grpcRoutes.map(patch),
-    authorizationPolicies: cluster.authorizationPolicies.map((p) =>
-      patch(p as typeof p & { status?: unknown }),
-    ),
+    gateways: cluster.gateways.map(patch('Gateway')),
+    httpRoutes: cluster.httpRoutes.map(patch('HTTPRoute')),
+    grpcRoutes: cluster.grpcRoutes.map(patch('GRPCRoute')),
+    authorizationPolicies: cluster.authorizationPolicies.map(patch('AuthorizationPolicy')),
   };
 }
 

@@ -5,7 +5,8 @@ import type { ServedSnapshot } from '../server/served-snapshot.js';
 import { statusFingerprint } from './conditions.js';
 import { gatewayStatus } from './gateway-status.js';
 import { policyStatus } from './policy-status.js';
-import { evaluateRouteParents, routeStatus, type RouteAttachment } from './route-status.js';
+import { routeAttachments } from '../translate/envoy/route-attachment.js';
+import { routeStatus } from './route-status.js';
 import { isWaypointClass, statusContext } from './status-context.js';
 
 export interface CustomResource {
@@ -54,8 +55,8 @@ export interface StatusWrite {
 }
 
 type Obj = {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
-  status?: unknown;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  status: object;
 };
 
 export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrite[] {
@@ -63,44 +64,37 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
   const ctx = statusContext(cluster, state, now);
   const writes: StatusWrite[] = [];
   const push = (resource: CustomResource, o: Obj, status: Record<string, unknown>) => {
-    const current = (o.status ?? {}) as Record<string, unknown>;
+    const current = o.status as Record<string, unknown>;
     writes.push({
       resource,
-      namespace: o.metadata?.namespace ?? 'default',
-      name: o.metadata?.name ?? '',
+      namespace: o.metadata.namespace,
+      name: o.metadata.name,
       status,
       fingerprint: statusFingerprint(status),
       currentFingerprint: statusFingerprint(
         Object.fromEntries(Object.keys(status).map((k) => [k, current[k]])),
       ),
-      resourceVersion: o.metadata?.resourceVersion,
+      resourceVersion: o.metadata.resourceVersion,
     });
   };
 
-  const attachments: RouteAttachment[] = [];
-  for (const [kind, routes, resource] of [
-    ['HTTPRoute', cluster.httpRoutes, HTTP_ROUTES],
-    ['GRPCRoute', cluster.grpcRoutes, GRPC_ROUTES],
-  ] as const) {
-    for (const route of routes) {
-      for (const e of evaluateRouteParents(route, kind, ctx))
-        if (e.attachment) attachments.push(e.attachment);
-      const status = routeStatus(route, kind, ctx);
-      if (status) push(resource, route, status);
-    }
+  // The decisions the Envoy translators serve: status only renders them.
+  const attachments = routeAttachments(snapshot.envoy);
+  for (const result of attachments.routes) {
+    const status = routeStatus(result, ctx.now);
+    if (status)
+      push(result.route.kind === 'HTTPRoute' ? HTTP_ROUTES : GRPC_ROUTES, result.object, status);
   }
   for (const gw of cluster.gateways) {
     if (!isWaypointClass(gw, ctx)) continue;
-    const svc = ctx.services.get(
-      `${gw.metadata?.namespace ?? 'default'}/${gw.metadata?.name ?? ''}`,
-    );
+    const svc = ctx.services.get(`${gw.metadata.namespace}/${gw.metadata.name}`);
     push(GATEWAYS, gw, {
       ...gatewayStatus(gw, svc, attachments, state.options.domainSuffix, ctx.now),
     });
   }
   const infos = new Map(state.authorizationPolicies.map((p) => [p.key, p]));
   for (const policy of cluster.authorizationPolicies) {
-    const info = infos.get(`${policy.metadata?.namespace ?? ''}/${policy.metadata?.name ?? ''}`);
+    const info = infos.get(`${policy.metadata.namespace}/${policy.metadata.name}`);
     if (info)
       push(AUTHORIZATION_POLICIES, policy, policyStatus(policy, info, notes, state, ctx.now));
   }

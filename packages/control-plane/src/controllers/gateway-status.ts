@@ -1,10 +1,11 @@
 // Status of a waypoint Gateway: Accepted (it has the HBONE listener a waypoint needs), Programmed
 // (its Service has a cluster IP, which becomes status.addresses and so the address ztunnel sends
 // traffic to), and per-listener conditions with the number of attached routes. Pure.
-import type { Gateway, GatewayListener, Service } from '../model/kube.js';
+import type { Gateway, GatewayListener } from '../model/gateway-api.js';
+import type { Service } from '../model/kube.js';
+import type { RouteAttachments } from '../translate/envoy/route-attachment.js';
 import { HBONE_PORT } from '../model/well-known.js';
 import { condition, generationOf, mergeConditions, type Condition } from './conditions.js';
-import type { RouteAttachment } from './route-status.js';
 
 export interface ListenerStatus {
   readonly name: string;
@@ -23,21 +24,18 @@ const HBONE_HINT = 'a waypoint needs a listener {name: mesh, port: 15008, protoc
 
 /** Why a Gateway of a waypoint class cannot run as a waypoint, if it cannot. */
 export function waypointGatewayProblem(gw: Gateway): string | undefined {
-  const hbone = (gw.spec?.listeners ?? []).some(
-    (l) => l.protocol === 'HBONE' && l.port === HBONE_PORT,
-  );
+  const hbone = gw.spec.listeners.some((l) => l.protocol === 'HBONE' && l.port === HBONE_PORT);
   return hbone ? undefined : `no HBONE listener on port ${HBONE_PORT}: ${HBONE_HINT}`;
 }
 
 export function gatewayStatus(
   gw: Gateway,
   service: Service | undefined,
-  attachments: readonly RouteAttachment[],
+  attachments: RouteAttachments,
   domainSuffix: string,
   now: string,
 ): GatewayStatus {
-  const name = gw.metadata?.name ?? '';
-  const ns = gw.metadata?.namespace ?? 'default';
+  const { name, namespace: ns } = gw.metadata;
   const problem = waypointGatewayProblem(gw);
   const clusterIP = service?.spec?.clusterIP;
   const ip = clusterIP && clusterIP !== 'None' ? clusterIP : undefined;
@@ -59,23 +57,21 @@ export function gatewayStatus(
               : `waiting for Service ${ns}/${name} to be created`,
           ),
   ];
-  const existing = (gw as { status?: { conditions?: Condition[]; listeners?: ListenerStatus[] } })
-    .status;
-  const generation = generationOf(gw);
+  const existing = gw.status;
+  const generation = generationOf(gw.metadata);
   const gwKey = `${ns}/${name}`;
   return {
-    conditions: mergeConditions(existing?.conditions, conditions, generation, now),
+    conditions: mergeConditions(existing.conditions, conditions, generation, now),
     addresses: ip ? [{ type: 'IPAddress', value: ip }] : [],
-    listeners: (gw.spec?.listeners ?? []).map((l) => ({
+    listeners: gw.spec.listeners.map((l) => ({
       name: l.name,
       supportedKinds: [
         { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' },
         { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute' },
       ],
-      attachedRoutes: attachments.filter((a) => a.gateway === gwKey && a.listeners.includes(l.name))
-        .length,
+      attachedRoutes: attachments.attachedRoutes(gwKey, l.name),
       conditions: mergeConditions(
-        existing?.listeners?.find((e) => e.name === l.name)?.conditions,
+        existing.listeners.find((e) => e.name === l.name)?.conditions,
         listenerConditions(l),
         generation,
         now,

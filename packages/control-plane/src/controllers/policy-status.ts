@@ -2,7 +2,7 @@
 // policies ztunnel enforces (reason UnsupportedValue with the translator's warning when part of it
 // cannot be enforced) and WaypointAccepted for policies bound to waypoints by targetRefs. Pure.
 import type { MeshState } from '../collections/mesh-state.js';
-import type { AuthorizationPolicy } from '../model/kube.js';
+import type { AuthorizationPolicy } from '../model/istio-security.js';
 import type { AuthorizationPolicyInfo } from '../model/policy-info.js';
 import type { TranslationNote } from '../translate/index.js';
 import {
@@ -22,12 +22,11 @@ export function policyStatus(
   state: MeshState,
   now: string,
 ): { conditions: Condition[] } {
-  const existing = (policy as { status?: { conditions?: Condition[] } }).status?.conditions;
   return {
     conditions: mergeConditions(
-      existing,
+      policy.status.conditions,
       [policyCondition(info, notes, state)],
-      generationOf(policy),
+      generationOf(policy.metadata),
       now,
       POLICY_CONDITIONS,
     ),
@@ -91,10 +90,8 @@ function waypointAccepted(info: AuthorizationPolicyInfo, state: MeshState): Desi
       );
     }
   }
-  return condition(
-    'WaypointAccepted',
-    true,
-    'Accepted',
-    `bound to ${[...new Set(bound)].join(', ')}`,
-  );
+  const where = `bound to ${[...new Set(bound)].join(', ')}`;
+  return info.problem
+    ? condition('WaypointAccepted', true, 'UnsupportedValue', `${where}; ${info.problem}`)
+    : condition('WaypointAccepted', true, 'Accepted', where);
 }

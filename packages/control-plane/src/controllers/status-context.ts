@@ -1,11 +1,11 @@
 // Lookups the status functions share, built once per snapshot. Pure.
 import type { MeshState } from '../collections/mesh-state.js';
-import type { ClusterSnapshot, Gateway, Namespace, Service } from '../model/kube.js';
+import type { Gateway } from '../model/gateway-api.js';
+import type { ClusterSnapshot, Service } from '../model/kube.js';
 
 export interface StatusContext {
-  readonly gateways: ReadonlyMap<string, Gateway>;
+  /** Service objects by `<namespace>/<name>` (a waypoint's cluster IP). */
   readonly services: ReadonlyMap<string, Service>;
-  readonly namespaces: ReadonlyMap<string, Namespace>;
   readonly state: MeshState;
   /** Gateway classes this controller deploys and reports on. */
   readonly waypointClasses: readonly string[];
@@ -22,9 +22,7 @@ export function statusContext(
   now: Date,
 ): StatusContext {
   return {
-    gateways: new Map(cluster.gateways.map((g) => [key(g), g])),
     services: new Map(cluster.services.map((s) => [key(s), s])),
-    namespaces: new Map(cluster.namespaces.map((n) => [n.metadata?.name ?? '', n])),
     state,
     waypointClasses: state.options.waypointClasses,
     now: now.toISOString(),
@@ -35,5 +33,5 @@ export function isWaypointClass(
   gw: Gateway | undefined,
   ctx: Pick<StatusContext, 'waypointClasses'>,
 ): boolean {
-  return gw !== undefined && ctx.waypointClasses.includes(gw.spec?.gatewayClassName ?? '');
+  return gw !== undefined && ctx.waypointClasses.includes(gw.spec.gatewayClassName);
 }

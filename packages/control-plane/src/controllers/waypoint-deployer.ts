@@ -10,7 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 import { kubeErrorMessage } from '../ingest/kube-errors.js';
-import type { Gateway } from '../model/kube.js';
+import type { Gateway } from '../model/gateway-api.js';
 import { waypointGatewayProblem } from './gateway-status.js';
 import { CONTROLLER_NAME } from './route-status.js';
 import { waypointObjects, type WaypointDeploymentOptions } from './waypoint-objects.js';

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { assertGolden } from '../testing/golden.js';
+import { assertGolden } from '../test-support/golden.js';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import type { Gateway } from '../model/kube.js';
+import { toGateway } from '../ingest/convert/gateway-api.js';
 import { waypointObjects } from './waypoint-objects.js';
 
 const DIR = fileURLToPath(new URL('../../testdata/controllers/', import.meta.url));
@@ -18,7 +18,9 @@ const OPTIONS = {
 };
 
 test('golden: a waypoint Gateway deploys a ServiceAccount, a Service and a Deployment it owns', () => {
-  const gw = parse(readFileSync(`${DIR}waypoint.in.yaml`, 'utf8')) as Gateway;
+  const gw = toGateway(
+    parse(readFileSync(`${DIR}waypoint.in.yaml`, 'utf8')) as object as Record<string, unknown>,
+  );
   const o = waypointObjects(gw, OPTIONS);
   const actual = [o.serviceAccount, o.service, o.deployment]
     .map((x) => stringify(x, { lineWidth: 0 }))
@@ -28,7 +30,11 @@ test('golden: a waypoint Gateway deploys a ServiceAccount, a Service and a Deplo
 
 test('a Gateway without a uid cannot own objects', () => {
   assert.throws(
-    () => waypointObjects({ metadata: { name: 'w', namespace: 'n' } }, OPTIONS),
+    () =>
+      waypointObjects(
+        toGateway({ metadata: { name: 'w', namespace: 'n' }, spec: { gatewayClassName: 'x' } }),
+        OPTIONS,
+      ),
     /metadata\.uid/,
   );
 });

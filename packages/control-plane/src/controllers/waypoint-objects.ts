@@ -6,7 +6,7 @@ import type {
   V1ServiceAccount,
   V1OwnerReference,
 } from '@kubernetes/client-node';
-import type { Gateway } from '../model/kube.js';
+import type { Gateway } from '../model/gateway-api.js';
 import {
   DATAPLANE_MODE_NONE,
   HBONE_PORT,

@@ -1,6 +1,7 @@
 // /debug/configz: what the control plane currently knows, as JSON: the ingested objects (by kind,
-// as <namespace>/<name>), the derived mesh (services, workloads, waypoints, policies), the WDS
-// resource names with their versions, and the translation notes.
+// as <namespace>/<name>), the inputs rejected at ingest and why, the derived mesh (services,
+// workloads, waypoints, policies), the WDS resource names with their versions, and the
+// translation notes.
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { ServedSnapshot } from '../server/served-snapshot.js';
 
@@ -27,6 +28,7 @@ export function configz({
     builtAt: snapshot.builtAt.toISOString(),
     options: state.options,
     objects: objectNames(cluster),
+    rejected: snapshot.rejected,
     mesh: {
       waypoints: [...state.waypoints.values()],
       services: [...state.services.values()],

@@ -10,7 +10,8 @@
 import { makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Meter } from '@opentelemetry/api';
 import { backoff, type Logger } from '@trellis/core';
-import type { ClusterSnapshot } from '../model/kube.js';
+import type { ClusterSnapshot, RawClusterSnapshot } from '../model/kube.js';
+import { admitSnapshot, type Rejection } from './convert/admit.js';
 import { kubeErrorMessage as messageOf, kubeStatusOf as statusOf } from './kube-errors.js';
 import { kubeKinds, type KubeKind } from './kube-kinds.js';
 
@@ -19,8 +20,11 @@ export interface WatchClusterOptions {
   readonly logger: Logger;
   /** For pilot_k8s_reg_events / pilot_k8s_cfg_events. */
   readonly meter?: Meter;
-  /** Called with each new snapshot, the first once every kind has been listed. */
-  onSnapshot(snapshot: ClusterSnapshot): void;
+  /**
+   * Called with each new snapshot, the first once every kind has been listed, and the objects left
+   * out of it because they do not have the shape the control plane reads.
+   */
+  onSnapshot(snapshot: ClusterSnapshot, rejected: readonly Rejection[]): void;
   /** Changes arriving within this long become one snapshot. Default 20 ms. */
   readonly coalesceMs?: number;
   /** How often a missing CRD is looked for again. Default 30 s. */
@@ -64,9 +68,11 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
   const build = () => {
     buildTimer = undefined;
     if (closed || !watches.every((w) => w.listed || w.missing)) return;
-    const snapshot = Object.fromEntries(
+    const raw = Object.fromEntries(
       watches.map((w) => [w.kind.field, w.missing ? [] : w.informer.list()]),
-    ) as unknown as ClusterSnapshot;
+    ) as unknown as RawClusterSnapshot;
+    const { snapshot, rejected } = admitSnapshot(raw);
+    logRejections(rejected);
     if (!delivered)
       o.logger.info(
         {
@@ -80,11 +86,26 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
         'cluster state synced',
       );
     delivered = true;
-    o.onSnapshot(snapshot);
+    o.onSnapshot(snapshot, rejected);
     resolveReady();
   };
   const schedule = () => {
     if (!closed && buildTimer === undefined) buildTimer = setTimeout(build, coalesceMs);
+  };
+  // Each rejection is logged once, when it first appears.
+  let logged = new Set<string>();
+  const logRejections = (rejected: readonly Rejection[]) => {
+    const now = new Set<string>();
+    for (const r of rejected) {
+      const key = `${r.kind}\0${r.object}\0${r.message}`;
+      now.add(key);
+      if (!logged.has(key))
+        o.logger.error(
+          { kind: r.kind, object: r.object },
+          `${r.kind} ${r.object} rejected: ${r.message}; it is left out until it is fixed, everything else is served`,
+        );
+    }
+    logged = now;
   };
 
   const watches: KindWatch[] = kubeKinds(o.kubeConfig).map((kind) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { runAllStages } from '../test-support/all-stages.js';
 import { formatProblem, parseManifests, parseSnapshot } from './manifests.js';
 
 const pod = (name: string, extra = '') => `apiVersion: v1
@@ -92,4 +93,39 @@ test('kind: List is expanded and a duplicate object is rejected naming the first
 test('empty documents and comments-only files are fine', () => {
   const r = parseManifests('# nothing here\n---\n---\n', 'empty.yaml');
   assert.deepEqual(r, { objects: [], problems: [], ignored: [] });
+});
+
+test('found by the fuzz test: a null field means "not set", a port out of range rejects the object', () => {
+  const r = parseSnapshot(
+    [
+      'apiVersion: v1\nkind: Pod\nmetadata: { name: a, labels: }\nstatus: { podIP: , phase: Running }\n',
+      'apiVersion: v1\nkind: Service\nmetadata: { name: s }\nspec: { ports: [{ port: -1 }] }\n',
+    ].join('---\n'),
+    'n.yaml',
+  );
+  assert.equal(r.snapshot.pods.length, 1);
+  assert.deepEqual(r.problems.map(formatProblem), [
+    'n.yaml: document 2: Service default/s: spec.ports[0].port: expected a port number (1-65535), got number -1',
+  ]);
+  runAllStages(r.snapshot);
+});
+
+test('waypoint policies: a DestinationRule or RequestAuthentication of the wrong shape is rejected naming the field', () => {
+  const text = [
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: dr }\nspec:\n  host: web\n  trafficPolicy: { connectionPool: { tcp: { maxConnections: "ten" } } }\n',
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: nohost }\nspec: {}\n',
+    'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: { name: ra }\nspec:\n  jwtRules: [{ issuer: x, fromHeaders: [{ prefix: "Bearer " }] }]\n',
+    'apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: { name: ok }\nspec: { host: web }\n',
+  ].join('---\n');
+  const r = parseSnapshot(text, 'p.yaml');
+  assert.deepEqual(
+    r.snapshot.destinationRules.map((d) => [d.metadata.name, d.spec.host]),
+    [['ok', 'web']],
+  );
+  assert.deepEqual(r.snapshot.requestAuthentications, []);
+  assert.deepEqual(r.problems.map(formatProblem), [
+    'p.yaml: document 1: DestinationRule default/dr: spec.trafficPolicy.connectionPool.tcp.maxConnections: expected an integer, got the string "ten"',
+    'p.yaml: document 2: DestinationRule default/nohost: spec.host: expected a non-empty string, got nothing',
+    'p.yaml: document 3: RequestAuthentication default/ra: spec.jwtRules[0].fromHeaders[0].name: expected a non-empty string, got nothing',
+  ]);
 });

@@ -1,5 +1,5 @@
 // Policies as the collections see them: parsed, validated and bound to a scope.
-import type { AuthorizationRule, MtlsModeName, PolicyTargetReference } from './kube.js';
+import type { AuthorizationRule, MtlsModeName, PolicyTargetReference } from './istio-security.js';
 
 export type PolicyScope = 'GLOBAL' | 'NAMESPACE' | 'WORKLOAD_SELECTOR';
 
@@ -12,7 +12,7 @@ export interface AuthorizationPolicyInfo {
   /** GLOBAL in the root namespace without selector, NAMESPACE without selector, else WORKLOAD_SELECTOR. */
   scope: PolicyScope;
   selector?: Record<string, string>;
-  targetRefs: PolicyTargetReference[];
+  targetRefs: readonly PolicyTargetReference[];
   /**
    * `ztunnel`: sent as an L4 Authorization; `waypoint`: has targetRefs, enforced by a waypoint;
    * `none`: neither can enforce it (see `problem`).
@@ -20,7 +20,7 @@ export interface AuthorizationPolicyInfo {
   enforcedBy: 'ztunnel' | 'waypoint' | 'none';
   problem?: string;
   dryRun: boolean;
-  rules: AuthorizationRule[];
+  rules: readonly AuthorizationRule[];
 }
 
 /** Where a PeerAuthentication applies. */

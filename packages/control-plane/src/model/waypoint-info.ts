@@ -1,5 +1,5 @@
 // A waypoint (a Gateway that proxies L7 for services or workloads) and a binding to one.
-import type { LabelSelector } from './kube.js';
+import type { AllowedNamespaces } from './gateway-api.js';
 
 /** Where ztunnel sends traffic for a waypoint: the waypoint Service's hostname, or a fixed IP. */
 export type GatewayAddressInfo =
@@ -17,10 +17,11 @@ export interface WaypointInfo {
   gatewayClassName: string;
   address: GatewayAddressInfo;
   trafficType: WaypointTrafficType;
-  /** From the HBONE listener's allowedRoutes.namespaces: who may bind to this waypoint. */
-  allowedFrom: 'All' | 'Same' | 'Selector';
-  /** Namespace labels required when allowedFrom is `Selector`. */
-  allowedSelector?: LabelSelector;
+  /**
+   * The HBONE listener's `allowedRoutes.namespaces`: which namespaces' services, workloads and
+   * routes may use this waypoint (see `allowsNamespace`).
+   */
+  allowedNamespaces: AllowedNamespaces;
   /** Service accounts of the waypoint's own pods, sorted. */
   serviceAccounts: string[];
 }

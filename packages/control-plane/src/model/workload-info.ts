@@ -36,6 +36,8 @@ export interface WorkloadInfo {
   services: Record<string, WorkloadPort[]>;
   waypoint?: WaypointBinding;
   waypointProblem?: string;
+  /** IPs left out (not an IP address) or shared with other pods, for notes and logs. */
+  addressProblem?: string;
   /** Names (`<ns>/<name>`) of the selector-scoped policies that apply to it. */
   authorizationPolicies: string[];
   locality?: { region: string; zone: string; subzone: string };

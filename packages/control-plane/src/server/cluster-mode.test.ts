@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { createCaClient } from '@trellis/ca';
+import { eventually, isRoot, rootOnly } from '@trellis/core/test-support';
 import {
   createCluster,
   deleteCluster,
@@ -20,14 +21,16 @@ import {
 } from '@trellis/local-cluster';
 import { createCsr, generateKeyPair, inspectCertificate } from '@trellis/pki';
 import {
-  eventually,
   startControlPlaneProcess,
   type ControlPlaneProcess,
-} from './testing/control-plane-process.js';
-import { wdsClient, type WdsClient } from './testing/wds-client.js';
+} from './test-support/control-plane-process.js';
+import { wdsClient, type WdsClient } from './test-support/wds-client.js';
 
 const CRDS = fileURLToPath(new URL('../../testdata/crds/test-crds.yaml', import.meta.url));
 const NAME = `cpk${process.pid}`;
+const needsRoot = rootOnly('the local cluster uses netns and bridges');
+/** The set-up creates a one-node local cluster: minutes on a loaded machine. */
+const CLUSTER_SETUP = { timeout: 5 * 60_000 };
 const NS = 'mesh-test';
 const FAKE_NODE = 'no-kubelet-node';
 
@@ -41,11 +44,7 @@ let client: WdsClient;
 let created = false;
 
 before(async () => {
-  assert.equal(
-    process.getuid?.(),
-    0,
-    'cluster-mode tests need root (the local cluster uses netns and bridges)',
-  );
+  if (!isRoot) return;
   requireKubeBinaries(kubeBinDir());
   const info = await createCluster({ name: NAME, nodes: 1 });
   created = true;
@@ -84,7 +83,7 @@ before(async () => {
     120_000,
   );
   client = wdsClient(`127.0.0.1:${cp.ports.xds}`, credentials.createInsecure());
-});
+}, CLUSTER_SETUP);
 
 after(async () => {
   client?.close();
@@ -92,18 +91,22 @@ after(async () => {
   if (created) await deleteCluster(NAME);
 });
 
-test('a missing CRD is tolerated and reported once; informer events are counted', async () => {
-  const warnings = cp.logs.filter(
-    (l) => l.level === 'warn' && String(l.msg).includes('grpcroutes.gateway.networking.k8s.io'),
-  );
-  assert.equal(warnings.length, 1, 'one warning names the missing GRPCRoute CRD');
-  const metrics = await (await fetch(`http://127.0.0.1:${cp.ports.debug}/metrics`)).text();
-  assert.match(metrics, /pilot_k8s_reg_events\{type="Namespaces",event="add"\} [1-9]/);
-});
+test(
+  'a missing CRD is tolerated and reported once; informer events are counted',
+  needsRoot,
+  async () => {
+    const warnings = cp.logs.filter(
+      (l) => l.level === 'warn' && String(l.msg).includes('grpcroutes.gateway.networking.k8s.io'),
+    );
+    assert.equal(warnings.length, 1, 'one warning names the missing GRPCRoute CRD');
+    const metrics = await (await fetch(`http://127.0.0.1:${cp.ports.debug}/metrics`)).text();
+    assert.match(metrics, /pilot_k8s_reg_events\{type="Namespaces",event="add"\} [1-9]/);
+  },
+);
 
 test(
   'a pod created through the apiserver arrives as an Address and leaves when deleted',
-  { timeout: 180_000 },
+  { ...needsRoot, timeout: 180_000 },
   async () => {
     kc.apply([
       {
@@ -180,7 +183,7 @@ test(
 
 test(
   'a waypoint Gateway gets its ServiceAccount, Deployment and Service, and status',
-  { timeout: 180_000 },
+  { ...needsRoot, timeout: 180_000 },
   async () => {
     kc.apply([
       {
@@ -281,7 +284,76 @@ test(
   },
 );
 
-test('HTTPRoute and AuthorizationPolicy status', { timeout: 180_000 }, async () => {
+test(
+  'a custom resource with a wrongly typed field is left out, named by kind/namespace/name; the rest keeps flowing',
+  { ...needsRoot, timeout: 180_000 },
+  async () => {
+    // The test CRDs have no schema, so the apiserver stores what a typo makes of a Gateway.
+    kc.apply([
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'typo', namespace: NS },
+        spec: { gatewayClassName: 'trellis-waypoint', listeners: 'mesh' },
+      },
+    ]);
+    const logged = await cp.waitForLog(
+      (l) => l.level === 'error' && String(l.msg).startsWith('Gateway mesh-test/typo rejected'),
+      'the rejection of the Gateway, by kind and name',
+      60_000,
+    );
+    assert.match(String(logged.msg), /spec\.listeners: expected a list, got the string "mesh"/);
+    const debug = `http://127.0.0.1:${cp.ports.debug}`;
+    const configz = await eventually('configz lists it', async () => {
+      const c = (await (await fetch(`${debug}/debug/configz`)).json()) as {
+        rejected: { kind: string; object: string; message: string }[];
+      };
+      return c.rejected.length > 0 ? c : undefined;
+    });
+    assert.deepEqual(
+      configz.rejected.map((r) => `${r.kind} ${r.object}`),
+      [`Gateway ${NS}/typo`],
+    );
+    assert.match(
+      await (await fetch(`${debug}/metrics`)).text(),
+      /trellis_config_rejected_objects\{kind="Gateway"\} 1/,
+    );
+
+    // Meanwhile a new pod is served.
+    kc.apply([
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'after-typo', namespace: NS, labels: { app: 'other' } },
+        spec: { nodeName: FAKE_NODE, containers: [{ name: 'c', image: 'trellis/echo' }] },
+      },
+    ]);
+    kc.run([
+      'patch',
+      'pod',
+      'after-typo',
+      '-n',
+      NS,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Running', podIP: '10.250.0.9' } }),
+    ]);
+    await eventually(
+      'the pod created after the bad Gateway is served',
+      () => client.addresses.resources().get(`Kubernetes//Pod/${NS}/after-typo`),
+      60_000,
+    );
+    kc.run(['delete', 'pod', 'after-typo', '-n', NS, '--grace-period=0', '--force']);
+    kc.run(['delete', 'gateway', 'typo', '-n', NS]);
+    await eventually('the rejection clears once the object is gone', async () => {
+      const c = (await (await fetch(`${debug}/debug/configz`)).json()) as { rejected: unknown[] };
+      return c.rejected.length === 0 ? true : undefined;
+    });
+  },
+);
+
+test('HTTPRoute and AuthorizationPolicy status', { ...needsRoot, timeout: 180_000 }, async () => {
   kc.apply([
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
@@ -371,7 +443,7 @@ test('HTTPRoute and AuthorizationPolicy status', { timeout: 180_000 }, async () 
 
 test(
   'the CA accepts a TokenRequest token checked with TokenReview, and so does xDS on the secure port',
-  { timeout: 120_000 },
+  { ...needsRoot, timeout: 120_000 },
   async () => {
     const token = kc.run(['create', 'token', 'client', '-n', NS, '--audience=istio-ca']).trim();
     const rootPem = await eventually(

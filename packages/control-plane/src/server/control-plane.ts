@@ -120,6 +120,7 @@ export async function startControlPlane(
     if (config.source.kind === 'dir') {
       const ingestLog = log.scope('ingest');
       const watcher = watchConfigDir(config.source.dir, {
+        limits: config.configLimits,
         onLoad(load) {
           for (const p of load.problems)
             ingestLog.error({ file: p.file, document: p.document }, formatProblem(p));
@@ -131,7 +132,7 @@ export async function startControlPlane(
             },
             'config dir loaded',
           );
-          pipeline.apply(load.snapshot);
+          pipeline.apply(load.snapshot, load.problems);
         },
         onError: (err) =>
           ingestLog.error(
@@ -159,7 +160,7 @@ export async function startControlPlane(
         kubeConfig: kubeConfig!,
         logger: log.scope('ingest'),
         meter: metrics.meter('ingest'),
-        onSnapshot: (s) => pipeline.apply(s),
+        onSnapshot: (s, rejected) => pipeline.apply(s, rejected),
       });
       ingestClose = () => watch.close();
       // Not awaited: the servers are up and /ready tells when the first snapshot is served.

@@ -6,9 +6,12 @@
 // (Istio does the same unless on-demand Address lookups are enabled). Scoping by node would go
 // here: the Proxy carries the ztunnel's node id (`ztunnel~<ip>~<pod>.<ns>~...`).
 //
-// The Envoy types (Listener, RouteConfiguration, Cluster, ClusterLoadAssignment) are built per
-// proxy by the envoy translator from the MeshState and the routes (cached per snapshot by it).
-import { sharedGenerator, type GeneratedResources, type Generator } from '@trellis/xds';
+// The Envoy types (Listener, RouteConfiguration, Cluster, ClusterLoadAssignment) are one set per
+// waypoint and one for proxyless clients (per namespace with consumer routes), kept up to date
+// incrementally by the pipeline's EnvoyOutputs. The generator is shared per proxy scope: the
+// server calls it once per snapshot, type and scope (a waypoint's pods, a client namespace).
+import { sharedGenerator, type GeneratedResources, type Generator, type Proxy } from '@trellis/xds';
+import { LABEL_GATEWAY_NAME } from '../model/well-known.js';
 import { ENVOY_TYPE_URLS, generateEnvoy } from '../translate/envoy/index.js';
 import type { ServedSnapshot } from './served-snapshot.js';
 import { WDS_TYPE_URLS } from './wds-resources.js';
@@ -20,8 +23,37 @@ export const wdsGenerator: Generator<ServedSnapshot> = sharedGenerator(
   (typeUrl, snapshot: ServedSnapshot) => snapshot.wds.get(typeUrl) ?? NONE,
 );
 
-export const envoyGenerator: Generator<ServedSnapshot> = (typeUrl, snapshot, proxy, context) =>
-  generateEnvoy(typeUrl, snapshot.envoy, proxy, context);
+export const envoyGenerator: Generator<ServedSnapshot> = sharedGenerator(
+  (typeUrl, snapshot: ServedSnapshot, proxy) =>
+    generateEnvoy(typeUrl, snapshot.envoy, proxy, NO_CONTEXT, snapshot.envoyOutputs),
+  envoyScope,
+);
+
+/**
+ * Proxies that get the same Envoy set share one result: a waypoint by its namespace and Gateway
+ * (node metadata LABELS, else its pod name), any other client by the namespace of its node id
+ * (consumer routes differ per namespace).
+ */
+function envoyScope(proxy: Proxy): string {
+  const node = proxy.istio;
+  if (node?.type === 'waypoint') {
+    const labels = proxy.metadata['LABELS'];
+    const gateway =
+      labels && typeof labels === 'object' && !Array.isArray(labels)
+        ? labels[LABEL_GATEWAY_NAME]
+        : undefined;
+    return typeof gateway === 'string'
+      ? `waypoint\0${node.namespace}\0${gateway}`
+      : `waypoint-pod\0${node.namespace}\0${node.podName}`;
+  }
+  return `proxyless\0${node?.namespace ?? ''}`;
+}
+
+const NO_CONTEXT = {
+  subscription: undefined as never,
+  protocol: 'delta',
+  snapshotVersion: '',
+} as const;
 
 export function controlPlaneGenerators(): Map<string, Generator<ServedSnapshot>> {
   return new Map<string, Generator<ServedSnapshot>>([

@@ -7,7 +7,7 @@ import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL } from '@trellis/api';
 import { createMeshStateDeriver } from '../collections/incremental-mesh-state.js';
 import { deriveMeshState } from '../collections/mesh-state.js';
 import type { ClusterSnapshot } from '../model/kube.js';
-import { mutate, rng, startingSnapshot } from '../testing/random-cluster.js';
+import { mutate, rng, startingSnapshot } from '../test-support/random-cluster.js';
 import { createStateTranslator, translateState } from '../translate/index.js';
 import { changedWdsTypes, packWds, type PackedWds } from './wds-resources.js';
 

@@ -7,11 +7,11 @@ import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@trellis/core';
 import type { XdsServer } from '@trellis/xds';
 import { createMeshStateDeriver } from '../collections/incremental-mesh-state.js';
+import type { IngestProblem } from '../ingest/index.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { MeshOptions } from '../model/options.js';
-import { withRoutes } from '../translate/envoy/index.js';
+import { createEnvoyOutputs, ENVOY_TYPE_URLS, withRoutes } from '../translate/envoy/index.js';
 import { createStateTranslator, type TranslationNote } from '../translate/index.js';
-import { ENVOY_TYPE_URLS } from './generators.js';
 import type { ServedSnapshot } from './served-snapshot.js';
 import { changedWdsTypes, packWds, WDS_TYPE_URLS } from './wds-resources.js';
 
@@ -28,15 +28,18 @@ export interface PipelineOptions {
 export interface PipelineTimings {
   readonly deriveMs: number;
   readonly translateMs: number;
-  /** withRoutes: the Envoy translators' input. */
+  /** withRoutes and bringing the Envoy sets proxies asked for to the new state. */
   readonly envoyStateMs: number;
   /** packWds and changedWdsTypes. */
   readonly packMs: number;
 }
 
 export interface Pipeline {
-  /** Builds and publishes the snapshot for `cluster`; returns it (undefined if building failed). */
-  apply(cluster: ClusterSnapshot): ServedSnapshot | undefined;
+  /**
+   * Builds and publishes the snapshot for `cluster`; returns it (undefined if building failed).
+   * `rejected`: the inputs ingest left out of `cluster` (for /debug/configz and the metrics).
+   */
+  apply(cluster: ClusterSnapshot, rejected?: readonly IngestProblem[]): ServedSnapshot | undefined;
   /** The newest snapshot built. */
   readonly current: ServedSnapshot | undefined;
   /** True once the first snapshot has been published to the xDS server. */
@@ -52,6 +55,8 @@ export function createPipeline(o: PipelineOptions): Pipeline {
   // Recomputes only what each snapshot's changed objects touch (equal to a full derivation).
   const deriver = createMeshStateDeriver(o.mesh);
   const translator = createStateTranslator();
+  // The Envoy sets proxies asked for, kept up to date incrementally.
+  const envoyOutputs = createEnvoyOutputs();
   o.meter
     ?.createObservableGauge('pilot_services', {
       description: 'Services known to the control plane.',
@@ -62,9 +67,25 @@ export function createPipeline(o: PipelineOptions): Pipeline {
       description: 'Workloads known to the control plane.',
     })
     .addCallback((r) => r.observe(current?.state.workloads.size ?? 0));
+  // Inputs left out because they could not be read: a gauge by kind (bounded: the kinds we read and
+  // "unknown") and Istio's running total.
+  o.meter
+    ?.createObservableGauge('trellis_config_rejected_objects', {
+      description:
+        'Objects or config documents currently left out because they cannot be read, by kind.',
+    })
+    .addCallback((r) => {
+      const byKind = new Map<string, number>();
+      for (const p of current?.rejected ?? [])
+        byKind.set(p.kind ?? 'unknown', (byKind.get(p.kind ?? 'unknown') ?? 0) + 1);
+      for (const [kind, n] of byKind) r.observe(n, { kind });
+    });
+  const totalRejected = o.meter?.createUpDownCounter('pilot_total_k8s_object_errors', {
+    description: 'Objects or config documents rejected since start (each counted when it appears).',
+  });
 
   return {
-    apply(cluster) {
+    apply(cluster, rejected = []) {
       let next: ServedSnapshot;
       let types: string[];
       const t0 = performance.now();
@@ -74,9 +95,13 @@ export function createPipeline(o: PipelineOptions): Pipeline {
         const translated = translator.translate(state);
         const t2 = performance.now();
         const envoy = withRoutes(state, cluster);
+        const envoyTypes = envoyOutputs.update(envoy);
         const t3 = performance.now();
         const wds = packWds(translated, current?.wds);
-        types = current ? changedWdsTypes(current.wds, wds) : [...WDS_TYPE_URLS];
+        // The first snapshot answers every stream that waited for one, whatever its type.
+        types = current
+          ? [...changedWdsTypes(current.wds, wds), ...envoyTypes]
+          : [...WDS_TYPE_URLS, ...ENVOY_TYPE_URLS];
         o.onTimings?.({
           deriveMs: t1 - t0,
           translateMs: t2 - t1,
@@ -89,8 +114,10 @@ export function createPipeline(o: PipelineOptions): Pipeline {
           cluster,
           state,
           envoy,
+          envoyOutputs,
           wds,
           notes: translated.notes,
+          rejected,
         };
       } catch (err) {
         // A bug in a derivation must not take the served configuration down with it.
@@ -102,9 +129,10 @@ export function createPipeline(o: PipelineOptions): Pipeline {
       }
       const previous = current;
       current = next;
+      const seen = new Set((previous?.rejected ?? []).map(problemKey));
+      const appeared = rejected.filter((p) => !seen.has(problemKey(p))).length;
+      if (appeared > 0) totalRejected?.add(appeared);
       logNewNotes(o.logger, previous?.notes ?? [], next.notes);
-      // Envoy resources are built per proxy; any input change may change them.
-      types.push(...ENVOY_TYPE_URLS);
       o.xds.update({ snapshot: next, types });
       if (!previous) o.xds.flush();
       o.logger.debug(
@@ -112,7 +140,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
           generation: next.generation,
           workloads: next.state.workloads.size,
           services: next.state.services.size,
-          changed: types.filter((t) => !ENVOY_TYPE_URLS.includes(t)),
+          changed: types,
         },
         'snapshot built',
       );
@@ -127,6 +155,12 @@ export function createPipeline(o: PipelineOptions): Pipeline {
     },
     onSnapshot: (l) => void listeners.push(l),
   };
+}
+
+function problemKey(p: IngestProblem): string {
+  return 'file' in p
+    ? `${p.file}\0${p.document}\0${p.message}`
+    : `${p.kind}\0${p.object}\0${p.message}`;
 }
 
 function logNewNotes(

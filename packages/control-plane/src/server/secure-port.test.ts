@@ -21,9 +21,10 @@ import { ADDRESS_TYPE_URL, grpcClientConstructor } from '@trellis/api';
 import { AggregatedDiscoveryService } from '@trellis/api/gen/envoy/service/discovery/v3/ads_pb.js';
 import { DeltaDiscoveryRequestSchema } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { createCaClient } from '@trellis/ca';
+import { eventually } from '@trellis/core/test-support';
 import { createCsr, generateKeyPair, inspectCertificate } from '@trellis/pki';
-import { eventually, startControlPlaneProcess } from './testing/control-plane-process.js';
-import { wdsClient } from './testing/wds-client.js';
+import { startControlPlaneProcess } from './test-support/control-plane-process.js';
+import { wdsClient } from './test-support/wds-client.js';
 
 const TESTDATA = fileURLToPath(new URL('../../testdata/', import.meta.url));
 const TOKENS = [

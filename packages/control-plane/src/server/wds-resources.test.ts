@@ -6,7 +6,8 @@ import { ADDRESS_TYPE_URL, AUTHORIZATION_TYPE_URL, packAny } from '@trellis/api'
 import { AddressSchema, type Address } from '@trellis/api/gen/istio/workload/workload_pb.js';
 import { parseSnapshot } from '../ingest/manifests.js';
 import { translateSnapshot } from '../translate/index.js';
-import { changedWdsTypes, packMessages, packWds } from './wds-resources.js';
+import { packMessages } from '../translate/pack-messages.js';
+import { changedWdsTypes, packWds } from './wds-resources.js';
 
 const pod = (name: string, ip: string, labels = '{ app: web }') => `
 apiVersion: v1

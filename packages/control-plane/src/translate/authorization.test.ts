@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { toJson } from '@bufbuild/protobuf';
 import { AuthorizationSchema } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { authorizationPolicyInfo } from '../collections/authorization-policies.js';
-import type { AuthorizationPolicy } from '../model/kube.js';
+import { toAuthorizationPolicy } from '../ingest/convert/istio-security.js';
 import { resolveMeshOptions } from '../model/options.js';
 import { authorizationFromPolicy } from './authorization.js';
 
@@ -13,7 +13,7 @@ function translate(action: string, rules: unknown[]) {
     spec: { action, selector: { matchLabels: { app: 'x' } }, rules },
   };
   const out = authorizationFromPolicy(
-    authorizationPolicyInfo(policy as AuthorizationPolicy, resolveMeshOptions()),
+    authorizationPolicyInfo(toAuthorizationPolicy(policy), resolveMeshOptions()),
   );
   return {
     rules: out.authorization
@@ -99,22 +99,22 @@ test('service accounts default to the policy namespace', () => {
 test('waypoint-bound and unsupported policies produce no Authorization', () => {
   const opts = resolveMeshOptions();
   const waypoint = authorizationPolicyInfo(
-    {
+    toAuthorizationPolicy({
       metadata: { name: 'w', namespace: 'n' },
       spec: { targetRefs: [{ kind: 'Service', name: 's' }] },
-    },
+    }),
     opts,
   );
   assert.deepEqual(authorizationFromPolicy(waypoint), { warnings: [] });
   const audit = authorizationPolicyInfo(
-    { metadata: { name: 'a', namespace: 'n' }, spec: { action: 'AUDIT' } },
+    toAuthorizationPolicy({ metadata: { name: 'a', namespace: 'n' }, spec: { action: 'AUDIT' } }),
     opts,
   );
   assert.deepEqual(authorizationFromPolicy(audit), {
     warnings: ['ztunnel does not support the AUDIT action'],
   });
   const typo = authorizationPolicyInfo(
-    { metadata: { name: 't', namespace: 'n' }, spec: { action: 'deny' } },
+    toAuthorizationPolicy({ metadata: { name: 't', namespace: 'n' }, spec: { action: 'deny' } }),
     opts,
   );
   assert.deepEqual(authorizationFromPolicy(typo), {

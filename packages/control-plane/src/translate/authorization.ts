@@ -33,7 +33,11 @@ import {
   type StringMatch,
 } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { ipBytes } from '../collections/ip-text.js';
-import type { AuthorizationCondition, AuthorizationRule } from '../model/kube.js';
+import type {
+  AuthorizationCondition,
+  AuthorizationFields,
+  AuthorizationRule,
+} from '../model/istio-security.js';
 import type { AuthorizationPolicyInfo } from '../model/policy-info.js';
 
 export interface AuthorizationTranslation {
@@ -74,11 +78,13 @@ const WHEN_L4 = new Set([
 
 export function authorizationFromPolicy(p: AuthorizationPolicyInfo): AuthorizationTranslation {
   if (p.enforcedBy !== 'ztunnel') return { warnings: p.problem ? [p.problem] : [] };
+  // A policy whose rules could not be read is enforced with rules that fail closed (collections).
+  const problems = p.problem ? [p.problem] : [];
   const deny = p.action === 'DENY';
   const unsupported = new Set<string>();
   const rules: Rule[] = [];
   for (const rule of p.rules) {
-    const alternativesByClause = ruleClauses(rule ?? {}, p.namespace);
+    const alternativesByClause = ruleClauses(rule, p.namespace);
     const found = alternativesByClause.flatMap((alts) => alts.flatMap((a) => a.unsupported));
     found.forEach((f) => unsupported.add(f));
     if (found.length > 0 && !deny) continue;
@@ -86,7 +92,7 @@ export function authorizationFromPolicy(p: AuthorizationPolicyInfo): Authorizati
       create(RuleSchema, { clauses: alternativesByClause.flatMap((alts) => clauseOf(alts)) }),
     );
   }
-  const warnings: string[] = [];
+  const warnings: string[] = [...problems];
   if (unsupported.size > 0) {
     const list = [...unsupported].sort().join(', ');
     warnings.push(
@@ -118,14 +124,13 @@ function isEmpty(m: MatchFields): boolean {
 
 function ruleClauses(rule: AuthorizationRule, namespace: string): Alternative[][] {
   const clauses: Alternative[][] = [];
-  if (rule.to?.length) clauses.push(rule.to.map((t) => operationAlternative(t?.operation ?? {})));
-  if (rule.from?.length)
-    clauses.push(rule.from.map((f) => sourceAlternative(f?.source ?? {}, namespace)));
-  for (const when of rule.when ?? []) clauses.push([conditionAlternative(when)]);
+  if (rule.to.length) clauses.push(rule.to.map((t) => operationAlternative(t.operation)));
+  if (rule.from.length) clauses.push(rule.from.map((f) => sourceAlternative(f.source, namespace)));
+  for (const when of rule.when) clauses.push([conditionAlternative(when)]);
   return clauses;
 }
 
-function operationAlternative(op: Record<string, unknown>): Alternative {
+function operationAlternative(op: AuthorizationFields): Alternative {
   const unsupported = unknownFields(op, OPERATION_L4);
   if (!hasValues(op)) unsupported.push('empty to.operation');
   return {
@@ -137,7 +142,7 @@ function operationAlternative(op: Record<string, unknown>): Alternative {
   };
 }
 
-function sourceAlternative(src: Record<string, unknown>, namespace: string): Alternative {
+function sourceAlternative(src: AuthorizationFields, namespace: string): Alternative {
   const unsupported = unknownFields(src, SOURCE_L4);
   if (!hasValues(src)) unsupported.push('empty from.source');
   return {
@@ -156,7 +161,7 @@ function sourceAlternative(src: Record<string, unknown>, namespace: string): Alt
 }
 
 function conditionAlternative(when: AuthorizationCondition): Alternative {
-  const key = when?.key ?? '';
+  const key = when.key;
   if (!WHEN_L4.has(key)) return { match: {}, unsupported: [`when ${key || '(no key)'}`] };
   const label = `when ${key}`;
   const unsupported: string[] =
@@ -191,12 +196,12 @@ function present(v: unknown): boolean {
   return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
 }
 
-function hasValues(obj: Record<string, unknown>): boolean {
+function hasValues(obj: AuthorizationFields): boolean {
   return Object.values(obj).some(present);
 }
 
 /** Non-empty fields outside the L4 set. */
-function unknownFields(obj: Record<string, unknown>, l4: ReadonlySet<string>): string[] {
+function unknownFields(obj: AuthorizationFields, l4: ReadonlySet<string>): string[] {
   return Object.entries(obj)
     .filter(([k, v]) => !l4.has(k) && present(v))
     .map(([k]) => k);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { assertGolden, goldenCaseNames } from '../testing/golden.js';
+import { assertGolden, goldenCaseNames } from '../test-support/golden.js';
 import { stringify } from 'yaml';
 import { AuthorizationSchema } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { AddressSchema } from '@trellis/api/gen/istio/workload/workload_pb.js';

@@ -5,6 +5,7 @@ import { deriveMeshState, type MeshState } from '../collections/mesh-state.js';
 import type { ClusterSnapshot } from '../model/kube.js';
 import type { MeshOptions } from '../model/options.js';
 import type { PeerAuthenticationInfo } from '../model/policy-info.js';
+import type { WorkloadInfo } from '../model/workload-info.js';
 import { forEachChange, withChanges } from '../collections/map-changes.js';
 import { compareStrings } from '../collections/meta.js';
 import { sameValue } from '../collections/same-value.js';
@@ -62,10 +63,14 @@ const cachedPeerAuthentication = cached((pa: PeerAuthenticationInfo) => ({
   converted: authorizationFromPeerAuthentication(pa),
 }));
 
+/** A workload whose every IP was refused exists only to carry its note: ztunnel gets no Address. */
+const servable = (w: WorkloadInfo) => w.addresses.length > 0;
+
 export function translateState(state: MeshState): WdsResources {
   const addresses: [string, Address][] = [];
   for (const s of state.services.values()) addresses.push([s.key, cachedServiceAddress(s)]);
-  for (const w of state.workloads.values()) addresses.push([w.uid, cachedWorkloadAddress(w)]);
+  for (const w of state.workloads.values())
+    if (servable(w)) addresses.push([w.uid, cachedWorkloadAddress(w)]);
 
   const authorizations: [string, Authorization][] = [];
   for (const p of state.authorizationPolicies) {
@@ -101,9 +106,12 @@ function notesOf(state: MeshState): TranslationNote[] {
         object: `${s.namespace}/${s.name}`,
         message: s.waypointProblem,
       });
-  for (const w of state.workloads.values())
+  for (const w of state.workloads.values()) {
+    if (w.addressProblem)
+      notes.push({ kind: 'Pod', object: `${w.namespace}/${w.name}`, message: w.addressProblem });
     if (w.waypointProblem)
       notes.push({ kind: 'Pod', object: `${w.namespace}/${w.name}`, message: w.waypointProblem });
+  }
   for (const p of state.authorizationPolicies)
     for (const message of cachedPolicy(p).warnings)
       notes.push({ kind: 'AuthorizationPolicy', object: p.key, message });
@@ -144,8 +152,9 @@ export function createStateTranslator(): StateTranslator {
 function translateChanges(before: MeshState, result: WdsResources, state: MeshState): WdsResources {
   const changes = new Map<string, Address | undefined>();
   let notesChanged = false;
-  const noted = (info: { waypointProblem?: string } | undefined) =>
-    void (notesChanged ||= info?.waypointProblem !== undefined);
+  const noted = (info: { waypointProblem?: string; addressProblem?: string } | undefined) =>
+    void (notesChanged ||=
+      info?.waypointProblem !== undefined || info?.addressProblem !== undefined);
   forEachChange(before.services, state.services, (key, s) => {
     noted(before.services.get(key));
     noted(s);
@@ -154,7 +163,7 @@ function translateChanges(before: MeshState, result: WdsResources, state: MeshSt
   forEachChange(before.workloads, state.workloads, (uid, w) => {
     noted(before.workloads.get(uid));
     noted(w);
-    changes.set(uid, w && cachedWorkloadAddress(w));
+    changes.set(uid, w && servable(w) ? cachedWorkloadAddress(w) : undefined);
   });
   return {
     addresses: withChanges(result.addresses, changes),

@@ -2,6 +2,7 @@
 import type { KubeClient } from '../kube-client.js';
 import type { CniRuntime } from '../cni.js';
 import type { ImageMap } from '../images.pure.js';
+import type { DnsSettings } from '../resolv-conf.pure.js';
 
 /** The emulator's config file, written by `cluster create`. */
 export interface NodeConfig {
@@ -16,6 +17,10 @@ export interface NodeConfig {
   servingCertFile: string;
   servingKeyFile: string;
   kubernetesServiceIP: string;
+  clusterDNSIP: string;
+  clusterDomain: string;
+  /** The node's resolv.conf, for dnsPolicy Default (the kubelet's --resolv-conf). */
+  resolvConfFile: string;
   imageMapFile: string;
   repoRoot: string;
   hostMountpointsFile: string;
@@ -30,6 +35,7 @@ export interface NodeContext {
   nodeRoot: string;
   kubernetesServiceIP: string;
   client: KubeClient;
+  dns: DnsSettings;
   cni: CniRuntime;
   images: ImageMap;
   imageMapFile: string;

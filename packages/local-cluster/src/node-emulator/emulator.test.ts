@@ -4,25 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, rootOnly } from '@trellis/core/test-support';
 import { createCluster, deleteCluster } from '../cluster.js';
 import { kubeBinDir, requireKubeBinaries, PACKAGE_ROOT } from '../paths.js';
+import type { Pod } from '../pod-spec.js';
 
 // Unique per test process, so concurrent runs on one host do not collide.
 const NAME = `lce${process.pid}`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
-
 test(
   'pods get volumes, env, probes, restarts, hostNetwork and kubectl logs',
-  { timeout: 10 * 60_000 },
+  { ...rootOnly('netns, bridges, mounts'), timeout: 10 * 60_000 },
   async () => {
-    assert.equal(
-      process.getuid?.(),
-      0,
-      'the node emulator test needs root (netns, bridges, mounts)',
-    );
     const binDir = requireKubeBinaries(kubeBinDir());
     const c = await createCluster({ name: NAME, nodes: 1 });
     const kubectl = (...args: string[]) =>
@@ -30,20 +23,22 @@ test(
         encoding: 'utf8',
         stdio: 'pipe',
       });
-    const pod = (name: string): Any => JSON.parse(kubectl('get', 'pod', name, '-o', 'json'));
-    const until = async (what: string, f: () => boolean) => {
-      for (let i = 0; i < 240; i++) {
-        if (f()) return;
-        await sleep(500);
-      }
-      const log = `${c.stateDir}/logs/node-${NAME}-node1.log`;
-      const tail = existsSync(log)
-        ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n')
-        : '';
-      assert.fail(
-        `gave up waiting for ${what}; pods:\n${kubectl('get', 'pods', '-o', 'wide')}\nnode emulator log:\n${tail}`,
-      );
-    };
+    const pod = (name: string): Pod => JSON.parse(kubectl('get', 'pod', name, '-o', 'json'));
+    const status = (name: string) => pod(name).status ?? {};
+    const container = (name: string) => status(name).containerStatuses?.[0];
+    const running = (name: string) => 'running' in (container(name)?.state ?? {});
+    const until = (what: string, f: () => boolean) =>
+      eventually(what, f, {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+        detail: () => {
+          const log = `${c.stateDir}/logs/node-${NAME}-node1.log`;
+          const tail = existsSync(log)
+            ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n')
+            : '';
+          return `pods:\n${kubectl('get', 'pods', '-o', 'wide')}\nnode emulator log:\n${tail}`;
+        },
+      });
     const nodeDir = `${c.stateDir}/nodes/${NAME}-node1`;
     try {
       kubectl('apply', '-f', `${PACKAGE_ROOT}/testdata/features.yaml`);
@@ -58,31 +53,24 @@ test(
       );
       assert.match(kubectl('logs', 'features', '--tail=1'), /^started\n$/);
 
-      await until(
-        'crasher to restart twice',
-        () => pod('crasher').status.containerStatuses?.[0]?.restartCount >= 2,
-      );
-      const crasher = pod('crasher');
-      assert.equal(crasher.status.containerStatuses[0].lastState.terminated.exitCode, 3);
+      await until('crasher to restart twice', () => (container('crasher')?.restartCount ?? 0) >= 2);
+      assert.equal(container('crasher')?.lastState.terminated?.exitCode, 3);
       assert.match(kubectl('logs', 'crasher', '--previous'), /^run-\d+/);
 
-      await until('once to succeed', () => pod('once').status.phase === 'Succeeded');
-      assert.equal(pod('once').status.containerStatuses[0].state.terminated.exitCode, 0);
+      await until('once to succeed', () => status('once').phase === 'Succeeded');
+      const once = container('once')?.state;
+      assert.equal(once && 'terminated' in once ? once.terminated.exitCode : undefined, 0);
 
-      await until(
-        'host-net to run',
-        () => pod('host-net').status.containerStatuses?.[0]?.state?.running !== undefined,
-      );
+      await until('host-net to run', () => running('host-net'));
       const node = JSON.parse(kubectl('get', 'node', `${NAME}-node1`, '-o', 'json'));
-      const nodeIP = node.status.addresses.find((a: Any) => a.type === 'InternalIP').address;
-      assert.equal(pod('host-net').status.podIP, nodeIP, 'a hostNetwork pod has the node IP');
-      await until('host-net logs', () => kubectl('logs', 'host-net').includes(nodeIP));
+      const nodeIP = (node.status.addresses as Array<{ type: string; address: string }>).find(
+        (a) => a.type === 'InternalIP',
+      )?.address;
+      assert.equal(status('host-net').podIP, nodeIP, 'a hostNetwork pod has the node IP');
+      await until('host-net logs', () => kubectl('logs', 'host-net').includes(nodeIP ?? '?'));
 
       // A container that ignores SIGTERM is killed after its grace period, with the processes it started.
-      await until(
-        'stubborn to run',
-        () => pod('stubborn').status.containerStatuses?.[0]?.state?.running !== undefined,
-      );
+      await until('stubborn to run', () => running('stubborn'));
       kubectl('delete', 'pod', 'stubborn', '--wait=true', '--timeout=60s');
       assert.deepEqual(
         processesMatching('sleep 3601'),
@@ -115,23 +103,20 @@ test(
         '3602',
       );
       await until('chained to report the refusing plugin', () =>
-        (pod('chained').status.message ?? '').includes('agent not ready'),
+        (status('chained').message ?? '').includes('agent not ready'),
       );
-      assert.equal(pod('chained').status.podIP, undefined);
+      assert.equal(status('chained').podIP, undefined);
       writeFileSync(`${nodeDir}/chain-gate`, '');
-      await until(
-        'chained to run',
-        () => pod('chained').status.containerStatuses?.[0]?.state?.running !== undefined,
-      );
+      await until('chained to run', () => running('chained'));
       const calls = readFileSync(`${nodeDir}/chain.log`, 'utf8')
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l));
-      const add = calls.findLast((x: Any) => x.command === 'ADD');
+      const add = calls.findLast((x: { command: string }) => x.command === 'ADD');
       assert.match(add.args, /K8S_POD_NAMESPACE=default;K8S_POD_NAME=chained;/);
       assert.equal(
         add.prevIP,
-        `${pod('chained').status.podIP}/24`,
+        `${status('chained').podIP}/24`,
         'the chained plugin saw the bridge result',
       );
       kubectl('delete', 'pod', 'chained', '--wait=true', '--timeout=60s');

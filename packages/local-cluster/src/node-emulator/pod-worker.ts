@@ -1,20 +1,23 @@
 // Runs one pod on the emulated node: sandbox netns through the CNI chain, volumes, init containers,
 // containers as processes with restarts and probes, status reports, graceful termination.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm, appendFile } from 'node:fs/promises';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdir, rm, appendFile, writeFile } from 'node:fs/promises';
+import { existsSync, openSync, closeSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec.js';
-import { descendants } from '../processes.js';
+import { descendants, processStartTime } from '../processes.js';
 import { cniAdd, cniDel } from '../cni.js';
-import { podIPFromResult } from '../cni.pure.js';
+import { podIPFromResult, type CniResult } from '../cni.pure.js';
 import { podNetnsName } from '../layout.pure.js';
-import { containerEnv, type PodFacts } from '../env.pure.js';
-import { lookupImage, resolveArgv } from '../images.pure.js';
+import { containerEnv, podHostname, type PodFacts } from '../env.pure.js';
+import { imageEnv, imageFiles, lookupImage, resolveArgv } from '../images.pure.js';
+import { builtGoTool } from '../paths.js';
 import { launchArgv } from '../container-launch.pure.js';
 import { containerMounts, decodeSecretData } from '../volumes.pure.js';
 import { PodVolumes } from '../volumes.js';
+import { launchPropagation } from './mount-plan.js';
+import { dnsProblem, podResolvConf, renderResolvConf } from '../resolv-conf.pure.js';
 import { runProbe } from '../probes.js';
 import {
   renderPodStatus,
@@ -24,23 +27,46 @@ import {
   type ContainerState,
   type PodView,
 } from '../pod-status.pure.js';
+import type { Container, ContainerStatus, Pod, PodStatus, Probe } from '../pod-spec.js';
 import type { NodeContext } from './context.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+import type { ContainerHandle, Lookup, PodHandle } from './kubelet-server.js';
+import { attachToContainer, execInContainer } from './container-exec.js';
+import { connectInNetns } from '@trellis/netsys';
+import { connect as netConnect, type Socket } from 'node:net';
 
 interface RunningContainer {
-  spec: Any;
+  spec: Container;
   state: ContainerState;
-  child?: ChildProcess;
-  exited?: Promise<number>;
+  /** The container process; `exited` resolves with its exit code, undefined when unknowable. */
+  proc?: ContainerProcess;
   probeTimers: NodeJS.Timeout[];
   livenessFailures: number;
   readinessFailures: number;
 }
 
+interface ContainerProcess {
+  pid: number;
+  exited: Promise<number | undefined>;
+}
+
+/** What a worker writes to <podDir>/state.json so a restarted emulator can adopt the pod. */
+export interface SavedPod {
+  uid: string;
+  podIP?: string;
+  startTime: string;
+  containers: Array<{
+    name: string;
+    pid?: number;
+    /** /proc start time of pid, so a reused pid is not mistaken for the container. */
+    pidStart?: string;
+    startedAt?: string;
+    restartCount: number;
+    lastTermination?: ContainerState['lastTermination'];
+  }>;
+}
+
 export class PodWorker {
-  private pod: Any;
+  private pod: Pod;
   private readonly uid: string;
   private readonly podDir: string;
   private readonly netns: string;
@@ -50,11 +76,11 @@ export class PodWorker {
   private stopping = false;
   private statusDirty = false;
   private statusLoop: Promise<void> | undefined;
-  private lastStatus: Any;
+  private lastStatus: PodStatus | undefined;
 
   constructor(
     private readonly ctx: NodeContext,
-    pod: Any,
+    pod: Pod,
   ) {
     this.pod = pod;
     this.uid = pod.metadata.uid;
@@ -65,7 +91,7 @@ export class PodWorker {
       startTime: new Date().toISOString(),
       initialized: false,
       phase: 'Pending',
-      containers: (pod.spec.containers as Any[]).map((c) => ({
+      containers: pod.spec.containers.map((c) => ({
         name: c.name,
         image: c.image,
         running: false,
@@ -82,7 +108,7 @@ export class PodWorker {
     previous: boolean,
   ): { file: string } | { error: string; status: number } {
     const state = this.view.containers.find((c) => c.name === container);
-    const isInit = (this.pod.spec.initContainers ?? []).some((c: Any) => c.name === container);
+    const isInit = (this.pod.spec.initContainers ?? []).some((c) => c.name === container);
     if (!state && !isInit)
       return {
         error: `container ${container} is not valid for pod ${this.pod.metadata.name}`,
@@ -97,15 +123,16 @@ export class PodWorker {
     return { file: `${this.podDir}/logs/${container}/${run}.log` };
   }
 
-  matches(namespace: string, name: string): boolean {
-    return this.pod.metadata.namespace === namespace && this.pod.metadata.name === name;
+  matches(namespace: string, name: string, uid?: string): boolean {
+    const m = this.pod.metadata;
+    return m.namespace === namespace && m.name === name && (uid === undefined || m.uid === uid);
   }
 
   get hostNetwork(): boolean {
     return Boolean(this.pod.spec.hostNetwork);
   }
 
-  update(pod: Any): void {
+  update(pod: Pod): void {
     this.pod = pod;
     if (pod.metadata.deletionTimestamp && !this.stopping)
       void this.terminate((pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000, true);
@@ -121,13 +148,7 @@ export class PodWorker {
         if (this.stopping) return;
       }
       this.markDirty();
-      this.volumes = new PodVolumes({
-        client: this.ctx.client,
-        pod: this.pod,
-        facts: this.facts(),
-        podDir: this.podDir,
-        nodeRoot: this.ctx.nodeRoot,
-      });
+      this.volumes = this.podVolumes();
       // Like the kubelet, retry volume setup: the kube-root-ca.crt ConfigMap or the Node authorizer's
       // pod graph may not be there yet when a pod is first bound.
       for (let attempt = 1; ; attempt++) {
@@ -141,6 +162,7 @@ export class PodWorker {
         }
       }
       this.view.message = undefined;
+      await this.writeResolvConf();
       for (const init of this.pod.spec.initContainers ?? []) {
         if (this.stopping) return;
         const code = await this.runToCompletion(init);
@@ -153,13 +175,7 @@ export class PodWorker {
       }
       this.view.initialized = true;
       this.view.phase = 'Running';
-      this.containers = (this.pod.spec.containers as Any[]).map((spec, i) => ({
-        spec,
-        state: this.view.containers[i]!,
-        probeTimers: [],
-        livenessFailures: 0,
-        readinessFailures: 0,
-      }));
+      this.containers = this.runningContainers();
       for (const c of this.containers) void this.superviseContainer(c);
       this.markDirty();
     } catch (e) {
@@ -180,7 +196,7 @@ export class PodWorker {
       try {
         await run('ip', ['netns', 'add', this.netns]);
         await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
-        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as Any;
+        const result = (await cniAdd(this.ctx.cni, this.cniRef())) as CniResult | undefined;
         const ip = podIPFromResult(result ?? {}, 'eth0');
         if (!ip) throw new Error(`CNI ADD returned no IPv4 address: ${JSON.stringify(result)}`);
         this.view.message = undefined;
@@ -223,6 +239,7 @@ export class PodWorker {
       hostIP: this.ctx.nodeIP,
       nodeName: this.ctx.nodeName,
       serviceAccountName: this.pod.spec.serviceAccountName ?? 'default',
+      hostname: this.pod.spec.hostname,
       labels: m.labels ?? {},
       annotations: m.annotations ?? {},
     };
@@ -235,9 +252,8 @@ export class PodWorker {
     const refs = new Set<string>();
     for (const c of [...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers]) {
       for (const f of c.envFrom ?? [])
-        refs.add(
-          f.configMapRef ? `ConfigMap/${f.configMapRef.name}` : `Secret/${f.secretRef.name}`,
-        );
+        if (f.configMapRef) refs.add(`ConfigMap/${f.configMapRef.name}`);
+        else if (f.secretRef) refs.add(`Secret/${f.secretRef.name}`);
       for (const e of c.env ?? []) {
         if (e.valueFrom?.configMapKeyRef) refs.add(`ConfigMap/${e.valueFrom.configMapKeyRef.name}`);
         if (e.valueFrom?.secretKeyRef) refs.add(`Secret/${e.valueFrom.secretKeyRef.name}`);
@@ -263,45 +279,196 @@ export class PodWorker {
   }
 
   /** Starts a container process; `exited` is attached at once so a fast exit is never missed. */
-  private async spawnContainer(
-    spec: Any,
-    restart: number,
-  ): Promise<{ child: ChildProcess; exited: Promise<number> }> {
-    const env = containerEnv(spec, this.facts(), await this.lookupData(), {
-      host: this.ctx.kubernetesServiceIP,
-      port: 443,
-    });
+  private async spawnContainer(spec: Container, restart: number): Promise<ContainerProcess> {
     const entry = lookupImage(this.ctx.images, spec.image);
     if (!entry && !spec.command?.length)
       throw new Error(
         `image ${spec.image} is not in the image map (${this.ctx.imageMapFile}) and the container sets no command`,
       );
-    const argv = resolveArgv(
-      entry ?? { command: [] },
-      spec.command,
-      spec.args,
-      { repo: this.ctx.repoRoot, node: process.execPath },
-      env,
+    const placeholders = { repo: this.ctx.repoRoot, node: process.execPath, tool: builtGoTool };
+    const facts = this.facts();
+    const env = containerEnv(
+      spec,
+      facts,
+      await this.lookupData(),
+      { host: this.ctx.kubernetesServiceIP, port: 443 },
+      imageEnv(entry, placeholders),
     );
-    const mounts = containerMounts(spec, this.volumes!.dirs);
+    const argv = resolveArgv(entry ?? { command: [] }, spec.command, spec.args, placeholders, env);
+    const mounts = [
+      { source: `${this.podDir}/resolv.conf`, target: '/etc/resolv.conf', readOnly: false },
+      ...imageFiles(entry, placeholders),
+      ...containerMounts(spec, this.volumes!.dirs),
+    ];
     for (const m of mounts)
       await this.ensureMountpoint(m.target, existsSync(m.source) && !(await isDir(m.source)));
+    const propagation = await launchPropagation(mounts);
+    for (const w of propagation.warnings) console.warn(`pod ${this.key()}: ${w}`);
+    const stdinFifo = spec.stdin ? await this.stdinFifo(spec.name) : undefined;
     const launch = launchArgv({
       netnsPath: this.hostNetwork ? undefined : `/run/netns/${this.netns}`,
+      // hostNetwork pods share the node's UTS namespace, as on a real node.
+      hostname: this.hostNetwork ? undefined : podHostname(facts),
       mounts,
+      rootPropagation: propagation.root,
+      keepShared: propagation.keepShared,
       workingDir: spec.workingDir,
+      stdinFifo,
       argv,
     });
     const logDir = `${this.podDir}/logs/${spec.name}`;
     await mkdir(logDir, { recursive: true });
     const log = openSync(`${logDir}/${restart}.log`, 'a');
-    const child = spawn(launch[0]!, launch.slice(1), { env, stdio: ['ignore', log, log] });
+    // Its own session, like a runtime's container: it outlives an emulator restart.
+    const child = spawn(launch[0]!, launch.slice(1), {
+      env,
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
     const exited = new Promise<number>((resolve) => {
       child.on('exit', (code, sig) => resolve(code ?? (sig === 'SIGKILL' ? 137 : 143)));
       child.on('error', () => resolve(127));
     });
     closeSync(log);
-    return { child, exited };
+    if (child.pid === undefined) throw new Error(`cannot start ${launch[0]}`);
+    return { pid: child.pid, exited };
+  }
+
+  private podVolumes(): PodVolumes {
+    return new PodVolumes({
+      client: this.ctx.client,
+      pod: this.pod,
+      facts: this.facts(),
+      podDir: this.podDir,
+      nodeRoot: this.ctx.nodeRoot,
+    });
+  }
+
+  private runningContainers(): RunningContainer[] {
+    return this.pod.spec.containers.map((spec, i) => ({
+      spec,
+      state: this.view.containers[i]!,
+      probeTimers: [],
+      livenessFailures: 0,
+      readinessFailures: 0,
+    }));
+  }
+
+  /** Records what a restarted emulator needs to adopt this pod (see SavedPod). */
+  private saveState(): void {
+    if (this.stopping || !existsSync(this.podDir)) return;
+    const saved: SavedPod = {
+      uid: this.uid,
+      podIP: this.view.podIP,
+      startTime: this.view.startTime,
+      containers: this.view.containers.map((c) => ({
+        name: c.name,
+        pid: c.running ? c.pid : undefined,
+        pidStart: c.running && c.pid ? processStartTime(c.pid) : undefined,
+        startedAt: c.startedAt,
+        restartCount: c.restartCount,
+        lastTermination: c.lastTermination,
+      })),
+    };
+    writeFileSync(`${this.podDir}/state.json.tmp`, JSON.stringify(saved));
+    renameSync(`${this.podDir}/state.json.tmp`, `${this.podDir}/state.json`);
+  }
+
+  /**
+   * Takes over a pod this node was running before the emulator restarted: same netns, CNI result
+   * and container processes (checked by pid and start time); containers found dead restart per
+   * restartPolicy. Readiness carries over from the API until the probes say otherwise.
+   */
+  async adopt(saved: SavedPod): Promise<void> {
+    const phase = this.pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      // Finished before the restart: nothing runs; keep the status as it is until deletion.
+      this.view.phase = phase;
+      this.view.podIP = saved.podIP;
+      return;
+    }
+    try {
+      this.view.podIP = saved.podIP;
+      this.view.startTime = saved.startTime;
+      this.view.initialized = true;
+      this.view.phase = 'Running';
+      this.volumes = this.podVolumes();
+      await this.volumes.prepare();
+      this.containers = this.runningContainers();
+      const apiStatuses: ContainerStatus[] = this.pod.status?.containerStatuses ?? [];
+      // All container states first, so the first status written is already the adopted one.
+      const found = this.containers.map((c) => {
+        const s = saved.containers.find((x) => x.name === c.spec.name);
+        c.state.restartCount = s?.restartCount ?? 0;
+        c.state.lastTermination = s?.lastTermination;
+        c.state.ready = Boolean(apiStatuses.find((x) => x.name === c.spec.name)?.ready);
+        const alive = s?.pid !== undefined && processStartTime(s.pid) === s.pidStart;
+        if (alive) Object.assign(c.state, { running: true, pid: s.pid, startedAt: s.startedAt });
+        return { pid: s?.pid ?? 0, startedAt: s?.startedAt, gone: !alive };
+      });
+      this.containers.forEach((c, i) => void this.superviseContainer(c, found[i]));
+      console.log(
+        `pod ${this.key()}: adopted (${this.containers.map((c) => c.state.pid).join(', ')})`,
+      );
+    } catch (e) {
+      console.error(`pod ${this.key()}: adoption: ${(e as Error).message}`);
+      this.view.message = `adoption after a node emulator restart: ${(e as Error).message}`;
+      this.markDirty();
+    }
+  }
+
+  /** The pod's resolv.conf by its dnsPolicy, bind-mounted over /etc/resolv.conf in each container. */
+  private async writeResolvConf(): Promise<void> {
+    const problem = dnsProblem(this.pod);
+    if (problem) throw new Error(problem);
+    await writeFile(
+      `${this.podDir}/resolv.conf`,
+      renderResolvConf(podResolvConf(this.pod, this.ctx.dns)),
+    );
+  }
+
+  /** The FIFO a container with `stdin: true` reads; `kubectl attach -i` writes to it. */
+  private async stdinFifo(container: string): Promise<string> {
+    const path = `${this.podDir}/stdin/${container}`;
+    await mkdir(dirname(path), { recursive: true });
+    if (!existsSync(path)) await run('mkfifo', ['-m', '0600', path]);
+    return path;
+  }
+
+  /** A running container, for exec and attach. */
+  container(name: string): Lookup<ContainerHandle> {
+    const c = this.containers.find((x) => x.spec.name === name);
+    if (!c)
+      return {
+        error: `container ${name} is not valid for pod ${this.pod.metadata.name}`,
+        status: 404,
+      };
+    const pid = c.state.pid;
+    if (!c.state.running || pid === undefined)
+      return { error: `container not found ("${name}")`, status: 500 };
+    const logFile = `${this.podDir}/logs/${name}/${c.state.restartCount}.log`;
+    const fifo = c.spec.stdin ? `${this.podDir}/stdin/${name}` : undefined;
+    return {
+      exec: (command, io) => execInContainer(pid, command, io),
+      attach: (io) => attachToContainer(pid, logFile, fifo, io),
+    };
+  }
+
+  /** The pod's network, for port-forward: connections to its localhost. */
+  portForwardTarget(): Lookup<PodHandle> {
+    if (this.view.podIP === undefined || this.stopping)
+      return { error: `pod ${this.key()} has no running sandbox`, status: 500 };
+    const netns = this.hostNetwork ? undefined : `/run/netns/${this.netns}`;
+    return {
+      describe: `${this.key()}, uid ${this.uid}`,
+      connect: async (port) => {
+        const socket = netns
+          ? await connectInNetns(netns, { host: '127.0.0.1', port })
+          : await connectLocal(port);
+        socket.allowHalfOpen = true;
+        return socket;
+      },
+    };
   }
 
   /** Creates a missing mount point on the host and records it so `cluster delete` removes it. */
@@ -323,45 +490,70 @@ export class PodWorker {
     }
   }
 
-  private async runToCompletion(spec: Any): Promise<number> {
-    return (await this.spawnContainer(spec, 0)).exited;
+  private async runToCompletion(spec: Container): Promise<number> {
+    return (await (await this.spawnContainer(spec, 0)).exited) ?? 137;
   }
 
-  private async superviseContainer(c: RunningContainer): Promise<void> {
+  /**
+   * Runs a container and restarts it per restartPolicy. `adopted` is a process found running (or,
+   * with gone, found dead) by a restarted emulator: it is watched instead of starting a new one.
+   */
+  private async superviseContainer(
+    c: RunningContainer,
+    adopted?: { pid: number; startedAt?: string; gone: boolean },
+  ): Promise<void> {
     while (!this.stopping) {
-      let child: ChildProcess;
-      try {
-        ({ child, exited: c.exited } = await this.spawnContainer(c.spec, c.state.restartCount));
-      } catch (e) {
-        c.state.waitingReason = 'CreateContainerConfigError';
-        this.view.message = (e as Error).message;
-        console.error(`pod ${this.key()} container ${c.spec.name}: ${this.view.message}`);
-        this.markDirty();
-        await sleep(5000);
-        continue;
+      if (adopted) {
+        c.proc = {
+          pid: adopted.pid,
+          exited: adopted.gone ? Promise.resolve(undefined) : watchPid(adopted.pid),
+        };
+        Object.assign(c.state, {
+          running: true,
+          startedAt: adopted.startedAt ?? new Date().toISOString(),
+          pid: adopted.pid,
+          exitCode: undefined,
+          waitingReason: undefined,
+        });
+        adopted = undefined;
+      } else {
+        try {
+          c.proc = await this.spawnContainer(c.spec, c.state.restartCount);
+        } catch (e) {
+          c.state.waitingReason = 'CreateContainerConfigError';
+          this.view.message = (e as Error).message;
+          console.error(`pod ${this.key()} container ${c.spec.name}: ${this.view.message}`);
+          this.markDirty();
+          await sleep(5000);
+          continue;
+        }
+        Object.assign(c.state, {
+          running: true,
+          startedAt: new Date().toISOString(),
+          pid: c.proc.pid,
+          exitCode: undefined,
+          waitingReason: undefined,
+          reason: undefined,
+          ready: !c.spec.readinessProbe && !c.spec.startupProbe,
+        });
       }
-      c.child = child;
-      Object.assign(c.state, {
-        running: true,
-        startedAt: new Date().toISOString(),
-        pid: child.pid,
-        exitCode: undefined,
-        waitingReason: undefined,
-        ready: !c.spec.readinessProbe,
-      });
       this.startProbes(c);
       this.markDirty();
-      const code = await c.exited!;
+      const result = await c.proc.exited;
+      // A process adopted after an emulator restart is not our child: its exit code is lost.
+      const code = result ?? 137;
+      const reason = result === undefined ? 'ContainerStatusUnknown' : undefined;
       this.stopProbes(c);
       const finishedAt = new Date().toISOString();
       Object.assign(c.state, {
         running: false,
         ready: false,
         exitCode: code,
+        reason,
         finishedAt,
         pid: undefined,
       });
-      c.child = undefined;
+      c.proc = undefined;
       if (this.stopping) break;
       if (!shouldRestart(this.pod.spec.restartPolicy, code)) {
         if (this.containers.every((x) => !x.state.running))
@@ -373,7 +565,7 @@ export class PodWorker {
         exitCode: code,
         finishedAt,
         startedAt: c.state.startedAt,
-        reason: code === 0 ? 'Completed' : 'Error',
+        reason: reason ?? (code === 0 ? 'Completed' : 'Error'),
       };
       c.state.restartCount++;
       c.state.exitCode = undefined;
@@ -383,21 +575,61 @@ export class PodWorker {
     }
   }
 
+  /**
+   * Probes as the kubelet runs them: a startupProbe first (liveness and readiness wait until it
+   * succeeds; failureThreshold failures restart the container), then readiness and liveness.
+   */
   private startProbes(c: RunningContainer): void {
-    const schedule = (probe: Any, onResult: (ok: boolean) => void) => {
+    const schedule = (probe: Probe, onResult: (ok: boolean) => void) => {
       const period = (probe.periodSeconds ?? 10) * 1000;
+      let stopped = false;
       const first = setTimeout(
         () => {
-          const tick = async () =>
-            onResult(await runProbe(probe, this.view.podIP ?? '', c.spec, c.state.pid));
+          const tick = async () => {
+            const ok = await runProbe(probe, this.view.podIP ?? '', c.spec, c.state.pid);
+            if (!stopped) onResult(ok);
+          };
           void tick();
-          c.probeTimers.push(setInterval(() => void tick(), period));
+          c.probeTimers.push(setInterval(() => void (stopped || tick()), period));
         },
         (probe.initialDelaySeconds ?? 0) * 1000,
       );
       c.probeTimers.push(first);
+      return () => (stopped = true);
     };
+    const sp = c.spec.startupProbe;
+    c.state.started = !sp;
+    if (!sp) {
+      this.startRunningProbes(c, schedule);
+      return;
+    }
+    let failures = 0;
+    const stop = schedule(sp, (ok) => {
+      if (!c.state.running || c.state.started) return;
+      if (ok) {
+        stop();
+        c.state.started = true;
+        this.markDirty();
+        this.startRunningProbes(c, schedule);
+      } else if (++failures >= (sp.failureThreshold ?? 3) && c.proc) {
+        stop();
+        console.error(
+          `pod ${this.key()} container ${c.spec.name}: startup probe failed, restarting`,
+        );
+        void this.killContainer(c, (this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
+      }
+    });
+  }
+
+  private startRunningProbes(
+    c: RunningContainer,
+    schedule: (probe: Probe, onResult: (ok: boolean) => void) => () => void,
+  ): void {
     const rp = c.spec.readinessProbe;
+    if (!rp && !c.state.ready) {
+      c.state.ready = true;
+      this.markDirty();
+    }
     if (rp) {
       let successes = 0;
       schedule(rp, (ok) => {
@@ -422,7 +654,7 @@ export class PodWorker {
     if (lp) {
       schedule(lp, (ok) => {
         c.livenessFailures = ok ? 0 : c.livenessFailures + 1;
-        if (c.livenessFailures >= (lp.failureThreshold ?? 3) && c.child) {
+        if (c.livenessFailures >= (lp.failureThreshold ?? 3) && c.proc) {
           console.error(
             `pod ${this.key()} container ${c.spec.name}: liveness probe failed, restarting`,
           );
@@ -440,31 +672,28 @@ export class PodWorker {
 
   /** SIGTERM, grace period, SIGKILL; then SIGKILL whatever the container had started (no cgroup here). */
   private async killContainer(c: RunningContainer, graceMs: number): Promise<void> {
-    const child = c.child;
-    if (!child || !c.exited || child.pid === undefined) return;
-    const family = descendants(child.pid);
-    child.kill('SIGTERM');
+    const proc = c.proc;
+    if (!proc) return;
+    const family = descendants(proc.pid);
+    signal(proc.pid, 'SIGTERM');
     const killed = await Promise.race([
-      c.exited.then(() => true),
+      proc.exited.then(() => true),
       sleep(graceMs).then(() => false),
     ]);
     if (!killed) {
-      child.kill('SIGKILL');
-      await c.exited;
+      signal(proc.pid, 'SIGKILL');
+      await proc.exited;
     }
-    for (const pid of [...family, ...descendants(child.pid)]) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    for (const pid of [...family, ...descendants(proc.pid)]) signal(pid, 'SIGKILL');
   }
 
   /** Stops containers (SIGTERM, grace, SIGKILL), tears down the sandbox, and removes the API object. */
-  async terminate(graceMs: number, deleteObject: boolean): Promise<void> {
+  async terminate(graceMs: number, deleteObject: boolean, orphan?: SavedPod): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // Processes of a pod found after an emulator restart, deleted meanwhile (hostNetwork ones too).
+    for (const c of orphan?.containers ?? [])
+      if (c.pid && processStartTime(c.pid) === c.pidStart) signal(c.pid, 'SIGKILL');
     for (const c of this.containers) this.stopProbes(c);
     await Promise.all(this.containers.map((c) => this.killContainer(c, graceMs)));
     this.volumes?.stop();
@@ -499,6 +728,7 @@ export class PodWorker {
   }
 
   private markDirty(): void {
+    this.saveState();
     this.statusDirty = true;
     if (!this.statusLoop)
       this.statusLoop = this.flushStatus().finally(() => (this.statusLoop = undefined));
@@ -532,4 +762,30 @@ export class PodWorker {
 async function isDir(p: string): Promise<boolean> {
   const { stat } = await import('node:fs/promises');
   return (await stat(p)).isDirectory();
+}
+
+function connectLocal(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = netConnect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+}
+
+/** Resolves (with an unknown exit code) once a process that is not our child has gone. */
+async function watchPid(pid: number): Promise<undefined> {
+  const start = processStartTime(pid);
+  while (start !== undefined && processStartTime(pid) === start) await sleep(500);
+  return undefined;
 }

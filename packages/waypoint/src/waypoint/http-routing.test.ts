@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { test } from 'node:test';
-import { httpBackend, rawExchange, request, testPort } from '../testing/apps.js';
+import { eventually } from '@trellis/core/test-support';
+import { httpBackend, rawExchange, request, testPort } from '../test-support/apps.js';
 import {
   addHeader,
   cluster,
@@ -16,8 +17,8 @@ import {
   listener,
   prefix,
   routeConfig,
-} from '../testing/envoy-builders.js';
-import { startFixture, type Fixture } from '../testing/fixture.js';
+} from '../test-support/envoy-builders.js';
+import { startFixture, type Fixture } from '../test-support/fixture.js';
 
 const HBONE = testPort(1);
 const V1 = 'outbound|80||v1.default.svc.cluster.local';
@@ -242,8 +243,7 @@ test('request mirroring sends a copy with the -shadow host and ignores its answe
   const { port, shadow } = await setup(t);
   const r = await request(port, { path: '/mirror/x', method: 'POST', body: 'payload' });
   assert.equal(r.body, 'v1 POST /mirror/x');
-  for (let i = 0; i < 50 && shadow.seen.length === 0; i++)
-    await new Promise((res) => setTimeout(res, 20));
+  await eventually('the mirrored copy', () => shadow.seen.length > 0, 5_000);
   assert.equal(shadow.seen.length, 1);
   assert.equal(shadow.seen[0]!.headers.host, 'svc.default.svc.cluster.local-shadow');
   assert.equal(shadow.seen[0]!.body, 'payload');

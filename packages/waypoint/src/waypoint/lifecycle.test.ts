@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { eventually } from '@trellis/core/test-support';
 import { fileURLToPath } from 'node:url';
-import { httpBackend, request, testPort } from '../testing/apps.js';
+import { httpBackend, request, testPort } from '../test-support/apps.js';
 import {
   cluster,
   endpoints,
@@ -13,8 +14,8 @@ import {
   listener,
   prefix,
   routeConfig,
-} from '../testing/envoy-builders.js';
-import { spiffe, startFixture } from '../testing/fixture.js';
+} from '../test-support/envoy-builders.js';
+import { spiffe, startFixture } from '../test-support/fixture.js';
 
 const HBONE = testPort(121);
 const C = 'outbound|80||slow.default.svc.cluster.local';
@@ -49,7 +50,7 @@ async function slowFixture(t: import('node:test').TestContext) {
 test('SIGTERM-style drain: the in-flight request finishes, readiness says draining, new tunnels are refused', async (t) => {
   const { f, port, backend } = await slowFixture(t);
   const inflight = request(port);
-  while (backend.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+  await eventually('the request at the backend', () => backend.seen.length > 0);
   const stopping = f.waypoint.shutdown(3000);
   await new Promise((r) => setTimeout(r, 50));
   const ready = await fetch(`http://127.0.0.1:${f.waypoint.ports.readiness}/healthz/ready`);

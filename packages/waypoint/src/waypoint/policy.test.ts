@@ -11,7 +11,7 @@ import { packAny } from '@trellis/api';
 import { RBACSchema } from '@trellis/api/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { JwtAuthenticationSchema } from '@trellis/api/gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
 import { RBAC_Action } from '@trellis/api/gen/envoy/config/rbac/v3/rbac_pb.js';
-import { httpBackend, request, testPort } from '../testing/apps.js';
+import { httpBackend, request, testPort } from '../test-support/apps.js';
 import {
   cluster,
   endpoints,
@@ -19,9 +19,9 @@ import {
   listener,
   prefix,
   routeConfig,
-} from '../testing/envoy-builders.js';
-import { spiffe, startFixture, type Fixture } from '../testing/fixture.js';
-import { testIssuer } from '../testing/jwt.js';
+} from '../test-support/envoy-builders.js';
+import { spiffe, startFixture, type Fixture } from '../test-support/fixture.js';
+import { testIssuer } from '../test-support/jwt.js';
 
 const HBONE = testPort(41);
 const C = 'outbound|80||api.default.svc.cluster.local';

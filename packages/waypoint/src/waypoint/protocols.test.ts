@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
-import { h2Backend, httpBackend, request, testPort } from '../testing/apps.js';
+import { h2Backend, httpBackend, request, testPort } from '../test-support/apps.js';
 import {
   cluster,
   endpoints,
@@ -17,8 +17,8 @@ import {
   listener,
   prefix,
   routeConfig,
-} from '../testing/envoy-builders.js';
-import { spiffe, startDestination, startFixture } from '../testing/fixture.js';
+} from '../test-support/envoy-builders.js';
+import { spiffe, startDestination, startFixture } from '../test-support/fixture.js';
 import { Http2ProtocolOptionsSchema } from '@trellis/api/gen/envoy/config/core/v3/protocol_pb.js';
 
 const HBONE = testPort(61);

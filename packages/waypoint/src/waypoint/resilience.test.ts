@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test, type TestContext } from 'node:test';
+import { eventually } from '@trellis/core/test-support';
 import {
   httpBackend,
   metricSum,
@@ -11,7 +12,7 @@ import {
   request,
   testPort,
   type Handler,
-} from '../testing/apps.js';
+} from '../test-support/apps.js';
 import {
   cluster,
   endpoints,
@@ -19,8 +20,8 @@ import {
   listener,
   prefix,
   routeConfig,
-} from '../testing/envoy-builders.js';
-import { startFixture, type Fixture } from '../testing/fixture.js';
+} from '../test-support/envoy-builders.js';
+import { startFixture, type Fixture } from '../test-support/fixture.js';
 import { create } from '@bufbuild/protobuf';
 import { packAny } from '@trellis/api';
 import { HTTPFaultSchema } from '@trellis/api/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
@@ -237,14 +238,14 @@ test('circuit breakers: past max_connections and max_pending_requests the waypoi
     handlers: [(_r, _b, res) => held.push(res)],
   });
   const first = request(port, { path: '/1' });
-  while (held.length < 1) await new Promise((r) => setTimeout(r, 10));
+  await eventually('a request held at the backend', () => held.length > 0);
   const second = request(port, { path: '/2' }); // waits for the one connection
   await new Promise((r) => setTimeout(r, 100));
   const third = await request(port, { path: '/3' });
   assert.equal(third.status, 503);
   assert.match(third.body, /overflow/);
   held.shift()!.end('one');
-  while (held.length < 1) await new Promise((r) => setTimeout(r, 10));
+  await eventually('a request held at the backend', () => held.length > 0);
   held.shift()!.end('two');
   assert.equal((await first).body, 'one');
   assert.equal((await second).body, 'two');

@@ -9,15 +9,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { eventually, rootOnly } from '@trellis/core/test-support';
 import { HboneClient, HboneStatusError } from '@trellis/hbone';
 import { connectInNetns } from '@trellis/netsys';
 import { generateKeyPair, issueWorkloadCertificate, parseTrustBundle } from '@trellis/pki';
-import { metricSum } from '../testing/apps.js';
-import { testIssuer } from '../testing/jwt.js';
-import { MESH_NS, startNetnsMesh, type NetnsMesh } from '../testing/netns-mesh.js';
+import { metricSum } from '../test-support/apps.js';
+import { testIssuer } from '../test-support/jwt.js';
+import { MESH_NS, startNetnsMesh, type NetnsMesh } from '../test-support/netns-mesh.js';
 
-const isRoot = process.getuid?.() === 0;
 const sso = testIssuer('https://sso.example.com');
 const gw = 'gateway.networking.k8s.io/v1';
 
@@ -104,63 +104,58 @@ const extra = [
 let mesh: NetnsMesh;
 let flakyCalls = 0;
 
-before(async () => {
-  if (!isRoot) return;
-  mesh = await startNetnsMesh({
-    waypointFor: 'all',
-    pods: [
-      { name: 'client-0', node: 1, sa: 'client', labels: { app: 'client' } },
-      { name: 'outsider-0', node: 1, sa: 'outsider', ns: 'other', outsideMesh: true },
-      {
-        name: 'waypoint-0',
-        node: 1,
-        sa: 'waypoint',
-        outsideMesh: true,
-        labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
-      },
-      { name: 'echo-v1-0', node: 2, sa: 'echo', labels: { app: 'echo', version: 'v1' } },
-      { name: 'echo-v2-0', node: 2, sa: 'echo', labels: { app: 'echo', version: 'v2' } },
-      { name: 'flaky-0', node: 2, sa: 'flaky', labels: { app: 'flaky' } },
-      { name: 'slow-0', node: 2, sa: 'slow', labels: { app: 'slow' } },
-      { name: 'secure-0', node: 2, sa: 'secure', labels: { app: 'secure' } },
-    ],
-    services: [
-      { name: 'echo', vip: '10.96.10.1', selector: { app: 'echo' } },
-      { name: 'echo-v1', vip: '10.96.10.2', selector: { app: 'echo', version: 'v1' } },
-      { name: 'echo-v2', vip: '10.96.10.3', selector: { app: 'echo', version: 'v2' } },
-      { name: 'flaky', vip: '10.96.10.4', selector: { app: 'flaky' } },
-      { name: 'slow', vip: '10.96.10.5', selector: { app: 'slow' } },
-      { name: 'secure', vip: '10.96.10.6', selector: { app: 'secure' } },
-    ],
-    extra,
+describe('waypoint scenarios on netns nodes', rootOnly('network namespaces, iptables'), () => {
+  before(async () => {
+    mesh = await startNetnsMesh({
+      waypointFor: 'all',
+      pods: [
+        { name: 'client-0', node: 1, sa: 'client', labels: { app: 'client' } },
+        { name: 'outsider-0', node: 1, sa: 'outsider', ns: 'other', outsideMesh: true },
+        {
+          name: 'waypoint-0',
+          node: 1,
+          sa: 'waypoint',
+          outsideMesh: true,
+          labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
+        },
+        { name: 'echo-v1-0', node: 2, sa: 'echo', labels: { app: 'echo', version: 'v1' } },
+        { name: 'echo-v2-0', node: 2, sa: 'echo', labels: { app: 'echo', version: 'v2' } },
+        { name: 'flaky-0', node: 2, sa: 'flaky', labels: { app: 'flaky' } },
+        { name: 'slow-0', node: 2, sa: 'slow', labels: { app: 'slow' } },
+        { name: 'secure-0', node: 2, sa: 'secure', labels: { app: 'secure' } },
+      ],
+      services: [
+        { name: 'echo', vip: '10.96.10.1', selector: { app: 'echo' } },
+        { name: 'echo-v1', vip: '10.96.10.2', selector: { app: 'echo', version: 'v1' } },
+        { name: 'echo-v2', vip: '10.96.10.3', selector: { app: 'echo', version: 'v2' } },
+        { name: 'flaky', vip: '10.96.10.4', selector: { app: 'flaky' } },
+        { name: 'slow', vip: '10.96.10.5', selector: { app: 'slow' } },
+        { name: 'secure', vip: '10.96.10.6', selector: { app: 'secure' } },
+      ],
+      extra,
+    });
+    const echo =
+      (version: string) =>
+      (req: { url?: string }, _body: string, res: import('node:http').ServerResponse) =>
+        res.end(`${version} ${req.url}`);
+    await mesh.serve('echo-v1-0', 8080, echo('v1'));
+    await mesh.serve('echo-v2-0', 8080, echo('v2'));
+    await mesh.serve('flaky-0', 8080, (_req, _b, res) => {
+      flakyCalls++;
+      res.statusCode = flakyCalls % 3 === 0 ? 200 : 503;
+      res.end(res.statusCode === 200 ? 'recovered' : 'flaky');
+    });
+    await mesh.serve('slow-0', 8080, (_req, _b, res) => setTimeout(() => res.end('late'), 3000));
+    await mesh.serve('secure-0', 8080, (req, _b, res) =>
+      res.end(`secret for ${req.headers['authorization'] ? 'a token' : 'nobody'}`),
+    );
   });
-  const echo =
-    (version: string) =>
-    (req: { url?: string }, _body: string, res: import('node:http').ServerResponse) =>
-      res.end(`${version} ${req.url}`);
-  await mesh.serve('echo-v1-0', 8080, echo('v1'));
-  await mesh.serve('echo-v2-0', 8080, echo('v2'));
-  await mesh.serve('flaky-0', 8080, (_req, _b, res) => {
-    flakyCalls++;
-    res.statusCode = flakyCalls % 3 === 0 ? 200 : 503;
-    res.end(res.statusCode === 200 ? 'recovered' : 'flaky');
+
+  after(async () => {
+    if (mesh) await mesh.close();
   });
-  await mesh.serve('slow-0', 8080, (_req, _b, res) => setTimeout(() => res.end('late'), 3000));
-  await mesh.serve('secure-0', 8080, (req, _b, res) =>
-    res.end(`secret for ${req.headers['authorization'] ? 'a token' : 'nobody'}`),
-  );
-});
 
-after(async () => {
-  if (mesh) await mesh.close();
-});
-
-const skip = isRoot ? false : 'needs root (network namespaces, iptables)';
-
-test(
-  '90/10 split over 1,000 requests within 3 %; a header match sends canaries to v2',
-  { skip },
-  async () => {
+  test('90/10 split over 1,000 requests within 3 %; a header match sends canaries to v2', async () => {
     const counts: Record<string, number> = { v1: 0, v2: 0 };
     for (let i = 0; i < 1000; i += 20) {
       const batch = await Promise.all(
@@ -178,52 +173,48 @@ test(
         (await mesh.request('client-0', `${ECHO}/c`, { headers: { 'x-canary': 'yes' } })).body,
         'v2 /c',
       );
-  },
-);
-
-test("retries turn a flaky backend's 503s into 200s; a timeout gives 504", { skip }, async () => {
-  for (let i = 0; i < 3; i++) {
-    const r = await mesh.request('client-0', `${FLAKY}/x`);
-    assert.deepEqual([r.status, r.body], [200, 'recovered']);
-  }
-  const t0 = Date.now();
-  const slow = await mesh.request('client-0', `${SLOW}/x`);
-  assert.deepEqual([slow.status, slow.body], [504, 'upstream request timeout']);
-  assert.ok(Date.now() - t0 < 2500);
-});
-
-test('an L7 DENY by path answers 403 while other paths pass', { skip }, async () => {
-  const denied = await mesh.request('client-0', `${ECHO}/admin/users`, {
-    headers: { 'x-canary': 'yes' },
   });
-  assert.deepEqual([denied.status, denied.body], [403, 'RBAC: access denied']);
-  assert.equal(
-    (await mesh.request('client-0', `${ECHO}/public`, { headers: { 'x-canary': 'yes' } })).status,
-    200,
-  );
-});
 
-test('a JWT-required service: valid token 200, expired 401, missing 403', { skip }, async () => {
-  const ok = await mesh.request('client-0', `${SECURE}/data`, {
-    headers: { authorization: `Bearer ${sso.token({ sub: 'alice' })}` },
+  test("retries turn a flaky backend's 503s into 200s; a timeout gives 504", async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await mesh.request('client-0', `${FLAKY}/x`);
+      assert.deepEqual([r.status, r.body], [200, 'recovered']);
+    }
+    const t0 = Date.now();
+    const slow = await mesh.request('client-0', `${SLOW}/x`);
+    assert.deepEqual([slow.status, slow.body], [504, 'upstream request timeout']);
+    assert.ok(Date.now() - t0 < 2500);
   });
-  assert.deepEqual(
-    [ok.status, ok.body],
-    [200, 'secret for nobody'],
-    'valid, and the token is not forwarded',
-  );
-  const expired = await mesh.request('client-0', `${SECURE}/data`, {
-    headers: { authorization: `Bearer ${sso.token({ sub: 'alice' }, { expiresIn: -300 })}` },
-  });
-  assert.deepEqual([expired.status, expired.body], [401, 'Jwt is expired']);
-  const missing = await mesh.request('client-0', `${SECURE}/data`);
-  assert.deepEqual([missing.status, missing.body], [403, 'RBAC: access denied']);
-});
 
-test(
-  'a client that skips the waypoint is refused by the destination ztunnel (only via the waypoint)',
-  { skip },
-  async () => {
+  test('an L7 DENY by path answers 403 while other paths pass', async () => {
+    const denied = await mesh.request('client-0', `${ECHO}/admin/users`, {
+      headers: { 'x-canary': 'yes' },
+    });
+    assert.deepEqual([denied.status, denied.body], [403, 'RBAC: access denied']);
+    assert.equal(
+      (await mesh.request('client-0', `${ECHO}/public`, { headers: { 'x-canary': 'yes' } })).status,
+      200,
+    );
+  });
+
+  test('a JWT-required service: valid token 200, expired 401, missing 403', async () => {
+    const ok = await mesh.request('client-0', `${SECURE}/data`, {
+      headers: { authorization: `Bearer ${sso.token({ sub: 'alice' })}` },
+    });
+    assert.deepEqual(
+      [ok.status, ok.body],
+      [200, 'secret for nobody'],
+      'valid, and the token is not forwarded',
+    );
+    const expired = await mesh.request('client-0', `${SECURE}/data`, {
+      headers: { authorization: `Bearer ${sso.token({ sub: 'alice' }, { expiresIn: -300 })}` },
+    });
+    assert.deepEqual([expired.status, expired.body], [401, 'Jwt is expired']);
+    const missing = await mesh.request('client-0', `${SECURE}/data`);
+    assert.deepEqual([missing.status, missing.body], [403, 'RBAC: access denied']);
+  });
+
+  test('a client that skips the waypoint is refused by the destination ztunnel (only via the waypoint)', async () => {
     // A valid mesh identity (signed by the mesh root) connecting to echo-v1's HBONE port directly.
     const dir = join(mesh.dir, 'ca');
     const cert = readFileSync(join(dir, 'ca-cert.pem'), 'utf8');
@@ -257,53 +248,53 @@ test(
     } finally {
       await client.close();
     }
-  },
-);
+  });
 
-test('waypoint metrics by response code, and traces at the OTLP receiver', { skip }, async () => {
-  const m = (await mesh.waypointGet(15020, '/metrics')).body;
-  // destination_service is the backend the route chose (Istio reports the upstream cluster's service).
-  const to = (svc: string, code: string) =>
-    metricSum(m, 'istio_requests_total', {
-      reporter: 'waypoint',
-      destination_service: `${svc}.demo.svc.cluster.local`,
-      response_code: code,
-    });
-  assert.ok(
-    to('echo-v1', '200') >= 850 && to('echo-v2', '200') >= 70,
-    `echo-v1 ${to('echo-v1', '200')}, echo-v2 ${to('echo-v2', '200')}`,
-  );
-  assert.ok(
-    metricSum(m, 'istio_requests_total', { response_code: '403', response_flags: '-' }) >= 1,
-    'the RBAC denial is counted',
-  );
-  assert.ok(
-    metricSum(m, 'istio_requests_total', {
-      destination_service: 'slow.demo.svc.cluster.local',
-      response_code: '504',
-      response_flags: 'UT',
-    }) >= 1,
-  );
-  assert.ok(
-    metricSum(m, 'istio_requests_total', {
-      destination_service: 'secure.demo.svc.cluster.local',
-      response_code: '401',
-    }) >= 1,
-  );
-  assert.ok(
-    metricSum(m, 'istio_requests_total', {
-      source_principal: 'spiffe://cluster.local/ns/demo/sa/client',
-      connection_security_policy: 'mutual_tls',
-    }) >= 1000,
-  );
-  for (
-    let i = 0;
-    i < 100 && !mesh.spans.some((s) => s.attributes['http.status_code'] === '504');
-    i++
-  )
-    await new Promise((r) => setTimeout(r, 100));
-  const timeout = mesh.spans.find((s) => s.attributes['http.status_code'] === '504');
-  assert.ok(timeout, `a span for the 504 (got ${mesh.spans.length} spans)`);
-  assert.equal(timeout.service, 'waypoint.demo');
-  assert.equal(timeout.attributes['upstream_cluster'], 'outbound|80||slow.demo.svc.cluster.local');
+  test('waypoint metrics by response code, and traces at the OTLP receiver', async () => {
+    const m = (await mesh.waypointGet(15020, '/metrics')).body;
+    // destination_service is the backend the route chose (Istio reports the upstream cluster's service).
+    const to = (svc: string, code: string) =>
+      metricSum(m, 'istio_requests_total', {
+        reporter: 'waypoint',
+        destination_service: `${svc}.demo.svc.cluster.local`,
+        response_code: code,
+      });
+    assert.ok(
+      to('echo-v1', '200') >= 850 && to('echo-v2', '200') >= 70,
+      `echo-v1 ${to('echo-v1', '200')}, echo-v2 ${to('echo-v2', '200')}`,
+    );
+    assert.ok(
+      metricSum(m, 'istio_requests_total', { response_code: '403', response_flags: '-' }) >= 1,
+      'the RBAC denial is counted',
+    );
+    assert.ok(
+      metricSum(m, 'istio_requests_total', {
+        destination_service: 'slow.demo.svc.cluster.local',
+        response_code: '504',
+        response_flags: 'UT',
+      }) >= 1,
+    );
+    assert.ok(
+      metricSum(m, 'istio_requests_total', {
+        destination_service: 'secure.demo.svc.cluster.local',
+        response_code: '401',
+      }) >= 1,
+    );
+    assert.ok(
+      metricSum(m, 'istio_requests_total', {
+        source_principal: 'spiffe://cluster.local/ns/demo/sa/client',
+        connection_security_policy: 'mutual_tls',
+      }) >= 1000,
+    );
+    const timeout = await eventually(
+      'a span for the 504',
+      () => mesh.spans.find((s) => s.attributes['http.status_code'] === '504'),
+      { timeoutMs: 10_000, detail: () => `got ${mesh.spans.length} spans` },
+    );
+    assert.equal(timeout.service, 'waypoint.demo');
+    assert.equal(
+      timeout.attributes['upstream_cluster'],
+      'outbound|80||slow.demo.svc.cluster.local',
+    );
+  });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { cluster, endpoints, listener, simpleRoutes } from '../testing/envoy-builders.js';
-import { startDestination, startFixture, spiffe } from '../testing/fixture.js';
+import { cluster, endpoints, listener, simpleRoutes } from '../test-support/envoy-builders.js';
+import { startDestination, startFixture, spiffe } from '../test-support/fixture.js';
 
 const HBONE_PORT = 20000 + (process.pid % 20000);
 

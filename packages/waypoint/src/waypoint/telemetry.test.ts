@@ -4,7 +4,8 @@
 // receiver, with W3C traceparent propagated to the backend as this span's child.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { httpBackend, metricSum, metricsText, request, testPort } from '../testing/apps.js';
+import { eventually } from '@trellis/core/test-support';
+import { httpBackend, metricSum, metricsText, request, testPort } from '../test-support/apps.js';
 import {
   cluster,
   endpoints,
@@ -12,9 +13,9 @@ import {
   listener,
   prefix,
   routeConfig,
-} from '../testing/envoy-builders.js';
-import { spiffe, startFixture } from '../testing/fixture.js';
-import { startOtlpReceiver } from '../testing/otlp-receiver.js';
+} from '../test-support/envoy-builders.js';
+import { spiffe, startFixture } from '../test-support/fixture.js';
+import { startOtlpReceiver } from '../test-support/otlp-receiver.js';
 
 const HBONE = testPort(81);
 const C = 'outbound|80||reviews.bookinfo.svc.cluster.local';
@@ -107,7 +108,7 @@ test('metrics, access log and traces of requests through the waypoint', async (t
   );
   assert.equal(metricSum(m, 'istio_response_bytes_sum', { response_code: '200' }), 6);
 
-  for (let i = 0; i < 50 && accessLog.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+  await eventually('4 access log entries', () => accessLog.length >= 4, 5_000);
   const entries = accessLog.map((l) => JSON.parse(l) as Record<string, unknown>);
   const tea = entries.find((e) => e['path'] === '/teapot')!;
   assert.equal(tea['response_code'], 418);
@@ -121,10 +122,11 @@ test('metrics, access log and traces of requests through the waypoint', async (t
   const seenTp = String(backend.seen.find((s) => s.url === '/teapot')!.headers['traceparent']);
   assert.match(seenTp, /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
   const spanId = seenTp.split('-')[2]!;
-  for (let i = 0; i < 100 && !otlp.spans.some((s) => s.spanId === spanId); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  const span = otlp.spans.find((s) => s.spanId === spanId);
-  assert.ok(span, `span ${spanId} exported (got ${otlp.spans.length} spans)`);
+  const span = await eventually(
+    `span ${spanId} exported`,
+    () => otlp.spans.find((s) => s.spanId === spanId),
+    { timeoutMs: 10_000, detail: () => `got ${otlp.spans.length} spans` },
+  );
   assert.equal(span.traceId, '0af7651916cd43dd8448eb211c80319c');
   assert.equal(span.parentSpanId, 'b7ad6b7169203331');
   assert.equal(span.kind, 2, 'SERVER');

@@ -3,7 +3,8 @@
 // works as delta does; /config_dump shows what is held; readiness waits for the first sync.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { httpBackend, request, testPort } from '../testing/apps.js';
+import { eventually } from '@trellis/core/test-support';
+import { httpBackend, request, testPort } from '../test-support/apps.js';
 import {
   cluster,
   endpoints,
@@ -12,8 +13,8 @@ import {
   prefix,
   routeConfig,
   type EnvoySet,
-} from '../testing/envoy-builders.js';
-import { spiffe, startFixture } from '../testing/fixture.js';
+} from '../test-support/envoy-builders.js';
+import { spiffe, startFixture } from '../test-support/fixture.js';
 
 const HBONE = testPort(101);
 const A = 'outbound|80||a.default.svc.cluster.local';
@@ -59,16 +60,14 @@ for (const protocol of ['delta', 'sotw'] as const) {
 
     // Route to B, but with a regex RE2 refuses (lookahead): the whole response is rejected.
     f.xds.set(envoy(B, '/x(?=1)'));
-    let nack: string | undefined;
-    for (let i = 0; i < 100 && !nack; i++) {
-      await new Promise((r) => setTimeout(r, 30));
+    const nack = await eventually('the route NACK in config_dump', async () => {
       const dump = JSON.parse((await f.admin('/config_dump')).body) as {
         xds: { typeUrl: string; lastNack?: string }[];
       };
-      nack = dump.xds.find((x) => x.typeUrl.endsWith('RouteConfiguration'))?.lastNack;
-    }
+      return dump.xds.find((x) => x.typeUrl.endsWith('RouteConfiguration'))?.lastNack;
+    });
     assert.match(
-      nack ?? '',
+      nack,
       /routes\[0\]\(re\)\.match\.safe_regex\.regex: regex "\/x\(\?=1\)" uses lookaround/,
     );
     const streams = f.xds.server.debug() as unknown as {
@@ -85,11 +84,10 @@ for (const protocol of ['delta', 'sotw'] as const) {
     );
 
     f.xds.set(envoy(B));
-    let body = '';
-    for (let i = 0; i < 100 && !body.startsWith('b '); i++) {
-      await new Promise((r) => setTimeout(r, 30));
-      body = (await request(port, { path: '/x3' })).body;
-    }
+    const body = await eventually('the good update applied', async () => {
+      const b = (await request(port, { path: '/x3' })).body;
+      return b.startsWith('b ') && b;
+    });
     assert.equal(body, 'b GET /x3', 'a good update is applied');
     const dump = JSON.parse((await f.admin('/config_dump')).body) as {
       listeners: { name: string }[];

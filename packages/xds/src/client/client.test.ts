@@ -5,7 +5,7 @@ import { CLUSTER_TYPE_URL } from '@trellis/api';
 import { harness, ZTUNNEL_NODE } from '../test-support/harness.js';
 import { insecure } from '../test-support/loopback.js';
 import { Recorder, snapshot } from '../test-support/resources.js';
-import { eventually } from '../test-support/wait.js';
+import { eventually } from '@trellis/core/test-support';
 import { createDeltaClient } from './delta-client.js';
 import type { ResourceChange } from './types.js';
 
@@ -25,7 +25,7 @@ for (const protocol of ['delta', 'sotw'] as const) {
     await clusters.state({ a: 'v1' });
 
     h.xds.update({ snapshot: snapshot({ clusters: { a: 'v1', b: 'v1', c: 'v1' } }) });
-    const d = await eventually(() => {
+    const d = await eventually('the NACK to be counted', () => {
       const x = h.typeDebug(ZTUNNEL_NODE, CLUSTER_TYPE_URL);
       return x?.nacks === 1 && x;
     });
@@ -55,5 +55,5 @@ test('close ends the stream: the server sees the proxy go away', async (t) => {
   await clusters.state({ a: 'v1' });
   client.close();
   assert.equal(client.state, 'closed');
-  await eventually(() => h.xds.connections === 0);
+  await eventually('the connection to close', () => h.xds.connections === 0);
 });

@@ -14,6 +14,7 @@ import { versionsOf, type Versions } from './resource-index.js';
 import type { ConnectionDebug, GenerateContext, GeneratedResources, Proxy } from './types.js';
 import { readyToSend, recordSent, watchDebug, markChanged, newWatch, type Watch } from './watch.js';
 import type { Node } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import { clientText } from './client-text.js';
 
 export interface Published<S> {
   readonly value: S;
@@ -126,7 +127,7 @@ export class Connection<S> {
       return false;
     }
     this.proxy = proxy;
-    this.log = this.log.child({ proxy: node.id, conn: id });
+    this.log = this.log.child({ proxy: clientText(node.id), conn: clientText(id) });
     this.ctx.register(this);
     this.log.info('xDS stream opened');
     return true;

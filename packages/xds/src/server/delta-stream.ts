@@ -19,6 +19,7 @@ import {
 import { deltaDiff, deltaDiffSince } from './delta-diff.js';
 import { wireResource } from './response-encoding.js';
 import { acknowledge, type Watch } from './watch.js';
+import { clientText } from './client-text.js';
 
 export function serveDelta<S>(
   call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
@@ -52,17 +53,20 @@ function onRequest<S>(conn: Connection<S>, req: DeltaDiscoveryRequest): void {
     }
   } else if (req.responseNonce !== '') {
     const error = req.errorDetail
-      ? req.errorDetail.message || `code ${req.errorDetail.code}`
+      ? clientText(req.errorDetail.message) || `code ${req.errorDetail.code}`
       : undefined;
     const outcome = acknowledge(w, req.responseNonce, error);
     if (outcome === 'nack') {
       conn.ctx.metrics.rejected(req.typeUrl);
       conn.log.warn(
-        { type: req.typeUrl, nonce: req.responseNonce, error },
+        { type: clientText(req.typeUrl), nonce: clientText(req.responseNonce), error },
         'xDS response rejected (NACK); the client keeps its last accepted config',
       );
     } else if (outcome === 'stale') {
-      conn.log.debug({ type: req.typeUrl, nonce: req.responseNonce }, 'stale nonce');
+      conn.log.debug(
+        { type: clientText(req.typeUrl), nonce: clientText(req.responseNonce) },
+        'stale nonce',
+      );
     }
   }
 

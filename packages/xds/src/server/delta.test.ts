@@ -12,7 +12,7 @@ import { staticGenerator } from './generators.js';
 import { harness, ZTUNNEL_NODE } from '../test-support/harness.js';
 import { rawDelta } from '../test-support/raw-stream.js';
 import { cluster, Recorder, snapshot } from '../test-support/resources.js';
-import { eventually } from '../test-support/wait.js';
+import { eventually } from '@trellis/core/test-support';
 import type { Generator } from './types.js';
 import type { ResourceSnapshot } from './generators.js';
 
@@ -56,7 +56,7 @@ test('delta: initial wildcard fetch, then one changed resource sends one resourc
   assert.deepEqual(removed.removedResources, ['b']);
   ack(removed);
 
-  const d = await eventually(() => {
+  const d = await eventually('the removal to be ACKed', () => {
     const x = h.typeDebug(ZTUNNEL_NODE, CLUSTER_TYPE_URL);
     return x?.ackedNonce === removed.nonce && x;
   });
@@ -77,7 +77,10 @@ test('delta client: named subscriptions on the fly; a name that does not exist i
   assert.deepEqual(added.removed, ['ghost'], 'the server answers for a name it does not have');
 
   watch.unsubscribe(['a', 'ghost']);
-  await eventually(() => h.typeDebug(ZTUNNEL_NODE, CLUSTER_TYPE_URL)?.subscribed.join() === 'b');
+  await eventually(
+    'the subscription to be just b',
+    () => h.typeDebug(ZTUNNEL_NODE, CLUSTER_TYPE_URL)?.subscribed.join() === 'b',
+  );
   assert.deepEqual([...watch.resources().values()], ['b=v1']);
 
   const from = clusters.changes.length;
@@ -96,7 +99,7 @@ test('delta NACK: counted, the rejected resource is not resent, the next change 
   await clusters.state({ a: 'v1', b: 'v1' });
 
   h.xds.update({ snapshot: snapshot({ clusters: { a: 'bad', b: 'v1' } }) });
-  const nacked = await eventually(() => {
+  const nacked = await eventually('the NACK to be counted', () => {
     const d = h.typeDebug(ZTUNNEL_NODE, CLUSTER_TYPE_URL);
     return d?.nacks === 1 && d;
   });
@@ -107,7 +110,7 @@ test('delta NACK: counted, the rejected resource is not resent, the next change 
   h.xds.update({ snapshot: snapshot({ clusters: { a: 'bad', b: 'v2' } }) });
   const next = await clusters.state({ a: 'v1', b: 'v2' });
   assert.deepEqual([...next.updated.keys()], ['b'], 'only b: the rejected a is not sent again');
-  const d = await eventually(() => {
+  const d = await eventually('version 3 to be ACKed', () => {
     const x = h.typeDebug(ZTUNNEL_NODE, CLUSTER_TYPE_URL);
     return x?.ackedVersion === '3' && x;
   });
@@ -147,7 +150,10 @@ test('a server without a snapshot accepts streams and serves after the first upd
   const clusters = new Recorder();
   const client = h.delta();
   client.watch(CLUSTER_TYPE_URL, clusters);
-  await eventually(() => h.typeDebug(ZTUNNEL_NODE, CLUSTER_TYPE_URL)?.pending === true);
+  await eventually(
+    'the subscription to be pending',
+    () => h.typeDebug(ZTUNNEL_NODE, CLUSTER_TYPE_URL)?.pending === true,
+  );
   assert.equal(clusters.changes.length, 0);
   assert.equal(h.xds.version, '0');
   h.xds.update({ snapshot: snapshot({ clusters: { a: 'v1' } }) });

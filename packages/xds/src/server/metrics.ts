@@ -27,12 +27,24 @@ const SHORT: Record<string, string> = {
   [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: 'eds',
 };
 
-/** The `type` label: lds/rds/cds/eds, else the message name lowercased ("address", "authorization"). */
-export function metricType(typeUrl: string): string {
+/**
+ * The `type` label: lds/rds/cds/eds, else the message name lowercased ("address",
+ * "authorization"); `unknown` for a type URL outside `known` (the types the server has a generator
+ * for), so that clients asking for made-up types cannot add label values.
+ */
+export function metricType(typeUrl: string, known?: ReadonlySet<string>): string {
+  if (known && !known.has(typeUrl)) return 'unknown';
   return SHORT[typeUrl] ?? typeUrl.slice(typeUrl.lastIndexOf('.') + 1).toLowerCase();
 }
 
-export function xdsMetrics(meter: Meter, connections: () => number): XdsMetrics {
+/** `known`: the type URLs served; every other type is labelled `unknown`. */
+export function xdsMetrics(
+  meter: Meter,
+  connections: () => number,
+  known: ReadonlySet<string>,
+): XdsMetrics {
+  const label = new Map([...known].map((t) => [t, metricType(t)]));
+  const typeOf = (typeUrl: string) => label.get(typeUrl) ?? 'unknown';
   const pushes = meter.createUpDownCounter('pilot_xds_pushes', {
     description: 'xDS responses sent, by type.',
   });
@@ -56,11 +68,11 @@ export function xdsMetrics(meter: Meter, connections: () => number): XdsMetrics 
 
   return {
     pushed(typeUrl, sinceMs) {
-      const type = metricType(typeUrl);
+      const type = typeOf(typeUrl);
       pushes.add(1, { type });
       if (sinceMs !== undefined) convergence.record((performance.now() - sinceMs) / 1000, { type });
     },
-    rejected: (typeUrl) => rejects.add(1, { type: metricType(typeUrl) }),
+    rejected: (typeUrl) => rejects.add(1, { type: typeOf(typeUrl) }),
     debounced: (size) => batch.record(size),
     stop: () => connected.removeCallback(observe),
   };

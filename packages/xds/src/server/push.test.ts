@@ -11,7 +11,7 @@ import { harness, ZTUNNEL_NODE } from '../test-support/harness.js';
 import { serveAds } from '../test-support/loopback.js';
 import { rawDelta } from '../test-support/raw-stream.js';
 import { Recorder, snapshot } from '../test-support/resources.js';
-import { eventually } from '../test-support/wait.js';
+import { eventually } from '@trellis/core/test-support';
 
 test('debounce: a burst of 50 updates becomes one snapshot and one push', async (t) => {
   const h = await harness(t, {
@@ -85,7 +85,7 @@ test('delta reconnect: subscriptions resume, only what changed meanwhile is sent
   assert.equal(client.state, 'connected');
 
   h.grpc.kill();
-  await eventually(() => client.state === 'backoff');
+  await eventually('the client to back off', () => client.state === 'backoff');
   h.xds.update({ snapshot: snapshot({ clusters: { a: 'v2', b: 'v1', d: 'v1' } }) });
   h.xds.flush();
   const again = await serveAds(h.xds, h.grpc.port);
@@ -111,14 +111,14 @@ test('SotW reconnect: named subscriptions made on the fly are resumed', async (t
   await routes.state({ r1: 'v1', r3: 'v1' });
 
   h.grpc.kill();
-  await eventually(() => client.state === 'backoff');
+  await eventually('the client to back off', () => client.state === 'backoff');
   h.xds.update({ snapshot: snapshot({ routes: { r1: 'v2', r2: 'v2', r3: 'v2' } }) });
   h.xds.flush();
   const again = await serveAds(h.xds, h.grpc.port);
   t.after(() => again.kill());
 
   await routes.state({ r1: 'v2', r3: 'v2' });
-  const [d] = await eventually(() => h.xds.debug().length === 1 && h.xds.debug());
+  const [d] = await eventually('one connection', () => h.xds.debug().length === 1 && h.xds.debug());
   assert.deepEqual(d?.types[0]?.subscribed, ['r1', 'r3']);
 });
 
@@ -131,7 +131,10 @@ test('close drains streams, refuses new ones and rejects further updates', async
 
   await h.xds.close();
   assert.equal(h.xds.connections, 0);
-  await eventually(() => client.state === 'backoff' || client.state === 'connecting');
+  await eventually(
+    'the client to lose its stream',
+    () => client.state === 'backoff' || client.state === 'connecting',
+  );
   assert.throws(() => h.xds.update({ snapshot: snapshot({}) }), /closed/);
 
   const raw = rawDelta(h.grpc.address);

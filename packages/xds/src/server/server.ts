@@ -102,6 +102,7 @@ export function createXdsServer<S>(opts: XdsServerOptions<S>): XdsServer<S> {
   const metrics = xdsMetrics(
     opts.meter ?? otelMetrics.getMeter('trellis-xds'),
     () => connections.size,
+    new Set(generators.keys()),
   );
   const queue = pushQueue<Connection<S>>((conn) => conn.flush());
   let serial = 0;

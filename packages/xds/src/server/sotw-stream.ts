@@ -19,6 +19,7 @@ import {
 import { contentVersion } from '../versioning.js';
 import type { Versions } from './resource-index.js';
 import { acknowledge, type Watch } from './watch.js';
+import { clientText } from './client-text.js';
 
 export function serveSotw<S>(
   call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>,
@@ -53,17 +54,25 @@ function onRequest<S>(conn: Connection<S>, req: DiscoveryRequest): void {
     return;
   }
   const error = req.errorDetail
-    ? req.errorDetail.message || `code ${req.errorDetail.code}`
+    ? clientText(req.errorDetail.message) || `code ${req.errorDetail.code}`
     : undefined;
   const outcome = acknowledge(w, req.responseNonce, error);
   if (outcome === 'stale') {
-    conn.log.debug({ type: req.typeUrl, nonce: req.responseNonce }, 'stale nonce ignored');
+    conn.log.debug(
+      { type: clientText(req.typeUrl), nonce: clientText(req.responseNonce) },
+      'stale nonce ignored',
+    );
     return;
   }
   if (outcome === 'nack') {
     conn.ctx.metrics.rejected(req.typeUrl);
     conn.log.warn(
-      { type: req.typeUrl, nonce: req.responseNonce, version: req.versionInfo, error },
+      {
+        type: clientText(req.typeUrl),
+        nonce: clientText(req.responseNonce),
+        version: clientText(req.versionInfo),
+        error,
+      },
       'xDS response rejected (NACK); the client keeps its last accepted config',
     );
   }

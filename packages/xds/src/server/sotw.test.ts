@@ -8,7 +8,7 @@ import { DiscoveryRequestSchema } from '@trellis/api/gen/envoy/service/discovery
 import { harness } from '../test-support/harness.js';
 import { rawSotw } from '../test-support/raw-stream.js';
 import { Recorder, snapshot } from '../test-support/resources.js';
-import { eventually } from '../test-support/wait.js';
+import { eventually } from '@trellis/core/test-support';
 
 const WAYPOINT = 'router~10.0.0.9~waypoint-0.prod~prod.svc.cluster.local';
 
@@ -19,7 +19,7 @@ test('SotW: initial fetch of a wildcard type; the ACK advances the ACKed version
 
   const first = await clusters.state({ a: 'v1', b: 'v1' });
   assert.equal(first.version, '1');
-  const acked = await eventually(() => {
+  const acked = await eventually('version 1 to be ACKed', () => {
     const d = h.typeDebug(WAYPOINT, CLUSTER_TYPE_URL);
     return d?.ackedVersion === '1' && d;
   });
@@ -34,7 +34,7 @@ test('SotW: initial fetch of a wildcard type; the ACK advances the ACKed version
   const second = await clusters.state({ a: 'v2', b: 'v1' });
   assert.equal(second.version, '2');
   assert.deepEqual([...second.updated.keys()], ['a'], 'only the cluster whose bytes changed');
-  const d = await eventually(() => {
+  const d = await eventually('version 2 to be ACKed', () => {
     const x = h.typeDebug(WAYPOINT, CLUSTER_TYPE_URL);
     return x?.ackedVersion === '2' && x;
   });
@@ -59,12 +59,16 @@ test('SotW: named RDS subscriptions get only those names, changed on the fly', a
 
   watch.subscribe(['r2']);
   await routes.state({ r1: 'v1', r2: 'v1' });
-  await eventually(() => h.typeDebug(WAYPOINT, ROUTE_CONFIGURATION_TYPE_URL)?.ackedVersion === '1');
+  await eventually(
+    'the routes to be ACKed',
+    () => h.typeDebug(WAYPOINT, ROUTE_CONFIGURATION_TYPE_URL)?.ackedVersion === '1',
+  );
 
   watch.unsubscribe(['r1']);
   const dropped = await routes.state({ r2: 'v1' });
   assert.deepEqual(dropped.removed, ['r1'], 'the client drops what it unsubscribed from');
   await eventually(
+    'the route subscription to be just r2',
     () => h.typeDebug(WAYPOINT, ROUTE_CONFIGURATION_TYPE_URL)?.subscribed.join() === 'r2',
   );
 
@@ -89,7 +93,7 @@ test('SotW NACK: counted and logged, the client keeps its config, the rejected c
   await listeners.state({ l: 'v1' });
 
   h.xds.update({ snapshot: snapshot({ clusters: { a: 'bad' }, listeners: { l: 'v1' } }) });
-  const nacked = await eventually(() => {
+  const nacked = await eventually('the NACK to be counted', () => {
     const d = h.typeDebug(WAYPOINT, CLUSTER_TYPE_URL);
     return d?.nacks === 1 && d;
   });
@@ -110,7 +114,10 @@ test('SotW NACK: counted and logged, the client keeps its config, the rejected c
 
   h.xds.update({ snapshot: snapshot({ clusters: { a: 'v3' }, listeners: { l: 'v2' } }) });
   await clusters.state({ a: 'v3' });
-  await eventually(() => h.typeDebug(WAYPOINT, CLUSTER_TYPE_URL)?.ackedVersion === '4');
+  await eventually(
+    'version 4 to be ACKed',
+    () => h.typeDebug(WAYPOINT, CLUSTER_TYPE_URL)?.ackedVersion === '4',
+  );
 });
 
 test('SotW: a stream whose first request has no node is refused with INVALID_ARGUMENT', async (t) => {

@@ -42,6 +42,7 @@ export async function harness(
     await metrics.stop();
   });
 
+  const scrape = async () => (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text();
   const clientOptions = (node: string | XdsClientOptions['node']) => ({
     address: grpc.address,
     credentials: insecure,
@@ -62,9 +63,11 @@ export async function harness(
       clients.push(c);
       return c;
     },
+    /** The whole /metrics text. */
+    scrape,
     /** The value of one Prometheus sample, e.g. metric('pilot_xds_pushes{type="cds"}'). */
     async metric(sample: string): Promise<number | undefined> {
-      const text = await (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text();
+      const text = await scrape();
       const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
       return line === undefined ? undefined : Number(line.slice(sample.length + 1));
     },

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { test } from 'node:test';
 import { createLogger } from '@trellis/core';
 import { StateStore } from '../state/store.js';
-import { policy, service, workload } from '../testing/fixtures.js';
+import { policy, service, workload } from '../test-support/fixtures.js';
 import { createAdminServer, type AdminOptions } from './admin-server.js';
 import type { ConfigDump } from './config-dump.js';
 import { listen } from './listen.js';

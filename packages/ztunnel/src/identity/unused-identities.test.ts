@@ -2,7 +2,7 @@
 // it (in-pod), a workload's once no workload in the store has it (shared mode).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { workload } from '../testing/fixtures.js';
+import { workload } from '../test-support/fixtures.js';
 import { StateStore } from '../state/store.js';
 import { unusedPodIdentity, WorkloadIdentities } from './unused-identities.js';
 

@@ -7,10 +7,9 @@ import type { SocketOps } from '../proxy/socket-ops.js';
 import { netnsSocketOps } from './netns-socket-ops.js';
 import type { PodInfo, ZdsRequest } from './zds-messages.js';
 
-/** What the proxy side needs to know about a pod (matches proxy-set's PodProxySpec). */
-export interface PodSpec extends PodInfo {
-  ips: string[];
-}
+/** What the proxy side needs to know about a pod (proxy-set's PodProxySpec); its IPs come from
+ * its workload in the state store (pod-addresses.ts). */
+export type PodSpec = PodInfo;
 
 export interface RunningPod {
   close(drainMs?: number): Promise<void>;
@@ -21,8 +20,6 @@ export interface InpodManagerOptions {
   startPod(pod: PodSpec, ops: SocketOps, netnsFd: number): Promise<RunningPod>;
   /** After a pod's proxies stopped; `remaining` are the pods still running. */
   onRemoved?(pod: PodInfo, remaining: readonly PodInfo[]): void;
-  /** The pod's addresses, from the state store (ZDS does not carry them). */
-  ipsOf?(uid: string): string[];
   logger: Logger;
   /** How long a removed pod's connections may finish. */
   drainMs?: number;
@@ -105,11 +102,10 @@ export class InpodManager {
       return;
     }
     if (existing) await this.#remove(info.uid, 'replaced by a new netns');
-    const ips = this.#opts.ipsOf?.(info.uid) ?? [];
     const ops = (this.#opts.opsFor ?? netnsSocketOps)(netnsFd);
     let running: RunningPod;
     try {
-      running = await this.#opts.startPod({ ...info, ips }, ops, netnsFd);
+      running = await this.#opts.startPod(info, ops, netnsFd);
     } catch (err) {
       closeSync(netnsFd);
       throw new Error(`add ${info.uid}: starting the proxies failed: ${(err as Error).message}`, {
@@ -117,10 +113,7 @@ export class InpodManager {
       });
     }
     this.#pods.set(info.uid, { info, netnsFd, netnsId, running });
-    this.#opts.logger.info(
-      { uid: info.uid, pod: `${info.namespace}/${info.name}`, ips },
-      'pod added',
-    );
+    this.#opts.logger.info({ uid: info.uid, pod: `${info.namespace}/${info.name}` }, 'pod added');
   }
 
   async #remove(uid: string, why: string, drainMs = this.#opts.drainMs): Promise<void> {

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Mesh, NetnsCluster, waitFor, type LocalPolicy, type Pod } from '@trellis/testing';
+import { eventually, fileTimeout, isRoot, rootOnly } from '@trellis/core/test-support';
+import { Mesh, NetnsCluster, type LocalPolicy, type Pod } from '@trellis/testing';
 import {
   closeServer,
   podExchange,
@@ -18,9 +19,11 @@ import {
   startCapture,
   startPodHashApp,
   startPodPeerApp,
-} from './scenario-support.js';
+} from './test-support/pod-apps.js';
 
-const ROOT = process.getuid?.() === 0;
+const needsRoot = rootOnly('network namespaces, a bridge and iptables');
+// A mesh of real processes in namespaces (and, here, 100 MB through it): minutes under load.
+fileTimeout(5 * 60_000);
 const APP_PORT = 8080;
 const OUTSIDE_PORT = 9090;
 const PEER_PORT = 8081;
@@ -47,7 +50,7 @@ let A: Pod, B: Pod, C: Pod, D: Pod;
 const servers: net.Server[] = [];
 
 before(async () => {
-  if (!ROOT) return;
+  if (!isRoot) return;
   cluster = NetnsCluster.create(2);
   const [n1, n2] = cluster.nodes as [NetnsCluster['nodes'][0], NetnsCluster['nodes'][0]];
   A = cluster.addPod(n1, { name: 'a', sa: 'a' });
@@ -61,7 +64,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (!ROOT) return;
+  if (!isRoot) return;
   await Promise.all(servers.map(closeServer));
   await mesh?.close();
   cluster?.cleanup();
@@ -74,7 +77,7 @@ async function setPolicies(policies: LocalPolicy[]): Promise<void> {
   mesh.writeConfig(policies);
   for (const node of mesh.nodes) {
     node.ztunnel.reload();
-    await waitFor(`${node.node.name} to load ${policies.length} policies`, async () => {
+    await eventually(`${node.node.name} to load ${policies.length} policies`, async () => {
       const dump = JSON.parse((await node.ztunnel.get(15000, '/config_dump')).body) as {
         policies: unknown[];
       };
@@ -85,7 +88,7 @@ async function setPolicies(policies: LocalPolicy[]): Promise<void> {
 
 test(
   "a: A -> B carries 100 MB intact over mutual TLS on 15008; the wire shows no plaintext; B logs A's identity",
-  { skip: !ROOT && 'needs root' },
+  needsRoot,
   async () => {
     const marker = Buffer.from(`plaintext-marker-${randomBytes(8).toString('hex')}`);
     const payload = randomBytes(100 * 1024 * 1024);
@@ -147,7 +150,7 @@ test(
     );
     assert.match(serverHellos, new RegExp(B.ip.replaceAll('.', '\\.')));
 
-    const entry = await waitFor("B's inbound access log entry", () =>
+    const entry = await eventually("B's inbound access log entry", () =>
       z(1)
         .accessLog()
         .find(
@@ -162,7 +165,7 @@ test(
 
 test(
   "f: the app in B sees the caller's own IP, over HBONE from A and in plaintext from C",
-  { skip: !ROOT && 'needs root' },
+  needsRoot,
   async () => {
     const ask = [Buffer.from('who am I?')];
     assert.deepEqual(await podExchange(A.netnsPath, B.ip, PEER_PORT, ask), { reply: A.ip });
@@ -171,7 +174,7 @@ test(
       z(1)
         .accessLog()
         .filter((e) => e.direction === 'inbound' && e.dst === `${B.ip}:${PEER_PORT}`);
-    const entries = await waitFor("B's two inbound entries for the peer app", () => {
+    const entries = await eventually("B's two inbound entries for the peer app", () => {
       const e = toPeerApp();
       return e.length >= 2 ? e : undefined;
     }).catch((err: Error) => {
@@ -187,26 +190,22 @@ test(
   },
 );
 
-test(
-  'd: A -> a pod outside the mesh gets plain TCP passthrough',
-  { skip: !ROOT && 'needs root' },
-  async () => {
-    const body = Buffer.from('to outside the mesh');
-    assert.deepEqual(await podExchange(A.netnsPath, D.ip, OUTSIDE_PORT, [body]), {
-      reply: sha256(body),
-    });
-    const entry = await waitFor("A's passthrough log entry", () =>
-      z(0)
-        .accessLog()
-        .find((e) => e.direction === 'outbound' && String(e.dst).startsWith(`${D.ip}:`)),
-    );
-    assert.equal(entry.protocol, 'tcp');
-  },
-);
+test('d: A -> a pod outside the mesh gets plain TCP passthrough', needsRoot, async () => {
+  const body = Buffer.from('to outside the mesh');
+  assert.deepEqual(await podExchange(A.netnsPath, D.ip, OUTSIDE_PORT, [body]), {
+    reply: sha256(body),
+  });
+  const entry = await eventually("A's passthrough log entry", () =>
+    z(0)
+      .accessLog()
+      .find((e) => e.direction === 'outbound' && String(e.dst).startsWith(`${D.ip}:`)),
+  );
+  assert.equal(entry.protocol, 'tcp');
+});
 
 test(
   "b: a DENY policy for A's principal closes A's connections without data and counts the failure on B's node",
-  { skip: !ROOT && 'needs root' },
+  needsRoot,
   async () => {
     const failed = () =>
       z(1)
@@ -227,7 +226,7 @@ test(
         `no data back, got ${JSON.stringify(outcome)}`,
       );
       assert.equal(
-        await waitFor('the DENY to be counted', async () =>
+        await eventually('the DENY to be counted', async () =>
           (await failed()) > before ? await failed() : undefined,
         ),
         before + 1,
@@ -248,7 +247,7 @@ test(
 
 test(
   'c: plaintext from a pod outside the mesh: PERMISSIVE accepts, STRICT refuses',
-  { skip: !ROOT && 'needs root' },
+  needsRoot,
   async () => {
     const body = Buffer.from('plaintext from outside');
     assert.deepEqual(await podExchange(C.netnsPath, B.ip, APP_PORT, [body]), {
@@ -273,7 +272,7 @@ test(
 
 test(
   "e: node 2's ztunnel drains an open connection on SIGTERM; after a restart (ZDS snapshot again) A reaches B again",
-  { skip: !ROOT && 'needs root' },
+  needsRoot,
   async () => {
     const node2 = mesh.nodes[1]!;
     const first = randomBytes(1024 * 1024);
@@ -287,11 +286,11 @@ test(
     const outcome = await podExchange(A.netnsPath, B.ip, APP_PORT, [first, second], async (i) => {
       if (i !== 0) return;
       // The connection is open and carried data; ztunnel is told to stop while it is in flight.
-      await waitFor("B's ztunnel to count the open connection", async () =>
+      await eventually("B's ztunnel to count the open connection", async () =>
         (await opened()) > openedBefore ? true : undefined,
       );
       stopped = node2.ztunnel.stop('SIGTERM');
-      await waitFor('the drain to begin', () =>
+      await eventually('the drain to begin', () =>
         node2.ztunnel.proc.lines.some((l) => /drain|shutting down|shutdown/i.test(String(l.msg)))
           ? true
           : undefined,

@@ -48,7 +48,6 @@ export function startInpod(opts: InpodOptions): InpodMode {
   const manager = new InpodManager({
     logger: opts.logger,
     ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs } : {}),
-    ipsOf: (uid) => [...(opts.store.workloadByUid(uid)?.addresses ?? [])],
     startPod: opts.startPod,
     onRemoved: (pod, remaining) => {
       const unused = unusedPodIdentity(opts.trustDomain, pod, remaining);

@@ -7,13 +7,21 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { after, before, test } from 'node:test';
-import { Mesh, NetnsCluster, waitFor, type LogLine, type Pod } from '@trellis/testing';
+import { eventually, fileTimeout, isRoot, rootOnly } from '@trellis/core/test-support';
+import { Mesh, NetnsCluster, type LogLine, type Pod } from '@trellis/testing';
 import type { ConfigDump } from '../admin/config-dump.js';
-import { podExchange, sample, sha256, startPodHashApp, closeServer } from './scenario-support.js';
+import {
+  podExchange,
+  sample,
+  sha256,
+  startPodHashApp,
+  closeServer,
+} from './test-support/pod-apps.js';
 
-const ROOT = process.getuid?.() === 0;
 const APP_PORT = 8080;
-const skip = !ROOT && 'needs root';
+const needsRoot = rootOnly('network namespaces, a bridge and iptables');
+// A mesh of real processes in namespaces, two workers per node: minutes under load.
+fileTimeout(5 * 60_000);
 
 let cluster: NetnsCluster;
 let mesh: Mesh;
@@ -21,7 +29,7 @@ let A: Pod, A2: Pod, F: Pod, B: Pod;
 const servers: net.Server[] = [];
 
 before(async () => {
-  if (!ROOT) return;
+  if (!isRoot) return;
   cluster = NetnsCluster.create(2);
   const [n1, n2] = cluster.nodes as [NetnsCluster['nodes'][0], NetnsCluster['nodes'][0]];
   A = cluster.addPod(n1, { name: 'a', sa: 'a' });
@@ -33,7 +41,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (!ROOT) return;
+  if (!isRoot) return;
   await Promise.all(servers.map(closeServer));
   await mesh?.close();
   cluster?.cleanup();
@@ -57,7 +65,7 @@ const opened = (i: number, reporter: 'source' | 'destination') =>
 
 /** Waits until the counter reads `want` (workers push every second), then checks it stays there. */
 async function openedReaches(i: number, reporter: 'source' | 'destination', want: number) {
-  return waitFor(`node ${i + 1} ${reporter} opened = ${want}`, async () =>
+  return eventually(`node ${i + 1} ${reporter} opened = ${want}`, async () =>
     (await opened(i, reporter)) === want ? want : undefined,
   );
 }
@@ -83,12 +91,12 @@ const entries = (i: number, direction: string, since: number): LogLine[] =>
 
 test(
   'connections are carried by both workers on each node, and the metrics endpoint counts them all',
-  { skip },
+  needsRoot,
   async () => {
     const logBefore = z(0).accessLog().length;
     const N = 8;
     await exchange(A, N);
-    const outbound = await waitFor('8 outbound log entries on node 1', () => {
+    const outbound = await eventually('8 outbound log entries on node 1', () => {
       const e = entries(0, 'outbound', logBefore);
       return e.length >= N ? e : undefined;
     });
@@ -110,14 +118,14 @@ test(
 
 test(
   'a killed worker is respawned; new connections work and the counters do not go back',
-  { skip },
+  needsRoot,
   async () => {
     await exchange(A, 2);
     // Both workers have pushed their counts, so the one killed leaves nothing uncounted behind.
     await openedReaches(0, 'source', madeOnNode1);
     const [victimIndex, victim] = [...workerPids(0)][0]!;
     process.kill(victim, 'SIGKILL');
-    const respawned = await waitFor('the worker to be respawned', () => {
+    const respawned = await eventually('the worker to be respawned', () => {
       const pid = workerPids(0).get(victimIndex);
       return pid !== undefined && pid !== victim ? pid : undefined;
     });
@@ -127,7 +135,7 @@ test(
     await z(0).ready();
     const logBefore = z(0).accessLog().length;
     await exchange(A, 4);
-    const outbound = await waitFor('4 outbound entries', () => {
+    const outbound = await eventually('4 outbound entries', () => {
       const e = entries(0, 'outbound', logBefore);
       return e.length >= 4 ? e : undefined;
     });
@@ -141,7 +149,7 @@ test(
 
 test(
   "a pod's certificate is forgotten when its last pod on the node leaves (ZDS del), not before",
-  { skip },
+  needsRoot,
   async () => {
     const certs = async () =>
       (JSON.parse((await z(0).get(15000, '/config_dump')).body) as ConfigDump).certificates.map(
@@ -170,7 +178,7 @@ test(
 
 test(
   'SIGTERM on node 1 drains open connections held by both of its workers',
-  { skip },
+  needsRoot,
   async () => {
     const node1 = mesh.nodes[0]!;
     const logBefore = z(0).accessLog().length;
@@ -196,7 +204,7 @@ test(
       await open;
       await openedReaches(0, 'source', madeOnNode1);
       const stopped = node1.ztunnel.stop('SIGTERM');
-      await waitFor('the drain to begin', () =>
+      await eventually('the drain to begin', () =>
         node1.ztunnel.proc.lines.some((l) => l.msg === 'shutting down') ? true : undefined,
       );
       release();

@@ -10,15 +10,36 @@ import { decideInbound } from './inbound-policy.js';
 import { redirectedEnds } from './redirected.js';
 import type { SocketOps } from './socket-ops.js';
 
+interface PlaintextOptions {
+  readonly localIps?: readonly string[];
+  /** Waits (bounded) for an address to become local: an in-pod pod's workload may come late. */
+  readonly awaitLocal?: (ip: string) => Promise<boolean>;
+  readonly mark?: number;
+}
+
 export function handlePlaintextInbound(
   ctx: ZtunnelContext,
   ops: SocketOps,
   socket: net.Socket,
-  opts: { readonly localIps?: readonly string[]; readonly mark?: number },
+  opts: PlaintextOptions,
 ): void {
   const ends = redirectedEnds(ops, socket, ctx.logger, 'inbound plaintext');
   if (!ends) return;
-  const { src, dst } = ends;
+  if (opts.awaitLocal && opts.localIps && !opts.localIps.includes(ends.dst.address)) {
+    // The socket reads nothing until it is spliced, so nothing is lost while waiting.
+    void opts.awaitLocal(ends.dst.address).then(() => serve(ctx, ops, socket, ends, opts));
+    return;
+  }
+  serve(ctx, ops, socket, ends, opts);
+}
+
+function serve(
+  ctx: ZtunnelContext,
+  ops: SocketOps,
+  socket: net.Socket,
+  { src, dst }: NonNullable<ReturnType<typeof redirectedEnds>>,
+  opts: PlaintextOptions,
+): void {
   const decision = decideInbound(ctx.store, {
     sourceIp: src.address,
     destination: dst,

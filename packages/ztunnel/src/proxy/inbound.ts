@@ -19,6 +19,8 @@ import type { SocketOps } from './socket-ops.js';
 export interface InboundOptions {
   /** IPs of the pod served; unset in shared mode (any workload in the store). */
   readonly localIps?: readonly string[];
+  /** Waits (a bounded time) for `ip` to become one of localIps: the pod's workload may come late. */
+  readonly awaitLocal?: (ip: string) => Promise<boolean>;
   /** SO_MARK for connections to the app (in-pod). */
   readonly mark?: number;
   readonly meter?: Meter;
@@ -37,7 +39,7 @@ export function createInboundServer(
     logger: log,
     ...(opts.meter ? { meter: opts.meter } : {}),
     async certificateFor(ip) {
-      if (opts.localIps && !opts.localIps.includes(ip))
+      if (opts.localIps && !opts.localIps.includes(ip) && !(await opts.awaitLocal?.(ip)))
         throw new Error(`${ip} is not an address of this pod`);
       const w = ctx.store.workloadByAddr(ip, lookup);
       if (!w) throw new Error(`no workload has address ${ip}`);

@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { test } from 'node:test';
+import { eventually } from '@trellis/core/test-support';
 import { HboneServer } from '@trellis/hbone';
 import { parseTrustBundle } from '@trellis/pki';
-import { match, policy, service, workload } from '../testing/fixtures.js';
+import { match, policy, service, workload } from '../test-support/fixtures.js';
 import { StateStore } from '../state/store.js';
 import type { Authorization, Service, Workload } from '../state/model.js';
 import {
-  eventually,
   exchange,
   sample,
   sha256,
@@ -19,7 +19,7 @@ import {
   startTestCa,
   startTestZtunnel,
   TD,
-} from './test-support.js';
+} from './test-support/loopback-mesh.js';
 
 const A_IP = '127.0.10.1';
 const B_IP = '127.0.20.1';
@@ -87,7 +87,7 @@ test('A -> ztunnel-1 -> HBONE -> ztunnel-2 -> B carries 20 MB intact; both sides
   const result = await exchange(z1.proxies.ports.outbound, payload, A_IP);
   assert.deepEqual(result, { reply: sha256(payload) });
 
-  const server = await eventually(() => z2.accessLog[0], 'inbound access log');
+  const server = await eventually('inbound access log', () => z2.accessLog[0]);
   assert.equal(server.direction, 'inbound');
   assert.equal(server.protocol, 'hbone');
   assert.equal(server.srcIdentity, A_ID);
@@ -96,7 +96,7 @@ test('A -> ztunnel-1 -> HBONE -> ztunnel-2 -> B carries 20 MB intact; both sides
   assert.equal(server.decision, 'allow');
   assert.equal(server.bytesReceived, payload.length);
   assert.equal(server.bytesSent, 64);
-  const client = await eventually(() => z1.accessLog[0], 'outbound access log');
+  const client = await eventually('outbound access log', () => z1.accessLog[0]);
   assert.equal(client.direction, 'outbound');
   assert.equal(client.srcWorkload, 'default/a');
   assert.equal(client.bytesReceived, payload.length);
@@ -128,7 +128,7 @@ test('a DENY policy added to the store makes the inbound refuse; the refusal is 
   z2.store.apply({ upsertPolicies: [DENY_A] });
   const denied = await exchange(z1.proxies.ports.outbound, Buffer.from('after'), A_IP);
   assert.deepEqual(denied, { error: 'ECONNRESET' });
-  const entry = await eventually(() => z2.accessLog.find((e) => e.decision === 'deny'), 'deny log');
+  const entry = await eventually('deny log', () => z2.accessLog.find((e) => e.decision === 'deny'));
   assert.equal(entry.policy, 'default/deny-a');
   assert.equal(entry.srcIdentity, A_ID);
   const text = await z2.scrape();
@@ -172,7 +172,7 @@ test('a destination outside the mesh gets plain TCP passthrough', async (t) => {
   assert.deepEqual(await exchange(z1.proxies.ports.outbound, body, A_IP), {
     reply: `${sha256(body)}:outside`,
   });
-  const entry = await eventually(() => z1.accessLog[0], 'passthrough log');
+  const entry = await eventually('passthrough log', () => z1.accessLog[0]);
   assert.equal(entry.protocol, 'tcp');
   assert.equal(entry.dst, `127.0.40.1:${outside}`);
 });
@@ -292,7 +292,7 @@ test('a workload behind a waypoint refuses HBONE from anyone but its waypoint', 
   assert.deepEqual(await exchange(z1.proxies.ports.outbound, Buffer.from('x'), A_IP), {
     error: 'ECONNRESET',
   });
-  const entry = await eventually(() => z2.accessLog[0], 'deny log');
+  const entry = await eventually('deny log', () => z2.accessLog[0]);
   assert.equal(entry.decision, 'deny');
   assert.match(entry.reason ?? '', /not the waypoint/);
 });

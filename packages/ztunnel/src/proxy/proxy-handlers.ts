@@ -4,6 +4,7 @@
 // (proxy-set.ts) or in the primary, which hands each accepted socket to a worker (workers/).
 import type net from 'node:net';
 import type { HboneServer } from '@trellis/hbone';
+import { PodAddresses } from '../inpod/pod-addresses.js';
 import { workloadSpiffeId } from '../state/model.js';
 import { ConnectionSet } from './connection-set.js';
 import type { ZtunnelContext } from './context.js';
@@ -12,12 +13,12 @@ import { handlePlaintextInbound } from './inbound-plaintext.js';
 import { handleOutbound, type OutboundSource } from './outbound.js';
 import { ZTUNNEL_MARK, type SocketOps } from './socket-ops.js';
 
+/** The pod as ZDS names it; its IPs come from its workload in the store (inpod/pod-addresses). */
 export interface PodProxySpec {
   uid: string;
   name: string;
   namespace: string;
   serviceAccount: string;
-  ips: string[];
 }
 
 /** The three kinds of listener a proxy set has. */
@@ -33,27 +34,39 @@ export interface ProxyHandlers {
   close(drainMs: number): Promise<void>;
 }
 
-/** Handlers for one pod: its identity, its IPs, sockets from `ops` marked 0x539. */
+/** Handlers for one pod: its identity, its IPs (as its workload arrives), sockets from `ops` marked 0x539. */
 export function podHandlers(ctx: ZtunnelContext, pod: PodProxySpec, ops: SocketOps): ProxyHandlers {
   const trustDomain = ctx.identity.trustBundle.trustDomain ?? 'cluster.local';
   const ownIdentity = `spiffe://${trustDomain}/ns/${pod.namespace}/sa/${pod.serviceAccount}`;
-  const podWorkload = () =>
-    ctx.store.workloadByUid(pod.uid) ??
-    pod.ips
-      .map((ip) => ctx.store.workloadByAddr(ip, { network: ctx.settings.network }))
-      .find((w) => w);
-  for (const ip of pod.ips) ctx.sourceSockets.set(ip, { ops, mark: ZTUNNEL_MARK });
+  const release = (ips: readonly string[]) => {
+    for (const ip of ips) if (ctx.sourceSockets.get(ip)?.ops === ops) ctx.sourceSockets.delete(ip);
+  };
+  const addresses = new PodAddresses(ctx.store, pod, (before, after, workload) => {
+    release(before.filter((ip) => !after.includes(ip)));
+    for (const ip of after) ctx.sourceSockets.set(ip, { ops, mark: ZTUNNEL_MARK });
+    ctx.logger.info(
+      {
+        uid: pod.uid,
+        pod: `${pod.namespace}/${pod.name}`,
+        workload: workload?.uid,
+        ips: after,
+      },
+      'pod addresses',
+    );
+  });
+  const ips = addresses.ips;
   return createHandlers(ctx, ops, {
     source: {
-      workload: () => podWorkload(),
+      workload: () => addresses.workload,
       identity: () => ownIdentity,
-      bindIp: (srcIp) => (pod.ips.includes(srcIp) ? srcIp : pod.ips[0]),
+      bindIp: (srcIp) => (ips.includes(srcIp) ? srcIp : ips[0]),
     },
-    localIps: pod.ips,
+    localIps: ips,
+    awaitLocal: (ip) => addresses.waitFor(ip),
     mark: ZTUNNEL_MARK,
     onClose: () => {
-      for (const ip of pod.ips)
-        if (ctx.sourceSockets.get(ip)?.ops === ops) ctx.sourceSockets.delete(ip);
+      addresses.close();
+      release(ips);
     },
   });
 }
@@ -79,6 +92,7 @@ export function sharedHandlers(ctx: ZtunnelContext, ops: SocketOps): ProxyHandle
 interface HandlerPlan {
   readonly source: OutboundSource;
   readonly localIps?: readonly string[];
+  readonly awaitLocal?: (ip: string) => Promise<boolean>;
   readonly mark?: number;
   readonly onClose?: () => void;
 }
@@ -87,6 +101,7 @@ function createHandlers(ctx: ZtunnelContext, ops: SocketOps, plan: HandlerPlan):
   const downstream = new ConnectionSet();
   const local = {
     ...(plan.localIps ? { localIps: plan.localIps } : {}),
+    ...(plan.awaitLocal ? { awaitLocal: plan.awaitLocal } : {}),
     ...(plan.mark !== undefined ? { mark: plan.mark } : {}),
   };
   const hbone: HboneServer = createInboundServer(ctx, ops, local);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCidr } from '../net/ip.js';
 import { StateStore } from '../state/store.js';
-import { match, policy, workload } from '../testing/fixtures.js';
+import { match, policy, workload } from '../test-support/fixtures.js';
 import { authorize } from './authorize.js';
 import type { ConnectionAttributes } from './connection.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCidr } from '../net/ip.js';
 import type { Match, StringMatch } from '../state/model.js';
-import { match, policy } from '../testing/fixtures.js';
+import { match, policy } from '../test-support/fixtures.js';
 import type { ConnectionAttributes } from './connection.js';
 import { policyMatches, stringMatches } from './match.js';
 

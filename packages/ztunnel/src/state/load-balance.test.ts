@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { service, workload } from '../testing/fixtures.js';
+import { service, workload } from '../test-support/fixtures.js';
 import { pickEndpoint, type Endpoint, type EndpointPick } from './load-balance.js';
 import type { LoadBalancing, Workload } from './model.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { policy, service, workload } from '../testing/fixtures.js';
+import { policy, service, workload } from '../test-support/fixtures.js';
 import type { StateChange } from './store.js';
 import { StateStore } from './store.js';
 

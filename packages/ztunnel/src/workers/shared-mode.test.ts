@@ -3,24 +3,22 @@
 // through it. The primary accepts, the workers terminate TLS with B's certificate (fetched by the
 // primary from a real CA), both workers carry a connection, and 15020 counts every stream.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { eventually, Spawned, START_TIMEOUT_MS } from '@trellis/core/test-support';
 import { StateStore } from '../state/store.js';
-import { workload } from '../testing/fixtures.js';
+import { workload } from '../test-support/fixtures.js';
 import {
-  eventually,
   exchange,
   sample,
   sha256,
   startHashApp,
   startTestCa,
   startTestZtunnel,
-} from '../proxy/test-support.js';
+} from '../proxy/test-support/loopback-mesh.js';
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const A_IP = '127.0.40.1';
@@ -40,33 +38,18 @@ test('shared mode, --workers 2: HBONE connections are served by both workers and
     ['token', 'tok-zt2'],
   ] as const)
     writeFileSync(join(dir, name), text);
-  const child = spawn(
-    process.execPath,
-    [
-      MAIN,
-      ...['--proxy-mode', 'shared', '--workers', '2', '--local-config', join(dir, 'local.yaml')],
-      ...['--ca-address', ca.address, '--ca-root-cert', join(dir, 'root.pem')],
-      ...['--token-path', join(dir, 'token'), '--pod-namespace', 'trellis-system'],
-      ...['--inbound-address', `${B_IP}:0`, '--outbound-address', '127.0.0.1:0'],
-      ...['--inbound-plaintext-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'],
-      ...['--metrics-address', '127.0.0.1:0', '--readiness-address', '127.0.0.1:0'],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => child.kill('SIGKILL'));
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout }).on('line', (l) =>
-    lines.push(JSON.parse(l) as Record<string, unknown>),
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const line = (msg: string) =>
-    eventually(
-      () =>
-        lines.find((l) => l.msg === msg) ??
-        (child.exitCode !== null ? assert.fail(stderr) : undefined),
-      msg,
-    );
+  const proc = new Spawned('trellis-ztunnel', process.execPath, [
+    MAIN,
+    ...['--proxy-mode', 'shared', '--workers', '2', '--local-config', join(dir, 'local.yaml')],
+    ...['--ca-address', ca.address, '--ca-root-cert', join(dir, 'root.pem')],
+    ...['--token-path', join(dir, 'token'), '--pod-namespace', 'trellis-system'],
+    ...['--inbound-address', `${B_IP}:0`, '--outbound-address', '127.0.0.1:0'],
+    ...['--inbound-plaintext-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'],
+    ...['--metrics-address', '127.0.0.1:0', '--readiness-address', '127.0.0.1:0'],
+  ]);
+  t.after(() => proc.stop('SIGKILL'));
+  // Start-up is over when it says so (however long a loaded machine takes), not after a fixed wait.
+  const line = (msg: string) => proc.waitForLine(`"${msg}"`, (l) => l.msg === msg);
   const started = (await line('trellis-ztunnel started')) as {
     metricsPort: number;
     readinessPort: number;
@@ -74,9 +57,10 @@ test('shared mode, --workers 2: HBONE connections are served by both workers and
   };
   const { ports } = (await line('shared proxies listening')) as { ports: { inbound: number } };
   await eventually(
+    'ready',
     async () =>
       (await fetch(`http://127.0.0.1:${started.readinessPort}/healthz/ready`)).status === 200,
-    'ready',
+    START_TIMEOUT_MS,
   );
 
   const app = await startHashApp(t, B_IP);
@@ -124,10 +108,10 @@ test('shared mode, --workers 2: HBONE connections are served by both workers and
       });
     }
   }
-  const inbound = await eventually(() => {
-    const e = lines.filter((l) => l.scope === 'access' && l.direction === 'inbound');
+  const inbound = await eventually('four inbound access log lines', () => {
+    const e = proc.lines.filter((l) => l.scope === 'access' && l.direction === 'inbound');
     return e.length === 4 ? e : undefined;
-  }, 'four inbound access log lines');
+  });
   assert.deepEqual(new Set(inbound.map((e) => e.pid)), new Set(started.workers));
   for (const e of inbound) assert.equal(e.srcIdentity, 'spiffe://cluster.local/ns/default/sa/a');
   const metrics = await (await fetch(`http://127.0.0.1:${started.metricsPort}/metrics`)).text();
@@ -140,6 +124,5 @@ test('shared mode, --workers 2: HBONE connections are served by both workers and
     4,
   );
 
-  child.kill('SIGTERM');
-  assert.equal(await new Promise((r) => child.once('exit', r)), 0);
+  assert.equal(await proc.stop('SIGTERM'), 0);
 });

@@ -2,7 +2,7 @@
 // primary's through upserts, replacements and removals of every kind, sent over JSON as on IPC.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { policy, service, workload } from '../testing/fixtures.js';
+import { policy, service, workload } from '../test-support/fixtures.js';
 import { StateStore, type StateUpdate } from '../state/store.js';
 import { changeUpdate, snapshotUpdate } from './state-forward.js';
 

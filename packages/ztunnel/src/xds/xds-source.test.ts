@@ -16,7 +16,7 @@ import {
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { ipToBytes } from '../net/ip.js';
 import { StateStore } from '../state/store.js';
-import { eventually } from '../proxy/test-support.js';
+import { eventually } from '@trellis/core/test-support';
 import { startXdsSource, ztunnelNodeId } from './xds-source.js';
 
 const WEB = 'Kubernetes//Pod/default/web-1';
@@ -123,14 +123,14 @@ test('WDS fills the store, then removals and a NACK with the converter reason', 
       { 'default/allow': allow, 'default/broken': broken },
     ),
   });
-  await eventually(() => store.workloadByUid(WEB) === undefined, 'workload removal');
-  const nack = await eventually(() => {
+  await eventually('workload removal', () => store.workloadByUid(WEB) === undefined);
+  const nack = await eventually('NACK', () => {
     for (const c of xds.debug()) {
       const d = c.types.find((x) => x.typeUrl === AUTHORIZATION_TYPE_URL);
       if (d?.lastError) return d.lastError;
     }
     return undefined;
-  }, 'NACK');
+  });
   assert.match(nack, /default\/broken.*principals\[0\]: no match type set/);
   assert.deepEqual(
     store.policies().map((p) => p.name),

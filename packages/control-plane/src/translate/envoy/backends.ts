@@ -1,13 +1,61 @@
-// backendRefs -> Envoy cluster specifiers. A backend must be a Service port of the mesh.
+// backendRefs -> Envoy cluster specifiers. A backend must be a Service port of the mesh. The
+// decision on each backendRef (`decideBackend`) is also what ResolvedRefs status reports.
 import { create } from '@bufbuild/protobuf';
 import {
   WeightedCluster_ClusterWeightSchema,
   WeightedClusterSchema,
   type RouteAction,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
-import type { BackendObjectReference, BackendRef } from './gateway-api.js';
+import type { BackendObjectReference, BackendRef } from '../../model/gateway-api.js';
+import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import { clusterName } from './names.js';
-import type { RouteContext, RouteSource } from './route-context.js';
+import type { RouteContext, RouteSource, ServiceLookup } from './route-context.js';
+
+/**
+ * The decision on one backendRef, shared by ResolvedRefs and the translators: the cluster it sends
+ * to, or why it cannot have one. A Service or port that does not exist still names its (unserved)
+ * cluster, so its share of requests fails as Gateway API asks.
+ */
+export type BackendDecision =
+  | { ok: true; cluster: string; service?: ServiceInfo; port?: ServicePortInfo; problem?: string }
+  | { ok: false; reason: 'InvalidKind' | 'RefNotPermitted' | 'BackendNotFound'; problem: string };
+
+export function decideBackend(
+  ref: BackendObjectReference,
+  source: RouteSource,
+  crossNamespace: boolean,
+  services: ServiceLookup,
+  domainSuffix: string,
+): BackendDecision {
+  if (ref.group !== '' || ref.kind !== 'Service')
+    return {
+      ok: false,
+      reason: 'InvalidKind',
+      problem: `backend kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only Service)`,
+    };
+  if (ref.port === undefined)
+    return { ok: false, reason: 'BackendNotFound', problem: `backendRef ${ref.name} needs a port` };
+  if (ref.namespace !== source.namespace && !crossNamespace)
+    return {
+      ok: false,
+      reason: 'RefNotPermitted',
+      problem: `backendRef to Service ${ref.namespace}/${ref.name} crosses namespaces from a Gateway-bound route, which needs a ReferenceGrant (not read by Trellis); use a Service in ${source.namespace}, or attach the route to the Service (GAMMA)`,
+    };
+  const hostname = `${ref.name}.${ref.namespace}.svc.${domainSuffix}`;
+  const cluster = clusterName(hostname, ref.port);
+  const service = services.get(`${ref.namespace}/${hostname}`);
+  const port = service?.ports.find((p) => p.port === ref.port);
+  if (!service)
+    return { ok: true, cluster, problem: `backend Service ${ref.namespace}/${ref.name} not found` };
+  if (!port)
+    return {
+      ok: true,
+      cluster,
+      service,
+      problem: `backend ${ref.namespace}/${ref.name} has no port ${ref.port}`,
+    };
+  return { ok: true, cluster, service, port };
+}
 
 /**
  * The cluster for a backend, or the reason it cannot have one. A Service or port that does not
@@ -18,32 +66,18 @@ export function backendCluster(
   source: RouteSource,
   ctx: RouteContext,
 ): { cluster: string } | { problem: string } {
-  const group = ref.group ?? '';
-  const kind = ref.kind ?? 'Service';
-  if ((group !== '' && group !== 'core') || kind !== 'Service')
-    return {
-      problem: `backend kind ${group ? `${group}/` : ''}${kind} is not supported (only Service)`,
-    };
-  if (typeof ref.name !== 'string' || ref.name === '')
-    return { problem: 'backendRef without a name' };
-  if (!Number.isInteger(ref.port)) return { problem: `backendRef ${ref.name} needs a port` };
-  const namespace = ref.namespace ?? source.namespace;
-  const hostname = `${ref.name}.${namespace}.svc.${ctx.domainSuffix}`;
-  const cluster = clusterName(hostname, ref.port!);
-  const service = ctx.services.get(`${namespace}/${hostname}`);
-  const port = service?.ports.find((p) => p.port === ref.port);
-  if (!service || !port) {
-    ctx.notes.add(
-      source.kind,
-      `${source.namespace}/${source.name}`,
-      service
-        ? `backend ${namespace}/${ref.name} has no port ${ref.port}`
-        : `backend Service ${namespace}/${ref.name} not found`,
-    );
-    return { cluster };
-  }
-  ctx.clusters.set(cluster, { cluster, service, port });
-  return { cluster };
+  const d = decideBackend(
+    ref,
+    source,
+    source.parent?.kind !== 'Gateway',
+    ctx.services,
+    ctx.domainSuffix,
+  );
+  if (!d.ok) return { problem: d.problem };
+  if (d.problem) ctx.notes.add(source.kind, `${source.namespace}/${source.name}`, d.problem);
+  if (d.service && d.port)
+    ctx.clusters.set(d.cluster, { cluster: d.cluster, service: d.service, port: d.port });
+  return { cluster: d.cluster };
 }
 
 /**
@@ -51,14 +85,14 @@ export function backendCluster(
  * all weights zero, or none valid), which the caller answers with a 500.
  */
 export function clusterSpecifier(
-  refs: readonly BackendRef[] | undefined,
+  refs: readonly BackendRef[],
   source: RouteSource,
   ctx: RouteContext,
 ): RouteAction['clusterSpecifier'] | undefined {
   const weighted: { cluster: string; weight: number }[] = [];
-  for (const ref of refs ?? []) {
-    const weight = ref.weight ?? 1;
-    if (!Number.isInteger(weight) || weight < 0) {
+  for (const ref of refs) {
+    const weight = ref.weight;
+    if (weight < 0) {
       ctx.notes.add(
         source.kind,
         `${source.namespace}/${source.name}`,
@@ -66,7 +100,7 @@ export function clusterSpecifier(
       );
       continue;
     }
-    if (ref.filters?.length)
+    if (ref.filters.length)
       ctx.notes.add(
         source.kind,
         `${source.namespace}/${source.name}`,

@@ -12,23 +12,9 @@ import {
   LocalityLbEndpointsSchema,
   type LbEndpoint,
 } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_components_pb.js';
-import type { MeshState } from '../../collections/mesh-state.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { WorkloadInfo } from '../../model/workload-info.js';
 import { socketAddress } from './common.js';
-
-/** Workloads by the service keys they back (`<namespace>/<hostname>`), in uid order. */
-export function workloadsByService(state: MeshState): Map<string, WorkloadInfo[]> {
-  const index = new Map<string, WorkloadInfo[]>();
-  for (const w of state.workloads.values()) {
-    for (const key of Object.keys(w.services)) {
-      const list = index.get(key);
-      if (list) list.push(w);
-      else index.set(key, [w]);
-    }
-  }
-  return index;
-}
 
 export interface EndpointOptions {
   /**

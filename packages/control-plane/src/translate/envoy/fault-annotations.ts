@@ -18,6 +18,12 @@ import {
   FractionalPercent_DenominatorType,
   FractionalPercentSchema,
 } from '@trellis/api/gen/envoy/type/v3/percent_pb.js';
+import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import {
+  HttpFilterSchema,
+  type HttpFilter,
+} from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { packAny } from '@trellis/api';
 import { durationFromMs, parseGatewayDuration } from './duration.js';
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
@@ -84,4 +90,19 @@ export function faultFromAnnotations(
     }
   }
   return fault;
+}
+
+/** Whether a route of `config` carries a fault (its chain then needs the fault filter). */
+export function usesFault(config: RouteConfiguration): boolean {
+  return config.virtualHosts.some((vh) =>
+    vh.routes.some((r) => r.typedPerFilterConfig[FAULT_FILTER] !== undefined),
+  );
+}
+
+/** The chain's fault filter: empty, each route's typed_per_filter_config says what to inject. */
+export function faultFilter(): HttpFilter {
+  return create(HttpFilterSchema, {
+    name: FAULT_FILTER,
+    configType: { case: 'typedConfig', value: packAny(HTTPFaultSchema, create(HTTPFaultSchema)) },
+  });
 }

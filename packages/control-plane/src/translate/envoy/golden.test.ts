@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { assertGolden, goldenCaseNames } from '../../testing/golden.js';
+import { assertGolden, goldenCaseNames } from '../../test-support/golden.js';
 import { stringify } from 'yaml';
 import { unpackAnyAs } from '@trellis/api';
 import { HttpConnectionManagerSchema } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';

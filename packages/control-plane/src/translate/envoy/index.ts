@@ -1,96 +1,44 @@
 // Envoy xDS v3 resources (LDS, RDS, CDS, EDS) for waypoints and proxyless gRPC clients: pure
 // translators from the mesh state, plus `generateEnvoy`, the xDS server generator for those types.
-import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
-import {
-  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
-  CLUSTER_TYPE_URL,
-  LISTENER_TYPE_URL,
-  packAny,
-  ROUTE_CONFIGURATION_TYPE_URL,
-} from '@trellis/api';
-import { ClusterSchema } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
-import { ClusterLoadAssignmentSchema } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
-import { ListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
-import { RouteConfigurationSchema } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
-import type { GenerateContext, GeneratedResource, GeneratedResources, Proxy } from '@trellis/xds';
-import type { MeshState } from '../../collections/mesh-state.js';
-import { envoyProxyRole, type EnvoyProxyRole } from './proxy-role.js';
-import { proxylessResources } from './proxyless.js';
-import type { EnvoyResources } from './resources.js';
+import type { GenerateContext, GeneratedResources, Proxy } from '@trellis/xds';
+import { createEnvoyOutputs, type EnvoyOutputs } from './envoy-outputs.js';
+import { ENVOY_TYPES } from './envoy-types.js';
 import type { EnvoyState } from './state.js';
-import { waypointResources } from './waypoint.js';
 
 export { envoyProxyRole, WAYPOINT_NODE_TYPE, type EnvoyProxyRole } from './proxy-role.js';
 export { proxylessResources } from './proxyless.js';
 export { waypointResources } from './waypoint.js';
 export { withRoutes, type EnvoyState, type RouteInputs } from './state.js';
+export {
+  routeAttachments,
+  type ParentResult,
+  type RouteAttachments,
+  type RouteCondition,
+  type RouteResult,
+} from './route-attachment.js';
+export { createEnvoyOutputs, type EnvoyOutputs } from './envoy-outputs.js';
+export { updateSet, type EnvoySet, type EnvoySetKind, type PackedEnvoy } from './envoy-set.js';
 export type { EnvoyResources } from './resources.js';
 export type { EnvoyNote } from './notes.js';
 export { clusterName, routeConfigName, WAYPOINT_LISTENER_NAME } from './names.js';
 export { envoyResourcesToYaml } from './yaml.js';
 
 /** The type URLs `generateEnvoy` serves. */
-export const ENVOY_TYPE_URLS: readonly string[] = Object.freeze([
-  LISTENER_TYPE_URL,
-  ROUTE_CONFIGURATION_TYPE_URL,
-  CLUSTER_TYPE_URL,
-  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
-]);
+export const ENVOY_TYPE_URLS: readonly string[] = ENVOY_TYPES;
 
-/** The resources for one proxy: the waypoint set for a waypoint, else the proxyless gRPC set. */
-export function envoyResourcesFor(
-  state: EnvoyState,
-  role: EnvoyProxyRole,
-): EnvoyResources | undefined {
-  if (role.kind === 'proxyless') return proxylessResources(state);
-  if (role.kind === 'waypoint') return waypointResources(state, role.waypoint);
-  return undefined;
-}
-
-type Packed = ReadonlyMap<string, GeneratedResources>;
-const EMPTY: GeneratedResources = new Map();
-
-/** Packed resource sets per state object: every proxyless client, and each waypoint's replicas, share one. */
-const cache = new WeakMap<MeshState, Map<string, Packed>>();
+const shared = createEnvoyOutputs();
 
 /**
- * xDS generator for the Envoy types. `state` may carry routes (see `withRoutes`); pass the same
- * state object for every call on one snapshot so the translation runs once per snapshot. Pure:
- * the cache only remembers results for a state object.
+ * xDS generator for the Envoy types: the proxy's set (the waypoint set for a waypoint, else the
+ * proxyless set). `outputs` keeps the sets from one state to the next (the pipeline passes its
+ * own; by default one shared by the callers of this function). Pure but for that memory.
  */
 export function generateEnvoy(
   typeUrl: string,
   state: EnvoyState,
   proxy: Proxy,
   _ctx: GenerateContext,
+  outputs: EnvoyOutputs = shared,
 ): GeneratedResources {
-  const role = envoyProxyRole(state, proxy);
-  if (role.kind === 'unknown-waypoint') return EMPTY;
-  const key = role.kind === 'waypoint' ? `waypoint/${role.waypoint.key}` : 'proxyless';
-  let perState = cache.get(state);
-  if (!perState) cache.set(state, (perState = new Map()));
-  let packed = perState.get(key);
-  if (!packed) {
-    packed = pack(envoyResourcesFor(state, role)!);
-    perState.set(key, packed);
-  }
-  return packed.get(typeUrl) ?? EMPTY;
-}
-
-function pack(r: EnvoyResources): Packed {
-  return new Map([
-    [LISTENER_TYPE_URL, packAll(ListenerSchema, r.listeners)],
-    [ROUTE_CONFIGURATION_TYPE_URL, packAll(RouteConfigurationSchema, r.routes)],
-    [CLUSTER_TYPE_URL, packAll(ClusterSchema, r.clusters)],
-    [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, packAll(ClusterLoadAssignmentSchema, r.endpoints)],
-  ]);
-}
-
-function packAll<Desc extends DescMessage>(
-  schema: Desc,
-  messages: ReadonlyMap<string, MessageShape<Desc>>,
-): GeneratedResources {
-  const out = new Map<string, GeneratedResource>();
-  for (const [name, m] of messages) out.set(name, { resource: packAny(schema, m) });
-  return out;
+  return outputs.generate(typeUrl, state, proxy);
 }

@@ -10,17 +10,17 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { addAdsService, createXdsServer, type Generator, type XdsServer } from '@trellis/xds';
 import { CLUSTER_LOAD_ASSIGNMENT_TYPE_URL } from '@trellis/api';
+import { eventually } from '@trellis/core/test-support';
 import { deriveMeshState, type MeshState } from '../../collections/mesh-state.js';
 import { formatProblem, parseSnapshot } from '../../ingest/manifests.js';
 import { ENVOY_TYPE_URLS, generateEnvoy } from './index.js';
 import { withRoutes } from './state.js';
 
-const CLIENT = fileURLToPath(new URL('./proxyless-grpc.e2e-client.js', import.meta.url));
+const CLIENT = fileURLToPath(new URL('./test-support/proxyless-grpc-client.js', import.meta.url));
 const ECHO_PATH = '/grpc.testing.EchoTestService/Echo';
 const identity = (b: Buffer) => b;
 
@@ -171,16 +171,18 @@ function echo(call: { canary: boolean } = { canary: false }): Promise<string> {
   });
 }
 
-/** Calls until `want` answers (the update reached the client); a bounded number of tries. */
+/** Calls until `want` answers (the update reached the client). */
 async function until(want: string, call?: { canary: boolean }): Promise<void> {
   const seen: string[] = [];
-  for (let i = 0; i < 500; i++) {
-    const who = await echo(call).catch((e: Error) => `error: ${e.message}`);
-    if (who === want) return;
-    seen.push(who);
-    await sleep(10);
-  }
-  assert.fail(`${want} never answered; last answers: ${seen.slice(-3).join(', ')}`);
+  await eventually(
+    `${want} to answer`,
+    async () => {
+      const who = await echo(call).catch((e: Error) => `error: ${e.message}`);
+      seen.push(who);
+      return who === want;
+    },
+    { intervalMs: 10, detail: () => `last answers: ${seen.slice(-3).join(', ')}` },
+  );
 }
 
 test('a proxyless gRPC client resolves the service through xDS and reaches the real server', async () => {

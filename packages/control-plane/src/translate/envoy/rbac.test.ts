@@ -6,7 +6,7 @@ import { apiRegistry, unpackAnyAs } from '@trellis/api';
 import { RBACSchema } from '@trellis/api/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import type { HttpFilter } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { authorizationPolicyInfo } from '../../collections/authorization-policies.js';
-import type { AuthorizationPolicy } from '../../model/kube.js';
+import { toAuthorizationPolicy } from '../../ingest/convert/istio-security.js';
 import { DEFAULT_MESH_OPTIONS } from '../../model/options.js';
 import { NoteSink } from './notes.js';
 import { networkRbacFilters, RBAC_ALLOW_FILTER, RBAC_DENY_FILTER, rbacFilters } from './rbac.js';
@@ -15,17 +15,17 @@ import type { Any } from '@bufbuild/protobuf/wkt';
 
 function policy(
   name: string,
-  spec: AuthorizationPolicy['spec'],
+  spec: Record<string, unknown>,
   annotations: Record<string, string> = {},
 ) {
   return authorizationPolicyInfo(
-    {
+    toAuthorizationPolicy({
       metadata: { name, namespace: 'ns', annotations },
       spec: {
         targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }],
         ...spec,
       },
-    },
+    }),
     DEFAULT_MESH_OPTIONS,
   );
 }

@@ -55,10 +55,9 @@ import {
 import { packAny } from '@trellis/api';
 import type {
   AuthorizationCondition,
-  AuthorizationOperation,
+  AuthorizationFields,
   AuthorizationRule,
-  AuthorizationSource,
-} from '../../model/kube.js';
+} from '../../model/istio-security.js';
 import type { AuthorizationPolicyInfo } from '../../model/policy-info.js';
 import { cidrRange } from './common.js';
 import type { NoteSink } from './notes.js';
@@ -200,7 +199,7 @@ function rbacSets(
         : sets.allow;
     const unsupported = new Set<string>();
     p.rules.forEach((rule, i) => {
-      const r = rulePolicy(rule ?? {}, p.namespace, trustDomain, deny, tcp);
+      const r = rulePolicy(rule, p.namespace, trustDomain, deny, tcp);
       r.unsupported.forEach((u) => unsupported.add(u));
       if (r.value) target.set(`ns[${p.namespace}]-policy[${p.name}]-rule[${i}]`, r.value);
     });
@@ -265,26 +264,26 @@ function rulePolicy(
     if (parts.some((p) => p.value === undefined)) return undefined;
     return or(parts.map((p) => p.value!));
   };
-  if (rule.to?.length) {
+  if (rule.to.length) {
     const c = take(
       rule.to.map((t) => operation(t.operation, tcp)),
       orPermissions,
     );
     if (c) permissionClauses.push(c);
   }
-  if (rule.from?.length) {
+  if (rule.from.length) {
     const c = take(
       rule.from.map((f) => source(f.source, namespace, trustDomain, tcp)),
       orPrincipals,
     );
     if (c) principalClauses.push(c);
   }
-  for (const cond of rule.when ?? []) {
-    if (SOURCE_CONDITIONS.has(cond?.key)) {
+  for (const cond of rule.when) {
+    if (SOURCE_CONDITIONS.has(cond.key)) {
       const c = take([sourceCondition(cond)], orPrincipals);
       if (c) principalClauses.push(c);
     } else {
-      const c = take([requestCondition(cond ?? { key: '' }, tcp)], orPermissions);
+      const c = take([requestCondition(cond, tcp)], orPermissions);
       if (c) permissionClauses.push(c);
     }
   }
@@ -303,10 +302,10 @@ function rulePolicy(
 /** Attributes a TCP connection has no value for. */
 const HTTP_ONLY = new Set(['hosts', 'methods', 'paths', 'requestPrincipals']);
 
-function operation(op: AuthorizationOperation | undefined, tcp: boolean): Part<Permission> {
+function operation(op: AuthorizationFields, tcp: boolean): Part<Permission> {
   const rules: Permission[] = [];
   const unsupported: string[] = [];
-  const entries = Object.entries(op ?? {});
+  const entries = Object.entries(op);
   if (entries.length === 0) return { unsupported: ['an empty to.operation'] };
   for (const [key, raw] of entries) {
     const values = stringList(raw);
@@ -370,14 +369,14 @@ const OPERATION_FIELDS: Record<string, (v: string) => Permission | undefined> = 
 // --- from.source ----------------------------------------------------------------------------
 
 function source(
-  src: AuthorizationSource | undefined,
+  src: AuthorizationFields,
   namespace: string,
   trustDomain: string,
   tcp: boolean,
 ): Part<Principal> {
   const ids: Principal[] = [];
   const unsupported: string[] = [];
-  const entries = Object.entries(src ?? {});
+  const entries = Object.entries(src);
   if (entries.length === 0) return { unsupported: ['an empty from.source'] };
   for (const [key, raw] of entries) {
     const values = stringList(raw);
@@ -430,9 +429,9 @@ function sourceCondition(c: AuthorizationCondition): Part<Principal> {
 }
 
 function requestCondition(c: AuthorizationCondition, tcp: boolean): Part<Permission> {
-  const header = /^request\.headers\[(.+)\]$/.exec(c.key ?? '');
+  const header = /^request\.headers\[(.+)\]$/.exec(c.key);
   let build: ((v: string) => Permission | undefined) | undefined;
-  if (tcp && (c.key ?? '').startsWith('request.')) build = undefined;
+  if (tcp && c.key.startsWith('request.')) build = undefined;
   else if (header)
     build = (v) => headerPermission(header[1]!.toLowerCase(), wildcardMatcher(v, '', false));
   else if (c.key === 'destination.ip')
@@ -473,8 +472,8 @@ function condition<T>(
   not: (x: T) => T,
   and: (xs: T[]) => T,
 ): Part<T> {
-  const values = c.values === undefined ? [] : stringList(c.values);
-  const notValues = c.notValues === undefined ? [] : stringList(c.notValues);
+  const values = c.values.length === 0 ? [] : stringList(c.values);
+  const notValues = c.notValues.length === 0 ? [] : stringList(c.notValues);
   if (!values || !notValues || values.length + notValues.length === 0)
     return { unsupported: [`when ${c.key} without values`] };
   const pos = values.map(build);
@@ -608,14 +607,9 @@ function portNumber(v: string): number | undefined {
   return n > 0 && n < 65536 ? n : undefined;
 }
 
-function stringList(raw: unknown): string[] | undefined {
-  if (
-    !Array.isArray(raw) ||
-    raw.length === 0 ||
-    !raw.every((v) => typeof v === 'string' && v !== '')
-  )
-    return undefined;
-  return raw as string[];
+/** The values of a field, or undefined when there are none or one is empty (cannot be evaluated). */
+function stringList(raw: readonly string[]): readonly string[] | undefined {
+  return raw.length === 0 || raw.some((v) => v === '') ? undefined : raw;
 }
 
 // --- combinators ----------------------------------------------------------------------------

@@ -21,7 +21,11 @@ import {
 } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { EmptySchema } from '@bufbuild/protobuf/wkt';
 import { packAny } from '@trellis/api';
-import type { JwtRule, RequestAuthentication } from '../../model/kube.js';
+import { GATEWAY_GROUP } from '../../model/gateway-api.js';
+import type { JwtRule, RequestAuthentication } from '../../model/istio-security.js';
+import type { ServiceInfo } from '../../model/service-info.js';
+import type { WaypointInfo } from '../../model/waypoint-info.js';
+import type { WorkloadInfo } from '../../model/workload-info.js';
 import { durationFromMs } from './duration.js';
 import type { NoteSink } from './notes.js';
 import { istioDurationMs } from './traffic-policy.js';
@@ -39,8 +43,8 @@ export function jwtAuthnFilter(
   const providers: Record<string, JwtProvider> = {};
   const names: string[] = [];
   for (const p of policies) {
-    const key = `${p.metadata?.namespace ?? 'default'}/${p.metadata?.name ?? ''}`;
-    (p.spec?.jwtRules ?? []).forEach((rule, i) => {
+    const key = `${p.metadata.namespace}/${p.metadata.name}`;
+    p.spec.jwtRules.forEach((rule, i) => {
       const provider = jwtProvider(rule, key, i, notes);
       if (!provider) return;
       const name = `${key}-${i}`;
@@ -119,20 +123,69 @@ function jwtProvider(
   }
   return create(JwtProviderSchema, {
     issuer: rule.issuer,
-    audiences: rule.audiences ?? [],
+    audiences: [...rule.audiences],
     jwksSourceSpecifier: jwks,
-    forward: rule.forwardOriginalToken ?? false,
-    fromHeaders: (rule.fromHeaders ?? []).map((h) => ({
-      name: h.name ?? '',
-      valuePrefix: h.prefix ?? '',
-    })),
-    fromParams: rule.fromParams ?? [],
-    fromCookies: rule.fromCookies ?? [],
+    forward: rule.forwardOriginalToken,
+    fromHeaders: rule.fromHeaders.map((h) => ({ name: h.name, valuePrefix: h.prefix })),
+    fromParams: [...rule.fromParams],
+    fromCookies: [...rule.fromCookies],
     forwardPayloadHeader: rule.outputPayloadToHeader ?? '',
-    claimToHeaders: (rule.outputClaimToHeaders ?? []).map((c) => ({
-      headerName: c.header ?? '',
-      claimName: c.claim ?? '',
+    claimToHeaders: rule.outputClaimToHeaders.map((c) => ({
+      headerName: c.header,
+      claimName: c.claim,
     })),
     payloadInMetadata: rule.issuer,
   });
+}
+
+/**
+ * RequestAuthentications for `service` on `waypoint`, chosen as AuthorizationPolicies are:
+ * targetRefs to the waypoint Gateway, the Service or the GatewayClass (root namespace), or a
+ * selector matching the waypoint's pods (`selected`, keys `<ns>/<name>`).
+ */
+export function requestAuthenticationsFor(
+  policies: readonly RequestAuthentication[],
+  rootNamespace: string,
+  waypoint: WaypointInfo,
+  service: ServiceInfo,
+  selected: ReadonlySet<string>,
+): RequestAuthentication[] {
+  return policies.filter((p) => {
+    const ns = p.metadata.namespace;
+    if (selected.has(`${ns}/${p.metadata.name}`)) return true;
+    return p.spec.targetRefs.some((ref) => {
+      if (ref.namespace !== undefined && ref.namespace !== ns) return false;
+      if (ref.kind === 'Gateway' && ref.group === GATEWAY_GROUP)
+        return ns === waypoint.namespace && ref.name === waypoint.name;
+      if (ref.kind === 'GatewayClass' && ref.group === GATEWAY_GROUP)
+        return ns === rootNamespace && ref.name === waypoint.gatewayClassName;
+      if (ref.kind === 'Service' && ref.group === '')
+        return ns === service.namespace && ref.name === service.name;
+      return false;
+    });
+  });
+}
+
+/** Keys of the RequestAuthentications whose selector matches one of `pods` (the waypoint's). */
+export function selectedRequestAuthentications(
+  policies: readonly RequestAuthentication[],
+  rootNamespace: string,
+  pods: Iterable<WorkloadInfo>,
+): Set<string> {
+  const out = new Set<string>();
+  const list = [...pods];
+  for (const p of policies) {
+    const labels = p.spec.selector?.matchLabels ?? {};
+    if (Object.keys(labels).length === 0) continue;
+    const ns = p.metadata.namespace;
+    if (
+      list.some(
+        (w) =>
+          (ns === w.namespace || ns === rootNamespace) &&
+          Object.entries(labels).every(([k, v]) => w.labels[k] === v),
+      )
+    )
+      out.add(`${ns}/${p.metadata.name}`);
+  }
+  return out;
 }

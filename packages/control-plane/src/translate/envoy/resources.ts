@@ -7,14 +7,10 @@ import type { EnvoyNote } from './notes.js';
 
 /** Resources by name, each map in name order. */
 export interface EnvoyResources {
-  listeners: Map<string, Listener>;
-  routes: Map<string, RouteConfiguration>;
-  clusters: Map<string, Cluster>;
+  readonly listeners: ReadonlyMap<string, Listener>;
+  readonly routes: ReadonlyMap<string, RouteConfiguration>;
+  readonly clusters: ReadonlyMap<string, Cluster>;
   /** ClusterLoadAssignments by cluster name. */
-  endpoints: Map<string, ClusterLoadAssignment>;
-  notes: EnvoyNote[];
-}
-
-export function sortedByName<T>(entries: Iterable<[string, T]>): Map<string, T> {
-  return new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  readonly endpoints: ReadonlyMap<string, ClusterLoadAssignment>;
+  readonly notes: readonly EnvoyNote[];
 }

@@ -2,6 +2,7 @@
 // one route to the service itself.
 import { create } from '@bufbuild/protobuf';
 import {
+  DirectResponseActionSchema,
   RouteActionSchema,
   RouteMatchSchema,
   RouteSchema,
@@ -12,6 +13,7 @@ import {
   RouteConfigurationSchema,
   type RouteConfiguration,
 } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import type { GRPCRoute, HTTPRoute } from '../../model/gateway-api.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { AttachedRoute } from './route-attachment.js';
 import type { RouteContext } from './route-context.js';
@@ -51,35 +53,22 @@ export function servicePortRoutes(
     const id = `${r.kind}/${r.namespace}/${r.name}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    if (r.consumerNamespace !== undefined && ctx.target !== 'envoy') {
-      ctx.notes.add(
-        r.kind,
-        `${r.namespace}/${r.name}`,
-        `consumer routes (parentRef Service ${service.namespace}/${service.name} in another namespace) are not supported for proxyless gRPC clients; ignored`,
-      );
-      continue;
-    }
     const built =
       r.kind === 'HTTPRoute'
-        ? httpRouteEntries(r.object, r, ctx)
-        : grpcRouteEntries(r.object, r, ctx);
+        ? httpRouteEntries(r.object as HTTPRoute, r, ctx)
+        : grpcRouteEntries(r.object as GRPCRoute, r, ctx);
     const fault =
-      ctx.target === 'envoy' ? faultFromAnnotations(r.object.metadata?.annotations) : undefined;
+      ctx.target === 'envoy' ? faultFromAnnotations(r.object.metadata.annotations) : undefined;
     if (typeof fault === 'string')
       ctx.notes.add(r.kind, `${r.namespace}/${r.name}`, `${fault}; no fault injected`);
     for (const e of built) {
       if (fault && typeof fault !== 'string')
         e.route.typedPerFilterConfig[FAULT_FILTER] = packAny(HTTPFaultSchema, fault);
-      if (r.consumerNamespace !== undefined)
-        e.route.match?.dynamicMetadata.push(sourceNamespace(r.consumerNamespace));
       entries.push({ ...e, source: r });
     }
   }
   entries.sort(
     (a, b) =>
-      // Consumer routes first: they decide for their namespace's clients (GAMMA).
-      Number(a.source.consumerNamespace === undefined) -
-        Number(b.source.consumerNamespace === undefined) ||
       comparePrecedence(a.precedence, b.precedence) ||
       a.source.createdMs - b.source.createdMs ||
       compare(`${a.source.namespace}/${a.source.name}`, `${b.source.namespace}/${b.source.name}`) ||
@@ -107,6 +96,44 @@ function defaultRoute(cluster: string, ctx: RouteContext): Route {
     match: create(RouteMatchSchema, { pathSpecifier: { case: 'prefix', value: '/' } }),
     action: { case: 'route', value: action },
   });
+}
+
+/**
+ * A waypoint's routes for one service port: the consumer routes of each namespace (GAMMA), each
+ * matched on the caller's namespace (the waypoint's istio_authn metadata `source.namespace`) and
+ * closed by a 404 for that namespace's other requests, as its clients see only their consumer
+ * routes (as proxyless clients do); then the producer routes for every other caller.
+ */
+export function waypointPortRoutes(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  producer: readonly AttachedRoute[],
+  consumers: ReadonlyMap<string, readonly AttachedRoute[]>,
+  ctx: RouteContext,
+): Route[] {
+  const out: Route[] = [];
+  for (const [namespace, routes] of consumers) {
+    const caller = sourceNamespace(namespace);
+    for (const r of servicePortRoutes(service, port, routes, ctx)) {
+      r.match?.dynamicMetadata.push(caller);
+      out.push(r);
+    }
+    out.push(
+      create(RouteSchema, {
+        name: `consumer-routes-of-${namespace}-matched-none`,
+        match: create(RouteMatchSchema, {
+          pathSpecifier: { case: 'prefix', value: '/' },
+          dynamicMetadata: [caller],
+        }),
+        action: {
+          case: 'directResponse',
+          value: create(DirectResponseActionSchema, { status: 404 }),
+        },
+      }),
+    );
+  }
+  out.push(...servicePortRoutes(service, port, producer, ctx));
+  return out;
 }
 
 /** Requests from clients of `namespace`: the waypoint's istio_authn metadata (source.namespace). */

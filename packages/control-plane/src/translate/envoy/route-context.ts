@@ -1,4 +1,5 @@
 // What route translation needs from its surroundings, and what it reports back.
+import type { ParentReference } from '../../model/gateway-api.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { NoteSink } from './notes.js';
 import type { RouteTarget } from './route-match.js';
@@ -9,10 +10,13 @@ export interface ClusterRef {
   readonly port: ServicePortInfo;
 }
 
+/** Services by `<namespace>/<hostname>`. */
+export type ServiceLookup = Pick<ReadonlyMap<string, ServiceInfo>, 'get'>;
+
 export interface RouteContext {
   readonly target: RouteTarget;
   /** All services by `<namespace>/<hostname>`. */
-  readonly services: ReadonlyMap<string, ServiceInfo>;
+  readonly services: ServiceLookup;
   readonly domainSuffix: string;
   readonly notes: NoteSink;
   /** Every cluster a route sends to or mirrors to, by name; the caller serves them. */
@@ -24,4 +28,9 @@ export interface RouteSource {
   readonly kind: 'HTTPRoute' | 'GRPCRoute';
   readonly namespace: string;
   readonly name: string;
+  /**
+   * The parentRef the route is served under: backendRefs may cross namespaces under a Service
+   * parent (GAMMA), not under a Gateway (see route-attachment.ts). Default: a Service.
+   */
+  readonly parent?: ParentReference;
 }

@@ -25,7 +25,15 @@ import {
   FractionalPercentSchema,
 } from '@trellis/api/gen/envoy/type/v3/percent_pb.js';
 import { backendCluster } from './backends.js';
-import type { HeaderModifier, HTTPPathMatch, PathModifier, RouteFilter } from './gateway-api.js';
+import type {
+  HeaderModifier,
+  HTTPPathMatch,
+  PathModifier,
+  RequestMirror,
+  RequestRedirect,
+  RouteFilter,
+  URLRewrite,
+} from '../../model/gateway-api.js';
 import type { RouteContext, RouteSource } from './route-context.js';
 import { escapeRegex } from './route-match.js';
 
@@ -34,8 +42,8 @@ export interface RuleFilters {
   requestHeadersToRemove: string[];
   responseHeadersToAdd: HeaderValueOption[];
   responseHeadersToRemove: string[];
-  redirect?: NonNullable<RouteFilter['requestRedirect']>;
-  rewrite?: NonNullable<RouteFilter['urlRewrite']>;
+  redirect?: RequestRedirect;
+  rewrite?: URLRewrite;
   mirrors: RouteAction_RequestMirrorPolicy[];
   /** A filter that cannot be honoured: Gateway API asks for the rule to answer 500. */
   invalid?: string;
@@ -49,12 +57,15 @@ const REDIRECT_CODES: Record<number, RedirectAction_RedirectResponseCode> = {
   308: RedirectAction_RedirectResponseCode.PERMANENT_REDIRECT,
 };
 
-/** `allowed`: filter types this route kind may use (GRPCRoute has no redirect or rewrite). */
+/**
+ * `allowed`: filter types this route kind may use (GRPCRoute has no redirect or rewrite). Without
+ * `ctx` (checking only), mirror backends are not resolved.
+ */
 export function ruleFilters(
-  filters: readonly RouteFilter[] | undefined,
+  filters: readonly RouteFilter[],
   allowed: ReadonlySet<string>,
-  source: RouteSource,
-  ctx: RouteContext,
+  source?: RouteSource,
+  ctx?: RouteContext,
 ): RuleFilters {
   const out: RuleFilters = {
     requestHeadersToAdd: [],
@@ -63,8 +74,8 @@ export function ruleFilters(
     responseHeadersToRemove: [],
     mirrors: [],
   };
-  for (const f of filters ?? []) {
-    const type = f.type ?? '';
+  for (const f of filters) {
+    const type = f.type;
     if (!allowed.has(type)) {
       out.invalid = `filter type "${type}" is not supported`;
       continue;
@@ -89,9 +100,16 @@ export function ruleFilters(
       else out.rewrite = f.urlRewrite;
     } else if (type === 'RequestMirror') {
       const m = f.requestMirror;
-      const r = m?.backendRef
+      const perMillion = m && mirrorPerMillion(m);
+      if (m && perMillion === undefined) {
+        out.invalid =
+          'RequestMirror: percent must be 0-100, fraction numerator <= denominator (> 0)';
+        continue;
+      }
+      if (!source || !ctx) continue;
+      const r = m
         ? backendCluster(m.backendRef, source, ctx)
-        : { problem: 'RequestMirror without backendRef' };
+        : { problem: 'RequestMirror filter without requestMirror' };
       if ('problem' in r) {
         ctx.notes.add(
           source.kind,
@@ -101,16 +119,10 @@ export function ruleFilters(
         continue;
       }
       const policy = create(RouteAction_RequestMirrorPolicySchema, { cluster: r.cluster });
-      const perMillion = mirrorPerMillion(m!);
-      if (perMillion === undefined) {
-        out.invalid =
-          'RequestMirror: percent must be 0-100, fraction numerator <= denominator (> 0)';
-        continue;
-      }
-      if (perMillion < 1_000_000)
+      if (perMillion! < 1_000_000)
         policy.runtimeFraction = create(RuntimeFractionalPercentSchema, {
           defaultValue: create(FractionalPercentSchema, {
-            numerator: perMillion,
+            numerator: perMillion!,
             denominator: FractionalPercent_DenominatorType.MILLION,
           }),
         });
@@ -122,16 +134,14 @@ export function ruleFilters(
   return out;
 }
 
-function mirrorPerMillion(m: NonNullable<RouteFilter['requestMirror']>): number | undefined {
+function mirrorPerMillion(m: RequestMirror): number | undefined {
   if (m.percent !== undefined) {
-    if (!(Number.isInteger(m.percent) && m.percent >= 0 && m.percent <= 100)) return undefined;
+    if (!(m.percent >= 0 && m.percent <= 100)) return undefined;
     return m.percent * 10_000;
   }
   if (m.fraction !== undefined) {
-    const n = m.fraction.numerator ?? -1;
-    const d = m.fraction.denominator ?? 100;
-    if (!(Number.isInteger(n) && Number.isInteger(d) && n >= 0 && d > 0 && n <= d))
-      return undefined;
+    const { numerator: n, denominator: d } = m.fraction;
+    if (!(n >= 0 && d > 0 && n <= d)) return undefined;
     return Math.round((n * 1_000_000) / d);
   }
   return 1_000_000;
@@ -143,16 +153,15 @@ function headerModifier(
   if (!mod) return 'missing configuration';
   const add: HeaderValueOption[] = [];
   const entries = [
-    ...(mod.set ?? []).map(
+    ...mod.set.map(
       (h) => [h, HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD] as const,
     ),
-    ...(mod.add ?? []).map(
+    ...mod.add.map(
       (h) => [h, HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD] as const,
     ),
   ];
   for (const [h, appendAction] of entries) {
-    if (typeof h.name !== 'string' || h.name === '' || typeof h.value !== 'string')
-      return 'every header needs a name and a string value';
+    if (h.name === '') return 'every header needs a name';
     add.push(
       create(HeaderValueOptionSchema, {
         header: create(HeaderValueSchema, { key: h.name.toLowerCase(), value: h.value }),
@@ -160,17 +169,17 @@ function headerModifier(
       }),
     );
   }
-  const remove = mod.remove ?? [];
-  if (!remove.every((n) => typeof n === 'string' && n !== '')) return 'remove lists header names';
+  const remove = mod.remove;
+  if (remove.some((n) => n === '')) return 'remove lists header names';
   return { add, remove: remove.map((n) => n.toLowerCase()) };
 }
 
 /** RequestRedirect -> RedirectAction; a string says why it cannot be built. */
 export function redirectAction(
-  r: NonNullable<RouteFilter['requestRedirect']>,
+  r: RequestRedirect,
   path: HTTPPathMatch | undefined,
 ): RedirectAction | string {
-  const code = REDIRECT_CODES[r.statusCode ?? 302];
+  const code = REDIRECT_CODES[r.statusCode];
   if (code === undefined)
     return `RequestRedirect statusCode ${r.statusCode} is not one of 301, 302, 303, 307, 308`;
   const action = create(RedirectActionSchema, { responseCode: code });
@@ -181,8 +190,7 @@ export function redirectAction(
   }
   if (r.hostname !== undefined) action.hostRedirect = r.hostname;
   if (r.port !== undefined) {
-    if (!(Number.isInteger(r.port) && r.port > 0 && r.port < 65536))
-      return `RequestRedirect port ${r.port} is invalid`;
+    if (!(r.port > 0 && r.port < 65536)) return `RequestRedirect port ${r.port} is invalid`;
     action.portRedirect = r.port;
   }
   if (r.path) {
@@ -199,7 +207,7 @@ export function redirectAction(
 /** URLRewrite applied to a route action; a string says why it cannot be. */
 export function applyRewrite(
   action: RouteAction,
-  rw: NonNullable<RouteFilter['urlRewrite']>,
+  rw: URLRewrite,
   path: HTTPPathMatch | undefined,
 ): string | undefined {
   if (rw.hostname !== undefined)
@@ -226,14 +234,14 @@ type PathRewrite =
  */
 function pathRewrite(m: PathModifier, match: HTTPPathMatch | undefined): PathRewrite | string {
   if (m.type === 'ReplaceFullPath') {
-    if (typeof m.replaceFullPath !== 'string' || !m.replaceFullPath.startsWith('/'))
+    if (m.replaceFullPath === undefined || !m.replaceFullPath.startsWith('/'))
       return 'replaceFullPath must start with "/"';
     return { kind: 'full', path: m.replaceFullPath };
   }
   if (m.type !== 'ReplacePrefixMatch') return `unsupported path modifier type "${m.type}"`;
   if ((match?.type ?? 'PathPrefix') !== 'PathPrefix')
     return 'ReplacePrefixMatch needs a PathPrefix match';
-  if (typeof m.replacePrefixMatch !== 'string' || !m.replacePrefixMatch.startsWith('/'))
+  if (m.replacePrefixMatch === undefined || !m.replacePrefixMatch.startsWith('/'))
     return 'replacePrefixMatch must start with "/"';
   const prefix = (match?.value ?? '/').replace(/\/+$/, '');
   const replacement = m.replacePrefixMatch.replace(/\/+$/, '');

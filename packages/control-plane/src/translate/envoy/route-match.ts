@@ -13,7 +13,7 @@ import {
   StringMatcherSchema,
   type StringMatcher,
 } from '@trellis/api/gen/envoy/type/matcher/v3/string_pb.js';
-import type { GRPCRouteMatch, HeaderMatch, HTTPRouteMatch } from './gateway-api.js';
+import type { GRPCRouteMatch, HeaderMatch, HTTPRouteMatch } from '../../model/gateway-api.js';
 
 /**
  * Who consumes the routes. Proxyless gRPC accepts only `prefix`, `path` and `safe_regex` paths
@@ -35,9 +35,7 @@ export type MatchResult =
   { ok: true; match: RouteMatch; precedence: Precedence } | { ok: false; reason: string };
 
 export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchResult {
-  const type = m.path?.type ?? 'PathPrefix';
-  const value = m.path?.value ?? '/';
-  if (typeof value !== 'string') return { ok: false, reason: 'path.value must be a string' };
+  const { type, value } = m.path;
   let pathSpecifier: RouteMatch['pathSpecifier'];
   let pathKind: number;
   let pathLength = value.length;
@@ -67,14 +65,13 @@ export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchRes
     return { ok: false, reason: `unsupported path match type "${type}"` };
   }
   const headers: HeaderMatcher[] = [];
-  for (const h of m.headers ?? []) {
+  for (const h of m.headers) {
     const r = headerMatcher(h);
     if (typeof r === 'string') return { ok: false, reason: r };
     headers.push(r);
   }
   if (m.method !== undefined) {
-    if (typeof m.method !== 'string' || m.method === '')
-      return { ok: false, reason: 'method must be a non-empty string' };
+    if (m.method === '') return { ok: false, reason: 'method must not be empty' };
     headers.push(
       create(HeaderMatcherSchema, {
         name: ':method',
@@ -83,14 +80,14 @@ export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchRes
     );
   }
   const queryParameters: QueryParameterMatcher[] = [];
-  for (const q of m.queryParams ?? []) {
+  for (const q of m.queryParams) {
     if (target === 'grpc')
       return { ok: false, reason: 'proxyless gRPC clients cannot match query parameters' };
     const r = stringMatch(q, 'queryParams');
     if (typeof r === 'string') return { ok: false, reason: r };
     queryParameters.push(
       create(QueryParameterMatcherSchema, {
-        name: q.name!,
+        name: q.name,
         queryParameterMatchSpecifier: { case: 'stringMatch', value: r },
       }),
     );
@@ -102,7 +99,7 @@ export function httpRouteMatch(m: HTTPRouteMatch, target: RouteTarget): MatchRes
       pathKind,
       pathLength,
       method: m.method !== undefined ? 1 : 0,
-      headers: (m.headers ?? []).length,
+      headers: m.headers.length,
       queryParams: queryParameters.length,
     },
   };
@@ -117,10 +114,7 @@ export function grpcRouteMatch(m: GRPCRouteMatch): MatchResult {
     ['service', service],
     ['method', method],
   ] as const)
-    if (
-      v !== undefined &&
-      (typeof v !== 'string' || v === '' || (type === 'Exact' && v.includes('/')))
-    )
+    if (v !== undefined && (v === '' || (type === 'Exact' && v.includes('/'))))
       return { ok: false, reason: `method.${field} must be a non-empty string without "/"` };
   let pathSpecifier: RouteMatch['pathSpecifier'];
   let pathKind: number;
@@ -151,7 +145,7 @@ export function grpcRouteMatch(m: GRPCRouteMatch): MatchResult {
     pathLength = s.length + n.length;
   }
   const headers: HeaderMatcher[] = [];
-  for (const h of m.headers ?? []) {
+  for (const h of m.headers) {
     const r = headerMatcher(h);
     if (typeof r === 'string') return { ok: false, reason: r };
     headers.push(r);
@@ -178,16 +172,14 @@ function headerMatcher(h: HeaderMatch): HeaderMatcher | string {
   const r = stringMatch(h, 'headers');
   if (typeof r === 'string') return r;
   return create(HeaderMatcherSchema, {
-    name: h.name!.toLowerCase(),
+    name: h.name.toLowerCase(),
     headerMatchSpecifier: { case: 'stringMatch', value: r },
   });
 }
 
 function stringMatch(h: HeaderMatch, field: string): StringMatcher | string {
-  if (typeof h.name !== 'string' || h.name === '')
-    return `${field}[].name must be a non-empty string`;
-  if (typeof h.value !== 'string') return `${field}[${h.name}].value must be a string`;
-  const type = h.type ?? 'Exact';
+  if (h.name === '') return `${field}[].name must not be empty`;
+  const type = h.type;
   if (type === 'Exact') return exact(h.value);
   if (type === 'RegularExpression')
     return create(StringMatcherSchema, {

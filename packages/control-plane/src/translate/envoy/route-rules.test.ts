@@ -2,7 +2,7 @@
 // proxyless gRPC clients cannot do.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HTTPRoute } from '../../model/kube.js';
+import { toHTTPRoute } from '../../ingest/convert/gateway-api.js';
 import type { ServiceInfo } from '../../model/service-info.js';
 import { NoteSink } from './notes.js';
 import type { AttachedRoute } from './route-attachment.js';
@@ -31,13 +31,16 @@ function translate(rules: Record<string, unknown>[], target: RouteTarget = 'envo
     notes,
     clusters: new Map(),
   };
-  const object: HTTPRoute = { metadata: { name: 'r', namespace: 'ns' }, spec: { rules } };
+  const object = toHTTPRoute({
+    metadata: { name: 'r', namespace: 'ns' },
+    spec: { parentRefs: [{ name: 'web', kind: 'Service', group: '' }], rules },
+  });
   const attached: AttachedRoute = {
     kind: 'HTTPRoute',
     namespace: 'ns',
     name: 'r',
     object,
-    parent: { name: 'web', kind: 'Service', group: '' },
+    parent: object.spec.parentRefs[0]!,
     createdMs: 0,
   };
   const routes = servicePortRoutes(svc, svc.ports[0]!, [attached], ctx);
@@ -70,7 +73,7 @@ test('a rule with an unsupported filter or no usable backend answers 500 on the 
   const { routes, notes } = translate([
     {
       matches: [{ path: { value: '/ext' } }],
-      filters: [{ type: 'ExtensionRef', extensionRef: {} }],
+      filters: [{ type: 'ExtensionRef', extensionRef: { group: 'x.io', kind: 'F', name: 'f' } }],
       backendRefs: backend,
     },
     {

@@ -11,10 +11,15 @@ import {
   type Route,
   type RouteAction,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
-import type { GRPCRoute, HTTPRoute } from '../../model/kube.js';
 import { clusterSpecifier } from './backends.js';
 import { durationFromMs, parseGatewayDuration } from './duration.js';
-import type { GRPCRouteRule, HTTPPathMatch, HTTPRouteRule } from './gateway-api.js';
+import type {
+  GRPCRoute,
+  GRPCRouteRule,
+  HTTPPathMatch,
+  HTTPRoute,
+  HTTPRouteRule,
+} from '../../model/gateway-api.js';
 import type { RouteContext, RouteSource } from './route-context.js';
 import { applyRewrite, redirectAction, ruleFilters, type RuleFilters } from './route-filters.js';
 import {
@@ -53,16 +58,16 @@ export function httpRouteEntries(
   ctx: RouteContext,
 ): RouteEntry[] {
   const entries: RouteEntry[] = [];
-  (route.spec?.rules ?? []).forEach((raw, i) => {
-    const rule = raw as HTTPRouteRule;
-    const timing = ruleTiming(rule, source, ctx);
+  route.spec.rules.forEach((rule, i) => {
+    const timing = ruleTiming(rule);
     if (typeof timing === 'string') {
       note(ctx, source, `rule ${i}: ${timing}; rule ignored`);
       return;
     }
+    if (rule.retry && ctx.target === 'grpc')
+      note(ctx, source, 'retry is not applied by proxyless gRPC clients');
     const filters = ruleFilters(rule.filters, HTTP_FILTERS, source, ctx);
-    const matches = rule.matches?.length ? rule.matches : [{}];
-    matches.forEach((m, j) => {
+    rule.matches.forEach((m, j) => {
       const built = buildRoute(
         source,
         i,
@@ -86,11 +91,9 @@ export function grpcRouteEntries(
   ctx: RouteContext,
 ): RouteEntry[] {
   const entries: RouteEntry[] = [];
-  (route.spec?.rules ?? []).forEach((raw, i) => {
-    const rule = raw as GRPCRouteRule;
+  route.spec.rules.forEach((rule, i) => {
     const filters = ruleFilters(rule.filters, GRPC_FILTERS, source, ctx);
-    const matches = rule.matches?.length ? rule.matches : [{}];
-    matches.forEach((m, j) => {
+    rule.matches.forEach((m, j) => {
       const built = buildRoute(source, i, j, grpcRouteMatch(m), undefined, rule, filters, {}, ctx);
       if (built) entries.push(built);
     });
@@ -213,11 +216,7 @@ function buildRoute(
  * retrying, else the route timeout when `request` is not set. `retry` (Gateway API GEP-1731):
  * `attempts` retries (default 2, 0 disables) on connect failures, refused streams and `codes`.
  */
-function ruleTiming(
-  rule: HTTPRouteRule,
-  source: RouteSource,
-  ctx: RouteContext,
-): RuleTiming | string {
+function ruleTiming(rule: HTTPRouteRule): RuleTiming | string {
   const t: RuleTiming = {};
   const request = rule.timeouts?.request;
   const backend = rule.timeouts?.backendRequest;
@@ -237,11 +236,10 @@ function ruleTiming(
   }
   const r = rule.retry;
   if (r) {
-    const attempts = r.attempts ?? 2;
-    const codes = r.codes ?? [];
-    if (!Number.isInteger(attempts) || attempts < 0)
-      return `retry.attempts ${String(r.attempts)} must be a non-negative integer`;
-    if (!codes.every((c) => Number.isInteger(c) && c >= 400 && c <= 599))
+    const { attempts } = r;
+    const codes = [...r.codes];
+    if (attempts < 0) return `retry.attempts ${attempts} must not be negative`;
+    if (!codes.every((c) => c >= 400 && c <= 599))
       return 'retry.codes must be HTTP status codes 400-599';
     let backoffMs: number | undefined;
     if (r.backoff !== undefined) {
@@ -250,13 +248,59 @@ function ruleTiming(
     }
     if (attempts > 0)
       t.retry = { attempts, codes, ...(backoffMs !== undefined ? { backoffMs } : {}) };
-    if (ctx.target === 'grpc') note(ctx, source, 'retry is not applied by proxyless gRPC clients');
   }
   if (backendMs !== undefined) {
     if (t.retry) t.perTryTimeoutMs = backendMs;
     else t.timeoutMs ??= backendMs;
   }
   return t;
+}
+
+/**
+ * What the translators leave out of a route or answer with 500 because a value cannot be honoured
+ * (unsupported match or filter types, malformed durations, bad redirects), as a waypoint serves it,
+ * each saying what happens to it: the same checks the translation makes, without resolving
+ * backends (ResolvedRefs reports those). For the route's PartiallyInvalid status.
+ */
+export function routeRuleProblems(
+  route: HTTPRoute | GRPCRoute,
+  kind: 'HTTPRoute' | 'GRPCRoute',
+): readonly string[] {
+  let problems = ruleProblems.get(route);
+  if (!problems) ruleProblems.set(route, (problems = findRuleProblems(route, kind)));
+  return problems;
+}
+
+// Per route object: a route that did not change is not checked again on the next snapshot.
+const ruleProblems = new WeakMap<HTTPRoute | GRPCRoute, readonly string[]>();
+
+function findRuleProblems(route: HTTPRoute | GRPCRoute, kind: 'HTTPRoute' | 'GRPCRoute'): string[] {
+  const problems: string[] = [];
+  const grpc = kind === 'GRPCRoute';
+  route.spec.rules.forEach((rule, i) => {
+    if (!grpc) {
+      const timing = ruleTiming(rule as HTTPRouteRule);
+      if (typeof timing === 'string')
+        return void problems.push(`rule ${i}: ${timing}; rule ignored`);
+    }
+    const filters = ruleFilters(rule.filters, grpc ? GRPC_FILTERS : HTTP_FILTERS);
+    if (filters.invalid)
+      return void problems.push(`rule ${i}: ${filters.invalid}; requests get 500`);
+    rule.matches.forEach((m, j) => {
+      const path = grpc ? undefined : (m as HTTPRouteRule['matches'][number]).path;
+      const matched = grpc
+        ? grpcRouteMatch(m as GRPCRouteRule['matches'][number])
+        : httpRouteMatch(m as HTTPRouteRule['matches'][number], 'envoy');
+      if (!matched.ok)
+        return void problems.push(`rule ${i} match ${j}: ${matched.reason}; match ignored`);
+      const redirect = filters.redirect && redirectAction(filters.redirect, path);
+      const rewrite =
+        filters.rewrite && applyRewrite(create(RouteActionSchema), filters.rewrite, path);
+      const problem = typeof redirect === 'string' ? redirect : rewrite;
+      if (problem) problems.push(`rule ${i} match ${j}: ${problem}; requests get 500`);
+    });
+  });
+  return problems;
 }
 
 function note(ctx: RouteContext, source: RouteSource, message: string): void {

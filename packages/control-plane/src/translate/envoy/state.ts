@@ -1,19 +1,20 @@
-// The input of the Envoy translators: the derived mesh plus the Gateway API routes, which the
-// collections do not derive (the translators read them as written).
+// The input of the Envoy translators: the derived mesh plus what route attachment reads besides it
+// (the Gateway API routes and Gateways, and namespace labels for allowedRoutes selectors), and
+// what only waypoints read (RequestAuthentications, DestinationRules).
 import type { MeshState } from '../../collections/mesh-state.js';
-import type {
-  DestinationRule,
-  GRPCRoute,
-  HTTPRoute,
-  RequestAuthentication,
-} from '../../model/kube.js';
+import type { Gateway, GRPCRoute, HTTPRoute } from '../../model/gateway-api.js';
+import type { DestinationRule } from '../../model/istio-networking.js';
+import type { RequestAuthentication } from '../../model/istio-security.js';
+import type { ClusterSnapshot, Namespace } from '../../model/kube.js';
 
 export interface RouteInputs {
   readonly httpRoutes?: readonly HTTPRoute[];
   readonly grpcRoutes?: readonly GRPCRoute[];
-  /** JWT rules for waypoints (security.istio.io RequestAuthentication). */
+  readonly gateways?: readonly Gateway[];
+  readonly namespaces?: readonly Namespace[];
+  /** JWT rules for waypoints. */
   readonly requestAuthentications?: readonly RequestAuthentication[];
-  /** Cluster traffic policies (networking.istio.io DestinationRule). */
+  /** Cluster traffic policies for waypoints. */
   readonly destinationRules?: readonly DestinationRule[];
 }
 
@@ -21,15 +22,27 @@ export interface RouteInputs {
 export type EnvoyState = MeshState & RouteInputs;
 
 /**
- * Adds the snapshot's routes to a derived state. Call it once per snapshot and serve the result:
- * generated resources are cached per state object.
+ * Adds the snapshot's routes, Gateways, namespaces and waypoint policies to a derived state. Call it once per
+ * snapshot and serve the result: route attachment and generated resources are cached per state
+ * object.
  */
-export function withRoutes(state: MeshState, routes: RouteInputs): EnvoyState {
+export function withRoutes(
+  state: MeshState,
+  snapshot: Pick<ClusterSnapshot, 'httpRoutes' | 'grpcRoutes'> &
+    Partial<
+      Pick<
+        ClusterSnapshot,
+        'gateways' | 'namespaces' | 'requestAuthentications' | 'destinationRules'
+      >
+    >,
+): EnvoyState {
   return {
     ...state,
-    httpRoutes: routes.httpRoutes ?? [],
-    grpcRoutes: routes.grpcRoutes ?? [],
-    requestAuthentications: routes.requestAuthentications ?? [],
-    destinationRules: routes.destinationRules ?? [],
+    httpRoutes: snapshot.httpRoutes,
+    grpcRoutes: snapshot.grpcRoutes,
+    gateways: snapshot.gateways ?? [],
+    namespaces: snapshot.namespaces ?? [],
+    requestAuthentications: snapshot.requestAuthentications ?? [],
+    destinationRules: snapshot.destinationRules ?? [],
   };
 }

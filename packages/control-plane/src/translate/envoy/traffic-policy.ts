@@ -29,10 +29,15 @@ import {
   type RouteAction_HashPolicy,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
 import { PercentSchema } from '@trellis/api/gen/envoy/type/v3/percent_pb.js';
-import type { DestinationRule, TrafficPolicy } from '../../model/kube.js';
+import { oldestFirst } from '../../collections/meta.js';
+import type { DestinationRule } from '../../model/istio-networking.js';
 import type { ServiceInfo } from '../../model/service-info.js';
 import { durationFromMs } from './duration.js';
-import type { NoteSink } from './notes.js';
+import { MetadataSchema } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import { edsCluster, speaksHttp2 } from './clusters.js';
+import { NoteSink } from './notes.js';
+import type { ClusterRef } from './route-context.js';
 
 /** Istio durations ("1s", "500ms", "1m", "1h30m"; also fractional seconds "1.5s"). */
 export function istioDurationMs(text: string | undefined): number | undefined {
@@ -50,8 +55,8 @@ export function destinationRuleFor(
   rootNamespace: string,
 ): DestinationRule | undefined {
   const matches = (dr: DestinationRule): boolean => {
-    const host = dr.spec?.host ?? '';
-    const ns = dr.metadata?.namespace ?? 'default';
+    const host = dr.spec.host;
+    const ns = dr.metadata.namespace;
     if (host === service.hostname) return true;
     if (!host.includes('.')) return ns === service.namespace && host === service.name;
     if (host === `${service.name}.${service.namespace}`) return true;
@@ -59,23 +64,18 @@ export function destinationRuleFor(
     return false;
   };
   const candidates = (rules ?? []).filter(matches);
-  const oldest = (list: DestinationRule[]) =>
-    [...list].sort((a, b) =>
-      `${String(a.metadata?.creationTimestamp ?? '')}/${a.metadata?.name}`.localeCompare(
-        `${String(b.metadata?.creationTimestamp ?? '')}/${b.metadata?.name}`,
-      ),
-    )[0];
+  const oldest = (list: DestinationRule[]) => list.sort(oldestFirst)[0];
   return (
-    oldest(candidates.filter((d) => (d.metadata?.namespace ?? 'default') === service.namespace)) ??
-    oldest(candidates.filter((d) => d.metadata?.namespace === rootNamespace))
+    oldest(candidates.filter((d) => d.metadata.namespace === service.namespace)) ??
+    oldest(candidates.filter((d) => d.metadata.namespace === rootNamespace))
   );
 }
 
 /** Applies the rule's traffic policy to `cluster` in place; what cannot be honoured is noted. */
 export function applyTrafficPolicy(cluster: Cluster, dr: DestinationRule, notes: NoteSink): void {
-  const object = `${dr.metadata?.namespace ?? 'default'}/${dr.metadata?.name ?? ''}`;
+  const object = `${dr.metadata.namespace}/${dr.metadata.name}`;
   const note = (m: string) => notes.add('DestinationRule', object, m);
-  const tp: TrafficPolicy = dr.spec?.trafficPolicy ?? {};
+  const tp = dr.spec.trafficPolicy;
   const lb = tp.loadBalancer;
   if (lb?.simple !== undefined) {
     const policy = {
@@ -162,7 +162,7 @@ export function applyTrafficPolicy(cluster: Cluster, dr: DestinationRule, notes:
 
 /** The route hash policy a consistent-hash rule needs (Envoy hashes on the route, balances on the cluster). */
 export function hashPolicies(dr: DestinationRule | undefined): RouteAction_HashPolicy[] {
-  const ch = dr?.spec?.trafficPolicy?.loadBalancer?.consistentHash;
+  const ch = dr?.spec.trafficPolicy.loadBalancer?.consistentHash;
   if (!ch) return [];
   if (ch.httpHeaderName)
     return [
@@ -192,4 +192,72 @@ export function hashPolicies(dr: DestinationRule | undefined): RouteAction_HashP
       }),
     ];
   return [];
+}
+
+/**
+ * A waypoint's cluster: EDS (HTTP/2 upstream for gRPC/HTTP2 ports), Istio's metadata naming the
+ * service (telemetry's destination_service) and the service's DestinationRule traffic policy.
+ */
+export function waypointCluster(
+  ref: ClusterRef,
+  rules: readonly DestinationRule[],
+  rootNamespace: string,
+): Cluster {
+  const { service } = ref;
+  const cluster = edsCluster(ref.cluster, { http2: speaksHttp2(ref.port) });
+  cluster.metadata = create(MetadataSchema, {
+    filterMetadata: {
+      istio: {
+        services: [{ host: service.hostname, name: service.name, namespace: service.namespace }],
+      },
+    },
+  });
+  const dr = destinationRuleFor(rules, service, rootNamespace);
+  // What cannot be honoured is noted by the service that uses the cluster (noteTrafficPolicies).
+  if (dr) applyTrafficPolicy(cluster, dr, new NoteSink());
+  return cluster;
+}
+
+/** The problems of the traffic policies of `clusters`, as notes of their DestinationRules. */
+export function noteTrafficPolicies(
+  clusters: ReadonlyMap<string, ClusterRef>,
+  rules: readonly DestinationRule[],
+  rootNamespace: string,
+  notes: NoteSink,
+): void {
+  if (rules.length === 0) return;
+  for (const ref of clusters.values()) {
+    const dr = destinationRuleFor(rules, ref.service, rootNamespace);
+    if (dr) applyTrafficPolicy(edsCluster(ref.cluster, { http2: false }), dr, notes);
+  }
+}
+
+/** Consistent hashing needs a hash policy on the routes that send to the cluster. */
+export function addHashPolicies(
+  configs: readonly RouteConfiguration[],
+  clusters: ReadonlyMap<string, ClusterRef>,
+  rules: readonly DestinationRule[],
+  rootNamespace: string,
+): void {
+  if (rules.length === 0) return;
+  const byCluster = new Map<string, RouteAction_HashPolicy[]>();
+  for (const { cluster, service } of clusters.values()) {
+    const hp = hashPolicies(destinationRuleFor(rules, service, rootNamespace));
+    if (hp.length > 0) byCluster.set(cluster, hp);
+  }
+  if (byCluster.size === 0) return;
+  for (const config of configs)
+    for (const vh of config.virtualHosts)
+      for (const r of vh.routes) {
+        if (r.action.case !== 'route') continue;
+        const spec = r.action.value.clusterSpecifier;
+        const first =
+          spec.case === 'cluster'
+            ? spec.value
+            : spec.case === 'weightedClusters'
+              ? spec.value.clusters[0]?.name
+              : undefined;
+        const hp = first !== undefined ? byCluster.get(first) : undefined;
+        if (hp) r.action.value.hashPolicy = hp;
+      }
 }

@@ -117,7 +117,7 @@ function assertGrpcAccepts(r: EnvoyResources): number {
   const check = <Desc extends DescMessage>(
     type: XdsResourceType,
     schema: Desc,
-    all: Map<string, MessageShape<Desc>>,
+    all: ReadonlyMap<string, MessageShape<Desc>>,
   ) => {
     for (const [name, m] of all) {
       const result = grpcDecode(type, schema, m);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'node:test';
 import { headerSource } from '../convert/matchers.js';
-import { testIssuer } from '../../testing/jwt.js';
+import { testIssuer } from '../../test-support/jwt.js';
 import { JwtAuthenticator, istioAuthn } from './authenticate.js';
 import { JwksCache } from './jwks-cache.js';
 import { parseJwks } from './jwks.pure.js';

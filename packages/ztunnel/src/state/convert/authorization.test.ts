@@ -7,7 +7,7 @@ import {
   type Authorization as XdsAuthorization,
 } from '@trellis/api/gen/istio/security/authorization_pb.js';
 import { ipToBytes } from '../../net/ip.js';
-import { match } from '../../testing/fixtures.js';
+import { match } from '../../test-support/fixtures.js';
 import { convertAuthorization } from './authorization.js';
 
 /** An enum number the schema does not define, as a decoder delivers it. */

@@ -110,19 +110,32 @@ export function gatewayAddress(msg: XdsGatewayAddress, field: string): GatewayAd
   }
 }
 
-/** Port mappings, refusing a service port listed twice. */
-export function portMappings(ports: readonly XdsPort[], field: string): PortMapping[] {
-  const seen = new Set<number>();
-  return ports.map((p, i) => {
+/**
+ * Port mappings. A Kubernetes Service lists a port once per protocol (kube-dns: 53/UDP and 53/TCP)
+ * and WDS carries no protocol, so a repeat with the same target is one mapping; a repeat with
+ * another target is ambiguous and refused.
+ */
+export function portMappings<T extends object = object>(
+  ports: readonly XdsPort[],
+  field: string,
+  extra: (port: XdsPort, index: number) => T = () => ({}) as T,
+): (PortMapping & T)[] {
+  const seen = new Map<number, number>();
+  const out: (PortMapping & T)[] = [];
+  ports.forEach((p, i) => {
     const servicePort = portField(p.servicePort, `${field}[${i}].service_port`, {
       allowZero: false,
     });
-    if (seen.has(servicePort))
-      invalid(`${field}[${i}].service_port`, `port ${servicePort} is listed twice`);
-    seen.add(servicePort);
-    return {
-      servicePort,
-      targetPort: portField(p.targetPort, `${field}[${i}].target_port`, { allowZero: true }),
-    };
+    const targetPort = portField(p.targetPort, `${field}[${i}].target_port`, { allowZero: true });
+    const earlier = seen.get(servicePort);
+    if (earlier === targetPort) return;
+    if (earlier !== undefined)
+      invalid(
+        `${field}[${i}].service_port`,
+        `port ${servicePort} is listed twice with different target ports (${earlier} and ${targetPort})`,
+      );
+    seen.set(servicePort, targetPort);
+    out.push({ servicePort, targetPort, ...extra(p, i) });
   });
+  return out;
 }

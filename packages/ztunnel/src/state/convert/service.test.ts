@@ -92,6 +92,36 @@ test('convertService turns a message into the model', () => {
   });
 });
 
+test('a port listed once per protocol (53/UDP, 53/TCP) is one port; two targets are refused', () => {
+  const r = convertService(
+    svc({
+      ports: [
+        { servicePort: 53, targetPort: 53 },
+        { servicePort: 53, targetPort: 53 },
+        { servicePort: 9153, targetPort: 9153, appProtocol: 1 },
+      ],
+    }),
+  );
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.ports, [
+    { servicePort: 53, targetPort: 53, appProtocol: 'UNKNOWN' },
+    { servicePort: 9153, targetPort: 9153, appProtocol: 'HTTP11' },
+  ]);
+  const two = convertService(
+    svc({
+      ports: [
+        { servicePort: 53, targetPort: 53 },
+        { servicePort: 53, targetPort: 5353 },
+      ],
+    }),
+  );
+  assert.ok(!two.ok);
+  assert.match(
+    two.reason,
+    /ports\[1\].service_port: port 53 is listed twice with different target ports \(53 and 5353\)/,
+  );
+});
+
 test('convertService refuses bad messages with a reason naming the field', () => {
   const where = 'service "default/web.default.svc.cluster.local"';
   const cases: [string, Init, string | RegExp][] = [

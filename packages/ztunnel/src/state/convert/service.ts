@@ -72,14 +72,8 @@ export function convertService(msg: XdsService): Converted<Service> {
       }
     });
 
-    const mappings = portMappings(msg.ports, where('ports'));
-    const ports: ServicePort[] = mappings.map((m, i) => ({
-      ...m,
-      appProtocol: enumField(
-        msg.ports[i].appProtocol,
-        APP_PROTOCOLS,
-        where(`ports[${i}].app_protocol`),
-      ),
+    const ports: ServicePort[] = portMappings(msg.ports, where('ports'), (p, i) => ({
+      appProtocol: enumField(p.appProtocol, APP_PROTOCOLS, where(`ports[${i}].app_protocol`)),
     }));
 
     const lb = msg.loadBalancing;

@@ -98,6 +98,27 @@ test('convertWorkload defaults: TCP, service account "default", capacity 1', () 
   assert.equal(r.value.waypoint, undefined);
 });
 
+test('a service port listed once per protocol (kube-dns: 53/UDP, 53/TCP) is one mapping', () => {
+  const r = convertWorkload(
+    wl({
+      services: {
+        'kube-system/kube-dns.kube-system.svc.cluster.local': {
+          ports: [
+            { servicePort: 53, targetPort: 53 },
+            { servicePort: 53, targetPort: 53 },
+            { servicePort: 9153, targetPort: 9153 },
+          ],
+        },
+      },
+    }),
+  );
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.services['kube-system/kube-dns.kube-system.svc.cluster.local'], [
+    { servicePort: 53, targetPort: 53 },
+    { servicePort: 9153, targetPort: 9153 },
+  ]);
+});
+
 test('convertWorkload refuses bad messages with a reason naming the field', () => {
   const cases: [string, Init, RegExp][] = [
     ['missing uid', { uid: '' }, /^uid: is required$/],
@@ -136,9 +157,18 @@ test('convertWorkload refuses bad messages with a reason naming the field', () =
       /ports\[0\].target_port: port 70000 is outside 0-65535/,
     ],
     [
-      'duplicate service port',
-      { services: { 'default/web': { ports: [{ servicePort: 80 }, { servicePort: 80 }] } } },
-      /ports\[1\].service_port: port 80 is listed twice/,
+      'service port listed twice with different targets',
+      {
+        services: {
+          'default/web': {
+            ports: [
+              { servicePort: 80, targetPort: 8080 },
+              { servicePort: 80, targetPort: 9090 },
+            ],
+          },
+        },
+      },
+      /ports\[1\].service_port: port 80 is listed twice with different target ports \(8080 and 9090\)/,
     ],
     ['waypoint without destination', { waypoint: {} }, /waypoint: destination is missing/],
     [

@@ -1,0 +1,111 @@
+// `npm run e2e -- [flags]`: the runner's flags, checked.
+
+export interface RunnerOptions {
+  readonly help: boolean;
+  readonly provider: 'local' | 'kind';
+  readonly nodes: number;
+  /** Use this cluster instead of creating one (it is left in place). */
+  readonly kubeconfig: string | undefined;
+  readonly keep: boolean;
+  readonly profile: 'default' | 'minimal';
+  readonly installTimeout: string;
+  /** Only scenarios whose name matches. */
+  readonly only: RegExp | undefined;
+  readonly runPending: boolean;
+}
+
+export const RUNNER_HELP = `Usage: npm run e2e -- [flags]
+
+Creates a cluster, installs Trellis with the CLI, deploys the sample (e2e/sample), runs the
+scenario suites (install, mtls, policy, enrollment, resilience, uninstall) and deletes the cluster.
+Scenarios that need what the cluster cannot do yet are reported as pending with the reason.
+
+Flags:
+  --provider local|kind   where the cluster runs (default local; kind needs Docker)
+  --nodes N               nodes of the created cluster (default 2, at least 2)
+  --kubeconfig FILE       use this cluster instead of creating one (left in place)
+  --keep                  keep the created cluster (prints its kubeconfig)
+  --profile default|minimal  install profile (default default)
+  --install-timeout D     trellis install --timeout (default 150s)
+  --only REGEX            run only the scenarios whose name matches
+  --run-pending           run pending scenarios too (to see how far they get)
+  -h, --help              this help
+`;
+
+export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
+  const o = {
+    help: false,
+    provider: 'local' as 'local' | 'kind',
+    nodes: 2,
+    kubeconfig: undefined as string | undefined,
+    keep: false,
+    profile: 'default' as 'default' | 'minimal',
+    installTimeout: '150s',
+    only: undefined as RegExp | undefined,
+    runPending: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      case '--provider': {
+        const v = value();
+        if (v !== 'local' && v !== 'kind')
+          throw new Error(`--provider must be local or kind, got "${v}"`);
+        o.provider = v;
+        break;
+      }
+      case '--nodes': {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 2 || n > 10)
+          throw new Error(`--nodes must be an integer from 2 to 10, got "${v}"`);
+        o.nodes = n;
+        break;
+      }
+      case '--kubeconfig':
+        o.kubeconfig = value();
+        break;
+      case '--keep':
+        o.keep = true;
+        break;
+      case '--profile': {
+        const v = value();
+        if (v !== 'default' && v !== 'minimal')
+          throw new Error(`--profile must be default or minimal, got "${v}"`);
+        o.profile = v;
+        break;
+      }
+      case '--install-timeout': {
+        const v = value();
+        if (!/^(\d+(ms|s|m|h))+$/.test(v))
+          throw new Error(`--install-timeout must be a duration such as 150s or 5m, got "${v}"`);
+        o.installTimeout = v;
+        break;
+      }
+      case '--only': {
+        const v = value();
+        try {
+          o.only = new RegExp(v);
+        } catch {
+          throw new Error(`--only must be a regular expression, got "${v}"`);
+        }
+        break;
+      }
+      case '--run-pending':
+        o.runPending = true;
+        break;
+      default:
+        throw new Error(`unknown flag "${a}"`);
+    }
+  }
+  return o;
+}

@@ -1,0 +1,129 @@
+// Install: the manifests pass the API server's dry run, and every component the CLI installed
+// becomes Ready and connected.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { layoutOf } from '@trellis/local-cluster';
+import { REPO, suite } from '../harness/suite.js';
+
+const s = suite();
+/** Tests of the node components: not applicable to profile minimal, else waiting for `caps`. */
+const nodeComponents = (...caps: Parameters<typeof s.needs>) =>
+  s.profile === 'minimal'
+    ? { skip: 'profile minimal installs no node components' }
+    : s.needs(...caps);
+
+test('every manifest passes server-side dry run: trellis install --dry-run', async () => {
+  const r = await s.trellis('install', '--dry-run', '--profile', s.profile);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /Dry run: the API server accepted (\d+) of \1 objects; nothing was changed/,
+  );
+});
+
+test('every manifest passes server-side dry run: kubectl apply --server-side --dry-run=server -k deploy/', () => {
+  for (const dir of ['deploy', 'deploy/profiles/minimal']) {
+    const out = s.kubectl.run([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--dry-run=server',
+      '-k',
+      join(REPO, dir),
+    ]);
+    assert.match(
+      out,
+      /deployment.apps\/trellis-control-plane serverside-applied \(server dry run\)/,
+      dir,
+    );
+    assert.match(
+      out,
+      /customresourcedefinition.apiextensions.k8s.io\/authorizationpolicies.security.istio.io serverside-applied \(server dry run\)/,
+      dir,
+    );
+  }
+});
+
+test('the control plane is Ready and serves its debug endpoints', () => {
+  const d = s.kubectl.getJson('deployment', '-n', 'trellis-system', 'trellis-control-plane');
+  assert.equal(d.status.readyReplicas, d.spec.replicas);
+  const pod = s.kubectl.getJson('pods', '-n', 'trellis-system', '-l', 'app=trellis-control-plane')
+    .items[0].metadata.name;
+  assert.equal(
+    s.kubectl.run([
+      'get',
+      '--raw',
+      `/api/v1/namespaces/trellis-system/pods/${pod}:15014/proxy/ready`,
+    ]),
+    'ready\n',
+  );
+  const root = s.kubectl.getJson('configmap', '-n', 'e2e-mesh', 'istio-ca-root-cert');
+  assert.match(
+    root.data['root-cert.pem'],
+    /^-----BEGIN CERTIFICATE-----/,
+    'the CA published its root in every namespace',
+  );
+});
+
+test(
+  'trellis install returned once every component was Ready',
+  nodeComponents('ztunnel', 'cni'),
+  () => {
+    assert.equal(s.installExit, 0);
+  },
+);
+
+test(
+  'ztunnel is Ready on every node and has ACKed its configuration',
+  nodeComponents('ztunnel'),
+  async () => {
+    const nodes = s.kubectl.getJson('nodes').items.length;
+    const ds = s.kubectl.getJson('daemonset', '-n', 'trellis-system', 'ztunnel');
+    assert.equal(ds.status.numberReady, nodes);
+    const r = await s.trellis('proxy-status', '-o', 'json');
+    assert.equal(r.status, 0, r.stderr);
+    const ztunnels = JSON.parse(r.stdout).filter((p: { proxy: string }) =>
+      p.proxy.startsWith('ztunnel~'),
+    );
+    assert.equal(ztunnels.length, nodes, r.stdout);
+    for (const z of ztunnels) {
+      assert.equal(z.types.address, 'SYNCED', z.proxy);
+      assert.equal(z.types.authorization, 'SYNCED', z.proxy);
+    }
+  },
+);
+
+test(
+  'the CNI agent is Ready on every node and chained into its CNI config',
+  nodeComponents('cni'),
+  () => {
+    const nodes = s.kubectl.getJson('nodes').items.length;
+    assert.equal(
+      s.kubectl.getJson('daemonset', '-n', 'trellis-system', 'trellis-cni-node').status.numberReady,
+      nodes,
+    );
+    if (!s.cluster) return; // node files are readable on local clusters only
+    for (const node of layoutOf(s.cluster).nodes) {
+      const dir = join(node.dir, 'root/etc/cni/net.d');
+      const conflist = readdirSync(dir)
+        .filter((f) => f.endsWith('.conflist'))
+        .sort()[0];
+      assert.ok(conflist && existsSync(join(dir, conflist)), `${node.name} has a CNI config`);
+      const plugins = JSON.parse(readFileSync(join(dir, conflist), 'utf8')).plugins.map(
+        (p: { type: string }) => p.type,
+      );
+      assert.ok(plugins.includes('trellis-cni'), `${node.name}: ${plugins.join(', ')}`);
+    }
+  },
+);
+
+test(
+  'trellis status reports every component installed and Ready',
+  nodeComponents('ztunnel', 'cni'),
+  async () => {
+    const r = await s.trellis('status');
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  },
+);

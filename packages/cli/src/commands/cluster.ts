@@ -1,0 +1,51 @@
+// `trellis cluster create|delete|list|kubeconfig`: local clusters through @trellis/local-cluster;
+// kind needs Docker.
+import { readFileSync } from 'node:fs';
+import {
+  adminKubeconfigPath,
+  clusterRssBytes,
+  createCluster,
+  deleteCluster,
+  listClusters,
+} from '@trellis/local-cluster';
+import { EXIT } from '../cli/command-spec.js';
+import type { Handler } from './context.js';
+
+export const cluster: Handler = async (ctx) => {
+  const verb = ctx.inv.path[1];
+  const name = ctx.flag<string>('name');
+  if (ctx.flag<string>('provider') === 'kind')
+    throw new Error('the kind provider needs Docker, which this host lacks; use --provider local');
+  switch (verb) {
+    case 'create': {
+      const started = Date.now();
+      const c = await createCluster({
+        name,
+        nodes: ctx.flag<number>('nodes'),
+        log: (l) => ctx.log(`cluster ${name}: ${l}`),
+      });
+      const rss = await clusterRssBytes(name);
+      ctx.log(
+        `cluster ${c.name}: ${c.nodes} nodes Ready in ${((Date.now() - started) / 1000).toFixed(1)}s, ${(rss / 2 ** 20).toFixed(0)} MiB resident`,
+      );
+      ctx.out(`${c.kubeconfig}\n`);
+      return EXIT.ok;
+    }
+    case 'delete':
+      await deleteCluster(name);
+      ctx.log(`cluster ${name} deleted`);
+      return EXIT.ok;
+    case 'list':
+      for (const c of listClusters())
+        ctx.out(
+          `${c.name}\t${c.nodes} nodes\t${c.running ? 'running' : 'stopped'}\t${c.apiServer}\t${c.kubeconfig}\n`,
+        );
+      return EXIT.ok;
+    case 'kubeconfig': {
+      const path = adminKubeconfigPath(name);
+      ctx.out(ctx.flag<boolean>('path') ? `${path}\n` : readFileSync(path, 'utf8'));
+      return EXIT.ok;
+    }
+  }
+  throw new Error(`unknown cluster command ${verb}`);
+};

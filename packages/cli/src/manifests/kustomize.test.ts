@@ -1,0 +1,78 @@
+// deploy/ as the CLI reads it is what the real kustomize (built into the upstream kubectl) builds,
+// for the default kustomization and the minimal profile; and the CRDs are what the generator writes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kubeBinDir, requireKubeBinaries } from '@trellis/local-cluster';
+import { loadKustomization } from './kustomize.js';
+import { parseKustomization, parseYamlDocs } from './kustomize.pure.js';
+import { DEPLOY_DIR } from './bundle.js';
+import { renderManifests } from './render.pure.js';
+import { CLI_VERSION } from './bundle.js';
+import type { KubeObject } from '../kube/objects.pure.js';
+
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const key = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const sorted = (objs: KubeObject[]) => [...objs].sort((a, b) => key(a).localeCompare(key(b)));
+
+function kustomize(dir: string): KubeObject[] {
+  const kubectl = join(requireKubeBinaries(kubeBinDir()), 'kubectl');
+  return parseYamlDocs(
+    execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20 }),
+    dir,
+  );
+}
+
+test('the CLI builds deploy/ and deploy/profiles/minimal exactly as kubectl kustomize does', () => {
+  for (const dir of ['', 'profiles/minimal']) {
+    const ours = loadKustomization(join(DEPLOY_DIR, dir));
+    assert.deepEqual(sorted(ours), sorted(kustomize(join(REPO, 'deploy', dir))), `deploy/${dir}`);
+  }
+});
+
+test('the minimal profile directory and --profile minimal install the same objects', () => {
+  const fromCli = renderManifests(loadKustomization(DEPLOY_DIR), {
+    profile: 'minimal',
+    values: {},
+    version: CLI_VERSION,
+  })
+    .filter((o) => o.metadata.name !== 'trellis-install')
+    .map(key);
+  assert.deepEqual(
+    fromCli.sort(),
+    loadKustomization(join(DEPLOY_DIR, 'profiles/minimal')).map(key).sort(),
+  );
+});
+
+test('deploy/ names this version in every image', () => {
+  for (const o of loadKustomization(DEPLOY_DIR))
+    for (const c of o.spec?.template?.spec?.containers ?? [])
+      assert.equal(c.image.split(':')[1], CLI_VERSION, key(o));
+});
+
+test('deploy/crds is what tools/crds/gen-crds.mjs writes', () => {
+  execFileSync(process.execPath, [join(REPO, 'tools/crds/gen-crds.mjs'), '--check'], {
+    stdio: 'pipe',
+  });
+});
+
+test('kustomizations with more than resources and images are refused by name', () => {
+  assert.throws(
+    () => parseKustomization('resources: [a.yaml]\npatches:\n  - path: p.yaml\n', 'k.yaml'),
+    /k.yaml: "patches" is not supported by trellis \(it reads apiVersion, kind, resources, images\)/,
+  );
+  const dir = mkdtempSync(join(tmpdir(), `trellis-kust-${process.pid}-`));
+  try {
+    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [missing.yaml]\n');
+    assert.throws(() => loadKustomization(dir), /resource missing.yaml does not exist/);
+    writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [bad.yaml]\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'a: [1,\n');
+    assert.throws(() => loadKustomization(dir), /bad.yaml: document 1: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,89 @@
+// The core kinds (Pod, Service, EndpointSlice, Node, Namespace, ServiceAccount): every field the
+// control plane reads is checked for its JSON type; the object itself is kept as it came (so
+// informer objects keep their identity). Pure.
+import { checkMeta } from './meta.js';
+import {
+  at,
+  eachMap,
+  optBool,
+  optPort,
+  optPortOrName,
+  port,
+  optMap,
+  optStr,
+  stringMap,
+  strings,
+  type Fields,
+} from './reader.js';
+
+function containerPorts(c: Fields, path: string): void {
+  eachMap(c.ports, at(path, 'ports'), (p, pp) => {
+    optStr(p.name, `${pp}.name`);
+    optStr(p.protocol, `${pp}.protocol`);
+    optPort(p.containerPort, `${pp}.containerPort`);
+  });
+}
+
+export function checkPod(o: Fields): void {
+  checkMeta(o, true);
+  const spec = optMap(o.spec, 'spec');
+  optStr(spec.serviceAccountName, 'spec.serviceAccountName');
+  optStr(spec.nodeName, 'spec.nodeName');
+  optBool(spec.hostNetwork, 'spec.hostNetwork');
+  eachMap(spec.containers, 'spec.containers', containerPorts);
+  eachMap(spec.initContainers, 'spec.initContainers', (c, p) => {
+    optStr(c.restartPolicy, `${p}.restartPolicy`);
+    containerPorts(c, p);
+  });
+  const status = optMap(o.status, 'status');
+  optStr(status.phase, 'status.phase');
+  optStr(status.podIP, 'status.podIP');
+  eachMap(status.podIPs, 'status.podIPs', (ip, p) => void optStr(ip.ip, `${p}.ip`));
+  eachMap(status.conditions, 'status.conditions', (c, p) => {
+    optStr(c.type, `${p}.type`);
+    optStr(c.status, `${p}.status`);
+  });
+}
+
+export function checkService(o: Fields): void {
+  checkMeta(o, true);
+  const spec = optMap(o.spec, 'spec');
+  optStr(spec.type, 'spec.type');
+  stringMap(spec.selector, 'spec.selector');
+  optStr(spec.clusterIP, 'spec.clusterIP');
+  strings(spec.clusterIPs, 'spec.clusterIPs');
+  strings(spec.ipFamilies, 'spec.ipFamilies');
+  optStr(spec.internalTrafficPolicy, 'spec.internalTrafficPolicy');
+  optStr(spec.trafficDistribution, 'spec.trafficDistribution');
+  optBool(spec.publishNotReadyAddresses, 'spec.publishNotReadyAddresses');
+  eachMap(spec.ports, 'spec.ports', (p, path) => {
+    optStr(p.name, `${path}.name`);
+    optStr(p.protocol, `${path}.protocol`);
+    optStr(p.appProtocol, `${path}.appProtocol`);
+    port(p.port, `${path}.port`);
+    optPortOrName(p.targetPort, `${path}.targetPort`);
+  });
+}
+
+export function checkEndpointSlice(o: Fields): void {
+  checkMeta(o, true);
+  optStr(o.addressType, 'addressType');
+  eachMap(o.endpoints, 'endpoints', (ep, p) => {
+    strings(ep.addresses, `${p}.addresses`);
+    optBool(optMap(ep.conditions, `${p}.conditions`).ready, `${p}.conditions.ready`);
+    const ref = optMap(ep.targetRef, `${p}.targetRef`);
+    optStr(ref.kind, `${p}.targetRef.kind`);
+    optStr(ref.name, `${p}.targetRef.name`);
+    optStr(ref.namespace, `${p}.targetRef.namespace`);
+  });
+  eachMap(o.ports, 'ports', (port, p) => {
+    optStr(port.name, `${p}.name`);
+    optStr(port.protocol, `${p}.protocol`);
+    optPort(port.port, `${p}.port`);
+  });
+}
+
+/** Namespaces, Nodes and ServiceAccounts: only their metadata is read. */
+export function checkMetadataOnly(namespaced: boolean): (o: Fields) => void {
+  return (o) => void checkMeta(o, namespaced);
+}

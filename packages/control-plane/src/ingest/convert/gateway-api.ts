@@ -1,0 +1,406 @@
+// Gateway API v1 Gateway, HTTPRoute and GRPCRoute: raw objects -> typed records with the spec's
+// defaults (model/gateway-api.ts). A field of the wrong JSON type, or a required one missing,
+// rejects the object (the API server's schema would have); values the spec does not know are kept
+// for the translators to report. `status` is read leniently: entries that do not fit are left out.
+// Pure.
+import type { LabelSelector } from '../../model/kube.js';
+import {
+  GATEWAY_GROUP,
+  type BackendObjectReference,
+  type BackendRef,
+  type Gateway,
+  type GatewayAddress,
+  type GatewayListener,
+  type GRPCRoute,
+  type GRPCRouteMatch,
+  type GRPCRouteRule,
+  type HeaderMatch,
+  type HeaderModifier,
+  type HTTPRoute,
+  type HTTPRouteMatch,
+  type HTTPRouteRule,
+  type ParentReference,
+  type PathModifier,
+  type RouteFilter,
+  type RouteParentStatus,
+  type StatusCondition,
+  type WrittenParentReference,
+} from '../../model/gateway-api.js';
+import { checkMeta } from './meta.js';
+import {
+  at,
+  int,
+  lenient,
+  lenientList,
+  list,
+  map,
+  name,
+  optInt,
+  optMap,
+  optPort,
+  port,
+  optStr,
+  str,
+  stringMap,
+  strings,
+  type Fields,
+  type Read,
+} from './reader.js';
+
+/** Only the keys whose value is set (so records compare and print as written). */
+function defined<T extends object>(o: T): T {
+  const r = o as Record<string, unknown>;
+  for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
+  return o;
+}
+
+/** The core group may be written `""` or `core`. */
+const coreGroup = (group: string) => (group === 'core' ? '' : group);
+
+export const labelSelector: Read<LabelSelector> = (v, path) => {
+  const m = map(v, path);
+  return defined({
+    matchLabels:
+      m.matchLabels === undefined ? undefined : stringMap(m.matchLabels, `${path}.matchLabels`),
+    matchExpressions:
+      m.matchExpressions === undefined
+        ? undefined
+        : list(m.matchExpressions, `${path}.matchExpressions`, (e, p) => {
+            const x = map(e, p);
+            return defined({
+              key: str(x.key, `${p}.key`),
+              operator: str(x.operator, `${p}.operator`),
+              values: x.values === undefined ? undefined : strings(x.values, `${p}.values`),
+            });
+          }),
+  });
+};
+
+export const statusCondition: Read<StatusCondition> = (v, path) => {
+  const m = map(v, path);
+  return defined({
+    type: str(m.type, `${path}.type`),
+    status: str(m.status, `${path}.status`),
+    reason: optStr(m.reason, `${path}.reason`),
+    message: optStr(m.message, `${path}.message`),
+    observedGeneration: optInt(m.observedGeneration, `${path}.observedGeneration`),
+    lastTransitionTime: optStr(m.lastTransitionTime, `${path}.lastTransitionTime`),
+  });
+};
+
+const gatewayAddress: Read<GatewayAddress> = (v, path) => {
+  const m = map(v, path);
+  return {
+    type: optStr(m.type, `${path}.type`) || 'IPAddress',
+    value: str(m.value, `${path}.value`),
+  };
+};
+
+const listener: Read<GatewayListener> = (v, path) => {
+  const m = map(v, path);
+  const allowed = optMap(m.allowedRoutes, `${path}.allowedRoutes`);
+  const namespaces = optMap(allowed.namespaces, `${path}.allowedRoutes.namespaces`);
+  const from = optStr(namespaces.from, `${path}.allowedRoutes.namespaces.from`) || 'Same';
+  const selector =
+    namespaces.selector === undefined || namespaces.selector === null
+      ? undefined
+      : labelSelector(namespaces.selector, `${path}.allowedRoutes.namespaces.selector`);
+  return defined({
+    name: name(m.name, `${path}.name`),
+    port: port(m.port, `${path}.port`),
+    protocol: name(m.protocol, `${path}.protocol`),
+    hostname: optStr(m.hostname, `${path}.hostname`),
+    allowedRoutes: {
+      namespaces: defined({ from, selector }),
+      kinds: list(allowed.kinds, `${path}.allowedRoutes.kinds`, (k, p) => {
+        const x = map(k, p);
+        return {
+          group: optStr(x.group, `${p}.group`) ?? GATEWAY_GROUP,
+          kind: name(x.kind, `${p}.kind`),
+        };
+      }),
+    },
+  });
+};
+
+export function toGateway(o: Fields): Gateway {
+  const metadata = checkMeta(o, true);
+  const spec = optMap(o.spec, 'spec');
+  const status = lenient(() => optMap(o.status, 'status')) ?? {};
+  return {
+    metadata,
+    spec: {
+      gatewayClassName: name(spec.gatewayClassName, 'spec.gatewayClassName'),
+      listeners: list(spec.listeners, 'spec.listeners', listener),
+      addresses: list(spec.addresses, 'spec.addresses', gatewayAddress),
+    },
+    status: {
+      addresses: lenientList(status.addresses, 'status.addresses', gatewayAddress),
+      conditions: lenientList(status.conditions, 'status.conditions', statusCondition),
+      listeners: lenientList(status.listeners, 'status.listeners', (v, p) => {
+        const m = map(v, p);
+        return {
+          name: str(m.name, `${p}.name`),
+          conditions: lenientList(m.conditions, `${p}.conditions`, statusCondition),
+        };
+      }),
+    },
+  };
+}
+
+const writtenParentRef: Read<WrittenParentReference> = (v, path) => {
+  const m = map(v, path);
+  return defined({
+    group: optStr(m.group, `${path}.group`),
+    kind: optStr(m.kind, `${path}.kind`),
+    namespace: optStr(m.namespace, `${path}.namespace`),
+    name: name(m.name, `${path}.name`),
+    sectionName: optStr(m.sectionName, `${path}.sectionName`),
+    port: optPort(m.port, `${path}.port`),
+  });
+};
+
+function parentRef(routeNamespace: string): Read<ParentReference> {
+  return (v, path) => {
+    const written = writtenParentRef(v, path);
+    return defined({
+      group: coreGroup(written.group ?? GATEWAY_GROUP),
+      kind: written.kind || 'Gateway',
+      namespace: written.namespace || routeNamespace,
+      name: written.name,
+      sectionName: written.sectionName,
+      port: written.port,
+      written,
+    });
+  };
+}
+
+const headerMatch: Read<HeaderMatch> = (v, path) => {
+  const m = map(v, path);
+  return {
+    type: optStr(m.type, `${path}.type`) || 'Exact',
+    name: str(m.name, `${path}.name`),
+    value: str(m.value, `${path}.value`),
+  };
+};
+
+const httpMatch: Read<HTTPRouteMatch> = (v, path) => {
+  const m = map(v, path);
+  const p = optMap(m.path, `${path}.path`);
+  return defined({
+    path: {
+      type: optStr(p.type, `${path}.path.type`) || 'PathPrefix',
+      value: optStr(p.value, `${path}.path.value`) ?? '/',
+    },
+    headers: list(m.headers, `${path}.headers`, headerMatch),
+    queryParams: list(m.queryParams, `${path}.queryParams`, headerMatch),
+    method: optStr(m.method, `${path}.method`),
+  });
+};
+
+const DEFAULT_HTTP_MATCH: HTTPRouteMatch = Object.freeze({
+  path: Object.freeze({ type: 'PathPrefix', value: '/' }),
+  headers: Object.freeze([]),
+  queryParams: Object.freeze([]),
+});
+
+const grpcMatch: Read<GRPCRouteMatch> = (v, path) => {
+  const m = map(v, path);
+  const method =
+    m.method === undefined || m.method === null
+      ? undefined
+      : (() => {
+          const x = map(m.method, `${path}.method`);
+          return defined({
+            type: optStr(x.type, `${path}.method.type`) || 'Exact',
+            service: optStr(x.service, `${path}.method.service`),
+            method: optStr(x.method, `${path}.method.method`),
+          });
+        })();
+  return defined({ method, headers: list(m.headers, `${path}.headers`, headerMatch) });
+};
+
+const DEFAULT_GRPC_MATCH: GRPCRouteMatch = Object.freeze({ headers: Object.freeze([]) });
+
+const nameValue = (v: unknown, path: string) => {
+  const m = map(v, path);
+  return { name: str(m.name, `${path}.name`), value: str(m.value, `${path}.value`) };
+};
+
+const headerModifier: Read<HeaderModifier> = (v, path) => {
+  const m = map(v, path);
+  return {
+    set: list(m.set, `${path}.set`, nameValue),
+    add: list(m.add, `${path}.add`, nameValue),
+    remove: strings(m.remove, `${path}.remove`),
+  };
+};
+
+const pathModifier: Read<PathModifier> = (v, path) => {
+  const m = map(v, path);
+  return defined({
+    type: name(m.type, `${path}.type`),
+    replaceFullPath: optStr(m.replaceFullPath, `${path}.replaceFullPath`),
+    replacePrefixMatch: optStr(m.replacePrefixMatch, `${path}.replacePrefixMatch`),
+  });
+};
+
+function backendObjectRef(routeNamespace: string): Read<BackendObjectReference> {
+  return (v, path) => {
+    const m = map(v, path);
+    return defined({
+      group: coreGroup(optStr(m.group, `${path}.group`) ?? ''),
+      kind: optStr(m.kind, `${path}.kind`) || 'Service',
+      name: name(m.name, `${path}.name`),
+      namespace: optStr(m.namespace, `${path}.namespace`) || routeNamespace,
+      port: optPort(m.port, `${path}.port`),
+    });
+  };
+}
+
+/** Reads `m[field]` with `read` when it is set. */
+function opt<T>(m: Fields, field: string, path: string, read: Read<T>): T | undefined {
+  const v = m[field];
+  return v === undefined || v === null ? undefined : read(v, at(path, field));
+}
+
+function routeFilter(routeNamespace: string): Read<RouteFilter> {
+  const backend = backendObjectRef(routeNamespace);
+  return (v, path) => {
+    const m = map(v, path);
+    return defined({
+      type: name(m.type, `${path}.type`),
+      requestHeaderModifier: opt(m, 'requestHeaderModifier', path, headerModifier),
+      responseHeaderModifier: opt(m, 'responseHeaderModifier', path, headerModifier),
+      requestRedirect: opt(m, 'requestRedirect', path, (x, p) => {
+        const r = map(x, p);
+        return defined({
+          scheme: optStr(r.scheme, `${p}.scheme`),
+          hostname: optStr(r.hostname, `${p}.hostname`),
+          path: opt(r, 'path', p, pathModifier),
+          port: optInt(r.port, `${p}.port`),
+          statusCode: optInt(r.statusCode, `${p}.statusCode`) ?? 302,
+        });
+      }),
+      urlRewrite: opt(m, 'urlRewrite', path, (x, p) => {
+        const r = map(x, p);
+        return defined({
+          hostname: optStr(r.hostname, `${p}.hostname`),
+          path: opt(r, 'path', p, pathModifier),
+        });
+      }),
+      requestMirror: opt(m, 'requestMirror', path, (x, p) => {
+        const r = map(x, p);
+        return defined({
+          backendRef: backend(r.backendRef, `${p}.backendRef`),
+          percent: optInt(r.percent, `${p}.percent`),
+          fraction: opt(r, 'fraction', p, (f, fp) => {
+            const fr = map(f, fp);
+            return {
+              numerator: int(fr.numerator, `${fp}.numerator`),
+              denominator: optInt(fr.denominator, `${fp}.denominator`) ?? 100,
+            };
+          }),
+        });
+      }),
+      extensionRef: opt(m, 'extensionRef', path, (x, p) => {
+        const r = map(x, p);
+        return {
+          group: optStr(r.group, `${p}.group`) ?? '',
+          kind: str(r.kind, `${p}.kind`),
+          name: str(r.name, `${p}.name`),
+        };
+      }),
+    });
+  };
+}
+
+function backendRef(routeNamespace: string): Read<BackendRef> {
+  const object = backendObjectRef(routeNamespace);
+  const filter = routeFilter(routeNamespace);
+  return (v, path) => {
+    const m = map(v, path);
+    return {
+      ...object(m, path),
+      weight: optInt(m.weight, `${path}.weight`) ?? 1,
+      filters: list(m.filters, `${path}.filters`, filter),
+    };
+  };
+}
+
+function httpRule(routeNamespace: string): Read<HTTPRouteRule> {
+  const filter = routeFilter(routeNamespace);
+  const backend = backendRef(routeNamespace);
+  return (v, path) => {
+    const m = map(v, path);
+    const matches = list(m.matches, `${path}.matches`, httpMatch);
+    return defined({
+      name: optStr(m.name, `${path}.name`),
+      matches: matches.length > 0 ? matches : [DEFAULT_HTTP_MATCH],
+      filters: list(m.filters, `${path}.filters`, filter),
+      backendRefs: list(m.backendRefs, `${path}.backendRefs`, backend),
+      timeouts: opt(m, 'timeouts', path, (x, p) => {
+        const t = map(x, p);
+        return defined({
+          request: optStr(t.request, `${p}.request`),
+          backendRequest: optStr(t.backendRequest, `${p}.backendRequest`),
+        });
+      }),
+      retry: opt(m, 'retry', path, (x, p) => {
+        const r = map(x, p);
+        return defined({
+          codes: list(r.codes, `${p}.codes`, int),
+          attempts: optInt(r.attempts, `${p}.attempts`) ?? 2,
+          backoff: optStr(r.backoff, `${p}.backoff`),
+        });
+      }),
+    });
+  };
+}
+
+function grpcRule(routeNamespace: string): Read<GRPCRouteRule> {
+  const filter = routeFilter(routeNamespace);
+  const backend = backendRef(routeNamespace);
+  return (v, path) => {
+    const m = map(v, path);
+    const matches = list(m.matches, `${path}.matches`, grpcMatch);
+    return defined({
+      name: optStr(m.name, `${path}.name`),
+      matches: matches.length > 0 ? matches : [DEFAULT_GRPC_MATCH],
+      filters: list(m.filters, `${path}.filters`, filter),
+      backendRefs: list(m.backendRefs, `${path}.backendRefs`, backend),
+    });
+  };
+}
+
+const parentStatus: Read<RouteParentStatus> = (v, path) => {
+  const m = map(v, path);
+  return {
+    parentRef: writtenParentRef(m.parentRef, `${path}.parentRef`),
+    controllerName: str(m.controllerName, `${path}.controllerName`),
+    conditions: lenientList(m.conditions, `${path}.conditions`, statusCondition),
+  };
+};
+
+function route<Rule>(o: Fields, rule: (ns: string) => Read<Rule>) {
+  const metadata = checkMeta(o, true);
+  const spec = optMap(o.spec, 'spec');
+  const status = lenient(() => optMap(o.status, 'status')) ?? {};
+  return {
+    metadata,
+    spec: {
+      parentRefs: list(spec.parentRefs, 'spec.parentRefs', parentRef(metadata.namespace)),
+      hostnames: strings(spec.hostnames, 'spec.hostnames'),
+      rules: list(spec.rules, 'spec.rules', rule(metadata.namespace)),
+    },
+    status: { parents: lenientList(status.parents, 'status.parents', parentStatus) },
+  };
+}
+
+export function toHTTPRoute(o: Fields): HTTPRoute {
+  return route(o, httpRule);
+}
+
+export function toGRPCRoute(o: Fields): GRPCRoute {
+  return route(o, grpcRule);
+}
