@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { convertCluster, convertEndpoints } from './cluster.js';
 import { convertListener } from './listener.js';
 import { convertRouteConfiguration } from './route-config.js';
+import { matchRoute } from '../router/select.js';
 import type { Converted } from './common.js';
 
 const DIR = fileURLToPath(new URL('../../../../control-plane/testdata/envoy/', import.meta.url));
@@ -128,4 +129,17 @@ test('traffic policies arrive as the waypoint models them (waypoint-traffic)', (
   const md = (ns: string) => new Map([['istio_authn', { 'source.namespace': ns }]]);
   assert.equal(consumer.match.metadata[0]!(md('web')), true);
   assert.equal(consumer.match.metadata[0]!(md('shop')), false);
+  // The whole table: callers from web get their consumer route, every other caller the default.
+  const vh = routes.get('catalog.shop.svc.cluster.local:8080')!.virtualHosts[0]!;
+  const routed = (ns: string) =>
+    matchRoute(vh, {
+      method: 'GET',
+      path: '/items',
+      authority: 'catalog.shop.svc.cluster.local:8080',
+      scheme: 'http',
+      headers: [],
+      metadata: md(ns),
+    })?.name;
+  assert.equal(routed('web'), 'web.web-sees-catalog-v2.0.0');
+  assert.equal(routed('shop'), 'default');
 });
