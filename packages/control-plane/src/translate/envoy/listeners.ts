@@ -67,6 +67,14 @@ export function apiListener(name: string, routeConfigName: string): Listener {
   });
 }
 
+/** The inner streams to one service port: its VIPs and port. */
+function vipMatch(service: ServiceInfo, port: ServicePortInfo) {
+  return create(FilterChainMatchSchema, {
+    destinationPort: port.port,
+    prefixRanges: service.vips.map((v) => cidrRange(v.ip)!),
+  });
+}
+
 /** One service port on the waypoint: matched by the destination (service VIPs and port) of the inner stream. */
 export function waypointFilterChain(
   service: ServiceInfo,
@@ -77,10 +85,7 @@ export function waypointFilterChain(
   const name = waypointChainName(service.hostname, port.port);
   return create(FilterChainSchema, {
     name,
-    filterChainMatch: create(FilterChainMatchSchema, {
-      destinationPort: port.port,
-      prefixRanges: service.vips.map((v) => cidrRange(v.ip)!),
-    }),
+    filterChainMatch: vipMatch(service, port),
     filters: [
       create(FilterSchema, {
         name: 'envoy.filters.network.http_connection_manager',
@@ -106,13 +111,10 @@ export function waypointTcpChain(
   cluster: string,
   rbac: Filter[],
 ): FilterChain {
-  const name = waypointChainName(service.hostname, port.port).replace('|http|', '|tcp|');
+  const name = waypointChainName(service.hostname, port.port, 'tcp');
   return create(FilterChainSchema, {
     name,
-    filterChainMatch: create(FilterChainMatchSchema, {
-      destinationPort: port.port,
-      prefixRanges: service.vips.map((v) => cidrRange(v.ip)!),
-    }),
+    filterChainMatch: vipMatch(service, port),
     filters: [
       ...rbac,
       create(FilterSchema, {

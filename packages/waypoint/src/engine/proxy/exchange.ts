@@ -302,6 +302,12 @@ export class Exchange {
     }
   }
 
+  /** A filter that threw or rejected: logged, and the request answered 500. */
+  #filterFailed(err: unknown, filter: string): void {
+    this.#svc.logger.error({ err, filter }, 'HTTP filter failed');
+    this.localReply({ status: 500, body: 'internal error', flag: '-', details: 'filter_error' });
+  }
+
   #runFilters(from: number): void {
     const filters = this.chain.filters;
     for (let i = from; i < filters.length; i++) {
@@ -312,13 +318,7 @@ export class Exchange {
       try {
         result = f.decode(this);
       } catch (err) {
-        this.#svc.logger.error({ err, filter: f.name }, 'HTTP filter failed');
-        this.localReply({
-          status: 500,
-          body: 'internal error',
-          flag: '-',
-          details: 'filter_error',
-        });
+        this.#filterFailed(err, f.name);
         return;
       }
       if (result === undefined) continue;
@@ -329,15 +329,7 @@ export class Exchange {
             if (r) this.localReply(r);
             else this.#runFilters(i + 1);
           },
-          (err: Error) => {
-            this.#svc.logger.error({ err, filter: f.name }, 'HTTP filter failed');
-            this.localReply({
-              status: 500,
-              body: 'internal error',
-              flag: '-',
-              details: 'filter_error',
-            });
-          },
+          (err: Error) => this.#filterFailed(err, f.name),
         );
         return;
       }

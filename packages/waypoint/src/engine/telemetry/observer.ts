@@ -6,6 +6,7 @@ import type { Exchange } from '../proxy/exchange.js';
 import type { AccessLog } from './access-log.js';
 import type { PeerLabels } from './peer.js';
 import { RequestMetrics, type RequestLabels } from './request-metrics.js';
+import { workloadLabels, type Destination } from './workload-labels.js';
 import type { RequestTracer } from './tracing.js';
 
 export interface ObserverOptions {
@@ -15,12 +16,6 @@ export interface ObserverOptions {
   readonly accessLog?: AccessLog;
   readonly tracer?: RequestTracer;
   readonly cluster: (name: string) => ClusterRuntime | undefined;
-}
-
-interface Destination {
-  readonly service: string;
-  readonly serviceName: string;
-  readonly serviceNamespace: string;
 }
 
 /** destination_service from cluster metadata (istio.services[0].host) or Istio's cluster name. */
@@ -92,30 +87,8 @@ function labels(
     dest = destinationOf(ex.clusterName, o.cluster(ex.clusterName));
     if (ex.clusterName !== '') destCache.set(ex.clusterName, dest);
   }
-  const w = ex.upstreamHost?.endpoint.workload;
-  const identity = ex.upstreamHost?.endpoint.identity;
   return {
-    reporter: o.reporter,
-    source_workload: peer.workload,
-    source_canonical_service: peer.canonicalService,
-    source_canonical_revision: peer.canonicalRevision,
-    source_workload_namespace: peer.namespace,
-    source_principal: peer.principal,
-    source_app: peer.canonicalService,
-    source_version: peer.canonicalRevision,
-    source_cluster: peer.cluster,
-    destination_workload: w?.name || 'unknown',
-    destination_workload_namespace:
-      w?.namespace || (identity ? (/\/ns\/([^/]+)\//.exec(identity)?.[1] ?? 'unknown') : 'unknown'),
-    destination_principal: identity ?? 'unknown',
-    destination_app: w?.canonicalService || 'unknown',
-    destination_version: w?.canonicalRevision || 'unknown',
-    destination_service: dest.service,
-    destination_service_name: dest.serviceName,
-    destination_service_namespace: dest.serviceNamespace,
-    destination_canonical_service: w?.canonicalService || 'unknown',
-    destination_canonical_revision: w?.canonicalRevision || 'latest',
-    destination_cluster: w?.cluster || 'unknown',
+    ...workloadLabels(o.reporter, peer, ex.upstreamHost, dest),
     request_protocol: protocol,
     response_code: String(ex.responseStatus),
     grpc_response_status: grpcStatus,

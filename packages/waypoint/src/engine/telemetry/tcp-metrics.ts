@@ -4,6 +4,7 @@
 import type { Attributes, Counter, Meter } from '@opentelemetry/api';
 import type { PeerLabels } from './peer.js';
 import type { Host } from '../upstream/host.js';
+import { workloadLabels, type Destination } from './workload-labels.js';
 
 export interface TcpMetrics {
   opened(a: Attributes): void;
@@ -38,33 +39,12 @@ export function tcpLabels(
   reporter: string,
   peer: PeerLabels,
   security: string,
-  destinationService: { service: string; serviceName: string; serviceNamespace: string },
+  destinationService: Destination,
   host: Host | undefined,
   responseFlags: string,
 ): Attributes {
-  const w = host?.endpoint.workload;
-  const identity = host?.endpoint.identity;
   return {
-    reporter,
-    source_workload: peer.workload,
-    source_canonical_service: peer.canonicalService,
-    source_canonical_revision: peer.canonicalRevision,
-    source_workload_namespace: peer.namespace,
-    source_principal: peer.principal,
-    source_app: peer.canonicalService,
-    source_version: peer.canonicalRevision,
-    source_cluster: peer.cluster,
-    destination_workload: w?.name || 'unknown',
-    destination_workload_namespace: w?.namespace || 'unknown',
-    destination_principal: identity ?? 'unknown',
-    destination_app: w?.canonicalService || 'unknown',
-    destination_version: w?.canonicalRevision || 'unknown',
-    destination_service: destinationService.service,
-    destination_service_name: destinationService.serviceName,
-    destination_service_namespace: destinationService.serviceNamespace,
-    destination_canonical_service: w?.canonicalService || 'unknown',
-    destination_canonical_revision: w?.canonicalRevision || 'latest',
-    destination_cluster: w?.cluster || 'unknown',
+    ...workloadLabels(reporter, peer, host, destinationService),
     request_protocol: 'tcp',
     response_flags: responseFlags,
     connection_security_policy: security,
