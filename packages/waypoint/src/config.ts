@@ -13,6 +13,7 @@ import {
   bool,
   type SettingsSource,
 } from '@trellis/core';
+import { CA_CLIENT_SETTINGS } from '@trellis/ca/client';
 import { parseTrustDomain } from '@trellis/pki';
 import { canonicalIp } from '@trellis/hbone';
 
@@ -59,28 +60,7 @@ export const waypointSettings = defineSettings({
     description:
       "Speak xDS without TLS or token (the control plane's local 15010 port; tests only)",
   },
-  caAddress: {
-    flag: '--ca-address',
-    env: 'CA_ADDRESS',
-    default: addr.parse('istiod.istio-system.svc:15012'),
-    parser: addr,
-    description: 'Certificate authority address (istio.v1.auth.IstioCertificateService over TLS)',
-  },
-  caRootCert: {
-    flag: '--ca-root-cert',
-    env: 'CA_ROOT_CA',
-    default: '/var/run/secrets/istio/root-cert.pem',
-    parser: string(),
-    description: 'PEM file of the mesh root certificate (CA and control plane TLS, peers)',
-  },
-  tokenPath: {
-    flag: '--token-path',
-    env: 'AUTH_TOKEN',
-    default: '/var/run/secrets/tokens/istio-token',
-    parser: string(),
-    description:
-      'Service-account token (audience istio-ca) for the CA and the control plane; re-read on each use',
-  },
+  ...CA_CLIENT_SETTINGS,
   trustDomain: {
     flag: '--trust-domain',
     env: 'TRUST_DOMAIN',

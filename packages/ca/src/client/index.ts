@@ -8,3 +8,4 @@ export {
   type SecretManagerOptions,
   type WorkloadCertificate,
 } from './secret-manager.js';
+export { CA_CLIENT_SETTINGS } from './settings.js';

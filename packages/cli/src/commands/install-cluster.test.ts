@@ -172,13 +172,16 @@ test("the API server refuses bad policies with the CRDs' messages and accepts go
       [/outputClaimToHeaders\[0\].header in body should match/],
     ],
     [
-      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: i, namespace: default}\nspec:\n  trafficPolicy:\n    loadBalancer: {simple: FASTEST}\n    connectionPool: {tcp: {maxConnections: -1, connectTimeout: 0s}}\n',
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: i, namespace: default}\nspec:\n  trafficPolicy:\n    loadBalancer: {simple: FASTEST}\n    connectionPool: {tcp: {maxConnections: -1}}\n',
       [
         /spec.host: Required value/,
         /spec.trafficPolicy.loadBalancer.simple: Unsupported value: "FASTEST"/,
         /maxConnections: Invalid value: -1/,
-        /connectTimeout must be a duration of at least 1ms/,
       ],
+    ],
+    [
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: j, namespace: default}\nspec: {host: web, trafficPolicy: {connectionPool: {tcp: {connectTimeout: 0s}}}}\n',
+      [/connectTimeout must be a duration of at least 1ms/],
     ],
   ];
   for (const [yaml, messages] of bad) {
