@@ -53,6 +53,14 @@ const targetRef: Read<PolicyTargetReference> = (v, path) => {
   return ref;
 };
 
+/** `targetRefs` followed by the deprecated `targetRef`. */
+function targetRefsOf(spec: Fields): PolicyTargetReference[] {
+  const refs = list(spec.targetRefs, 'spec.targetRefs', targetRef);
+  if (spec.targetRef !== undefined && spec.targetRef !== null)
+    refs.push(targetRef(spec.targetRef, 'spec.targetRef'));
+  return refs;
+}
+
 /** A `source` or `operation`: every field a list of strings (unknown fields kept by name). */
 const fields: Read<AuthorizationFields> = (v, path) => {
   const m = optMap(v, path);
@@ -84,9 +92,7 @@ const rule: Read<AuthorizationRule> = (v, path) => {
 export function toAuthorizationPolicy(o: Fields): AuthorizationPolicy {
   const metadata = checkMeta(o, true);
   const spec = optMap(o.spec, 'spec');
-  const targetRefs = list(spec.targetRefs, 'spec.targetRefs', targetRef);
-  if (spec.targetRef !== undefined && spec.targetRef !== null)
-    targetRefs.push(targetRef(spec.targetRef, 'spec.targetRef'));
+  const targetRefs = targetRefsOf(spec);
   const provider = optMap(spec.provider, 'spec.provider');
   let rules: AuthorizationRule[] = [];
   let rulesProblem: string | undefined;
@@ -184,9 +190,7 @@ const jwtRule: Read<JwtRule> = (v, path) => {
 export function toRequestAuthentication(o: Fields): RequestAuthentication {
   const metadata = checkMeta(o, true);
   const spec = optMap(o.spec, 'spec');
-  const targetRefs = list(spec.targetRefs, 'spec.targetRefs', targetRef);
-  if (spec.targetRef !== undefined && spec.targetRef !== null)
-    targetRefs.push(targetRef(spec.targetRef, 'spec.targetRef'));
+  const targetRefs = targetRefsOf(spec);
   const sel = selector(spec);
   return {
     metadata,
