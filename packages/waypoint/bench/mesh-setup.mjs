@@ -175,6 +175,14 @@ export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [] }) {
         });
       });
     }
+    // SIGTERM first: an nginx master killed outright leaves its worker running (holding our
+    // pipes, so this process would never exit) in a namespace no longer named.
+    const exited = (p) =>
+      p.child.exitCode !== null || p.child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((r) => p.child.once('exit', r));
+    for (const p of procs) p.child.kill('SIGTERM');
+    await Promise.race([Promise.all(procs.map(exited)), new Promise((r) => setTimeout(r, 3000))]);
     for (const p of procs.reverse()) {
       try {
         p.child.kill('SIGKILL');
