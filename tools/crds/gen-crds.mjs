@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Writes deploy/crds/*.yaml: our CustomResourceDefinitions for Istio's security.istio.io kinds
 // (AuthorizationPolicy, PeerAuthentication, RequestAuthentication), served as v1 (stored) and
-// v1beta1, with structural schemas and the same validation rules as Istio's CRDs, so the API
-// server refuses a bad object with a message naming the problem.
+// v1beta1, and networking.istio.io DestinationRule (v1, v1beta1, v1alpha3; the fields the
+// waypoint reads are typed, the rest is kept as written), with structural schemas and the same
+// validation rules as Istio's CRDs, so the API server refuses a bad object with a message naming
+// the problem.
 //   node tools/crds/gen-crds.mjs           rewrite the files
 //   node tools/crds/gen-crds.mjs --check   exit 1 (naming the files) when they are out of date
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -297,9 +299,108 @@ const requestAuthenticationSpec = obj(
   { 'x-kubernetes-validations': [oneTargetKind] },
 );
 
+// DestinationRule: the service-level traffic policy the waypoint applies is typed and validated;
+// subsets, TLS settings, port-level settings and exportTo are kept as written (not read).
+const count = (description) => ({ type: 'integer', format: 'int32', minimum: 0, description });
+const duration = (what) =>
+  str({
+    description: `${what}, e.g. 1s or 500ms.`,
+    'x-kubernetes-validations': [
+      rule("duration(self) >= duration('1ms')", `${what} must be a duration of at least 1ms`),
+    ],
+  });
+const kept = { 'x-kubernetes-preserve-unknown-fields': true };
+const trafficPolicy = obj(
+  {
+    loadBalancer: obj(
+      {
+        simple: str({
+          enum: [
+            'UNSPECIFIED',
+            'RANDOM',
+            'PASSTHROUGH',
+            'ROUND_ROBIN',
+            'LEAST_REQUEST',
+            'LEAST_CONN',
+          ],
+        }),
+        consistentHash: obj(
+          {
+            httpHeaderName: nonEmpty,
+            httpCookie: obj({ name: nonEmpty, path: str(), ttl: str() }, { required: ['name'] }),
+            useSourceIp: { type: 'boolean' },
+            httpQueryParameterName: nonEmpty,
+            ringHash: obj({ minimumRingSize: { type: 'integer', minimum: 0 } }),
+            maglev: obj({ tableSize: { type: 'integer', minimum: 0 } }),
+            minimumRingSize: { type: 'integer', minimum: 0 },
+          },
+          kept,
+        ),
+      },
+      kept,
+    ),
+    connectionPool: obj({
+      tcp: obj(
+        {
+          maxConnections: count('Most connections to each host of the service.'),
+          connectTimeout: duration('connectTimeout'),
+        },
+        kept,
+      ),
+      http: obj(
+        {
+          http1MaxPendingRequests: count('Most requests waiting for a connection.'),
+          http2MaxRequests: count('Most requests in flight to the service.'),
+          maxRequestsPerConnection: count('Requests per upstream connection (0: no limit).'),
+          maxRetries: count('Most retries in flight to the service.'),
+          idleTimeout: duration('idleTimeout'),
+        },
+        kept,
+      ),
+    }),
+    outlierDetection: obj(
+      {
+        consecutive5xxErrors: count('5xx answers in a row that eject a host (0: off).'),
+        consecutiveGatewayErrors: count('502/503/504 answers in a row that eject a host.'),
+        consecutiveLocalOriginFailures: count('Connection failures in a row that eject a host.'),
+        splitExternalLocalOriginErrors: { type: 'boolean' },
+        interval: duration('interval'),
+        baseEjectionTime: duration('baseEjectionTime'),
+        maxEjectionPercent: { type: 'integer', minimum: 0, maximum: 100 },
+        minHealthPercent: { type: 'integer', minimum: 0, maximum: 100 },
+      },
+      kept,
+    ),
+  },
+  kept,
+);
+const destinationRuleSpec = obj(
+  {
+    host: str({
+      minLength: 1,
+      description: 'The service: its FQDN, <name>.<namespace>, a short name or a *. wildcard.',
+    }),
+    trafficPolicy,
+    subsets: { type: 'array', items: { type: 'object', ...kept } },
+    exportTo: strings(),
+    workloadSelector: { type: 'object', ...kept },
+  },
+  { required: ['host'] },
+);
+
 const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
-function crd({ kind, plural, singular, shortName, description, spec, columns = [] }) {
+function crd({
+  kind,
+  plural,
+  singular,
+  shortName,
+  description,
+  spec,
+  columns = [],
+  group = 'security.istio.io',
+  versions = ['v1', 'v1beta1'],
+}) {
   const version = (name, storage) => ({
     name,
     served: true,
@@ -319,11 +420,11 @@ function crd({ kind, plural, singular, shortName, description, spec, columns = [
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: {
-      name: `${plural}.security.istio.io`,
+      name: `${plural}.${group}`,
       labels: { 'app.kubernetes.io/part-of': 'trellis', 'app.kubernetes.io/component': 'crds' },
     },
     spec: {
-      group: 'security.istio.io',
+      group,
       scope: 'Namespaced',
       names: {
         kind,
@@ -331,9 +432,9 @@ function crd({ kind, plural, singular, shortName, description, spec, columns = [
         plural,
         singular,
         shortNames: [shortName],
-        categories: ['istio-io', 'security-istio-io'],
+        categories: ['istio-io', `${group.split('.')[0]}-istio-io`],
       },
-      versions: [version('v1', true), version('v1beta1', false)],
+      versions: versions.map((v, i) => version(v, i === 0)),
     },
   };
 }
@@ -365,6 +466,18 @@ const CRDS = {
     shortName: 'ra',
     description: 'Which JWTs workloads accept: issuers, their keys and where the token is found.',
     spec: requestAuthenticationSpec,
+  }),
+  'destinationrules.yaml': crd({
+    kind: 'DestinationRule',
+    plural: 'destinationrules',
+    singular: 'destinationrule',
+    shortName: 'dr',
+    description:
+      'Traffic policy of a service: load balancing, connection limits, outlier detection.',
+    spec: destinationRuleSpec,
+    columns: [{ name: 'Host', type: 'string', jsonPath: '.spec.host' }],
+    group: 'networking.istio.io',
+    versions: ['v1', 'v1beta1', 'v1alpha3'],
   }),
 };
 

@@ -16,6 +16,7 @@ export {
 export {
   bool,
   custom,
+  ipAddress,
   duration,
   formatDuration,
   hostPort,

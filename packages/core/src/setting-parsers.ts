@@ -1,6 +1,7 @@
 // Parsers turn one raw setting string (from a flag or an environment variable) into a typed value.
 // Each parser says what it accepts, so an error can tell the user what to write instead.
 import { isIP } from 'node:net';
+import { canonicalIp } from './ip.js';
 
 export interface Parser<T> {
   /** What the parser accepts, e.g. "an integer from 1 to 65535"; shown in errors and --help. */
@@ -156,6 +157,15 @@ export function hostPort(): Parser<HostPort> {
     },
     format: ({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`),
   };
+}
+
+/** An IPv4 or IPv6 address, kept in its canonical form. */
+export function ipAddress(): Parser<string> {
+  return custom('an IP address', (raw) => {
+    const ip = canonicalIp(raw.trim());
+    if (ip === undefined) throw new Error('not an IP address');
+    return ip;
+  });
 }
 
 /**

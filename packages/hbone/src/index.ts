@@ -11,6 +11,7 @@ export {
   type ConnectDecision,
   type ConnectRequest,
   type Dial,
+  type Terminate,
   type TunnelHeaders,
   type TunnelStats,
 } from './server-stream.js';

@@ -2,7 +2,7 @@
 // then carry the bytes until both sides are done.
 import net from 'node:net';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { Duplex } from 'node:stream';
+import { finished, type Duplex } from 'node:stream';
 import type { Logger } from '@trellis/core';
 import type { SpiffeId } from '@trellis/pki';
 import { formatAuthority, parseAuthority, type Endpoint, type Target } from './authority.pure.js';
@@ -38,6 +38,13 @@ export type ConnectDecision =
 /** Opens the upstream connection for an allowed request; rejecting makes the answer 503. */
 export type Dial = (target: Target, request: ConnectRequest) => Promise<Duplex>;
 
+/**
+ * Serves an allowed request in-process instead of dialling (a waypoint terminates the tunnel and
+ * reads the bytes itself): called after the 200 with the tunnel, which the owner reads, writes and
+ * ends; the stream is over when the tunnel is.
+ */
+export type Terminate = (tunnel: TunnelStream, request: ConnectRequest) => void;
+
 export interface TunnelStats {
   /** Bytes sent to the client through the tunnel. */
   readonly bytesSent: number;
@@ -50,6 +57,7 @@ export interface TunnelStats {
 export interface StreamHandlers {
   readonly onConnect: (request: ConnectRequest) => ConnectDecision | Promise<ConnectDecision>;
   readonly dial: Dial;
+  readonly terminate?: Terminate;
   readonly onStreamClosed?: (request: ConnectRequest, stats: TunnelStats) => void;
   readonly metrics: HboneMetrics;
   readonly logger?: Logger;
@@ -110,6 +118,11 @@ export async function serveConnect(
     return;
   }
 
+  if (handlers.terminate) {
+    terminate(stream, request, what, handlers, handlers.terminate);
+    return;
+  }
+
   let upstream: Duplex;
   try {
     upstream = await handlers.dial(target.value, request);
@@ -144,6 +157,29 @@ export async function serveConnect(
     bytesReceived: tunnel.bytesReceived,
     ...(error ? { error } : {}),
   });
+}
+
+function terminate(
+  stream: ServerHttp2Stream,
+  request: ConnectRequest,
+  what: string,
+  handlers: StreamHandlers,
+  owner: Terminate,
+): void {
+  if (stream.destroyed || stream.closed) return;
+  const tunnel = new TunnelStream(stream, request.peer.uri, handlers.metrics.bytes);
+  stream.respond({ ':status': 200 });
+  handlers.metrics.streamOpened();
+  handlers.logger?.debug(`HBONE tunnel terminated here: ${what}`);
+  finished(tunnel, (err) => {
+    handlers.metrics.streamClosed();
+    handlers.onStreamClosed?.(request, {
+      bytesSent: tunnel.bytesSent,
+      bytesReceived: tunnel.bytesReceived,
+      ...(err ? { error: err } : {}),
+    });
+  });
+  owner(tunnel, request);
 }
 
 /**

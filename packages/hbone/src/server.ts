@@ -23,6 +23,7 @@ import {
   type ConnectRequest,
   type Dial,
   type StreamHandlers,
+  type Terminate,
   type TunnelStats,
 } from './server-stream.js';
 import {
@@ -55,6 +56,8 @@ export interface HboneServerOptions {
   readonly onConnect?: (request: ConnectRequest) => ConnectDecision | Promise<ConnectDecision>;
   /** Opens the upstream connection (503 when it rejects). Default: TCP to the target, half-open allowed. */
   readonly dial?: Dial;
+  /** Serves allowed tunnels in-process instead of dialling (see Terminate); dial is then unused. */
+  readonly terminate?: Terminate;
   /** Called once per tunnel that got a 200, when both sides are done. */
   readonly onStreamClosed?: (request: ConnectRequest, stats: TunnelStats) => void;
   readonly handshakeTimeoutMs?: number;
@@ -94,6 +97,7 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
     this.#handlers = {
       onConnect: options.onConnect ?? (() => ({ allow: true })),
       dial: options.dial ?? dialTcp,
+      ...(options.terminate ? { terminate: options.terminate } : {}),
       metrics: this.#metrics,
       ...(options.onStreamClosed ? { onStreamClosed: options.onStreamClosed } : {}),
       ...(options.logger ? { logger: options.logger } : {}),

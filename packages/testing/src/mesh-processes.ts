@@ -112,7 +112,8 @@ export async function startControlPlaneIn(
 }
 
 export interface ZtunnelOptions {
-  ca: CaProcess;
+  /** The CA (trellis-ca, or a control plane's embedded CA: address and root). */
+  ca: Pick<CaProcess, 'address' | 'rootPath'>;
   tokenPath: string;
   /** --pod-namespace: ztunnel's own namespace, the one its token is for (default istio-system). */
   podNamespace?: string;

@@ -7,6 +7,7 @@ import {
   checkLogLevel,
   ConfigError,
   custom,
+  ipAddress,
   defineSettings,
   duration,
   hostPort,
@@ -17,8 +18,8 @@ import {
   type LogLevel,
   type SettingsSource,
 } from '@trellis/core';
+import { CA_CLIENT_SETTINGS } from '@trellis/ca/client';
 import { parseTrustDomain } from '@trellis/pki';
-import { canonicalIp } from '@trellis/core';
 
 export const PROGRAM = 'trellis-ztunnel';
 export const SUMMARY =
@@ -71,12 +72,6 @@ function formatLogLevels(l: LogLevels): string {
   return [l.level, ...Object.entries(l.scopes).map(([s, v]) => `${s}=${v}`)].join(',');
 }
 
-function parseIp(raw: string): string {
-  const ip = canonicalIp(raw.trim());
-  if (ip === undefined) throw new Error('not an IP address');
-  return ip;
-}
-
 const addr = hostPort();
 
 export const ztunnelSettings = defineSettings({
@@ -95,28 +90,7 @@ export const ztunnelSettings = defineSettings({
     description:
       'Control plane address for WDS (delta ADS over TLS); used when --local-config is not given',
   },
-  caAddress: {
-    flag: '--ca-address',
-    env: 'CA_ADDRESS',
-    default: addr.parse('istiod.istio-system.svc:15012'),
-    parser: addr,
-    description: 'Certificate authority address (istio.v1.auth.IstioCertificateService over TLS)',
-  },
-  caRootCert: {
-    flag: '--ca-root-cert',
-    env: 'CA_ROOT_CA',
-    default: '/var/run/secrets/istio/root-cert.pem',
-    parser: string(),
-    description: 'PEM file of the root certificate that the CA and control plane TLS chains up to',
-  },
-  tokenPath: {
-    flag: '--token-path',
-    env: 'AUTH_TOKEN',
-    default: '/var/run/secrets/tokens/istio-token',
-    parser: string(),
-    description:
-      'Service-account token (audience istio-ca) sent as the bearer token to the CA and control plane',
-  },
+  ...CA_CLIENT_SETTINGS,
   zdsSocket: {
     flag: '--zds-socket',
     env: 'INPOD_UDS',
@@ -134,7 +108,7 @@ export const ztunnelSettings = defineSettings({
   podIp: {
     flag: '--pod-ip',
     env: 'INSTANCE_IP',
-    parser: custom('an IP address', parseIp),
+    parser: ipAddress(),
     description: "This ztunnel pod's IP (part of its xDS node id)",
   },
   podName: {

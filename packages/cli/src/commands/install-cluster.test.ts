@@ -171,6 +171,18 @@ test("the API server refuses bad policies with the CRDs' messages and accepts go
       'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: h, namespace: default}\nspec: {jwtRules: [{issuer: i, outputClaimToHeaders: [{header: "x y", claim: c}]}]}\n',
       [/outputClaimToHeaders\[0\].header in body should match/],
     ],
+    [
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: i, namespace: default}\nspec:\n  trafficPolicy:\n    loadBalancer: {simple: FASTEST}\n    connectionPool: {tcp: {maxConnections: -1}}\n',
+      [
+        /spec.host: Required value/,
+        /spec.trafficPolicy.loadBalancer.simple: Unsupported value: "FASTEST"/,
+        /maxConnections: Invalid value: -1/,
+      ],
+    ],
+    [
+      'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: j, namespace: default}\nspec: {host: web, trafficPolicy: {connectionPool: {tcp: {connectTimeout: 0s}}}}\n',
+      [/connectTimeout must be a duration of at least 1ms/],
+    ],
   ];
   for (const [yaml, messages] of bad) {
     const r = kubectlApply(yaml);
@@ -194,6 +206,14 @@ apiVersion: security.istio.io/v1
 kind: RequestAuthentication
 metadata: {name: jwt, namespace: default}
 spec: {jwtRules: [{issuer: https://issuer.example, jwksUri: https://issuer.example/keys, timeout: 5s}]}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata: {name: echo, namespace: default}
+spec:
+  host: echo
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}, outlierDetection: {consecutive5xxErrors: 3, interval: 5s}}
+  subsets: [{name: v1, labels: {version: v1}}]
 `);
   assert.equal(good.ok, true, good.stderr);
   assert.equal(
@@ -356,7 +376,7 @@ test('uninstall --purge leaves nothing behind; install works again; uninstall ke
   ok(keep, 'uninstall');
   assert.match(
     keep.stderr,
-    /Kept: 3 security.istio.io CRDs \(with their policies\) and 0 waypoint Gateways; trellis uninstall --purge removes them/,
+    /Kept: 4 Istio CRDs \(security\.istio\.io, DestinationRule; with their objects\) and 0 waypoint Gateways; trellis uninstall --purge removes them/,
   );
   assert.equal(kubectl.tryGet('namespace', 'trellis-system'), undefined);
 });

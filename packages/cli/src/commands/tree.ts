@@ -175,7 +175,7 @@ ${valuesHelp()}`,
 config entry, the plugin and the in-pod rules and annotations on every node), then ztunnel, the
 control plane, RBAC, the root-certificate ConfigMaps and namespace trellis-system. Policies and
 waypoints you created are kept unless --purge is given, which also deletes the
-security.istio.io CRDs (and with them every policy), waypoint Gateways, and the Gateway API CRDs
+security.istio.io and DestinationRule CRDs (and with them every policy), waypoint Gateways, and the Gateway API CRDs
 when trellis install applied them.`,
       flags: [
         {

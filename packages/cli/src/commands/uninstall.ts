@@ -108,7 +108,7 @@ export const uninstall: Handler = async (ctx) => {
     }
   } else if (crds.length || gateways.length) {
     ctx.log(
-      `Kept: ${crds.length} security.istio.io CRDs (with their policies) and ${gateways.length} waypoint Gateways; trellis uninstall --purge removes them.`,
+      `Kept: ${crds.length} Istio CRDs (security.istio.io, DestinationRule; with their objects) and ${gateways.length} waypoint Gateways; trellis uninstall --purge removes them.`,
     );
   }
 

@@ -95,7 +95,8 @@ function istio(f: ClusterFacts): CheckResult {
       found.push(`MutatingWebhookConfiguration ${w.metadata.name}`);
   const foreignCrds = f.crds.filter(
     (c) =>
-      String(c.metadata?.name).endsWith('.security.istio.io') &&
+      (String(c.metadata?.name).endsWith('.security.istio.io') ||
+        c.metadata?.name === 'destinationrules.networking.istio.io') &&
       c.metadata?.labels?.['app.kubernetes.io/part-of'] !== 'trellis',
   );
   for (const c of foreignCrds) found.push(`CRD ${c.metadata.name} (not Trellis's)`);

@@ -104,6 +104,8 @@ const INPUTS: {
   authorizationPolicies: 'wide',
   peerAuthentications: 'wide',
   serviceAccounts: 'unread',
+  requestAuthentications: 'unread',
+  destinationRules: 'unread',
   httpRoutes: 'unread',
   grpcRoutes: 'unread',
   // A pod: its own workload, and the workloads of pods claiming the same IPs (reported as

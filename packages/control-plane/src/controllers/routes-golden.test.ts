@@ -60,6 +60,14 @@ function describeRoute(r: Route): string {
       ? `regex ${m.pathSpecifier.value.regex}`
       : `${m.pathSpecifier.case} ${String(m.pathSpecifier.value)}`;
   const headers = m.headers.map((h) => ` ${h.name}`).join('');
+  // A waypoint's consumer routes match the caller's namespace (istio_authn source.namespace).
+  const callers = m.dynamicMetadata
+    .map((d) => {
+      const v = d.value?.matchPattern;
+      const ns = v?.case === 'stringMatch' ? v.value.matchPattern.value : undefined;
+      return ` from namespace ${String(ns)}`;
+    })
+    .join('');
   const a = r.action;
   let to: string;
   if (a.case === 'route') {
@@ -72,7 +80,7 @@ function describeRoute(r: Route): string {
           : String(c.case);
   } else if (a.case === 'directResponse') to = `status ${a.value.status}`;
   else to = String(a.case);
-  return `${r.name}: ${path}${headers} -> ${to}`;
+  return `${r.name}: ${path}${headers}${callers} -> ${to}`;
 }
 
 function servedRoutes(r: EnvoyResources) {
@@ -127,7 +135,11 @@ for (const name of cases) {
       for (const routes of Object.values(set.routes))
         for (const line of routes) {
           const routeName = line.slice(0, line.indexOf(':'));
-          if (routeName !== 'default') servedNames.add(routeName.split('.').slice(0, 2).join('.'));
+          // Not a route object's rule: the route to the service without routes, and the 404 that
+          // closes one namespace's consumer routes at a waypoint.
+          const synthetic =
+            routeName === 'default' || /^consumer-routes-of-.*-matched-none$/.test(routeName);
+          if (!synthetic) servedNames.add(routeName.split('.').slice(0, 2).join('.'));
         }
     for (const r of routeAttachments(state).routes) {
       const accepted = r.parents.some((p) => p.conditions[0]!.status);

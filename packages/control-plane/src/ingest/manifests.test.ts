@@ -109,3 +109,23 @@ test('found by the fuzz test: a null field means "not set", a port out of range 
   ]);
   runAllStages(r.snapshot);
 });
+
+test('waypoint policies: a DestinationRule or RequestAuthentication of the wrong shape is rejected naming the field', () => {
+  const text = [
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: dr }\nspec:\n  host: web\n  trafficPolicy: { connectionPool: { tcp: { maxConnections: "ten" } } }\n',
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: { name: nohost }\nspec: {}\n',
+    'apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: { name: ra }\nspec:\n  jwtRules: [{ issuer: x, fromHeaders: [{ prefix: "Bearer " }] }]\n',
+    'apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: { name: ok }\nspec: { host: web }\n',
+  ].join('---\n');
+  const r = parseSnapshot(text, 'p.yaml');
+  assert.deepEqual(
+    r.snapshot.destinationRules.map((d) => [d.metadata.name, d.spec.host]),
+    [['ok', 'web']],
+  );
+  assert.deepEqual(r.snapshot.requestAuthentications, []);
+  assert.deepEqual(r.problems.map(formatProblem), [
+    'p.yaml: document 1: DestinationRule default/dr: spec.trafficPolicy.connectionPool.tcp.maxConnections: expected an integer, got the string "ten"',
+    'p.yaml: document 2: DestinationRule default/nohost: spec.host: expected a non-empty string, got nothing',
+    'p.yaml: document 3: RequestAuthentication default/ra: spec.jwtRules[0].fromHeaders[0].name: expected a non-empty string, got nothing',
+  ]);
+});

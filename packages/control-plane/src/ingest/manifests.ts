@@ -41,6 +41,14 @@ const KINDS: ReadonlyMap<string, KindSpec> = new Map([
     'security.istio.io/PeerAuthentication',
     { field: 'peerAuthentications', versions: ['v1', 'v1beta1'] },
   ],
+  [
+    'security.istio.io/RequestAuthentication',
+    { field: 'requestAuthentications', versions: ['v1', 'v1beta1'] },
+  ],
+  [
+    'networking.istio.io/DestinationRule',
+    { field: 'destinationRules', versions: ['v1', 'v1beta1', 'v1alpha3'] },
+  ],
   ['gateway.networking.k8s.io/Gateway', { field: 'gateways', versions: ['v1', 'v1beta1'] }],
   ['gateway.networking.k8s.io/HTTPRoute', { field: 'httpRoutes', versions: ['v1', 'v1beta1'] }],
   ['gateway.networking.k8s.io/GRPCRoute', { field: 'grpcRoutes', versions: ['v1', 'v1alpha2'] }],

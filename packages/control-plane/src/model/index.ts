@@ -1,6 +1,7 @@
 // The control plane's typed model: Kubernetes inputs and the derived mesh objects.
 export * from './kube.js';
 export * from './gateway-api.js';
+export * from './istio-networking.js';
 export * from './istio-security.js';
 export * from './options.js';
 export * from './well-known.js';

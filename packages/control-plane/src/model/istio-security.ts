@@ -75,3 +75,34 @@ export interface PeerAuthentication {
     readonly modeProblem?: string;
   };
 }
+
+/** `spec.jwtRules[]` of a RequestAuthentication. */
+export interface JwtRule {
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly jwksUri?: string;
+  /** Inline JWKS (JSON text). */
+  readonly jwks?: string;
+  readonly fromHeaders: readonly { readonly name: string; readonly prefix: string }[];
+  readonly fromParams: readonly string[];
+  readonly fromCookies: readonly string[];
+  readonly outputPayloadToHeader?: string;
+  readonly forwardOriginalToken: boolean;
+  readonly outputClaimToHeaders: readonly { readonly header: string; readonly claim: string }[];
+  /** JWKS fetch timeout as written (an Istio duration). */
+  readonly timeout?: string;
+}
+
+/**
+ * RequestAuthentication: JWT validation rules (read by the waypoint translator). Selected like an
+ * AuthorizationPolicy: `targetRefs` or a workload selector.
+ */
+export interface RequestAuthentication {
+  readonly metadata: Meta;
+  readonly spec: {
+    readonly selector?: WorkloadSelector;
+    /** `targetRefs` followed by the deprecated `targetRef`. */
+    readonly targetRefs: readonly PolicyTargetReference[];
+    readonly jwtRules: readonly JwtRule[];
+  };
+}

@@ -1,7 +1,7 @@
 // The Kubernetes objects the control plane reads. Core kinds are the API server's JSON shapes
 // (@kubernetes/client-node's types), checked at ingest against the fields Trellis reads; the CRDs
-// (Gateway API, Istio security) are typed records with the spec's defaults (gateway-api.ts,
-// istio-security.ts), made at ingest (ingest/convert). Types only: no client is created in this
+// (Gateway API, Istio security and networking) are typed records with the spec's defaults
+// (gateway-api.ts, istio-security.ts, istio-networking.ts), made at ingest (ingest/convert). Types only: no client is created in this
 // package's pure modules.
 import type {
   V1EndpointSlice,
@@ -14,7 +14,12 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import type { Gateway, GRPCRoute, HTTPRoute } from './gateway-api.js';
-import type { AuthorizationPolicy, PeerAuthentication } from './istio-security.js';
+import type { DestinationRule } from './istio-networking.js';
+import type {
+  AuthorizationPolicy,
+  PeerAuthentication,
+  RequestAuthentication,
+} from './istio-security.js';
 
 /**
  * An object as it arrives over the wire. client-node declares timestamps as `Date`, but watch
@@ -51,6 +56,10 @@ export interface ClusterSnapshot {
   readonly serviceAccounts: readonly ServiceAccount[];
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
   readonly peerAuthentications: readonly PeerAuthentication[];
+  /** Read by the waypoint translator only (JWT validation). */
+  readonly requestAuthentications: readonly RequestAuthentication[];
+  /** Read by the waypoint translator only (cluster traffic policies). */
+  readonly destinationRules: readonly DestinationRule[];
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HTTPRoute[];
   readonly grpcRoutes: readonly GRPCRoute[];
@@ -66,6 +75,8 @@ export function emptySnapshot(): ClusterSnapshot {
     serviceAccounts: [],
     authorizationPolicies: [],
     peerAuthentications: [],
+    requestAuthentications: [],
+    destinationRules: [],
     gateways: [],
     httpRoutes: [],
     grpcRoutes: [],

@@ -2,9 +2,19 @@
 // seeded PRNG (so a failure names a reproducible seed and step), for the property tests of the
 // incremental stages (derivation, translation, packing) against a full recompute.
 import { toGateway, toGRPCRoute, toHTTPRoute } from '../ingest/convert/gateway-api.js';
-import { toAuthorizationPolicy, toPeerAuthentication } from '../ingest/convert/istio-security.js';
+import { toDestinationRule } from '../ingest/convert/istio-networking.js';
+import {
+  toAuthorizationPolicy,
+  toPeerAuthentication,
+  toRequestAuthentication,
+} from '../ingest/convert/istio-security.js';
 import type { Gateway, GRPCRoute, HTTPRoute } from '../model/gateway-api.js';
-import type { AuthorizationPolicy, PeerAuthentication } from '../model/istio-security.js';
+import type { DestinationRule } from '../model/istio-networking.js';
+import type {
+  AuthorizationPolicy,
+  PeerAuthentication,
+  RequestAuthentication,
+} from '../model/istio-security.js';
 import type {
   ClusterSnapshot,
   EndpointSlice,
@@ -198,6 +208,38 @@ export function makePeerAuthentication(r: Rng, ns: string, name: string): PeerAu
   });
 }
 
+/** JWT rules for the waypoint (by targetRef) or for the waypoint's pods (by selector). */
+export function makeRequestAuthentication(r: Rng, ns: string, name: string): RequestAuthentication {
+  return toRequestAuthentication({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'RequestAuthentication',
+    metadata: { name, namespace: ns },
+    spec: {
+      ...(r.chance(0.5)
+        ? { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'wp' }] }
+        : { selector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'wp' } } }),
+      jwtRules: [{ issuer: `https://issuer-${r.int(3)}.example`, jwks: '{"keys":[]}' }],
+    },
+  });
+}
+
+/** A traffic policy for one of the services: balancing, consistent hashing or outlier detection. */
+export function makeDestinationRule(r: Rng, ns: string, name: string): DestinationRule {
+  return toDestinationRule({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name, namespace: ns },
+    spec: {
+      host: `s${r.int(4)}`,
+      trafficPolicy: r.pick([
+        { loadBalancer: { simple: r.pick(['LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH']) } },
+        { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } },
+        { outlierDetection: { consecutive5xxErrors: 1 + r.int(5), interval: '1s' } },
+      ]),
+    },
+  });
+}
+
 function parentRef(r: Rng, ns: string): Record<string, unknown> {
   if (r.chance(0.3)) return { name: 'wp', namespace: r.pick(NAMESPACES) };
   const ref: Record<string, unknown> = { group: '', kind: 'Service', name: `s${r.int(4)}` };
@@ -219,7 +261,13 @@ export function makeHTTPRoute(r: Rng, ns: string, name: string): HTTPRoute {
   return toHTTPRoute({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
-    metadata: { name, namespace: ns },
+    metadata: {
+      name,
+      namespace: ns,
+      ...(r.chance(0.2)
+        ? { annotations: { 'fault.trellis.dev/abort': r.pick(['503', 'bogus']) } }
+        : {}),
+    },
     spec: {
       parentRefs: Array.from({ length: 1 + r.int(2) }, () => parentRef(r, ns)),
       ...(r.chance(0.2) ? { hostnames: [`s${r.int(4)}.${ns}`] } : {}),
@@ -282,7 +330,18 @@ function put<T extends { metadata?: { name?: string; namespace?: string } }>(
 export function mutate(s: ClusterSnapshot, r: Rng): ClusterSnapshot {
   const ns = r.pick(NAMESPACES);
   const drop = r.chance(0.2);
-  switch (r.int(14)) {
+  switch (r.int(16)) {
+    case 14: {
+      const ra = drop ? undefined : makeRequestAuthentication(r, ns, 'ra');
+      return {
+        ...s,
+        requestAuthentications: put(s.requestAuthentications, `${ns}/ra`, ra, r),
+      };
+    }
+    case 15: {
+      const dr = drop ? undefined : makeDestinationRule(r, ns, 'dr');
+      return { ...s, destinationRules: put(s.destinationRules, `${ns}/dr`, dr, r) };
+    }
     case 12: {
       const key = `${ns}/r${r.int(3)}`;
       const route = drop ? undefined : makeHTTPRoute(r, ns, key.split('/')[1]!);

@@ -7,7 +7,12 @@ import { ok, refused, type Result } from '@trellis/core';
 import type { ClusterSnapshot, RawClusterSnapshot } from '../../model/kube.js';
 import { checkEndpointSlice, checkMetadataOnly, checkPod, checkService } from './core.js';
 import { toGateway, toGRPCRoute, toHTTPRoute } from './gateway-api.js';
-import { toAuthorizationPolicy, toPeerAuthentication } from './istio-security.js';
+import { toDestinationRule } from './istio-networking.js';
+import {
+  toAuthorizationPolicy,
+  toPeerAuthentication,
+  toRequestAuthentication,
+} from './istio-security.js';
 import { isMap, ShapeError, withoutNulls, type Fields } from './reader.js';
 
 export type SnapshotField = keyof ClusterSnapshot;
@@ -50,6 +55,12 @@ export const CONVERTERS: { readonly [K in SnapshotField]: Converter } = {
     namespaced: true,
     convert: toPeerAuthentication,
   },
+  requestAuthentications: {
+    kind: 'RequestAuthentication',
+    namespaced: true,
+    convert: toRequestAuthentication,
+  },
+  destinationRules: { kind: 'DestinationRule', namespaced: true, convert: toDestinationRule },
   gateways: { kind: 'Gateway', namespaced: true, convert: toGateway },
   httpRoutes: { kind: 'HTTPRoute', namespaced: true, convert: toHTTPRoute },
   grpcRoutes: { kind: 'GRPCRoute', namespaced: true, convert: toGRPCRoute },

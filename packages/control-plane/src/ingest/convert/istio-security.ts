@@ -1,4 +1,4 @@
-// security.istio.io AuthorizationPolicy and PeerAuthentication: raw objects -> typed records
+// security.istio.io AuthorizationPolicy, PeerAuthentication and RequestAuthentication: raw objects -> typed records
 // (model/istio-security.ts). Metadata, selector, targetRefs and action of the wrong type reject the
 // object. Rules or mTLS modes of the wrong type do not: dropping a policy would weaken security, so
 // the policy is kept and fails closed, and the problem is reported with it. Pure.
@@ -7,8 +7,10 @@ import type {
   AuthorizationFields,
   AuthorizationPolicy,
   AuthorizationRule,
+  JwtRule,
   PeerAuthentication,
   PolicyTargetReference,
+  RequestAuthentication,
   WorkloadSelector,
 } from '../../model/istio-security.js';
 import { statusCondition } from './gateway-api.js';
@@ -19,6 +21,7 @@ import {
   list,
   map,
   name,
+  optBool,
   optMap,
   optStr,
   ShapeError,
@@ -49,6 +52,14 @@ const targetRef: Read<PolicyTargetReference> = (v, path) => {
   if (sectionName) ref.sectionName = sectionName;
   return ref;
 };
+
+/** `targetRefs` followed by the deprecated `targetRef`. */
+function targetRefsOf(spec: Fields): PolicyTargetReference[] {
+  const refs = list(spec.targetRefs, 'spec.targetRefs', targetRef);
+  if (spec.targetRef !== undefined && spec.targetRef !== null)
+    refs.push(targetRef(spec.targetRef, 'spec.targetRef'));
+  return refs;
+}
 
 /** A `source` or `operation`: every field a list of strings (unknown fields kept by name). */
 const fields: Read<AuthorizationFields> = (v, path) => {
@@ -81,9 +92,7 @@ const rule: Read<AuthorizationRule> = (v, path) => {
 export function toAuthorizationPolicy(o: Fields): AuthorizationPolicy {
   const metadata = checkMeta(o, true);
   const spec = optMap(o.spec, 'spec');
-  const targetRefs = list(spec.targetRefs, 'spec.targetRefs', targetRef);
-  if (spec.targetRef !== undefined && spec.targetRef !== null)
-    targetRefs.push(targetRef(spec.targetRef, 'spec.targetRef'));
+  const targetRefs = targetRefsOf(spec);
   const provider = optMap(spec.provider, 'spec.provider');
   let rules: AuthorizationRule[] = [];
   let rulesProblem: string | undefined;
@@ -143,4 +152,52 @@ export function toPeerAuthentication(o: Fields): PeerAuthentication {
       },
     };
   }
+}
+
+const jwtRule: Read<JwtRule> = (v, path) => {
+  const m = map(v, path);
+  const rule: { -readonly [K in keyof JwtRule]: JwtRule[K] } = {
+    issuer: optStr(m.issuer, `${path}.issuer`) ?? '',
+    audiences: strings(m.audiences, `${path}.audiences`),
+    fromHeaders: list(m.fromHeaders, `${path}.fromHeaders`, (h, p) => {
+      const x = map(h, p);
+      return { name: name(x.name, `${p}.name`), prefix: optStr(x.prefix, `${p}.prefix`) ?? '' };
+    }),
+    fromParams: strings(m.fromParams, `${path}.fromParams`),
+    fromCookies: strings(m.fromCookies, `${path}.fromCookies`),
+    forwardOriginalToken: optBool(m.forwardOriginalToken, `${path}.forwardOriginalToken`) ?? false,
+    outputClaimToHeaders: list(m.outputClaimToHeaders, `${path}.outputClaimToHeaders`, (h, p) => {
+      const x = map(h, p);
+      return { header: name(x.header, `${p}.header`), claim: name(x.claim, `${p}.claim`) };
+    }),
+  };
+  const jwksUri = optStr(m.jwksUri, `${path}.jwksUri`);
+  if (jwksUri) rule.jwksUri = jwksUri;
+  const jwks = optStr(m.jwks, `${path}.jwks`);
+  if (jwks) rule.jwks = jwks;
+  const payload = optStr(m.outputPayloadToHeader, `${path}.outputPayloadToHeader`);
+  if (payload) rule.outputPayloadToHeader = payload;
+  const timeout = optStr(m.timeout, `${path}.timeout`);
+  if (timeout) rule.timeout = timeout;
+  return rule;
+};
+
+/**
+ * A RequestAuthentication of the wrong shape is rejected (naming the field): unlike an
+ * AuthorizationPolicy, leaving it out cannot let a request through that it would refuse, since
+ * requiring a token is an AuthorizationPolicy's job (a present invalid token is what it refuses).
+ */
+export function toRequestAuthentication(o: Fields): RequestAuthentication {
+  const metadata = checkMeta(o, true);
+  const spec = optMap(o.spec, 'spec');
+  const targetRefs = targetRefsOf(spec);
+  const sel = selector(spec);
+  return {
+    metadata,
+    spec: {
+      ...(sel ? { selector: sel } : {}),
+      targetRefs,
+      jwtRules: list(spec.jwtRules, 'spec.jwtRules', jwtRule),
+    },
+  };
 }

@@ -19,7 +19,8 @@ import { socketAddress } from './common.js';
 export interface EndpointOptions {
   /**
    * Add endpoint metadata for a waypoint: `envoy.transport_socket_match: {tunnel: hbone}` when the
-   * workload takes HBONE, and `trellis: {identity, workload}` for the peer certificate check.
+   * workload takes HBONE, `trellis: {identity, workload}` for the peer certificate check, and
+   * Istio's `istio: {workload: "name;ns;canonical-service;revision;cluster"}` for telemetry.
    */
   readonly meshMetadata: boolean;
 }
@@ -89,6 +90,16 @@ function lbEndpoint(
   if (options.meshMetadata) {
     const filterMetadata: Record<string, { [k: string]: string }> = {
       trellis: { workload: w.uid, ...(w.identity ? { identity: w.identity } : {}) },
+      // Istio's telemetry labels of the workload: name;namespace;canonical service;revision;cluster.
+      istio: {
+        workload: [
+          w.workloadName || w.name,
+          w.namespace,
+          w.canonicalName,
+          w.canonicalRevision,
+          w.clusterId,
+        ].join(';'),
+      },
     };
     if (w.tunnel === 'HBONE') filterMetadata['envoy.transport_socket_match'] = { tunnel: 'hbone' };
     endpoint.metadata = create(MetadataSchema, { filterMetadata });

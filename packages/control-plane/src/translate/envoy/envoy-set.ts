@@ -41,18 +41,21 @@ import type { ServiceInfo } from '../../model/service-info.js';
 import type { WaypointInfo } from '../../model/waypoint-info.js';
 import { LABEL_GATEWAY_NAME } from '../../model/well-known.js';
 import { packMessages } from '../pack-messages.js';
-import { edsCluster, speaksHttp2 } from './clusters.js';
+import { edsCluster } from './clusters.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { waypointListener } from './listeners.js';
 import { WAYPOINT_LISTENER_NAME } from './names.js';
 import type { EnvoyNote } from './notes.js';
 import type { EnvoyResources } from './resources.js';
 import type { ClusterRef } from './route-context.js';
+import { selectedRequestAuthentications } from './request-authn.js';
 import {
   proxylessService,
   waypointService,
   type ServiceContribution,
+  type WaypointSelected,
 } from './service-resources.js';
+import { waypointCluster } from './traffic-policy.js';
 import type { EnvoyState } from './state.js';
 import type { WorkloadIndex } from './workload-index.js';
 import { addTo, removeFrom } from '../../collections/index-by.js';
@@ -86,17 +89,25 @@ interface SetMemo {
   readonly clusterUsers: Map<string, Set<string>>;
   /** Service key -> cluster names of that service used by the set. */
   readonly clustersByService: Map<string, Set<string>>;
-  /** Waypoint sets: selector policies of its pods (they go into every chain's RBAC filters). */
-  selectorPolicies: ReadonlySet<string>;
+  /**
+   * Waypoint sets: selector policies of its pods (they go into every chain's RBAC filters) and
+   * selector RequestAuthentications (every chain's JWT filter).
+   */
+  selected: WaypointSelected;
   moved: boolean;
 }
+
+const NOTHING_SELECTED: WaypointSelected = {
+  authorizationPolicies: new Set(),
+  requestAuthentications: new Set(),
+};
 
 const newMemo = (): SetMemo => ({
   contributions: SortedMap.from<ServiceContribution>([]),
   byBackend: new Map(),
   clusterUsers: new Map(),
   clustersByService: new Map(),
-  selectorPolicies: new Set(),
+  selected: NOTHING_SELECTED,
   moved: false,
 });
 
@@ -112,6 +123,8 @@ function wideChanged(before: EnvoyState, after: EnvoyState, kind: EnvoySetKind):
     !sameLabels(before.namespaces, after.namespaces) ||
     (kind.kind === 'waypoint' &&
       (!sameList(before.authorizationPolicies, after.authorizationPolicies) ||
+        !sameSpecs(before.requestAuthentications, after.requestAuthentications) ||
+        !sameSpecs(before.destinationRules, after.destinationRules) ||
         !sameValue(before.waypoints.get(kind.waypoint), after.waypoints.get(kind.waypoint))))
   );
 }
@@ -122,7 +135,10 @@ function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): 
 
 type Spec = { metadata: Meta; spec: unknown };
 
-/** The same object, or one with the same name, creation time and spec (status aside). */
+/**
+ * The same object, or one with the same name, creation time, annotations (a route's fault
+ * injection) and spec (status aside).
+ */
 function sameSpec(x: Spec, y: Spec | undefined): boolean {
   return (
     x === y ||
@@ -130,6 +146,7 @@ function sameSpec(x: Spec, y: Spec | undefined): boolean {
       x.metadata.namespace === y.metadata.namespace &&
       x.metadata.name === y.metadata.name &&
       createdMs(x) === createdMs(y) &&
+      sameValue(x.metadata.annotations ?? {}, y.metadata.annotations ?? {}) &&
       sameValue(x.spec, y.spec))
   );
 }
@@ -188,12 +205,18 @@ export function updateSet(
   const usable = previous && !previous.memo.moved;
   const memo = usable ? previous.memo : newMemo();
   if (usable) previous.memo.moved = true;
-  const selectorPolicies = waypoint ? waypointSelectorPolicies(index, waypoint) : new Set<string>();
+  const selected = waypoint ? waypointSelected(index, waypoint, state) : NOTHING_SELECTED;
   const full =
     !usable ||
     wideChanged(previous.state, state, kind) ||
-    !sameSet(selectorPolicies, memo.selectorPolicies);
-  memo.selectorPolicies = selectorPolicies;
+    !sameSet(selected.authorizationPolicies, memo.selected.authorizationPolicies) ||
+    !sameSet(selected.requestAuthentications, memo.selected.requestAuthentications);
+  // Traffic policies are part of every cluster of a waypoint set.
+  const trafficPolicies =
+    usable &&
+    kind.kind === 'waypoint' &&
+    !sameSpecs(previous.state.destinationRules, state.destinationRules);
+  memo.selected = selected;
   memo.moved = false;
 
   // Services to translate again, and services whose endpoints changed.
@@ -239,7 +262,7 @@ export function updateSet(
       service && inSet(kind, service)
         ? kind.kind === 'proxyless'
           ? proxylessService(state, service, kind.clientNamespace)
-          : waypointService(state, waypoint!, service, selectorPolicies)
+          : waypointService(state, waypoint!, service, selected)
         : undefined;
     if (old === undefined && next === undefined) continue;
     contributionChanges.set(key, next);
@@ -276,6 +299,7 @@ export function updateSet(
     if (clusterUsers.has(name) !== usedBefore) dirtyClusters.add(name);
   for (const serviceKey of endpoints)
     for (const c of clustersByService.get(serviceKey) ?? []) dirtyClusters.add(c);
+  if (trafficPolicies) for (const c of clusterUsers.keys()) dirtyClusters.add(c);
 
   const prevResources = usable ? previous.resources : undefined;
   const listeners = new Map<string, Listener | undefined>();
@@ -303,7 +327,12 @@ export function updateSet(
       continue;
     }
     const waypointSet = kind.kind === 'waypoint';
-    clusters.set(name, edsCluster(name, { http2: waypointSet && speaksHttp2(ref.port) }));
+    clusters.set(
+      name,
+      waypointSet
+        ? waypointCluster(ref, state.destinationRules ?? [], state.options.rootNamespace)
+        : edsCluster(name, { http2: false }),
+    );
     assignments.set(
       name,
       clusterLoadAssignment(name, ref.service, ref.port, index.workloadsOf(ref.service.key), {
@@ -364,13 +393,26 @@ function mergedNotes(contributions: ReadonlyMap<string, ServiceContribution>): E
   return out;
 }
 
-/** Selector policies that select any pod of the waypoint (pods labelled with its Gateway name). */
-function waypointSelectorPolicies(index: WorkloadIndex, waypoint: WaypointInfo): Set<string> {
-  const keys = new Set<string>();
-  for (const w of index.podsOfGateway(waypoint.namespace, waypoint.name))
-    if (w.labels[LABEL_GATEWAY_NAME] === waypoint.name)
-      for (const k of w.authorizationPolicies) keys.add(k);
-  return keys;
+/**
+ * Selector policies and RequestAuthentications that select any pod of the waypoint (pods
+ * labelled with its Gateway name).
+ */
+function waypointSelected(
+  index: WorkloadIndex,
+  waypoint: WaypointInfo,
+  state: EnvoyState,
+): WaypointSelected {
+  const pods = index
+    .podsOfGateway(waypoint.namespace, waypoint.name)
+    .filter((w) => w.labels[LABEL_GATEWAY_NAME] === waypoint.name);
+  const authorizationPolicies = new Set<string>();
+  for (const w of pods) for (const k of w.authorizationPolicies) authorizationPolicies.add(k);
+  const requestAuthentications = selectedRequestAuthentications(
+    state.requestAuthentications ?? [],
+    state.options.rootNamespace,
+    pods,
+  );
+  return { authorizationPolicies, requestAuthentications };
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

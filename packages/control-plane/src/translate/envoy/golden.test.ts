@@ -66,7 +66,12 @@ for (const name of cases) {
     for (const [listenerName, l] of out.listeners) {
       const hcms = l.apiListener?.apiListener
         ? [l.apiListener.apiListener]
-        : l.filterChains.map((c) => c.filters[0]!.configType.value!).filter((v) => 'typeUrl' in v);
+        : l.filterChains.flatMap((c) => {
+            const t = c.filters.at(-1)!.configType;
+            return t.case === 'typedConfig' && t.value.typeUrl.endsWith('.HttpConnectionManager')
+              ? [t.value]
+              : [];
+          });
       assert.ok(hcms.length > 0, `${listenerName} has no HTTP connection manager`);
       for (const any of hcms) {
         const hcm = unpackAnyAs(any, HttpConnectionManagerSchema);

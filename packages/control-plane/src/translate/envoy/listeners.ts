@@ -6,8 +6,10 @@ import {
   FilterChainMatchSchema,
   FilterChainSchema,
   FilterSchema,
+  type Filter,
   type FilterChain,
 } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
+import { TcpProxySchema } from '@trellis/api/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import {
   ListenerSchema,
   type Listener,
@@ -31,9 +33,12 @@ export function httpConnectionManager(
   statPrefix: string,
   routeConfigName: string,
   filters: HttpFilter[],
+  options: { normalizePath?: boolean } = {},
 ): HttpConnectionManager {
   return create(HttpConnectionManagerSchema, {
     statPrefix,
+    // Istio's default path normalisation (BASE): routes and policies see "/a/../b" as "/b".
+    ...(options.normalizePath ? { normalizePath: true } : {}),
     codecType: HttpConnectionManager_CodecType.AUTO,
     routeSpecifier: {
       case: 'rds',
@@ -62,6 +67,14 @@ export function apiListener(name: string, routeConfigName: string): Listener {
   });
 }
 
+/** The inner streams to one service port: its VIPs and port. */
+function vipMatch(service: ServiceInfo, port: ServicePortInfo) {
+  return create(FilterChainMatchSchema, {
+    destinationPort: port.port,
+    prefixRanges: service.vips.map((v) => cidrRange(v.ip)!),
+  });
+}
+
 /** One service port on the waypoint: matched by the destination (service VIPs and port) of the inner stream. */
 export function waypointFilterChain(
   service: ServiceInfo,
@@ -72,10 +85,7 @@ export function waypointFilterChain(
   const name = waypointChainName(service.hostname, port.port);
   return create(FilterChainSchema, {
     name,
-    filterChainMatch: create(FilterChainMatchSchema, {
-      destinationPort: port.port,
-      prefixRanges: service.vips.map((v) => cidrRange(v.ip)!),
-    }),
+    filterChainMatch: vipMatch(service, port),
     filters: [
       create(FilterSchema, {
         name: 'envoy.filters.network.http_connection_manager',
@@ -83,7 +93,40 @@ export function waypointFilterChain(
           case: 'typedConfig',
           value: packAny(
             HttpConnectionManagerSchema,
-            httpConnectionManager(name, routeConfigName, filters),
+            httpConnectionManager(name, routeConfigName, filters, { normalizePath: true }),
+          ),
+        },
+      }),
+    ],
+  });
+}
+
+/**
+ * A TCP service port on the waypoint (a port named tcp-, tls-, mongo-, ...): network RBAC from the
+ * L4 parts of the policies, then tcp_proxy to the service's cluster.
+ */
+export function waypointTcpChain(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  cluster: string,
+  rbac: Filter[],
+): FilterChain {
+  const name = waypointChainName(service.hostname, port.port, 'tcp');
+  return create(FilterChainSchema, {
+    name,
+    filterChainMatch: vipMatch(service, port),
+    filters: [
+      ...rbac,
+      create(FilterSchema, {
+        name: 'envoy.filters.network.tcp_proxy',
+        configType: {
+          case: 'typedConfig',
+          value: packAny(
+            TcpProxySchema,
+            create(TcpProxySchema, {
+              statPrefix: name,
+              clusterSpecifier: { case: 'cluster', value: cluster },
+            }),
           ),
         },
       }),

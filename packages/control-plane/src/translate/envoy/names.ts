@@ -14,6 +14,10 @@ export function routeConfigName(hostname: string, port: number): string {
 export const WAYPOINT_LISTENER_NAME = 'waypoint_inbound';
 
 /** Filter chain of one service port on the waypoint listener. */
-export function waypointChainName(hostname: string, port: number): string {
-  return `inbound-vip|${port}|http|${hostname}`;
+export function waypointChainName(
+  hostname: string,
+  port: number,
+  protocol: 'http' | 'tcp' = 'http',
+): string {
+  return `inbound-vip|${port}|${protocol}|${hostname}`;
 }

@@ -1,7 +1,14 @@
 // What the Envoy translators could not honour, for status conditions and logs.
 
 export interface EnvoyNote {
-  kind: 'HTTPRoute' | 'GRPCRoute' | 'AuthorizationPolicy' | 'Service' | 'Gateway';
+  kind:
+    | 'HTTPRoute'
+    | 'GRPCRoute'
+    | 'AuthorizationPolicy'
+    | 'Service'
+    | 'Gateway'
+    | 'RequestAuthentication'
+    | 'DestinationRule';
   /** `<namespace>/<name>` of the object. */
   object: string;
   message: string;

@@ -9,7 +9,9 @@ import { authorizationPolicyInfo } from '../../collections/authorization-policie
 import { toAuthorizationPolicy } from '../../ingest/convert/istio-security.js';
 import { DEFAULT_MESH_OPTIONS } from '../../model/options.js';
 import { NoteSink } from './notes.js';
-import { RBAC_ALLOW_FILTER, RBAC_DENY_FILTER, rbacFilters } from './rbac.js';
+import { networkRbacFilters, RBAC_ALLOW_FILTER, RBAC_DENY_FILTER, rbacFilters } from './rbac.js';
+import { RBACSchema as NetworkRbacSchema } from '@trellis/api/gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
+import type { Any } from '@bufbuild/protobuf/wkt';
 
 function policy(
   name: string,
@@ -48,7 +50,7 @@ test('an ALLOW rule the waypoint cannot evaluate allows nothing, and the policy 
     [
       policy('jwt', {
         action: 'ALLOW',
-        rules: [{ from: [{ source: { requestPrincipals: ['*'] } }] }],
+        rules: [{ when: [{ key: 'experimental.envoy.filters.x', values: ['y'] }] }],
       }),
     ],
     'cluster.local',
@@ -59,7 +61,7 @@ test('an ALLOW rule the waypoint cannot evaluate allows nothing, and the policy 
     { rules: {} },
     'ALLOW with no policies denies every request',
   );
-  assert.match(notes.notes[0]!.message, /requestPrincipals.*allow nothing/);
+  assert.match(notes.notes[0]!.message, /experimental\.envoy\.filters\.x.*allow nothing/);
 });
 
 test('a DENY rule loses only what cannot be evaluated, so it denies more', () => {
@@ -69,7 +71,7 @@ test('a DENY rule loses only what cannot be evaluated, so it denies more', () =>
         action: 'DENY',
         rules: [
           {
-            from: [{ source: { requestPrincipals: ['*'] } }],
+            when: [{ key: 'experimental.envoy.filters.x', values: ['y'] }],
             to: [{ operation: { methods: ['DELETE'] } }],
           },
         ],
@@ -155,4 +157,86 @@ test('service accounts and principals become SPIFFE id matchers', () => {
       },
     },
   ]);
+});
+
+test('request principals and JWT claims read the istio_authn metadata of the JWT filter', () => {
+  const filters = rbacFilters(
+    [
+      policy('jwt', {
+        action: 'ALLOW',
+        rules: [
+          {
+            from: [{ source: { requestPrincipals: ['https://issuer.example/*'] } }],
+            when: [{ key: 'request.auth.claims[groups]', values: ['admins'] }],
+          },
+        ],
+      }),
+    ],
+    'cluster.local',
+    new NoteSink(),
+  );
+  const allow = config(filters, RBAC_ALLOW_FILTER) as {
+    rules: { policies: Record<string, { principals: unknown[]; permissions: unknown[] }> };
+  };
+  const rule = allow.rules.policies['ns[ns]-policy[jwt]-rule[0]']!;
+  assert.deepEqual(rule.principals, [
+    {
+      metadata: {
+        filter: 'istio_authn',
+        path: [{ key: 'request.auth.principal' }],
+        value: { stringMatch: { prefix: 'https://issuer.example/' } },
+      },
+    },
+  ]);
+  assert.deepEqual(rule.permissions, [
+    {
+      metadata: {
+        filter: 'istio_authn',
+        path: [{ key: 'request.auth.claims' }, { key: 'groups' }],
+        value: { listMatch: { oneOf: { stringMatch: { exact: 'admins' } } } },
+      },
+    },
+  ]);
+});
+
+test('on a TCP chain HTTP attributes are unknown: ALLOW rules with them allow nothing, DENY rules deny more', () => {
+  const notes = new NoteSink();
+  const filters = networkRbacFilters(
+    [
+      policy('a', {
+        action: 'ALLOW',
+        rules: [
+          { to: [{ operation: { paths: ['/x'] } }] },
+          { from: [{ source: { namespaces: ['ops'] } }] },
+        ],
+      }),
+      policy('d', {
+        action: 'DENY',
+        rules: [{ to: [{ operation: { methods: ['GET'], ports: ['5432'] } }] }],
+      }),
+    ],
+    'cluster.local',
+    notes,
+  );
+  assert.deepEqual(
+    filters.map((f) => f.name),
+    ['envoy.filters.network.rbac.deny', 'envoy.filters.network.rbac.allow'],
+  );
+  const json = (f: (typeof filters)[number]) =>
+    toJson(NetworkRbacSchema, unpackAnyAs(f.configType.value as Any, NetworkRbacSchema), {
+      registry: apiRegistry,
+    }) as {
+      rules: { policies: Record<string, { permissions: unknown[] }> };
+    };
+  const deny = json(filters[0]!);
+  assert.deepEqual(deny.rules.policies['ns[ns]-policy[d]-rule[0]']!.permissions, [
+    { destinationPort: 5432 },
+  ]);
+  const allow = json(filters[1]!);
+  assert.deepEqual(Object.keys(allow.rules.policies), ['ns[ns]-policy[a]-rule[1]']);
+  assert.ok(
+    notes.notes.some((n) =>
+      /to\.operation\.paths on TCP ports; rules using them allow nothing/.test(n.message),
+    ),
+  );
 });

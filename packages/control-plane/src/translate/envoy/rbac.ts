@@ -6,8 +6,9 @@
 // Dry-run policies (`istio.io/dry-run`) go to the filters' shadow rules. Principals match the
 // peer certificate's SPIFFE URI SAN (`spiffe://` + the policy's `cluster.local/ns/x/sa/y`).
 //
-// An attribute the waypoint cannot evaluate (request principals, JWT claims, unknown keys, values
-// that do not parse) never weakens a policy: an ALLOW rule using it is dropped (allows nothing); a
+// Request principals and `request.auth.*` conditions read the istio_authn metadata the waypoint's
+// JWT filter writes (RequestAuthentication). An attribute the waypoint cannot evaluate (unknown
+// keys, values that do not parse; HTTP attributes on a TCP chain) never weakens a policy: an ALLOW rule using it is dropped (allows nothing); a
 // DENY rule is kept without it, and an entry made only of it always matches (denies more).
 // AUDIT policies change no decision and are left out; CUSTOM needs an ext_authz provider, which
 // is not supported, so CUSTOM rules deny what they match (fail closed).
@@ -31,8 +32,22 @@ import {
   HttpFilterSchema,
   type HttpFilter,
 } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { RBACSchema as NetworkRbacSchema } from '@trellis/api/gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
+import {
+  FilterSchema,
+  type Filter,
+} from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { PathMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/path_pb.js';
 import { RegexMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/regex_pb.js';
+import {
+  MetadataMatcher_PathSegmentSchema,
+  MetadataMatcherSchema,
+  type MetadataMatcher,
+} from '@trellis/api/gen/envoy/type/matcher/v3/metadata_pb.js';
+import {
+  ListMatcherSchema,
+  ValueMatcherSchema,
+} from '@trellis/api/gen/envoy/type/matcher/v3/value_pb.js';
 import {
   StringMatcherSchema,
   type StringMatcher,
@@ -62,6 +77,90 @@ export function rbacFilters(
   trustDomain: string,
   notes: NoteSink,
 ): HttpFilter[] {
+  return rbacSets(policies, trustDomain, notes, false).map((f) =>
+    create(HttpFilterSchema, {
+      name: f.name,
+      configType: { case: 'typedConfig', value: packAny(RBACSchema, httpRbacConfig(f)) },
+    }),
+  );
+}
+
+/**
+ * The same policies for a TCP chain (`envoy.filters.network.rbac`): only L4 attributes apply; an
+ * ALLOW rule using HTTP attributes allows nothing, a DENY rule is enforced without them (as Istio
+ * does for TCP traffic).
+ */
+export function networkRbacFilters(
+  policies: readonly AuthorizationPolicyInfo[],
+  trustDomain: string,
+  notes: NoteSink,
+): Filter[] {
+  return rbacSets(policies, trustDomain, notes, true).map((f) =>
+    create(FilterSchema, {
+      name: f.name.replace('envoy.filters.http.rbac', 'envoy.filters.network.rbac'),
+      configType: {
+        case: 'typedConfig',
+        value: packAny(
+          NetworkRbacSchema,
+          create(NetworkRbacSchema, {
+            ...(f.enforce
+              ? {
+                  rules: create(RbacRulesSchema, {
+                    action: f.action,
+                    policies: Object.fromEntries(f.rules),
+                  }),
+                }
+              : {}),
+            ...(f.hasShadow
+              ? {
+                  shadowRules: create(RbacRulesSchema, {
+                    action: f.action,
+                    policies: Object.fromEntries(f.shadow),
+                  }),
+                  shadowRulesStatPrefix: f.shadowPrefix,
+                }
+              : {}),
+            statPrefix: 'tcp.',
+          }),
+        ),
+      },
+    }),
+  );
+}
+
+interface RbacSet {
+  readonly name: string;
+  readonly action: RBAC_Action;
+  readonly rules: Map<string, Policy>;
+  readonly enforce: boolean;
+  readonly shadow: Map<string, Policy>;
+  readonly shadowPrefix: string;
+  readonly hasShadow: boolean;
+}
+
+function httpRbacConfig(f: RbacSet) {
+  const config = create(RBACSchema);
+  if (f.enforce)
+    config.rules = create(RbacRulesSchema, {
+      action: f.action,
+      policies: Object.fromEntries(f.rules),
+    });
+  if (f.hasShadow) {
+    config.shadowRules = create(RbacRulesSchema, {
+      action: f.action,
+      policies: Object.fromEntries(f.shadow),
+    });
+    config.shadowRulesStatPrefix = f.shadowPrefix;
+  }
+  return config;
+}
+
+function rbacSets(
+  policies: readonly AuthorizationPolicyInfo[],
+  trustDomain: string,
+  notes: NoteSink,
+  tcp: boolean,
+): RbacSet[] {
   const sets = {
     deny: new Map<string, Policy>(),
     denyShadow: new Map<string, Policy>(),
@@ -100,7 +199,7 @@ export function rbacFilters(
         : sets.allow;
     const unsupported = new Set<string>();
     p.rules.forEach((rule, i) => {
-      const r = rulePolicy(rule, p.namespace, trustDomain, deny);
+      const r = rulePolicy(rule, p.namespace, trustDomain, deny, tcp);
       r.unsupported.forEach((u) => unsupported.add(u));
       if (r.value) target.set(`ns[${p.namespace}]-policy[${p.name}]-rule[${i}]`, r.value);
     });
@@ -110,59 +209,34 @@ export function rbacFilters(
         'AuthorizationPolicy',
         p.key,
         deny
-          ? `the waypoint cannot evaluate ${list}; this policy is enforced without them and denies more than written`
-          : `the waypoint cannot evaluate ${list}; rules using them allow nothing`,
+          ? `the waypoint cannot evaluate ${list}${tcp ? ' on TCP ports' : ''}; this policy is enforced without them and denies more than written`
+          : `the waypoint cannot evaluate ${list}${tcp ? ' on TCP ports' : ''}; rules using them allow nothing`,
       );
     }
   }
-  const filters: HttpFilter[] = [];
+  const filters: RbacSet[] = [];
   if (sets.deny.size + sets.denyShadow.size > 0)
-    filters.push(
-      rbacFilter(
-        RBAC_DENY_FILTER,
-        RBAC_Action.DENY,
-        sets.deny,
-        sets.deny.size > 0,
-        sets.denyShadow,
-        'istio_dry_run_deny_',
-      ),
-    );
+    filters.push({
+      name: RBAC_DENY_FILTER,
+      action: RBAC_Action.DENY,
+      rules: sets.deny,
+      enforce: sets.deny.size > 0,
+      shadow: sets.denyShadow,
+      shadowPrefix: 'istio_dry_run_deny_',
+      hasShadow: sets.denyShadow.size > 0,
+    });
   // An ALLOW policy that allows nothing still denies everything else, so it is sent even when empty.
   if (allowPolicies + allowShadowPolicies > 0)
-    filters.push(
-      rbacFilter(
-        RBAC_ALLOW_FILTER,
-        RBAC_Action.ALLOW,
-        sets.allow,
-        allowPolicies > 0,
-        sets.allowShadow,
-        'istio_dry_run_allow_',
-        allowShadowPolicies > 0,
-      ),
-    );
+    filters.push({
+      name: RBAC_ALLOW_FILTER,
+      action: RBAC_Action.ALLOW,
+      rules: sets.allow,
+      enforce: allowPolicies > 0,
+      shadow: sets.allowShadow,
+      shadowPrefix: 'istio_dry_run_allow_',
+      hasShadow: allowShadowPolicies > 0,
+    });
   return filters;
-}
-
-function rbacFilter(
-  name: string,
-  action: RBAC_Action,
-  rules: Map<string, Policy>,
-  enforce: boolean,
-  shadow: Map<string, Policy>,
-  shadowPrefix: string,
-  hasShadow = shadow.size > 0,
-): HttpFilter {
-  const config = create(RBACSchema);
-  if (enforce)
-    config.rules = create(RbacRulesSchema, { action, policies: Object.fromEntries(rules) });
-  if (hasShadow) {
-    config.shadowRules = create(RbacRulesSchema, { action, policies: Object.fromEntries(shadow) });
-    config.shadowRulesStatPrefix = shadowPrefix;
-  }
-  return create(HttpFilterSchema, {
-    name,
-    configType: { case: 'typedConfig', value: packAny(RBACSchema, config) },
-  });
 }
 
 const SOURCE_CONDITIONS = new Set([
@@ -177,6 +251,7 @@ function rulePolicy(
   namespace: string,
   trustDomain: string,
   deny: boolean,
+  tcp: boolean,
 ): Part<Policy> {
   const unsupported: string[] = [];
   // Each clause: alternatives (OR); the rule needs every clause (AND). undefined = always true.
@@ -191,14 +266,14 @@ function rulePolicy(
   };
   if (rule.to.length) {
     const c = take(
-      rule.to.map((t) => operation(t.operation)),
+      rule.to.map((t) => operation(t.operation, tcp)),
       orPermissions,
     );
     if (c) permissionClauses.push(c);
   }
   if (rule.from.length) {
     const c = take(
-      rule.from.map((f) => source(f.source, namespace, trustDomain)),
+      rule.from.map((f) => source(f.source, namespace, trustDomain, tcp)),
       orPrincipals,
     );
     if (c) principalClauses.push(c);
@@ -208,7 +283,7 @@ function rulePolicy(
       const c = take([sourceCondition(cond)], orPrincipals);
       if (c) principalClauses.push(c);
     } else {
-      const c = take([requestCondition(cond)], orPermissions);
+      const c = take([requestCondition(cond, tcp)], orPermissions);
       if (c) permissionClauses.push(c);
     }
   }
@@ -224,7 +299,10 @@ function rulePolicy(
 
 // --- to.operation ---------------------------------------------------------------------------
 
-function operation(op: AuthorizationFields): Part<Permission> {
+/** Attributes a TCP connection has no value for. */
+const HTTP_ONLY = new Set(['hosts', 'methods', 'paths', 'requestPrincipals']);
+
+function operation(op: AuthorizationFields, tcp: boolean): Part<Permission> {
   const rules: Permission[] = [];
   const unsupported: string[] = [];
   const entries = Object.entries(op);
@@ -233,7 +311,7 @@ function operation(op: AuthorizationFields): Part<Permission> {
     const values = stringList(raw);
     const negate = key.startsWith('not');
     const field = negate ? key.charAt(3).toLowerCase() + key.slice(4) : key;
-    const build = OPERATION_FIELDS[field];
+    const build = tcp && HTTP_ONLY.has(field) ? undefined : OPERATION_FIELDS[field];
     if (!build || !values) {
       unsupported.push(`to.operation.${key}`);
       continue;
@@ -290,7 +368,12 @@ const OPERATION_FIELDS: Record<string, (v: string) => Permission | undefined> = 
 
 // --- from.source ----------------------------------------------------------------------------
 
-function source(src: AuthorizationFields, namespace: string, trustDomain: string): Part<Principal> {
+function source(
+  src: AuthorizationFields,
+  namespace: string,
+  trustDomain: string,
+  tcp: boolean,
+): Part<Principal> {
   const ids: Principal[] = [];
   const unsupported: string[] = [];
   const entries = Object.entries(src);
@@ -299,7 +382,7 @@ function source(src: AuthorizationFields, namespace: string, trustDomain: string
     const values = stringList(raw);
     const negate = key.startsWith('not');
     const field = negate ? key.charAt(3).toLowerCase() + key.slice(4) : key;
-    const build = SOURCE_FIELDS[field];
+    const build = tcp && HTTP_ONLY.has(field) ? undefined : SOURCE_FIELDS[field];
     if (!build || !values) {
       unsupported.push(`from.source.${key}`);
       continue;
@@ -328,6 +411,9 @@ const SOURCE_FIELDS: Record<string, SourceField> = {
   },
   ipBlocks: (v) => cidrPrincipal('directRemoteIp', v),
   remoteIpBlocks: (v) => cidrPrincipal('remoteIp', v),
+  // `<iss>/<sub>` of a JWT the waypoint validated (RequestAuthentication), read from istio_authn.
+  requestPrincipals: (v) =>
+    metadataPrincipal(['request.auth.principal'], wildcardMatcher(v, '', false)),
 };
 
 // --- when -----------------------------------------------------------------------------------
@@ -342,10 +428,11 @@ function sourceCondition(c: AuthorizationCondition): Part<Principal> {
   return condition(c, build[c.key]!, orPrincipals, notPrincipal, andPrincipals);
 }
 
-function requestCondition(c: AuthorizationCondition): Part<Permission> {
+function requestCondition(c: AuthorizationCondition, tcp: boolean): Part<Permission> {
   const header = /^request\.headers\[(.+)\]$/.exec(c.key);
   let build: ((v: string) => Permission | undefined) | undefined;
-  if (header)
+  if (tcp && c.key.startsWith('request.')) build = undefined;
+  else if (header)
     build = (v) => headerPermission(header[1]!.toLowerCase(), wildcardMatcher(v, '', false));
   else if (c.key === 'destination.ip')
     build = (v) => {
@@ -359,7 +446,17 @@ function requestCondition(c: AuthorizationCondition): Part<Permission> {
         ? undefined
         : create(PermissionSchema, { rule: { case: 'destinationPort', value: port } });
     };
-  else if (c.key === 'connection.sni')
+  else if (c.key.startsWith('request.auth.')) {
+    const path = authPath(c.key);
+    if (path)
+      build = (v) =>
+        create(PermissionSchema, {
+          rule: {
+            case: 'metadata',
+            value: metadataMatcher(path.keys, wildcardMatcher(v, '', false), path.list),
+          },
+        });
+  } else if (c.key === 'connection.sni')
     build = (v) =>
       create(PermissionSchema, {
         rule: { case: 'requestedServerName', value: wildcardMatcher(v, '', false) },
@@ -451,6 +548,51 @@ function authenticated(m: StringMatcher): Principal {
       case: 'authenticated',
       value: create(Principal_AuthenticatedSchema, { principalName: m }),
     },
+  });
+}
+
+/**
+ * `request.auth.principal|audiences|presenter` and `request.auth.claims[a][b]` as a path into the
+ * istio_authn metadata the waypoint's JWT filter writes (claims are lists of strings there).
+ */
+function authPath(key: string): { keys: string[]; list: boolean } | undefined {
+  if (key === 'request.auth.principal' || key === 'request.auth.presenter')
+    return { keys: [key], list: false };
+  if (key === 'request.auth.audiences') return { keys: [key], list: true };
+  const m = /^request\.auth\.claims((?:\[[^\][]+\])+)$/.exec(key);
+  if (!m) return undefined;
+  const parts = [...m[1]!.matchAll(/\[([^\][]+)\]/g)].map((x) => x[1]!);
+  return { keys: ['request.auth.claims', ...parts], list: true };
+}
+
+/** Istio's authn metadata: filter "istio_authn", keys as written by the JWT filter. */
+const ISTIO_AUTHN = 'istio_authn';
+
+function metadataMatcher(keys: string[], m: StringMatcher, list: boolean): MetadataMatcher {
+  const stringValue = create(ValueMatcherSchema, {
+    matchPattern: { case: 'stringMatch', value: m },
+  });
+  return create(MetadataMatcherSchema, {
+    filter: ISTIO_AUTHN,
+    path: keys.map((key) =>
+      create(MetadataMatcher_PathSegmentSchema, { segment: { case: 'key', value: key } }),
+    ),
+    value: list
+      ? create(ValueMatcherSchema, {
+          matchPattern: {
+            case: 'listMatch',
+            value: create(ListMatcherSchema, {
+              matchPattern: { case: 'oneOf', value: stringValue },
+            }),
+          },
+        })
+      : stringValue,
+  });
+}
+
+function metadataPrincipal(keys: string[], m: StringMatcher): Principal {
+  return create(PrincipalSchema, {
+    identifier: { case: 'metadata', value: metadataMatcher(keys, m, false) },
   });
 }
 

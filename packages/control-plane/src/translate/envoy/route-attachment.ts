@@ -9,9 +9,10 @@
 // - Service parent in the route's namespace (producer route): every request to the Service,
 //   through its waypoint and from proxyless gRPC clients. `port` / `sectionName` pick ports.
 // - Service parent in another namespace (consumer route): only requests from the route's
-//   namespace. Proxyless gRPC clients of that namespace (node id `<type>~<ip>~<pod>.<ns>~...`) get
-//   these routes instead of the producer routes for that Service port (GAMMA). Waypoints serve a
-//   Service's callers from every namespace and apply producer routes only.
+//   namespace, which get these routes instead of the producer routes for that Service port
+//   (GAMMA): proxyless gRPC clients of that namespace (node id `<type>~<ip>~<pod>.<ns>~...`) get
+//   them in their own set; the Service's waypoint serves callers from every namespace and applies
+//   them to requests whose peer identity is of that namespace.
 // - Gateway parent of a waypoint class: the listeners picked by `sectionName` / `port` that allow
 //   the route's kind and namespace (`allowedRoutes`, the same function that decides which
 //   namespaces may use the waypoint); served for the waypoint's services the route's hostnames
@@ -87,6 +88,11 @@ export interface RouteAttachments {
     port: ServicePortInfo,
     clientNamespace?: string,
   ): AttachedRoute[];
+  /**
+   * The consumer routes of one service port by client namespace (in namespace order), for a
+   * waypoint, which serves every namespace's callers.
+   */
+  consumersOf(service: ServiceInfo, port: ServicePortInfo): ReadonlyMap<string, AttachedRoute[]>;
   /** Routes attached to the waypoint's Gateway whose hostnames (if any) name the service. */
   forWaypoint(waypoint: WaypointInfo, service: ServiceInfo): AttachedRoute[];
   /** Namespaces that have consumer routes (their proxyless clients get their own resource set). */
@@ -115,6 +121,7 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
   const routes: RouteResult[] = [];
   const producer = new Map<string, AttachedRoute[]>(); // by service key
   const consumer = new Map<string, AttachedRoute[]>(); // by `<client ns>\0<service key>`
+  const consumersByService = new Map<string, Set<string>>(); // service key -> client namespaces
   const byGateway = new Map<string, AttachedRoute[]>();
   const attached = new Map<string, number>(); // `<gateway>\0<listener>` -> routes
   const consumerNamespaces = new Set<string>();
@@ -164,6 +171,8 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
         else {
           consumerNamespaces.add(consumerNs);
           push(consumer, `${consumerNs}\0${result.service.key}`, route);
+          const namespaces = consumersByService.get(result.service.key) ?? new Set<string>();
+          consumersByService.set(result.service.key, namespaces.add(consumerNs));
         }
       }
       if (result.gateway) {
@@ -194,6 +203,14 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
         if (own.length > 0) return own;
       }
       return onPort(producer.get(service.key), port);
+    },
+    consumersOf(service, port) {
+      const out = new Map<string, AttachedRoute[]>();
+      for (const ns of [...(consumersByService.get(service.key) ?? [])].sort()) {
+        const own = onPort(consumer.get(`${ns}\0${service.key}`), port);
+        if (own.length > 0) out.set(ns, own);
+      }
+      return out;
     },
     forWaypoint(waypoint, service) {
       return (byGateway.get(waypoint.key) ?? []).filter((r) => {
@@ -244,12 +261,18 @@ function serviceParent(
         : `${what} has no port ${ref.port}`,
     );
   const consumer = ref.namespace !== routeNamespace;
-  const where = svc.waypoint
-    ? `at waypoint ${svc.waypoint.waypoint} and for proxyless gRPC clients`
-    : `for proxyless gRPC clients; other traffic is routed once the Service uses a waypoint (label istio.io/use-waypoint)`;
+  const later = `; other traffic is routed once the Service uses a waypoint (label istio.io/use-waypoint)`;
   const message = consumer
-    ? `consumer route: applied for proxyless gRPC clients in namespace ${routeNamespace} instead of the producer routes of ${what} (waypoints apply producer routes only)`
-    : `producer route: applied ${where}`;
+    ? `consumer route: applied to requests from namespace ${routeNamespace} instead of the producer routes of ${what}, ${
+        svc.waypoint
+          ? `at waypoint ${svc.waypoint.waypoint} (by the caller's identity) and for proxyless gRPC clients`
+          : `for proxyless gRPC clients${later}`
+      }`
+    : `producer route: applied ${
+        svc.waypoint
+          ? `at waypoint ${svc.waypoint.waypoint} and for proxyless gRPC clients`
+          : `for proxyless gRPC clients${later}`
+      }`;
   return {
     accepted: condition('Accepted', true, 'Accepted', message),
     target: {

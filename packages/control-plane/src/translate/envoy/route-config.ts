@@ -2,6 +2,7 @@
 // one route to the service itself.
 import { create } from '@bufbuild/protobuf';
 import {
+  DirectResponseActionSchema,
   RouteActionSchema,
   RouteMatchSchema,
   RouteSchema,
@@ -19,6 +20,16 @@ import type { RouteContext } from './route-context.js';
 import { comparePrecedence } from './route-match.js';
 import { grpcRouteEntries, httpRouteEntries, type RouteEntry } from './route-rules.js';
 import { durationFromMs } from './duration.js';
+import { FAULT_FILTER, faultFromAnnotations } from './fault-annotations.js';
+import { packAny } from '@trellis/api';
+import { HTTPFaultSchema } from '@trellis/api/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import {
+  MetadataMatcher_PathSegmentSchema,
+  MetadataMatcherSchema,
+  type MetadataMatcher,
+} from '@trellis/api/gen/envoy/type/matcher/v3/metadata_pb.js';
+import { StringMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/string_pb.js';
+import { ValueMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/value_pb.js';
 import { clusterName } from './names.js';
 
 /**
@@ -46,7 +57,15 @@ export function servicePortRoutes(
       r.kind === 'HTTPRoute'
         ? httpRouteEntries(r.object as HTTPRoute, r, ctx)
         : grpcRouteEntries(r.object as GRPCRoute, r, ctx);
-    for (const e of built) entries.push({ ...e, source: r });
+    const fault =
+      ctx.target === 'envoy' ? faultFromAnnotations(r.object.metadata.annotations) : undefined;
+    if (typeof fault === 'string')
+      ctx.notes.add(r.kind, `${r.namespace}/${r.name}`, `${fault}; no fault injected`);
+    for (const e of built) {
+      if (fault && typeof fault !== 'string')
+        e.route.typedPerFilterConfig[FAULT_FILTER] = packAny(HTTPFaultSchema, fault);
+      entries.push({ ...e, source: r });
+    }
   }
   entries.sort(
     (a, b) =>
@@ -76,6 +95,62 @@ function defaultRoute(cluster: string, ctx: RouteContext): Route {
     name: 'default',
     match: create(RouteMatchSchema, { pathSpecifier: { case: 'prefix', value: '/' } }),
     action: { case: 'route', value: action },
+  });
+}
+
+/**
+ * A waypoint's routes for one service port: the consumer routes of each namespace (GAMMA), each
+ * matched on the caller's namespace (the waypoint's istio_authn metadata `source.namespace`) and
+ * closed by a 404 for that namespace's other requests, as its clients see only their consumer
+ * routes (as proxyless clients do); then the producer routes for every other caller.
+ */
+export function waypointPortRoutes(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  producer: readonly AttachedRoute[],
+  consumers: ReadonlyMap<string, readonly AttachedRoute[]>,
+  ctx: RouteContext,
+): Route[] {
+  const out: Route[] = [];
+  for (const [namespace, routes] of consumers) {
+    const caller = sourceNamespace(namespace);
+    for (const r of servicePortRoutes(service, port, routes, ctx)) {
+      r.match?.dynamicMetadata.push(caller);
+      out.push(r);
+    }
+    out.push(
+      create(RouteSchema, {
+        name: `consumer-routes-of-${namespace}-matched-none`,
+        match: create(RouteMatchSchema, {
+          pathSpecifier: { case: 'prefix', value: '/' },
+          dynamicMetadata: [caller],
+        }),
+        action: {
+          case: 'directResponse',
+          value: create(DirectResponseActionSchema, { status: 404 }),
+        },
+      }),
+    );
+  }
+  out.push(...servicePortRoutes(service, port, producer, ctx));
+  return out;
+}
+
+/** Requests from clients of `namespace`: the waypoint's istio_authn metadata (source.namespace). */
+function sourceNamespace(namespace: string): MetadataMatcher {
+  return create(MetadataMatcherSchema, {
+    filter: 'istio_authn',
+    path: [
+      create(MetadataMatcher_PathSegmentSchema, {
+        segment: { case: 'key', value: 'source.namespace' },
+      }),
+    ],
+    value: create(ValueMatcherSchema, {
+      matchPattern: {
+        case: 'stringMatch',
+        value: create(StringMatcherSchema, { matchPattern: { case: 'exact', value: namespace } }),
+      },
+    }),
   });
 }
 

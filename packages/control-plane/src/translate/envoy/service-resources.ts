@@ -9,12 +9,15 @@ import type { AuthorizationPolicyInfo } from '../../model/policy-info.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { WaypointInfo } from '../../model/waypoint-info.js';
 import { GATEWAY_GROUP } from '../../model/gateway-api.js';
-import { apiListener, waypointFilterChain } from './listeners.js';
+import { apiListener, waypointFilterChain, waypointTcpChain } from './listeners.js';
 import { clusterName, routeConfigName } from './names.js';
 import { NoteSink, type EnvoyNote } from './notes.js';
-import { rbacFilters } from './rbac.js';
+import { networkRbacFilters, rbacFilters } from './rbac.js';
+import { jwtAuthnFilter, requestAuthenticationsFor } from './request-authn.js';
 import { routeAttachments } from './route-attachment.js';
-import { routeConfiguration, servicePortRoutes } from './route-config.js';
+import { routeConfiguration, servicePortRoutes, waypointPortRoutes } from './route-config.js';
+import { faultFilter, usesFault } from './fault-annotations.js';
+import { addHashPolicies, noteTrafficPolicies } from './traffic-policy.js';
 import type { ClusterRef, RouteContext, ServiceLookup } from './route-context.js';
 import type { EnvoyState } from './state.js';
 
@@ -86,17 +89,25 @@ export function proxylessService(
   };
 }
 
+/** Policies of the waypoint's pods chosen by workload selector (keys `<ns>/<name>`). */
+export interface WaypointSelected {
+  readonly authorizationPolicies: ReadonlySet<string>;
+  readonly requestAuthentications: ReadonlySet<string>;
+}
+
 /**
- * A Service bound to `waypoint`: a filter chain per HTTP port (with the RBAC filters of the
- * policies that apply), a route configuration per port from the routes attached to the Service
- * and to the waypoint, and the clusters those routes use. Headless services and ports named as a
- * non-HTTP protocol are left out with a note.
+ * A Service bound to `waypoint`: a filter chain per port and the clusters its chains and routes
+ * use. HTTP ports: JWT authentication (RequestAuthentication), the RBAC filters of the policies
+ * that apply, fault injection when a route asks for it, and a route configuration from the
+ * consumer routes (per caller namespace), the producer routes of the Service and the routes of
+ * the waypoint. Ports named as a non-HTTP protocol: network RBAC with the L4 part of the policies
+ * and a TCP proxy to the service. Headless services are left out with a note.
  */
 export function waypointService(
   state: EnvoyState,
   waypoint: WaypointInfo,
   service: ServiceInfo,
-  selectorPolicies: ReadonlySet<string>,
+  selected: WaypointSelected,
 ): ServiceContribution {
   const { ctx, notes, backends } = context(state, 'envoy');
   const attachments = routeAttachments(state);
@@ -115,29 +126,53 @@ export function waypointService(
     notes.add('Service', object, `headless services are not served by waypoint ${waypoint.key}`);
     return done();
   }
-  const filters = rbacFilters(
-    policiesFor(state, waypoint, service, selectorPolicies),
-    state.options.trustDomain,
+  const { trustDomain, rootNamespace } = state.options;
+  const policies = policiesFor(state, waypoint, service, selected.authorizationPolicies);
+  const jwt = jwtAuthnFilter(
+    requestAuthenticationsFor(
+      state.requestAuthentications ?? [],
+      rootNamespace,
+      waypoint,
+      service,
+      selected.requestAuthentications,
+    ),
     notes,
   );
+  const rbac = rbacFilters(policies, trustDomain, notes);
+  let l4: ReturnType<typeof networkRbacFilters> | undefined;
   for (const port of tcpPorts(service)) {
-    const opaque = opaqueProtocol(port);
-    if (opaque) {
-      notes.add(
-        'Service',
-        object,
-        `port ${port.port} is ${opaque}; the waypoint proxies HTTP and gRPC ports only`,
-      );
+    if (opaqueProtocol(port)) {
+      // TCP passthrough with the L4 part of the policies, as Istio's waypoint does.
+      const cluster = clusterName(service.hostname, port.port);
+      ctx.clusters.set(cluster, { cluster, service, port });
+      l4 ??= networkRbacFilters(policies, trustDomain, notes);
+      chains.push(waypointTcpChain(service, port, cluster, l4));
       continue;
     }
     const rds = routeConfigName(service.hostname, port.port);
-    const attached = [
+    const producer = [
       ...attachments.forServicePort(service, port),
       ...attachments.forWaypoint(waypoint, service),
     ];
-    routes.push([rds, routeConfiguration(rds, servicePortRoutes(service, port, attached, ctx))]);
-    chains.push(waypointFilterChain(service, port, rds, filters));
+    const consumers = attachments.consumersOf(service, port);
+    const config = routeConfiguration(
+      rds,
+      waypointPortRoutes(service, port, producer, consumers, ctx),
+    );
+    routes.push([rds, config]);
+    const fault = usesFault(config) ? [faultFilter()] : [];
+    chains.push(
+      waypointFilterChain(service, port, rds, [...(jwt ? [jwt] : []), ...rbac, ...fault]),
+    );
   }
+  const destinationRules = state.destinationRules ?? [];
+  addHashPolicies(
+    routes.map(([, r]) => r),
+    ctx.clusters,
+    destinationRules,
+    rootNamespace,
+  );
+  noteTrafficPolicies(ctx.clusters, destinationRules, rootNamespace, notes);
   return done();
 }
 

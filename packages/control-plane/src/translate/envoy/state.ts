@@ -1,7 +1,10 @@
 // The input of the Envoy translators: the derived mesh plus what route attachment reads besides it
-// (the Gateway API routes and Gateways, and namespace labels for allowedRoutes selectors).
+// (the Gateway API routes and Gateways, and namespace labels for allowedRoutes selectors), and
+// what only waypoints read (RequestAuthentications, DestinationRules).
 import type { MeshState } from '../../collections/mesh-state.js';
 import type { Gateway, GRPCRoute, HTTPRoute } from '../../model/gateway-api.js';
+import type { DestinationRule } from '../../model/istio-networking.js';
+import type { RequestAuthentication } from '../../model/istio-security.js';
 import type { ClusterSnapshot, Namespace } from '../../model/kube.js';
 
 export interface RouteInputs {
@@ -9,20 +12,29 @@ export interface RouteInputs {
   readonly grpcRoutes?: readonly GRPCRoute[];
   readonly gateways?: readonly Gateway[];
   readonly namespaces?: readonly Namespace[];
+  /** JWT rules for waypoints. */
+  readonly requestAuthentications?: readonly RequestAuthentication[];
+  /** Cluster traffic policies for waypoints. */
+  readonly destinationRules?: readonly DestinationRule[];
 }
 
 /** A MeshState with the routes; a plain MeshState is valid too (no routes). */
 export type EnvoyState = MeshState & RouteInputs;
 
 /**
- * Adds the snapshot's routes, Gateways and namespaces to a derived state. Call it once per
+ * Adds the snapshot's routes, Gateways, namespaces and waypoint policies to a derived state. Call it once per
  * snapshot and serve the result: route attachment and generated resources are cached per state
  * object.
  */
 export function withRoutes(
   state: MeshState,
   snapshot: Pick<ClusterSnapshot, 'httpRoutes' | 'grpcRoutes'> &
-    Partial<Pick<ClusterSnapshot, 'gateways' | 'namespaces'>>,
+    Partial<
+      Pick<
+        ClusterSnapshot,
+        'gateways' | 'namespaces' | 'requestAuthentications' | 'destinationRules'
+      >
+    >,
 ): EnvoyState {
   return {
     ...state,
@@ -30,5 +42,7 @@ export function withRoutes(
     grpcRoutes: snapshot.grpcRoutes,
     gateways: snapshot.gateways ?? [],
     namespaces: snapshot.namespaces ?? [],
+    requestAuthentications: snapshot.requestAuthentications ?? [],
+    destinationRules: snapshot.destinationRules ?? [],
   };
 }

@@ -1,0 +1,432 @@
+// The benchmark's mesh, all inside one network namespace of its own (so its ports never meet other
+// work on the host): the real trellis-control-plane (config dir; embedded CA and xDS on 15012),
+// two trellis-ztunnel in shared mode (A: the client side, B: the backend side), trellis-waypoint,
+// an nginx static backend and nginx as a reverse proxy (the baseline). Addresses are 127.x
+// loopback addresses inside the namespace; the client "pod" is 127.0.0.1 (what wrk connects
+// from), so ztunnel A finds it by source IP as shared mode does.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkg = (rel) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+export const MAINS = {
+  controlPlane: pkg('control-plane/dist/main.js'),
+  ztunnel: pkg('ztunnel/dist/main.js'),
+  waypoint: pkg('waypoint/dist/main.js'),
+};
+
+export const ADDR = {
+  backend: '127.0.20.1',
+  backendPort: 8080,
+  waypoint: '127.0.30.1',
+  viaWaypointVip: '127.0.100.1',
+  directVip: '127.0.100.2',
+  nginxProxy: '127.0.40.1',
+};
+
+const NS = 'bench';
+
+function manifests() {
+  const pod = (name, ip, sa, labels = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels },
+    spec: {
+      serviceAccountName: sa,
+      nodeName: 'bench-node',
+      containers: [{ name: 'c', image: name }],
+    },
+    status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  const svc = (name, vip, selector, labels = {}, port = 80, targetPort = ADDR.backendPort) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: NS, labels },
+    spec: { selector, clusterIP: vip, ports: [{ name: 'http', port, targetPort }] },
+  });
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: NS, labels: { 'istio.io/dataplane-mode': 'ambient' } },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'waypoint', namespace: NS },
+      spec: {
+        gatewayClassName: 'trellis-waypoint',
+        listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'waypoint', namespace: NS },
+      spec: {
+        selector: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
+        clusterIP: '127.0.99.1',
+        ports: [{ name: 'mesh', port: 15008 }],
+      },
+    },
+    pod('waypoint-0', ADDR.waypoint, 'waypoint', {
+      'gateway.networking.k8s.io/gateway-name': 'waypoint',
+      'istio.io/dataplane-mode': 'none',
+    }),
+    pod('client-0', '127.0.0.1', 'client', { app: 'client' }),
+    pod('echo-0', ADDR.backend, 'echo', { app: 'echo' }),
+    svc('echo', ADDR.viaWaypointVip, { app: 'echo' }, { 'istio.io/use-waypoint': 'waypoint' }),
+    svc('echo-direct', ADDR.directVip, { app: 'echo' }),
+  ];
+}
+
+function tokens() {
+  return [
+    {
+      token: 'ztunnel-token',
+      namespace: 'istio-system',
+      serviceAccount: 'ztunnel',
+      node: 'bench-node',
+    },
+    { token: 'waypoint-token', namespace: NS, serviceAccount: 'waypoint', node: 'bench-node' },
+    { token: 'client-token', namespace: NS, serviceAccount: 'client', node: 'bench-node' },
+    { token: 'echo-token', namespace: NS, serviceAccount: 'echo', node: 'bench-node' },
+  ];
+}
+
+/** A process inside the namespace, pinned to `cpus`; stdout lines kept (bounded). */
+export function spawnIn(netns, name, cpus, cmd, args, opts = {}) {
+  const child = spawn('ip', ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(opts.env ?? {}) },
+  });
+  const lines = [];
+  const keep = (d) => {
+    for (const l of String(d).split('\n')) if (l.trim() !== '') lines.push(l);
+    if (lines.length > 2000) lines.splice(0, lines.length - 1000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return { name, child, lines, pid: child.pid };
+}
+
+export async function waitUntil(what, check, proc, attempts = 600) {
+  for (let i = 0; i < attempts; i++) {
+    if (proc && proc.child.exitCode !== null)
+      throw new Error(
+        `${what}: ${proc.name} exited (${proc.child.exitCode}): ${proc.lines.slice(-10).join('\n')}`,
+      );
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `gave up waiting for ${what}${proc ? `: ${proc.lines.slice(-10).join('\n')}` : ''}`,
+  );
+}
+
+/** GET http://addr/path from inside the namespace (curl), resolving with the status code. */
+export function curlIn(netns, url) {
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      netns,
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      '2',
+      url,
+    ],
+    { encoding: 'utf8' },
+  );
+  return Number(r.stdout || '0');
+}
+
+export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [] }) {
+  const netns = `wpbench${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), `trellis-wpbench-${process.pid}-`));
+  const procs = [];
+  const run = (cmd, args) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  };
+  run('ip', ['netns', 'add', netns]);
+  const close = async () => {
+    // The waypoint first, gently (so a --cpu-prof profile gets written).
+    const wp = procs.find((p) => p.name === 'waypoint');
+    if (wp && wp.child.exitCode === null) {
+      wp.child.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(r, 5000);
+        wp.child.once('exit', () => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    // SIGTERM first: an nginx master killed outright leaves its worker running (holding our
+    // pipes, so this process would never exit) in a namespace no longer named.
+    const exited = (p) =>
+      p.child.exitCode !== null || p.child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((r) => p.child.once('exit', r));
+    for (const p of procs) p.child.kill('SIGTERM');
+    await Promise.race([Promise.all(procs.map(exited)), new Promise((r) => setTimeout(r, 3000))]);
+    for (const p of procs.reverse()) {
+      try {
+        p.child.kill('SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    spawnSync('ip', ['netns', 'del', netns]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    run('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
+    const cfg = join(dir, 'config');
+    mkdirSync(cfg);
+    writeFileSync(
+      join(cfg, 'mesh.json'),
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests() }, null, 1),
+    );
+    writeFileSync(join(dir, 'tokens.json'), JSON.stringify(tokens()));
+    for (const t of tokens()) writeFileSync(join(dir, `${t.token}`), t.token);
+    writeFileSync(join(dir, 'body.txt'), 'x'.repeat(1024));
+    mkdirSync(join(dir, 'run'));
+    writeFileSync(
+      join(dir, 'ngx-static.conf'),
+      `user root; worker_processes 1; daemon off; error_log ${dir}/run/static.err; pid ${dir}/run/static.pid;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 10000000; sendfile on; open_file_cache max=16;
+  client_body_temp_path ${dir}/run; proxy_temp_path ${dir}/run; fastcgi_temp_path ${dir}/run; uwsgi_temp_path ${dir}/run; scgi_temp_path ${dir}/run;
+  server { listen ${ADDR.backend}:${ADDR.backendPort}; root ${dir}; location / { default_type text/plain; try_files /body.txt =404; } } }\n`,
+    );
+    writeFileSync(
+      join(dir, 'ngx-rproxy.conf'),
+      `worker_processes 1; daemon off; error_log ${dir}/run/rproxy.err; pid ${dir}/run/rproxy.pid;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 10000000;
+  client_body_temp_path ${dir}/run; proxy_temp_path ${dir}/run; fastcgi_temp_path ${dir}/run; uwsgi_temp_path ${dir}/run; scgi_temp_path ${dir}/run;
+  upstream be { server ${ADDR.backend}:${ADDR.backendPort}; keepalive 64; keepalive_requests 10000000; }
+  server { listen ${ADDR.nginxProxy}:80; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`,
+    );
+    const backend = spawnIn(netns, 'nginx-backend', sideCpus, 'nginx', [
+      '-c',
+      join(dir, 'ngx-static.conf'),
+    ]);
+    procs.push(backend);
+    const nginx = spawnIn(netns, 'nginx-rproxy', proxyCpus, 'nginx', [
+      '-c',
+      join(dir, 'ngx-rproxy.conf'),
+    ]);
+    procs.push(nginx);
+    const cp = spawnIn(netns, 'control-plane', sideCpus, process.execPath, [
+      MAINS.controlPlane,
+      '--config-dir',
+      cfg,
+      '--ca-dir',
+      join(dir, 'ca'),
+      '--static-tokens',
+      join(dir, 'tokens.json'),
+      '--secure-xds-address',
+      '127.0.0.1:15012',
+      '--xds-address',
+      '127.0.0.1:15010',
+      '--debug-address',
+      '127.0.0.1:15014',
+      '--hbone-requires-redirection=false',
+    ]);
+    procs.push(cp);
+    await waitUntil(
+      'control plane /ready',
+      () => curlIn(netns, 'http://127.0.0.1:15014/ready') === 200,
+      cp,
+    );
+    const root = join(dir, 'ca', 'root-cert.pem');
+    const ztunnel = (name, n) =>
+      spawnIn(netns, name, proxyCpus, process.execPath, [
+        MAINS.ztunnel,
+        '--proxy-mode',
+        'shared',
+        '--workers',
+        '1',
+        '--xds-address',
+        '127.0.0.1:15012',
+        '--ca-address',
+        '127.0.0.1:15012',
+        '--ca-root-cert',
+        root,
+        '--token-path',
+        join(dir, 'ztunnel-token'),
+        '--pod-ip',
+        `127.0.5${n}.1`,
+        '--pod-name',
+        name,
+        '--pod-namespace',
+        'istio-system',
+        '--service-account',
+        'ztunnel',
+        '--node-name',
+        'bench-node',
+        '--outbound-address',
+        n === 1 ? `${ADDR.viaWaypointVip}:80` : '127.0.52.1:15001',
+        '--inbound-address',
+        n === 1 ? '127.0.51.1:15008' : `${ADDR.backend}:15008`,
+        '--inbound-plaintext-address',
+        `127.0.5${n}.1:15006`,
+        '--admin-address',
+        `127.0.5${n}.1:15000`,
+        '--metrics-address',
+        `127.0.5${n}.1:15020`,
+        '--readiness-address',
+        `127.0.5${n}.1:15021`,
+        '--log-level',
+        'warn',
+      ]);
+    const ztA = ztunnel('ztunnel-a', 1);
+    const ztB = ztunnel('ztunnel-b', 2);
+    // A second outbound listener for the no-waypoint service: ztunnel A on the direct VIP too.
+    const ztA2 = spawnIn(netns, 'ztunnel-a2', proxyCpus, process.execPath, [
+      MAINS.ztunnel,
+      '--proxy-mode',
+      'shared',
+      '--workers',
+      '1',
+      '--xds-address',
+      '127.0.0.1:15012',
+      '--ca-address',
+      '127.0.0.1:15012',
+      '--ca-root-cert',
+      root,
+      '--token-path',
+      join(dir, 'ztunnel-token'),
+      '--pod-ip',
+      '127.0.53.1',
+      '--pod-name',
+      'ztunnel-a2',
+      '--pod-namespace',
+      'istio-system',
+      '--service-account',
+      'ztunnel',
+      '--node-name',
+      'bench-node',
+      '--outbound-address',
+      `${ADDR.directVip}:80`,
+      '--inbound-address',
+      '127.0.53.1:15008',
+      '--inbound-plaintext-address',
+      '127.0.53.1:15006',
+      '--admin-address',
+      '127.0.53.1:15000',
+      '--metrics-address',
+      '127.0.53.1:15020',
+      '--readiness-address',
+      '127.0.53.1:15021',
+      '--log-level',
+      'warn',
+    ]);
+    procs.push(ztA, ztB, ztA2);
+    const waypoint = spawnIn(netns, 'waypoint', proxyCpus, process.execPath, [
+      ...(process.env.BENCH_WAYPOINT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      MAINS.waypoint,
+      '--xds-address',
+      '127.0.0.1:15012',
+      '--ca-address',
+      '127.0.0.1:15012',
+      '--ca-root-cert',
+      root,
+      '--token-path',
+      join(dir, 'waypoint-token'),
+      '--pod-ip',
+      ADDR.waypoint,
+      '--pod-name',
+      'waypoint-0',
+      '--pod-namespace',
+      NS,
+      '--service-account',
+      'waypoint',
+      '--gateway-name',
+      'waypoint',
+      '--hbone-address',
+      `${ADDR.waypoint}:15008`,
+      '--admin-address',
+      '127.0.0.1:15000',
+      '--metrics-address',
+      `${ADDR.waypoint}:15020`,
+      '--readiness-address',
+      `${ADDR.waypoint}:15021`,
+      '--log-level',
+      'warn',
+      ...waypointArgs,
+    ]);
+    procs.push(waypoint);
+    for (const [p, url] of [
+      [ztA, 'http://127.0.51.1:15021/healthz/ready'],
+      [ztB, 'http://127.0.52.1:15021/healthz/ready'],
+      [ztA2, 'http://127.0.53.1:15021/healthz/ready'],
+      [waypoint, `http://${ADDR.waypoint}:15021/healthz/ready`],
+    ]) {
+      await waitUntil(`${p.name} ready`, () => curlIn(netns, url) === 200, p);
+    }
+    await waitUntil(
+      'nginx backend',
+      () => curlIn(netns, `http://${ADDR.backend}:${ADDR.backendPort}/`) === 200,
+      backend,
+    );
+    await waitUntil(
+      'nginx rproxy',
+      () => curlIn(netns, `http://${ADDR.nginxProxy}/`) === 200,
+      nginx,
+    );
+    await waitUntil(
+      'mesh path via the waypoint',
+      () => curlIn(netns, `http://${ADDR.viaWaypointVip}/`) === 200,
+      waypoint,
+    );
+    await waitUntil(
+      'mesh path without waypoint',
+      () => curlIn(netns, `http://${ADDR.directVip}/`) === 200,
+      ztA2,
+    );
+    // nginx does the work in its worker, a child of the master we started.
+    const worker = (master) => {
+      const r = spawnSync('pgrep', ['-P', String(master.pid)], { encoding: 'utf8' });
+      return { ...master, pid: Number(r.stdout.trim().split('\n')[0]) };
+    };
+    return {
+      netns,
+      dir,
+      procs: { backend: worker(backend), nginx: worker(nginx), cp, ztA, ztB, ztA2, waypoint },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** utime+stime of a process in seconds. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** VmRSS in MiB. */
+export function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}

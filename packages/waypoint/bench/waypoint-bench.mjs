@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+// Benchmark (root; not a test) of the waypoint against nginx as a reverse proxy, in one run on the
+// same cores (see mesh-setup.mjs for the set-up):
+//   direct     wrk -> nginx backend (1 KiB static body)
+//   nginx      wrk -> nginx reverse proxy (1 worker, upstream keep-alive) -> backend
+//   mesh_l4    wrk -> ztunnel A -> HBONE -> ztunnel B -> backend            (a service without waypoint)
+//   mesh_wp    wrk -> ztunnel A -> HBONE -> waypoint -> HBONE -> ztunnel B -> backend
+// Proxies (nginx, the ztunnels, the waypoint) are pinned to BENCH_PROXY_CPUS (default "1"); wrk and
+// the backend to BENCH_SIDE_CPUS ("0"). Saturation: wrk -t1 -cBENCH_CONNS(50), BENCH_SECONDS (10) per
+// candidate, BENCH_ROUNDS (3) interleaved rounds (order reversed every other round), medians.
+// CPU us/request = utime+stime of the proxy processes of the path / requests. Then a steady
+// BENCH_RPS (1000) req/s: 16 h2load --h1 -c1 processes at RPS/16 each, evenly started, 1 KiB, per
+// request latency from their logs -> p50/p90/p99, and the waypoint's CPU and RSS while it runs.
+// Writes ../bench-results.txt. Ratios are against nginx measured in the same run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ADDR, cpuSeconds, rssMiB, startMesh } from './mesh-setup.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNS = Number(process.env.BENCH_CONNS ?? 50);
+const RPS = Number(process.env.BENCH_RPS ?? 1000);
+const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
+const PROXY_CPUS = process.env.BENCH_PROXY_CPUS ?? '1';
+const SIDE_CPUS = process.env.BENCH_SIDE_CPUS ?? '0';
+const ONLY = process.env.BENCH_CANDIDATES?.split(',');
+const OUT = fileURLToPath(new URL('../bench-results.txt', import.meta.url));
+
+const CANDIDATES = [
+  { name: 'direct', url: `http://${ADDR.backend}:${ADDR.backendPort}/`, procs: [] },
+  { name: 'nginx', url: `http://${ADDR.nginxProxy}/`, procs: ['nginx'] },
+  { name: 'mesh_l4', url: `http://${ADDR.directVip}/`, procs: ['ztA2', 'ztB'] },
+  { name: 'mesh_wp', url: `http://${ADDR.viaWaypointVip}/`, procs: ['ztA', 'waypoint', 'ztB'] },
+].filter((c) => !ONLY || ONLY.includes(c.name));
+
+function runIn(netns, cpus, cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd}: ${code}: ${err || out}`)),
+    );
+  });
+}
+
+function parseWrk(out) {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  const unit = (v, u) => (u === 'us' ? v / 1000 : u === 's' ? v * 1000 : v);
+  const lat = (p) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    return m ? unit(Number(m[1]), m[2]) : NaN;
+  };
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
+  const sock = /Socket errors: (.*)/.exec(out)?.[1] ?? '';
+  return { rps, requests, p50: lat('50'), p99: lat('99'), errors: Number(errors), sock };
+}
+
+const median = (xs) => {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)];
+};
+const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+async function saturation(mesh) {
+  const results = Object.fromEntries(CANDIDATES.map((c) => [c.name, []]));
+  for (const c of CANDIDATES)
+    await runIn(mesh.netns, SIDE_CPUS, 'wrk', ['-t1', `-c${CONNS}`, '-d3s', c.url]); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? CANDIDATES : [...CANDIDATES].reverse();
+    for (const c of order) {
+      const pids = c.procs.map((p) => mesh.procs[p].pid);
+      const cpu0 = pids.map(cpuSeconds);
+      const out = await runIn(mesh.netns, SIDE_CPUS, 'wrk', [
+        '-t1',
+        `-c${CONNS}`,
+        `-d${SECONDS}s`,
+        '--latency',
+        c.url,
+      ]);
+      const cpu1 = pids.map(cpuSeconds);
+      const w = parseWrk(out);
+      const cpu = cpu1.reduce((s, v, i) => s + v - cpu0[i], 0);
+      const perProc = cpu1.map((v, i) => ((v - cpu0[i]) / w.requests) * 1e6);
+      results[c.name].push({
+        ...w,
+        usPerReq: pids.length ? (cpu / w.requests) * 1e6 : 0,
+        perProc,
+        cpuPct: (cpu / SECONDS) * 100,
+      });
+      process.stderr.write(
+        `round ${round + 1} ${c.name}: ${fmt(w.rps, 0)} req/s, ${fmt(pids.length ? (cpu / w.requests) * 1e6 : 0)} us/req${w.errors ? `, ${w.errors} non-2xx` : ''}\n`,
+      );
+    }
+  }
+  return results;
+}
+
+async function steady(mesh, c) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'wpbench-lat-'));
+  const n = 16;
+  const per = RPS / n;
+  const wp = mesh.procs.waypoint.pid;
+  const cpu0 = cpuSeconds(wp);
+  const rss = [];
+  const sampler = setInterval(() => rss.push(rssMiB(wp)), 500);
+  const runs = [];
+  for (let i = 0; i < n; i++) {
+    runs.push(
+      runIn(mesh.netns, SIDE_CPUS, 'h2load', [
+        '--h1',
+        '-c1',
+        `--rps=${per}`,
+        '-D',
+        String(LAT_SECONDS),
+        `--log-file=${join(dir, `c${i}.tsv`)}`,
+        c.url,
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 1000 / per / n));
+  }
+  await Promise.all(runs);
+  clearInterval(sampler);
+  const cpu = cpuSeconds(wp) - cpu0;
+  const lat = [];
+  let failed = 0;
+  for (const f of readdirSync(dir)) {
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      const [, status, micros] = line.split('\t');
+      if (micros === undefined) continue;
+      if (status !== '200') failed++;
+      lat.push(Number(micros) / 1000);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  return {
+    n: lat.length,
+    failed,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    waypointCpuPct: (cpu / LAT_SECONDS) * 100,
+    waypointRss: median(rss),
+  };
+}
+
+async function main() {
+  if (process.getuid?.() !== 0)
+    throw new Error('the benchmark needs root (network namespace, taskset)');
+  const load0 = os.loadavg()[0];
+  const mesh = await startMesh({
+    proxyCpus: PROXY_CPUS,
+    sideCpus: SIDE_CPUS,
+    waypointArgs: ['--access-log=false'],
+  });
+  const stop = () => void mesh.close().then(() => process.exit(130));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const sat = await saturation(mesh);
+    const lat = {};
+    for (const c of CANDIDATES) lat[c.name] = await steady(mesh, c);
+    const load1 = os.loadavg()[0];
+    const nginx = median(sat.nginx?.map((r) => r.rps) ?? []);
+    const nginxUs = median(sat.nginx?.map((r) => r.usPerReq) ?? []);
+    const lines = [];
+    lines.push(`# trellis-waypoint benchmark, ${new Date().toISOString()}`);
+    lines.push(
+      `# host: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; proxies on CPU ${PROXY_CPUS}, wrk/h2load and the backend on CPU ${SIDE_CPUS}; load average (1 min) ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end (other work on the host skews absolute figures; compare within the run)`,
+    );
+    lines.push(
+      '# direct: wrk -> nginx backend (1 KiB); nginx: -> nginx reverse proxy (1 worker, keep-alive upstream) -> backend;',
+    );
+    lines.push(
+      '# mesh_l4: -> ztunnel A -> HBONE (mTLS, HTTP/2 CONNECT) -> ztunnel B -> backend; mesh_wp: -> ztunnel A -> HBONE -> waypoint -> HBONE -> ztunnel B -> backend',
+    );
+    lines.push(
+      `# saturation: wrk -t1 -c${CONNS}, ${SECONDS} s, ${ROUNDS} interleaved rounds, medians [min-max]; us/req = CPU of the path's proxy processes per request; x nginx = req/s / nginx req/s`,
+    );
+    lines.push(
+      'candidate   req/s median [min-max]      p50 ms  p99 ms  CPU%   us/req  (per process)            x nginx  us nginx/x',
+    );
+    for (const c of CANDIDATES) {
+      const rs = sat[c.name];
+      const rps = median(rs.map((r) => r.rps));
+      const us = median(rs.map((r) => r.usPerReq));
+      const per = c.procs
+        .map((p, i) => `${p} ${fmt(median(rs.map((r) => r.perProc[i])))}`)
+        .join(', ');
+      lines.push(
+        `${c.name.padEnd(11)} ${fmt(rps, 0).padStart(6)} [${fmt(Math.min(...rs.map((r) => r.rps)), 0)}-${fmt(Math.max(...rs.map((r) => r.rps)), 0)}]`.padEnd(
+          40,
+        ) +
+          `${fmt(median(rs.map((r) => r.p50)), 2).padStart(6)}  ${fmt(median(rs.map((r) => r.p99)), 2).padStart(6)}  ${fmt(median(rs.map((r) => r.cpuPct)), 0).padStart(4)}  ${fmt(us).padStart(7)}  ${(per ? `(${per})` : '').padEnd(24)} ${fmt(rps / nginx, 2).padStart(6)}  ${us > 0 ? fmt(nginxUs / us, 2) : '-'}` +
+          (rs.some((r) => r.errors > 0 || r.sock)
+            ? `  errors: ${rs.map((r) => `${r.errors} ${r.sock}`).join('; ')}`
+            : ''),
+      );
+    }
+    lines.push('');
+    lines.push(
+      `# steady ${RPS} req/s: 16 h2load --h1 -c1 at ${RPS / 16} req/s each, ${LAT_SECONDS} s, 1 KiB; per-request latency (ms); added = candidate - direct`,
+    );
+    const d = lat.direct;
+    for (const c of CANDIDATES) {
+      const l = lat[c.name];
+      lines.push(
+        `${c.name.padEnd(11)} p50 ${fmt(l.p50, 3)}  p90 ${fmt(l.p90, 3)}  p99 ${fmt(l.p99, 3)}  ok ${l.n - l.failed}/${l.n}` +
+          (d && c.name !== 'direct'
+            ? `  added p50 +${fmt(l.p50 - d.p50, 3)} p90 +${fmt(l.p90 - d.p90, 3)} p99 +${fmt(l.p99 - d.p99, 3)}`
+            : ''),
+      );
+    }
+    const wp = lat.mesh_wp;
+    if (wp) {
+      const l4 = lat.mesh_l4;
+      if (l4)
+        lines.push(
+          `waypoint hop alone (mesh_wp - mesh_l4): p50 +${fmt(wp.p50 - l4.p50, 3)}  p90 +${fmt(wp.p90 - l4.p90, 3)}  p99 +${fmt(wp.p99 - l4.p99, 3)} ms`,
+        );
+      lines.push(
+        `waypoint at ${RPS} req/s: CPU ${fmt(wp.waypointCpuPct, 1)}% of one core (${fmt(wp.waypointCpuPct / 100, 3)} vCPU), RSS ${fmt(wp.waypointRss, 0)} MiB (Istio 1.24 waypoint: 0.25 vCPU, 60 MB)`,
+      );
+    }
+    const text = `${lines.join('\n')}\n`;
+    process.stdout.write(text);
+    writeFileSync(OUT, text);
+  } finally {
+    await mesh.close();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exitCode = 1;
+});

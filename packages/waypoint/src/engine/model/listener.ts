@@ -1,0 +1,94 @@
+// The listener model: filter chains chosen per connection, each ending in an HTTP connection
+// manager or a TCP proxy, with the HTTP filters the engine implements.
+import type { FaultConfig } from './fault.js';
+import type { JwtAuthnConfig } from '../jwt/model.js';
+import type { RbacEngine } from '../rbac/compile.js';
+import type { RouteTable } from './route.js';
+import type { IpPredicate } from '../net/cidr.pure.js';
+
+export interface ChainMatch {
+  readonly destinationPort?: number;
+  /** Destination IP ranges with their prefix lengths (the longest match wins). */
+  readonly prefixRanges: readonly { readonly test: IpPredicate; readonly len: number }[];
+  readonly sourcePrefixRanges: readonly { readonly test: IpPredicate; readonly len: number }[];
+  readonly sourcePorts: readonly number[];
+  readonly serverNames: readonly string[];
+  readonly transportProtocol: string;
+  readonly applicationProtocols: readonly string[];
+}
+
+export type HttpFilterModel =
+  | {
+      readonly kind: 'rbac';
+      readonly name: string;
+      readonly rules?: RbacEngine;
+      readonly shadow?: RbacEngine;
+      readonly shadowStatPrefix: string;
+      readonly disabled: boolean;
+    }
+  | {
+      readonly kind: 'fault';
+      readonly name: string;
+      readonly fault: FaultConfig;
+      readonly disabled: boolean;
+    }
+  | {
+      readonly kind: 'jwt';
+      readonly name: string;
+      readonly jwt: JwtAuthnConfig;
+      readonly disabled: boolean;
+    }
+  | { readonly kind: 'router'; readonly name: string; readonly disabled: false };
+
+export interface HttpManagerConfig {
+  readonly statPrefix: string;
+  /** RDS name, or an inline table. */
+  readonly routeConfigName?: string;
+  readonly routeConfig?: RouteTable;
+  readonly filters: readonly HttpFilterModel[];
+  /** 'auto' sniffs: the HTTP/2 preface means h2c, anything else HTTP/1.1. */
+  readonly codec: 'auto' | 'http1' | 'http2';
+  readonly normalizePath: boolean;
+  readonly mergeSlashes: boolean;
+  /** 0 = none. Envoy's default stream idle timeout is 5 minutes. */
+  readonly streamIdleTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Keep-alive connection idle timeout (common_http_protocol_options.idle_timeout); 0 = none. */
+  readonly idleTimeoutMs: number;
+  readonly maxRequestHeadersKb: number;
+  readonly generateRequestId: boolean;
+  readonly preserveExternalRequestId: boolean;
+  readonly serverName: string;
+  /** Upgrade types (lowercase) allowed on this listener, e.g. websocket. */
+  readonly upgrades: ReadonlySet<string>;
+  /** tracing: random sampling 0..1 for requests without a sampling decision; undefined = no tracing config. */
+  readonly tracingSampling?: number;
+  readonly stripAnyHostPort: boolean;
+}
+
+export interface TcpProxyConfig {
+  readonly statPrefix: string;
+  readonly targets: readonly { readonly cluster: string; readonly weight: number }[];
+  readonly totalWeight: number;
+  readonly idleTimeoutMs: number;
+  readonly maxConnectAttempts: number;
+}
+
+export type TerminalFilter =
+  | { readonly kind: 'http'; readonly http: HttpManagerConfig }
+  | { readonly kind: 'tcp'; readonly tcp: TcpProxyConfig };
+
+export interface FilterChainModel {
+  readonly name: string;
+  readonly match: ChainMatch;
+  /** Network RBAC filters before the terminal filter (envoy.filters.network.rbac). */
+  readonly networkRbac: readonly { readonly rules?: RbacEngine; readonly shadow?: RbacEngine }[];
+  readonly terminal: TerminalFilter;
+}
+
+export interface ListenerModel {
+  readonly name: string;
+  readonly address?: { readonly ip: string; readonly port: number };
+  readonly chains: readonly FilterChainModel[];
+  readonly defaultChain?: FilterChainModel;
+}

@@ -1,0 +1,61 @@
+// Request mirroring: a copy of the request (Host suffixed "-shadow", as Envoy does) goes to the
+// mirror cluster once the request body is complete; the copy's response is read and dropped.
+// Mirrors never delay or fail the real request.
+import type { HeaderList } from '../http/headers.pure.js';
+import type { MirrorPolicy } from '../model/route.js';
+import type { UpstreamError, UpstreamListener } from '../upstream/stream.js';
+import type { EngineServices } from './context.js';
+import type { PreparedRequest } from './request-prep.js';
+
+export function shadowHost(authority: string): string {
+  const c = authority.lastIndexOf(':');
+  if (c > 0 && authority.indexOf(']') < c && /^\d+$/.test(authority.slice(c + 1)))
+    return `${authority.slice(0, c)}-shadow${authority.slice(c)}`;
+  return `${authority}-shadow`;
+}
+
+export function startMirrors(
+  policies: readonly MirrorPolicy[],
+  req: PreparedRequest,
+  body: readonly Buffer[],
+  trailers: HeaderList | undefined,
+  svc: EngineServices,
+): void {
+  for (const p of policies) {
+    if (p.fraction < 1 && svc.random() >= p.fraction) continue;
+    const cluster = svc.cluster(p.cluster);
+    if (!cluster) continue;
+    const host = cluster.pick({ random: svc.random });
+    if (!host) continue;
+    const protocol = cluster.config.protocol === 'http2' ? 'http2' : 'http1';
+    cluster.acquire(host, protocol, (err, stream) => {
+      if (err || !stream) {
+        svc.logger.debug({ cluster: p.cluster, err: err?.message }, 'mirror request not sent');
+        return;
+      }
+      const listener: UpstreamListener = {
+        onInformational() {},
+        onHead() {},
+        onData() {},
+        onTrailers() {},
+        onError(e: UpstreamError) {
+          svc.logger.debug({ cluster: p.cluster, err: e.message }, 'mirror request failed');
+        },
+        onDrain() {},
+      };
+      const endStream = body.length === 0 && !trailers;
+      stream.start(
+        {
+          ...req,
+          headers: req.headers.slice(),
+          authority: p.shadowSuffix ? shadowHost(req.authority) : req.authority,
+          endStream,
+        },
+        listener,
+      );
+      for (let i = 0; i < body.length; i++)
+        stream.sendData(body[i]!, i === body.length - 1 && !trailers);
+      if (trailers) stream.sendTrailers(trailers);
+    });
+  }
+}

@@ -1,0 +1,198 @@
+// The engine fed by Envoy xDS: LDS and CDS with a wildcard, RDS for the route names the listeners
+// use, EDS for the clusters' ClusterLoadAssignments (subscriptions follow the config). Each
+// resource is validated at the edge; a response with a bad one is NACKed with the reasons and the
+// last good config keeps serving. The raw resources are kept for /config_dump.
+import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import {
+  apiRegistry,
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+  CLUSTER_TYPE_URL,
+  LISTENER_TYPE_URL,
+  ROUTE_CONFIGURATION_TYPE_URL,
+} from '@trellis/api';
+import { ClusterSchema } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ClusterLoadAssignmentSchema } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { ListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
+import { RouteConfigurationSchema } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import type { Logger } from '@trellis/core';
+import { protoDecoder, type ResourceChange, type Watch, type XdsClient } from '@trellis/xds';
+import { convertCluster, convertEndpoints } from './convert/cluster.js';
+import type { Converted } from './convert/common.js';
+import { convertListener } from './convert/listener.js';
+import { convertRouteConfiguration } from './convert/route-config.js';
+import type { Engine } from './engine.js';
+
+interface Held<M, T> {
+  readonly message: M;
+  readonly value: T;
+}
+
+interface TypeState {
+  readonly watch: Watch<Held<unknown, unknown>>;
+  readonly schema: DescMessage;
+  /** Names subscribed (RDS, EDS); the wildcard types keep "*". */
+  readonly names: Set<string>;
+  synced: boolean;
+}
+
+export interface XdsConfigStatus {
+  readonly typeUrl: string;
+  readonly version: string;
+  readonly synced: boolean;
+  readonly resources: number;
+  readonly lastNack?: string;
+}
+
+/** Subscribes `engine` to LDS/RDS/CDS/EDS on `client`; `onSynced` runs once every type answered. */
+export class XdsConfig {
+  readonly #engine: Engine;
+  readonly #log: Logger;
+  readonly #types = new Map<string, TypeState>();
+  #syncedOnce = false;
+  readonly #onSynced: () => void;
+
+  constructor(client: XdsClient, engine: Engine, o: { logger: Logger; onSynced: () => void }) {
+    this.#engine = engine;
+    this.#log = o.logger;
+    this.#onSynced = o.onSynced;
+    this.#watch(
+      client,
+      LISTENER_TYPE_URL,
+      ListenerSchema,
+      convertListener,
+      (m) => m.name,
+      (u, r) => {
+        engine.applyListeners(u, r);
+        this.#resubscribe(ROUTE_CONFIGURATION_TYPE_URL, engine.routeNames());
+      },
+      ['*'],
+    );
+    this.#watch(
+      client,
+      CLUSTER_TYPE_URL,
+      ClusterSchema,
+      convertCluster,
+      (m) => m.name,
+      (u, r) => {
+        engine.applyClusters(u, r);
+        this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, engine.endpointNames());
+      },
+      ['*'],
+    );
+    this.#watch(
+      client,
+      ROUTE_CONFIGURATION_TYPE_URL,
+      RouteConfigurationSchema,
+      convertRouteConfiguration,
+      (m) => m.name,
+      (u, r) => engine.applyRoutes(u, r),
+      [],
+    );
+    this.#watch(
+      client,
+      CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+      ClusterLoadAssignmentSchema,
+      convertEndpoints,
+      (m) => m.clusterName,
+      (u, r) => engine.applyEndpoints(u, r),
+      [],
+    );
+  }
+
+  /** Per type: version, whether it answered, resource count, the last NACK's reason. */
+  status(): XdsConfigStatus[] {
+    return [...this.#types].map(([typeUrl, t]) => {
+      const lastNack = t.watch.lastError();
+      return {
+        typeUrl,
+        version: t.watch.version(),
+        synced: t.synced,
+        resources: t.watch.resources().size,
+        ...(lastNack !== undefined ? { lastNack } : {}),
+      };
+    });
+  }
+
+  /** The accepted resources of one type as protobuf JSON (for /config_dump). */
+  dump(typeUrl: string): unknown[] {
+    const t = this.#types.get(typeUrl);
+    if (!t) return [];
+    return [...t.watch.resources().values()].map((h) =>
+      toJson(t.schema, h.message as MessageShape<DescMessage>, { registry: apiRegistry }),
+    );
+  }
+
+  #watch<D extends DescMessage, T>(
+    client: XdsClient,
+    typeUrl: string,
+    schema: D,
+    convert: (m: MessageShape<D>) => Converted<T>,
+    nameOf: (m: MessageShape<D>) => string,
+    apply: (updated: Map<string, T>, removed: readonly string[]) => void,
+    names: readonly string[],
+  ): void {
+    const watch = client.watch<Held<MessageShape<D>, T>>(
+      typeUrl,
+      {
+        decode: protoDecoder(schema, (m) => {
+          const c = convert(m);
+          return c.ok ? { ok: true, value: { message: m, value: c.value } } : c;
+        }),
+        resourceName: (h) => nameOf(h.message),
+        onChange: (change: ResourceChange<Held<MessageShape<D>, T>>) => {
+          const updated = new Map<string, T>();
+          for (const [name, h] of change.updated) updated.set(name, h.value);
+          apply(updated, change.removed);
+          this.#log.info(
+            {
+              type: typeUrl.split('.').pop(),
+              version: change.version,
+              updated: updated.size,
+              removed: change.removed.length,
+            },
+            'configuration applied',
+          );
+          this.#types.get(typeUrl)!.synced = true;
+          this.#checkSynced();
+        },
+      },
+      names,
+    );
+    this.#types.set(typeUrl, {
+      watch: watch as Watch<Held<unknown, unknown>>,
+      schema,
+      names: new Set(names),
+      synced: false,
+    });
+  }
+
+  #resubscribe(typeUrl: string, want: readonly string[]): void {
+    const t = this.#types.get(typeUrl);
+    if (!t) return;
+    const wanted = new Set(want);
+    const add = want.filter((n) => !t.names.has(n));
+    const drop = [...t.names].filter((n) => !wanted.has(n));
+    for (const n of add) t.names.add(n);
+    for (const n of drop) t.names.delete(n);
+    if (add.length > 0) t.watch.subscribe(add);
+    if (drop.length > 0) t.watch.unsubscribe(drop);
+    // Nothing to ask for counts as synced (a listener set without RDS, clusters without EDS).
+    if (want.length === 0) {
+      t.synced = true;
+      this.#checkSynced();
+    }
+  }
+
+  #checkSynced(): void {
+    if (this.#syncedOnce) return;
+    const l = this.#types.get(LISTENER_TYPE_URL);
+    const c = this.#types.get(CLUSTER_TYPE_URL);
+    const r = this.#types.get(ROUTE_CONFIGURATION_TYPE_URL);
+    const e = this.#types.get(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL);
+    if (!l?.synced || !c?.synced) return;
+    if (this.#engine.routeNames().length > 0 && !r?.synced) return;
+    if (this.#engine.endpointNames().length > 0 && !e?.synced) return;
+    this.#syncedOnce = true;
+    this.#onSynced();
+  }
+}
