@@ -301,6 +301,7 @@ export async function startNetnsMesh(spec: MeshSpec): Promise<NetnsMesh> {
       const z = new ZtunnelProcess(node, {
         ca: { address: cp, rootPath },
         tokenPath: join(dir, `zt-${node.name}`),
+        podNamespace: ZTUNNEL_NS, // its token's
         xdsAddress: cp,
         zdsSocket: server.path,
         workers: 1,
