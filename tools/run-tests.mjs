@@ -5,7 +5,7 @@
 // hook gets a default timeout (tools/test-timeout.mjs; TRELLIS_TEST_TIMEOUT_MS, default 120 s).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 function findTests(dir, out) {
@@ -18,8 +18,19 @@ function findTests(dir, out) {
   return out;
 }
 
+// A compiled test whose source is gone (renamed or deleted: tsc -b leaves its old output in dist,
+// and nx's cache can bring such a dist back) is not run.
+function hasSource(file) {
+  if (!file.startsWith(`dist${sep}`) || !existsSync('src')) return true;
+  const base = join('src', file.slice('dist'.length + 1)).replace(/\.js$/, '');
+  return ['.ts', '.mts', '.tsx', '.js'].some((ext) => existsSync(base + ext));
+}
+
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['dist'];
-const files = roots.flatMap((r) => findTests(r, [])).sort();
+const found = roots.flatMap((r) => findTests(r, [])).sort();
+const stale = found.filter((f) => !hasSource(f));
+if (stale.length) console.error(`run-tests: not run, their source is gone: ${stale.join(', ')}`);
+const files = found.filter(hasSource);
 mkdirSync('.test-results', { recursive: true });
 if (files.length === 0) {
   console.error(`run-tests: no *.test.js under ${roots.join(', ')} (did the build run?)`);
