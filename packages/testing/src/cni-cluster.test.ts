@@ -32,7 +32,6 @@ let cluster: CniCluster;
 let kc: Kubectl;
 let dir = '';
 let nodeRoot = '';
-let nodesDir = '';
 let node: Node;
 let clusterDns = '';
 
@@ -124,7 +123,7 @@ async function clientToServer(marker: string): Promise<Obj> {
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'needs root');
   cluster = await CniCluster.create(NAME);
-  ({ kc, node, nodeRoot, nodesDir, dir } = cluster);
+  ({ kc, node, nodeRoot, dir } = cluster);
   await cluster.deployAgent();
   kc.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APP } },
@@ -529,7 +528,7 @@ test('with the agent gone, a pod outside the mesh still starts; an enrolled one 
 });
 
 test('uninstall (agent stopped with UNINSTALL=true): plugin, conflist entry, in-pod rules, annotations, host rules all gone; pods keep working', async () => {
-  kc.apply(cniAgentManifests(nodesDir, [{ name: 'UNINSTALL', value: 'true' }]));
+  kc.apply(cniAgentManifests([{ name: 'UNINSTALL', value: 'true' }]));
   kc.run(['label', 'namespace', APP, 'istio.io/dataplane-mode=ambient']);
   const inside = await running('inside', 'meshed'); // its ADD went through once the agent was back
   await eventually('the pods to be redirected', () =>

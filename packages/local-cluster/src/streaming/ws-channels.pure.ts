@@ -45,15 +45,13 @@ export function negotiateWsProtocol(
 
 /** One outgoing message on a channel. */
 export function encodeMessage(protocol: string, channel: number, data: Buffer): Buffer | string {
-  if (isBase64Protocol(protocol)) return String.fromCharCode(48 + channel) + data.toString('base64');
+  if (isBase64Protocol(protocol))
+    return String.fromCharCode(48 + channel) + data.toString('base64');
   return Buffer.concat([Buffer.from([channel]), data]);
 }
 
 export type Incoming =
-  | { channel: number; data: Buffer }
-  | { close: number }
-  | { error: string }
-  | undefined;
+  { channel: number; data: Buffer } | { close: number } | { error: string } | undefined;
 
 /** One incoming message: data for a channel, a v5 CLOSE of a channel, nothing (empty) or garbage. */
 export function decodeMessage(protocol: string, message: Buffer): Incoming {
