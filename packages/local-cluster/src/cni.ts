@@ -36,7 +36,8 @@ export interface NodeFs {
 /** The node's CNI dirs are host paths of the node whether or not a pod has mounted them. */
 const CNI_HOST_PATHS = ['/etc/cni/net.d', '/opt/cni/bin'];
 
-async function pluginCommand(binary: string, fs: NodeFs | undefined): Promise<string[]> {
+/** The argv that runs a plugin binary over the node's filesystem (or as it is, without one). */
+export async function pluginCommand(binary: string, fs: NodeFs | undefined): Promise<string[]> {
   if (!fs) return [binary];
   const binds = nodeFsBinds(
     [...CNI_HOST_PATHS, ...readList(fs.hostPathsFile)],

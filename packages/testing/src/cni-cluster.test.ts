@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Kubectl } from '@trellis/local-cluster';
 import { CniCluster, cniAgentManifests, CNI_SYSTEM_NAMESPACE } from './cni-cluster.js';
@@ -21,6 +22,8 @@ import { cniEnv, CniPluginError, invokePlugin, runChain, type Conflist } from '.
 import { httpInNetns } from './http-in-netns.js';
 import { eventually, START_TIMEOUT_MS } from '@trellis/core/test-support';
 import type { Node } from './netns-cluster.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const NAME = `cni${process.pid % 100000}`;
 const APP = 'shop';
@@ -383,6 +386,12 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
       binDirs: [`${nodeRoot}/opt/cni/bin`, '/usr/lib/cni'],
       hostNetns: `/run/netns/${node.netns}`,
       path,
+      nodeFs: {
+        root: nodeRoot,
+        hostPathsFile: `${dirname(nodeRoot)}/host-paths`,
+        hostMountpointsFile: `${dirname(dirname(dirname(nodeRoot)))}/host-mountpoints`,
+        keepVisible: [dirname(nodeRoot), REPO_ROOT, dirname(process.execPath)],
+      },
     };
     const call = {
       containerID: `hand${process.pid}`,
