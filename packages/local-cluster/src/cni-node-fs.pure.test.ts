@@ -54,6 +54,12 @@ test('host-shared paths, their ancestors and paths hiding what the plugin needs 
 test('the plugin command binds in a mount namespace of its own, then execs the plugin', () => {
   assert.deepEqual(pluginArgv('/opt/bridge', []), ['/opt/bridge']);
   const argv = pluginArgv('/opt/bridge', [{ source: '/s', target: '/t' }]);
-  assert.deepEqual(argv.slice(0, 5), ['unshare', '--mount', '--propagation', 'slave', '--']);
+  assert.deepEqual(argv.slice(0, 5), [
+    '/usr/bin/unshare',
+    '--mount',
+    '--propagation',
+    'slave',
+    '--',
+  ]);
   assert.deepEqual(argv.slice(-4), ['1', '/s', '/t', '/opt/bridge']);
 });

@@ -41,7 +41,7 @@ export function nodeFsBinds(
 }
 
 const SCRIPT =
-  'n=$1; shift; while [ "$n" -gt 0 ]; do mount --rbind "$1" "$2" || exit 1; shift 2; n=$((n-1)); done; exec "$@"';
+  'n=$1; shift; while [ "$n" -gt 0 ]; do /usr/bin/mount --rbind "$1" "$2" || exit 1; shift 2; n=$((n-1)); done; exec "$@"';
 
 /**
  * The command that runs a plugin with the binds: a mount namespace of its own whose mounts are
@@ -50,12 +50,13 @@ const SCRIPT =
 export function pluginArgv(binary: string, binds: readonly Bind[]): string[] {
   if (binds.length === 0) return [binary];
   return [
-    'unshare',
+    // By absolute path: the runtime's PATH is the plugins' (it may lack /usr/bin).
+    '/usr/bin/unshare',
     '--mount',
     '--propagation',
     'slave',
     '--',
-    'sh',
+    '/bin/sh',
     '-c',
     SCRIPT,
     'cni-plugin',
