@@ -127,3 +127,21 @@ test(
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   },
 );
+
+test(
+  "trellis ztunnel-config workloads (ztunnel's admin port by WebSocket port-forward) lists the sample's pods as HBONE",
+  nodeComponents('ztunnel', 'cni'),
+  async () => {
+    const r = await s.trellis('ztunnel-config', 'workloads', '-n', 'e2e-mesh', '-o', 'json');
+    assert.equal(r.status, 0, r.stderr);
+    const listed = JSON.parse(r.stdout) as Array<{ name: string; protocol: string }>;
+    const pods = s.kubectl.getJson('pods', '-n', 'e2e-mesh').items as Array<{
+      metadata: { name: string };
+    }>;
+    assert.ok(pods.length > 0);
+    for (const p of pods) {
+      const w = listed.find((x) => x.name === p.metadata.name);
+      assert.equal(w?.protocol, 'HBONE', `${p.metadata.name} in ${r.stdout}`);
+    }
+  },
+);

@@ -12,11 +12,40 @@ import {
   type CniPodRef,
   type NetConfList,
 } from './cni.pure.js';
+import { nodeFsBinds, pluginArgv } from './cni-node-fs.pure.js';
+import { ensureHostMountpoint, readList } from './host-mountpoints.js';
 
 export interface CniRuntime {
   confDir: string;
   binDirs: string[];
   cacheDir: string;
+  /** Run plugins over the node's filesystem (cni-node-fs.pure); absent: over the host's. */
+  nodeFs?: NodeFs;
+}
+
+export interface NodeFs {
+  /** The node's root directory (hostPathSource). */
+  root: string;
+  /** The host paths the node's pods have used (PodVolumes records them). */
+  hostPathsFile: string;
+  hostMountpointsFile: string;
+  /** Host directories no bind may hide (the node dir, the programs' dirs). */
+  keepVisible: string[];
+}
+
+/** The node's CNI dirs are host paths of the node whether or not a pod has mounted them. */
+const CNI_HOST_PATHS = ['/etc/cni/net.d', '/opt/cni/bin'];
+
+/** The argv that runs a plugin binary over the node's filesystem (or as it is, without one). */
+export async function pluginCommand(binary: string, fs: NodeFs | undefined): Promise<string[]> {
+  if (!fs) return [binary];
+  const binds = nodeFsBinds(
+    [...CNI_HOST_PATHS, ...readList(fs.hostPathsFile)],
+    fs.root,
+    fs.keepVisible,
+  ).filter((b) => existsSync(b.source));
+  for (const b of binds) await ensureHostMountpoint(b.target, false, fs.hostMountpointsFile);
+  return pluginArgv(binary, binds);
 }
 
 export function loadNetwork(confDir: string): NetConfList {
@@ -30,9 +59,15 @@ function findPlugin(binDirs: string[], type: string): string {
   throw new Error(`CNI plugin "${type}" not found in ${binDirs.join(':')}`);
 }
 
-function invoke(binary: string, env: Record<string, string>, stdin: string): Promise<unknown> {
+async function invoke(
+  rt: CniRuntime,
+  binary: string,
+  env: Record<string, string>,
+  stdin: string,
+): Promise<unknown> {
+  const argv = await pluginCommand(binary, rt.nodeFs);
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], {
+    const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...env, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -61,6 +96,7 @@ export async function cniAdd(rt: CniRuntime, ref: CniPodRef): Promise<unknown> {
     const plugin = list.plugins[i]!;
     result =
       (await invoke(
+        rt,
         findPlugin(rt.binDirs, plugin.type),
         pluginEnv('ADD', ref, rt.binDirs),
         pluginStdin(list, i, result),
@@ -88,6 +124,7 @@ export async function cniDel(rt: CniRuntime, ref: CniPodRef): Promise<void> {
     const plugin = list.plugins[i]!;
     try {
       await invoke(
+        rt,
         findPlugin(rt.binDirs, plugin.type),
         pluginEnv('DEL', ref, rt.binDirs),
         pluginStdin(list, i, result),

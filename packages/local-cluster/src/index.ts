@@ -30,3 +30,4 @@ export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';
 export { descendants, rssBytes } from './processes.js';
 export { run, type ExecOptions, type ExecResult } from './exec.js';
 export { pluginEnv, type CniPodRef } from './cni.pure.js';
+export { pluginCommand, type NodeFs } from './cni.js';

@@ -8,6 +8,7 @@ import type { KubeClient } from './kube-client.js';
 import type { PodFacts } from './env.pure.js';
 import type { KeyToPath, Pod, Volume } from './pod-spec.js';
 import { hostPathSource } from './container-launch.pure.js';
+import { addToList } from './host-mountpoints.js';
 import {
   decodeSecretData,
   downwardFiles,
@@ -22,6 +23,8 @@ export interface VolumeContext {
   facts: PodFacts;
   podDir: string;
   nodeRoot: string;
+  /** Where the node lists the host paths its pods have used, for its CNI plugins (cni-node-fs). */
+  hostPathsFile?: string;
 }
 
 export class PodVolumes {
@@ -60,6 +63,12 @@ export class PodVolumes {
     if (v.hostPath) {
       const src = hostPathSource(v.hostPath.path, this.ctx.nodeRoot);
       const type: string = v.hostPath.type ?? '';
+      const isFile = ['File', 'FileOrCreate', 'Socket', 'CharDevice', 'BlockDevice'].includes(type);
+      if (this.ctx.hostPathsFile)
+        await addToList(
+          this.ctx.hostPathsFile,
+          isFile ? dirname(v.hostPath.path) : v.hostPath.path,
+        );
       if (type === 'File' || type === 'FileOrCreate') {
         await mkdir(dirname(src), { recursive: true });
         if (!existsSync(src)) await writeFile(src, '');

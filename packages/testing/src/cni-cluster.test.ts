@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Kubectl } from '@trellis/local-cluster';
 import { CniCluster, cniAgentManifests, CNI_SYSTEM_NAMESPACE } from './cni-cluster.js';
@@ -21,6 +22,8 @@ import { cniEnv, CniPluginError, invokePlugin, runChain, type Conflist } from '.
 import { httpInNetns } from './http-in-netns.js';
 import { eventually, START_TIMEOUT_MS } from '@trellis/core/test-support';
 import type { Node } from './netns-cluster.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const NAME = `cni${process.pid % 100000}`;
 const APP = 'shop';
@@ -32,7 +35,6 @@ let cluster: CniCluster;
 let kc: Kubectl;
 let dir = '';
 let nodeRoot = '';
-let nodesDir = '';
 let node: Node;
 let clusterDns = '';
 
@@ -124,7 +126,7 @@ async function clientToServer(marker: string): Promise<Obj> {
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'needs root');
   cluster = await CniCluster.create(NAME);
-  ({ kc, node, nodeRoot, nodesDir, dir } = cluster);
+  ({ kc, node, nodeRoot, dir } = cluster);
   await cluster.deployAgent();
   kc.apply([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: APP } },
@@ -384,6 +386,12 @@ test('the chain run by hand as a runtime does (env + stdin, no Node on PATH): AD
       binDirs: [`${nodeRoot}/opt/cni/bin`, '/usr/lib/cni'],
       hostNetns: `/run/netns/${node.netns}`,
       path,
+      nodeFs: {
+        root: nodeRoot,
+        hostPathsFile: `${dirname(nodeRoot)}/host-paths`,
+        hostMountpointsFile: `${dirname(dirname(dirname(nodeRoot)))}/host-mountpoints`,
+        keepVisible: [dirname(nodeRoot), REPO_ROOT, dirname(process.execPath)],
+      },
     };
     const call = {
       containerID: `hand${process.pid}`,
@@ -529,7 +537,7 @@ test('with the agent gone, a pod outside the mesh still starts; an enrolled one 
 });
 
 test('uninstall (agent stopped with UNINSTALL=true): plugin, conflist entry, in-pod rules, annotations, host rules all gone; pods keep working', async () => {
-  kc.apply(cniAgentManifests(nodesDir, [{ name: 'UNINSTALL', value: 'true' }]));
+  kc.apply(cniAgentManifests([{ name: 'UNINSTALL', value: 'true' }]));
   kc.run(['label', 'namespace', APP, 'istio.io/dataplane-mode=ambient']);
   const inside = await running('inside', 'meshed'); // its ADD went through once the agent was back
   await eventually('the pods to be redirected', () =>

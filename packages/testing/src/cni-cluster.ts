@@ -27,7 +27,7 @@ export const AGENT_LABEL = 'app=trellis-cni-node';
 type Obj = any;
 
 /** The agent's namespace, RBAC and DaemonSet (hostPaths as Istio's istio-cni-node mounts them). */
-export function cniAgentManifests(nodesDir: string, extraEnv: Obj[] = []): Obj[] {
+export function cniAgentManifests(extraEnv: Obj[] = []): Obj[] {
   const SYSTEM = CNI_SYSTEM_NAMESPACE;
   const labels = { app: 'trellis-cni-node' };
   const hostPath = (name: string, path: string, mountPath = path, extra = {}) => ({
@@ -107,11 +107,6 @@ export function cniAgentManifests(nodesDir: string, extraEnv: Obj[] = []): Obj[]
                 env: [
                   { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                   { name: 'POD_NAMESPACE', value: SYSTEM },
-                  // The emulator runs plugins on the host, where this node's hostPaths live under its root.
-                  {
-                    name: 'PLUGIN_CNI_AGENT_RUN_DIR',
-                    value: `${nodesDir}/$(NODE_NAME)/root/var/run/istio-cni`,
-                  },
                   { name: 'LOG_LEVEL', value: 'debug' },
                   ...extraEnv,
                 ],
@@ -177,7 +172,7 @@ export class CniCluster {
 
   /** Applies the agent manifests and waits until the plugin is chained last into the conflist. */
   async deployAgent(extraEnv: Obj[] = []): Promise<void> {
-    this.kc.apply(cniAgentManifests(this.nodesDir, extraEnv));
+    this.kc.apply(cniAgentManifests(extraEnv));
     await eventually(
       'the agent to chain trellis-cni into the node conflist',
       () => {

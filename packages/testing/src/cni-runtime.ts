@@ -4,7 +4,7 @@
 // chosen PATH — so a test can prove a plugin needs nothing from it (no Node.js).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { pluginEnv, type CniPodRef } from '@trellis/local-cluster';
+import { pluginCommand, pluginEnv, type CniPodRef, type NodeFs } from '@trellis/local-cluster';
 
 export interface Conflist {
   cniVersion: string;
@@ -22,6 +22,8 @@ export interface CniRuntimeOptions {
   hostNetns: string;
   /** PATH given to the plugins. */
   path: string;
+  /** The node's filesystem as the plugins see it (the local cluster's node emulator does the same). */
+  nodeFs?: NodeFs;
 }
 
 export interface PluginRun {
@@ -51,14 +53,15 @@ function findPlugin(binDirs: string[], type: string): string {
 }
 
 /** Runs one plugin binary exactly as a runtime does: env, stdin, stdout; nothing else. */
-export function invokePlugin(
+export async function invokePlugin(
   binary: string,
   env: Record<string, string>,
   stdin: string,
-  opts: Pick<CniRuntimeOptions, 'hostNetns' | 'path'>,
+  opts: Pick<CniRuntimeOptions, 'hostNetns' | 'path' | 'nodeFs'>,
 ): Promise<PluginRun> {
+  const argv = await pluginCommand(binary, opts.nodeFs);
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/nsenter', [`--net=${opts.hostNetns}`, binary], {
+    const child = spawn('/usr/bin/nsenter', [`--net=${opts.hostNetns}`, ...argv], {
       env: { ...env, PATH: opts.path },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

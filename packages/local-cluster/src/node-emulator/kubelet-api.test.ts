@@ -14,6 +14,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createCluster, deleteCluster, layoutOf, restartNodeEmulator } from '../cluster.js';
 import { builtGoTool, kubeBinDir, requireKubeBinaries, PACKAGE_ROOT } from '../paths.js';
 import { isAlive } from '../processes.js';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { Exec, KubeConfig, PortForward } from '@kubernetes/client-node';
+import { WebSocket } from 'ws';
 
 const NAME = `lck${process.pid}`;
 
@@ -164,6 +168,122 @@ test(
           } finally {
             pf.kill();
           }
+        },
+      );
+
+      await t.test(
+        'WebSocket: client-node port-forward and exec, v4 passed through by the apiserver, v5 and base64 on :10250',
+        async () => {
+          const kc = new KubeConfig();
+          kc.loadFromFile(c.kubeconfig);
+          // client-node speaks WebSocket only; the apiserver passes its port-forward through.
+          const forwarder = new PortForward(kc);
+          const errors: string[] = [];
+          const local = createServer((sock) => {
+            const err = new PassThrough();
+            err.on('data', (d: Buffer) => errors.push(d.toString()));
+            sock.on('error', () => undefined);
+            void forwarder.portForward('default', 'web', [8080], sock, err, sock);
+          });
+          const refusing = createServer((sock) => {
+            const err = new PassThrough();
+            err.on('data', (d: Buffer) => errors.push(d.toString()));
+            sock.on('error', () => undefined);
+            void forwarder.portForward('default', 'web', [7777], sock, err, sock);
+          });
+          const relay = { port: 0 };
+          await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
+          await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+          relay.port = (local.address() as AddressInfo).port;
+          try {
+            const bodies = await Promise.all(
+              Array.from({ length: 10 }, (_, i) => fetchText(relay.port, `/ws${i}`)),
+            );
+            bodies.forEach((b, i) => assert.equal(JSON.parse(b).path, `/ws${i}`));
+            // (client-node leaves the local connection open when the node closes the stream.)
+            const probe = connect((refusing.address() as AddressInfo).port, '127.0.0.1');
+            probe.on('error', () => undefined);
+            for (let i = 0; i < 50 && !errors.join('').includes('7777'); i++) await sleep(100);
+            probe.destroy();
+            assert.match(
+              errors.join(''),
+              /error forwarding port 7777 to pod default\/web.*ECONNREFUSED/,
+            );
+          } finally {
+            local.close();
+            refusing.close();
+          }
+
+          // client-node exec (v5: the apiserver translates it to SPDY towards the node).
+          const out = new PassThrough();
+          let stdout = '';
+          out.on('data', (d: Buffer) => (stdout += d.toString()));
+          const status = await new Promise<Any>((resolve) => {
+            void new Exec(kc).exec(
+              'default',
+              'shell',
+              'sh',
+              ['sh', '-c', 'echo hi; exit 3'],
+              out,
+              null,
+              null,
+              false,
+              resolve,
+            );
+          });
+          assert.equal(stdout, 'hi\n');
+          assert.equal(status.reason, 'NonZeroExitCode');
+
+          // A v4 WebSocket exec is passed through to the node as it is.
+          const pki = `${l.stateDir}/pki`;
+          const admin = {
+            ca: readFileSync(`${pki}/ca.crt`),
+            cert: readFileSync(`${pki}/admin.crt`),
+            key: readFileSync(`${pki}/admin.key`),
+          };
+          const api = c.apiServer.replace(/^https/, 'wss');
+          // The apiserver's query names the streams stdin/stdout/stderr, the kubelet's input/output/error.
+          const execQuery = (cmd: string[], stdin: boolean, kubelet = false) =>
+            cmd.map((x) => `command=${encodeURIComponent(x)}&`).join('') +
+            (kubelet
+              ? `output=1&error=1${stdin ? '&input=1' : ''}`
+              : `stdout=true&stderr=true${stdin ? '&stdin=true' : ''}`);
+          const v4 = await wsSession(
+            `${api}/api/v1/namespaces/default/pods/shell/exec?container=sh&${execQuery(['head', '-c', '5'], true)}`,
+            ['v4.channel.k8s.io'],
+            admin,
+            (ws) => ws.send(Buffer.from('\0hello')),
+          );
+          assert.equal(v4.protocol, 'v4.channel.k8s.io');
+          assert.equal(v4.channels.get(1)?.toString(), 'hello');
+          assert.equal(JSON.parse(v4.channels.get(3)!.toString()).status, 'Success');
+
+          const b64 = await wsSession(
+            `${api}/api/v1/namespaces/default/pods/shell/exec?container=sh&${execQuery(['sh', '-c', 'echo out; echo err >&2; exit 3'], false)}`,
+            ['v4.base64.channel.k8s.io'],
+            admin,
+          );
+          assert.equal(b64.protocol, 'v4.base64.channel.k8s.io');
+          assert.equal(b64.channels.get(1)?.toString(), 'out\n');
+          assert.equal(b64.channels.get(2)?.toString(), 'err\n');
+          assert.equal(JSON.parse(b64.channels.get(3)!.toString()).reason, 'NonZeroExitCode');
+
+          // v5 straight to the node: the client's CLOSE of stdin is EOF for the command.
+          const node = l.nodes.find((n) => n.name === pod('shell').spec.nodeName)!;
+          const kubelet = `wss://${node.ip}:10250/exec/default/shell/sh?${execQuery(['wc', '-c'], true, true)}`;
+          const v5 = await wsSession(kubelet, ['v5.channel.k8s.io'], admin, (ws) => {
+            ws.send(Buffer.from('\0abcdef'));
+            ws.send(Buffer.from([255, 0]));
+          });
+          assert.equal(v5.protocol, 'v5.channel.k8s.io');
+          assert.equal(v5.channels.get(1)?.toString().trim(), '6');
+          // Authorized as the SPDY path is: kube-proxy may not use nodes/proxy.
+          const denied = await wsSession(kubelet, ['v5.channel.k8s.io'], {
+            ca: admin.ca,
+            cert: readFileSync(`${pki}/kube-proxy.crt`),
+            key: readFileSync(`${pki}/kube-proxy.key`),
+          }).catch((e: Error) => e.message);
+          assert.match(String(denied), /Unexpected server response: 403/);
         },
       );
 
@@ -411,6 +531,28 @@ function kubeletCall(
     );
     r.on('error', reject);
     r.end();
+  });
+}
+
+/** One WebSocket streaming session: what arrived per channel (base64 decoded) until it closed. */
+function wsSession(
+  url: string,
+  protocols: string[],
+  tls: { ca: Buffer; cert: Buffer; key: Buffer },
+  onOpen?: (ws: WebSocket) => void,
+): Promise<{ protocol: string; channels: Map<number, Buffer> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, tls);
+    const channels = new Map<number, Buffer>();
+    ws.on('open', () => onOpen?.(ws));
+    ws.on('message', (m: Buffer, binary: boolean) => {
+      const [ch, data] = binary
+        ? [m[0]!, m.subarray(1)]
+        : [m[0]! - 48, Buffer.from(m.subarray(1).toString(), 'base64')];
+      channels.set(ch, Buffer.concat([channels.get(ch) ?? Buffer.alloc(0), data]));
+    });
+    ws.on('error', reject);
+    ws.on('close', () => resolve({ protocol: ws.protocol, channels }));
   });
 }
 

@@ -1,6 +1,7 @@
 // The emulator's kubelet API on <nodeIP>:10250 (HTTPS), so the apiserver's proxying works as with
 // a real kubelet: /containerLogs (kubectl logs), /exec and /attach (SPDY/3.1 remote command
-// protocols v4..v1), /portForward (SPDY portforward.k8s.io) and /healthz. Every request is
+// protocols v4..v1, or WebSocket channel.k8s.io v5/v4/v1, binary or base64), /portForward (SPDY
+// portforward.k8s.io, or WebSocket v4.channel.k8s.io) and /healthz. Every request is
 // authenticated (client certificate from the cluster CA, or a bearer token) and authorized with a
 // SubjectAccessReview, as a kubelet in webhook mode does.
 import { createServer, type Server } from 'node:https';
@@ -12,13 +13,23 @@ import { parseLogRequest, tailLines } from './log-query.pure.js';
 import type { KubeletAuth } from './kubelet-auth.js';
 import { SpdyServerConnection } from '../streaming/spdy-connection.js';
 import { serveRemoteCommand, type CommandStreams } from '../streaming/remote-command.js';
-import { servePortForward } from '../streaming/port-forward.js';
+import { serveRemoteCommandWs } from '../streaming/remote-command.js';
+import { servePortForward, servePortForwardWs } from '../streaming/port-forward.js';
+import { WsChannelConnection, type ChannelMode } from '../streaming/ws-channels.js';
+import {
+  negotiateWsProtocol,
+  webSocketPorts,
+  WS_PORT_FORWARD_PROTOCOLS,
+  WS_REMOTE_COMMAND_PROTOCOLS,
+} from '../streaming/ws-channels.pure.js';
+import { WebSocketServer } from 'ws';
 import {
   negotiateProtocol,
   parseStreamRequest,
   PORT_FORWARD_PROTOCOL,
   REMOTE_COMMAND_PROTOCOLS,
   type CommandOutcome,
+  type StreamRequest,
 } from '../streaming/stream-request.pure.js';
 
 export type Lookup<T> = T | { error: string; status: number };
@@ -165,11 +176,15 @@ function serveUpgrade(
     return;
   }
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+  if (upgrade === 'websocket') {
+    serveWebSocket(req, socket, head, r, backend);
+    return;
+  }
   if (!upgrade.includes('spdy/3.1')) {
     rawResponse(
       socket,
       400,
-      `unable to upgrade: unsupported protocol upgrade "${upgrade}" (SPDY/3.1 only)`,
+      `unable to upgrade: unsupported protocol upgrade "${upgrade}" (SPDY/3.1 or websocket)`,
     );
     return;
   }
@@ -204,6 +219,59 @@ function serveUpgrade(
   void serveRemoteCommand(conn, protocol, r.options, r.command, (io) =>
     r.kind === 'exec' ? c.exec(r.command, io) : c.attach(io),
   );
+}
+
+// ws would answer Sec-WebSocket-Protocol with the client's first offer: answer the negotiated one.
+const negotiated = new WeakMap<IncomingMessage, string>();
+const wsServer = new WebSocketServer({
+  noServer: true,
+  perMessageDeflate: false,
+  handleProtocols: (_offered, req) => negotiated.get(req) || false,
+});
+
+/** The WebSocket side of /exec, /attach and /portForward, as the kubelet's wsstream serves it. */
+function serveWebSocket(
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  r: StreamRequest,
+  backend: KubeletBackend,
+): void {
+  const supported =
+    r.kind === 'portForward' ? WS_PORT_FORWARD_PROTOCOLS : WS_REMOTE_COMMAND_PROTOCOLS;
+  const offered = req.headers['sec-websocket-protocol'];
+  const protocol = negotiateWsProtocol(offered, supported);
+  if (protocol === undefined) {
+    rawResponse(
+      socket,
+      403,
+      `unable to upgrade websocket connection: requested protocol(s) are not supported: [${offered}]; supports [${supported.filter(Boolean).join(' ')}]`,
+    );
+    return;
+  }
+  let modes: ChannelMode[];
+  let start: (conn: WsChannelConnection) => void;
+  if (r.kind === 'portForward') {
+    const ports = webSocketPorts(req.url ?? '/');
+    if ('error' in ports) return rawResponse(socket, 400, ports.error);
+    const pod = backend.pod(r.namespace, r.pod, r.uid);
+    if (failed(pod)) return rawResponse(socket, pod.status, pod.error);
+    modes = ports.flatMap((): ChannelMode[] => ['rw', 'w']);
+    start = (conn) => servePortForwardWs(conn, ports, pod.describe, (p) => pod.connect(p));
+  } else {
+    const c = backend.container(r.namespace, r.pod, r.container, r.uid);
+    if (failed(c)) return rawResponse(socket, c.status, c.error);
+    const o = r.options;
+    modes = [o.stdin ? 'r' : '', o.stdout ? 'w' : '', o.stderr ? 'w' : '', 'w', 'r'];
+    start = (conn) =>
+      void serveRemoteCommandWs(conn, protocol, o, r.command, (io) =>
+        r.kind === 'exec' ? c.exec(r.command, io) : c.attach(io),
+      );
+  }
+  negotiated.set(req, protocol);
+  wsServer.handleUpgrade(req, socket, head, (ws) => {
+    start(new WsChannelConnection(ws, protocol, modes));
+  });
 }
 
 function accept(socket: Socket, head: Buffer, protocol: string): SpdyServerConnection {

@@ -3,6 +3,7 @@
 //   node dist/node-emulator/main.js <config.json>
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { makeRShared } from './mount-plan.js';
 import { KubeClient, type Obj } from '../kube-client.js';
 import { parseImageMap } from '../images.pure.js';
@@ -54,6 +55,13 @@ async function main(): Promise<void> {
       confDir: `${nodeRoot}/etc/cni/net.d`,
       binDirs: [`${nodeRoot}/opt/cni/bin`, cfg.cniBinDir],
       cacheDir: `${cfg.nodeDir}/cni-cache`,
+      // Plugins see the node's directories at the host paths, as in a node's mount namespace.
+      nodeFs: {
+        root: nodeRoot,
+        hostPathsFile: `${cfg.nodeDir}/host-paths`,
+        hostMountpointsFile: cfg.hostMountpointsFile,
+        keepVisible: [cfg.nodeDir, cfg.repoRoot, cfg.cniBinDir, dirname(process.execPath)],
+      },
     },
     images: parseImageMap(readFileSync(cfg.imageMapFile, 'utf8'), cfg.imageMapFile),
     imageMapFile: cfg.imageMapFile,

@@ -1,13 +1,14 @@
 // Runs one pod on the emulated node: sandbox netns through the CNI chain, volumes, init containers,
 // containers as processes with restarts and probes, status reports, graceful termination.
 import { spawn } from 'node:child_process';
-import { mkdir, rm, appendFile, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, openSync, closeSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec.js';
 import { descendants, processStartTime } from '../processes.js';
 import { cniAdd, cniDel } from '../cni.js';
+import { ensureHostMountpoint } from '../host-mountpoints.js';
 import { podIPFromResult, type CniResult } from '../cni.pure.js';
 import { podNetnsName } from '../layout.pure.js';
 import { containerEnv, podHostname, type PodFacts } from '../env.pure.js';
@@ -301,7 +302,11 @@ export class PodWorker {
       ...containerMounts(spec, this.volumes!.dirs),
     ];
     for (const m of mounts)
-      await this.ensureMountpoint(m.target, existsSync(m.source) && !(await isDir(m.source)));
+      await ensureHostMountpoint(
+        m.target,
+        existsSync(m.source) && !(await isDir(m.source)),
+        this.ctx.hostMountpointsFile,
+      );
     const propagation = await launchPropagation(mounts);
     for (const w of propagation.warnings) console.warn(`pod ${this.key()}: ${w}`);
     const stdinFifo = spec.stdin ? await this.stdinFifo(spec.name) : undefined;
@@ -341,6 +346,7 @@ export class PodWorker {
       facts: this.facts(),
       podDir: this.podDir,
       nodeRoot: this.ctx.nodeRoot,
+      hostPathsFile: this.ctx.cni.nodeFs?.hostPathsFile,
     });
   }
 
@@ -469,25 +475,6 @@ export class PodWorker {
         return socket;
       },
     };
-  }
-
-  /** Creates a missing mount point on the host and records it so `cluster delete` removes it. */
-  private async ensureMountpoint(target: string, isFile: boolean): Promise<void> {
-    if (existsSync(target)) return;
-    const created: string[] = [];
-    let p = isFile ? dirname(target) : target;
-    while (!existsSync(p)) {
-      created.unshift(p);
-      p = dirname(p);
-    }
-    for (const d of created) {
-      await mkdir(d, { recursive: true });
-      await appendFile(this.ctx.hostMountpointsFile, `${d}\n`);
-    }
-    if (isFile) {
-      await appendFile(target, '');
-      await appendFile(this.ctx.hostMountpointsFile, `${target}\n`);
-    }
   }
 
   private async runToCompletion(spec: Container): Promise<number> {

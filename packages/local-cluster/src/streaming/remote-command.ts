@@ -1,10 +1,13 @@
-// exec and attach over one SPDY connection, as the kubelet serves them: wait for the client's
-// streams (error, stdin, stdout, stderr, resize), run the command with them, report its outcome on
-// the error stream, then close every stream and the connection.
-import type { Readable, Writable } from 'node:stream';
+// exec and attach as the kubelet serves them, over SPDY (wait for the client's streams: error,
+// stdin, stdout, stderr, resize) or WebSocket (numbered channels, open at once): run the command
+// with the streams, report its outcome on the error stream, then close every stream and the
+// connection.
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SpdyServerConnection, SpdyStream } from './spdy-connection.js';
 import { RstStatus } from './spdy-frames.pure.js';
+import type { WsChannelConnection } from './ws-channels.js';
+import { REMOTE_COMMAND_CHANNELS, statusProtocolOf } from './ws-channels.pure.js';
 import {
   errorStreamPayload,
   expectedStreamCount,
@@ -69,8 +72,6 @@ export async function serveRemoteCommand(
 ): Promise<void> {
   const byType = new Map<string, SpdyStream>();
   const want = expectedStreamCount(options, protocol);
-  const abort = new AbortController();
-  conn.on('close', () => abort.abort());
   const ready = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), STREAM_CREATION_TIMEOUT_MS);
     conn.on('stream', (s) => {
@@ -96,6 +97,44 @@ export async function serveRemoteCommand(
     conn.close();
     return;
   }
+  await runRemoteCommand(conn, byType, protocol, options, command, run);
+}
+
+/** exec/attach over a WebSocket: the channels the request asked for, the error and resize ones. */
+export async function serveRemoteCommandWs(
+  conn: WsChannelConnection,
+  wsProtocol: string,
+  options: StreamOptions,
+  command: readonly string[],
+  run: (io: CommandStreams) => Promise<CommandOutcome>,
+): Promise<void> {
+  const open: Record<string, boolean> = { ...options, error: true, resize: true };
+  const byType = new Map<string, Duplex>();
+  REMOTE_COMMAND_CHANNELS.forEach((t, i) => {
+    if (open[t]) byType.set(t, conn.channel(i));
+  });
+  // The kubelet's "connection established": an empty message on the lowest channel it writes to.
+  conn.announce(options.stdout ? 1 : options.stderr ? 2 : 3);
+  await runRemoteCommand(conn, byType, statusProtocolOf(wsProtocol), options, command, run);
+}
+
+interface StreamConnection {
+  readonly isClosed: boolean;
+  close(): void;
+  on(event: 'close', listener: () => void): unknown;
+}
+
+async function runRemoteCommand(
+  conn: StreamConnection,
+  byType: Map<string, Duplex>,
+  protocol: string,
+  options: StreamOptions,
+  command: readonly string[],
+  run: (io: CommandStreams) => Promise<CommandOutcome>,
+): Promise<void> {
+  const abort = new AbortController();
+  if (conn.isClosed) abort.abort();
+  conn.on('close', () => abort.abort());
   const resizes = new ResizeQueue();
   const resize = byType.get('resize');
   if (resize) {
