@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { createCluster, deleteCluster, kubectlFor } from '@trellis/local-cluster';
 import { runnerArgv, runnerEnv } from './config.js';
 import { CAPABILITIES, MISSING, probeCapabilities } from './harness/capabilities.js';
-import { trellisInstall } from './harness/install.js';
+import { RUNNER_INSTALL_ARGS, trellisInstall } from './harness/install.js';
 import { Interrupt } from './harness/interrupt.js';
 import { meshMemory } from './harness/memory.js';
 import { deploySample, labelNodeSlots } from './harness/sample.js';
@@ -28,6 +28,7 @@ export const SCENARIOS = [
   'policy',
   'enrollment',
   'resilience',
+  'waypoint',
   'uninstall',
 ] as const;
 
@@ -71,8 +72,15 @@ async function main(): Promise<number> {
     const kubectl = kubectlFor(kubeconfig);
     const nodes = labelNodeSlots(kubectl);
 
-    log(`trellis install --profile ${opts.profile} (timeout ${opts.installTimeout})`);
-    const install = trellisInstall(kubeconfig, opts.profile, opts.installTimeout);
+    log(
+      `trellis install --profile ${opts.profile} ${RUNNER_INSTALL_ARGS.join(' ')} (timeout ${opts.installTimeout})`,
+    );
+    const install = trellisInstall(
+      kubeconfig,
+      opts.profile,
+      opts.installTimeout,
+      RUNNER_INSTALL_ARGS,
+    );
     const installSeconds = install.seconds;
     log(`trellis install exited ${install.status} after ${installSeconds.toFixed(1)}s`);
 
@@ -88,7 +96,7 @@ async function main(): Promise<number> {
     log(`capabilities: ${caps.join(', ') || 'none'}`);
     const memory = cluster ? meshMemory(kubectl) : undefined;
 
-    const results: { scenario: string; tap: string; summary: TapSummary }[] = [];
+    const results: { scenario: string; tap: string; summary: TapSummary; seconds: number }[] = [];
     for (const name of SCENARIOS) {
       if (opts.only && !opts.only.test(name)) continue;
       interrupt.check();
@@ -96,6 +104,7 @@ async function main(): Promise<number> {
       if (!existsSync(file)) throw new Error(`${file} is missing: build first (npx nx build e2e)`);
       const tap = join(work, `${name}.tap`);
       log(`scenario ${name}`);
+      const started = Date.now();
       await runScenario(file, tap, {
         E2E_KUBECONFIG: kubeconfig,
         E2E_CLUSTER: cluster,
@@ -105,7 +114,12 @@ async function main(): Promise<number> {
         ...(opts.runSkipped ? { E2E_RUN_SKIPPED: '1' } : {}),
       });
       const text = readFileSync(tap, 'utf8');
-      results.push({ scenario: name, tap: text, summary: summarizeTap(text) });
+      results.push({
+        scenario: name,
+        tap: text,
+        summary: summarizeTap(text),
+        seconds: (Date.now() - started) / 1000,
+      });
     }
 
     console.log('\nTrellis e2e summary');
@@ -134,7 +148,7 @@ async function main(): Promise<number> {
       const s = r.summary;
       failed += s.fail;
       console.log(
-        `  ${r.scenario.padEnd(11)} ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped`,
+        `  ${r.scenario.padEnd(11)} ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped (${r.seconds.toFixed(1)}s)`,
       );
       for (const [reason, tests] of s.skipReasons) console.log(`      (${tests.length}) ${reason}`);
       for (const t of s.failed) console.log(`      FAILED: ${t}`);

@@ -35,7 +35,7 @@ test(
       .items.map((c: { metadata: { name: string } }) => c.metadata.name);
     assert.deepEqual(
       crds.filter(
-        (n: string) => n.endsWith('.istio.io') || n.endsWith('.gateway.networking.k8s.io'),
+        (n: string) => n.endsWith('.istio.io') || /\.gateway\.networking\.(x-)?k8s\.io$/.test(n),
       ),
       [],
     );

@@ -52,6 +52,14 @@ test('cluster mode from --kubeconfig or from KUBERNETES_SERVICE_HOST, with deriv
     { namespace: 'trellis-system', serviceAccount: 'ztunnel' },
   ]);
   assert.equal(fromFile.waypoint.controlPlaneAddress, 'istiod.trellis-system.svc:15012');
+  assert.equal(fromFile.waypoint.otlpEndpoint, undefined, 'no traces unless a collector is set');
+  assert.equal(
+    loadControlPlaneConfig({
+      argv: ['--kubeconfig=/k'],
+      env: { WAYPOINT_OTLP_ENDPOINT: 'http://otel-collector.observability:4317/' },
+    }).waypoint.otlpEndpoint,
+    'http://otel-collector.observability:4317',
+  );
   assert.deepEqual(fromFile.caDnsNames, [
     'istiod.trellis-system.svc',
     'istiod.trellis-system.svc.cluster.local',
@@ -106,6 +114,10 @@ test('refusals name the flag and say what is accepted', () => {
       /^--trusted-node-proxies: invalid value "ztunnel"/,
     ],
     [['--config-dir=/d', '--ca-dir=/ca'], /needs --static-tokens/],
+    [
+      ['--config-dir=/d', '--waypoint-otlp-endpoint=otel:4317'],
+      /^--waypoint-otlp-endpoint: invalid value "otel:4317".*http:\/\/host:port/,
+    ],
     [['--config-dir=/d', '--no-such-flag=1'], /unknown flag --no-such-flag/],
   ];
   for (const [argv, expected] of cases) {

@@ -50,6 +50,17 @@ const dnsLabel = custom('a DNS-1123 label (lower-case letters, digits and "-")',
   return v;
 });
 
+/** An OTLP/gRPC collector: http(s)://host:port and nothing after it. */
+const otlpEndpoint = custom(
+  'an OTLP/gRPC endpoint such as http://otel-collector.observability:4317',
+  (raw) => {
+    const v = raw.trim();
+    if (!/^https?:\/\/[^\s/?#]+:\d+\/?$/.test(v))
+      throw new Error('must be http://host:port or https://host:port');
+    return v.replace(/\/$/, '');
+  },
+);
+
 const serviceAccounts = list(
   custom(
     '<namespace>/<service-account>',
@@ -227,6 +238,13 @@ export const controlPlaneSettings = defineSettings({
     description:
       'xDS and CA address given to waypoints; default istiod.<system-namespace>.svc:15012',
   },
+  waypointOtlpEndpoint: {
+    flag: '--waypoint-otlp-endpoint',
+    env: 'WAYPOINT_OTLP_ENDPOINT',
+    parser: otlpEndpoint,
+    description:
+      'OTLP/gRPC collector given to waypoints for their traces (their OTEL_EXPORTER_OTLP_ENDPOINT); default none: waypoints export no traces',
+  },
   caDnsNames: {
     flag: '--ca-dns-names',
     env: 'CA_DNS_NAMES',
@@ -292,7 +310,11 @@ export interface ControlPlaneConfig {
   readonly systemNamespace: string;
   readonly debounce: { readonly quietMs: number; readonly maxDelayMs: number };
   readonly controllers: boolean;
-  readonly waypoint: { readonly image: string; readonly controlPlaneAddress: string };
+  readonly waypoint: {
+    readonly image: string;
+    readonly controlPlaneAddress: string;
+    readonly otlpEndpoint?: string;
+  };
   readonly defaultTtlMs: number;
   readonly maxTtlMs: number;
   readonly drainMs: number;
@@ -379,6 +401,7 @@ export function loadControlPlaneConfig(source: SettingsSource): ControlPlaneConf
       controlPlaneAddress: s.waypointXdsAddress
         ? address.format!(s.waypointXdsAddress)
         : `istiod.${sys}.svc:15012`,
+      ...(s.waypointOtlpEndpoint ? { otlpEndpoint: s.waypointOtlpEndpoint } : {}),
     },
     defaultTtlMs: s.defaultTtl,
     maxTtlMs: s.maxTtl,

@@ -47,5 +47,8 @@ export async function ensureGatewayApi(
 /** The CRDs (and their companions) a Gateway API bundle holds, for uninstall --purge. */
 export async function gatewayApiObjects(kube: Kube): Promise<KubeObject[]> {
   const crds = await kube.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
-  return crds.filter((c) => String(c.metadata?.name ?? '').endsWith('.gateway.networking.k8s.io'));
+  // The experimental channel also has CRDs of the x-k8s.io group (XBackendTrafficPolicy, XMesh).
+  return crds.filter((c) =>
+    /\.gateway\.networking\.(x-)?k8s\.io$/.test(String(c.metadata?.name ?? '')),
+  );
 }

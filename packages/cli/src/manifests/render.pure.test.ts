@@ -53,6 +53,7 @@ test('--set values land where the components read them', () => {
     'cni.confDir=/etc/kubernetes/cni/net.d',
     'cni.binDir=/home/kubernetes/bin',
     'logLevel=debug',
+    'tracing.otlpEndpoint=http://otel-collector.observability:4317',
   );
   const cp = find(objs, 'Deployment', 'trellis-control-plane');
   const cpc = containersOf(cp)[0];
@@ -63,6 +64,7 @@ test('--set values land where the components read them', () => {
   assert.equal(env(cpc, 'TRUST_DOMAIN'), 'example.org');
   assert.equal(env(cpc, 'XDS_ADDRESS'), 'off');
   assert.equal(env(cpc, 'LOG_LEVEL'), 'debug');
+  assert.equal(env(cpc, 'WAYPOINT_OTLP_ENDPOINT'), 'http://otel-collector.observability:4317');
   assert.ok(!cpc.ports.some((p: KubeObject) => p.containerPort === 15010));
   assert.ok(!find(objs, 'Service', 'istiod').spec.ports.some((p: KubeObject) => p.port === 15010));
   const zc = containersOf(find(objs, 'DaemonSet', 'ztunnel'))[0];
@@ -124,6 +126,10 @@ test('bad --set arguments say what is wrong and what is accepted', () => {
     ['images.tag=', /images.tag must be an image tag/],
     ['images.tag', /--set images.tag: expected KEY=VALUE/],
     ['cni.excludeNamespaces=Kube_System', /comma-separated namespace names/],
+    [
+      'tracing.otlpEndpoint=otel-collector:4317',
+      /tracing.otlpEndpoint must be http:\/\/host:port or https:\/\/host:port/,
+    ],
   ];
   for (const [arg, message] of cases) assert.throws(() => parseSets([arg]), message, arg);
   assert.ok(VALUE_SPECS.length >= 10);

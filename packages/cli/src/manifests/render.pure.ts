@@ -46,6 +46,12 @@ export function renderManifests(objects: readonly KubeObject[], o: RenderOptions
 
     if (obj.kind === 'Deployment' && component === 'control-plane') {
       if (v['controlPlane.replicas'] !== undefined) obj.spec.replicas = v['controlPlane.replicas'];
+      if (v['tracing.otlpEndpoint'])
+        addEnv(
+          obj.spec.template.spec.containers[0],
+          'WAYPOINT_OTLP_ENDPOINT',
+          v['tracing.otlpEndpoint'] as string,
+        );
       if (v['controlPlane.plaintextXds'] === false) {
         const c = obj.spec.template.spec.containers[0];
         setEnv(c, 'XDS_ADDRESS', () => 'off');

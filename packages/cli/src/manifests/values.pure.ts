@@ -69,6 +69,16 @@ export const VALUE_SPECS: readonly ValueSpec[] = [
     value: { type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error'] },
   },
   {
+    key: 'tracing.otlpEndpoint',
+    description:
+      'OTLP/gRPC collector the waypoints send their traces to, e.g. http://otel-collector.observability:4317 (default none: no traces)',
+    value: {
+      type: 'string',
+      pattern: /^https?:\/\/[^\s/?#]+:\d+\/?$/,
+      expected: 'http://host:port or https://host:port',
+    },
+  },
+  {
     key: 'controlPlane.replicas',
     description: 'control plane replicas (default 1)',
     value: { type: 'int', min: 1, max: 10 },

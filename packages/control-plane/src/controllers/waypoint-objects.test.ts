@@ -38,3 +38,18 @@ test('a Gateway without a uid cannot own objects', () => {
     /metadata\.uid/,
   );
 });
+
+test('with a collector set, the waypoint exports its traces there', () => {
+  const gw = toGateway(
+    parse(readFileSync(`${DIR}waypoint.in.yaml`, 'utf8')) as object as Record<string, unknown>,
+  );
+  const env = (o: ReturnType<typeof waypointObjects>) =>
+    o.deployment.spec!.template.spec!.containers[0]!.env!.find(
+      (e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    )?.value;
+  assert.equal(env(waypointObjects(gw, OPTIONS)), undefined);
+  assert.equal(
+    env(waypointObjects(gw, { ...OPTIONS, otlpEndpoint: 'http://otel.observability:4317' })),
+    'http://otel.observability:4317',
+  );
+});

@@ -24,6 +24,8 @@ export interface WaypointDeploymentOptions {
   readonly controlPlaneAddress: string;
   readonly trustDomain: string;
   readonly clusterId: string;
+  /** OTLP/gRPC collector the waypoints export traces to (http://host:4317); none: no traces. */
+  readonly otlpEndpoint?: string;
 }
 
 export interface WaypointObjects {
@@ -101,6 +103,9 @@ export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): Wayp
                 { name: 'INSTANCE_IP', ...field('status.podIP') },
                 { name: 'NODE_NAME', ...field('spec.nodeName') },
                 { name: 'SERVICE_ACCOUNT', ...field('spec.serviceAccountName') },
+                ...(o.otlpEndpoint
+                  ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: o.otlpEndpoint }]
+                  : []),
               ],
               readinessProbe: {
                 httpGet: { path: '/healthz/ready', port: STATUS_PORT },

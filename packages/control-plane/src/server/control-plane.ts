@@ -152,6 +152,7 @@ export async function startControlPlane(
             controlPlaneAddress: config.waypoint.controlPlaneAddress,
             trustDomain: config.mesh.trustDomain,
             clusterId: config.mesh.clusterId,
+            ...(config.waypoint.otlpEndpoint ? { otlpEndpoint: config.waypoint.otlpEndpoint } : {}),
           },
           logger: log.scope('controllers'),
         });

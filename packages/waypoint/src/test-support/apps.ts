@@ -8,6 +8,8 @@ import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { startDestination, type Fixture, type Mesh, spiffe } from './fixture.js';
 
+export { metricSum } from './metric-sum.js';
+
 /** A port unique to this test process (tests of other packages run beside it). */
 export function testPort(offset: number): number {
   return 20000 + ((process.pid * 7 + offset) % 25000);
@@ -171,15 +173,4 @@ export function rawExchange(
 
 export async function metricsText(f: Fixture): Promise<string> {
   return (await fetch(`http://127.0.0.1:${f.waypoint.ports.metrics}/metrics`)).text();
-}
-
-/** Sum of a metric's samples whose labels include all of `labels`. */
-export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
 }

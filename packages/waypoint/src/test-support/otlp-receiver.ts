@@ -68,7 +68,8 @@ export function decodeTraceExport(req: Buffer): ReceivedSpan[] {
   return spans;
 }
 
-export async function startOtlpReceiver(): Promise<{
+/** Listens on `host` (default loopback) at a free port. */
+export async function startOtlpReceiver(host = '127.0.0.1'): Promise<{
   endpoint: string;
   spans: ReceivedSpan[];
   close(): void;
@@ -94,9 +95,9 @@ export async function startOtlpReceiver(): Promise<{
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+    server.bindAsync(`${host}:0`, ServerCredentials.createInsecure(), (e, p) =>
       e ? reject(e) : resolve(p),
     ),
   );
-  return { endpoint: `http://127.0.0.1:${port}`, spans, close: () => server.forceShutdown() };
+  return { endpoint: `http://${host}:${port}`, spans, close: () => server.forceShutdown() };
 }

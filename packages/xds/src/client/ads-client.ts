@@ -1,6 +1,6 @@
 // What the delta and state-of-the-world clients share: the gRPC client, the session, and the
 // per-type watches with on-the-fly subscribe/unsubscribe. Subclasses build the wire requests.
-import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { connectivityState, type ClientDuplexStream } from '@grpc/grpc-js';
 import { grpcClientConstructor, type GrpcClient } from '@trellis/api';
 import type { Node } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
 import { AggregatedDiscoveryService } from '@trellis/api/gen/envoy/service/discovery/v3/ads_pb.js';
@@ -28,20 +28,33 @@ export abstract class AdsClient<Req extends { node?: Node }, Res> implements Xds
   abstract readonly protocol: 'sotw' | 'delta';
   protected readonly types = new Map<string, TypeState<unknown>>();
   protected readonly log: Logger;
-  protected readonly grpc: AdsGrpcClient;
+  protected grpc: AdsGrpcClient;
+  readonly #dial: () => AdsGrpcClient;
   protected readonly session: Session<Req, Res>;
 
   constructor(opts: XdsClientOptions) {
     this.log = opts.logger ?? createLogger({ level: 'silent' }).root;
     const Ads = grpcClientConstructor(AggregatedDiscoveryService);
-    this.grpc = new Ads(opts.address, opts.credentials, {
-      'grpc.max_receive_message_length': DEFAULT_MAX_RECEIVE_BYTES,
-      ...opts.channelOptions,
-    });
+    // A channel of its own (local subchannel pool): redialling replaces the connection instead of
+    // waiting on one shared with other channels to the same address.
+    this.#dial = () =>
+      new Ads(opts.address, opts.credentials, {
+        'grpc.max_receive_message_length': DEFAULT_MAX_RECEIVE_BYTES,
+        'grpc.use_local_subchannel_pool': 1,
+        ...opts.channelOptions,
+      });
+    this.grpc = this.#dial();
     this.session = new Session<Req, Res>(opts, this.log, {
       open: () => this.open(),
       resume: () => [...this.types.values()].flatMap((t) => this.resumeRequest(t) ?? []),
       respond: (res) => this.respond(res),
+      connecting: () =>
+        this.grpc.getChannel().getConnectivityState(false) !== connectivityState.READY,
+      redial: () => {
+        const stale = this.grpc;
+        this.grpc = this.#dial();
+        stale.close();
+      },
     });
   }
 

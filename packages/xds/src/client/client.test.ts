@@ -1,5 +1,6 @@
 // Client behaviour against the real server: handler refusals, misuse, close.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import { CLUSTER_TYPE_URL } from '@trellis/api';
 import { harness, ZTUNNEL_NODE } from '../test-support/harness.js';
@@ -56,4 +57,38 @@ test('close ends the stream: the server sees the proxy go away', async (t) => {
   client.close();
   assert.equal(client.state, 'closed');
   await eventually('the connection to close', () => h.xds.connections === 0);
+});
+
+test('a connection the server never answers is given up: the client dials again on a new one', async (t) => {
+  const h = await harness(t, { snapshot: snapshot({ clusters: { a: 'v1' } }) });
+  // In front of the server: the first connection is accepted and never answered (as a SYN to an
+  // address that went away is never answered); later ones reach the server.
+  const held: net.Socket[] = [];
+  const front = net.createServer((socket) => {
+    if (held.length === 0) {
+      held.push(socket);
+      return;
+    }
+    const upstream = net.connect(h.grpc.port, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of held) s.destroy();
+    front.close();
+  });
+  const client = createDeltaClient({
+    address: `127.0.0.1:${(front.address() as net.AddressInfo).port}`,
+    credentials: insecure,
+    node: { id: ZTUNNEL_NODE },
+    backoff: { initialMs: 10, maxMs: 50 },
+    connectTimeoutMs: 300,
+  });
+  t.after(() => client.close());
+  const clusters = new Recorder();
+  client.watch(CLUSTER_TYPE_URL, clusters);
+  await clusters.state({ a: 'v1' });
+  assert.equal(held.length, 1, 'the first connection was held, the config came on another');
 });

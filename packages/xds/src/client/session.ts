@@ -13,12 +13,18 @@ export interface SessionHooks<Req, Res> {
   resume(): Req[];
   /** Handles a response; returns the ACK/NACK to send. */
   respond(res: Res): Req | undefined;
+  /** Whether the connection to the server is still being made (not yet TCP + TLS). */
+  connecting(): boolean;
+  /** Drops the connection being made; the next stream dials a new one. */
+  redial(): void;
 }
 
 export class Session<Req extends { node?: Node }, Res> {
   private stream: ClientDuplexStream<Req, Res> | undefined;
   private sentOnStream = false;
   private timer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private readonly connectTimeoutMs: number;
   private current: ConnectionState = 'connecting';
   private readonly listeners = new Set<(s: ConnectionState) => void>();
   private readonly node: Node;
@@ -31,6 +37,7 @@ export class Session<Req extends { node?: Node }, Res> {
   ) {
     this.node = create(NodeSchema, opts.node);
     if (!this.node.id) throw new Error('xDS client: node.id is required');
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.delays = createBackoff({
       initialMs: opts.backoff?.initialMs ?? 250,
       maxMs: opts.backoff?.maxMs ?? 30_000,
@@ -52,11 +59,23 @@ export class Session<Req extends { node?: Node }, Res> {
     const stream = this.hooks.open();
     this.stream = stream;
     this.sentOnStream = false;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = undefined;
+      if (stream !== this.stream || !this.hooks.connecting()) return;
+      this.log.warn(
+        { afterMs: this.connectTimeoutMs },
+        'xDS server not reached; dialling again on a new connection',
+      );
+      this.hooks.redial();
+      stream.cancel();
+    }, this.connectTimeoutMs);
     stream.on('metadata', () => {
       if (stream === this.stream) this.setState('connected');
     });
     stream.on('data', (res: Res) => {
       if (stream !== this.stream) return;
+      clearTimeout(this.connectTimer);
       this.setState('connected');
       this.delays.reset();
       const reply = this.hooks.respond(res);
@@ -68,6 +87,7 @@ export class Session<Req extends { node?: Node }, Res> {
     stream.on('status', (s: StatusObject) => {
       if (stream !== this.stream) return;
       this.stream = undefined;
+      clearTimeout(this.connectTimer);
       if (this.current === 'closed') return;
       const delay = this.delays.next();
       this.log.info(
@@ -97,6 +117,7 @@ export class Session<Req extends { node?: Node }, Res> {
     if (this.current === 'closed') return;
     this.setState('closed');
     clearTimeout(this.timer);
+    clearTimeout(this.connectTimer);
     const stream = this.stream;
     this.stream = undefined;
     stream?.cancel();

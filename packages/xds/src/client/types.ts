@@ -57,6 +57,13 @@ export interface XdsClientOptions {
    * (DEFAULT_MAX_RECEIVE_BYTES) instead of grpc-js's 4 MiB.
    */
   readonly channelOptions?: ChannelOptions;
+  /**
+   * How long a stream may wait for its connection (TCP and TLS) to the server before the client
+   * gives it up and dials again on a new connection (default 10 s). grpc-js has no connect
+   * timeout: a SYN to an address that no longer answers (e.g. a Service VIP still routed to the
+   * control plane pod that just went away) would otherwise hold the stream for the kernel's ~2 min.
+   */
+  readonly connectTimeoutMs?: number;
   /** Reconnect delays; defaults 250 ms growing to 30 s, with equal jitter. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
   /** Default: silent. */
