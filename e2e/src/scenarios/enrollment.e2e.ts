@@ -125,7 +125,10 @@ async function firstRunning(
     // The watch sees every status the pod reports, from its creation on.
     await sleep(1000);
     start();
-    const r = await Promise.race([first, sleep(120_000).then(() => undefined)]);
+    const r = await Promise.race([
+      first,
+      sleep(120_000, undefined, { ref: false }).then(() => undefined),
+    ]);
     assert.ok(r, `${namespace}/${name} did not report Running within 120 s`);
     return r;
   } finally {

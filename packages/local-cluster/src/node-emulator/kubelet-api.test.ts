@@ -394,7 +394,10 @@ test(
               for (let i = 0; i < 300 && !out.includes('got hello'); i++) await sleep(100);
               assert.equal(out, 'got hello\n', `stdout ${out}, stderr ${err}`);
               a.stdin.write('second line\nquit\n');
-              const code = await Promise.race([exited, sleep(30_000).then(() => 'hung')]);
+              const code = await Promise.race([
+                exited,
+                sleep(30_000, undefined, { ref: false }).then(() => 'hung'),
+              ]);
               assert.equal(code, 0, `kubectl attach ended: ${err}`);
               assert.equal(
                 out,
