@@ -90,3 +90,35 @@ test(
     }
   },
 );
+
+test(
+  'a directory the program needs stays visible where it is when a volume covers an ancestor: a repo under an emptyDir at /tmp (root only)',
+  rootOnly('bind mounts'),
+  () => {
+    const dir = mkdtempSync(`${tmpdir()}/trellis-launch-`);
+    try {
+      mkdirSync(`${dir}/parent/repo/dist`, { recursive: true });
+      mkdirSync(`${dir}/emptydir`);
+      writeFileSync(`${dir}/parent/repo/dist/main.js`, 'the program\n');
+      const hidden = launchArgv({
+        mounts: [{ source: `${dir}/emptydir`, target: `${dir}/parent`, readOnly: false }],
+        argv: ['sh', '-c', 'ls "$0"/repo 2>&1 || true', `${dir}/parent`],
+      });
+      const h = spawnSync(hidden[0]!, hidden.slice(1), { encoding: 'utf8' });
+      assert.match(h.stdout, /No such file/, 'without keepVisible the volume hides it');
+      const argv = launchArgv({
+        mounts: [{ source: `${dir}/emptydir`, target: `${dir}/parent`, readOnly: false }],
+        keepVisible: `${dir}/parent/repo`,
+        argv: ['sh', '-c', 'cat "$0"/repo/dist/main.js; ls "$0"; ls /proc/$$/fd', `${dir}/parent`],
+      });
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const [program, listing, ...fds] = r.stdout.trim().split('\n');
+      assert.equal(program, 'the program', 'the repo is seen through the volume');
+      assert.equal(listing, 'repo', 'the volume itself is what the container sees around it');
+      assert.equal(fds.includes('8'), false, 'the descriptor is closed before the program runs');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

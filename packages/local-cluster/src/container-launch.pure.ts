@@ -25,6 +25,9 @@ export interface LaunchSpec {
   workingDir?: string;
   /** A FIFO the container reads as stdin (spec.stdin), opened read-write so it never sees EOF. */
   stdinFifo?: string;
+  /** A directory the container must still see where it is when a volume covers it (the repo whose
+   *  programs the images map to, say under an emptyDir at /tmp): bound back in over the volume. */
+  keepVisible?: string;
   argv: string[];
 }
 
@@ -46,6 +49,10 @@ const SCRIPT = [
   // over a tool in ~/.cache): keep it open, and run it from that descriptor if it is hidden.
   'path=$(command -v "$prog" || true)',
   'if [ -f "$path" ] && [ -r "$path" ]; then exec 9<"$path"; else path=; fi',
+  // Likewise a directory the program needs (its modules): opened before the volumes, bound back
+  // from the descriptor if one of them hides it (the mount may not canonicalise the /proc link).
+  'kv=$1; shift',
+  'if [ -n "$kv" ] && [ -d "$kv" ]; then exec 8<"$kv"; else kv=; fi',
   'n=$1; shift',
   'while [ "$n" -gt 0 ]; do',
   '  src=$1; dst=$2; ro=$3; prop=$4; shift 4; n=$((n-1))',
@@ -57,6 +64,11 @@ const SCRIPT = [
   '  esac',
   '  if [ "$ro" = ro ]; then mount -o remount,bind,ro "$dst"; fi',
   'done',
+  'if [ -n "$kv" ] && ! [ "$kv" -ef /proc/self/fd/8 ]; then',
+  '  { mkdir -p "$kv" && mount --no-canonicalize --rbind /proc/self/fd/8 "$kv"; } ||',
+  '    echo "container: $kv is hidden by a volume and could not be bound back" >&2',
+  'fi',
+  'if [ -n "$kv" ]; then exec 8<&-; fi',
   'fifo=$1; shift',
   'if [ -n "$fifo" ]; then exec 0<>"$fifo"; fi',
   'wd=$1; shift',
@@ -93,6 +105,7 @@ export function launchArgv(s: LaunchSpec): string[] {
     ...keep,
     s.hostname ?? '',
     s.argv[0]!,
+    s.keepVisible ?? '',
     String(s.mounts.length),
     ...mountArgs,
     s.stdinFifo ?? '',

@@ -319,6 +319,7 @@ export class PodWorker {
       keepShared: propagation.keepShared,
       workingDir: spec.workingDir,
       stdinFifo,
+      keepVisible: this.ctx.repoRoot,
       argv,
     });
     const logDir = `${this.podDir}/logs/${spec.name}`;
