@@ -22,11 +22,12 @@ export const cluster: Handler = async (ctx) => {
       const c = await createCluster({
         name,
         nodes: ctx.flag<number>('nodes'),
+        lbRange: ctx.flag<string | undefined>('lb-range'),
         log: (l) => ctx.log(`cluster ${name}: ${l}`),
       });
       const rss = await clusterRssBytes(name);
       ctx.log(
-        `cluster ${c.name}: ${c.nodes} nodes Ready in ${((Date.now() - started) / 1000).toFixed(1)}s, ${(rss / 2 ** 20).toFixed(0)} MiB resident`,
+        `cluster ${c.name}: ${c.nodes} nodes Ready in ${((Date.now() - started) / 1000).toFixed(1)}s, ${(rss / 2 ** 20).toFixed(0)} MiB resident; LoadBalancer addresses from ${c.lbRange}`,
       );
       ctx.out(`${c.kubeconfig}\n`);
       return EXIT.ok;
@@ -38,7 +39,7 @@ export const cluster: Handler = async (ctx) => {
     case 'list':
       for (const c of listClusters())
         ctx.out(
-          `${c.name}\t${c.nodes} nodes\t${c.running ? 'running' : 'stopped'}\t${c.apiServer}\t${c.kubeconfig}\n`,
+          `${c.name}\t${c.nodes} nodes\t${c.running ? 'running' : 'stopped'}\t${c.apiServer}\t${c.kubeconfig}\tlb ${c.lbRange}\n`,
         );
       return EXIT.ok;
     case 'kubeconfig': {
