@@ -7,8 +7,9 @@ import {
   createCluster,
   deleteCluster,
   listClusters,
+  parseLbRange,
 } from '@trellis/local-cluster';
-import { EXIT } from '../cli/command-spec.js';
+import { EXIT, UsageError } from '../cli/command-spec.js';
 import type { Handler } from './context.js';
 
 export const cluster: Handler = async (ctx) => {
@@ -18,11 +19,17 @@ export const cluster: Handler = async (ctx) => {
     throw new Error('the kind provider needs Docker, which this host lacks; use --provider local');
   switch (verb) {
     case 'create': {
+      const lbRange = ctx.flag<string | undefined>('lb-range');
+      try {
+        if (lbRange !== undefined) parseLbRange(lbRange);
+      } catch (e) {
+        throw new UsageError((e as Error).message, ctx.inv.path);
+      }
       const started = Date.now();
       const c = await createCluster({
         name,
         nodes: ctx.flag<number>('nodes'),
-        lbRange: ctx.flag<string | undefined>('lb-range'),
+        lbRange,
         log: (l) => ctx.log(`cluster ${name}: ${l}`),
       });
       const rss = await clusterRssBytes(name);

@@ -28,7 +28,7 @@ test('a CIDR leaves out its network and broadcast addresses; a range is taken as
 
 test('bad --lb-range values are refused with what is wrong', () => {
   const cases: Array<[string, RegExp]> = [
-    ['nonsense', /invalid --lb-range "nonsense": a single address is not a range/],
+    ['nonsense', /invalid --lb-range "nonsense": not an IPv4 CIDR or range/],
     ['10.200.0.1', /a single address is not a range; write it as A.B.C.D\/32/],
     ['10.200.0.300/28', /"10.200.0.300" is not an IPv4 address/],
     ['010.200.0.0/28', /"010.200.0.0" is not an IPv4 address/],

@@ -93,7 +93,11 @@ export function parseLbRange(text: string): LbRange {
     [first, last] = [fa, fb];
   } else {
     if (!trimmed.includes('/'))
-      throw bad('a single address is not a range; write it as A.B.C.D/32');
+      throw bad(
+        ipv4ToInt(trimmed) === undefined
+          ? 'not an IPv4 CIDR or range'
+          : 'a single address is not a range; write it as A.B.C.D/32',
+      );
     const b = parseCidrBlock(trimmed);
     if (typeof b === 'string') throw bad(b);
     ({ first, last } = b);
