@@ -23,7 +23,10 @@ import {
   type ProcessSpec,
 } from './kube-flags.pure.js';
 import { renderKubeconfig } from './kubeconfig.pure.js';
-import { kubeletApiAdminBinding } from './bootstrap-objects.pure.js';
+import { kubeletApiAdminBinding, lbControllerRbac } from './bootstrap-objects.pure.js';
+import { parseLbRange, rangeConflict } from './lb-controller/range.pure.js';
+import { hostRoutes } from './lb-controller/host-routes.js';
+import type { LbControllerConfig } from './lb-controller/controller.js';
 import { CLUSTER_DOMAIN, clusterDnsObjects, collectionPath } from './cluster-dns.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
@@ -52,6 +55,7 @@ import { KubeClient, type Obj } from './kube-client.js';
 import {
   clustersDir,
   DEFAULT_IMAGE_MAP,
+  LB_CONTROLLER_MAIN,
   NODE_EMULATOR_MAIN,
   REPO_ROOT,
   builtGoTool,
@@ -63,6 +67,8 @@ export interface CreateOptions {
   name: string;
   nodes: number;
   imageMapFile?: string;
+  /** Addresses for LoadBalancer Services: an IPv4 CIDR or A-B range (default: see layout.pure.ts). */
+  lbRange?: string;
   log?: (line: string) => void;
 }
 
@@ -72,6 +78,8 @@ export interface ClusterInfo {
   stateDir: string;
   kubeconfig: string;
   apiServer: string;
+  /** The range LoadBalancer Services get their addresses from. */
+  lbRange: string;
   running: boolean;
 }
 
@@ -79,6 +87,7 @@ interface ClusterRecord {
   name: string;
   slot: number;
   nodes: number;
+  lbRange?: string;
 }
 
 function requireRoot(): void {
@@ -104,7 +113,7 @@ function freeSlot(): number {
 export function layoutOf(name: string): ClusterLayout {
   const rec = readRecord(`${clustersDir()}/${name}`);
   if (!rec) throw new Error(`no local cluster named "${name}" (see \`trellis cluster list\`)`);
-  return clusterLayout(rec.name, rec.slot, rec.nodes, clustersDir());
+  return clusterLayout(rec.name, rec.slot, rec.nodes, clustersDir(), rec.lbRange);
 }
 
 export function adminKubeconfigPath(name: string): string {
@@ -125,6 +134,7 @@ export function adminClient(l: ClusterLayout): KubeClient {
 export async function createCluster(o: CreateOptions): Promise<ClusterInfo> {
   const err = validateClusterName(o.name);
   if (err) throw new Error(err);
+  if (o.lbRange !== undefined) parseLbRange(o.lbRange);
   requireRoot();
   const binDir = requireKubeBinaries();
   builtGoTool('coredns');
@@ -146,12 +156,19 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
   const log = o.log ?? (() => undefined);
   const imageMapFile = o.imageMapFile ?? DEFAULT_IMAGE_MAP;
 
-  const l = clusterLayout(o.name, freeSlot(), o.nodes, clustersDir());
+  const l = clusterLayout(o.name, freeSlot(), o.nodes, clustersDir(), o.lbRange);
+  const conflict = rangeConflict(parseLbRange(l.lbRange), {
+    nodeSubnet: l.nodeSubnet,
+    bridge: l.bridge,
+    otherClusters: listClusters()
+      .filter((c) => c.name !== l.name)
+      .map((c) => ({ name: c.name, range: parseLbRange(c.lbRange) })),
+    hostRoutes: await hostRoutes(),
+  });
+  if (conflict) throw new Error(conflict);
   await mkdir(l.stateDir, { recursive: true });
-  await writeFile(
-    `${l.stateDir}/cluster.json`,
-    JSON.stringify({ name: l.name, slot: l.slot, nodes: o.nodes }, null, 2) + '\n',
-  );
+  const rec: ClusterRecord = { name: l.name, slot: l.slot, nodes: o.nodes, lbRange: l.lbRange };
+  await writeFile(`${l.stateDir}/cluster.json`, JSON.stringify(rec, null, 2) + '\n');
   const runDir = `${l.stateDir}/run`;
   const logDir = `${l.stateDir}/logs`;
 
@@ -194,6 +211,7 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
       '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
       kubeletApiAdminBinding(),
     );
+    for (const o of lbControllerRbac()) await client.req('POST', collectionPath(o as Obj), o);
     log('starting kube-controller-manager and kube-scheduler');
     await start(controllerManagerSpec(l, binDir));
     await start(schedulerSpec(l, binDir));
@@ -253,6 +271,8 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
       for (const other of l.nodes.filter((o) => o.name !== n.metadata.name))
         await addNodePodRoute(other.netns, n.spec.podCIDR, ip);
     }
+    log(`starting the load-balancer controller (LoadBalancer addresses from ${l.lbRange})`);
+    await startLbController(l);
     log('deploying cluster DNS (CoreDNS as kube-system/kube-dns)');
     for (const o of clusterDnsObjects(l.clusterDNSIP, Math.min(2, l.nodes.length)))
       await client.req('POST', collectionPath(o as Obj), o);
@@ -287,6 +307,38 @@ function startNodeEmulator(l: ClusterLayout, n: ClusterLayout['nodes'][number]):
     runDir: `${l.stateDir}/run`,
     logDir: `${l.stateDir}/logs`,
   });
+}
+
+async function startLbController(l: ClusterLayout): Promise<number> {
+  const cfg: LbControllerConfig = {
+    clusterName: l.name,
+    apiServerURL: l.apiServerURL,
+    caFile: `${l.stateDir}/pki/ca.crt`,
+    certFile: `${l.stateDir}/pki/lb-controller.crt`,
+    keyFile: `${l.stateDir}/pki/lb-controller.key`,
+    bridge: l.bridge,
+    range: l.lbRange,
+  };
+  const file = `${l.stateDir}/lb-controller.json`;
+  await writeFile(file, JSON.stringify(cfg, null, 2) + '\n');
+  return startDaemon({
+    name: 'lb-controller',
+    command: process.execPath,
+    args: [LB_CONTROLLER_MAIN, file],
+    runDir: `${l.stateDir}/run`,
+    logDir: `${l.stateDir}/logs`,
+  });
+}
+
+/**
+ * Stops the cluster's load-balancer controller and starts it again; the new one adopts the
+ * addresses the Services show and the routes on the host. Resolves with its pid.
+ */
+export async function restartLbController(name: string): Promise<number> {
+  const l = layoutOf(name);
+  const pid = readPid(`${l.stateDir}/run/lb-controller.pid`);
+  if (pid !== undefined) await stopPid(pid, 5000);
+  return startLbController(l);
 }
 
 /**
@@ -360,6 +412,7 @@ function info(l: ClusterLayout): ClusterInfo {
     stateDir: l.stateDir,
     kubeconfig: kubeconfigPath(l.stateDir, 'admin'),
     apiServer: l.apiServerURL,
+    lbRange: l.lbRange,
     running: pid !== undefined && isAlive(pid),
   };
 }
@@ -393,6 +446,9 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
     if (!quiet) throw new Error(`no local cluster named "${name}"`);
     return false;
   }
+  // The load-balancer controller first, so it does not react to the nodes going away.
+  const lbPid = readPid(`${stateDir}/run/lb-controller.pid`);
+  if (lbPid !== undefined) await stopPid(lbPid, 3000);
   // Node emulators, kube-proxy and every container live inside the cluster's netns.
   const nodesFirst = [
     ...namespaces.filter((n) => n.includes('.node')),

@@ -118,12 +118,14 @@ export class KubeClient {
 
   /**
    * Lists `path` then watches it, calling onEvent for each object (a relist reports every object
-   * as ADDED, and objects gone since as DELETED). Runs until signal aborts.
+   * as ADDED, and objects gone since as DELETED) and onListed after each list's events. Runs
+   * until signal aborts.
    */
   async listWatch(
     path: string,
     onEvent: (e: WatchEvent) => void | Promise<void>,
     signal: AbortSignal,
+    onListed?: () => void,
   ): Promise<void> {
     const known = new Map<string, Obj>();
     const key = (o: Obj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -143,6 +145,7 @@ export class KubeClient {
             await onEvent({ type: 'DELETED', object: o });
           }
         }
+        onListed?.();
         let rv: string = list.metadata.resourceVersion;
         while (!signal.aborted) {
           rv = await this.watchOnce(

@@ -30,6 +30,8 @@ export interface ClusterLayout {
   controllerManagerPort: number;
   schedulerPort: number;
   netnsPrefix: string;
+  /** Where LoadBalancer Services get addresses: `--lb-range`, by default the top of nodeSubnet. */
+  lbRange: string;
   nodes: NodeLayout[];
 }
 
@@ -59,6 +61,7 @@ export function clusterLayout(
   slot: number,
   nodeCount: number,
   clustersDir: string,
+  lbRange?: string,
 ): ClusterLayout {
   const err = validateClusterName(name);
   if (err) throw new Error(err);
@@ -101,6 +104,9 @@ export function clusterLayout(
     controllerManagerPort: 11000 + slot * 10 + 7,
     schedulerPort: 11000 + slot * 10 + 9,
     netnsPrefix: netnsPrefix(name),
+    // .192-.254 of the node network: owned by this cluster like the rest of it, so it can collide
+    // neither with the host's networks nor with another cluster's (each has its own slot).
+    lbRange: lbRange ?? `172.28.${slot}.192/26`,
     nodes,
   };
 }

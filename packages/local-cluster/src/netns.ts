@@ -3,6 +3,7 @@
 // nodes have no default route and the host does not forward.
 import { run } from './exec.js';
 import type { ClusterLayout, NodeLayout } from './layout.pure.js';
+import { coveringCidrs, parseLbRange, rangeWithin } from './lb-controller/range.pure.js';
 
 const ip = (...args: string[]) => run('ip', args);
 
@@ -56,6 +57,12 @@ export async function createNodeNetns(l: ClusterLayout, n: NodeLayout): Promise<
   await inNetns(n.netns, 'ip', ['link', 'set', 'lo', 'up']);
   // Service IPs are translated by kube-proxy; locally originated packets need a route to exist first.
   await inNetns(n.netns, 'ip', ['route', 'add', l.serviceCIDR, 'dev', n.nodeVeth]);
+  // Likewise load-balancer addresses (kube-proxy translates them too), unless they are on the
+  // node network already.
+  const lb = parseLbRange(l.lbRange);
+  if (!rangeWithin(lb, l.nodeSubnet))
+    for (const cidr of coveringCidrs(lb))
+      await inNetns(n.netns, 'ip', ['route', 'add', cidr, 'dev', n.nodeVeth]);
   await writeSysctl(n.netns, 'net.ipv4.ip_forward', '1');
   await writeSysctl(n.netns, 'net.bridge.bridge-nf-call-iptables', '1').catch(() => undefined);
   await writeSysctl(n.netns, 'net.ipv4.conf.all.rp_filter', '0');

@@ -11,6 +11,7 @@ export const BUILD_SCRIPT = resolve(REPO_ROOT, 'tools/kube/build.sh');
 export const GO_TOOL_SCRIPT = resolve(REPO_ROOT, 'tools/go-tool.sh');
 export const DEFAULT_IMAGE_MAP = resolve(PACKAGE_ROOT, 'images.json');
 export const NODE_EMULATOR_MAIN = resolve(PACKAGE_ROOT, 'dist/node-emulator/main.js');
+export const LB_CONTROLLER_MAIN = resolve(PACKAGE_ROOT, 'dist/lb-controller/main.js');
 export const KUBE_BINARIES = [
   'etcd',
   'kube-apiserver',

@@ -26,6 +26,8 @@ export function apiServerSANs(
 }
 
 export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+/** The load-balancer controller's user; RBAC grants it what a cloud's service controller needs. */
+export const LB_CONTROLLER_USER = 'trellis-lb-controller';
 
 export interface NodeIdentity {
   name: string;
@@ -66,6 +68,7 @@ export function certSpecs(
     },
     { file: 'kube-scheduler', commonName: 'system:kube-scheduler', usage: 'client' },
     { file: 'kube-proxy', commonName: 'system:kube-proxy', usage: 'client' },
+    { file: 'lb-controller', commonName: LB_CONTROLLER_USER, usage: 'client' },
     ...nodes.flatMap((n): CertSpec[] => [
       {
         file: `node-${n.name}`,

@@ -7,8 +7,9 @@ import {
   createCluster,
   deleteCluster,
   listClusters,
+  parseLbRange,
 } from '@trellis/local-cluster';
-import { EXIT } from '../cli/command-spec.js';
+import { EXIT, UsageError } from '../cli/command-spec.js';
 import type { Handler } from './context.js';
 
 export const cluster: Handler = async (ctx) => {
@@ -18,15 +19,22 @@ export const cluster: Handler = async (ctx) => {
     throw new Error('the kind provider needs Docker, which this host lacks; use --provider local');
   switch (verb) {
     case 'create': {
+      const lbRange = ctx.flag<string | undefined>('lb-range');
+      try {
+        if (lbRange !== undefined) parseLbRange(lbRange);
+      } catch (e) {
+        throw new UsageError((e as Error).message, ctx.inv.path);
+      }
       const started = Date.now();
       const c = await createCluster({
         name,
         nodes: ctx.flag<number>('nodes'),
+        lbRange,
         log: (l) => ctx.log(`cluster ${name}: ${l}`),
       });
       const rss = await clusterRssBytes(name);
       ctx.log(
-        `cluster ${c.name}: ${c.nodes} nodes Ready in ${((Date.now() - started) / 1000).toFixed(1)}s, ${(rss / 2 ** 20).toFixed(0)} MiB resident`,
+        `cluster ${c.name}: ${c.nodes} nodes Ready in ${((Date.now() - started) / 1000).toFixed(1)}s, ${(rss / 2 ** 20).toFixed(0)} MiB resident; LoadBalancer addresses from ${c.lbRange}`,
       );
       ctx.out(`${c.kubeconfig}\n`);
       return EXIT.ok;
@@ -38,7 +46,7 @@ export const cluster: Handler = async (ctx) => {
     case 'list':
       for (const c of listClusters())
         ctx.out(
-          `${c.name}\t${c.nodes} nodes\t${c.running ? 'running' : 'stopped'}\t${c.apiServer}\t${c.kubeconfig}\n`,
+          `${c.name}\t${c.nodes} nodes\t${c.running ? 'running' : 'stopped'}\t${c.apiServer}\t${c.kubeconfig}\tlb ${c.lbRange}\n`,
         );
       return EXIT.ok;
     case 'kubeconfig': {

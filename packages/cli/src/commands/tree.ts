@@ -379,6 +379,8 @@ Endpoints for each waypoint.`,
           name: 'create',
           summary:
             'create a cluster and wait until its nodes are Ready; prints the kubeconfig path',
+          description:
+            'A local cluster gives LoadBalancer Services a working address: its load-balancer controller assigns one from --lb-range, writes it to status.loadBalancer.ingress and routes it from this host to the nodes (kube-proxy takes it to the endpoints; externalTrafficPolicy Local routes only to nodes with a ready endpoint and keeps the client address). The address is released when the Service is deleted or changes type; `cluster delete` removes the routes.',
           flags: [
             clusterProvider,
             clusterName,
@@ -390,6 +392,17 @@ Endpoints for each waypoint.`,
               default: 2,
               description: 'number of nodes',
             },
+            {
+              name: 'lb-range',
+              type: 'string',
+              placeholder: 'CIDR|A-B',
+              description:
+                "addresses for LoadBalancer Services, an IPv4 CIDR or range (default 172.28.<slot>.192/26: the top of the cluster's own node network, so it collides with neither the host's networks nor another local cluster); must stay off the host's routes and every local cluster's node, pod and service ranges",
+            },
+          ],
+          examples: [
+            'trellis cluster create --name dev --nodes 2',
+            'trellis cluster create --name dev --lb-range 10.200.0.0/28',
           ],
         },
         {
