@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conformanceWaypoint, NAMESPACE_LABELS, planRun, suiteArgs } from './plan.pure.js';
+import {
+  backendNamespaceObjects,
+  conformanceWaypoint,
+  NAMESPACE_LABELS,
+  planRun,
+  suiteArgs,
+} from './plan.pure.js';
 
 const MESH = ['Mesh', 'HTTPRoute', 'GRPCRoute', 'MeshConsumerRoute'];
 const accepted = (features?: string[]) => ({
@@ -104,4 +110,34 @@ test('the shared waypoint admits routes and services of every namespace', () => 
     },
   ]);
   assert.equal(gw.spec.gatewayClassName, 'trellis-waypoint');
+});
+
+test("mesh-only runs: the backend namespaces' objects of the suite's base manifests, enrolled", () => {
+  const base = [
+    'apiVersion: v1\nkind: Namespace\nmetadata: {name: gateway-conformance-infra}',
+    'apiVersion: v1\nkind: Service\nmetadata: {name: infra-backend-v1, namespace: gateway-conformance-infra}',
+    'apiVersion: v1\nkind: Namespace\nmetadata: {name: gateway-conformance-app-backend, labels: {gateway-conformance: backend}}',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app-backend-v1, namespace: gateway-conformance-app-backend}',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: tls-backend, namespace: gateway-conformance-app-backend}\nspec: {template: {spec: {volumes: [{name: s, secret: {secretName: c}}]}}}',
+    'apiVersion: v1\nkind: Namespace\nmetadata: {name: gateway-conformance-web-backend}',
+    'apiVersion: v1\nkind: Service\nmetadata: {name: web-backend, namespace: gateway-conformance-web-backend}',
+  ].join('\n---\n');
+  const objects = backendNamespaceObjects(base);
+  assert.deepEqual(
+    objects.map((o) => `${o.kind}/${o.metadata.name}`),
+    [
+      'Namespace/gateway-conformance-app-backend',
+      'Deployment/app-backend-v1',
+      'Namespace/gateway-conformance-web-backend',
+      'Service/web-backend',
+    ],
+  );
+  assert.deepEqual(objects[0].metadata.labels, {
+    'gateway-conformance': 'backend',
+    ...NAMESPACE_LABELS,
+  });
+  assert.throws(
+    () => backendNamespaceObjects(base.split('---')[0]!),
+    /the base manifests lack the namespaces gateway-conformance-app-backend, gateway-conformance-web-backend/,
+  );
 });

@@ -1,8 +1,47 @@
 // What the conformance runner asks of the suite: which of the requested profiles can run on this
 // installation, with which supported features, and how the mesh namespaces are enrolled. Pure.
 
+import { parseAllDocuments } from 'yaml';
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type KubeObject = any;
+
+/** The namespaces of the suite's base manifests (gateway profiles) that its mesh setup also waits
+ * for (v1.6.1: kubernetes-sigs/gateway-api#4934, fixed in v1.6.3, whose suite needs the v1.6.3
+ * CRDs). */
+export const GATEWAY_BACKEND_NAMESPACES: readonly string[] = [
+  'gateway-conformance-app-backend',
+  'gateway-conformance-web-backend',
+];
+
+/**
+ * The objects of the suite's base manifests (`base/manifests.yaml`) that live in the backend
+ * namespaces, those namespaces included, with the namespace labels the suite would add, except
+ * Deployments that mount a Secret of the gateway setup: what a mesh-only run applies itself so
+ * that the suite's mesh setup does not wait for them in vain.
+ */
+export function backendNamespaceObjects(baseManifests: string): KubeObject[] {
+  const inBackend = (o: KubeObject) =>
+    GATEWAY_BACKEND_NAMESPACES.includes(
+      o?.kind === 'Namespace' ? o?.metadata?.name : o?.metadata?.namespace,
+    );
+  // A Deployment mounting a Secret needs one the gateway setup creates; without it, its pod
+  // never starts and the wait would fail instead.
+  const needsGatewaySecret = (o: KubeObject) =>
+    (o?.spec?.template?.spec?.volumes ?? []).some((v: KubeObject) => v?.secret);
+  const objects = parseAllDocuments(baseManifests)
+    .map((d) => d.toJS() as KubeObject)
+    .filter((o) => inBackend(o) && !needsGatewaySecret(o));
+  if (!GATEWAY_BACKEND_NAMESPACES.every((n) => objects.some((o) => o.metadata.name === n)))
+    throw new Error(
+      `the base manifests lack the namespaces ${GATEWAY_BACKEND_NAMESPACES.join(', ')}`,
+    );
+  return objects.map((o) =>
+    o.kind === 'Namespace'
+      ? { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...NAMESPACE_LABELS } } }
+      : o,
+  );
+}
 
 /** The namespace and name of the one waypoint every conformance namespace's services use. */
 export const CONFORMANCE_WAYPOINT = { namespace: 'trellis-conformance', name: 'waypoint' } as const;

@@ -14,7 +14,14 @@ import { trellisInstall } from '../harness/install.js';
 import { Interrupt } from '../harness/interrupt.js';
 import { REPO } from '../harness/suite.js';
 import { CONFORMANCE_HELP, parseConformanceArgs, type ConformanceOptions } from './args.pure.js';
-import { CONFORMANCE_WAYPOINT, conformanceWaypoint, planRun, suiteArgs } from './plan.pure.js';
+import {
+  backendNamespaceObjects,
+  CONFORMANCE_WAYPOINT,
+  conformanceWaypoint,
+  GATEWAY_BACKEND_NAMESPACES,
+  planRun,
+  suiteArgs,
+} from './plan.pure.js';
 import { failedCount, parseReport, reportPath, summaryLines } from './report.pure.js';
 import { UNSUPPORTED_TESTS } from './unsupported.js';
 
@@ -56,6 +63,22 @@ function deployWaypoint(kubectl: Kubectl): void {
     '--timeout=120s',
   ]);
   kubectl.run(['rollout', 'status', '-n', namespace, `deployment/${name}`, '--timeout=180s']);
+}
+
+/** The suite's own base manifests, from the Go module cache of tools/conformance. */
+function suiteBaseManifests(): string {
+  const dir = spawnSync(
+    'go',
+    ['list', '-m', '-f', '{{.Dir}}', 'sigs.k8s.io/gateway-api/conformance'],
+    {
+      cwd: join(REPO, 'tools/conformance'),
+      encoding: 'utf8',
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+    },
+  );
+  if (dir.status !== 0 || !dir.stdout.trim())
+    throw new Error(`cannot find the suite's module: ${dir.stderr.trim()}`);
+  return readFileSync(join(dir.stdout.trim(), 'base/manifests.yaml'), 'utf8');
 }
 
 function runSuite(binary: string, args: string[], kubeconfig: string): Promise<number> {
@@ -101,6 +124,7 @@ async function main(): Promise<number> {
   let kubeconfig = opts.kubeconfig ?? '';
   const interrupt = new Interrupt(cluster || undefined, log);
   let waypointDeployed = false;
+  let backendsApplied = false;
   let kubectl: Kubectl | undefined;
   try {
     if (cluster) {
@@ -134,6 +158,14 @@ async function main(): Promise<number> {
     if (plan.profiles.some((p) => p.startsWith('MESH-'))) {
       deployWaypoint(kubectl);
       waypointDeployed = true;
+      if (!plan.profiles.some((p) => p.startsWith('GATEWAY-'))) {
+        // v1.6.1's mesh setup waits for pods in two namespaces only its gateway setup creates.
+        log(
+          `mesh only: applying the suite's ${GATEWAY_BACKEND_NAMESPACES.join(', ')} (gateway-api#4934)`,
+        );
+        kubectl.apply(backendNamespaceObjects(suiteBaseManifests()));
+        backendsApplied = true;
+      }
     }
     interrupt.check();
 
@@ -193,8 +225,12 @@ async function main(): Promise<number> {
       log(
         `cluster ${cluster} kept: KUBECONFIG=${kubeconfig}; delete with trellis cluster delete --name ${cluster}`,
       );
-    } else if (waypointDeployed && kubectl) {
-      kubectl.run(['delete', 'namespace', CONFORMANCE_WAYPOINT.namespace, '--wait=false']);
+    } else if (kubectl) {
+      const created = [
+        ...(waypointDeployed ? [CONFORMANCE_WAYPOINT.namespace] : []),
+        ...(backendsApplied ? GATEWAY_BACKEND_NAMESPACES : []),
+      ];
+      if (created.length) kubectl.run(['delete', 'namespace', ...created, '--wait=false']);
     }
   }
 }
