@@ -27,6 +27,7 @@ test('every flag', () => {
     '--timeouts',
     'MaxTimeToConsistency=60s;RequestTimeout=20s',
     '--debug',
+    '--core-only',
   ]);
   assert.deepEqual(o.profiles, ['MESH-HTTP', 'MESH-GRPC']);
   assert.deepEqual(
@@ -34,6 +35,8 @@ test('every flag', () => {
     ['/tmp/k', true, 'istio', 'MeshBasic', 'out.yaml', true],
   );
   assert.equal(o.timeouts, 'MaxTimeToConsistency=60s;RequestTimeout=20s');
+  assert.equal(o.coreOnly, true);
+  assert.equal(parseConformanceArgs([]).coreOnly, false);
   assert.equal(parseConformanceArgs(['--keep', '--nodes', '3']).nodes, 3);
 });
 

@@ -33,6 +33,8 @@ export interface ConformanceOptions {
   readonly debug: boolean;
   /** The suite's -timeout-config-overrides, e.g. "MaxTimeToConsistency=60s". */
   readonly timeouts: string | undefined;
+  /** Only the profiles' core features (extended tests reported as unsupported). */
+  readonly coreOnly: boolean;
 }
 
 export const CONFORMANCE_HELP = `Usage: npm run conformance -- [flags]
@@ -54,8 +56,9 @@ Flags:
   --install-timeout D     trellis install --timeout (default 150s)
   --run-test NAME         run only this test of the suite
   --report FILE           where the report goes (default conformance/reports/<gateway-api>-trellis-<version>.yaml;
-                          with --run-test, nothing is written unless this is given)
+                          with --run-test or --core-only, nothing is written unless this is given)
   --timeouts K=D;...      the suite's timeout overrides, e.g. "MaxTimeToConsistency=60s"
+  --core-only             declare only the profiles' core features (a fast subset)
   --debug                 the suite's debug logs (requests and responses)
   -h, --help              this help
 `;
@@ -77,6 +80,7 @@ export function parseConformanceArgs(argv: readonly string[]): ConformanceOption
     report: undefined as string | undefined,
     debug: false,
     timeouts: undefined as string | undefined,
+    coreOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -157,6 +161,9 @@ export function parseConformanceArgs(argv: readonly string[]): ConformanceOption
       }
       case '--debug':
         o.debug = true;
+        break;
+      case '--core-only':
+        o.coreOnly = true;
         break;
       default:
         throw new Error(`unknown flag "${a}"`);

@@ -141,3 +141,13 @@ test("mesh-only runs: the backend namespaces' objects of the suite's base manife
     /the base manifests lack the namespaces gateway-conformance-app-backend, gateway-conformance-web-backend/,
   );
 });
+
+test('--core-only declares only the core features of the profiles that run', () => {
+  const gwc = accepted(['Gateway', 'HTTPRoute', 'ReferenceGrant', 'HTTPRouteQueryParamMatching']);
+  const plan = planRun(['MESH-HTTP', 'GATEWAY-TLS'], 'trellis', gwc, MESH, true);
+  assert.deepEqual(plan.supportedFeatures, ['Gateway', 'HTTPRoute', 'Mesh', 'ReferenceGrant']);
+  assert.deepEqual(planRun(['MESH-GRPC'], 'trellis', undefined, MESH, true).supportedFeatures, [
+    'GRPCRoute',
+    'Mesh',
+  ]);
+});

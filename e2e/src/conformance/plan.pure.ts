@@ -92,6 +92,17 @@ export interface RunPlan {
 
 const isGatewayProfile = (p: string) => p.startsWith('GATEWAY-');
 
+/** Each profile's core features (the suite's profiles.go, v1.6.1): --core-only declares these. */
+export const PROFILE_CORE_FEATURES: Readonly<Record<string, readonly string[]>> = {
+  'GATEWAY-HTTP': ['Gateway', 'ReferenceGrant', 'HTTPRoute'],
+  'GATEWAY-GRPC': ['Gateway', 'ReferenceGrant', 'GRPCRoute'],
+  'GATEWAY-TLS': ['Gateway', 'ReferenceGrant', 'TLSRoute'],
+  'GATEWAY-TCP': ['Gateway', 'ReferenceGrant', 'TCPRoute'],
+  'GATEWAY-UDP': ['Gateway', 'ReferenceGrant', 'UDPRoute'],
+  'MESH-HTTP': ['Mesh', 'HTTPRoute'],
+  'MESH-GRPC': ['Mesh', 'GRPCRoute'],
+};
+
 /** Why the ingress GatewayClass cannot carry the GATEWAY-* profiles, if it cannot. */
 export function gatewayClassProblem(
   gatewayClass: KubeObject | undefined,
@@ -116,6 +127,7 @@ export function planRun(
   gatewayClassName: string,
   gatewayClass: KubeObject | undefined,
   meshFeatures: readonly string[],
+  coreOnly = false,
 ): RunPlan {
   const notRunnable: { profile: string; reason: string }[] = [];
   const profiles: string[] = [];
@@ -136,6 +148,11 @@ export function planRun(
   if (profiles.some((p) => !isGatewayProfile(p))) {
     for (const f of meshFeatures) features.add(f);
     sources.push(`@trellis/control-plane MESH_SUPPORTED_FEATURES (${meshFeatures.length})`);
+  }
+  if (coreOnly) {
+    const core = new Set(profiles.flatMap((p) => PROFILE_CORE_FEATURES[p] ?? []));
+    for (const f of features) if (!core.has(f)) features.delete(f);
+    sources.push('core features only (--core-only)');
   }
   return {
     profiles,

@@ -149,6 +149,7 @@ async function main(): Promise<number> {
       opts.gatewayClass,
       kubectl.tryGet('gatewayclass', opts.gatewayClass),
       MESH_SUPPORTED_FEATURES,
+      opts.coreOnly,
     );
     for (const n of plan.notRunnable) log(`profile ${n.profile} cannot run: ${n.reason}`);
     if (plan.profiles.length === 0) throw new Error('none of the requested profiles can run here');
@@ -175,7 +176,7 @@ async function main(): Promise<number> {
         ? isAbsolute(opts.report)
           ? opts.report
           : resolve(opts.report)
-        : opts.runTest
+        : opts.runTest || opts.coreOnly
           ? undefined
           : join(REPO, reportPath(apiVersion, version));
     if (reportFile) {
