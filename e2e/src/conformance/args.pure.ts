@@ -1,4 +1,5 @@
 // `npm run conformance -- [flags]`: the conformance runner's flags, checked.
+import { DURATION, installTimeoutFlag, nodesFlag } from '../runner-args.pure.js';
 
 /** The profiles of the upstream suite (v1.6.1) that Trellis aims at. */
 export const TRELLIS_PROFILES = [
@@ -56,14 +57,13 @@ Flags:
   --install-timeout D     trellis install --timeout (default 150s)
   --run-test NAME         run only this test of the suite
   --report FILE           where the report goes (default conformance/reports/<gateway-api>-trellis-<version>.yaml;
-                          with --run-test or --core-only, nothing is written unless this is given)
+                          with --run-test or --core-only: e2e/.test-results/conformance-report.yaml)
   --timeouts K=D;...      the suite's timeout overrides, e.g. "MaxTimeToConsistency=60s"
   --core-only             declare only the profiles' core features (a fast subset)
   --debug                 the suite's debug logs (requests and responses)
   -h, --help              this help
 `;
 
-const DURATION = /^(\d+(ms|s|m|h))+$/;
 const TEST_NAME = /^[A-Za-z0-9]+$/;
 
 export function parseConformanceArgs(argv: readonly string[]): ConformanceOptions {
@@ -116,14 +116,9 @@ export function parseConformanceArgs(argv: readonly string[]): ConformanceOption
       case '--keep':
         o.keep = true;
         break;
-      case '--nodes': {
-        const v = value();
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 10)
-          throw new Error(`--nodes must be an integer from 1 to 10, got "${v}"`);
-        o.nodes = n;
+      case '--nodes':
+        o.nodes = nodesFlag(value(), 1);
         break;
-      }
       case '--gateway-class': {
         const v = value();
         if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v))
@@ -131,13 +126,9 @@ export function parseConformanceArgs(argv: readonly string[]): ConformanceOption
         o.gatewayClass = v;
         break;
       }
-      case '--install-timeout': {
-        const v = value();
-        if (!DURATION.test(v))
-          throw new Error(`--install-timeout must be a duration such as 150s or 5m, got "${v}"`);
-        o.installTimeout = v;
+      case '--install-timeout':
+        o.installTimeout = installTimeoutFlag(value());
         break;
-      }
       case '--run-test': {
         const v = value();
         if (!TEST_NAME.test(v))
