@@ -158,17 +158,16 @@ async function main(): Promise<number> {
     log(`profiles: ${plan.profiles.join(', ')}`);
     log(`supported features from ${plan.featureSources.join(' and ')}:`);
     log(`  ${plan.supportedFeatures.join(', ')}`);
-    if (plan.profiles.some((p) => p.startsWith('MESH-'))) {
-      deployWaypoint(kubectl);
-      waypointDeployed = true;
-      if (!plan.profiles.some((p) => p.startsWith('GATEWAY-'))) {
-        // v1.6.1's mesh setup waits for pods in two namespaces only its gateway setup creates.
-        log(
-          `mesh only: applying the suite's ${GATEWAY_BACKEND_NAMESPACES.join(', ')} (gateway-api#4934)`,
-        );
-        kubectl.apply(backendNamespaceObjects(suiteBaseManifests()));
-        backendsApplied = true;
-      }
+    // Every namespace the suite creates names this waypoint (its -namespace-labels).
+    deployWaypoint(kubectl);
+    waypointDeployed = true;
+    if (plan.profiles.every((p) => p.startsWith('MESH-'))) {
+      // v1.6.1's mesh setup waits for pods in two namespaces only its gateway setup creates.
+      log(
+        `mesh only: applying the suite's ${GATEWAY_BACKEND_NAMESPACES.join(', ')} (gateway-api#4934)`,
+      );
+      kubectl.apply(backendNamespaceObjects(suiteBaseManifests()));
+      backendsApplied = true;
     }
     interrupt.check();
 
