@@ -3,7 +3,8 @@
 #   ${TRELLIS_TOOLS_CACHE:-$HOME/.cache/trellis}/<tool>/<key>/bin/
 # where <key> hashes go.mod, go.sum, the programs list and the directory's .go files, so an edit
 # builds anew and an unchanged tool is never rebuilt. The directory lists its programs in
-# `programs`, one "<binary> <go package>" per line ("." is the directory's own main package).
+# `programs`, one "<binary> <go package>" per line ("." is the directory's own main package;
+# "test:<go package>" compiles that package's tests into one binary, as `go test -c` does).
 #   go-tool.sh DIR                  build what is missing
 #   go-tool.sh DIR --print-bin-dir  print the bin dir and exit
 set -euo pipefail
@@ -34,7 +35,11 @@ start=$(date +%s)
 for m in "${missing[@]}"; do
   name="${m%%=*}"; pkg="${m#*=}"
   echo "go-tool.sh: $tool: building $name ($pkg)"
-  go build -trimpath -ldflags "-s -w" -o "$bin_dir/$name.tmp" "$pkg"
+  if [[ $pkg == test:* ]]; then
+    go test -c -trimpath -ldflags "-s -w" -o "$bin_dir/$name.tmp" "${pkg#test:}"
+  else
+    go build -trimpath -ldflags "-s -w" -o "$bin_dir/$name.tmp" "$pkg"
+  fi
   mv "$bin_dir/$name.tmp" "$bin_dir/$name"
 done
 echo "go-tool.sh: $tool: built ${missing[*]%%=*} into $bin_dir in $(( $(date +%s) - start ))s"

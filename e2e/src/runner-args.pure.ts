@@ -32,6 +32,24 @@ Flags:
   -h, --help              this help
 `;
 
+/** `--nodes`: an integer from `min` to 10 (shared with the conformance runner). */
+export function nodesFlag(v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > 10)
+    throw new Error(`--nodes must be an integer from ${min} to 10, got "${v}"`);
+  return n;
+}
+
+/** A Go-style duration such as 150s or 5m (what trellis install --timeout takes). */
+export const DURATION = /^(\d+(ms|s|m|h))+$/;
+
+/** `--install-timeout`: a duration. */
+export function installTimeoutFlag(v: string): string {
+  if (!DURATION.test(v))
+    throw new Error(`--install-timeout must be a duration such as 150s or 5m, got "${v}"`);
+  return v;
+}
+
 export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
   const o = {
     help: false,
@@ -63,14 +81,9 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
         o.provider = v;
         break;
       }
-      case '--nodes': {
-        const v = value();
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 2 || n > 10)
-          throw new Error(`--nodes must be an integer from 2 to 10, got "${v}"`);
-        o.nodes = n;
+      case '--nodes':
+        o.nodes = nodesFlag(value(), 2);
         break;
-      }
       case '--kubeconfig':
         o.kubeconfig = value();
         break;
@@ -84,13 +97,9 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerOptions {
         o.profile = v;
         break;
       }
-      case '--install-timeout': {
-        const v = value();
-        if (!/^(\d+(ms|s|m|h))+$/.test(v))
-          throw new Error(`--install-timeout must be a duration such as 150s or 5m, got "${v}"`);
-        o.installTimeout = v;
+      case '--install-timeout':
+        o.installTimeout = installTimeoutFlag(value());
         break;
-      }
       case '--only': {
         const v = value();
         try {

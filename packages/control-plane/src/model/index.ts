@@ -9,3 +9,4 @@ export type * from './waypoint-info.js';
 export type * from './service-info.js';
 export type * from './workload-info.js';
 export type * from './policy-info.js';
+export * from './supported-features.js';

@@ -1,8 +1,10 @@
-// HTTP and HTTPS requests, HTTP/1.1 (a new connection each time, like upstream's client without
-// keep-alive) or HTTP/2 (--http2: h2c with prior knowledge, or h2 over TLS; one connection for
+// HTTP and HTTPS requests, HTTP/1.1 (plain HTTP keeps its connections alive across the set, as
+// upstream's shared client does, unless a new connection per request is asked for; HTTPS always
+// opens a new one) or HTTP/2 (--http2: h2c with prior knowledge, or h2 over TLS; one connection for
 // the whole set unless a new one per request is asked for). The request target and Host are sent
 // exactly as written; redirects are followed only with --follow-redirects (at most 10).
 import {
+  Agent as Http1Agent,
   request as http1Request,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
@@ -12,7 +14,7 @@ import { request as https1Request } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 import { httpExchangeOutput } from '../fields.pure.js';
 import { ForwardError, type ForwardPlan } from '../forward-request.pure.js';
-import { latencySince, runRequests, type ActiveCounter } from './run.js';
+import { latencySince, MAX_CONCURRENCY, runRequests, type ActiveCounter } from './run.js';
 import { tlsOptions } from './tls-material.js';
 
 const MAX_REDIRECTS = 10;
@@ -38,12 +40,17 @@ interface Answer {
 export async function forwardHttp(plan: ForwardPlan, counter: ActiveCounter): Promise<string[]> {
   const tls = plan.scheme === 'https' ? tlsOptions(plan.tls) : undefined;
   const sessions = new H2Sessions(plan, tls);
+  // One pool of kept-alive connections for the set's plain HTTP/1.1 requests (as many as run at once).
+  const agent =
+    plan.http2 || plan.newConnectionPerRequest
+      ? undefined
+      : new Http1Agent({ keepAlive: true, maxSockets: MAX_CONCURRENCY });
   try {
     return await runRequests(
       plan,
       async (id, signal) => {
         const start = process.hrtime.bigint();
-        const a = await exchange(plan, tls, sessions, signal);
+        const a = await exchange(plan, tls, sessions, agent, signal);
         return httpExchangeOutput(id, {
           url: plan.url,
           sentHeaders: plan.headers,
@@ -59,6 +66,7 @@ export async function forwardHttp(plan: ForwardPlan, counter: ActiveCounter): Pr
     );
   } finally {
     sessions.close();
+    agent?.destroy();
   }
 }
 
@@ -66,6 +74,7 @@ async function exchange(
   plan: ForwardPlan,
   tls: ConnectionOptions | undefined,
   sessions: H2Sessions,
+  agent: Http1Agent | undefined,
   signal: AbortSignal,
 ): Promise<Answer> {
   let target: Target = {
@@ -80,7 +89,7 @@ async function exchange(
   for (let hop = 0; ; hop++) {
     const answer = plan.http2
       ? await sendH2(sessions, target, plan, signal)
-      : await sendH1(target, plan, tls, signal);
+      : await sendH1(target, plan, tls, target.https ? undefined : agent, signal);
     const location = answer.headers.find(([k]) => k.toLowerCase() === 'location')?.[1];
     if (!plan.followRedirects || !REDIRECTS.has(answer.status) || !location) return answer;
     if (hop + 1 >= MAX_REDIRECTS)
@@ -118,6 +127,7 @@ function sendH1(
   t: Target,
   plan: ForwardPlan,
   tls: ConnectionOptions | undefined,
+  agent: Http1Agent | undefined,
   signal: AbortSignal,
 ): Promise<Answer> {
   // Raw name/value pairs: names keep their case and repeat as given.
@@ -130,7 +140,7 @@ function sendH1(
     path: t.path,
     headers,
     setHost: false,
-    agent: false as const,
+    agent: agent ?? (false as const),
     signal,
   };
   return new Promise((resolve, reject) => {
@@ -138,7 +148,11 @@ function sendH1(
       ? https1Request({ ...options, ...tls, ...(tls?.servername ? {} : serverNameFor(t)) })
       : http1Request(options);
     let sourceIp = '';
-    req.on('socket', (s) => s.on('connect', () => (sourceIp = s.localAddress ?? '')));
+    // A kept-alive socket is connected already; a new one says its address once it connects.
+    req.on('socket', (s) => {
+      if (s.connecting) s.once('connect', () => (sourceIp = s.localAddress ?? ''));
+      else sourceIp = s.localAddress ?? '';
+    });
     req.on('error', (e) =>
       reject(new ForwardError(`${t.method} ${t.authority}${t.path}: ${e.message}`)),
     );

@@ -1,10 +1,11 @@
 // Runs a forward plan's requests: up to 20 at once, spaced by --qps when given, all within the
 // plan's timeout; the outputs come back in request order, or one error for the whole set (as
 // upstream: "N/M requests had errors; first error: ..." or "request set timed out ...").
+import { setMaxListeners } from 'node:events';
 import { ForwardError, type ForwardPlan } from '../forward-request.pure.js';
 import { formatGoDuration } from '../go-duration.pure.js';
 
-const MAX_CONCURRENCY = 20;
+export const MAX_CONCURRENCY = 20;
 
 /** Requests in flight, reported as ActiveRequests=. */
 export interface ActiveCounter {
@@ -22,6 +23,8 @@ export async function runRequests(
   const outputs: string[] = new Array<string>(plan.count).fill('');
   const errors: Error[] = [];
   const controller = new AbortController();
+  // Every request in flight (and its redirects, and a --qps wait) listens for the set's timeout.
+  setMaxListeners(MAX_CONCURRENCY * 4, controller.signal);
   const timer = setTimeout(() => controller.abort(), plan.timeoutMs);
   const start = Date.now();
   const spacingMs = plan.qps > 0 ? 1000 / plan.qps : 0;

@@ -1,0 +1,30 @@
+// The Gateway API features Trellis implements, by the names of the upstream conformance suite
+// (sigs.k8s.io/gateway-api pkg/features, v1.6.1). The conformance runner (e2e/src/conformance)
+// runs the suite with this list, joined with what the GatewayClass of the ingress gateway lists
+// in its status.supportedFeatures once it has one. A name goes here when the waypoint (GAMMA:
+// routes whose parentRef is a Service) serves it; a feature left out is reported by the suite as
+// unsupported.
+
+/** Mesh (GAMMA) features, served by the waypoints. */
+export const MESH_SUPPORTED_FEATURES: readonly string[] = [
+  'Mesh',
+  'HTTPRoute',
+  'GRPCRoute',
+  // HTTPRoute extended features that the mesh profiles' tests also need.
+  'HTTPRouteResponseHeaderModification',
+  'HTTPRouteParentRefPort',
+  'HTTPRoute303RedirectStatusCode',
+  'HTTPRoute307RedirectStatusCode',
+  'HTTPRoute308RedirectStatusCode',
+  // The mesh profiles' extended features.
+  'MeshClusterIPMatching',
+  'MeshConsumerRoute',
+  'MeshHTTPRouteRewritePath',
+  'MeshHTTPRouteSchemeRedirect',
+  'MeshHTTPRouteRedirectPort',
+  'MeshHTTPRouteRedirectPath',
+  // Not MeshHTTPRouteBackendRequestHeaderModification: translate/envoy/backends.ts does not yet
+  // turn backendRefs[].filters into per-backend header changes (it notes them as ignored).
+  'MeshHTTPRouteQueryParamMatching',
+  'MeshHTTPRouteNamedRouteRule',
+];
