@@ -22,6 +22,8 @@ import {
   routeConfig,
 } from '../test-support/envoy-builders.js';
 import { spiffe, startDestination, startFixture, type Fixture } from '../test-support/fixture.js';
+import { startOtlpReceiver } from '../test-support/otlp-receiver.js';
+import { eventually } from '@trellis/core/test-support';
 import { gatewayListener, tlsSecret } from '../test-support/gateway-builders.js';
 import {
   hostCert,
@@ -64,6 +66,7 @@ interface World {
   log: string[];
   a: Awaited<ReturnType<typeof httpBackend>>;
   b: Awaited<ReturnType<typeof httpBackend>>;
+  otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
 }
 
 async function setup(t: TestContext): Promise<World> {
@@ -74,11 +77,16 @@ async function setup(t: TestContext): Promise<World> {
     hostCert(root, 'pass.example.com'),
   ]);
   const log: string[] = [];
+  const otlp = await startOtlpReceiver();
+  t.after(() => otlp.close());
   const f = await startFixture({
     hbonePort: HBONE,
     identity: GW_ID,
     accessLog: log,
-    extraArgs: ['--role', 'gateway', '--listener-host', '127.0.0.1', '--gateway-name', 'gw'],
+    extraArgs: [
+      ...['--role', 'gateway', '--listener-host', '127.0.0.1', '--gateway-name', 'gw'],
+      ...['--otlp-endpoint', otlp.endpoint, '--trace-sampling', '100'],
+    ],
     envoy: {
       listeners: [
         gatewayListener(HTTPS, [
@@ -197,7 +205,7 @@ async function setup(t: TestContext): Promise<World> {
   echo.listen(APP, '127.0.0.75');
   await once(echo, 'listening');
   t.after(() => echo.close());
-  return { f, rootPem: root.cert, log, a, b };
+  return { f, rootPem: root.cert, log, a, b, otlp };
 }
 
 test('gateway: HTTPS by SNI with two certificates, path routing over HBONE, redirect, h2, gRPC, passthrough, TCP, telemetry', async (t) => {
@@ -337,4 +345,22 @@ test('gateway: HTTPS by SNI with two certificates, path routing over HBONE, redi
       );
     },
   );
+
+  await t.test('a request without traceparent starts a trace at the gateway', async () => {
+    const r = await httpsRequest(HTTPS, 'a.example.com', rootPem, { path: '/v1/traced' });
+    assert.equal(r.status, 200);
+    const tp = String(w.a.seen.find((s) => s.url === '/v1/traced')!.headers['traceparent']);
+    const [, traceId, spanId] = tp.split('-');
+    const span = await eventually(
+      `span ${spanId} exported`,
+      () => w.otlp.spans.find((s) => s.spanId === spanId),
+      { timeoutMs: 10_000, detail: () => `got ${w.otlp.spans.length} spans` },
+    );
+    assert.equal(span.traceId, traceId);
+    assert.equal(span.parentSpanId, '', 'a root span: the trace starts at the gateway');
+    assert.equal(span.kind, 2, 'SERVER');
+    assert.equal(span.service, 'gw.istio-ingress');
+    assert.equal(span.attributes['upstream_cluster'], A);
+    assert.equal(span.attributes['http.status_code'], '200');
+  });
 });

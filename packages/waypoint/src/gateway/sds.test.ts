@@ -21,9 +21,9 @@ import { spiffe, startFixture } from '../test-support/fixture.js';
 import { gatewayListener, tlsSecret } from '../test-support/gateway-builders.js';
 import { hostCert, httpsRequest, ingressRoot } from '../test-support/gateway-clients.js';
 
-const HBONE = testPort(81);
-const HTTPS = testPort(82);
-const APP = testPort(83);
+const HBONE = testPort(141);
+const HTTPS = testPort(142);
+const APP = testPort(143);
 const A = 'outbound|80||a.default.svc.cluster.local';
 const SECRET = 'kubernetes://istio-ingress/a-cert';
 
@@ -35,7 +35,7 @@ const envoy = (secret: Named): EnvoySet => ({
   ],
   routes: [simpleRoutes('r', [forward('all', prefix('/'), A)])],
   clusters: [cluster(A)],
-  endpoints: [endpoints(A, [{ ip: '127.0.0.81', port: APP, identity: spiffe('default', 'a') }])],
+  endpoints: [endpoints(A, [{ ip: '127.0.0.141', port: APP, identity: spiffe('default', 'a') }])],
   secrets: [secret],
 });
 
@@ -55,7 +55,7 @@ for (const protocol of ['delta', 'sotw'] as const) {
       envoy: envoy(tlsSecret(SECRET, c1.certChain, c1.privateKey)),
     });
     t.after(() => f.close());
-    await httpBackend(t, f.mesh, { ip: '127.0.0.81', port: APP, hbonePort: HBONE, name: 'a' });
+    await httpBackend(t, f.mesh, { ip: '127.0.0.141', port: APP, hbonePort: HBONE, name: 'a' });
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     t.after(() => agent.destroy());
     const get = (keep: boolean) =>
