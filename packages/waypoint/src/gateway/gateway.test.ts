@@ -23,6 +23,7 @@ import {
 } from '../test-support/envoy-builders.js';
 import { spiffe, startDestination, startFixture, type Fixture } from '../test-support/fixture.js';
 import { startOtlpReceiver } from '../test-support/otlp-receiver.js';
+import { ECHO } from '../test-support/grpc-echo.js';
 import { eventually } from '@trellis/core/test-support';
 import { gatewayListener, tlsSecret } from '../test-support/gateway-builders.js';
 import {
@@ -43,22 +44,9 @@ const A = 'outbound|80||a.default.svc.cluster.local';
 const B = 'outbound|80||b.default.svc.cluster.local';
 const G = 'outbound|9090||echo.default.svc.cluster.local';
 const TLSAPP = 'outbound|443||secure.default.svc.cluster.local';
-const ECHO = 'outbound|9000||legacy.example.internal';
+const LEGACY = 'outbound|9000||legacy.example.internal';
 const SECRET_A = 'kubernetes://istio-ingress/a-cert';
 const SECRET_B = 'kubernetes://istio-ingress/wildcard-cert';
-
-const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
-const ECHO_SVC = {
-  say: {
-    path: '/echo.Echo/Say',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: raw.serialize,
-    requestDeserialize: raw.deserialize,
-    responseSerialize: raw.serialize,
-    responseDeserialize: raw.deserialize,
-  },
-} satisfies grpc.ServiceDefinition;
 
 interface World {
   f: Fixture;
@@ -107,7 +95,7 @@ async function setup(t: TestContext): Promise<World> {
         gatewayListener(PASS, [
           { name: 'pass', serverNames: ['pass.example.com'], tcpCluster: TLSAPP },
         ]),
-        gatewayListener(TCP, [{ name: 'tcp', tcpCluster: ECHO }]),
+        gatewayListener(TCP, [{ name: 'tcp', tcpCluster: LEGACY }]),
       ],
       routes: [
         routeConfig(`https.${HTTPS}`, [
@@ -148,7 +136,7 @@ async function setup(t: TestContext): Promise<World> {
         cluster(B),
         cluster(G, { http2ProtocolOptions: create(Http2ProtocolOptionsSchema) }),
         cluster(TLSAPP),
-        cluster(ECHO),
+        cluster(LEGACY),
       ],
       endpoints: [
         endpoints(A, [{ ip: '127.0.0.71', port: APP, identity: spiffe('default', 'a') }]),
@@ -156,7 +144,7 @@ async function setup(t: TestContext): Promise<World> {
         endpoints(G, [{ ip: '127.0.0.73', port: APP, identity: spiffe('default', 'echo') }]),
         endpoints(TLSAPP, [{ ip: '127.0.0.74', port: APP, identity: spiffe('default', 'secure') }]),
         // No HBONE metadata: outside the mesh, plain TCP.
-        endpoints(ECHO, [{ ip: '127.0.0.75', port: APP }]),
+        endpoints(LEGACY, [{ ip: '127.0.0.75', port: APP }]),
       ],
       secrets: [
         tlsSecret(SECRET_A, certA.certChain, certA.privateKey),
@@ -179,7 +167,7 @@ async function setup(t: TestContext): Promise<World> {
   });
   // gRPC app behind its ztunnel.
   const grpcServer = new grpc.Server();
-  grpcServer.addService(ECHO_SVC, {
+  grpcServer.addService(ECHO, {
     say: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
       cb(null, Buffer.from(`echo ${call.request.toString()}`)),
   });
@@ -266,7 +254,7 @@ test('gateway: HTTPS by SNI with two certificates, path routing over HBONE, redi
   });
 
   await t.test('a gRPC call over TLS through a route to an HTTP/2 backend', async () => {
-    const Client = grpc.makeGenericClientConstructor(ECHO_SVC, 'Echo');
+    const Client = grpc.makeGenericClientConstructor(ECHO, 'Echo');
     const client = new Client(
       `127.0.0.1:${HTTPS}`,
       grpc.credentials.createSsl(Buffer.from(rootPem)),

@@ -107,6 +107,15 @@ export interface Named {
 }
 
 export function listener(chains: ServiceChain[], name = LISTENER): Named {
+  return listenerAt(name, 15008, chains.map(chain));
+}
+
+/** A Listener bound to 0.0.0.0:<port> with these filter chains. */
+export function listenerAt(
+  name: string,
+  port: number,
+  filterChains: MessageInitShape<typeof FilterChainSchema>[],
+): Named {
   return {
     name,
     resource: packAny(
@@ -116,10 +125,10 @@ export function listener(chains: ServiceChain[], name = LISTENER): Named {
         address: {
           address: {
             case: 'socketAddress',
-            value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: 15008 } },
+            value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: port } },
           },
         },
-        filterChains: chains.map(chain),
+        filterChains,
       }),
     ),
   };

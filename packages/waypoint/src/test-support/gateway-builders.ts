@@ -4,11 +4,10 @@
 // tcp_proxy, and Secrets with inline PEM.
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { packAny } from '@trellis/api';
-import { ListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import type { FilterChainSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { SecretSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { DownstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
-import { terminalFilter, type Named, type ServiceChain } from './envoy-builders.js';
+import { listenerAt, terminalFilter, type Named, type ServiceChain } from './envoy-builders.js';
 
 export interface GatewayChain extends Pick<ServiceChain, 'routes' | 'tcpCluster' | 'hcm'> {
   readonly name: string;
@@ -61,23 +60,7 @@ export function gatewayChain(c: GatewayChain): MessageInitShape<typeof FilterCha
 
 /** Listener `0.0.0.0_<port>` bound to 0.0.0.0:<port>, as Istio names a gateway's. */
 export function gatewayListener(port: number, chains: readonly GatewayChain[]): Named {
-  const name = `0.0.0.0_${port}`;
-  return {
-    name,
-    resource: packAny(
-      ListenerSchema,
-      create(ListenerSchema, {
-        name,
-        address: {
-          address: {
-            case: 'socketAddress',
-            value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: port } },
-          },
-        },
-        filterChains: chains.map(gatewayChain),
-      }),
-    ),
-  };
+  return listenerAt(`0.0.0.0_${port}`, port, chains.map(gatewayChain));
 }
 
 /** An SDS Secret with a certificate chain and key as inline bytes (what Istio sends). */
