@@ -1,6 +1,6 @@
-// The gateway role's shutdown and settings: a drain lets an HTTPS request in flight finish while
-// readiness says "draining", then the listeners are gone; --help documents the role and its
-// settings; a bad role fails at start with the flag named.
+// The gateway role's shutdown and settings: a drain lets an HTTPS request in flight finish (on a
+// chain with an inline certificate) while readiness says "draining", then the listeners are gone;
+// --help documents the role and its settings; a bad role fails at start with the flag named.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
@@ -15,7 +15,7 @@ import {
   simpleRoutes,
 } from '../test-support/envoy-builders.js';
 import { spiffe, startFixture } from '../test-support/fixture.js';
-import { gatewayListener, tlsSecret } from '../test-support/gateway-builders.js';
+import { gatewayListener } from '../test-support/gateway-builders.js';
 import { hostCert, httpsRequest, ingressRoot } from '../test-support/gateway-clients.js';
 
 const HBONE = testPort(161);
@@ -37,7 +37,8 @@ test('drain: the HTTPS request in flight finishes, readiness says draining, then
           {
             name: 's',
             serverNames: ['slow.example.com'],
-            tls: { sds: ['kubernetes://x/s'] },
+            // An inline certificate (tls_certificates) rather than SDS.
+            tls: { inline: [cert] },
             routes: 'r',
           },
         ]),
@@ -47,7 +48,6 @@ test('drain: the HTTPS request in flight finishes, readiness says draining, then
       endpoints: [
         endpoints(C, [{ ip: '127.0.0.161', port: APP, identity: spiffe('default', 'slow') }]),
       ],
-      secrets: [tlsSecret('kubernetes://x/s', cert.certChain, cert.privateKey)],
     },
   });
   t.after(() => f.close());
