@@ -20,3 +20,6 @@ export const CLUSTER_LOAD_ASSIGNMENT_TYPE_URL = `${PREFIX}envoy.config.endpoint.
 export function typeUrlOf(typeName: string): string {
   return PREFIX + typeName;
 }
+
+/** SDS: envoy.extensions.transport_sockets.tls.v3.Secret (gateway certificates, over ADS). */
+export const SECRET_TYPE_URL = `${PREFIX}envoy.extensions.transport_sockets.tls.v3.Secret`;

@@ -15,6 +15,7 @@ export {
   type CaServerOptions,
 } from './server.js';
 export { authorize, type AuthorizeDecision, type AuthorizeInput } from './authorize.js';
+export { issueServingCert, type ServingCert, type ServingCertOptions } from './serving-cert.js';
 export {
   csrProblem,
   grantedTtl,

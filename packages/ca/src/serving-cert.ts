@@ -1,5 +1,6 @@
 // The CA's own TLS certificate: issued by its signing CA, with DNS names, IP addresses and the
 // CA's SPIFFE ID as SANs (pki's workload certificates carry only a URI SAN, hence this file).
+// Also what tests use for a server certificate with DNS names only (no SPIFFE ID).
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { generateKeyPair, importPrivateKey, x509, type CaCredentials } from '@trellis/pki';
@@ -8,7 +9,8 @@ export interface ServingCertOptions {
   readonly issuer: CaCredentials;
   readonly dnsNames: readonly string[];
   readonly ips: readonly string[];
-  readonly spiffeId: string;
+  /** Added as a URI SAN when set. */
+  readonly spiffeId?: string;
   readonly ttlMs: number;
   readonly now?: Date;
 }
@@ -33,7 +35,7 @@ export async function issueServingCert(o: ServingCertOptions): Promise<ServingCe
   const names: x509.JsonGeneralName[] = [
     ...o.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...o.ips.filter((ip) => isIP(ip)).map((value) => ({ type: 'ip' as const, value })),
-    { type: 'url', value: o.spiffeId },
+    ...(o.spiffeId ? [{ type: 'url' as const, value: o.spiffeId }] : []),
   ];
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial.toString('hex'),

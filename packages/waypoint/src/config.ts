@@ -21,7 +21,9 @@ export const PROGRAM = 'trellis-waypoint';
 export const SUMMARY =
   'The L7 proxy of the Trellis ambient mesh: terminates HBONE from ztunnels, routes HTTP/1.1, HTTP/2 and gRPC ' +
   'with the Envoy xDS configuration the control plane serves (routes, retries, timeouts, L7 policy, JWT), ' +
-  'and forwards over HBONE with its own identity.';
+  'and forwards over HBONE with its own identity. With --role gateway the same engine is the ingress ' +
+  'gateway: it listens on the ports of its Gateway (plain HTTP, TLS termination with SDS certificates ' +
+  'chosen by SNI, TLS passthrough, TCP) and sends requests into the mesh over HBONE.';
 
 const addr = hostPort();
 
@@ -32,6 +34,15 @@ function parsePercent(raw: string): number {
 }
 
 export const waypointSettings = defineSettings({
+  role: {
+    flag: '--role',
+    env: 'PROXY_ROLE',
+    default: 'waypoint' as 'waypoint' | 'gateway',
+    parser: oneOf(['waypoint', 'gateway'] as const),
+    description:
+      'waypoint: HBONE from ztunnels on --hbone-address (xDS node waypoint~...); gateway: the ingress gateway, ' +
+      "listening on the ports of the control plane's Listeners (xDS node router~..., metrics reporter=source)",
+  },
   xdsAddress: {
     flag: '--xds-address',
     env: 'XDS_ADDRESS',
@@ -84,6 +95,14 @@ export const waypointSettings = defineSettings({
     description:
       'The waypoint Gateway this proxy serves (sent to the control plane as the pod label gateway.networking.k8s.io/gateway-name)',
   },
+  workloadName: {
+    flag: '--workload-name',
+    env: 'ISTIO_META_WORKLOAD_NAME',
+    default: '',
+    parser: string(),
+    description:
+      "This pod's workload (Deployment) name: the source_workload label of a gateway's metrics (default: --gateway-name)",
+  },
   podName: {
     flag: '--pod-name',
     env: 'POD_NAME',
@@ -120,7 +139,7 @@ export const waypointSettings = defineSettings({
     default: addr.parse(':15008'),
     parser: addr,
     description:
-      'HBONE listener (mutual TLS, HTTP/2 CONNECT) that ztunnels and other waypoints send traffic to',
+      'HBONE listener (mutual TLS, HTTP/2 CONNECT) that ztunnels and other waypoints send traffic to (waypoint role)',
   },
   hbonePort: {
     flag: '--hbone-port',
@@ -132,6 +151,14 @@ export const waypointSettings = defineSettings({
       return n;
     }),
     description: "Port of the destinations' HBONE servers (ztunnels) the waypoint forwards to",
+  },
+  listenerHost: {
+    flag: '--listener-host',
+    env: 'LISTENER_HOST',
+    default: '',
+    parser: string(),
+    description:
+      "Gateway role: host every Listener binds instead of the Listener's own address (empty: the Listener's, 0.0.0.0 from the control plane)",
   },
   adminAddress: {
     flag: '--admin-address',

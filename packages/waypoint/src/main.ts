@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// trellis-waypoint: the waypoint role of the L7 engine with the process settings; SIGTERM, SIGINT
-// and /quitquitquit drain in-flight requests for --drain-timeout, then exit 0.
+// trellis-waypoint: the waypoint role (or with --role gateway the ingress gateway role) of the L7
+// engine with the process settings; SIGTERM, SIGINT and /quitquitquit drain in-flight requests for
+// --drain-timeout, then exit 0.
 import { readFileSync } from 'node:fs';
 import { ConfigError, createLogger, helpText, wantsHelp } from '@trellis/core';
 import { loadWaypointConfig, processSource, PROGRAM, SUMMARY, waypointSettings } from './config.js';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     ...(config.accessLog ? { accessLogSink: process.stdout } : {}),
   });
   const stop = (signal: string) => {
-    log.scope('waypoint').info({ signal }, 'shutting down');
+    log.scope(config.role).info({ signal }, 'shutting down');
     void waypoint.shutdown(config.drainTimeout);
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

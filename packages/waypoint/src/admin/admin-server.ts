@@ -7,6 +7,7 @@ import {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
 } from '@trellis/api';
 import { checkLogLevel, type Log } from '@trellis/core';
 import type { Engine } from '../engine/engine.js';
@@ -26,7 +27,7 @@ export interface AdminOptions {
 
 const HELP: Record<string, string> = {
   '/config_dump':
-    'GET: accepted listeners, routes, clusters, endpoints; xDS versions and NACKs; certificate',
+    'GET: accepted listeners, routes, clusters, endpoints, secrets (keys redacted); xDS versions and NACKs; certificate',
   '/clusters':
     'GET: hosts of every cluster with health, outlier ejections, connections and counters',
   '/stats/prometheus': 'GET: the metrics of 15020',
@@ -59,6 +60,7 @@ export function createAdminServer(o: AdminOptions): Server {
           routes: x?.dump(ROUTE_CONFIGURATION_TYPE_URL) ?? [],
           clusters: x?.dump(CLUSTER_TYPE_URL) ?? [],
           endpoints: x?.dump(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL) ?? [],
+          secrets: x?.dump(SECRET_TYPE_URL) ?? [],
           jwks: o.engine.jwks.status(),
         });
       }

@@ -16,6 +16,7 @@ import { selectChain, type ChainFacts } from './listener-select.js';
 import type { ClusterConfig, EndpointSet } from './model/cluster.js';
 import type { FilterChainModel, HttpManagerConfig, ListenerModel } from './model/listener.js';
 import type { RouteTable } from './model/route.js';
+import type { SecretModel } from './model/secret.js';
 import type {
   ConnectionInfo,
   EngineServices,
@@ -74,6 +75,7 @@ export class Engine {
   readonly #routes = new Map<string, RouteTable>();
   readonly #clusters = new Map<string, ClusterRuntime>();
   readonly #endpoints = new Map<string, EndpointSet>();
+  readonly #secrets = new Map<string, SecretModel>();
   readonly #sessions = new Set<Drainable>();
   #draining = false;
 
@@ -138,6 +140,30 @@ export class Engine {
       this.#endpoints.set(name, set);
       for (const c of this.#clusters.values()) if (c.config.edsName === name) c.setEndpoints(set);
     }
+  }
+
+  applySecrets(updated: ReadonlyMap<string, SecretModel>, removed: readonly string[]): void {
+    for (const name of removed) this.#secrets.delete(name);
+    for (const [name, secret] of updated) this.#secrets.set(name, secret);
+  }
+
+  /** An SDS secret by name (a new object for each accepted version). */
+  secret(name: string): SecretModel | undefined {
+    return this.#secrets.get(name);
+  }
+
+  /** SDS secret names the listeners' TLS chains refer to (what to ask SDS for). */
+  secretNames(): string[] {
+    const out = new Set<string>();
+    for (const l of this.#listeners.values())
+      for (const c of [...l.model.chains, ...(l.model.defaultChain ? [l.model.defaultChain] : [])])
+        for (const n of c.tls?.sdsCertificates ?? []) out.add(n);
+    return [...out].sort();
+  }
+
+  /** A listener's accepted model (its address and chains). */
+  listener(name: string): ListenerModel | undefined {
+    return this.#listeners.get(name)?.model;
   }
 
   /** RouteConfiguration names the listeners refer to (what to ask RDS for). */
@@ -211,8 +237,16 @@ export class Engine {
     }
     const http = chain.http!;
     const start = (kind: 'http1' | 'http2', initial: Buffer | undefined): void => {
-      const onClose = () => this.#sessions.delete(session);
-      const session: Drainable =
+      // A session may close while it is being built (a local reply to a first request with
+      // Connection: close, served from the sniffed bytes): it is then never tracked.
+      let closed = false;
+      const onClose = () => {
+        closed = true;
+        if (session) this.#sessions.delete(session);
+      };
+      // eslint-disable-next-line prefer-const
+      let session: Drainable | undefined;
+      session =
         kind === 'http2'
           ? new Http2Downstream(socket, conn, http, this.services, {
               scheme,
@@ -224,6 +258,7 @@ export class Engine {
               ...(initial ? { initial } : {}),
               onClose,
             });
+      if (closed) return;
       this.#sessions.add(session);
       if (this.#draining) session.drain();
     };

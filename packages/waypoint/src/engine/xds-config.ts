@@ -1,5 +1,6 @@
 // The engine fed by Envoy xDS: LDS and CDS with a wildcard, RDS for the route names the listeners
-// use, EDS for the clusters' ClusterLoadAssignments (subscriptions follow the config). Each
+// use, EDS for the clusters' ClusterLoadAssignments, SDS for the certificates of TLS chains
+// (subscriptions follow the config). Each
 // resource is validated at the edge; a response with a bad one is NACKed with the reasons and the
 // last good config keeps serving. The raw resources are kept for /config_dump.
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
@@ -9,17 +10,20 @@ import {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
 } from '@trellis/api';
 import { ClusterSchema } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ClusterLoadAssignmentSchema } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { ListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import { SecretSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { Logger } from '@trellis/core';
 import { protoDecoder, type ResourceChange, type Watch, type XdsClient } from '@trellis/xds';
 import { convertCluster, convertEndpoints } from './convert/cluster.js';
 import type { Converted } from './convert/common.js';
 import { convertListener } from './convert/listener.js';
 import { convertRouteConfiguration } from './convert/route-config.js';
+import { convertSecret, redactSecret } from './convert/secret.js';
 import type { Engine } from './engine.js';
 
 interface Held<M, T> {
@@ -33,6 +37,8 @@ interface TypeState {
   /** Names subscribed (RDS, EDS); the wildcard types keep "*". */
   readonly names: Set<string>;
   synced: boolean;
+  /** What /config_dump shows of a resource (secrets without their keys). */
+  readonly dumped?: (m: unknown) => unknown;
 }
 
 export interface XdsConfigStatus {
@@ -51,7 +57,16 @@ export class XdsConfig {
   #syncedOnce = false;
   readonly #onSynced: () => void;
 
-  constructor(client: XdsClient, engine: Engine, o: { logger: Logger; onSynced: () => void }) {
+  constructor(
+    client: XdsClient,
+    engine: Engine,
+    o: {
+      logger: Logger;
+      onSynced: () => void;
+      /** Runs after each accepted listener change (a gateway opens and closes its ports). */
+      onListeners?: () => void;
+    },
+  ) {
     this.#engine = engine;
     this.#log = o.logger;
     this.#onSynced = o.onSynced;
@@ -64,6 +79,8 @@ export class XdsConfig {
       (u, r) => {
         engine.applyListeners(u, r);
         this.#resubscribe(ROUTE_CONFIGURATION_TYPE_URL, engine.routeNames());
+        this.#resubscribe(SECRET_TYPE_URL, engine.secretNames());
+        o.onListeners?.();
       },
       ['*'],
     );
@@ -97,6 +114,17 @@ export class XdsConfig {
       (u, r) => engine.applyEndpoints(u, r),
       [],
     );
+    this.#watch(
+      client,
+      SECRET_TYPE_URL,
+      SecretSchema,
+      convertSecret,
+      (m) => m.name,
+      (u, r) => engine.applySecrets(u, r),
+      [],
+      // Servers send only the secrets asked for; private keys never reach /config_dump.
+      { sotwFullState: false, dumped: redactSecret },
+    );
   }
 
   /** Per type: version, whether it answered, resource count, the last NACK's reason. */
@@ -118,7 +146,9 @@ export class XdsConfig {
     const t = this.#types.get(typeUrl);
     if (!t) return [];
     return [...t.watch.resources().values()].map((h) =>
-      toJson(t.schema, h.message as MessageShape<DescMessage>, { registry: apiRegistry }),
+      toJson(t.schema, (t.dumped?.(h.message) ?? h.message) as MessageShape<DescMessage>, {
+        registry: apiRegistry,
+      }),
     );
   }
 
@@ -130,6 +160,10 @@ export class XdsConfig {
     nameOf: (m: MessageShape<D>) => string,
     apply: (updated: Map<string, T>, removed: readonly string[]) => void,
     names: readonly string[],
+    extra: {
+      sotwFullState?: boolean;
+      dumped?: (m: MessageShape<D>) => MessageShape<D>;
+    } = {},
   ): void {
     const watch = client.watch<Held<MessageShape<D>, T>>(
       typeUrl,
@@ -139,6 +173,7 @@ export class XdsConfig {
           return c.ok ? { ok: true, value: { message: m, value: c.value } } : c;
         }),
         resourceName: (h) => nameOf(h.message),
+        ...(extra.sotwFullState !== undefined ? { sotwFullState: extra.sotwFullState } : {}),
         onChange: (change: ResourceChange<Held<MessageShape<D>, T>>) => {
           const updated = new Map<string, T>();
           for (const [name, h] of change.updated) updated.set(name, h.value);
@@ -163,6 +198,7 @@ export class XdsConfig {
       schema,
       names: new Set(names),
       synced: false,
+      ...(extra.dumped ? { dumped: extra.dumped as (m: unknown) => unknown } : {}),
     });
   }
 
@@ -189,9 +225,11 @@ export class XdsConfig {
     const c = this.#types.get(CLUSTER_TYPE_URL);
     const r = this.#types.get(ROUTE_CONFIGURATION_TYPE_URL);
     const e = this.#types.get(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL);
+    const s = this.#types.get(SECRET_TYPE_URL);
     if (!l?.synced || !c?.synced) return;
     if (this.#engine.routeNames().length > 0 && !r?.synced) return;
     if (this.#engine.endpointNames().length > 0 && !e?.synced) return;
+    if (this.#engine.secretNames().length > 0 && !s?.synced) return;
     this.#syncedOnce = true;
     this.#onSynced();
   }

@@ -9,6 +9,7 @@ import {
   LISTENER_TYPE_URL,
   packAny,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
 } from '@trellis/api';
 import {
   ClusterSchema,
@@ -47,7 +48,22 @@ const router = (): MessageInitShape<typeof HttpFilterSchema> => ({
 
 export function chain(c: ServiceChain): MessageInitShape<typeof FilterChainSchema> {
   const name = `inbound-vip|${c.port}|${c.tcpCluster ? 'tcp' : 'http'}|${c.vip}`;
-  const terminal = c.tcpCluster
+  return {
+    name,
+    filterChainMatch: {
+      destinationPort: c.port,
+      prefixRanges: [{ addressPrefix: c.vip, prefixLen: c.vip.includes(':') ? 128 : 32 }],
+    },
+    filters: [terminalFilter(c, name)],
+  };
+}
+
+/** The chain's terminal filter: tcp_proxy to `tcpCluster`, else an HCM with RDS `routes`. */
+export function terminalFilter(
+  c: Pick<ServiceChain, 'routes' | 'tcpCluster' | 'httpFilters' | 'hcm'>,
+  name: string,
+): NonNullable<MessageInitShape<typeof FilterChainSchema>['filters']>[number] {
+  return c.tcpCluster
     ? {
         name: 'envoy.filters.network.tcp_proxy',
         configType: {
@@ -82,14 +98,6 @@ export function chain(c: ServiceChain): MessageInitShape<typeof FilterChainSchem
           ),
         },
       };
-  return {
-    name,
-    filterChainMatch: {
-      destinationPort: c.port,
-      prefixRanges: [{ addressPrefix: c.vip, prefixLen: c.vip.includes(':') ? 128 : 32 }],
-    },
-    filters: [terminal],
-  };
 }
 
 /** A resource with its name (the key the xDS server serves it under). */
@@ -99,6 +107,15 @@ export interface Named {
 }
 
 export function listener(chains: ServiceChain[], name = LISTENER): Named {
+  return listenerAt(name, 15008, chains.map(chain));
+}
+
+/** A Listener bound to 0.0.0.0:<port> with these filter chains. */
+export function listenerAt(
+  name: string,
+  port: number,
+  filterChains: MessageInitShape<typeof FilterChainSchema>[],
+): Named {
   return {
     name,
     resource: packAny(
@@ -108,10 +125,10 @@ export function listener(chains: ServiceChain[], name = LISTENER): Named {
         address: {
           address: {
             case: 'socketAddress',
-            value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: 15008 } },
+            value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: port } },
           },
         },
-        filterChains: chains.map(chain),
+        filterChains,
       }),
     ),
   };
@@ -219,6 +236,8 @@ export interface EnvoySet {
   readonly routes?: readonly Named[];
   readonly clusters?: readonly Named[];
   readonly endpoints?: readonly Named[];
+  /** SDS secrets (gateway certificates). */
+  readonly secrets?: readonly Named[];
 }
 
 const byName = (list: readonly Named[] | undefined) =>
@@ -230,6 +249,7 @@ export function snapshotOf(s: EnvoySet): ResourceSnapshot {
     [ROUTE_CONFIGURATION_TYPE_URL, byName(s.routes)],
     [CLUSTER_TYPE_URL, byName(s.clusters)],
     [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, byName(s.endpoints)],
+    [SECRET_TYPE_URL, byName(s.secrets)],
   ]);
 }
 

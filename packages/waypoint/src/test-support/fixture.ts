@@ -27,6 +27,7 @@ import {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
 } from '@trellis/api';
 import { loadWaypointConfig } from '../config.js';
 import { staticIdentity } from '../waypoint/identity.js';
@@ -76,6 +77,7 @@ export async function startXds(initial: EnvoySet): Promise<{
       [ROUTE_CONFIGURATION_TYPE_URL]: gen,
       [CLUSTER_TYPE_URL]: gen,
       [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: gen,
+      [SECRET_TYPE_URL]: gen,
     },
     snapshot: snapshotOf(initial),
     debounce: { quietMs: 1, maxDelayMs: 10 },
@@ -126,6 +128,8 @@ export interface FixtureOptions {
   readonly extraArgs?: readonly string[];
   readonly accessLog?: string[];
   readonly log?: Log;
+  /** The proxy's own SPIFFE ID (default WAYPOINT_ID); its namespace and account become its settings. */
+  readonly identity?: string;
 }
 
 export interface Fixture {
@@ -141,7 +145,9 @@ export interface Fixture {
 export async function startFixture(o: FixtureOptions, mesh?: Mesh): Promise<Fixture> {
   const m = mesh ?? (await makeMesh());
   const xds = await startXds(o.envoy);
-  const waypointCreds = await m.creds(WAYPOINT_ID);
+  const ownId = o.identity ?? WAYPOINT_ID;
+  const [, ownNs, ownSa] = /\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(ownId)!;
+  const waypointCreds = await m.creds(ownId);
   const config = loadWaypointConfig({
     argv: [
       '--xds-address',
@@ -158,9 +164,9 @@ export async function startFixture(o: FixtureOptions, mesh?: Mesh): Promise<Fixt
       '--readiness-address',
       '127.0.0.1:0',
       '--pod-namespace',
-      'default',
+      ownNs!,
       '--service-account',
-      'waypoint',
+      ownSa!,
       '--drain-timeout',
       '2s',
       ...(o.extraArgs ?? []),
@@ -173,8 +179,8 @@ export async function startFixture(o: FixtureOptions, mesh?: Mesh): Promise<Fixt
       name: 'waypoint-test',
       level: (process.env['WAYPOINT_TEST_LOG'] as 'info') ?? 'silent',
     });
-  const identity = staticIdentity(WAYPOINT_ID, m.root.cert, TRUST_DOMAIN, {
-    identity: WAYPOINT_ID,
+  const identity = staticIdentity(ownId, m.root.cert, TRUST_DOMAIN, {
+    identity: ownId,
     key: waypointCreds.key,
     chain: [...(waypointCreds.certChain as string[])],
     notBefore: new Date(Date.now() - 60_000),

@@ -47,6 +47,9 @@ export function createHboneFront(o: HboneFrontOptions): HboneServer {
           allow: false,
           reason: `this waypoint does not serve ${req.target.address}:${req.target.port}`,
         };
+      // TLS termination in a filter chain is the gateway role's; a waypoint never serves one.
+      if (chain.model.tls)
+        return { allow: false, reason: `chain ${chain.name} terminates TLS (gateway only)` };
       if (!o.engine.admits(chain, conn))
         return { allow: false, reason: `denied by network policy (${chain.name})` };
       admitted.set(req, { chain, conn });

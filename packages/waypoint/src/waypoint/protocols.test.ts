@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { h2Backend, httpBackend, request, testPort } from '../test-support/apps.js';
+import { ECHO } from '../test-support/grpc-echo.js';
 import {
   cluster,
   endpoints,
@@ -88,28 +89,6 @@ test('h2c clients reach HTTP/1.1 and HTTP/2 backends; HTTP/1.1 clients reach an 
   const c = await request(port, { path: '/h2/y', method: 'PUT', body: 'hello' });
   assert.deepEqual([c.status, c.body], [200, 'h2 PUT /h2/y 5']);
 });
-
-const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
-const ECHO = {
-  say: {
-    path: '/echo.Echo/Say',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: raw.serialize,
-    requestDeserialize: raw.deserialize,
-    responseSerialize: raw.serialize,
-    responseDeserialize: raw.deserialize,
-  },
-  count: {
-    path: '/echo.Echo/Count',
-    requestStream: false,
-    responseStream: true,
-    requestSerialize: raw.serialize,
-    requestDeserialize: raw.deserialize,
-    responseSerialize: raw.serialize,
-    responseDeserialize: raw.deserialize,
-  },
-} satisfies grpc.ServiceDefinition;
 
 test('gRPC through the waypoint: unary, server streaming, status codes with messages, retry on UNAVAILABLE, deadline', async (t) => {
   const G = 'outbound|9090||echo.default.svc.cluster.local';

@@ -1,6 +1,7 @@
-// The waypoint role assembled: identity, the L7 engine with an HBONE connector, the Envoy xDS
-// subscription, the HBONE front door, admin / metrics / readiness, and a graceful drain. main.ts
-// calls it with the process settings; tests and benchmarks call it in-process.
+// A role of the L7 engine assembled: identity, the engine with an HBONE connector, the Envoy xDS
+// subscription, the front door (waypoint: the HBONE server; gateway: the Listeners' ports),
+// admin / metrics / readiness, and a graceful drain. main.ts calls it with the process settings;
+// tests and benchmarks call it in-process.
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
@@ -23,6 +24,7 @@ import { RequestTracer } from '../engine/telemetry/tracing.js';
 import { clusterStatsText } from '../engine/upstream/cluster-stats.js';
 import { XdsConfig } from '../engine/xds-config.js';
 import type { WaypointConfig } from '../config.js';
+import { GatewayFront } from '../gateway/front.js';
 import { hboneConnector } from './connector.js';
 import { createHboneFront } from './hbone-front.js';
 import type { WaypointIdentity } from './identity.js';
@@ -48,6 +50,8 @@ export interface Waypoint {
   /** Resolves once certificate and the first complete configuration are in. */
   readonly ready: Promise<void>;
   readonly nodeId: string;
+  /** The gateway role's listeners (undefined for a waypoint). */
+  readonly gateway?: GatewayFront;
   metricsText(): Promise<string>;
   /** Stops taking new work, lets in-flight requests finish for up to `drainMs`, then closes. */
   shutdown(drainMs: number): Promise<void>;
@@ -55,11 +59,16 @@ export interface Waypoint {
   readonly done: Promise<void>;
 }
 
-/** Istio's waypoint node id: waypoint~<ip>~<pod>.<ns>~<ns>.svc.<domain>. */
+/**
+ * Istio's node id: waypoint~<ip>~<pod>.<ns>~<ns>.svc.<domain> for a waypoint, router~... for a
+ * gateway.
+ */
 export function waypointNodeId(
-  c: Pick<WaypointConfig, 'podIp' | 'podName' | 'podNamespace' | 'domainSuffix'>,
+  c: Pick<WaypointConfig, 'podIp' | 'podName' | 'podNamespace' | 'domainSuffix'> &
+    Partial<Pick<WaypointConfig, 'role'>>,
 ): string {
-  return `waypoint~${c.podIp}~${c.podName}.${c.podNamespace}~${c.podNamespace}.svc.${c.domainSuffix}`;
+  const type = c.role === 'gateway' ? 'router' : 'waypoint';
+  return `${type}~${c.podIp}~${c.podName}.${c.podNamespace}~${c.podNamespace}.svc.${c.domainSuffix}`;
 }
 
 /** TLS to the mesh root, and the service-account token (re-read per call) as bearer token. */
@@ -81,7 +90,8 @@ const hp = (a: HostPort): string => `${a.host || '0.0.0.0'}:${a.port}`;
 
 export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps): Promise<Waypoint> {
   const { log, identity } = deps;
-  const logger = log.scope('waypoint');
+  const role = config.role;
+  const logger = log.scope(role);
   const registry: MetricsRegistry = createMetricsRegistry();
   const tracing: Tracing = startTracing({
     serviceName: `${config.gatewayName}.${config.podNamespace}`,
@@ -90,7 +100,7 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
   const accessLog = deps.accessLogSink ? new AccessLog(deps.accessLogSink) : undefined;
   const tracer = tracing.enabled
     ? new RequestTracer({
-        tracer: tracing.tracer('trellis-waypoint'),
+        tracer: tracing.tracer(`trellis-${role}`),
         sampling: config.traceSampling / 100,
         random: Math.random,
         attributes: {
@@ -106,11 +116,28 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
     connector: hboneConnector({ client: hboneClient, identity, hbonePort: config.hbonePort }),
     logger: log.scope('engine'),
     hostname: deps.hostname ?? config.podName,
-    reporter: 'waypoint',
+    // Istio labels a gateway's request metrics as the source's report.
+    reporter: role === 'gateway' ? 'source' : 'waypoint',
     ...(accessLog ? { accessLog } : {}),
     ...(tracer ? { tracer } : {}),
-    meter: registry.meter('waypoint'),
+    meter: registry.meter(role),
   });
+  const gateway =
+    role === 'gateway'
+      ? new GatewayFront({
+          engine,
+          logger: log.scope('gateway'),
+          self: {
+            principal: identity.spiffeId,
+            workload: config.workloadName || config.gatewayName,
+            namespace: config.podNamespace,
+            canonicalService: config.workloadName || config.gatewayName,
+            canonicalRevision: 'latest',
+            cluster: config.clusterId,
+          },
+          ...(config.listenerHost ? { bindHost: config.listenerHost } : {}),
+        })
+      : undefined;
 
   const nodeId = waypointNodeId(config);
   const xdsCreds =
@@ -144,6 +171,7 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
   const xds = new XdsConfig(xdsClient, engine, {
     logger: log.scope('xds'),
     onSynced: () => synced(),
+    ...(gateway ? { onListeners: () => gateway.sync() } : {}),
   });
 
   let certReady = false;
@@ -157,13 +185,15 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
     () => undefined,
   );
 
-  const front: HboneServer = createHboneFront({
-    engine,
-    identity,
-    listener: () => hboneListener(engine, config.hboneAddress.port),
-    logger: log.scope('hbone'),
-    meter: registry.meter('hbone'),
-  });
+  const front: HboneServer | undefined = gateway
+    ? undefined
+    : createHboneFront({
+        engine,
+        identity,
+        listener: () => hboneListener(engine, config.hboneAddress.port),
+        logger: log.scope('hbone'),
+        meter: registry.meter('hbone'),
+      });
   const metricsText = async (): Promise<string> =>
     (await registry.text()) + engine.metrics.text() + clusterStatsText(engine.clusters());
 
@@ -173,11 +203,13 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
     xds: () => xds,
     log,
     bootstrap: () => ({
+      role,
       node: nodeId,
       gateway: `${config.podNamespace}/${config.gatewayName}`,
       identity: identity.summary(),
       xdsAddress: hp(config.xdsAddress),
       xdsProtocol: config.xdsProtocol,
+      ...(gateway ? { listeners: gateway.status() } : {}),
     }),
     metricsText,
     onQuit: () => quit(),
@@ -194,8 +226,10 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
   const servers: Server[] = [admin, metricsServer, readiness];
   const [hbonePort, adminPort, metricsPort, readinessPort] = await Promise.all([
     front
-      .listen({ host: config.hboneAddress.host || '::', port: config.hboneAddress.port })
-      .then((a) => a.port),
+      ? front
+          .listen({ host: config.hboneAddress.host || '::', port: config.hboneAddress.port })
+          .then((a) => a.port)
+      : 0,
     startServer(admin, config.adminAddress),
     startServer(metricsServer, config.metricsAddress),
     startServer(readiness, config.readinessAddress),
@@ -204,12 +238,12 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
     {
       node: nodeId,
       identity: identity.spiffeId,
-      hbone: hbonePort,
+      ...(front ? { hbone: hbonePort } : {}),
       admin: adminPort,
       metrics: metricsPort,
       readiness: readinessPort,
     },
-    'waypoint started',
+    `${role} started`,
   );
 
   let doneResolve!: () => void;
@@ -220,7 +254,7 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
       draining = true;
       logger.info({ drainMs }, 'draining: in-flight requests finish, new connections go elsewhere');
       engine.drain();
-      await front.close({ drainMs });
+      await (front ? front.close({ drainMs }) : gateway!.close({ drainMs }));
       xdsClient.close();
       engine.close();
       await hboneClient.close().catch(() => undefined);
@@ -229,7 +263,7 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       await tracing.shutdown();
       await registry.close();
-      logger.info('waypoint stopped');
+      logger.info(`${role} stopped`);
       doneResolve();
     })());
   quit = () => void shutdown(config.drainTimeout);
@@ -237,8 +271,11 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
   return {
     engine,
     ports: { hbone: hbonePort, admin: adminPort, metrics: metricsPort, readiness: readinessPort },
-    ready: Promise.all([certificate, configSynced]).then(() => undefined),
+    ready: Promise.all([certificate, configSynced.then(() => gateway?.listening())]).then(
+      () => undefined,
+    ),
     nodeId,
+    ...(gateway ? { gateway } : {}),
     metricsText,
     shutdown,
     done,

@@ -22,6 +22,7 @@ import type {
 import { cidrPredicate } from '../net/cidr.pure.js';
 import { compileRbac, type RbacEngine } from '../rbac/compile.js';
 import { convert, durationMs, invalid, unpackTyped, type Converted } from './common.js';
+import { downstreamTls } from './downstream-tls.js';
 import { httpManager } from './http-manager.js';
 
 /** Listener filters that only detect what the chain match reads; accepted and implied. */
@@ -106,8 +107,9 @@ function chainMatch(m: FilterChainMatch | undefined, field: string): ChainMatch 
 }
 
 function chain(c: FilterChain, field: string): FilterChainModel {
-  if (c.transportSocket)
-    invalid(`${field}.transport_socket`, 'TLS termination in a filter chain is not supported here');
+  const tls = c.transportSocket
+    ? downstreamTls(c.transportSocket, `${field}.transport_socket`)
+    : undefined;
   if (c.useProxyProto) invalid(`${field}.use_proxy_proto`, 'not supported');
   const networkRbac: { rules?: RbacEngine; shadow?: RbacEngine }[] = [];
   let terminal: TerminalFilter | undefined;
@@ -140,6 +142,7 @@ function chain(c: FilterChain, field: string): FilterChainModel {
     match: chainMatch(c.filterChainMatch, `${field}.filter_chain_match`),
     networkRbac,
     terminal,
+    ...(tls ? { tls } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { withPrefix } from './prefixed.js';
 import type { HeaderList } from '../http/headers.pure.js';
 import type { HttpProtocol, ResponseHead } from '../http/message.pure.js';
 import type { ConnectionInfo, Downstream, EngineServices, HttpChain } from '../proxy/context.js';
@@ -35,8 +36,7 @@ export class Http2Downstream {
     svc: EngineServices,
     o: Http2SessionOptions,
   ) {
-    if (o.initial && o.initial.length > 0) socket.unshift(o.initial);
-    this.session = http2.performServerHandshake(socket, {
+    this.session = http2.performServerHandshake(withPrefix(socket, o.initial), {
       settings: { enablePush: false, maxConcurrentStreams: 1000 },
     });
     this.session.on('error', (err) => svc.logger.debug({ err }, 'downstream HTTP/2 session error'));

@@ -84,6 +84,31 @@ export interface FilterChainModel {
   /** Network RBAC filters before the terminal filter (envoy.filters.network.rbac). */
   readonly networkRbac: readonly { readonly rules?: RbacEngine; readonly shadow?: RbacEngine }[];
   readonly terminal: TerminalFilter;
+  /** TLS termination (transport_socket envoy.transport_sockets.tls); absent: raw bytes. */
+  readonly tls?: DownstreamTlsModel;
+}
+
+/** A DownstreamTlsContext: the certificates to present and the handshake parameters. */
+export interface DownstreamTlsModel {
+  /** SDS secret names (`kubernetes://<ns>/<name>`), fetched over ADS. */
+  readonly sdsCertificates: readonly string[];
+  /** Inline certificates (tls_certificates), validated at conversion. */
+  readonly inlineCertificates: readonly TlsCertificateModel[];
+  /** ALPN protocols offered (empty: no ALPN, so HTTP/1.1). */
+  readonly alpn: readonly string[];
+  readonly minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  readonly maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL cipher list for TLS <= 1.2 (cipher_suites joined), undefined: Node's default. */
+  readonly ciphers?: string;
+}
+
+/** A certificate chain and its private key, PEM, checked to belong together. */
+export interface TlsCertificateModel {
+  readonly certChain: string;
+  readonly privateKey: string;
+  /** The leaf's subject alternative names (for /config_dump). */
+  readonly dnsNames: readonly string[];
+  readonly notAfter: string;
 }
 
 export interface ListenerModel {

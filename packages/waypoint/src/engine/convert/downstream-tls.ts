@@ -1,0 +1,77 @@
+// A filter chain's transport_socket -> DownstreamTlsModel: TLS termination with SDS certificates
+// (`kubernetes://<ns>/<secret>` over ADS) and/or inline ones, ALPN, protocol versions and cipher
+// suites. Client certificate validation is refused by name (not implemented). Pure.
+import { isMessage } from '@bufbuild/protobuf';
+import type { TransportSocket } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import { TlsParameters_TlsProtocol } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import { DownstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import type { DownstreamTlsModel } from '../model/listener.js';
+import { invalid, unpackTyped } from './common.js';
+import { tlsCertificate } from './secret.js';
+
+const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
+
+const VERSIONS: Record<number, DownstreamTlsModel['minVersion']> = {
+  [TlsParameters_TlsProtocol.TLSv1_0]: 'TLSv1',
+  [TlsParameters_TlsProtocol.TLSv1_1]: 'TLSv1.1',
+  [TlsParameters_TlsProtocol.TLSv1_2]: 'TLSv1.2',
+  [TlsParameters_TlsProtocol.TLSv1_3]: 'TLSv1.3',
+};
+
+/** undefined for a raw_buffer transport socket (plain bytes). */
+export function downstreamTls(ts: TransportSocket, field: string): DownstreamTlsModel | undefined {
+  if (ts.configType.case !== 'typedConfig') invalid(field, 'typed_config is required');
+  const m = unpackTyped(ts.configType.value, `${field}.typed_config`);
+  if (m.$typeName === RAW_BUFFER) return undefined;
+  if (!isMessage(m, DownstreamTlsContextSchema))
+    invalid(`${field}.typed_config`, `transport socket ${m.$typeName} is not supported`);
+  const f = `${field}.typed_config(DownstreamTlsContext)`;
+  if (m.requireClientCertificate)
+    invalid(`${f}.require_client_certificate`, 'client certificate validation is not supported');
+  const c = m.commonTlsContext;
+  if (!c) invalid(`${f}.common_tls_context`, 'is missing');
+  const cf = `${f}.common_tls_context`;
+  if (c.validationContextType.case !== undefined)
+    invalid(
+      `${cf}.${c.validationContextType.case}`,
+      'client certificate validation is not supported',
+    );
+  if (c.tlsCertificateProviderInstance || c.tlsCertificateCertificateProviderInstance)
+    invalid(cf, 'certificate provider instances are not supported');
+  const sdsCertificates = c.tlsCertificateSdsSecretConfigs.map((s, i) => {
+    const sf = `${cf}.tls_certificate_sds_secret_configs[${i}]`;
+    if (s.name === '') invalid(`${sf}.name`, 'is empty');
+    const src = s.sdsConfig?.configSourceSpecifier.case;
+    if (src !== undefined && src !== 'ads')
+      invalid(`${sf}.sds_config`, `${src} is not supported (secrets come over ADS)`);
+    return s.name;
+  });
+  const inlineCertificates = c.tlsCertificates.map((t, i) =>
+    tlsCertificate(t, `${cf}.tls_certificates[${i}]`),
+  );
+  if (sdsCertificates.length === 0 && inlineCertificates.length === 0)
+    invalid(cf, 'no certificate (tls_certificates or tls_certificate_sds_secret_configs)');
+  const p = c.tlsParams;
+  const version = (v: TlsParameters_TlsProtocol, name: string) => {
+    if (v === TlsParameters_TlsProtocol.TLS_AUTO) return undefined;
+    const out = VERSIONS[v];
+    if (!out) invalid(`${cf}.tls_params.${name}`, `unknown TLS version ${v}`);
+    return out;
+  };
+  const minVersion = p
+    ? version(p.tlsMinimumProtocolVersion, 'tls_minimum_protocol_version')
+    : undefined;
+  const maxVersion = p
+    ? version(p.tlsMaximumProtocolVersion, 'tls_maximum_protocol_version')
+    : undefined;
+  for (const a of c.alpnProtocols)
+    if (a === '' || a.length > 255) invalid(`${cf}.alpn_protocols`, `invalid protocol "${a}"`);
+  return {
+    sdsCertificates,
+    inlineCertificates,
+    alpn: [...c.alpnProtocols],
+    ...(minVersion ? { minVersion } : {}),
+    ...(maxVersion ? { maxVersion } : {}),
+    ...(p && p.cipherSuites.length > 0 ? { ciphers: p.cipherSuites.join(':') } : {}),
+  };
+}
