@@ -14,7 +14,8 @@ const pkg = (rel) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
 export const MAINS = {
   controlPlane: pkg('control-plane/dist/main.js'),
   ztunnel: pkg('ztunnel/dist/main.js'),
-  waypoint: pkg('waypoint/dist/main.js'),
+  // BENCH_WAYPOINT_MAIN: another build of the waypoint (e.g. a copy of the base commit's dist) for A/B runs.
+  waypoint: process.env.BENCH_WAYPOINT_MAIN ?? pkg('waypoint/dist/main.js'),
 };
 
 export const ADDR = {
