@@ -5,8 +5,9 @@
 // the 1 KiB response; the "upstream" (memoryUpstream, a stand-in for ztunnel B + nginx, which
 // cannot be in-process) answers every head with a fixed nginx-like response. Reports the CPU
 // microseconds per request of the whole process (the client and upstream stand-ins are a few
-// percent of it). Run: node dist/bench/engine-hotpath.bench.js  (BENCH_SECONDS, BENCH_CONNS,
-// BENCH_ROUNDS).
+// percent of it). Run after a build: node bench/engine-hotpath.mjs  (BENCH_SECONDS, BENCH_CONNS,
+// BENCH_ROUNDS; BENCH_ENGINE_DIST: another build's dist directory, e.g. a copy of the base
+// commit's, for A/B runs).
 import { fromBinary } from '@bufbuild/protobuf';
 import { Duplex } from 'node:stream';
 import { ClusterSchema } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -14,56 +15,51 @@ import { ClusterLoadAssignmentSchema } from '@trellis/api/gen/envoy/config/endpo
 import { ListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
 import { createLogger } from '@trellis/core';
-import { convertCluster, convertEndpoints } from '../engine/convert/cluster.js';
-import type { Converted } from '../engine/convert/common.js';
-import { convertListener } from '../engine/convert/listener.js';
-import { convertRouteConfiguration } from '../engine/convert/route-config.js';
-import { Engine } from '../engine/engine.js';
-import type { ConnectionInfo } from '../engine/proxy/context.js';
-import { peerLabels } from '../engine/telemetry/peer.js';
-import {
-  cluster,
-  endpoints,
-  forward,
-  listener,
-  simpleRoutes,
-} from '../test-support/envoy-builders.js';
+import { fileURLToPath } from 'node:url';
 
+const DIST = process.env.BENCH_ENGINE_DIST ?? fileURLToPath(new URL('../dist', import.meta.url));
+const from = (rel) => import(`${DIST}/${rel}`);
+const { convertCluster, convertEndpoints } = await from('engine/convert/cluster.js');
+const { convertListener } = await from('engine/convert/listener.js');
+const { convertRouteConfiguration } = await from('engine/convert/route-config.js');
+const { Engine } = await from('engine/engine.js');
+const { peerLabels } = await from('engine/telemetry/peer.js');
+const { cluster, endpoints, forward, listener, simpleRoutes } = await from(
+  'test-support/envoy-builders.js',
+);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNS = Number(process.env.BENCH_CONNS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CLUSTER = 'outbound|80||echo.bench.svc.cluster.local';
 const VIP = '127.0.100.1';
-
 /**
  * Two connected in-memory Duplex ends (Node 20 has no stream.duplexPair). What one end writes in
  * an event-loop turn reaches the other in the next (setImmediate), as socket and HBONE reads do.
  */
-function memoryPair(): [Duplex, Duplex] {
-  const ends: Duplex[] = [];
-  const make = (i: number) => {
-    let queued: Buffer[] = [];
+function memoryPair() {
+  const ends = [];
+  const make = (i) => {
+    let queued = [];
     const deliver = () => {
       const q = queued;
       queued = [];
-      ends[1 - i]!.push(q.length === 1 ? q[0] : Buffer.concat(q));
+      ends[1 - i].push(q.length === 1 ? q[0] : Buffer.concat(q));
     };
     return new Duplex({
       read() {},
-      write(chunk: Buffer, _enc, cb) {
+      write(chunk, _enc, cb) {
         if (queued.push(chunk) === 1) setImmediate(deliver);
         cb();
       },
       final(cb) {
-        ends[1 - i]!.push(null);
+        ends[1 - i].push(null);
         cb();
       },
     });
   };
   ends.push(make(0), make(1));
-  return [ends[0]!, ends[1]!];
+  return [ends[0], ends[1]];
 }
-
 const BODY = 'x'.repeat(1024);
 const RESPONSE = Buffer.from(
   'HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 06 Dec 2026 17:00:00 GMT\r\n' +
@@ -73,13 +69,12 @@ const RESPONSE = Buffer.from(
 );
 /** What wrk sends through ztunnel A (plus the baggage-free HBONE hop). */
 const REQUEST = Buffer.from(`GET / HTTP/1.1\r\nHost: ${VIP}\r\n\r\n`, 'latin1');
-
 /** The upstream stand-in: answers each request head with RESPONSE. */
-function memoryUpstream(end: Duplex): void {
+function memoryUpstream(end) {
   let carry = '';
-  end.on('data', (d: Buffer) => {
+  end.on('data', (d) => {
     let s = carry + d.toString('latin1');
-    let i: number;
+    let i;
     while ((i = s.indexOf('\r\n\r\n')) !== -1) {
       s = s.slice(i + 4);
       end.write(RESPONSE);
@@ -87,8 +82,7 @@ function memoryUpstream(end: Duplex): void {
     carry = s;
   });
 }
-
-function setUp(): { engine: Engine; conn: ConnectionInfo } {
+function setUp() {
   const engine = new Engine({
     connector: {
       connect: () => {
@@ -101,9 +95,8 @@ function setUp(): { engine: Engine; conn: ConnectionInfo } {
     hostname: 'waypoint-0',
     reporter: 'waypoint',
   });
-  const unpack = <T>(n: { resource: { value: Uint8Array } }, schema: T) =>
-    fromBinary(schema as never, n.resource.value) as never;
-  const ok = <T>(c: Converted<T>): T => {
+  const unpack = (n, schema) => fromBinary(schema, n.resource.value);
+  const ok = (c) => {
     if (!c.ok) throw new Error(c.reason);
     return c.value;
   };
@@ -156,7 +149,7 @@ function setUp(): { engine: Engine; conn: ConnectionInfo } {
   const l = listener([{ vip: VIP, port: 80, routes, hcm: { normalizePath: true } }]);
   engine.applyListeners(new Map([[l.name, ok(convertListener(unpack(l, ListenerSchema)))]]), []);
   const principal = 'spiffe://cluster.local/ns/istio-system/sa/ztunnel';
-  const conn: ConnectionInfo = {
+  const conn = {
     sourceAddress: '127.0.51.1',
     sourcePort: 40000,
     remoteAddress: '127.0.0.1',
@@ -169,9 +162,8 @@ function setUp(): { engine: Engine; conn: ConnectionInfo } {
   };
   return { engine, conn };
 }
-
 /** One downstream connection sending requests back to back until `stop()`; counts responses. */
-function client(engine: Engine, conn: ConnectionInfo, counter: { n: number; stop: boolean }): void {
+function client(engine, conn, counter) {
   const [ours, theirs] = memoryPair();
   const chain = engine.selectChain('waypoint_inbound', {
     destinationAddress: conn.destinationAddress,
@@ -183,7 +175,7 @@ function client(engine: Engine, conn: ConnectionInfo, counter: { n: number; stop
   });
   if (!chain || !engine.serve(chain, theirs, conn)) throw new Error('no chain for the VIP');
   let carry = '';
-  ours.on('data', (d: Buffer) => {
+  ours.on('data', (d) => {
     let s = carry + d.toString('latin1');
     for (;;) {
       const h = s.indexOf('\r\n\r\n');
@@ -198,8 +190,7 @@ function client(engine: Engine, conn: ConnectionInfo, counter: { n: number; stop
   });
   ours.write(REQUEST);
 }
-
-async function round(engine: Engine, conn: ConnectionInfo): Promise<{ rps: number; us: number }> {
+async function round(engine, conn) {
   const counter = { n: 0, stop: false };
   for (let i = 0; i < CONNS; i++) client(engine, conn, counter);
   await new Promise((r) => setTimeout(r, 300)); // warm-up
@@ -214,8 +205,7 @@ async function round(engine: Engine, conn: ConnectionInfo): Promise<{ rps: numbe
   await new Promise((r) => setTimeout(r, 100));
   return { rps: (n / (t1 - t0)) * 1000, us: (c1.user + c1.system) / n };
 }
-
-async function main(): Promise<void> {
+async function main() {
   const { engine, conn } = setUp();
   await round(engine, conn); // JIT warm-up, not counted
   const results = [];
@@ -228,10 +218,9 @@ async function main(): Promise<void> {
   }
   const us = results.map((r) => r.us).sort((a, b) => a - b);
   process.stdout.write(
-    `engine hot path: min ${us[0]!.toFixed(2)} median ${us[Math.floor((us.length - 1) / 2)]!.toFixed(2)} max ${us.at(-1)!.toFixed(2)} us CPU/req, ${CONNS} connections, ${SECONDS} s x ${ROUNDS} after a warm-up round (the minimum is the least disturbed by other work on the host)\n`,
+    `engine hot path: min ${us[0].toFixed(2)} median ${us[Math.floor((us.length - 1) / 2)].toFixed(2)} max ${us.at(-1).toFixed(2)} us CPU/req, ${CONNS} connections, ${SECONDS} s x ${ROUNDS} after a warm-up round (the minimum is the least disturbed by other work on the host)\n`,
   );
   engine.close();
   process.exit(0);
 }
-
 void main();
