@@ -1,9 +1,9 @@
 // The benchmark's mesh, all inside one network namespace of its own (so its ports never meet other
 // work on the host): the real trellis-control-plane (config dir; embedded CA and xDS on 15012),
-// two trellis-ztunnel in shared mode (A: the client side, B: the backend side), trellis-waypoint,
+// two trellis-ztunnel in all-workloads mode (A: the client side, B: the backend side), trellis-waypoint,
 // an nginx static backend and nginx as a reverse proxy (the baseline). Addresses are 127.x
 // loopback addresses inside the namespace; the client "pod" is 127.0.0.1 (what wrk connects
-// from), so ztunnel A finds it by source IP as shared mode does.
+// from), so ztunnel A finds it by source IP.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,8 @@ const pkg = (rel) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
 export const MAINS = {
   controlPlane: pkg('control-plane/dist/main.js'),
   ztunnel: pkg('ztunnel/dist/main.js'),
-  waypoint: pkg('waypoint/dist/main.js'),
+  // BENCH_WAYPOINT_MAIN: another build of the waypoint (e.g. a copy of the base commit's dist) for A/B runs.
+  waypoint: process.env.BENCH_WAYPOINT_MAIN ?? pkg('waypoint/dist/main.js'),
 };
 
 export const ADDR = {
@@ -153,7 +154,7 @@ export function curlIn(netns, url) {
   return Number(r.stdout || '0');
 }
 
-export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [] }) {
+export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [], waypointNodeArgs = [] }) {
   const netns = `wpbench${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), `trellis-wpbench-${process.pid}-`));
   const procs = [];
@@ -260,7 +261,7 @@ http { access_log off; keepalive_requests 10000000;
       spawnIn(netns, name, proxyCpus, process.execPath, [
         MAINS.ztunnel,
         '--proxy-mode',
-        'shared',
+        'all-workloads',
         '--workers',
         '1',
         '--xds-address',
@@ -302,7 +303,7 @@ http { access_log off; keepalive_requests 10000000;
     const ztA2 = spawnIn(netns, 'ztunnel-a2', proxyCpus, process.execPath, [
       MAINS.ztunnel,
       '--proxy-mode',
-      'shared',
+      'all-workloads',
       '--workers',
       '1',
       '--xds-address',
@@ -341,6 +342,7 @@ http { access_log off; keepalive_requests 10000000;
     procs.push(ztA, ztB, ztA2);
     const waypoint = spawnIn(netns, 'waypoint', proxyCpus, process.execPath, [
       ...(process.env.BENCH_WAYPOINT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...waypointNodeArgs,
       MAINS.waypoint,
       '--xds-address',
       '127.0.0.1:15012',

@@ -11,7 +11,7 @@
 // CPU us/request = utime+stime of the proxy processes of the path / requests. Then a steady
 // BENCH_RPS (1000) req/s: 16 h2load --h1 -c1 processes at RPS/16 each, evenly started, 1 KiB, per
 // request latency from their logs -> p50/p90/p99, and the waypoint's CPU and RSS while it runs.
-// Writes ../bench-results.txt. Ratios are against nginx measured in the same run.
+// Writes ../bench-results.txt (BENCH_OUT: elsewhere). Ratios are against nginx measured in the same run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,7 +27,8 @@ const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const PROXY_CPUS = process.env.BENCH_PROXY_CPUS ?? '1';
 const SIDE_CPUS = process.env.BENCH_SIDE_CPUS ?? '0';
 const ONLY = process.env.BENCH_CANDIDATES?.split(',');
-const OUT = fileURLToPath(new URL('../bench-results.txt', import.meta.url));
+const OUT =
+  process.env.BENCH_OUT ?? fileURLToPath(new URL('../bench-results.txt', import.meta.url));
 
 const CANDIDATES = [
   { name: 'direct', url: `http://${ADDR.backend}:${ADDR.backendPort}/`, procs: [] },

@@ -71,8 +71,11 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
+/** Lengths of the hop-by-hop names: most header names are rejected on their length alone. */
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((n) => n.length));
+
 export function isHopByHop(name: string): boolean {
-  return HOP_BY_HOP.has(name);
+  return HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name);
 }
 
 /**
@@ -92,7 +95,7 @@ export function stripHopByHop(h: HeaderList): HeaderList {
   for (let r = 0; r < h.length; r += 2) {
     const name = h[r]!;
     const value = h[r + 1]!;
-    if (HOP_BY_HOP.has(name) || named?.has(name)) {
+    if (isHopByHop(name) || named?.has(name)) {
       if (!(name === 'te' && value.trim().toLowerCase() === 'trailers')) continue;
     }
     if (w !== r) {

@@ -67,16 +67,37 @@ export class HttpParseError extends Error {
 export const MAX_HEAD_BYTES = 60 * 1024;
 const MAX_CHUNK_LINE = 4096;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Field values: visible characters, spaces, tabs and obs-text; no other control characters. */
-function badValue(v: string): boolean {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127) return true;
+/** tchar (RFC 9110 §5.6.2): 1 for token characters, 2 for uppercase letters (also tokens). */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = 2;
+
+/** 0: not a token; 1: a lowercase token; 2: a token with uppercase letters. */
+function tokenKind(s: string): number {
+  if (s.length === 0) return 0;
+  let kind = 1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const t = c < 128 ? TCHAR[c]! : 0;
+    if (t === 0) return 0;
+    if (t === 2) kind = 2;
   }
-  return false;
+  return kind;
 }
 
+/** 1 to 15 ASCII digits. */
+function isDigits(s: string, max: number): boolean {
+  if (s.length === 0 || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+const NO_BODY: BodyFraming = { kind: 'none' };
+const CHUNKED: BodyFraming = { kind: 'chunked' };
+const UNTIL_CLOSE: BodyFraming = { kind: 'close' };
 /** Whitespace or control characters (never in a request target). */
 function badTarget(v: string): boolean {
   for (let i = 0; i < v.length; i++) {
@@ -281,15 +302,14 @@ export class Http1Parser {
     const method = line.slice(0, sp1);
     let target = line.slice(sp1 + 1, sp2);
     const version = line.slice(sp2 + 1);
-    if (!TOKEN.test(method)) throw new HttpParseError(400, `invalid method "${method}"`);
+    if (tokenKind(method) === 0) throw new HttpParseError(400, `invalid method "${method}"`);
     const minor = versionMinor(version);
     if (minor === undefined)
       throw new HttpParseError(505, `unsupported protocol version "${version}"`);
     if (target === '' || badTarget(target))
       throw new HttpParseError(400, `invalid request target "${target}"`);
 
-    const fields = eol === -1 ? [] : text.slice(eol + 2).split('\r\n');
-    const headers = parseFields(fields, 'header');
+    const headers = eol === -1 ? [] : parseFieldText(text, eol + 2, 'header');
     let host: string | undefined;
     let hosts = 0;
     let w = 0;
@@ -322,8 +342,7 @@ export class Http1Parser {
       if (minor === 1) throw new HttpParseError(400, 'an HTTP/1.1 request without a Host header');
       host = '';
     }
-    if (host !== '' && !/^[^\s/?#@]+$/.test(host))
-      throw new HttpParseError(400, `invalid Host "${host}"`);
+    if (host !== '' && badHost(host)) throw new HttpParseError(400, `invalid Host "${host}"`);
 
     const conn = connectionInfo(headers, minor);
     const framing = requestFraming(headers);
@@ -353,19 +372,21 @@ export class Http1Parser {
     const eol = text.indexOf('\r\n');
     const line = eol === -1 ? text : text.slice(0, eol);
     const minor = versionMinor(line.slice(0, 8));
-    const status = Number(line.slice(9, 12));
+    const d0 = line.charCodeAt(9) - 48;
+    const d1 = line.charCodeAt(10) - 48;
+    const d2 = line.charCodeAt(11) - 48;
     if (
       minor === undefined ||
-      line[8] !== ' ' ||
-      !/^[1-9]\d\d$/.test(line.slice(9, 12)) ||
-      (line.length > 12 && line[12] !== ' ')
+      line.charCodeAt(8) !== 32 ||
+      !(d0 >= 1 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) ||
+      (line.length > 12 && line.charCodeAt(12) !== 32)
     ) {
       throw new HttpParseError(502, `malformed status line "${line}"`);
     }
-    const fields = eol === -1 ? [] : text.slice(eol + 2).split('\r\n');
+    const status = d0 * 100 + d1 * 10 + d2;
     let headers: HeaderList;
     try {
-      headers = parseFields(fields, 'header');
+      headers = eol === -1 ? [] : parseFieldText(text, eol + 2, 'header');
     } catch (err) {
       throw new HttpParseError(502, (err as Error).message);
     }
@@ -376,16 +397,14 @@ export class Http1Parser {
         status,
         minor,
         headers,
-        framing: { kind: 'none' },
+        framing: NO_BODY,
         keepAlive: true,
       });
       return;
     }
     // HEAD responses, 204 and 304 never have a body, whatever their headers say (RFC 9112 §6.3).
     const framing =
-      this.#noBody || status === 204 || status === 304
-        ? ({ kind: 'none' } as const)
-        : responseFraming(headers);
+      this.#noBody || status === 204 || status === 304 ? NO_BODY : responseFraming(headers);
     this.#startBody(framing);
     this.#handler.onResponseHead!({
       status,
@@ -468,36 +487,73 @@ function versionMinor(v: string): 0 | 1 | undefined {
 /** Header lines -> flat list with lowercase names; refuses what RFC 9112 says a server must. */
 function parseFields(lines: readonly string[], what: 'header' | 'trailer'): HeaderList {
   const out: HeaderList = [];
-  for (const line of lines) {
-    if (line === '') continue;
-    const c0 = line.charCodeAt(0);
-    if (c0 === 32 || c0 === 9)
-      throw new HttpParseError(400, `obsolete line folding in a ${what} ("${line.trim()}")`);
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HttpParseError(400, `malformed ${what} line "${line}"`);
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) {
-      throw new HttpParseError(
-        400,
-        /\s$/.test(name)
-          ? `whitespace before the colon in ${what} "${name.trim()}"`
-          : `invalid ${what} name "${name}"`,
-      );
-    }
-    const value = trimOws(line.slice(colon + 1));
-    if (badValue(value))
-      throw new HttpParseError(400, `control characters in the value of ${what} "${name}"`);
-    out.push(name.toLowerCase(), value);
+  for (const line of lines) parseField(line, 0, line.length, what, out);
+  return out;
+}
+
+/** The CRLF-separated field lines of `text` from `from` on (a head without its final CRLF). */
+function parseFieldText(text: string, from: number, what: 'header' | 'trailer'): HeaderList {
+  const out: HeaderList = [];
+  let start = from;
+  const end = text.length;
+  while (start <= end) {
+    let eol = text.indexOf('\r\n', start);
+    if (eol === -1) eol = end;
+    parseField(text, start, eol, what, out);
+    start = eol + 2;
   }
   return out;
 }
 
-function trimOws(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
-  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
+/** One field line text[start, end) appended to `out` as lowercase name and trimmed value. */
+function parseField(
+  text: string,
+  start: number,
+  end: number,
+  what: 'header' | 'trailer',
+  out: HeaderList,
+): void {
+  if (start === end) return;
+  const c0 = text.charCodeAt(start);
+  if (c0 === 32 || c0 === 9)
+    throw new HttpParseError(
+      400,
+      `obsolete line folding in a ${what} ("${text.slice(start, end).trim()}")`,
+    );
+  const colon = text.indexOf(':', start);
+  if (colon === start || colon === -1 || colon >= end)
+    throw new HttpParseError(400, `malformed ${what} line "${text.slice(start, end)}"`);
+  const name = text.slice(start, colon);
+  const kind = tokenKind(name);
+  if (kind === 0) {
+    throw new HttpParseError(
+      400,
+      /\s$/.test(name)
+        ? `whitespace before the colon in ${what} "${name.trim()}"`
+        : `invalid ${what} name "${name}"`,
+    );
+  }
+  let a = colon + 1;
+  let b = end;
+  while (a < b && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++;
+  while (b > a && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9)) b--;
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127)
+      throw new HttpParseError(400, `control characters in the value of ${what} "${name}"`);
+  }
+  out.push(kind === 2 ? name.toLowerCase() : name, text.slice(a, b));
+}
+
+/** Whitespace, "/", "?", "#" or "@" (never in a Host). */
+function badHost(h: string): boolean {
+  for (let i = 0; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c === 47 || c === 63 || c === 35 || c === 64 || c === 32 || (c >= 9 && c <= 13))
+      return true;
+    if (c === 0xa0) return true; // \s of latin1
+  }
+  return false;
 }
 
 function connectionInfo(
@@ -509,7 +565,16 @@ function connectionInfo(
   let upgrade = false;
   for (let i = 0; i < headers.length; i += 2) {
     if (headers[i] !== 'connection') continue;
-    for (const t of headers[i + 1]!.toLowerCase().split(',')) {
+    const v = headers[i + 1]!;
+    if (v === 'keep-alive') {
+      keep = true;
+      continue;
+    }
+    if (v === 'close') {
+      close = true;
+      continue;
+    }
+    for (const t of v.toLowerCase().split(',')) {
       const token = t.trim();
       if (token === 'close') close = true;
       else if (token === 'keep-alive') keep = true;
@@ -523,9 +588,14 @@ function contentLength(headers: HeaderList): number | undefined {
   let found: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
     if (headers[i] !== 'content-length') continue;
-    for (const part of headers[i + 1]!.split(',')) {
+    const value = headers[i + 1]!;
+    if (found === undefined && isDigits(value, 15)) {
+      found = value;
+      continue;
+    }
+    for (const part of value.split(',')) {
       const v = part.trim();
-      if (!/^\d{1,15}$/.test(v)) throw new HttpParseError(400, `invalid Content-Length "${v}"`);
+      if (!isDigits(v, 15)) throw new HttpParseError(400, `invalid Content-Length "${v}"`);
       if (found !== undefined && Number(found) !== Number(v))
         throw new HttpParseError(400, `conflicting Content-Length values ${found} and ${v}`);
       found = v;
@@ -555,9 +625,9 @@ function requestFraming(headers: HeaderList): BodyFraming {
         codings.at(-1) === 'chunked' ? 501 : 400,
         `unsupported Transfer-Encoding "${te}" (only chunked)`,
       );
-    return { kind: 'chunked' };
+    return CHUNKED;
   }
-  if (cl === undefined || cl === 0) return { kind: 'none' };
+  if (cl === undefined || cl === 0) return NO_BODY;
   return { kind: 'length', length: cl };
 }
 
@@ -565,11 +635,9 @@ function responseFraming(headers: HeaderList): BodyFraming {
   const te = transferEncoding(headers);
   if (te !== undefined) {
     const codings = te.split(',').map((s) => s.trim());
-    return codings.at(-1) === 'chunked' && codings.length === 1
-      ? { kind: 'chunked' }
-      : { kind: 'close' };
+    return codings.at(-1) === 'chunked' && codings.length === 1 ? CHUNKED : UNTIL_CLOSE;
   }
   const cl = contentLength(headers);
   if (cl !== undefined) return { kind: 'length', length: cl };
-  return { kind: 'close' };
+  return UNTIL_CLOSE;
 }

@@ -15,6 +15,14 @@ export function normalizePath(
   let p = q === -1 ? path : path.slice(0, q);
   const query = q === -1 ? '' : path.slice(q);
   if (!p.startsWith('/')) return p === '*' ? path : undefined;
+  // Nothing to decode, no dot segment, no "//": the path is already normal (the common case).
+  if (
+    !p.includes('%') &&
+    !p.includes('\\') &&
+    !p.includes('/.') &&
+    !(mergeSlashes && p.includes('//'))
+  )
+    return path;
   if (normalize) {
     if (/%(2f|5c|00)/i.test(p) || p.includes('\\')) return undefined;
     p = p.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {

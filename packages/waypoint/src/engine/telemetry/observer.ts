@@ -43,8 +43,21 @@ export function destinationOf(
   };
 }
 
-const connKeys = new WeakMap<PeerLabels, string>();
+const connKeys = new WeakMap<PeerLabels, number>();
 const destCache = new Map<string, Destination>();
+/**
+ * Small numbers for the long parts of a series key (peer labels, cluster name, host), so the key
+ * built per request is short: hashing it is what a lookup costs.
+ */
+const partIds = new Map<string, number>();
+function partId(s: string): number {
+  let id = partIds.get(s);
+  if (id === undefined) {
+    id = partIds.size;
+    partIds.set(s, id);
+  }
+  return id;
+}
 
 export function createObserver(o: ObserverOptions): ExchangeObserver {
   return {
@@ -56,13 +69,15 @@ export function createObserver(o: ObserverOptions): ExchangeObserver {
       const peer = ex.conn.peer;
       let ck = connKeys.get(peer);
       if (ck === undefined) {
-        ck = `${peer.principal}|${peer.workload}|${peer.namespace}|${peer.canonicalService}|${peer.canonicalRevision}|${peer.cluster}|${ex.conn.security}`;
+        ck = partId(
+          `${peer.principal}|${peer.workload}|${peer.namespace}|${peer.canonicalService}|${peer.canonicalRevision}|${peer.cluster}|${ex.conn.security}`,
+        );
         connKeys.set(peer, ck);
       }
       const host = ex.upstreamHost;
       const protocol = ex.grpc ? 'grpc' : 'http';
       const grpcStatus = ex.grpcStatus === undefined ? '' : String(ex.grpcStatus);
-      const key = `${ck}|${ex.clusterName}|${host?.key ?? ''}|${protocol}|${ex.responseStatus}|${grpcStatus}|${ex.responseFlags}`;
+      const key = `${ck}|${partId(ex.clusterName)}|${host ? partId(host.key) : ''}|${protocol}|${ex.responseStatus}|${grpcStatus}|${ex.responseFlags}`;
       o.metrics.record(
         key,
         () => labels(o, ex, protocol, grpcStatus),
