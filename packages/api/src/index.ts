@@ -7,6 +7,7 @@ export {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
   typeUrlOf,
 } from './type-urls.js';
 export { apiRegistry } from './registry.js';

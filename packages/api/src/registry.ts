@@ -12,6 +12,7 @@ import { file_envoy_extensions_filters_http_router_v3_router } from './gen/envoy
 import { file_envoy_extensions_filters_network_http_connection_manager_v3_http_connection_manager } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { file_envoy_extensions_filters_network_rbac_v3_rbac } from './gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
 import { file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { file_envoy_extensions_transport_sockets_tls_v3_secret } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { file_envoy_extensions_transport_sockets_tls_v3_tls } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { file_envoy_extensions_upstreams_http_v3_http_protocol_options } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { file_istio_security_authorization } from './gen/istio/security/authorization_pb.js';
@@ -19,7 +20,7 @@ import { file_istio_workload_workload } from './gen/istio/workload/workload_pb.j
 
 /**
  * Istio WDS types, Envoy LDS/RDS/CDS/EDS resources, HCM, router, RBAC, fault, JWT authn, TCP
- * proxy, upstream HTTP protocol options and TLS configs.
+ * proxy, upstream HTTP protocol options, TLS configs and SDS Secrets.
  */
 export const apiRegistry: Registry = createRegistry(
   file_istio_workload_workload,
@@ -33,6 +34,7 @@ export const apiRegistry: Registry = createRegistry(
   file_envoy_extensions_filters_http_rbac_v3_rbac,
   file_envoy_extensions_filters_network_rbac_v3_rbac,
   file_envoy_extensions_transport_sockets_tls_v3_tls,
+  file_envoy_extensions_transport_sockets_tls_v3_secret,
   file_envoy_extensions_filters_http_fault_v3_fault,
   file_envoy_extensions_filters_http_jwt_authn_v3_config,
   file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy,

@@ -1,6 +1,7 @@
 // The core kinds (Pod, Service, EndpointSlice, Node, Namespace, ServiceAccount): every field the
 // control plane reads is checked for its JSON type; the object itself is kept as it came (so
 // informer objects keep their identity). Pure.
+import { TLS_SECRET_TYPE, type TlsSecret } from '../../model/secret.js';
 import { checkMeta } from './meta.js';
 import {
   at,
@@ -86,4 +87,28 @@ export function checkEndpointSlice(o: Fields): void {
 /** Namespaces, Nodes and ServiceAccounts: only their metadata is read. */
 export function checkMetadataOnly(namespaced: boolean): (o: Fields) => void {
   return (o) => void checkMeta(o, namespaced);
+}
+
+/**
+ * A Secret becomes its name, type and, for TLS Secrets (`kubernetes.io/tls`, or `Opaque` with the
+ * same keys), the PEM texts of `tls.crt` and `tls.key`; other Secrets keep no data.
+ */
+export function toTlsSecret(o: Fields): TlsSecret {
+  const metadata = checkMeta(o, true);
+  const type = optStr(o.type, 'type') || 'Opaque';
+  const data = stringMap(o.data, 'data');
+  const text = (key: string) => {
+    const v = data[key];
+    return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+  };
+  const tls = type === TLS_SECRET_TYPE || (type === 'Opaque' && 'tls.crt' in data);
+  if (!tls) return { metadata, type };
+  const certificateChain = text('tls.crt');
+  const privateKey = text('tls.key');
+  return {
+    metadata,
+    type,
+    ...(certificateChain !== undefined ? { certificateChain } : {}),
+    ...(privateKey !== undefined ? { privateKey } : {}),
+  };
 }
