@@ -64,6 +64,12 @@ export function checkService(o: Fields): void {
     port(p.port, `${path}.port`);
     optPortOrName(p.targetPort, `${path}.targetPort`);
   });
+  // An ingress gateway's addresses.
+  const lb = optMap(optMap(o.status, 'status').loadBalancer, 'status.loadBalancer');
+  eachMap(lb.ingress, 'status.loadBalancer.ingress', (i, p) => {
+    optStr(i.ip, `${p}.ip`);
+    optStr(i.hostname, `${p}.hostname`);
+  });
 }
 
 export function checkEndpointSlice(o: Fields): void {
@@ -97,11 +103,14 @@ export function toTlsSecret(o: Fields): TlsSecret {
   const metadata = checkMeta(o, true);
   const type = optStr(o.type, 'type') || 'Opaque';
   const data = stringMap(o.data, 'data');
+  // stringData: what a manifest may carry (the API server folds it into data).
+  const plain = stringMap(o.stringData, 'stringData');
   const text = (key: string) => {
     const v = data[key];
-    return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+    return v === undefined ? plain[key] : Buffer.from(v, 'base64').toString('utf8');
   };
-  const tls = type === TLS_SECRET_TYPE || (type === 'Opaque' && 'tls.crt' in data);
+  const tls =
+    type === TLS_SECRET_TYPE || (type === 'Opaque' && ('tls.crt' in data || 'tls.crt' in plain));
   if (!tls) return { metadata, type };
   const certificateChain = text('tls.crt');
   const privateKey = text('tls.key');

@@ -66,7 +66,10 @@ export function createEnvoyOutputs(): EnvoyOutputs {
       if (role.kind === 'waypoint' || role.kind === 'gateway') unidentified.delete(who);
       const { key, kind } =
         role.kind === 'gateway'
-          ? { key: `gateway/${role.gateway}`, kind: { kind: 'gateway', gateway: role.gateway } as const }
+          ? {
+              key: `gateway/${role.gateway}`,
+              kind: { kind: 'gateway', gateway: role.gateway } as const,
+            }
           : setOf(role.kind === 'waypoint' ? role.waypoint.key : undefined, proxy, state);
       return build(key, kind, state).packed.get(typeUrl) ?? EMPTY;
     },

@@ -105,7 +105,9 @@ const cond = (
 function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
   const { namespace, name } = gw.metadata;
   const key = `${namespace}/${name}`;
-  const secrets = new Map((state.secrets ?? []).map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
+  const secrets = new Map(
+    (state.secrets ?? []).map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]),
+  );
   // Conflicts: listeners of one port must be of one group; within it, one per hostname. The
   // first listener keeps the port or hostname (Gateway API), later ones are conflicted.
   const portGroup = new Map<number, PortGroup>();
@@ -145,7 +147,12 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         'TLS listeners pass TLS through (tls.mode Passthrough); use HTTPS to terminate it',
       );
     else if ((l.protocol === 'HTTP' || l.protocol === 'TCP') && l.tls)
-      accepted = cond('Accepted', false, 'UnsupportedValue', `tls is not allowed on ${l.protocol} listeners`);
+      accepted = cond(
+        'Accepted',
+        false,
+        'UnsupportedValue',
+        `tls is not allowed on ${l.protocol} listeners`,
+      );
     else accepted = cond('Accepted', true, 'Accepted', 'listener accepted');
     conditions.push(accepted);
 
@@ -207,7 +214,9 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
           continue;
         }
         const secret = secrets.get(`${ref.namespace}/${ref.name}`);
-        const problem = secret ? tlsSecretProblem(secret) : `Secret ${ref.namespace}/${ref.name} not found`;
+        const problem = secret
+          ? tlsSecretProblem(secret)
+          : `Secret ${ref.namespace}/${ref.name} not found`;
         if (problem) {
           problems.push({ reason: 'InvalidCertificateRef', message: `${what}: ${problem}` });
           continue;
@@ -217,12 +226,7 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
       // RefNotPermitted first: it is the one the user fixes with a ReferenceGrant.
       const first = problems.find((p) => p.reason === 'RefNotPermitted') ?? problems[0];
       if (first)
-        refs = cond(
-          'ResolvedRefs',
-          false,
-          first.reason,
-          problems.map((p) => p.message).join('; '),
-        );
+        refs = cond('ResolvedRefs', false, first.reason, problems.map((p) => p.message).join('; '));
     }
     if (refs.status && invalidKinds.length > 0)
       refs = cond(

@@ -13,7 +13,6 @@
 // mesh endpoints); the SDS Secrets are the listeners' certificates that resolved (same namespace
 // or granted). Pure.
 import { create } from '@bufbuild/protobuf';
-import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { packAny } from '@trellis/api';
 import type { Cluster } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
 import {
@@ -28,7 +27,10 @@ import {
   ListenerFilterSchema,
   type FilterChain,
 } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
-import { ListenerSchema, type Listener } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
+import {
+  ListenerSchema,
+  type Listener,
+} from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import {
   VirtualHostSchema,
   type VirtualHost,
@@ -37,6 +39,7 @@ import {
   RouteConfigurationSchema,
   type RouteConfiguration,
 } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import { TlsInspectorSchema } from '@trellis/api/gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { HttpConnectionManagerSchema } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import {
   TcpProxy_WeightedCluster_ClusterWeightSchema,
@@ -80,8 +83,6 @@ export const httpsRouteConfigName = (port: number, listener: string, gw: Gateway
   `https.${port}.${listener}.${gw.metadata.name}.${gw.metadata.namespace}`;
 
 const TLS_INSPECTOR = 'envoy.filters.listener.tls_inspector';
-const TLS_INSPECTOR_TYPE =
-  'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
 
 export function gatewayResources(
   state: EnvoyState,
@@ -135,7 +136,11 @@ export function gatewayResources(
         for (const r of byAge(onListener(l.name))) {
           const names = routeHostnames(l.hostname, r.object.spec.hostnames).filter((h) => {
             if (sni.has(h)) {
-              notes.add(r.kind, `${r.namespace}/${r.name}`, `hostname ${h} on port ${port} is already served by an older route`);
+              notes.add(
+                r.kind,
+                `${r.namespace}/${r.name}`,
+                `hostname ${h} on port ${port} is already served by an older route`,
+              );
               return false;
             }
             return true;
@@ -179,7 +184,7 @@ export function gatewayResources(
                   name: TLS_INSPECTOR,
                   configType: {
                     case: 'typedConfig',
-                    value: create(AnySchema, { typeUrl: TLS_INSPECTOR_TYPE }),
+                    value: packAny(TlsInspectorSchema, create(TlsInspectorSchema)),
                   },
                 }),
               ]
@@ -207,13 +212,17 @@ export function gatewayResources(
   }
   const secrets = new Map<string, Secret>();
   const byName = new Map(
-    (state.secrets ?? []).map((s) => [`kubernetes://${s.metadata.namespace}/${s.metadata.name}`, s]),
+    (state.secrets ?? []).map((s) => [
+      `kubernetes://${s.metadata.namespace}/${s.metadata.name}`,
+      s,
+    ]),
   );
   for (const d of decision.listeners)
     if (d.programmed)
       for (const name of d.certificates) {
         const s = byName.get(name);
-        if (s && !secrets.has(name)) secrets.set(name, sdsSecret(name, s.certificateChain!, s.privateKey!));
+        if (s && !secrets.has(name))
+          secrets.set(name, sdsSecret(name, s.certificateChain!, s.privateKey!));
       }
   const sorted = <T>(m: Map<string, T>) => SortedMap.from<T>([...m]);
   return {
@@ -239,9 +248,7 @@ function byAge(routes: readonly AttachedRoute[]): AttachedRoute[] {
 function routeHostnames(listener: string | undefined, route: readonly string[]): string[] {
   if (route.length === 0) return [listener ?? '*'];
   if (listener === undefined) return [...route];
-  return [
-    ...new Set(route.flatMap((h) => hostnameIntersection(listener, h) ?? [])),
-  ];
+  return [...new Set(route.flatMap((h) => hostnameIntersection(listener, h) ?? []))];
 }
 
 /** A route configuration with one virtual host per hostname the listeners' routes serve. */

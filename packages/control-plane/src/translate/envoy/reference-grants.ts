@@ -31,7 +31,9 @@ export function referenceAllowed(
       ) &&
       g.spec.to.some(
         (t) =>
-          t.group === to.group && t.kind === to.kind && (t.name === undefined || t.name === to.name),
+          t.group === to.group &&
+          t.kind === to.kind &&
+          (t.name === undefined || t.name === to.name),
       ),
   );
 }

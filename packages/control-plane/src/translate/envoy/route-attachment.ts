@@ -440,7 +440,12 @@ function ingressParent(
       `no hostname of the route matches the hostname of the listeners of ${what}`,
     );
   return {
-    accepted: condition('Accepted', true, 'Accepted', `attached to gateway ${ref.namespace}/${ref.name}`),
+    accepted: condition(
+      'Accepted',
+      true,
+      'Accepted',
+      `attached to gateway ${ref.namespace}/${ref.name}`,
+    ),
     target: {
       gateway: {
         key: `${ref.namespace}/${ref.name}`,

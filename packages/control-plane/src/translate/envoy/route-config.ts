@@ -54,7 +54,10 @@ export function servicePortRoutes(
  * The Envoy routes of HTTPRoutes and GRPCRoutes (each once) in Gateway API precedence order; what
  * a waypoint's service port and an ingress gateway's virtual host are made of.
  */
-export function attachedRouteEntries(attached: readonly AttachedRoute[], ctx: RouteContext): Route[] {
+export function attachedRouteEntries(
+  attached: readonly AttachedRoute[],
+  ctx: RouteContext,
+): Route[] {
   const seen = new Set<string>();
   const entries: (RouteEntry & { source: AttachedRoute })[] = [];
   for (const r of attached) {

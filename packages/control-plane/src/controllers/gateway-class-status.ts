@@ -1,0 +1,77 @@
+// The ingress GatewayClasses (`trellis`, and `istio` so Istio manifests work unchanged) with the
+// controller name `trellis.dev/gateway-controller`, and the status written on them: Accepted, and
+// the Gateway API features this implementation supports (`status.supportedFeatures`, sorted, as
+// the spec asks). SUPPORTED_FEATURES is the one list: the conformance run reads it from here. Pure.
+import { GATEWAY_CONTROLLER_NAME } from './route-status.js';
+import { condition, generationOf, mergeConditions, type Condition } from './conditions.js';
+
+/** Gateway API feature names (conformance `features.FeatureName`) the ingress gateway supports. */
+export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
+  [
+    'Gateway',
+    'GRPCRoute',
+    'HTTPRoute',
+    'HTTPRouteBackendTimeout',
+    'HTTPRouteHostRewrite',
+    'HTTPRouteMethodMatching',
+    'HTTPRoutePathRedirect',
+    'HTTPRoutePathRewrite',
+    'HTTPRoutePortRedirect',
+    'HTTPRouteQueryParamMatching',
+    'HTTPRouteRequestMirror',
+    'HTTPRouteRequestTimeout',
+    'HTTPRouteResponseHeaderModification',
+    'HTTPRouteSchemeRedirect',
+    'ReferenceGrant',
+    'TLSRoute',
+  ].sort(),
+);
+
+export interface GatewayClassSpec {
+  readonly name: string;
+  readonly description: string;
+}
+
+/** The ingress classes applied at start (names match the default `gatewayClasses`). */
+export const INGRESS_GATEWAY_CLASSES: readonly GatewayClassSpec[] = [
+  {
+    name: 'trellis',
+    description: 'Trellis ingress gateways (the waypoint engine in the gateway role)',
+  },
+  { name: 'istio', description: 'Trellis ingress gateways under Istio class name' },
+];
+
+export function gatewayClassObject(c: GatewayClassSpec) {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GatewayClass',
+    metadata: { name: c.name },
+    spec: { controllerName: GATEWAY_CONTROLLER_NAME, description: c.description },
+  };
+}
+
+export interface GatewayClassStatus {
+  readonly conditions: Condition[];
+  readonly supportedFeatures: { name: string }[];
+}
+
+/** The status of a GatewayClass of ours, from the class as read. */
+export function gatewayClassStatus(
+  current: {
+    metadata?: { generation?: number };
+    status?: {
+      conditions?: readonly { type: string; status: string; lastTransitionTime?: string }[];
+    };
+  },
+  now: string,
+): GatewayClassStatus {
+  return {
+    conditions: mergeConditions(
+      current.status?.conditions,
+      [condition('Accepted', true, 'Accepted', `handled by ${GATEWAY_CONTROLLER_NAME}`)],
+      generationOf(current.metadata),
+      now,
+    ),
+    supportedFeatures: SUPPORTED_FEATURES.map((name) => ({ name })),
+  };
+}
