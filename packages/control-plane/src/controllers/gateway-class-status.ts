@@ -38,7 +38,7 @@ export const INGRESS_GATEWAY_CLASSES: readonly GatewayClassSpec[] = [
     name: 'trellis',
     description: 'Trellis ingress gateways (the waypoint engine in the gateway role)',
   },
-  { name: 'istio', description: 'Trellis ingress gateways under Istio class name' },
+  { name: 'istio', description: "Trellis ingress gateways under Istio's class name" },
 ];
 
 export function gatewayClassObject(c: GatewayClassSpec) {
