@@ -124,7 +124,9 @@ export function proxyObjects(
             [LABEL_CANONICAL_REVISION]: 'latest',
             ...role.podLabels,
           },
-          ...annotations,
+          ...(Object.keys(role.annotations).length > 0
+            ? { annotations: { ...role.annotations } }
+            : {}),
         },
         spec: {
           serviceAccountName: name,
