@@ -5,7 +5,6 @@
 // route configuration a listener names is served, every cluster has its endpoints, every SDS name
 // a listener names is served, and only Secrets the Gateway may use are.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,17 +12,13 @@ import { parse, stringify } from 'yaml';
 import { unpackAnyAs } from '@trellis/api';
 import { HttpConnectionManagerSchema } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { DownstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
-import { deriveMeshState } from '../collections/mesh-state.js';
-import { formatProblem, parseSnapshot } from '../ingest/manifests.js';
-import type { ServedSnapshot } from '../server/served-snapshot.js';
-import { EMPTY_WDS } from '../server/wds-resources.js';
 import { assertGolden, goldenCaseNames } from '../test-support/golden.js';
-import { envoyResourcesToYaml, withRoutes } from '../translate/envoy/index.js';
+import { servedCase } from '../test-support/served-case.js';
+import { envoyResourcesToYaml } from '../translate/envoy/index.js';
 import { gatewayDecision } from '../translate/envoy/gateway-listeners.js';
 import { gatewayResources } from '../translate/envoy/gateway-resources.js';
 import { referenceAllowed } from '../translate/envoy/reference-grants.js';
 import { workloadIndex } from '../translate/envoy/workload-index.js';
-import { translateState } from '../translate/index.js';
 import { desiredStatuses } from './desired-status.js';
 
 const DIR = fileURLToPath(new URL('../../testdata/gateway/', import.meta.url));
@@ -31,25 +26,7 @@ const NOW = new Date('2026-11-01T00:00:00.000Z');
 const cases = goldenCaseNames(DIR);
 
 function load(name: string) {
-  const text = readFileSync(join(DIR, `${name}.in.yaml`), 'utf8');
-  const gateways = /^# gateways: (.+)$/m
-    .exec(text)?.[1]
-    ?.split(';')
-    .map((s) => s.trim());
-  assert.ok(gateways, `${name}.in.yaml needs a "# gateways: <ns>/<name>; ..." line`);
-  const { snapshot, problems } = parseSnapshot(text, `${name}.in.yaml`);
-  assert.deepEqual(problems.map(formatProblem), [], 'the input has invalid documents');
-  const state = deriveMeshState(snapshot);
-  const served: ServedSnapshot = {
-    generation: 1,
-    builtAt: NOW,
-    cluster: snapshot,
-    state,
-    envoy: withRoutes(state, snapshot),
-    wds: EMPTY_WDS,
-    notes: translateState(state).notes,
-    rejected: [],
-  };
+  const { header: gateways, served } = servedCase(DIR, name, 'gateways', NOW);
   return { gateways, served };
 }
 

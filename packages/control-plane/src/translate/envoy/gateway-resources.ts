@@ -40,7 +40,6 @@ import {
   type RouteConfiguration,
 } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
 import { TlsInspectorSchema } from '@trellis/api/gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
-import { HttpConnectionManagerSchema } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import {
   TcpProxy_WeightedCluster_ClusterWeightSchema,
   TcpProxy_WeightedClusterSchema,
@@ -63,7 +62,7 @@ import { backendCluster } from './backends.js';
 import { adsConfigSource, socketAddress } from './common.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { gatewayDecision, type ListenerDecision } from './gateway-listeners.js';
-import { httpConnectionManager } from './listeners.js';
+import { hcmFilter } from './listeners.js';
 import { NoteSink } from './notes.js';
 import type { EnvoyResources } from './resources.js';
 import { hostnameIntersection, routeAttachments, type AttachedRoute } from './route-attachment.js';
@@ -280,21 +279,7 @@ function routeConfig(
 }
 
 function hcmChain(name: string, rds: string): FilterChain {
-  return create(FilterChainSchema, {
-    name,
-    filters: [
-      create(FilterSchema, {
-        name: 'envoy.filters.network.http_connection_manager',
-        configType: {
-          case: 'typedConfig',
-          value: packAny(
-            HttpConnectionManagerSchema,
-            httpConnectionManager(name, rds, [], { normalizePath: true }),
-          ),
-        },
-      }),
-    ],
-  });
+  return create(FilterChainSchema, { name, filters: [hcmFilter(name, rds, [])] });
 }
 
 /** TLS termination with the listener's certificates fetched by SDS over ADS. */

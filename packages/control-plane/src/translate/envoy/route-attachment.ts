@@ -345,34 +345,64 @@ function gatewayParent(
       'NoMatchingParent',
       `${what} has no ${ref.sectionName !== undefined ? `listener named "${ref.sectionName}"` : `listener on port ${ref.port}`}`,
     );
-  const routeNs = route.metadata.namespace;
-  const labels = namespaceLabels(routeNs);
-  const allowed = listeners.filter(
-    (l) =>
-      allowsKind(l, kind) &&
-      allowsNamespace(l.allowedRoutes.namespaces, gateway.metadata.namespace, routeNs, labels),
-  );
-  if (allowed.length === 0) {
-    const kindRefused = listeners.every((l) => !allowsKind(l, kind));
+  const ofKind = listeners.filter((l) => allowsKind(l, kind));
+  if (ofKind.length === 0)
     return notAccepted(
       'NotAllowedByListeners',
-      kindRefused
-        ? `the listeners of ${what} do not allow ${kind}s (spec.listeners[].allowedRoutes.kinds)`
-        : `the listeners of ${what} do not allow ${kind}s from namespace ${routeNs}: they allow ${describeAllowed(listeners[0]!.allowedRoutes.namespaces)} (spec.listeners[].allowedRoutes)`,
+      `the listeners of ${what} do not allow ${kind}s (spec.listeners[].allowedRoutes.kinds)`,
     );
-  }
-  const hostnamed = allowed.filter((l) => hostnamesIntersect(l, route.spec.hostnames));
+  return attachToListeners(ref, kind, route, gateway, ofKind, namespaceLabels, 'waypoint');
+}
+
+/**
+ * The last steps of attaching to a Gateway: of the listeners that take the route's kind, those
+ * that allow its namespace, then those whose hostname meets one of the route's.
+ */
+function attachToListeners(
+  ref: ParentReference,
+  kind: RouteKind,
+  route: AnyRoute,
+  gateway: Gateway,
+  listeners: readonly GatewayListener[],
+  namespaceLabels: (ns: string) => Record<string, string>,
+  role: 'waypoint' | 'gateway',
+): Decided {
+  const what = `Gateway ${ref.namespace}/${ref.name}`;
+  const routeNs = route.metadata.namespace;
+  const allowed = listeners.filter((l) =>
+    allowsNamespace(
+      l.allowedRoutes.namespaces,
+      gateway.metadata.namespace,
+      routeNs,
+      namespaceLabels(routeNs),
+    ),
+  );
+  if (allowed.length === 0)
+    return {
+      accepted: condition(
+        'Accepted',
+        false,
+        'NotAllowedByListeners',
+        `the listeners of ${what} do not allow ${kind}s from namespace ${routeNs}: they allow ${describeAllowed(listeners[0]!.allowedRoutes.namespaces)} (spec.listeners[].allowedRoutes)`,
+      ),
+    };
+  const hostnames = kind === 'TCPRoute' ? [] : route.spec.hostnames;
+  const hostnamed = allowed.filter((l) => hostnamesIntersect(l, hostnames));
   if (hostnamed.length === 0)
-    return notAccepted(
-      'NoMatchingListenerHostname',
-      `no hostname of the route matches the hostname of the listeners of ${what}`,
-    );
+    return {
+      accepted: condition(
+        'Accepted',
+        false,
+        'NoMatchingListenerHostname',
+        `no hostname of the route matches the hostname of the listeners of ${what}`,
+      ),
+    };
   return {
     accepted: condition(
       'Accepted',
       true,
       'Accepted',
-      `attached to waypoint ${ref.namespace}/${ref.name}`,
+      `attached to ${role} ${ref.namespace}/${ref.name}`,
     ),
     target: {
       gateway: { key: `${ref.namespace}/${ref.name}`, listeners: hostnamed.map((l) => l.name) },
@@ -418,41 +448,15 @@ function ingressParent(
       'NotAllowedByListeners',
       `the listeners of ${what} do not take ${kind}s (their protocol or spec.listeners[].allowedRoutes.kinds)`,
     );
-  const routeNs = route.metadata.namespace;
-  const allowed = ofKind.filter((d) =>
-    allowsNamespace(
-      d.listener.allowedRoutes.namespaces,
-      gateway.metadata.namespace,
-      routeNs,
-      namespaceLabels(routeNs),
-    ),
+  return attachToListeners(
+    ref,
+    kind,
+    route,
+    gateway,
+    ofKind.map((d) => d.listener),
+    namespaceLabels,
+    'gateway',
   );
-  if (allowed.length === 0)
-    return notAccepted(
-      'NotAllowedByListeners',
-      `the listeners of ${what} do not allow ${kind}s from namespace ${routeNs}: they allow ${describeAllowed(ofKind[0]!.listener.allowedRoutes.namespaces)} (spec.listeners[].allowedRoutes)`,
-    );
-  const hostnames = kind === 'TCPRoute' ? [] : route.spec.hostnames;
-  const hostnamed = allowed.filter((d) => hostnamesIntersect(d.listener, hostnames));
-  if (hostnamed.length === 0)
-    return notAccepted(
-      'NoMatchingListenerHostname',
-      `no hostname of the route matches the hostname of the listeners of ${what}`,
-    );
-  return {
-    accepted: condition(
-      'Accepted',
-      true,
-      'Accepted',
-      `attached to gateway ${ref.namespace}/${ref.name}`,
-    ),
-    target: {
-      gateway: {
-        key: `${ref.namespace}/${ref.name}`,
-        listeners: hostnamed.map((d) => d.listener.name),
-      },
-    },
-  };
 }
 
 /** A listener without a hostname takes any route; else some route hostname must match it. */
