@@ -7,15 +7,17 @@
 // `spec.infrastructure.labels` / `annotations` go on every object and the pods. Pure.
 import { parse } from 'yaml';
 import type { Gateway } from '../model/gateway-api.js';
+import {
+  ANNOTATION_SERVICE_TYPE,
+  gatewayParametersProblem,
+  SERVICE_TYPES,
+} from '../translate/envoy/gateway-listeners.js';
 import { gatewayDeploymentName } from './ingress-gateway-status.js';
 import {
   proxyObjects,
   type WaypointDeploymentOptions,
   type WaypointObjects,
 } from './waypoint-objects.js';
-
-export const ANNOTATION_SERVICE_TYPE = 'networking.istio.io/service-type';
-const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'];
 
 /** Settings read from the parametersRef ConfigMap. */
 export interface GatewayParameters {
@@ -71,16 +73,8 @@ export function gatewayParameters(
   return { ok: true, value: out };
 }
 
-/** Why the Gateway's own settings cannot be used, if they cannot. */
-export function gatewaySettingsProblem(gw: Gateway): string | undefined {
-  const type = gw.metadata.annotations?.[ANNOTATION_SERVICE_TYPE];
-  if (type !== undefined && !SERVICE_TYPES.includes(type))
-    return `annotation ${ANNOTATION_SERVICE_TYPE}: must be one of ${SERVICE_TYPES.join(', ')}, got "${type}"`;
-  const ref = gw.spec.infrastructure?.parametersRef;
-  if (ref && (ref.group !== '' || ref.kind !== 'ConfigMap'))
-    return `spec.infrastructure.parametersRef: only a ConfigMap (group "", kind ConfigMap) is supported, got ${ref.group ? `${ref.group}/` : ''}${ref.kind}`;
-  return undefined;
-}
+/** Why the Gateway's own settings cannot be used, if they cannot (also its status). */
+export const gatewaySettingsProblem = gatewayParametersProblem;
 
 export function gatewayObjects(
   gw: Gateway,

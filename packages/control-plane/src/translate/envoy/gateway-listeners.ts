@@ -56,6 +56,25 @@ export interface GatewayDecision {
   readonly listeners: readonly ListenerDecision[];
 }
 
+/** Istio's annotation choosing the gateway Service's type. */
+export const ANNOTATION_SERVICE_TYPE = 'networking.istio.io/service-type';
+export const SERVICE_TYPES: readonly string[] = ['ClusterIP', 'NodePort', 'LoadBalancer'];
+
+/**
+ * Why the Gateway's own deployment settings cannot be used, if they cannot: the service-type
+ * annotation, and `spec.infrastructure.parametersRef` (a ConfigMap only; its content is read by
+ * the deployer).
+ */
+export function gatewayParametersProblem(gw: Gateway): string | undefined {
+  const type = gw.metadata.annotations?.[ANNOTATION_SERVICE_TYPE];
+  if (type !== undefined && !SERVICE_TYPES.includes(type))
+    return `annotation ${ANNOTATION_SERVICE_TYPE}: must be one of ${SERVICE_TYPES.join(', ')}, got "${type}"`;
+  const ref = gw.spec.infrastructure?.parametersRef;
+  if (ref && (ref.group !== '' || ref.kind !== 'ConfigMap'))
+    return `spec.infrastructure.parametersRef: only a ConfigMap (group "", kind ConfigMap) is supported, got ${ref.group ? `${ref.group}/` : ''}${ref.kind}`;
+  return undefined;
+}
+
 /** The SDS resource name of a Secret (Istio's). */
 export function sdsSecretName(namespace: string, name: string): string {
   return `kubernetes://${namespace}/${name}`;
@@ -265,8 +284,10 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     };
   });
 
-  const accepted: RouteCondition =
-    gw.spec.addresses.length > 0
+  const parameters = gatewayParametersProblem(gw);
+  const accepted: RouteCondition = parameters
+    ? { type: 'Accepted', status: false, reason: 'InvalidParameters', message: parameters }
+    : gw.spec.addresses.length > 0
       ? {
           type: 'Accepted',
           status: false,
