@@ -112,6 +112,7 @@ const INPUTS: {
   tcpRoutes: 'unread',
   referenceGrants: 'unread',
   secrets: 'unread',
+  gatewayClasses: 'unread',
   // A pod: its own workload, and the workloads of pods claiming the same IPs (reported as
   // duplicates). A pod labelled as a Gateway's instance changes that waypoint: everything.
   pods: {

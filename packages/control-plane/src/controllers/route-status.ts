@@ -5,11 +5,12 @@
 // when some rules had to be dropped, PartiallyInvalid. Other controllers' entries are kept. Pure.
 import type { WrittenParentReference } from '../model/gateway-api.js';
 import type { AnyRoute, RouteResult } from '../translate/envoy/route-attachment.js';
+import { GATEWAY_CONTROLLER } from '../translate/envoy/gateway-listeners.js';
 import { condition, generationOf, mergeConditions, type Condition } from './conditions.js';
 
 export const CONTROLLER_NAME = 'trellis.dev/waypoint-controller';
 /** The controller of the ingress GatewayClasses (`trellis`, `istio`). */
-export const GATEWAY_CONTROLLER_NAME = 'trellis.dev/gateway-controller';
+export const GATEWAY_CONTROLLER_NAME = GATEWAY_CONTROLLER;
 const OURS = new Set([CONTROLLER_NAME, GATEWAY_CONTROLLER_NAME]);
 
 /** The condition types this controller writes on a route parent (others' types are kept). */

@@ -113,6 +113,7 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
     crd('httpRoutes', 'HTTPRoutes', 'gateway.networking.k8s.io', 'v1', 'httproutes'),
     crd('grpcRoutes', 'GRPCRoutes', 'gateway.networking.k8s.io', 'v1', 'grpcroutes'),
     // Experimental channel: missing CRDs count as empty.
+    crd('gatewayClasses', 'GatewayClasses', 'gateway.networking.k8s.io', 'v1', 'gatewayclasses'),
     crd('tlsRoutes', 'TLSRoutes', 'gateway.networking.k8s.io', 'v1', 'tlsroutes'),
     crd('tcpRoutes', 'TCPRoutes', 'gateway.networking.k8s.io', 'v1', 'tcproutes'),
     crd('referenceGrants', 'ReferenceGrants', 'gateway.networking.k8s.io', 'v1', 'referencegrants'),

@@ -62,6 +62,10 @@ const KINDS: ReadonlyMap<string, KindSpec> = new Map([
     { field: 'referenceGrants', versions: ['v1', 'v1beta1'] },
   ],
   ['/Secret', { field: 'secrets', versions: ['v1'] }],
+  [
+    'gateway.networking.k8s.io/GatewayClass',
+    { field: 'gatewayClasses', versions: ['v1', 'v1beta1'] },
+  ],
 ] as [string, KindSpec][]);
 
 /** One accepted (admitted) object and where it came from. */

@@ -253,6 +253,12 @@ interface RouteObject<Rule> {
 export type HTTPRoute = RouteObject<HTTPRouteRule>;
 export type GRPCRoute = RouteObject<GRPCRouteRule>;
 
+/** GatewayClass: which controller handles the Gateways of the class. */
+export interface GatewayClass {
+  readonly metadata: Omit<Meta, 'namespace'> & { namespace?: string };
+  readonly spec: { readonly controllerName: string };
+}
+
 /** A TLSRoute or TCPRoute rule: backends only (Gateway API v1, experimental channel). */
 export interface L4RouteRule {
   readonly name?: string;

@@ -15,6 +15,7 @@ import type {
 } from '@kubernetes/client-node';
 import type {
   Gateway,
+  GatewayClass,
   GRPCRoute,
   HTTPRoute,
   ReferenceGrant,
@@ -78,6 +79,8 @@ export interface ClusterSnapshot {
   readonly referenceGrants: readonly ReferenceGrant[];
   /** Listener certificates of ingress Gateways (other Secrets hold no data here). */
   readonly secrets: readonly TlsSecret[];
+  /** Which controller owns each class (an ingress class owned by another is not ours). */
+  readonly gatewayClasses: readonly GatewayClass[];
 }
 
 export function emptySnapshot(): ClusterSnapshot {
@@ -99,6 +102,7 @@ export function emptySnapshot(): ClusterSnapshot {
     tcpRoutes: [],
     referenceGrants: [],
     secrets: [],
+    gatewayClasses: [],
   };
 }
 

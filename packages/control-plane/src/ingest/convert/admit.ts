@@ -14,6 +14,7 @@ import {
 } from './core.js';
 import {
   toGateway,
+  toGatewayClass,
   toGRPCRoute,
   toHTTPRoute,
   toReferenceGrant,
@@ -81,6 +82,7 @@ export const CONVERTERS: { readonly [K in SnapshotField]: Converter } = {
   tcpRoutes: { kind: 'TCPRoute', namespaced: true, convert: toTCPRoute },
   referenceGrants: { kind: 'ReferenceGrant', namespaced: true, convert: toReferenceGrant },
   secrets: { kind: 'Secret', namespaced: true, convert: toTlsSecret },
+  gatewayClasses: { kind: 'GatewayClass', namespaced: false, convert: toGatewayClass },
 };
 
 /** A rejected object of the cluster: what it is and why. */

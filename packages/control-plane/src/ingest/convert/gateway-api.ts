@@ -10,6 +10,7 @@ import {
   type BackendRef,
   type Gateway,
   type GatewayAddress,
+  type GatewayClass,
   type GatewayListener,
   type GRPCRoute,
   type GRPCRouteMatch,
@@ -462,6 +463,12 @@ export function toTLSRoute(o: Fields): TLSRoute {
 
 export function toTCPRoute(o: Fields): TCPRoute {
   return route(o, l4Rule);
+}
+
+export function toGatewayClass(o: Fields): GatewayClass {
+  const metadata = checkMeta(o, false);
+  const spec = optMap(o.spec, 'spec');
+  return { metadata, spec: { controllerName: name(spec.controllerName, 'spec.controllerName') } };
 }
 
 export function toReferenceGrant(o: Fields): ReferenceGrant {

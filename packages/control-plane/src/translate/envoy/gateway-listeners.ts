@@ -80,8 +80,21 @@ export function sdsSecretName(namespace: string, name: string): string {
   return `kubernetes://${namespace}/${name}`;
 }
 
-export function isIngressGateway(state: Pick<EnvoyState, 'options'>, gw: Gateway): boolean {
-  return state.options.gatewayClasses.includes(gw.spec.gatewayClassName);
+/** The controller of the ingress GatewayClasses. */
+export const GATEWAY_CONTROLLER = 'trellis.dev/gateway-controller';
+
+/**
+ * A Gateway of an ingress class (`gatewayClasses`) whose GatewayClass, if it exists, names our
+ * controller: Istio's own `istio` class (controller `istio.io/gateway-controller`) is left to it.
+ */
+export function isIngressGateway(
+  state: Pick<EnvoyState, 'options' | 'gatewayClasses'>,
+  gw: Gateway,
+): boolean {
+  const name = gw.spec.gatewayClassName;
+  if (!state.options.gatewayClasses.includes(name)) return false;
+  const c = state.gatewayClasses?.find((x) => x.metadata.name === name);
+  return c === undefined || c.spec.controllerName === GATEWAY_CONTROLLER;
 }
 
 const cache = new WeakMap<EnvoyState, WeakMap<Gateway, GatewayDecision>>();

@@ -4,6 +4,7 @@
 import type { MeshState } from '../../collections/mesh-state.js';
 import type {
   Gateway,
+  GatewayClass,
   GRPCRoute,
   HTTPRoute,
   ReferenceGrant,
@@ -29,6 +30,8 @@ export interface RouteInputs {
   readonly tcpRoutes?: readonly TCPRoute[];
   readonly referenceGrants?: readonly ReferenceGrant[];
   readonly secrets?: readonly TlsSecret[];
+  /** An ingress class whose GatewayClass names another controller is not ours. */
+  readonly gatewayClasses?: readonly GatewayClass[];
 }
 
 /** A MeshState with the routes; a plain MeshState is valid too (no routes). */
@@ -53,6 +56,7 @@ export function withRoutes(
         | 'tcpRoutes'
         | 'referenceGrants'
         | 'secrets'
+        | 'gatewayClasses'
       >
     >,
 ): EnvoyState {
@@ -68,5 +72,6 @@ export function withRoutes(
     tcpRoutes: snapshot.tcpRoutes ?? [],
     referenceGrants: snapshot.referenceGrants ?? [],
     secrets: snapshot.secrets ?? [],
+    gatewayClasses: snapshot.gatewayClasses ?? [],
   };
 }
