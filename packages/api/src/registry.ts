@@ -8,6 +8,7 @@ import { file_envoy_config_route_v3_route } from './gen/envoy/config/route/v3/ro
 import { file_envoy_extensions_filters_http_fault_v3_fault } from './gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { file_envoy_extensions_filters_http_jwt_authn_v3_config } from './gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
 import { file_envoy_extensions_filters_http_rbac_v3_rbac } from './gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import { file_envoy_extensions_filters_listener_tls_inspector_v3_tls_inspector } from './gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { file_envoy_extensions_filters_http_router_v3_router } from './gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { file_envoy_extensions_filters_network_http_connection_manager_v3_http_connection_manager } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { file_envoy_extensions_filters_network_rbac_v3_rbac } from './gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
@@ -20,7 +21,7 @@ import { file_istio_workload_workload } from './gen/istio/workload/workload_pb.j
 
 /**
  * Istio WDS types, Envoy LDS/RDS/CDS/EDS resources, HCM, router, RBAC, fault, JWT authn, TCP
- * proxy, upstream HTTP protocol options, TLS configs and SDS secrets.
+ * proxy, upstream HTTP protocol options, TLS configs, SDS Secrets and the TLS inspector.
  */
 export const apiRegistry: Registry = createRegistry(
   file_istio_workload_workload,
@@ -35,6 +36,7 @@ export const apiRegistry: Registry = createRegistry(
   file_envoy_extensions_filters_network_rbac_v3_rbac,
   file_envoy_extensions_transport_sockets_tls_v3_tls,
   file_envoy_extensions_transport_sockets_tls_v3_secret,
+  file_envoy_extensions_filters_listener_tls_inspector_v3_tls_inspector,
   file_envoy_extensions_filters_http_fault_v3_fault,
   file_envoy_extensions_filters_http_jwt_authn_v3_config,
   file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy,

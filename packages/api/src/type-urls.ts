@@ -16,10 +16,10 @@ export const CLUSTER_TYPE_URL = `${PREFIX}envoy.config.cluster.v3.Cluster`;
 /** EDS: envoy.config.endpoint.v3.ClusterLoadAssignment. */
 export const CLUSTER_LOAD_ASSIGNMENT_TYPE_URL = `${PREFIX}envoy.config.endpoint.v3.ClusterLoadAssignment`;
 
+/** SDS: envoy.extensions.transport_sockets.tls.v3.Secret (listener certificates of ingress gateways). */
+export const SECRET_TYPE_URL = `${PREFIX}envoy.extensions.transport_sockets.tls.v3.Secret`;
+
 /** The type URL for a message type name, e.g. "istio.workload.Address". */
 export function typeUrlOf(typeName: string): string {
   return PREFIX + typeName;
 }
-
-/** SDS: envoy.extensions.transport_sockets.tls.v3.Secret (gateway certificates, over ADS). */
-export const SECRET_TYPE_URL = `${PREFIX}envoy.extensions.transport_sockets.tls.v3.Secret`;

@@ -38,6 +38,13 @@ export {
   type WaypointDeploymentOptions,
   type WaypointObjects,
 } from './controllers/waypoint-objects.js';
+export { gatewayObjects, gatewayParameters } from './controllers/gateway-objects.js';
+export {
+  SUPPORTED_FEATURES,
+  INGRESS_GATEWAY_CLASSES,
+  gatewayClassStatus,
+} from './controllers/gateway-class-status.js';
+export { GATEWAY_CONTROLLER_NAME } from './controllers/route-status.js';
 export { desiredStatuses, type StatusWrite } from './controllers/desired-status.js';
 export { syncz, type SynczEntry } from './debug/syncz.js';
 export { configz } from './debug/configz.js';

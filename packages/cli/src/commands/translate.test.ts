@@ -114,3 +114,33 @@ test('bad input: a missing file, no -f, an invalid document (skipped and named, 
   assert.equal(bad.status, 3);
   assert.match(bad.stderr, /skipped: <stdin>: document 1: /);
 });
+
+test('ingress gateways: the Envoy resources equal the control plane gateway golden files; Secrets by name only', () => {
+  const dir = join(CASES, 'gateway');
+  const cases = readdirSync(dir)
+    .filter((f) => f.endsWith('.in.yaml'))
+    .map((f) => f.slice(0, -'.in.yaml'.length));
+  assert.ok(cases.length >= 2, `found ${cases.length} cases`);
+  for (const name of cases) {
+    const r = trellis([
+      'x',
+      'translate',
+      '-f',
+      join(dir, `${name}.in.yaml`),
+      '--type',
+      'gateway',
+      '-o',
+      'json',
+      '--root-namespace',
+      'istio-system',
+    ]);
+    assert.ok(r.status === 0 || r.status === 3, `${name}: ${r.stderr}`);
+    const out = JSON.parse(r.stdout);
+    const expected = golden(join(dir, `${name}.golden.yaml`)).xds;
+    for (const [key, set] of Object.entries(expected) as [string, Record<string, unknown>][]) {
+      for (const kind of ['listeners', 'routes', 'clusters', 'endpoints', 'secrets'])
+        assert.deepEqual(out.gateways[key][kind], set[kind], `${name} ${key} ${kind}`);
+    }
+    assert.doesNotMatch(r.stdout, /PRIVATE KEY|inlineBytes/, 'no key material is printed');
+  }
+});

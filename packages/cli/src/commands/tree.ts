@@ -323,7 +323,7 @@ when trellis install applied them.`,
           description: `Translate Kubernetes manifests (pods, services, namespaces, policies, Gateways, routes) into the
 resources the control plane would serve, with the same code it runs, without a cluster:
 the WDS Addresses and Authorizations for ztunnels, and the Envoy Listeners, Routes, Clusters and
-Endpoints for each waypoint.`,
+Endpoints for each waypoint and ingress gateway (whose SDS Secrets are listed by name only).`,
           flags: [
             {
               name: 'filename',
@@ -336,7 +336,7 @@ Endpoints for each waypoint.`,
             {
               name: 'type',
               type: 'string',
-              values: ['all', 'wds', 'waypoint', 'proxyless'],
+              values: ['all', 'wds', 'waypoint', 'gateway', 'proxyless'],
               default: 'all',
               description: 'which resources to print',
             },

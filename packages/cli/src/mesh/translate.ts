@@ -1,6 +1,7 @@
 // Manifests -> the WDS and Envoy xDS resources the control plane would serve, with the control
 // plane's pure pipeline: parseManifests/snapshotFromObjects (ingest), deriveMeshState
-// (collections), translateState (WDS) and the Envoy translators (waypoints, proxyless gRPC).
+// (collections), translateState (WDS) and the Envoy translators (waypoints, ingress gateways,
+// proxyless gRPC).
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { apiRegistry } from '@trellis/api';
 import { AddressSchema } from '@trellis/api/gen/istio/workload/workload_pb.js';
@@ -14,13 +15,16 @@ import type { MeshOptions } from '@trellis/control-plane/model';
 import { formatProblem, parseManifests, snapshotFromObjects } from '@trellis/control-plane/ingest';
 import { translateState } from '@trellis/control-plane/translate';
 import {
+  gatewayResources,
+  ingressGateways,
   proxylessResources,
   waypointResources,
   withRoutes,
+  workloadIndex,
   type EnvoyResources,
 } from '@trellis/control-plane/translate/envoy';
 
-export const TRANSLATE_TYPES = ['all', 'wds', 'waypoint', 'proxyless'] as const;
+export const TRANSLATE_TYPES = ['all', 'wds', 'waypoint', 'gateway', 'proxyless'] as const;
 export type TranslateType = (typeof TRANSLATE_TYPES)[number];
 
 export interface Translation {
@@ -28,6 +32,11 @@ export interface Translation {
   wds?: { addresses: Record<string, unknown>; authorizations: Record<string, unknown> };
   /** Envoy resources of each waypoint, by <namespace>/<name>. */
   waypoints?: Record<string, EnvoyJson>;
+  /**
+   * Envoy resources of each ingress gateway (class trellis or istio), by <namespace>/<name>; its
+   * SDS Secrets by name only (they hold private keys).
+   */
+  gateways?: Record<string, EnvoyJson & { secrets: string[] }>;
   /** The set a proxyless gRPC client would get. */
   proxyless?: EnvoyJson;
   /** What the translators had to say (unsupported fields, unresolved references). */
@@ -74,6 +83,15 @@ export function translateManifests(
       for (const [key, waypoint] of envoyState.waypoints) {
         const r = waypointResources(envoyState, waypoint);
         out.waypoints[key] = envoyJson(r);
+        out.notes.push(...r.notes);
+      }
+    }
+    if (type === 'all' || type === 'gateway') {
+      out.gateways = {};
+      const index = workloadIndex(envoyState);
+      for (const [key, gw] of ingressGateways(envoyState)) {
+        const r = gatewayResources(envoyState, gw, index);
+        out.gateways[key] = { ...envoyJson(r), secrets: [...r.secrets.keys()] };
         out.notes.push(...r.notes);
       }
     }

@@ -108,6 +108,11 @@ const INPUTS: {
   destinationRules: 'unread',
   httpRoutes: 'unread',
   grpcRoutes: 'unread',
+  tlsRoutes: 'unread',
+  tcpRoutes: 'unread',
+  referenceGrants: 'unread',
+  secrets: 'unread',
+  gatewayClasses: 'unread',
   // A pod: its own workload, and the workloads of pods claiming the same IPs (reported as
   // duplicates). A pod labelled as a Gateway's instance changes that waypoint: everything.
   pods: {

@@ -45,6 +45,8 @@ export function waypointFromGateway(
   const name = nameOf(gw);
   const namespace = namespaceOf(gw);
   const gatewayClassName = gw.spec.gatewayClassName;
+  // An ingress gateway has status addresses too, but takes no mesh traffic as a waypoint.
+  if (options.gatewayClasses.includes(gatewayClassName)) return undefined;
   const address =
     statusAddress(gw, options.network) ??
     (options.waypointClasses.includes(gatewayClassName)

@@ -1,11 +1,14 @@
-// Every status this controller wants written for one snapshot: waypoint Gateways, HTTPRoutes and
-// GRPCRoutes with a parentRef we own, and AuthorizationPolicies. Each write carries a fingerprint
+// Every status this controller wants written for one snapshot: waypoint and ingress Gateways,
+// HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes with a parentRef we own, and
+// AuthorizationPolicies. Each write carries a fingerprint
 // of the desired status and of the object's current one, so unchanged statuses are not rewritten.
 import type { ServedSnapshot } from '../server/served-snapshot.js';
 import { statusFingerprint } from './conditions.js';
 import { gatewayStatus } from './gateway-status.js';
 import { policyStatus } from './policy-status.js';
-import { routeAttachments } from '../translate/envoy/route-attachment.js';
+import { routeAttachments, type RouteKind } from '../translate/envoy/route-attachment.js';
+import { gatewayDecision, isIngressGateway } from '../translate/envoy/gateway-listeners.js';
+import { gatewayDeploymentName, ingressGatewayStatus } from './ingress-gateway-status.js';
 import { routeStatus } from './route-status.js';
 import { isWaypointClass, statusContext } from './status-context.js';
 
@@ -33,6 +36,24 @@ export const GRPC_ROUTES: CustomResource = {
   version: 'v1',
   plural: 'grpcroutes',
   kind: 'GRPCRoute',
+};
+export const TLS_ROUTES: CustomResource = {
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  plural: 'tlsroutes',
+  kind: 'TLSRoute',
+};
+export const TCP_ROUTES: CustomResource = {
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  plural: 'tcproutes',
+  kind: 'TCPRoute',
+};
+const ROUTE_RESOURCES: Record<RouteKind, CustomResource> = {
+  HTTPRoute: HTTP_ROUTES,
+  GRPCRoute: GRPC_ROUTES,
+  TLSRoute: TLS_ROUTES,
+  TCPRoute: TCP_ROUTES,
 };
 export const AUTHORIZATION_POLICIES: CustomResource = {
   group: 'security.istio.io',
@@ -82,10 +103,15 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
   const attachments = routeAttachments(snapshot.envoy);
   for (const result of attachments.routes) {
     const status = routeStatus(result, ctx.now);
-    if (status)
-      push(result.route.kind === 'HTTPRoute' ? HTTP_ROUTES : GRPC_ROUTES, result.object, status);
+    if (status) push(ROUTE_RESOURCES[result.route.kind], result.object, status);
   }
   for (const gw of cluster.gateways) {
+    if (isIngressGateway(snapshot.envoy, gw)) {
+      const svc = ctx.services.get(`${gw.metadata.namespace}/${gatewayDeploymentName(gw)}`);
+      const decision = gatewayDecision(snapshot.envoy, gw);
+      push(GATEWAYS, gw, { ...ingressGatewayStatus(decision, svc, attachments, ctx.now) });
+      continue;
+    }
     if (!isWaypointClass(gw, ctx)) continue;
     const svc = ctx.services.get(`${gw.metadata.namespace}/${gw.metadata.name}`);
     push(GATEWAYS, gw, {

@@ -1,10 +1,11 @@
-// Cluster-mode controllers, driven by the snapshots the pipeline builds: waypoint deployment and
-// status writing. One reconcile runs at a time on the newest snapshot; failures retry after a
+// Cluster-mode controllers, driven by the snapshots the pipeline builds: waypoint and ingress
+// gateway deployment and status writing. One reconcile runs at a time on the newest snapshot; failures retry after a
 // delay, and everything is applied again every `resyncMs` (which also recreates deleted objects).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 import type { ServedSnapshot } from '../server/served-snapshot.js';
 import { desiredStatuses } from './desired-status.js';
+import { isIngressGateway } from '../translate/envoy/gateway-listeners.js';
 import { isWaypointClass } from './status-context.js';
 import { statusWriter } from './status-writer.js';
 import { waypointDeployer } from './waypoint-deployer.js';
@@ -43,7 +44,8 @@ export function startControllers(o: ControllersOptions): Controllers {
       let failed = 0;
       try {
         const waypoints = s.cluster.gateways.filter((g) => isWaypointClass(g, s.state.options));
-        failed += await deployer.reconcile(waypoints);
+        const ingress = s.cluster.gateways.filter((g) => isIngressGateway(s.envoy, g));
+        failed += await deployer.reconcile(waypoints, ingress);
         failed += await writer.write(desiredStatuses(s, new Date()));
       } catch (err) {
         failed++;

@@ -4,25 +4,19 @@
 // proxyless; proxyless <client namespace>`), from the same snapshot. REFRESH_GOLDEN=1 rewrites.
 // Besides the golden comparison, every accepted parent must be served and nothing else may be.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { Route } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
-import { deriveMeshState } from '../collections/mesh-state.js';
-import { formatProblem, parseSnapshot } from '../ingest/manifests.js';
-import type { ServedSnapshot } from '../server/served-snapshot.js';
-import { EMPTY_WDS } from '../server/wds-resources.js';
 import { assertGolden, goldenCaseNames } from '../test-support/golden.js';
+import { servedCase } from '../test-support/served-case.js';
 import {
   proxylessResources,
   routeAttachments,
   waypointResources,
-  withRoutes,
   type EnvoyResources,
 } from '../translate/envoy/index.js';
-import { translateState } from '../translate/index.js';
 import { desiredStatuses } from './desired-status.js';
 
 const DIR = fileURLToPath(new URL('../../testdata/routes/', import.meta.url));
@@ -30,25 +24,7 @@ const NOW = new Date('2026-11-01T00:00:00.000Z');
 const cases = goldenCaseNames(DIR);
 
 function load(name: string) {
-  const text = readFileSync(join(DIR, `${name}.in.yaml`), 'utf8');
-  const sets = /^# sets: (.+)$/m
-    .exec(text)?.[1]
-    ?.split(';')
-    .map((s) => s.trim());
-  assert.ok(sets, `${name}.in.yaml needs a "# sets: ..." line`);
-  const { snapshot, problems } = parseSnapshot(text, `${name}.in.yaml`);
-  assert.deepEqual(problems.map(formatProblem), [], 'the input has invalid documents');
-  const state = deriveMeshState(snapshot);
-  const served: ServedSnapshot = {
-    generation: 1,
-    builtAt: NOW,
-    cluster: snapshot,
-    state,
-    envoy: withRoutes(state, snapshot),
-    wds: EMPTY_WDS,
-    notes: translateState(state).notes,
-    rejected: [],
-  };
+  const { header: sets, served } = servedCase(DIR, name, 'sets', NOW);
   return { sets, served };
 }
 

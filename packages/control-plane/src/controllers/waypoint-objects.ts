@@ -1,5 +1,7 @@
 // What a waypoint Gateway should run: a ServiceAccount, a Deployment and a Service named after the
-// Gateway and owned by it (Kubernetes garbage-collects them with it). Pure: Gateway in, objects out.
+// Gateway and owned by it (Kubernetes garbage-collects them with it). The same builder makes an
+// ingress gateway's objects (gateway-objects.ts), given the role's differences (`ProxyRole`).
+// Pure: Gateway in, objects out.
 import type {
   V1Deployment,
   V1Service,
@@ -28,6 +30,25 @@ export interface WaypointDeploymentOptions {
   readonly otlpEndpoint?: string;
 }
 
+/** What differs between the waypoint and the ingress gateway deployments. */
+export interface ProxyRole {
+  /** Name of the ServiceAccount, Deployment and Service. */
+  readonly name: string;
+  /** Extra pod labels. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Labels and annotations of every object (and the pod template). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Container arguments. */
+  readonly args: readonly string[];
+  /** Container and Service ports besides status-port (and metrics, in the container). */
+  readonly ports: readonly { name: string; port: number }[];
+  readonly serviceType: string;
+  /** Expose metrics through the Service too. */
+  readonly serviceMetrics: boolean;
+  readonly replicas?: number;
+}
+
 export interface WaypointObjects {
   readonly serviceAccount: V1ServiceAccount;
   readonly deployment: V1Deployment;
@@ -43,22 +64,46 @@ const TOKEN_DIR = '/var/run/secrets/tokens';
 const ROOT_CERT_DIR = '/var/run/secrets/istio';
 
 export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): WaypointObjects {
-  const name = gw.metadata?.name ?? '';
+  return proxyObjects(gw, o, {
+    name: gw.metadata?.name ?? '',
+    podLabels: {
+      // It accepts HBONE on 15008 itself.
+      [LABEL_TUNNEL]: 'http',
+    },
+    labels: {},
+    annotations: {},
+    args: [],
+    ports: [{ name: 'mesh', port: HBONE_PORT }],
+    serviceType: 'ClusterIP',
+    serviceMetrics: true,
+  });
+}
+
+/** The ServiceAccount, Deployment and Service of a proxy in `role`, owned by the Gateway. */
+export function proxyObjects(
+  gw: Gateway,
+  o: WaypointDeploymentOptions,
+  role: ProxyRole,
+): WaypointObjects {
+  const gatewayName = gw.metadata?.name ?? '';
+  const name = role.name;
   const namespace = gw.metadata?.namespace ?? 'default';
-  if (!name || !gw.metadata?.uid)
+  if (!gatewayName || !gw.metadata?.uid)
     throw new Error('a Gateway needs metadata.name and metadata.uid to own its waypoint');
   const ownerReferences: V1OwnerReference[] = [
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'Gateway',
-      name,
+      name: gatewayName,
       uid: gw.metadata.uid,
       controller: true,
     },
   ];
-  const labels = { [LABEL_GATEWAY_NAME]: name, [LABEL_MANAGED]: MANAGED_BY };
-  const meta = { name, namespace, labels, ownerReferences };
-  const selector = { [LABEL_GATEWAY_NAME]: name };
+  const labels = { ...role.labels, [LABEL_GATEWAY_NAME]: gatewayName, [LABEL_MANAGED]: MANAGED_BY };
+  const annotations =
+    Object.keys(role.annotations).length > 0 ? { annotations: role.annotations } : {};
+  const meta = { name, namespace, labels, ...annotations, ownerReferences };
+  const selector = { [LABEL_GATEWAY_NAME]: gatewayName };
   const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
 
   const deployment: V1Deployment = {
@@ -66,18 +111,22 @@ export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): Wayp
     kind: 'Deployment',
     metadata: meta,
     spec: {
+      ...(role.replicas !== undefined ? { replicas: role.replicas } : {}),
       selector: { matchLabels: selector },
       template: {
         metadata: {
           labels: {
+            ...role.labels,
             ...selector,
-            // The waypoint terminates HBONE itself; ztunnel must not capture its traffic.
+            // The proxy speaks HBONE itself; ztunnel must not capture its traffic.
             [LABEL_DATAPLANE_MODE]: DATAPLANE_MODE_NONE,
             [LABEL_CANONICAL_NAME]: name,
             [LABEL_CANONICAL_REVISION]: 'latest',
-            // It accepts HBONE on 15008 itself.
-            [LABEL_TUNNEL]: 'http',
+            ...role.podLabels,
           },
+          ...(Object.keys(role.annotations).length > 0
+            ? { annotations: { ...role.annotations } }
+            : {}),
         },
         spec: {
           serviceAccountName: name,
@@ -85,8 +134,13 @@ export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): Wayp
             {
               name: 'waypoint',
               image: o.image,
+              ...(role.args.length > 0 ? { args: [...role.args] } : {}),
               ports: [
-                { name: 'mesh', containerPort: HBONE_PORT, protocol: 'TCP' },
+                ...role.ports.map((p) => ({
+                  name: p.name,
+                  containerPort: p.port,
+                  protocol: 'TCP',
+                })),
                 { name: 'status-port', containerPort: STATUS_PORT, protocol: 'TCP' },
                 { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
               ],
@@ -97,7 +151,7 @@ export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): Wayp
                 { name: 'AUTH_TOKEN', value: `${TOKEN_DIR}/istio-token` },
                 { name: 'TRUST_DOMAIN', value: o.trustDomain },
                 { name: 'CLUSTER_ID', value: o.clusterId },
-                { name: 'GATEWAY_NAME', value: name },
+                { name: 'GATEWAY_NAME', value: gatewayName },
                 { name: 'POD_NAME', ...field('metadata.name') },
                 { name: 'POD_NAMESPACE', ...field('metadata.namespace') },
                 { name: 'INSTANCE_IP', ...field('status.podIP') },
@@ -144,12 +198,19 @@ export function waypointObjects(gw: Gateway, o: WaypointDeploymentOptions): Wayp
     kind: 'Service',
     metadata: meta,
     spec: {
-      type: 'ClusterIP',
+      type: role.serviceType,
       selector,
       ports: [
-        { name: 'mesh', port: HBONE_PORT, targetPort: HBONE_PORT, protocol: 'TCP' },
+        ...role.ports.map((p) => ({
+          name: p.name,
+          port: p.port,
+          targetPort: p.port,
+          protocol: 'TCP',
+        })),
         { name: 'status-port', port: STATUS_PORT, targetPort: STATUS_PORT, protocol: 'TCP' },
-        { name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT, protocol: 'TCP' },
+        ...(role.serviceMetrics
+          ? [{ name: 'metrics', port: METRICS_PORT, targetPort: METRICS_PORT, protocol: 'TCP' }]
+          : []),
       ],
     },
   };

@@ -24,7 +24,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** The raw documents of every input case under testdata (one list per case). */
 function seedCases(): Json[][] {
-  const files = ['', 'envoy', 'routes', 'fuzz'].flatMap((d) =>
+  const files = ['', 'envoy', 'routes', 'gateway', 'fuzz'].flatMap((d) =>
     readdirSync(join(TESTDATA, d))
       .filter((n) => n.endsWith('.in.yaml') || (d === 'fuzz' && n.endsWith('.yaml')))
       .map((n) => join(TESTDATA, d, n)),

@@ -112,5 +112,18 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
     crd('gateways', 'Gateways', 'gateway.networking.k8s.io', 'v1', 'gateways'),
     crd('httpRoutes', 'HTTPRoutes', 'gateway.networking.k8s.io', 'v1', 'httproutes'),
     crd('grpcRoutes', 'GRPCRoutes', 'gateway.networking.k8s.io', 'v1', 'grpcroutes'),
+    // Experimental channel: missing CRDs count as empty.
+    crd('gatewayClasses', 'GatewayClasses', 'gateway.networking.k8s.io', 'v1', 'gatewayclasses'),
+    crd('tlsRoutes', 'TLSRoutes', 'gateway.networking.k8s.io', 'v1', 'tlsroutes'),
+    crd('tcpRoutes', 'TCPRoutes', 'gateway.networking.k8s.io', 'v1', 'tcproutes'),
+    crd('referenceGrants', 'ReferenceGrants', 'gateway.networking.k8s.io', 'v1', 'referencegrants'),
+    {
+      // Listener certificates of ingress Gateways (admission keeps only TLS Secrets' data).
+      field: 'secrets',
+      type: 'Secrets',
+      path: '/api/v1/secrets',
+      metric: 'reg',
+      list: () => core.listSecretForAllNamespaces() as Promise<List>,
+    },
   ];
 }

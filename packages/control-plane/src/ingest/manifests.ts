@@ -52,6 +52,20 @@ const KINDS: ReadonlyMap<string, KindSpec> = new Map([
   ['gateway.networking.k8s.io/Gateway', { field: 'gateways', versions: ['v1', 'v1beta1'] }],
   ['gateway.networking.k8s.io/HTTPRoute', { field: 'httpRoutes', versions: ['v1', 'v1beta1'] }],
   ['gateway.networking.k8s.io/GRPCRoute', { field: 'grpcRoutes', versions: ['v1', 'v1alpha2'] }],
+  [
+    'gateway.networking.k8s.io/TLSRoute',
+    { field: 'tlsRoutes', versions: ['v1', 'v1alpha3', 'v1alpha2'] },
+  ],
+  ['gateway.networking.k8s.io/TCPRoute', { field: 'tcpRoutes', versions: ['v1', 'v1alpha2'] }],
+  [
+    'gateway.networking.k8s.io/ReferenceGrant',
+    { field: 'referenceGrants', versions: ['v1', 'v1beta1'] },
+  ],
+  ['/Secret', { field: 'secrets', versions: ['v1'] }],
+  [
+    'gateway.networking.k8s.io/GatewayClass',
+    { field: 'gatewayClasses', versions: ['v1', 'v1beta1'] },
+  ],
 ] as [string, KindSpec][]);
 
 /** One accepted (admitted) object and where it came from. */

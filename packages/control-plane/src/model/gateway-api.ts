@@ -32,11 +32,27 @@ export interface AllowedNamespaces {
   readonly selector?: LabelSelector;
 }
 
+/** A certificateRef with its defaults: core group, kind Secret, the Gateway's namespace. */
+export interface SecretObjectReference {
+  readonly group: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+}
+
+export interface GatewayTLSConfig {
+  /** `Terminate` (default) or `Passthrough`. */
+  readonly mode: string;
+  readonly certificateRefs: readonly SecretObjectReference[];
+}
+
 export interface GatewayListener {
   readonly name: string;
   readonly port: number;
   readonly protocol: string;
   readonly hostname?: string;
+  /** HTTPS and TLS listeners. */
+  readonly tls?: GatewayTLSConfig;
   readonly allowedRoutes: {
     readonly namespaces: AllowedNamespaces;
     /** Empty: the kinds the listener's protocol supports. */
@@ -50,12 +66,21 @@ export interface GatewayAddress {
   readonly value: string;
 }
 
+export interface GatewayInfrastructure {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** A ConfigMap (core group) in the Gateway's namespace with deployment options. */
+  readonly parametersRef?: { readonly group: string; readonly kind: string; readonly name: string };
+}
+
 export interface Gateway {
   readonly metadata: Meta;
   readonly spec: {
     readonly gatewayClassName: string;
     readonly listeners: readonly GatewayListener[];
     readonly addresses: readonly GatewayAddress[];
+    /** `spec.infrastructure`: labels and annotations for the deployed objects, and their options. */
+    readonly infrastructure?: GatewayInfrastructure;
   };
   readonly status: {
     readonly addresses: readonly GatewayAddress[];
@@ -227,3 +252,29 @@ interface RouteObject<Rule> {
 
 export type HTTPRoute = RouteObject<HTTPRouteRule>;
 export type GRPCRoute = RouteObject<GRPCRouteRule>;
+
+/** GatewayClass: which controller handles the Gateways of the class. */
+export interface GatewayClass {
+  readonly metadata: Omit<Meta, 'namespace'> & { namespace?: string };
+  readonly spec: { readonly controllerName: string };
+}
+
+/** A TLSRoute or TCPRoute rule: backends only (Gateway API v1, experimental channel). */
+export interface L4RouteRule {
+  readonly name?: string;
+  readonly backendRefs: readonly BackendRef[];
+}
+
+/** TLSRoute: matched by SNI (`hostnames`) on a TLS passthrough listener. */
+export type TLSRoute = RouteObject<L4RouteRule>;
+/** TCPRoute: everything arriving on a TCP listener (no hostnames). */
+export type TCPRoute = RouteObject<L4RouteRule>;
+
+/** ReferenceGrant (v1): lets objects of `from` refer to objects of `to` in the grant's namespace. */
+export interface ReferenceGrant {
+  readonly metadata: Meta;
+  readonly spec: {
+    readonly from: readonly { group: string; kind: string; namespace: string }[];
+    readonly to: readonly { group: string; kind: string; name?: string }[];
+  };
+}

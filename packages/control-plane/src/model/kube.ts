@@ -13,7 +13,16 @@ import type {
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
-import type { Gateway, GRPCRoute, HTTPRoute } from './gateway-api.js';
+import type {
+  Gateway,
+  GatewayClass,
+  GRPCRoute,
+  HTTPRoute,
+  ReferenceGrant,
+  TCPRoute,
+  TLSRoute,
+} from './gateway-api.js';
+import type { TlsSecret } from './secret.js';
 import type { DestinationRule } from './istio-networking.js';
 import type {
   AuthorizationPolicy,
@@ -63,6 +72,15 @@ export interface ClusterSnapshot {
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HTTPRoute[];
   readonly grpcRoutes: readonly GRPCRoute[];
+  /** Gateway API experimental routes, read for ingress Gateways only. */
+  readonly tlsRoutes: readonly TLSRoute[];
+  readonly tcpRoutes: readonly TCPRoute[];
+  /** Cross-namespace certificateRefs and backendRefs. */
+  readonly referenceGrants: readonly ReferenceGrant[];
+  /** Listener certificates of ingress Gateways (other Secrets hold no data here). */
+  readonly secrets: readonly TlsSecret[];
+  /** Which controller owns each class (an ingress class owned by another is not ours). */
+  readonly gatewayClasses: readonly GatewayClass[];
 }
 
 export function emptySnapshot(): ClusterSnapshot {
@@ -80,6 +98,11 @@ export function emptySnapshot(): ClusterSnapshot {
     gateways: [],
     httpRoutes: [],
     grpcRoutes: [],
+    tlsRoutes: [],
+    tcpRoutes: [],
+    referenceGrants: [],
+    secrets: [],
+    gatewayClasses: [],
   };
 }
 

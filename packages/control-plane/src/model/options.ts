@@ -19,6 +19,8 @@ export interface MeshOptions {
   hboneRequiresRedirection?: boolean;
   /** Gateway classes that are waypoints even before their status has an address. */
   waypointClasses?: readonly string[];
+  /** Gateway classes of ingress gateways this control plane deploys and programs (never waypoints). */
+  gatewayClasses?: readonly string[];
 }
 
 export type ResolvedMeshOptions = Readonly<Required<MeshOptions>>;
@@ -31,6 +33,7 @@ export const DEFAULT_MESH_OPTIONS: ResolvedMeshOptions = Object.freeze({
   network: '',
   hboneRequiresRedirection: false,
   waypointClasses: Object.freeze(['trellis-waypoint', 'istio-waypoint']),
+  gatewayClasses: Object.freeze(['trellis', 'istio']),
 });
 
 export function resolveMeshOptions(options: MeshOptions = {}): ResolvedMeshOptions {

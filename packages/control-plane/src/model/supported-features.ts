@@ -28,3 +28,25 @@ export const MESH_SUPPORTED_FEATURES: readonly string[] = [
   'MeshHTTPRouteQueryParamMatching',
   'MeshHTTPRouteNamedRouteRule',
 ];
+
+/** Gateway API feature names (conformance `features.FeatureName`) the ingress gateway supports (its GatewayClasses list them in status). */
+export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
+  [
+    'Gateway',
+    'GRPCRoute',
+    'HTTPRoute',
+    'HTTPRouteBackendTimeout',
+    'HTTPRouteHostRewrite',
+    'HTTPRouteMethodMatching',
+    'HTTPRoutePathRedirect',
+    'HTTPRoutePathRewrite',
+    'HTTPRoutePortRedirect',
+    'HTTPRouteQueryParamMatching',
+    'HTTPRouteRequestMirror',
+    'HTTPRouteRequestTimeout',
+    'HTTPRouteResponseHeaderModification',
+    'HTTPRouteSchemeRedirect',
+    'ReferenceGrant',
+    'TLSRoute',
+  ].sort(),
+);

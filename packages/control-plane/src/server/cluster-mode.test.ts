@@ -1,6 +1,8 @@
 // Cluster mode against a real apiserver (packages/local-cluster, one cluster shared by the file):
 // the real binary with --kubeconfig serves a pod created through the apiserver as an Address,
 // removes it when it is deleted, deploys a waypoint Gateway's ServiceAccount/Deployment/Service
+// and an ingress Gateway's (status with addresses, parametersRef, GatewayClass supported features,
+// garbage collection with the Gateway)
 // and writes Gateway, HTTPRoute and AuthorizationPolicy status, tolerates a missing CRD, and its
 // CA accepts a TokenRequest token (audience istio-ca) checked with TokenReview.
 // Pods are bound to a Node object with no kubelet, so nothing runs them: their status is written
@@ -281,6 +283,141 @@ test(
       60_000,
     );
     assert.equal(bound.destination.case, 'address');
+  },
+);
+
+test(
+  'an ingress Gateway gets its <gateway>-<class> Deployment, LoadBalancer Service and ServiceAccount, status with addresses, and its class the supported features',
+  { ...needsRoot, timeout: 240_000 },
+  async () => {
+    kc.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'edge' } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'internal-options', namespace: 'edge' },
+        data: { service: 'spec:\n  type: ClusterIP\n', deployment: 'spec:\n  replicas: 2\n' },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'public', namespace: 'edge' },
+        spec: {
+          gatewayClassName: 'trellis',
+          infrastructure: { labels: { team: 'edge' } },
+          listeners: [
+            { name: 'http', port: 80, protocol: 'HTTP' },
+            {
+              name: 'https',
+              port: 443,
+              protocol: 'HTTPS',
+              tls: { certificateRefs: [{ name: 'not-there' }] },
+            },
+          ],
+        },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'internal', namespace: 'edge' },
+        spec: {
+          gatewayClassName: 'istio',
+          infrastructure: {
+            parametersRef: { group: '', kind: 'ConfigMap', name: 'internal-options' },
+          },
+          listeners: [{ name: 'http', port: 8080, protocol: 'HTTP' }],
+        },
+      },
+    ]);
+    const gw = kc.getJson('gateway', 'public', '-n', 'edge');
+    const get = (kind: string, name: string) =>
+      eventually(`${kind} ${name}`, () => kc.tryGet(kind, name, '-n', 'edge'), 60_000);
+    const deployment = await get('deployment', 'public-trellis');
+    const service = await get('service', 'public-trellis');
+    const sa = await get('serviceaccount', 'public-trellis');
+    for (const o of [deployment, service, sa]) {
+      assert.deepEqual(
+        o.metadata.ownerReferences.map((r: Obj) => [r.kind, r.name, r.uid]),
+        [['Gateway', 'public', gw.metadata.uid]],
+        `${o.kind} is owned by the Gateway`,
+      );
+      assert.equal(o.metadata.labels.team, 'edge', `${o.kind} has spec.infrastructure.labels`);
+    }
+    const pod = deployment.spec.template;
+    assert.deepEqual(pod.spec.containers[0].args, ['--role', 'gateway']);
+    assert.equal(pod.spec.serviceAccountName, 'public-trellis');
+    assert.equal(pod.metadata.labels['gateway.networking.k8s.io/gateway-name'], 'public');
+    assert.equal(service.spec.type, 'LoadBalancer');
+    assert.deepEqual(
+      service.spec.ports.map((p: Obj) => p.port),
+      [80, 443, 15021],
+    );
+
+    // No load balancer address yet: the cluster IP is reported, not Programmed; the listener
+    // without its certificate says why.
+    const pending = await eventually(
+      'the Gateway status',
+      () => {
+        const st = kc.getJson('gateway', 'public', '-n', 'edge').status;
+        return st?.addresses?.length ? st : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual(pending.addresses, [{ type: 'IPAddress', value: service.spec.clusterIP }]);
+    const programmed = pending.conditions.find((c: Obj) => c.type === 'Programmed');
+    assert.equal(programmed.status, 'False');
+    assert.equal(programmed.reason, 'AddressNotAssigned');
+    const https = pending.listeners.find((l: Obj) => l.name === 'https');
+    const refs = https.conditions.find((c: Obj) => c.type === 'ResolvedRefs');
+    assert.equal(refs.reason, 'InvalidCertificateRef');
+    assert.match(refs.message, /Secret edge\/not-there not found/);
+
+    // A load balancer assigns an address: it becomes the Gateway's address, and it is Programmed.
+    kc.run([
+      'patch',
+      'service',
+      'public-trellis',
+      '-n',
+      'edge',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '172.30.99.7' }] } } }),
+    ]);
+    const ready = await eventually(
+      'the Gateway is Programmed with the load balancer address',
+      () => {
+        const st = kc.getJson('gateway', 'public', '-n', 'edge').status;
+        return st?.conditions?.find((c: Obj) => c.type === 'Programmed')?.status === 'True'
+          ? st
+          : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual(ready.addresses, [{ type: 'IPAddress', value: '172.30.99.7' }]);
+
+    // parametersRef: a ClusterIP Service and two replicas.
+    const internal = await get('deployment', 'internal-istio');
+    assert.equal(internal.spec.replicas, 2);
+    assert.equal((await get('service', 'internal-istio')).spec.type, 'ClusterIP');
+
+    const classStatus = await eventually(
+      'GatewayClass trellis status',
+      () => kc.tryGet('gatewayclass', 'trellis')?.status,
+      60_000,
+    );
+    assert.equal(classStatus.conditions.find((c: Obj) => c.type === 'Accepted').status, 'True');
+    const features = classStatus.supportedFeatures.map((f: Obj) => f.name);
+    assert.ok(features.includes('HTTPRoute') && features.includes('ReferenceGrant'));
+    assert.deepEqual(features, [...features].sort(), 'sorted, as the spec asks');
+
+    // Removed with the Gateway (Kubernetes' garbage collector follows the ownerReferences).
+    kc.run(['delete', 'gateway', 'public', '-n', 'edge']);
+    await eventually(
+      'the Deployment is gone with its Gateway',
+      () => (kc.tryGet('deployment', 'public-trellis', '-n', 'edge') ? undefined : true),
+      90_000,
+    );
   },
 );
 

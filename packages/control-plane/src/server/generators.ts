@@ -6,8 +6,8 @@
 // (Istio does the same unless on-demand Address lookups are enabled). Scoping by node would go
 // here: the Proxy carries the ztunnel's node id (`ztunnel~<ip>~<pod>.<ns>~...`).
 //
-// The Envoy types (Listener, RouteConfiguration, Cluster, ClusterLoadAssignment) are one set per
-// waypoint and one for proxyless clients (per namespace with consumer routes), kept up to date
+// The Envoy types (Listener, RouteConfiguration, Cluster, ClusterLoadAssignment, and SDS Secret for
+// ingress gateways) are one set per waypoint, one per ingress gateway, and one for proxyless clients (per namespace with consumer routes), kept up to date
 // incrementally by the pipeline's EnvoyOutputs. The generator is shared per proxy scope: the
 // server calls it once per snapshot, type and scope (a waypoint's pods, a client namespace).
 import { sharedGenerator, type GeneratedResources, type Generator, type Proxy } from '@trellis/xds';
@@ -36,15 +36,15 @@ export const envoyGenerator: Generator<ServedSnapshot> = sharedGenerator(
  */
 function envoyScope(proxy: Proxy): string {
   const node = proxy.istio;
-  if (node?.type === 'waypoint') {
+  if (node?.type === 'waypoint' || node?.type === 'router') {
     const labels = proxy.metadata['LABELS'];
     const gateway =
       labels && typeof labels === 'object' && !Array.isArray(labels)
         ? labels[LABEL_GATEWAY_NAME]
         : undefined;
     return typeof gateway === 'string'
-      ? `waypoint\0${node.namespace}\0${gateway}`
-      : `waypoint-pod\0${node.namespace}\0${node.podName}`;
+      ? `${node.type}\0${node.namespace}\0${gateway}`
+      : `${node.type}-pod\0${node.namespace}\0${node.podName}`;
   }
   return `proxyless\0${node?.namespace ?? ''}`;
 }

@@ -1,6 +1,6 @@
 // Test support: runs every stage that reads an admitted snapshot (full and incremental
 // derivation, WDS translation and packing, route attachment, the Envoy sets of every waypoint and
-// of proxyless clients in every namespace, the statuses the controllers would write, configz),
+// of proxyless clients in every namespace, of every ingress gateway, the statuses the controllers would write, configz),
 // so that tests can check that nothing throws on any input ingest lets through.
 import { createMeshStateDeriver } from '../collections/incremental-mesh-state.js';
 import { deriveMeshState } from '../collections/mesh-state.js';
@@ -16,6 +16,9 @@ import {
   withRoutes,
 } from '../translate/envoy/index.js';
 import { createStateTranslator, translateState } from '../translate/index.js';
+import { ingressGateways } from '../translate/envoy/gateway-listeners.js';
+import { gatewayResources } from '../translate/envoy/gateway-resources.js';
+import { workloadIndex } from '../translate/envoy/workload-index.js';
 
 /** Everything derived from `snapshot`, after deriving `before` first (to exercise the incremental path). */
 export function runAllStages(snapshot: ClusterSnapshot, before?: ClusterSnapshot): void {
@@ -32,6 +35,8 @@ export function runAllStages(snapshot: ClusterSnapshot, before?: ClusterSnapshot
   proxylessResources(envoy);
   for (const ns of attachments.consumerNamespaces) proxylessResources(envoy, ns);
   for (const w of state.waypoints.values()) waypointResources(envoy, w);
+  const index = workloadIndex(envoy);
+  for (const gw of ingressGateways(envoy).values()) gatewayResources(envoy, gw, index);
   const served: ServedSnapshot = {
     generation: 1,
     builtAt: new Date(0),

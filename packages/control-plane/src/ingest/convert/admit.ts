@@ -5,8 +5,22 @@
 // admitted object (and the incremental stages skip them by identity). Pure.
 import { ok, refused, type Result } from '@trellis/core';
 import type { ClusterSnapshot, RawClusterSnapshot } from '../../model/kube.js';
-import { checkEndpointSlice, checkMetadataOnly, checkPod, checkService } from './core.js';
-import { toGateway, toGRPCRoute, toHTTPRoute } from './gateway-api.js';
+import {
+  checkEndpointSlice,
+  checkMetadataOnly,
+  checkPod,
+  checkService,
+  toTlsSecret,
+} from './core.js';
+import {
+  toGateway,
+  toGatewayClass,
+  toGRPCRoute,
+  toHTTPRoute,
+  toReferenceGrant,
+  toTCPRoute,
+  toTLSRoute,
+} from './gateway-api.js';
 import { toDestinationRule } from './istio-networking.js';
 import {
   toAuthorizationPolicy,
@@ -64,6 +78,11 @@ export const CONVERTERS: { readonly [K in SnapshotField]: Converter } = {
   gateways: { kind: 'Gateway', namespaced: true, convert: toGateway },
   httpRoutes: { kind: 'HTTPRoute', namespaced: true, convert: toHTTPRoute },
   grpcRoutes: { kind: 'GRPCRoute', namespaced: true, convert: toGRPCRoute },
+  tlsRoutes: { kind: 'TLSRoute', namespaced: true, convert: toTLSRoute },
+  tcpRoutes: { kind: 'TCPRoute', namespaced: true, convert: toTCPRoute },
+  referenceGrants: { kind: 'ReferenceGrant', namespaced: true, convert: toReferenceGrant },
+  secrets: { kind: 'Secret', namespaced: true, convert: toTlsSecret },
+  gatewayClasses: { kind: 'GatewayClass', namespaced: false, convert: toGatewayClass },
 };
 
 /** A rejected object of the cluster: what it is and why. */

@@ -1,6 +1,7 @@
 // The core kinds (Pod, Service, EndpointSlice, Node, Namespace, ServiceAccount): every field the
 // control plane reads is checked for its JSON type; the object itself is kept as it came (so
 // informer objects keep their identity). Pure.
+import { TLS_SECRET_TYPE, type TlsSecret } from '../../model/secret.js';
 import { checkMeta } from './meta.js';
 import {
   at,
@@ -63,6 +64,12 @@ export function checkService(o: Fields): void {
     port(p.port, `${path}.port`);
     optPortOrName(p.targetPort, `${path}.targetPort`);
   });
+  // An ingress gateway's addresses.
+  const lb = optMap(optMap(o.status, 'status').loadBalancer, 'status.loadBalancer');
+  eachMap(lb.ingress, 'status.loadBalancer.ingress', (i, p) => {
+    optStr(i.ip, `${p}.ip`);
+    optStr(i.hostname, `${p}.hostname`);
+  });
 }
 
 export function checkEndpointSlice(o: Fields): void {
@@ -86,4 +93,31 @@ export function checkEndpointSlice(o: Fields): void {
 /** Namespaces, Nodes and ServiceAccounts: only their metadata is read. */
 export function checkMetadataOnly(namespaced: boolean): (o: Fields) => void {
   return (o) => void checkMeta(o, namespaced);
+}
+
+/**
+ * A Secret becomes its name, type and, for TLS Secrets (`kubernetes.io/tls`, or `Opaque` with the
+ * same keys), the PEM texts of `tls.crt` and `tls.key`; other Secrets keep no data.
+ */
+export function toTlsSecret(o: Fields): TlsSecret {
+  const metadata = checkMeta(o, true);
+  const type = optStr(o.type, 'type') || 'Opaque';
+  const data = stringMap(o.data, 'data');
+  // stringData: what a manifest may carry (the API server folds it into data).
+  const plain = stringMap(o.stringData, 'stringData');
+  const text = (key: string) => {
+    const v = data[key];
+    return v === undefined ? plain[key] : Buffer.from(v, 'base64').toString('utf8');
+  };
+  const tls =
+    type === TLS_SECRET_TYPE || (type === 'Opaque' && ('tls.crt' in data || 'tls.crt' in plain));
+  if (!tls) return { metadata, type };
+  const certificateChain = text('tls.crt');
+  const privateKey = text('tls.key');
+  return {
+    metadata,
+    type,
+    ...(certificateChain !== undefined ? { certificateChain } : {}),
+    ...(privateKey !== undefined ? { privateKey } : {}),
+  };
 }

@@ -10,6 +10,7 @@ import {
   type BackendRef,
   type Gateway,
   type GatewayAddress,
+  type GatewayClass,
   type GatewayListener,
   type GRPCRoute,
   type GRPCRouteMatch,
@@ -19,7 +20,11 @@ import {
   type HTTPRoute,
   type HTTPRouteMatch,
   type HTTPRouteRule,
+  type L4RouteRule,
   type ParentReference,
+  type ReferenceGrant,
+  type TCPRoute,
+  type TLSRoute,
   type PathModifier,
   type RouteFilter,
   type RouteParentStatus,
@@ -96,8 +101,27 @@ const gatewayAddress: Read<GatewayAddress> = (v, path) => {
   };
 };
 
-const listener: Read<GatewayListener> = (v, path) => {
+function listener(gatewayNamespace: string): Read<GatewayListener> {
+  return (v, path) => listenerIn(gatewayNamespace, v, path);
+}
+
+function listenerIn(gatewayNamespace: string, v: unknown, path: string): GatewayListener {
   const m = map(v, path);
+  const tls = opt(m, 'tls', path, (x, p) => {
+    const t = map(x, p);
+    return {
+      mode: optStr(t.mode, `${p}.mode`) || 'Terminate',
+      certificateRefs: list(t.certificateRefs, `${p}.certificateRefs`, (r, rp) => {
+        const c = map(r, rp);
+        return {
+          group: coreGroup(optStr(c.group, `${rp}.group`) ?? ''),
+          kind: optStr(c.kind, `${rp}.kind`) || 'Secret',
+          name: name(c.name, `${rp}.name`),
+          namespace: optStr(c.namespace, `${rp}.namespace`) || gatewayNamespace,
+        };
+      }),
+    };
+  });
   const allowed = optMap(m.allowedRoutes, `${path}.allowedRoutes`);
   const namespaces = optMap(allowed.namespaces, `${path}.allowedRoutes.namespaces`);
   const from = optStr(namespaces.from, `${path}.allowedRoutes.namespaces.from`) || 'Same';
@@ -110,6 +134,7 @@ const listener: Read<GatewayListener> = (v, path) => {
     port: port(m.port, `${path}.port`),
     protocol: name(m.protocol, `${path}.protocol`),
     hostname: optStr(m.hostname, `${path}.hostname`),
+    tls,
     allowedRoutes: {
       namespaces: defined({ from, selector }),
       kinds: list(allowed.kinds, `${path}.allowedRoutes.kinds`, (k, p) => {
@@ -121,19 +146,35 @@ const listener: Read<GatewayListener> = (v, path) => {
       }),
     },
   });
-};
+}
 
 export function toGateway(o: Fields): Gateway {
   const metadata = checkMeta(o, true);
   const spec = optMap(o.spec, 'spec');
   const status = lenient(() => optMap(o.status, 'status')) ?? {};
+  const infrastructure = opt(spec, 'infrastructure', 'spec', (x, p) => {
+    const i = map(x, p);
+    return defined({
+      labels: stringMap(i.labels, `${p}.labels`),
+      annotations: stringMap(i.annotations, `${p}.annotations`),
+      parametersRef: opt(i, 'parametersRef', p, (r, rp) => {
+        const ref = map(r, rp);
+        return {
+          group: coreGroup(str(ref.group, `${rp}.group`)),
+          kind: name(ref.kind, `${rp}.kind`),
+          name: name(ref.name, `${rp}.name`),
+        };
+      }),
+    });
+  });
   return {
     metadata,
-    spec: {
+    spec: defined({
       gatewayClassName: name(spec.gatewayClassName, 'spec.gatewayClassName'),
-      listeners: list(spec.listeners, 'spec.listeners', listener),
+      listeners: list(spec.listeners, 'spec.listeners', listener(metadata.namespace)),
       addresses: list(spec.addresses, 'spec.addresses', gatewayAddress),
-    },
+      infrastructure,
+    }),
     status: {
       addresses: lenientList(status.addresses, 'status.addresses', gatewayAddress),
       conditions: lenientList(status.conditions, 'status.conditions', statusCondition),
@@ -403,4 +444,55 @@ export function toHTTPRoute(o: Fields): HTTPRoute {
 
 export function toGRPCRoute(o: Fields): GRPCRoute {
   return route(o, grpcRule);
+}
+
+function l4Rule(routeNamespace: string): Read<L4RouteRule> {
+  const backend = backendRef(routeNamespace);
+  return (v, path) => {
+    const m = map(v, path);
+    return defined({
+      name: optStr(m.name, `${path}.name`),
+      backendRefs: list(m.backendRefs, `${path}.backendRefs`, backend),
+    });
+  };
+}
+
+export function toTLSRoute(o: Fields): TLSRoute {
+  return route(o, l4Rule);
+}
+
+export function toTCPRoute(o: Fields): TCPRoute {
+  return route(o, l4Rule);
+}
+
+export function toGatewayClass(o: Fields): GatewayClass {
+  const metadata = checkMeta(o, false);
+  const spec = optMap(o.spec, 'spec');
+  return { metadata, spec: { controllerName: name(spec.controllerName, 'spec.controllerName') } };
+}
+
+export function toReferenceGrant(o: Fields): ReferenceGrant {
+  const metadata = checkMeta(o, true);
+  const spec = optMap(o.spec, 'spec');
+  return {
+    metadata,
+    spec: {
+      from: list(spec.from, 'spec.from', (v, p) => {
+        const m = map(v, p);
+        return {
+          group: coreGroup(str(m.group, `${p}.group`)),
+          kind: name(m.kind, `${p}.kind`),
+          namespace: name(m.namespace, `${p}.namespace`),
+        };
+      }),
+      to: list(spec.to, 'spec.to', (v, p) => {
+        const m = map(v, p);
+        return defined({
+          group: coreGroup(str(m.group, `${p}.group`)),
+          kind: name(m.kind, `${p}.kind`),
+          name: optStr(m.name, `${p}.name`),
+        });
+      }),
+    },
+  };
 }

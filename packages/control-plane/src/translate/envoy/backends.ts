@@ -6,9 +6,15 @@ import {
   WeightedClusterSchema,
   type RouteAction,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
-import type { BackendObjectReference, BackendRef } from '../../model/gateway-api.js';
+import {
+  GATEWAY_GROUP,
+  type BackendObjectReference,
+  type BackendRef,
+  type ReferenceGrant,
+} from '../../model/gateway-api.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import { clusterName } from './names.js';
+import { referenceAllowed } from './reference-grants.js';
 import type { RouteContext, RouteSource, ServiceLookup } from './route-context.js';
 
 /**
@@ -39,7 +45,7 @@ export function decideBackend(
     return {
       ok: false,
       reason: 'RefNotPermitted',
-      problem: `backendRef to Service ${ref.namespace}/${ref.name} crosses namespaces from a Gateway-bound route, which needs a ReferenceGrant (not read by Trellis); use a Service in ${source.namespace}, or attach the route to the Service (GAMMA)`,
+      problem: `backendRef to Service ${ref.namespace}/${ref.name} crosses namespaces from a Gateway-bound route: no ReferenceGrant in namespace ${ref.namespace} lets ${source.kind}s of ${source.namespace} refer to it`,
     };
   const hostname = `${ref.name}.${ref.namespace}.svc.${domainSuffix}`;
   const cluster = clusterName(hostname, ref.port);
@@ -57,6 +63,19 @@ export function decideBackend(
   return { ok: true, cluster, service, port };
 }
 
+/** Whether a ReferenceGrant lets a Gateway-bound route of `source` send to `ref` in another namespace. */
+export function backendGranted(
+  grants: readonly ReferenceGrant[] | undefined,
+  source: Pick<RouteSource, 'kind' | 'namespace'>,
+  ref: BackendObjectReference,
+): boolean {
+  return referenceAllowed(
+    grants,
+    { group: GATEWAY_GROUP, kind: source.kind, namespace: source.namespace },
+    { group: ref.group, kind: ref.kind, namespace: ref.namespace, name: ref.name },
+  );
+}
+
 /**
  * The cluster for a backend, or the reason it cannot have one. A Service or port that does not
  * exist still names its (unserved) cluster, so that its share of traffic fails as Gateway API asks.
@@ -69,7 +88,7 @@ export function backendCluster(
   const d = decideBackend(
     ref,
     source,
-    source.parent?.kind !== 'Gateway',
+    source.parent?.kind !== 'Gateway' || backendGranted(ctx.referenceGrants, source, ref),
     ctx.services,
     ctx.domainSuffix,
   );

@@ -1,5 +1,6 @@
 // The Envoy resource sets of a running control plane, kept from one state to the next: each set a
-// proxy asked for (the proxyless set, a namespace's proxyless set, a waypoint's) is brought to
+// proxy asked for (the proxyless set, a namespace's proxyless set, a waypoint's, an ingress
+// gateway's) is brought to
 // every new state incrementally (envoy-set.ts), so a change costs what it touches, and `update`
 // says which Envoy types changed at all, so the xDS server pokes only those. Sets nobody asks for
 // are never built; a waypoint's set is dropped when the waypoint is gone. Pure: the outputs are
@@ -8,6 +9,7 @@ import type { GeneratedResources, Proxy } from '@trellis/xds';
 import { ENVOY_TYPES } from './envoy-types.js';
 import { updateSet, type EnvoySet, type EnvoySetKind } from './envoy-set.js';
 import { envoyProxyRole } from './proxy-role.js';
+import { ingressGateways } from './gateway-listeners.js';
 import { routeAttachments } from './route-attachment.js';
 import type { EnvoyState } from './state.js';
 import { workloadIndex, type WorkloadIndex } from './workload-index.js';
@@ -61,12 +63,14 @@ export function createEnvoyOutputs(): EnvoyOutputs {
         if (unidentified.size < MAX_UNIDENTIFIED) unidentified.add(who);
         return EMPTY;
       }
-      if (role.kind === 'waypoint') unidentified.delete(who);
-      const { key, kind } = setOf(
-        role.kind === 'waypoint' ? role.waypoint.key : undefined,
-        proxy,
-        state,
-      );
+      if (role.kind === 'waypoint' || role.kind === 'gateway') unidentified.delete(who);
+      const { key, kind } =
+        role.kind === 'gateway'
+          ? {
+              key: `gateway/${role.gateway}`,
+              kind: { kind: 'gateway', gateway: role.gateway } as const,
+            }
+          : setOf(role.kind === 'waypoint' ? role.waypoint.key : undefined, proxy, state);
       return build(key, kind, state).packed.get(typeUrl) ?? EMPTY;
     },
     update(state) {
@@ -79,6 +83,7 @@ export function createEnvoyOutputs(): EnvoyOutputs {
         previous &&
         (unidentified.size > 0 ||
           !sameKeys(previous.waypoints, state.waypoints) ||
+          !sameKeys(ingressGateways(previous), ingressGateways(state)) ||
           !sameSet(
             routeAttachments(previous).consumerNamespaces,
             routeAttachments(state).consumerNamespaces,
@@ -88,6 +93,7 @@ export function createEnvoyOutputs(): EnvoyOutputs {
       for (const [key, { kind, latest }] of [...sets]) {
         const gone =
           (kind.kind === 'waypoint' && !state.waypoints.has(kind.waypoint)) ||
+          (kind.kind === 'gateway' && !ingressGateways(state).has(kind.gateway)) ||
           (kind.kind === 'proxyless' &&
             kind.clientNamespace !== undefined &&
             !routeAttachments(state).consumerNamespaces.has(kind.clientNamespace));

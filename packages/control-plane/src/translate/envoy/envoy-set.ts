@@ -13,7 +13,12 @@ import {
   LISTENER_TYPE_URL,
   packAny,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
 } from '@trellis/api';
+import {
+  SecretSchema,
+  type Secret,
+} from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import {
   ClusterSchema,
   type Cluster,
@@ -44,6 +49,8 @@ import { packMessages } from '../pack-messages.js';
 import { edsCluster } from './clusters.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { waypointListener } from './listeners.js';
+import { ingressGateways } from './gateway-listeners.js';
+import { gatewayResources } from './gateway-resources.js';
 import { WAYPOINT_LISTENER_NAME } from './names.js';
 import type { EnvoyNote } from './notes.js';
 import type { EnvoyResources } from './resources.js';
@@ -60,10 +67,11 @@ import type { EnvoyState } from './state.js';
 import type { WorkloadIndex } from './workload-index.js';
 import { addTo, removeFrom } from '../../collections/index-by.js';
 
-/** Which set: proxyless clients (of a namespace with consumer routes), or a waypoint. */
+/** Which set: proxyless clients (of a namespace with consumer routes), a waypoint, or an ingress gateway. */
 export type EnvoySetKind =
   | { readonly kind: 'proxyless'; readonly clientNamespace?: string }
-  | { readonly kind: 'waypoint'; readonly waypoint: string };
+  | { readonly kind: 'waypoint'; readonly waypoint: string }
+  | { readonly kind: 'gateway'; readonly gateway: string };
 
 /** Packed resources by type URL. */
 export type PackedEnvoy = ReadonlyMap<string, GeneratedResources>;
@@ -201,6 +209,7 @@ export function updateSet(
   previous?: EnvoySet,
 ): EnvoySet {
   if (previous?.state === state) return previous;
+  if (kind.kind === 'gateway') return gatewaySet(kind.gateway, state, index, previous);
   const waypoint = kind.kind === 'waypoint' ? state.waypoints.get(kind.waypoint) : undefined;
   const usable = previous && !previous.memo.moved;
   const memo = usable ? previous.memo : newMemo();
@@ -356,6 +365,31 @@ export function updateSet(
 
 const EMPTY_SORTED = SortedMap.from<never>([]);
 
+/**
+ * An ingress gateway's set: translated whole for each state (a gateway's routes are few), packed
+ * from the previous set, so unchanged messages keep their version and a changed Secret changes
+ * SDS only.
+ */
+function gatewaySet(
+  key: string,
+  state: EnvoyState,
+  index: WorkloadIndex,
+  previous: EnvoySet | undefined,
+): EnvoySet {
+  const gw = ingressGateways(state).get(key);
+  const resources: EnvoyResources = gw
+    ? gatewayResources(state, gw, index)
+    : {
+        listeners: EMPTY_SORTED,
+        routes: EMPTY_SORTED,
+        clusters: EMPTY_SORTED,
+        endpoints: EMPTY_SORTED,
+        secrets: EMPTY_SORTED,
+        notes: [],
+      };
+  return { state, resources, packed: packSet(resources, previous?.packed), memo: newMemo() };
+}
+
 /** The changes that change something: removing an absent name or setting the same object is none. */
 function prune<T>(
   prev: ReadonlyMap<string, T> | undefined,
@@ -376,7 +410,10 @@ function refOf(
 }
 
 function inSet(kind: EnvoySetKind, service: ServiceInfo): boolean {
-  return kind.kind === 'proxyless' || service.waypoint?.waypoint === kind.waypoint;
+  return (
+    kind.kind === 'proxyless' ||
+    (kind.kind === 'waypoint' && service.waypoint?.waypoint === kind.waypoint)
+  );
 }
 
 /** Notes of the contributions in service order, each once. */
@@ -419,6 +456,8 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
+const NO_SECRETS: ReadonlyMap<string, Secret> = SortedMap.from<Secret>([]);
+
 function packSet(r: EnvoyResources, previous: PackedEnvoy | undefined): PackedEnvoy {
   const pack = <Desc extends DescMessage>(
     typeUrl: string,
@@ -434,5 +473,6 @@ function packSet(r: EnvoyResources, previous: PackedEnvoy | undefined): PackedEn
     pack(ROUTE_CONFIGURATION_TYPE_URL, RouteConfigurationSchema, r.routes),
     pack(CLUSTER_TYPE_URL, ClusterSchema, r.clusters),
     pack(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, ClusterLoadAssignmentSchema, r.endpoints),
+    pack(SECRET_TYPE_URL, SecretSchema, r.secrets ?? NO_SECRETS),
   ]);
 }

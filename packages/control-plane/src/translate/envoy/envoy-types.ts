@@ -4,12 +4,14 @@ import {
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
 } from '@trellis/api';
 
-/** LDS, RDS, CDS, EDS. */
+/** LDS, RDS, CDS, EDS, and SDS (ingress gateways' listener certificates; empty for other sets). */
 export const ENVOY_TYPES: readonly string[] = Object.freeze([
   LISTENER_TYPE_URL,
   ROUTE_CONFIGURATION_TYPE_URL,
   CLUSTER_TYPE_URL,
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+  SECRET_TYPE_URL,
 ]);

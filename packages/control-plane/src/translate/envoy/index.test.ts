@@ -1,7 +1,12 @@
 // generateEnvoy as the xDS server calls it: which proxy gets which set, and per-state caching.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CLUSTER_TYPE_URL, LISTENER_TYPE_URL, ADDRESS_TYPE_URL } from '@trellis/api';
+import {
+  CLUSTER_TYPE_URL,
+  LISTENER_TYPE_URL,
+  ADDRESS_TYPE_URL,
+  SECRET_TYPE_URL,
+} from '@trellis/api';
 import type { GenerateContext } from '@trellis/xds';
 import { deriveMeshState } from '../../collections/mesh-state.js';
 import { parseSnapshot } from '../../ingest/manifests.js';
@@ -32,10 +37,30 @@ metadata: { name: cart, namespace: shop }
 spec:
   clusterIP: 10.96.0.5
   ports: [{ name: http, port: 80 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: shop }
+spec:
+  gatewayClassName: trellis
+  listeners:
+    - name: https
+      port: 443
+      protocol: HTTPS
+      tls: { certificateRefs: [{ name: edge-cert }] }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: edge-cert, namespace: shop }
+type: kubernetes.io/tls
+stringData:
+  tls.crt: "-----BEGIN CERTIFICATE-----\\nZWRnZQ==\\n-----END CERTIFICATE-----\\n"
+  tls.key: "-----BEGIN PRIVATE KEY-----\\nZWRnZQ==\\n-----END PRIVATE KEY-----\\n"
 `;
 
 function state() {
-  const { snapshot } = parseSnapshot(YAML);
+  const { snapshot, problems } = parseSnapshot(YAML);
+  assert.deepEqual(problems, []);
   return withRoutes(deriveMeshState(snapshot), snapshot);
 }
 
@@ -48,9 +73,31 @@ const ctx: GenerateContext = {
 };
 const WAYPOINT_NODE = 'waypoint~10.0.0.9~waypoint-0.shop~shop.svc.cluster.local';
 
-test('serves the four Envoy types', () => {
-  assert.equal(ENVOY_TYPE_URLS.length, 4);
+test('serves the four Envoy types and SDS', () => {
+  assert.equal(ENVOY_TYPE_URLS.length, 5);
   assert.ok(ENVOY_TYPE_URLS.includes(LISTENER_TYPE_URL));
+  assert.ok(ENVOY_TYPE_URLS.includes(SECRET_TYPE_URL));
+});
+
+test('a router node of an ingress Gateway gets its gateway set, others no Secret', () => {
+  const s = state();
+  const labels = (name: string) => ({ LABELS: { 'gateway.networking.k8s.io/gateway-name': name } });
+  const router = proxy(
+    'router~10.0.0.8~edge-trellis-0.shop~shop.svc.cluster.local',
+    labels('edge'),
+  );
+  assert.deepEqual(envoyProxyRole(s, router), { kind: 'gateway', gateway: 'shop/edge' });
+  assert.deepEqual([...generateEnvoy(LISTENER_TYPE_URL, s, router, ctx).keys()], ['0.0.0.0_443']);
+  assert.deepEqual(
+    [...generateEnvoy(SECRET_TYPE_URL, s, router, ctx).keys()],
+    ['kubernetes://shop/edge-cert'],
+  );
+  // A router claiming a waypoint (or no Gateway of ours) gets nothing.
+  const wrong = proxy('router~10.0.0.8~x-0.shop~shop.svc.cluster.local', labels('waypoint'));
+  assert.equal(envoyProxyRole(s, wrong).kind, 'unknown-waypoint');
+  assert.equal(generateEnvoy(LISTENER_TYPE_URL, s, wrong, ctx).size, 0);
+  for (const id of [WAYPOINT_NODE, 'my-grpc-client'])
+    assert.equal(generateEnvoy(SECRET_TYPE_URL, s, proxy(id), ctx).size, 0, id);
 });
 
 test('any non-waypoint client gets the proxyless set', () => {

@@ -1,13 +1,30 @@
-// Envoy xDS v3 resources (LDS, RDS, CDS, EDS) for waypoints and proxyless gRPC clients: pure
+// Envoy xDS v3 resources (LDS, RDS, CDS, EDS; SDS for ingress gateways) for waypoints, ingress
+// gateways and proxyless gRPC clients: pure
 // translators from the mesh state, plus `generateEnvoy`, the xDS server generator for those types.
 import type { GenerateContext, GeneratedResources, Proxy } from '@trellis/xds';
 import { createEnvoyOutputs, type EnvoyOutputs } from './envoy-outputs.js';
 import { ENVOY_TYPES } from './envoy-types.js';
 import type { EnvoyState } from './state.js';
 
-export { envoyProxyRole, WAYPOINT_NODE_TYPE, type EnvoyProxyRole } from './proxy-role.js';
+export {
+  envoyProxyRole,
+  ROUTER_NODE_TYPE,
+  WAYPOINT_NODE_TYPE,
+  type EnvoyProxyRole,
+} from './proxy-role.js';
 export { proxylessResources } from './proxyless.js';
 export { waypointResources } from './waypoint.js';
+export { gatewayResources, sdsSecret } from './gateway-resources.js';
+export {
+  gatewayDecision,
+  ingressGateways,
+  isIngressGateway,
+  sdsSecretName,
+  PROTOCOL_ROUTE_KINDS,
+  type GatewayDecision,
+  type ListenerDecision,
+} from './gateway-listeners.js';
+export { workloadIndex } from './workload-index.js';
 export { withRoutes, type EnvoyState, type RouteInputs } from './state.js';
 export {
   routeAttachments,

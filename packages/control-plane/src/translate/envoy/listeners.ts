@@ -86,18 +86,25 @@ export function waypointFilterChain(
   return create(FilterChainSchema, {
     name,
     filterChainMatch: vipMatch(service, port),
-    filters: [
-      create(FilterSchema, {
-        name: 'envoy.filters.network.http_connection_manager',
-        configType: {
-          case: 'typedConfig',
-          value: packAny(
-            HttpConnectionManagerSchema,
-            httpConnectionManager(name, routeConfigName, filters, { normalizePath: true }),
-          ),
-        },
-      }),
-    ],
+    filters: [hcmFilter(name, routeConfigName, filters)],
+  });
+}
+
+/** The network filter of an HTTP chain: an HttpConnectionManager (RDS, Istio's path normalisation). */
+export function hcmFilter(
+  statPrefix: string,
+  routeConfigName: string,
+  filters: HttpFilter[],
+): Filter {
+  return create(FilterSchema, {
+    name: 'envoy.filters.network.http_connection_manager',
+    configType: {
+      case: 'typedConfig',
+      value: packAny(
+        HttpConnectionManagerSchema,
+        httpConnectionManager(statPrefix, routeConfigName, filters, { normalizePath: true }),
+      ),
+    },
   });
 }
 

@@ -4,6 +4,8 @@ export interface EnvoyNote {
   kind:
     | 'HTTPRoute'
     | 'GRPCRoute'
+    | 'TLSRoute'
+    | 'TCPRoute'
     | 'AuthorizationPolicy'
     | 'Service'
     | 'Gateway'

@@ -17,9 +17,12 @@
 //   the route's kind and namespace (`allowedRoutes`, the same function that decides which
 //   namespaces may use the waypoint); served for the waypoint's services the route's hostnames
 //   name (all of them without hostnames).
+// - Gateway parent of an ingress class (`gatewayClasses`): the usable listeners (gateway-listeners.ts)
+//   picked by `sectionName` / `port` whose supported kinds include the route's, that allow its
+//   namespace and whose hostname matches; TLSRoutes and TCPRoutes attach only there.
 // - backendRefs may name Services in other namespaces from a Service parent (GAMMA needs no
-//   ReferenceGrant); from a Gateway parent they need a ReferenceGrant, which is not read, so they
-//   are refused (RefNotPermitted) and their share of requests fails.
+//   ReferenceGrant); from a Gateway parent only when a ReferenceGrant allows it, else they are
+//   refused (RefNotPermitted) and their share of requests fails.
 import { allowsKind, allowsNamespace, describeAllowed } from '../../collections/allowed-routes.js';
 import { createdMs, labelsOf } from '../../collections/meta.js';
 import {
@@ -29,15 +32,21 @@ import {
   type GRPCRoute,
   type HTTPRoute,
   type ParentReference,
+  type TCPRoute,
+  type TLSRoute,
 } from '../../model/gateway-api.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { WaypointInfo } from '../../model/waypoint-info.js';
-import { decideBackend } from './backends.js';
+import { backendGranted, decideBackend } from './backends.js';
+import { gatewayDecision, isIngressGateway } from './gateway-listeners.js';
 import type { RouteSource } from './route-context.js';
 import { routeRuleProblems } from './route-rules.js';
 import type { EnvoyState } from './state.js';
 
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
+
+/** Every route kind this control plane attaches. */
+export type AnyRoute = HTTPRoute | GRPCRoute | TLSRoute | TCPRoute;
 
 /** A condition of a route parent before it is stamped with generation and time. */
 export interface RouteCondition {
@@ -48,8 +57,10 @@ export interface RouteCondition {
 }
 
 export interface AttachedRoute extends RouteSource {
-  readonly object: HTTPRoute | GRPCRoute;
+  readonly object: AnyRoute;
   readonly parent: ParentReference;
+  /** Gateway parents: the listeners it attached to. */
+  readonly listeners?: readonly string[];
   /** creationTimestamp in ms; routes without one sort after those with one. */
   readonly createdMs: number;
 }
@@ -57,8 +68,10 @@ export interface AttachedRoute extends RouteSource {
 /** The decision for one parentRef we are responsible for. */
 export interface ParentResult {
   readonly parentRef: ParentReference;
+  /** A Gateway of an ingress class (its status is the gateway controller's, not the waypoint's). */
+  readonly ingress?: boolean;
   readonly conditions: readonly RouteCondition[];
-  /** Accepted by a waypoint Gateway: `<ns>/<name>` and the listeners it attached to. */
+  /** Accepted by a waypoint or ingress Gateway: `<ns>/<name>` and the listeners it attached to. */
   readonly gateway?: { readonly key: string; readonly listeners: readonly string[] };
   /** Accepted by a Service: its key, the ports it applies to, and the consumer namespace. */
   readonly service?: {
@@ -70,7 +83,7 @@ export interface ParentResult {
 
 export interface RouteResult {
   readonly route: RouteSource;
-  readonly object: HTTPRoute | GRPCRoute;
+  readonly object: AnyRoute;
   /** Only the parentRefs we are responsible for, in the route's order. */
   readonly parents: readonly ParentResult[];
 }
@@ -95,6 +108,8 @@ export interface RouteAttachments {
   consumersOf(service: ServiceInfo, port: ServicePortInfo): ReadonlyMap<string, AttachedRoute[]>;
   /** Routes attached to the waypoint's Gateway whose hostnames (if any) name the service. */
   forWaypoint(waypoint: WaypointInfo, service: ServiceInfo): AttachedRoute[];
+  /** Routes attached to a Gateway (`<ns>/<name>`), each with the listeners it attached to. */
+  forGateway(gatewayKey: string): readonly AttachedRoute[];
   /** Namespaces that have consumer routes (their proxyless clients get their own resource set). */
   readonly consumerNamespaces: ReadonlySet<string>;
   /** Accepted routes per `<gateway ns>/<name>` and listener name (Gateway status attachedRoutes). */
@@ -131,25 +146,40 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
     else m.set(k, [r]);
   };
 
-  const add = (kind: RouteKind, object: HTTPRoute | GRPCRoute) => {
+  const add = (kind: RouteKind, object: AnyRoute) => {
     const source = { kind, namespace: object.metadata.namespace, name: object.metadata.name };
     const created = createdMs(object);
-    const problems = routeRuleProblems(object, kind);
+    const l4 = kind === 'TLSRoute' || kind === 'TCPRoute';
+    const problems = l4 ? [] : routeRuleProblems(object as HTTPRoute | GRPCRoute, kind);
     const parents: ParentResult[] = [];
     for (const parentRef of object.spec.parentRefs) {
       const isService = parentRef.group === '' && parentRef.kind === 'Service';
       const isGateway = parentRef.group === GATEWAY_GROUP && parentRef.kind === 'Gateway';
       if (!isService && !isGateway) continue; // another implementation's kind of parent
+      if (isService && l4) continue; // L4 routes attach to ingress Gateways only
       const gateway = isGateway
         ? gateways.get(`${parentRef.namespace}/${parentRef.name}`)
         : undefined;
-      if (gateway && !state.options.waypointClasses.includes(gateway.spec.gatewayClassName))
+      const ingress = gateway !== undefined && isIngressGateway(state, gateway);
+      if (
+        gateway &&
+        !ingress &&
+        (l4 || !state.options.waypointClasses.includes(gateway.spec.gatewayClassName))
+      )
         continue; // another controller's Gateway
-      const route: AttachedRoute = { ...source, object, parent: parentRef, createdMs: created };
-      const refs = resolvedRefs(object, isService, state);
+      const refs = resolvedRefs(object, kind, isService, state);
       const decided = isService
         ? serviceParent(parentRef, source.namespace, serviceByName)
-        : gatewayParent(parentRef, kind, object, gateway, namespaceLabels);
+        : ingress
+          ? ingressParent(parentRef, kind, object, gateway, state, namespaceLabels)
+          : gatewayParent(parentRef, kind, object, gateway, namespaceLabels);
+      const route: AttachedRoute = {
+        ...source,
+        object,
+        parent: parentRef,
+        createdMs: created,
+        ...(decided.target?.gateway ? { listeners: decided.target.gateway.listeners } : {}),
+      };
       const conditions: RouteCondition[] = [decided.accepted, refs];
       // Rules that cannot be honoured are still served (matches left out, or 500 as Gateway API
       // asks for filters it cannot apply): dropping the route would let those requests through.
@@ -162,7 +192,12 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
             `Dropped Rule(s): ${problems.join('; ')}`,
           ),
         );
-      const result: ParentResult = { parentRef, conditions, ...decided.target };
+      const result: ParentResult = {
+        parentRef,
+        ...(ingress ? { ingress } : {}),
+        conditions,
+        ...decided.target,
+      };
       parents.push(result);
       if (!conditions[0]!.status) continue;
       if (result.service) {
@@ -187,6 +222,8 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
   };
   for (const r of state.httpRoutes ?? []) add('HTTPRoute', r);
   for (const r of state.grpcRoutes ?? []) add('GRPCRoute', r);
+  for (const r of state.tlsRoutes ?? []) add('TLSRoute', r);
+  for (const r of state.tcpRoutes ?? []) add('TCPRoute', r);
 
   const onPort = (list: readonly AttachedRoute[] | undefined, port: ServicePortInfo) =>
     (list ?? []).filter(
@@ -218,6 +255,7 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
         return hostnames.length === 0 || hostnames.some((h) => hostnameCovers(h, service));
       });
     },
+    forGateway: (gatewayKey) => byGateway.get(gatewayKey) ?? [],
     attachedRoutes: (gatewayKey, listener) => attached.get(`${gatewayKey}\0${listener}`) ?? 0,
   };
 }
@@ -288,7 +326,7 @@ function serviceParent(
 function gatewayParent(
   ref: ParentReference,
   kind: RouteKind,
-  route: HTTPRoute | GRPCRoute,
+  route: AnyRoute,
   gateway: Gateway | undefined,
   namespaceLabels: (ns: string) => Record<string, string>,
 ): Decided {
@@ -307,34 +345,64 @@ function gatewayParent(
       'NoMatchingParent',
       `${what} has no ${ref.sectionName !== undefined ? `listener named "${ref.sectionName}"` : `listener on port ${ref.port}`}`,
     );
-  const routeNs = route.metadata.namespace;
-  const labels = namespaceLabels(routeNs);
-  const allowed = listeners.filter(
-    (l) =>
-      allowsKind(l, kind) &&
-      allowsNamespace(l.allowedRoutes.namespaces, gateway.metadata.namespace, routeNs, labels),
-  );
-  if (allowed.length === 0) {
-    const kindRefused = listeners.every((l) => !allowsKind(l, kind));
+  const ofKind = listeners.filter((l) => allowsKind(l, kind));
+  if (ofKind.length === 0)
     return notAccepted(
       'NotAllowedByListeners',
-      kindRefused
-        ? `the listeners of ${what} do not allow ${kind}s (spec.listeners[].allowedRoutes.kinds)`
-        : `the listeners of ${what} do not allow ${kind}s from namespace ${routeNs}: they allow ${describeAllowed(listeners[0]!.allowedRoutes.namespaces)} (spec.listeners[].allowedRoutes)`,
+      `the listeners of ${what} do not allow ${kind}s (spec.listeners[].allowedRoutes.kinds)`,
     );
-  }
-  const hostnamed = allowed.filter((l) => hostnamesIntersect(l, route.spec.hostnames));
+  return attachToListeners(ref, kind, route, gateway, ofKind, namespaceLabels, 'waypoint');
+}
+
+/**
+ * The last steps of attaching to a Gateway: of the listeners that take the route's kind, those
+ * that allow its namespace, then those whose hostname meets one of the route's.
+ */
+function attachToListeners(
+  ref: ParentReference,
+  kind: RouteKind,
+  route: AnyRoute,
+  gateway: Gateway,
+  listeners: readonly GatewayListener[],
+  namespaceLabels: (ns: string) => Record<string, string>,
+  role: 'waypoint' | 'gateway',
+): Decided {
+  const what = `Gateway ${ref.namespace}/${ref.name}`;
+  const routeNs = route.metadata.namespace;
+  const allowed = listeners.filter((l) =>
+    allowsNamespace(
+      l.allowedRoutes.namespaces,
+      gateway.metadata.namespace,
+      routeNs,
+      namespaceLabels(routeNs),
+    ),
+  );
+  if (allowed.length === 0)
+    return {
+      accepted: condition(
+        'Accepted',
+        false,
+        'NotAllowedByListeners',
+        `the listeners of ${what} do not allow ${kind}s from namespace ${routeNs}: they allow ${describeAllowed(listeners[0]!.allowedRoutes.namespaces)} (spec.listeners[].allowedRoutes)`,
+      ),
+    };
+  const hostnames = kind === 'TCPRoute' ? [] : route.spec.hostnames;
+  const hostnamed = allowed.filter((l) => hostnamesIntersect(l, hostnames));
   if (hostnamed.length === 0)
-    return notAccepted(
-      'NoMatchingListenerHostname',
-      `no hostname of the route matches the hostname of the listeners of ${what}`,
-    );
+    return {
+      accepted: condition(
+        'Accepted',
+        false,
+        'NoMatchingListenerHostname',
+        `no hostname of the route matches the hostname of the listeners of ${what}`,
+      ),
+    };
   return {
     accepted: condition(
       'Accepted',
       true,
       'Accepted',
-      `attached to waypoint ${ref.namespace}/${ref.name}`,
+      `attached to ${role} ${ref.namespace}/${ref.name}`,
     ),
     target: {
       gateway: { key: `${ref.namespace}/${ref.name}`, listeners: hostnamed.map((l) => l.name) },
@@ -342,29 +410,86 @@ function gatewayParent(
   };
 }
 
+/**
+ * A Gateway of an ingress class: the listeners `sectionName` / `port` pick, usable (accepted, not
+ * conflicted), taking the route's kind and namespace, with a hostname the route's match.
+ */
+function ingressParent(
+  ref: ParentReference,
+  kind: RouteKind,
+  route: AnyRoute,
+  gateway: Gateway,
+  state: EnvoyState,
+  namespaceLabels: (ns: string) => Record<string, string>,
+): Decided {
+  const what = `Gateway ${ref.namespace}/${ref.name}`;
+  const notAccepted = (reason: string, message: string) => ({
+    accepted: condition('Accepted', false, reason, message),
+  });
+  const picked = gatewayDecision(state, gateway).listeners.filter(
+    (d) =>
+      (ref.sectionName === undefined || d.listener.name === ref.sectionName) &&
+      (ref.port === undefined || d.listener.port === ref.port),
+  );
+  if (picked.length === 0)
+    return notAccepted(
+      'NoMatchingParent',
+      `${what} has no ${ref.sectionName !== undefined ? `listener named "${ref.sectionName}"` : `listener on port ${ref.port}`}`,
+    );
+  const usable = picked.filter((d) => d.usable);
+  if (usable.length === 0)
+    return notAccepted(
+      'NotAllowedByListeners',
+      `the listeners of ${what} it names are not valid (not accepted or conflicted; see the Gateway status)`,
+    );
+  const ofKind = usable.filter((d) => d.supportedKinds.some((k) => k.kind === kind));
+  if (ofKind.length === 0)
+    return notAccepted(
+      'NotAllowedByListeners',
+      `the listeners of ${what} do not take ${kind}s (their protocol or spec.listeners[].allowedRoutes.kinds)`,
+    );
+  return attachToListeners(
+    ref,
+    kind,
+    route,
+    gateway,
+    ofKind.map((d) => d.listener),
+    namespaceLabels,
+    'gateway',
+  );
+}
+
 /** A listener without a hostname takes any route; else some route hostname must match it. */
 function hostnamesIntersect(l: GatewayListener, hostnames: readonly string[]): boolean {
   if (l.hostname === undefined || hostnames.length === 0) return true;
-  const matches = (pattern: string, name: string) =>
-    pattern === name ||
-    (pattern.startsWith('*.') && name.endsWith(pattern.slice(1))) ||
-    (name.startsWith('*.') && pattern.endsWith(name.slice(1)));
-  return hostnames.some((h) => matches(l.hostname!, h));
+  return hostnames.some((h) => hostnameIntersection(l.hostname!, h) !== undefined);
+}
+
+/**
+ * The hostnames a route hostname serves under a listener hostname (Gateway API): equal names, or
+ * the more specific of a name and a `*.` wildcard covering it; undefined when they do not meet.
+ */
+export function hostnameIntersection(listener: string, route: string): string | undefined {
+  if (listener === route) return route;
+  if (listener.startsWith('*.') && route.endsWith(listener.slice(1))) return route;
+  if (route.startsWith('*.') && listener.endsWith(route.slice(1))) return listener;
+  return undefined;
 }
 
 /** ResolvedRefs of a route under one parent kind: the first backendRef that does not resolve. */
 function resolvedRefs(
-  route: HTTPRoute | GRPCRoute,
-  crossNamespace: boolean,
+  route: AnyRoute,
+  kind: RouteKind,
+  serviceParent: boolean,
   state: EnvoyState,
 ): RouteCondition {
-  const source = { kind: 'HTTPRoute' as const, namespace: route.metadata.namespace, name: '' };
+  const source = { kind, namespace: route.metadata.namespace, name: route.metadata.name };
   for (const rule of route.spec.rules)
     for (const ref of rule.backendRefs) {
       const d = decideBackend(
         ref,
         source,
-        crossNamespace,
+        serviceParent || backendGranted(state.referenceGrants, source, ref),
         state.services,
         state.options.domainSuffix,
       );

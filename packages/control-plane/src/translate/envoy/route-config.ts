@@ -47,6 +47,17 @@ export function servicePortRoutes(
     ctx.clusters.set(cluster, { cluster, service, port });
     return [defaultRoute(cluster, ctx)];
   }
+  return attachedRouteEntries(attached, ctx);
+}
+
+/**
+ * The Envoy routes of HTTPRoutes and GRPCRoutes (each once) in Gateway API precedence order; what
+ * a waypoint's service port and an ingress gateway's virtual host are made of.
+ */
+export function attachedRouteEntries(
+  attached: readonly AttachedRoute[],
+  ctx: RouteContext,
+): Route[] {
   const seen = new Set<string>();
   const entries: (RouteEntry & { source: AttachedRoute })[] = [];
   for (const r of attached) {

@@ -1,5 +1,5 @@
 // What route translation needs from its surroundings, and what it reports back.
-import type { ParentReference } from '../../model/gateway-api.js';
+import type { ParentReference, ReferenceGrant } from '../../model/gateway-api.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { NoteSink } from './notes.js';
 import type { RouteTarget } from './route-match.js';
@@ -21,11 +21,13 @@ export interface RouteContext {
   readonly notes: NoteSink;
   /** Every cluster a route sends to or mirrors to, by name; the caller serves them. */
   readonly clusters: Map<string, ClusterRef>;
+  /** Grants for cross-namespace backendRefs of Gateway-bound routes (none: refused). */
+  readonly referenceGrants?: readonly ReferenceGrant[];
 }
 
 /** Where routes come from, for notes and route names. */
 export interface RouteSource {
-  readonly kind: 'HTTPRoute' | 'GRPCRoute';
+  readonly kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
   readonly namespace: string;
   readonly name: string;
   /**

@@ -45,6 +45,7 @@ function context(state: EnvoyState, target: RouteContext['target']) {
     domainSuffix: state.options.domainSuffix,
     notes,
     clusters: new Map(),
+    referenceGrants: state.referenceGrants ?? [],
   };
   return { ctx, notes, backends };
 }

@@ -2,7 +2,16 @@
 // (the Gateway API routes and Gateways, and namespace labels for allowedRoutes selectors), and
 // what only waypoints read (RequestAuthentications, DestinationRules).
 import type { MeshState } from '../../collections/mesh-state.js';
-import type { Gateway, GRPCRoute, HTTPRoute } from '../../model/gateway-api.js';
+import type {
+  Gateway,
+  GatewayClass,
+  GRPCRoute,
+  HTTPRoute,
+  ReferenceGrant,
+  TCPRoute,
+  TLSRoute,
+} from '../../model/gateway-api.js';
+import type { TlsSecret } from '../../model/secret.js';
 import type { DestinationRule } from '../../model/istio-networking.js';
 import type { RequestAuthentication } from '../../model/istio-security.js';
 import type { ClusterSnapshot, Namespace } from '../../model/kube.js';
@@ -16,6 +25,13 @@ export interface RouteInputs {
   readonly requestAuthentications?: readonly RequestAuthentication[];
   /** Cluster traffic policies for waypoints. */
   readonly destinationRules?: readonly DestinationRule[];
+  /** Ingress gateways: L4 routes, cross-namespace grants, listener certificates. */
+  readonly tlsRoutes?: readonly TLSRoute[];
+  readonly tcpRoutes?: readonly TCPRoute[];
+  readonly referenceGrants?: readonly ReferenceGrant[];
+  readonly secrets?: readonly TlsSecret[];
+  /** An ingress class whose GatewayClass names another controller is not ours. */
+  readonly gatewayClasses?: readonly GatewayClass[];
 }
 
 /** A MeshState with the routes; a plain MeshState is valid too (no routes). */
@@ -32,7 +48,15 @@ export function withRoutes(
     Partial<
       Pick<
         ClusterSnapshot,
-        'gateways' | 'namespaces' | 'requestAuthentications' | 'destinationRules'
+        | 'gateways'
+        | 'namespaces'
+        | 'requestAuthentications'
+        | 'destinationRules'
+        | 'tlsRoutes'
+        | 'tcpRoutes'
+        | 'referenceGrants'
+        | 'secrets'
+        | 'gatewayClasses'
       >
     >,
 ): EnvoyState {
@@ -44,5 +68,10 @@ export function withRoutes(
     namespaces: snapshot.namespaces ?? [],
     requestAuthentications: snapshot.requestAuthentications ?? [],
     destinationRules: snapshot.destinationRules ?? [],
+    tlsRoutes: snapshot.tlsRoutes ?? [],
+    tcpRoutes: snapshot.tcpRoutes ?? [],
+    referenceGrants: snapshot.referenceGrants ?? [],
+    secrets: snapshot.secrets ?? [],
+    gatewayClasses: snapshot.gatewayClasses ?? [],
   };
 }

@@ -6,10 +6,11 @@ import { ClusterSchema } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_
 import { ClusterLoadAssignmentSchema } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { ListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import { SecretSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { stringify } from 'yaml';
 import type { EnvoyResources } from './resources.js';
 
-export type EnvoyKind = 'listeners' | 'routes' | 'clusters' | 'endpoints';
+export type EnvoyKind = 'listeners' | 'routes' | 'clusters' | 'endpoints' | 'secrets';
 
 export function envoyResourcesToYaml(resources: EnvoyResources, kind: EnvoyKind): string {
   switch (kind) {
@@ -21,6 +22,8 @@ export function envoyResourcesToYaml(resources: EnvoyResources, kind: EnvoyKind)
       return toYaml(ClusterSchema, resources.clusters);
     case 'endpoints':
       return toYaml(ClusterLoadAssignmentSchema, resources.endpoints);
+    case 'secrets':
+      return toYaml(SecretSchema, resources.secrets ?? new Map());
   }
 }
 

@@ -1,0 +1,89 @@
+// What an ingress Gateway deploys (testdata/controllers/gateway.in.yaml -> gateway.golden.yaml;
+// REFRESH_GOLDEN=1 rewrites it), and the settings that change it: Istio's service-type annotation,
+// the parametersRef ConfigMap, and the errors for values that do not fit.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { toGateway } from '../ingest/convert/gateway-api.js';
+import { assertGolden } from '../test-support/golden.js';
+import { gatewayObjects, gatewayParameters, gatewaySettingsProblem } from './gateway-objects.js';
+
+const DIR = fileURLToPath(new URL('../../testdata/controllers/', import.meta.url));
+const OPTIONS = {
+  image: 'trellis/waypoint:dev',
+  controlPlaneAddress: 'istiod.istio-system.svc:15012',
+  trustDomain: 'cluster.local',
+  clusterId: 'Kubernetes',
+};
+const raw = () =>
+  parse(readFileSync(`${DIR}gateway.in.yaml`, 'utf8')) as object as Record<string, unknown>;
+
+test('golden: an ingress Gateway deploys <gateway>-<class> objects it owns, in the gateway role', () => {
+  const o = gatewayObjects(toGateway(raw()), OPTIONS);
+  assertGolden(
+    `${DIR}gateway.golden.yaml`,
+    [o.serviceAccount, o.service, o.deployment]
+      .map((x) => stringify(x, { lineWidth: 0 }))
+      .join('---\n'),
+  );
+  assert.equal(o.deployment.spec!.template.spec!.serviceAccountName, 'public-trellis');
+  assert.deepEqual(o.deployment.spec!.template.spec!.containers[0]!.args, ['--role', 'gateway']);
+  assert.equal(o.service.spec!.type, 'LoadBalancer');
+  assert.deepEqual(
+    o.service.spec!.ports!.map((p) => `${p.name}:${p.port}`),
+    ['http-80:80', 'https-443:443', 'tcp-5432:5432', 'status-port:15021'],
+  );
+  for (const obj of [o.serviceAccount, o.service, o.deployment]) {
+    assert.equal(
+      obj.metadata!.labels!['team'],
+      'edge',
+      `${obj.kind} has the infrastructure labels`,
+    );
+    assert.equal(obj.metadata!.annotations!['example.com/owner'], 'platform');
+  }
+});
+
+test('the service type comes from the parametersRef ConfigMap, else the annotation, else LoadBalancer', () => {
+  const r = raw() as { metadata: Record<string, unknown> };
+  r.metadata['annotations'] = { 'networking.istio.io/service-type': 'NodePort' };
+  const gw = toGateway(r);
+  assert.equal(gatewayObjects(gw, OPTIONS).service.spec!.type, 'NodePort');
+  const params = gatewayParameters({
+    service: 'spec:\n  type: ClusterIP\n',
+    deployment: 'spec:\n  replicas: 3\n',
+  });
+  assert.ok(params.ok);
+  const o = gatewayObjects(gw, OPTIONS, params.value);
+  assert.equal(o.service.spec!.type, 'ClusterIP');
+  assert.equal(o.deployment.spec!.replicas, 3);
+});
+
+test('settings that do not fit are refused with the key and field named', () => {
+  const problem = (data: Record<string, string>) => {
+    const r = gatewayParameters(data);
+    return r.ok ? undefined : r.problem;
+  };
+  assert.equal(
+    problem({ service: 'spec:\n  type: Ingress\n' }),
+    'data.service: spec.type must be one of ClusterIP, NodePort, LoadBalancer, got "Ingress"',
+  );
+  assert.equal(
+    problem({ deployment: 'spec:\n  replicas: two\n' }),
+    'data.deployment: spec.replicas must be a non-negative integer, got "two"',
+  );
+  assert.match(problem({ service: 'spec: [' }) ?? '', /^data\.service: not YAML: /);
+  assert.equal(problem({ service: 'spec: 3' }), 'data.service: spec must be a map');
+  const r = raw() as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  r.metadata['annotations'] = { 'networking.istio.io/service-type': 'Cloud' };
+  assert.match(gatewaySettingsProblem(toGateway(r)) ?? '', /service-type: must be one of/);
+  const r2 = raw() as { spec: Record<string, unknown> };
+  r2.spec['infrastructure'] = {
+    parametersRef: { group: 'example.com', kind: 'Params', name: 'p' },
+  };
+  assert.match(
+    gatewaySettingsProblem(toGateway(r2)) ?? '',
+    /only a ConfigMap .* got example\.com\/Params/,
+  );
+});

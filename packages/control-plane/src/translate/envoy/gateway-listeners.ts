@@ -1,0 +1,329 @@
+// The decision on each listener of an ingress Gateway (a Gateway of one of `gatewayClasses`):
+// whether it is accepted, conflicts with another listener on its port, which route kinds it takes,
+// and which certificates it serves. Route attachment, the gateway's Envoy resources and the
+// Gateway status all read this one decision, so they cannot disagree. Pure; cached per state and
+// Gateway object.
+import {
+  GATEWAY_GROUP,
+  type Gateway,
+  type GatewayListener,
+  type RouteGroupKind,
+} from '../../model/gateway-api.js';
+import { tlsSecretProblem } from '../../model/secret.js';
+import { referenceAllowed } from './reference-grants.js';
+import type { RouteCondition } from './route-attachment.js';
+import type { EnvoyState } from './state.js';
+
+/** Listener protocols an ingress gateway serves, and the route kinds each takes. */
+export const PROTOCOL_ROUTE_KINDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+});
+
+/** Listeners that can share a port: plain HTTP by Host, HTTPS and TLS by SNI, TCP alone. */
+export type PortGroup = 'http' | 'tls' | 'tcp';
+
+export interface ListenerCondition {
+  readonly type: 'Accepted' | 'Programmed' | 'ResolvedRefs' | 'Conflicted';
+  readonly status: boolean;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface ListenerDecision {
+  readonly listener: GatewayListener;
+  readonly group?: PortGroup;
+  /** The route kinds the listener takes (`status.listeners[].supportedKinds`). */
+  readonly supportedKinds: readonly RouteGroupKind[];
+  readonly conditions: readonly ListenerCondition[];
+  /** Accepted and not conflicted: routes may attach and it is served when programmed. */
+  readonly usable: boolean;
+  /** Usable and, for TLS termination, with at least one certificate: served. */
+  readonly programmed: boolean;
+  /** TLS termination: the Secrets served (SDS names `kubernetes://<ns>/<name>`), in ref order. */
+  readonly certificates: readonly string[];
+  /** TLS passthrough. */
+  readonly passthrough: boolean;
+}
+
+export interface GatewayDecision {
+  readonly gateway: Gateway;
+  readonly key: string;
+  /** Gateway `Accepted`. */
+  readonly accepted: RouteCondition;
+  readonly listeners: readonly ListenerDecision[];
+}
+
+/** Istio's annotation choosing the gateway Service's type. */
+export const ANNOTATION_SERVICE_TYPE = 'networking.istio.io/service-type';
+export const SERVICE_TYPES: readonly string[] = ['ClusterIP', 'NodePort', 'LoadBalancer'];
+
+/**
+ * Why the Gateway's own deployment settings cannot be used, if they cannot: the service-type
+ * annotation, and `spec.infrastructure.parametersRef` (a ConfigMap only; its content is read by
+ * the deployer).
+ */
+export function gatewayParametersProblem(gw: Gateway): string | undefined {
+  const type = gw.metadata.annotations?.[ANNOTATION_SERVICE_TYPE];
+  if (type !== undefined && !SERVICE_TYPES.includes(type))
+    return `annotation ${ANNOTATION_SERVICE_TYPE}: must be one of ${SERVICE_TYPES.join(', ')}, got "${type}"`;
+  const ref = gw.spec.infrastructure?.parametersRef;
+  if (ref && (ref.group !== '' || ref.kind !== 'ConfigMap'))
+    return `spec.infrastructure.parametersRef: only a ConfigMap (group "", kind ConfigMap) is supported, got ${ref.group ? `${ref.group}/` : ''}${ref.kind}`;
+  return undefined;
+}
+
+/** The SDS resource name of a Secret (Istio's). */
+export function sdsSecretName(namespace: string, name: string): string {
+  return `kubernetes://${namespace}/${name}`;
+}
+
+/** The controller of the ingress GatewayClasses. */
+export const GATEWAY_CONTROLLER = 'trellis.dev/gateway-controller';
+
+/**
+ * A Gateway of an ingress class (`gatewayClasses`) whose GatewayClass, if it exists, names our
+ * controller: Istio's own `istio` class (controller `istio.io/gateway-controller`) is left to it.
+ */
+export function isIngressGateway(
+  state: Pick<EnvoyState, 'options' | 'gatewayClasses'>,
+  gw: Gateway,
+): boolean {
+  const name = gw.spec.gatewayClassName;
+  if (!state.options.gatewayClasses.includes(name)) return false;
+  const c = state.gatewayClasses?.find((x) => x.metadata.name === name);
+  return c === undefined || c.spec.controllerName === GATEWAY_CONTROLLER;
+}
+
+const cache = new WeakMap<EnvoyState, WeakMap<Gateway, GatewayDecision>>();
+
+export function gatewayDecision(state: EnvoyState, gw: Gateway): GatewayDecision {
+  let perState = cache.get(state);
+  if (!perState) cache.set(state, (perState = new WeakMap()));
+  let d = perState.get(gw);
+  if (!d) perState.set(gw, (d = decide(state, gw)));
+  return d;
+}
+
+const byState = new WeakMap<EnvoyState, ReadonlyMap<string, Gateway>>();
+
+/** The ingress Gateways of the state by `<ns>/<name>` (cached per state). */
+export function ingressGateways(state: EnvoyState): ReadonlyMap<string, Gateway> {
+  let out = byState.get(state);
+  if (out) return out;
+  const m = new Map<string, Gateway>();
+  for (const g of state.gateways ?? [])
+    if (isIngressGateway(state, g)) m.set(`${g.metadata.namespace}/${g.metadata.name}`, g);
+  byState.set(state, (out = m));
+  return out;
+}
+
+function groupOf(protocol: string): PortGroup | undefined {
+  if (protocol === 'HTTP') return 'http';
+  if (protocol === 'HTTPS' || protocol === 'TLS') return 'tls';
+  if (protocol === 'TCP') return 'tcp';
+  return undefined;
+}
+
+const cond = (
+  type: ListenerCondition['type'],
+  status: boolean,
+  reason: string,
+  message: string,
+): ListenerCondition => ({ type, status, reason, message });
+
+function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
+  const { namespace, name } = gw.metadata;
+  const key = `${namespace}/${name}`;
+  const secrets = new Map(
+    (state.secrets ?? []).map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]),
+  );
+  // Conflicts: listeners of one port must be of one group; within it, one per hostname. The
+  // first listener keeps the port or hostname (Gateway API), later ones are conflicted.
+  const portGroup = new Map<number, PortGroup>();
+  const taken = new Set<string>();
+  const listeners = gw.spec.listeners.map((l): ListenerDecision => {
+    const group = groupOf(l.protocol);
+    const protocolKinds = PROTOCOL_ROUTE_KINDS[l.protocol] ?? [];
+    const listed = l.allowedRoutes.kinds;
+    const supportedKinds = (
+      listed.length === 0 ? protocolKinds.map((kind) => ({ group: GATEWAY_GROUP, kind })) : listed
+    ).filter((k) => k.group === GATEWAY_GROUP && protocolKinds.includes(k.kind));
+    const invalidKinds = listed.filter(
+      (k) => k.group !== GATEWAY_GROUP || !protocolKinds.includes(k.kind),
+    );
+    const passthrough = l.protocol === 'TLS' && (l.tls?.mode ?? 'Passthrough') === 'Passthrough';
+    const conditions: ListenerCondition[] = [];
+    let accepted: ListenerCondition;
+    if (!group)
+      accepted = cond(
+        'Accepted',
+        false,
+        'UnsupportedProtocol',
+        `protocol ${l.protocol} is not supported: use HTTP, HTTPS, TLS or TCP`,
+      );
+    else if (l.protocol === 'HTTPS' && l.tls?.mode === 'Passthrough')
+      accepted = cond(
+        'Accepted',
+        false,
+        'UnsupportedValue',
+        'HTTPS listeners terminate TLS: use protocol TLS for tls.mode Passthrough',
+      );
+    else if (l.protocol === 'TLS' && !passthrough)
+      accepted = cond(
+        'Accepted',
+        false,
+        'UnsupportedValue',
+        'TLS listeners pass TLS through (tls.mode Passthrough); use HTTPS to terminate it',
+      );
+    else if ((l.protocol === 'HTTP' || l.protocol === 'TCP') && l.tls)
+      accepted = cond(
+        'Accepted',
+        false,
+        'UnsupportedValue',
+        `tls is not allowed on ${l.protocol} listeners`,
+      );
+    else accepted = cond('Accepted', true, 'Accepted', 'listener accepted');
+    conditions.push(accepted);
+
+    let conflicted: ListenerCondition = cond('Conflicted', false, 'NoConflicts', 'no conflicts');
+    if (accepted.status && group) {
+      const onPort = portGroup.get(l.port);
+      const hostKey = `${l.port}\0${group === 'tcp' ? '' : (l.hostname ?? '')}`;
+      if (onPort !== undefined && onPort !== group)
+        conflicted = cond(
+          'Conflicted',
+          true,
+          'ProtocolConflict',
+          `port ${l.port} is already used by a listener of another kind (${onPort === 'http' ? 'HTTP' : onPort === 'tls' ? 'HTTPS/TLS' : 'TCP'})`,
+        );
+      else if (taken.has(hostKey))
+        conflicted = cond(
+          'Conflicted',
+          true,
+          'HostnameConflict',
+          `another listener on port ${l.port} already has ${l.hostname === undefined ? 'no hostname' : `hostname ${l.hostname}`}`,
+        );
+      else {
+        portGroup.set(l.port, group);
+        taken.add(hostKey);
+      }
+    }
+    conditions.push(conflicted);
+
+    // ResolvedRefs: certificates of TLS termination, then route kinds.
+    const certificates: string[] = [];
+    let refs = cond('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved');
+    if (l.protocol === 'HTTPS' && accepted.status) {
+      const problems: { reason: string; message: string }[] = [];
+      const certRefs = l.tls?.certificateRefs ?? [];
+      if (certRefs.length === 0)
+        problems.push({
+          reason: 'InvalidCertificateRef',
+          message: 'an HTTPS listener needs tls.certificateRefs',
+        });
+      for (const ref of certRefs) {
+        const what = `certificateRef ${ref.namespace}/${ref.name}`;
+        if (ref.group !== '' || ref.kind !== 'Secret') {
+          problems.push({
+            reason: 'InvalidCertificateRef',
+            message: `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only Secret)`,
+          });
+          continue;
+        }
+        const permitted = referenceAllowed(
+          state.referenceGrants,
+          { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
+          { group: '', kind: 'Secret', namespace: ref.namespace, name: ref.name },
+        );
+        if (!permitted) {
+          problems.push({
+            reason: 'RefNotPermitted',
+            message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets Gateways of ${namespace} refer to it`,
+          });
+          continue;
+        }
+        const secret = secrets.get(`${ref.namespace}/${ref.name}`);
+        const problem = secret
+          ? tlsSecretProblem(secret)
+          : `Secret ${ref.namespace}/${ref.name} not found`;
+        if (problem) {
+          problems.push({ reason: 'InvalidCertificateRef', message: `${what}: ${problem}` });
+          continue;
+        }
+        certificates.push(sdsSecretName(ref.namespace, ref.name));
+      }
+      // RefNotPermitted first: it is the one the user fixes with a ReferenceGrant.
+      const first = problems.find((p) => p.reason === 'RefNotPermitted') ?? problems[0];
+      if (first)
+        refs = cond('ResolvedRefs', false, first.reason, problems.map((p) => p.message).join('; '));
+    }
+    if (refs.status && invalidKinds.length > 0)
+      refs = cond(
+        'ResolvedRefs',
+        false,
+        'InvalidRouteKinds',
+        `route kinds ${invalidKinds.map((k) => `${k.group}/${k.kind}`).join(', ')} are not supported on ${l.protocol} listeners (supported: ${protocolKinds.join(', ') || 'none'})`,
+      );
+    conditions.push(refs);
+
+    const usable = accepted.status && !conflicted.status;
+    const programmed = usable && (l.protocol !== 'HTTPS' || certificates.length > 0);
+    conditions.push(
+      programmed
+        ? cond('Programmed', true, 'Programmed', 'listener programmed')
+        : cond(
+            'Programmed',
+            false,
+            'Invalid',
+            !accepted.status
+              ? 'the listener is not accepted'
+              : conflicted.status
+                ? 'the listener conflicts with another'
+                : 'no usable certificate',
+          ),
+    );
+    return {
+      listener: l,
+      ...(group ? { group } : {}),
+      supportedKinds,
+      conditions,
+      usable,
+      programmed,
+      certificates,
+      passthrough,
+    };
+  });
+
+  const parameters = gatewayParametersProblem(gw);
+  const accepted: RouteCondition = parameters
+    ? { type: 'Accepted', status: false, reason: 'InvalidParameters', message: parameters }
+    : gw.spec.addresses.length > 0
+      ? {
+          type: 'Accepted',
+          status: false,
+          reason: 'UnsupportedAddress',
+          message: 'spec.addresses cannot be honoured: the address comes from the gateway Service',
+        }
+      : listeners.some((l) => l.usable)
+        ? {
+            type: 'Accepted',
+            status: true,
+            reason: 'Accepted',
+            message: listeners.every((l) => l.usable)
+              ? 'gateway deployed by trellis'
+              : `gateway deployed by trellis; listeners not valid: ${listeners
+                  .filter((l) => !l.usable)
+                  .map((l) => l.listener.name)
+                  .join(', ')}`,
+          }
+        : {
+            type: 'Accepted',
+            status: false,
+            reason: 'ListenersNotValid',
+            message: 'no listener is valid (see status.listeners)',
+          };
+  return { gateway: gw, key, accepted, listeners };
+}
