@@ -139,7 +139,7 @@ function jwtProvider(
 }
 
 /**
- * RequestAuthentications for `service` on `waypoint`, chosen as AuthorizationPolicies are:
+ * RequestAuthentications for `service` on `waypoint` (none: its workload-addressed traffic), chosen as AuthorizationPolicies are:
  * targetRefs to the waypoint Gateway, the Service or the GatewayClass (root namespace), or a
  * selector matching the waypoint's pods (`selected`, keys `<ns>/<name>`).
  */
@@ -147,7 +147,7 @@ export function requestAuthenticationsFor(
   policies: readonly RequestAuthentication[],
   rootNamespace: string,
   waypoint: WaypointInfo,
-  service: ServiceInfo,
+  service: ServiceInfo | undefined,
   selected: ReadonlySet<string>,
 ): RequestAuthentication[] {
   return policies.filter((p) => {
@@ -160,7 +160,7 @@ export function requestAuthenticationsFor(
       if (ref.kind === 'GatewayClass' && ref.group === GATEWAY_GROUP)
         return ns === rootNamespace && ref.name === waypoint.gatewayClassName;
       if (ref.kind === 'Service' && ref.group === '')
-        return ns === service.namespace && ref.name === service.name;
+        return ns === service?.namespace && ref.name === service.name;
       return false;
     });
   });

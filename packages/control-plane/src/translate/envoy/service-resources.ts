@@ -177,14 +177,14 @@ export function waypointService(
 }
 
 /**
- * Policies enforced for `service` on `waypoint`: targetRefs naming the waypoint Gateway (same
+ * Policies enforced for `service` on `waypoint` (none: its workload-addressed traffic): targetRefs naming the waypoint Gateway (same
  * namespace), the Service (same namespace) or the waypoint's GatewayClass (root namespace), and
  * selector policies that select the waypoint's pods. In policy key order.
  */
 export function policiesFor(
   state: EnvoyState,
   waypoint: WaypointInfo,
-  service: ServiceInfo,
+  service: ServiceInfo | undefined,
   selectorPolicies: ReadonlySet<string>,
 ): AuthorizationPolicyInfo[] {
   return state.authorizationPolicies.filter((p) => {
@@ -198,7 +198,7 @@ export function policiesFor(
           p.namespace === state.options.rootNamespace && ref.name === waypoint.gatewayClassName
         );
       if (ref.kind === 'Service' && ref.group === '')
-        return p.namespace === service.namespace && ref.name === service.name;
+        return p.namespace === service?.namespace && ref.name === service.name;
       return false;
     });
   });

@@ -1,6 +1,6 @@
 // Cluster -> ClusterConfig and ClusterLoadAssignment -> EndpointSet, with Envoy's defaults for
-// connect timeout, circuit breakers and outlier detection. Discovery types other than EDS and
-// STATIC, health checks, subsets and TLS origination are refused. Pure.
+// connect timeout, circuit breakers and outlier detection. Discovery types other than EDS, STATIC
+// and ORIGINAL_DST, health checks, subsets and TLS origination are refused. Pure.
 import { isMessage } from '@bufbuild/protobuf';
 import type { JsonObject } from '@bufbuild/protobuf';
 import {
@@ -20,6 +20,7 @@ import {
   type EndpointSet,
   type HealthStatus,
   type LbPolicy,
+  type OriginalDstHost,
   type OutlierConfig,
   type UpstreamProtocol,
   type WorkloadLabels,
@@ -27,6 +28,7 @@ import {
 import type { MetadataValue } from './metadata.js';
 import { convert, durationMs, invalid, unpackTyped, type Converted } from './common.js';
 import { percent } from './percent.js';
+import { canonicalIp } from '@trellis/core';
 
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -50,6 +52,8 @@ function lbPolicy(p: LbPolicyEnum, field: string): LbPolicy {
       return 'ring-hash';
     case LbPolicyEnum.MAGLEV:
       return 'maglev';
+    case LbPolicyEnum.CLUSTER_PROVIDED:
+      return 'cluster-provided';
     default:
       invalid(field, `lb_policy ${LbPolicyEnum[p] ?? p} is not supported`);
   }
@@ -60,7 +64,13 @@ function cluster(c: Cluster, field: string): ClusterConfig {
   const d = c.clusterDiscoveryType;
   let edsName: string | undefined;
   let staticEndpoints: EndpointSet | undefined;
-  if (d.case === 'type' && d.value === DiscoveryType.EDS) {
+  const originalDst = d.case === 'type' && d.value === DiscoveryType.ORIGINAL_DST;
+  if (originalDst) {
+    if (c.lbPolicy !== LbPolicyEnum.CLUSTER_PROVIDED)
+      invalid(`${field}.lb_policy`, 'an ORIGINAL_DST cluster needs CLUSTER_PROVIDED');
+    if (c.loadAssignment)
+      invalid(`${field}.load_assignment`, 'an ORIGINAL_DST cluster takes no endpoints');
+  } else if (d.case === 'type' && d.value === DiscoveryType.EDS) {
     const src = c.edsClusterConfig?.edsConfig?.configSourceSpecifier.case;
     if (src !== undefined && src !== 'ads')
       invalid(`${field}.eds_cluster_config.eds_config`, `only ADS is supported (got ${src})`);
@@ -71,7 +81,7 @@ function cluster(c: Cluster, field: string): ClusterConfig {
   } else {
     invalid(
       field,
-      `discovery type ${d.case === 'type' ? (DiscoveryType[d.value] ?? d.value) : String(d.case)} is not supported (EDS, STATIC)`,
+      `discovery type ${d.case === 'type' ? (DiscoveryType[d.value] ?? d.value) : String(d.case)} is not supported (EDS, STATIC, ORIGINAL_DST)`,
     );
   }
   if (c.healthChecks.length > 0)
@@ -88,6 +98,8 @@ function cluster(c: Cluster, field: string): ClusterConfig {
     );
 
   const lb = lbPolicy(c.lbPolicy, `${field}.lb_policy`);
+  if (lb === 'cluster-provided' && !originalDst)
+    invalid(`${field}.lb_policy`, 'CLUSTER_PROVIDED is for ORIGINAL_DST clusters only');
   let leastRequestChoices = 2;
   let ringSize = { min: 1024, max: 8 * 1024 * 1024 };
   const lbc = c.lbConfig;
@@ -151,6 +163,7 @@ function cluster(c: Cluster, field: string): ClusterConfig {
   const outlier = c.outlierDetection
     ? outlierConfig(c.outlierDetection, `${field}.outlier_detection`)
     : undefined;
+  const metadata = metadataMap(c.metadata);
   return {
     name: c.name,
     ...(edsName !== undefined ? { edsName } : {}),
@@ -165,8 +178,43 @@ function cluster(c: Cluster, field: string): ClusterConfig {
     idleTimeoutMs,
     maxRequestsPerConnection,
     panicThreshold: percent(c.commonLbConfig?.healthyPanicThreshold, 0.5),
-    metadata: metadataMap(c.metadata),
+    metadata,
+    ...(originalDst
+      ? { originalDst: originalDstTable(metadata, `${field}.metadata.trellis.original_dst`) }
+      : {}),
   };
+}
+
+/**
+ * `trellis.original_dst` of an ORIGINAL_DST cluster: `{"<ip>": {tunnel: "hbone", identity,
+ * workload}}`, how each destination IP is reached. Without it, any destination by plain TCP.
+ */
+function originalDstTable(
+  md: Map<string, Record<string, MetadataValue>>,
+  field: string,
+): { hosts?: Map<string, OriginalDstHost> } {
+  const table = md.get('trellis')?.['original_dst'];
+  if (table === undefined) return {};
+  if (typeof table !== 'object' || table === null || Array.isArray(table))
+    invalid(field, 'must be a struct of IP -> {tunnel, identity, workload}');
+  const hosts = new Map<string, OriginalDstHost>();
+  for (const [ip, v] of Object.entries(table)) {
+    const f = `${field}[${ip}]`;
+    const key = canonicalIp(ip);
+    if (key === undefined) invalid(f, 'the key is not an IP address');
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid(f, 'must be a struct');
+    const e = v as Record<string, MetadataValue>;
+    const hbone = e['tunnel'] === 'hbone';
+    const identity = typeof e['identity'] === 'string' ? e['identity'] : undefined;
+    if (hbone && identity === undefined) invalid(f, 'an HBONE destination needs its identity');
+    const workload = typeof e['workload'] === 'string' ? workloadLabels(e['workload']) : undefined;
+    hosts.set(key, {
+      hbone,
+      ...(identity !== undefined ? { identity } : {}),
+      ...(workload ? { workload } : {}),
+    });
+  }
+  return { hosts };
 }
 
 function pct(v: number | undefined, dflt: number): number {
@@ -227,7 +275,10 @@ function health(h: XdsHealth): HealthStatus {
 /** Istio's endpoint workload metadata: "name;namespace;canonical-service;revision;cluster". */
 function istioWorkload(md: Map<string, Record<string, MetadataValue>>): WorkloadLabels | undefined {
   const w = md.get('istio')?.['workload'];
-  if (typeof w !== 'string') return undefined;
+  return typeof w === 'string' ? workloadLabels(w) : undefined;
+}
+
+function workloadLabels(w: string): WorkloadLabels {
   const [name = '', namespace = '', canonicalService = '', canonicalRevision = '', cluster = ''] =
     w.split(';');
   return { name, namespace, canonicalService, canonicalRevision, cluster };

@@ -1,7 +1,14 @@
 // Clusters and their endpoints, as the upstream manager uses them.
 import type { MetadataValue } from '../convert/metadata.js';
 
-export type LbPolicy = 'round-robin' | 'least-request' | 'random' | 'ring-hash' | 'maglev';
+export type LbPolicy =
+  | 'round-robin'
+  | 'least-request'
+  | 'random'
+  | 'ring-hash'
+  | 'maglev'
+  /** ORIGINAL_DST clusters: the host is where the downstream connection was going. */
+  | 'cluster-provided';
 
 export interface CircuitBreakerLimits {
   readonly maxConnections: number;
@@ -65,6 +72,19 @@ export interface ClusterConfig {
   readonly panicThreshold: number;
   /** Cluster metadata (filter -> struct), e.g. istio.services for telemetry. */
   readonly metadata: ReadonlyMap<string, Record<string, MetadataValue>>;
+  /**
+   * ORIGINAL_DST: the upstream host is the downstream's destination (a workload-addressed HBONE
+   * CONNECT's `podIP:port`). `hosts` (cluster metadata `trellis.original_dst`) says, per IP, how
+   * to reach it; an IP it does not list is refused. Undefined hosts: plain TCP to any destination.
+   */
+  readonly originalDst?: { readonly hosts?: ReadonlyMap<string, OriginalDstHost> };
+}
+
+/** How an original destination IP is reached: HBONE with the identity it must present, or TCP. */
+export interface OriginalDstHost {
+  readonly hbone: boolean;
+  readonly identity?: string;
+  readonly workload?: WorkloadLabels;
 }
 
 export type HealthStatus = 'healthy' | 'unhealthy' | 'draining' | 'degraded';
