@@ -1,6 +1,6 @@
 // Cluster -> ClusterConfig and ClusterLoadAssignment -> EndpointSet, with Envoy's defaults for
 // connect timeout, circuit breakers and outlier detection. Discovery types other than EDS, STATIC
-// and ORIGINAL_DST, health checks, subsets and TLS origination are refused. Pure.
+// and ORIGINAL_DST, health checks, subsets and TLS from SDS are refused. Pure.
 import { isMessage } from '@bufbuild/protobuf';
 import type { JsonObject } from '@bufbuild/protobuf';
 import {
@@ -9,7 +9,16 @@ import {
   type Cluster,
 } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { OutlierDetection } from '@trellis/api/gen/envoy/config/cluster/v3/outlier_detection_pb.js';
-import type { Metadata } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import type {
+  DataSource,
+  Metadata,
+  TransportSocket,
+} from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import {
+  CertificateValidationContext_TrustChainVerification as TrustChain,
+  SubjectAltNameMatcher_SanType as SanType,
+} from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import { UpstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HealthStatus as XdsHealth } from '@trellis/api/gen/envoy/config/core/v3/health_check_pb.js';
 import type { ClusterLoadAssignment } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { HttpProtocolOptionsSchema } from '@trellis/api/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
@@ -20,7 +29,9 @@ import {
   type EndpointSet,
   type HealthStatus,
   type LbPolicy,
+  type DataRef,
   type OriginalDstHost,
+  type UpstreamTls,
   type OutlierConfig,
   type UpstreamProtocol,
   type WorkloadLabels,
@@ -91,10 +102,13 @@ function cluster(c: Cluster, field: string): ClusterConfig {
     invalid(`${field}.load_balancing_policy`, 'not supported (use lb_policy)');
   if (c.filters.length > 0)
     invalid(`${field}.filters`, 'upstream network filters are not supported');
-  if (c.transportSocket && c.transportSocket.name !== 'envoy.transport_sockets.raw_buffer')
+  const ts = c.transportSocket;
+  let tls: UpstreamTls | undefined;
+  if (ts && ts.name === TLS_SOCKET) tls = upstreamTls(ts, `${field}.transport_socket`);
+  else if (ts && ts.name !== 'envoy.transport_sockets.raw_buffer')
     invalid(
       `${field}.transport_socket`,
-      `${c.transportSocket.name} is not supported (endpoints reached over HBONE are marked in their metadata)`,
+      `${ts.name} is not supported (${TLS_SOCKET} or raw_buffer; endpoints reached over HBONE are marked in their metadata)`,
     );
 
   const lb = lbPolicy(c.lbPolicy, `${field}.lb_policy`);
@@ -179,6 +193,7 @@ function cluster(c: Cluster, field: string): ClusterConfig {
     maxRequestsPerConnection,
     panicThreshold: percent(c.commonLbConfig?.healthyPanicThreshold, 0.5),
     metadata,
+    ...(tls ? { tls } : {}),
     ...(originalDst
       ? { originalDst: originalDstTable(metadata, `${field}.metadata.trellis.original_dst`) }
       : {}),
@@ -215,6 +230,59 @@ function originalDstTable(
     });
   }
   return { hosts };
+}
+
+const TLS_SOCKET = 'envoy.transport_sockets.tls';
+
+/** UpstreamTlsContext: SNI, trusted CA, client certificate, SAN matchers, ALPN; no SDS. */
+function upstreamTls(ts: TransportSocket, field: string): UpstreamTls {
+  if (ts.configType.case !== 'typedConfig')
+    invalid(field, `${TLS_SOCKET} needs a typed_config (UpstreamTlsContext)`);
+  const ctx = unpackTyped(ts.configType.value, `${field}.typed_config`);
+  if (!isMessage(ctx, UpstreamTlsContextSchema))
+    invalid(`${field}.typed_config`, `expected UpstreamTlsContext, got ${ctx.$typeName}`);
+  const common = ctx.commonTlsContext;
+  const f = `${field}.typed_config.common_tls_context`;
+  if (common?.tlsCertificateSdsSecretConfigs.length)
+    invalid(`${f}.tls_certificate_sds_secret_configs`, 'SDS is not supported');
+  if (common && common.tlsCertificates.length > 1)
+    invalid(`${f}.tls_certificates`, 'at most one client certificate is supported');
+  const v = common?.validationContextType;
+  if (v && v.case !== undefined && v.case !== 'validationContext')
+    invalid(`${f}.${v.case}`, 'only an inline validation_context is supported (no SDS)');
+  const vc = v?.case === 'validationContext' ? v.value : undefined;
+  const cert = common?.tlsCertificates[0];
+  const sans = (vc?.matchTypedSubjectAltNames ?? []).map((m, i): UpstreamTls['sans'][number] => {
+    const g = `${f}.validation_context.match_typed_subject_alt_names[${i}]`;
+    const type = m.sanType === SanType.DNS ? 'dns' : m.sanType === SanType.URI ? 'uri' : undefined;
+    if (!type) invalid(`${g}.san_type`, 'only DNS and URI are supported');
+    if (m.matcher?.matchPattern.case !== 'exact')
+      invalid(`${g}.matcher`, 'only exact is supported');
+    return { type, value: m.matcher.matchPattern.value };
+  });
+  const ca = dataRef(vc?.trustedCa, `${f}.validation_context.trusted_ca`);
+  const certChain = dataRef(cert?.certificateChain, `${f}.tls_certificates[0].certificate_chain`);
+  const key = dataRef(cert?.privateKey, `${f}.tls_certificates[0].private_key`);
+  if ((certChain === undefined) !== (key === undefined))
+    invalid(`${f}.tls_certificates[0]`, 'needs both certificate_chain and private_key');
+  return {
+    ...(ctx.sni ? { sni: ctx.sni } : {}),
+    ...(ca ? { ca } : {}),
+    ...(certChain ? { cert: certChain } : {}),
+    ...(key ? { key } : {}),
+    sans,
+    skipVerify: vc?.trustChainVerification === TrustChain.ACCEPT_UNTRUSTED,
+    alpn: [...(common?.alpnProtocols ?? [])],
+  };
+}
+
+function dataRef(d: DataSource | undefined, field: string): DataRef | undefined {
+  const s = d?.specifier;
+  if (!s || s.case === undefined) return undefined;
+  if (s.case === 'filename') return { file: s.value };
+  if (s.case === 'inlineString') return { pem: s.value };
+  if (s.case === 'inlineBytes') return { pem: Buffer.from(s.value).toString('utf8') };
+  invalid(field, `${s.case} is not supported (filename, inline_string, inline_bytes)`);
 }
 
 function pct(v: number | undefined, dflt: number): number {

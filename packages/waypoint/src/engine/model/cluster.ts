@@ -78,6 +78,25 @@ export interface ClusterConfig {
    * to reach it; an IP it does not list is refused. Undefined hosts: plain TCP to any destination.
    */
   readonly originalDst?: { readonly hosts?: ReadonlyMap<string, OriginalDstHost> };
+  /** TLS originated to the endpoint (transport socket `envoy.transport_sockets.tls`). */
+  readonly tls?: UpstreamTls;
+}
+
+/** A certificate or key: a file in the proxy's filesystem, or PEM given inline. */
+export type DataRef = { readonly file: string } | { readonly pem: string };
+
+export interface UpstreamTls {
+  readonly sni?: string;
+  /** Trusted roots; none: the system's. */
+  readonly ca?: DataRef;
+  /** Client certificate chain and key (mutual TLS). */
+  readonly cert?: DataRef;
+  readonly key?: DataRef;
+  /** The server certificate must carry one of these (DNS or URI); none: the SNI, if any. */
+  readonly sans: readonly { readonly type: 'dns' | 'uri'; readonly value: string }[];
+  /** trust_chain_verification ACCEPT_UNTRUSTED: any certificate is accepted. */
+  readonly skipVerify: boolean;
+  readonly alpn: readonly string[];
 }
 
 /** How an original destination IP is reached: HBONE with the identity it must present, or TCP. */
