@@ -8,8 +8,7 @@ import type { AuthorizationPolicyInfo } from '../model/policy-info.js';
 import type { TranslationNote } from '../translate/index.js';
 import {
   condition,
-  generationOf,
-  mergeConditions,
+  policyConditions,
   type Condition,
   type DesiredCondition,
 } from './conditions.js';
@@ -23,15 +22,7 @@ export function policyStatus(
   state: MeshState,
   now: string,
 ): { conditions: Condition[] } {
-  return {
-    conditions: mergeConditions(
-      policy.status.conditions,
-      [policyCondition(info, notes, state)],
-      generationOf(policy.metadata),
-      now,
-      POLICY_CONDITIONS,
-    ),
-  };
+  return policyConditions(policy, [policyCondition(info, notes, state)], now, POLICY_CONDITIONS);
 }
 
 export function policyCondition(

@@ -14,8 +14,7 @@ import {
 } from '../translate/envoy/request-authn.js';
 import {
   condition,
-  generationOf,
-  mergeConditions,
+  policyConditions,
   type Condition,
   type DesiredCondition,
 } from './conditions.js';
@@ -28,15 +27,7 @@ export function requestAuthenticationStatus(
   state: MeshState,
   now: string,
 ): { conditions: Condition[] } {
-  return {
-    conditions: mergeConditions(
-      ra.status.conditions,
-      [requestAuthenticationCondition(ra, state)],
-      generationOf(ra.metadata),
-      now,
-      CONDITIONS,
-    ),
-  };
+  return policyConditions(ra, [requestAuthenticationCondition(ra, state)], now, CONDITIONS);
 }
 
 export function requestAuthenticationCondition(

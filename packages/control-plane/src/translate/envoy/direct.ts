@@ -19,8 +19,6 @@ import {
 import { MetadataSchema } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
 import {
   FilterChainMatchSchema,
-  FilterChainSchema,
-  FilterSchema,
   type FilterChain,
 } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
 import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
@@ -29,8 +27,6 @@ import {
   RouteMatchSchema,
   RouteSchema,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
-import { HttpConnectionManagerSchema } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import { TcpProxySchema } from '@trellis/api/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import {
   HttpProtocolOptions_UseDownstreamHttpConfigSchema,
   HttpProtocolOptionsSchema,
@@ -40,12 +36,11 @@ import type { WorkloadInfo } from '../../model/workload-info.js';
 import { cidrRange } from './common.js';
 import { durationFromMs } from './duration.js';
 import { istioWorkload } from './endpoints.js';
-import { httpConnectionManager } from './listeners.js';
+import { httpChain, tcpChain } from './listeners.js';
 import { NoteSink, type EnvoyNote } from './notes.js';
 import { networkRbacFilters, rbacFilters } from './rbac.js';
-import { jwtAuthnFilter, requestAuthenticationsFor } from './request-authn.js';
 import { routeConfiguration } from './route-config.js';
-import { policiesFor, type WaypointSelected } from './service-resources.js';
+import { waypointAuth, type WaypointSelected } from './service-resources.js';
 import type { EnvoyState } from './state.js';
 
 export const DIRECT_HTTP_CHAIN = 'direct-http';
@@ -88,64 +83,25 @@ export function directContribution(
 ): DirectContribution | undefined {
   if (workloads.length === 0) return undefined;
   const notes = new NoteSink();
-  const { trustDomain, rootNamespace } = state.options;
-  const policies = policiesFor(state, waypoint, undefined, selected.authorizationPolicies);
-  const jwt = jwtAuthnFilter(
-    requestAuthenticationsFor(
-      state.requestAuthentications ?? [],
-      rootNamespace,
-      waypoint,
-      undefined,
-      selected.requestAuthentications,
-    ),
-    notes,
-  );
+  const { trustDomain } = state.options;
+  const { policies, jwt } = waypointAuth(state, waypoint, undefined, selected, notes);
   const cluster = directClusterName(waypoint);
   const ranges = workloads.flatMap((w) => w.addresses.map((ip) => cidrRange(ip)!));
-  const http = create(FilterChainSchema, {
-    name: DIRECT_HTTP_CHAIN,
-    filterChainMatch: create(FilterChainMatchSchema, {
+  const http = httpChain(
+    DIRECT_HTTP_CHAIN,
+    create(FilterChainMatchSchema, {
       prefixRanges: ranges,
       applicationProtocols: HTTP_APP_PROTOCOLS,
     }),
-    filters: [
-      create(FilterSchema, {
-        name: 'envoy.filters.network.http_connection_manager',
-        configType: {
-          case: 'typedConfig',
-          value: packAny(
-            HttpConnectionManagerSchema,
-            httpConnectionManager(
-              DIRECT_HTTP_CHAIN,
-              DIRECT_ROUTE_CONFIG,
-              [...(jwt ? [jwt] : []), ...rbacFilters(policies, trustDomain, notes)],
-              { normalizePath: true },
-            ),
-          ),
-        },
-      }),
-    ],
-  });
-  const tcp = create(FilterChainSchema, {
-    name: DIRECT_TCP_CHAIN,
-    filterChainMatch: create(FilterChainMatchSchema, { prefixRanges: ranges }),
-    filters: [
-      ...networkRbacFilters(policies, trustDomain, notes),
-      create(FilterSchema, {
-        name: 'envoy.filters.network.tcp_proxy',
-        configType: {
-          case: 'typedConfig',
-          value: packAny(
-            TcpProxySchema,
-            create(TcpProxySchema, {
-              statPrefix: DIRECT_TCP_CHAIN,
-              clusterSpecifier: { case: 'cluster', value: cluster },
-            }),
-          ),
-        },
-      }),
-    ],
-  });
+    DIRECT_ROUTE_CONFIG,
+    [...(jwt ? [jwt] : []), ...rbacFilters(policies, trustDomain, notes)],
+  );
+  const tcp = tcpChain(
+    DIRECT_TCP_CHAIN,
+    create(FilterChainMatchSchema, { prefixRanges: ranges }),
+    cluster,
+    networkRbacFilters(policies, trustDomain, notes),
+  );
   // Istio's inbound default: no route timeout.
   const route = routeConfiguration(DIRECT_ROUTE_CONFIG, [
     create(RouteSchema, {
