@@ -73,3 +73,21 @@ export function statusFingerprint(status: unknown): string {
 export function generationOf(meta: { generation?: number } | undefined): number | undefined {
   return meta?.generation;
 }
+
+/**
+ * The `status` of a policy-like object (only `status.conditions`): `desired` merged into what it
+ * has, the types in `owned` being ours.
+ */
+export function policyConditions(
+  o: {
+    readonly metadata: { generation?: number };
+    readonly status: { readonly conditions: Parameters<typeof mergeConditions>[0] };
+  },
+  desired: readonly DesiredCondition[],
+  now: string,
+  owned: readonly string[],
+): { conditions: Condition[] } {
+  return {
+    conditions: mergeConditions(o.status.conditions, desired, generationOf(o.metadata), now, owned),
+  };
+}

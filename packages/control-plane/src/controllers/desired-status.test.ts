@@ -43,7 +43,7 @@ function load(): ClusterSnapshot {
   return snapshot;
 }
 
-test('golden: the statuses written for Gateways, routes and AuthorizationPolicies', () => {
+test('golden: the statuses written for Gateways, routes, AuthorizationPolicies and RequestAuthentications', () => {
   const writes = desiredStatuses(served(load()), NOW);
   const actual = stringify(
     writes.map((w) => ({
@@ -98,6 +98,7 @@ function applyStatuses(cluster: ClusterSnapshot, writes: readonly StatusWrite[])
     httpRoutes: cluster.httpRoutes.map(patch('HTTPRoute')),
     grpcRoutes: cluster.grpcRoutes.map(patch('GRPCRoute')),
     authorizationPolicies: cluster.authorizationPolicies.map(patch('AuthorizationPolicy')),
+    requestAuthentications: cluster.requestAuthentications.map(patch('RequestAuthentication')),
   };
 }
 

@@ -1,6 +1,6 @@
 // Every status this controller wants written for one snapshot: waypoint and ingress Gateways,
-// HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes with a parentRef we own, and
-// AuthorizationPolicies. Each write carries a fingerprint
+// HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes with a parentRef we own, AuthorizationPolicies
+// and RequestAuthentications. Each write carries a fingerprint
 // of the desired status and of the object's current one, so unchanged statuses are not rewritten.
 import type { ServedSnapshot } from '../server/served-snapshot.js';
 import { statusFingerprint } from './conditions.js';
@@ -9,6 +9,7 @@ import { policyStatus } from './policy-status.js';
 import { routeAttachments, type RouteKind } from '../translate/envoy/route-attachment.js';
 import { gatewayDecision, isIngressGateway } from '../translate/envoy/gateway-listeners.js';
 import { gatewayDeploymentName, ingressGatewayStatus } from './ingress-gateway-status.js';
+import { requestAuthenticationStatus } from './request-authn-status.js';
 import { routeStatus } from './route-status.js';
 import { isWaypointClass, statusContext } from './status-context.js';
 
@@ -60,6 +61,13 @@ export const AUTHORIZATION_POLICIES: CustomResource = {
   version: 'v1',
   plural: 'authorizationpolicies',
   kind: 'AuthorizationPolicy',
+};
+
+export const REQUEST_AUTHENTICATIONS: CustomResource = {
+  group: 'security.istio.io',
+  version: 'v1',
+  plural: 'requestauthentications',
+  kind: 'RequestAuthentication',
 };
 
 export interface StatusWrite {
@@ -124,5 +132,7 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
     if (info)
       push(AUTHORIZATION_POLICIES, policy, policyStatus(policy, info, notes, state, ctx.now));
   }
+  for (const ra of cluster.requestAuthentications)
+    push(REQUEST_AUTHENTICATIONS, ra, requestAuthenticationStatus(ra, state, ctx.now));
   return writes;
 }

@@ -1,7 +1,8 @@
 // Istio networking.istio.io/v1 DestinationRule as the control plane holds it: checked at ingest
-// (ingest/convert). Only the service-level traffic policy is read (load balancing, connection
-// pool limits, outlier detection); subsets, TLS and port-level policies are not. Durations and
-// enumerations stay as written and are reported where used (a translation note).
+// (ingest/convert). The traffic policy (load balancing, connection pool limits, outlier detection,
+// TLS origination) with its port-level settings; subsets are kept by name only, to say they are
+// ignored (VirtualService, which selects them, is not read). Durations and enumerations stay as
+// written and are reported where used (a translation note).
 import type { Meta } from './gateway-api.js';
 
 export interface ConsistentHash {
@@ -15,7 +16,33 @@ export interface ConsistentHash {
   readonly minimumRingSize?: number;
 }
 
+/** Client TLS towards the destination (`trafficPolicy.tls`). */
+export interface ClientTls {
+  /** DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL as written. */
+  readonly mode: string;
+  readonly sni?: string;
+  /** File paths in the waypoint's pod (Envoy's file data sources). */
+  readonly caCertificates?: string;
+  readonly clientCertificate?: string;
+  readonly privateKey?: string;
+  /** A Secret name instead of files: not supported (no SDS), reported. */
+  readonly credentialName?: string;
+  readonly subjectAltNames: readonly string[];
+  readonly insecureSkipVerify?: boolean;
+}
+
+/** The parts of a traffic policy a port-level setting may override. */
+export interface PortTrafficPolicy {
+  readonly loadBalancer?: TrafficPolicy['loadBalancer'];
+  readonly connectionPool?: TrafficPolicy['connectionPool'];
+  readonly outlierDetection?: TrafficPolicy['outlierDetection'];
+  readonly tls?: ClientTls;
+}
+
 export interface TrafficPolicy {
+  readonly tls?: ClientTls;
+  /** Per service port (`port.number`): each field set replaces the top-level one. */
+  readonly portLevelSettings?: readonly (PortTrafficPolicy & { readonly port: number })[];
   readonly loadBalancer?: {
     /** ROUND_ROBIN, LEAST_REQUEST, LEAST_CONN, RANDOM, ... as written. */
     readonly simple?: string;
@@ -49,5 +76,7 @@ export interface DestinationRule {
     /** The service's FQDN, `<name>.<ns>`, a short name (the rule's namespace) or `*.` wildcard. */
     readonly host: string;
     readonly trafficPolicy: TrafficPolicy;
+    /** Subset names (ignored: only VirtualService routes select subsets). */
+    readonly subsets: readonly string[];
   };
 }

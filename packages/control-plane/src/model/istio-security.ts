@@ -105,4 +105,5 @@ export interface RequestAuthentication {
     readonly targetRefs: readonly PolicyTargetReference[];
     readonly jwtRules: readonly JwtRule[];
   };
+  readonly status: { readonly conditions: readonly StatusCondition[] };
 }

@@ -2,6 +2,7 @@
 // only the types whose resources changed. Unchanged infos keep their objects from one snapshot to
 // the next, so translation and packing only redo what changed. The xDS server debounces bursts into one push; the first
 // snapshot is published at once so that proxies waiting for it are served without delay.
+import { destinationRuleNotes } from '../translate/envoy/traffic-policy.js';
 import { performance } from 'node:perf_hooks';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from '@trellis/core';
@@ -116,7 +117,7 @@ export function createPipeline(o: PipelineOptions): Pipeline {
           envoy,
           envoyOutputs,
           wds,
-          notes: translated.notes,
+          notes: [...translated.notes, ...destinationRuleNotes(cluster.destinationRules)],
           rejected,
         };
       } catch (err) {

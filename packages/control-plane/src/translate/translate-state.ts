@@ -20,7 +20,7 @@ import { workloadAddress } from './workload.js';
 
 /** Something a user should know about their configuration (for status conditions and logs). */
 export interface TranslationNote {
-  kind: 'AuthorizationPolicy' | 'PeerAuthentication' | 'Service' | 'Pod';
+  kind: 'AuthorizationPolicy' | 'PeerAuthentication' | 'Service' | 'Pod' | 'DestinationRule';
   /** `<namespace>/<name>` of the object. */
   object: string;
   message: string;

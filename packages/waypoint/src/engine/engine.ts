@@ -60,6 +60,13 @@ interface ListenerRuntime {
   readonly defaultChain?: ChainRuntime;
 }
 
+/** What a role's protocol detection read before choosing the chain (given to `serve`). */
+export interface Detected {
+  readonly initial: Buffer | undefined;
+  /** HTTP chains: the codec the bytes showed. */
+  readonly codec?: 'http1' | 'http2';
+}
+
 /** A session the engine can drain (HTTP/1.1 connection or HTTP/2 session). */
 interface Drainable {
   drain(): void;
@@ -218,13 +225,19 @@ export class Engine {
   /**
    * Serves one downstream connection on `chain`: network RBAC, then HTTP (HTTP/1.1 or h2c, sniffed
    * when the codec is auto) or the TCP proxy. Returns false when network RBAC refused it (the
-   * caller closes it).
+   * caller closes it). `detected`: the role already read the first bytes to pick the chain.
    */
-  serve(chain: ChainRuntime, socket: Duplex, conn: ConnectionInfo, scheme = 'http'): boolean {
+  serve(
+    chain: ChainRuntime,
+    socket: Duplex,
+    conn: ConnectionInfo,
+    scheme = 'http',
+    detected?: Detected,
+  ): boolean {
     if (!this.admits(chain, conn)) return false;
     const t = chain.model.terminal;
     if (t.kind === 'tcp') {
-      proxyTcp(socket, undefined, t.tcp, conn, {
+      proxyTcp(socket, detected?.initial, t.tcp, conn, {
         cluster: (n) => this.#clusters.get(n),
         connector: this.#o.connector,
         metrics: this.#tcpMetrics,
@@ -263,7 +276,8 @@ export class Engine {
       if (this.#draining) session.drain();
     };
     const codec = http.config.codec;
-    if (codec === 'http1') start('http1', undefined);
+    if (detected?.codec) start(detected.codec, detected.initial);
+    else if (codec === 'http1') start('http1', undefined);
     else if (codec === 'http2') start('http2', undefined);
     else sniffHttp(socket, (kind, initial) => start(kind, initial));
     return true;

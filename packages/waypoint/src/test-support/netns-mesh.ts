@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,10 @@ export interface NetnsMesh {
     port: number,
     handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
   ): Promise<void>;
+  /** A raw TCP server inside a pod's namespace on pod-ip:port. */
+  serveTcp(pod: string, port: number, onConnection: (s: net.Socket) => void): Promise<void>;
+  /** A TCP connection from a pod (redirected to its ztunnel like any outbound connection). */
+  connect(from: string, host: string, port: number): Promise<net.Socket>;
   /** One HTTP/1.1 request from a pod (its outbound traffic is redirected to its ztunnel). */
   request(
     from: string,
@@ -395,6 +399,13 @@ export async function startNetnsMesh(spec: MeshSpec): Promise<NetnsMesh> {
         await listenInNetns(server, pod.netnsPath, { host: pod.ip, port });
         servers.push(server);
       },
+      async serveTcp(name, port, onConnection) {
+        const pod = pods.get(name)!;
+        const server = net.createServer(onConnection);
+        await listenInNetns(server, pod.netnsPath, { host: pod.ip, port });
+        servers.push(server);
+      },
+      connect: (from, host, port) => connectInNetns(pods.get(from)!.netnsPath, { host, port }),
       request(from, url, o = {}) {
         const pod = pods.get(from)!;
         const u = new URL(url);

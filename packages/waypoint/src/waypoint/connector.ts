@@ -1,12 +1,14 @@
 // How the waypoint reaches an endpoint: over HBONE to <podIP>:15008 with the waypoint's own
 // identity, requiring the identity the endpoint's metadata names (pooled HBONE connections, one
-// CONNECT stream per upstream connection); endpoints outside the mesh get plain TCP.
+// CONNECT stream per upstream connection); endpoints outside the mesh get plain TCP. A cluster with
+// an UpstreamTlsContext gets TLS over either (upstream-tls.ts).
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { formatAuthority, HboneStatusError, type HboneClient } from '@trellis/hbone';
 import type { ClusterConfig, EndpointConfig } from '../engine/model/cluster.js';
 import type { Connector } from '../engine/upstream/stream.js';
 import type { WaypointIdentity } from './identity.js';
+import { originateTls } from './upstream-tls.js';
 
 export function hboneConnector(o: {
   client: HboneClient;
@@ -14,27 +16,28 @@ export function hboneConnector(o: {
   hbonePort: number;
 }): Connector {
   return {
-    async connect(
-      e: EndpointConfig,
-      _cluster: ClusterConfig,
-      signal: AbortSignal,
-    ): Promise<Duplex> {
-      if (!e.hbone) return tcpConnect(e.address, e.port, signal);
-      const source = await o.identity.credentials();
-      const p = o.client.connect({
-        source,
-        destinationIdentity: e.identity!,
-        destinationIp: e.address,
-        hbonePort: o.hbonePort,
-        target: formatAuthority({ address: e.address, port: e.port }),
-      });
-      return abortable(p, signal).catch((err: Error) => {
-        throw err instanceof HboneStatusError
-          ? new Error(`HBONE ${err.status} from ${e.address}`)
-          : err;
-      });
+    async connect(e: EndpointConfig, cluster: ClusterConfig, signal: AbortSignal): Promise<Duplex> {
+      const stream = await reach(e, signal);
+      return cluster.tls ? originateTls(stream, cluster.tls, signal) : stream;
     },
   };
+
+  async function reach(e: EndpointConfig, signal: AbortSignal): Promise<Duplex> {
+    if (!e.hbone) return tcpConnect(e.address, e.port, signal);
+    const source = await o.identity.credentials();
+    const p = o.client.connect({
+      source,
+      destinationIdentity: e.identity!,
+      destinationIp: e.address,
+      hbonePort: o.hbonePort,
+      target: formatAuthority({ address: e.address, port: e.port }),
+    });
+    return abortable(p, signal).catch((err: Error) => {
+      throw err instanceof HboneStatusError
+        ? new Error(`HBONE ${err.status} from ${e.address}`)
+        : err;
+    });
+  }
 }
 
 /** Plain TCP (also what a gateway uses for endpoints outside the mesh). */

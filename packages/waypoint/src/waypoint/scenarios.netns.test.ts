@@ -5,7 +5,8 @@
 //   90/10 split over 1,000 requests; header-match routing; retries turning 503s into 200s; a
 //   timeout giving 504; an L7 DENY by path (403) while other paths pass; a JWT-required service
 //   (valid, expired, missing token); a direct HBONE connection that skips the waypoint refused by
-//   the destination ztunnel; metrics by response code; traces at an OTLP receiver.
+//   the destination ztunnel; metrics by response code; traces at an OTLP receiver; pod-addressed
+//   HTTP and TCP through the waypoint (waypoint-for: all) with the Gateway's L7 policy.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +79,17 @@ const extra = [
       targetRefs: [{ group: '', kind: 'Service', name: 'echo' }],
       action: 'DENY',
       rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }],
+    },
+  },
+  {
+    // Bound to the waypoint's Gateway: applies to pod-addressed traffic too (waypoint-for: all).
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'pods-no-admin', namespace: MESH_NS },
+    spec: {
+      targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }],
+      action: 'DENY',
+      rules: [{ to: [{ operation: { ports: ['8080'], paths: ['/pod-admin*'] } }] }],
     },
   },
   {
@@ -194,6 +206,57 @@ describe('waypoint scenarios on netns nodes', rootOnly('network namespaces, ipta
     assert.equal(
       (await mesh.request('client-0', `${ECHO}/public`, { headers: { 'x-canary': 'yes' } })).status,
       200,
+    );
+  });
+
+  test('pod-addressed HTTP goes through the waypoint (waypoint-for: all): Gateway-bound L7 DENY, telemetry', async () => {
+    const pod = mesh.pods.get('echo-v1-0')!;
+    const ok = await mesh.request('client-0', `http://${pod.ip}:8080/hello`);
+    assert.deepEqual([ok.status, ok.body], [200, 'v1 /hello']);
+    const denied = await mesh.request('client-0', `http://${pod.ip}:8080/pod-admin/x`);
+    assert.deepEqual([denied.status, denied.body], [403, 'RBAC: access denied']);
+    const m = (await mesh.waypointGet(15020, '/metrics')).body;
+    const direct = (labels: Record<string, string>) =>
+      metricSum(m, 'istio_requests_total', {
+        reporter: 'waypoint',
+        source_principal: 'spiffe://cluster.local/ns/demo/sa/client',
+        destination_service: 'unknown',
+        ...labels,
+      });
+    assert.ok(direct({ destination_workload: 'echo-v1-0', response_code: '200' }) >= 1, m);
+    assert.ok(direct({ response_code: '403' }) >= 1, 'the denial of pod-addressed traffic');
+    // Service-addressed requests still take the service's chain and routes (not the pod's).
+    const viaService = await mesh.request('client-0', `${ECHO}/pod-admin/x`, {
+      headers: { 'x-canary': 'yes' },
+    });
+    assert.deepEqual([viaService.status, viaService.body], [200, 'v2 /pod-admin/x']);
+  });
+
+  test('pod-addressed TCP of a server-first protocol passes through the waypoint (direct-tcp)', async () => {
+    const pod = mesh.pods.get('echo-v2-0')!;
+    await mesh.serveTcp('echo-v2-0', 9000, (s) => {
+      s.write('hello\n');
+      s.on('data', (d: Buffer) => s.end(`echo ${d.toString()}`));
+    });
+    const c = await mesh.connect('client-0', pod.ip, 9000);
+    let got = '';
+    c.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got === 'hello\n') c.write('ping');
+    });
+    await new Promise<void>((resolve, reject) => {
+      c.on('end', resolve);
+      c.on('error', reject);
+    });
+    c.destroy();
+    assert.equal(got, 'hello\necho ping');
+    const m = (await mesh.waypointGet(15020, '/metrics')).body;
+    assert.ok(
+      metricSum(m, 'istio_tcp_connections_opened_total', {
+        reporter: 'waypoint',
+        destination_workload: 'echo-v2-0',
+      }) >= 1,
+      'the waypoint carried it',
     );
   });
 

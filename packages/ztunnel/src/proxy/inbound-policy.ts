@@ -1,10 +1,11 @@
 // Whether an inbound connection may reach a local workload (no I/O): the destination must be a
-// known workload, a workload behind a waypoint only accepts its waypoint, and the L4
+// known workload, a workload behind a waypoint only accepts its waypoints (when every way to it
+// goes through one), and the L4
 // authorization policies must allow the connection.
 import type { WorkloadIdentity } from '@trellis/pki';
 import { authorize } from '../rbac/authorize.js';
 import { workloadSpiffeId, type Workload } from '../state/model.js';
-import type { StateStore } from '../state/store.js';
+import type { StateStore, WaypointTarget } from '../state/store.js';
 
 export type InboundDecision =
   | { readonly allow: true; readonly destination: Workload }
@@ -61,10 +62,27 @@ export function decideInbound(store: StateStore, a: InboundAttempt): InboundDeci
   };
 }
 
-/** SPIFFE IDs of the workload's waypoint, or undefined when it has none. */
+/**
+ * SPIFFE IDs allowed to reach a workload that has its own waypoint: that waypoint's and those of
+ * its services' waypoints. Undefined (anyone, policy permitting) when it has none, or when one of
+ * its services has no waypoint: traffic to that service comes straight from the client's
+ * ztunnel, since a workload's waypoint only takes traffic addressed to the workload itself.
+ */
 function waypointIdentities(store: StateStore, w: Workload): string[] | undefined {
-  const wp = store.waypointFor(w);
-  if (!wp) return undefined;
+  const own = store.waypointFor(w);
+  if (!own) return undefined;
+  const ids = identitiesOf(store, own);
+  for (const key of Object.keys(w.services)) {
+    const service = store.serviceByKey(key);
+    if (!service) continue;
+    const wp = store.waypointFor(service);
+    if (!wp) return undefined;
+    ids.push(...identitiesOf(store, wp));
+  }
+  return ids;
+}
+
+function identitiesOf(store: StateStore, wp: WaypointTarget): string[] {
   if (wp.workload) return [workloadSpiffeId(wp.workload)];
   if (wp.service) return store.endpointsOf(wp.service).map((e) => workloadSpiffeId(e.workload));
   return [];

@@ -297,6 +297,52 @@ test('a workload behind a waypoint refuses HBONE from anyone but its waypoint', 
   assert.match(entry.reason ?? '', /not the waypoint/);
 });
 
+test("a workload's own waypoint takes traffic to its IP only: its service's VIP goes straight to it", async (t) => {
+  // istio.io/waypoint-for: workload. The waypoint (never dialled here) would answer 'via-waypoint'.
+  const wpAddress = {
+    destination: { kind: 'address' as const, network: '', address: '127.0.30.1' },
+    hbonePort: 15008,
+  };
+  const waypointWorkload = workload({
+    uid: 'Kubernetes//Pod/default/waypoint',
+    addresses: ['127.0.30.1'],
+    serviceAccount: 'waypoint',
+  });
+  const vip = '10.96.0.11';
+  const svc = service({
+    hostname: 'b.default.svc.cluster.local',
+    vips: [{ network: '', address: vip }],
+    ports: [{ servicePort: 80, targetPort: 0, appProtocol: 'TCP' }],
+  });
+  const ca = await startTestCa(t);
+  const app = await startHashApp(t, B_IP, ':direct');
+  const behind = {
+    ...B,
+    waypoint: wpAddress,
+    services: { [`default/${svc.hostname}`]: [{ servicePort: 80, targetPort: app }] },
+  };
+  const [s1, s2] = stores(2, [A, waypointWorkload, behind], [svc]);
+  const z2 = await startTestZtunnel(t, ca, { token: 'tok-zt2', inboundHost: B_IP, store: s2! });
+  const z1 = await startTestZtunnel(t, ca, {
+    token: 'tok-zt1',
+    inboundHost: A_IP,
+    hbonePort: z2.proxies.ports.inbound,
+    store: s1!,
+  });
+  // Addressed to the service: straight to B, and B's ztunnel admits the client (the service has
+  // no waypoint, so this is a legitimate way in).
+  z1.destination = { address: vip, port: 80 };
+  const r = await exchange(z1.proxies.ports.outbound, Buffer.from('x'), A_IP);
+  assert.ok('reply' in r && r.reply.endsWith(':direct'), JSON.stringify(r));
+  assert.equal(z1.accessLog[0]?.via, undefined);
+  assert.equal(z2.accessLog[0]?.decision, 'allow');
+  // Addressed to the pod: to its waypoint (which is not running here: the connection fails there).
+  z1.destination = { address: B_IP, port: app };
+  await exchange(z1.proxies.ports.outbound, Buffer.from('x'), A_IP);
+  const viaWaypoint = await eventually('the pod-addressed attempt', () => z1.accessLog[1]);
+  assert.equal(viaWaypoint.via, '127.0.30.1:15008');
+});
+
 function socketPair(): Promise<[net.Socket, net.Socket]> {
   return new Promise((resolve, reject) => {
     const server = net.createServer({ allowHalfOpen: true }, (far) => {

@@ -1,5 +1,6 @@
 // Where an outbound connection goes, decided from the state store alone (no I/O): HBONE to the
-// destination workload, HBONE to a waypoint with the original target as :authority, plain TCP
+// destination workload, HBONE to a waypoint with the original target as :authority (the
+// service's waypoint for a service VIP, the workload's for its own IP), plain TCP
 // passthrough for destinations outside the mesh, or a refusal with a reason.
 import type { StateStore } from '../state/store.js';
 import { workloadSpiffeId, type Service, type Workload } from '../state/model.js';
@@ -45,7 +46,9 @@ export function routeOutbound(
     if (pick.kind === 'passthrough') return { kind: 'passthrough', target: dst, service };
     if (pick.kind === 'none') return { kind: 'refuse', reason: pick.reason, service };
     const target = { address: pick.address, port: pick.port };
-    const route = toWorkload(store, pick.workload, target, opts);
+    // The endpoint's own (workload) waypoint is for traffic addressed to the workload, not to
+    // its service (upstream ztunnel: a `waypoint-for: workload` waypoint sees pod IPs only).
+    const route = toWorkload(store, pick.workload, target, { ...opts, serviceAddressed: true });
     return route.kind === 'refuse' ? route : { ...route, service };
   }
   const workload = store.workloadByAddr(dst.address, lookup);
@@ -57,9 +60,15 @@ function toWorkload(
   store: StateStore,
   workload: Workload,
   target: Endpoint,
-  opts: { readonly source?: Workload; readonly hbonePort: number },
+  opts: {
+    readonly source?: Workload;
+    readonly hbonePort: number;
+    readonly serviceAddressed?: boolean;
+  },
 ): OutboundRoute {
-  const viaWaypoint = toWaypoint(store, workload, target, opts.source);
+  const viaWaypoint = opts.serviceAddressed
+    ? undefined
+    : toWaypoint(store, workload, target, opts.source);
   if (viaWaypoint?.kind === 'hbone') return { ...viaWaypoint, destination: workload };
   if (viaWaypoint) return viaWaypoint;
   if (workload.protocol === 'TCP') return { kind: 'passthrough', target, destination: workload };

@@ -1,14 +1,27 @@
-// networking.istio.io DestinationRule: raw object -> typed record (model/istio-networking.ts). Only
-// `spec.host` and the service-level `spec.trafficPolicy` are read; a field of the wrong type
+// networking.istio.io DestinationRule: raw object -> typed record (model/istio-networking.ts).
+// `spec.host`, `spec.trafficPolicy` (with `tls` and `portLevelSettings`) and the subset names are
+// read; a field of the wrong type
 // rejects the object (naming the field). Durations and enumerations are kept as written and
 // reported where they are used. Pure.
 import type {
+  ClientTls,
+  PortTrafficPolicy,
   ConsistentHash,
   DestinationRule,
   TrafficPolicy,
 } from '../../model/istio-networking.js';
 import { checkMeta } from './meta.js';
-import { map, name, optBool, optInt, optMap, optStr, type Fields } from './reader.js';
+import {
+  list,
+  map,
+  name,
+  optBool,
+  optInt,
+  optMap,
+  optStr,
+  ShapeError,
+  type Fields,
+} from './reader.js';
 
 /** `{...}` without its undefined entries (the typed records hold only what was written). */
 function defined<T extends object>(o: T): T {
@@ -43,8 +56,37 @@ function consistentHash(m: Fields, p: string): ConsistentHash {
   });
 }
 
+function clientTls(m: Fields, p: string): ClientTls {
+  return defined({
+    mode: optStr(m.mode, `${p}.mode`) ?? 'DISABLE',
+    sni: optStr(m.sni, `${p}.sni`),
+    caCertificates: optStr(m.caCertificates, `${p}.caCertificates`),
+    clientCertificate: optStr(m.clientCertificate, `${p}.clientCertificate`),
+    privateKey: optStr(m.privateKey, `${p}.privateKey`),
+    credentialName: optStr(m.credentialName, `${p}.credentialName`),
+    subjectAltNames: list(m.subjectAltNames, `${p}.subjectAltNames`, (v, q) => name(v, q)),
+    insecureSkipVerify: optBool(m.insecureSkipVerify, `${p}.insecureSkipVerify`),
+  });
+}
+
+function portTrafficPolicy(m: Fields, p: string): PortTrafficPolicy & { port: number } {
+  const number = optMap(m.port, `${p}.port`).number;
+  const port = optInt(number, `${p}.port.number`);
+  if (port === undefined || port < 1 || port > 65535)
+    throw new ShapeError(`${p}.port.number`, 'a port number (1-65535)', number);
+  const { loadBalancer, connectionPool, outlierDetection, tls } = trafficPolicy(m, p);
+  return defined({ port, loadBalancer, connectionPool, outlierDetection, tls });
+}
+
 function trafficPolicy(m: Fields, p: string): TrafficPolicy {
   return defined({
+    tls: opt(m.tls, `${p}.tls`, clientTls),
+    portLevelSettings:
+      m.portLevelSettings === undefined
+        ? undefined
+        : list(m.portLevelSettings, `${p}.portLevelSettings`, (v, q) =>
+            portTrafficPolicy(map(v, q), q),
+          ),
     loadBalancer: opt(m.loadBalancer, `${p}.loadBalancer`, (lb, q) =>
       defined({
         simple: optStr(lb.simple, `${q}.simple`),
@@ -111,6 +153,7 @@ export function toDestinationRule(o: Fields): DestinationRule {
         optMap(spec.trafficPolicy, 'spec.trafficPolicy'),
         'spec.trafficPolicy',
       ),
+      subsets: list(spec.subsets, 'spec.subsets', (v, q) => name(map(v, q).name, `${q}.name`)),
     },
   };
 }

@@ -102,7 +102,6 @@ export function toAuthorizationPolicy(o: Fields): AuthorizationPolicy {
     if (!(err instanceof ShapeError)) throw err;
     rulesProblem = err.message;
   }
-  const status = lenient(() => optMap(o.status, 'status')) ?? {};
   const out: AuthorizationPolicy = {
     metadata,
     spec: {
@@ -116,7 +115,7 @@ export function toAuthorizationPolicy(o: Fields): AuthorizationPolicy {
       rules,
       rulesProblem,
     },
-    status: { conditions: lenientList(status.conditions, 'status.conditions', statusCondition) },
+    status: { conditions: statusConditions(o) },
   };
   for (const k of ['selector', 'provider', 'rulesProblem'] as const)
     if (out.spec[k] === undefined) delete (out.spec as Record<string, unknown>)[k];
@@ -199,5 +198,12 @@ export function toRequestAuthentication(o: Fields): RequestAuthentication {
       targetRefs,
       jwtRules: list(spec.jwtRules, 'spec.jwtRules', jwtRule),
     },
+    status: { conditions: statusConditions(o) },
   };
+}
+
+/** `status.conditions`, read leniently (entries that do not fit are left out). */
+function statusConditions(o: Fields) {
+  const status = lenient(() => optMap(o.status, 'status')) ?? {};
+  return lenientList(status.conditions, 'status.conditions', statusCondition);
 }

@@ -91,18 +91,21 @@ function lbEndpoint(
     const filterMetadata: Record<string, { [k: string]: string }> = {
       trellis: { workload: w.uid, ...(w.identity ? { identity: w.identity } : {}) },
       // Istio's telemetry labels of the workload: name;namespace;canonical service;revision;cluster.
-      istio: {
-        workload: [
-          w.workloadName || w.name,
-          w.namespace,
-          w.canonicalName,
-          w.canonicalRevision,
-          w.clusterId,
-        ].join(';'),
-      },
+      istio: { workload: istioWorkload(w) },
     };
     if (w.tunnel === 'HBONE') filterMetadata['envoy.transport_socket_match'] = { tunnel: 'hbone' };
     endpoint.metadata = create(MetadataSchema, { filterMetadata });
   }
   return endpoint;
+}
+
+/** Istio's telemetry labels of a workload: `name;namespace;canonical service;revision;cluster`. */
+export function istioWorkload(w: WorkloadInfo): string {
+  return [
+    w.workloadName || w.name,
+    w.namespace,
+    w.canonicalName,
+    w.canonicalRevision,
+    w.clusterId,
+  ].join(';');
 }

@@ -63,6 +63,8 @@ import {
   type WaypointSelected,
 } from './service-resources.js';
 import { waypointCluster } from './traffic-policy.js';
+import { boundWorkloads, directContribution, type DirectContribution } from './direct.js';
+import type { WorkloadInfo } from '../../model/workload-info.js';
 import type { EnvoyState } from './state.js';
 import type { WorkloadIndex } from './workload-index.js';
 import { addTo, removeFrom } from '../../collections/index-by.js';
@@ -102,6 +104,8 @@ interface SetMemo {
    * selector RequestAuthentications (every chain's JWT filter).
    */
   selected: WaypointSelected;
+  /** Waypoint sets: what the workloads bound to it contribute (workload-addressed traffic). */
+  direct: DirectContribution | undefined;
   moved: boolean;
 }
 
@@ -116,6 +120,7 @@ const newMemo = (): SetMemo => ({
   clusterUsers: new Map(),
   clustersByService: new Map(),
   selected: NOTHING_SELECTED,
+  direct: undefined,
   moved: false,
 });
 
@@ -231,6 +236,7 @@ export function updateSet(
   // Services to translate again, and services whose endpoints changed.
   const dirty = new Set<string>();
   const endpoints = new Set<string>();
+  let directDirty = false;
   if (full) {
     for (const key of memo.contributions.keys()) dirty.add(key);
     for (const key of state.services.keys()) dirty.add(key);
@@ -250,11 +256,23 @@ export function updateSet(
           for (const key of memo.contributions.keys()) dirty.add(key);
       }
     forEachChange(previous!.state.workloads, state.workloads, (uid, w) => {
-      for (const k of Object.keys(previous!.state.workloads.get(uid)?.services ?? {}))
-        endpoints.add(k);
+      const was = previous!.state.workloads.get(uid);
+      for (const k of Object.keys(was?.services ?? {})) endpoints.add(k);
       for (const k of Object.keys(w?.services ?? {})) endpoints.add(k);
+      if (kind.kind === 'waypoint' && (boundTo(was, kind.waypoint) || boundTo(w, kind.waypoint)))
+        directDirty = true;
     });
   }
+  const directBefore = memo.direct;
+  if (waypoint && (full || directDirty))
+    memo.direct = directContribution(
+      state,
+      waypoint,
+      boundWorkloads(state, waypoint.key),
+      selected,
+    );
+  else if (!waypoint) memo.direct = undefined;
+  const directChanged = memo.direct !== directBefore;
 
   const before = memo.contributions;
   const { byBackend, clusterUsers, clustersByService } = memo;
@@ -263,7 +281,8 @@ export function updateSet(
   const clusterRefs = new Map<string, ClusterRef>();
   /** Whether each cluster touched had users when this update began. */
   const used = new Map<string, boolean>();
-  let notesChanged = !previous;
+  let notesChanged =
+    !previous || (directChanged && !sameValue(directBefore?.notes, memo.direct?.notes));
   for (const key of dirty) {
     const old = before.get(key);
     const service = state.services.get(key);
@@ -321,8 +340,12 @@ export function updateSet(
     for (const [name, l] of next?.listeners ?? []) listeners.set(name, l);
     for (const [name, r] of next?.routes ?? []) routes.set(name, r);
   }
-  if (kind.kind === 'waypoint' && (contributionChanges.size > 0 || !prevResources)) {
+  if (
+    kind.kind === 'waypoint' &&
+    (contributionChanges.size > 0 || directChanged || !prevResources)
+  ) {
     const chains = [...contributions.values()].flatMap((c) => c.chains);
+    chains.push(...(memo.direct?.chains ?? []));
     listeners.set(WAYPOINT_LISTENER_NAME, chains.length > 0 ? waypointListener(chains) : undefined);
   }
   const clusters = new Map<string, Cluster | undefined>();
@@ -349,6 +372,16 @@ export function updateSet(
       }),
     );
   }
+  if (directChanged) {
+    if (directBefore) {
+      routes.set(directBefore.route.name, undefined);
+      clusters.set(directBefore.cluster.name, undefined);
+    }
+    if (memo.direct) {
+      routes.set(memo.direct.route.name, memo.direct.route);
+      clusters.set(memo.direct.cluster.name, memo.direct.cluster);
+    }
+  }
   const apply = <T>(
     prev: ReadonlyMap<string, T> | undefined,
     changes: Map<string, T | undefined>,
@@ -358,7 +391,10 @@ export function updateSet(
     routes: apply(prevResources?.routes, routes),
     clusters: apply(prevResources?.clusters, clusters),
     endpoints: apply(prevResources?.endpoints, assignments),
-    notes: notesChanged || !prevResources ? mergedNotes(contributions) : prevResources.notes,
+    notes:
+      notesChanged || !prevResources
+        ? mergedNotes(contributions, memo.direct)
+        : prevResources.notes,
   };
   return { state, resources, packed: packSet(resources, previous?.packed), memo };
 }
@@ -409,6 +445,10 @@ function refOf(
   return undefined;
 }
 
+function boundTo(w: WorkloadInfo | undefined, waypoint: string): boolean {
+  return w?.waypoint?.waypoint === waypoint;
+}
+
 function inSet(kind: EnvoySetKind, service: ServiceInfo): boolean {
   return (
     kind.kind === 'proxyless' ||
@@ -417,10 +457,13 @@ function inSet(kind: EnvoySetKind, service: ServiceInfo): boolean {
 }
 
 /** Notes of the contributions in service order, each once. */
-function mergedNotes(contributions: ReadonlyMap<string, ServiceContribution>): EnvoyNote[] {
+function mergedNotes(
+  contributions: ReadonlyMap<string, ServiceContribution>,
+  direct: DirectContribution | undefined,
+): EnvoyNote[] {
   const seen = new Set<string>();
   const out: EnvoyNote[] = [];
-  for (const c of contributions.values())
+  for (const c of [...contributions.values(), ...(direct ? [direct] : [])])
     for (const n of c.notes) {
       const k = `${n.kind}\0${n.object}\0${n.message}`;
       if (seen.has(k)) continue;

@@ -8,6 +8,7 @@ import {
   FilterSchema,
   type Filter,
   type FilterChain,
+  type FilterChainMatch,
 } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { TcpProxySchema } from '@trellis/api/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import {
@@ -83,9 +84,37 @@ export function waypointFilterChain(
   filters: HttpFilter[],
 ): FilterChain {
   const name = waypointChainName(service.hostname, port.port);
+  return httpChain(name, vipMatch(service, port), routeConfigName, filters);
+}
+
+/**
+ * A TCP service port on the waypoint (a port named tcp-, tls-, mongo-, ...): network RBAC from the
+ * L4 parts of the policies, then tcp_proxy to the service's cluster.
+ */
+export function waypointTcpChain(
+  service: ServiceInfo,
+  port: ServicePortInfo,
+  cluster: string,
+  rbac: Filter[],
+): FilterChain {
+  return tcpChain(
+    waypointChainName(service.hostname, port.port, 'tcp'),
+    vipMatch(service, port),
+    cluster,
+    rbac,
+  );
+}
+
+/** A waypoint chain serving HTTP: the connection manager (RDS, BASE path normalisation) with `filters`. */
+export function httpChain(
+  name: string,
+  match: FilterChainMatch,
+  routeConfigName: string,
+  filters: HttpFilter[],
+): FilterChain {
   return create(FilterChainSchema, {
     name,
-    filterChainMatch: vipMatch(service, port),
+    filterChainMatch: match,
     filters: [hcmFilter(name, routeConfigName, filters)],
   });
 }
@@ -108,20 +137,16 @@ export function hcmFilter(
   });
 }
 
-/**
- * A TCP service port on the waypoint (a port named tcp-, tls-, mongo-, ...): network RBAC from the
- * L4 parts of the policies, then tcp_proxy to the service's cluster.
- */
-export function waypointTcpChain(
-  service: ServiceInfo,
-  port: ServicePortInfo,
+/** A waypoint chain passing TCP through: network RBAC, then tcp_proxy to `cluster`. */
+export function tcpChain(
+  name: string,
+  match: FilterChainMatch,
   cluster: string,
   rbac: Filter[],
 ): FilterChain {
-  const name = waypointChainName(service.hostname, port.port, 'tcp');
   return create(FilterChainSchema, {
     name,
-    filterChainMatch: vipMatch(service, port),
+    filterChainMatch: match,
     filters: [
       ...rbac,
       create(FilterSchema, {

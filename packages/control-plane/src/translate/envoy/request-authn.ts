@@ -29,6 +29,7 @@ import type { WorkloadInfo } from '../../model/workload-info.js';
 import { durationFromMs } from './duration.js';
 import type { NoteSink } from './notes.js';
 import { istioDurationMs } from './traffic-policy.js';
+import { clip } from '@trellis/core';
 
 export const JWT_AUTHN_FILTER = 'envoy.filters.http.jwt_authn';
 
@@ -83,28 +84,60 @@ export function jwtAuthnFilter(
   });
 }
 
+/**
+ * Why a jwtRule cannot be served (it is then left out: tokens of its issuer fail), or undefined.
+ * The same answer goes into the RequestAuthentication's status.
+ */
+export function jwtRuleProblem(rule: JwtRule): string | undefined {
+  if (!rule.issuer) return 'issuer is required; rule ignored';
+  if (rule.jwks) {
+    const bad = jwksProblem(rule.jwks);
+    return (
+      bad && `jwks is not a JSON Web Key Set (${bad}); rule ignored (tokens of this issuer fail)`
+    );
+  }
+  if (rule.jwksUri) {
+    if (!URL.canParse(rule.jwksUri))
+      return `jwksUri "${clip(rule.jwksUri, 256)}" is not a URL; rule ignored (tokens of this issuer fail)`;
+    return undefined;
+  }
+  return 'neither jwks nor jwksUri is set (Istio would discover it from the issuer); rule ignored';
+}
+
+/** What is wrong with an inline JWKS (RFC 7517: an object with a `keys` list of keys with `kty`). */
+function jwksProblem(text: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'not a JSON object';
+  const keys = (doc as { keys?: unknown }).keys;
+  if (!Array.isArray(keys)) return 'no "keys" list';
+  if (keys.length === 0) return '"keys" is empty';
+  const i = keys.findIndex(
+    (k) => typeof k !== 'object' || k === null || typeof (k as { kty?: unknown }).kty !== 'string',
+  );
+  return i === -1 ? undefined : `keys[${i}] has no "kty"`;
+}
+
 function jwtProvider(
   rule: JwtRule,
   policy: string,
   i: number,
   notes: NoteSink,
 ): JwtProvider | undefined {
-  const note = (m: string) => notes.add('RequestAuthentication', policy, `jwtRules[${i}]: ${m}`);
-  if (!rule.issuer) {
-    note('issuer is required; rule ignored');
+  const problem = jwtRuleProblem(rule);
+  if (problem) {
+    notes.add('RequestAuthentication', policy, `jwtRules[${i}]: ${problem}`);
     return undefined;
   }
   let jwks: MessageInitShape<typeof JwtProviderSchema>['jwksSourceSpecifier'];
   if (rule.jwks) {
     jwks = { case: 'localJwks', value: { specifier: { case: 'inlineString', value: rule.jwks } } };
-  } else if (rule.jwksUri) {
-    let url: URL;
-    try {
-      url = new URL(rule.jwksUri);
-    } catch {
-      note(`jwksUri "${rule.jwksUri}" is not a URL; rule ignored (tokens of this issuer fail)`);
-      return undefined;
-    }
+  } else {
+    const url = new URL(rule.jwksUri!);
     const timeout = istioDurationMs(rule.timeout) ?? JWKS_TIMEOUT_MS;
     jwks = {
       case: 'remoteJwks',
@@ -117,9 +150,6 @@ function jwtProvider(
         cacheDuration: durationFromMs(JWKS_CACHE_MS),
       },
     };
-  } else {
-    note('neither jwks nor jwksUri is set (Istio would discover it from the issuer); rule ignored');
-    return undefined;
   }
   return create(JwtProviderSchema, {
     issuer: rule.issuer,
@@ -139,7 +169,7 @@ function jwtProvider(
 }
 
 /**
- * RequestAuthentications for `service` on `waypoint`, chosen as AuthorizationPolicies are:
+ * RequestAuthentications for `service` on `waypoint` (none: its workload-addressed traffic), chosen as AuthorizationPolicies are:
  * targetRefs to the waypoint Gateway, the Service or the GatewayClass (root namespace), or a
  * selector matching the waypoint's pods (`selected`, keys `<ns>/<name>`).
  */
@@ -147,7 +177,7 @@ export function requestAuthenticationsFor(
   policies: readonly RequestAuthentication[],
   rootNamespace: string,
   waypoint: WaypointInfo,
-  service: ServiceInfo,
+  service: ServiceInfo | undefined,
   selected: ReadonlySet<string>,
 ): RequestAuthentication[] {
   return policies.filter((p) => {
@@ -160,7 +190,7 @@ export function requestAuthenticationsFor(
       if (ref.kind === 'GatewayClass' && ref.group === GATEWAY_GROUP)
         return ns === rootNamespace && ref.name === waypoint.gatewayClassName;
       if (ref.kind === 'Service' && ref.group === '')
-        return ns === service.namespace && ref.name === service.name;
+        return ns === service?.namespace && ref.name === service.name;
       return false;
     });
   });

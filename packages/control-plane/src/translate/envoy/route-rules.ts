@@ -61,7 +61,7 @@ export function httpRouteEntries(
   route.spec.rules.forEach((rule, i) => {
     const timing = ruleTiming(rule);
     if (typeof timing === 'string') {
-      note(ctx, source, `rule ${i}: ${timing}; rule ignored`);
+      note(ctx, source, `rule ${ruleLabel(rule, i)}: ${timing}; rule ignored`);
       return;
     }
     if (rule.retry && ctx.target === 'grpc')
@@ -101,6 +101,11 @@ export function grpcRouteEntries(
   return entries;
 }
 
+/** A rule as notes and status name it: its index, and its name when it has one (Gateway API v1.6). */
+export function ruleLabel(rule: { readonly name?: string }, index: number): string {
+  return rule.name ? `${index} (${rule.name})` : String(index);
+}
+
 function buildRoute(
   source: RouteSource,
   ruleIndex: number,
@@ -112,13 +117,13 @@ function buildRoute(
   timing: RuleTiming,
   ctx: RouteContext,
 ): RouteEntry | undefined {
-  const where = `rule ${ruleIndex} match ${matchIndex}`;
+  const where = `rule ${ruleLabel(rule, ruleIndex)} match ${matchIndex}`;
   if (!matched.ok) {
     note(ctx, source, `${where}: ${matched.reason}; match ignored`);
     return undefined;
   }
   const route = create(RouteSchema, {
-    name: `${source.namespace}.${source.name}.${ruleIndex}.${matchIndex}`,
+    name: `${source.namespace}.${source.name}.${rule.name || ruleIndex}.${matchIndex}`,
     match: matched.match,
   });
   const entry = { route, precedence: matched.precedence, rule: ruleIndex, match: matchIndex };
@@ -281,23 +286,26 @@ function findRuleProblems(route: HTTPRoute | GRPCRoute, kind: 'HTTPRoute' | 'GRP
     if (!grpc) {
       const timing = ruleTiming(rule as HTTPRouteRule);
       if (typeof timing === 'string')
-        return void problems.push(`rule ${i}: ${timing}; rule ignored`);
+        return void problems.push(`rule ${ruleLabel(rule, i)}: ${timing}; rule ignored`);
     }
     const filters = ruleFilters(rule.filters, grpc ? GRPC_FILTERS : HTTP_FILTERS);
     if (filters.invalid)
-      return void problems.push(`rule ${i}: ${filters.invalid}; requests get 500`);
+      return void problems.push(`rule ${ruleLabel(rule, i)}: ${filters.invalid}; requests get 500`);
     rule.matches.forEach((m, j) => {
       const path = grpc ? undefined : (m as HTTPRouteRule['matches'][number]).path;
       const matched = grpc
         ? grpcRouteMatch(m as GRPCRouteRule['matches'][number])
         : httpRouteMatch(m as HTTPRouteRule['matches'][number], 'envoy');
       if (!matched.ok)
-        return void problems.push(`rule ${i} match ${j}: ${matched.reason}; match ignored`);
+        return void problems.push(
+          `rule ${ruleLabel(rule, i)} match ${j}: ${matched.reason}; match ignored`,
+        );
       const redirect = filters.redirect && redirectAction(filters.redirect, path);
       const rewrite =
         filters.rewrite && applyRewrite(create(RouteActionSchema), filters.rewrite, path);
       const problem = typeof redirect === 'string' ? redirect : rewrite;
-      if (problem) problems.push(`rule ${i} match ${j}: ${problem}; requests get 500`);
+      if (problem)
+        problems.push(`rule ${ruleLabel(rule, i)} match ${j}: ${problem}; requests get 500`);
     });
   });
   return problems;

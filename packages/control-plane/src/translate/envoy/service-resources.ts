@@ -5,6 +5,7 @@
 import type { FilterChain } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
 import type { Listener } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
+import type { HttpFilter } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { AuthorizationPolicyInfo } from '../../model/policy-info.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import type { WaypointInfo } from '../../model/waypoint-info.js';
@@ -128,17 +129,7 @@ export function waypointService(
     return done();
   }
   const { trustDomain, rootNamespace } = state.options;
-  const policies = policiesFor(state, waypoint, service, selected.authorizationPolicies);
-  const jwt = jwtAuthnFilter(
-    requestAuthenticationsFor(
-      state.requestAuthentications ?? [],
-      rootNamespace,
-      waypoint,
-      service,
-      selected.requestAuthentications,
-    ),
-    notes,
-  );
+  const { policies, jwt } = waypointAuth(state, waypoint, service, selected, notes);
   const rbac = rbacFilters(policies, trustDomain, notes);
   let l4: ReturnType<typeof networkRbacFilters> | undefined;
   for (const port of tcpPorts(service)) {
@@ -178,14 +169,40 @@ export function waypointService(
 }
 
 /**
- * Policies enforced for `service` on `waypoint`: targetRefs naming the waypoint Gateway (same
+ * What authenticates and authorizes requests to `service` on `waypoint` (none: its
+ * workload-addressed traffic): the AuthorizationPolicies that apply and the JWT filter of the
+ * RequestAuthentications that apply, both chosen by `policiesFor`'s rules.
+ */
+export function waypointAuth(
+  state: EnvoyState,
+  waypoint: WaypointInfo,
+  service: ServiceInfo | undefined,
+  selected: WaypointSelected,
+  notes: NoteSink,
+): { policies: AuthorizationPolicyInfo[]; jwt: HttpFilter | undefined } {
+  const policies = policiesFor(state, waypoint, service, selected.authorizationPolicies);
+  const jwt = jwtAuthnFilter(
+    requestAuthenticationsFor(
+      state.requestAuthentications ?? [],
+      state.options.rootNamespace,
+      waypoint,
+      service,
+      selected.requestAuthentications,
+    ),
+    notes,
+  );
+  return { policies, jwt };
+}
+
+/**
+ * Policies enforced for `service` on `waypoint` (none: its workload-addressed traffic): targetRefs naming the waypoint Gateway (same
  * namespace), the Service (same namespace) or the waypoint's GatewayClass (root namespace), and
  * selector policies that select the waypoint's pods. In policy key order.
  */
 export function policiesFor(
   state: EnvoyState,
   waypoint: WaypointInfo,
-  service: ServiceInfo,
+  service: ServiceInfo | undefined,
   selectorPolicies: ReadonlySet<string>,
 ): AuthorizationPolicyInfo[] {
   return state.authorizationPolicies.filter((p) => {
@@ -199,7 +216,7 @@ export function policiesFor(
           p.namespace === state.options.rootNamespace && ref.name === waypoint.gatewayClassName
         );
       if (ref.kind === 'Service' && ref.group === '')
-        return p.namespace === service.namespace && ref.name === service.name;
+        return p.namespace === service?.namespace && ref.name === service.name;
       return false;
     });
   });

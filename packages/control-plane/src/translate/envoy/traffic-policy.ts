@@ -9,8 +9,12 @@
 //   outlierDetection consecutive5xxErrors / consecutiveGatewayErrors (enforced at 100%),
 //   consecutiveLocalOriginFailures with splitExternalLocalOriginErrors, interval, baseEjectionTime,
 //   maxEjectionPercent, minHealthPercent -> healthy panic threshold.
+//   tls SIMPLE / MUTUAL -> the cluster's TLS transport socket (client-tls.ts);
+//   portLevelSettings: for the cluster of that service port, each field set (loadBalancer,
+//   connectionPool, outlierDetection, tls) replaces the top-level one, as Istio merges them.
 // The rule for a service: same namespace first, then the root namespace; host by FQDN or short
-// name (resolved in the rule's namespace). Subsets and port-level policies are not read. Pure.
+// name (resolved in the rule's namespace). Subsets are not used (only VirtualService routes select
+// them, and routing here is Gateway API): `destinationRuleNotes` says so. Pure.
 import { create } from '@bufbuild/protobuf';
 import {
   CircuitBreakers_ThresholdsSchema,
@@ -30,8 +34,9 @@ import {
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
 import { PercentSchema } from '@trellis/api/gen/envoy/type/v3/percent_pb.js';
 import { oldestFirst } from '../../collections/meta.js';
-import type { DestinationRule } from '../../model/istio-networking.js';
-import type { ServiceInfo } from '../../model/service-info.js';
+import type { DestinationRule, TrafficPolicy } from '../../model/istio-networking.js';
+import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
+import { clientTlsSocket } from './client-tls.js';
 import { durationFromMs } from './duration.js';
 import { MetadataSchema } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
 import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
@@ -71,11 +76,35 @@ export function destinationRuleFor(
   );
 }
 
-/** Applies the rule's traffic policy to `cluster` in place; what cannot be honoured is noted. */
-export function applyTrafficPolicy(cluster: Cluster, dr: DestinationRule, notes: NoteSink): void {
+/** The policy of one service port: a port-level setting's fields replace the top-level ones. */
+export function policyForPort(tp: TrafficPolicy, port: number): TrafficPolicy {
+  const p = tp.portLevelSettings?.find((s) => s.port === port);
+  if (!p) return tp;
+  return {
+    ...tp,
+    ...(p.loadBalancer ? { loadBalancer: p.loadBalancer } : {}),
+    ...(p.connectionPool ? { connectionPool: p.connectionPool } : {}),
+    ...(p.outlierDetection ? { outlierDetection: p.outlierDetection } : {}),
+    ...(p.tls ? { tls: p.tls } : {}),
+  };
+}
+
+/**
+ * Applies the rule's traffic policy for service port `port` to `cluster` in place; what cannot be
+ * honoured is noted.
+ */
+export function applyTrafficPolicy(
+  cluster: Cluster,
+  dr: DestinationRule,
+  port: ServicePortInfo,
+  notes: NoteSink,
+): void {
   const object = `${dr.metadata.namespace}/${dr.metadata.name}`;
   const note = (m: string) => notes.add('DestinationRule', object, m);
-  const tp = dr.spec.trafficPolicy;
+  const tp = policyForPort(dr.spec.trafficPolicy, port.port);
+  const tls = clientTlsSocket(tp.tls, speaksHttp2(port));
+  if (tls.problem) note(`port ${port.port}: ${tls.problem}`);
+  if (tls.socket) cluster.transportSocket = tls.socket;
   const lb = tp.loadBalancer;
   if (lb?.simple !== undefined) {
     const policy = {
@@ -161,8 +190,11 @@ export function applyTrafficPolicy(cluster: Cluster, dr: DestinationRule, notes:
 }
 
 /** The route hash policy a consistent-hash rule needs (Envoy hashes on the route, balances on the cluster). */
-export function hashPolicies(dr: DestinationRule | undefined): RouteAction_HashPolicy[] {
-  const ch = dr?.spec.trafficPolicy.loadBalancer?.consistentHash;
+export function hashPolicies(
+  dr: DestinationRule | undefined,
+  port: number,
+): RouteAction_HashPolicy[] {
+  const ch = dr && policyForPort(dr.spec.trafficPolicy, port).loadBalancer?.consistentHash;
   if (!ch) return [];
   if (ch.httpHeaderName)
     return [
@@ -214,7 +246,7 @@ export function waypointCluster(
   });
   const dr = destinationRuleFor(rules, service, rootNamespace);
   // What cannot be honoured is noted by the service that uses the cluster (noteTrafficPolicies).
-  if (dr) applyTrafficPolicy(cluster, dr, new NoteSink());
+  if (dr) applyTrafficPolicy(cluster, dr, ref.port, new NoteSink());
   return cluster;
 }
 
@@ -228,7 +260,7 @@ export function noteTrafficPolicies(
   if (rules.length === 0) return;
   for (const ref of clusters.values()) {
     const dr = destinationRuleFor(rules, ref.service, rootNamespace);
-    if (dr) applyTrafficPolicy(edsCluster(ref.cluster, { http2: false }), dr, notes);
+    if (dr) applyTrafficPolicy(edsCluster(ref.cluster, { http2: false }), dr, ref.port, notes);
   }
 }
 
@@ -241,8 +273,8 @@ export function addHashPolicies(
 ): void {
   if (rules.length === 0) return;
   const byCluster = new Map<string, RouteAction_HashPolicy[]>();
-  for (const { cluster, service } of clusters.values()) {
-    const hp = hashPolicies(destinationRuleFor(rules, service, rootNamespace));
+  for (const { cluster, service, port } of clusters.values()) {
+    const hp = hashPolicies(destinationRuleFor(rules, service, rootNamespace), port.port);
     if (hp.length > 0) byCluster.set(cluster, hp);
   }
   if (byCluster.size === 0) return;
@@ -260,4 +292,21 @@ export function addHashPolicies(
         const hp = first !== undefined ? byCluster.get(first) : undefined;
         if (hp) r.action.value.hashPolicy = hp;
       }
+}
+
+/**
+ * What the control plane says about DestinationRules whatever proxies ask for (logged once, shown
+ * in /debug/configz): subsets are not used, since only VirtualService routes select them and
+ * VirtualService is not read (routing is Gateway API; DESIGN.md's contract).
+ */
+export function destinationRuleNotes(
+  rules: readonly DestinationRule[],
+): { kind: 'DestinationRule'; object: string; message: string }[] {
+  return rules
+    .filter((dr) => dr.spec.subsets.length > 0)
+    .map((dr) => ({
+      kind: 'DestinationRule' as const,
+      object: `${dr.metadata.namespace}/${dr.metadata.name}`,
+      message: `subsets (${dr.spec.subsets.join(', ')}) are ignored: only VirtualService routes select subsets, and Trellis routes with Gateway API (HTTPRoute/GRPCRoute backendRefs name Services; make a Service per version instead)`,
+    }));
 }

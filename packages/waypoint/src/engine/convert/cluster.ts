@@ -1,6 +1,6 @@
 // Cluster -> ClusterConfig and ClusterLoadAssignment -> EndpointSet, with Envoy's defaults for
-// connect timeout, circuit breakers and outlier detection. Discovery types other than EDS and
-// STATIC, health checks, subsets and TLS origination are refused. Pure.
+// connect timeout, circuit breakers and outlier detection. Discovery types other than EDS, STATIC
+// and ORIGINAL_DST, health checks, subsets and TLS from SDS are refused. Pure.
 import { isMessage } from '@bufbuild/protobuf';
 import type { JsonObject } from '@bufbuild/protobuf';
 import {
@@ -9,7 +9,16 @@ import {
   type Cluster,
 } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { OutlierDetection } from '@trellis/api/gen/envoy/config/cluster/v3/outlier_detection_pb.js';
-import type { Metadata } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import type {
+  DataSource,
+  Metadata,
+  TransportSocket,
+} from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import {
+  CertificateValidationContext_TrustChainVerification as TrustChain,
+  SubjectAltNameMatcher_SanType as SanType,
+} from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import { UpstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { HealthStatus as XdsHealth } from '@trellis/api/gen/envoy/config/core/v3/health_check_pb.js';
 import type { ClusterLoadAssignment } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { HttpProtocolOptionsSchema } from '@trellis/api/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
@@ -20,6 +29,9 @@ import {
   type EndpointSet,
   type HealthStatus,
   type LbPolicy,
+  type DataRef,
+  type OriginalDstHost,
+  type UpstreamTls,
   type OutlierConfig,
   type UpstreamProtocol,
   type WorkloadLabels,
@@ -27,6 +39,7 @@ import {
 import type { MetadataValue } from './metadata.js';
 import { convert, durationMs, invalid, unpackTyped, type Converted } from './common.js';
 import { percent } from './percent.js';
+import { canonicalIp } from '@trellis/core';
 
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -50,6 +63,8 @@ function lbPolicy(p: LbPolicyEnum, field: string): LbPolicy {
       return 'ring-hash';
     case LbPolicyEnum.MAGLEV:
       return 'maglev';
+    case LbPolicyEnum.CLUSTER_PROVIDED:
+      return 'cluster-provided';
     default:
       invalid(field, `lb_policy ${LbPolicyEnum[p] ?? p} is not supported`);
   }
@@ -60,7 +75,13 @@ function cluster(c: Cluster, field: string): ClusterConfig {
   const d = c.clusterDiscoveryType;
   let edsName: string | undefined;
   let staticEndpoints: EndpointSet | undefined;
-  if (d.case === 'type' && d.value === DiscoveryType.EDS) {
+  const originalDst = d.case === 'type' && d.value === DiscoveryType.ORIGINAL_DST;
+  if (originalDst) {
+    if (c.lbPolicy !== LbPolicyEnum.CLUSTER_PROVIDED)
+      invalid(`${field}.lb_policy`, 'an ORIGINAL_DST cluster needs CLUSTER_PROVIDED');
+    if (c.loadAssignment)
+      invalid(`${field}.load_assignment`, 'an ORIGINAL_DST cluster takes no endpoints');
+  } else if (d.case === 'type' && d.value === DiscoveryType.EDS) {
     const src = c.edsClusterConfig?.edsConfig?.configSourceSpecifier.case;
     if (src !== undefined && src !== 'ads')
       invalid(`${field}.eds_cluster_config.eds_config`, `only ADS is supported (got ${src})`);
@@ -71,7 +92,7 @@ function cluster(c: Cluster, field: string): ClusterConfig {
   } else {
     invalid(
       field,
-      `discovery type ${d.case === 'type' ? (DiscoveryType[d.value] ?? d.value) : String(d.case)} is not supported (EDS, STATIC)`,
+      `discovery type ${d.case === 'type' ? (DiscoveryType[d.value] ?? d.value) : String(d.case)} is not supported (EDS, STATIC, ORIGINAL_DST)`,
     );
   }
   if (c.healthChecks.length > 0)
@@ -81,13 +102,18 @@ function cluster(c: Cluster, field: string): ClusterConfig {
     invalid(`${field}.load_balancing_policy`, 'not supported (use lb_policy)');
   if (c.filters.length > 0)
     invalid(`${field}.filters`, 'upstream network filters are not supported');
-  if (c.transportSocket && c.transportSocket.name !== 'envoy.transport_sockets.raw_buffer')
+  const ts = c.transportSocket;
+  let tls: UpstreamTls | undefined;
+  if (ts && ts.name === TLS_SOCKET) tls = upstreamTls(ts, `${field}.transport_socket`);
+  else if (ts && ts.name !== 'envoy.transport_sockets.raw_buffer')
     invalid(
       `${field}.transport_socket`,
-      `${c.transportSocket.name} is not supported (endpoints reached over HBONE are marked in their metadata)`,
+      `${ts.name} is not supported (${TLS_SOCKET} or raw_buffer; endpoints reached over HBONE are marked in their metadata)`,
     );
 
   const lb = lbPolicy(c.lbPolicy, `${field}.lb_policy`);
+  if (lb === 'cluster-provided' && !originalDst)
+    invalid(`${field}.lb_policy`, 'CLUSTER_PROVIDED is for ORIGINAL_DST clusters only');
   let leastRequestChoices = 2;
   let ringSize = { min: 1024, max: 8 * 1024 * 1024 };
   const lbc = c.lbConfig;
@@ -151,6 +177,7 @@ function cluster(c: Cluster, field: string): ClusterConfig {
   const outlier = c.outlierDetection
     ? outlierConfig(c.outlierDetection, `${field}.outlier_detection`)
     : undefined;
+  const metadata = metadataMap(c.metadata);
   return {
     name: c.name,
     ...(edsName !== undefined ? { edsName } : {}),
@@ -165,8 +192,97 @@ function cluster(c: Cluster, field: string): ClusterConfig {
     idleTimeoutMs,
     maxRequestsPerConnection,
     panicThreshold: percent(c.commonLbConfig?.healthyPanicThreshold, 0.5),
-    metadata: metadataMap(c.metadata),
+    metadata,
+    ...(tls ? { tls } : {}),
+    ...(originalDst
+      ? { originalDst: originalDstTable(metadata, `${field}.metadata.trellis.original_dst`) }
+      : {}),
   };
+}
+
+/**
+ * `trellis.original_dst` of an ORIGINAL_DST cluster: `{"<ip>": {tunnel: "hbone", identity,
+ * workload}}`, how each destination IP is reached. Without it, any destination by plain TCP.
+ */
+function originalDstTable(
+  md: Map<string, Record<string, MetadataValue>>,
+  field: string,
+): { hosts?: Map<string, OriginalDstHost> } {
+  const table = md.get('trellis')?.['original_dst'];
+  if (table === undefined) return {};
+  if (typeof table !== 'object' || table === null || Array.isArray(table))
+    invalid(field, 'must be a struct of IP -> {tunnel, identity, workload}');
+  const hosts = new Map<string, OriginalDstHost>();
+  for (const [ip, v] of Object.entries(table)) {
+    const f = `${field}[${ip}]`;
+    const key = canonicalIp(ip);
+    if (key === undefined) invalid(f, 'the key is not an IP address');
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid(f, 'must be a struct');
+    const e = v as Record<string, MetadataValue>;
+    const hbone = e['tunnel'] === 'hbone';
+    const identity = typeof e['identity'] === 'string' ? e['identity'] : undefined;
+    if (hbone && identity === undefined) invalid(f, 'an HBONE destination needs its identity');
+    const workload = typeof e['workload'] === 'string' ? workloadLabels(e['workload']) : undefined;
+    hosts.set(key, {
+      hbone,
+      ...(identity !== undefined ? { identity } : {}),
+      ...(workload ? { workload } : {}),
+    });
+  }
+  return { hosts };
+}
+
+const TLS_SOCKET = 'envoy.transport_sockets.tls';
+
+/** UpstreamTlsContext: SNI, trusted CA, client certificate, SAN matchers, ALPN; no SDS. */
+function upstreamTls(ts: TransportSocket, field: string): UpstreamTls {
+  if (ts.configType.case !== 'typedConfig')
+    invalid(field, `${TLS_SOCKET} needs a typed_config (UpstreamTlsContext)`);
+  const ctx = unpackTyped(ts.configType.value, `${field}.typed_config`);
+  if (!isMessage(ctx, UpstreamTlsContextSchema))
+    invalid(`${field}.typed_config`, `expected UpstreamTlsContext, got ${ctx.$typeName}`);
+  const common = ctx.commonTlsContext;
+  const f = `${field}.typed_config.common_tls_context`;
+  if (common?.tlsCertificateSdsSecretConfigs.length)
+    invalid(`${f}.tls_certificate_sds_secret_configs`, 'SDS is not supported');
+  if (common && common.tlsCertificates.length > 1)
+    invalid(`${f}.tls_certificates`, 'at most one client certificate is supported');
+  const v = common?.validationContextType;
+  if (v && v.case !== undefined && v.case !== 'validationContext')
+    invalid(`${f}.${v.case}`, 'only an inline validation_context is supported (no SDS)');
+  const vc = v?.case === 'validationContext' ? v.value : undefined;
+  const cert = common?.tlsCertificates[0];
+  const sans = (vc?.matchTypedSubjectAltNames ?? []).map((m, i): UpstreamTls['sans'][number] => {
+    const g = `${f}.validation_context.match_typed_subject_alt_names[${i}]`;
+    const type = m.sanType === SanType.DNS ? 'dns' : m.sanType === SanType.URI ? 'uri' : undefined;
+    if (!type) invalid(`${g}.san_type`, 'only DNS and URI are supported');
+    if (m.matcher?.matchPattern.case !== 'exact')
+      invalid(`${g}.matcher`, 'only exact is supported');
+    return { type, value: m.matcher.matchPattern.value };
+  });
+  const ca = dataRef(vc?.trustedCa, `${f}.validation_context.trusted_ca`);
+  const certChain = dataRef(cert?.certificateChain, `${f}.tls_certificates[0].certificate_chain`);
+  const key = dataRef(cert?.privateKey, `${f}.tls_certificates[0].private_key`);
+  if ((certChain === undefined) !== (key === undefined))
+    invalid(`${f}.tls_certificates[0]`, 'needs both certificate_chain and private_key');
+  return {
+    ...(ctx.sni ? { sni: ctx.sni } : {}),
+    ...(ca ? { ca } : {}),
+    ...(certChain ? { cert: certChain } : {}),
+    ...(key ? { key } : {}),
+    sans,
+    skipVerify: vc?.trustChainVerification === TrustChain.ACCEPT_UNTRUSTED,
+    alpn: [...(common?.alpnProtocols ?? [])],
+  };
+}
+
+function dataRef(d: DataSource | undefined, field: string): DataRef | undefined {
+  const s = d?.specifier;
+  if (!s || s.case === undefined) return undefined;
+  if (s.case === 'filename') return { file: s.value };
+  if (s.case === 'inlineString') return { pem: s.value };
+  if (s.case === 'inlineBytes') return { pem: Buffer.from(s.value).toString('utf8') };
+  invalid(field, `${s.case} is not supported (filename, inline_string, inline_bytes)`);
 }
 
 function pct(v: number | undefined, dflt: number): number {
@@ -227,7 +343,10 @@ function health(h: XdsHealth): HealthStatus {
 /** Istio's endpoint workload metadata: "name;namespace;canonical-service;revision;cluster". */
 function istioWorkload(md: Map<string, Record<string, MetadataValue>>): WorkloadLabels | undefined {
   const w = md.get('istio')?.['workload'];
-  if (typeof w !== 'string') return undefined;
+  return typeof w === 'string' ? workloadLabels(w) : undefined;
+}
+
+function workloadLabels(w: string): WorkloadLabels {
   const [name = '', namespace = '', canonicalService = '', canonicalRevision = '', cluster = ''] =
     w.split(';');
   return { name, namespace, canonicalService, canonicalRevision, cluster };

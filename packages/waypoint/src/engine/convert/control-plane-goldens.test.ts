@@ -81,6 +81,12 @@ for (const name of cases) {
       }
     }
     for (const [n, c] of clusters) {
+      if (c.originalDst) {
+        // Workload-addressed traffic: every HBONE destination names the identity it must present.
+        for (const h of c.originalDst.hosts?.values() ?? [])
+          if (h.hbone) assert.match(h.identity!, /^spiffe:\/\//);
+        continue;
+      }
       assert.equal(c.edsName, n);
       assert.ok(endpoints.has(n), `endpoints of ${n}`);
     }

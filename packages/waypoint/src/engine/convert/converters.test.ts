@@ -6,6 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import { packAny } from '@trellis/api';
 import {
   Cluster_DiscoveryType,
+  Cluster_LbPolicy,
   ClusterSchema,
 } from '@trellis/api/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ClusterLoadAssignmentSchema } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
@@ -18,6 +19,7 @@ import { HttpConnectionManagerSchema } from '@trellis/api/gen/envoy/extensions/f
 import { TcpProxySchema } from '@trellis/api/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import { StructSchema } from '@bufbuild/protobuf/wkt';
 import { convertCluster, convertEndpoints } from './cluster.js';
+import { originalDstEndpoint } from '../upstream/original-dst.js';
 import { convertListener } from './listener.js';
 import { convertRouteConfiguration } from './route-config.js';
 
@@ -318,4 +320,69 @@ test('clusters and endpoints: discovery types, health checks; HBONE endpoints ne
     ),
     /an HBONE endpoint needs its identity/,
   );
+});
+
+test('ORIGINAL_DST clusters: CLUSTER_PROVIDED only, and a table of IP -> how to reach it', () => {
+  const originalDst = (o: object) =>
+    convertCluster(
+      create(ClusterSchema, {
+        name: 'direct',
+        clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST },
+        lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED,
+        ...o,
+      } as never),
+    );
+  const table = (t: object) => ({ metadata: { filterMetadata: { trellis: { original_dst: t } } } });
+  refused(
+    originalDst({ lbPolicy: Cluster_LbPolicy.ROUND_ROBIN }),
+    /lb_policy: an ORIGINAL_DST cluster needs CLUSTER_PROVIDED/,
+  );
+  refused(
+    convertCluster(
+      create(ClusterSchema, {
+        name: 'c',
+        clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.EDS },
+        lbPolicy: Cluster_LbPolicy.CLUSTER_PROVIDED,
+      }),
+    ),
+    /CLUSTER_PROVIDED is for ORIGINAL_DST clusters only/,
+  );
+  refused(
+    originalDst(table({ 'pod-a': { tunnel: 'hbone', identity: 'spiffe://td/ns/a/sa/a' } })),
+    /original_dst\[pod-a\]: the key is not an IP address/,
+  );
+  refused(
+    originalDst(table({ '10.0.0.1': { tunnel: 'hbone' } })),
+    /original_dst\[10\.0\.0\.1\]: an HBONE destination needs its identity/,
+  );
+  const ok = originalDst(
+    table({
+      '10.0.0.1': { tunnel: 'hbone', identity: 'spiffe://td/ns/a/sa/a', workload: 'a-0;a;a;v1;K' },
+      '::ffff:10.0.0.2': { workload: 'b-0;b;b;v1;K' },
+    }),
+  );
+  assert.ok(ok.ok, ok.ok ? '' : ok.reason);
+  if (!ok.ok) return;
+  const cluster = ok.value;
+  assert.equal(cluster.lbPolicy, 'cluster-provided');
+  assert.deepEqual(originalDstEndpoint(cluster, '10.0.0.1', 8080), {
+    address: '10.0.0.1',
+    port: 8080,
+    weight: 1,
+    health: 'healthy',
+    priority: 0,
+    locality: '',
+    hbone: true,
+    identity: 'spiffe://td/ns/a/sa/a',
+    workload: {
+      name: 'a-0',
+      namespace: 'a',
+      canonicalService: 'a',
+      canonicalRevision: 'v1',
+      cluster: 'K',
+    },
+    metadata: new Map(),
+  });
+  assert.equal(originalDstEndpoint(cluster, '10.0.0.2', 80)?.hbone, false, 'IPv4-mapped key');
+  assert.equal(originalDstEndpoint(cluster, '10.0.0.3', 80), undefined, 'not in the table');
 });

@@ -1,7 +1,14 @@
 // Clusters and their endpoints, as the upstream manager uses them.
 import type { MetadataValue } from '../convert/metadata.js';
 
-export type LbPolicy = 'round-robin' | 'least-request' | 'random' | 'ring-hash' | 'maglev';
+export type LbPolicy =
+  | 'round-robin'
+  | 'least-request'
+  | 'random'
+  | 'ring-hash'
+  | 'maglev'
+  /** ORIGINAL_DST clusters: the host is where the downstream connection was going. */
+  | 'cluster-provided';
 
 export interface CircuitBreakerLimits {
   readonly maxConnections: number;
@@ -65,6 +72,38 @@ export interface ClusterConfig {
   readonly panicThreshold: number;
   /** Cluster metadata (filter -> struct), e.g. istio.services for telemetry. */
   readonly metadata: ReadonlyMap<string, Record<string, MetadataValue>>;
+  /**
+   * ORIGINAL_DST: the upstream host is the downstream's destination (a workload-addressed HBONE
+   * CONNECT's `podIP:port`). `hosts` (cluster metadata `trellis.original_dst`) says, per IP, how
+   * to reach it; an IP it does not list is refused. Undefined hosts: plain TCP to any destination.
+   */
+  readonly originalDst?: { readonly hosts?: ReadonlyMap<string, OriginalDstHost> };
+  /** TLS originated to the endpoint (transport socket `envoy.transport_sockets.tls`). */
+  readonly tls?: UpstreamTls;
+}
+
+/** A certificate or key: a file in the proxy's filesystem, or PEM given inline. */
+export type DataRef = { readonly file: string } | { readonly pem: string };
+
+export interface UpstreamTls {
+  readonly sni?: string;
+  /** Trusted roots; none: the system's. */
+  readonly ca?: DataRef;
+  /** Client certificate chain and key (mutual TLS). */
+  readonly cert?: DataRef;
+  readonly key?: DataRef;
+  /** The server certificate must carry one of these (DNS or URI); none: the SNI, if any. */
+  readonly sans: readonly { readonly type: 'dns' | 'uri'; readonly value: string }[];
+  /** trust_chain_verification ACCEPT_UNTRUSTED: any certificate is accepted. */
+  readonly skipVerify: boolean;
+  readonly alpn: readonly string[];
+}
+
+/** How an original destination IP is reached: HBONE with the identity it must present, or TCP. */
+export interface OriginalDstHost {
+  readonly hbone: boolean;
+  readonly identity?: string;
+  readonly workload?: WorkloadLabels;
 }
 
 export type HealthStatus = 'healthy' | 'unhealthy' | 'draining' | 'degraded';

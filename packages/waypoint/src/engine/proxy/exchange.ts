@@ -469,6 +469,7 @@ export class Exchange {
         : undefined;
     const host = cluster.pick({
       random: this.#svc.random,
+      destination: this.conn,
       ...(retry?.otherHosts && this.#tried ? { avoid: this.#tried } : {}),
       ...(this.#action!.hashPolicies.length > 0
         ? { hash: hashFor(this.#action!.hashPolicies, this) }

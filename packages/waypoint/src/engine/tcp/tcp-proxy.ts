@@ -77,7 +77,7 @@ export async function proxyTcp(
   let lastError = '';
   const tried = new Set<Host>();
   for (let attempt = 0; attempt < Math.max(1, cfg.maxConnectAttempts) && !upstream; attempt++) {
-    host = cluster.pick({ random: d.random, avoid: tried });
+    host = cluster.pick({ random: d.random, avoid: tried, destination: conn });
     if (!host) break;
     tried.add(host);
     const ac = new AbortController();

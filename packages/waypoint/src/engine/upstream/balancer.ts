@@ -11,6 +11,8 @@ export interface PickContext {
   /** Hosts to avoid (retries with previous_hosts). */
   readonly avoid?: ReadonlySet<Host>;
   readonly random: () => number;
+  /** Where the downstream was headed (ORIGINAL_DST clusters connect there). */
+  readonly destination?: { readonly destinationAddress: string; readonly destinationPort: number };
 }
 
 /** 32-bit FNV-1a of a string: hash-policy keys and ring points. */

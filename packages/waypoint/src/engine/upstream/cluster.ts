@@ -10,6 +10,7 @@ import { H1Connection } from './h1-connection.js';
 import { H2Session } from './h2-session.js';
 import { Host, hostKey } from './host.js';
 import { OutlierDetector } from './outlier.js';
+import { originalDstEndpoint } from './original-dst.js';
 import { UpstreamError, type Connector, type UpstreamStream } from './stream.js';
 
 export interface ClusterStats {
@@ -90,6 +91,7 @@ export class ClusterRuntime {
     this.balancer.setHosts(this.#hosts);
     if (outlierChanged) this.#setOutlier();
     if (config.staticEndpoints) this.setEndpoints(config.staticEndpoints);
+    if (config.originalDst) this.#refreshOriginalDst();
   }
 
   setEndpoints(set: EndpointSet): void {
@@ -107,22 +109,50 @@ export class ClusterRuntime {
       }
       next.push(h);
     }
-    for (const h of this.#hosts) {
-      if (seen.has(h.key)) continue;
-      h.live = false;
-      this.#byKey.delete(h.key);
-      for (const c of h.idle) c.close();
-      for (const s of h.h2) if (s.active === 0) s.close();
-      for (const w of this.#waiting.get(h) ?? [])
-        this.#reject(w, new UpstreamError('connect-failure', 'the endpoint was removed'));
-      this.#waiting.delete(h);
-    }
+    for (const h of this.#hosts) if (!seen.has(h.key)) this.#retire(h, 'the endpoint was removed');
     this.#hosts = next;
     this.balancer.setHosts(next);
   }
 
   pick(ctx: PickContext): Host | undefined {
+    if (this.config.originalDst) return this.#originalDst(ctx.destination);
     return this.balancer.pick(ctx);
+  }
+
+  /** ORIGINAL_DST: the host for the downstream's destination, made on first use. */
+  #originalDst(d: PickContext['destination']): Host | undefined {
+    if (!d) return undefined;
+    const e = originalDstEndpoint(this.config, d.destinationAddress, d.destinationPort);
+    if (!e) return undefined;
+    const existing = this.#byKey.get(hostKey(e));
+    if (existing) return existing;
+    const h = new Host(e);
+    this.#byKey.set(h.key, h);
+    this.#hosts = [...this.#hosts, h];
+    return h;
+  }
+
+  /** A new ORIGINAL_DST table: hosts it no longer lists are retired, the others updated. */
+  #refreshOriginalDst(): void {
+    const keep: Host[] = [];
+    for (const h of this.#hosts) {
+      const e = originalDstEndpoint(this.config, h.endpoint.address, h.endpoint.port);
+      if (e) {
+        h.endpoint = e;
+        keep.push(h);
+      } else this.#retire(h, 'the destination is no longer served');
+    }
+    this.#hosts = keep;
+  }
+
+  #retire(h: Host, why: string): void {
+    h.live = false;
+    this.#byKey.delete(h.key);
+    for (const c of h.idle) c.close();
+    for (const s of h.h2) if (s.active === 0) s.close();
+    for (const w of this.#waiting.get(h) ?? [])
+      this.#reject(w, new UpstreamError('connect-failure', why));
+    this.#waiting.delete(h);
   }
 
   /**
@@ -359,6 +389,13 @@ export class ClusterRuntime {
       for (const c of [...h.idle]) if (c.idleSince < cutoff) c.close();
       for (const s of [...h.h2]) if (s.active === 0 && s.idleSince < cutoff) s.close();
     }
+    // ORIGINAL_DST hosts are forgotten once nothing uses them (Envoy's cleanup interval).
+    if (this.config.originalDst)
+      this.#hosts = this.#hosts.filter((h) => {
+        const unused = h.connections === 0 && h.active === 0 && !this.#waiting.get(h)?.length;
+        if (unused) this.#byKey.delete(h.key);
+        return !unused;
+      });
   }
 }
 

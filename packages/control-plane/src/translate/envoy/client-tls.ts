@@ -1,0 +1,91 @@
+// DestinationRule `trafficPolicy.tls` -> the cluster's `transport_socket`, as Istio maps it for a
+// destination outside the mesh: SIMPLE is TLS with `sni` and the `caCertificates` file (else the
+// system roots), MUTUAL adds the `clientCertificate` / `privateKey` files, `subjectAltNames`
+// become SAN matchers, `insecureSkipVerify` accepts any certificate. ISTIO_MUTUAL and DISABLE add
+// nothing: a waypoint reaches mesh workloads by HBONE (mutual TLS with SPIFFE identities) anyway,
+// and SIMPLE/MUTUAL towards a mesh workload is TLS inside the HBONE tunnel. `credentialName` (a
+// Secret read over SDS) is not supported: the rule's TLS is then refused with a note, and the
+// cluster keeps no TLS rather than half of it. Pure.
+import { create } from '@bufbuild/protobuf';
+import { packAny } from '@trellis/api';
+import {
+  TransportSocketSchema,
+  type TransportSocket,
+} from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
+import {
+  CertificateValidationContext_TrustChainVerification,
+  CertificateValidationContextSchema,
+  SubjectAltNameMatcher_SanType,
+  SubjectAltNameMatcherSchema,
+  TlsCertificateSchema,
+} from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import {
+  CommonTlsContextSchema,
+  UpstreamTlsContextSchema,
+} from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import type { ClientTls } from '../../model/istio-networking.js';
+
+export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
+
+/** The transport socket for `tls`, none (plain or HBONE), or why it cannot be honoured. */
+export function clientTlsSocket(
+  tls: ClientTls | undefined,
+  http2: boolean,
+): { socket?: TransportSocket; problem?: string } {
+  if (!tls || tls.mode === 'DISABLE' || tls.mode === 'ISTIO_MUTUAL') return {};
+  if (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')
+    return {
+      problem: `tls.mode ${tls.mode} is not supported (DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL); no TLS is originated`,
+    };
+  if (tls.credentialName)
+    return {
+      problem: `tls.credentialName (a Secret served over SDS) is not supported; give caCertificates${tls.mode === 'MUTUAL' ? ', clientCertificate and privateKey' : ''} as files mounted in the waypoint; no TLS is originated`,
+    };
+  if (tls.mode === 'MUTUAL' && (!tls.clientCertificate || !tls.privateKey))
+    return {
+      problem: 'tls.mode MUTUAL needs clientCertificate and privateKey; no TLS is originated',
+    };
+  const validation = create(CertificateValidationContextSchema, {
+    ...(tls.caCertificates
+      ? { trustedCa: { specifier: { case: 'filename', value: tls.caCertificates } } }
+      : {}),
+    matchTypedSubjectAltNames: tls.subjectAltNames.map((san) =>
+      create(SubjectAltNameMatcherSchema, {
+        sanType: san.includes('://')
+          ? SubjectAltNameMatcher_SanType.URI
+          : SubjectAltNameMatcher_SanType.DNS,
+        matcher: { matchPattern: { case: 'exact', value: san } },
+      }),
+    ),
+    ...(tls.insecureSkipVerify
+      ? {
+          trustChainVerification:
+            CertificateValidationContext_TrustChainVerification.ACCEPT_UNTRUSTED,
+        }
+      : {}),
+  });
+  const context = create(UpstreamTlsContextSchema, {
+    sni: tls.sni ?? '',
+    commonTlsContext: create(CommonTlsContextSchema, {
+      alpnProtocols: http2 ? ['h2'] : [],
+      validationContextType: { case: 'validationContext', value: validation },
+      tlsCertificates:
+        tls.mode === 'MUTUAL'
+          ? [
+              create(TlsCertificateSchema, {
+                certificateChain: {
+                  specifier: { case: 'filename', value: tls.clientCertificate! },
+                },
+                privateKey: { specifier: { case: 'filename', value: tls.privateKey! } },
+              }),
+            ]
+          : [],
+    }),
+  });
+  return {
+    socket: create(TransportSocketSchema, {
+      name: TLS_TRANSPORT_SOCKET,
+      configType: { case: 'typedConfig', value: packAny(UpstreamTlsContextSchema, context) },
+    }),
+  };
+}
