@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,19 @@ import { CLI_VERSION } from './bundle.js';
 import type { KubeObject } from '../kube/objects.pure.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const CRD_FILE = 'standard-install-v1.6.1.yaml';
 const key = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+type CrdShape = {
+  spec: {
+    versions: {
+      schema: {
+        openAPIV3Schema: {
+          properties: { spec: { properties: { description: { maxLength: number } } } };
+        };
+      };
+    }[];
+  };
+};
 const sorted = (objs: KubeObject[]) => [...objs].sort((a, b) => key(a).localeCompare(key(b)));
 
 function kustomize(dir: string): KubeObject[] {
@@ -74,5 +86,26 @@ test('kustomizations with more than resources and images are refused by name', (
     assert.throws(() => loadKustomization(dir), /bad.yaml: document 1: /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("deploy/'s GatewayClasses fit the Gateway API schema's description limit (the API server refuses longer ones)", () => {
+  const crds = parseYamlDocs(
+    readFileSync(join(REPO, 'deploy/gateway-api', CRD_FILE), 'utf8'),
+    CRD_FILE,
+  );
+  const crd = crds.find((o) => o.metadata.name === 'gatewayclasses.gateway.networking.k8s.io');
+  assert.ok(crd, 'the GatewayClass CRD');
+  const max = (crd as unknown as CrdShape).spec.versions[0]!.schema.openAPIV3Schema.properties.spec
+    .properties.description.maxLength as number;
+  assert.equal(typeof max, 'number');
+  const classes = loadKustomization(DEPLOY_DIR).filter((o) => o.kind === 'GatewayClass');
+  assert.ok(classes.length >= 4, 'waypoint and ingress classes');
+  for (const c of classes) {
+    const d = (c as unknown as { spec: { description?: string } }).spec.description;
+    assert.ok(
+      (d?.length ?? 0) <= max,
+      `GatewayClass ${c.metadata.name}: description of ${d?.length} bytes > ${max}`,
+    );
   }
 });

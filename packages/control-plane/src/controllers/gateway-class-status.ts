@@ -17,7 +17,7 @@ export interface GatewayClassSpec {
 export const INGRESS_GATEWAY_CLASSES: readonly GatewayClassSpec[] = [
   {
     name: 'trellis',
-    description: 'Trellis ingress gateways (the waypoint engine in the gateway role)',
+    description: 'Trellis ingress gateways (the L7 engine in the gateway role)',
   },
   { name: 'istio', description: "Trellis ingress gateways under Istio's class name" },
 ];

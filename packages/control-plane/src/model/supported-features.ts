@@ -23,8 +23,7 @@ export const MESH_SUPPORTED_FEATURES: readonly string[] = [
   'MeshHTTPRouteSchemeRedirect',
   'MeshHTTPRouteRedirectPort',
   'MeshHTTPRouteRedirectPath',
-  // Not MeshHTTPRouteBackendRequestHeaderModification: translate/envoy/backends.ts does not yet
-  // turn backendRefs[].filters into per-backend header changes (it notes them as ignored).
+  'MeshHTTPRouteBackendRequestHeaderModification',
   'MeshHTTPRouteQueryParamMatching',
   'MeshHTTPRouteNamedRouteRule',
 ];

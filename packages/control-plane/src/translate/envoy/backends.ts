@@ -16,6 +16,21 @@ import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
 import { clusterName } from './names.js';
 import { referenceAllowed } from './reference-grants.js';
 import type { RouteContext, RouteSource, ServiceLookup } from './route-context.js';
+import { ruleFilters, type RuleFilters } from './route-filters.js';
+
+/** The filters a backendRef may carry here: header changes for requests to that backend only. */
+const BACKEND_FILTERS: ReadonlySet<string> = new Set([
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+]);
+
+type BackendHeaders = Pick<
+  RuleFilters,
+  | 'requestHeadersToAdd'
+  | 'requestHeadersToRemove'
+  | 'responseHeadersToAdd'
+  | 'responseHeadersToRemove'
+>;
 
 /**
  * The decision on one backendRef, shared by ResolvedRefs and the translators: the cluster it sends
@@ -108,7 +123,7 @@ export function clusterSpecifier(
   source: RouteSource,
   ctx: RouteContext,
 ): RouteAction['clusterSpecifier'] | undefined {
-  const weighted: { cluster: string; weight: number }[] = [];
+  const weighted: { cluster: string; weight: number; headers?: BackendHeaders }[] = [];
   for (const ref of refs) {
     const weight = ref.weight;
     if (weight < 0) {
@@ -119,12 +134,7 @@ export function clusterSpecifier(
       );
       continue;
     }
-    if (ref.filters.length)
-      ctx.notes.add(
-        source.kind,
-        `${source.namespace}/${source.name}`,
-        'backendRefs[].filters are not supported and were ignored',
-      );
+    const headers = ref.filters.length ? backendHeaders(ref, source, ctx) : undefined;
     const r = backendCluster(ref, source, ctx);
     if ('problem' in r) {
       ctx.notes.add(source.kind, `${source.namespace}/${source.name}`, r.problem);
@@ -133,19 +143,56 @@ export function clusterSpecifier(
         weighted.push({ cluster: `invalid-backend|${source.namespace}/${source.name}`, weight });
       continue;
     }
-    if (weight > 0) weighted.push({ cluster: r.cluster, weight });
+    if (weight > 0) weighted.push({ cluster: r.cluster, weight, headers });
   }
-  const merged = new Map<string, number>();
-  for (const w of weighted) merged.set(w.cluster, (merged.get(w.cluster) ?? 0) + w.weight);
-  const valid = [...merged.keys()].filter((c) => !c.startsWith('invalid-backend|'));
+  // Backends naming the same cluster with the same header changes share one entry.
+  const merged = new Map<string, { cluster: string; weight: number; headers?: BackendHeaders }>();
+  for (const w of weighted) {
+    const key = w.headers ? `${w.cluster}|${JSON.stringify(w.headers)}` : w.cluster;
+    const m = merged.get(key);
+    if (m) m.weight += w.weight;
+    else merged.set(key, { ...w });
+  }
+  const entries = [...merged.values()];
+  const valid = entries.filter((e) => !e.cluster.startsWith('invalid-backend|'));
   if (valid.length === 0) return undefined;
-  if (merged.size === 1) return { case: 'cluster', value: valid[0]! };
+  if (entries.length === 1 && !valid[0]!.headers)
+    return { case: 'cluster', value: valid[0]!.cluster };
   return {
     case: 'weightedClusters',
     value: create(WeightedClusterSchema, {
-      clusters: [...merged].map(([name, weight]) =>
-        create(WeightedCluster_ClusterWeightSchema, { name, weight }),
+      clusters: entries.map(({ cluster, weight, headers }) =>
+        create(WeightedCluster_ClusterWeightSchema, { name: cluster, weight, ...headers }),
       ),
     }),
+  };
+}
+
+/** A backendRef's header changes (requests to it, its responses); other filter kinds are noted. */
+function backendHeaders(
+  ref: BackendRef,
+  source: RouteSource,
+  ctx: RouteContext,
+): BackendHeaders | undefined {
+  const f = ruleFilters(ref.filters, BACKEND_FILTERS);
+  if (f.invalid) {
+    ctx.notes.add(
+      source.kind,
+      `${source.namespace}/${source.name}`,
+      `backendRef ${ref.name}: ${f.invalid}; its filters were ignored`,
+    );
+    return undefined;
+  }
+  const {
+    requestHeadersToAdd,
+    requestHeadersToRemove,
+    responseHeadersToAdd,
+    responseHeadersToRemove,
+  } = f;
+  return {
+    requestHeadersToAdd,
+    requestHeadersToRemove,
+    responseHeadersToAdd,
+    responseHeadersToRemove,
   };
 }
