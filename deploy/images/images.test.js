@@ -122,7 +122,8 @@ test(
           ask(100);'`,
       );
       assert.equal(echo.status, 0, `echo: ${echo.stderr}`);
-      const reply = JSON.parse(echo.stdout);
+      // The server's own log line first, then the reply.
+      const reply = JSON.parse(echo.stdout.trim().split('\n').at(-1));
       assert.equal(reply.pod, 'echo-test');
       assert.equal(reply.path, '/hello');
 

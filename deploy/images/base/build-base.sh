@@ -94,7 +94,8 @@ SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date -d "$(date +%Y-%m-01)" +%s)} \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-include=/usr/share/locale/locale.alias' \
-  "$suite" "$rootfs" "$sources" >&2 || die "mmdebstrap failed"
+  "$suite" "$rootfs" "$sources" >"$work/mmdebstrap.log" 2>&1 ||
+  die "mmdebstrap failed: $(tail -n 20 "$work/mmdebstrap.log")"
 
 # Node and npm where the official image has them: /usr/local/bin, /usr/local/lib/node_modules.
 tar -xzf "$node_tgz" -C "$work" package/bin/node package/LICENSE
