@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import process from 'node:process';
+import { fileURLToPath, URL } from 'node:url';
 import { rootOnly } from '@trellis/core/test-support';
 
 const path = (p) => fileURLToPath(new URL(p, import.meta.url));

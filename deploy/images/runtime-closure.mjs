@@ -17,6 +17,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import process from 'node:process';
 
 const [name, out] = process.argv.slice(2);
 if (!name || !out) {

@@ -38,7 +38,10 @@ case "${1:-}" in
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
   exit 0
   ;;
-*) die "unknown argument '$1' (usage: $0 [--force])" ;;
+*)
+  say "unknown argument '$1' (usage: $0 [--force])"
+  exit 2
+  ;;
 esac
 
 [ "$(id -u)" = 0 ] || die "needs root (mmdebstrap --mode=root)"
