@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(iptables iproute2 containernetworking-plugins conntrack socat curl openssl
-  g++ make python3 iperf3 wrk hey nghttp2-client nginx libnginx-mod-stream haproxy tshark procps psmisc zsh fish)
+  g++ make python3 iperf3 wrk hey nghttp2-client nginx libnginx-mod-stream haproxy tshark procps psmisc zsh fish
+  mmdebstrap)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
