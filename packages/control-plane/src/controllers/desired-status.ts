@@ -1,4 +1,5 @@
-// Every status this controller wants written for one snapshot: waypoint and ingress Gateways,
+// Every status this controller wants written for one snapshot: the GatewayClasses of our ingress
+// controller, waypoint and ingress Gateways,
 // HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes with a parentRef we own, AuthorizationPolicies
 // and RequestAuthentications. Each write carries a fingerprint
 // of the desired status and of the object's current one, so unchanged statuses are not rewritten.
@@ -10,6 +11,8 @@ import { routeAttachments, type RouteKind } from '../translate/envoy/route-attac
 import { gatewayDecision, isIngressGateway } from '../translate/envoy/gateway-listeners.js';
 import { gatewayDeploymentName, ingressGatewayStatus } from './ingress-gateway-status.js';
 import { requestAuthenticationStatus } from './request-authn-status.js';
+import { gatewayClassStatus } from './gateway-class-status.js';
+import { GATEWAY_CONTROLLER_NAME } from './route-status.js';
 import { routeStatus } from './route-status.js';
 import { isWaypointClass, statusContext } from './status-context.js';
 
@@ -20,6 +23,13 @@ export interface CustomResource {
   readonly kind: string;
 }
 
+/** Cluster-scoped: written with an empty namespace. */
+export const GATEWAY_CLASSES: CustomResource = {
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  plural: 'gatewayclasses',
+  kind: 'GatewayClass',
+};
 export const GATEWAYS: CustomResource = {
   group: 'gateway.networking.k8s.io',
   version: 'v1',
@@ -84,7 +94,7 @@ export interface StatusWrite {
 }
 
 type Obj = {
-  metadata: { name: string; namespace: string; resourceVersion?: string };
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
   status: object;
 };
 
@@ -96,7 +106,7 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
     const current = o.status as Record<string, unknown>;
     writes.push({
       resource,
-      namespace: o.metadata.namespace,
+      namespace: o.metadata.namespace ?? '',
       name: o.metadata.name,
       status,
       fingerprint: statusFingerprint(status),
@@ -106,6 +116,12 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
       resourceVersion: o.metadata.resourceVersion,
     });
   };
+
+  // Every class naming our ingress controller (not only the ones we create): Accepted for its
+  // generation, and the features we support.
+  for (const gc of cluster.gatewayClasses)
+    if (gc.spec.controllerName === GATEWAY_CONTROLLER_NAME)
+      push(GATEWAY_CLASSES, gc, { ...gatewayClassStatus(gc, ctx.now) });
 
   // The decisions the Envoy translators serve: status only renders them.
   const attachments = routeAttachments(snapshot.envoy);

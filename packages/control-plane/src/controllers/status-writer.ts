@@ -38,17 +38,20 @@ export function statusWriter(kubeConfig: KubeConfig, logger: Logger): StatusWrit
         )
           continue;
         try {
-          await api.patchNamespacedCustomObjectStatus(
-            {
-              group: w.resource.group,
-              version: w.resource.version,
-              plural: w.resource.plural,
-              namespace: w.namespace,
-              name: w.name,
-              body: { status: w.status },
-            },
-            mergePatch,
-          );
+          const target = {
+            group: w.resource.group,
+            version: w.resource.version,
+            plural: w.resource.plural,
+            name: w.name,
+            body: { status: w.status },
+          };
+          // A cluster-scoped object (GatewayClass) has no namespace.
+          if (w.namespace === '') await api.patchClusterCustomObjectStatus(target, mergePatch);
+          else
+            await api.patchNamespacedCustomObjectStatus(
+              { ...target, namespace: w.namespace },
+              mergePatch,
+            );
           written.set(key, { fingerprint: w.fingerprint, resourceVersion: w.resourceVersion });
           logger.debug({ object: `${w.resource.kind} ${w.namespace}/${w.name}` }, 'status written');
         } catch (err) {

@@ -3,13 +3,12 @@
 // server-side apply (field manager trellis-waypoint-controller), when what is desired changes or
 // at resync. Objects of a deleted Gateway are garbage-collected by Kubernetes through their
 // ownerReferences. Also makes sure GatewayClass trellis-waypoint and the ingress classes exist,
-// and writes the ingress classes' status (Accepted, supportedFeatures) when they are ours. I/O only.
+// (their status is the status writer's). I/O only.
 import {
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
-  setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
@@ -17,11 +16,7 @@ import type { Logger } from '@trellis/core';
 import { kubeErrorMessage } from '../ingest/kube-errors.js';
 import type { Gateway } from '../model/gateway-api.js';
 import { waypointGatewayProblem } from './gateway-status.js';
-import {
-  gatewayClassObject,
-  gatewayClassStatus,
-  INGRESS_GATEWAY_CLASSES,
-} from './gateway-class-status.js';
+import { gatewayClassObject, INGRESS_GATEWAY_CLASSES } from './gateway-class-status.js';
 import { gatewayObjects, gatewayParameters, gatewaySettingsProblem } from './gateway-objects.js';
 import { CONTROLLER_NAME, GATEWAY_CONTROLLER_NAME } from './route-status.js';
 import {
@@ -161,11 +156,10 @@ export function waypointDeployer(
 
   /**
    * Applies the ingress GatewayClasses (one already owned by another controller, such as Istio's
-   * `istio`, is left alone) and writes the status of those that are ours. False when the Gateway
-   * API is not there yet.
+   * `istio`, is left alone; the status writer writes the status of every class that is ours).
+   * False when the Gateway API is not there yet.
    */
   async function ingressClasses(): Promise<boolean> {
-    const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     for (const c of INGRESS_GATEWAY_CLASSES) {
       const group = 'gateway.networking.k8s.io';
       let current: {
@@ -199,21 +193,6 @@ export function waypointDeployer(
           `GatewayClass ${c.name} belongs to another controller; its Gateways are left to it`,
         );
         continue;
-      }
-      try {
-        await custom.patchClusterCustomObjectStatus(
-          {
-            group,
-            version: 'v1',
-            plural: 'gatewayclasses',
-            name: c.name,
-            body: { status: gatewayClassStatus(current, new Date().toISOString()) },
-          },
-          mergePatch,
-        );
-      } catch (err) {
-        logger.warn({ err: kubeErrorMessage(err) }, `GatewayClass ${c.name}: status not written`);
-        return false;
       }
     }
     return true;

@@ -257,6 +257,10 @@ export type GRPCRoute = RouteObject<GRPCRouteRule>;
 export interface GatewayClass {
   readonly metadata: Omit<Meta, 'namespace'> & { namespace?: string };
   readonly spec: { readonly controllerName: string };
+  readonly status: {
+    readonly conditions: readonly StatusCondition[];
+    readonly supportedFeatures?: readonly { readonly name: string }[];
+  };
 }
 
 /** A TLSRoute or TCPRoute rule: backends only (Gateway API v1, experimental channel). */

@@ -468,7 +468,21 @@ export function toTCPRoute(o: Fields): TCPRoute {
 export function toGatewayClass(o: Fields): GatewayClass {
   const metadata = checkMeta(o, false);
   const spec = optMap(o.spec, 'spec');
-  return { metadata, spec: { controllerName: name(spec.controllerName, 'spec.controllerName') } };
+  const status = lenient(() => optMap(o.status, 'status')) ?? {};
+  return {
+    metadata,
+    spec: { controllerName: name(spec.controllerName, 'spec.controllerName') },
+    status: {
+      conditions: lenientList(status.conditions, 'status.conditions', statusCondition),
+      supportedFeatures: lenientList(
+        status.supportedFeatures,
+        'status.supportedFeatures',
+        (v, p) => ({
+          name: str(map(v, p).name, `${p}.name`),
+        }),
+      ),
+    },
+  };
 }
 
 export function toReferenceGrant(o: Fields): ReferenceGrant {

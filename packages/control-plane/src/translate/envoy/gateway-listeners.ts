@@ -311,7 +311,8 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         ? {
             type: 'Accepted',
             status: true,
-            reason: 'Accepted',
+            // Accepted with the listeners that work; the reason says some do not (as the spec asks).
+            reason: listeners.every((l) => l.usable) ? 'Accepted' : 'ListenersNotValid',
             message: listeners.every((l) => l.usable)
               ? 'gateway deployed by trellis'
               : `gateway deployed by trellis; listeners not valid: ${listeners
