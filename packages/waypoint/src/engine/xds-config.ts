@@ -36,6 +36,8 @@ interface TypeState {
   readonly schema: DescMessage;
   /** Names subscribed (RDS, EDS); the wildcard types keep "*". */
   readonly names: Set<string>;
+  /** Names of the resources held now (a response may come for an older request). */
+  readonly held: Set<string>;
   synced: boolean;
   /** What /config_dump shows of a resource (secrets without their keys). */
   readonly dumped?: (m: unknown) => unknown;
@@ -187,7 +189,12 @@ export class XdsConfig {
             },
             'configuration applied',
           );
-          this.#types.get(typeUrl)!.synced = true;
+          // A listener is warm once the secrets it names are here (as Envoy warms listeners on
+          // SDS): a SotW response to an earlier request, without them, does not count.
+          const t = this.#types.get(typeUrl)!;
+          for (const name of change.updated.keys()) t.held.add(name);
+          for (const name of change.removed) t.held.delete(name);
+          t.synced = typeUrl !== SECRET_TYPE_URL || [...t.names].every((n) => t.held.has(n));
           this.#checkSynced();
         },
       },
@@ -197,6 +204,7 @@ export class XdsConfig {
       watch: watch as Watch<Held<unknown, unknown>>,
       schema,
       names: new Set(names),
+      held: new Set<string>(),
       synced: false,
       ...(extra.dumped ? { dumped: extra.dumped as (m: unknown) => unknown } : {}),
     });
@@ -210,7 +218,12 @@ export class XdsConfig {
     const drop = [...t.names].filter((n) => !wanted.has(n));
     for (const n of add) t.names.add(n);
     for (const n of drop) t.names.delete(n);
-    if (add.length > 0) t.watch.subscribe(add);
+    // Names asked for now are not synced until a response covers them (an empty set counted as
+    // synced before the listeners named their secrets or routes: ready before the certificate).
+    if (add.length > 0) {
+      t.synced = false;
+      t.watch.subscribe(add);
+    }
     if (drop.length > 0) t.watch.unsubscribe(drop);
     // Nothing to ask for counts as synced (a listener set without RDS, clusters without EDS).
     if (want.length === 0) {

@@ -21,13 +21,16 @@ import { spiffe, startFixture } from '../test-support/fixture.js';
 import { gatewayListener, tlsSecret } from '../test-support/gateway-builders.js';
 import { hostCert, httpsRequest, ingressRoot } from '../test-support/gateway-clients.js';
 
-const HBONE = testPort(141);
-const HTTPS = testPort(142);
-const APP = testPort(143);
+// Ports of their own per protocol: the delta test's gateway may still be shutting down (holding
+// its listener) when the sotw test's starts.
+const ports = (protocol: 'delta' | 'sotw') => {
+  const base = protocol === 'delta' ? 141 : 144;
+  return { HBONE: testPort(base), HTTPS: testPort(base + 1), APP: testPort(base + 2) };
+};
 const A = 'outbound|80||a.default.svc.cluster.local';
 const SECRET = 'kubernetes://istio-ingress/a-cert';
 
-const envoy = (secret: Named): EnvoySet => ({
+const envoy = (secret: Named, HTTPS: number, APP: number): EnvoySet => ({
   listeners: [
     gatewayListener(HTTPS, [
       { name: 'a', serverNames: ['a.example.com'], tls: { sds: [SECRET] }, routes: 'r' },
@@ -43,6 +46,7 @@ const fingerprint = (chain: string) => new X509Certificate(chain).fingerprint256
 
 for (const protocol of ['delta', 'sotw'] as const) {
   test(`SDS over ${protocol}: rotation without a restart, open connections kept; bad secrets NACKed`, async (t) => {
+    const { HBONE, HTTPS, APP } = ports(protocol);
     const root = await ingressRoot();
     const [c1, c2] = await Promise.all([
       hostCert(root, 'a.example.com'),
@@ -52,21 +56,27 @@ for (const protocol of ['delta', 'sotw'] as const) {
       hbonePort: HBONE,
       identity: spiffe('istio-ingress', 'gw'),
       extraArgs: ['--role', 'gateway', '--listener-host', '127.0.0.1', '--xds-protocol', protocol],
-      envoy: envoy(tlsSecret(SECRET, c1.certChain, c1.privateKey)),
+      envoy: envoy(tlsSecret(SECRET, c1.certChain, c1.privateKey), HTTPS, APP),
     });
     t.after(() => f.close());
     await httpBackend(t, f.mesh, { ip: '127.0.0.141', port: APP, hbonePort: HBONE, name: 'a' });
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     t.after(() => agent.destroy());
+    let step = 'the first request';
     const get = (keep: boolean) =>
-      httpsRequest(HTTPS, 'a.example.com', root.cert, { agent: keep ? agent : false });
+      httpsRequest(HTTPS, 'a.example.com', root.cert, { agent: keep ? agent : false }).catch(
+        (e: Error) => {
+          throw new Error(`${step}: ${e.message}`);
+        },
+      );
 
     const first = await get(true);
     assert.deepEqual([first.status, first.body], [200, 'a GET /']);
     assert.equal(first.fingerprint, fingerprint(c1.certChain));
 
     // Rotation: a new version of the Secret.
-    f.xds.set(envoy(tlsSecret(SECRET, c2.certChain, c2.privateKey)));
+    step = 'after the rotation';
+    f.xds.set(envoy(tlsSecret(SECRET, c2.certChain, c2.privateKey), HTTPS, APP));
     await eventually(
       'new handshakes present the new certificate',
       async () => (await get(false)).fingerprint === fingerprint(c2.certChain),
@@ -83,7 +93,8 @@ for (const protocol of ['delta', 'sotw'] as const) {
           secrets: { tlsCertificate: { privateKey: { inlineString?: string } } }[];
         }
       ).xds.find((x) => x.typeUrl.endsWith('.Secret'))?.lastNack;
-    f.xds.set(envoy(tlsSecret(SECRET, c1.certChain, c2.privateKey)));
+    step = 'after the mismatched key';
+    f.xds.set(envoy(tlsSecret(SECRET, c1.certChain, c2.privateKey), HTTPS, APP));
     const mismatch = await eventually('a NACK for the mismatched key', status);
     assert.match(
       mismatch,
@@ -92,7 +103,8 @@ for (const protocol of ['delta', 'sotw'] as const) {
     const still = await get(false);
     assert.deepEqual([still.status, still.fingerprint], [200, fingerprint(c2.certChain)]);
 
-    f.xds.set(envoy(tlsSecret(SECRET, 'not a certificate', c2.privateKey)));
+    step = 'after the missing PEM';
+    f.xds.set(envoy(tlsSecret(SECRET, 'not a certificate', c2.privateKey), HTTPS, APP));
     await eventually('a NACK for the missing PEM', async () =>
       /certificate_chain: no PEM certificate/.test((await status()) ?? ''),
     );
