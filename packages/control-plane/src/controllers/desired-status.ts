@@ -23,62 +23,31 @@ export interface CustomResource {
   readonly kind: string;
 }
 
-/** Cluster-scoped: written with an empty namespace. */
-export const GATEWAY_CLASSES: CustomResource = {
-  group: 'gateway.networking.k8s.io',
-  version: 'v1',
-  plural: 'gatewayclasses',
-  kind: 'GatewayClass',
-};
-export const GATEWAYS: CustomResource = {
-  group: 'gateway.networking.k8s.io',
-  version: 'v1',
-  plural: 'gateways',
-  kind: 'Gateway',
-};
-export const HTTP_ROUTES: CustomResource = {
-  group: 'gateway.networking.k8s.io',
-  version: 'v1',
-  plural: 'httproutes',
-  kind: 'HTTPRoute',
-};
-export const GRPC_ROUTES: CustomResource = {
-  group: 'gateway.networking.k8s.io',
-  version: 'v1',
-  plural: 'grpcroutes',
-  kind: 'GRPCRoute',
-};
-export const TLS_ROUTES: CustomResource = {
-  group: 'gateway.networking.k8s.io',
-  version: 'v1',
-  plural: 'tlsroutes',
-  kind: 'TLSRoute',
-};
-export const TCP_ROUTES: CustomResource = {
-  group: 'gateway.networking.k8s.io',
-  version: 'v1',
-  plural: 'tcproutes',
-  kind: 'TCPRoute',
-};
+const resource =
+  (group: string) =>
+  (plural: string, kind: string): CustomResource => ({ group, version: 'v1', plural, kind });
+const gatewayApi = resource('gateway.networking.k8s.io');
+const istioSecurity = resource('security.istio.io');
+
+/** Cluster-scoped (written with an empty namespace). */
+export const GATEWAY_CLASSES = gatewayApi('gatewayclasses', 'GatewayClass');
+export const GATEWAYS = gatewayApi('gateways', 'Gateway');
+export const HTTP_ROUTES = gatewayApi('httproutes', 'HTTPRoute');
+export const GRPC_ROUTES = gatewayApi('grpcroutes', 'GRPCRoute');
+export const TLS_ROUTES = gatewayApi('tlsroutes', 'TLSRoute');
+export const TCP_ROUTES = gatewayApi('tcproutes', 'TCPRoute');
 const ROUTE_RESOURCES: Record<RouteKind, CustomResource> = {
   HTTPRoute: HTTP_ROUTES,
   GRPCRoute: GRPC_ROUTES,
   TLSRoute: TLS_ROUTES,
   TCPRoute: TCP_ROUTES,
 };
-export const AUTHORIZATION_POLICIES: CustomResource = {
-  group: 'security.istio.io',
-  version: 'v1',
-  plural: 'authorizationpolicies',
-  kind: 'AuthorizationPolicy',
-};
+export const AUTHORIZATION_POLICIES = istioSecurity('authorizationpolicies', 'AuthorizationPolicy');
 
-export const REQUEST_AUTHENTICATIONS: CustomResource = {
-  group: 'security.istio.io',
-  version: 'v1',
-  plural: 'requestauthentications',
-  kind: 'RequestAuthentication',
-};
+export const REQUEST_AUTHENTICATIONS = istioSecurity(
+  'requestauthentications',
+  'RequestAuthentication',
+);
 
 export interface StatusWrite {
   readonly resource: CustomResource;
