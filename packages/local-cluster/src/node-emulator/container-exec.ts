@@ -64,7 +64,11 @@ export async function execInContainer(
   if (io.stderr && child.stderr) child.stderr.pipe(io.stderr, { end: false });
   if (io.tty && child.pid) {
     const scriptPid = child.pid;
-    io.resizes.listen((size) => void resizePty(scriptPid, size));
+    // One at a time, in order: a later size must not be overtaken by an earlier one.
+    let resizing = Promise.resolve();
+    io.resizes.listen((size) => {
+      resizing = resizing.then(() => resizePty(scriptPid, size));
+    });
   }
   const kill = () => {
     if (child.pid && child.exitCode === null) {
@@ -82,9 +86,12 @@ export async function execInContainer(
   return outcome;
 }
 
-/** Sets the size of the pseudo-terminal of the command `script` runs (its child's stdin). */
+/**
+ * Sets the size of the pseudo-terminal of the command `script` runs (its child's stdin), waiting
+ * for that child as long as `script` lives (it can take seconds to appear on a loaded machine).
+ */
 async function resizePty(scriptPid: number, size: TermSize): Promise<void> {
-  for (let i = 0; i < 20; i++) {
+  while (isAlive(scriptPid)) {
     const pts = ptyOfChild(scriptPid);
     if (pts) {
       await run('stty', ['-F', pts, 'rows', String(size.height), 'cols', String(size.width)], {

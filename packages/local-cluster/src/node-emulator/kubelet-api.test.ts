@@ -111,7 +111,8 @@ test(
         assert.equal(a.stdout, 'piped through SPDY\n');
         assert.match(a.stderr, /^e$/m);
         // The client sends both sizes at once, so the resize may land before the command's first
-        // look: the first size is checked alone, the resize by the size after a second.
+        // look: the first size is checked alone, the resize by the size the terminal reaches
+        // within ten seconds (it lands when the pseudo-terminal exists, later on a loaded machine).
         const sized = (sizes: string[], script: string) => {
           const r = spawnSync(
             spdyClient,
@@ -123,7 +124,10 @@ test(
         };
         assert.deepEqual(sized(['--size', '100x30'], 'stty size'), ['30 100']);
         assert.equal(
-          sized(['--size', '100x30', '--resize', '120x40'], 'sleep 1; stty size').at(-1),
+          sized(
+            ['--size', '100x30', '--resize', '120x40'],
+            'for i in $(seq 100); do s=$(stty size); [ "$s" = "40 120" ] && break; sleep 0.1; done; echo "$s"',
+          ).at(-1),
           '40 120',
         );
       });
@@ -163,7 +167,7 @@ test(
           try {
             const ports = await forwardedPorts(pf, 'spdy', 1);
             await fetchText(ports.get(7777)!, '/').catch(() => undefined);
-            for (let i = 0; i < 50 && !/ECONNREFUSED/.test(stderr); i++) await sleep(100);
+            for (let i = 0; i < 300 && !/ECONNREFUSED/.test(stderr); i++) await sleep(100);
             assert.match(stderr, /error forwarding port 7777 to pod default\/web.*ECONNREFUSED/);
           } finally {
             pf.kill();
@@ -203,7 +207,7 @@ test(
             // (client-node leaves the local connection open when the node closes the stream.)
             const probe = connect((refusing.address() as AddressInfo).port, '127.0.0.1');
             probe.on('error', () => undefined);
-            for (let i = 0; i < 50 && !errors.join('').includes('7777'); i++) await sleep(100);
+            for (let i = 0; i < 300 && !errors.join('').includes('7777'); i++) await sleep(100);
             probe.destroy();
             assert.match(
               errors.join(''),
@@ -361,9 +365,14 @@ test(
         const marker = `/tmp/trellis-started-${process.pid}`;
         ok(['apply', '-f', '-'], JSON.stringify(slowStartPod(marker)));
         try {
-          await sleep(1500);
-          const early = pod('slow-start').status.containerStatuses?.[0];
-          assert.equal(early?.started, false, 'not started while the startup probe fails');
+          // Looked at as soon as the container runs (it touches the marker 8 s later).
+          let early: Any;
+          for (let i = 0; i < 300 && !early?.state?.running; i++) {
+            await sleep(100);
+            early = pod('slow-start').status.containerStatuses?.[0];
+          }
+          assert.ok(early?.state?.running, `the container runs: ${JSON.stringify(early)}`);
+          assert.equal(early.started, false, 'not started while the startup probe fails');
           assert.equal(early?.ready, false);
           ok(['wait', '--for=condition=Ready', 'pod/slow-start', '--timeout=60s']);
           assert.equal(pod('slow-start').status.containerStatuses[0].started, true);
@@ -595,7 +604,7 @@ function slowStartPod(marker: string): object {
         {
           name: 'app',
           image: 'busybox',
-          command: ['sh', '-c', `rm -f ${marker}; sleep 4; touch ${marker}; exec sleep 3600`],
+          command: ['sh', '-c', `rm -f ${marker}; sleep 8; touch ${marker}; exec sleep 3600`],
           startupProbe: {
             exec: { command: ['test', '-f', marker] },
             periodSeconds: 1,
