@@ -1,7 +1,10 @@
 // The benchmark's mesh, all inside one network namespace of its own (so its ports never meet other
 // work on the host): the real trellis-control-plane (config dir; embedded CA and xDS on 15012),
 // two trellis-ztunnel in all-workloads mode (A: the client side, B: the backend side), trellis-waypoint,
-// an nginx static backend and nginx as a reverse proxy (the baseline). Addresses are 127.x
+// an nginx static backend and nginx as a reverse proxy (the baseline); with `ingress`, also
+// trellis-waypoint --role gateway for a Gateway of class trellis (HTTPS, certificate from a Secret,
+// an HTTPRoute to the backend's Service: into the mesh over HBONE to ztunnel B) and nginx
+// terminating the same TLS and proxying to the backend (its baseline). Addresses are 127.x
 // loopback addresses inside the namespace; the client "pod" is 127.0.0.1 (what wrk connects
 // from), so ztunnel A finds it by source IP.
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,9 +28,74 @@ export const ADDR = {
   viaWaypointVip: '127.0.100.1',
   directVip: '127.0.100.2',
   nginxProxy: '127.0.40.1',
+  nginxTls: '127.0.41.1',
+  gateway: '127.0.60.1',
 };
 
+/** The host name the ingress gateway's certificate is for (wrk sends it as SNI). */
+export const INGRESS_HOST = 'bench.example.com';
+
 const NS = 'bench';
+
+function ingressManifests(cert) {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'bench-cert', namespace: NS },
+      type: 'kubernetes.io/tls',
+      data: {
+        'tls.crt': Buffer.from(cert.certChain).toString('base64'),
+        'tls.key': Buffer.from(cert.privateKey).toString('base64'),
+      },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'ingress', namespace: NS },
+      spec: {
+        gatewayClassName: 'trellis',
+        listeners: [
+          {
+            name: 'https',
+            port: 443,
+            protocol: 'HTTPS',
+            hostname: INGRESS_HOST,
+            tls: { mode: 'Terminate', certificateRefs: [{ name: 'bench-cert' }] },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'ingress', namespace: NS },
+      spec: {
+        parentRefs: [{ name: 'ingress' }],
+        rules: [{ backendRefs: [{ name: 'echo-direct', port: 80 }] }],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'ingress-0',
+        namespace: NS,
+        labels: { 'gateway.networking.k8s.io/gateway-name': 'ingress' },
+      },
+      spec: {
+        serviceAccountName: 'ingress-trellis',
+        nodeName: 'bench-node',
+        containers: [{ name: 'c', image: 'gateway' }],
+      },
+      status: {
+        phase: 'Running',
+        podIP: ADDR.gateway,
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    },
+  ];
+}
 
 function manifests() {
   const pod = (name, ip, sa, labels = {}) => ({
@@ -94,6 +162,12 @@ function tokens() {
     { token: 'waypoint-token', namespace: NS, serviceAccount: 'waypoint', node: 'bench-node' },
     { token: 'client-token', namespace: NS, serviceAccount: 'client', node: 'bench-node' },
     { token: 'echo-token', namespace: NS, serviceAccount: 'echo', node: 'bench-node' },
+    {
+      token: 'ingress-token',
+      namespace: NS,
+      serviceAccount: 'ingress-trellis',
+      node: 'bench-node',
+    },
   ];
 }
 
@@ -131,7 +205,7 @@ export async function waitUntil(what, check, proc, attempts = 600) {
   );
 }
 
-/** GET http://addr/path from inside the namespace (curl), resolving with the status code. */
+/** GET url from inside the namespace (curl; HTTPS not verified), resolving with the status code. */
 export function curlIn(netns, url) {
   const r = spawnSync(
     'ip',
@@ -147,6 +221,7 @@ export function curlIn(netns, url) {
       '%{http_code}',
       '--max-time',
       '2',
+      '-k',
       url,
     ],
     { encoding: 'utf8' },
@@ -154,7 +229,17 @@ export function curlIn(netns, url) {
   return Number(r.stdout || '0');
 }
 
-export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [], waypointNodeArgs = [] }) {
+/**
+ * `ingress`: a certificate ({ certChain, privateKey }) for INGRESS_HOST to add the ingress
+ * gateway and nginx terminating TLS.
+ */
+export async function startMesh({
+  proxyCpus,
+  sideCpus,
+  waypointArgs = [],
+  waypointNodeArgs = [],
+  ingress,
+}) {
   const netns = `wpbench${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), `trellis-wpbench-${process.pid}-`));
   const procs = [];
@@ -163,6 +248,9 @@ export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [], waypoi
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   };
   run('ip', ['netns', 'add', netns]);
+  // `ip netns exec` mounts /etc/netns/<name>/hosts over /etc/hosts: wrk and h2load send the
+  // ingress host name as SNI and Host.
+  const etc = `/etc/netns/${netns}`;
   const close = async () => {
     // The waypoint first, gently (so a --cpu-prof profile gets written).
     const wp = procs.find((p) => p.name === 'waypoint');
@@ -194,6 +282,7 @@ export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [], waypoi
     await new Promise((r) => setTimeout(r, 200));
     spawnSync('ip', ['netns', 'del', netns]);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(etc, { recursive: true, force: true });
   };
   try {
     run('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
@@ -201,7 +290,15 @@ export async function startMesh({ proxyCpus, sideCpus, waypointArgs = [], waypoi
     mkdirSync(cfg);
     writeFileSync(
       join(cfg, 'mesh.json'),
-      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests() }, null, 1),
+      JSON.stringify(
+        {
+          apiVersion: 'v1',
+          kind: 'List',
+          items: [...manifests(), ...(ingress ? ingressManifests(ingress) : [])],
+        },
+        null,
+        1,
+      ),
     );
     writeFileSync(join(dir, 'tokens.json'), JSON.stringify(tokens()));
     for (const t of tokens()) writeFileSync(join(dir, `${t.token}`), t.token);
@@ -340,47 +437,94 @@ http { access_log off; keepalive_requests 10000000;
       'warn',
     ]);
     procs.push(ztA, ztB, ztA2);
-    const waypoint = spawnIn(netns, 'waypoint', proxyCpus, process.execPath, [
-      ...(process.env.BENCH_WAYPOINT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      ...waypointNodeArgs,
-      MAINS.waypoint,
-      '--xds-address',
-      '127.0.0.1:15012',
-      '--ca-address',
-      '127.0.0.1:15012',
-      '--ca-root-cert',
-      root,
-      '--token-path',
-      join(dir, 'waypoint-token'),
-      '--pod-ip',
-      ADDR.waypoint,
-      '--pod-name',
-      'waypoint-0',
-      '--pod-namespace',
-      NS,
-      '--service-account',
-      'waypoint',
-      '--gateway-name',
-      'waypoint',
-      '--hbone-address',
-      `${ADDR.waypoint}:15008`,
-      '--admin-address',
-      '127.0.0.1:15000',
-      '--metrics-address',
-      `${ADDR.waypoint}:15020`,
-      '--readiness-address',
-      `${ADDR.waypoint}:15021`,
-      '--log-level',
-      'warn',
-      ...waypointArgs,
-    ]);
+    // The waypoint and the ingress gateway: one engine, two roles.
+    const l7proxy = (name, { role, ip, pod, sa, gateway, admin, extra }) =>
+      spawnIn(netns, name, proxyCpus, process.execPath, [
+        ...(process.env.BENCH_WAYPOINT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        ...waypointNodeArgs,
+        MAINS.waypoint,
+        '--role',
+        role,
+        '--xds-address',
+        '127.0.0.1:15012',
+        '--ca-address',
+        '127.0.0.1:15012',
+        '--ca-root-cert',
+        root,
+        '--token-path',
+        join(dir, `${gateway}-token`),
+        '--pod-ip',
+        ip,
+        '--pod-name',
+        pod,
+        '--pod-namespace',
+        NS,
+        '--service-account',
+        sa,
+        '--gateway-name',
+        gateway,
+        '--admin-address',
+        admin,
+        '--metrics-address',
+        `${ip}:15020`,
+        '--readiness-address',
+        `${ip}:15021`,
+        '--log-level',
+        'warn',
+        ...extra,
+        ...waypointArgs,
+      ]);
+    const waypoint = l7proxy('waypoint', {
+      role: 'waypoint',
+      ip: ADDR.waypoint,
+      pod: 'waypoint-0',
+      sa: 'waypoint',
+      gateway: 'waypoint',
+      admin: '127.0.0.1:15000',
+      extra: ['--hbone-address', `${ADDR.waypoint}:15008`],
+    });
     procs.push(waypoint);
-    for (const [p, url] of [
+    const ready = [
       [ztA, 'http://127.0.51.1:15021/healthz/ready'],
       [ztB, 'http://127.0.52.1:15021/healthz/ready'],
       [ztA2, 'http://127.0.53.1:15021/healthz/ready'],
       [waypoint, `http://${ADDR.waypoint}:15021/healthz/ready`],
-    ]) {
+    ];
+    let gateway;
+    let nginxTls;
+    if (ingress) {
+      gateway = l7proxy('gateway', {
+        role: 'gateway',
+        ip: ADDR.gateway,
+        pod: 'ingress-0',
+        sa: 'ingress-trellis',
+        gateway: 'ingress',
+        admin: '127.0.0.1:15001',
+        extra: ['--listener-host', ADDR.gateway],
+      });
+      procs.push(gateway);
+      mkdirSync(etc, { recursive: true });
+      writeFileSync(
+        join(etc, 'hosts'),
+        `127.0.0.1 localhost\n${ADDR.gateway} ${INGRESS_HOST}\n${ADDR.nginxTls} nginx.${INGRESS_HOST}\n`,
+      );
+      ready.push([gateway, `http://${ADDR.gateway}:15021/healthz/ready`]);
+      writeFileSync(join(dir, 'tls.crt'), ingress.certChain);
+      writeFileSync(join(dir, 'tls.key'), ingress.privateKey);
+      writeFileSync(
+        join(dir, 'ngx-tls.conf'),
+        `worker_processes 1; daemon off; error_log ${dir}/run/tls.err; pid ${dir}/run/tls.pid;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 10000000;
+  client_body_temp_path ${dir}/run; proxy_temp_path ${dir}/run; fastcgi_temp_path ${dir}/run; uwsgi_temp_path ${dir}/run; scgi_temp_path ${dir}/run;
+  upstream be { server ${ADDR.backend}:${ADDR.backendPort}; keepalive 64; keepalive_requests 10000000; }
+  server { listen ${ADDR.nginxTls}:443 ssl; ssl_protocols TLSv1.3; ssl_certificate ${dir}/tls.crt; ssl_certificate_key ${dir}/tls.key;
+    location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`,
+      );
+      nginxTls = spawnIn(netns, 'nginx-tls', proxyCpus, 'nginx', ['-c', join(dir, 'ngx-tls.conf')]);
+      procs.push(nginxTls);
+    }
+    for (const [p, url] of ready) {
       await waitUntil(`${p.name} ready`, () => curlIn(netns, url) === 200, p);
     }
     await waitUntil(
@@ -403,6 +547,17 @@ http { access_log off; keepalive_requests 10000000;
       () => curlIn(netns, `http://${ADDR.directVip}/`) === 200,
       ztA2,
     );
+    if (ingress) {
+      for (const [p, host] of [
+        [gateway, INGRESS_HOST],
+        [nginxTls, `nginx.${INGRESS_HOST}`],
+      ])
+        await waitUntil(
+          `https through ${p.name}`,
+          () => curlIn(netns, `https://${host}/`) === 200,
+          p,
+        );
+    }
     // nginx does the work in its worker, a child of the master we started.
     const worker = (master) => {
       const r = spawnSync('pgrep', ['-P', String(master.pid)], { encoding: 'utf8' });
@@ -411,7 +566,16 @@ http { access_log off; keepalive_requests 10000000;
     return {
       netns,
       dir,
-      procs: { backend: worker(backend), nginx: worker(nginx), cp, ztA, ztB, ztA2, waypoint },
+      procs: {
+        backend: worker(backend),
+        nginx: worker(nginx),
+        cp,
+        ztA,
+        ztB,
+        ztA2,
+        waypoint,
+        ...(ingress ? { gateway, nginxTls: worker(nginxTls) } : {}),
+      },
       close,
     };
   } catch (err) {

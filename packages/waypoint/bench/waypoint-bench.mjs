@@ -5,6 +5,9 @@
 //   nginx      wrk -> nginx reverse proxy (1 worker, upstream keep-alive) -> backend
 //   mesh_l4    wrk -> ztunnel A -> HBONE -> ztunnel B -> backend            (a service without waypoint)
 //   mesh_wp    wrk -> ztunnel A -> HBONE -> waypoint -> HBONE -> ztunnel B -> backend
+//   nginx_tls  wrk -> nginx terminating TLS (1.3, ECDSA P-256) -> backend
+//   gateway    wrk -> ingress gateway (--role gateway, TLS) -> HBONE -> ztunnel B -> backend
+// (the gateway's "x" columns are against nginx_tls, the others' against nginx)
 // Proxies (nginx, the ztunnels, the waypoint) are pinned to BENCH_PROXY_CPUS (default "1"); wrk and
 // the backend to BENCH_SIDE_CPUS ("0"). Saturation: wrk -t1 -cBENCH_CONNS(50), BENCH_SECONDS (10) per
 // candidate, BENCH_ROUNDS (3) interleaved rounds (order reversed every other round), medians.
@@ -17,7 +20,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADDR, cpuSeconds, rssMiB, startMesh } from './mesh-setup.mjs';
+import { hostCert, ingressRoot } from '../dist/test-support/gateway-clients.js';
+import { ADDR, INGRESS_HOST, cpuSeconds, rssMiB, startMesh } from './mesh-setup.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -30,12 +34,23 @@ const ONLY = process.env.BENCH_CANDIDATES?.split(',');
 const OUT =
   process.env.BENCH_OUT ?? fileURLToPath(new URL('../bench-results.txt', import.meta.url));
 
+// base: the candidate whose req/s and CPU the "x" columns divide by (the same work without Trellis).
 const CANDIDATES = [
   { name: 'direct', url: `http://${ADDR.backend}:${ADDR.backendPort}/`, procs: [] },
   { name: 'nginx', url: `http://${ADDR.nginxProxy}/`, procs: ['nginx'] },
   { name: 'mesh_l4', url: `http://${ADDR.directVip}/`, procs: ['ztA2', 'ztB'] },
   { name: 'mesh_wp', url: `http://${ADDR.viaWaypointVip}/`, procs: ['ztA', 'waypoint', 'ztB'] },
-].filter((c) => !ONLY || ONLY.includes(c.name));
+  { name: 'nginx_tls', url: `https://nginx.${INGRESS_HOST}/`, procs: ['nginxTls'] },
+  {
+    name: 'gateway',
+    url: `https://${INGRESS_HOST}/`,
+    procs: ['gateway', 'ztB'],
+    base: 'nginx_tls',
+  },
+]
+  .map((c) => ({ base: 'nginx', ...c }))
+  .filter((c) => !ONLY || ONLY.includes(c.name));
+const INGRESS = CANDIDATES.some((c) => c.name === 'gateway' || c.name === 'nginx_tls');
 
 function runIn(netns, cpus, cmd, args) {
   return new Promise((resolve, reject) => {
@@ -109,7 +124,7 @@ async function steady(mesh, c) {
   const dir = mkdtempSync(join(os.tmpdir(), 'wpbench-lat-'));
   const n = 16;
   const per = RPS / n;
-  const wp = mesh.procs.waypoint.pid;
+  const wp = mesh.procs[c.name === 'gateway' ? 'gateway' : 'waypoint'].pid;
   const cpu0 = cpuSeconds(wp);
   const rss = [];
   const sampler = setInterval(() => rss.push(rssMiB(wp)), 500);
@@ -163,6 +178,7 @@ async function main() {
     proxyCpus: PROXY_CPUS,
     sideCpus: SIDE_CPUS,
     waypointArgs: ['--access-log=false'],
+    ingress: INGRESS ? await hostCert(await ingressRoot(), INGRESS_HOST) : undefined,
   });
   const stop = () => void mesh.close().then(() => process.exit(130));
   process.once('SIGINT', stop);
@@ -172,8 +188,8 @@ async function main() {
     const lat = {};
     for (const c of CANDIDATES) lat[c.name] = await steady(mesh, c);
     const load1 = os.loadavg()[0];
-    const nginx = median(sat.nginx?.map((r) => r.rps) ?? []);
-    const nginxUs = median(sat.nginx?.map((r) => r.usPerReq) ?? []);
+    const baseRps = (c) => median(sat[c.base]?.map((r) => r.rps) ?? []);
+    const baseUs = (c) => median(sat[c.base]?.map((r) => r.usPerReq) ?? []);
     const lines = [];
     lines.push(`# trellis-waypoint benchmark, ${new Date().toISOString()}`);
     lines.push(
@@ -185,11 +201,15 @@ async function main() {
     lines.push(
       '# mesh_l4: -> ztunnel A -> HBONE (mTLS, HTTP/2 CONNECT) -> ztunnel B -> backend; mesh_wp: -> ztunnel A -> HBONE -> waypoint -> HBONE -> ztunnel B -> backend',
     );
+    if (INGRESS)
+      lines.push(
+        '# nginx_tls: HTTPS (TLS 1.3, ECDSA P-256, keep-alive) -> nginx -> backend; gateway: HTTPS -> the ingress gateway -> HBONE -> ztunnel B -> backend (x columns against nginx_tls)',
+      );
     lines.push(
-      `# saturation: wrk -t1 -c${CONNS}, ${SECONDS} s, ${ROUNDS} interleaved rounds, medians [min-max]; us/req = CPU of the path's proxy processes per request; x nginx = req/s / nginx req/s`,
+      `# saturation: wrk -t1 -c${CONNS}, ${SECONDS} s, ${ROUNDS} interleaved rounds, medians [min-max]; us/req = CPU of the path's proxy processes per request; x base = req/s / the baseline's req/s (nginx; nginx_tls for the gateway)`,
     );
     lines.push(
-      'candidate   req/s median [min-max]      p50 ms  p99 ms  CPU%   us/req  (per process)            x nginx  us nginx/x',
+      'candidate   req/s median [min-max]      p50 ms  p99 ms  CPU%   us/req  (per process)            x base  us base/x',
     );
     for (const c of CANDIDATES) {
       const rs = sat[c.name];
@@ -202,7 +222,7 @@ async function main() {
         `${c.name.padEnd(11)} ${fmt(rps, 0).padStart(6)} [${fmt(Math.min(...rs.map((r) => r.rps)), 0)}-${fmt(Math.max(...rs.map((r) => r.rps)), 0)}]`.padEnd(
           40,
         ) +
-          `${fmt(median(rs.map((r) => r.p50)), 2).padStart(6)}  ${fmt(median(rs.map((r) => r.p99)), 2).padStart(6)}  ${fmt(median(rs.map((r) => r.cpuPct)), 0).padStart(4)}  ${fmt(us).padStart(7)}  ${(per ? `(${per})` : '').padEnd(24)} ${fmt(rps / nginx, 2).padStart(6)}  ${us > 0 ? fmt(nginxUs / us, 2) : '-'}` +
+          `${fmt(median(rs.map((r) => r.p50)), 2).padStart(6)}  ${fmt(median(rs.map((r) => r.p99)), 2).padStart(6)}  ${fmt(median(rs.map((r) => r.cpuPct)), 0).padStart(4)}  ${fmt(us).padStart(7)}  ${(per ? `(${per})` : '').padEnd(24)} ${fmt(rps / baseRps(c), 2).padStart(6)}  ${us > 0 ? fmt(baseUs(c) / us, 2) : '-'}` +
           (rs.some((r) => r.errors > 0 || r.sock)
             ? `  errors: ${rs.map((r) => `${r.errors} ${r.sock}`).join('; ')}`
             : ''),
@@ -222,6 +242,11 @@ async function main() {
             : ''),
       );
     }
+    const gw = lat.gateway;
+    if (gw && lat.nginx_tls)
+      lines.push(
+        `gateway hop over nginx_tls (gateway - nginx_tls): p50 +${fmt(gw.p50 - lat.nginx_tls.p50, 3)}  p90 +${fmt(gw.p90 - lat.nginx_tls.p90, 3)}  p99 +${fmt(gw.p99 - lat.nginx_tls.p99, 3)} ms; gateway CPU ${fmt(gw.waypointCpuPct, 1)}% of one core, RSS ${fmt(gw.waypointRss, 0)} MiB`,
+      );
     const wp = lat.mesh_wp;
     if (wp) {
       const l4 = lat.mesh_l4;
