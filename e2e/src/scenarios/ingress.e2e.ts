@@ -21,6 +21,7 @@ import {
   type HostCert,
   type TlsReply,
 } from '@trellis/waypoint/test-support';
+import { ISTIO_ECHO_IMAGE, slotDeployment } from '../harness/sample.js';
 import { suite } from '../harness/suite.js';
 import { accessLog } from '../harness/ztunnel-log.js';
 
@@ -48,39 +49,28 @@ const tlsSecret = (name: string, namespace: string, c: HostCert) => ({
 
 /** Istio's echo (packages/echo on a local cluster) with a gRPC port and a TLS port of its own. */
 const ECHO_TLS = [
-  {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'echo-tls', namespace: MESH },
-    spec: {
-      selector: { matchLabels: { app: 'echo-tls' } },
-      template: {
-        metadata: { labels: { app: 'echo-tls' } },
-        spec: {
-          serviceAccountName: 'echo',
-          terminationGracePeriodSeconds: 1,
-          nodeSelector: { 'e2e.trellis.dev/slot': '2' },
-          containers: [
-            {
-              name: 'echo',
-              image: 'registry.k8s.io/gateway-api/echo-advanced:v1.5.1',
-              args: [
-                '--port=8080,8443',
-                '--grpc=7070',
-                '--tls=8443',
-                '--crt=/etc/pass/tls.crt',
-                '--key=/etc/pass/tls.key',
-                '--version=tls',
-              ],
-              volumeMounts: [{ name: 'cert', mountPath: '/etc/pass', readOnly: true }],
-              readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
-            },
-          ],
-          volumes: [{ name: 'cert', secret: { secretName: 'pass-cert' } }],
-        },
-      },
+  slotDeployment({
+    namespace: MESH,
+    name: 'echo-tls',
+    labels: { app: 'echo-tls' },
+    serviceAccount: 'echo',
+    slot: 2,
+    container: {
+      name: 'echo',
+      image: ISTIO_ECHO_IMAGE,
+      args: [
+        '--port=8080,8443',
+        '--grpc=7070',
+        '--tls=8443',
+        '--crt=/etc/pass/tls.crt',
+        '--key=/etc/pass/tls.key',
+        '--version=tls',
+      ],
+      volumeMounts: [{ name: 'cert', mountPath: '/etc/pass', readOnly: true }],
+      readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
     },
-  },
+    volumes: [{ name: 'cert', secret: { secretName: 'pass-cert' } }],
+  }),
   {
     apiVersion: 'v1',
     kind: 'Service',
