@@ -85,6 +85,20 @@ const ECHO_TLS = [
   },
 ];
 
+/** A route in e2e-ingress attached to one listener of the Gateway. */
+const route = (
+  kind: string,
+  name: string,
+  sectionName: string,
+  hostnames: string[],
+  rules: object[],
+) => ({
+  apiVersion: GW,
+  kind,
+  metadata: { name, namespace: NS },
+  spec: { parentRefs: [{ name: GATEWAY, sectionName }], hostnames, rules },
+});
+
 const GATEWAY_OBJECTS = [
   {
     apiVersion: GW,
@@ -110,62 +124,50 @@ const GATEWAY_OBJECTS = [
       ],
     },
   },
-  {
-    apiVersion: GW,
-    kind: 'HTTPRoute',
-    metadata: { name: 'to-https', namespace: NS },
-    spec: {
-      parentRefs: [{ name: GATEWAY, sectionName: 'http' }],
-      hostnames: [A, B],
-      rules: [
-        {
-          filters: [
-            { type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    apiVersion: GW,
-    kind: 'HTTPRoute',
-    metadata: { name: 'echo', namespace: NS },
-    spec: {
-      parentRefs: [{ name: GATEWAY, sectionName: 'https' }],
-      hostnames: [A, B],
-      // `/both` goes to Service echo (v1 and v2): a backend the gateway has no connection to
-      // before the DENY test.
-      rules: ['v1', 'v2', ''].map((v) => ({
-        matches: [{ path: { type: 'PathPrefix', value: `/${v || 'both'}` } }],
-        backendRefs: [{ name: v ? `echo-${v}` : 'echo', namespace: MESH, port: 80 }],
-      })),
-    },
-  },
-  {
-    apiVersion: GW,
-    kind: 'GRPCRoute',
-    metadata: { name: 'echo-grpc', namespace: NS },
-    spec: {
-      parentRefs: [{ name: GATEWAY, sectionName: 'https' }],
-      hostnames: [GRPC],
-      rules: [
-        {
-          matches: [{ method: { service: 'proto.EchoTestService', method: 'Echo' } }],
-          backendRefs: [{ name: 'echo-tls', namespace: MESH, port: 7070 }],
-        },
-      ],
-    },
-  },
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'TLSRoute',
-    metadata: { name: 'echo-tls', namespace: NS },
-    spec: {
-      parentRefs: [{ name: GATEWAY, sectionName: 'passthrough' }],
-      hostnames: [PASS],
-      rules: [{ backendRefs: [{ name: 'echo-tls', namespace: MESH, port: 443 }] }],
-    },
-  },
+  route(
+    'HTTPRoute',
+    'to-https',
+    'http',
+    [A, B],
+    [
+      {
+        filters: [
+          { type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } },
+        ],
+      },
+    ],
+  ),
+  // `/both` goes to Service echo (v1 and v2): a backend the gateway has no connection to before
+  // the DENY test.
+  route(
+    'HTTPRoute',
+    'echo',
+    'https',
+    [A, B],
+    ['v1', 'v2', ''].map((v) => ({
+      matches: [{ path: { type: 'PathPrefix', value: `/${v || 'both'}` } }],
+      backendRefs: [{ name: v ? `echo-${v}` : 'echo', namespace: MESH, port: 80 }],
+    })),
+  ),
+  route(
+    'GRPCRoute',
+    'echo-grpc',
+    'https',
+    [GRPC],
+    [
+      {
+        matches: [{ method: { service: 'proto.EchoTestService', method: 'Echo' } }],
+        backendRefs: [{ name: 'echo-tls', namespace: MESH, port: 7070 }],
+      },
+    ],
+  ),
+  route(
+    'TLSRoute',
+    'echo-tls',
+    'passthrough',
+    [PASS],
+    [{ backendRefs: [{ name: 'echo-tls', namespace: MESH, port: 443 }] }],
+  ),
   {
     apiVersion: 'gateway.networking.k8s.io/v1beta1',
     kind: 'ReferenceGrant',
@@ -365,18 +367,20 @@ test(
     try {
       // Every echo node's ztunnel holds the policy before the first request: a connection opened
       // before it arrived would stay open (see below) and keep answering 200.
+      let polls = 0;
       for (const node of new Set(nodes))
         await eventually(
           `the ztunnel on ${node} holding ${MESH}/${DENY_GATEWAY.metadata.name}`,
-          async () =>
-            (
-              await s.trellis('ztunnel-config', 'policies', '--node', node, '-n', MESH)
-            ).stdout.includes(DENY_GATEWAY.metadata.name),
+          async () => {
+            polls++;
+            const r = await s.trellis('ztunnel-config', 'policies', '--node', node, '-n', MESH);
+            return r.stdout.includes(DENY_GATEWAY.metadata.name);
+          },
           WAIT,
         );
       const denied = await https(A, '/both/denied');
       console.log(
-        `under the DENY (policy at the ztunnels ${((Date.now() - started) / 1000).toFixed(1)}s after apply): ${denied.status} ${JSON.stringify(denied.body)}`,
+        `under the DENY (policy at the ztunnels ${((Date.now() - started) / 1000).toFixed(1)}s after apply, ${polls} trellis ztunnel-config calls): ${denied.status} ${JSON.stringify(denied.body)}`,
       );
       assert.equal(denied.status, 503, denied.body);
       const record = await eventually(
