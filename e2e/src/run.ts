@@ -29,6 +29,7 @@ export const SCENARIOS = [
   'enrollment',
   'resilience',
   'waypoint',
+  'ingress',
   'uninstall',
 ] as const;
 

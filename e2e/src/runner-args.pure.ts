@@ -17,7 +17,8 @@ export interface RunnerOptions {
 export const RUNNER_HELP = `Usage: npm run e2e -- [flags]
 
 Creates a cluster, installs Trellis with the CLI, deploys the sample (e2e/sample), runs the
-scenario suites (install, mtls, policy, enrollment, resilience, waypoint, uninstall) and deletes the cluster.
+scenario suites (install, mtls, policy, enrollment, resilience, waypoint, ingress, uninstall) and deletes
+the cluster.
 A test that needs what the cluster cannot do is skipped, saying what is missing, and fails the run.
 
 Flags:

@@ -32,3 +32,37 @@ export function deploySample(kubectl: Kubectl): void {
       '--all',
     ]);
 }
+
+/** Istio's echo app as the scenarios run it (on a local cluster, packages/echo). */
+export const ISTIO_ECHO_IMAGE = 'registry.k8s.io/gateway-api/echo-advanced:v1.5.1';
+
+/** A one-replica Deployment of `container` on the node labelled slot `slot`, its pods labelled
+ * `labels` (also the selector), run as `serviceAccount`, stopped within a second. */
+export function slotDeployment(o: {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  slot: number;
+  container: Record<string, unknown>;
+  volumes?: readonly Record<string, unknown>[];
+}) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: o.name, namespace: o.namespace },
+    spec: {
+      selector: { matchLabels: o.labels },
+      template: {
+        metadata: { labels: o.labels },
+        spec: {
+          serviceAccountName: o.serviceAccount,
+          terminationGracePeriodSeconds: 1,
+          nodeSelector: { 'e2e.trellis.dev/slot': String(o.slot) },
+          containers: [o.container],
+          ...(o.volumes ? { volumes: o.volumes } : {}),
+        },
+      },
+    },
+  };
+}

@@ -9,10 +9,14 @@ export interface AccessRecord {
   readonly src: string;
   readonly dst: string;
   readonly srcIdentity?: string;
+  /** `<namespace>/<pod>` of the source, when the ztunnel knows it. */
+  readonly srcWorkload?: string;
   readonly dstWorkload?: string;
   readonly decision: 'allow' | 'deny' | 'error';
   readonly policy?: string;
   readonly reason?: string;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
 }
 
 /** The running ztunnel pod on a node. */

@@ -19,6 +19,7 @@ import {
   type ReceivedSpan,
 } from '@trellis/waypoint/test-support';
 import { OTLP_COLLECTOR } from '../harness/install.js';
+import { ISTIO_ECHO_IMAGE, slotDeployment } from '../harness/sample.js';
 import { REPO, suite } from '../harness/suite.js';
 import { curlFrom, curlUntil, podOf, type CurlResult } from '../harness/traffic.js';
 import { accessLog } from '../harness/ztunnel-log.js';
@@ -35,31 +36,21 @@ const sso = testIssuer('https://sso.e2e.trellis.dev');
 const client = () => ({ namespace: NS, pod: podOf(s.kubectl, NS, 'client') });
 
 /** Istio echo (the conformance suite's echo-advanced image) as version v1 or v2, on node 2. */
-const echo = (version: string) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: `echo-${version}`, namespace: NS },
-  spec: {
-    selector: { matchLabels: { app: 'echo', version } },
-    template: {
-      metadata: { labels: { app: 'echo', version } },
-      spec: {
-        serviceAccountName: 'echo',
-        terminationGracePeriodSeconds: 1,
-        nodeSelector: { 'e2e.trellis.dev/slot': '2' },
-        containers: [
-          {
-            name: 'echo',
-            image: 'registry.k8s.io/gateway-api/echo-advanced:v1.5.1',
-            args: ['--port=8080', `--version=${version}`],
-            ports: [{ name: 'http', containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 2 },
-          },
-        ],
-      },
+const echo = (version: string) =>
+  slotDeployment({
+    namespace: NS,
+    name: `echo-${version}`,
+    labels: { app: 'echo', version },
+    serviceAccount: 'echo',
+    slot: 2,
+    container: {
+      name: 'echo',
+      image: ISTIO_ECHO_IMAGE,
+      args: ['--port=8080', `--version=${version}`],
+      ports: [{ name: 'http', containerPort: 8080 }],
+      readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 2 },
     },
-  },
-});
+  });
 const service = (name: string, selector: Record<string, string>) => ({
   apiVersion: 'v1',
   kind: 'Service',
@@ -85,25 +76,14 @@ const APPS = [
   service('echo', { app: 'echo' }),
   service('echo-v1', { app: 'echo', version: 'v1' }),
   service('echo-v2', { app: 'echo', version: 'v2' }),
-  {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'client', namespace: NS },
-    spec: {
-      selector: { matchLabels: { app: 'client' } },
-      template: {
-        metadata: { labels: { app: 'client' } },
-        spec: {
-          serviceAccountName: 'client',
-          terminationGracePeriodSeconds: 1,
-          nodeSelector: { 'e2e.trellis.dev/slot': '1' },
-          containers: [
-            { name: 'client', image: 'curlimages/curl:latest', command: ['sleep', 'infinity'] },
-          ],
-        },
-      },
-    },
-  },
+  slotDeployment({
+    namespace: NS,
+    name: 'client',
+    labels: { app: 'client' },
+    serviceAccount: 'client',
+    slot: 1,
+    container: { name: 'client', image: 'curlimages/curl:latest', command: ['sleep', 'infinity'] },
+  }),
 ];
 
 const GW = 'gateway.networking.k8s.io/v1';

@@ -36,7 +36,9 @@ function prefixScore(ranges: ChainMatch['prefixRanges'], ip: string): number {
   return best;
 }
 
-function serverNameScore(names: readonly string[], sni: string | undefined): number {
+/** How well `sni` matches `names`: MAX_SAFE_INTEGER exact, the pattern's length for `*.suffix`,
+ * 0 when `names` is empty (any), -Infinity when none matches or there is no SNI. */
+export function serverNameScore(names: readonly string[], sni: string | undefined): number {
   if (names.length === 0) return 0;
   if (sni === undefined) return -Infinity;
   const s = sni.toLowerCase();

@@ -197,7 +197,7 @@ export class GatewayFront {
       this.#serve(chain, socket, conn, 'http');
       return;
     }
-    const ctx = this.#tls.contextFor(tlsModel);
+    const ctx = this.#tls.contextFor(tlsModel, sni);
     if (!ctx.ok) {
       this.#o.logger.warn({ chain: chain.name, reason: ctx.reason }, 'TLS handshake refused');
       socket.destroy();

@@ -39,6 +39,7 @@ const HTTP = testPort(73);
 const PASS = testPort(74);
 const TCP = testPort(75);
 const APP = testPort(76);
+const BOTH = testPort(77);
 const GW_ID = spiffe('istio-ingress', 'gw');
 const A = 'outbound|80||a.default.svc.cluster.local';
 const B = 'outbound|80||b.default.svc.cluster.local';
@@ -90,6 +91,11 @@ async function setup(t: TestContext): Promise<World> {
             tls: { sds: [SECRET_B] },
             routes: `https.${HTTPS}`,
           },
+        ]),
+        // One chain with both certificates, as the control plane builds a Gateway listener with
+        // two certificateRefs: the handshake picks by SNI.
+        gatewayListener(BOTH, [
+          { name: 'both', tls: { sds: [SECRET_A, SECRET_B] }, routes: `https.${HTTPS}` },
         ]),
         gatewayListener(HTTP, [{ name: 'http', routes: `http.${HTTP}` }]),
         gatewayListener(PASS, [
@@ -220,6 +226,21 @@ test('gateway: HTTPS by SNI with two certificates, path routing over HBONE, redi
       const c = await httpsRequest(HTTPS, 'c.example.com', rootPem, { path: '/' });
       assert.equal(c.san, 'DNS:*.example.com');
       assert.equal(c.status, 404);
+    },
+  );
+
+  await t.test(
+    'one chain with two certificates of one key type: each SNI gets the certificate naming it',
+    async () => {
+      const a = await httpsRequest(BOTH, 'a.example.com', rootPem, { path: '/v1/both' });
+      assert.equal(a.san, 'DNS:a.example.com');
+      assert.deepEqual([a.status, a.body], [200, 'a GET /v1/both']);
+      const b = await httpsRequest(BOTH, 'b.example.com', rootPem, { path: '/any' });
+      assert.equal(b.san, 'DNS:*.example.com');
+      assert.deepEqual([b.status, b.body], [200, 'b GET /any']);
+      // No SNI, or one no certificate names: the first certificate.
+      const none = await httpsRequest(BOTH, undefined, rootPem, { host: 'a.example.com' });
+      assert.equal(none.san, 'DNS:a.example.com');
     },
   );
 

@@ -110,10 +110,11 @@ export interface Reply {
   readonly body: string;
 }
 
-/** One HTTP/1.1 request through a fixture source port. */
+/** One HTTP/1.1 request through a fixture source port (or to `address`:port). */
 export function request(
   port: number,
   o: {
+    address?: string;
     path?: string;
     method?: string;
     headers?: Record<string, string>;
@@ -124,7 +125,7 @@ export function request(
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        host: '127.0.0.1',
+        host: o.address ?? '127.0.0.1',
         port,
         path: o.path ?? '/',
         method: o.method ?? 'GET',

@@ -31,17 +31,23 @@ export interface TlsReply {
   readonly reused: boolean;
 }
 
-/** One HTTPS request to 127.0.0.1:port with SNI `servername`, trusting `ca`. */
+/** One HTTPS request to `address` (default 127.0.0.1):port with SNI `servername`, trusting `ca`. */
 export function httpsRequest(
   port: number,
   servername: string | undefined,
   ca: string,
-  o: { path?: string; host?: string; agent?: https.Agent | false; method?: string } = {},
+  o: {
+    path?: string;
+    host?: string;
+    agent?: https.Agent | false;
+    method?: string;
+    address?: string;
+  } = {},
 ): Promise<TlsReply> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
-        host: '127.0.0.1',
+        host: o.address ?? '127.0.0.1',
         port,
         path: o.path ?? '/',
         method: o.method ?? 'GET',
@@ -78,7 +84,7 @@ export function httpsRequest(
 }
 
 /**
- * A TLS connection to 127.0.0.1:port; resolves with the presented certificate and what the server
+ * A TLS connection to `address`:port; resolves with the presented certificate and what the server
  * wrote after `send`, or rejects with the handshake error.
  */
 export function tlsExchange(
@@ -86,10 +92,11 @@ export function tlsExchange(
   servername: string | undefined,
   ca: string,
   send: string,
+  address = '127.0.0.1',
 ): Promise<{ san: string; reply: string; alpn: string | false }> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({
-      host: '127.0.0.1',
+      host: address,
       port,
       ...(servername ? { servername } : {}),
       ca,
