@@ -7,8 +7,8 @@
 //   any SNI), a DownstreamTlsContext whose certificates come by SDS (`kubernetes://<ns>/<name>`,
 //   over ADS), and RDS `https.<port>.<listener>.<gateway>.<namespace>`.
 // - TLS passthrough: a chain per attached TLSRoute matched by its hostnames, tcp_proxy to its
-//   backends.
-// - TCP: tcp_proxy to the backends of the oldest attached TCPRoute.
+//   backends; an invalid backend's share goes to a cluster never served (closed connections).
+// - TCP: tcp_proxy to the backends of the oldest attached TCPRoute, likewise.
 // Clusters and endpoints are the waypoint's (`outbound|<port>||<host>`, EDS, HBONE metadata for
 // mesh endpoints); the SDS Secrets are the listeners' certificates that resolved (same namespace
 // or granted). Pure.
@@ -58,7 +58,7 @@ import {
 } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { SortedMap } from '../../collections/sorted-map.js';
 import type { Gateway, L4RouteRule } from '../../model/gateway-api.js';
-import { backendCluster } from './backends.js';
+import { backendCluster, unservedCluster } from './backends.js';
 import { adsConfigSource, socketAddress } from './common.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { gatewayDecision, type ListenerDecision } from './gateway-listeners.js';
@@ -148,7 +148,6 @@ export function gatewayResources(
           for (const h of names) sni.add(h);
           const name = `tls.${port}.${r.namespace}.${r.name}`;
           const proxy = tcpProxy(name, r, ctx);
-          if (!proxy) continue;
           chains.push(
             create(FilterChainSchema, {
               name,
@@ -163,8 +162,8 @@ export function gatewayResources(
     } else if (group === 'tcp') {
       const r = byAge(onListener(decisions[0]!.listener.name))[0];
       const name = `tcp.${port}`;
-      const proxy = r && tcpProxy(name, r, ctx);
-      if (proxy) {
+      if (r) {
+        const proxy = tcpProxy(name, r, ctx);
         chains.push(create(FilterChainSchema, { name, filters: [tcpProxyFilter(proxy)] }));
       }
     }
@@ -298,22 +297,29 @@ function downstreamTls(certificates: readonly string[]) {
   });
 }
 
-/** tcp_proxy to the route's backends (weighted); undefined when none can receive traffic. */
-function tcpProxy(statPrefix: string, r: AttachedRoute, ctx: RouteContext): TcpProxy | undefined {
+/**
+ * tcp_proxy to the route's backends (weighted). The share of an invalid backend (unknown kind,
+ * not permitted) goes to a cluster that is never served, so those connections are accepted and
+ * then closed, as Gateway API asks; so do all of them when no backend can receive traffic.
+ */
+function tcpProxy(statPrefix: string, r: AttachedRoute, ctx: RouteContext): TcpProxy {
   const weighted = new Map<string, number>();
   const object = `${r.namespace}/${r.name}`;
+  const add = (cluster: string, weight: number) =>
+    weighted.set(cluster, (weighted.get(cluster) ?? 0) + weight);
   for (const rule of r.object.spec.rules as readonly L4RouteRule[])
     for (const ref of rule.backendRefs) {
       const c = backendCluster(ref, r, ctx);
       if ('problem' in c) {
-        ctx.notes.add(r.kind, object, c.problem);
+        ctx.notes.add(r.kind, object, `${c.problem}; its share of connections is closed`);
+        if (ref.weight > 0) add(unservedCluster(r), ref.weight);
         continue;
       }
-      if (ref.weight > 0) weighted.set(c.cluster, (weighted.get(c.cluster) ?? 0) + ref.weight);
+      if (ref.weight > 0) add(c.cluster, ref.weight);
     }
   if (weighted.size === 0) {
-    ctx.notes.add(r.kind, object, 'no backend can receive traffic; connections are refused');
-    return undefined;
+    ctx.notes.add(r.kind, object, 'no backend can receive traffic; connections are closed');
+    add(unservedCluster(r), 1);
   }
   return create(TcpProxySchema, {
     statPrefix,
