@@ -249,7 +249,13 @@ function routeHostnames(listener: string | undefined, route: readonly string[]):
   return [...new Set(route.flatMap((h) => hostnameIntersection(listener, h) ?? []))];
 }
 
-/** A route configuration with one virtual host per hostname the listeners' routes serve. */
+/**
+ * A route configuration with one virtual host per hostname the listeners' routes serve. Listeners
+ * sharing the port are isolated (Gateway API): a request goes to the most specific listener whose
+ * hostname matches it, and only that listener's routes serve it. So a route hostname that a more
+ * specific listener covers entirely is left out, and every listener's hostname has a virtual host
+ * (empty when no route serves it) that the more specific match picks over a wider one.
+ */
 function routeConfig(
   name: string,
   port: number,
@@ -258,10 +264,13 @@ function routeConfig(
   ctx: RouteContext,
 ): RouteConfiguration {
   const byHost = new Map<string, AttachedRoute[]>();
+  const listenerHosts = decisions.map((d) => d.listener.hostname);
+  if (decisions.length > 1) for (const h of listenerHosts) byHost.set(h ?? '*', []);
   for (const d of decisions)
     for (const r of onListener(d.listener.name)) {
       if (r.kind !== 'HTTPRoute' && r.kind !== 'GRPCRoute') continue;
       for (const h of routeHostnames(d.listener.hostname, r.object.spec.hostnames)) {
+        if (claimedByNarrowerListener(listenerHosts, d.listener.hostname, h)) continue;
         const list = byHost.get(h) ?? [];
         if (!list.includes(r)) list.push(r);
         byHost.set(h, list);
@@ -275,6 +284,18 @@ function routeConfig(
     }),
   );
   return create(RouteConfigurationSchema, { name, virtualHosts });
+}
+
+/** Whether every name `host` matches is covered by a listener hostname narrower than `own` (none: any). */
+function claimedByNarrowerListener(
+  listenerHosts: readonly (string | undefined)[],
+  own: string | undefined,
+  host: string,
+): boolean {
+  const covers = (pattern: string, h: string) => hostnameIntersection(pattern, h) === h;
+  return listenerHosts.some(
+    (o) => o !== undefined && o !== own && (own === undefined || covers(own, o)) && covers(o, host),
+  );
 }
 
 function hcmChain(name: string, rds: string): FilterChain {
