@@ -37,7 +37,10 @@ export function ingressGatewayStatus(
   const clusterIP = service?.spec?.clusterIP;
   const ip = clusterIP && clusterIP !== 'None' ? clusterIP : undefined;
   const isLoadBalancer = (service?.spec?.type ?? 'ClusterIP') === 'LoadBalancer';
-  const addresses = lb.length > 0 ? lb : ip ? [{ type: 'IPAddress', value: ip }] : [];
+  // A LoadBalancer Service is reached at its load balancer's addresses: until it has one, none is
+  // listed (the cluster IP would send clients outside the cluster nowhere, or somewhere else).
+  const addresses =
+    lb.length > 0 ? lb : ip && !isLoadBalancer ? [{ type: 'IPAddress', value: ip }] : [];
   const accepted = decision.accepted;
   const programmed = !accepted.status
     ? condition('Programmed', false, 'Invalid', 'not deployed: the Gateway is not accepted')

@@ -354,7 +354,7 @@ test(
     );
 
     // The local cluster's load-balancer controller gives the Service an address: it becomes the
-    // Gateway's address, and the Gateway is Programmed (before that, goldens cover the cluster IP
+    // Gateway's address, and the Gateway is Programmed (before that, goldens cover no address
     // and AddressNotAssigned). The listener without its certificate says why.
     const lbIp = await eventually(
       'the load balancer address of the Service',

@@ -2,7 +2,7 @@
 // HTTPS listener with two certificates chosen by SNI (exact and wildcard chains), routed by path to
 // two mesh backends over HBONE with the gateway's identity; the HTTP listener redirecting to HTTPS;
 // h2 by ALPN and a gRPC call through a route; TLS passthrough by SNI to a TLS app whose certificate
-// the client sees; a TCP listener to a non-mesh endpoint; metrics with reporter="source", the
+// the client sees, and to a cluster never served (reset); a TCP listener to a non-mesh endpoint; metrics with reporter="source", the
 // access log, the router~ node id.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
@@ -46,6 +46,7 @@ const B = 'outbound|80||b.default.svc.cluster.local';
 const G = 'outbound|9090||echo.default.svc.cluster.local';
 const TLSAPP = 'outbound|443||secure.default.svc.cluster.local';
 const LEGACY = 'outbound|9000||legacy.example.internal';
+const UNSERVED = 'invalid-backend|default/broken';
 const SECRET_A = 'kubernetes://istio-ingress/a-cert';
 const SECRET_B = 'kubernetes://istio-ingress/wildcard-cert';
 
@@ -100,6 +101,8 @@ async function setup(t: TestContext): Promise<World> {
         gatewayListener(HTTP, [{ name: 'http', routes: `http.${HTTP}` }]),
         gatewayListener(PASS, [
           { name: 'pass', serverNames: ['pass.example.com'], tcpCluster: TLSAPP },
+          // A TLSRoute whose backends are all invalid: the control plane names a cluster it never serves.
+          { name: 'invalid', serverNames: ['invalid.example.com'], tcpCluster: UNSERVED },
         ]),
         gatewayListener(TCP, [{ name: 'tcp', tcpCluster: LEGACY }]),
       ],
@@ -301,6 +304,23 @@ test('gateway: HTTPS by SNI with two certificates, path routing over HBONE, redi
       assert.equal(r.san, 'DNS:pass.example.com');
       assert.equal(r.reply, 'tls app got ping for pass.example.com');
       await assert.rejects(tlsExchange(PASS, 'nope.example.com', rootPem, 'ping'));
+    },
+  );
+
+  await t.test(
+    'TLS passthrough to a cluster that is not served: accepted, then reset (not refused)',
+    async () => {
+      await assert.rejects(
+        tlsExchange(PASS, 'invalid.example.com', rootPem, 'ping'),
+        (e: NodeJS.ErrnoException) => {
+          assert.equal(e.code, 'ECONNRESET', String(e));
+          return true;
+        },
+      );
+      const line = await eventually('the access log names the unserved cluster', () =>
+        w.log.find((l) => l.includes(UNSERVED)),
+      );
+      assert.equal((JSON.parse(line) as Record<string, unknown>)['response_flags'], 'NC');
     },
   );
 

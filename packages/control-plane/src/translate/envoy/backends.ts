@@ -115,6 +115,15 @@ export function backendCluster(
 }
 
 /**
+ * The cluster name that stands for a route's invalid backends: never served, so the share of
+ * requests or connections sent to it fails (Envoy answers 500 or closes the connection).
+ */
+export function unservedCluster(source: Pick<RouteSource, 'namespace' | 'name'>): string {
+  return `${UNSERVED_PREFIX}${source.namespace}/${source.name}`;
+}
+const UNSERVED_PREFIX = 'invalid-backend|';
+
+/**
  * One cluster, or weighted clusters; undefined when nothing can receive traffic (no backends,
  * all weights zero, or none valid), which the caller answers with a 500.
  */
@@ -139,8 +148,7 @@ export function clusterSpecifier(
     if ('problem' in r) {
       ctx.notes.add(source.kind, `${source.namespace}/${source.name}`, r.problem);
       // Its share of requests fails: a cluster name that is never served.
-      if (weight > 0)
-        weighted.push({ cluster: `invalid-backend|${source.namespace}/${source.name}`, weight });
+      if (weight > 0) weighted.push({ cluster: unservedCluster(source), weight });
       continue;
     }
     if (weight > 0) weighted.push({ cluster: r.cluster, weight, headers });
@@ -154,7 +162,7 @@ export function clusterSpecifier(
     else merged.set(key, { ...w });
   }
   const entries = [...merged.values()];
-  const valid = entries.filter((e) => !e.cluster.startsWith('invalid-backend|'));
+  const valid = entries.filter((e) => !e.cluster.startsWith(UNSERVED_PREFIX));
   if (valid.length === 0) return undefined;
   if (entries.length === 1 && !valid[0]!.headers)
     return { case: 'cluster', value: valid[0]!.cluster };

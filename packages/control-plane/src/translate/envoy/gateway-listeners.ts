@@ -148,9 +148,6 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     const group = groupOf(l.protocol);
     const protocolKinds = PROTOCOL_ROUTE_KINDS[l.protocol] ?? [];
     const listed = l.allowedRoutes.kinds;
-    const supportedKinds = (
-      listed.length === 0 ? protocolKinds.map((kind) => ({ group: GATEWAY_GROUP, kind })) : listed
-    ).filter((k) => k.group === GATEWAY_GROUP && protocolKinds.includes(k.kind));
     const invalidKinds = listed.filter(
       (k) => k.group !== GATEWAY_GROUP || !protocolKinds.includes(k.kind),
     );
@@ -187,6 +184,13 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
       );
     else accepted = cond('Accepted', true, 'Accepted', 'listener accepted');
     conditions.push(accepted);
+    // A listener whose protocol or TLS mode is not supported takes no route kinds at all.
+    const supportedKinds = accepted.status
+      ? (listed.length === 0
+          ? protocolKinds.map((kind) => ({ group: GATEWAY_GROUP, kind }))
+          : listed
+        ).filter((k) => k.group === GATEWAY_GROUP && protocolKinds.includes(k.kind))
+      : [];
 
     let conflicted: ListenerCondition = cond('Conflicted', false, 'NoConflicts', 'no conflicts');
     if (accepted.status && group) {

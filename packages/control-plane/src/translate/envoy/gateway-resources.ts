@@ -7,8 +7,8 @@
 //   any SNI), a DownstreamTlsContext whose certificates come by SDS (`kubernetes://<ns>/<name>`,
 //   over ADS), and RDS `https.<port>.<listener>.<gateway>.<namespace>`.
 // - TLS passthrough: a chain per attached TLSRoute matched by its hostnames, tcp_proxy to its
-//   backends.
-// - TCP: tcp_proxy to the backends of the oldest attached TCPRoute.
+//   backends; an invalid backend's share goes to a cluster never served (closed connections).
+// - TCP: tcp_proxy to the backends of the oldest attached TCPRoute, likewise.
 // Clusters and endpoints are the waypoint's (`outbound|<port>||<host>`, EDS, HBONE metadata for
 // mesh endpoints); the SDS Secrets are the listeners' certificates that resolved (same namespace
 // or granted). Pure.
@@ -58,7 +58,7 @@ import {
 } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { SortedMap } from '../../collections/sorted-map.js';
 import type { Gateway, L4RouteRule } from '../../model/gateway-api.js';
-import { backendCluster } from './backends.js';
+import { backendCluster, unservedCluster } from './backends.js';
 import { adsConfigSource, socketAddress } from './common.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { gatewayDecision, type ListenerDecision } from './gateway-listeners.js';
@@ -148,7 +148,6 @@ export function gatewayResources(
           for (const h of names) sni.add(h);
           const name = `tls.${port}.${r.namespace}.${r.name}`;
           const proxy = tcpProxy(name, r, ctx);
-          if (!proxy) continue;
           chains.push(
             create(FilterChainSchema, {
               name,
@@ -163,8 +162,8 @@ export function gatewayResources(
     } else if (group === 'tcp') {
       const r = byAge(onListener(decisions[0]!.listener.name))[0];
       const name = `tcp.${port}`;
-      const proxy = r && tcpProxy(name, r, ctx);
-      if (proxy) {
+      if (r) {
+        const proxy = tcpProxy(name, r, ctx);
         chains.push(create(FilterChainSchema, { name, filters: [tcpProxyFilter(proxy)] }));
       }
     }
@@ -250,7 +249,13 @@ function routeHostnames(listener: string | undefined, route: readonly string[]):
   return [...new Set(route.flatMap((h) => hostnameIntersection(listener, h) ?? []))];
 }
 
-/** A route configuration with one virtual host per hostname the listeners' routes serve. */
+/**
+ * A route configuration with one virtual host per hostname the listeners' routes serve. Listeners
+ * sharing the port are isolated (Gateway API): a request goes to the most specific listener whose
+ * hostname matches it, and only that listener's routes serve it. So a route hostname that a more
+ * specific listener covers entirely is left out, and every listener's hostname has a virtual host
+ * (empty when no route serves it) that the more specific match picks over a wider one.
+ */
 function routeConfig(
   name: string,
   port: number,
@@ -259,10 +264,13 @@ function routeConfig(
   ctx: RouteContext,
 ): RouteConfiguration {
   const byHost = new Map<string, AttachedRoute[]>();
+  const listenerHosts = decisions.map((d) => d.listener.hostname);
+  if (decisions.length > 1) for (const h of listenerHosts) byHost.set(h ?? '*', []);
   for (const d of decisions)
     for (const r of onListener(d.listener.name)) {
       if (r.kind !== 'HTTPRoute' && r.kind !== 'GRPCRoute') continue;
       for (const h of routeHostnames(d.listener.hostname, r.object.spec.hostnames)) {
+        if (claimedByNarrowerListener(listenerHosts, d.listener.hostname, h)) continue;
         const list = byHost.get(h) ?? [];
         if (!list.includes(r)) list.push(r);
         byHost.set(h, list);
@@ -276,6 +284,18 @@ function routeConfig(
     }),
   );
   return create(RouteConfigurationSchema, { name, virtualHosts });
+}
+
+/** Whether every name `host` matches is covered by a listener hostname narrower than `own` (none: any). */
+function claimedByNarrowerListener(
+  listenerHosts: readonly (string | undefined)[],
+  own: string | undefined,
+  host: string,
+): boolean {
+  const covers = (pattern: string, h: string) => hostnameIntersection(pattern, h) === h;
+  return listenerHosts.some(
+    (o) => o !== undefined && o !== own && (own === undefined || covers(own, o)) && covers(o, host),
+  );
 }
 
 function hcmChain(name: string, rds: string): FilterChain {
@@ -298,22 +318,29 @@ function downstreamTls(certificates: readonly string[]) {
   });
 }
 
-/** tcp_proxy to the route's backends (weighted); undefined when none can receive traffic. */
-function tcpProxy(statPrefix: string, r: AttachedRoute, ctx: RouteContext): TcpProxy | undefined {
+/**
+ * tcp_proxy to the route's backends (weighted). The share of an invalid backend (unknown kind,
+ * not permitted) goes to a cluster that is never served, so those connections are accepted and
+ * then closed, as Gateway API asks; so do all of them when no backend can receive traffic.
+ */
+function tcpProxy(statPrefix: string, r: AttachedRoute, ctx: RouteContext): TcpProxy {
   const weighted = new Map<string, number>();
   const object = `${r.namespace}/${r.name}`;
+  const add = (cluster: string, weight: number) =>
+    weighted.set(cluster, (weighted.get(cluster) ?? 0) + weight);
   for (const rule of r.object.spec.rules as readonly L4RouteRule[])
     for (const ref of rule.backendRefs) {
       const c = backendCluster(ref, r, ctx);
       if ('problem' in c) {
-        ctx.notes.add(r.kind, object, c.problem);
+        ctx.notes.add(r.kind, object, `${c.problem}; its share of connections is closed`);
+        if (ref.weight > 0) add(unservedCluster(r), ref.weight);
         continue;
       }
-      if (ref.weight > 0) weighted.set(c.cluster, (weighted.get(c.cluster) ?? 0) + ref.weight);
+      if (ref.weight > 0) add(c.cluster, ref.weight);
     }
   if (weighted.size === 0) {
-    ctx.notes.add(r.kind, object, 'no backend can receive traffic; connections are refused');
-    return undefined;
+    ctx.notes.add(r.kind, object, 'no backend can receive traffic; connections are closed');
+    add(unservedCluster(r), 1);
   }
   return create(TcpProxySchema, {
     statPrefix,
