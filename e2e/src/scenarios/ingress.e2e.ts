@@ -365,8 +365,7 @@ test(
     const started = Date.now();
     s.kubectl.apply([DENY_GATEWAY]);
     try {
-      // Every echo node's ztunnel holds the policy before the first request: a connection opened
-      // before it arrived would stay open (see below) and keep answering 200.
+      // Every echo node's ztunnel holds the policy before the first request.
       let polls = 0;
       for (const node of new Set(nodes))
         await eventually(
@@ -398,10 +397,12 @@ test(
         WAIT,
       );
       console.log(`destination ztunnel: ${JSON.stringify(record)}`);
-      // The ztunnel checks policy when a connection opens and does not re-check open ones: a
-      // connection the gateway still pools to echo-v1 would answer 200 (logged, not asserted).
-      console.log(
-        `/v1 over the connection opened before the DENY: ${(await https(A, '/v1/open')).status}`,
+      // The connection the gateway pools to echo-v1 since the first test was opened before the
+      // DENY: the ztunnel re-decides open connections on a policy change and closes it.
+      await eventually(
+        '/v1 (pooled from before the DENY) refused too: the open connection was closed',
+        async () => (await https(A, '/v1/open')).status === 503,
+        WAIT,
       );
     } finally {
       s.kubectl.run(['delete', '-n', MESH, 'authorizationpolicy', DENY_GATEWAY.metadata.name]);

@@ -6,7 +6,8 @@ import { reset, splice } from '@trellis/hbone';
 import { recordConnection } from '../access-log/connection-record.js';
 import type { ZtunnelContext } from './context.js';
 import { appConnectOptions } from './app-connect.js';
-import { decideInbound } from './inbound-policy.js';
+import { decideInbound, type InboundAttempt } from './inbound-policy.js';
+import type { PolicyWatch } from './policy-watch.js';
 import { redirectedEnds } from './redirected.js';
 import type { SocketOps } from './socket-ops.js';
 
@@ -15,6 +16,8 @@ interface PlaintextOptions {
   /** Waits (bounded) for an address to become local: an in-pod pod's workload may come late. */
   readonly awaitLocal?: (ip: string) => Promise<boolean>;
   readonly mark?: number;
+  /** Keeps allowed connections under policy (STRICT turned on closes them). */
+  readonly watch?: PolicyWatch;
 }
 
 export function handlePlaintextInbound(
@@ -40,12 +43,13 @@ function serve(
   { src, dst }: NonNullable<ReturnType<typeof redirectedEnds>>,
   opts: PlaintextOptions,
 ): void {
-  const decision = decideInbound(ctx.store, {
+  const attempt: InboundAttempt = {
     sourceIp: src.address,
     destination: dst,
     ...(opts.localIps ? { localIps: opts.localIps } : {}),
     network: ctx.settings.network,
-  });
+  };
+  const decision = decideInbound(ctx.store, attempt);
   const source = ctx.store.workloadByAddr(src.address, { network: ctx.settings.network });
   const record = recordConnection(
     { metrics: ctx.traffic, sink: ctx.accessLog },
@@ -73,7 +77,11 @@ function serve(
       return;
     }
     record.opened();
+    opts.watch?.add(socket, attempt, (reason) =>
+      upstream.destroy(new Error(`no longer allowed: ${reason}`)),
+    );
     const { error } = await splice(socket, upstream);
+    opts.watch?.delete(socket);
     record.closed({
       received: socket.bytesRead,
       sent: socket.bytesWritten,

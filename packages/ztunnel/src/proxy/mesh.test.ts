@@ -142,6 +142,53 @@ test('a DENY policy added to the store makes the inbound refuse; the refusal is 
   assert.equal(sample(text, 'istio_tcp_connections_opened_total', {}), 1);
 });
 
+/** A connection from `from` to `port` held open (nothing ended), and the promise of its close. */
+function held(port: number, from: string) {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress: from, allowHalfOpen: true });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const replied = new Promise<string>((resolve) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.once('end', () => resolve(Buffer.concat(chunks).toString()));
+  });
+  socket.write('held ');
+  return { socket, closed, replied };
+}
+
+test('open connections a policy change no longer allows are closed (HBONE by a DENY, plaintext by STRICT), others stay', async (t) => {
+  const { z1, z2, app } = await twoNodes(t);
+  z1.destination = { address: B_IP, port: app };
+  z2.destination = { address: B_IP, port: app };
+  const opened = async (n: number) =>
+    eventually(`${n} connections open at ztunnel-2`, async () =>
+      sample(await z2.scrape(), 'istio_tcp_connections_opened_total', {}) >= n ? true : undefined,
+    );
+  const tunnel = held(z1.proxies.ports.outbound, A_IP);
+  const plain = held(z2.proxies.ports.inboundPlaintext, A_IP);
+  await opened(2);
+
+  z2.store.apply({ upsertPolicies: [DENY_A] });
+  await tunnel.closed;
+  const revoked = await eventually('the closed tunnel in the log', () =>
+    z2.accessLog.find((e) => e.protocol === 'hbone' && e.decision === 'error'),
+  );
+  assert.match(String(revoked.reason), /no longer allowed: denied by policy: default\/deny-a/);
+  assert.equal(revoked.srcIdentity, A_ID);
+  // The plaintext connection is not matched by that DENY: it is still open and answers.
+  plain.socket.end('plain');
+  assert.equal(await plain.replied, sha256(Buffer.from('held plain')));
+
+  const plain2 = held(z2.proxies.ports.inboundPlaintext, A_IP);
+  await opened(3);
+  z2.store.apply({ upsertPolicies: [STRICT] });
+  await plain2.closed;
+  const strict = await eventually('the closed plaintext connection in the log', () =>
+    z2.accessLog.find((e) => e.protocol === 'tcp' && e.decision === 'error'),
+  );
+  assert.match(String(strict.reason), /no longer allowed: .*converted_peer_authentication_strict/);
+});
+
 test('plaintext inbound: PERMISSIVE accepts, STRICT (DENY notPrincipals presence) refuses', async (t) => {
   const { z2, app } = await twoNodes(t);
   z2.destination = { address: B_IP, port: app };

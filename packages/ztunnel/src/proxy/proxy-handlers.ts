@@ -7,6 +7,7 @@ import type { HboneServer } from '@trellis/hbone';
 import { PodAddresses } from '../inpod/pod-addresses.js';
 import { workloadSpiffeId } from '../state/model.js';
 import { ConnectionSet } from './connection-set.js';
+import { PolicyWatch } from './policy-watch.js';
 import type { ZtunnelContext } from './context.js';
 import { createInboundServer } from './inbound.js';
 import { handlePlaintextInbound } from './inbound-plaintext.js';
@@ -99,10 +100,12 @@ interface HandlerPlan {
 
 function createHandlers(ctx: ZtunnelContext, ops: SocketOps, plan: HandlerPlan): ProxyHandlers {
   const downstream = new ConnectionSet();
+  const watch = new PolicyWatch(ctx.store, ctx.logger.child({ proxy: 'inbound' }));
   const local = {
     ...(plan.localIps ? { localIps: plan.localIps } : {}),
     ...(plan.awaitLocal ? { awaitLocal: plan.awaitLocal } : {}),
     ...(plan.mark !== undefined ? { mark: plan.mark } : {}),
+    watch,
   };
   const hbone: HboneServer = createInboundServer(ctx, ops, local);
   hbone.on('clientError', (err) =>
@@ -130,6 +133,7 @@ function createHandlers(ctx: ZtunnelContext, ops: SocketOps, plan: HandlerPlan):
       return downstream.size + hbone.connections;
     },
     close(drainMs) {
+      watch.stop();
       closing ??= Promise.all([hbone.close({ drainMs }), downstream.drain(drainMs)]).then(() =>
         plan.onClose?.(),
       );
