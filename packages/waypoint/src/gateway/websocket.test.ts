@@ -65,6 +65,10 @@ async function setup(t: TestContext): Promise<World> {
                 { timeout: { nanos: 300_000_000 } },
                 { requestHeadersToAdd: [addHeader('x-route', 'mesh')] },
               ),
+              // The route's setting wins over the connection manager's.
+              forward('off', prefix('/off'), PLAIN, {
+                upgradeConfigs: [{ upgradeType: 'websocket', enabled: false }],
+              }),
               forward('plain', prefix('/'), PLAIN),
             ],
           },
@@ -139,7 +143,7 @@ test('WebSocket through the gateway', async (t) => {
     assert.equal(err.body, 'no websocket\n');
   });
 
-  await t.test('a connection manager without websocket upgrades answers 403', async () => {
+  await t.test('a connection manager or route without websocket upgrades answers 403', async () => {
     const before = w.plain.heads.length;
     const err = await wsConnect(url(NOUP, '/plain')).then(
       () => assert.fail('the upgrade was accepted'),
@@ -147,6 +151,12 @@ test('WebSocket through the gateway', async (t) => {
     );
     assert.ok(err instanceof WsRefused, String(err));
     assert.equal(err.status, 403);
+    const off = await wsConnect(url(HTTP, '/off')).then(
+      () => assert.fail('the upgrade was accepted on a route that disables it'),
+      (e: unknown) => e,
+    );
+    assert.ok(off instanceof WsRefused, String(off));
+    assert.equal(off.status, 403);
     assert.equal(w.plain.heads.length, before, 'nothing reached the app');
     // A plain request on the same listener still works.
     const res = await fetch(`http://127.0.0.1:${NOUP}/plain`);

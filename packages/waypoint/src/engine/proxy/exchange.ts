@@ -359,10 +359,13 @@ export class Exchange {
     const upgrade = this.request.upgrade;
     if (
       upgrade !== undefined &&
-      !this.chain.config.upgrades.has(upgrade) &&
-      !(action.kind === 'forward' && action.upgrades.has(upgrade))
+      !(
+        (action.kind === 'forward' ? action.upgrades.get(upgrade) : undefined) ??
+        this.chain.config.upgrades.has(upgrade)
+      )
     ) {
-      // Envoy's answer to an upgrade its connection manager and route do not allow.
+      // Envoy's answer to an upgrade its connection manager and route do not allow (the route's
+      // setting wins over the connection manager's).
       this.localReply({ status: 403, body: '', flag: '-', details: 'upgrade_failed' });
       return;
     }
