@@ -47,8 +47,8 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     'HTTPRouteSchemeRedirect',
     'ReferenceGrant',
     'TLSRoute',
-    // Declared after the GATEWAY-HTTP suite passed them (not HTTPRouteBackendProtocolWebSocket,
-    // which failed in that run).
+    // Declared after the GATEWAY-HTTP suite passed them (HTTPRouteBackendProtocolWebSocket once the
+    // engine carried upgrades, with --run-test).
     'HTTPRoute303RedirectStatusCode',
     'HTTPRoute307RedirectStatusCode',
     'HTTPRoute308RedirectStatusCode',
@@ -62,6 +62,7 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     'HTTPRouteRequestMultipleMirrors',
     'HTTPRouteRequestPercentageMirror',
     'HTTPRouteBackendProtocolH2C',
+    'HTTPRouteBackendProtocolWebSocket',
     'GatewayPort8080',
     'GatewayInfrastructurePropagation',
     // Declared after the suite passed them (listener isolation once the gateway isolated its

@@ -18,6 +18,7 @@ import {
 import { RouterSchema } from '@trellis/api/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import {
   HttpConnectionManager_CodecType,
+  HttpConnectionManager_UpgradeConfigSchema,
   HttpConnectionManagerSchema,
   HttpFilterSchema,
   RdsSchema,
@@ -34,12 +35,20 @@ export function httpConnectionManager(
   statPrefix: string,
   routeConfigName: string,
   filters: HttpFilter[],
-  options: { normalizePath?: boolean } = {},
+  options: { normalizePath?: boolean; websocket?: boolean } = {},
 ): HttpConnectionManager {
   return create(HttpConnectionManagerSchema, {
     statPrefix,
     // Istio's default path normalisation (BASE): routes and policies see "/a/../b" as "/b".
     ...(options.normalizePath ? { normalizePath: true } : {}),
+    // Istio lets WebSocket upgrades through every HTTP listener of its proxies.
+    ...(options.websocket
+      ? {
+          upgradeConfigs: [
+            create(HttpConnectionManager_UpgradeConfigSchema, { upgradeType: 'websocket' }),
+          ],
+        }
+      : {}),
     codecType: HttpConnectionManager_CodecType.AUTO,
     routeSpecifier: {
       case: 'rds',
@@ -119,7 +128,10 @@ export function httpChain(
   });
 }
 
-/** The network filter of an HTTP chain: an HttpConnectionManager (RDS, Istio's path normalisation). */
+/**
+ * The network filter of an HTTP chain: an HttpConnectionManager (RDS, Istio's path normalisation,
+ * WebSocket upgrades allowed).
+ */
 export function hcmFilter(
   statPrefix: string,
   routeConfigName: string,
@@ -131,7 +143,10 @@ export function hcmFilter(
       case: 'typedConfig',
       value: packAny(
         HttpConnectionManagerSchema,
-        httpConnectionManager(statPrefix, routeConfigName, filters, { normalizePath: true }),
+        httpConnectionManager(statPrefix, routeConfigName, filters, {
+          normalizePath: true,
+          websocket: true,
+        }),
       ),
     },
   });

@@ -217,10 +217,10 @@ function forwardAction(a: XdsRouteAction, field: string): ForwardAction {
   else if (h.case === 'autoHostRewrite') autoHostRewrite = h.value.value;
   else if (h.case !== undefined) invalid(`${field}.${h.case}`, 'not supported');
 
-  const upgrades = new Set<string>();
+  const upgrades = new Map<string, boolean>();
   for (const [i, u] of a.upgradeConfigs.entries()) {
     if (u.connectConfig) invalid(`${field}.upgrade_configs[${i}].connect_config`, 'not supported');
-    if (u.enabled !== false) upgrades.add(u.upgradeType.toLowerCase());
+    upgrades.set(u.upgradeType.toLowerCase(), u.enabled !== false);
   }
   const retry = a.retryPolicy ? retryPolicy(a.retryPolicy, `${field}.retry_policy`) : undefined;
   const maxGrpc = durationMs(a.maxGrpcTimeout, `${field}.max_grpc_timeout`);

@@ -54,6 +54,11 @@ export class Http1Session implements Downstream {
   #drainListener: (() => void) | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #onClose: (() => void) | undefined;
+  /** Handed over as a byte stream (101 Switching Protocols). */
+  #upgraded = false;
+  readonly #onDataFn = (d: Buffer): void => this.#onData(d);
+  readonly #onEndFn = (): void => this.#onPeerEnd();
+  readonly #onDrainFn = (): void => this.#drainListener?.();
   /** Exchanges served on this connection. */
   requests = 0;
 
@@ -75,11 +80,11 @@ export class Http1Session implements Downstream {
       onBody: (b) => this.#exchange?.onRequestData(b, false),
       onMessageEnd: (t) => this.#onMessageEnd(t),
     });
-    socket.on('data', (d: Buffer) => this.#onData(d));
-    socket.on('end', () => this.#onPeerEnd());
+    socket.on('data', this.#onDataFn);
+    socket.on('end', this.#onEndFn);
     socket.on('error', () => this.#onClosed());
     socket.on('close', () => this.#onClosed());
-    socket.on('drain', () => this.#drainListener?.());
+    socket.on('drain', this.#onDrainFn);
     const idle = chain.config.idleTimeoutMs;
     if (idle > 0) {
       this.#idleTimer = setTimeout(() => this.#onIdleTimeout(), idle);
@@ -90,6 +95,7 @@ export class Http1Session implements Downstream {
 
   /** Graceful drain: close now when idle, else after the current response. */
   drain(): void {
+    if (this.#upgraded) return; // a byte stream now: its ends close it
     this.#closing = true;
     if (!this.#exchange) this.#close();
   }
@@ -147,6 +153,9 @@ export class Http1Session implements Downstream {
         path: h.target,
         headers,
         protocol: h.minor === 1 ? 'HTTP/1.1' : 'HTTP/1.0',
+        ...(h.upgrade !== undefined && h.minor === 1
+          ? { upgrade: h.upgrade.trim().toLowerCase() }
+          : {}),
       },
       endStream,
       this.#conn,
@@ -319,6 +328,21 @@ export class Http1Session implements Downstream {
 
   setDrainListener(fn: () => void): void {
     this.#drainListener = fn;
+  }
+
+  upgrade(head: ResponseHead): { socket: Duplex; buffered: Buffer | undefined } {
+    this.#upgraded = true;
+    this.#exchange = undefined;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    const s = this.#socket;
+    s.off('data', this.#onDataFn);
+    s.off('end', this.#onEndFn);
+    s.off('drain', this.#onDrainFn);
+    this.#queue(Buffer.from(responseHead(head.status, head.headers, 'none', false), 'latin1'));
+    this.#flush();
+    const buffered = this.#buffered;
+    this.#buffered = undefined;
+    return { socket: s, buffered };
   }
 
   #responseComplete(): void {

@@ -15,6 +15,8 @@ export interface RequestHead {
   /** Everything else, lowercase names, without pseudo-headers, Host or hop-by-hop headers. */
   headers: HeaderList;
   readonly protocol: HttpProtocol;
+  /** HTTP/1.1 only: the Upgrade token (lowercase) when Connection names upgrade, e.g. websocket. */
+  readonly upgrade?: string;
 }
 
 export interface ResponseHead {

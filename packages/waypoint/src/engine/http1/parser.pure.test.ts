@@ -172,3 +172,18 @@ test('refusals carry the status a server answers and say what is wrong', () => {
     /closed in the middle/,
   );
 });
+
+test('a 101 head ends parsing: the bytes after it are the upgraded protocol, returned unused', () => {
+  const heads: number[] = [];
+  const p = new Http1Parser('response', {
+    onResponseHead: (h) => heads.push(h.status),
+    onBody: () => assert.fail('no body after a 101'),
+    onMessageEnd: () => assert.fail('no message end after a 101'),
+  });
+  const head =
+    'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n';
+  const frame = Buffer.from([0x81, 0x02, 0x68, 0x69]);
+  const used = p.execute(Buffer.concat([Buffer.from(head, 'latin1'), frame]));
+  assert.deepEqual(heads, [101]);
+  assert.equal(used, head.length);
+});

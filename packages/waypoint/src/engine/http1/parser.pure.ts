@@ -392,14 +392,16 @@ export class Http1Parser {
     }
     const conn = connectionInfo(headers, minor);
     if (status < 200) {
-      // Informational: reported, then the real head follows.
+      // Informational: reported, then the real head follows; after 101 the bytes are no longer
+      // HTTP and execute() stops at the end of the head.
       this.#handler.onResponseHead!({
         status,
         minor,
         headers,
         framing: NO_BODY,
-        keepAlive: true,
+        keepAlive: status !== 101,
       });
+      if (status === 101) this.#state = State.Done;
       return;
     }
     // HEAD responses, 204 and 304 never have a body, whatever their headers say (RFC 9112 §6.3).

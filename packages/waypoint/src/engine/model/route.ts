@@ -91,8 +91,8 @@ export interface ForwardAction {
   readonly autoHostRewrite: boolean;
   readonly mirrors: readonly MirrorPolicy[];
   readonly hashPolicies: readonly HashPolicy[];
-  /** Pass Upgrade (e.g. websocket) requests through. */
-  readonly upgrades: ReadonlySet<string>;
+  /** Upgrade types (lowercase) this route enables (true) or disables (false), over the listener's. */
+  readonly upgrades: ReadonlyMap<string, boolean>;
   /** Honour the grpc-timeout header up to this (ms); undefined = ignore it. */
   readonly maxGrpcTimeoutMs?: number;
 }

@@ -1,5 +1,6 @@
 // What an exchange knows besides its request: the connection it came on, the filter chain that
 // serves it, and the engine's shared services. Roles (waypoint, gateway) fill ConnectionInfo.
+import type { Duplex } from 'node:stream';
 import type { Logger } from '@trellis/core';
 import type { HeaderList } from '../http/headers.pure.js';
 import type { HttpProtocol, RequestHead, ResponseHead } from '../http/message.pure.js';
@@ -47,6 +48,11 @@ export interface Downstream {
   resumeRequest(): void;
   /** Called when sendData may continue. */
   setDrainListener(fn: () => void): void;
+  /**
+   * HTTP/1.1 only: writes the 101 head and hands the connection over as a raw byte stream, with
+   * the bytes the client sent after its request head.
+   */
+  upgrade?(head: ResponseHead): { socket: Duplex; buffered: Buffer | undefined };
 }
 
 /** A filter's verdict: continue, or answer locally. */

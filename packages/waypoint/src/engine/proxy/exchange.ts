@@ -4,6 +4,7 @@
 // reporting; the response is relayed with the header mutations of the route. Protocol-neutral:
 // the downstream (HTTP/1.1 session or HTTP/2 stream) feeds the request in and takes the response.
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { getHeader, stripHopByHop, type HeaderList } from '../http/headers.pure.js';
 import { pathOnly, type RequestHead } from '../http/message.pure.js';
 import type { DynamicMetadata, MetadataValue } from '../convert/metadata.js';
@@ -21,6 +22,7 @@ import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 import { hashFor } from './hash.js';
 import { startMirrors } from './mirror.js';
+import { upgradePipe } from './upgrade-pipe.js';
 import { normalizePath } from './normalize-path.js';
 import { localResponse } from './local-reply.js';
 import { backoffMs, retriableFailure, retriableResponse } from './retry-decision.js';
@@ -354,6 +356,19 @@ export class Exchange {
       return;
     }
     const action = route.action;
+    const upgrade = this.request.upgrade;
+    if (
+      upgrade !== undefined &&
+      !(
+        (action.kind === 'forward' ? action.upgrades.get(upgrade) : undefined) ??
+        this.chain.config.upgrades.has(upgrade)
+      )
+    ) {
+      // Envoy's answer to an upgrade its connection manager and route do not allow (the route's
+      // setting wins over the connection manager's).
+      this.localReply({ status: 403, body: '', flag: '-', details: 'upgrade_failed' });
+      return;
+    }
     if (action.kind === 'direct') {
       this.localReply({
         status: action.status,
@@ -388,6 +403,11 @@ export class Exchange {
       });
       return;
     }
+    if (upgrade !== undefined && cluster.config.protocol === 'http2') {
+      // Upgrades over HTTP/2 (extended CONNECT, RFC 8441) are not supported.
+      this.localReply({ status: 403, body: '', flag: '-', details: 'upgrade_failed' });
+      return;
+    }
     this.#cluster = cluster;
     cluster.stats.upstream_rq_total++;
     const scheme = this.request.scheme;
@@ -403,6 +423,11 @@ export class Exchange {
         this.#bodyEnded && this.#bodyBytes === 0 && this.#pending.length === 0 && !this.#trailers,
       upstreamScheme: scheme,
     });
+    if (upgrade !== undefined) {
+      // The upgrade headers are hop-by-hop but this hop carries the upgrade on.
+      const token = getHeader(this.request.headers, 'upgrade') ?? upgrade;
+      this.#prepared.headers.push('connection', 'upgrade', 'upgrade', token);
+    }
     let timeout = action.timeoutMs;
     if (action.maxGrpcTimeoutMs !== undefined && this.grpc) {
       const g = grpcTimeoutMs(getHeader(this.request.headers, 'grpc-timeout'));
@@ -412,6 +437,7 @@ export class Exchange {
     this.#timeoutMs = timeout;
     if (this.#bodyEnded) this.#startGlobalTimer();
     this.#mirrorsPending =
+      upgrade === undefined &&
       action.mirrors.length + this.vhost.mirrors.length + this.table.mirrors.length > 0;
     if (this.#mirrorsPending && this.#bodyEnded) this.#mirror();
     this.#startAttempt();
@@ -503,7 +529,7 @@ export class Exchange {
         () => attempt.onError(new UpstreamError('timeout', `per-try timeout (${perTry} ms)`)),
         perTry,
       );
-    attempt.cancel = cluster.acquire(host, protocol, (err, stream) => {
+    const acquired = (err: UpstreamError | undefined, stream?: UpstreamStream): void => {
       attempt.cancel = undefined;
       if (err) {
         attempt.onError(err);
@@ -523,7 +549,12 @@ export class Exchange {
       stream!.start(endStream === req.endStream ? req : { ...req, endStream }, attempt);
       attempt.sentBody = true;
       if (!endStream) this.#sendBody(stream!);
-    });
+    };
+    // An upgrade takes its upstream connection for good: a fresh one, never from the pool.
+    attempt.cancel =
+      this.request.upgrade !== undefined
+        ? cluster.acquireDedicated(host, acquired)
+        : cluster.acquire(host, protocol, acquired);
   }
 
   /** Sends what the downstream sent so far (buffer and held chunks), then streams the rest. */
@@ -562,6 +593,37 @@ export class Exchange {
     }
     this.#commitResponse(status, headers, endStream, grpcStatus);
     if (endStream) this.#attemptDone();
+  }
+
+  /** 101 from the upstream: answer 101 and relay bytes both ways until both sides are closed. */
+  onAttemptUpgrade(status: number, headers: HeaderList, socket: Duplex, rest: Buffer): void {
+    if (this.upstreamServiceMs < 0) this.upstreamServiceMs = performance.now() - this.startHr;
+    if (!this.#ds.upgrade) {
+      socket.destroy();
+      this.localReply({ status: 502, body: '', flag: 'UPE', details: 'upgrade_failed' });
+      return;
+    }
+    // The route timeout covers waiting for the 101, not the upgraded stream.
+    if (this.#globalTimer) clearTimeout(this.#globalTimer);
+    this.#globalTimer = undefined;
+    this.#timeoutMs = 0;
+    this.#committed = true;
+    this.responseStatus = status;
+    this.details ||= 'via_upstream';
+    const out = stripHopByHop(headers);
+    this.#applyResponseMutations(out);
+    out.push(
+      'connection',
+      'upgrade',
+      'upgrade',
+      getHeader(headers, 'upgrade') ?? this.request.upgrade!,
+    );
+    const down = this.#ds.upgrade({ status, headers: out });
+    upgradePipe(down.socket, down.buffered, socket, rest, (counts) => {
+      this.requestBytes += counts.sent;
+      this.responseBytes += counts.received;
+      this.#attemptDone();
+    });
   }
 
   onAttemptData(chunk: Buffer, endStream: boolean): void {
@@ -647,6 +709,7 @@ export class Exchange {
 
   #canRetry(retry: NonNullable<ForwardAction['retry']>): boolean {
     if (this.#committed || this.#finished || !this.#replayable) return false;
+    if (this.request.upgrade !== undefined) return false;
     if (this.#retries >= retry.numRetries) return false;
     const cluster = this.#cluster!;
     if (cluster.activeRetries >= cluster.config.limits.maxRetries) {
@@ -791,6 +854,15 @@ export class Attempt implements UpstreamListener {
 
   onData(chunk: Buffer, endStream: boolean): void {
     if (this.#current()) this.#ex.onAttemptData(chunk, endStream);
+  }
+
+  onUpgrade(status: number, headers: HeaderList, socket: Duplex, rest: Buffer): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.#current()) this.#ex.onAttemptUpgrade(status, headers, socket, rest);
+    else socket.destroy();
   }
 
   onTrailers(trailers: HeaderList): void {

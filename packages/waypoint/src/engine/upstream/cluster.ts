@@ -257,18 +257,79 @@ export class ClusterRuntime {
     return undefined;
   }
 
-  #connect(host: Host, protocol: 'http1' | 'http2'): void {
+  /**
+   * An HTTP/1.1 connection of its own, never pooled, for a request that may turn it into a byte
+   * stream (an HTTP Upgrade). Counts against max_connections until it is handed over or closed.
+   */
+  acquireDedicated(
+    host: Host,
+    cb: (err: UpstreamError | undefined, stream?: UpstreamStream) => void,
+  ): () => void {
+    const limits = this.config.limits;
+    if (this.activeRequests >= limits.maxRequests || this.#connections >= limits.maxConnections) {
+      this.stats.upstream_cx_overflow++;
+      cb(new UpstreamError('overflow', `max_connections (${limits.maxConnections}) reached`));
+      return noop;
+    }
+    let cancelled = false;
     host.connecting++;
     this.#connections++;
     this.stats.upstream_cx_total++;
+    this.#dial(host).then(
+      (socket) => {
+        host.connecting--;
+        this.#outlier?.reportLocalSuccess(host);
+        if (cancelled || this.#closed) {
+          socket.destroy();
+          this.#connections--;
+          return;
+        }
+        const conn = new H1Connection(socket, host.address, {
+          idle: (c) => c.close(),
+          closed: () => this.#connections--,
+        });
+        cb(undefined, conn);
+      },
+      (err: Error) => {
+        host.connecting--;
+        this.#connections--;
+        this.stats.upstream_cx_connect_fail++;
+        this.#outlier?.reportLocalFailure(host);
+        if (!cancelled) cb(new UpstreamError('connect-failure', err.message));
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }
+
+  /** Opens a byte stream to the host within the cluster's connect timeout. */
+  #dial(host: Host): Promise<Duplex> {
     const ac = new AbortController();
     const timer = setTimeout(
       () => ac.abort(new Error(`connect timeout (${this.config.connectTimeoutMs} ms)`)),
       this.config.connectTimeoutMs,
     );
-    this.#connector.connect(host.endpoint, this.config, ac.signal).then(
+    return this.#connector.connect(host.endpoint, this.config, ac.signal).then(
       (socket) => {
         clearTimeout(timer);
+        return socket;
+      },
+      (err: Error) => {
+        clearTimeout(timer);
+        throw ac.signal.aborted
+          ? new Error(String((ac.signal.reason as Error)?.message ?? ac.signal.reason))
+          : err;
+      },
+    );
+  }
+
+  #connect(host: Host, protocol: 'http1' | 'http2'): void {
+    host.connecting++;
+    this.#connections++;
+    this.stats.upstream_cx_total++;
+    this.#dial(host).then(
+      (socket) => {
         host.connecting--;
         this.#outlier?.reportLocalSuccess(host);
         if (this.#closed || !host.live) {
@@ -279,14 +340,11 @@ export class ClusterRuntime {
         this.#opened(host, protocol, socket);
       },
       (err: Error) => {
-        clearTimeout(timer);
         host.connecting--;
         this.#connections--;
         this.stats.upstream_cx_connect_fail++;
         this.#outlier?.reportLocalFailure(host);
-        const message = ac.signal.aborted
-          ? String((ac.signal.reason as Error)?.message ?? ac.signal.reason)
-          : err.message;
+        const message = err.message;
         // HTTP/1.1: the request this connection was opened for fails; HTTP/2: everyone waiting
         // for the session. The exchange may retry elsewhere.
         const failed = new UpstreamError('connect-failure', message);

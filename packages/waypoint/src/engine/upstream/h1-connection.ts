@@ -2,7 +2,7 @@
 // request at a time and kept alive between them. The head is written together with the body bytes
 // that arrive in the same turn (one write, so one HTTP/2 DATA frame and TLS record when tunneled).
 import type { Duplex } from 'node:stream';
-import type { HeaderList } from '../http/headers.pure.js';
+import { getHeader, type HeaderList } from '../http/headers.pure.js';
 import { Http1Parser, HttpParseError, type ParsedResponseHead } from '../http1/parser.pure.js';
 import { chunk, lastChunk, requestHead, type OutFraming } from '../http1/serialize.pure.js';
 import {
@@ -42,6 +42,17 @@ export class H1Connection implements UpstreamStream {
   #flushQueued = false;
   #paused = false;
   #wantDrain = false;
+  /** The request asks for an Upgrade: a 101 hands the socket over to the listener. */
+  #upgrading = false;
+  #switched: { status: number; headers: HeaderList } | undefined;
+  readonly #onDataFn = (d: Buffer): void => this.#onData(d);
+  readonly #onEndFn = (): void => this.#onEof();
+  readonly #onErrorFn = (err: Error): void => this.#fail(err.message);
+  readonly #onCloseFn = (): void => this.#fail('the connection closed');
+  readonly #onDrainFn = (): void => {
+    this.#wantDrain = false;
+    this.#listener?.onDrain();
+  };
   /** Requests this connection has carried. */
   requests = 0;
   /** When it last became idle (for the pool's idle timeout). */
@@ -56,14 +67,11 @@ export class H1Connection implements UpstreamStream {
       onBody: (b) => this.#listener?.onData(b, false),
       onMessageEnd: (t) => this.#onEnd(t),
     });
-    socket.on('data', (d: Buffer) => this.#onData(d));
-    socket.on('end', () => this.#onEof());
-    socket.on('error', (err: Error) => this.#fail(err.message));
-    socket.on('close', () => this.#fail('the connection closed'));
-    socket.on('drain', () => {
-      this.#wantDrain = false;
-      this.#listener?.onDrain();
-    });
+    socket.on('data', this.#onDataFn);
+    socket.on('end', this.#onEndFn);
+    socket.on('error', this.#onErrorFn);
+    socket.on('close', this.#onCloseFn);
+    socket.on('drain', this.#onDrainFn);
   }
 
   get reused(): boolean {
@@ -85,6 +93,7 @@ export class H1Connection implements UpstreamStream {
     this.#responseStarted = false;
     this.#responseDone = false;
     this.#endedWithHead = false;
+    this.#upgrading = getHeader(req.headers, 'upgrade') !== undefined;
     this.#parser.reset();
     this.#parser.expectNoBody(req.method === 'HEAD');
     this.#framing = req.endStream ? 'none' : req.contentLength !== undefined ? 'length' : 'chunked';
@@ -184,12 +193,32 @@ export class H1Connection implements UpstreamStream {
       this.close(true);
       return;
     }
+    let used: number;
     try {
-      this.#parser.execute(d);
+      used = this.#parser.execute(d);
     } catch (err) {
       const message = err instanceof HttpParseError ? err.message : String(err);
       this.#fail(`invalid response: ${message}`, 'protocol-error');
+      return;
     }
+    if (this.#switched) this.#handOver(this.#switched, d.subarray(used));
+  }
+
+  /** After 101: the socket leaves this connection (never pooled again) for the listener. */
+  #handOver(head: { status: number; headers: HeaderList }, rest: Buffer): void {
+    const l = this.#listener;
+    this.#flush();
+    const s = this.#socket;
+    s.off('data', this.#onDataFn);
+    s.off('end', this.#onEndFn);
+    s.off('error', this.#onErrorFn);
+    s.off('close', this.#onCloseFn);
+    s.off('drain', this.#onDrainFn);
+    this.#listener = undefined;
+    this.#closed = true;
+    this.#events.closed(this);
+    if (this.#paused) this.#socket.resume();
+    l?.onUpgrade?.(head.status, head.headers, this.#socket, rest);
   }
 
   #onHead(h: ParsedResponseHead): void {
@@ -197,6 +226,8 @@ export class H1Connection implements UpstreamStream {
     if (!l) return;
     if (h.status < 200) {
       if (h.status !== 101) l.onInformational(h.status, h.headers);
+      else if (this.#upgrading && l.onUpgrade) this.#switched = h;
+      else this.#fail('101 Switching Protocols to a request without Upgrade', 'protocol-error');
       return;
     }
     this.#responseStarted = true;
