@@ -73,33 +73,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v mmdebstrap >/dev/null; then
-  say "installing Debian's mmdebstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null ||
-    die "apt-get install mmdebstrap failed"
-fi
-sources=${TRELLIS_APT_SOURCES:-}
-if [ -z "$sources" ]; then
-  for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
-    [ -s "$f" ] && sources=$f && break
-  done
-fi
-[ -n "$sources" ] && [ -s "$sources" ] || die "no apt sources found (set TRELLIS_APT_SOURCES)"
-suite=${TRELLIS_BASE_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}
-[ -n "$suite" ] || die "cannot tell this machine's Debian release (set TRELLIS_BASE_SUITE)"
-
-debootstrap() { # DIR PACKAGES: a Debian minbase rootfs without docs, man pages or locales
-  SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date -d "$(date +%Y-%m-01)" +%s)} \
-    mmdebstrap --quiet --mode=root --variant=minbase --include="$2" \
-    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-    --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/doc/*' \
-    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-    --dpkgopt='path-exclude=/usr/share/info/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' \
-    --dpkgopt='path-include=/usr/share/locale/locale.alias' \
-    "$suite" "$1" "$sources" >"$work/mmdebstrap.log" 2>&1 ||
-    die "mmdebstrap failed: $(tail -n 20 "$work/mmdebstrap.log")"
+. "$repo/deploy/images/base/debian-rootfs.sh"
+debian_rootfs_setup
+debootstrap() { # DIR PACKAGES: a Debian minbase rootfs, without apt's caches
+  debian_rootfs "$1" "$2" "$work/mmdebstrap.log"
   rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/lib/apt/lists/"*
 }
 

@@ -1,13 +1,14 @@
 // tools/kind-node on this host, as root, with the Docker engine of tools/docker-here.sh (started
 // when not running, and then stopped again): build.sh gives trellis/kind-node:<k8s version>
 // (cached across runs, skipped when present), and `kind create cluster --image` with it brings up
-// a cluster whose node turns Ready, whose CoreDNS and a pod of our own run, and which
-// `kind delete cluster` removes again, with its containers and network. Not part of `npm test`
+// a two-node cluster whose nodes turn Ready and whose CoreDNS runs; a pod on the other node than a
+// CoreDNS pod reaches it (pod to pod across nodes) and resolves the API server's service name; and
+// `kind delete cluster` removes it again, with its containers and network. Not part of `npm test`
 // (a cold build takes minutes): `npm run test:kind`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -77,6 +78,11 @@ test(
     const image = build.stdout.trim().split('\n').pop();
     assert.match(image, /^trellis\/kind-node:v1\.\d+\.\d+$/);
     kind = join(run('bash', [GO_TOOL, path('../kind'), '--print-bin-dir']).stdout.trim(), 'kind');
+    const config = join(kubeconfigDir, 'cluster.yaml');
+    writeFileSync(
+      config,
+      'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n',
+    );
 
     const create = run(
       kind,
@@ -87,6 +93,8 @@ test(
         CLUSTER,
         '--image',
         image,
+        '--config',
+        config,
         '--kubeconfig',
         join(kubeconfigDir, 'config'),
         '--wait',
@@ -104,22 +112,22 @@ test(
         ['exec', '-i', node, 'kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', ...args],
         env,
       );
+    const nodes = [node, `${CLUSTER}-worker`];
     await until(
-      'the node Ready',
+      'both nodes Ready',
       () => {
         const r = kubectl(
           'get',
-          'node',
-          node,
+          'nodes',
           '-o',
-          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+          'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}',
         );
-        return { ok: r.stdout === 'True', detail: out(r) };
+        return { ok: nodes.every((n) => r.stdout.includes(`${n}=True`)), detail: out(r) };
       },
       5 * 60_000,
     );
-    await until(
-      'CoreDNS Running',
+    const dns = await until(
+      'CoreDNS Running and ready',
       () => {
         const r = kubectl(
           'get',
@@ -129,27 +137,59 @@ test(
           '-l',
           'k8s-app=kube-dns',
           '-o',
-          'jsonpath={.items[*].status.phase}',
+          'jsonpath={range .items[*]}{.status.phase} {.status.podIP} {.spec.nodeName} {.status.containerStatuses[0].ready}{"\\n"}{end}',
         );
-        return { ok: /^Running( Running)*$/.test(r.stdout), detail: out(r) };
+        const running = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' '))
+          .filter(([phase, , , ready]) => phase === 'Running' && ready === 'true');
+        return {
+          ok: running.length > 0,
+          detail: out(r),
+          ip: running[0]?.[1],
+          node: running[0]?.[2],
+        };
       },
       5 * 60_000,
     );
-    const pod = kubectl(
+    // The probe runs on the other node; its image (the pod-routes one) has bash and getent.
+    const other = nodes.find((n) => n !== dns.node);
+    const probe = kubectl(
       'run',
       'probe',
-      '--image=registry.k8s.io/pause:3.10.1',
+      `--image=docker.io/trellis/kind-pod-routes:${image.split(':')[1]}`,
       '--image-pull-policy=Never',
       '--restart=Never',
+      `--overrides={"spec":{"nodeName":"${other}"}}`,
+      '--command',
+      '--',
+      'sleep',
+      '3600',
     );
-    assert.equal(pod.status, 0, `kubectl run: ${out(pod)}`);
+    assert.equal(probe.status, 0, `kubectl run: ${out(probe)}`);
     await until(
-      'a pod Running with an address from the node pod CIDR',
+      'the probe pod Running with an address from its node pod CIDR',
       () => {
         const r = kubectl('get', 'pod', 'probe', '-o', 'jsonpath={.status.phase} {.status.podIP}');
         return { ok: /^Running 10\.244\.\d+\.\d+$/.test(r.stdout), detail: out(r) };
       },
       3 * 60_000,
+    );
+    await until(
+      `the probe on ${other} reaching CoreDNS at ${dns.ip} on ${dns.node} and resolving the API service`,
+      () => {
+        const r = kubectl(
+          'exec',
+          'probe',
+          '--',
+          'bash',
+          '-c',
+          `timeout 5 bash -c 'echo >/dev/tcp/${dns.ip}/8080' && timeout 10 getent hosts kubernetes.default.svc.cluster.local`,
+        );
+        return { ok: r.status === 0 && /^10\.96\.0\.1\s/.test(r.stdout), detail: out(r) };
+      },
+      2 * 60_000,
     );
 
     const del = run(kind, ['delete', 'cluster', '--name', CLUSTER], env);
