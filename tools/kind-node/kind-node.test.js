@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, URL } from 'node:url';
 import { rootOnly } from '@trellis/core/test-support';
 
@@ -33,7 +34,6 @@ const run = (cmd, args, env = {}, input = undefined) =>
     input,
   });
 const out = (r) => `exit ${r.status}\n${r.stdout}\n${r.stderr}`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(what, fn, ms) {
   const deadline = Date.now() + ms;
