@@ -69,15 +69,24 @@ write_wrapper() { # the runtime wrapper: drop the capabilities the bounding set 
 #!/bin/sh
 # Written by tools/docker-here.sh: removes from the bundle's OCI spec the capabilities this host's
 # bounding set lacks (runc cannot grant them), then runs runc with the same arguments.
+# The spec is the bundle's config.json (create, run) or the --process file (exec: docker exec
+# --privileged asks for every capability too).
 bundle=
+process=
 prev=
 for a in "\$@"; do
-  case "\$prev" in --bundle | -b) bundle=\$a ;; esac
-  case "\$a" in --bundle=*) bundle=\${a#--bundle=} ;; esac
+  case "\$prev" in --bundle | -b) bundle=\$a ;; --process | -p) process=\$a ;; esac
+  case "\$a" in --bundle=*) bundle=\${a#--bundle=} ;; --process=*) process=\${a#--process=} ;; esac
   prev=\$a
 done
-if [ -n "\$bundle" ] && [ -f "\$bundle/config.json" ]; then
-  python3 - "\$bundle/config.json" <<'PY' || exit 1
+spec=
+if [ -n "\$process" ] && [ -f "\$process" ]; then
+  spec=\$process
+elif [ -n "\$bundle" ] && [ -f "\$bundle/config.json" ]; then
+  spec=\$bundle/config.json
+fi
+if [ -n "\$spec" ]; then
+  python3 - "\$spec" <<'PY' || exit 1
 import json, sys
 names = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
          "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN",
@@ -93,7 +102,9 @@ for line in open("/proc/self/status"):
 missing = {"CAP_" + n for i, n in enumerate(names) if not bounding >> i & 1}
 path = sys.argv[1]
 spec = json.load(open(path))
-caps = spec.get("process", {}).get("capabilities") or {}
+# config.json holds the process under "process"; an exec's process file is the process itself.
+process = spec["process"] if "process" in spec else spec
+caps = process.get("capabilities") or {}
 changed = False
 for kind, have in caps.items():
     keep = [c for c in have if c not in missing]
@@ -199,7 +210,10 @@ start() {
   install_if_missing
   mkdir -p "$RUN" "$DATA"
   local wrapper=
-  [ -f "$RUN/use-wrapper" ] && wrapper=1
+  if [ -f "$RUN/use-wrapper" ]; then # (rewritten: this script's wrapper may be newer)
+    wrapper=1
+    write_wrapper
+  fi
   start_daemons $wrapper
   probe_image
   if ! privileged_works; then

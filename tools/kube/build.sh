@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes control-plane binaries, kubectl, kube-proxy and etcd pinned in go.mod into
+# Builds the Kubernetes control-plane binaries, kubectl, kube-proxy, kubelet, kubeadm and etcd pinned in go.mod into
 # ${TRELLIS_KUBE_CACHE:-$HOME/.cache/trellis/kube}/<k8s-version>/bin/, skipping any that exist.
 #   build.sh                 build what is missing
 #   build.sh --print-bin-dir print the bin dir and exit
@@ -31,10 +31,12 @@ declare -A pkgs=(
   [kube-scheduler]=k8s.io/kubernetes/cmd/kube-scheduler
   [kube-proxy]=k8s.io/kubernetes/cmd/kube-proxy
   [kubectl]=k8s.io/kubernetes/cmd/kubectl
+  [kubelet]=k8s.io/kubernetes/cmd/kubelet
+  [kubeadm]=k8s.io/kubernetes/cmd/kubeadm
 )
 
 missing=()
-for name in etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl; do
+for name in etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl kubelet kubeadm; do
   if [[ $force == 1 || ! -x "$bin_dir/$name" ]]; then missing+=("$name"); fi
 done
 if [[ ${#missing[@]} == 0 ]]; then

@@ -53,21 +53,8 @@ if [ -z "$force" ] && docker image inspect "$TAG" >/dev/null 2>&1; then
   exit 0
 fi
 
-if ! command -v mmdebstrap >/dev/null; then
-  say "installing Debian's mmdebstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null ||
-    die "apt-get install mmdebstrap failed"
-fi
-
-sources=${TRELLIS_APT_SOURCES:-}
-if [ -z "$sources" ]; then
-  for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
-    [ -s "$f" ] && sources=$f && break
-  done
-fi
-[ -n "$sources" ] && [ -s "$sources" ] || die "no apt sources found (set TRELLIS_APT_SOURCES)"
-suite=${TRELLIS_BASE_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}
-[ -n "$suite" ] || die "cannot tell this machine's Debian release (set TRELLIS_BASE_SUITE)"
+. "$(dirname "$0")/debian-rootfs.sh"
+debian_rootfs_setup
 
 work=$(mktemp -d /var/tmp/trellis-base.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -86,19 +73,7 @@ npm_tgz=$(fetch "npm@$NPM_VERSION" "$NPM_INTEGRITY")
 
 say "debian $suite minbase + $PACKAGES from $sources"
 rootfs=$work/rootfs
-# Reproducible file times; merged /usr made by mmdebstrap's hook rather than the usrmerge package
-# (which would bring perl along); no docs, man pages or locales (as Debian's slim images).
-SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(date -d "$(date +%Y-%m-01)" +%s)} \
-  mmdebstrap --quiet --mode=root --variant=minbase --include="$PACKAGES" \
-  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-  --dpkgopt='path-exclude=/usr/share/man/*' \
-  --dpkgopt='path-exclude=/usr/share/doc/*' \
-  --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-  --dpkgopt='path-exclude=/usr/share/info/*' \
-  --dpkgopt='path-exclude=/usr/share/locale/*' \
-  --dpkgopt='path-include=/usr/share/locale/locale.alias' \
-  "$suite" "$rootfs" "$sources" >"$work/mmdebstrap.log" 2>&1 ||
-  die "mmdebstrap failed: $(tail -n 20 "$work/mmdebstrap.log")"
+debian_rootfs "$rootfs" "$PACKAGES" "$work/mmdebstrap.log"
 
 # Node and npm where the official image has them: /usr/local/bin, /usr/local/lib/node_modules.
 tar -xzf "$node_tgz" -C "$work" package/bin/node package/LICENSE
