@@ -48,7 +48,7 @@ docker version >/dev/null 2>&1 ||
   die "no Docker engine at ${DOCKER_HOST:-the default socket} (tools/docker-here.sh start, then eval \"\$(tools/docker-here.sh env)\")"
 
 # The programs, each built only when missing from its cache.
-"$repo/tools/kube/build.sh" >&2
+"$repo/tools/kube/build.sh" --node >&2
 "$repo/tools/go-tool.sh" "$repo/tools/kind" >&2
 "$repo/tools/go-tool.sh" "$repo/tools/coredns" >&2
 kube_bin=$("$repo/tools/kube/build.sh" --print-bin-dir)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes control-plane binaries, kubectl, kube-proxy, kubelet, kubeadm and etcd pinned in go.mod into
-# ${TRELLIS_KUBE_CACHE:-$HOME/.cache/trellis/kube}/<k8s-version>/bin/, skipping any that exist.
-#   build.sh                 build what is missing
-#   build.sh --print-bin-dir print the bin dir and exit
-#   build.sh --force         rebuild everything
+# Builds the Kubernetes control-plane binaries, kubectl, kube-proxy and etcd pinned in go.mod into
+# ${TRELLIS_KUBE_CACHE:-$HOME/.cache/trellis/kube}/<k8s-version>/bin/, skipping any that exist;
+# with --node also kubelet and kubeadm (the kind node image needs them; the local cluster and CI
+# do not, and they add minutes to a cold build).
+#   build.sh [--node]          build what is missing
+#   build.sh --print-bin-dir   print the bin dir and exit
+#   build.sh --force [--node]  rebuild everything
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,12 +18,15 @@ fi
 bin_dir="${TRELLIS_KUBE_CACHE:-$HOME/.cache/trellis/kube}/$k8s_version/bin"
 
 force=0
-case "${1:-}" in
-  --print-bin-dir) echo "$bin_dir"; exit 0 ;;
-  --force) force=1 ;;
-  "") ;;
-  *) echo "usage: build.sh [--print-bin-dir|--force]" >&2; exit 2 ;;
-esac
+names=(etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl)
+for arg in "$@"; do
+  case "$arg" in
+    --print-bin-dir) echo "$bin_dir"; exit 0 ;;
+    --force) force=1 ;;
+    --node) names+=(kubelet kubeadm) ;;
+    *) echo "build.sh: unknown argument $arg; usage: build.sh [--print-bin-dir|--force] [--node]" >&2; exit 2 ;;
+  esac
+done
 
 # name -> Go main package
 declare -A pkgs=(
@@ -36,7 +41,7 @@ declare -A pkgs=(
 )
 
 missing=()
-for name in etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl kubelet kubeadm; do
+for name in "${names[@]}"; do
   if [[ $force == 1 || ! -x "$bin_dir/$name" ]]; then missing+=("$name"); fi
 done
 if [[ ${#missing[@]} == 0 ]]; then
