@@ -68,5 +68,7 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     // listeners' virtual hosts).
     'GatewayHTTPListenerIsolation',
     'GRPCRouteNamedRouteRule',
+    'BackendTLSPolicy',
+    'BackendTLSPolicySANValidation',
   ].sort(),
 );
