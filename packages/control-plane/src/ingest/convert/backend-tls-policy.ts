@@ -48,7 +48,7 @@ export function toBackendTLSPolicy(o: Fields): BackendTLSPolicy {
     throw new ShapeError(
       'spec.validation',
       'caCertificateRefs or wellKnownCACertificates',
-      'neither',
+      undefined,
     );
   const subjectAltNames = list(v.subjectAltNames, 'spec.validation.subjectAltNames', (s, p) => {
     const m = map(s, p);
