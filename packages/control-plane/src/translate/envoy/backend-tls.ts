@@ -142,55 +142,25 @@ function decide(
           refProblems[0]!.reason,
           refProblems.map((r) => r.message).join('; '),
         );
+  const refused = (reason: string, message: string): BackendTlsDecision => ({
+    ...base,
+    conditions: [cond('Accepted', false, reason, message), resolved],
+  });
   const system = v.wellKnownCACertificates;
   if (system !== undefined && system !== 'System')
-    return {
-      ...base,
-      conditions: [
-        cond(
-          'Accepted',
-          false,
-          'Invalid',
-          `wellKnownCACertificates ${system} is not supported (System)`,
-        ),
-        resolved,
-      ],
-    };
+    return refused('Invalid', `wellKnownCACertificates ${system} is not supported (System)`);
   if (system === undefined && pems.length === 0)
-    return {
-      ...base,
-      conditions: [
-        cond(
-          'Accepted',
-          false,
-          'NoValidCACertificate',
-          'no caCertificateRef holds a usable CA certificate; requests to the targeted Service ports fail',
-        ),
-        resolved,
-      ],
-    };
-  if (targets.length === 0)
-    return {
-      ...base,
-      conditions: [
-        cond('Accepted', false, 'TargetNotFound', 'no targetRef names a core Service'),
-        resolved,
-      ],
-    };
+    return refused(
+      'NoValidCACertificate',
+      'no caCertificateRef holds a usable CA certificate; requests to the targeted Service ports fail',
+    );
+  if (targets.length === 0) return refused('TargetNotFound', 'no targetRef names a core Service');
   const lost = targets.find((t) => winners.get(`${ns}/${t.name}|${t.sectionName ?? ''}`) !== key);
   if (lost)
-    return {
-      ...base,
-      conditions: [
-        cond(
-          'Accepted',
-          false,
-          'Conflicted',
-          `an older BackendTLSPolicy targets Service ${ns}/${lost.name}${lost.sectionName ? ` port ${lost.sectionName}` : ''}`,
-        ),
-        resolved,
-      ],
-    };
+    return refused(
+      'Conflicted',
+      `an older BackendTLSPolicy targets Service ${ns}/${lost.name}${lost.sectionName ? ` port ${lost.sectionName}` : ''}`,
+    );
   return {
     ...base,
     conditions: [cond('Accepted', true, 'Accepted', 'the policy is applied'), resolved],
