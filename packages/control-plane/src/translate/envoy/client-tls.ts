@@ -5,7 +5,8 @@
 // nothing: a waypoint reaches mesh workloads by HBONE (mutual TLS with SPIFFE identities) anyway,
 // and SIMPLE/MUTUAL towards a mesh workload is TLS inside the HBONE tunnel. `credentialName` (a
 // Secret read over SDS) is not supported: the rule's TLS is then refused with a note, and the
-// cluster keeps no TLS rather than half of it. Pure.
+// cluster keeps no TLS rather than half of it. `upstreamTlsSocket` builds the socket, shared with
+// BackendTLSPolicy (backend-tls.ts). Pure.
 import { create } from '@bufbuild/protobuf';
 import { packAny } from '@trellis/api';
 import {
