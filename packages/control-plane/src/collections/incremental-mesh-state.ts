@@ -113,6 +113,8 @@ const INPUTS: {
   referenceGrants: 'unread',
   secrets: 'unread',
   gatewayClasses: 'unread',
+  backendTLSPolicies: 'unread',
+  configMaps: 'unread',
   // A pod: its own workload, and the workloads of pods claiming the same IPs (reported as
   // duplicates). A pod labelled as a Gateway's instance changes that waypoint: everything.
   pods: {

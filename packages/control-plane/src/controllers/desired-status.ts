@@ -1,11 +1,14 @@
 // Every status this controller wants written for one snapshot: the GatewayClasses of our ingress
 // controller, waypoint and ingress Gateways,
-// HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes with a parentRef we own, AuthorizationPolicies
+// HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes with a parentRef we own, BackendTLSPolicies
+// reached from ingress Gateways, AuthorizationPolicies
 // and RequestAuthentications. Each write carries a fingerprint
 // of the desired status and of the object's current one, so unchanged statuses are not rewritten.
 import type { ServedSnapshot } from '../server/served-snapshot.js';
 import { statusFingerprint } from './conditions.js';
 import { gatewayStatus } from './gateway-status.js';
+import { backendTlsPolicyStatus, gatewaysByBackend } from './backend-tls-policy-status.js';
+import { backendTlsPolicies } from '../translate/envoy/backend-tls.js';
 import { policyStatus } from './policy-status.js';
 import { routeAttachments, type RouteKind } from '../translate/envoy/route-attachment.js';
 import { gatewayDecision, isIngressGateway } from '../translate/envoy/gateway-listeners.js';
@@ -42,6 +45,7 @@ const ROUTE_RESOURCES: Record<RouteKind, CustomResource> = {
   TLSRoute: TLS_ROUTES,
   TCPRoute: TCP_ROUTES,
 };
+export const BACKEND_TLS_POLICIES = gatewayApi('backendtlspolicies', 'BackendTLSPolicy');
 export const AUTHORIZATION_POLICIES = istioSecurity('authorizationpolicies', 'AuthorizationPolicy');
 
 export const REQUEST_AUTHENTICATIONS = istioSecurity(
@@ -110,6 +114,11 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
     push(GATEWAYS, gw, {
       ...gatewayStatus(gw, svc, attachments, state.options.domainSuffix, ctx.now),
     });
+  }
+  const gatewaysOf = gatewaysByBackend(attachments);
+  for (const d of backendTlsPolicies(snapshot.envoy).decisions) {
+    const status = backendTlsPolicyStatus(d, gatewaysOf, ctx.now);
+    if (status) push(BACKEND_TLS_POLICIES, d.policy, status);
   }
   const infos = new Map(state.authorizationPolicies.map((p) => [p.key, p]));
   for (const policy of cluster.authorizationPolicies) {

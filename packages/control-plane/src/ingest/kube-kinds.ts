@@ -117,6 +117,21 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
     crd('tlsRoutes', 'TLSRoutes', 'gateway.networking.k8s.io', 'v1', 'tlsroutes'),
     crd('tcpRoutes', 'TCPRoutes', 'gateway.networking.k8s.io', 'v1', 'tcproutes'),
     crd('referenceGrants', 'ReferenceGrants', 'gateway.networking.k8s.io', 'v1', 'referencegrants'),
+    crd(
+      'backendTLSPolicies',
+      'BackendTLSPolicies',
+      'gateway.networking.k8s.io',
+      'v1',
+      'backendtlspolicies',
+    ),
+    {
+      // CA certificates of BackendTLSPolicies (admission keeps only `ca.crt`).
+      field: 'configMaps',
+      type: 'ConfigMaps',
+      path: '/api/v1/configmaps',
+      metric: 'reg',
+      list: () => core.listConfigMapForAllNamespaces() as Promise<List>,
+    },
     {
       // Listener certificates of ingress Gateways (admission keeps only TLS Secrets' data).
       field: 'secrets',

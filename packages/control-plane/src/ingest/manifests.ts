@@ -62,6 +62,11 @@ const KINDS: ReadonlyMap<string, KindSpec> = new Map([
     { field: 'referenceGrants', versions: ['v1', 'v1beta1'] },
   ],
   ['/Secret', { field: 'secrets', versions: ['v1'] }],
+  ['/ConfigMap', { field: 'configMaps', versions: ['v1'] }],
+  [
+    'gateway.networking.k8s.io/BackendTLSPolicy',
+    { field: 'backendTLSPolicies', versions: ['v1', 'v1alpha3'] },
+  ],
   [
     'gateway.networking.k8s.io/GatewayClass',
     { field: 'gatewayClasses', versions: ['v1', 'v1beta1'] },

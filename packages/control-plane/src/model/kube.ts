@@ -23,6 +23,7 @@ import type {
   TLSRoute,
 } from './gateway-api.js';
 import type { TlsSecret } from './secret.js';
+import type { BackendTLSPolicy, CaConfigMap } from './backend-tls-policy.js';
 import type { DestinationRule } from './istio-networking.js';
 import type {
   AuthorizationPolicy,
@@ -81,6 +82,10 @@ export interface ClusterSnapshot {
   readonly secrets: readonly TlsSecret[];
   /** Which controller owns each class (an ingress class owned by another is not ours). */
   readonly gatewayClasses: readonly GatewayClass[];
+  /** TLS the ingress gateways originate to the Services they target. */
+  readonly backendTLSPolicies: readonly BackendTLSPolicy[];
+  /** CA certificates (`ca.crt`) of BackendTLSPolicies (other keys are not kept). */
+  readonly configMaps: readonly CaConfigMap[];
 }
 
 export function emptySnapshot(): ClusterSnapshot {
@@ -103,6 +108,8 @@ export function emptySnapshot(): ClusterSnapshot {
     referenceGrants: [],
     secrets: [],
     gatewayClasses: [],
+    backendTLSPolicies: [],
+    configMaps: [],
   };
 }
 

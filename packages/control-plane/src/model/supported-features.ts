@@ -69,5 +69,8 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     // listeners' virtual hosts).
     'GatewayHTTPListenerIsolation',
     'GRPCRouteNamedRouteRule',
+    // Declared after each of the six BackendTLSPolicy tests passed in its own run.
+    'BackendTLSPolicy',
+    'BackendTLSPolicySANValidation',
   ].sort(),
 );

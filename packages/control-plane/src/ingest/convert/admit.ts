@@ -22,6 +22,7 @@ import {
   toTLSRoute,
 } from './gateway-api.js';
 import { toDestinationRule } from './istio-networking.js';
+import { toBackendTLSPolicy, toCaConfigMap } from './backend-tls-policy.js';
 import {
   toAuthorizationPolicy,
   toPeerAuthentication,
@@ -83,6 +84,12 @@ export const CONVERTERS: { readonly [K in SnapshotField]: Converter } = {
   referenceGrants: { kind: 'ReferenceGrant', namespaced: true, convert: toReferenceGrant },
   secrets: { kind: 'Secret', namespaced: true, convert: toTlsSecret },
   gatewayClasses: { kind: 'GatewayClass', namespaced: false, convert: toGatewayClass },
+  backendTLSPolicies: {
+    kind: 'BackendTLSPolicy',
+    namespaced: true,
+    convert: toBackendTLSPolicy,
+  },
+  configMaps: { kind: 'ConfigMap', namespaced: true, convert: toCaConfigMap },
 };
 
 /** A rejected object of the cluster: what it is and why. */

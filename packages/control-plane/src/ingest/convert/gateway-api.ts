@@ -53,14 +53,14 @@ import {
 } from './reader.js';
 
 /** Only the keys whose value is set (so records compare and print as written). */
-function defined<T extends object>(o: T): T {
+export function defined<T extends object>(o: T): T {
   const r = o as Record<string, unknown>;
   for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
   return o;
 }
 
 /** The core group may be written `""` or `core`. */
-const coreGroup = (group: string) => (group === 'core' ? '' : group);
+export const coreGroup = (group: string) => (group === 'core' ? '' : group);
 
 export const labelSelector: Read<LabelSelector> = (v, path) => {
   const m = map(v, path);

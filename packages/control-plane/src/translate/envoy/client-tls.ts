@@ -5,7 +5,8 @@
 // nothing: a waypoint reaches mesh workloads by HBONE (mutual TLS with SPIFFE identities) anyway,
 // and SIMPLE/MUTUAL towards a mesh workload is TLS inside the HBONE tunnel. `credentialName` (a
 // Secret read over SDS) is not supported: the rule's TLS is then refused with a note, and the
-// cluster keeps no TLS rather than half of it. Pure.
+// cluster keeps no TLS rather than half of it. `upstreamTlsSocket` builds the socket, shared with
+// BackendTLSPolicy (backend-tls.ts). Pure.
 import { create } from '@bufbuild/protobuf';
 import { packAny } from '@trellis/api';
 import {
@@ -45,19 +46,48 @@ export function clientTlsSocket(
     return {
       problem: 'tls.mode MUTUAL needs clientCertificate and privateKey; no TLS is originated',
     };
+  return {
+    socket: upstreamTlsSocket({
+      sni: tls.sni ?? '',
+      ...(tls.caCertificates ? { ca: { case: 'filename', value: tls.caCertificates } } : {}),
+      subjectAltNames: tls.subjectAltNames.map((san) => ({
+        uri: san.includes('://'),
+        value: san,
+      })),
+      http2,
+      ...(tls.insecureSkipVerify ? { acceptUntrusted: true } : {}),
+      ...(tls.mode === 'MUTUAL'
+        ? { clientCertificate: tls.clientCertificate!, privateKey: tls.privateKey! }
+        : {}),
+    }),
+  };
+}
+
+/** What an UpstreamTlsContext says: shared by DestinationRule `tls` and BackendTLSPolicy. */
+export interface UpstreamTlsOptions {
+  readonly sni: string;
+  /** The trusted CAs, a file or inline PEM; none: the system roots. */
+  readonly ca?: { readonly case: 'filename' | 'inlineString'; readonly value: string };
+  /** The names the certificate must carry (one of them); none: any. */
+  readonly subjectAltNames: readonly { readonly uri: boolean; readonly value: string }[];
+  readonly http2: boolean;
+  readonly acceptUntrusted?: boolean;
+  /** Files of the client certificate (mutual TLS). */
+  readonly clientCertificate?: string;
+  readonly privateKey?: string;
+}
+
+/** The `envoy.transport_sockets.tls` socket of `o`. */
+export function upstreamTlsSocket(o: UpstreamTlsOptions): TransportSocket {
   const validation = create(CertificateValidationContextSchema, {
-    ...(tls.caCertificates
-      ? { trustedCa: { specifier: { case: 'filename', value: tls.caCertificates } } }
-      : {}),
-    matchTypedSubjectAltNames: tls.subjectAltNames.map((san) =>
+    ...(o.ca ? { trustedCa: { specifier: { case: o.ca.case, value: o.ca.value } } } : {}),
+    matchTypedSubjectAltNames: o.subjectAltNames.map((san) =>
       create(SubjectAltNameMatcherSchema, {
-        sanType: san.includes('://')
-          ? SubjectAltNameMatcher_SanType.URI
-          : SubjectAltNameMatcher_SanType.DNS,
-        matcher: { matchPattern: { case: 'exact', value: san } },
+        sanType: san.uri ? SubjectAltNameMatcher_SanType.URI : SubjectAltNameMatcher_SanType.DNS,
+        matcher: { matchPattern: { case: 'exact', value: san.value } },
       }),
     ),
-    ...(tls.insecureSkipVerify
+    ...(o.acceptUntrusted
       ? {
           trustChainVerification:
             CertificateValidationContext_TrustChainVerification.ACCEPT_UNTRUSTED,
@@ -65,27 +95,23 @@ export function clientTlsSocket(
       : {}),
   });
   const context = create(UpstreamTlsContextSchema, {
-    sni: tls.sni ?? '',
+    sni: o.sni,
     commonTlsContext: create(CommonTlsContextSchema, {
-      alpnProtocols: http2 ? ['h2'] : [],
+      alpnProtocols: o.http2 ? ['h2'] : [],
       validationContextType: { case: 'validationContext', value: validation },
       tlsCertificates:
-        tls.mode === 'MUTUAL'
+        o.clientCertificate && o.privateKey
           ? [
               create(TlsCertificateSchema, {
-                certificateChain: {
-                  specifier: { case: 'filename', value: tls.clientCertificate! },
-                },
-                privateKey: { specifier: { case: 'filename', value: tls.privateKey! } },
+                certificateChain: { specifier: { case: 'filename', value: o.clientCertificate } },
+                privateKey: { specifier: { case: 'filename', value: o.privateKey } },
               }),
             ]
           : [],
     }),
   });
-  return {
-    socket: create(TransportSocketSchema, {
-      name: TLS_TRANSPORT_SOCKET,
-      configType: { case: 'typedConfig', value: packAny(UpstreamTlsContextSchema, context) },
-    }),
-  };
+  return create(TransportSocketSchema, {
+    name: TLS_TRANSPORT_SOCKET,
+    configType: { case: 'typedConfig', value: packAny(UpstreamTlsContextSchema, context) },
+  });
 }

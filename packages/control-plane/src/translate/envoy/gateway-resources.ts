@@ -10,7 +10,7 @@
 //   backends; an invalid backend's share goes to a cluster never served (closed connections).
 // - TCP: tcp_proxy to the backends of the oldest attached TCPRoute, likewise.
 // Clusters and endpoints are the waypoint's (`outbound|<port>||<host>`, EDS, HBONE metadata for
-// mesh endpoints); the SDS Secrets are the listeners' certificates that resolved (same namespace
+// mesh endpoints), with the TLS of a BackendTLSPolicy targeting the Service port (backend-tls.ts); the SDS Secrets are the listeners' certificates that resolved (same namespace
 // or granted). Pure.
 import { create } from '@bufbuild/protobuf';
 import { packAny } from '@trellis/api';
@@ -19,7 +19,10 @@ import {
   DataSourceSchema,
   TransportSocketSchema,
 } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
-import type { ClusterLoadAssignment } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import {
+  ClusterLoadAssignmentSchema,
+  type ClusterLoadAssignment,
+} from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import {
   FilterChainMatchSchema,
   FilterChainSchema,
@@ -58,8 +61,10 @@ import {
 } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { SortedMap } from '../../collections/sorted-map.js';
 import type { Gateway, L4RouteRule } from '../../model/gateway-api.js';
+import { backendTlsPolicies } from './backend-tls.js';
 import { backendCluster, unservedCluster } from './backends.js';
 import { adsConfigSource, socketAddress } from './common.js';
+import { speaksHttp2 } from './clusters.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { gatewayDecision, type ListenerDecision } from './gateway-listeners.js';
 import { hcmFilter } from './listeners.js';
@@ -196,9 +201,22 @@ export function gatewayResources(
   addHashPolicies([...routes.values()], ctx.clusters, destinationRules, root);
   noteTrafficPolicies(ctx.clusters, destinationRules, root, notes);
   const clusters = new Map<string, Cluster>();
+  const tlsPolicies = backendTlsPolicies(state);
   const endpoints = new Map<string, ClusterLoadAssignment>();
   for (const [name, ref] of ctx.clusters) {
-    clusters.set(name, waypointCluster(ref, destinationRules, root));
+    const cluster = waypointCluster(ref, destinationRules, root);
+    const backendTls = tlsPolicies.forCluster(ref.service, ref.port, speaksHttp2(ref.port));
+    if (backendTls && 'socket' in backendTls) cluster.transportSocket = backendTls.socket;
+    clusters.set(name, cluster);
+    if (backendTls && 'refused' in backendTls) {
+      notes.add(
+        'BackendTLSPolicy',
+        backendTls.refused,
+        `not accepted (${backendTls.reason}): cluster ${name} has no endpoints, its requests fail`,
+      );
+      endpoints.set(name, create(ClusterLoadAssignmentSchema, { clusterName: name }));
+      continue;
+    }
     endpoints.set(
       name,
       ref.service.ingressUseWaypoint && ref.service.waypoint

@@ -10,7 +10,8 @@ export interface EnvoyNote {
     | 'Service'
     | 'Gateway'
     | 'RequestAuthentication'
-    | 'DestinationRule';
+    | 'DestinationRule'
+    | 'BackendTLSPolicy';
   /** `<namespace>/<name>` of the object. */
   object: string;
   message: string;

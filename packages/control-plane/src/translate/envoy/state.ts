@@ -12,6 +12,7 @@ import type {
   TLSRoute,
 } from '../../model/gateway-api.js';
 import type { TlsSecret } from '../../model/secret.js';
+import type { BackendTLSPolicy, CaConfigMap } from '../../model/backend-tls-policy.js';
 import type { DestinationRule } from '../../model/istio-networking.js';
 import type { RequestAuthentication } from '../../model/istio-security.js';
 import type { ClusterSnapshot, Namespace } from '../../model/kube.js';
@@ -32,6 +33,9 @@ export interface RouteInputs {
   readonly secrets?: readonly TlsSecret[];
   /** An ingress class whose GatewayClass names another controller is not ours. */
   readonly gatewayClasses?: readonly GatewayClass[];
+  /** Ingress gateways: TLS to backends, and the ConfigMaps holding its CAs. */
+  readonly backendTLSPolicies?: readonly BackendTLSPolicy[];
+  readonly configMaps?: readonly CaConfigMap[];
 }
 
 /** A MeshState with the routes; a plain MeshState is valid too (no routes). */
@@ -57,6 +61,8 @@ export function withRoutes(
         | 'referenceGrants'
         | 'secrets'
         | 'gatewayClasses'
+        | 'backendTLSPolicies'
+        | 'configMaps'
       >
     >,
 ): EnvoyState {
@@ -73,5 +79,7 @@ export function withRoutes(
     referenceGrants: snapshot.referenceGrants ?? [],
     secrets: snapshot.secrets ?? [],
     gatewayClasses: snapshot.gatewayClasses ?? [],
+    backendTLSPolicies: snapshot.backendTLSPolicies ?? [],
+    configMaps: snapshot.configMaps ?? [],
   };
 }
