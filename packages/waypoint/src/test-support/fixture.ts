@@ -100,19 +100,15 @@ export async function startXds(initial: EnvoySet): Promise<{
   };
 }
 
-/**
- * A destination ztunnel: HBONE on ip:port with `identity`, dialling the target; records callers
- * and how each tunnel ended (`closed`: the error, as a ztunnel would log it, or undefined).
- */
+/** A destination ztunnel: HBONE on ip:port with `identity`, dialling the target; records callers. */
 export async function startDestination(
   mesh: Mesh,
   ip: string,
   port: number,
   identity: string,
-): Promise<{ server: HboneServer; peers: string[]; closed: (string | undefined)[] }> {
+): Promise<{ server: HboneServer; peers: string[] }> {
   const creds = await mesh.creds(identity);
   const peers: string[] = [];
-  const closed: (string | undefined)[] = [];
   const server = new HboneServer({
     trustBundle: creds.trustBundle,
     certificateFor: () => ({ key: creds.key, certChain: creds.certChain }),
@@ -120,12 +116,9 @@ export async function startDestination(
       peers.push(req.peer.uri);
       return { allow: true };
     },
-    onStreamClosed(_req, stats) {
-      closed.push(stats.error?.message);
-    },
   });
   await server.listen({ host: ip, port });
-  return { server, peers, closed };
+  return { server, peers };
 }
 
 export interface FixtureOptions {

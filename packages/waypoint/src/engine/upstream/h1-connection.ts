@@ -13,8 +13,6 @@ import {
 } from './stream.js';
 
 const EMPTY = Buffer.alloc(0);
-/** How long an idle connection ended gracefully may wait for the peer to close before it is destroyed. */
-const GRACEFUL_CLOSE_MS = 5000;
 
 export interface H1ConnectionEvents {
   /** The exchange is over and the connection may carry another request. */
@@ -139,28 +137,14 @@ export class H1Connection implements UpstreamStream {
 
   reset(): void {
     this.#listener = undefined;
-    this.close(true);
+    this.close();
   }
 
-  /**
-   * Closes the connection. An idle one (no request on it) is ended gracefully — FIN, or
-   * END_STREAM on an HBONE tunnel, so the destination's ztunnel sees a clean close and not a
-   * RST_STREAM it would log as an error — and destroyed if the peer has not closed within
-   * GRACEFUL_CLOSE_MS; one carrying a request, or `abort`, is destroyed at once.
-   */
-  close(abort = false): void {
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const idle = this.#listener === undefined;
     this.#listener = undefined;
-    if (idle && !abort) {
-      const socket = this.#socket;
-      socket.end();
-      const timer = setTimeout(() => socket.destroy(), GRACEFUL_CLOSE_MS).unref();
-      socket.once('close', () => clearTimeout(timer));
-    } else {
-      this.#socket.destroy();
-    }
+    this.#socket.destroy();
     this.#events.closed(this);
   }
 
@@ -190,7 +174,7 @@ export class H1Connection implements UpstreamStream {
   #onData(d: Buffer): void {
     if (!this.#listener) {
       // Bytes from an idle connection: the server is not speaking HTTP/1.1 correctly.
-      this.close(true);
+      this.close();
       return;
     }
     let used: number;
@@ -262,9 +246,7 @@ export class H1Connection implements UpstreamStream {
       this.#parser.finish();
       return;
     }
-    // An idle connection the upstream closed (its keep-alive timeout): end ours too, cleanly.
-    if (!this.#listener) this.close();
-    else this.#fail('the upstream closed the connection');
+    this.#fail('the upstream closed the connection');
   }
 
   #fail(reason: string, failure?: 'protocol-error'): void {
@@ -276,6 +258,6 @@ export class H1Connection implements UpstreamStream {
         failure ?? (this.#responseStarted ? 'reset-after-response' : 'reset-before-response');
       l.onError(new UpstreamError(kind, reason));
     }
-    this.close(true);
+    this.close();
   }
 }
