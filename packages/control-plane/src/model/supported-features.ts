@@ -68,5 +68,7 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     // listeners' virtual hosts).
     'GatewayHTTPListenerIsolation',
     'GRPCRouteNamedRouteRule',
+    // The CORS filter, answered by the gateway's engine (preflights) and added to responses.
+    'HTTPRouteCORS',
   ].sort(),
 );

@@ -4,7 +4,7 @@
 // reporting; the response is relayed with the header mutations of the route. Protocol-neutral:
 // the downstream (HTTP/1.1 session or HTTP/2 stream) feeds the request in and takes the response.
 import { randomUUID } from 'node:crypto';
-import { getHeader, stripHopByHop, type HeaderList } from '../http/headers.pure.js';
+import { getHeader, setHeader, stripHopByHop, type HeaderList } from '../http/headers.pure.js';
 import { pathOnly, type RequestHead } from '../http/message.pure.js';
 import type { DynamicMetadata, MetadataValue } from '../convert/metadata.js';
 import type {
@@ -58,6 +58,8 @@ export class Exchange {
   table: RouteTable | undefined;
   vhost: VirtualHost | undefined;
   route: Route | undefined;
+  /** Headers HTTP filters add to the response (CORS), after the route's header mutations. */
+  readonly filterResponseHeaders: HeaderList = [];
   target: WeightedTarget | undefined;
   clusterName = '';
 
@@ -698,6 +700,8 @@ export class Exchange {
     for (const m of responseMutations(this.table!, this.vhost!, this.route!, this.target)) {
       applyMutation(headers, m, this.#headerContext);
     }
+    const added = this.filterResponseHeaders;
+    for (let i = 0; i < added.length; i += 2) setHeader(headers, added[i]!, added[i + 1]!);
   }
 
   #attemptDone(): void {
