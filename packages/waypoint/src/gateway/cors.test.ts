@@ -50,7 +50,10 @@ const STRICT: PolicyInit = {
   exposeHeaders: 'x-header-3, x-header-4',
   maxAge: '3600',
   allowCredentials: true,
+  forwardNotMatchingPreflights: false,
 };
+/** Envoy's default: a preflight from an origin not allowed goes on to the upstream. */
+const FORWARDING: PolicyInit = { allowOriginStringMatch: [exact('https://www.foo.com')] };
 /** allowOrigins ["*"], allowMethods ["*"], allowHeaders ["*"], no credentials. */
 const OPEN: PolicyInit = {
   allowOriginStringMatch: [regex('.+')],
@@ -70,6 +73,7 @@ function routes(strict: PolicyInit): Named {
       routes: [
         forward('strict', prefix('/cors-1'), A, {}, withCors(strict)),
         forward('open', prefix('/open'), A, {}, withCors(OPEN)),
+        forward('forwarding', prefix('/fwd'), A, {}, withCors(FORWARDING)),
         forward('plain', prefix('/'), A),
       ],
     },
@@ -172,13 +176,18 @@ test('gateway: CORS preflights answered, response headers added, bad policies NA
   );
 
   await t.test(
-    'a preflight from an origin not allowed goes upstream without CORS headers',
+    'a preflight from an origin not allowed: 200 without CORS headers, or upstream if asked',
     async () => {
+      const before = a.seen.length;
       for (const origin of ['https://foobar.com', 'https://bar.com', 'http://www.foo.com']) {
         const r = await preflight('/cors-1', origin, 'GET');
-        assert.equal(r.body, 'a OPTIONS /cors-1', origin);
+        assert.deepEqual([r.status, r.body], [200, ''], origin);
         assert.deepEqual(corsHeaders(r.headers), {}, origin);
       }
+      assert.equal(a.seen.length, before, 'the backend saw no preflight');
+      const fwd = await preflight('/fwd', 'https://foobar.com', 'GET');
+      assert.equal(fwd.body, 'a OPTIONS /fwd', 'forward_not_matching_preflights unset');
+      assert.deepEqual(corsHeaders(fwd.headers), {});
     },
   );
 

@@ -50,6 +50,9 @@ export function corsPolicy(f: HTTPCORSFilter): CorsPolicy | string {
     allowHeaders: f.allowHeaders.join(', '),
     exposeHeaders: f.exposeHeaders.join(', '),
     maxAge: String(maxAge),
+    // A preflight is the gateway's to answer: one from an origin not allowed is answered here too
+    // (without CORS headers), never passed to the backend (the conformance suite checks this).
+    forwardNotMatchingPreflights: false,
     ...(f.allowCredentials ? { allowCredentials: true } : {}),
   });
 }
