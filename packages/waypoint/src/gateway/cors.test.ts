@@ -22,7 +22,7 @@ import {
   routeConfig,
   type Named,
 } from '../test-support/envoy-builders.js';
-import { spiffe, startFixture } from '../test-support/fixture.js';
+import { lastNack, spiffe, startFixture } from '../test-support/fixture.js';
 import { gatewayListener } from '../test-support/gateway-builders.js';
 
 const HBONE = testPort(181);
@@ -235,12 +235,9 @@ test('gateway: CORS preflights answered, response headers added, bad policies NA
     'a policy the engine cannot honour is NACKed; the last good one keeps serving',
     async () => {
       f.xds.set(envoy({ ...STRICT, maxAge: 'an hour' }));
-      const nack = await eventually('the route NACK in config_dump', async () => {
-        const dump = JSON.parse((await f.admin('/config_dump')).body) as {
-          xds: { typeUrl: string; lastNack?: string }[];
-        };
-        return dump.xds.find((x) => x.typeUrl.endsWith('RouteConfiguration'))?.lastNack;
-      });
+      const nack = await eventually('the route NACK in config_dump', () =>
+        lastNack(f, 'RouteConfiguration'),
+      );
       assert.match(
         nack,
         /typed_per_filter_config\[envoy\.filters\.http\.cors\]\.max_age: "an hour" is not a number of seconds/,

@@ -3,7 +3,6 @@
 import { create } from '@bufbuild/protobuf';
 import { packAny } from '@trellis/api';
 import type { HttpFilter } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import { HttpFilterSchema } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
 import {
   CorsPolicySchema,
@@ -16,6 +15,7 @@ import {
 } from '@trellis/api/gen/envoy/type/matcher/v3/string_pb.js';
 import { RegexMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/regex_pb.js';
 import type { HTTPCORSFilter } from '../../model/gateway-api.js';
+import { perRouteFilter, routesConfigure } from './listeners.js';
 import { escapeRegex } from './route-match.js';
 
 export const CORS_FILTER = 'envoy.filters.http.cors';
@@ -87,15 +87,10 @@ export function corsPerRoute(policy: CorsPolicy) {
 
 /** Whether a route of `config` carries a CORS policy (its chain then needs the CORS filter). */
 export function usesCors(config: RouteConfiguration): boolean {
-  return config.virtualHosts.some((vh) =>
-    vh.routes.some((r) => r.typedPerFilterConfig[CORS_FILTER] !== undefined),
-  );
+  return routesConfigure(config, CORS_FILTER);
 }
 
 /** The chain's CORS filter: empty, each route's CorsPolicy says what to allow. */
 export function corsFilter(): HttpFilter {
-  return create(HttpFilterSchema, {
-    name: CORS_FILTER,
-    configType: { case: 'typedConfig', value: packAny(CorsSchema, create(CorsSchema)) },
-  });
+  return perRouteFilter(CORS_FILTER, CorsSchema);
 }
