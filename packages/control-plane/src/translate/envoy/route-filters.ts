@@ -103,9 +103,12 @@ export function ruleFilters(
       if (!f.urlRewrite) out.invalid = 'URLRewrite filter without urlRewrite';
       else out.rewrite = f.urlRewrite;
     } else if (type === 'CORS') {
-      const r = f.cors ? corsPolicy(f.cors) : 'missing configuration';
-      if (typeof r === 'string') out.invalid = `CORS: ${r}`;
-      else out.cors = r;
+      if (!f.cors) out.invalid = 'CORS filter without cors';
+      else {
+        const r = corsPolicy(f.cors);
+        if (typeof r === 'string') out.invalid = `CORS: ${r}`;
+        else out.cors = r;
+      }
     } else if (type === 'RequestMirror') {
       const m = f.requestMirror;
       const perMillion = m && mirrorPerMillion(m);
