@@ -5,6 +5,7 @@ import { file_envoy_config_cluster_v3_cluster } from './gen/envoy/config/cluster
 import { file_envoy_config_endpoint_v3_endpoint } from './gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { file_envoy_config_listener_v3_listener } from './gen/envoy/config/listener/v3/listener_pb.js';
 import { file_envoy_config_route_v3_route } from './gen/envoy/config/route/v3/route_pb.js';
+import { file_envoy_extensions_filters_http_cors_v3_cors } from './gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { file_envoy_extensions_filters_http_fault_v3_fault } from './gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { file_envoy_extensions_filters_http_jwt_authn_v3_config } from './gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
 import { file_envoy_extensions_filters_http_rbac_v3_rbac } from './gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
@@ -20,7 +21,7 @@ import { file_istio_security_authorization } from './gen/istio/security/authoriz
 import { file_istio_workload_workload } from './gen/istio/workload/workload_pb.js';
 
 /**
- * Istio WDS types, Envoy LDS/RDS/CDS/EDS resources, HCM, router, RBAC, fault, JWT authn, TCP
+ * Istio WDS types, Envoy LDS/RDS/CDS/EDS resources, HCM, router, RBAC, fault, CORS, JWT authn, TCP
  * proxy, upstream HTTP protocol options, TLS configs, SDS Secrets and the TLS inspector.
  */
 export const apiRegistry: Registry = createRegistry(
@@ -38,6 +39,7 @@ export const apiRegistry: Registry = createRegistry(
   file_envoy_extensions_transport_sockets_tls_v3_secret,
   file_envoy_extensions_filters_listener_tls_inspector_v3_tls_inspector,
   file_envoy_extensions_filters_http_fault_v3_fault,
+  file_envoy_extensions_filters_http_cors_v3_cors,
   file_envoy_extensions_filters_http_jwt_authn_v3_config,
   file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy,
   file_envoy_extensions_upstreams_http_v3_http_protocol_options,

@@ -199,6 +199,18 @@ export interface RequestMirror {
   readonly fraction?: { readonly numerator: number; readonly denominator: number };
 }
 
+/** HTTPRoute filter `CORS` (experimental, HTTPRouteCORS). */
+export interface HTTPCORSFilter {
+  /** `*`, or `scheme://host[:port]` where host may start with `*.` (any number of labels). */
+  readonly allowOrigins: readonly string[];
+  readonly allowCredentials?: boolean;
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  /** Seconds; Gateway API's default is 5. */
+  readonly maxAge?: number;
+}
+
 export interface RouteFilter {
   readonly type: string;
   readonly requestHeaderModifier?: HeaderModifier;
@@ -206,6 +218,7 @@ export interface RouteFilter {
   readonly requestRedirect?: RequestRedirect;
   readonly urlRewrite?: URLRewrite;
   readonly requestMirror?: RequestMirror;
+  readonly cors?: HTTPCORSFilter;
   readonly extensionRef?: { readonly group: string; readonly kind: string; readonly name: string };
 }
 

@@ -72,5 +72,7 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     // Declared after each of the six BackendTLSPolicy tests passed in its own run.
     'BackendTLSPolicy',
     'BackendTLSPolicySANValidation',
+    // The CORS filter, answered by the gateway's engine (preflights) and added to responses.
+    'HTTPRouteCORS',
   ].sort(),
 );

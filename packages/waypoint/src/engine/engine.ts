@@ -8,6 +8,7 @@ import type { Logger } from '@trellis/core';
 import { Http1Session } from './downstream/http1-session.js';
 import { Http2Downstream } from './downstream/http2-session.js';
 import { sniffHttp } from './downstream/sniff.js';
+import { corsFilter } from './filters/cors-filter.js';
 import { faultFilter } from './filters/fault-filter.js';
 import { jwtFilter } from './filters/jwt-filter.js';
 import { rbacFilter } from './filters/rbac-filter.js';
@@ -343,6 +344,9 @@ export class Engine {
           break;
         case 'fault':
           filters.push(faultFilter(f, this.services.random));
+          break;
+        case 'cors':
+          filters.push(corsFilter(f));
           break;
         case 'router':
           break;

@@ -250,3 +250,11 @@ export function cleanup(t: TestContext, ...things: { close(): unknown }[]): void
     for (const x of things.reverse()) await x.close();
   });
 }
+
+/** The last NACK reason config_dump reports for the xDS type whose URL ends with `typeSuffix`. */
+export async function lastNack(f: Fixture, typeSuffix: string): Promise<string | undefined> {
+  const dump = JSON.parse((await f.admin('/config_dump')).body) as {
+    xds: { typeUrl: string; lastNack?: string }[];
+  };
+  return dump.xds.find((x) => x.typeUrl.endsWith(typeSuffix))?.lastNack;
+}

@@ -9,7 +9,10 @@ import { SecretSchema } from '@trellis/api/gen/envoy/extensions/transport_socket
 import { DownstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { listenerAt, terminalFilter, type Named, type ServiceChain } from './envoy-builders.js';
 
-export interface GatewayChain extends Pick<ServiceChain, 'routes' | 'tcpCluster' | 'hcm'> {
+export interface GatewayChain extends Pick<
+  ServiceChain,
+  'routes' | 'tcpCluster' | 'hcm' | 'httpFilters'
+> {
   readonly name: string;
   readonly serverNames?: readonly string[];
   /** TLS termination: SDS secret names and/or inline certificates. */

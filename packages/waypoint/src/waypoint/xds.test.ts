@@ -14,7 +14,7 @@ import {
   routeConfig,
   type EnvoySet,
 } from '../test-support/envoy-builders.js';
-import { spiffe, startFixture } from '../test-support/fixture.js';
+import { lastNack, spiffe, startFixture } from '../test-support/fixture.js';
 
 const HBONE = testPort(101);
 const A = 'outbound|80||a.default.svc.cluster.local';
@@ -60,12 +60,9 @@ for (const protocol of ['delta', 'sotw'] as const) {
 
     // Route to B, but with a regex RE2 refuses (lookahead): the whole response is rejected.
     f.xds.set(envoy(B, '/x(?=1)'));
-    const nack = await eventually('the route NACK in config_dump', async () => {
-      const dump = JSON.parse((await f.admin('/config_dump')).body) as {
-        xds: { typeUrl: string; lastNack?: string }[];
-      };
-      return dump.xds.find((x) => x.typeUrl.endsWith('RouteConfiguration'))?.lastNack;
-    });
+    const nack = await eventually('the route NACK in config_dump', () =>
+      lastNack(f, 'RouteConfiguration'),
+    );
     assert.match(
       nack,
       /routes\[0\]\(re\)\.match\.safe_regex\.regex: regex "\/x\(\?=1\)" uses lookaround/,

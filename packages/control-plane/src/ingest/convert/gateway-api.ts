@@ -17,6 +17,7 @@ import {
   type GRPCRouteRule,
   type HeaderMatch,
   type HeaderModifier,
+  type HTTPCORSFilter,
   type HTTPRoute,
   type HTTPRouteMatch,
   type HTTPRouteRule,
@@ -40,6 +41,7 @@ import {
   list,
   map,
   name,
+  optBool,
   optInt,
   optMap,
   optPort,
@@ -277,6 +279,18 @@ const headerModifier: Read<HeaderModifier> = (v, path) => {
   };
 };
 
+const corsFilter: Read<HTTPCORSFilter> = (v, path) => {
+  const m = map(v, path);
+  return defined({
+    allowOrigins: strings(m.allowOrigins, `${path}.allowOrigins`),
+    allowCredentials: optBool(m.allowCredentials, `${path}.allowCredentials`),
+    allowMethods: strings(m.allowMethods, `${path}.allowMethods`),
+    allowHeaders: strings(m.allowHeaders, `${path}.allowHeaders`),
+    exposeHeaders: strings(m.exposeHeaders, `${path}.exposeHeaders`),
+    maxAge: optInt(m.maxAge, `${path}.maxAge`),
+  });
+};
+
 const pathModifier: Read<PathModifier> = (v, path) => {
   const m = map(v, path);
   return defined({
@@ -344,6 +358,7 @@ function routeFilter(routeNamespace: string): Read<RouteFilter> {
           }),
         });
       }),
+      cors: opt(m, 'cors', path, corsFilter),
       extensionRef: opt(m, 'extensionRef', path, (x, p) => {
         const r = map(x, p);
         return {

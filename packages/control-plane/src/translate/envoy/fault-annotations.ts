@@ -19,12 +19,9 @@ import {
   FractionalPercentSchema,
 } from '@trellis/api/gen/envoy/type/v3/percent_pb.js';
 import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
-import {
-  HttpFilterSchema,
-  type HttpFilter,
-} from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import { packAny } from '@trellis/api';
+import { type HttpFilter } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { durationFromMs, parseGatewayDuration } from './duration.js';
+import { perRouteFilter, routesConfigure } from './listeners.js';
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 export const FAULT_ANNOTATIONS = {
@@ -94,15 +91,10 @@ export function faultFromAnnotations(
 
 /** Whether a route of `config` carries a fault (its chain then needs the fault filter). */
 export function usesFault(config: RouteConfiguration): boolean {
-  return config.virtualHosts.some((vh) =>
-    vh.routes.some((r) => r.typedPerFilterConfig[FAULT_FILTER] !== undefined),
-  );
+  return routesConfigure(config, FAULT_FILTER);
 }
 
 /** The chain's fault filter: empty, each route's typed_per_filter_config says what to inject. */
 export function faultFilter(): HttpFilter {
-  return create(HttpFilterSchema, {
-    name: FAULT_FILTER,
-    configType: { case: 'typedConfig', value: packAny(HTTPFaultSchema, create(HTTPFaultSchema)) },
-  });
+  return perRouteFilter(FAULT_FILTER, HTTPFaultSchema);
 }

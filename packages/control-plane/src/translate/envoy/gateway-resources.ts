@@ -68,6 +68,7 @@ import { speaksHttp2 } from './clusters.js';
 import { clusterLoadAssignment } from './endpoints.js';
 import { gatewayDecision, type ListenerDecision } from './gateway-listeners.js';
 import { hcmFilter } from './listeners.js';
+import { corsFilter, usesCors } from './cors.js';
 import { NoteSink } from './notes.js';
 import type { EnvoyResources } from './resources.js';
 import { hostnameIntersection, routeAttachments, type AttachedRoute } from './route-attachment.js';
@@ -120,16 +121,18 @@ export function gatewayResources(
     const group = decisions[0]!.group;
     if (group === 'http') {
       const rds = httpRouteConfigName(port);
-      routes.set(rds, routeConfig(rds, port, decisions, onListener, ctx));
-      chains.push(hcmChain(rds, rds));
+      const config = routeConfig(rds, port, decisions, onListener, ctx);
+      routes.set(rds, config);
+      chains.push(hcmChain(rds, config));
     } else if (group === 'tls') {
       const sni = new Set<string>();
       for (const d of decisions) {
         const l = d.listener;
         if (!d.passthrough) {
           const rds = httpsRouteConfigName(port, l.name, gw);
-          routes.set(rds, routeConfig(rds, port, [d], onListener, ctx));
-          const chain = hcmChain(rds, rds);
+          const config = routeConfig(rds, port, [d], onListener, ctx);
+          routes.set(rds, config);
+          const chain = hcmChain(rds, config);
           chain.filterChainMatch = create(FilterChainMatchSchema, {
             serverNames: l.hostname !== undefined ? [l.hostname] : [],
           });
@@ -316,8 +319,10 @@ function claimedByNarrowerListener(
   );
 }
 
-function hcmChain(name: string, rds: string): FilterChain {
-  return create(FilterChainSchema, { name, filters: [hcmFilter(name, rds, [])] });
+/** The chain serving `config` (by RDS), with the CORS filter when one of its routes has a policy. */
+function hcmChain(name: string, config: RouteConfiguration): FilterChain {
+  const filters = usesCors(config) ? [corsFilter()] : [];
+  return create(FilterChainSchema, { name, filters: [hcmFilter(name, config.name, filters)] });
 }
 
 /** TLS termination with the listener's certificates fetched by SDS over ADS. */

@@ -1,5 +1,6 @@
 // LDS: proxyless gRPC API listeners and the waypoint's inbound listener.
-import { create } from '@bufbuild/protobuf';
+import { create, type DescMessage } from '@bufbuild/protobuf';
+import type { RouteConfiguration } from '@trellis/api/gen/envoy/config/route/v3/route_pb.js';
 import { packAny } from '@trellis/api';
 import { ApiListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/api_listener_pb.js';
 import {
@@ -191,5 +192,20 @@ export function waypointListener(chains: FilterChain[]): Listener {
     name: WAYPOINT_LISTENER_NAME,
     address: socketAddress('0.0.0.0', HBONE_PORT),
     filterChains: chains,
+  });
+}
+
+/** Whether a route of `config` configures HTTP filter `name` (its chain then needs that filter). */
+export function routesConfigure(config: RouteConfiguration, name: string): boolean {
+  return config.virtualHosts.some((vh) =>
+    vh.routes.some((r) => r.typedPerFilterConfig[name] !== undefined),
+  );
+}
+
+/** HTTP filter `name` with an empty `schema` config: each route's typed_per_filter_config says what to do. */
+export function perRouteFilter(name: string, schema: DescMessage): HttpFilter {
+  return create(HttpFilterSchema, {
+    name,
+    configType: { case: 'typedConfig', value: packAny(schema, create(schema)) },
   });
 }

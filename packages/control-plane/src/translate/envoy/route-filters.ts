@@ -1,4 +1,5 @@
-// Gateway API route filters -> Envoy route fields: header modifiers, redirects, URL rewrites, mirrors.
+// Gateway API route filters -> Envoy route fields: header modifiers, redirects, URL rewrites, mirrors,
+// CORS.
 import { create } from '@bufbuild/protobuf';
 import {
   HeaderValueOption_HeaderAppendAction,
@@ -24,7 +25,9 @@ import {
   FractionalPercent_DenominatorType,
   FractionalPercentSchema,
 } from '@trellis/api/gen/envoy/type/v3/percent_pb.js';
+import type { CorsPolicy } from '@trellis/api/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { backendCluster } from './backends.js';
+import { corsPolicy } from './cors.js';
 import type {
   HeaderModifier,
   HTTPPathMatch,
@@ -45,6 +48,7 @@ export interface RuleFilters {
   redirect?: RequestRedirect;
   rewrite?: URLRewrite;
   mirrors: RouteAction_RequestMirrorPolicy[];
+  cors?: CorsPolicy;
   /** A filter that cannot be honoured: Gateway API asks for the rule to answer 500. */
   invalid?: string;
 }
@@ -98,6 +102,13 @@ export function ruleFilters(
     } else if (type === 'URLRewrite') {
       if (!f.urlRewrite) out.invalid = 'URLRewrite filter without urlRewrite';
       else out.rewrite = f.urlRewrite;
+    } else if (type === 'CORS') {
+      if (!f.cors) out.invalid = 'CORS filter without cors';
+      else {
+        const r = corsPolicy(f.cors);
+        if (typeof r === 'string') out.invalid = `CORS: ${r}`;
+        else out.cors = r;
+      }
     } else if (type === 'RequestMirror') {
       const m = f.requestMirror;
       const perMillion = m && mirrorPerMillion(m);

@@ -12,6 +12,7 @@ import {
   type RouteAction,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
 import { clusterSpecifier } from './backends.js';
+import { CORS_FILTER, corsPerRoute } from './cors.js';
 import { durationFromMs, parseGatewayDuration } from './duration.js';
 import type {
   GRPCRoute,
@@ -43,6 +44,7 @@ const HTTP_FILTERS = new Set([
   'RequestRedirect',
   'URLRewrite',
   'RequestMirror',
+  'CORS',
 ]);
 const GRPC_FILTERS = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror']);
 
@@ -151,15 +153,21 @@ function buildRoute(
     route.requestHeadersToRemove = filters.requestHeadersToRemove;
     route.responseHeadersToAdd = filters.responseHeadersToAdd;
     route.responseHeadersToRemove = filters.responseHeadersToRemove;
+    if (filters.cors) route.typedPerFilterConfig[CORS_FILTER] = corsPerRoute(filters.cors);
   } else if (
     filters.requestHeadersToAdd.length +
       filters.requestHeadersToRemove.length +
       filters.responseHeadersToAdd.length +
       filters.responseHeadersToRemove.length +
       filters.mirrors.length >
-    0
+      0 ||
+    filters.cors
   ) {
-    note(ctx, source, 'header modifiers and mirrors are not applied by proxyless gRPC clients');
+    note(
+      ctx,
+      source,
+      'header modifiers, mirrors and CORS are not applied by proxyless gRPC clients',
+    );
   }
 
   if (filters.redirect) {

@@ -17,6 +17,7 @@ import { networkRbacFilters, rbacFilters } from './rbac.js';
 import { jwtAuthnFilter, requestAuthenticationsFor } from './request-authn.js';
 import { routeAttachments } from './route-attachment.js';
 import { routeConfiguration, servicePortRoutes, waypointPortRoutes } from './route-config.js';
+import { corsFilter, usesCors } from './cors.js';
 import { faultFilter, usesFault } from './fault-annotations.js';
 import { addHashPolicies, noteTrafficPolicies } from './traffic-policy.js';
 import type { ClusterRef, RouteContext, ServiceLookup } from './route-context.js';
@@ -153,8 +154,9 @@ export function waypointService(
     );
     routes.push([rds, config]);
     const fault = usesFault(config) ? [faultFilter()] : [];
+    const cors = usesCors(config) ? [corsFilter()] : [];
     chains.push(
-      waypointFilterChain(service, port, rds, [...(jwt ? [jwt] : []), ...rbac, ...fault]),
+      waypointFilterChain(service, port, rds, [...(jwt ? [jwt] : []), ...rbac, ...cors, ...fault]),
     );
   }
   const destinationRules = state.destinationRules ?? [];

@@ -1,5 +1,5 @@
 // HttpConnectionManager and its HTTP filters -> HttpManagerConfig. The filters Trellis implements
-// are RBAC, fault, JWT authn and the router (last); any other filter is refused unless it is marked
+// are RBAC, fault, CORS, JWT authn and the router (last); any other filter is refused unless it is marked
 // optional, so a control plane never believes a filter runs that does not. Pure.
 import { isMessage, type Message } from '@bufbuild/protobuf';
 import {
@@ -8,6 +8,7 @@ import {
   type HttpConnectionManager,
   type HttpFilter,
 } from '@trellis/api/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { CorsSchema } from '@trellis/api/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '@trellis/api/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { JwtAuthenticationSchema } from '@trellis/api/gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
 import { RBACSchema as HttpRbacSchema } from '@trellis/api/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
@@ -135,6 +136,7 @@ function httpFilter(f: HttpFilter, field: string): HttpFilterModel | undefined {
   }
   if (isMessage(m, HTTPFaultSchema))
     return { kind: 'fault', name: f.name, fault: faultConfig(m, field), disabled };
+  if (isMessage(m, CorsSchema)) return { kind: 'cors', name: f.name, disabled };
   if (isMessage(m, JwtAuthenticationSchema))
     return { kind: 'jwt', name: f.name, jwt: jwtAuthnConfig(m, field), disabled };
   if (f.isOptional) return undefined;

@@ -1,14 +1,17 @@
 // typed_per_filter_config (route, virtual host) -> per-route filter overrides: fault settings,
-// filters disabled for the route. Unknown override types are refused unless marked optional. Pure.
+// CORS policies, filters disabled for the route. Unknown override types are refused unless marked optional. Pure.
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { FilterConfigSchema } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
+import { CorsPolicySchema } from '@trellis/api/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import { HTTPFaultSchema } from '@trellis/api/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { RBACPerRouteSchema } from '@trellis/api/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { isMessage } from '@bufbuild/protobuf';
 import type { PerFilterConfig } from '../model/route.js';
 import type { FaultConfig } from '../model/fault.js';
 import { anyTypeName, invalid, unpackTyped } from './common.js';
+import { corsPolicy } from './cors.js';
 import { faultConfig } from './fault.js';
+import type { CorsPolicyModel } from '../model/cors.js';
 
 const EMPTY: PerFilterConfig = { disabled: new Set() };
 
@@ -17,6 +20,7 @@ export function perFilterConfig(map: { [key: string]: Any }, field: string): Per
   if (names.length === 0) return EMPTY;
   const disabled = new Set<string>();
   let fault: FaultConfig | undefined;
+  let cors: CorsPolicyModel | undefined;
   for (const name of names) {
     const f = `${field}[${name}]`;
     let any = map[name]!;
@@ -36,6 +40,9 @@ export function perFilterConfig(map: { [key: string]: Any }, field: string): Per
     if (typeName === HTTPFaultSchema.typeName) {
       const m = unpackTyped(any, f);
       if (isMessage(m, HTTPFaultSchema)) fault = faultConfig(m, f);
+    } else if (typeName === CorsPolicySchema.typeName) {
+      const m = unpackTyped(any, f);
+      if (isMessage(m, CorsPolicySchema)) cors = corsPolicy(m, f);
     } else if (typeName === RBACPerRouteSchema.typeName) {
       const m = unpackTyped(any, f);
       if (isMessage(m, RBACPerRouteSchema)) {
@@ -46,5 +53,5 @@ export function perFilterConfig(map: { [key: string]: Any }, field: string): Per
       invalid(f, `override type ${typeName} is not supported`);
     }
   }
-  return { ...(fault ? { fault } : {}), disabled };
+  return { ...(fault ? { fault } : {}), ...(cors ? { cors } : {}), disabled };
 }

@@ -32,6 +32,7 @@ export type HttpFilterModel =
       readonly fault: FaultConfig;
       readonly disabled: boolean;
     }
+  | { readonly kind: 'cors'; readonly name: string; readonly disabled: boolean }
   | {
       readonly kind: 'jwt';
       readonly name: string;

@@ -3,6 +3,7 @@
 import type { HeaderPredicate, QueryPredicate, StringPredicate } from '../convert/matchers.js';
 import type { MetadataPredicate } from '../convert/metadata.js';
 import type { FaultConfig } from './fault.js';
+import type { CorsPolicyModel } from './cors.js';
 
 export type AppendAction = 'append' | 'add-if-absent' | 'overwrite-or-add' | 'overwrite-if-exists';
 
@@ -121,6 +122,8 @@ export type RouteActionModel = ForwardAction | RedirectAction | DirectResponseAc
 export interface PerFilterConfig {
   /** envoy.filters.http.fault: this route's fault settings replace the filter's. */
   readonly fault?: FaultConfig;
+  /** envoy.filters.http.cors: this route's (or virtual host's) CORS policy. */
+  readonly cors?: CorsPolicyModel;
   /** Filters turned off for this route (FilterConfig.disabled or RBACPerRoute without rbac). */
   readonly disabled: ReadonlySet<string>;
 }

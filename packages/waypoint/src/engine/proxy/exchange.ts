@@ -5,7 +5,7 @@
 // the downstream (HTTP/1.1 session or HTTP/2 stream) feeds the request in and takes the response.
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { getHeader, stripHopByHop, type HeaderList } from '../http/headers.pure.js';
+import { getHeader, setHeader, stripHopByHop, type HeaderList } from '../http/headers.pure.js';
 import { pathOnly, type RequestHead } from '../http/message.pure.js';
 import type { DynamicMetadata, MetadataValue } from '../convert/metadata.js';
 import type {
@@ -60,6 +60,8 @@ export class Exchange {
   table: RouteTable | undefined;
   vhost: VirtualHost | undefined;
   route: Route | undefined;
+  /** Headers HTTP filters add to the response (CORS), after the route's header mutations. */
+  readonly filterResponseHeaders: HeaderList = [];
   target: WeightedTarget | undefined;
   clusterName = '';
 
@@ -761,6 +763,8 @@ export class Exchange {
     for (const m of responseMutations(this.table!, this.vhost!, this.route!, this.target)) {
       applyMutation(headers, m, this.#headerContext);
     }
+    const added = this.filterResponseHeaders;
+    for (let i = 0; i < added.length; i += 2) setHeader(headers, added[i]!, added[i + 1]!);
   }
 
   #attemptDone(): void {
