@@ -159,9 +159,19 @@ test(
         () => hostRoute(ip2)?.join() === podNode,
         { timeoutMs: 30_000, intervalMs: 100 },
       );
-      const local = await answer(`http://${ip2}:8081/`);
-      assert.equal(local.pod, only.metadata.name);
-      assert.equal(local.remoteIP, l.hostIP, 'Local policy keeps the client address');
+      // The route follows at once; the node's kube-proxy programs the Local rules on its own
+      // schedule (a moment later on a loaded host), so the first answers may still be masqueraded.
+      let local: { pod: string; remoteIP: string } | undefined;
+      await eventually(
+        `the client address kept at ${ip2}`,
+        async () => {
+          local = await answer(`http://${ip2}:8081/`);
+          return local.remoteIP === l.hostIP;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      ).catch(() => undefined);
+      assert.equal(local?.pod, only.metadata.name);
+      assert.equal(local?.remoteIP, l.hostIP, 'Local policy keeps the client address');
 
       // Switched to ClusterIP: the address, its route and its reachability go.
       k.run(['patch', 'service', 'lb2', '-p', '{"spec":{"type":"ClusterIP"}}']);
