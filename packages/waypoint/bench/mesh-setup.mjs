@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = (rel) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+/** The mesh's Node.js processes run with the V8 options their pods get (BENCH_NODE_OPTIONS: others). */
+const { COMPONENT_NODE_OPTIONS } = await import(pkg('control-plane/dist/model/runtime.js'));
+export const NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? COMPONENT_NODE_OPTIONS;
 export const MAINS = {
   controlPlane: pkg('control-plane/dist/main.js'),
   ztunnel: pkg('ztunnel/dist/main.js'),
@@ -173,9 +176,10 @@ function tokens() {
 
 /** A process inside the namespace, pinned to `cpus`; stdout lines kept (bounded). */
 export function spawnIn(netns, name, cpus, cmd, args, opts = {}) {
+  const node = cmd === process.execPath ? { NODE_OPTIONS } : {};
   const child = spawn('ip', ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(opts.env ?? {}) },
+    env: { ...process.env, ...node, ...(opts.env ?? {}) },
   });
   const lines = [];
   const keep = (d) => {

@@ -15,13 +15,14 @@
 // BENCH_RPS (1000) req/s: 16 h2load --h1 -c1 processes at RPS/16 each, evenly started, 1 KiB, per
 // request latency from their logs -> p50/p90/p99, and the waypoint's CPU and RSS while it runs.
 // Writes ../bench-results.txt (BENCH_OUT: elsewhere). Ratios are against nginx measured in the same run.
+// The mesh's Node.js processes run with the NODE_OPTIONS their pods get (BENCH_NODE_OPTIONS: others).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostCert, ingressRoot } from '../dist/test-support/gateway-clients.js';
-import { ADDR, INGRESS_HOST, cpuSeconds, rssMiB, startMesh } from './mesh-setup.mjs';
+import { ADDR, INGRESS_HOST, NODE_OPTIONS, cpuSeconds, rssMiB, startMesh } from './mesh-setup.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -193,7 +194,7 @@ async function main() {
     const lines = [];
     lines.push(`# trellis-waypoint benchmark, ${new Date().toISOString()}`);
     lines.push(
-      `# host: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; proxies on CPU ${PROXY_CPUS}, wrk/h2load and the backend on CPU ${SIDE_CPUS}; load average (1 min) ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end (other work on the host skews absolute figures; compare within the run)`,
+      `# host: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version} (mesh processes: NODE_OPTIONS=${NODE_OPTIONS}); proxies on CPU ${PROXY_CPUS}, wrk/h2load and the backend on CPU ${SIDE_CPUS}; load average (1 min) ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end (other work on the host skews absolute figures; compare within the run)`,
     );
     lines.push(
       '# direct: wrk -> nginx backend (1 KiB); nginx: -> nginx reverse proxy (1 worker, keep-alive upstream) -> backend;',

@@ -14,6 +14,9 @@ import { DEPLOY_DIR } from './bundle.js';
 import { renderManifests } from './render.pure.js';
 import { CLI_VERSION } from './bundle.js';
 import type { KubeObject } from '../kube/objects.pure.js';
+import { COMPONENT_NODE_OPTIONS } from '@trellis/control-plane/model';
+
+type KubeContainer = { name: string; env?: { name: string; value?: string }[] };
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const CRD_FILE = 'standard-install-v1.6.1.yaml';
@@ -64,6 +67,17 @@ test('deploy/ names this version in every image', () => {
   for (const o of loadKustomization(DEPLOY_DIR))
     for (const c of o.spec?.template?.spec?.containers ?? [])
       assert.equal(c.image.split(':')[1], CLI_VERSION, key(o));
+});
+
+test('every Trellis container in deploy/ runs Node.js with the V8 options the waypoints get', () => {
+  const containers: { o: KubeObject; c: KubeContainer }[] = loadKustomization(DEPLOY_DIR).flatMap(
+    (o) => (o.spec?.template?.spec?.containers ?? []).map((c: KubeContainer) => ({ o, c })),
+  );
+  assert.equal(containers.length, 3, 'the control plane, ztunnel and the CNI agent');
+  for (const { o, c } of containers) {
+    const env = c.env?.find((e) => e.name === 'NODE_OPTIONS');
+    assert.equal(env?.value, COMPONENT_NODE_OPTIONS, `${key(o)} container ${c.name}`);
+  }
 });
 
 test('deploy/crds is what tools/crds/gen-crds.mjs writes', () => {

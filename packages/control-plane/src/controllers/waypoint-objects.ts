@@ -9,6 +9,7 @@ import type {
   V1OwnerReference,
 } from '@kubernetes/client-node';
 import type { Gateway } from '../model/gateway-api.js';
+import { COMPONENT_NODE_OPTIONS } from '../model/runtime.js';
 import {
   DATAPLANE_MODE_NONE,
   HBONE_PORT,
@@ -160,6 +161,7 @@ export function proxyObjects(
                 ...(o.otlpEndpoint
                   ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: o.otlpEndpoint }]
                   : []),
+                { name: 'NODE_OPTIONS', value: COMPONENT_NODE_OPTIONS },
               ],
               readinessProbe: {
                 httpGet: { path: '/healthz/ready', port: STATUS_PORT },

@@ -4,6 +4,7 @@ export * from './gateway-api.js';
 export * from './istio-networking.js';
 export * from './istio-security.js';
 export * from './options.js';
+export * from './runtime.js';
 export * from './well-known.js';
 export type * from './waypoint-info.js';
 export type * from './service-info.js';
