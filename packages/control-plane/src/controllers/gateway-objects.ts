@@ -4,7 +4,8 @@
 // with `--role gateway` and listens on the Gateway's listener ports; the Service is of type
 // LoadBalancer unless the Gateway says otherwise: the annotation `networking.istio.io/service-type`
 // (Istio's), or the ConfigMap named by `spec.infrastructure.parametersRef` (`gatewayParameters`).
-// `spec.infrastructure.labels` / `annotations` go on every object and the pods. Pure.
+// `spec.infrastructure.labels` / `annotations` go on every object and the pods. The addresses the
+// Gateway asks for (`spec.addresses`) go on the Service (gateway-addresses.ts). Pure.
 import { parse } from 'yaml';
 import type { Gateway } from '../model/gateway-api.js';
 import {
@@ -12,6 +13,11 @@ import {
   gatewayParametersProblem,
   SERVICE_TYPES,
 } from '../translate/envoy/gateway-listeners.js';
+import {
+  gatewayAddressProblem,
+  requestedAddresses,
+  serviceAddressRequest,
+} from '../translate/envoy/gateway-addresses.js';
 import { gatewayDeploymentName } from './ingress-gateway-status.js';
 import {
   proxyObjects,
@@ -73,8 +79,13 @@ export function gatewayParameters(
   return { ok: true, value: out };
 }
 
-/** Why the Gateway's own settings cannot be used, if they cannot (also its status). */
-export const gatewaySettingsProblem = gatewayParametersProblem;
+/**
+ * Why the Gateway's own settings cannot be used, if they cannot (also its status): its parameters
+ * or an address it asks for that the gateway cannot have. Such a Gateway is not deployed.
+ */
+export function gatewaySettingsProblem(gw: Gateway): string | undefined {
+  return gatewayParametersProblem(gw) ?? gatewayAddressProblem(gw);
+}
 
 export function gatewayObjects(
   gw: Gateway,
@@ -95,6 +106,7 @@ export function gatewayObjects(
     serviceType:
       params.serviceType ?? gw.metadata.annotations?.[ANNOTATION_SERVICE_TYPE] ?? 'LoadBalancer',
     serviceMetrics: false,
+    service: serviceAddressRequest(requestedAddresses(gw)),
     ...(replicas !== undefined ? { replicas } : {}),
   });
 }

@@ -99,7 +99,8 @@ const gatewayAddress: Read<GatewayAddress> = (v, path) => {
   const m = map(v, path);
   return {
     type: optStr(m.type, `${path}.type`) || 'IPAddress',
-    value: str(m.value, `${path}.value`),
+    // An IPAddress entry may leave the value out: the implementation assigns one.
+    value: optStr(m.value, `${path}.value`) ?? '',
   };
 };
 

@@ -10,6 +10,7 @@ import {
   type RouteGroupKind,
 } from '../../model/gateway-api.js';
 import { tlsSecretProblem } from '../../model/secret.js';
+import { gatewayAddressProblem } from './gateway-addresses.js';
 import { referenceAllowed } from './reference-grants.js';
 import type { RouteCondition } from './route-attachment.js';
 import type { EnvoyState } from './state.js';
@@ -302,15 +303,11 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
   });
 
   const parameters = gatewayParametersProblem(gw);
+  const addressProblem = gatewayAddressProblem(gw);
   const accepted: RouteCondition = parameters
     ? { type: 'Accepted', status: false, reason: 'InvalidParameters', message: parameters }
-    : gw.spec.addresses.length > 0
-      ? {
-          type: 'Accepted',
-          status: false,
-          reason: 'UnsupportedAddress',
-          message: 'spec.addresses cannot be honoured: the address comes from the gateway Service',
-        }
+    : addressProblem
+      ? { type: 'Accepted', status: false, reason: 'UnsupportedAddress', message: addressProblem }
       : listeners.some((l) => l.usable)
         ? {
             type: 'Accepted',
