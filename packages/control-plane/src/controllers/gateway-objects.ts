@@ -12,6 +12,7 @@ import {
   ANNOTATION_SERVICE_TYPE,
   gatewayParametersProblem,
   SERVICE_TYPES,
+  type ListenerDecision,
 } from '../translate/envoy/gateway-listeners.js';
 import {
   gatewayAddressProblem,
@@ -109,4 +110,12 @@ export function gatewayObjects(
     service: serviceAddressRequest(requestedAddresses(gw)),
     ...(replicas !== undefined ? { replicas } : {}),
   });
+}
+
+/** The Gateway with the listeners of its ListenerSets added: the ports its deployment serves. */
+export function withListenerSetPorts(gw: Gateway, listeners: readonly ListenerDecision[]): Gateway {
+  const added = listeners.filter((d) => d.origin !== undefined).map((d) => d.listener);
+  return added.length === 0
+    ? gw
+    : { ...gw, spec: { ...gw.spec, listeners: [...gw.spec.listeners, ...added] } };
 }

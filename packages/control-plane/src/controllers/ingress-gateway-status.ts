@@ -7,7 +7,8 @@
 // (the load balancer's addresses, else the cluster IP while the load balancer has none), and per
 // listener supportedKinds, attachedRoutes, Accepted, Conflicted, ResolvedRefs and Programmed. Pure.
 import type { Service } from '../model/kube.js';
-import type { GatewayDecision } from '../translate/envoy/gateway-listeners.js';
+import type { StatusCondition } from '../model/gateway-api.js';
+import type { GatewayDecision, ListenerDecision } from '../translate/envoy/gateway-listeners.js';
 import {
   ANNOTATION_LB_IPS,
   CONDITION_LB_ADDRESS_ERROR,
@@ -15,7 +16,7 @@ import {
 } from '../translate/envoy/gateway-addresses.js';
 import type { RouteAttachments } from '../translate/envoy/route-attachment.js';
 import { condition, generationOf, mergeConditions } from './conditions.js';
-import type { GatewayStatus } from './gateway-status.js';
+import type { GatewayStatus, ListenerStatus } from './gateway-status.js';
 
 /** The name of the Deployment, Service and ServiceAccount of an ingress Gateway (Istio's). */
 export function gatewayDeploymentName(gw: {
@@ -121,16 +122,34 @@ export function ingressGatewayStatus(
       now,
     ),
     addresses,
-    listeners: decision.listeners.map((d) => ({
-      name: d.listener.name,
-      supportedKinds: d.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),
-      attachedRoutes: attachments.attachedRoutes(decision.key, d.listener.name),
-      conditions: mergeConditions(
-        gw.status.listeners.find((e) => e.name === d.listener.name)?.conditions,
-        d.conditions.map((c) => condition(c.type, c.status, c.reason, c.message)),
-        generation,
-        now,
+    listeners: decision.listeners
+      .filter((d) => d.origin === undefined)
+      .map((d) =>
+        listenerStatus(d, decision.key, gw.status.listeners, attachments, generation, now),
       ),
-    })),
+    attachedListenerSets: decision.listenerSets.filter((s) => s.attached).length,
+  };
+}
+
+/** One listener's status entry (a ListenerSet's listener under its name in the set). */
+export function listenerStatus(
+  d: ListenerDecision,
+  gatewayKey: string,
+  previous: readonly { name: string; conditions: readonly StatusCondition[] }[],
+  attachments: RouteAttachments,
+  generation: number | undefined,
+  now: string,
+): ListenerStatus {
+  const name = d.origin?.sectionName ?? d.listener.name;
+  return {
+    name,
+    supportedKinds: d.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),
+    attachedRoutes: attachments.attachedRoutes(gatewayKey, d.listener.name),
+    conditions: mergeConditions(
+      previous.find((e) => e.name === name)?.conditions,
+      d.conditions.map((c) => condition(c.type, c.status, c.reason, c.message)),
+      generation,
+      now,
+    ),
   };
 }

@@ -78,5 +78,7 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     // addresses, asked of the load balancer through the gateway Service (gateway-addresses.ts).
     'GatewayAddressEmpty',
     'GatewayStaticAddresses',
+    // ListenerSets: their listeners merged into the parent Gateway's (gateway-listeners.ts).
+    'ListenerSet',
   ].sort(),
 );
