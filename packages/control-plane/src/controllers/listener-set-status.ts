@@ -1,8 +1,8 @@
 // Status of a ListenerSet attached to an ingress Gateway, rendered from the Gateway's listener
 // decisions (translate/envoy/gateway-listeners.ts), which merge the set's listeners into the
 // Gateway's: Accepted and Programmed (NotAllowed when the Gateway's spec.allowedListeners does not
-// admit the set's namespace; ListenersNotValid when none of its listeners is usable or
-// programmed), and per listener supportedKinds, attachedRoutes and conditions, as a Gateway's. A
+// admit the set's namespace; ListenersNotValid when none of its listeners is valid: accepted, not
+// conflicted and with its certificates resolved), and per listener supportedKinds, attachedRoutes and conditions, as a Gateway's. A
 // conflicting listener of a set is not accepted (reason HostnameConflict or ProtocolConflict).
 // Pure.
 import type { GatewayDecision, ListenerSetDecision } from '../translate/envoy/gateway-listeners.js';
@@ -28,7 +28,7 @@ export function listenerSetStatus(
   const mine = decision.listeners.filter(
     (d) => d.origin !== undefined && `${d.origin.namespace}/${d.origin.name}` === set.key,
   );
-  const invalid = mine.filter((d) => !d.usable).map((d) => d.origin!.sectionName);
+  const invalid = mine.filter((d) => !d.programmed).map((d) => d.origin!.sectionName);
   const desired = !set.allowed
     ? [
         condition(

@@ -79,7 +79,10 @@ export interface ListenerSetDecision {
   readonly key: string;
   /** The Gateway's spec.allowedListeners admits its namespace (else reason NotAllowed). */
   readonly allowed: boolean;
-  /** Allowed and with at least one usable listener: counted in status.attachedListenerSets. */
+  /**
+   * Allowed and with at least one valid listener (programmed: accepted, not conflicted, its
+   * certificates resolved): Accepted, and counted in status.attachedListenerSets.
+   */
   readonly attached: boolean;
 }
 
@@ -378,7 +381,7 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     const key = `${ls.metadata.namespace}/${ls.metadata.name}`;
     const attached =
       allowed &&
-      listeners.some((d) => d.usable && `${d.origin?.namespace}/${d.origin?.name}` === key);
+      listeners.some((d) => d.programmed && `${d.origin?.namespace}/${d.origin?.name}` === key);
     return { listenerSet: ls, key, allowed, attached };
   });
   // The Gateway is accepted on its own listeners (those of its ListenerSets have their own status).
