@@ -28,6 +28,10 @@ test('every flag', () => {
     'MaxTimeToConsistency=60s;RequestTimeout=20s',
     '--debug',
     '--core-only',
+    '--usable-address',
+    '172.28.3.254',
+    '--unusable-address',
+    '172.28.3.192',
   ]);
   assert.deepEqual(o.profiles, ['MESH-HTTP', 'MESH-GRPC']);
   assert.deepEqual(
@@ -36,6 +40,7 @@ test('every flag', () => {
   );
   assert.equal(o.timeouts, 'MaxTimeToConsistency=60s;RequestTimeout=20s');
   assert.equal(o.coreOnly, true);
+  assert.deepEqual([o.usableAddress, o.unusableAddress], ['172.28.3.254', '172.28.3.192']);
   assert.equal(parseConformanceArgs([]).coreOnly, false);
   assert.equal(parseConformanceArgs(['--keep', '--nodes', '3']).nodes, 3);
 });
@@ -54,6 +59,8 @@ test('bad flags say what is wrong', () => {
     [['--skip-install'], /--skip-install needs --kubeconfig/],
     [['--keep', '--kubeconfig', 'k'], /--keep is for a created cluster/],
     [['--frobnicate'], /unknown flag "--frobnicate"/],
+    [['--usable-address', 'gw.example.com'], /--usable-address must be an IP address/],
+    [['--usable-address', '10.0.0.1'], /--usable-address and --unusable-address go together/],
   ];
   for (const [argv, message] of bad) assert.throws(() => parseConformanceArgs(argv), message);
 });

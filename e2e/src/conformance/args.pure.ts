@@ -1,4 +1,5 @@
 // `npm run conformance -- [flags]`: the conformance runner's flags, checked.
+import { isIP } from '@trellis/core';
 import { DURATION, installTimeoutFlag, nodesFlag } from '../runner-args.pure.js';
 
 /** The profiles of the upstream suite (v1.6.1) that Trellis aims at. */
@@ -36,6 +37,9 @@ export interface ConformanceOptions {
   readonly timeouts: string | undefined;
   /** Only the profiles' core features (extended tests reported as unsupported). */
   readonly coreOnly: boolean;
+  /** GatewayStaticAddresses' usable and unusable address (default, on a created cluster: from its load-balancer range). */
+  readonly usableAddress: string | undefined;
+  readonly unusableAddress: string | undefined;
 }
 
 export const CONFORMANCE_HELP = `Usage: npm run conformance -- [flags]
@@ -60,6 +64,9 @@ Flags:
                           with --run-test or --core-only: e2e/.test-results/conformance-report.yaml)
   --timeouts K=D;...      the suite's timeout overrides, e.g. "MaxTimeToConsistency=60s"
   --core-only             declare only the profiles' core features (a fast subset)
+  --usable-address IP     an address the cluster's load balancer gives a Gateway that asks for it
+  --unusable-address IP   one it refuses (both for GatewayStaticAddresses; default on a created
+                          cluster: the top of its load-balancer range and the address below it)
   --debug                 the suite's debug logs (requests and responses)
   -h, --help              this help
 `;
@@ -81,6 +88,8 @@ export function parseConformanceArgs(argv: readonly string[]): ConformanceOption
     debug: false,
     timeouts: undefined as string | undefined,
     coreOnly: false,
+    usableAddress: undefined as string | undefined,
+    unusableAddress: undefined as string | undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -156,12 +165,22 @@ export function parseConformanceArgs(argv: readonly string[]): ConformanceOption
       case '--core-only':
         o.coreOnly = true;
         break;
+      case '--usable-address':
+      case '--unusable-address': {
+        const v = value();
+        if (!isIP(v)) throw new Error(`${a} must be an IP address, got "${v}"`);
+        if (a === '--usable-address') o.usableAddress = v;
+        else o.unusableAddress = v;
+        break;
+      }
       default:
         throw new Error(`unknown flag "${a}"`);
     }
   }
   if (o.skipInstall && !o.kubeconfig)
     throw new Error('--skip-install needs --kubeconfig (a created cluster has no Trellis yet)');
+  if ((o.usableAddress === undefined) !== (o.unusableAddress === undefined))
+    throw new Error('--usable-address and --unusable-address go together');
   if (o.keep && o.kubeconfig) throw new Error('--keep is for a created cluster, not --kubeconfig');
   return o;
 }

@@ -91,8 +91,12 @@ test('suite flags: profiles, features, the enrolling namespace labels, implement
     runTest: 'MeshBasic',
     debug: true,
     timeouts: 'RequestTimeout=20s',
+    addresses: { usable: '172.28.3.254', unusable: '172.28.3.192' },
   });
   assert.ok(one.includes('-run-test=MeshBasic') && one.includes('-debug'));
+  assert.ok(one.includes('-usable-address=172.28.3.254'));
+  assert.ok(one.includes('-unusable-address=172.28.3.192'));
+  assert.ok(!args.some((a) => a.includes('usable-address')));
   assert.ok(one.includes('-timeout-config-overrides=RequestTimeout=20s'));
   assert.ok(!one.some((a) => a.startsWith('-report-output') || a.startsWith('-skip-tests')));
 });

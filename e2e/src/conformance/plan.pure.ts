@@ -172,6 +172,8 @@ export function suiteArgs(opts: {
   readonly runTest: string | undefined;
   readonly debug: boolean;
   readonly timeouts: string | undefined;
+  /** For GatewayStaticAddresses: an address the load balancer gives, and one it refuses. */
+  readonly addresses?: { readonly usable: string; readonly unusable: string };
 }): string[] {
   const labels = Object.entries(NAMESPACE_LABELS)
     .map(([k, v]) => `${k}=${v}`)
@@ -194,5 +196,8 @@ export function suiteArgs(opts: {
     ...(opts.runTest ? [`-run-test=${opts.runTest}`] : []),
     ...(opts.debug ? ['-debug'] : []),
     ...(opts.timeouts ? [`-timeout-config-overrides=${opts.timeouts}`] : []),
+    ...(opts.addresses
+      ? [`-usable-address=${opts.addresses.usable}`, `-unusable-address=${opts.addresses.unusable}`]
+      : []),
   ];
 }

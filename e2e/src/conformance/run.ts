@@ -8,7 +8,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { MESH_SUPPORTED_FEATURES } from '@trellis/control-plane/model';
-import { createCluster, deleteCluster, kubectlFor, type Kubectl } from '@trellis/local-cluster';
+import {
+  createCluster,
+  deleteCluster,
+  kubectlFor,
+  parseLbRange,
+  requestableAddresses,
+  type Kubectl,
+} from '@trellis/local-cluster';
 import { runnerArgv } from '../config.js';
 import { trellisInstall } from '../harness/install.js';
 import { Interrupt } from '../harness/interrupt.js';
@@ -124,6 +131,7 @@ async function main(): Promise<number> {
   const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version as string;
 
   let kubeconfig = opts.kubeconfig ?? '';
+  let lbRange: string | undefined;
   const interrupt = new Interrupt(cluster || undefined, log);
   let waypointDeployed = false;
   let backendsApplied = false;
@@ -131,7 +139,9 @@ async function main(): Promise<number> {
   try {
     if (cluster) {
       log(`creating local cluster ${cluster} (${opts.nodes} nodes)`);
-      kubeconfig = (await createCluster({ name: cluster, nodes: opts.nodes, log })).kubeconfig;
+      const created = await createCluster({ name: cluster, nodes: opts.nodes, log });
+      kubeconfig = created.kubeconfig;
+      lbRange = created.lbRange;
     }
     kubectl = kubectlFor(kubeconfig);
     interrupt.check();
@@ -182,12 +192,26 @@ async function main(): Promise<number> {
           : join(REPO, reportPath(apiVersion, version));
     mkdirSync(dirname(reportFile), { recursive: true });
     rmSync(reportFile, { force: true });
+    // GatewayStaticAddresses asks the load balancer for these (the flags, else the range's).
+    const addresses =
+      opts.usableAddress && opts.unusableAddress
+        ? { usable: opts.usableAddress, unusable: opts.unusableAddress }
+        : lbRange
+          ? requestableAddresses(parseLbRange(lbRange))
+          : undefined;
+    if (addresses)
+      log(`static addresses: usable ${addresses.usable}, unusable ${addresses.unusable}`);
+    else
+      log(
+        'static addresses: none known (--usable-address/--unusable-address): GatewayStaticAddresses will fail if it runs',
+      );
     const args = suiteArgs({
       plan,
       gatewayClass: opts.gatewayClass,
       version,
       reportFile,
       skipTests: Object.keys(UNSUPPORTED_TESTS),
+      ...(addresses ? { addresses } : {}),
       runTest: opts.runTest,
       debug: opts.debug,
       timeouts: opts.timeouts,

@@ -27,7 +27,7 @@ export {
   type ClusterLayout,
   type NodeLayout,
 } from './layout.pure.js';
-export { parseLbRange, type LbRange } from './lb-controller/range.pure.js';
+export { parseLbRange, requestableAddresses, type LbRange } from './lb-controller/range.pure.js';
 export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';
 export { descendants, rssBytes } from './processes.js';
 export { run, type ExecOptions, type ExecResult } from './exec.js';

@@ -111,6 +111,7 @@ const INPUTS: {
   tlsRoutes: 'unread',
   tcpRoutes: 'unread',
   referenceGrants: 'unread',
+  listenerSets: 'unread',
   secrets: 'unread',
   gatewayClasses: 'unread',
   backendTLSPolicies: 'unread',

@@ -1,5 +1,5 @@
 // Every status this controller wants written for one snapshot: the GatewayClasses of our ingress
-// controller, waypoint and ingress Gateways,
+// controller, waypoint and ingress Gateways, the ListenerSets of ingress Gateways,
 // HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes with a parentRef we own, BackendTLSPolicies
 // reached from ingress Gateways, AuthorizationPolicies
 // and RequestAuthentications. Each write carries a fingerprint
@@ -13,6 +13,7 @@ import { policyStatus } from './policy-status.js';
 import { routeAttachments, type RouteKind } from '../translate/envoy/route-attachment.js';
 import { gatewayDecision, isIngressGateway } from '../translate/envoy/gateway-listeners.js';
 import { gatewayDeploymentName, ingressGatewayStatus } from './ingress-gateway-status.js';
+import { listenerSetStatus } from './listener-set-status.js';
 import { requestAuthenticationStatus } from './request-authn-status.js';
 import { gatewayClassStatus } from './gateway-class-status.js';
 import { GATEWAY_CONTROLLER_NAME } from './route-status.js';
@@ -35,6 +36,7 @@ const istioSecurity = resource('security.istio.io');
 /** Cluster-scoped (written with an empty namespace). */
 export const GATEWAY_CLASSES = gatewayApi('gatewayclasses', 'GatewayClass');
 export const GATEWAYS = gatewayApi('gateways', 'Gateway');
+export const LISTENER_SETS = gatewayApi('listenersets', 'ListenerSet');
 export const HTTP_ROUTES = gatewayApi('httproutes', 'HTTPRoute');
 export const GRPC_ROUTES = gatewayApi('grpcroutes', 'GRPCRoute');
 export const TLS_ROUTES = gatewayApi('tlsroutes', 'TLSRoute');
@@ -107,6 +109,10 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
       const svc = ctx.services.get(`${gw.metadata.namespace}/${gatewayDeploymentName(gw)}`);
       const decision = gatewayDecision(snapshot.envoy, gw);
       push(GATEWAYS, gw, { ...ingressGatewayStatus(decision, svc, attachments, ctx.now) });
+      for (const set of decision.listenerSets)
+        push(LISTENER_SETS, set.listenerSet, {
+          ...listenerSetStatus(set, decision, attachments, ctx.now),
+        });
       continue;
     }
     if (!isWaypointClass(gw, ctx)) continue;

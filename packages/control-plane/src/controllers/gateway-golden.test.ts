@@ -79,19 +79,26 @@ for (const name of cases) {
         }
       assert.deepEqual([...sds].sort(), [...out.secrets.keys()].sort());
       assert.deepEqual([...out.endpoints.keys()], [...out.clusters.keys()]);
-      // Only Secrets of the Gateway's namespace or granted to it.
+      // Only Secrets of the listener owner's namespace or granted to it (the Gateway, or the
+      // ListenerSet a listener comes from).
       for (const s of out.secrets.keys()) {
         const [ns, secretName] = s.slice('kubernetes://'.length).split('/');
+        const owners = gatewayDecision(state, gw)
+          .listeners.filter((d) => d.certificates.includes(s))
+          .map((d) =>
+            d.origin
+              ? { kind: 'ListenerSet', namespace: d.origin.namespace }
+              : { kind: 'Gateway', namespace: gw.metadata.namespace },
+          );
         assert.ok(
-          referenceAllowed(
-            state.referenceGrants,
-            {
-              group: 'gateway.networking.k8s.io',
-              kind: 'Gateway',
-              namespace: gw.metadata.namespace,
-            },
-            { group: '', kind: 'Secret', namespace: ns!, name: secretName! },
-          ),
+          owners.length > 0 &&
+            owners.every((o) =>
+              referenceAllowed(
+                state.referenceGrants,
+                { group: 'gateway.networking.k8s.io', ...o },
+                { group: '', kind: 'Secret', namespace: ns!, name: secretName! },
+              ),
+            ),
           `${s} is served to ${key} without a ReferenceGrant`,
         );
       }

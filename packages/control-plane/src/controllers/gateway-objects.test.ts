@@ -87,3 +87,44 @@ test('settings that do not fit are refused with the key and field named', () => 
     /only a ConfigMap .* got example\.com\/Params/,
   );
 });
+
+test('addresses the Gateway asks for go on its Service: loadBalancerIP for one, the MetalLB annotation for all', () => {
+  const withAddresses = (addresses: unknown[]) => {
+    const r = raw() as { spec: Record<string, unknown> };
+    r.spec['addresses'] = addresses;
+    return toGateway(r);
+  };
+  const one = gatewayObjects(
+    withAddresses([{ type: 'IPAddress', value: '172.28.0.254' }]),
+    OPTIONS,
+  );
+  assert.equal(one.service.spec!.loadBalancerIP, '172.28.0.254');
+  assert.equal(one.service.metadata!.annotations!['metallb.io/loadBalancerIPs'], '172.28.0.254');
+  // The annotation is on the Service only, beside the infrastructure annotations.
+  assert.equal(one.service.metadata!.annotations!['example.com/owner'], 'platform');
+  assert.equal(one.deployment.metadata!.annotations!['metallb.io/loadBalancerIPs'], undefined);
+  const two = gatewayObjects(
+    withAddresses([{ value: '172.28.0.253' }, { value: '172.28.0.254' }]),
+    OPTIONS,
+  );
+  assert.equal(two.service.spec!.loadBalancerIP, undefined);
+  assert.equal(
+    two.service.metadata!.annotations!['metallb.io/loadBalancerIPs'],
+    '172.28.0.253,172.28.0.254',
+  );
+  // An IPAddress entry without a value asks for nothing: the load balancer assigns one.
+  const empty = gatewayObjects(withAddresses([{ type: 'IPAddress' }]), OPTIONS);
+  assert.equal(empty.service.spec!.loadBalancerIP, undefined);
+  assert.equal(empty.service.metadata!.annotations!['metallb.io/loadBalancerIPs'], undefined);
+  assert.equal(gatewaySettingsProblem(withAddresses([{ type: 'IPAddress' }])), undefined);
+  // Addresses that cannot be asked for: the Gateway is not deployed, and says why.
+  assert.equal(
+    gatewaySettingsProblem(
+      withAddresses([
+        { type: 'Hostname', value: 'gw.example.com' },
+        { type: 'IPAddress', value: 'fake address' },
+      ]),
+    ),
+    'spec.addresses[0]: type "Hostname" is not supported (only IPAddress: the gateway\'s address is its LoadBalancer Service\'s); spec.addresses[1]: "fake address" is not an IP address',
+  );
+});

@@ -4,14 +4,21 @@
 // with `--role gateway` and listens on the Gateway's listener ports; the Service is of type
 // LoadBalancer unless the Gateway says otherwise: the annotation `networking.istio.io/service-type`
 // (Istio's), or the ConfigMap named by `spec.infrastructure.parametersRef` (`gatewayParameters`).
-// `spec.infrastructure.labels` / `annotations` go on every object and the pods. Pure.
+// `spec.infrastructure.labels` / `annotations` go on every object and the pods. The addresses the
+// Gateway asks for (`spec.addresses`) go on the Service (gateway-addresses.ts). Pure.
 import { parse } from 'yaml';
 import type { Gateway } from '../model/gateway-api.js';
 import {
   ANNOTATION_SERVICE_TYPE,
   gatewayParametersProblem,
   SERVICE_TYPES,
+  type ListenerDecision,
 } from '../translate/envoy/gateway-listeners.js';
+import {
+  gatewayAddressProblem,
+  requestedAddresses,
+  serviceAddressRequest,
+} from '../translate/envoy/gateway-addresses.js';
 import { gatewayDeploymentName } from './ingress-gateway-status.js';
 import {
   proxyObjects,
@@ -73,8 +80,13 @@ export function gatewayParameters(
   return { ok: true, value: out };
 }
 
-/** Why the Gateway's own settings cannot be used, if they cannot (also its status). */
-export const gatewaySettingsProblem = gatewayParametersProblem;
+/**
+ * Why the Gateway's own settings cannot be used, if they cannot (also its status): its parameters
+ * or an address it asks for that the gateway cannot have. Such a Gateway is not deployed.
+ */
+export function gatewaySettingsProblem(gw: Gateway): string | undefined {
+  return gatewayParametersProblem(gw) ?? gatewayAddressProblem(gw);
+}
 
 export function gatewayObjects(
   gw: Gateway,
@@ -95,6 +107,15 @@ export function gatewayObjects(
     serviceType:
       params.serviceType ?? gw.metadata.annotations?.[ANNOTATION_SERVICE_TYPE] ?? 'LoadBalancer',
     serviceMetrics: false,
+    service: serviceAddressRequest(requestedAddresses(gw)),
     ...(replicas !== undefined ? { replicas } : {}),
   });
+}
+
+/** The Gateway with the listeners of its ListenerSets added: the ports its deployment serves. */
+export function withListenerSetPorts(gw: Gateway, listeners: readonly ListenerDecision[]): Gateway {
+  const added = listeners.filter((d) => d.origin !== undefined).map((d) => d.listener);
+  return added.length === 0
+    ? gw
+    : { ...gw, spec: { ...gw.spec, listeners: [...gw.spec.listeners, ...added] } };
 }

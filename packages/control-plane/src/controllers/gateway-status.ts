@@ -18,6 +18,8 @@ export interface GatewayStatus {
   readonly conditions: Condition[];
   readonly addresses: { type: string; value: string }[];
   readonly listeners: ListenerStatus[];
+  /** Ingress Gateways: the ListenerSets attached (allowed, with a usable listener). */
+  readonly attachedListenerSets?: number;
 }
 
 const HBONE_HINT = 'a waypoint needs a listener {name: mesh, port: 15008, protocol: HBONE}';

@@ -5,7 +5,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 import type { ServedSnapshot } from '../server/served-snapshot.js';
 import { desiredStatuses } from './desired-status.js';
-import { isIngressGateway } from '../translate/envoy/gateway-listeners.js';
+import { withListenerSetPorts } from './gateway-objects.js';
+import { isIngressGateway, gatewayDecision } from '../translate/envoy/gateway-listeners.js';
 import { isWaypointClass } from './status-context.js';
 import { statusWriter } from './status-writer.js';
 import { waypointDeployer } from './waypoint-deployer.js';
@@ -44,7 +45,10 @@ export function startControllers(o: ControllersOptions): Controllers {
       let failed = 0;
       try {
         const waypoints = s.cluster.gateways.filter((g) => isWaypointClass(g, s.state.options));
-        const ingress = s.cluster.gateways.filter((g) => isIngressGateway(s.envoy, g));
+        // An ingress Gateway listens on the ports of its ListenerSets' listeners too.
+        const ingress = s.cluster.gateways
+          .filter((g) => isIngressGateway(s.envoy, g))
+          .map((g) => withListenerSetPorts(g, gatewayDecision(s.envoy, g).listeners));
         failed += await deployer.reconcile(waypoints, ingress);
         failed += await writer.write(desiredStatuses(s, new Date()));
       } catch (err) {

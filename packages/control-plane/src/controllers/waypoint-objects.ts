@@ -40,6 +40,11 @@ export interface ProxyRole {
   /** Labels and annotations of every object (and the pod template). */
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /** Extra annotations and the requested load-balancer IP of the Service only. */
+  readonly service?: {
+    readonly annotations: Readonly<Record<string, string>>;
+    readonly loadBalancerIP?: string;
+  };
   /** Container arguments. */
   readonly args: readonly string[];
   /** Container and Service ports besides status-port (and metrics, in the container). */
@@ -195,12 +200,18 @@ export function proxyObjects(
     },
   };
 
+  const serviceAnnotations = { ...role.annotations, ...role.service?.annotations };
+  const loadBalancerIP = role.service?.loadBalancerIP;
   const service: V1Service = {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta,
+    metadata:
+      Object.keys(serviceAnnotations).length > 0
+        ? { ...meta, annotations: serviceAnnotations }
+        : meta,
     spec: {
       type: role.serviceType,
+      ...(loadBalancerIP ? { loadBalancerIP } : {}),
       selector,
       ports: [
         ...role.ports.map((p) => ({

@@ -117,6 +117,7 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
     crd('tlsRoutes', 'TLSRoutes', 'gateway.networking.k8s.io', 'v1', 'tlsroutes'),
     crd('tcpRoutes', 'TCPRoutes', 'gateway.networking.k8s.io', 'v1', 'tcproutes'),
     crd('referenceGrants', 'ReferenceGrants', 'gateway.networking.k8s.io', 'v1', 'referencegrants'),
+    crd('listenerSets', 'ListenerSets', 'gateway.networking.k8s.io', 'v1', 'listenersets'),
     crd(
       'backendTLSPolicies',
       'BackendTLSPolicies',

@@ -57,6 +57,7 @@ const KINDS: ReadonlyMap<string, KindSpec> = new Map([
     { field: 'tlsRoutes', versions: ['v1', 'v1alpha3', 'v1alpha2'] },
   ],
   ['gateway.networking.k8s.io/TCPRoute', { field: 'tcpRoutes', versions: ['v1', 'v1alpha2'] }],
+  ['gateway.networking.k8s.io/ListenerSet', { field: 'listenerSets', versions: ['v1'] }],
   [
     'gateway.networking.k8s.io/ReferenceGrant',
     { field: 'referenceGrants', versions: ['v1', 'v1beta1'] },

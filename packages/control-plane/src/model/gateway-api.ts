@@ -81,6 +81,8 @@ export interface Gateway {
     readonly addresses: readonly GatewayAddress[];
     /** `spec.infrastructure`: labels and annotations for the deployed objects, and their options. */
     readonly infrastructure?: GatewayInfrastructure;
+    /** `spec.allowedListeners.namespaces`: where ListenerSets may attach from (default `None`). */
+    readonly allowedListeners: AllowedNamespaces;
   };
   readonly status: {
     readonly addresses: readonly GatewayAddress[];
@@ -293,5 +295,25 @@ export interface ReferenceGrant {
   readonly spec: {
     readonly from: readonly { group: string; kind: string; namespace: string }[];
     readonly to: readonly { group: string; kind: string; name?: string }[];
+  };
+}
+
+/** `ListenerSet` (gateway.networking.k8s.io/v1): listeners added to a parent Gateway. */
+export interface ListenerSet {
+  readonly metadata: Meta;
+  readonly spec: {
+    /** The Gateway, with its defaults (group gateway.networking.k8s.io, kind Gateway, the set's namespace). */
+    readonly parentRef: {
+      readonly group: string;
+      readonly kind: string;
+      readonly namespace: string;
+      readonly name: string;
+    };
+    /** Certificate references default to the ListenerSet's namespace. */
+    readonly listeners: readonly GatewayListener[];
+  };
+  readonly status: {
+    readonly conditions: readonly StatusCondition[];
+    readonly listeners: readonly { name: string; conditions: readonly StatusCondition[] }[];
   };
 }

@@ -18,6 +18,7 @@ import type {
   GatewayClass,
   GRPCRoute,
   HTTPRoute,
+  ListenerSet,
   ReferenceGrant,
   TCPRoute,
   TLSRoute,
@@ -78,6 +79,8 @@ export interface ClusterSnapshot {
   readonly tcpRoutes: readonly TCPRoute[];
   /** Cross-namespace certificateRefs and backendRefs. */
   readonly referenceGrants: readonly ReferenceGrant[];
+  /** Listeners added to ingress Gateways. */
+  readonly listenerSets: readonly ListenerSet[];
   /** Listener certificates of ingress Gateways (other Secrets hold no data here). */
   readonly secrets: readonly TlsSecret[];
   /** Which controller owns each class (an ingress class owned by another is not ours). */
@@ -106,6 +109,7 @@ export function emptySnapshot(): ClusterSnapshot {
     tlsRoutes: [],
     tcpRoutes: [],
     referenceGrants: [],
+    listenerSets: [],
     secrets: [],
     gatewayClasses: [],
     backendTLSPolicies: [],

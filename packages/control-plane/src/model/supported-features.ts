@@ -74,5 +74,11 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     'BackendTLSPolicySANValidation',
     // The CORS filter, answered by the gateway's engine (preflights) and added to responses.
     'HTTPRouteCORS',
+    // spec.addresses: an IPAddress without a value (assigned by the load balancer) and requested
+    // addresses, asked of the load balancer through the gateway Service (gateway-addresses.ts).
+    'GatewayAddressEmpty',
+    'GatewayStaticAddresses',
+    // ListenerSets: their listeners merged into the parent Gateway's (gateway-listeners.ts).
+    'ListenerSet',
   ].sort(),
 );

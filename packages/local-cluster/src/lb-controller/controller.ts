@@ -7,7 +7,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeClient, type Obj } from '../kube-client.js';
 import { deleteLbRoute, lbRoutes, setLbRoute } from './host-routes.js';
-import { planLoadBalancers, type LbIngress, type NodeView, type ServiceView } from './plan.pure.js';
+import {
+  ANNOTATION_LB_IPS,
+  planLoadBalancers,
+  type StatusChange,
+  type NodeView,
+  type ServiceView,
+} from './plan.pure.js';
 import { parseLbRange, type LbRange } from './range.pure.js';
 
 export interface LbControllerConfig {
@@ -37,12 +43,14 @@ export function serviceView(o: Obj): ServiceView {
     type: o.spec?.type ?? 'ClusterIP',
     loadBalancerClass: o.spec?.loadBalancerClass || undefined,
     loadBalancerIP: o.spec?.loadBalancerIP || undefined,
+    loadBalancerIPs: o.metadata.annotations?.[ANNOTATION_LB_IPS],
     externalTrafficPolicy: o.spec?.externalTrafficPolicy,
     ports: (o.spec?.ports ?? []).map((p: Obj) => ({
       port: p.port,
       protocol: p.protocol ?? 'TCP',
     })),
     ingress: o.status?.loadBalancer?.ingress ?? [],
+    conditions: o.status?.conditions ?? [],
   };
 }
 
@@ -76,7 +84,7 @@ export class LbController {
   private readonly nodes = new Map<string, Obj>();
   private readonly slices = new Map<string, Obj>();
   private readonly listed = new Set<string>();
-  private assigned = new Map<string, string>();
+  private assigned = new Map<string, string[]>();
   private readonly reported = new Map<string, string>();
   private running = false;
   private again = false;
@@ -152,6 +160,7 @@ export class LbController {
       nodes: [...this.nodes.values()].map(nodeView).filter((n) => n.ip),
       endpointNodes: endpointNodes(this.slices.values()),
       assigned: this.assigned,
+      now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     });
     this.assigned = plan.assigned;
     const bridge = this.cfg.bridge;
@@ -165,7 +174,7 @@ export class LbController {
     let failed: Error | undefined;
     for (const c of plan.status) {
       try {
-        await this.writeStatus(c.namespace, c.name, c.uid, c.ingress);
+        await this.writeStatus(c);
       } catch (e) {
         failed ??= e as Error;
       }
@@ -186,17 +195,16 @@ export class LbController {
     if (failed) throw failed;
   }
 
-  private async writeStatus(
-    namespace: string,
-    name: string,
-    uid: string,
-    ingress: LbIngress[],
-  ): Promise<void> {
+  private async writeStatus(c: StatusChange): Promise<void> {
+    const { namespace, name, uid, ingress, conditions } = c;
     const path = `/api/v1/namespaces/${namespace}/services/${name}/status`;
     // The uid makes the patch fail on a Service recreated under the same name meanwhile.
     const patch = {
       metadata: { uid },
-      status: { loadBalancer: { ingress: ingress.length ? ingress : null } },
+      status: {
+        loadBalancer: { ingress: ingress.length ? ingress : null },
+        conditions: conditions.length ? conditions : null,
+      },
     };
     try {
       await this.client.req('PATCH', path, patch, 'application/merge-patch+json');
@@ -204,10 +212,17 @@ export class LbController {
       if (!this.services.has(`${namespace}/${name}`)) return; // deleted meanwhile
       throw e;
     }
-    const ips = ingress.map((i) => i.ip).join(', ');
-    this.log(`${namespace}/${name}: status.loadBalancer.ingress ${ips || 'cleared'}`);
-    if (ips)
-      await this.event(namespace, name, uid, 'Normal', 'IPAllocated', `Assigned IP ["${ips}"]`);
+    const ips = ingress.map((i) => i.ip);
+    this.log(`${namespace}/${name}: status.loadBalancer.ingress ${ips.join(', ') || 'cleared'}`);
+    if (ips.length)
+      await this.event(
+        namespace,
+        name,
+        uid,
+        'Normal',
+        'IPAllocated',
+        `Assigned IP [${ips.map((ip) => `"${ip}"`).join(',')}]`,
+      );
   }
 
   private async event(

@@ -1,6 +1,7 @@
 // End to end on this host, as root: a 2-node local cluster's load-balancer controller gives
 // LoadBalancer Services addresses the host reaches (curl and Node's fetch), honours
-// externalTrafficPolicy Local, releases addresses on type change and deletion, adopts them after a
+// externalTrafficPolicy Local, releases addresses on type change and deletion, honours the
+// addresses a Service asks for (or says with a status condition why it cannot), adopts them after a
 // restart, and `cluster delete` leaves no route behind. Bad --lb-range values fail before anything
 // is created.
 import { test } from 'node:test';
@@ -12,16 +13,22 @@ import { createCluster, deleteCluster, layoutOf, restartLbController } from '../
 import { kubectlFor, type KubeObject } from '../kubectl.js';
 import { PACKAGE_ROOT, clustersDir } from '../paths.js';
 import { readPid, stopPid } from '../processes.js';
-import { inRange, parseLbRange } from './range.pure.js';
+import { ANNOTATION_LB_IPS, CONDITION_LB_ADDRESS_ERROR } from './plan.pure.js';
+import { inRange, intToIpv4, parseLbRange } from './range.pure.js';
 
 const NAME = `lbt${process.pid}`;
 const ROOT = rootOnly('netns, bridges, host routes');
 
-function lbService(name: string, port: number, extra: object = {}): KubeObject {
+function lbService(
+  name: string,
+  port: number,
+  extra: object = {},
+  annotations: Record<string, string> = {},
+): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: 'default' },
+    metadata: { name, namespace: 'default', annotations },
     spec: {
       type: 'LoadBalancer',
       selector: { app: 'echo' },
@@ -181,6 +188,45 @@ test(
       });
       await eventually(`no route to ${ip2}`, () => hostRoute(ip2) === undefined, 10_000);
       assert.equal(curl(`http://${ip2}:8081/`).ok, false, 'the old address answers no more');
+
+      // Addresses asked for (MetalLB's annotation): one outside the range refuses the whole
+      // request, with a status condition; two free ones of the range are both given and routed.
+      const top = intToIpv4(range.last - 1);
+      const top2 = intToIpv4(range.last - 2);
+      const outside = intToIpv4(range.first - 1);
+      const asking = (ips: string) =>
+        lbService('lb6', 86, {}, { [ANNOTATION_LB_IPS]: ips }) as KubeObject;
+      k.apply([asking(`${outside},${top}`)]);
+      const refused = await eventually(
+        'the LoadBalancerAddressError condition on lb6',
+        () =>
+          (k.getJson('service', 'lb6').status?.conditions ?? []).find(
+            (x: KubeObject) => x.type === CONDITION_LB_ADDRESS_ERROR,
+          ),
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      assert.equal(refused.status, 'True');
+      assert.equal(refused.reason, 'AddressNotUsable');
+      assert.match(refused.message, new RegExp(`${outside} is not in the cluster's load-balancer`));
+      assert.deepEqual(ingressOf('lb6'), [], 'nothing of a request that cannot be met');
+      assert.equal(hostRoute(top), undefined);
+      k.apply([asking(`${top},${top2}`)]);
+      await eventually('lb6 at both addresses', () => ingressOf('lb6').length === 2, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      seen.push(top, top2);
+      assert.deepEqual(
+        ingressOf('lb6').map((i) => i.ip),
+        [top, top2],
+      );
+      assert.equal(
+        (k.getJson('service', 'lb6').status?.conditions ?? []).length,
+        0,
+        'the condition is removed once the addresses are given',
+      );
+      assert.equal((await answer(`http://${top}:86/`)).pod, only.metadata.name);
+      assert.equal((await answer(`http://${top2}:86/`)).pod, only.metadata.name);
 
       // Deleted: the address is released (and goes to the next Service).
       k.run(['delete', 'service', 'lb1', '--wait=true']);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { clusterLayout } from '../layout.pure.js';
 import {
   coveringCidrs,
+  requestableAddresses,
   inRange,
   intToIpv4,
   parseLbRange,
@@ -123,4 +124,15 @@ test('a range that would collide with the host, a local cluster or another clust
     assert.match(rangeConflict(parseLbRange(text), c) ?? '', want, text);
   assert.equal(rangeConflict(parseLbRange('10.200.0.0/28'), ctx(0)), undefined);
   assert.equal(rangeConflict(parseLbRange('172.28.0.64-172.28.0.80'), ctx(0)), undefined);
+});
+
+test('requestable addresses: the top of the range (never .0 or .255) and one just outside it', () => {
+  assert.deepEqual(requestableAddresses(parseLbRange('172.28.3.192/26')), {
+    usable: '172.28.3.254',
+    unusable: '172.28.3.192',
+  });
+  assert.deepEqual(requestableAddresses(parseLbRange('10.0.0.10-10.0.0.20')), {
+    usable: '10.0.0.20',
+    unusable: '10.0.0.9',
+  });
 });

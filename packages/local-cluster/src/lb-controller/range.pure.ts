@@ -178,3 +178,15 @@ export function rangeConflict(r: LbRange, ctx: RangeContext): string | undefined
   }
   return undefined;
 }
+
+/**
+ * Two addresses to test requested addresses with (the conformance runner passes them to the
+ * Gateway API suite): `usable`, the highest of the range that does not end in .0 or .255 (the
+ * controller gives addresses out from the bottom, so it is the last to be taken), and `unusable`,
+ * the address just below the range (or above it), which the controller refuses.
+ */
+export function requestableAddresses(r: LbRange): { usable: string; unusable: string } {
+  let n = r.last;
+  while (n > r.first && (n % 256 === 0 || n % 256 === 255)) n--;
+  return { usable: intToIpv4(n), unusable: intToIpv4(r.first > 0 ? r.first - 1 : r.last + 1) };
+}

@@ -18,6 +18,7 @@ import {
   toGRPCRoute,
   toHTTPRoute,
   toReferenceGrant,
+  toListenerSet,
   toTCPRoute,
   toTLSRoute,
 } from './gateway-api.js';
@@ -82,6 +83,7 @@ export const CONVERTERS: { readonly [K in SnapshotField]: Converter } = {
   tlsRoutes: { kind: 'TLSRoute', namespaced: true, convert: toTLSRoute },
   tcpRoutes: { kind: 'TCPRoute', namespaced: true, convert: toTCPRoute },
   referenceGrants: { kind: 'ReferenceGrant', namespaced: true, convert: toReferenceGrant },
+  listenerSets: { kind: 'ListenerSet', namespaced: true, convert: toListenerSet },
   secrets: { kind: 'Secret', namespaced: true, convert: toTlsSecret },
   gatewayClasses: { kind: 'GatewayClass', namespaced: false, convert: toGatewayClass },
   backendTLSPolicies: {

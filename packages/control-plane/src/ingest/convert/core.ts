@@ -64,11 +64,19 @@ export function checkService(o: Fields): void {
     port(p.port, `${path}.port`);
     optPortOrName(p.targetPort, `${path}.targetPort`);
   });
-  // An ingress gateway's addresses.
-  const lb = optMap(optMap(o.status, 'status').loadBalancer, 'status.loadBalancer');
+  optStr(spec.loadBalancerIP, 'spec.loadBalancerIP');
+  // An ingress gateway's addresses, and why its load balancer gives none.
+  const status = optMap(o.status, 'status');
+  const lb = optMap(status.loadBalancer, 'status.loadBalancer');
   eachMap(lb.ingress, 'status.loadBalancer.ingress', (i, p) => {
     optStr(i.ip, `${p}.ip`);
     optStr(i.hostname, `${p}.hostname`);
+  });
+  eachMap(status.conditions, 'status.conditions', (c, p) => {
+    optStr(c.type, `${p}.type`);
+    optStr(c.status, `${p}.status`);
+    optStr(c.reason, `${p}.reason`);
+    optStr(c.message, `${p}.message`);
   });
 }
 

@@ -12,6 +12,7 @@ import {
   type GatewayAddress,
   type GatewayClass,
   type GatewayListener,
+  type ListenerSet,
   type GRPCRoute,
   type GRPCRouteMatch,
   type GRPCRouteRule,
@@ -99,7 +100,8 @@ const gatewayAddress: Read<GatewayAddress> = (v, path) => {
   const m = map(v, path);
   return {
     type: optStr(m.type, `${path}.type`) || 'IPAddress',
-    value: str(m.value, `${path}.value`),
+    // An IPAddress entry may leave the value out: the implementation assigns one.
+    value: optStr(m.value, `${path}.value`) ?? '',
   };
 };
 
@@ -169,6 +171,10 @@ export function toGateway(o: Fields): Gateway {
       }),
     });
   });
+  const allowedListeners = optMap(
+    optMap(spec.allowedListeners, 'spec.allowedListeners').namespaces,
+    'spec.allowedListeners.namespaces',
+  );
   return {
     metadata,
     spec: defined({
@@ -176,17 +182,54 @@ export function toGateway(o: Fields): Gateway {
       listeners: list(spec.listeners, 'spec.listeners', listener(metadata.namespace)),
       addresses: list(spec.addresses, 'spec.addresses', gatewayAddress),
       infrastructure,
+      allowedListeners: defined({
+        from: optStr(allowedListeners.from, 'spec.allowedListeners.namespaces.from') || 'None',
+        selector:
+          allowedListeners.selector === undefined || allowedListeners.selector === null
+            ? undefined
+            : labelSelector(allowedListeners.selector, 'spec.allowedListeners.namespaces.selector'),
+      }),
     }),
     status: {
       addresses: lenientList(status.addresses, 'status.addresses', gatewayAddress),
       conditions: lenientList(status.conditions, 'status.conditions', statusCondition),
-      listeners: lenientList(status.listeners, 'status.listeners', (v, p) => {
-        const m = map(v, p);
-        return {
-          name: str(m.name, `${p}.name`),
-          conditions: lenientList(m.conditions, `${p}.conditions`, statusCondition),
-        };
-      }),
+      listeners: listenerStatuses(status),
+    },
+  };
+}
+
+/** `status.listeners` as written last (names and conditions), leniently. */
+function listenerStatuses(
+  status: Fields,
+): { name: string; conditions: ReturnType<typeof statusCondition>[] }[] {
+  return lenientList(status.listeners, 'status.listeners', (v, p) => {
+    const m = map(v, p);
+    return {
+      name: str(m.name, `${p}.name`),
+      conditions: lenientList(m.conditions, `${p}.conditions`, statusCondition),
+    };
+  });
+}
+
+export function toListenerSet(o: Fields): ListenerSet {
+  const metadata = checkMeta(o, true);
+  const spec = optMap(o.spec, 'spec');
+  const status = lenient(() => optMap(o.status, 'status')) ?? {};
+  const ref = map(spec.parentRef, 'spec.parentRef');
+  return {
+    metadata,
+    spec: {
+      parentRef: {
+        group: optStr(ref.group, 'spec.parentRef.group') ?? GATEWAY_GROUP,
+        kind: optStr(ref.kind, 'spec.parentRef.kind') || 'Gateway',
+        namespace: optStr(ref.namespace, 'spec.parentRef.namespace') || metadata.namespace,
+        name: name(ref.name, 'spec.parentRef.name'),
+      },
+      listeners: list(spec.listeners, 'spec.listeners', listener(metadata.namespace)),
+    },
+    status: {
+      conditions: lenientList(status.conditions, 'status.conditions', statusCondition),
+      listeners: listenerStatuses(status),
     },
   };
 }

@@ -7,9 +7,13 @@ import {
   GATEWAY_GROUP,
   type Gateway,
   type GatewayListener,
+  type ListenerSet,
   type RouteGroupKind,
 } from '../../model/gateway-api.js';
 import { tlsSecretProblem } from '../../model/secret.js';
+import { allowsNamespace } from '../../collections/allowed-routes.js';
+import { labelsOf, oldestFirst } from '../../collections/meta.js';
+import { gatewayAddressProblem } from './gateway-addresses.js';
 import { referenceAllowed } from './reference-grants.js';
 import type { RouteCondition } from './route-attachment.js';
 import type { EnvoyState } from './state.js';
@@ -32,8 +36,18 @@ export interface ListenerCondition {
   readonly message: string;
 }
 
+/** Where a listener of a ListenerSet comes from: the set, and the listener's name in it. */
+export interface ListenerOrigin {
+  readonly namespace: string;
+  readonly name: string;
+  readonly sectionName: string;
+}
+
 export interface ListenerDecision {
+  /** A ListenerSet's listener carries the unique name `<set namespace>/<set name>/<listener>`. */
   readonly listener: GatewayListener;
+  /** Set for a listener of a ListenerSet. */
+  readonly origin?: ListenerOrigin;
   readonly group?: PortGroup;
   /** The route kinds the listener takes (`status.listeners[].supportedKinds`). */
   readonly supportedKinds: readonly RouteGroupKind[];
@@ -53,7 +67,23 @@ export interface GatewayDecision {
   readonly key: string;
   /** Gateway `Accepted`. */
   readonly accepted: RouteCondition;
+  /** The Gateway's listeners, then those of its allowed ListenerSets (oldest set first). */
   readonly listeners: readonly ListenerDecision[];
+  /** The ListenerSets naming this Gateway as their parent, oldest first. */
+  readonly listenerSets: readonly ListenerSetDecision[];
+}
+
+export interface ListenerSetDecision {
+  readonly listenerSet: ListenerSet;
+  /** `<namespace>/<name>`. */
+  readonly key: string;
+  /** The Gateway's spec.allowedListeners admits its namespace (else reason NotAllowed). */
+  readonly allowed: boolean;
+  /**
+   * Allowed and with at least one valid listener (programmed: accepted, not conflicted, its
+   * certificates resolved): Accepted, and counted in status.attachedListenerSets.
+   */
+  readonly attached: boolean;
 }
 
 /** Istio's annotation choosing the gateway Service's type. */
@@ -144,7 +174,45 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
   // first listener keeps the port or hostname (Gateway API), later ones are conflicted.
   const portGroup = new Map<number, PortGroup>();
   const taken = new Set<string>();
-  const listeners = gw.spec.listeners.map((l): ListenerDecision => {
+  const namespaces = new Map((state.namespaces ?? []).map((n) => [n.metadata?.name ?? '', n]));
+  const sets = (state.listenerSets ?? [])
+    .filter((ls) => {
+      const p = ls.spec.parentRef;
+      return (
+        p.group === GATEWAY_GROUP &&
+        p.kind === 'Gateway' &&
+        p.namespace === namespace &&
+        p.name === name
+      );
+    })
+    .sort(oldestFirst)
+    .map((ls) => ({
+      ls,
+      allowed: allowsNamespace(
+        gw.spec.allowedListeners,
+        namespace,
+        ls.metadata.namespace,
+        labelsOf(namespaces.get(ls.metadata.namespace)),
+      ),
+    }));
+  // The Gateway's own listeners take precedence over those of its ListenerSets, and an older set
+  // over a younger one (then by namespace and name).
+  const merged: { l: GatewayListener; origin?: ListenerOrigin }[] = [
+    ...gw.spec.listeners.map((l) => ({ l })),
+    ...sets
+      .filter((x) => x.allowed)
+      .flatMap(({ ls }) =>
+        ls.spec.listeners.map((l) => {
+          const origin = {
+            namespace: ls.metadata.namespace,
+            name: ls.metadata.name,
+            sectionName: l.name,
+          };
+          return { l: { ...l, name: `${origin.namespace}/${origin.name}/${l.name}` }, origin };
+        }),
+      ),
+  ];
+  const listeners = merged.map(({ l, origin }): ListenerDecision => {
     const group = groupOf(l.protocol);
     const protocolKinds = PROTOCOL_ROUTE_KINDS[l.protocol] ?? [];
     const listed = l.allowedRoutes.kinds;
@@ -216,6 +284,9 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
       }
     }
     conditions.push(conflicted);
+    // A ListenerSet's listener that conflicts is not accepted (the Gateway's own stays Accepted).
+    const rejected = origin !== undefined && conflicted.status;
+    if (rejected) conditions[0] = cond('Accepted', false, conflicted.reason, conflicted.message);
 
     // ResolvedRefs: certificates of TLS termination, then route kinds.
     const certificates: string[] = [];
@@ -239,13 +310,15 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         }
         const permitted = referenceAllowed(
           state.referenceGrants,
-          { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
+          origin
+            ? { group: GATEWAY_GROUP, kind: 'ListenerSet', namespace: origin.namespace }
+            : { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
           { group: '', kind: 'Secret', namespace: ref.namespace, name: ref.name },
         );
         if (!permitted) {
           problems.push({
             reason: 'RefNotPermitted',
-            message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets Gateways of ${namespace} refer to it`,
+            message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets ${origin ? `ListenerSets of ${origin.namespace}` : `Gateways of ${namespace}`} refer to it`,
           });
           continue;
         }
@@ -281,7 +354,7 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         : cond(
             'Programmed',
             false,
-            'Invalid',
+            rejected ? conflicted.reason : 'Invalid',
             !accepted.status
               ? 'the listener is not accepted'
               : conflicted.status
@@ -291,6 +364,7 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     );
     return {
       listener: l,
+      ...(origin ? { origin } : {}),
       ...(group ? { group } : {}),
       supportedKinds,
       conditions,
@@ -302,24 +376,29 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
   });
 
   const parameters = gatewayParametersProblem(gw);
+  const addressProblem = gatewayAddressProblem(gw);
+  const listenerSets = sets.map(({ ls, allowed }): ListenerSetDecision => {
+    const key = `${ls.metadata.namespace}/${ls.metadata.name}`;
+    const attached =
+      allowed &&
+      listeners.some((d) => d.programmed && `${d.origin?.namespace}/${d.origin?.name}` === key);
+    return { listenerSet: ls, key, allowed, attached };
+  });
+  // The Gateway is accepted on its own listeners (those of its ListenerSets have their own status).
+  const own = listeners.filter((d) => d.origin === undefined);
   const accepted: RouteCondition = parameters
     ? { type: 'Accepted', status: false, reason: 'InvalidParameters', message: parameters }
-    : gw.spec.addresses.length > 0
-      ? {
-          type: 'Accepted',
-          status: false,
-          reason: 'UnsupportedAddress',
-          message: 'spec.addresses cannot be honoured: the address comes from the gateway Service',
-        }
-      : listeners.some((l) => l.usable)
+    : addressProblem
+      ? { type: 'Accepted', status: false, reason: 'UnsupportedAddress', message: addressProblem }
+      : own.some((l) => l.usable)
         ? {
             type: 'Accepted',
             status: true,
             // Accepted with the listeners that work; the reason says some do not (as the spec asks).
-            reason: listeners.every((l) => l.usable) ? 'Accepted' : 'ListenersNotValid',
-            message: listeners.every((l) => l.usable)
+            reason: own.every((l) => l.usable) ? 'Accepted' : 'ListenersNotValid',
+            message: own.every((l) => l.usable)
               ? 'gateway deployed by trellis'
-              : `gateway deployed by trellis; listeners not valid: ${listeners
+              : `gateway deployed by trellis; listeners not valid: ${own
                   .filter((l) => !l.usable)
                   .map((l) => l.listener.name)
                   .join(', ')}`,
@@ -330,5 +409,5 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
             reason: 'ListenersNotValid',
             message: 'no listener is valid (see status.listeners)',
           };
-  return { gateway: gw, key, accepted, listeners };
+  return { gateway: gw, key, accepted, listeners, listenerSets };
 }

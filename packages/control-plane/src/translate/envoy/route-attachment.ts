@@ -30,6 +30,7 @@ import {
   type Gateway,
   type GatewayListener,
   type GRPCRoute,
+  type ListenerSet,
   type HTTPRoute,
   type ParentReference,
   type TCPRoute,
@@ -128,6 +129,9 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
   const gateways = new Map<string, Gateway>();
   for (const g of state.gateways ?? [])
     gateways.set(`${g.metadata.namespace}/${g.metadata.name}`, g);
+  const listenerSets = new Map<string, ListenerSet>();
+  for (const ls of state.listenerSets ?? [])
+    listenerSets.set(`${ls.metadata.namespace}/${ls.metadata.name}`, ls);
   const namespaces = new Map((state.namespaces ?? []).map((n) => [n.metadata?.name ?? '', n]));
   const namespaceLabels = (ns: string) => labelsOf(namespaces.get(ns));
   const serviceByName = (ns: string, name: string) =>
@@ -155,11 +159,22 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
     for (const parentRef of object.spec.parentRefs) {
       const isService = parentRef.group === '' && parentRef.kind === 'Service';
       const isGateway = parentRef.group === GATEWAY_GROUP && parentRef.kind === 'Gateway';
-      if (!isService && !isGateway) continue; // another implementation's kind of parent
+      const isListenerSet = parentRef.group === GATEWAY_GROUP && parentRef.kind === 'ListenerSet';
+      if (!isService && !isGateway && !isListenerSet) continue; // another implementation's kind
       if (isService && l4) continue; // L4 routes attach to ingress Gateways only
+      // A ListenerSet's routes attach to its listeners on its parent Gateway (ingress only).
+      const listenerSet = isListenerSet
+        ? listenerSets.get(`${parentRef.namespace}/${parentRef.name}`)
+        : undefined;
+      const setParent = listenerSet?.spec.parentRef;
+      if (isListenerSet && !(setParent?.group === GATEWAY_GROUP && setParent.kind === 'Gateway'))
+        continue; // unknown set, or one whose parent is not a Gateway: not ours to judge
       const gateway = isGateway
         ? gateways.get(`${parentRef.namespace}/${parentRef.name}`)
-        : undefined;
+        : setParent
+          ? gateways.get(`${setParent.namespace}/${setParent.name}`)
+          : undefined;
+      if (isListenerSet && (!gateway || !isIngressGateway(state, gateway))) continue;
       const ingress = gateway !== undefined && isIngressGateway(state, gateway);
       if (
         gateway &&
@@ -171,7 +186,7 @@ function computeAttachments(state: EnvoyState): RouteAttachments {
       const decided = isService
         ? serviceParent(parentRef, source.namespace, serviceByName)
         : ingress
-          ? ingressParent(parentRef, kind, object, gateway, state, namespaceLabels)
+          ? ingressParent(parentRef, kind, object, gateway, state, namespaceLabels, listenerSet)
           : gatewayParent(parentRef, kind, object, gateway, namespaceLabels);
       const route: AttachedRoute = {
         ...source,
@@ -366,16 +381,14 @@ function attachToListeners(
   listeners: readonly GatewayListener[],
   namespaceLabels: (ns: string) => Record<string, string>,
   role: 'waypoint' | 'gateway',
+  listenerSet?: ListenerSet,
 ): Decided {
-  const what = `Gateway ${ref.namespace}/${ref.name}`;
+  const what = `${listenerSet ? 'ListenerSet' : 'Gateway'} ${ref.namespace}/${ref.name}`;
   const routeNs = route.metadata.namespace;
+  // `Same` is the namespace of the listeners' owner: the Gateway, or the ListenerSet.
+  const ownerNamespace = (listenerSet ?? gateway).metadata.namespace;
   const allowed = listeners.filter((l) =>
-    allowsNamespace(
-      l.allowedRoutes.namespaces,
-      gateway.metadata.namespace,
-      routeNs,
-      namespaceLabels(routeNs),
-    ),
+    allowsNamespace(l.allowedRoutes.namespaces, ownerNamespace, routeNs, namespaceLabels(routeNs)),
   );
   if (allowed.length === 0)
     return {
@@ -402,10 +415,13 @@ function attachToListeners(
       'Accepted',
       true,
       'Accepted',
-      `attached to ${role} ${ref.namespace}/${ref.name}`,
+      `attached to ${role} ${gateway.metadata.namespace}/${gateway.metadata.name}${listenerSet ? ` through ListenerSet ${ref.namespace}/${ref.name}` : ''}`,
     ),
     target: {
-      gateway: { key: `${ref.namespace}/${ref.name}`, listeners: hostnamed.map((l) => l.name) },
+      gateway: {
+        key: `${gateway.metadata.namespace}/${gateway.metadata.name}`,
+        listeners: hostnamed.map((l) => l.name),
+      },
     },
   };
 }
@@ -421,14 +437,27 @@ function ingressParent(
   gateway: Gateway,
   state: EnvoyState,
   namespaceLabels: (ns: string) => Record<string, string>,
+  listenerSet?: ListenerSet,
 ): Decided {
-  const what = `Gateway ${ref.namespace}/${ref.name}`;
+  const what = `${listenerSet ? 'ListenerSet' : 'Gateway'} ${ref.namespace}/${ref.name}`;
   const notAccepted = (reason: string, message: string) => ({
     accepted: condition('Accepted', false, reason, message),
   });
-  const picked = gatewayDecision(state, gateway).listeners.filter(
+  const decision = gatewayDecision(state, gateway);
+  const setKey = `${ref.namespace}/${ref.name}`;
+  if (listenerSet && !decision.listenerSets.some((s) => s.key === setKey && s.allowed))
+    return notAccepted(
+      'NotAllowedByListeners',
+      `${what} is not allowed on Gateway ${gateway.metadata.namespace}/${gateway.metadata.name} (its spec.allowedListeners)`,
+    );
+  // A Gateway parent picks the Gateway's own listeners, a ListenerSet parent the set's.
+  const picked = decision.listeners.filter(
     (d) =>
-      (ref.sectionName === undefined || d.listener.name === ref.sectionName) &&
+      (listenerSet
+        ? d.origin !== undefined && `${d.origin.namespace}/${d.origin.name}` === setKey
+        : d.origin === undefined) &&
+      (ref.sectionName === undefined ||
+        (d.origin?.sectionName ?? d.listener.name) === ref.sectionName) &&
       (ref.port === undefined || d.listener.port === ref.port),
   );
   if (picked.length === 0)
@@ -456,6 +485,7 @@ function ingressParent(
     ofKind.map((d) => d.listener),
     namespaceLabels,
     'gateway',
+    listenerSet,
   );
 }
 

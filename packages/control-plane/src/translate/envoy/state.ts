@@ -7,6 +7,7 @@ import type {
   GatewayClass,
   GRPCRoute,
   HTTPRoute,
+  ListenerSet,
   ReferenceGrant,
   TCPRoute,
   TLSRoute,
@@ -30,6 +31,8 @@ export interface RouteInputs {
   readonly tlsRoutes?: readonly TLSRoute[];
   readonly tcpRoutes?: readonly TCPRoute[];
   readonly referenceGrants?: readonly ReferenceGrant[];
+  /** Listeners added to ingress Gateways. */
+  readonly listenerSets?: readonly ListenerSet[];
   readonly secrets?: readonly TlsSecret[];
   /** An ingress class whose GatewayClass names another controller is not ours. */
   readonly gatewayClasses?: readonly GatewayClass[];
@@ -59,6 +62,7 @@ export function withRoutes(
         | 'tlsRoutes'
         | 'tcpRoutes'
         | 'referenceGrants'
+        | 'listenerSets'
         | 'secrets'
         | 'gatewayClasses'
         | 'backendTLSPolicies'
@@ -77,6 +81,7 @@ export function withRoutes(
     tlsRoutes: snapshot.tlsRoutes ?? [],
     tcpRoutes: snapshot.tcpRoutes ?? [],
     referenceGrants: snapshot.referenceGrants ?? [],
+    listenerSets: snapshot.listenerSets ?? [],
     secrets: snapshot.secrets ?? [],
     gatewayClasses: snapshot.gatewayClasses ?? [],
     backendTLSPolicies: snapshot.backendTLSPolicies ?? [],
