@@ -74,5 +74,12 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     'BackendTLSPolicySANValidation',
     // The CORS filter, answered by the gateway's engine (preflights) and added to responses.
     'HTTPRouteCORS',
+    // HTTPS listeners answer 421 to a request whose Host belongs to another listener than the
+    // one its connection chose by SNI (HTTPRouteHTTPSListenerDetectMisdirectedRequests passed).
+    'GatewayHTTPSListenerDetectMisdirectedRequests',
+    // TLS listeners in mode Terminate (TLSRoutes get the decrypted stream), alone or beside
+    // Passthrough listeners on one port.
+    'TLSRouteModeTerminate',
+    'TLSRouteModeMixed',
   ].sort(),
 );

@@ -44,7 +44,7 @@ export interface ListenerDecision {
   readonly programmed: boolean;
   /** TLS termination: the Secrets served (SDS names `kubernetes://<ns>/<name>`), in ref order. */
   readonly certificates: readonly string[];
-  /** TLS passthrough. */
+  /** TLS passthrough (protocol TLS, mode Passthrough); protocol TLS otherwise terminates. */
   readonly passthrough: boolean;
 }
 
@@ -152,6 +152,8 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
       (k) => k.group !== GATEWAY_GROUP || !protocolKinds.includes(k.kind),
     );
     const passthrough = l.protocol === 'TLS' && (l.tls?.mode ?? 'Passthrough') === 'Passthrough';
+    // TLS termination: HTTPS, and TLS in mode Terminate (its TLSRoutes get the decrypted stream).
+    const terminates = l.protocol === 'HTTPS' || (l.protocol === 'TLS' && !passthrough);
     const conditions: ListenerCondition[] = [];
     let accepted: ListenerCondition;
     if (!group)
@@ -167,13 +169,6 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         false,
         'UnsupportedValue',
         'HTTPS listeners terminate TLS: use protocol TLS for tls.mode Passthrough',
-      );
-    else if (l.protocol === 'TLS' && !passthrough)
-      accepted = cond(
-        'Accepted',
-        false,
-        'UnsupportedValue',
-        'TLS listeners pass TLS through (tls.mode Passthrough); use HTTPS to terminate it',
       );
     else if ((l.protocol === 'HTTP' || l.protocol === 'TCP') && l.tls)
       accepted = cond(
@@ -220,13 +215,13 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     // ResolvedRefs: certificates of TLS termination, then route kinds.
     const certificates: string[] = [];
     let refs = cond('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved');
-    if (l.protocol === 'HTTPS' && accepted.status) {
+    if (terminates && accepted.status) {
       const problems: { reason: string; message: string }[] = [];
       const certRefs = l.tls?.certificateRefs ?? [];
       if (certRefs.length === 0)
         problems.push({
           reason: 'InvalidCertificateRef',
-          message: 'an HTTPS listener needs tls.certificateRefs',
+          message: `a listener that terminates TLS (${l.protocol}${l.protocol === 'TLS' ? ', tls.mode Terminate' : ''}) needs tls.certificateRefs`,
         });
       for (const ref of certRefs) {
         const what = `certificateRef ${ref.namespace}/${ref.name}`;
@@ -274,7 +269,7 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     conditions.push(refs);
 
     const usable = accepted.status && !conflicted.status;
-    const programmed = usable && (l.protocol !== 'HTTPS' || certificates.length > 0);
+    const programmed = usable && (!terminates || certificates.length > 0);
     conditions.push(
       programmed
         ? cond('Programmed', true, 'Programmed', 'listener programmed')
