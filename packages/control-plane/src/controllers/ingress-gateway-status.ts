@@ -3,7 +3,8 @@
 // Accepted (with the reason of the decision), Programmed (once its Service has an address:
 // `status.loadBalancer.ingress`, or its cluster IP for a ClusterIP Service), `status.addresses`
 // (the load balancer's addresses, else the cluster IP while the load balancer has none), and per
-// listener supportedKinds, attachedRoutes, Accepted, Conflicted, ResolvedRefs and Programmed. Pure.
+// listener supportedKinds, attachedRoutes, Accepted, Conflicted, ResolvedRefs and Programmed;
+// InsecureFrontendValidationMode while a client certificate validation is AllowInsecureFallback. Pure.
 import type { Service } from '../model/kube.js';
 import type { GatewayDecision } from '../translate/envoy/gateway-listeners.js';
 import type { RouteAttachments } from '../translate/envoy/route-attachment.js';
@@ -17,6 +18,8 @@ export function gatewayDeploymentName(gw: {
 }): string {
   return `${gw.metadata.name}-${gw.spec.gatewayClassName}`;
 }
+
+const INSECURE_FRONTEND = 'InsecureFrontendValidationMode';
 
 export function ingressGatewayStatus(
   decision: GatewayDecision,
@@ -75,9 +78,24 @@ export function ingressGatewayStatus(
   return {
     conditions: mergeConditions(
       gw.status.conditions,
-      [condition('Accepted', accepted.status, accepted.reason, accepted.message), programmed],
+      [
+        condition('Accepted', accepted.status, accepted.reason, accepted.message),
+        programmed,
+        // Present only while some client certificate validation lets invalid clients in.
+        ...(decision.insecureFrontendValidation
+          ? [
+              condition(
+                INSECURE_FRONTEND,
+                true,
+                'ConfigurationChanged',
+                'spec.tls.frontend: client certificate validation in mode AllowInsecureFallback lets clients without a valid certificate in',
+              ),
+            ]
+          : []),
+      ],
       generation,
       now,
+      [INSECURE_FRONTEND],
     ),
     addresses,
     listeners: decision.listeners.map((d) => ({

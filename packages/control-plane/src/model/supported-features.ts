@@ -81,5 +81,9 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     // Passthrough listeners on one port.
     'TLSRouteModeTerminate',
     'TLSRouteModeMixed',
+    // Client certificate validation of HTTPS listeners (spec.tls.frontend), AllowValidOnly and
+    // AllowInsecureFallback.
+    'GatewayFrontendClientCertificateValidation',
+    'GatewayFrontendClientCertificateValidationInsecureFallback',
   ].sort(),
 );

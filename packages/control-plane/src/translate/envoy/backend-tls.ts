@@ -176,7 +176,7 @@ function decide(
 }
 
 /** Why a ConfigMap cannot serve as a CA certificate, if it cannot. */
-function caProblem(cm: CaConfigMap | undefined, name: string): string | undefined {
+export function caProblem(cm: CaConfigMap | undefined, name: string): string | undefined {
   if (!cm) return `ConfigMap ${name} not found`;
   if (cm.caCrt === undefined) return `ConfigMap ${name} has no ca.crt`;
   const blocks = cm.caCrt.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);

@@ -3,13 +3,16 @@
 // and which certificates it serves. Route attachment, the gateway's Envoy resources and the
 // Gateway status all read this one decision, so they cannot disagree. Pure; cached per state and
 // Gateway object.
+import type { CaConfigMap } from '../../model/backend-tls-policy.js';
 import {
   GATEWAY_GROUP,
   type Gateway,
   type GatewayListener,
   type RouteGroupKind,
+  type SecretObjectReference,
 } from '../../model/gateway-api.js';
 import { tlsSecretProblem } from '../../model/secret.js';
+import { caProblem } from './backend-tls.js';
 import { referenceAllowed } from './reference-grants.js';
 import type { RouteCondition } from './route-attachment.js';
 import type { EnvoyState } from './state.js';
@@ -46,6 +49,11 @@ export interface ListenerDecision {
   readonly certificates: readonly string[];
   /** TLS passthrough (protocol TLS, mode Passthrough); protocol TLS otherwise terminates. */
   readonly passthrough: boolean;
+  /**
+   * HTTPS with `spec.tls.frontend` validation for its port: the PEM CA certificates that resolved
+   * (joined) and whether a client without a valid certificate is still let in.
+   */
+  readonly clientValidation?: { readonly caPem: string; readonly insecureFallback: boolean };
 }
 
 export interface GatewayDecision {
@@ -53,6 +61,8 @@ export interface GatewayDecision {
   readonly key: string;
   /** Gateway `Accepted`. */
   readonly accepted: RouteCondition;
+  /** Some HTTPS listener's client certificate validation is in mode AllowInsecureFallback. */
+  readonly insecureFrontendValidation: boolean;
   readonly listeners: readonly ListenerDecision[];
 }
 
@@ -140,6 +150,9 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
   const secrets = new Map(
     (state.secrets ?? []).map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]),
   );
+  const configMaps = new Map(
+    (state.configMaps ?? []).map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c]),
+  );
   // Conflicts: listeners of one port must be of one group; within it, one per hostname. The
   // first listener keeps the port or hostname (Gateway API), later ones are conflicted.
   const portGroup = new Map<number, PortGroup>();
@@ -178,6 +191,19 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         `tls is not allowed on ${l.protocol} listeners`,
       );
     else accepted = cond('Accepted', true, 'Accepted', 'listener accepted');
+    // Client certificate validation (spec.tls.frontend) of an HTTPS listener: without one CA
+    // certificate that resolves, the listener is not accepted.
+    const frontend = l.protocol === 'HTTPS' ? frontendValidation(gw, l.port) : undefined;
+    const ca = frontend
+      ? resolveCaRefs(state, configMaps, namespace, frontend.caCertificateRefs)
+      : undefined;
+    if (accepted.status && ca && ca.pems.length === 0)
+      accepted = cond(
+        'Accepted',
+        false,
+        'NoValidCACertificate',
+        `no usable CA certificate for client certificate validation on port ${l.port}: ${ca.problems.map((p) => p.message).join('; ')}`,
+      );
     conditions.push(accepted);
     // A listener whose protocol or TLS mode is not supported takes no route kinds at all.
     const supportedKinds = accepted.status
@@ -215,8 +241,8 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     // ResolvedRefs: certificates of TLS termination, then route kinds.
     const certificates: string[] = [];
     let refs = cond('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved');
+    const problems: { reason: string; message: string }[] = [...(ca?.problems ?? [])];
     if (terminates && accepted.status) {
-      const problems: { reason: string; message: string }[] = [];
       const certRefs = l.tls?.certificateRefs ?? [];
       if (certRefs.length === 0)
         problems.push({
@@ -254,11 +280,11 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         }
         certificates.push(sdsSecretName(ref.namespace, ref.name));
       }
-      // RefNotPermitted first: it is the one the user fixes with a ReferenceGrant.
-      const first = problems.find((p) => p.reason === 'RefNotPermitted') ?? problems[0];
-      if (first)
-        refs = cond('ResolvedRefs', false, first.reason, problems.map((p) => p.message).join('; '));
     }
+    // RefNotPermitted first: it is the one the user fixes with a ReferenceGrant.
+    const first = problems.find((p) => p.reason === 'RefNotPermitted') ?? problems[0];
+    if (first)
+      refs = cond('ResolvedRefs', false, first.reason, problems.map((p) => p.message).join('; '));
     if (refs.status && invalidKinds.length > 0)
       refs = cond(
         'ResolvedRefs',
@@ -293,6 +319,14 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
       programmed,
       certificates,
       passthrough,
+      ...(frontend && ca && ca.pems.length > 0
+        ? {
+            clientValidation: {
+              caPem: ca.pems.join('\n') + '\n',
+              insecureFallback: frontend.mode === 'AllowInsecureFallback',
+            },
+          }
+        : {}),
     };
   });
 
@@ -325,5 +359,59 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
             reason: 'ListenersNotValid',
             message: 'no listener is valid (see status.listeners)',
           };
-  return { gateway: gw, key, accepted, listeners };
+  const frontend = gw.spec.tls?.frontend;
+  const insecureFrontendValidation = [
+    frontend?.default,
+    ...(frontend?.perPort ?? []).map((p) => p.tls),
+  ].some((t) => t?.validation?.mode === 'AllowInsecureFallback');
+  return { gateway: gw, key, accepted, listeners, insecureFrontendValidation };
+}
+
+/** The client certificate validation of the Gateway's HTTPS listeners on `port`, if any. */
+function frontendValidation(gw: Gateway, port: number) {
+  const f = gw.spec.tls?.frontend;
+  if (!f) return undefined;
+  return (f.perPort.find((p) => p.port === port)?.tls ?? f.default).validation;
+}
+
+/**
+ * The CA certificates of `refs` (ConfigMaps with a PEM `ca.crt`) and why the others cannot be
+ * used, with the listener reasons Gateway API names.
+ */
+function resolveCaRefs(
+  state: EnvoyState,
+  configMaps: ReadonlyMap<string, CaConfigMap>,
+  namespace: string,
+  refs: readonly SecretObjectReference[],
+) {
+  const pems: string[] = [];
+  const problems: { reason: string; message: string }[] = [];
+  for (const ref of refs) {
+    const what = `caCertificateRef ${ref.namespace}/${ref.name}`;
+    if (ref.group !== '' || ref.kind !== 'ConfigMap') {
+      problems.push({
+        reason: 'InvalidCACertificateKind',
+        message: `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only ConfigMap)`,
+      });
+      continue;
+    }
+    const permitted = referenceAllowed(
+      state.referenceGrants,
+      { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
+      { group: '', kind: 'ConfigMap', namespace: ref.namespace, name: ref.name },
+    );
+    if (!permitted) {
+      problems.push({
+        reason: 'RefNotPermitted',
+        message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets Gateways of ${namespace} refer to it`,
+      });
+      continue;
+    }
+    const key = `${ref.namespace}/${ref.name}`;
+    const problem = caProblem(configMaps.get(key), key);
+    if (problem)
+      problems.push({ reason: 'InvalidCACertificateRef', message: `${what}: ${problem}` });
+    else pems.push(configMaps.get(key)!.caCrt!.trim());
+  }
+  return { pems, problems };
 }

@@ -62,7 +62,11 @@ import {
   SecretSchema,
   type Secret,
 } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
-import { TlsCertificateSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import {
+  CertificateValidationContext_TrustChainVerification,
+  CertificateValidationContextSchema,
+  TlsCertificateSchema,
+} from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import {
   CommonTlsContextSchema,
   DownstreamTlsContextSchema,
@@ -147,7 +151,7 @@ export function gatewayResources(
           chain.filterChainMatch = create(FilterChainMatchSchema, {
             serverNames: l.hostname !== undefined ? [l.hostname] : [],
           });
-          chain.transportSocket = downstreamTls(d.certificates, ['h2', 'http/1.1']);
+          chain.transportSocket = downstreamTls(d.certificates, ['h2', 'http/1.1'], d);
           chains.push(chain);
           continue;
         }
@@ -386,10 +390,39 @@ function hcmChain(name: string, config: RouteConfiguration): FilterChain {
   return create(FilterChainSchema, { name, filters: [hcmFilter(name, config.name, filters)] });
 }
 
-/** TLS termination with the listener's certificates fetched by SDS over ADS, offering `alpn`. */
-function downstreamTls(certificates: readonly string[], alpn: readonly string[]) {
+/**
+ * TLS termination with the listener's certificates fetched by SDS over ADS, offering `alpn`;
+ * with its client certificate validation (spec.tls.frontend): the CAs inline, a certificate
+ * required unless the mode is AllowInsecureFallback (then one that does not verify is accepted
+ * too, Envoy's ACCEPT_UNTRUSTED).
+ */
+function downstreamTls(
+  certificates: readonly string[],
+  alpn: readonly string[],
+  d?: Pick<ListenerDecision, 'clientValidation'>,
+) {
+  const v = d?.clientValidation;
   const context = create(DownstreamTlsContextSchema, {
+    ...(v && !v.insecureFallback ? { requireClientCertificate: true } : {}),
     commonTlsContext: create(CommonTlsContextSchema, {
+      ...(v
+        ? {
+            validationContextType: {
+              case: 'validationContext' as const,
+              value: create(CertificateValidationContextSchema, {
+                trustedCa: create(DataSourceSchema, {
+                  specifier: { case: 'inlineString', value: v.caPem },
+                }),
+                ...(v.insecureFallback
+                  ? {
+                      trustChainVerification:
+                        CertificateValidationContext_TrustChainVerification.ACCEPT_UNTRUSTED,
+                    }
+                  : {}),
+              }),
+            },
+          }
+        : {}),
       alpnProtocols: [...alpn],
       tlsCertificateSdsSecretConfigs: certificates.map((name) =>
         create(SdsSecretConfigSchema, { name, sdsConfig: adsConfigSource() }),
