@@ -92,10 +92,20 @@ export function ingressGatewayStatus(
               ),
             ]
           : []),
+        ...(decision.resolvedRefs
+          ? [
+              condition(
+                'ResolvedRefs',
+                decision.resolvedRefs.status,
+                decision.resolvedRefs.reason,
+                decision.resolvedRefs.message,
+              ),
+            ]
+          : []),
       ],
       generation,
       now,
-      [INSECURE_FRONTEND],
+      [INSECURE_FRONTEND, 'ResolvedRefs'],
     ),
     addresses,
     listeners: decision.listeners.map((d) => ({

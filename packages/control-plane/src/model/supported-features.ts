@@ -85,5 +85,7 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     // AllowInsecureFallback.
     'GatewayFrontendClientCertificateValidation',
     'GatewayFrontendClientCertificateValidationInsecureFallback',
+    // The Gateway's spec.tls.backend client certificate, presented on TLS to backends.
+    'GatewayBackendClientCertificate',
   ].sort(),
 );

@@ -11,7 +11,7 @@ import {
   type RouteGroupKind,
   type SecretObjectReference,
 } from '../../model/gateway-api.js';
-import { tlsSecretProblem } from '../../model/secret.js';
+import { tlsSecretProblem, type TlsSecret } from '../../model/secret.js';
 import { caProblem } from './backend-tls.js';
 import { referenceAllowed } from './reference-grants.js';
 import type { RouteCondition } from './route-attachment.js';
@@ -63,6 +63,13 @@ export interface GatewayDecision {
   readonly accepted: RouteCondition;
   /** Some HTTPS listener's client certificate validation is in mode AllowInsecureFallback. */
   readonly insecureFrontendValidation: boolean;
+  /** Gateway `ResolvedRefs`, when it refers to something of its own (spec.tls.backend). */
+  readonly resolvedRefs?: RouteCondition;
+  /** spec.tls.backend.clientCertificateRef, resolved: presented on TLS to backends (BackendTLSPolicy). */
+  readonly backendClientCertificate?: {
+    readonly certificateChain: string;
+    readonly privateKey: string;
+  };
   readonly listeners: readonly ListenerDecision[];
 }
 
@@ -364,7 +371,67 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     frontend?.default,
     ...(frontend?.perPort ?? []).map((p) => p.tls),
   ].some((t) => t?.validation?.mode === 'AllowInsecureFallback');
-  return { gateway: gw, key, accepted, listeners, insecureFrontendValidation };
+  const backend = backendClientCertificate(state, secrets, gw);
+  return {
+    gateway: gw,
+    key,
+    accepted,
+    listeners,
+    insecureFrontendValidation,
+    ...(backend ?? {}),
+  };
+}
+
+/**
+ * The Gateway's client certificate for backends (spec.tls.backend.clientCertificateRef): a TLS
+ * Secret of its namespace, or of another one that grants it; else ResolvedRefs False with
+ * InvalidClientCertificateRef or RefNotPermitted (the Gateway stays Accepted, and its backends
+ * get no client certificate).
+ */
+function backendClientCertificate(
+  state: EnvoyState,
+  secrets: ReadonlyMap<string, TlsSecret>,
+  gw: Gateway,
+): Pick<GatewayDecision, 'resolvedRefs' | 'backendClientCertificate'> | undefined {
+  const ref = gw.spec.tls?.backend?.clientCertificateRef;
+  if (!ref) return undefined;
+  const { namespace } = gw.metadata;
+  const what = `spec.tls.backend.clientCertificateRef ${ref.namespace}/${ref.name}`;
+  const refused = (reason: string, message: string) => ({
+    resolvedRefs: { type: 'ResolvedRefs' as const, status: false, reason, message },
+  });
+  if (ref.group !== '' || ref.kind !== 'Secret')
+    return refused(
+      'InvalidClientCertificateRef',
+      `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only Secret)`,
+    );
+  const permitted = referenceAllowed(
+    state.referenceGrants,
+    { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
+    { group: '', kind: 'Secret', namespace: ref.namespace, name: ref.name },
+  );
+  if (!permitted)
+    return refused(
+      'RefNotPermitted',
+      `${what}: no ReferenceGrant in namespace ${ref.namespace} lets Gateways of ${namespace} refer to it`,
+    );
+  const secret = secrets.get(`${ref.namespace}/${ref.name}`);
+  const problem = secret
+    ? tlsSecretProblem(secret)
+    : `Secret ${ref.namespace}/${ref.name} not found`;
+  if (problem) return refused('InvalidClientCertificateRef', `${what}: ${problem}`);
+  return {
+    resolvedRefs: {
+      type: 'ResolvedRefs',
+      status: true,
+      reason: 'ResolvedRefs',
+      message: `${what}: presented to backends that use TLS`,
+    },
+    backendClientCertificate: {
+      certificateChain: secret!.certificateChain!,
+      privateKey: secret!.privateKey!,
+    },
+  };
 }
 
 /** The client certificate validation of the Gateway's HTTPS listeners on `port`, if any. */

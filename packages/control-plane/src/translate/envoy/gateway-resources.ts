@@ -225,7 +225,12 @@ export function gatewayResources(
   const endpoints = new Map<string, ClusterLoadAssignment>();
   for (const [name, ref] of ctx.clusters) {
     const cluster = waypointCluster(ref, destinationRules, root);
-    const backendTls = tlsPolicies.forCluster(ref.service, ref.port, speaksHttp2(ref.port));
+    const backendTls = tlsPolicies.forCluster(
+      ref.service,
+      ref.port,
+      speaksHttp2(ref.port),
+      decision.backendClientCertificate,
+    );
     if (backendTls && 'socket' in backendTls) cluster.transportSocket = backendTls.socket;
     clusters.set(name, cluster);
     if (backendTls && 'refused' in backendTls) {
