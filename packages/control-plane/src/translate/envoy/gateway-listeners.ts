@@ -257,35 +257,16 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
           message: `a listener that terminates TLS (${l.protocol}${l.protocol === 'TLS' ? ', tls.mode Terminate' : ''}) needs tls.certificateRefs`,
         });
       for (const ref of certRefs) {
-        const what = `certificateRef ${ref.namespace}/${ref.name}`;
-        if (ref.group !== '' || ref.kind !== 'Secret') {
-          problems.push({
-            reason: 'InvalidCertificateRef',
-            message: `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only Secret)`,
-          });
-          continue;
-        }
-        const permitted = referenceAllowed(
-          state.referenceGrants,
-          { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
-          { group: '', kind: 'Secret', namespace: ref.namespace, name: ref.name },
+        const problem = refProblem(
+          state,
+          namespace,
+          ref,
+          `certificateRef ${ref.namespace}/${ref.name}`,
+          { kind: 'Secret', kindReason: 'InvalidCertificateRef', reason: 'InvalidCertificateRef' },
+          (key) => secretProblem(secrets, key),
         );
-        if (!permitted) {
-          problems.push({
-            reason: 'RefNotPermitted',
-            message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets Gateways of ${namespace} refer to it`,
-          });
-          continue;
-        }
-        const secret = secrets.get(`${ref.namespace}/${ref.name}`);
-        const problem = secret
-          ? tlsSecretProblem(secret)
-          : `Secret ${ref.namespace}/${ref.name} not found`;
-        if (problem) {
-          problems.push({ reason: 'InvalidCertificateRef', message: `${what}: ${problem}` });
-          continue;
-        }
-        certificates.push(sdsSecretName(ref.namespace, ref.name));
+        if (problem) problems.push(problem);
+        else certificates.push(sdsSecretName(ref.namespace, ref.name));
       }
     }
     // RefNotPermitted first: it is the one the user fixes with a ReferenceGrant.
@@ -395,31 +376,21 @@ function backendClientCertificate(
 ): Pick<GatewayDecision, 'resolvedRefs' | 'backendClientCertificate'> | undefined {
   const ref = gw.spec.tls?.backend?.clientCertificateRef;
   if (!ref) return undefined;
-  const { namespace } = gw.metadata;
   const what = `spec.tls.backend.clientCertificateRef ${ref.namespace}/${ref.name}`;
-  const refused = (reason: string, message: string) => ({
-    resolvedRefs: { type: 'ResolvedRefs' as const, status: false, reason, message },
-  });
-  if (ref.group !== '' || ref.kind !== 'Secret')
-    return refused(
-      'InvalidClientCertificateRef',
-      `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only Secret)`,
-    );
-  const permitted = referenceAllowed(
-    state.referenceGrants,
-    { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
-    { group: '', kind: 'Secret', namespace: ref.namespace, name: ref.name },
+  const problem = refProblem(
+    state,
+    gw.metadata.namespace,
+    ref,
+    what,
+    {
+      kind: 'Secret',
+      kindReason: 'InvalidClientCertificateRef',
+      reason: 'InvalidClientCertificateRef',
+    },
+    (key) => secretProblem(secrets, key),
   );
-  if (!permitted)
-    return refused(
-      'RefNotPermitted',
-      `${what}: no ReferenceGrant in namespace ${ref.namespace} lets Gateways of ${namespace} refer to it`,
-    );
+  if (problem) return { resolvedRefs: { type: 'ResolvedRefs', status: false, ...problem } };
   const secret = secrets.get(`${ref.namespace}/${ref.name}`);
-  const problem = secret
-    ? tlsSecretProblem(secret)
-    : `Secret ${ref.namespace}/${ref.name} not found`;
-  if (problem) return refused('InvalidClientCertificateRef', `${what}: ${problem}`);
   return {
     resolvedRefs: {
       type: 'ResolvedRefs',
@@ -432,6 +403,44 @@ function backendClientCertificate(
       privateKey: secret!.privateKey!,
     },
   };
+}
+
+/**
+ * Why a Gateway's reference to a core object of `o.kind` cannot be used, if it cannot: another
+ * group or kind (`o.kindReason`), another namespace without a ReferenceGrant (`RefNotPermitted`),
+ * or what `problemOf` says of the object (`o.reason`).
+ */
+function refProblem(
+  state: EnvoyState,
+  namespace: string,
+  ref: SecretObjectReference,
+  what: string,
+  o: { kind: 'Secret' | 'ConfigMap'; kindReason: string; reason: string },
+  problemOf: (key: string) => string | undefined,
+): { reason: string; message: string } | undefined {
+  if (ref.group !== '' || ref.kind !== o.kind)
+    return {
+      reason: o.kindReason,
+      message: `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only ${o.kind})`,
+    };
+  const permitted = referenceAllowed(
+    state.referenceGrants,
+    { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
+    { group: '', kind: o.kind, namespace: ref.namespace, name: ref.name },
+  );
+  if (!permitted)
+    return {
+      reason: 'RefNotPermitted',
+      message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets Gateways of ${namespace} refer to it`,
+    };
+  const problem = problemOf(`${ref.namespace}/${ref.name}`);
+  return problem ? { reason: o.reason, message: `${what}: ${problem}` } : undefined;
+}
+
+/** Why the Secret `key` cannot serve as a certificate and key, if it cannot. */
+function secretProblem(secrets: ReadonlyMap<string, TlsSecret>, key: string): string | undefined {
+  const secret = secrets.get(key);
+  return secret ? tlsSecretProblem(secret) : `Secret ${key} not found`;
 }
 
 /** The client certificate validation of the Gateway's HTTPS listeners on `port`, if any. */
@@ -454,30 +463,20 @@ function resolveCaRefs(
   const pems: string[] = [];
   const problems: { reason: string; message: string }[] = [];
   for (const ref of refs) {
-    const what = `caCertificateRef ${ref.namespace}/${ref.name}`;
-    if (ref.group !== '' || ref.kind !== 'ConfigMap') {
-      problems.push({
-        reason: 'InvalidCACertificateKind',
-        message: `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only ConfigMap)`,
-      });
-      continue;
-    }
-    const permitted = referenceAllowed(
-      state.referenceGrants,
-      { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
-      { group: '', kind: 'ConfigMap', namespace: ref.namespace, name: ref.name },
-    );
-    if (!permitted) {
-      problems.push({
-        reason: 'RefNotPermitted',
-        message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets Gateways of ${namespace} refer to it`,
-      });
-      continue;
-    }
     const key = `${ref.namespace}/${ref.name}`;
-    const problem = caProblem(configMaps.get(key), key);
-    if (problem)
-      problems.push({ reason: 'InvalidCACertificateRef', message: `${what}: ${problem}` });
+    const problem = refProblem(
+      state,
+      namespace,
+      ref,
+      `caCertificateRef ${key}`,
+      {
+        kind: 'ConfigMap',
+        kindReason: 'InvalidCACertificateKind',
+        reason: 'InvalidCACertificateRef',
+      },
+      (k) => caProblem(configMaps.get(k), k),
+    );
+    if (problem) problems.push(problem);
     else pems.push(configMaps.get(key)!.caCrt!.trim());
   }
   return { pems, problems };
