@@ -1,9 +1,11 @@
 // The gateway role end to end in-process, with real TLS, HTTP/1.1, h2, gRPC and TCP clients: an
 // HTTPS listener with two certificates chosen by SNI (exact and wildcard chains), routed by path to
 // two mesh backends over HBONE with the gateway's identity; the HTTP listener redirecting to HTTPS;
-// h2 by ALPN and a gRPC call through a route; TLS passthrough by SNI to a TLS app whose certificate
-// the client sees, and to a cluster never served (reset); a TCP listener to a non-mesh endpoint; metrics with reporter="source", the
-// access log, the router~ node id.
+// h2 by ALPN and a gRPC call through a route, and 421 for a name the route configuration marks
+// misdirected; TLS passthrough by SNI to a TLS app whose certificate the client sees, and to a
+// cluster never served (reset); TLS terminated by SNI on the same port in front of plain TCP; a
+// TCP listener to a non-mesh endpoint; metrics with reporter="source", the access log, the router~
+// node id.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
