@@ -5,7 +5,8 @@
 // for in spec.addresses, once the load balancer gave every one of them, and AddressNotUsable when
 // its Service says it cannot: the condition LoadBalancerAddressError, see gateway-addresses.ts), `status.addresses`
 // (the load balancer's addresses, else the cluster IP while the load balancer has none), and per
-// listener supportedKinds, attachedRoutes, Accepted, Conflicted, ResolvedRefs and Programmed. Pure.
+// listener supportedKinds, attachedRoutes, Accepted, Conflicted, ResolvedRefs and Programmed;
+// InsecureFrontendValidationMode while a client certificate validation is AllowInsecureFallback. Pure.
 import type { Service } from '../model/kube.js';
 import type { StatusCondition } from '../model/gateway-api.js';
 import type { GatewayDecision, ListenerDecision } from '../translate/envoy/gateway-listeners.js';
@@ -25,6 +26,8 @@ export function gatewayDeploymentName(gw: {
 }): string {
   return `${gw.metadata.name}-${gw.spec.gatewayClassName}`;
 }
+
+const INSECURE_FRONTEND = 'InsecureFrontendValidationMode';
 
 export function ingressGatewayStatus(
   decision: GatewayDecision,
@@ -117,9 +120,34 @@ export function ingressGatewayStatus(
   return {
     conditions: mergeConditions(
       gw.status.conditions,
-      [condition('Accepted', accepted.status, accepted.reason, accepted.message), programmed],
+      [
+        condition('Accepted', accepted.status, accepted.reason, accepted.message),
+        programmed,
+        // Present only while some client certificate validation lets invalid clients in.
+        ...(decision.insecureFrontendValidation
+          ? [
+              condition(
+                INSECURE_FRONTEND,
+                true,
+                'ConfigurationChanged',
+                'spec.tls.frontend: client certificate validation in mode AllowInsecureFallback lets clients without a valid certificate in',
+              ),
+            ]
+          : []),
+        ...(decision.resolvedRefs
+          ? [
+              condition(
+                'ResolvedRefs',
+                decision.resolvedRefs.status,
+                decision.resolvedRefs.reason,
+                decision.resolvedRefs.message,
+              ),
+            ]
+          : []),
+      ],
       generation,
       now,
+      [INSECURE_FRONTEND, 'ResolvedRefs'],
     ),
     addresses,
     listeners: decision.listeners

@@ -60,6 +60,26 @@ export interface GatewayListener {
   };
 }
 
+/** `spec.tls` of a Gateway. */
+export interface GatewayTls {
+  readonly frontend?: {
+    /** For every HTTPS listener without a `perPort` entry for its port. */
+    readonly default: FrontendTls;
+    readonly perPort: readonly { readonly port: number; readonly tls: FrontendTls }[];
+  };
+  /** The client certificate the gateway presents to backends that ask (BackendTLSPolicy). */
+  readonly backend?: { readonly clientCertificateRef?: SecretObjectReference };
+}
+
+export interface FrontendTls {
+  readonly validation?: {
+    /** Defaults: core group, the Gateway's namespace (kind is required). */
+    readonly caCertificateRefs: readonly SecretObjectReference[];
+    /** `AllowValidOnly` (default) or `AllowInsecureFallback`. */
+    readonly mode: string;
+  };
+}
+
 export interface GatewayAddress {
   /** Default `IPAddress`. */
   readonly type: string;
@@ -83,6 +103,8 @@ export interface Gateway {
     readonly infrastructure?: GatewayInfrastructure;
     /** `spec.allowedListeners.namespaces`: where ListenerSets may attach from (default `None`). */
     readonly allowedListeners: AllowedNamespaces;
+    /** `spec.tls`: client certificate validation (frontend) and the gateway's client certificate to backends. */
+    readonly tls?: GatewayTls;
   };
   readonly status: {
     readonly addresses: readonly GatewayAddress[];

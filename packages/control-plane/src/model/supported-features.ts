@@ -80,5 +80,18 @@ export const SUPPORTED_FEATURES: readonly string[] = Object.freeze(
     'GatewayStaticAddresses',
     // ListenerSets: their listeners merged into the parent Gateway's (gateway-listeners.ts).
     'ListenerSet',
+    // HTTPS listeners answer 421 to a request whose Host belongs to another listener than the
+    // one its connection chose by SNI (HTTPRouteHTTPSListenerDetectMisdirectedRequests passed).
+    'GatewayHTTPSListenerDetectMisdirectedRequests',
+    // TLS listeners in mode Terminate (TLSRoutes get the decrypted stream), alone or beside
+    // Passthrough listeners on one port.
+    'TLSRouteModeTerminate',
+    'TLSRouteModeMixed',
+    // Client certificate validation of HTTPS listeners (spec.tls.frontend), AllowValidOnly and
+    // AllowInsecureFallback.
+    'GatewayFrontendClientCertificateValidation',
+    'GatewayFrontendClientCertificateValidationInsecureFallback',
+    // The Gateway's spec.tls.backend client certificate, presented on TLS to backends.
+    'GatewayBackendClientCertificate',
   ].sort(),
 );

@@ -24,6 +24,7 @@ import type { Converted } from './convert/common.js';
 import { convertListener } from './convert/listener.js';
 import { convertRouteConfiguration } from './convert/route-config.js';
 import { convertSecret, redactSecret } from './convert/secret.js';
+import { redactCluster } from './convert/redact-cluster.js';
 import type { Engine } from './engine.js';
 
 interface Held<M, T> {
@@ -97,6 +98,8 @@ export class XdsConfig {
         this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, engine.endpointNames());
       },
       ['*'],
+      // Inline client certificate keys never reach /config_dump either.
+      { dumped: redactCluster },
     );
     this.#watch(
       client,

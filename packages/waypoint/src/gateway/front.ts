@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import tls from 'node:tls';
 import type { Logger } from '@trellis/core';
 import type { ChainRuntime, Engine } from '../engine/engine.js';
-import type { ListenerModel } from '../engine/model/listener.js';
+import type { ClientValidationModel, ListenerModel } from '../engine/model/listener.js';
 import type { ConnectionInfo } from '../engine/proxy/context.js';
 import type { PeerLabels } from '../engine/telemetry/peer.js';
 import { inspectClientHello } from './client-hello.pure.js';
@@ -203,10 +203,20 @@ export class GatewayFront {
       socket.destroy();
       return;
     }
+    const validation = tlsModel.clientValidation;
     const secure = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: ctx.context,
       ...(tlsModel.alpn.length > 0 ? { ALPNProtocols: [...tlsModel.alpn] } : {}),
+      // Ask for a client certificate. A required one that is missing fails the handshake
+      // (OpenSSL's FAIL_IF_NO_PEER_CERT); one that does not verify is refused right after it
+      // (clientRefused).
+      ...(validation
+        ? {
+            requestCert: true,
+            rejectUnauthorized: validation.requireCertificate && !validation.acceptUntrusted,
+          }
+        : {}),
     });
     const timer = setTimeout(() => secure.destroy(), HANDSHAKE_TIMEOUT_MS);
     secure.on('error', (err: Error) => {
@@ -216,6 +226,12 @@ export class GatewayFront {
     secure.once('secure', () => {
       clearTimeout(timer);
       if (this.#closing) {
+        secure.destroy();
+        return;
+      }
+      const refused = validation && clientRefused(secure, validation);
+      if (refused) {
+        this.#o.logger.debug({ chain: chain.name, reason: refused }, 'client certificate refused');
         secure.destroy();
         return;
       }
@@ -260,6 +276,31 @@ function inspects(model: ListenerModel): boolean {
       c.match.transportProtocol !== '' ||
       c.match.applicationProtocols.length > 0,
   );
+}
+
+/**
+ * Why a client is refused by the chain's certificate validation (Envoy's): no certificate when
+ * one is required, or one that does not verify against the CAs unless untrusted ones are accepted.
+ */
+export function clientRefused(s: tls.TLSSocket, v: ClientValidationModel): string | undefined {
+  const presented = Object.keys(s.getPeerCertificate()).length > 0;
+  if (!presented) return v.requireCertificate ? 'no client certificate' : undefined;
+  if (v.acceptUntrusted) return undefined;
+  const error = verifyError(s);
+  return error ? `client certificate does not verify: ${error.message}` : undefined;
+}
+
+/**
+ * OpenSSL's verdict on the peer's chain from the handshake. tls.Server reads it into
+ * `authorized`, but a TLSSocket made around an accepted socket (as here, after the ClientHello
+ * was inspected) never does, so it is read from the handle as Node's server does; a handle that
+ * cannot say refuses the client.
+ */
+function verifyError(s: tls.TLSSocket): Error | null {
+  const handle = (s as unknown as { _handle?: { verifyError?: () => Error | null } })._handle;
+  if (typeof handle?.verifyError !== 'function')
+    return new Error('the TLS handle cannot report the chain verification');
+  return handle.verifyError();
 }
 
 /** IPv4-mapped IPv6 addresses as plain IPv4. */

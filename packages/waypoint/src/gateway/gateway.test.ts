@@ -1,9 +1,11 @@
 // The gateway role end to end in-process, with real TLS, HTTP/1.1, h2, gRPC and TCP clients: an
 // HTTPS listener with two certificates chosen by SNI (exact and wildcard chains), routed by path to
 // two mesh backends over HBONE with the gateway's identity; the HTTP listener redirecting to HTTPS;
-// h2 by ALPN and a gRPC call through a route; TLS passthrough by SNI to a TLS app whose certificate
-// the client sees, and to a cluster never served (reset); a TCP listener to a non-mesh endpoint; metrics with reporter="source", the
-// access log, the router~ node id.
+// h2 by ALPN and a gRPC call through a route, and 421 for a name the route configuration marks
+// misdirected; TLS passthrough by SNI to a TLS app whose certificate the client sees, and to a
+// cluster never served (reset); TLS terminated by SNI on the same port in front of plain TCP; a
+// TCP listener to a non-mesh endpoint; metrics with reporter="source", the access log, the router~
+// node id.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -103,6 +105,14 @@ async function setup(t: TestContext): Promise<World> {
           { name: 'pass', serverNames: ['pass.example.com'], tcpCluster: TLSAPP },
           // A TLSRoute whose backends are all invalid: the control plane names a cluster it never serves.
           { name: 'invalid', serverNames: ['invalid.example.com'], tcpCluster: UNSERVED },
+          // A TLSRoute on a listener in mode Terminate, on the same port (TLSRouteModeMixed):
+          // the gateway's certificate, no ALPN, the decrypted stream to a plain TCP backend.
+          {
+            name: 'terminate',
+            serverNames: ['term.example.com'],
+            tls: { sds: [SECRET_B], alpn: [] },
+            tcpCluster: LEGACY,
+          },
         ]),
         gatewayListener(TCP, [{ name: 'tcp', tcpCluster: LEGACY }]),
       ],
@@ -121,6 +131,18 @@ async function setup(t: TestContext): Promise<World> {
             name: 'b.example.com',
             domains: ['b.example.com', `b.example.com:${HTTPS}`],
             routes: [forward('b', prefix('/'), B)],
+          },
+          // A name another listener of the port serves: the control plane answers 421.
+          {
+            name: 'misdirected',
+            domains: ['other.example.com', `other.example.com:${HTTPS}`],
+            routes: [
+              {
+                name: 'misdirected-request',
+                match: prefix('/'),
+                action: { case: 'directResponse', value: { status: 421 } },
+              },
+            ],
           },
         ]),
         routeConfig(`http.${HTTP}`, [
@@ -275,6 +297,13 @@ test('gateway: HTTPS by SNI with two certificates, path routing over HBONE, redi
     req.on('data', (d: string) => (body += d));
     await once(req, 'end');
     assert.deepEqual([status, body], [200, 'a GET /v1/h2']);
+    // The same connection (SNI a.example.com) asked for a name the route configuration marks
+    // misdirected: 421, so the client retries on a connection of its own.
+    const other = session.request({ ':path': '/v1/h2', ':authority': 'other.example.com' });
+    const [headers] = (await once(other, 'response')) as [http2.IncomingHttpHeaders];
+    other.resume();
+    await once(other, 'end');
+    assert.equal(headers[':status'], 421);
   });
 
   await t.test('a gRPC call over TLS through a route to an HTTP/2 backend', async () => {
@@ -304,6 +333,16 @@ test('gateway: HTTPS by SNI with two certificates, path routing over HBONE, redi
       assert.equal(r.san, 'DNS:pass.example.com');
       assert.equal(r.reply, 'tls app got ping for pass.example.com');
       await assert.rejects(tlsExchange(PASS, 'nope.example.com', rootPem, 'ping'));
+    },
+  );
+
+  await t.test(
+    'TLS terminated by SNI on the passthrough port: the gateway certificate, plain bytes to the backend',
+    async () => {
+      const r = await tlsExchange(PASS, 'term.example.com', rootPem, 'hello');
+      assert.equal(r.san, 'DNS:*.example.com');
+      assert.equal(r.alpn, false);
+      assert.equal(r.reply, 'echo:hello');
     },
   );
 

@@ -81,6 +81,8 @@ function build(model: DownstreamTlsModel, secrets: readonly (SecretModel | undef
           ...(model.minVersion ? { minVersion: model.minVersion } : {}),
           ...(model.maxVersion ? { maxVersion: model.maxVersion } : {}),
           ...(model.ciphers ? { ciphers: model.ciphers } : {}),
+          // Client certificates are verified against these CAs only.
+          ...(model.clientValidation ? { ca: model.clientValidation.trustedCa } : {}),
         }),
       })),
     };

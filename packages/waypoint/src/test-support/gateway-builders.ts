@@ -5,6 +5,7 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { packAny } from '@trellis/api';
 import type { FilterChainSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
+import { CertificateValidationContext_TrustChainVerification as TrustChain } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { SecretSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { DownstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { listenerAt, terminalFilter, type Named, type ServiceChain } from './envoy-builders.js';
@@ -20,6 +21,12 @@ export interface GatewayChain extends Pick<
     readonly sds?: readonly string[];
     readonly inline?: readonly { readonly certChain: string; readonly privateKey: string }[];
     readonly alpn?: readonly string[];
+    /** Client certificate validation: trusted CAs (PEM), require_client_certificate, ACCEPT_UNTRUSTED. */
+    readonly clients?: {
+      readonly ca: string;
+      readonly require: boolean;
+      readonly acceptUntrusted?: boolean;
+    };
   };
 }
 
@@ -37,7 +44,26 @@ export function gatewayChain(c: GatewayChain): MessageInitShape<typeof FilterCha
               value: packAny(
                 DownstreamTlsContextSchema,
                 create(DownstreamTlsContextSchema, {
+                  ...(c.tls.clients ? { requireClientCertificate: c.tls.clients.require } : {}),
                   commonTlsContext: {
+                    ...(c.tls.clients
+                      ? {
+                          validationContextType: {
+                            case: 'validationContext' as const,
+                            value: {
+                              trustedCa: {
+                                specifier: {
+                                  case: 'inlineString' as const,
+                                  value: c.tls.clients.ca,
+                                },
+                              },
+                              trustChainVerification: c.tls.clients.acceptUntrusted
+                                ? TrustChain.ACCEPT_UNTRUSTED
+                                : TrustChain.VERIFY_TRUST_CHAIN,
+                            },
+                          },
+                        }
+                      : {}),
                     alpnProtocols: [...(c.tls.alpn ?? ['h2', 'http/1.1'])],
                     tlsCertificateSdsSecretConfigs: (c.tls.sds ?? []).map((name) => ({
                       name,

@@ -4,7 +4,12 @@
 import https from 'node:https';
 import tls from 'node:tls';
 import { issueServingCert } from '@trellis/ca';
-import { createRootCa, type CaCredentials } from '@trellis/pki';
+import {
+  createRootCa,
+  generateKeyPair,
+  issueWorkloadCertificate,
+  type CaCredentials,
+} from '@trellis/pki';
 
 export interface HostCert {
   readonly certChain: string;
@@ -19,6 +24,18 @@ export async function ingressRoot(): Promise<CaCredentials> {
 export async function hostCert(issuer: CaCredentials, ...names: string[]): Promise<HostCert> {
   const c = await issueServingCert({ issuer, dnsNames: names, ips: [], ttlMs: 86_400_000 });
   return { certChain: c.chain.join(''), privateKey: c.key };
+}
+
+/** A client certificate (EKU clientAuth) for `identity` (a SPIFFE ID) issued by `issuer`. */
+export async function clientCert(issuer: CaCredentials, identity: string): Promise<HostCert> {
+  const keys = await generateKeyPair();
+  const c = await issueWorkloadCertificate({
+    publicKey: keys.publicKey,
+    identity,
+    issuer,
+    ttlMs: 86_400_000,
+  });
+  return { certChain: c.cert, privateKey: keys.privateKey };
 }
 
 export interface TlsReply {
@@ -93,11 +110,13 @@ export function tlsExchange(
   ca: string,
   send: string,
   address = '127.0.0.1',
+  client?: HostCert,
 ): Promise<{ san: string; reply: string; alpn: string | false }> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({
       host: address,
       port,
+      ...(client ? { cert: client.certChain, key: client.privateKey } : {}),
       ...(servername ? { servername } : {}),
       ca,
       checkServerIdentity: (_h, cert) =>

@@ -1,6 +1,7 @@
 // TLS origination (a DestinationRule's tls SIMPLE/MUTUAL as an UpstreamTlsContext): the waypoint
 // opens TLS to an endpoint outside the mesh with the SNI, the CA file and the client certificate
-// the cluster names, and refuses a server whose certificate lacks the expected SAN (503 UF).
+// the cluster names (files, or inline PEM as for a Gateway's backend client certificate, whose key
+// /config_dump redacts), and refuses a server whose certificate lacks the expected SAN (503 UF).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
@@ -114,16 +115,34 @@ test('TLS origination to an endpoint outside the mesh: SNI, CA file, client cert
       routes: [
         simpleRoutes('db:5432', [
           forward('wrong-san', prefix('/wrong'), 'wrong-san'),
+          forward('inline', prefix('/inline'), 'inline'),
           forward('all', prefix('/'), 'db'),
         ]),
       ],
       clusters: [
         tlsCluster('db', mutual(['db.example.test'])),
         tlsCluster('wrong-san', mutual(['other.example.test'])),
+        // As the control plane sends a Gateway's spec.tls.backend certificate: inline PEM.
+        tlsCluster('inline', {
+          sni: 'db.example.test',
+          commonTlsContext: {
+            validationContextType: {
+              case: 'validationContext',
+              value: { trustedCa: { specifier: { case: 'inlineString', value: server.cert } } },
+            },
+            tlsCertificates: [
+              {
+                certificateChain: { specifier: { case: 'inlineString', value: client.cert } },
+                privateKey: { specifier: { case: 'inlineString', value: client.key } },
+              },
+            ],
+          },
+        }),
       ],
       endpoints: [
         endpoints('db', [{ ip: '127.0.0.3', port: APP_PORT }]),
         endpoints('wrong-san', [{ ip: '127.0.0.3', port: APP_PORT }]),
+        endpoints('inline', [{ ip: '127.0.0.3', port: APP_PORT }]),
       ],
     },
   });
@@ -135,6 +154,15 @@ test('TLS origination to an endpoint outside the mesh: SNI, CA file, client cert
     [200, 'sni=db.example.test client=waypoint-client'],
     'TLS with the SNI and the client certificate from the files',
   );
+  const inline = await request(port, { path: '/inline' });
+  assert.deepEqual(
+    [inline.status, inline.body],
+    [200, 'sni=db.example.test client=waypoint-client'],
+    'TLS with an inline CA and client certificate',
+  );
+  const dump = (await f.admin('/config_dump')).body;
+  assert.ok(!dump.includes(client.key.split('\n')[1]!), 'the inline client key is not dumped');
+  assert.match(dump, /\[redacted\]/);
   const refused = await request(port, { path: '/wrong' });
   assert.equal(refused.status, 503, refused.body);
   assert.match(refused.body, /upstream connect error|none of the expected SANs/);

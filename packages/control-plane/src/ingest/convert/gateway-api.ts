@@ -8,8 +8,10 @@ import {
   GATEWAY_GROUP,
   type BackendObjectReference,
   type BackendRef,
+  type FrontendTls,
   type Gateway,
   type GatewayAddress,
+  type GatewayTls,
   type GatewayClass,
   type GatewayListener,
   type ListenerSet,
@@ -115,15 +117,9 @@ function listenerIn(gatewayNamespace: string, v: unknown, path: string): Gateway
     const t = map(x, p);
     return {
       mode: optStr(t.mode, `${p}.mode`) || 'Terminate',
-      certificateRefs: list(t.certificateRefs, `${p}.certificateRefs`, (r, rp) => {
-        const c = map(r, rp);
-        return {
-          group: coreGroup(optStr(c.group, `${rp}.group`) ?? ''),
-          kind: optStr(c.kind, `${rp}.kind`) || 'Secret',
-          name: name(c.name, `${rp}.name`),
-          namespace: optStr(c.namespace, `${rp}.namespace`) || gatewayNamespace,
-        };
-      }),
+      certificateRefs: list(t.certificateRefs, `${p}.certificateRefs`, (r, rp) =>
+        objectRef(gatewayNamespace, 'Secret', r, rp),
+      ),
     };
   });
   const allowed = optMap(m.allowedRoutes, `${path}.allowedRoutes`);
@@ -149,6 +145,58 @@ function listenerIn(gatewayNamespace: string, v: unknown, path: string): Gateway
         };
       }),
     },
+  });
+}
+
+/** An object reference with its defaults (core group, `namespace`); `kind` defaults to `kind`. */
+function objectRef(namespace: string, kind: string, v: unknown, path: string) {
+  const c = map(v, path);
+  return {
+    group: coreGroup(optStr(c.group, `${path}.group`) ?? ''),
+    kind: optStr(c.kind, `${path}.kind`) || kind,
+    name: name(c.name, `${path}.name`),
+    namespace: optStr(c.namespace, `${path}.namespace`) || namespace,
+  };
+}
+
+function frontendTls(namespace: string, v: unknown, path: string): FrontendTls {
+  const m = map(v, path);
+  return defined({
+    validation: opt(m, 'validation', path, (x, p) => {
+      const val = map(x, p);
+      return {
+        caCertificateRefs: list(val.caCertificateRefs, `${p}.caCertificateRefs`, (r, rp) =>
+          objectRef(namespace, '', r, rp),
+        ),
+        mode: optStr(val.mode, `${p}.mode`) || 'AllowValidOnly',
+      };
+    }),
+  });
+}
+
+function gatewayTls(namespace: string, v: unknown, path: string): GatewayTls {
+  const m = map(v, path);
+  return defined({
+    frontend: opt(m, 'frontend', path, (x, p) => {
+      const f = map(x, p);
+      return {
+        default: frontendTls(namespace, f.default ?? {}, `${p}.default`),
+        perPort: list(f.perPort, `${p}.perPort`, (e, ep) => {
+          const pp = map(e, ep);
+          return {
+            port: port(pp.port, `${ep}.port`),
+            tls: frontendTls(namespace, pp.tls ?? {}, `${ep}.tls`),
+          };
+        }),
+      };
+    }),
+    backend: opt(m, 'backend', path, (x, p) =>
+      defined({
+        clientCertificateRef: opt(map(x, p), 'clientCertificateRef', p, (r, rp) =>
+          objectRef(namespace, 'Secret', r, rp),
+        ),
+      }),
+    ),
   });
 }
 
@@ -189,6 +237,7 @@ export function toGateway(o: Fields): Gateway {
             ? undefined
             : labelSelector(allowedListeners.selector, 'spec.allowedListeners.namespaces.selector'),
       }),
+      tls: opt(spec, 'tls', 'spec', (x, p) => gatewayTls(metadata.namespace, x, p)),
     }),
     status: {
       addresses: lenientList(status.addresses, 'status.addresses', gatewayAddress),

@@ -16,7 +16,7 @@ import type { TransportSocket } from '@trellis/api/gen/envoy/config/core/v3/base
 import { oldestFirst } from '../../collections/meta.js';
 import type { BackendTLSPolicy, CaConfigMap } from '../../model/backend-tls-policy.js';
 import type { ServiceInfo, ServicePortInfo } from '../../model/service-info.js';
-import { upstreamTlsSocket } from './client-tls.js';
+import { upstreamTlsSocket, type UpstreamTlsOptions } from './client-tls.js';
 import type { EnvoyState } from './state.js';
 
 export interface PolicyCondition {
@@ -53,6 +53,7 @@ export interface BackendTlsPolicies {
     service: Pick<ServiceInfo, 'namespace' | 'name'>,
     port: ServicePortInfo,
     http2: boolean,
+    client?: UpstreamTlsOptions['inlineClient'],
   ): { socket: TransportSocket } | { refused: string; reason: string } | undefined;
 }
 
@@ -76,7 +77,7 @@ export function backendTlsPolicies(state: EnvoyState): BackendTlsPolicies {
   const byKey = new Map(decisions.map((d) => [d.key, d]));
   const result: BackendTlsPolicies = {
     decisions,
-    forCluster(service, port, http2) {
+    forCluster(service, port, http2, client) {
       const key = `${service.namespace}/${service.name}`;
       const winner = winners.get(`${key}|${port.name}`) ?? winners.get(`${key}|`);
       const d = winner === undefined ? undefined : byKey.get(winner);
@@ -88,6 +89,7 @@ export function backendTlsPolicies(state: EnvoyState): BackendTlsPolicies {
           ...(d.tls.caPem ? { ca: { case: 'inlineString', value: d.tls.caPem } } : {}),
           subjectAltNames: d.tls.sans,
           http2,
+          ...(client ? { inlineClient: client } : {}),
         }),
       };
     },
@@ -176,7 +178,7 @@ function decide(
 }
 
 /** Why a ConfigMap cannot serve as a CA certificate, if it cannot. */
-function caProblem(cm: CaConfigMap | undefined, name: string): string | undefined {
+export function caProblem(cm: CaConfigMap | undefined, name: string): string | undefined {
   if (!cm) return `ConfigMap ${name} not found`;
   if (cm.caCrt === undefined) return `ConfigMap ${name} has no ca.crt`;
   const blocks = cm.caCrt.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);

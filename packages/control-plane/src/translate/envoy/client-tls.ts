@@ -75,6 +75,8 @@ export interface UpstreamTlsOptions {
   /** Files of the client certificate (mutual TLS). */
   readonly clientCertificate?: string;
   readonly privateKey?: string;
+  /** A client certificate given inline (PEM), e.g. a Gateway's spec.tls.backend Secret. */
+  readonly inlineClient?: { readonly certificateChain: string; readonly privateKey: string };
 }
 
 /** The `envoy.transport_sockets.tls` socket of `o`. */
@@ -99,8 +101,16 @@ export function upstreamTlsSocket(o: UpstreamTlsOptions): TransportSocket {
     commonTlsContext: create(CommonTlsContextSchema, {
       alpnProtocols: o.http2 ? ['h2'] : [],
       validationContextType: { case: 'validationContext', value: validation },
-      tlsCertificates:
-        o.clientCertificate && o.privateKey
+      tlsCertificates: o.inlineClient
+        ? [
+            create(TlsCertificateSchema, {
+              certificateChain: {
+                specifier: { case: 'inlineString', value: o.inlineClient.certificateChain },
+              },
+              privateKey: { specifier: { case: 'inlineString', value: o.inlineClient.privateKey } },
+            }),
+          ]
+        : o.clientCertificate && o.privateKey
           ? [
               create(TlsCertificateSchema, {
                 certificateChain: { specifier: { case: 'filename', value: o.clientCertificate } },

@@ -3,17 +3,20 @@
 // and which certificates it serves. Route attachment, the gateway's Envoy resources and the
 // Gateway status all read this one decision, so they cannot disagree. Pure; cached per state and
 // Gateway object.
+import type { CaConfigMap } from '../../model/backend-tls-policy.js';
 import {
   GATEWAY_GROUP,
   type Gateway,
   type GatewayListener,
   type ListenerSet,
   type RouteGroupKind,
+  type SecretObjectReference,
 } from '../../model/gateway-api.js';
-import { tlsSecretProblem } from '../../model/secret.js';
+import { tlsSecretProblem, type TlsSecret } from '../../model/secret.js';
 import { allowsNamespace } from '../../collections/allowed-routes.js';
 import { labelsOf, oldestFirst } from '../../collections/meta.js';
 import { gatewayAddressProblem } from './gateway-addresses.js';
+import { caProblem } from './backend-tls.js';
 import { referenceAllowed } from './reference-grants.js';
 import type { RouteCondition } from './route-attachment.js';
 import type { EnvoyState } from './state.js';
@@ -58,8 +61,13 @@ export interface ListenerDecision {
   readonly programmed: boolean;
   /** TLS termination: the Secrets served (SDS names `kubernetes://<ns>/<name>`), in ref order. */
   readonly certificates: readonly string[];
-  /** TLS passthrough. */
+  /** TLS passthrough (protocol TLS, mode Passthrough); protocol TLS otherwise terminates. */
   readonly passthrough: boolean;
+  /**
+   * HTTPS with `spec.tls.frontend` validation for its port: the PEM CA certificates that resolved
+   * (joined) and whether a client without a valid certificate is still let in.
+   */
+  readonly clientValidation?: { readonly caPem: string; readonly insecureFallback: boolean };
 }
 
 export interface GatewayDecision {
@@ -67,6 +75,15 @@ export interface GatewayDecision {
   readonly key: string;
   /** Gateway `Accepted`. */
   readonly accepted: RouteCondition;
+  /** Some HTTPS listener's client certificate validation is in mode AllowInsecureFallback. */
+  readonly insecureFrontendValidation: boolean;
+  /** Gateway `ResolvedRefs`, when it refers to something of its own (spec.tls.backend). */
+  readonly resolvedRefs?: RouteCondition;
+  /** spec.tls.backend.clientCertificateRef, resolved: presented on TLS to backends (BackendTLSPolicy). */
+  readonly backendClientCertificate?: {
+    readonly certificateChain: string;
+    readonly privateKey: string;
+  };
   /** The Gateway's listeners, then those of its allowed ListenerSets (oldest set first). */
   readonly listeners: readonly ListenerDecision[];
   /** The ListenerSets naming this Gateway as their parent, oldest first. */
@@ -170,6 +187,9 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
   const secrets = new Map(
     (state.secrets ?? []).map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]),
   );
+  const configMaps = new Map(
+    (state.configMaps ?? []).map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c]),
+  );
   // Conflicts: listeners of one port must be of one group; within it, one per hostname. The
   // first listener keeps the port or hostname (Gateway API), later ones are conflicted.
   const portGroup = new Map<number, PortGroup>();
@@ -220,6 +240,8 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
       (k) => k.group !== GATEWAY_GROUP || !protocolKinds.includes(k.kind),
     );
     const passthrough = l.protocol === 'TLS' && (l.tls?.mode ?? 'Passthrough') === 'Passthrough';
+    // TLS termination: HTTPS, and TLS in mode Terminate (its TLSRoutes get the decrypted stream).
+    const terminates = l.protocol === 'HTTPS' || (l.protocol === 'TLS' && !passthrough);
     const conditions: ListenerCondition[] = [];
     let accepted: ListenerCondition;
     if (!group)
@@ -236,13 +258,6 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         'UnsupportedValue',
         'HTTPS listeners terminate TLS: use protocol TLS for tls.mode Passthrough',
       );
-    else if (l.protocol === 'TLS' && !passthrough)
-      accepted = cond(
-        'Accepted',
-        false,
-        'UnsupportedValue',
-        'TLS listeners pass TLS through (tls.mode Passthrough); use HTTPS to terminate it',
-      );
     else if ((l.protocol === 'HTTP' || l.protocol === 'TCP') && l.tls)
       accepted = cond(
         'Accepted',
@@ -251,6 +266,19 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         `tls is not allowed on ${l.protocol} listeners`,
       );
     else accepted = cond('Accepted', true, 'Accepted', 'listener accepted');
+    // Client certificate validation (spec.tls.frontend) of an HTTPS listener: without one CA
+    // certificate that resolves, the listener is not accepted.
+    const frontend = l.protocol === 'HTTPS' ? frontendValidation(gw, l.port) : undefined;
+    const ca = frontend
+      ? resolveCaRefs(state, configMaps, namespace, frontend.caCertificateRefs)
+      : undefined;
+    if (accepted.status && ca && ca.pems.length === 0)
+      accepted = cond(
+        'Accepted',
+        false,
+        'NoValidCACertificate',
+        `no usable CA certificate for client certificate validation on port ${l.port}: ${ca.problems.map((p) => p.message).join('; ')}`,
+      );
     conditions.push(accepted);
     // A listener whose protocol or TLS mode is not supported takes no route kinds at all.
     const supportedKinds = accepted.status
@@ -291,52 +319,33 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     // ResolvedRefs: certificates of TLS termination, then route kinds.
     const certificates: string[] = [];
     let refs = cond('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved');
-    if (l.protocol === 'HTTPS' && accepted.status) {
-      const problems: { reason: string; message: string }[] = [];
+    const problems: { reason: string; message: string }[] = [...(ca?.problems ?? [])];
+    if (terminates && accepted.status) {
       const certRefs = l.tls?.certificateRefs ?? [];
       if (certRefs.length === 0)
         problems.push({
           reason: 'InvalidCertificateRef',
-          message: 'an HTTPS listener needs tls.certificateRefs',
+          message: `a listener that terminates TLS (${l.protocol}${l.protocol === 'TLS' ? ', tls.mode Terminate' : ''}) needs tls.certificateRefs`,
         });
       for (const ref of certRefs) {
-        const what = `certificateRef ${ref.namespace}/${ref.name}`;
-        if (ref.group !== '' || ref.kind !== 'Secret') {
-          problems.push({
-            reason: 'InvalidCertificateRef',
-            message: `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only Secret)`,
-          });
-          continue;
-        }
-        const permitted = referenceAllowed(
-          state.referenceGrants,
+        const problem = refProblem(
+          state,
           origin
-            ? { group: GATEWAY_GROUP, kind: 'ListenerSet', namespace: origin.namespace }
-            : { group: GATEWAY_GROUP, kind: 'Gateway', namespace },
-          { group: '', kind: 'Secret', namespace: ref.namespace, name: ref.name },
+            ? { kind: 'ListenerSet', namespace: origin.namespace }
+            : { kind: 'Gateway', namespace },
+          ref,
+          `certificateRef ${ref.namespace}/${ref.name}`,
+          { kind: 'Secret', kindReason: 'InvalidCertificateRef', reason: 'InvalidCertificateRef' },
+          (key) => secretProblem(secrets, key),
         );
-        if (!permitted) {
-          problems.push({
-            reason: 'RefNotPermitted',
-            message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets ${origin ? `ListenerSets of ${origin.namespace}` : `Gateways of ${namespace}`} refer to it`,
-          });
-          continue;
-        }
-        const secret = secrets.get(`${ref.namespace}/${ref.name}`);
-        const problem = secret
-          ? tlsSecretProblem(secret)
-          : `Secret ${ref.namespace}/${ref.name} not found`;
-        if (problem) {
-          problems.push({ reason: 'InvalidCertificateRef', message: `${what}: ${problem}` });
-          continue;
-        }
-        certificates.push(sdsSecretName(ref.namespace, ref.name));
+        if (problem) problems.push(problem);
+        else certificates.push(sdsSecretName(ref.namespace, ref.name));
       }
-      // RefNotPermitted first: it is the one the user fixes with a ReferenceGrant.
-      const first = problems.find((p) => p.reason === 'RefNotPermitted') ?? problems[0];
-      if (first)
-        refs = cond('ResolvedRefs', false, first.reason, problems.map((p) => p.message).join('; '));
     }
+    // RefNotPermitted first: it is the one the user fixes with a ReferenceGrant.
+    const first = problems.find((p) => p.reason === 'RefNotPermitted') ?? problems[0];
+    if (first)
+      refs = cond('ResolvedRefs', false, first.reason, problems.map((p) => p.message).join('; '));
     if (refs.status && invalidKinds.length > 0)
       refs = cond(
         'ResolvedRefs',
@@ -347,7 +356,7 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
     conditions.push(refs);
 
     const usable = accepted.status && !conflicted.status;
-    const programmed = usable && (l.protocol !== 'HTTPS' || certificates.length > 0);
+    const programmed = usable && (!terminates || certificates.length > 0);
     conditions.push(
       programmed
         ? cond('Programmed', true, 'Programmed', 'listener programmed')
@@ -372,6 +381,14 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
       programmed,
       certificates,
       passthrough,
+      ...(frontend && ca && ca.pems.length > 0
+        ? {
+            clientValidation: {
+              caPem: ca.pems.join('\n') + '\n',
+              insecureFallback: frontend.mode === 'AllowInsecureFallback',
+            },
+          }
+        : {}),
     };
   });
 
@@ -409,5 +426,138 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
             reason: 'ListenersNotValid',
             message: 'no listener is valid (see status.listeners)',
           };
-  return { gateway: gw, key, accepted, listeners, listenerSets };
+  const frontend = gw.spec.tls?.frontend;
+  const insecureFrontendValidation = [
+    frontend?.default,
+    ...(frontend?.perPort ?? []).map((p) => p.tls),
+  ].some((t) => t?.validation?.mode === 'AllowInsecureFallback');
+  const backend = backendClientCertificate(state, secrets, gw);
+  return {
+    gateway: gw,
+    key,
+    accepted,
+    listeners,
+    listenerSets,
+    insecureFrontendValidation,
+    ...(backend ?? {}),
+  };
+}
+
+/**
+ * The Gateway's client certificate for backends (spec.tls.backend.clientCertificateRef): a TLS
+ * Secret of its namespace, or of another one that grants it; else ResolvedRefs False with
+ * InvalidClientCertificateRef or RefNotPermitted (the Gateway stays Accepted, and its backends
+ * get no client certificate).
+ */
+function backendClientCertificate(
+  state: EnvoyState,
+  secrets: ReadonlyMap<string, TlsSecret>,
+  gw: Gateway,
+): Pick<GatewayDecision, 'resolvedRefs' | 'backendClientCertificate'> | undefined {
+  const ref = gw.spec.tls?.backend?.clientCertificateRef;
+  if (!ref) return undefined;
+  const what = `spec.tls.backend.clientCertificateRef ${ref.namespace}/${ref.name}`;
+  const problem = refProblem(
+    state,
+    { kind: 'Gateway', namespace: gw.metadata.namespace },
+    ref,
+    what,
+    {
+      kind: 'Secret',
+      kindReason: 'InvalidClientCertificateRef',
+      reason: 'InvalidClientCertificateRef',
+    },
+    (key) => secretProblem(secrets, key),
+  );
+  if (problem) return { resolvedRefs: { type: 'ResolvedRefs', status: false, ...problem } };
+  const secret = secrets.get(`${ref.namespace}/${ref.name}`);
+  return {
+    resolvedRefs: {
+      type: 'ResolvedRefs',
+      status: true,
+      reason: 'ResolvedRefs',
+      message: `${what}: presented to backends that use TLS`,
+    },
+    backendClientCertificate: {
+      certificateChain: secret!.certificateChain!,
+      privateKey: secret!.privateKey!,
+    },
+  };
+}
+
+/**
+ * Why a Gateway's reference to a core object of `o.kind` cannot be used, if it cannot: another
+ * group or kind (`o.kindReason`), another namespace without a ReferenceGrant (`RefNotPermitted`),
+ * or what `problemOf` says of the object (`o.reason`).
+ */
+function refProblem(
+  state: EnvoyState,
+  from: { kind: 'Gateway' | 'ListenerSet'; namespace: string },
+  ref: SecretObjectReference,
+  what: string,
+  o: { kind: 'Secret' | 'ConfigMap'; kindReason: string; reason: string },
+  problemOf: (key: string) => string | undefined,
+): { reason: string; message: string } | undefined {
+  if (ref.group !== '' || ref.kind !== o.kind)
+    return {
+      reason: o.kindReason,
+      message: `${what}: kind ${ref.group ? `${ref.group}/` : ''}${ref.kind} is not supported (only ${o.kind})`,
+    };
+  const permitted = referenceAllowed(
+    state.referenceGrants,
+    { group: GATEWAY_GROUP, ...from },
+    { group: '', kind: o.kind, namespace: ref.namespace, name: ref.name },
+  );
+  if (!permitted)
+    return {
+      reason: 'RefNotPermitted',
+      message: `${what}: no ReferenceGrant in namespace ${ref.namespace} lets ${from.kind}s of ${from.namespace} refer to it`,
+    };
+  const problem = problemOf(`${ref.namespace}/${ref.name}`);
+  return problem ? { reason: o.reason, message: `${what}: ${problem}` } : undefined;
+}
+
+/** Why the Secret `key` cannot serve as a certificate and key, if it cannot. */
+function secretProblem(secrets: ReadonlyMap<string, TlsSecret>, key: string): string | undefined {
+  const secret = secrets.get(key);
+  return secret ? tlsSecretProblem(secret) : `Secret ${key} not found`;
+}
+
+/** The client certificate validation of the Gateway's HTTPS listeners on `port`, if any. */
+function frontendValidation(gw: Gateway, port: number) {
+  const f = gw.spec.tls?.frontend;
+  if (!f) return undefined;
+  return (f.perPort.find((p) => p.port === port)?.tls ?? f.default).validation;
+}
+
+/**
+ * The CA certificates of `refs` (ConfigMaps with a PEM `ca.crt`) and why the others cannot be
+ * used, with the listener reasons Gateway API names.
+ */
+function resolveCaRefs(
+  state: EnvoyState,
+  configMaps: ReadonlyMap<string, CaConfigMap>,
+  namespace: string,
+  refs: readonly SecretObjectReference[],
+) {
+  const pems: string[] = [];
+  const problems: { reason: string; message: string }[] = [];
+  for (const ref of refs) {
+    const key = `${ref.namespace}/${ref.name}`;
+    const problem = refProblem(
+      state,
+      { kind: 'Gateway', namespace },
+      ref,
+      `caCertificateRef ${key}`,
+      {
+        kind: 'ConfigMap',
+        kindReason: 'InvalidCACertificateKind',
+        reason: 'InvalidCACertificateRef',
+      },
+      (k) => caProblem(configMaps.get(k), k),
+    );
+    if (problem) problems.push(problem);
+    else pems.push(configMaps.get(key)!.caCrt!.trim());
+  }
+  return { pems, problems };
 }

@@ -5,9 +5,13 @@
 //   of the routes attached to the port's HTTP listeners.
 // - HTTPS (TLS termination): a chain per listener, matched by `server_names` (its hostname; none:
 //   any SNI), a DownstreamTlsContext whose certificates come by SDS (`kubernetes://<ns>/<name>`,
-//   over ADS), and RDS `https.<port>.<listener>.<gateway>.<namespace>`.
-// - TLS passthrough: a chain per attached TLSRoute matched by its hostnames, tcp_proxy to its
-//   backends; an invalid backend's share goes to a cluster never served (closed connections).
+//   over ADS), and RDS `https.<port>.<listener>.<gateway>.<namespace>`, which answers 421 for
+//   the hostnames of the port's other HTTPS listeners (misdirected requests).
+// - TLS: a chain per attached TLSRoute matched by its hostnames, tcp_proxy to its backends; an
+//   invalid backend's share goes to a cluster never served (closed connections). In mode
+//   Passthrough the bytes go on untouched; in mode Terminate the chain has the listener's
+//   DownstreamTlsContext (no ALPN) and the backend gets the decrypted stream. Both modes can
+//   share a port (chosen by SNI).
 // - TCP: tcp_proxy to the backends of the oldest attached TCPRoute, likewise.
 // Clusters and endpoints are the waypoint's (`outbound|<port>||<host>`, EDS, HBONE metadata for
 // mesh endpoints), with the TLS of a BackendTLSPolicy targeting the Service port (backend-tls.ts); the SDS Secrets are the listeners' certificates that resolved (same namespace
@@ -35,7 +39,11 @@ import {
   type Listener,
 } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import {
+  DirectResponseActionSchema,
+  RouteMatchSchema,
+  RouteSchema,
   VirtualHostSchema,
+  type Route,
   type VirtualHost,
 } from '@trellis/api/gen/envoy/config/route/v3/route_components_pb.js';
 import {
@@ -54,13 +62,17 @@ import {
   SecretSchema,
   type Secret,
 } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
-import { TlsCertificateSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import {
+  CertificateValidationContext_TrustChainVerification,
+  CertificateValidationContextSchema,
+  TlsCertificateSchema,
+} from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import {
   CommonTlsContextSchema,
   DownstreamTlsContextSchema,
 } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { SortedMap } from '../../collections/sorted-map.js';
-import type { Gateway, L4RouteRule } from '../../model/gateway-api.js';
+import type { Gateway, GatewayListener, L4RouteRule } from '../../model/gateway-api.js';
 import { backendTlsPolicies } from './backend-tls.js';
 import { backendCluster, unservedCluster } from './backends.js';
 import { adsConfigSource, socketAddress } from './common.js';
@@ -128,15 +140,18 @@ export function gatewayResources(
       const sni = new Set<string>();
       for (const d of decisions) {
         const l = d.listener;
-        if (!d.passthrough) {
+        if (l.protocol === 'HTTPS') {
           const rds = httpsRouteConfigName(port, l.name, gw);
-          const config = routeConfig(rds, port, [d], onListener, ctx);
+          const terminating = decisions
+            .filter((o) => o.listener.protocol === 'HTTPS')
+            .map((o) => o.listener);
+          const config = routeConfig(rds, port, [d], onListener, ctx, terminating);
           routes.set(rds, config);
           const chain = hcmChain(rds, config);
           chain.filterChainMatch = create(FilterChainMatchSchema, {
             serverNames: l.hostname !== undefined ? [l.hostname] : [],
           });
-          chain.transportSocket = downstreamTls(d.certificates);
+          chain.transportSocket = downstreamTls(d.certificates, ['h2', 'http/1.1'], d);
           chains.push(chain);
           continue;
         }
@@ -163,6 +178,8 @@ export function gatewayResources(
                 serverNames: names.includes('*') ? [] : names,
               }),
               filters: [tcpProxyFilter(proxy)],
+              // Mode Terminate: the backend gets the decrypted stream.
+              ...(d.passthrough ? {} : { transportSocket: downstreamTls(d.certificates, []) }),
             }),
           );
         }
@@ -208,7 +225,12 @@ export function gatewayResources(
   const endpoints = new Map<string, ClusterLoadAssignment>();
   for (const [name, ref] of ctx.clusters) {
     const cluster = waypointCluster(ref, destinationRules, root);
-    const backendTls = tlsPolicies.forCluster(ref.service, ref.port, speaksHttp2(ref.port));
+    const backendTls = tlsPolicies.forCluster(
+      ref.service,
+      ref.port,
+      speaksHttp2(ref.port),
+      decision.backendClientCertificate,
+    );
     if (backendTls && 'socket' in backendTls) cluster.transportSocket = backendTls.socket;
     clusters.set(name, cluster);
     if (backendTls && 'refused' in backendTls) {
@@ -276,6 +298,12 @@ function routeHostnames(listener: string | undefined, route: readonly string[]):
  * hostname matches it, and only that listener's routes serve it. So a route hostname that a more
  * specific listener covers entirely is left out, and every listener's hostname has a virtual host
  * (empty when no route serves it) that the more specific match picks over a wider one.
+ *
+ * `sniListeners` (an HTTPS listener's own configuration: its connections chose it by SNI): the
+ * port's terminating listeners. A request whose Host belongs to another of them (a more specific
+ * listener's hostname, or anything outside the listener's own hostname) is misdirected and gets
+ * 421 (Gateway API's GatewayHTTPSListenerDetectMisdirectedRequests; RFC 9110 15.5.20), so a client
+ * that reused one connection for another name retries on a new one.
  */
 function routeConfig(
   name: string,
@@ -283,9 +311,10 @@ function routeConfig(
   decisions: readonly ListenerDecision[],
   onListener: (listener: string) => AttachedRoute[],
   ctx: RouteContext,
+  sniListeners?: readonly GatewayListener[],
 ): RouteConfiguration {
   const byHost = new Map<string, AttachedRoute[]>();
-  const listenerHosts = decisions.map((d) => d.listener.hostname);
+  const listenerHosts = (sniListeners ?? decisions.map((d) => d.listener)).map((l) => l.hostname);
   if (decisions.length > 1) for (const h of listenerHosts) byHost.set(h ?? '*', []);
   for (const d of decisions)
     for (const r of onListener(d.listener.name)) {
@@ -297,14 +326,55 @@ function routeConfig(
         byHost.set(h, list);
       }
     }
-  const virtualHosts: VirtualHost[] = [...byHost.keys()].sort().map((host) =>
+  const misdirected = sniListeners
+    ? misdirectedHosts(decisions[0]!.listener.hostname, sniListeners, byHost)
+    : [];
+  const virtualHosts: VirtualHost[] = [...byHost.keys(), ...misdirected].sort().map((host) =>
     create(VirtualHostSchema, {
       name: `${host}:${port}`,
       domains: host === '*' ? ['*'] : [host, `${host}:${port}`],
-      routes: attachedRouteEntries(byHost.get(host)!, ctx),
+      routes: byHost.has(host)
+        ? attachedRouteEntries(byHost.get(host)!, ctx)
+        : [misdirectedRoute()],
     }),
   );
   return create(RouteConfigurationSchema, { name, virtualHosts });
+}
+
+/**
+ * The hostnames an HTTPS listener (hostname `own`, none: any) answers 421 for: the other
+ * listeners' hostnames it would otherwise cover (requests for them belong to those listeners),
+ * and `*` (any other name) when it has a hostname of its own, whose names not served by a route
+ * keep an empty virtual host (404).
+ */
+function misdirectedHosts(
+  own: string | undefined,
+  listeners: readonly GatewayListener[],
+  byHost: Map<string, AttachedRoute[]>,
+): string[] {
+  const covers = (pattern: string, h: string) => hostnameIntersection(pattern, h) === h;
+  const out = new Set<string>();
+  for (const l of listeners) {
+    const o = l.hostname;
+    if (o !== undefined && o !== own && (own === undefined || covers(own, o))) out.add(o);
+  }
+  if (own !== undefined) {
+    if (!byHost.has(own)) byHost.set(own, []);
+    out.add('*');
+  }
+  return [...out].filter((h) => !byHost.has(h));
+}
+
+/** Any request on a misdirected virtual host: 421 Misdirected Request. */
+function misdirectedRoute(): Route {
+  return create(RouteSchema, {
+    name: 'misdirected-request',
+    match: create(RouteMatchSchema, { pathSpecifier: { case: 'prefix', value: '/' } }),
+    action: {
+      case: 'directResponse',
+      value: create(DirectResponseActionSchema, { status: 421 }),
+    },
+  });
 }
 
 /** Whether every name `host` matches is covered by a listener hostname narrower than `own` (none: any). */
@@ -325,11 +395,40 @@ function hcmChain(name: string, config: RouteConfiguration): FilterChain {
   return create(FilterChainSchema, { name, filters: [hcmFilter(name, config.name, filters)] });
 }
 
-/** TLS termination with the listener's certificates fetched by SDS over ADS. */
-function downstreamTls(certificates: readonly string[]) {
+/**
+ * TLS termination with the listener's certificates fetched by SDS over ADS, offering `alpn`;
+ * with its client certificate validation (spec.tls.frontend): the CAs inline, a certificate
+ * required unless the mode is AllowInsecureFallback (then one that does not verify is accepted
+ * too, Envoy's ACCEPT_UNTRUSTED).
+ */
+function downstreamTls(
+  certificates: readonly string[],
+  alpn: readonly string[],
+  d?: Pick<ListenerDecision, 'clientValidation'>,
+) {
+  const v = d?.clientValidation;
   const context = create(DownstreamTlsContextSchema, {
+    ...(v && !v.insecureFallback ? { requireClientCertificate: true } : {}),
     commonTlsContext: create(CommonTlsContextSchema, {
-      alpnProtocols: ['h2', 'http/1.1'],
+      ...(v
+        ? {
+            validationContextType: {
+              case: 'validationContext' as const,
+              value: create(CertificateValidationContextSchema, {
+                trustedCa: create(DataSourceSchema, {
+                  specifier: { case: 'inlineString', value: v.caPem },
+                }),
+                ...(v.insecureFallback
+                  ? {
+                      trustChainVerification:
+                        CertificateValidationContext_TrustChainVerification.ACCEPT_UNTRUSTED,
+                    }
+                  : {}),
+              }),
+            },
+          }
+        : {}),
+      alpnProtocols: [...alpn],
       tlsCertificateSdsSecretConfigs: certificates.map((name) =>
         create(SdsSecretConfigSchema, { name, sdsConfig: adsConfigSource() }),
       ),

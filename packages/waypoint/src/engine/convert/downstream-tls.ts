@@ -1,13 +1,19 @@
 // A filter chain's transport_socket -> DownstreamTlsModel: TLS termination with SDS certificates
 // (`kubernetes://<ns>/<secret>` over ADS) and/or inline ones, ALPN, protocol versions and cipher
-// suites. Client certificate validation is refused by name (not implemented). Pure.
+// suites, and client certificate validation: an inline validation_context (trusted_ca,
+// trust_chain_verification) with require_client_certificate; its other checks are refused by
+// name. Pure.
 import { isMessage } from '@bufbuild/protobuf';
 import type { TransportSocket } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
-import { TlsParameters_TlsProtocol } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import {
+  CertificateValidationContext_TrustChainVerification as TrustChain,
+  TlsParameters_TlsProtocol,
+  type CertificateValidationContext,
+} from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { DownstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
-import type { DownstreamTlsModel } from '../model/listener.js';
+import type { ClientValidationModel, DownstreamTlsModel } from '../model/listener.js';
 import { invalid, unpackTyped } from './common.js';
-import { tlsCertificate } from './secret.js';
+import { certificates, dataText, tlsCertificate } from './secret.js';
 
 const RAW_BUFFER = 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer';
 
@@ -26,16 +32,18 @@ export function downstreamTls(ts: TransportSocket, field: string): DownstreamTls
   if (!isMessage(m, DownstreamTlsContextSchema))
     invalid(`${field}.typed_config`, `transport socket ${m.$typeName} is not supported`);
   const f = `${field}.typed_config(DownstreamTlsContext)`;
-  if (m.requireClientCertificate)
-    invalid(`${f}.require_client_certificate`, 'client certificate validation is not supported');
   const c = m.commonTlsContext;
   if (!c) invalid(`${f}.common_tls_context`, 'is missing');
   const cf = `${f}.common_tls_context`;
-  if (c.validationContextType.case !== undefined)
-    invalid(
-      `${cf}.${c.validationContextType.case}`,
-      'client certificate validation is not supported',
-    );
+  const vt = c.validationContextType;
+  if (vt.case !== undefined && vt.case !== 'validationContext')
+    invalid(`${cf}.${vt.case}`, 'only an inline validation_context is supported (no SDS)');
+  const clientValidation =
+    vt.case === 'validationContext'
+      ? validation(vt.value, m.requireClientCertificate ?? false, `${cf}.validation_context`)
+      : undefined;
+  if (m.requireClientCertificate && !clientValidation)
+    invalid(`${f}.require_client_certificate`, 'needs common_tls_context.validation_context');
   if (c.tlsCertificateProviderInstance || c.tlsCertificateCertificateProviderInstance)
     invalid(cf, 'certificate provider instances are not supported');
   const sdsCertificates = c.tlsCertificateSdsSecretConfigs.map((s, i) => {
@@ -73,5 +81,33 @@ export function downstreamTls(ts: TransportSocket, field: string): DownstreamTls
     ...(minVersion ? { minVersion } : {}),
     ...(maxVersion ? { maxVersion } : {}),
     ...(p && p.cipherSuites.length > 0 ? { ciphers: p.cipherSuites.join(':') } : {}),
+    ...(clientValidation ? { clientValidation } : {}),
   };
+}
+
+/** The client certificate checks of a validation_context: trusted CAs and the trust mode only. */
+function validation(
+  v: CertificateValidationContext,
+  requireCertificate: boolean,
+  field: string,
+): ClientValidationModel {
+  const unsupported: [string, boolean][] = [
+    ['match_typed_subject_alt_names', v.matchTypedSubjectAltNames.length > 0],
+    ['match_subject_alt_names', v.matchSubjectAltNames.length > 0],
+    ['verify_certificate_spki', v.verifyCertificateSpki.length > 0],
+    ['verify_certificate_hash', v.verifyCertificateHash.length > 0],
+    ['crl', v.crl !== undefined],
+    ['custom_validator_config', v.customValidatorConfig !== undefined],
+    ['ca_certificate_provider_instance', v.caCertificateProviderInstance !== undefined],
+    ['system_root_certs', v.systemRootCerts !== undefined],
+    ['watched_directory', v.watchedDirectory !== undefined],
+    ['allow_expired_certificate', v.allowExpiredCertificate],
+  ];
+  for (const [name, set] of unsupported) if (set) invalid(`${field}.${name}`, 'is not supported');
+  const trustedCa = dataText(v.trustedCa, `${field}.trusted_ca`);
+  certificates(trustedCa, `${field}.trusted_ca`);
+  const t = v.trustChainVerification;
+  if (t !== TrustChain.VERIFY_TRUST_CHAIN && t !== TrustChain.ACCEPT_UNTRUSTED)
+    invalid(`${field}.trust_chain_verification`, `unknown value ${t}`);
+  return { trustedCa, requireCertificate, acceptUntrusted: t === TrustChain.ACCEPT_UNTRUSTED };
 }

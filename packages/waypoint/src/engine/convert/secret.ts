@@ -77,7 +77,7 @@ export function tlsCertificate(c: TlsCertificate, field: string): TlsCertificate
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
-function certificates(pem: string, field: string): X509Certificate[] {
+export function certificates(pem: string, field: string): X509Certificate[] {
   const blocks = pem.match(PEM_CERT) ?? [];
   if (blocks.length === 0) invalid(field, 'no PEM certificate (-----BEGIN CERTIFICATE-----) found');
   return blocks.map((b, i) => {
@@ -89,7 +89,7 @@ function certificates(pem: string, field: string): X509Certificate[] {
   });
 }
 
-function dataText(d: DataSource | undefined, field: string): string {
+export function dataText(d: DataSource | undefined, field: string): string {
   const s = d?.specifier;
   switch (s?.case) {
     case 'inlineBytes':

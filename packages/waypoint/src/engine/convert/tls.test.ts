@@ -1,6 +1,6 @@
 // TLS at the edge: a gateway Listener's DownstreamTlsContext and SDS Secrets convert to models, and
-// what is wrong or not implemented (client certificate validation, keys of another certificate,
-// no PEM, file data sources, non-ADS SDS) is refused with a reason naming the field.
+// what is wrong or not implemented (client certificate checks beyond trusted CAs, keys of another
+// certificate, no PEM, file data sources, non-ADS SDS) is refused with a reason naming the field.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
@@ -8,6 +8,7 @@ import { packAny, unpackAnyAs } from '@trellis/api';
 import { ListenerSchema } from '@trellis/api/gen/envoy/config/listener/v3/listener_pb.js';
 import { SecretSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { DownstreamTlsContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import type { CertificateValidationContextSchema } from '@trellis/api/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import type { Named } from '../../test-support/envoy-builders.js';
 import { gatewayListener, tlsSecret } from '../../test-support/gateway-builders.js';
 import { hostCert, ingressRoot } from '../../test-support/gateway-clients.js';
@@ -88,7 +89,7 @@ test('DownstreamTlsContext refusals name the field', () => {
   const sds = { tlsCertificateSdsSecretConfigs: [{ name: 'kubernetes://ns/a' }] };
   assert.match(
     reason(withTls({ requireClientCertificate: true, commonTlsContext: sds })),
-    /require_client_certificate: client certificate validation is not supported/,
+    /require_client_certificate: needs common_tls_context\.validation_context/,
   );
   assert.match(
     reason(
@@ -102,8 +103,29 @@ test('DownstreamTlsContext refusals name the field', () => {
         },
       }),
     ),
-    /common_tls_context\.validationContextSdsSecretConfig: client certificate validation is not supported/,
+    /common_tls_context\.validationContextSdsSecretConfig: only an inline validation_context is supported/,
   );
+  const validating = (value: MessageInitShape<typeof CertificateValidationContextSchema>) =>
+    reason(
+      withTls({
+        requireClientCertificate: true,
+        commonTlsContext: { ...sds, validationContextType: { case: 'validationContext', value } },
+      }),
+    );
+  const trustedCa = { specifier: { case: 'inlineString' as const, value: root.cert } };
+  assert.equal(validating({ trustedCa }), 'accepted');
+  assert.match(
+    validating({
+      trustedCa,
+      matchSubjectAltNames: [{ matchPattern: { case: 'exact', value: 'x' } }],
+    }),
+    /validation_context\.match_subject_alt_names: is not supported/,
+  );
+  assert.match(
+    validating({ trustedCa: { specifier: { case: 'inlineString', value: 'not pem' } } }),
+    /validation_context\.trusted_ca/,
+  );
+  assert.match(validating({}), /validation_context\.trusted_ca/);
   assert.match(reason(withTls({ commonTlsContext: {} })), /common_tls_context: no certificate/);
   assert.match(reason(withTls({})), /common_tls_context: is missing/);
   assert.match(

@@ -101,6 +101,18 @@ export interface DownstreamTlsModel {
   readonly maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
   /** OpenSSL cipher list for TLS <= 1.2 (cipher_suites joined), undefined: Node's default. */
   readonly ciphers?: string;
+  /** Client certificates are asked for and checked against these CAs (a validation_context). */
+  readonly clientValidation?: ClientValidationModel;
+}
+
+/** A DownstreamTlsContext's client certificate validation. */
+export interface ClientValidationModel {
+  /** PEM CA certificates (validation_context.trusted_ca). */
+  readonly trustedCa: string;
+  /** require_client_certificate: a client without a certificate fails the handshake. */
+  readonly requireCertificate: boolean;
+  /** trust_chain_verification ACCEPT_UNTRUSTED: a certificate that does not verify is let in. */
+  readonly acceptUntrusted: boolean;
 }
 
 /** A certificate chain and its private key, PEM, checked to belong together. */
