@@ -82,7 +82,12 @@ const APPS = [
     labels: { app: 'client' },
     serviceAccount: 'client',
     slot: 1,
-    container: { name: 'client', image: 'curlimages/curl:latest', command: ['sleep', 'infinity'] },
+    container: {
+      name: 'client',
+      image: 'curlimages/curl:latest',
+      imagePullPolicy: 'IfNotPresent',
+      command: ['sleep', 'infinity'],
+    },
   }),
 ];
 
