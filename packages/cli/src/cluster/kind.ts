@@ -1,7 +1,16 @@
 // kind clusters for `trellis cluster --provider kind` and `npm run e2e -- --provider kind`: the kind
 // binary and the Docker CLI as processes. The plan (names, arguments, config) is kind-plan.pure.ts.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -229,6 +238,26 @@ export function deleteKindCluster(name: string, log: (line: string) => void = ()
   if (network && run('docker', ['network', 'inspect', network]).status === 0) {
     const rm = run('docker', ['network', 'rm', network]);
     if (rm.status !== 0) log(`docker network ${network} kept: ${rm.stderr.trim()}`);
+  }
+  removeEmptyModulesDir(log);
+}
+
+/** kind mounts the host's /lib/modules into its nodes, and Docker creates it (empty) on a host
+ * without one: removed again once no kind node is left, when still empty. */
+function removeEmptyModulesDir(log: (line: string) => void): void {
+  const dir = '/lib/modules';
+  try {
+    if (readdirSync(dir).length > 0) return;
+  } catch {
+    return;
+  }
+  const nodes = run('docker', ['ps', '-aq', '--filter', 'label=io.x-k8s.kind.cluster']);
+  if (nodes.status !== 0 || nodes.stdout.trim()) return;
+  try {
+    rmdirSync(dir);
+    log(`removed the empty ${dir} Docker made for kind's nodes`);
+  } catch {
+    // not ours to remove (permissions): left as it is
   }
 }
 
