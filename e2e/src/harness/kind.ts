@@ -28,31 +28,47 @@ const docker = (...args: string[]) => {
 /** Each name the suites run (left) and the image it stands for (right). */
 export function sampleImages(version: string): [name: string, from: string][] {
   return [
-    ['trellis/echo:latest', `trellis/echo:${version}`],
+    ['trellis/echo:latest', `trellis/e2e-echo:${version}`],
     [ISTIO_ECHO_IMAGE, `trellis/echo-advanced:${version}`],
     ['curlimages/curl:latest', `trellis/e2e-client:${version}`],
   ];
 }
 
-/** Builds the client image when missing and tags the sample's names; returns every image to load. */
+/** `docker build` of e2e/images/<dir> as `tag` when Docker lacks it. */
+function buildWhenMissing(
+  dir: string,
+  tag: string,
+  args: Record<string, string>,
+  log: (l: string) => void,
+) {
+  if (!missingImages([tag]).length) return;
+  log(`building ${tag} (e2e/images/${dir}) ${JSON.stringify(args)}`);
+  const buildArgs = Object.entries(args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+  docker(
+    'build',
+    '--network',
+    'host',
+    '--quiet',
+    '--tag',
+    tag,
+    ...buildArgs,
+    join(REPO, 'e2e/images', dir),
+  );
+}
+
+/** Builds the client and echo stand-ins when missing and tags the sample's names; returns every
+ * image to load. */
 export function prepareKindImages(log: (l: string) => void): string[] {
   requireDocker();
   const version = CLI_VERSION;
-  const client = `trellis/e2e-client:${version}`;
-  if (missingImages([client]).length) {
-    const base = missingImages([LOCAL_BASE]).length ? undefined : LOCAL_BASE;
-    log(`building ${client} (e2e/images/client) on ${base ?? 'its default base'}`);
-    docker(
-      'build',
-      '--network',
-      'host',
-      '--quiet',
-      '--tag',
-      client,
-      ...(base ? ['--build-arg', `BASE=${base}`] : []),
-      join(REPO, 'e2e/images/client'),
-    );
-  }
+  const echo = `trellis/echo:${version}`;
+  if (missingImages([echo]).length)
+    throw new Error(`${echo} is not in Docker: build it with deploy/images/build.sh`);
+  const base: Record<string, string> = missingImages([LOCAL_BASE]).length
+    ? {}
+    : { BASE: LOCAL_BASE };
+  buildWhenMissing('client', `trellis/e2e-client:${version}`, base, log);
+  buildWhenMissing('echo', `trellis/e2e-echo:${version}`, { ECHO: echo }, log);
   const sample = sampleImages(version);
   const needed = [...meshImages(version), ...sample.map(([, from]) => from)];
   const missing = missingImages(needed);
