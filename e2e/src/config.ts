@@ -4,8 +4,10 @@ import type { Capability } from './harness/capabilities.js';
 
 export interface SuiteEnv {
   readonly kubeconfig: string;
-  /** Local cluster name (the provider "local"); empty for an existing cluster. */
+  /** The name of the cluster the runner created; empty for an existing cluster. */
   readonly cluster: string;
+  /** Where that cluster runs: local (netns nodes on this host) or kind (Docker containers). */
+  readonly provider: 'local' | 'kind';
   readonly capabilities: ReadonlySet<Capability>;
   /** Run the tests whose capability is missing anyway (to see how they fail). */
   readonly runSkipped: boolean;
@@ -23,6 +25,7 @@ export function suiteEnv(
   return {
     kubeconfig,
     cluster: env['E2E_CLUSTER'] ?? '',
+    provider: env['E2E_PROVIDER'] === 'kind' ? 'kind' : 'local',
     capabilities: new Set(
       (env['E2E_CAPABILITIES'] ?? '').split(',').filter(Boolean) as Capability[],
     ),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run e2e`: creates a cluster (local by default), installs Trellis with the CLI, deploys the
+// `npm run e2e`: creates a cluster (local by default, or kind), installs Trellis with the CLI, deploys the
 // sample (e2e/sample: a client and echo v1/v2 across 2 nodes; namespace e2e-mesh enrolled,
 // e2e-plain not), probes what the cluster can do, runs the scenario suites in order, prints a
 // summary (install time, mesh memory, each scenario's result) and deletes the cluster.
@@ -7,14 +7,21 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { deleteKindCluster } from '@trellis/cli';
 import { createCluster, deleteCluster, kubectlFor } from '@trellis/local-cluster';
 import { runnerArgv, runnerEnv } from './config.js';
 import { CAPABILITIES, MISSING, probeCapabilities } from './harness/capabilities.js';
 import { RUNNER_INSTALL_ARGS, trellisInstall } from './harness/install.js';
 import { Interrupt } from './harness/interrupt.js';
+import { createE2eKindCluster, untaintControlPlane } from './harness/kind.js';
 import { meshMemory } from './harness/memory.js';
 import { deploySample, labelNodeSlots } from './harness/sample.js';
-import { parseRunnerArgs, RUNNER_HELP, type RunnerOptions } from './runner-args.pure.js';
+import {
+  parseRunnerArgs,
+  providerInstallArgs,
+  RUNNER_HELP,
+  type RunnerOptions,
+} from './runner-args.pure.js';
 import { summarizeTap, type TapSummary } from './tap.pure.js';
 import { REPO } from './harness/suite.js';
 
@@ -45,15 +52,11 @@ async function main(): Promise<number> {
     process.stdout.write(RUNNER_HELP);
     return 0;
   }
-  if (opts.provider === 'kind')
-    throw new Error(
-      '--provider kind needs Docker and the images built from deploy/images, which this host lacks; use --provider local',
-    );
-
+  const kind = opts.provider === 'kind';
   const cluster = opts.kubeconfig ? '' : `e2e${process.pid}`;
   const log = (l: string) => console.error(`e2e: ${l}`);
   mkdirSync(dirname(RESULTS_TAP), { recursive: true });
-  if (cluster && process.getuid?.() !== 0) {
+  if (cluster && !kind && process.getuid?.() !== 0) {
     // As the root-only package tests do: skipped, and counted as skipped by npm test's summary.
     const why = 'needs root: the local cluster uses network namespaces, mounts and iptables';
     writeFileSync(RESULTS_TAP, `ok 1 - e2e suites # SKIP ${why}\n1..1\n# tests 1\n# skipped 1\n`);
@@ -61,27 +64,27 @@ async function main(): Promise<number> {
     return 0;
   }
   let kubeconfig = opts.kubeconfig ?? '';
-  const interrupt = new Interrupt(cluster || undefined, log);
-  if (cluster) {
-    log(`creating local cluster ${cluster} (${opts.nodes} nodes)`);
-    kubeconfig = (await createCluster({ name: cluster, nodes: opts.nodes, log: (l) => log(l) }))
-      .kubeconfig;
-  }
+  const interrupt = new Interrupt(cluster || undefined, log, opts.provider);
+  const runStarted = Date.now();
   const work = mkdtempSync(join(tmpdir(), `trellis-e2e-${process.pid}-`));
   try {
+    if (cluster) {
+      log(`creating ${opts.provider} cluster ${cluster} (${opts.nodes} nodes)`);
+      kubeconfig = kind
+        ? createE2eKindCluster(cluster, opts.nodes, log)
+        : (await createCluster({ name: cluster, nodes: opts.nodes, log: (l) => log(l) }))
+            .kubeconfig;
+    }
     interrupt.check();
     const kubectl = kubectlFor(kubeconfig);
+    if (kind && cluster) untaintControlPlane(kubectl);
     const nodes = labelNodeSlots(kubectl);
 
+    const installArgs = [...RUNNER_INSTALL_ARGS, ...providerInstallArgs(opts.provider)];
     log(
-      `trellis install --profile ${opts.profile} ${RUNNER_INSTALL_ARGS.join(' ')} (timeout ${opts.installTimeout})`,
+      `trellis install --profile ${opts.profile} ${installArgs.join(' ')} (timeout ${opts.installTimeout})`,
     );
-    const install = trellisInstall(
-      kubeconfig,
-      opts.profile,
-      opts.installTimeout,
-      RUNNER_INSTALL_ARGS,
-    );
+    const install = trellisInstall(kubeconfig, opts.profile, opts.installTimeout, installArgs);
     const installSeconds = install.seconds;
     log(`trellis install exited ${install.status} after ${installSeconds.toFixed(1)}s`);
 
@@ -95,7 +98,8 @@ async function main(): Promise<number> {
       client ? { namespace: 'e2e-mesh', name: client } : undefined,
     );
     log(`capabilities: ${caps.join(', ') || 'none'}`);
-    const memory = cluster ? meshMemory(kubectl) : undefined;
+    // Resident memory is read from the host's processes: local clusters only.
+    const memory = cluster && !kind ? meshMemory(kubectl) : undefined;
 
     const results: { scenario: string; tap: string; summary: TapSummary; seconds: number }[] = [];
     for (const name of SCENARIOS) {
@@ -109,6 +113,7 @@ async function main(): Promise<number> {
       await runScenario(file, tap, {
         E2E_KUBECONFIG: kubeconfig,
         E2E_CLUSTER: cluster,
+        E2E_PROVIDER: opts.provider,
         E2E_CAPABILITIES: caps.join(','),
         E2E_PROFILE: opts.profile,
         E2E_INSTALL_EXIT: String(install.status),
@@ -124,7 +129,9 @@ async function main(): Promise<number> {
     }
 
     console.log('\nTrellis e2e summary');
-    console.log(`  cluster: ${cluster ? `local ${cluster}, ${nodes.length} nodes` : kubeconfig}`);
+    console.log(
+      `  cluster: ${cluster ? `${opts.provider} ${cluster}, ${nodes.length} nodes` : kubeconfig}`,
+    );
     console.log(
       `  install: exit ${install.status} in ${installSeconds.toFixed(1)}s (CLI start to every component Ready when exit 0)`,
     );
@@ -154,16 +161,20 @@ async function main(): Promise<number> {
       for (const [reason, tests] of s.skipReasons) console.log(`      (${tests.length}) ${reason}`);
       for (const t of s.failed) console.log(`      FAILED: ${t}`);
     }
+    console.log(
+      `  run: ${((Date.now() - runStarted) / 1000).toFixed(1)}s (cluster creation to summary)`,
+    );
     return failed ? 1 : 0;
   } finally {
     interrupt.dispose();
     rmSync(work, { recursive: true, force: true });
     if (cluster && !opts.keep) {
-      log(`deleting cluster ${cluster}`);
-      await deleteCluster(cluster, { quiet: true });
+      log(`deleting ${opts.provider} cluster ${cluster}`);
+      if (kind) deleteKindCluster(cluster, log);
+      else await deleteCluster(cluster, { quiet: true });
     } else if (cluster)
       log(
-        `cluster ${cluster} kept: KUBECONFIG=${kubeconfig}; delete with trellis cluster delete --name ${cluster}`,
+        `cluster ${cluster} kept: KUBECONFIG=${kubeconfig}; delete with trellis cluster delete${kind ? ' --provider kind' : ''} --name ${cluster}`,
       );
   }
 }

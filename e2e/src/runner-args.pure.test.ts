@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRunnerArgs } from './runner-args.pure.js';
+import { parseRunnerArgs, providerInstallArgs } from './runner-args.pure.js';
 
 test('defaults, and every flag', () => {
   const d = parseRunnerArgs([]);
@@ -40,4 +40,10 @@ test('bad flags say what is wrong', () => {
   );
   assert.throws(() => parseRunnerArgs(['--kubeconfig']), /--kubeconfig needs a value/);
   assert.throws(() => parseRunnerArgs(['--fast']), /unknown flag "--fast"/);
+});
+
+test('on kind, trellis install never pulls the images (they are loaded into the nodes)', () => {
+  assert.equal(parseRunnerArgs(['--provider', 'kind']).provider, 'kind');
+  assert.deepEqual(providerInstallArgs('kind'), ['--set', 'images.pullPolicy=Never']);
+  assert.deepEqual(providerInstallArgs('local'), []);
 });

@@ -22,7 +22,10 @@ the cluster.
 A test that needs what the cluster cannot do is skipped, saying what is missing, and fails the run.
 
 Flags:
-  --provider local|kind   where the cluster runs (default local; kind needs Docker)
+  --provider local|kind   where the cluster runs (default local: netns nodes on this host, root;
+                          kind: Docker containers, through trellis cluster create --provider kind,
+                          with the images of deploy/images/build.sh loaded into the nodes and
+                          trellis install --set images.pullPolicy=Never)
   --nodes N               nodes of the created cluster (default 2, at least 2)
   --kubeconfig FILE       use this cluster instead of creating one (left in place)
   --keep                  keep the created cluster (prints its kubeconfig)
@@ -32,6 +35,12 @@ Flags:
   --run-skipped           run the tests whose capability is missing anyway (to see how they fail)
   -h, --help              this help
 `;
+
+/** What `trellis install` gets beyond the runner's own arguments on each provider: on kind the
+ * images are the ones loaded into the nodes, never pulled (there may be no registry). */
+export function providerInstallArgs(provider: 'local' | 'kind'): string[] {
+  return provider === 'kind' ? ['--set', 'images.pullPolicy=Never'] : [];
+}
 
 /** `--nodes`: an integer from `min` to 10 (shared with the conformance runner). */
 export function nodesFlag(v: string, min: number): number {

@@ -93,6 +93,9 @@ if [ -n "$force" ] || ! docker image inspect "$BASE" >/dev/null 2>&1; then
   rootfs=$work/base
   debootstrap "$rootfs" "$BASE_PACKAGES"
   cp -a "$here/rootfs/." "$rootfs/"
+  # containerd's bin_dir is kind's /opt/cni/bin, where CNI agents install their plugins.
+  mkdir -p "$rootfs/opt/cni/bin"
+  for p in "$rootfs"/usr/lib/cni/*; do ln -s "/usr/lib/cni/${p##*/}" "$rootfs/opt/cni/bin/"; done
   install -m 0755 "$kind_bin/crictl" "$rootfs/usr/local/bin/crictl"
   mkdir -p "$rootfs/etc/kubernetes/manifests" "$rootfs/etc/cni/net.d" "$rootfs/kind/manifests"
   # systemd as the container's init: only the units a node needs start (containerd, kubelet);

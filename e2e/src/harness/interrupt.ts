@@ -7,11 +7,16 @@ export class Interrupt {
   readonly #handler: (signal: NodeJS.Signals) => void;
 
   /** `cluster`: the local cluster the caller deletes when it stops (none: an existing cluster). */
-  constructor(cluster: string | undefined, log: (l: string) => void) {
+  constructor(
+    cluster: string | undefined,
+    log: (l: string) => void,
+    provider: 'local' | 'kind' = 'local',
+  ) {
+    const del = `trellis cluster delete${provider === 'kind' ? ' --provider kind' : ''} --name`;
     this.#handler = (signal) => {
       if (this.#signal) {
         log(
-          `${signal} again: exiting now${cluster ? `; delete the cluster with trellis cluster delete --name ${cluster}` : ''}`,
+          `${signal} again: exiting now${cluster ? `; delete the cluster with ${del} ${cluster}` : ''}`,
         );
         process.exit(130);
       }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { kubectlFor, run, type Kubectl } from '@trellis/local-cluster';
 import { suiteEnv } from '../config.js';
 import { MISSING, type Capability } from './capabilities.js';
+import type { ClusterRef } from './nodes.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const TRELLIS = fileURLToPath(
@@ -13,6 +14,8 @@ export const TRELLIS = fileURLToPath(
 export interface Suite {
   readonly kubeconfig: string;
   readonly cluster: string;
+  /** The created cluster and its provider, for reading its nodes (harness/nodes.ts). */
+  readonly ref: ClusterRef;
   readonly kubectl: Kubectl;
   readonly profile: 'default' | 'minimal';
   readonly installExit: number;
@@ -34,6 +37,7 @@ export function suite(): Suite {
   return {
     kubeconfig: env.kubeconfig,
     cluster: env.cluster,
+    ref: { provider: env.provider, cluster: env.cluster },
     kubectl,
     profile: env.profile,
     installExit: env.installExit,

@@ -1,11 +1,13 @@
 // Traffic for the suites: curl run in a client pod with kubectl exec, and a packet capture on a
-// node's link (local clusters: the host end of the node's veth) to see what crosses the wire.
+// node's link (the host end of the node's veth: a netns node's, or a kind node container's) to see
+// what crosses the wire.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kubeBinDir, layoutOf, run, type Kubectl } from '@trellis/local-cluster';
+import { kubeBinDir, run, type Kubectl } from '@trellis/local-cluster';
+import { nodeHostLink, type ClusterRef } from './nodes.js';
 
 export interface CurlResult {
   /** curl's exit code: 0 an HTTP answer came, 7 refused, 28 timed out, 52/56 reset/empty. */
@@ -97,15 +99,14 @@ export async function curlUntil(call: () => CurlResult, allowed: boolean): Promi
 
 /** Captures on a node's link while `during` runs; returns the raw capture and a TLS summary. */
 export async function captureOnNodeLink(
-  cluster: string,
+  ref: ClusterRef,
   nodeIndex: number,
   during: () => Promise<void> | void,
 ): Promise<{ raw: Buffer; tlsRecords: number; packets: number }> {
-  const node = layoutOf(cluster).nodes[nodeIndex - 1];
-  if (!node) throw new Error(`cluster ${cluster} has no node ${nodeIndex}`);
+  const link = nodeHostLink(ref, nodeIndex);
   const dir = mkdtempSync(join(tmpdir(), `e2e-capture-${process.pid}-`));
   const file = join(dir, 'link.pcap');
-  const tshark = spawn('tshark', ['-q', '-i', node.hostVeth, '-w', file], { stdio: 'ignore' });
+  const tshark = spawn('tshark', ['-q', '-i', link, '-w', file], { stdio: 'ignore' });
   try {
     await sleep(1500); // tshark opens the interface
     await during();

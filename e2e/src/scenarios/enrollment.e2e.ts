@@ -2,10 +2,11 @@
 // pod created in an enrolled namespace is redirected by the CNI plugin before it runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kubeBinDir, podNetnsName } from '@trellis/local-cluster';
+import { kubeBinDir } from '@trellis/local-cluster';
+import { nodesReachable, podIptablesSave } from '../harness/nodes.js';
 import { suite } from '../harness/suite.js';
 import { curlFrom, podOf } from '../harness/traffic.js';
 
@@ -85,7 +86,12 @@ function freshClient(name: string): string {
       terminationGracePeriodSeconds: 1,
       nodeSelector: { 'e2e.trellis.dev/slot': '1' },
       containers: [
-        { name: 'client', image: 'curlimages/curl:latest', command: ['sleep', 'infinity'] },
+        {
+          name: 'client',
+          image: 'curlimages/curl:latest',
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', 'infinity'],
+        },
       ],
     },
   });
@@ -96,7 +102,7 @@ async function firstRunning(
   namespace: string,
   name: string,
   start: () => void,
-): Promise<{ uid: string; redirection: string }> {
+): Promise<{ uid: string; node: string; redirection: string }> {
   const w = spawn(
     `${kubeBinDir()}/kubectl`,
     [
@@ -109,19 +115,22 @@ async function firstRunning(
       '--watch',
       '--request-timeout=0',
       '-o',
-      `jsonpath={.status.phase}|{.metadata.uid}|{.metadata.annotations.ambient\\.istio\\.io/redirection}{"\\n"}`,
+      `jsonpath={.status.phase}|{.metadata.uid}|{.spec.nodeName}|{.metadata.annotations.ambient\\.istio\\.io/redirection}{"\\n"}`,
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   try {
     const lines = createInterface({ input: w.stdout });
-    const first = new Promise<{ uid: string; redirection: string } | undefined>((resolve) => {
-      lines.on('line', (l) => {
-        const [phase, uid, redirection] = l.split('|');
-        if (phase === 'Running') resolve({ uid: uid!, redirection: redirection ?? '' });
-      });
-      lines.on('close', () => resolve(undefined));
-    });
+    const first = new Promise<{ uid: string; node: string; redirection: string } | undefined>(
+      (resolve) => {
+        lines.on('line', (l) => {
+          const [phase, uid, node, redirection] = l.split('|');
+          if (phase === 'Running')
+            resolve({ uid: uid!, node: node!, redirection: redirection ?? '' });
+        });
+        lines.on('close', () => resolve(undefined));
+      },
+    );
     // The watch sees every status the pod reports, from its creation on.
     await sleep(1000);
     start();
@@ -155,14 +164,8 @@ test(
         s.kubectl.run(['apply', '-f', '-'], freshClient(name)),
       );
       // Read at once: the agent's own watch would redirect a missed pod about a second later.
-      const rules = s.cluster
-        ? execFileSync(
-            'ip',
-            ['netns', 'exec', podNetnsName(s.cluster, first.uid), 'iptables-save'],
-            {
-              encoding: 'utf8',
-            },
-          )
+      const rules = nodesReachable(s.ref)
+        ? podIptablesSave(s.ref, first.uid, first.node)
         : undefined;
       assert.equal(first.redirection, 'enabled', 'annotated in its first Running status');
       if (rules !== undefined)

@@ -2,9 +2,8 @@
 // becomes Ready and connected.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { layoutOf } from '@trellis/local-cluster';
+import { nodeCniConfigs, nodesReachable } from '../harness/nodes.js';
 import { REPO, suite } from '../harness/suite.js';
 
 const s = suite();
@@ -104,17 +103,18 @@ test(
       s.kubectl.getJson('daemonset', '-n', 'trellis-system', 'trellis-cni-node').status.numberReady,
       nodes,
     );
-    if (!s.cluster) return; // node files are readable on local clusters only
-    for (const node of layoutOf(s.cluster).nodes) {
-      const dir = join(node.dir, 'root/etc/cni/net.d');
-      const conflist = readdirSync(dir)
-        .filter((f) => f.endsWith('.conflist'))
-        .sort()[0];
-      assert.ok(conflist && existsSync(join(dir, conflist)), `${node.name} has a CNI config`);
-      const plugins = JSON.parse(readFileSync(join(dir, conflist), 'utf8')).plugins.map(
-        (p: { type: string }) => p.type,
+    if (!nodesReachable(s.ref)) return; // node files are readable on created clusters only
+    const configs = nodeCniConfigs(s.ref);
+    for (const node of s.kubectl
+      .getJson('nodes')
+      .items.map((n: { metadata: { name: string } }) => n.metadata.name)) {
+      // The container runtime uses the first config file by name.
+      const first = configs.find((c) => c.node === node);
+      assert.ok(first, `${node} has a CNI config`);
+      assert.ok(
+        first.plugins.includes('trellis-cni'),
+        `${node}/${first.file}: ${first.plugins.join(', ')}`,
       );
-      assert.ok(plugins.includes('trellis-cni'), `${node.name}: ${plugins.join(', ')}`);
     }
   },
 );

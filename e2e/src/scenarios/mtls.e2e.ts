@@ -31,12 +31,12 @@ test(
 
 test(
   'client (node 1) -> echo-v2 (node 2): the node link carries TLS and never the payload',
-  { ...needs, skip: needs.skip ?? (!s.cluster && 'captures need a local cluster') },
+  { ...needs, skip: needs.skip ?? (!s.cluster && 'captures need a cluster the runner created') },
   async () => {
     const marker = `trellis-e2e-${randomBytes(8).toString('hex')}`;
     const client = { namespace: 'e2e-mesh', pod: podOf(s.kubectl, 'e2e-mesh', 'client') };
     let answer = '';
-    const capture = await captureOnNodeLink(s.cluster, 1, () => {
+    const capture = await captureOnNodeLink(s.ref, 1, () => {
       const r = curlFrom(s.kubectl, client, `http://echo-v2.e2e-mesh.svc.cluster.local/${marker}`, [
         '-H',
         `x-marker: ${marker}`,

@@ -2,10 +2,7 @@
 // annotation behind, and a reinstall works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { layoutOf, podNetnsName } from '@trellis/local-cluster';
+import { nodeCniConfigs, nodesReachable, podIptablesSave } from '../harness/nodes.js';
 import { suite } from '../harness/suite.js';
 
 const s = suite();
@@ -56,22 +53,11 @@ test('no CNI config entry, in-pod rule or redirection annotation is left', s.nee
         undefined,
         `${ns}/${p.metadata.name}`,
       );
-  if (!s.cluster) return; // node files and pod netns are reachable on local clusters only
-  for (const node of layoutOf(s.cluster).nodes) {
-    const dir = join(node.dir, 'root/etc/cni/net.d');
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.conflist'))) {
-      const plugins = JSON.parse(readFileSync(join(dir, f), 'utf8')).plugins.map(
-        (p: { type: string }) => p.type,
-      );
-      assert.ok(!plugins.includes('trellis-cni'), `${node.name}/${f}: ${plugins.join(', ')}`);
-    }
-  }
+  if (!nodesReachable(s.ref)) return; // node files and pod netns: created clusters only
+  for (const c of nodeCniConfigs(s.ref))
+    assert.ok(!c.plugins.includes('trellis-cni'), `${c.node}/${c.file}: ${c.plugins.join(', ')}`);
   for (const p of s.kubectl.getJson('pods', '-n', 'e2e-mesh').items) {
-    const rules = execFileSync(
-      'ip',
-      ['netns', 'exec', podNetnsName(s.cluster, p.metadata.uid), 'iptables-save'],
-      { encoding: 'utf8' },
-    );
+    const rules = podIptablesSave(s.ref, p.metadata.uid, p.spec.nodeName);
     assert.doesNotMatch(
       rules,
       /--to-ports 1500[168]|0x539|0x111/,

@@ -23,3 +23,12 @@ export { loadKustomization } from './manifests/kustomize.js';
 export { Kube, KubeApiError, type KubeTarget } from './kube/kube.js';
 export { analyze, type Finding, type AnalysisInput } from './mesh/analyze.pure.js';
 export { waypointGateway } from './mesh/waypoint.pure.js';
+export {
+  createKindCluster,
+  deleteKindCluster,
+  loadKindImages,
+  missingImages,
+  requireDocker,
+  type KindCreateOptions,
+} from './cluster/kind.js';
+export { meshImages } from './cluster/kind-plan.pure.js';

@@ -34,3 +34,30 @@ test('a bad --lb-range is a usage error naming what is wrong', () => {
     assert.match(r.stderr, want);
   }
 });
+
+test('cluster --provider kind without a Docker engine says how to start one', () => {
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'cluster', 'create', '--provider', 'kind', '--name', `k${process.pid}`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: `unix:///nonexistent-${process.pid}.sock` },
+    },
+  );
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /the kind provider needs a running Docker engine, and none answers/);
+  assert.match(r.stderr, /tools\/docker-here\.sh start && eval "\$\(tools\/docker-here\.sh env\)"/);
+});
+
+test('kind-only and local-only flags, and kind names, are usage errors elsewhere', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--image', 'x:1'], /--image is for --provider kind/],
+    [['--provider', 'kind', '--lb-range', '10.200.0.0/28'], /--lb-range is for --provider local/],
+    [['--provider', 'kind', '--name', 'Bad_Name'], /invalid cluster name "Bad_Name": kind needs/],
+  ];
+  for (const [args, want] of cases) {
+    const r = trellis('cluster', 'create', ...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+  }
+});

@@ -1,5 +1,5 @@
-// `trellis cluster create|delete|list|kubeconfig`: local clusters through @trellis/local-cluster;
-// kind needs Docker.
+// `trellis cluster create|delete|list|kubeconfig`: local clusters through @trellis/local-cluster,
+// kind clusters through the kind binary and Docker (cluster/kind.ts).
 import { readFileSync } from 'node:fs';
 import {
   adminKubeconfigPath,
@@ -10,13 +10,15 @@ import {
   parseLbRange,
 } from '@trellis/local-cluster';
 import { EXIT, UsageError } from '../cli/command-spec.js';
+import { kindCluster } from './cluster-kind.js';
 import type { Handler } from './context.js';
 
 export const cluster: Handler = async (ctx) => {
   const verb = ctx.inv.path[1];
   const name = ctx.flag<string>('name');
-  if (ctx.flag<string>('provider') === 'kind')
-    throw new Error('the kind provider needs Docker, which this host lacks; use --provider local');
+  if (ctx.flag<string>('provider') === 'kind') return kindCluster(ctx);
+  if (ctx.flag<string | undefined>('image') !== undefined)
+    throw new UsageError('--image is for --provider kind', ctx.inv.path);
   switch (verb) {
     case 'create': {
       const lbRange = ctx.flag<string | undefined>('lb-range');

@@ -78,7 +78,8 @@ const clusterProvider: Flag = {
   type: 'string',
   values: ['local', 'kind'],
   default: 'local',
-  description: 'local: a real control plane + netns nodes on this host (root); kind: needs Docker',
+  description:
+    'local: a real control plane + netns nodes on this host (root, no Docker); kind: nodes in Docker containers (kind)',
 };
 const clusterName: Flag = {
   name: 'name',
@@ -373,13 +374,15 @@ Endpoints for each waypoint and ingress gateway (whose SDS Secrets are listed by
     },
     {
       name: 'cluster',
-      summary: 'create, delete and list local clusters (real Kubernetes, netns nodes, no Docker)',
+      summary:
+        'create, delete and list clusters: local (real Kubernetes, netns nodes, no Docker) or kind',
       commands: [
         {
           name: 'create',
           summary:
             'create a cluster and wait until its nodes are Ready; prints the kubeconfig path',
           description:
+            'kind: one control-plane node and N-1 workers in Docker containers on their own Docker network (kind-NAME), the kubeconfig in ~/.kube/kind-NAME.yaml; Docker must run (on a host without it: tools/docker-here.sh start && eval "$(tools/docker-here.sh env)"). --lb-range is for local clusters only. ' +
             'A local cluster gives LoadBalancer Services a working address: its load-balancer controller assigns one from --lb-range, writes it to status.loadBalancer.ingress and routes it from this host to the nodes (kube-proxy takes it to the endpoints; externalTrafficPolicy Local routes only to nodes with a ready endpoint and keeps the client address). The address is released when the Service is deleted or changes type; `cluster delete` removes the routes.',
           flags: [
             clusterProvider,
@@ -399,10 +402,25 @@ Endpoints for each waypoint and ingress gateway (whose SDS Secrets are listed by
               description:
                 "addresses for LoadBalancer Services, an IPv4 CIDR or range (default 172.28.<slot>.192/26: the top of the cluster's own node network, so it collides with neither the host's networks nor another local cluster); must stay off the host's routes and every local cluster's node, pod and service ranges",
             },
+            {
+              name: 'image',
+              type: 'string',
+              placeholder: 'IMAGE',
+              description:
+                "kind only: the node image (default: trellis/kind-node:<pinned Kubernetes version> when Docker has it, built offline by tools/kind-node/build.sh; else kind's default kindest/node)",
+            },
+            {
+              name: 'load-images',
+              type: 'boolean',
+              default: true,
+              description:
+                "kind only: load the mesh images trellis install runs (trellis/control-plane, ztunnel, waypoint, cni at this CLI's version, built by deploy/images/build.sh) into the nodes with `kind load docker-image`; --load-images=false skips it",
+            },
           ],
           examples: [
             'trellis cluster create --name dev --nodes 2',
             'trellis cluster create --name dev --lb-range 10.200.0.0/28',
+            'trellis cluster create --provider kind --name dev --nodes 2',
           ],
         },
         {

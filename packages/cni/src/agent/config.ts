@@ -98,6 +98,14 @@ export const agentSettings = defineSettings({
     description:
       "The node's /proc as mounted in the agent (finding running pods' network namespaces)",
   },
+  mountedNetnsDir: {
+    flag: '--mounted-netns-dir',
+    env: 'MOUNTED_NETNS_DIR',
+    default: '/host/var/run/netns',
+    parser: string(),
+    description:
+      "The node's netns pin directory as mounted in the agent: a CNI_NETNS such as /var/run/netns/cni-<id> that the agent does not see at that path is opened here",
+  },
   netnsDirs: {
     flag: '--netns-dirs',
     env: 'NETNS_DIRS',

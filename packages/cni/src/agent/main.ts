@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     readPod: (ns, name) => api.readPod(ns, name),
     namespaceLabels: (name) => watchRef.current?.namespaceLabels(name),
     hostProc: cfg.hostProc,
+    mountedNetnsDir: cfg.mountedNetnsDir,
     concurrency: cfg.concurrency,
     logger: log.scope('redirect'),
     ...(metrics ? { metrics } : {}),

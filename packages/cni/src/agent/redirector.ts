@@ -6,6 +6,7 @@
 // a pod that is already right (after an agent restart) changes nothing.
 import {
   closeSync,
+  existsSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -13,6 +14,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 import {
@@ -49,6 +51,9 @@ export interface RedirectorOptions {
   metrics?: AgentMetrics;
   /** The node's /proc as mounted in the agent (CNI_NETNS may be /proc/<pid>/ns/net). */
   hostProc: string;
+  /** The node's netns pin directory as mounted in the agent (CNI_NETNS may be
+   * /var/run/netns/cni-<id>, a path of the node, not of the agent's container). */
+  mountedNetnsDir?: string;
   /** Path by which a child process (nsenter) opens one of our fds. */
   fdPath?(fd: number): string;
 }
@@ -542,7 +547,11 @@ export class Redirector {
   }
 
   #hostPath(netns: string): string {
-    return netns.startsWith('/proc/') ? `${this.#o.hostProc}${netns.slice('/proc'.length)}` : netns;
+    if (netns.startsWith('/proc/')) return `${this.#o.hostProc}${netns.slice('/proc'.length)}`;
+    // In a container (kind, real nodes) the node's pin directory is mounted elsewhere; a process
+    // on the node (the local cluster's agent) sees the path itself.
+    const mounted = this.#o.mountedNetnsDir && join(this.#o.mountedNetnsDir, basename(netns));
+    return mounted && !existsSync(netns) && existsSync(mounted) ? mounted : netns;
   }
 }
 
