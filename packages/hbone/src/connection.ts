@@ -53,6 +53,7 @@ export const connectTcp: SocketFactory = (request) =>
     const socket = net.connect({
       host: request.host,
       port: request.port,
+      noDelay: true,
       signal: request.signal,
       ...(request.localAddress ? { localAddress: request.localAddress } : {}),
     });

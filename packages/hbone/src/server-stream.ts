@@ -72,7 +72,12 @@ export interface ConnectionInfo {
 /** Dials `target` over TCP with half-open connections allowed (the default Dial). */
 export function dialTcp(target: Endpoint): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: target.address, port: target.port, allowHalfOpen: true });
+    const socket = net.connect({
+      host: target.address,
+      port: target.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.off('error', reject);

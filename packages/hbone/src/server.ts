@@ -107,7 +107,7 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
   /** Listens with a new TCP listener (any net.ListenOptions, including { fd }); call again for more addresses. */
   listen(options: net.ListenOptions): Promise<net.AddressInfo> {
     if (this.#closing) return Promise.reject(new Error('HboneServer.listen: the server is closed'));
-    const listener = net.createServer((socket) => this.handle(socket));
+    const listener = net.createServer({ noDelay: true }, (socket) => this.handle(socket));
     this.#listeners.push(listener);
     return new Promise((resolve, reject) => {
       listener.once('error', reject);

@@ -13,6 +13,7 @@ export function netnsSocketOps(netns: NetnsRef): SocketOps {
     async listen({ host, port, backlog, transparent, mark, pauseOnConnect }) {
       const server = net.createServer({
         allowHalfOpen: true,
+        noDelay: true,
         pauseOnConnect: pauseOnConnect === true,
       });
       await listenInNetns(server, netns, {
@@ -33,6 +34,7 @@ export function netnsSocketOps(netns: NetnsRef): SocketOps {
         ...(mark !== undefined ? { mark } : {}),
         ...(signal ? { signal } : {}),
       });
+      socket.setNoDelay(true);
       return socket;
     },
     originalDst(socket) {

@@ -55,6 +55,7 @@ export function createHostSocketOps(opts: HostSocketOpsOptions = {}): SocketOps 
     async listen({ host, port, backlog, transparent, mark, pauseOnConnect }) {
       const server = net.createServer({
         allowHalfOpen: true,
+        noDelay: true,
         pauseOnConnect: pauseOnConnect === true,
       });
       if (transparent || mark !== undefined) {
@@ -86,6 +87,7 @@ export function createHostSocketOps(opts: HostSocketOpsOptions = {}): SocketOps 
           ...(signal ? { signal } : {}),
         });
         socket.allowHalfOpen = true;
+        socket.setNoDelay(true);
         return socket;
       }
       return new Promise((resolve, reject) => {
@@ -94,6 +96,7 @@ export function createHostSocketOps(opts: HostSocketOpsOptions = {}): SocketOps 
           host,
           port,
           allowHalfOpen: true,
+          noDelay: true,
           ...(bindIp ? { localAddress: bindIp } : {}),
           ...(signal ? { signal } : {}),
         });
