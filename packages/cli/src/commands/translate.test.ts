@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { redactPrivateKeys } from '../mesh/redact.pure.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const CLI = join(REPO, 'packages/cli/dist/main.js');
@@ -139,7 +140,12 @@ test('ingress gateways: the Envoy resources equal the control plane gateway gold
     const expected = golden(join(dir, `${name}.golden.yaml`)).xds;
     for (const [key, set] of Object.entries(expected) as [string, Record<string, unknown>][]) {
       for (const kind of ['listeners', 'routes', 'clusters', 'endpoints', 'secrets'])
-        assert.deepEqual(out.gateways[key][kind], set[kind], `${name} ${key} ${kind}`);
+        assert.deepEqual(
+          out.gateways[key][kind],
+          // The golden files hold what the proxies get; the CLI prints private keys redacted.
+          kind === 'clusters' ? redactPrivateKeys(set[kind]) : set[kind],
+          `${name} ${key} ${kind}`,
+        );
     }
     assert.doesNotMatch(r.stdout, /PRIVATE KEY|inlineBytes/, 'no key material is printed');
   }

@@ -23,6 +23,7 @@ import {
   workloadIndex,
   type EnvoyResources,
 } from '@trellis/control-plane/translate/envoy';
+import { redactPrivateKeys } from './redact.pure.js';
 
 export const TRANSLATE_TYPES = ['all', 'wds', 'waypoint', 'gateway', 'proxyless'] as const;
 export type TranslateType = (typeof TRANSLATE_TYPES)[number];
@@ -108,7 +109,7 @@ function envoyJson(r: EnvoyResources): EnvoyJson {
   return {
     listeners: byName(ListenerSchema, r.listeners),
     routes: byName(RouteConfigurationSchema, r.routes),
-    clusters: byName(ClusterSchema, r.clusters),
+    clusters: redactPrivateKeys(byName(ClusterSchema, r.clusters)),
     endpoints: byName(ClusterLoadAssignmentSchema, r.endpoints),
   };
 }
