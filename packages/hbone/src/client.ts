@@ -53,11 +53,15 @@ export interface ConnectOptions {
   readonly headers?: TunnelHeaders;
 }
 
+/** Source identities remembered (oldest forgotten first). */
+const IDENTITY_CACHE_SIZE = 1024;
+
 export class HboneClient {
   readonly #pool: ConnectionPool;
   readonly #metrics: HboneMetrics;
   readonly #options: HboneClientOptions;
-  readonly #identities = new WeakMap<ClientCredentials, string>();
+  /** Source SPIFFE IDs by certificate chain text (callers build a new credentials object per call). */
+  readonly #identities = new Map<string, string>();
 
   constructor(options: HboneClientOptions = {}) {
     this.#options = options;
@@ -218,12 +222,16 @@ export class HboneClient {
     };
   }
 
-  /** The SPIFFE ID in the source certificate (the first of the chain). */
+  /**
+   * The SPIFFE ID in the source certificate (the first of the chain). Parsing a certificate costs
+   * milliseconds, so the answer is kept per chain text: a ztunnel opens a tunnel per connection with
+   * the same few certificates.
+   */
   #sourceIdentity(source: ClientCredentials): string {
-    const known = this.#identities.get(source);
-    if (known) return known;
     const chain =
       typeof source.certChain === 'string' ? source.certChain : source.certChain.join('\n');
+    const known = this.#identities.get(chain);
+    if (known) return known;
     const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(chain)?.[0];
     if (!leaf)
       throw new TypeError('HboneClient.connect: source.certChain holds no PEM certificate');
@@ -234,7 +242,11 @@ export class HboneClient {
       );
     }
     const identity = parseSvidSpiffeId(uris[0] as string).uri;
-    this.#identities.set(source, identity);
+    // Bounded: certificates rotate, and a node hosts a bounded number of identities.
+    if (this.#identities.size >= IDENTITY_CACHE_SIZE) {
+      this.#identities.delete(this.#identities.keys().next().value as string);
+    }
+    this.#identities.set(chain, identity);
     return identity;
   }
 }

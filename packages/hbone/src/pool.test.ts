@@ -99,6 +99,22 @@ describe('HBONE client pool', () => {
     await finish(tunnels);
   });
 
+  it('credentials rebuilt for every call (as a ztunnel does per connection) are told apart by their certificate', async (t) => {
+    const env = await setup(t);
+    const client = startClient(t);
+    const alice = await env.pki.workload(spiffe('alice'));
+    const bob = await env.pki.workload(spiffe('bob'));
+    const tunnels = [];
+    for (const source of [alice, alice, bob, alice, bob])
+      tunnels.push(await client.connect(options(env, { ...source })));
+    assert.equal(env.hbone.accepted(), 2);
+    assert.deepEqual(
+      env.hbone.requests.map((r) => r.peer.uri),
+      [spiffe('alice'), spiffe('alice'), spiffe('bob'), spiffe('alice'), spiffe('bob')],
+    );
+    await finish(tunnels);
+  });
+
   it('the 101st concurrent stream opens a second connection', async (t) => {
     const env = await setup(t);
     const client = startClient(t);

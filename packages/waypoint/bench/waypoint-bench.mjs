@@ -14,6 +14,7 @@
 // CPU us/request = utime+stime of the proxy processes of the path / requests. Then a steady
 // BENCH_RPS (1000) req/s: 16 h2load --h1 -c1 processes at RPS/16 each, evenly started, 1 KiB, per
 // request latency from their logs -> p50/p90/p99, and the waypoint's CPU and RSS while it runs.
+// Between the two, a new connection per request (BENCH_CHURN=0 skips it): conn/s and CPU per connection.
 // Writes ../bench-results.txt (BENCH_OUT: elsewhere). Ratios are against nginx measured in the same run.
 // The mesh's Node.js processes run with the NODE_OPTIONS their pods get (BENCH_NODE_OPTIONS: others).
 import { spawn } from 'node:child_process';
@@ -29,6 +30,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNS = Number(process.env.BENCH_CONNS ?? 50);
 const RPS = Number(process.env.BENCH_RPS ?? 1000);
 const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
+const CHURN = process.env.BENCH_CHURN !== '0';
 const PROXY_CPUS = process.env.BENCH_PROXY_CPUS ?? '1';
 const SIDE_CPUS = process.env.BENCH_SIDE_CPUS ?? '0';
 const ONLY = process.env.BENCH_CANDIDATES?.split(',');
@@ -121,6 +123,22 @@ async function saturation(mesh) {
   return results;
 }
 
+// A new connection per request (wrk -H 'Connection: close', 16 connections, one pass): what a
+// client without keep-alive costs each proxy (accept, routing, HBONE stream or TLS handshake).
+async function churn(mesh) {
+  const results = {};
+  for (const c of CANDIDATES) {
+    const pids = c.procs.map((p) => mesh.procs[p].pid);
+    const cpu0 = pids.map(cpuSeconds);
+    const args = ['-t1', '-c16', `-d${SECONDS}s`, '-H', 'Connection: close', c.url];
+    const w = parseWrk(await runIn(mesh.netns, SIDE_CPUS, 'wrk', args));
+    const cpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i], 0);
+    results[c.name] = { ...w, usPerConn: pids.length ? (cpu / w.requests) * 1e6 : 0 };
+    process.stderr.write(`churn ${c.name}: ${fmt(w.rps, 0)} conn/s\n`);
+  }
+  return results;
+}
+
 async function steady(mesh, c) {
   const dir = mkdtempSync(join(os.tmpdir(), 'wpbench-lat-'));
   const n = 16;
@@ -186,6 +204,7 @@ async function main() {
   process.once('SIGTERM', stop);
   try {
     const sat = await saturation(mesh);
+    const conns = CHURN ? await churn(mesh) : undefined;
     const lat = {};
     for (const c of CANDIDATES) lat[c.name] = await steady(mesh, c);
     const load1 = os.loadavg()[0];
@@ -228,6 +247,20 @@ async function main() {
             ? `  errors: ${rs.map((r) => `${r.errors} ${r.sock}`).join('; ')}`
             : ''),
       );
+    }
+    if (conns) {
+      lines.push('');
+      lines.push(
+        `# new connection per request: wrk -t1 -c16 -H 'Connection: close', ${SECONDS} s, one pass; us/conn = CPU of the path's proxy processes per connection; x base as above`,
+      );
+      for (const c of CANDIDATES) {
+        const r = conns[c.name];
+        const base = conns[c.base];
+        lines.push(
+          `${c.name.padEnd(11)} ${fmt(r.rps, 0).padStart(6)} conn/s  us/conn ${fmt(r.usPerConn).padStart(7)}  x base ${base ? fmt(r.rps / base.rps, 2) : '-'}` +
+            (r.errors > 0 || r.sock ? `  errors: ${r.errors} ${r.sock}` : ''),
+        );
+      }
     }
     lines.push('');
     lines.push(
