@@ -87,6 +87,8 @@ async function setup(t: TestContext): Promise<World> {
             serverNames: ['a.example.com'],
             tls: { sds: [SECRET_A] },
             routes: `https.${HTTPS}`,
+            // As the control plane sets it on every gateway chain.
+            hcm: { useRemoteAddress: true },
           },
           {
             name: 'wildcard',
@@ -247,6 +249,14 @@ test('gateway: HTTPS by SNI with two certificates, path routing over HBONE, redi
       assert.ok(w.a.peers.includes(GW_ID), `peers of a: ${w.a.peers.join(',')}`);
       assert.ok(w.b.peers.includes(GW_ID));
       assert.equal(w.a.seen.at(-1)!.headers['x-forwarded-proto'], 'https');
+      // At the edge the client's address is appended to x-forwarded-for (the a chain only).
+      assert.equal(w.a.seen.at(-1)!.headers['x-forwarded-for'], '127.0.0.1');
+      assert.equal(w.b.seen.at(-1)!.headers['x-forwarded-for'], undefined);
+      await httpsRequest(HTTPS, 'a.example.com', rootPem, {
+        path: '/v1/xff',
+        headers: { 'x-forwarded-for': '203.0.113.7' },
+      });
+      assert.equal(w.a.seen.at(-1)!.headers['x-forwarded-for'], '203.0.113.7,127.0.0.1');
       // A name only the wildcard covers, without a virtual host: the wildcard cert, then 404.
       const c = await httpsRequest(HTTPS, 'c.example.com', rootPem, { path: '/' });
       assert.equal(c.san, 'DNS:*.example.com');

@@ -59,6 +59,7 @@ export function httpsRequest(
     agent?: https.Agent | false;
     method?: string;
     address?: string;
+    headers?: Record<string, string>;
   } = {},
 ): Promise<TlsReply> {
   return new Promise((resolve, reject) => {
@@ -74,7 +75,7 @@ export function httpsRequest(
         // The certificate names the host, not 127.0.0.1: check against the SNI we sent.
         checkServerIdentity: (_h, cert) =>
           servername ? tls.checkServerIdentity(servername, cert) : undefined,
-        headers: { host: o.host ?? servername ?? 'localhost' },
+        headers: { ...o.headers, host: o.host ?? servername ?? 'localhost' },
         agent: o.agent ?? false,
       },
       (res) => {

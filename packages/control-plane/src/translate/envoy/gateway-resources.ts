@@ -392,7 +392,10 @@ function claimedByNarrowerListener(
 /** The chain serving `config` (by RDS), with the CORS filter when one of its routes has a policy. */
 function hcmChain(name: string, config: RouteConfiguration): FilterChain {
   const filters = usesCors(config) ? [corsFilter()] : [];
-  return create(FilterChainSchema, { name, filters: [hcmFilter(name, config.name, filters)] });
+  return create(FilterChainSchema, {
+    name,
+    filters: [hcmFilter(name, config.name, filters, true)],
+  });
 }
 
 /**

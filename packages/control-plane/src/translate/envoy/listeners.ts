@@ -36,10 +36,13 @@ export function httpConnectionManager(
   statPrefix: string,
   routeConfigName: string,
   filters: HttpFilter[],
-  options: { normalizePath?: boolean; websocket?: boolean } = {},
+  options: { normalizePath?: boolean; websocket?: boolean; edge?: boolean } = {},
 ): HttpConnectionManager {
   return create(HttpConnectionManagerSchema, {
     statPrefix,
+    // At the edge (ingress gateways, as Istio's) the connection's peer is the client: it is
+    // appended to x-forwarded-for.
+    ...(options.edge ? { useRemoteAddress: true } : {}),
     // Istio's default path normalisation (BASE): routes and policies see "/a/../b" as "/b".
     ...(options.normalizePath ? { normalizePath: true } : {}),
     // Istio lets WebSocket upgrades through every HTTP listener of its proxies.
@@ -131,12 +134,13 @@ export function httpChain(
 
 /**
  * The network filter of an HTTP chain: an HttpConnectionManager (RDS, Istio's path normalisation,
- * WebSocket upgrades allowed).
+ * WebSocket upgrades allowed; `edge` for a gateway's chains).
  */
 export function hcmFilter(
   statPrefix: string,
   routeConfigName: string,
   filters: HttpFilter[],
+  edge = false,
 ): Filter {
   return create(FilterSchema, {
     name: 'envoy.filters.network.http_connection_manager',
@@ -147,6 +151,7 @@ export function hcmFilter(
         httpConnectionManager(statPrefix, routeConfigName, filters, {
           normalizePath: true,
           websocket: true,
+          edge,
         }),
       ),
     },

@@ -92,6 +92,10 @@ test('listeners: unknown filters are refused unless optional; the router must be
   );
   refused(hcmListener({ httpFilters: [] }), /the router filter is required/);
   refused(
+    hcmListener({ httpFilters: [router], useRemoteAddress: true, xffNumTrustedHops: 1 }),
+    /xff_num_trusted_hops: 1 is not supported \(0 only\)/,
+  );
+  refused(
     hcmListener({
       httpFilters: [router],
       routeSpecifier: {

@@ -77,6 +77,9 @@ function hcm(h: HttpConnectionManager, field: string): HttpManagerConfig {
     if (u.filters.length > 0) invalid(`${field}.upgrade_configs[${i}].filters`, 'not supported');
     if (u.enabled !== false) upgrades.add(u.upgradeType.toLowerCase());
   }
+  // Only the address of the connection itself is trusted: hops in x-forwarded-for are not counted.
+  if (h.xffNumTrustedHops !== 0)
+    invalid(`${field}.xff_num_trusted_hops`, `${h.xffNumTrustedHops} is not supported (0 only)`);
   const t = h.tracing;
   const tracingSampling = t
     ? percent(t.randomSampling, 1) * percent(t.overallSampling, 1)
@@ -104,6 +107,8 @@ function hcm(h: HttpConnectionManager, field: string): HttpManagerConfig {
     upgrades,
     ...(tracingSampling !== undefined ? { tracingSampling } : {}),
     stripAnyHostPort: h.stripPortMode.case === 'stripAnyHostPort' && h.stripPortMode.value,
+    useRemoteAddress: h.useRemoteAddress ?? false,
+    skipXffAppend: h.skipXffAppend,
   };
 }
 

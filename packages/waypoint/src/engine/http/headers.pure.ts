@@ -54,6 +54,12 @@ export function addHeader(h: HeaderList, name: string, value: string): void {
   h.push(name, value);
 }
 
+/** Appends `address` to x-forwarded-for (the values present joined into one header, as Envoy). */
+export function appendForwardedFor(h: HeaderList, address: string): void {
+  const present = getHeaderJoined(h, 'x-forwarded-for');
+  setHeader(h, 'x-forwarded-for', present === undefined ? address : `${present},${address}`);
+}
+
 /**
  * Connection-specific (hop-by-hop) headers (RFC 9110 §7.6.1): never forwarded. `te` is kept only
  * as "trailers" (which HTTP/2 and gRPC need); names listed in Connection go too.

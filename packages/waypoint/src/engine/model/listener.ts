@@ -65,6 +65,12 @@ export interface HttpManagerConfig {
   /** tracing: random sampling 0..1 for requests without a sampling decision; undefined = no tracing config. */
   readonly tracingSampling?: number;
   readonly stripAnyHostPort: boolean;
+  /**
+   * use_remote_address: the downstream connection's address is the client's, appended to
+   * x-forwarded-for (unless skipXffAppend), as at the edge (Istio's gateways).
+   */
+  readonly useRemoteAddress: boolean;
+  readonly skipXffAppend: boolean;
 }
 
 export interface TcpProxyConfig {

@@ -5,7 +5,13 @@
 // the downstream (HTTP/1.1 session or HTTP/2 stream) feeds the request in and takes the response.
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { getHeader, setHeader, stripHopByHop, type HeaderList } from '../http/headers.pure.js';
+import {
+  appendForwardedFor,
+  getHeader,
+  setHeader,
+  stripHopByHop,
+  type HeaderList,
+} from '../http/headers.pure.js';
 import { pathOnly, type RequestHead } from '../http/message.pure.js';
 import type { DynamicMetadata, MetadataValue } from '../convert/metadata.js';
 import type {
@@ -157,6 +163,8 @@ export class Exchange {
       this.urlPath = pathOnly(n);
     }
     this.#requestId(cfg.generateRequestId, cfg.preserveExternalRequestId);
+    if (cfg.useRemoteAddress && !cfg.skipXffAppend)
+      appendForwardedFor(this.request.headers, this.conn.remoteAddress);
     this.#selectRoute();
     this.#svc.telemetry.started(this);
     this.#runFilters(0);
