@@ -7,7 +7,13 @@ import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { Server, ServerCredentials, credentials } from '@grpc/grpc-js';
 import { createLogger, type Log } from '@trellis/core';
-import { HboneClient, HboneServer, splice, type ClientCredentials } from '@trellis/hbone';
+import {
+  HboneClient,
+  HboneServer,
+  splice,
+  type ClientCredentials,
+  type TunnelStats,
+} from '@trellis/hbone';
 import {
   createRootCa,
   generateKeyPair,
@@ -106,9 +112,10 @@ export async function startDestination(
   ip: string,
   port: number,
   identity: string,
-): Promise<{ server: HboneServer; peers: string[] }> {
+): Promise<{ server: HboneServer; peers: string[]; closed: TunnelStats[] }> {
   const creds = await mesh.creds(identity);
   const peers: string[] = [];
+  const closed: TunnelStats[] = [];
   const server = new HboneServer({
     trustBundle: creds.trustBundle,
     certificateFor: () => ({ key: creds.key, certChain: creds.certChain }),
@@ -116,9 +123,10 @@ export async function startDestination(
       peers.push(req.peer.uri);
       return { allow: true };
     },
+    onStreamClosed: (_req, stats) => closed.push(stats),
   });
   await server.listen({ host: ip, port });
-  return { server, peers };
+  return { server, peers, closed };
 }
 
 export interface FixtureOptions {

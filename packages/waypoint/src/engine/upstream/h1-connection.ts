@@ -13,6 +13,8 @@ import {
 } from './stream.js';
 
 const EMPTY = Buffer.alloc(0);
+/** How long a connection closed between requests waits for the upstream's end before a reset. */
+export const GRACEFUL_CLOSE_MS = 5_000;
 
 export interface H1ConnectionEvents {
   /** The exchange is over and the connection may carry another request. */
@@ -135,16 +137,39 @@ export class H1Connection implements UpstreamStream {
     this.#socket.resume();
   }
 
+  /** Aborts the exchange in flight: the connection is reset. */
   reset(): void {
-    this.#listener = undefined;
-    this.close();
+    this.#destroy();
   }
 
+  /**
+   * Closes the connection: between requests cleanly (FIN, or END_STREAM over HBONE, so the
+   * destination ztunnel records a normal close; reset if the upstream does not end its side within
+   * GRACEFUL_CLOSE_MS), during an exchange with a reset.
+   */
   close(): void {
     if (this.#closed) return;
+    if (this.#listener) {
+      this.#destroy();
+      return;
+    }
     this.#closed = true;
+    this.#events.closed(this);
+    const s = this.#socket;
+    const timer = setTimeout(() => s.destroy(), GRACEFUL_CLOSE_MS);
+    timer.unref();
+    s.once('close', () => clearTimeout(timer));
+    s.end();
+    // Read on (and drop) until the upstream ends its side too.
+    if (this.#paused) s.resume();
+  }
+
+  #destroy(): void {
+    if (this.#closed && this.#socket.destroyed) return;
     this.#listener = undefined;
     this.#socket.destroy();
+    if (this.#closed) return;
+    this.#closed = true;
     this.#events.closed(this);
   }
 
@@ -173,8 +198,9 @@ export class H1Connection implements UpstreamStream {
 
   #onData(d: Buffer): void {
     if (!this.#listener) {
-      // Bytes from an idle connection: the server is not speaking HTTP/1.1 correctly.
-      this.close();
+      // Bytes from an idle connection: the server is not speaking HTTP/1.1 correctly (or a
+      // connection closing cleanly reads on until the upstream's end).
+      if (!this.#closed) this.#destroy();
       return;
     }
     let used: number;
@@ -241,6 +267,11 @@ export class H1Connection implements UpstreamStream {
   }
 
   #onEof(): void {
+    // The upstream closed a kept-alive connection between requests: end ours too.
+    if (!this.#listener) {
+      this.close();
+      return;
+    }
     if (this.#parser.readsUntilClose) {
       this.#keepAlive = false;
       this.#parser.finish();
@@ -258,6 +289,6 @@ export class H1Connection implements UpstreamStream {
         failure ?? (this.#responseStarted ? 'reset-after-response' : 'reset-before-response');
       l.onError(new UpstreamError(kind, reason));
     }
-    this.close();
+    this.#destroy();
   }
 }
