@@ -34,6 +34,8 @@ export function netnsSocketOps(netns: NetnsRef): SocketOps {
         ...(mark !== undefined ? { mark } : {}),
         ...(signal ? { signal } : {}),
       });
+      // As the host ops: an app's FIN ends one direction only (the client may still be sending).
+      socket.allowHalfOpen = true;
       socket.setNoDelay(true);
       return socket;
     },

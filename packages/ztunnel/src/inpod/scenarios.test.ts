@@ -13,11 +13,13 @@ import { eventually, fileTimeout, isRoot, rootOnly } from '@trellis/core/test-su
 import { Mesh, NetnsCluster, type LocalPolicy, type Pod } from '@trellis/testing';
 import {
   closeServer,
+  podAnswerAfterEnd,
   podExchange,
   sample,
   sha256,
   startCapture,
   startPodHashApp,
+  startPodFirstSpeakerApp,
   startPodPeerApp,
 } from './test-support/pod-apps.js';
 
@@ -27,6 +29,9 @@ fileTimeout(5 * 60_000);
 const APP_PORT = 8080;
 const OUTSIDE_PORT = 9090;
 const PEER_PORT = 8081;
+const FIRST_SPEAKER_PORT = 8082;
+/** What B's first-speaking app read from each client after its own end. */
+const afterFin: string[] = [];
 const A_ID = 'spiffe://cluster.local/ns/default/sa/a';
 
 const DENY_A: LocalPolicy = {
@@ -61,6 +66,7 @@ before(async () => {
   servers.push(await startPodHashApp(B.netnsPath, APP_PORT));
   servers.push(await startPodHashApp(D.netnsPath, OUTSIDE_PORT));
   servers.push(await startPodPeerApp(B.netnsPath, PEER_PORT));
+  servers.push(await startPodFirstSpeakerApp(B.netnsPath, FIRST_SPEAKER_PORT, afterFin));
 });
 
 after(async () => {
@@ -242,6 +248,22 @@ test(
     assert.deepEqual(await podExchange(A.netnsPath, B.ip, APP_PORT, [body]), {
       reply: sha256(body),
     });
+  },
+);
+
+test(
+  "f: half-close from the app first: A reads B's greeting and end, then still sends, and B reads it",
+  needsRoot,
+  async () => {
+    const outcome = await podAnswerAfterEnd(
+      A.netnsPath,
+      B.ip,
+      FIRST_SPEAKER_PORT,
+      'after your FIN',
+    );
+    assert.deepEqual(outcome, { reply: 'hello' });
+    await eventually('B to read the end of the client', () => afterFin.length === 1);
+    assert.deepEqual(afterFin, ['after your FIN']);
   },
 );
 

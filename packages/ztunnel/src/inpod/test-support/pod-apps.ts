@@ -30,6 +30,49 @@ export async function startPodPeerApp(netns: string, port: number): Promise<net.
   return server;
 }
 
+/**
+ * A TCP app in `netns` that speaks first and half-closes at once ("hello", FIN), then reads on:
+ * what each client sent after that is pushed to `received` when the client ends.
+ */
+export async function startPodFirstSpeakerApp(
+  netns: string,
+  port: number,
+  received: string[],
+): Promise<net.Server> {
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const chunks: Buffer[] = [];
+    socket.on('error', () => {});
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('end', () => received.push(Buffer.concat(chunks).toString()));
+    socket.end('hello');
+  });
+  await listenInNetns(server, netns, { host: '0.0.0.0', port });
+  return server;
+}
+
+/**
+ * The client of startPodFirstSpeakerApp: connects from `netns`, reads until the server's end,
+ * then sends `text` and ends; resolves with what it read once the connection closed.
+ */
+export async function podAnswerAfterEnd(
+  netns: string,
+  host: string,
+  port: number,
+  text: string,
+): Promise<Outcome> {
+  const socket = await connectInNetns(netns, { host, port });
+  socket.allowHalfOpen = true;
+  return new Promise<Outcome>((resolve) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('end', () => socket.end(text));
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    socket.on('close', () => {
+      if (!socket.errored) resolve({ reply: Buffer.concat(chunks).toString() });
+    });
+  });
+}
+
 export const closeServer = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
 /**
