@@ -1,10 +1,12 @@
 // Request mirroring: a copy of the request (Host suffixed "-shadow", as Envoy does) goes to the
 // mirror cluster once the request body is complete; the copy's response is read and dropped.
-// Mirrors never delay or fail the real request.
+// Mirrors never delay or fail the real request; a copy that cannot be delivered (no such cluster,
+// no endpoint, the upstream failed) is counted and logged by svc.mirrorDrops.
 import type { HeaderList } from '../http/headers.pure.js';
 import type { MirrorPolicy } from '../model/route.js';
 import type { UpstreamError, UpstreamListener } from '../upstream/stream.js';
 import type { EngineServices } from './context.js';
+import { mirrorFailureFlag } from './mirror-drops.js';
 import type { PreparedRequest } from './request-prep.js';
 
 export function shadowHost(authority: string): string {
@@ -24,13 +26,23 @@ export function startMirrors(
   for (const p of policies) {
     if (p.fraction < 1 && svc.random() >= p.fraction) continue;
     const cluster = svc.cluster(p.cluster);
-    if (!cluster) continue;
+    if (!cluster) {
+      svc.mirrorDrops.dropped(p.cluster, 'NC');
+      continue;
+    }
     const host = cluster.pick({ random: svc.random });
-    if (!host) continue;
+    if (!host) {
+      svc.mirrorDrops.dropped(p.cluster, 'UH');
+      continue;
+    }
     const protocol = cluster.config.protocol === 'http2' ? 'http2' : 'http1';
     cluster.acquire(host, protocol, (err, stream) => {
       if (err || !stream) {
-        svc.logger.debug({ cluster: p.cluster, err: err?.message }, 'mirror request not sent');
+        svc.mirrorDrops.dropped(
+          p.cluster,
+          err ? mirrorFailureFlag(err.failure) : 'UF',
+          err?.message,
+        );
         return;
       }
       const listener: UpstreamListener = {
@@ -39,7 +51,7 @@ export function startMirrors(
         onData() {},
         onTrailers() {},
         onError(e: UpstreamError) {
-          svc.logger.debug({ cluster: p.cluster, err: e.message }, 'mirror request failed');
+          svc.mirrorDrops.dropped(p.cluster, mirrorFailureFlag(e.failure), e.message);
         },
         onDrain() {},
       };
