@@ -248,7 +248,7 @@ export class XdsConfig {
               updated: updated.size,
               removed: change.removed.length,
             },
-            'configuration applied',
+            'configuration accepted',
           );
           // A listener is warm once the secrets it names are here (as Envoy warms listeners on
           // SDS): a SotW response to an earlier request, without them, does not count.

@@ -25,49 +25,63 @@ export function startMirrors(
 ): void {
   for (const p of policies) {
     if (p.fraction < 1 && svc.random() >= p.fraction) continue;
-    const cluster = svc.cluster(p.cluster);
-    if (!cluster) {
-      svc.mirrorDrops.dropped(p.cluster, 'NC');
-      continue;
-    }
-    const host = cluster.pick({ random: svc.random });
-    if (!host) {
-      svc.mirrorDrops.dropped(p.cluster, 'UH');
-      continue;
-    }
-    const protocol = cluster.config.protocol === 'http2' ? 'http2' : 'http1';
-    cluster.acquire(host, protocol, (err, stream) => {
-      if (err || !stream) {
-        svc.mirrorDrops.dropped(
-          p.cluster,
-          err ? mirrorFailureFlag(err.failure) : 'UF',
-          err?.message,
-        );
-        return;
-      }
-      const listener: UpstreamListener = {
-        onInformational() {},
-        onHead() {},
-        onData() {},
-        onTrailers() {},
-        onError(e: UpstreamError) {
-          svc.mirrorDrops.dropped(p.cluster, mirrorFailureFlag(e.failure), e.message);
-        },
-        onDrain() {},
-      };
-      const endStream = body.length === 0 && !trailers;
-      stream.start(
-        {
-          ...req,
-          headers: req.headers.slice(),
-          authority: p.shadowSuffix ? shadowHost(req.authority) : req.authority,
-          endStream,
-        },
-        listener,
-      );
-      for (let i = 0; i < body.length; i++)
-        stream.sendData(body[i]!, i === body.length - 1 && !trailers);
-      if (trailers) stream.sendTrailers(trailers);
-    });
+    sendCopy(p, req, body, trailers, svc, false);
   }
+}
+
+/**
+ * Sends one copy. A kept-alive connection the upstream had closed (reset before any response on a
+ * reused connection) gets one more try on a fresh one, as the real request does.
+ */
+function sendCopy(
+  p: MirrorPolicy,
+  req: PreparedRequest,
+  body: readonly Buffer[],
+  trailers: HeaderList | undefined,
+  svc: EngineServices,
+  retried: boolean,
+): void {
+  const cluster = svc.cluster(p.cluster);
+  if (!cluster) {
+    svc.mirrorDrops.dropped(p.cluster, 'NC');
+    return;
+  }
+  const host = cluster.pick({ random: svc.random });
+  if (!host) {
+    svc.mirrorDrops.dropped(p.cluster, 'UH');
+    return;
+  }
+  const protocol = cluster.config.protocol === 'http2' ? 'http2' : 'http1';
+  cluster.acquire(host, protocol, (err, stream) => {
+    if (err || !stream) {
+      svc.mirrorDrops.dropped(p.cluster, err ? mirrorFailureFlag(err.failure) : 'UF', err?.message);
+      return;
+    }
+    const reused = stream.reused;
+    const listener: UpstreamListener = {
+      onInformational() {},
+      onHead() {},
+      onData() {},
+      onTrailers() {},
+      onError(e: UpstreamError) {
+        if (e.failure === 'reset-before-response' && reused && !retried)
+          sendCopy(p, req, body, trailers, svc, true);
+        else svc.mirrorDrops.dropped(p.cluster, mirrorFailureFlag(e.failure), e.message);
+      },
+      onDrain() {},
+    };
+    const endStream = body.length === 0 && !trailers;
+    stream.start(
+      {
+        ...req,
+        headers: req.headers.slice(),
+        authority: p.shadowSuffix ? shadowHost(req.authority) : req.authority,
+        endStream,
+      },
+      listener,
+    );
+    for (let i = 0; i < body.length; i++)
+      stream.sendData(body[i]!, i === body.length - 1 && !trailers);
+    if (trailers) stream.sendTrailers(trailers);
+  });
 }
