@@ -271,6 +271,14 @@ export class XdsConfig {
     });
   }
 
+  /** Envoy's cluster_manager.warming_clusters gauge, as Prometheus text. */
+  warmingText(): string {
+    return (
+      '# TYPE envoy_cluster_manager_warming_clusters gauge\n' +
+      `envoy_cluster_manager_warming_clusters ${this.#warming.size}\n`
+    );
+  }
+
   /** Stops the warming timer (the client is closing). */
   close(): void {
     clearTimeout(this.#timer);
@@ -358,6 +366,18 @@ export class XdsConfig {
       } else if (held.waitingFor.length > 0)
         this.#log.debug({ type, waitedMs: now - held.since }, 'held update applied: clusters warm');
       held.apply(held.pending.updated, [...held.pending.removed]);
+    }
+    // Clusters no held update names also stop warming at their timeout (Envoy marks them warm).
+    for (const [name, w] of this.#warming) {
+      const deadline = w.since + w.timeoutMs;
+      if (deadline > now) next = Math.min(next, deadline);
+      else {
+        this.#warming.delete(name);
+        this.#log.warn(
+          { cluster: name, timeoutMs: w.timeoutMs },
+          'cluster without endpoints after its initial fetch timeout; warm with none',
+        );
+      }
     }
     if (next !== Infinity) {
       this.#timer = setTimeout(() => this.#release(), Math.max(0, next - now));

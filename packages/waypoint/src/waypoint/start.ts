@@ -198,7 +198,8 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
     (await registry.text()) +
     engine.metrics.text() +
     clusterStatsText(engine.clusters()) +
-    engine.services.mirrorDrops.text();
+    engine.services.mirrorDrops.text() +
+    xds.warmingText();
 
   let quit: () => void = () => undefined;
   const admin = createAdminServer({

@@ -195,12 +195,22 @@ test('a cluster whose endpoints never come warms after its initial_fetch_timeout
     'config_dump says what the held routes wait for',
   );
   assert.equal((await request(port, { path: '/c/0' })).body, 'a GET /c/0', 'still the old routes');
+  assert.equal(
+    metricSum(await metricsText(f), 'envoy_cluster_manager_warming_clusters'),
+    1,
+    'C is warming',
+  );
   await eventually(
     'the update applied after the timeout',
     async () => (await request(port, { path: '/x' })).headers['x-generation'] === '2',
     10_000,
   );
   assert.equal((await request(port, { path: '/c/1' })).status, 503, 'C has no endpoints');
+  assert.equal(
+    metricSum(await metricsText(f), 'envoy_cluster_manager_warming_clusters'),
+    0,
+    'C gave up warming',
+  );
   await request(port, { path: '/y' });
   const text = await eventually('the dropped mirrors counted', async () => {
     const m = await metricsText(f);
