@@ -4,7 +4,7 @@
 // resource is validated at the edge; a response with a bad one is NACKed with the reasons and the
 // last good config keeps serving. The raw resources are kept for /config_dump.
 // Listener and route updates that name clusters still warming (no EDS answer yet) are held until
-// those are warm or their initial_fetch_timeout passed (warming.pure.ts), as Envoy warms clusters.
+// those are warm or their initial_fetch_timeout passed (warming-gate.ts), as Envoy warms clusters.
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import {
   apiRegistry,
@@ -24,30 +24,22 @@ import { protoDecoder, type ResourceChange, type Watch, type XdsClient } from '@
 import { convertCluster, convertEndpoints } from './convert/cluster.js';
 import type { Converted } from './convert/common.js';
 import { convertListener } from './convert/listener.js';
-import type { ClusterConfig } from './model/cluster.js';
 import { convertRouteConfiguration } from './convert/route-config.js';
 import { convertSecret, redactSecret } from './convert/secret.js';
 import { redactCluster } from './convert/redact-cluster.js';
 import type { Engine } from './engine.js';
 import type { ListenerModel } from './model/listener.js';
 import type { RouteTable } from './model/route.js';
-import {
-  decideWarming,
-  DEFAULT_INITIAL_FETCH_TIMEOUT_MS,
-  listenerClusters,
-  mergeUpdate,
-  routeTableClusters,
-  type PendingUpdate,
-  type WarmingCluster,
-} from './warming.pure.js';
+import { WarmingGate } from './warming-gate.js';
+import { listenerClusters, routeTableClusters } from './warming.pure.js';
 
-interface Decoded<M, T> {
+interface Held<M, T> {
   readonly message: M;
   readonly value: T;
 }
 
 interface TypeState {
-  readonly watch: Watch<Decoded<unknown, unknown>>;
+  readonly watch: Watch<Held<unknown, unknown>>;
   readonly schema: DescMessage;
   /** Names subscribed (RDS, EDS); the wildcard types keep "*". */
   readonly names: Set<string>;
@@ -68,15 +60,6 @@ export interface XdsConfigStatus {
   readonly waitingForClusters?: readonly string[];
 }
 
-/** An accepted listener or route update waiting for clusters to warm. */
-interface Held<T> {
-  pending: PendingUpdate<T>;
-  readonly since: number;
-  waitingFor: readonly string[];
-  readonly clustersOf: (value: T) => Set<string>;
-  readonly apply: (updated: Map<string, T>, removed: readonly string[]) => void;
-}
-
 /** Subscribes `engine` to LDS/RDS/CDS/EDS on `client`; `onSynced` runs once every type answered. */
 export class XdsConfig {
   readonly #engine: Engine;
@@ -84,13 +67,7 @@ export class XdsConfig {
   readonly #types = new Map<string, TypeState>();
   #syncedOnce = false;
   readonly #onSynced: () => void;
-  /** Clusters from CDS waiting for their first EDS answer. */
-  readonly #warming = new Map<string, WarmingCluster>();
-  #cdsAnswered = false;
-  readonly #cdsSince = Date.now();
-  /** Held updates by type URL (listeners before routes when released). */
-  readonly #held = new Map<string, Held<unknown>>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #gate: WarmingGate;
 
   constructor(
     client: XdsClient,
@@ -105,6 +82,13 @@ export class XdsConfig {
     this.#engine = engine;
     this.#log = o.logger;
     this.#onSynced = o.onSynced;
+    this.#gate = new WarmingGate({
+      logger: o.logger,
+      hasEndpoints: (n) => engine.hasEndpoints(n),
+      edsNameOf: (n) => engine.cluster(n)?.config.edsName,
+      known: (n) => engine.cluster(n) !== undefined,
+      onReleased: () => this.#checkSynced(),
+    });
     this.#watch(
       client,
       LISTENER_TYPE_URL,
@@ -112,7 +96,7 @@ export class XdsConfig {
       convertListener,
       (m) => m.name,
       (u, r) =>
-        this.#gate<ListenerModel>(
+        this.#gate.gate<ListenerModel>(
           LISTENER_TYPE_URL,
           u,
           r,
@@ -133,11 +117,10 @@ export class XdsConfig {
       convertCluster,
       (m) => m.name,
       (u, r) => {
-        this.#startWarming(u, r);
+        this.#gate.startWarming(u, r);
         engine.applyClusters(u, r);
-        this.#cdsAnswered = true;
         this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, engine.endpointNames());
-        this.#release();
+        this.#gate.clustersApplied();
       },
       ['*'],
       // Inline client certificate keys never reach /config_dump either.
@@ -150,7 +133,7 @@ export class XdsConfig {
       convertRouteConfiguration,
       (m) => m.name,
       (u, r) =>
-        this.#gate<RouteTable>(
+        this.#gate.gate<RouteTable>(
           ROUTE_CONFIGURATION_TYPE_URL,
           u,
           r,
@@ -168,10 +151,7 @@ export class XdsConfig {
       (u, r) => {
         engine.applyEndpoints(u, r);
         // An answer, even "no such resource", ends the warming (Envoy: warm with no hosts).
-        const answered = new Set([...u.keys(), ...r]);
-        for (const [name, w] of this.#warming)
-          if (answered.has(w.edsName)) this.#warming.delete(name);
-        this.#release();
+        this.#gate.endpointsAnswered([...u.keys(), ...r]);
       },
       [],
     );
@@ -192,14 +172,14 @@ export class XdsConfig {
   status(): XdsConfigStatus[] {
     return [...this.#types].map(([typeUrl, t]) => {
       const lastNack = t.watch.lastError();
-      const held = this.#held.get(typeUrl);
+      const waitingForClusters = this.#gate.waitingFor(typeUrl);
       return {
         typeUrl,
         version: t.watch.version(),
         synced: t.synced,
         resources: t.watch.resources().size,
         ...(lastNack !== undefined ? { lastNack } : {}),
-        ...(held ? { waitingForClusters: held.waitingFor } : {}),
+        ...(waitingForClusters ? { waitingForClusters } : {}),
       };
     });
   }
@@ -228,7 +208,7 @@ export class XdsConfig {
       dumped?: (m: MessageShape<D>) => MessageShape<D>;
     } = {},
   ): void {
-    const watch = client.watch<Decoded<MessageShape<D>, T>>(
+    const watch = client.watch<Held<MessageShape<D>, T>>(
       typeUrl,
       {
         decode: protoDecoder(schema, (m) => {
@@ -237,7 +217,7 @@ export class XdsConfig {
         }),
         resourceName: (h) => nameOf(h.message),
         ...(extra.sotwFullState !== undefined ? { sotwFullState: extra.sotwFullState } : {}),
-        onChange: (change: ResourceChange<Decoded<MessageShape<D>, T>>) => {
+        onChange: (change: ResourceChange<Held<MessageShape<D>, T>>) => {
           const updated = new Map<string, T>();
           for (const [name, h] of change.updated) updated.set(name, h.value);
           apply(updated, change.removed);
@@ -262,7 +242,7 @@ export class XdsConfig {
       names,
     );
     this.#types.set(typeUrl, {
-      watch: watch as Watch<Decoded<unknown, unknown>>,
+      watch: watch as Watch<Held<unknown, unknown>>,
       schema,
       names: new Set(names),
       held: new Set<string>(),
@@ -273,117 +253,12 @@ export class XdsConfig {
 
   /** Envoy's cluster_manager.warming_clusters gauge, as Prometheus text. */
   warmingText(): string {
-    return (
-      '# TYPE envoy_cluster_manager_warming_clusters gauge\n' +
-      `envoy_cluster_manager_warming_clusters ${this.#warming.size}\n`
-    );
+    return this.#gate.text();
   }
 
   /** Stops the warming timer (the client is closing). */
   close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** New clusters (or a new EDS name) whose endpoints are not here yet start warming. */
-  #startWarming(updated: ReadonlyMap<string, ClusterConfig>, removed: readonly string[]): void {
-    for (const name of removed) this.#warming.delete(name);
-    const now = Date.now();
-    for (const [name, cfg] of updated) {
-      const eds = cfg.edsName;
-      if (eds === undefined || this.#engine.hasEndpoints(eds)) this.#warming.delete(name);
-      else if (this.#engine.cluster(name)?.config.edsName !== eds)
-        this.#warming.set(name, {
-          edsName: eds,
-          since: now,
-          timeoutMs: cfg.initialFetchTimeoutMs || DEFAULT_INITIAL_FETCH_TIMEOUT_MS,
-        });
-    }
-  }
-
-  /** Applies a listener or route update now, or holds it while clusters it names warm. */
-  #gate<T>(
-    typeUrl: string,
-    updated: Map<string, T>,
-    removed: readonly string[],
-    clustersOf: (value: T) => Set<string>,
-    apply: (updated: Map<string, T>, removed: readonly string[]) => void,
-  ): void {
-    const held = this.#held.get(typeUrl) as Held<T> | undefined;
-    // The common case: nothing warming, nothing held: applied at once.
-    if (!held && this.#warming.size === 0 && this.#cdsAnswered) {
-      apply(updated, removed);
-      return;
-    }
-    const pending = mergeUpdate(held?.pending, updated, removed);
-    if (held) held.pending = pending;
-    else
-      this.#held.set(typeUrl, {
-        pending,
-        since: Date.now(),
-        waitingFor: [],
-        clustersOf,
-        apply,
-      } as Held<unknown>);
-    this.#release();
-  }
-
-  /** Applies the held updates whose clusters are warm (or timed out); re-arms the timer. */
-  #release(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const now = Date.now();
-    let next = Infinity;
-    const view = {
-      clusters: this.#warming,
-      cdsAnswered: this.#cdsAnswered,
-      cdsSince: this.#cdsSince,
-      known: (n: string) => this.#engine.cluster(n) !== undefined,
-    };
-    for (const typeUrl of [LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL]) {
-      const held = this.#held.get(typeUrl);
-      if (!held) continue;
-      const named = new Set<string>();
-      for (const v of held.pending.updated.values())
-        for (const c of held.clustersOf(v)) named.add(c);
-      const d = decideWarming(named, view, now);
-      const type = typeUrl.split('.').pop();
-      if (!d.apply) {
-        if (held.waitingFor.join() !== d.waitingFor.join())
-          this.#log.debug({ type, clusters: d.waitingFor }, 'update held: clusters warming');
-        held.waitingFor = d.waitingFor;
-        next = Math.min(next, d.until);
-        continue;
-      }
-      this.#held.delete(typeUrl);
-      if (d.timedOut.length > 0) {
-        // Envoy's initial_fetch_timeout: given up on, the cluster serves with what it has.
-        for (const name of d.timedOut) this.#warming.delete(name);
-        this.#log.warn(
-          { type, clusters: d.timedOut, waitedMs: now - held.since },
-          'clusters still without endpoints after their initial fetch timeout; update applied as is',
-        );
-      } else if (held.waitingFor.length > 0)
-        this.#log.debug({ type, waitedMs: now - held.since }, 'held update applied: clusters warm');
-      held.apply(held.pending.updated, [...held.pending.removed]);
-    }
-    // Clusters no held update names also stop warming at their timeout (Envoy marks them warm).
-    for (const [name, w] of this.#warming) {
-      const deadline = w.since + w.timeoutMs;
-      if (deadline > now) next = Math.min(next, deadline);
-      else {
-        this.#warming.delete(name);
-        this.#log.warn(
-          { cluster: name, timeoutMs: w.timeoutMs },
-          'cluster without endpoints after its initial fetch timeout; warm with none',
-        );
-      }
-    }
-    if (next !== Infinity) {
-      this.#timer = setTimeout(() => this.#release(), Math.max(0, next - now));
-      this.#timer.unref();
-    }
-    this.#checkSynced();
+    this.#gate.close();
   }
 
   #resubscribe(typeUrl: string, want: readonly string[]): void {
@@ -415,7 +290,7 @@ export class XdsConfig {
     const r = this.#types.get(ROUTE_CONFIGURATION_TYPE_URL);
     const e = this.#types.get(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL);
     const s = this.#types.get(SECRET_TYPE_URL);
-    if (!l?.synced || !c?.synced || this.#held.size > 0) return;
+    if (!l?.synced || !c?.synced || this.#gate.holding()) return;
     if (this.#engine.routeNames().length > 0 && !r?.synced) return;
     if (this.#engine.endpointNames().length > 0 && !e?.synced) return;
     if (this.#engine.secretNames().length > 0 && !s?.synced) return;
