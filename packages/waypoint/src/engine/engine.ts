@@ -24,6 +24,7 @@ import type {
   HttpChain,
   HttpFilterRuntime,
 } from './proxy/context.js';
+import { MirrorDrops } from './proxy/mirror-drops.js';
 import { evaluateRbac } from './rbac/compile.js';
 import { authzInputForConnection } from './tcp/connection-authz.js';
 import { proxyTcp } from './tcp/tcp-proxy.js';
@@ -106,6 +107,7 @@ export class Engine {
         cluster,
       }),
       draining: () => this.#draining,
+      mirrorDrops: new MirrorDrops(o.logger),
     };
   }
 
@@ -195,6 +197,11 @@ export class Engine {
     for (const c of this.#clusters.values())
       if (c.config.edsName !== undefined) out.add(c.config.edsName);
     return [...out].sort();
+  }
+
+  /** Whether EDS answered for this ClusterLoadAssignment name. */
+  hasEndpoints(edsName: string): boolean {
+    return this.#endpoints.has(edsName);
   }
 
   cluster(name: string): ClusterRuntime | undefined {

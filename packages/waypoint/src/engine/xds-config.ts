@@ -3,6 +3,8 @@
 // (subscriptions follow the config). Each
 // resource is validated at the edge; a response with a bad one is NACKed with the reasons and the
 // last good config keeps serving. The raw resources are kept for /config_dump.
+// Listener and route updates that name clusters still warming (no EDS answer yet) are held until
+// those are warm or their initial_fetch_timeout passed (warming-gate.ts), as Envoy warms clusters.
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import {
   apiRegistry,
@@ -26,6 +28,10 @@ import { convertRouteConfiguration } from './convert/route-config.js';
 import { convertSecret, redactSecret } from './convert/secret.js';
 import { redactCluster } from './convert/redact-cluster.js';
 import type { Engine } from './engine.js';
+import type { ListenerModel } from './model/listener.js';
+import type { RouteTable } from './model/route.js';
+import { WarmingGate } from './warming-gate.js';
+import { listenerClusters, routeTableClusters } from './warming.pure.js';
 
 interface Held<M, T> {
   readonly message: M;
@@ -50,6 +56,8 @@ export interface XdsConfigStatus {
   readonly synced: boolean;
   readonly resources: number;
   readonly lastNack?: string;
+  /** An accepted update held back until these clusters are warm. */
+  readonly waitingForClusters?: readonly string[];
 }
 
 /** Subscribes `engine` to LDS/RDS/CDS/EDS on `client`; `onSynced` runs once every type answered. */
@@ -59,6 +67,7 @@ export class XdsConfig {
   readonly #types = new Map<string, TypeState>();
   #syncedOnce = false;
   readonly #onSynced: () => void;
+  readonly #gate: WarmingGate;
 
   constructor(
     client: XdsClient,
@@ -73,18 +82,32 @@ export class XdsConfig {
     this.#engine = engine;
     this.#log = o.logger;
     this.#onSynced = o.onSynced;
+    this.#gate = new WarmingGate({
+      logger: o.logger,
+      hasEndpoints: (n) => engine.hasEndpoints(n),
+      edsNameOf: (n) => engine.cluster(n)?.config.edsName,
+      known: (n) => engine.cluster(n) !== undefined,
+      onReleased: () => this.#checkSynced(),
+    });
     this.#watch(
       client,
       LISTENER_TYPE_URL,
       ListenerSchema,
       convertListener,
       (m) => m.name,
-      (u, r) => {
-        engine.applyListeners(u, r);
-        this.#resubscribe(ROUTE_CONFIGURATION_TYPE_URL, engine.routeNames());
-        this.#resubscribe(SECRET_TYPE_URL, engine.secretNames());
-        o.onListeners?.();
-      },
+      (u, r) =>
+        this.#gate.gate<ListenerModel>(
+          LISTENER_TYPE_URL,
+          u,
+          r,
+          (l) => listenerClusters(l),
+          (u2, r2) => {
+            engine.applyListeners(u2, r2);
+            this.#resubscribe(ROUTE_CONFIGURATION_TYPE_URL, engine.routeNames());
+            this.#resubscribe(SECRET_TYPE_URL, engine.secretNames());
+            o.onListeners?.();
+          },
+        ),
       ['*'],
     );
     this.#watch(
@@ -94,8 +117,10 @@ export class XdsConfig {
       convertCluster,
       (m) => m.name,
       (u, r) => {
+        this.#gate.startWarming(u, r);
         engine.applyClusters(u, r);
         this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, engine.endpointNames());
+        this.#gate.clustersApplied();
       },
       ['*'],
       // Inline client certificate keys never reach /config_dump either.
@@ -107,7 +132,14 @@ export class XdsConfig {
       RouteConfigurationSchema,
       convertRouteConfiguration,
       (m) => m.name,
-      (u, r) => engine.applyRoutes(u, r),
+      (u, r) =>
+        this.#gate.gate<RouteTable>(
+          ROUTE_CONFIGURATION_TYPE_URL,
+          u,
+          r,
+          (t) => routeTableClusters(t),
+          (u2, r2) => engine.applyRoutes(u2, r2),
+        ),
       [],
     );
     this.#watch(
@@ -116,7 +148,11 @@ export class XdsConfig {
       ClusterLoadAssignmentSchema,
       convertEndpoints,
       (m) => m.clusterName,
-      (u, r) => engine.applyEndpoints(u, r),
+      (u, r) => {
+        engine.applyEndpoints(u, r);
+        // An answer, even "no such resource", ends the warming (Envoy: warm with no hosts).
+        this.#gate.endpointsAnswered([...u.keys(), ...r]);
+      },
       [],
     );
     this.#watch(
@@ -136,12 +172,14 @@ export class XdsConfig {
   status(): XdsConfigStatus[] {
     return [...this.#types].map(([typeUrl, t]) => {
       const lastNack = t.watch.lastError();
+      const waitingForClusters = this.#gate.waitingFor(typeUrl);
       return {
         typeUrl,
         version: t.watch.version(),
         synced: t.synced,
         resources: t.watch.resources().size,
         ...(lastNack !== undefined ? { lastNack } : {}),
+        ...(waitingForClusters ? { waitingForClusters } : {}),
       };
     });
   }
@@ -190,7 +228,7 @@ export class XdsConfig {
               updated: updated.size,
               removed: change.removed.length,
             },
-            'configuration applied',
+            'configuration accepted',
           );
           // A listener is warm once the secrets it names are here (as Envoy warms listeners on
           // SDS): a SotW response to an earlier request, without them, does not count.
@@ -211,6 +249,16 @@ export class XdsConfig {
       synced: false,
       ...(extra.dumped ? { dumped: extra.dumped as (m: unknown) => unknown } : {}),
     });
+  }
+
+  /** Envoy's cluster_manager.warming_clusters gauge, as Prometheus text. */
+  warmingText(): string {
+    return this.#gate.text();
+  }
+
+  /** Stops the warming timer (the client is closing). */
+  close(): void {
+    this.#gate.close();
   }
 
   #resubscribe(typeUrl: string, want: readonly string[]): void {
@@ -242,7 +290,7 @@ export class XdsConfig {
     const r = this.#types.get(ROUTE_CONFIGURATION_TYPE_URL);
     const e = this.#types.get(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL);
     const s = this.#types.get(SECRET_TYPE_URL);
-    if (!l?.synced || !c?.synced) return;
+    if (!l?.synced || !c?.synced || this.#gate.holding()) return;
     if (this.#engine.routeNames().length > 0 && !r?.synced) return;
     if (this.#engine.endpointNames().length > 0 && !e?.synced) return;
     if (this.#engine.secretNames().length > 0 && !s?.synced) return;

@@ -195,7 +195,11 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
         meter: registry.meter('hbone'),
       });
   const metricsText = async (): Promise<string> =>
-    (await registry.text()) + engine.metrics.text() + clusterStatsText(engine.clusters());
+    (await registry.text()) +
+    engine.metrics.text() +
+    clusterStatsText(engine.clusters()) +
+    engine.services.mirrorDrops.text() +
+    xds.warmingText();
 
   let quit: () => void = () => undefined;
   const admin = createAdminServer({
@@ -256,6 +260,7 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
       engine.drain();
       await (front ? front.close({ drainMs }) : gateway!.close({ drainMs }));
       xdsClient.close();
+      xds.close();
       engine.close();
       await hboneClient.close().catch(() => undefined);
       identity.close();

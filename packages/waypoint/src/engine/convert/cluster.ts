@@ -74,6 +74,7 @@ function cluster(c: Cluster, field: string): ClusterConfig {
   if (c.name === '') invalid(`${field}.name`, 'is empty');
   const d = c.clusterDiscoveryType;
   let edsName: string | undefined;
+  let initialFetchTimeoutMs: number | undefined;
   let staticEndpoints: EndpointSet | undefined;
   const originalDst = d.case === 'type' && d.value === DiscoveryType.ORIGINAL_DST;
   if (originalDst) {
@@ -86,6 +87,10 @@ function cluster(c: Cluster, field: string): ClusterConfig {
     if (src !== undefined && src !== 'ads')
       invalid(`${field}.eds_cluster_config.eds_config`, `only ADS is supported (got ${src})`);
     edsName = c.edsClusterConfig?.serviceName || c.name;
+    initialFetchTimeoutMs = durationMs(
+      c.edsClusterConfig?.edsConfig?.initialFetchTimeout,
+      `${field}.eds_cluster_config.eds_config.initial_fetch_timeout`,
+    );
   } else if (d.case === 'type' && d.value === DiscoveryType.STATIC) {
     if (!c.loadAssignment) invalid(`${field}.load_assignment`, 'a STATIC cluster needs endpoints');
     staticEndpoints = endpointSet(c.loadAssignment, `${field}.load_assignment`);
@@ -181,6 +186,7 @@ function cluster(c: Cluster, field: string): ClusterConfig {
   return {
     name: c.name,
     ...(edsName !== undefined ? { edsName } : {}),
+    ...(initialFetchTimeoutMs ? { initialFetchTimeoutMs } : {}),
     ...(staticEndpoints ? { staticEndpoints } : {}),
     connectTimeoutMs: durationMs(c.connectTimeout, `${field}.connect_timeout`) ?? 5_000,
     lbPolicy: lb,

@@ -55,6 +55,11 @@ export interface ClusterConfig {
   readonly name: string;
   /** The ClusterLoadAssignment name to subscribe to (EDS), or undefined for a static cluster. */
   readonly edsName?: string;
+  /**
+   * How long the cluster may warm (wait for its first EDS answer) before routes naming it are
+   * applied anyway: eds_config.initial_fetch_timeout; unset or 0 = the 15 s default (never forever).
+   */
+  readonly initialFetchTimeoutMs?: number;
   /** Endpoints given inline (STATIC clusters). */
   readonly staticEndpoints?: EndpointSet;
   readonly connectTimeoutMs: number;

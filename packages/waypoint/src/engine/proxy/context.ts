@@ -9,6 +9,7 @@ import type { RouteTable } from '../model/route.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { PeerLabels } from '../telemetry/peer.js';
 import type { Exchange } from './exchange.js';
+import type { MirrorDrops } from './mirror-drops.js';
 
 /** The downstream connection: addresses, identity and where it was headed. */
 export interface ConnectionInfo {
@@ -97,6 +98,8 @@ export interface EngineServices {
   readonly telemetry: ExchangeObserver;
   /** True while draining: HTTP/1.1 responses say Connection: close. */
   draining(): boolean;
+  /** Mirrored copies that could not be delivered (counted and logged). */
+  readonly mirrorDrops: MirrorDrops;
 }
 
 /** Hears about every exchange once it is over (metrics, access log, tracing). */

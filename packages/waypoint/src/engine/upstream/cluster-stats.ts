@@ -13,7 +13,8 @@ const COUNTERS = [
   'upstream_cx_overflow',
 ] as const;
 
-function esc(v: string): string {
+/** A Prometheus label value, escaped. */
+export function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
