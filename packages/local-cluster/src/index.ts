@@ -29,7 +29,7 @@ export {
 } from './layout.pure.js';
 export { parseLbRange, requestableAddresses, type LbRange } from './lb-controller/range.pure.js';
 export { kubectlFor, type Kubectl, type KubeObject } from './kubectl.js';
-export { descendants, rssBytes } from './processes.js';
+export { anonBytes, descendants, rssBytes } from './processes.js';
 export { run, type ExecOptions, type ExecResult } from './exec.js';
 export { pluginEnv, type CniPodRef } from './cni.pure.js';
 export { pluginCommand, type NodeFs } from './cni.js';

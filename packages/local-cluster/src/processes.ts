@@ -92,8 +92,22 @@ export async function stopAll(runDir: string, graceMs = 5000): Promise<void> {
 
 /** Resident set size of a process in bytes (0 when it is gone). */
 export function rssBytes(pid: number): number {
+  return statusBytes(pid, 'VmRSS');
+}
+
+/**
+ * The anonymous part of a process's resident memory in bytes (heap, stacks: its own), without the
+ * file pages (e.g. the node binary) that every process mapping them counts again (0 when gone).
+ */
+export function anonBytes(pid: number): number {
+  return statusBytes(pid, 'RssAnon');
+}
+
+function statusBytes(pid: number, field: string): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
