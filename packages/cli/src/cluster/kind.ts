@@ -209,6 +209,10 @@ export async function createKindCluster(
       kubeconfig,
       range: o.lbRange,
       log: o.log,
+    }).catch((e: Error) => {
+      throw new Error(
+        `${e.message}; the cluster is up without its load-balancer controller: trellis cluster delete --provider kind --name ${o.name}, then create it again`,
+      );
     });
     return { kubeconfig, image: choice.image ?? "kind's default", lbRange };
   } finally {
