@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     if (cluster) {
       log(`creating ${opts.provider} cluster ${cluster} (${opts.nodes} nodes)`);
       kubeconfig = kind
-        ? createE2eKindCluster(cluster, opts.nodes, log)
+        ? await createE2eKindCluster(cluster, opts.nodes, log)
         : (await createCluster({ name: cluster, nodes: opts.nodes, log: (l) => log(l) }))
             .kubeconfig;
     }
@@ -170,7 +170,7 @@ async function main(): Promise<number> {
     rmSync(work, { recursive: true, force: true });
     if (cluster && !opts.keep) {
       log(`deleting ${opts.provider} cluster ${cluster}`);
-      if (kind) deleteKindCluster(cluster, log);
+      if (kind) await deleteKindCluster(cluster, log);
       else await deleteCluster(cluster, { quiet: true });
     } else if (cluster)
       log(

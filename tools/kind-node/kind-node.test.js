@@ -1,25 +1,27 @@
 // tools/kind-node on this host, as root, with the Docker engine of tools/docker-here.sh (started
 // when not running, and then stopped again): build.sh gives trellis/kind-node:<k8s version>
-// (cached across runs, skipped when present), and `kind create cluster --image` with it brings up
-// a two-node cluster whose nodes turn Ready and whose CoreDNS runs; a pod on the other node than a
-// CoreDNS pod reaches it (pod to pod across nodes) and resolves the API server's service name; and
-// `kind delete cluster` removes it again, with its containers and network. Not part of `npm test`
-// (a cold build takes minutes): `npm run test:kind`.
+// (cached across runs, skipped when present), and `trellis cluster create --provider kind`'s code
+// (`kind create cluster --image` with it) brings up a two-node cluster whose nodes turn Ready and
+// whose CoreDNS runs; a pod on the other node than a CoreDNS pod reaches it (pod to pod across
+// nodes) and resolves the API server's service name; a LoadBalancer Service gets an address from
+// the top of the kind network's subnet and answers from this host; and `cluster delete` removes it
+// all again: containers, network, the load-balancer controller and its host routes. Not part of
+// `npm test` (a cold build takes minutes): `npm run test:kind`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, URL } from 'node:url';
 import { rootOnly } from '@trellis/core/test-support';
+import { createKindCluster, deleteKindCluster } from '@trellis/cli';
 
 const path = (p) => fileURLToPath(new URL(p, import.meta.url));
 const DOCKER_HERE = path('../docker-here.sh');
 const BUILD = path('./build.sh');
-const GO_TOOL = path('../go-tool.sh');
 const CLUSTER = `trellis-kind-${process.pid}`;
 // kind's nodes join this Docker network (kind's default, "kind", outlives every cluster).
 const NETWORK = `trellis-kind-${process.pid}`;
@@ -62,8 +64,14 @@ test(
     // kind mounts the host's /lib/modules into its nodes; Docker creates it when absent.
     const hadModules = existsSync('/lib/modules');
     const kubeconfigDir = mkdtempSync(join(tmpdir(), 'trellis-kind-'));
-    t.after(() => {
-      run(kind, ['delete', 'cluster', '--name', CLUSTER], env);
+    // The CLI's kind code runs in this process: the same engine, network and a kubeconfig and
+    // state directory of the test's own.
+    Object.assign(process.env, env, {
+      TRELLIS_KIND_KUBECONFIG_DIR: kubeconfigDir,
+      TRELLIS_KIND_STATE_DIR: join(kubeconfigDir, 'state'),
+    });
+    t.after(async () => {
+      await deleteKindCluster(CLUSTER).catch((e) => t.diagnostic(`cleanup: ${e.message}`));
       run('docker', ['network', 'rm', NETWORK], env);
       rmSync(kubeconfigDir, { recursive: true, force: true });
       if (!hadModules && existsSync('/lib/modules') && readdirSync('/lib/modules').length === 0) {
@@ -71,38 +79,18 @@ test(
       }
       if (started) run('bash', [DOCKER_HERE, 'stop']);
     });
-    let kind = 'kind';
 
     const build = run('bash', [BUILD], env);
     assert.equal(build.status, 0, `build.sh: ${out(build)}`);
     const image = build.stdout.trim().split('\n').pop();
     assert.match(image, /^trellis\/kind-node:v1\.\d+\.\d+$/);
-    kind = join(run('bash', [GO_TOOL, path('../kind'), '--print-bin-dir']).stdout.trim(), 'kind');
-    const config = join(kubeconfigDir, 'cluster.yaml');
-    writeFileSync(
-      config,
-      'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n',
-    );
-
-    const create = run(
-      kind,
-      [
-        'create',
-        'cluster',
-        '--name',
-        CLUSTER,
-        '--image',
-        image,
-        '--config',
-        config,
-        '--kubeconfig',
-        join(kubeconfigDir, 'config'),
-        '--wait',
-        '5m',
-      ],
-      env,
-    );
-    assert.equal(create.status, 0, `kind create cluster: ${out(create)}`);
+    const created = await createKindCluster({
+      name: CLUSTER,
+      nodes: 2,
+      image,
+      load: [],
+      log: (l) => t.diagnostic(l),
+    });
 
     // kubectl in the control-plane node: the API server's published port is not needed.
     const node = `${CLUSTER}-control-plane`;
@@ -192,13 +180,93 @@ test(
       2 * 60_000,
     );
 
-    const del = run(kind, ['delete', 'cluster', '--name', CLUSTER], env);
-    assert.equal(del.status, 0, `kind delete cluster: ${out(del)}`);
+    // A LoadBalancer Service in front of CoreDNS's health endpoint (HTTP on 8080): an address from
+    // the top of the kind network's subnet, routed on this host to the nodes, answering curl.
+    const subnet = JSON.parse(run('docker', ['network', 'inspect', NETWORK], env).stdout)[0]
+      .IPAM.Config.map((c) => c.Subnet)
+      .find((c) => c.includes('.'));
+    // The top of the subnet: a quarter of it, at most a /24 (Docker gives containers the lowest
+    // free addresses), its first address the first one given out.
+    const toInt = (ip) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+    const toIp = (n) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+    const [net, len] = subnet.split('/');
+    const end = toInt(net) + 2 ** (32 - Number(len));
+    const block = Math.max(Number(len) + 2, 24);
+    const first = end - 2 ** (32 - block);
+    assert.equal(created.lbRange, `${toIp(first)}/${block}`, `the top of ${subnet}`);
+    const apply = run(
+      'docker',
+      [
+        'exec',
+        '-i',
+        node,
+        'kubectl',
+        '--kubeconfig=/etc/kubernetes/admin.conf',
+        'apply',
+        '-f',
+        '-',
+      ],
+      env,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'dns-health', namespace: 'kube-system' },
+        spec: {
+          type: 'LoadBalancer',
+          selector: { 'k8s-app': 'kube-dns' },
+          ports: [{ name: 'health', port: 80, targetPort: 8080 }],
+        },
+      }),
+    );
+    assert.equal(apply.status, 0, `kubectl apply: ${out(apply)}`);
+    const lb = await until(
+      'an address for the LoadBalancer Service',
+      () => {
+        const r = kubectl(
+          'get',
+          'service',
+          '-n',
+          'kube-system',
+          'dns-health',
+          '-o',
+          'jsonpath={.status.loadBalancer.ingress[0].ip}',
+        );
+        return { ok: /^\d+\.\d+\.\d+\.\d+$/.test(r.stdout), detail: out(r), ip: r.stdout };
+      },
+      60_000,
+    );
+    assert.equal(lb.ip, toIp(first + 1), 'the first address of the range');
+    const nodeIPs = run(
+      'docker',
+      ['network', 'inspect', NETWORK, '--format', '{{range .Containers}}{{.IPv4Address}} {{end}}'],
+      env,
+    ).stdout;
+    assert.ok(!nodeIPs.includes(`${lb.ip}/`), `${lb.ip} is no node's (${nodeIPs})`);
+    await until(
+      `an answer from http://${lb.ip}/health on this host`,
+      () => {
+        const r = run('curl', ['-sS', '--max-time', '5', `http://${lb.ip}/health`]);
+        return { ok: r.status === 0 && r.stdout === 'OK', detail: out(r) };
+      },
+      60_000,
+    );
+    const route = () => run('ip', ['-4', 'route', 'show', `${lb.ip}/32`]).stdout.trim();
+    assert.match(route(), /nexthop via .* dev br-/, 'routed over the bridge to both nodes');
+
+    await deleteKindCluster(CLUSTER);
     const left = run(
       'docker',
       ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${CLUSTER}`, '-q'],
       env,
     );
     assert.equal(left.stdout.trim(), '', 'the node containers are gone');
+    assert.equal(route(), '', 'no route left for the load-balancer address');
+    assert.equal(
+      existsSync(join(kubeconfigDir, 'state', CLUSTER)),
+      false,
+      "the controller's state is gone",
+    );
+    const ctl = run('pgrep', ['-f', `lb-controller/main.js ${join(kubeconfigDir, 'state')}`]);
+    assert.equal(ctl.stdout.trim(), '', 'the load-balancer controller has stopped');
   },
 );

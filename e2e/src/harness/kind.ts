@@ -82,13 +82,13 @@ export function prepareKindImages(log: (l: string) => void): string[] {
 }
 
 /** Creates the kind cluster with every image loaded; returns its kubeconfig path. */
-export function createE2eKindCluster(
+export async function createE2eKindCluster(
   name: string,
   nodes: number,
   log: (l: string) => void,
-): string {
+): Promise<string> {
   const load = prepareKindImages(log);
-  return createKindCluster({ name, nodes, load, log }).kubeconfig;
+  return (await createKindCluster({ name, nodes, load, log })).kubeconfig;
 }
 
 /** kind taints its control-plane node; the sample uses every node (as on a local cluster, where

@@ -2,7 +2,7 @@
 // node's link (the host end of the node's veth: a netns node's, or a kind node container's) to see
 // what crosses the wire.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,13 +107,26 @@ export async function captureOnNodeLink(
   const dir = mkdtempSync(join(tmpdir(), `e2e-capture-${process.pid}-`));
   const file = join(dir, 'link.pcap');
   const tshark = spawn('tshark', ['-q', '-i', link, '-w', file], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => tshark.on('exit', resolve));
   try {
-    await sleep(1500); // tshark opens the interface
+    // Capturing once dumpcap has written the file's header. A SIGINT tshark gets before that,
+    // while it starts dumpcap (seconds on a loaded host), is lost and the capture never ends.
+    const deadline = Date.now() + 30_000;
+    while (!(existsSync(file) && statSync(file).size > 0)) {
+      if (tshark.exitCode !== null) throw new Error(`tshark -i ${link} exited ${tshark.exitCode}`);
+      if (Date.now() > deadline) throw new Error(`tshark -i ${link} did not start within 30 s`);
+      await sleep(100);
+    }
     await during();
     await sleep(500);
   } finally {
-    tshark.kill('SIGINT');
-    await new Promise((resolve) => tshark.on('exit', resolve));
+    // Asked again until it stops (at most 10 times a second apart), then killed.
+    for (let i = 0; i < 10 && tshark.exitCode === null && tshark.signalCode === null; i++) {
+      tshark.kill('SIGINT');
+      await Promise.race([exited, sleep(1000)]);
+    }
+    if (tshark.exitCode === null && tshark.signalCode === null) tshark.kill('SIGKILL');
+    await exited;
   }
   try {
     const raw = readFileSync(file);

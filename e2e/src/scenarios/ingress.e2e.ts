@@ -1,5 +1,5 @@
 // The ingress gateway from the host: a Gateway of class `trellis` in namespace e2e-ingress (not
-// enrolled) gets a LoadBalancer address from the local cluster's load-balancer controller; the host
+// enrolled) gets a LoadBalancer address from the cluster's load-balancer controller (local or kind); the host
 // speaks HTTPS to it with SNI for two hosts (two certificates, two Secrets, made here with the
 // repo's PKI) and is routed by path to the sample's echo v1/v2 in e2e-mesh (enrolled), reached over
 // HBONE (the destination ztunnel logs the gateway's SPIFFE identity). Then: an L4 DENY naming the
@@ -26,15 +26,9 @@ import { suite } from '../harness/suite.js';
 import { accessLog } from '../harness/ztunnel-log.js';
 
 const s = suite();
-// The host talks to the Gateway at its LoadBalancer address: a local cluster's load-balancer
-// controller gives one; kind gives none by itself (cloud-provider-kind would, and it is not built
-// here), so the scenario is skipped there, saying so.
-const needs =
-  s.ref.provider === 'kind'
-    ? {
-        skip: "kind: the Gateway's LoadBalancer Service gets no address (no load-balancer controller; cloud-provider-kind is not built on this host)",
-      }
-    : s.needs('cni', 'ztunnel');
+// The host talks to the Gateway at its LoadBalancer address, which the cluster's load-balancer
+// controller gives (on kind too: `trellis cluster create --provider kind` starts one on the host).
+const needs = s.needs('cni', 'ztunnel');
 const NS = 'e2e-ingress';
 const MESH = 'e2e-mesh';
 const GATEWAY = 'edge';

@@ -26,7 +26,7 @@ import { renderKubeconfig } from './kubeconfig.pure.js';
 import { kubeletApiAdminBinding, lbControllerRbac } from './bootstrap-objects.pure.js';
 import { parseLbRange, rangeConflict } from './lb-controller/range.pure.js';
 import { hostRoutes } from './lb-controller/host-routes.js';
-import type { LbControllerConfig } from './lb-controller/controller.js';
+import { startLbControllerDaemon, stopLbControllerDaemon } from './lb-controller/daemon.js';
 import { CLUSTER_DOMAIN, clusterDnsObjects, collectionPath } from './cluster-dns.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
@@ -55,7 +55,6 @@ import { KubeClient, type Obj } from './kube-client.js';
 import {
   clustersDir,
   DEFAULT_IMAGE_MAP,
-  LB_CONTROLLER_MAIN,
   NODE_EMULATOR_MAIN,
   REPO_ROOT,
   builtGoTool,
@@ -309,8 +308,8 @@ function startNodeEmulator(l: ClusterLayout, n: ClusterLayout['nodes'][number]):
   });
 }
 
-async function startLbController(l: ClusterLayout): Promise<number> {
-  const cfg: LbControllerConfig = {
+function startLbController(l: ClusterLayout): Promise<number> {
+  return startLbControllerDaemon(l.stateDir, {
     clusterName: l.name,
     apiServerURL: l.apiServerURL,
     caFile: `${l.stateDir}/pki/ca.crt`,
@@ -318,15 +317,6 @@ async function startLbController(l: ClusterLayout): Promise<number> {
     keyFile: `${l.stateDir}/pki/lb-controller.key`,
     bridge: l.bridge,
     range: l.lbRange,
-  };
-  const file = `${l.stateDir}/lb-controller.json`;
-  await writeFile(file, JSON.stringify(cfg, null, 2) + '\n');
-  return startDaemon({
-    name: 'lb-controller',
-    command: process.execPath,
-    args: [LB_CONTROLLER_MAIN, file],
-    runDir: `${l.stateDir}/run`,
-    logDir: `${l.stateDir}/logs`,
   });
 }
 
@@ -336,8 +326,7 @@ async function startLbController(l: ClusterLayout): Promise<number> {
  */
 export async function restartLbController(name: string): Promise<number> {
   const l = layoutOf(name);
-  const pid = readPid(`${l.stateDir}/run/lb-controller.pid`);
-  if (pid !== undefined) await stopPid(pid, 5000);
+  await stopLbControllerDaemon(l.stateDir, 5000);
   return startLbController(l);
 }
 
@@ -447,8 +436,7 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
     return false;
   }
   // The load-balancer controller first, so it does not react to the nodes going away.
-  const lbPid = readPid(`${stateDir}/run/lb-controller.pid`);
-  if (lbPid !== undefined) await stopPid(lbPid, 3000);
+  await stopLbControllerDaemon(stateDir);
   // Node emulators, kube-proxy and every container live inside the cluster's netns.
   const nodesFirst = [
     ...namespaces.filter((n) => n.includes('.node')),

@@ -26,6 +26,7 @@ import {
   parseKindClusters,
   pinnedKubernetesVersion,
 } from './kind-plan.pure.js';
+import { startKindLb, stopKindLb } from './kind-lb.js';
 
 /** The repository this CLI runs from (tools/ are there when it is a checkout). */
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -37,6 +38,8 @@ export interface KindCreateOptions {
   readonly image?: string | undefined;
   /** Docker images to load into every node once it runs. */
   readonly load: readonly string[];
+  /** --lb-range: LoadBalancer addresses (default: the top of the kind network's subnet). */
+  readonly lbRange?: string | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -113,13 +116,14 @@ function offlineNodeImage(): string | undefined {
   return v ? `${OFFLINE_NODE_IMAGE}:${v}` : undefined;
 }
 
-/** kind's environment: this cluster's own Docker network unless the caller picked one. */
+/** The cluster's Docker network: its own unless the caller picked one. */
+function networkOf(name: string): string {
+  return process.env['KIND_EXPERIMENTAL_DOCKER_NETWORK'] ?? kindNetwork(name);
+}
+
+/** kind's environment: the cluster's Docker network. */
 function kindEnv(name: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    KIND_EXPERIMENTAL_DOCKER_NETWORK:
-      process.env['KIND_EXPERIMENTAL_DOCKER_NETWORK'] ?? kindNetwork(name),
-  };
+  return { ...process.env, KIND_EXPERIMENTAL_DOCKER_NETWORK: networkOf(name) };
 }
 
 function checkName(name: string): void {
@@ -151,8 +155,11 @@ export function listKindClusters(): KindClusterInfo[] {
   });
 }
 
-/** Creates the cluster, waits for every node Ready, loads `load`; returns the kubeconfig path. */
-export function createKindCluster(o: KindCreateOptions): { kubeconfig: string; image: string } {
+/** Creates the cluster, waits for every node Ready, loads `load`, starts the load-balancer
+ * controller where this host can route to the nodes; returns the kubeconfig path. */
+export async function createKindCluster(
+  o: KindCreateOptions,
+): Promise<{ kubeconfig: string; image: string; lbRange: string | undefined }> {
   checkName(o.name);
   requireDocker();
   const kind = kindBinary();
@@ -196,7 +203,18 @@ export function createKindCluster(o: KindCreateOptions): { kubeconfig: string; i
       o.log(`loading ${o.load.join(', ')} into the nodes`);
       loadKindImages(o.name, o.load);
     }
-    return { kubeconfig, image: choice.image ?? "kind's default" };
+    const lbRange = await startKindLb({
+      name: o.name,
+      network: networkOf(o.name),
+      kubeconfig,
+      range: o.lbRange,
+      log: o.log,
+    }).catch((e: Error) => {
+      throw new Error(
+        `${e.message}; the cluster is up without its load-balancer controller: trellis cluster delete --provider kind --name ${o.name}, then create it again`,
+      );
+    });
+    return { kubeconfig, image: choice.image ?? "kind's default", lbRange };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -224,10 +242,15 @@ export function loadKindImages(name: string, images: readonly string[]): void {
   if (r.status !== 0) throw failed(`kind load docker-image ${images.join(' ')}`, r);
 }
 
-/** Deletes the cluster, its Docker network and its kubeconfig file. */
-export function deleteKindCluster(name: string, log: (line: string) => void = () => {}): void {
+/** Deletes the cluster's load-balancer controller and routes, the cluster, its Docker network and
+ * its kubeconfig file. */
+export async function deleteKindCluster(
+  name: string,
+  log: (line: string) => void = () => {},
+): Promise<void> {
   checkName(name);
   requireDocker();
+  await stopKindLb(name);
   const kubeconfig = kindKubeconfigPath(name);
   const args = ['delete', 'cluster', '--name', name];
   if (existsSync(kubeconfig)) args.push('--kubeconfig', kubeconfig);

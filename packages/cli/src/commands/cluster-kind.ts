@@ -7,6 +7,8 @@ import {
   kindKubeconfig,
   listKindClusters,
 } from '../cluster/kind.js';
+import { kindLbRange } from '../cluster/kind-lb.js';
+import { parseLbRange } from '@trellis/local-cluster';
 import { CLI_VERSION } from '../manifests/bundle.js';
 import type { Context } from './context.js';
 
@@ -19,34 +21,36 @@ export async function kindCluster(ctx: Context): Promise<number> {
   }
   switch (verb) {
     case 'create': {
-      if (ctx.flag<string | undefined>('lb-range') !== undefined)
-        throw new UsageError(
-          '--lb-range is for --provider local (kind gives LoadBalancer Services no address of its own)',
-          ctx.inv.path,
-        );
+      const lbRange = ctx.flag<string | undefined>('lb-range');
+      try {
+        if (lbRange !== undefined) parseLbRange(lbRange);
+      } catch (e) {
+        throw new UsageError((e as Error).message, ctx.inv.path);
+      }
       const started = Date.now();
       const nodes = ctx.flag<number>('nodes');
-      const c = createKindCluster({
+      const c = await createKindCluster({
         name,
         nodes,
         image: ctx.flag<string | undefined>('image'),
         load: ctx.flag<boolean>('load-images') ? meshImages(CLI_VERSION) : [],
+        lbRange,
         log: (l) => ctx.log(`cluster ${name}: ${l}`),
       });
       ctx.log(
-        `cluster ${name} (kind, ${c.image}): ${nodes} nodes Ready in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+        `cluster ${name} (kind, ${c.image}): ${nodes} nodes Ready in ${((Date.now() - started) / 1000).toFixed(1)}s; ${c.lbRange ? `LoadBalancer addresses from ${c.lbRange}` : 'no LoadBalancer addresses'}`,
       );
       ctx.out(`${c.kubeconfig}\n`);
       return EXIT.ok;
     }
     case 'delete':
-      deleteKindCluster(name, ctx.log);
+      await deleteKindCluster(name, ctx.log);
       ctx.log(`cluster ${name} deleted`);
       return EXIT.ok;
     case 'list':
       for (const c of listKindClusters())
         ctx.out(
-          `${c.name}\t${c.nodes} nodes\t${c.running ? 'running' : 'stopped'}\tkind\t${c.kubeconfig}\n`,
+          `${c.name}\t${c.nodes} nodes\t${c.running ? 'running' : 'stopped'}\tkind\t${c.kubeconfig}\tlb ${kindLbRange(c.name) ?? 'none'}\n`,
         );
       return EXIT.ok;
     case 'kubeconfig': {

@@ -18,7 +18,9 @@ test('cluster create --help describes LoadBalancer addresses and --lb-range', ()
   const help = trellis('cluster', 'create', '--help');
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--lb-range CIDR\|A-B\s+addresses for LoadBalancer Services/);
-  assert.match(help.stdout, /default 172\.28\.<slot>\.192\/26/);
+  assert.match(help.stdout, /default, local: 172\.28\.<slot>\.192\/26/);
+  assert.match(help.stdout, /kind: the top quarter of the kind network's subnet, at most a \/24/);
+  assert.match(help.stdout, /On kind it routes over the kind network's bridge/);
   assert.match(help.stdout, /status\.loadBalancer\.ingress/);
 });
 
@@ -49,10 +51,13 @@ test('cluster --provider kind without a Docker engine says how to start one', ()
   assert.match(r.stderr, /tools\/docker-here\.sh start && eval "\$\(tools\/docker-here\.sh env\)"/);
 });
 
-test('kind-only and local-only flags, and kind names, are usage errors elsewhere', () => {
+test('kind-only flags, a bad --lb-range and bad kind names are usage errors', () => {
   const cases: Array<[string[], RegExp]> = [
     [['--image', 'x:1'], /--image is for --provider kind/],
-    [['--provider', 'kind', '--lb-range', '10.200.0.0/28'], /--lb-range is for --provider local/],
+    [
+      ['--provider', 'kind', '--name', 'k', '--lb-range', '10.200.0.5/28'],
+      /invalid --lb-range "10.200.0.5\/28": 10.200.0.5\/28 has host bits set/,
+    ],
     [['--provider', 'kind', '--name', 'Bad_Name'], /invalid cluster name "Bad_Name": kind needs/],
   ];
   for (const [args, want] of cases) {

@@ -382,8 +382,8 @@ Endpoints for each waypoint and ingress gateway (whose SDS Secrets are listed by
           summary:
             'create a cluster and wait until its nodes are Ready; prints the kubeconfig path',
           description:
-            'kind: one control-plane node and N-1 workers in Docker containers on their own Docker network (kind-NAME), the kubeconfig in ~/.kube/kind-NAME.yaml; Docker must run (on a host without it: tools/docker-here.sh start && eval "$(tools/docker-here.sh env)"). --lb-range is for local clusters only. ' +
-            'A local cluster gives LoadBalancer Services a working address: its load-balancer controller assigns one from --lb-range, writes it to status.loadBalancer.ingress and routes it from this host to the nodes (kube-proxy takes it to the endpoints; externalTrafficPolicy Local routes only to nodes with a ready endpoint and keeps the client address). The address is released when the Service is deleted or changes type; `cluster delete` removes the routes.',
+            'kind: one control-plane node and N-1 workers in Docker containers on their own Docker network (kind-NAME), the kubeconfig in ~/.kube/kind-NAME.yaml; Docker must run (on a host without it: tools/docker-here.sh start && eval "$(tools/docker-here.sh env)"). ' +
+            "LoadBalancer Services get a working address: a load-balancer controller on this host assigns one from --lb-range, writes it to status.loadBalancer.ingress and routes it from this host to the nodes (kube-proxy takes it to the endpoints; externalTrafficPolicy Local routes only to nodes with a ready endpoint and keeps the client address). The address is released when the Service is deleted or changes type; `cluster delete` stops the controller and removes the routes. On kind it routes over the kind network's bridge, which needs a Linux host and root; elsewhere (Docker Desktop, rootless Docker) the cluster gets none and says so: run cloud-provider-kind there.",
           flags: [
             clusterProvider,
             clusterName,
@@ -400,7 +400,7 @@ Endpoints for each waypoint and ingress gateway (whose SDS Secrets are listed by
               type: 'string',
               placeholder: 'CIDR|A-B',
               description:
-                "addresses for LoadBalancer Services, an IPv4 CIDR or range (default 172.28.<slot>.192/26: the top of the cluster's own node network, so it collides with neither the host's networks nor another local cluster); must stay off the host's routes and every local cluster's node, pod and service ranges",
+                "addresses for LoadBalancer Services, an IPv4 CIDR or range (default, local: 172.28.<slot>.192/26, the top of the cluster's own node network; kind: the top quarter of the kind network's subnet, at most a /24, e.g. 172.18.255.0/24, which Docker hands to containers last); must stay off the host's routes, the cluster's node addresses and every other cluster's ranges",
             },
             {
               name: 'image',

@@ -14,7 +14,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '@trellis/core';
 import {
@@ -29,6 +28,7 @@ import type { HostProbes } from './host-probes.js';
 import { applyPodRules, podRulesDrift, removePodRules, type RulesMode } from './inpod-rules.js';
 import type { AgentMetrics } from './metrics.js';
 import type { NetnsFinder } from './netns-finder.js';
+import { agentNetnsPath } from './netns-path.pure.js';
 import type { ZdsServer, ZdsWorkload } from './zds-server.js';
 
 export interface RedirectorOptions {
@@ -547,11 +547,11 @@ export class Redirector {
   }
 
   #hostPath(netns: string): string {
-    if (netns.startsWith('/proc/')) return `${this.#o.hostProc}${netns.slice('/proc'.length)}`;
-    // In a container (kind, real nodes) the node's pin directory is mounted elsewhere; a process
-    // on the node (the local cluster's agent) sees the path itself.
-    const mounted = this.#o.mountedNetnsDir && join(this.#o.mountedNetnsDir, basename(netns));
-    return mounted && !existsSync(netns) && existsSync(mounted) ? mounted : netns;
+    return agentNetnsPath(netns, {
+      hostProc: this.#o.hostProc,
+      mountedNetnsDir: this.#o.mountedNetnsDir,
+      exists: existsSync,
+    });
   }
 }
 

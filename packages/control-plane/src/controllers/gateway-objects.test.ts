@@ -35,6 +35,10 @@ test('golden: an ingress Gateway deploys <gateway>-<class> objects it owns, in t
     o.service.spec!.ports!.map((p) => `${p.name}:${p.port}`),
     ['http-80:80', 'https-443:443', 'tcp-5432:5432', 'status-port:15021'],
   );
+  // The proxy runs as uid 1337: without this it cannot bind 80 and 443 (EACCES) in a container.
+  assert.deepEqual(o.deployment.spec!.template.spec!.securityContext, {
+    sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+  });
   for (const obj of [o.serviceAccount, o.service, o.deployment]) {
     assert.equal(
       obj.metadata!.labels!['team'],

@@ -26,6 +26,8 @@ test('golden: a waypoint Gateway deploys a ServiceAccount, a Service and a Deplo
     .map((x) => stringify(x, { lineWidth: 0 }))
     .join('---\n');
   assertGolden(`${DIR}waypoint.golden.yaml`, actual);
+  // Its ports (15008, 15020, 15021) are all unprivileged: the pod keeps the kernel's default.
+  assert.equal(o.deployment.spec!.template.spec!.securityContext, undefined);
 });
 
 test('a Gateway without a uid cannot own objects', () => {

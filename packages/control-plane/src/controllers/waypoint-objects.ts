@@ -110,6 +110,10 @@ export function proxyObjects(
     Object.keys(role.annotations).length > 0 ? { annotations: role.annotations } : {};
   const meta = { name, namespace, labels, ...annotations, ownerReferences };
   const selector = { [LABEL_GATEWAY_NAME]: gatewayName };
+  // The proxy runs as uid 1337 (deploy/images): a listener on a port below 1024 (an ingress
+  // gateway's 80, 443) needs the pod's unprivileged ports to start at 0, as Istio's gateway
+  // template sets. The sysctl is namespaced and in Kubernetes' safe set (no kubelet flag needed).
+  const lowPorts = role.ports.some((p) => p.port < 1024);
   const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
 
   const deployment: V1Deployment = {
@@ -136,6 +140,13 @@ export function proxyObjects(
         },
         spec: {
           serviceAccountName: name,
+          ...(lowPorts
+            ? {
+                securityContext: {
+                  sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+                },
+              }
+            : {}),
           containers: [
             {
               name: 'waypoint',

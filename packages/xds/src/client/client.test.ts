@@ -1,11 +1,13 @@
 // Client behaviour against the real server: handler refusals, misuse, close.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { CLUSTER_TYPE_URL } from '@trellis/api';
 import { harness, ZTUNNEL_NODE } from '../test-support/harness.js';
 import { insecure } from '../test-support/loopback.js';
 import { Recorder, snapshot } from '../test-support/resources.js';
+import { createLogger } from '@trellis/core';
 import { eventually } from '@trellis/core/test-support';
 import { createDeltaClient } from './delta-client.js';
 import type { ResourceChange } from './types.js';
@@ -91,4 +93,57 @@ test('a connection the server never answers is given up: the client dials again 
   client.watch(CLUSTER_TYPE_URL, clusters);
   await clusters.state({ a: 'v1' });
   assert.equal(held.length, 1, 'the first connection was held, the config came on another');
+});
+
+test("a server that was down a while is dialled again at the client's next attempt", async (t) => {
+  const h = await harness(t, { snapshot: snapshot({ clusters: { a: 'v1' } }) });
+  // A port nothing listens on (connections refused) for 8 s, long enough for grpc-js's own
+  // reconnect backoff (here from 300 ms, x1.6 each time) to keep a channel from dialling for a
+  // second or more; and a name, as proxies reach their control plane (istiod.<ns>.svc), which
+  // grpc-js re-resolves at most every 30 s (a new resolution would bring a fresh subchannel).
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  let up = false;
+  let failedWhileUp = 0;
+  const lines = {
+    write(line: string) {
+      if (up && line.includes('xDS stream ended; reconnecting')) failedWhileUp++;
+    },
+  };
+  const client = createDeltaClient({
+    address: `localhost:${port}`,
+    credentials: insecure,
+    node: { id: ZTUNNEL_NODE },
+    backoff: { initialMs: 10, maxMs: 100 },
+    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 300 },
+    logger: createLogger({ level: 'info', destination: lines }).root,
+  });
+  t.after(() => client.close());
+  const clusters = new Recorder();
+  client.watch(CLUSTER_TYPE_URL, clusters);
+  await sleep(8_000);
+  assert.notEqual(client.state, 'connected');
+  // The server comes back on that port (a proxy in front of it).
+  const front = net.createServer((socket) => {
+    const upstream = net.connect(h.grpc.port, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => front.listen(port, '127.0.0.1', resolve));
+  up = true;
+  t.after(() => front.close());
+  await eventually(
+    'the configuration after the server came back',
+    () => clusters.changes.length > 0,
+    {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    },
+  );
+  // A stream opened just before the server came back may still fail; no later one does (grpc-js's
+  // channel would fail each of them at once with its last error until its own backoff ends).
+  assert.ok(failedWhileUp <= 1, `${failedWhileUp} streams failed after the server was back`);
 });

@@ -97,6 +97,12 @@ export class Session<Req extends { node?: Node }, Res> {
       this.setState('backoff');
       this.timer = setTimeout(() => {
         this.timer = undefined;
+        // grpc-js keeps a channel that failed to connect in TRANSIENT_FAILURE for a reconnect
+        // backoff of its own (1 s, growing to 120 s), failing every new stream at once with its
+        // last error and without dialling: after a server outage of a minute the client would
+        // stay away for up to two more, whatever this backoff says. A new channel dials when the
+        // stream opens, so this backoff alone decides when the server is tried again.
+        if (this.hooks.connecting()) this.hooks.redial();
         this.start();
       }, delay);
     });
