@@ -19,6 +19,7 @@ import {
   type ReceivedSpan,
 } from '@trellis/waypoint/test-support';
 import { OTLP_COLLECTOR } from '../harness/install.js';
+import { routePodsToHost } from '../harness/kind-pod-routes.js';
 import { ISTIO_ECHO_IMAGE, slotDeployment } from '../harness/sample.js';
 import { REPO, suite } from '../harness/suite.js';
 import { curlFrom, curlUntil, podOf, type CurlResult } from '../harness/traffic.js';
@@ -170,6 +171,7 @@ const ONLY_VIA_WAYPOINT = {
 };
 
 let collector: Awaited<ReturnType<typeof startOtlpReceiver>> | undefined;
+let removeRoutes: (() => void) | undefined;
 
 /** Runs a shell command line in the mesh client; returns its stdout. */
 function inClient(script: string): string {
@@ -196,10 +198,18 @@ const codesOf = (out: string) =>
 before(async () => {
   if (needs.skip) return;
   s.kubectl.apply(APPS);
-  if (s.cluster && s.ref.provider === 'local') {
+  if (s.cluster) {
     // The collector runs in this process on the host; the pods reach it through a Service whose
-    // endpoint is the host's address on the cluster bridge (the install named that Service).
-    const hostIP = layoutOf(s.cluster).hostIP;
+    // endpoint is the host's address on the cluster bridge (the install named that Service). On
+    // kind the host also needs routes back to the pods.
+    let hostIP: string;
+    if (s.ref.provider === 'kind') {
+      const routes = routePodsToHost(s.kubectl);
+      removeRoutes = routes.remove;
+      hostIP = routes.hostIP;
+    } else {
+      hostIP = layoutOf(s.cluster).hostIP;
+    }
     collector = await startOtlpReceiver(hostIP);
     const port = Number(new URL(collector.endpoint).port);
     s.kubectl.apply([
@@ -236,6 +246,7 @@ before(async () => {
 
 after(async () => {
   collector?.close();
+  removeRoutes?.();
   if (needs.skip) return;
   s.kubectl.run(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=60s']);
 });
@@ -413,8 +424,8 @@ test(
     ...needs,
     skip:
       needs.skip ??
-      ((!s.cluster || s.ref.provider !== 'local') &&
-        "the collector runs on a local cluster's host (a kind node sends pod traffic out unmasqueraded: the host has no route back to the pods)"),
+      (!s.cluster &&
+        'the collector runs on the host of a cluster the runner created (not with --kubeconfig)'),
   },
   async () => {
     const traceId = randomBytes(16).toString('hex');
