@@ -8,8 +8,8 @@ import {
   listKindClusters,
 } from '../cluster/kind.js';
 import { kindLbRange } from '../cluster/kind-lb.js';
-import { parseLbRange } from '@trellis/local-cluster';
 import { CLI_VERSION } from '../manifests/bundle.js';
+import { lbRangeFlag } from './cluster-flags.js';
 import type { Context } from './context.js';
 
 export async function kindCluster(ctx: Context): Promise<number> {
@@ -21,12 +21,7 @@ export async function kindCluster(ctx: Context): Promise<number> {
   }
   switch (verb) {
     case 'create': {
-      const lbRange = ctx.flag<string | undefined>('lb-range');
-      try {
-        if (lbRange !== undefined) parseLbRange(lbRange);
-      } catch (e) {
-        throw new UsageError((e as Error).message, ctx.inv.path);
-      }
+      const lbRange = lbRangeFlag(ctx);
       const started = Date.now();
       const nodes = ctx.flag<number>('nodes');
       const c = await createKindCluster({

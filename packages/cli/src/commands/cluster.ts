@@ -7,9 +7,9 @@ import {
   createCluster,
   deleteCluster,
   listClusters,
-  parseLbRange,
 } from '@trellis/local-cluster';
 import { EXIT, UsageError } from '../cli/command-spec.js';
+import { lbRangeFlag } from './cluster-flags.js';
 import { kindCluster } from './cluster-kind.js';
 import type { Handler } from './context.js';
 
@@ -21,12 +21,7 @@ export const cluster: Handler = async (ctx) => {
     throw new UsageError('--image is for --provider kind', ctx.inv.path);
   switch (verb) {
     case 'create': {
-      const lbRange = ctx.flag<string | undefined>('lb-range');
-      try {
-        if (lbRange !== undefined) parseLbRange(lbRange);
-      } catch (e) {
-        throw new UsageError((e as Error).message, ctx.inv.path);
-      }
+      const lbRange = lbRangeFlag(ctx);
       const started = Date.now();
       const c = await createCluster({
         name,
