@@ -43,6 +43,8 @@ export {
 
 // Metrics and tracing.
 export { createMetrics, METRICS_PATHS, type Metrics, type MetricsOptions } from './metrics.js';
+export { createCounterSet, type CounterDef, type LabelledCounter } from './counter-set.js';
+export { createIstioTcpCounters, type IstioTcpCounters } from './istio-tcp-metrics.js';
 export { createMetricsRegistry, type MetricsRegistry } from './metrics-registry.js';
 export { checkMetricName, checkedMeter, type InstrumentKind } from './metric-names.js';
 export { startTracing, type Tracing, type TracingOptions } from './tracing.js';

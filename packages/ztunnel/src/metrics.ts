@@ -1,42 +1,16 @@
 // Istio's TCP metrics, with Istio's names and labels so existing dashboards work. Declared here for
-// the proxies: each connection builds its labels once with `trafficLabels` and bumps the counters.
-import type { Attributes, Counter, Meter } from '@opentelemetry/api';
+// the proxies: each connection builds its labels once with `trafficLabels` and bumps the counters
+// (a labels object is resolved to its series once: pass the same object to every counter).
+import type { Attributes, Meter } from '@opentelemetry/api';
+import { createIstioTcpCounters, type IstioTcpCounters } from '@trellis/core';
 import type { WorkloadIdentity } from '@trellis/pki';
 import type { Service, Workload } from './state/model.js';
 import { workloadSpiffeId } from './state/model.js';
 
-export interface TrafficMetrics {
-  /** istio_tcp_connections_opened_total */
-  readonly connectionsOpened: Counter;
-  /** istio_tcp_connections_closed_total */
-  readonly connectionsClosed: Counter;
-  /** istio_tcp_connections_failed_total: connections that could not be established. */
-  readonly connectionsFailed: Counter;
-  /** istio_tcp_received_bytes_total: bytes from the client (downstream) to the server. */
-  readonly receivedBytes: Counter;
-  /** istio_tcp_sent_bytes_total: bytes from the server back to the client. */
-  readonly sentBytes: Counter;
-}
+/** Istio's istio_tcp_* counters (@trellis/core). */
+export type TrafficMetrics = IstioTcpCounters;
 
-export function createTrafficMetrics(meter: Meter): TrafficMetrics {
-  return {
-    connectionsOpened: meter.createCounter('istio_tcp_connections_opened_total', {
-      description: 'TCP connections opened',
-    }),
-    connectionsClosed: meter.createCounter('istio_tcp_connections_closed_total', {
-      description: 'TCP connections closed',
-    }),
-    connectionsFailed: meter.createCounter('istio_tcp_connections_failed_total', {
-      description: 'TCP connections that failed to be established',
-    }),
-    receivedBytes: meter.createCounter('istio_tcp_received_bytes_total', {
-      description: 'Bytes received from the client on TCP connections',
-    }),
-    sentBytes: meter.createCounter('istio_tcp_sent_bytes_total', {
-      description: 'Bytes sent to the client on TCP connections',
-    }),
-  };
-}
+export const createTrafficMetrics = (meter: Meter): TrafficMetrics => createIstioTcpCounters(meter);
 
 /** "-" means none; the others are Istio's response flags for L4 failures. */
 export type ResponseFlags =

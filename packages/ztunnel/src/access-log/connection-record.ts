@@ -77,7 +77,7 @@ export function recordConnection(deps: RecorderDeps, parties: ConnectionParties)
   const start = now();
   let isOpen = false;
   let done = false;
-  const labels = (flags?: ResponseFlags) =>
+  const build = (flags?: ResponseFlags) =>
     trafficLabels({
       reporter: parties.direction === 'outbound' ? 'source' : 'destination',
       ...(parties.source ? { source: parties.source } : {}),
@@ -87,6 +87,9 @@ export function recordConnection(deps: RecorderDeps, parties: ConnectionParties)
       securityPolicy: parties.protocol === 'hbone' ? 'mutual_tls' : 'unknown',
       ...(flags ? { responseFlags: flags } : {}),
     });
+  // Built once for the opened and closed counts: the counters resolve a labels object once.
+  let open: ReturnType<typeof build> | undefined;
+  const labels = (flags?: ResponseFlags) => (flags ? build(flags) : (open ??= build()));
   const srcIdentity = parties.sourceIdentity
     ? spiffe(parties.sourceIdentity)
     : parties.source && parties.direction === 'outbound'
