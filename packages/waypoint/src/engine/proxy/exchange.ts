@@ -31,7 +31,12 @@ import { startMirrors } from './mirror.js';
 import { upgradePipe } from './upgrade-pipe.js';
 import { normalizePath } from './normalize-path.js';
 import { localResponse } from './local-reply.js';
-import { backoffMs, retriableFailure, retriableResponse } from './retry-decision.js';
+import {
+  backoffMs,
+  retriableFailure,
+  retriableResponse,
+  staleConnection,
+} from './retry-decision.js';
 import {
   grpcTimeoutMs,
   prepareRequest,
@@ -675,12 +680,7 @@ export class Exchange {
     // Connect failures were reported by the cluster; the rest never produced a response.
     if (err.failure !== 'connect-failure') cluster.outlier?.reportLocalFailure(a.host);
     // A kept-alive connection the server had closed: one silent retry on a fresh one.
-    if (
-      err.failure === 'reset-before-response' &&
-      a.reused &&
-      this.#replayable &&
-      !this.#transparentRetried
-    ) {
+    if (staleConnection(err.failure, a.reused) && this.#replayable && !this.#transparentRetried) {
       this.#transparentRetried = true;
       this.#startAttempt();
       return;

@@ -8,6 +8,7 @@ import type { UpstreamError, UpstreamListener } from '../upstream/stream.js';
 import type { EngineServices } from './context.js';
 import { mirrorFailureFlag } from './mirror-drops.js';
 import type { PreparedRequest } from './request-prep.js';
+import { staleConnection } from './retry-decision.js';
 
 export function shadowHost(authority: string): string {
   const c = authority.lastIndexOf(':');
@@ -64,7 +65,7 @@ function sendCopy(
       onData() {},
       onTrailers() {},
       onError(e: UpstreamError) {
-        if (e.failure === 'reset-before-response' && reused && !retried)
+        if (staleConnection(e.failure, reused) && !retried)
           sendCopy(p, req, body, trailers, svc, true);
         else svc.mirrorDrops.dropped(p.cluster, mirrorFailureFlag(e.failure), e.message);
       },

@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normalizePath } from './normalize-path.js';
-import { backoffMs, retriableFailure, retriableResponse } from './retry-decision.js';
+import {
+  backoffMs,
+  retriableFailure,
+  retriableResponse,
+  staleConnection,
+} from './retry-decision.js';
 import { grpcTimeoutMs } from './request-prep.js';
 import { encodeGrpcMessage, grpcStatusFor, localResponse } from './local-reply.js';
 import { stripHopByHop } from '../http/headers.pure.js';
@@ -52,6 +57,11 @@ test('retry conditions: 5xx, gateway-error, retriable codes, gRPC statuses, conn
     retriableFailure(policy(['retriable-status-codes'], [503]), 'connect-failure'),
     false,
   );
+  // a pooled connection the upstream had closed: one more try, whatever the policy says
+  assert.equal(staleConnection('reset-before-response', true), true);
+  assert.equal(staleConnection('reset-before-response', false), false, 'a fresh connection');
+  assert.equal(staleConnection('timeout', true), false);
+  assert.equal(staleConnection('connect-failure', true), false);
   for (let n = 1; n <= 6; n++) {
     const b = backoffMs(policy([]), n, () => 0.999);
     assert.ok(b <= Math.min(250, (2 ** n - 1) * 25) && b >= 0, `${n}: ${b}`);

@@ -29,6 +29,15 @@ export function retriableResponse(
   return false;
 }
 
+/**
+ * A kept-alive connection the upstream had closed before our request reached it: reset before any
+ * response on a reused connection. Worth one more try on a fresh connection, whatever the policy
+ * (the request and its mirrored copies alike).
+ */
+export function staleConnection(failure: UpstreamFailure, reused: boolean): boolean {
+  return failure === 'reset-before-response' && reused;
+}
+
 /** A failure without a response: connect failure, reset, refused stream, per-try timeout. */
 export function retriableFailure(p: RetryPolicy, failure: UpstreamFailure): boolean {
   const on = p.on;

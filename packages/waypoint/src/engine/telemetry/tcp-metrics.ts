@@ -1,7 +1,8 @@
 // Istio's TCP metrics for connections the engine proxies at L4 (reporter as for requests):
 // istio_tcp_connections_opened_total, istio_tcp_connections_closed_total,
 // istio_tcp_received_bytes_total, istio_tcp_sent_bytes_total.
-import type { Attributes, Counter, Meter } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
+import { createIstioTcpCounters } from '@trellis/core';
 import type { PeerLabels } from './peer.js';
 import type { Host } from '../upstream/host.js';
 import { workloadLabels, type Destination } from './workload-labels.js';
@@ -13,24 +14,13 @@ export interface TcpMetrics {
 
 export function createTcpMetrics(meter: Meter | undefined): TcpMetrics {
   if (!meter) return { opened() {}, closed() {} };
-  const opened: Counter = meter.createCounter('istio_tcp_connections_opened_total', {
-    description: 'TCP connections opened',
-  });
-  const closed: Counter = meter.createCounter('istio_tcp_connections_closed_total', {
-    description: 'TCP connections closed',
-  });
-  const received: Counter = meter.createCounter('istio_tcp_received_bytes_total', {
-    description: 'Bytes received from the client on TCP connections',
-  });
-  const sent: Counter = meter.createCounter('istio_tcp_sent_bytes_total', {
-    description: 'Bytes sent to the client on TCP connections',
-  });
+  const c = createIstioTcpCounters(meter);
   return {
-    opened: (a) => opened.add(1, a),
+    opened: (a) => c.connectionsOpened.add(1, a),
     closed: (a, r, s) => {
-      closed.add(1, a);
-      received.add(r, a);
-      sent.add(s, a);
+      c.connectionsClosed.add(1, a);
+      c.receivedBytes.add(r, a);
+      c.sentBytes.add(s, a);
     },
   };
 }

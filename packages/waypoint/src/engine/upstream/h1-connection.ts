@@ -14,7 +14,7 @@ import {
 
 const EMPTY = Buffer.alloc(0);
 /** How long a connection closed between requests waits for the upstream's end before a reset. */
-export const GRACEFUL_CLOSE_MS = 5_000;
+const GRACEFUL_CLOSE_MS = 5_000;
 
 export interface H1ConnectionEvents {
   /** The exchange is over and the connection may carry another request. */
