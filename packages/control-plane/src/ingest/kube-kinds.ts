@@ -21,10 +21,16 @@ export interface KubeKind {
   readonly crd?: { readonly group: string; readonly version: string; readonly plural: string };
   /** `pilot_k8s_reg_events` (registry: pods, services, ...) or `pilot_k8s_cfg_events` (config CRDs). */
   readonly metric: 'reg' | 'cfg';
+  /** Field selector of the list and the watch, when only some objects of the kind matter. */
+  readonly fieldSelector?: string;
   list(): Promise<KubernetesListObject<KubernetesObject>>;
 }
 
 type List = KubernetesListObject<KubernetesObject>;
+
+/** The Secrets the control plane lists and watches: all but Helm releases and service-account tokens. */
+export const SECRETS_FIELD_SELECTOR =
+  'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
 
 export function kubeKinds(kc: KubeConfig): KubeKind[] {
   const core = kc.makeApiClient(CoreV1Api);
@@ -134,12 +140,16 @@ export function kubeKinds(kc: KubeConfig): KubeKind[] {
       list: () => core.listConfigMapForAllNamespaces() as Promise<List>,
     },
     {
-      // Listener certificates of ingress Gateways (admission keeps only TLS Secrets' data).
+      // Listener certificates of ingress Gateways (admission keeps only TLS Secrets' data). Helm's
+      // release records and service-account tokens are never listener certificates and can be
+      // many and large: not listed or watched (Istio's secret controller leaves out the same).
       field: 'secrets',
       type: 'Secrets',
       path: '/api/v1/secrets',
       metric: 'reg',
-      list: () => core.listSecretForAllNamespaces() as Promise<List>,
+      fieldSelector: SECRETS_FIELD_SELECTOR,
+      list: () =>
+        core.listSecretForAllNamespaces({ fieldSelector: SECRETS_FIELD_SELECTOR }) as Promise<List>,
     },
   ];
 }

@@ -7,7 +7,7 @@
 //   again every `missingCrdRetryMs`, picked up when installed, emptied when uninstalled.
 // - Other failures (apiserver down, RBAC) are logged and retried with backoff; the first snapshot
 //   waits until every kind has been listed.
-import { makeInformer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Meter } from '@opentelemetry/api';
 import { backoff, type Logger } from '@trellis/core';
 import type { ClusterSnapshot, RawClusterSnapshot } from '../model/kube.js';
@@ -41,7 +41,7 @@ export interface ClusterWatch {
 
 interface KindWatch {
   readonly kind: KubeKind;
-  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  informer: ListWatch<KubernetesObject>;
   listed: boolean;
   missing: boolean;
   starting: Promise<void> | undefined;
@@ -121,15 +121,23 @@ export function watchCluster(o: WatchClusterOptions): ClusterWatch {
       starting: undefined,
       timer: undefined,
     } as KindWatch;
-    const informer = makeInformer<KubernetesObject>(o.kubeConfig, kind.path, async () => {
-      const list = await kind.list();
-      if (w.missing) log.info('CRD installed; watching it now');
-      w.listed = true;
-      w.missing = false;
-      retry.reset();
-      schedule(); // runs after the informer has stored the listed items
-      return list;
-    });
+    // ListWatch rather than makeInformer: the latter cannot pass a field selector.
+    const informer = new ListWatch<KubernetesObject>(
+      kind.path,
+      new Watch(o.kubeConfig),
+      async () => {
+        const list = await kind.list();
+        if (w.missing) log.info('CRD installed; watching it now');
+        w.listed = true;
+        w.missing = false;
+        retry.reset();
+        schedule(); // runs after the informer has stored the listed items
+        return list;
+      },
+      false,
+      undefined,
+      kind.fieldSelector,
+    );
     w.informer = informer;
     for (const event of ['add', 'update', 'delete'] as const) {
       informer.on(event, () => {

@@ -21,7 +21,11 @@ import {
   requireKubeBinaries,
   type Kubectl,
 } from '@trellis/local-cluster';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createLogger } from '@trellis/core';
 import { createCsr, generateKeyPair, inspectCertificate } from '@trellis/pki';
+import { watchCluster } from '../ingest/kube.js';
+import type { ClusterSnapshot } from '../model/kube.js';
 import {
   startControlPlaneProcess,
   type ControlPlaneProcess,
@@ -103,6 +107,57 @@ test(
     assert.equal(warnings.length, 1, 'one warning names the missing GRPCRoute CRD');
     const metrics = await (await fetch(`http://127.0.0.1:${cp.ports.debug}/metrics`)).text();
     assert.match(metrics, /pilot_k8s_reg_events\{type="Namespaces",event="add"\} [1-9]/);
+  },
+);
+
+test(
+  'Secrets: Helm release records and service-account tokens are neither listed nor watched',
+  { ...needsRoot, timeout: 120_000 },
+  async () => {
+    const secret = (name: string, type: string, extra: Obj = {}) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: NS, ...extra },
+      type,
+    });
+    const pem = Buffer.from('-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n');
+    const tls = (name: string) => ({
+      ...secret(name, 'kubernetes.io/tls'),
+      data: { 'tls.crt': pem.toString('base64'), 'tls.key': '' },
+    });
+    kc.apply([
+      tls('listed-tls'),
+      secret('listed-opaque', 'Opaque'),
+      secret('sh.helm.release.v1.app.v1', 'helm.sh/release.v1'),
+      secret('client-token', 'kubernetes.io/service-account-token', {
+        annotations: { 'kubernetes.io/service-account.name': 'client' },
+      }),
+    ]);
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kubeconfig);
+    let latest: ClusterSnapshot | undefined;
+    const names = () =>
+      (latest?.secrets ?? [])
+        .filter((x) => x.metadata.namespace === NS)
+        .map((x) => x.metadata.name)
+        .sort();
+    const watch = watchCluster({
+      kubeConfig,
+      logger: createLogger({ level: 'silent' }).root,
+      onSnapshot: (snapshot) => (latest = snapshot),
+    });
+    try {
+      await watch.ready;
+      assert.deepEqual(names(), ['listed-opaque', 'listed-tls'], 'listed');
+      // and through the watch: a new Helm release record is not seen, a new TLS Secret is
+      kc.apply([secret('sh.helm.release.v1.app.v2', 'helm.sh/release.v1'), tls('later-tls')]);
+      await eventually('the new TLS Secret', () =>
+        names().includes('later-tls') ? true : undefined,
+      );
+      assert.deepEqual(names(), ['later-tls', 'listed-opaque', 'listed-tls'], 'watched');
+    } finally {
+      await watch.close();
+    }
   },
 );
 
