@@ -31,6 +31,7 @@ struct Spec {
   std::optional<uint32_t> mark;
   bool transparent = false;
   bool reuseAddr = false;
+  bool reusePort = false;
   std::optional<bool> ipv6Only;
   std::optional<Address> bind;
   std::optional<int> backlog;  // set: listen after bind
@@ -98,8 +99,8 @@ Address ToAddress(Napi::Env env, Napi::Value v, int family, const std::string& n
   return a;
 }
 
-// Reads { type, family, mark?, transparent?, reuseAddr?, ipv6Only?, bind?: {host, port},
-// listen?: {host, port, backlog?}, connect?: {host, port} }.
+// Reads { type, family, mark?, transparent?, reuseAddr?, reusePort?, ipv6Only?,
+// bind?: {host, port}, listen?: {host, port, backlog?}, connect?: {host, port} }.
 Spec ParseSpec(Napi::Env env, Napi::Value value) {
   if (!value.IsObject()) Invalid(env, "options must be an object");
   Napi::Object o = value.As<Napi::Object>();
@@ -123,6 +124,7 @@ Spec ParseSpec(Napi::Env env, Napi::Value value) {
   if (auto v = Field(o, "mark")) s.mark = ToUint(env, *v, "mark", UINT32_MAX);
   if (auto v = Field(o, "transparent")) s.transparent = ToBool(env, *v, "transparent");
   if (auto v = Field(o, "reuseAddr")) s.reuseAddr = ToBool(env, *v, "reuseAddr");
+  if (auto v = Field(o, "reusePort")) s.reusePort = ToBool(env, *v, "reusePort");
   if (auto v = Field(o, "ipv6Only")) {
     if (s.family != AF_INET6) Invalid(env, "ipv6Only applies to family 6 only");
     s.ipv6Only = ToBool(env, *v, "ipv6Only");
@@ -158,6 +160,10 @@ int CreateSocket(const Spec& s, Failure& failure) {
   int err = 0;
   if (s.reuseAddr && (err = SetInt(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1))) {
     failure = {"setsockopt(SO_REUSEADDR)", err};
+    return -1;
+  }
+  if (s.reusePort && (err = SetInt(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1))) {
+    failure = {"setsockopt(SO_REUSEPORT)", err};
     return -1;
   }
   if (s.ipv6Only && (err = SetInt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, *s.ipv6Only ? 1 : 0))) {

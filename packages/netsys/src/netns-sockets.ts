@@ -19,7 +19,10 @@ export interface ListenInNetnsOptions extends SocketOptions {
   backlog?: number;
 }
 
-export interface ConnectInNetnsOptions extends Omit<SocketOptions, 'reuseAddr' | 'ipv6Only'> {
+export interface ConnectInNetnsOptions extends Omit<
+  SocketOptions,
+  'reuseAddr' | 'reusePort' | 'ipv6Only'
+> {
   host: string;
   port: number;
   /** Local address to connect from (with `transparent`, it may be non-local). */

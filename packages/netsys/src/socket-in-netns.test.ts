@@ -116,6 +116,28 @@ describe('socketInNetns', rootOnly('network namespaces'), () => {
     }
   });
 
+  it('with reusePort, a second listener shares the port and serves alone once the first closes', async () => {
+    const serve = (name: string) => net.createServer((c) => c.end(name));
+    const first = serve('first');
+    await listenInNetns(first, pair.a.path, { host: pair.a.ipv4, port: 0, reusePort: true });
+    const { port } = first.address() as net.AddressInfo;
+    const second = serve('second');
+    try {
+      await listenInNetns(second, pair.a.path, { host: pair.a.ipv4, port, reusePort: true });
+      // The kernel spreads connections over both (by a hash of the client's address and port).
+      const seen = new Set<string>();
+      for (let i = 0; i < 40 && seen.size < 2; i++)
+        seen.add(await readFromInside(pair.b, pair.a.ipv4, port));
+      assert.deepEqual([...seen].sort(), ['first', 'second']);
+      await new Promise((resolve) => first.close(resolve));
+      for (let i = 0; i < 10; i++)
+        assert.equal(await readFromInside(pair.b, pair.a.ipv4, port), 'second');
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
   const invalid: Array<[string, unknown, unknown, RegExp]> = [
     [
       'netns of the wrong type',

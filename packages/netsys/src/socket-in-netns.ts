@@ -18,6 +18,12 @@ export interface SocketOptions {
   transparent?: boolean;
   /** SO_REUSEADDR. */
   reuseAddr?: boolean;
+  /**
+   * SO_REUSEPORT: several sockets (of one user) may bind the same address and port, the kernel
+   * spreading connections and datagrams over them; when one closes, the others go on. What lets a
+   * new ztunnel serve a pod while the old one drains.
+   */
+  reusePort?: boolean;
   /** IPV6_V6ONLY (family 6 only); unset keeps the kernel default (dual-stack). */
   ipv6Only?: boolean;
 }

@@ -118,7 +118,10 @@ export interface PodDnsOptions {
   readonly port?: number;
 }
 
-/** Serves `ctx` on UDP and TCP inside `netns`. */
+/**
+ * Serves `ctx` on UDP and TCP inside `netns`, with SO_REUSEPORT: a new ztunnel serves the pod
+ * alongside the old one while that drains.
+ */
 export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise<PodDns> {
   const port = opts.port ?? DNS_PORT;
   const udp: dgram.Socket[] = [];
@@ -133,7 +136,7 @@ export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise
     for (const host of ['127.0.0.1', '::1']) {
       let socket: dgram.Socket;
       try {
-        socket = await udpSocketInNetns(opts.netns, { host, port });
+        socket = await udpSocketInNetns(opts.netns, { host, port, reusePort: true });
       } catch (err) {
         // A pod without IPv6 has no ::1.
         if (host === '::1' && (err as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') continue;
@@ -147,7 +150,7 @@ export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise
       });
       socket.on('error', (err) => ctx.logger.warn({ err: err.message }, 'DNS UDP socket error'));
       const server = net.createServer((conn) => serveTcp(ctx, conn, conns));
-      await listenInNetns(server, opts.netns, { host, port });
+      await listenInNetns(server, opts.netns, { host, port, reusePort: true });
       tcp.push(server);
     }
   } catch (err) {

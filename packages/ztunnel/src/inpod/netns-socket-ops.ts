@@ -19,6 +19,8 @@ export function netnsSocketOps(netns: NetnsRef): SocketOps {
       await listenInNetns(server, netns, {
         host,
         port,
+        // A new ztunnel binds the pod's ports while the old one still drains (an upgrade).
+        reusePort: true,
         ...(backlog !== undefined ? { backlog } : {}),
         ...(transparent ? { transparent: true } : {}),
         ...(mark !== undefined ? { mark } : {}),
