@@ -154,3 +154,43 @@ export async function captureOnNodeLink(
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Requests from a pod while `action` runs (e.g. a rolling update): inside `from`, a new connection
+ * (and a name lookup) to each of `urls` in turn, every 50 ms, from 2 s before the action until 2 s
+ * after it (at most 3 minutes). Resolves with one line per request: `<url> <HTTP code> <curl error>`.
+ */
+export async function requestsDuring(
+  kubeconfig: string,
+  kubectl: Kubectl,
+  from: { namespace: string; pod: string },
+  urls: readonly string[],
+  action: () => void | Promise<void>,
+): Promise<string[]> {
+  const stop = '/tmp/stop-requests';
+  const loop = [
+    `rm -f ${stop}; i=0`,
+    `while [ ! -e ${stop} ] && [ $i -lt 3600 ]; do`,
+    `  for u in ${urls.join(' ')}; do`,
+    '    echo "$u $(curl -s -o /dev/null -m 3 -w "%{http_code} %{errormsg}" $u)"',
+    '  done; i=$((i+1)); sleep 0.05',
+    'done',
+  ].join('\n');
+  const requests = run(
+    `${kubeBinDir()}/kubectl`,
+    [`--kubeconfig=${kubeconfig}`, 'exec', '-n', from.namespace, from.pod, '--', 'sh', '-c', loop],
+    { allowFailure: true },
+  );
+  try {
+    await sleep(2000);
+    await action();
+    await sleep(2000);
+  } finally {
+    kubectl.run(['exec', '-n', from.namespace, from.pod, '--', 'touch', stop]);
+  }
+  return (await requests).stdout.trim().split('\n');
+}
+
+/** The lines of requestsDuring whose HTTP code is not 200. */
+export const failedRequests = (lines: readonly string[]): string[] =>
+  lines.filter((l) => l.split(' ')[1] !== '200');

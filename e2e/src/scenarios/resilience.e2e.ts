@@ -6,9 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kubeBinDir, run } from '@trellis/local-cluster';
+import { kubeBinDir } from '@trellis/local-cluster';
 import { suite } from '../harness/suite.js';
-import { curlFrom, curlFromAsync, podOf } from '../harness/traffic.js';
+import {
+  curlFrom,
+  curlFromAsync,
+  failedRequests,
+  podOf,
+  requestsDuring,
+} from '../harness/traffic.js';
 import { ztunnelOnNode } from '../harness/ztunnel-log.js';
 
 const s = suite();
@@ -150,36 +156,12 @@ test(
     const pods = () =>
       s.kubectl
         .getJson('pods', '-n', 'trellis-system', '-l', 'app=ztunnel')
-        .items.map((p: { metadata: { name: string } }) => p.metadata.name) as string[];
+        .items.filter(
+          (p: { metadata: { deletionTimestamp?: string } }) => !p.metadata.deletionTimestamp,
+        )
+        .map((p: { metadata: { name: string } }) => p.metadata.name) as string[];
     const before = pods();
-    const from = client();
-    // In the client pod: a new connection (and a name lookup through the ztunnel's DNS proxy)
-    // every 50 ms to each echo, alternating, until /tmp/stop-roll exists (at most 3 minutes).
-    const loop = [
-      'rm -f /tmp/stop-roll; i=0',
-      'while [ ! -e /tmp/stop-roll ] && [ $i -lt 3600 ]; do',
-      `  for u in ${ECHO_V1} ${ECHO_V2}; do`,
-      '    echo "$u $(curl -s -o /dev/null -m 3 -w "%{http_code} %{errormsg}" $u)"',
-      '  done; i=$((i+1)); sleep 0.05',
-      'done',
-    ].join('\n');
-    const requests = run(
-      `${kubeBinDir()}/kubectl`,
-      [
-        `--kubeconfig=${s.kubeconfig}`,
-        'exec',
-        '-n',
-        from.namespace,
-        from.pod,
-        '--',
-        'sh',
-        '-c',
-        loop,
-      ],
-      { allowFailure: true },
-    );
-    try {
-      await sleep(2000);
+    const out = await requestsDuring(s.kubeconfig, s.kubectl, client(), [ECHO_V1, ECHO_V2], () => {
       s.kubectl.run(['rollout', 'restart', '-n', 'trellis-system', 'daemonset/ztunnel']);
       s.kubectl.run([
         'rollout',
@@ -189,18 +171,14 @@ test(
         'daemonset/ztunnel',
         '--timeout=180s',
       ]);
-      await sleep(2000);
-    } finally {
-      s.kubectl.run(['exec', '-n', from.namespace, from.pod, '--', 'touch', '/tmp/stop-roll']);
-    }
-    const out = (await requests).stdout.trim().split('\n');
+    });
     const after = pods();
     assert.equal(
       after.filter((p) => before.includes(p)).length,
       0,
       `every ztunnel was replaced (before ${before.join(', ')}; after ${after.join(', ')})`,
     );
-    const failed = out.filter((l) => l.split(' ')[1] !== '200');
+    const failed = failedRequests(out);
     assert.ok(out.length >= 100, `requests made during the update: ${out.length}`);
     assert.deepEqual(
       failed,

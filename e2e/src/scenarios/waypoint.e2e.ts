@@ -3,8 +3,9 @@
 // Service) and policies (targetRefs the waypoint Gateway) are served by it: a 90/10 split over
 // 1,000 requests, header routing, retries, a timeout, an L7 DENY by path, a JWT-required path,
 // metrics by response code from the waypoint's 15020 and traces at an OTLP collector this test
-// runs; and a client that skips the waypoint (direct to a pod) is refused by the destination
-// ztunnel when the workloads admit only the waypoint.
+// runs; a client that skips the waypoint (direct to a pod) is refused by the destination
+// ztunnel when the workloads admit only the waypoint; and a rolling update of the waypoint loses
+// no request.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +23,14 @@ import { OTLP_COLLECTOR } from '../harness/install.js';
 import { routePodsToHost } from '../harness/kind-pod-routes.js';
 import { ISTIO_ECHO_IMAGE, slotDeployment } from '../harness/sample.js';
 import { REPO, suite } from '../harness/suite.js';
-import { curlFrom, curlUntil, podOf, type CurlResult } from '../harness/traffic.js';
+import {
+  curlFrom,
+  curlUntil,
+  failedRequests,
+  podOf,
+  requestsDuring,
+  type CurlResult,
+} from '../harness/traffic.js';
 import { accessLog } from '../harness/ztunnel-log.js';
 
 const s = suite();
@@ -471,5 +479,39 @@ test(
     } finally {
       s.kubectl.run(['delete', '-n', NS, 'authorizationpolicy', ONLY_VIA_WAYPOINT.metadata.name]);
     }
+  },
+);
+
+test(
+  'a rolling update of the waypoint loses no request: peers still sending to the old pod are served',
+  needs,
+  async () => {
+    const pods = () =>
+      s.kubectl
+        .getJson('pods', '-n', NS, '-l', 'gateway.networking.k8s.io/gateway-name=waypoint')
+        .items.filter(
+          (p: { metadata: { deletionTimestamp?: string } }) => !p.metadata.deletionTimestamp,
+        )
+        .map((p: { metadata: { name: string } }) => p.metadata.name) as string[];
+    const before = pods();
+    assert.ok(before.length > 0, 'a waypoint pod runs');
+    const out = await requestsDuring(s.kubeconfig, s.kubectl, client(), [`${ECHO}/public`], () => {
+      s.kubectl.run(['rollout', 'restart', '-n', NS, 'deployment/waypoint']);
+      s.kubectl.run(['rollout', 'status', '-n', NS, 'deployment/waypoint', '--timeout=120s']);
+    });
+    const after = pods();
+    assert.equal(
+      after.filter((p) => before.includes(p)).length,
+      0,
+      `the waypoint pod was replaced (before ${before.join(', ')}; after ${after.join(', ')})`,
+    );
+    const failed = failedRequests(out);
+    assert.ok(out.length >= 50, `requests made during the update: ${out.length}`);
+    assert.deepEqual(
+      failed,
+      [],
+      `${failed.length} of ${out.length} requests failed during the update`,
+    );
+    console.log(`# ${out.length} requests during the waypoint rolling update, all answered 200`);
   },
 );

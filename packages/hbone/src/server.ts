@@ -88,6 +88,9 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
   readonly #handshaking = new Set<net.Socket>();
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #refused = new WeakSet<net.Socket>();
+  /** close() called: sessions get GOAWAY (new ones after their first stream). */
+  #draining = false;
+  /** Past close()'s accepting period: new connections are refused. */
   #closing = false;
 
   constructor(options: HboneServerOptions) {
@@ -162,12 +165,21 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
   }
 
   /**
-   * Graceful shutdown: stops accepting, drops connections still in their handshake, sends GOAWAY on
-   * every session and lets open streams finish; after `drainMs` every connection left is closed,
-   * whatever state it is in (a client that sent part of the HTTP/2 preface and stopped reading
-   * would otherwise keep its session from ever closing).
+   * Graceful shutdown. Every session gets GOAWAY and its open streams may finish. For the first
+   * `acceptMs` (default 0) new connections are still taken, each session told GOAWAY once its first
+   * stream arrives: peers whose endpoint lists still name this server (a pod being deleted stays
+   * in them for a moment) are served rather than refused, and move on. Then the listeners close and
+   * connections still in their handshake are dropped; after `drainMs` (counted from the call) every
+   * connection left is closed, whatever state it is in (a client that sent part of the HTTP/2
+   * preface and stopped reading would otherwise keep its session from ever closing).
    */
-  async close(options: { drainMs?: number } = {}): Promise<void> {
+  async close(options: { drainMs?: number; acceptMs?: number } = {}): Promise<void> {
+    const drainMs = options.drainMs ?? DRAIN_MS;
+    const deadlineAt = Date.now() + drainMs;
+    this.#draining = true;
+    for (const session of this.#sessions) session.close();
+    const acceptMs = Math.min(options.acceptMs ?? 0, drainMs);
+    if (acceptMs > 0) await new Promise((resolve) => setTimeout(resolve, acceptMs));
     this.#closing = true;
     const listenersClosed = this.#listeners.map(
       (l) => new Promise<void>((resolve) => l.close(() => resolve())),
@@ -176,7 +188,7 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
     for (const session of this.#sessions) session.close();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.drainMs ?? DRAIN_MS);
+      timer = setTimeout(resolve, Math.max(0, deadlineAt - Date.now()));
     });
     await Promise.race([this.#socketsClosed(), deadline]);
     clearTimeout(timer);
@@ -269,6 +281,8 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
     socket.once('close', ended);
     session.on('stream', (stream, headers) => {
       if (streams++ === 0) clearTimeout(idle);
+      // Draining: this stream is served, the client takes the next ones elsewhere.
+      if (this.#draining && !session.closed) session.close();
       stream.once('close', () => {
         if (--streams === 0 && !session.closed && !session.destroyed) armIdle();
       });

@@ -1,5 +1,6 @@
-// Graceful shutdown of the HBONE server: stop accepting, GOAWAY, let open streams finish until the
-// deadline, then close what is left, including a connection stuck in the HTTP/2 preface.
+// Graceful shutdown of the HBONE server: GOAWAY, stop accepting (at once, or after an accepting
+// period), let open streams finish until the deadline, then close what is left, including a
+// connection stuck in the HTTP/2 preface.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { eventually } from '@trellis/core/test-support';
@@ -55,6 +56,46 @@ describe('HBONE server shutdown', () => {
     socket.end('answered after shutdown began');
     assert.equal(await clientRead, 'answered after shutdown began');
     assert.equal(closed, false, 'close() resolved while a stream was still open');
+    await closing;
+    assert.equal(env.server.connections, 0);
+  });
+
+  it('with acceptMs, still serves new connections for that long (each told GOAWAY), then refuses', async (t) => {
+    const env = await setup(t);
+    const open = await env.connect();
+    const openApp = await env.app.socket();
+    const openAppError = errorOf(openApp);
+    const started = Date.now();
+    const closing = env.server.close({ drainMs: 60_000, acceptMs: 1500 });
+    // A peer whose endpoint list still names this server: served, on a new connection (the pooled
+    // one got GOAWAY), twice (its first connection is told GOAWAY after the first stream).
+    for (const n of [1, 2]) {
+      const tunnel = await env.connect('newcomer');
+      const socket = await env.app.socket(n + 1);
+      const appRead = readText(socket);
+      tunnel.end(`newcomer ${n}`);
+      assert.equal(await appRead, `newcomer ${n}`);
+      const clientRead = readText(tunnel);
+      socket.end(`answered ${n}`);
+      assert.equal(await clientRead, `answered ${n}`);
+      // Told GOAWAY with its first stream, the newcomer's connection closes once that stream is
+      // done; the draining one of `open` is left.
+      await eventually('the newcomer connection closed', () =>
+        env.server.connections === 1 ? true : undefined,
+      );
+    }
+    assert.ok(Date.now() - started < 1500, 'the newcomers came within the accepting period');
+    await eventually('refusing new connections after acceptMs', async () =>
+      (await env.connect('latecomer').then(
+        (t) => (t.destroy(), false),
+        (err: unknown) => err instanceof HboneConnectError,
+      ))
+        ? true
+        : undefined,
+    );
+    assert.ok(Date.now() - started >= 1500, 'refused only after acceptMs');
+    open.destroy();
+    assert.equal((await openAppError).code, 'ECONNRESET', 'a stream reset by its client');
     await closing;
     assert.equal(env.server.connections, 0);
   });

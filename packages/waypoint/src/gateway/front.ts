@@ -93,10 +93,16 @@ export class GatewayFront {
   }
 
   /**
-   * Stops accepting; connections still being inspected or handshaking are dropped, the others get
-   * `drainMs` to finish (the engine drains their HTTP sessions), then whatever is left is closed.
+   * For the first `acceptMs` (default 0) new connections are still taken (the engine, draining,
+   * tells each to close after its request: clients whose load balancer still sends here are served
+   * rather than refused); then the listeners close, connections still being inspected or
+   * handshaking are dropped, and the others get until `drainMs` after the call to finish (the
+   * engine drains their HTTP sessions); whatever is left then is closed.
    */
-  async close(o: { drainMs: number }): Promise<void> {
+  async close(o: { drainMs: number; acceptMs?: number }): Promise<void> {
+    const deadlineAt = Date.now() + o.drainMs;
+    const acceptMs = Math.min(o.acceptMs ?? 0, o.drainMs);
+    if (acceptMs > 0) await new Promise((r) => setTimeout(r, acceptMs));
     this.#closing = true;
     const closed = [...this.#bound.values()].map(
       (b) => new Promise<void>((r) => b.server.close(() => r())),
@@ -104,7 +110,10 @@ export class GatewayFront {
     this.#bound.clear();
     const open = () => Promise.all([...this.#sockets].map((s) => once(s, 'close')));
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([open(), new Promise((r) => (timer = setTimeout(r, o.drainMs)))]);
+    await Promise.race([
+      open(),
+      new Promise((r) => (timer = setTimeout(r, Math.max(0, deadlineAt - Date.now())))),
+    ]);
     clearTimeout(timer);
     for (const s of this.#sockets) s.destroy();
     await Promise.all([open(), ...closed]);

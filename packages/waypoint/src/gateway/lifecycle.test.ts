@@ -15,6 +15,7 @@ import {
   simpleRoutes,
 } from '../test-support/envoy-builders.js';
 import { spiffe, startFixture } from '../test-support/fixture.js';
+import { ACCEPT_WHILE_DRAINING_MS } from '../waypoint/start.js';
 import { gatewayListener } from '../test-support/gateway-builders.js';
 import { hostCert, httpsRequest, ingressRoot } from '../test-support/gateway-clients.js';
 
@@ -24,7 +25,7 @@ const APP = testPort(163);
 const C = 'outbound|80||slow.default.svc.cluster.local';
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
-test('drain: the HTTPS request in flight finishes, readiness says draining, then the port is closed', async (t) => {
+test('drain: the request in flight finishes, readiness says draining, new requests are served for a moment (told to close), then the port is closed', async (t) => {
   const root = await ingressRoot();
   const cert = await hostCert(root, 'slow.example.com');
   const f = await startFixture({
@@ -62,14 +63,32 @@ test('drain: the HTTPS request in flight finishes, readiness says draining, then
   assert.equal((await ready()).status, 200);
   const inflight = httpsRequest(HTTPS, 'slow.example.com', root.cert);
   await eventually('the request at the backend', () => backend.seen.length > 0);
-  const stopping = f.waypoint.shutdown(3000);
+  const started = Date.now();
+  const stopping = f.waypoint.shutdown(10_000);
   await new Promise((r) => setTimeout(r, 50));
   const r0 = await ready();
   assert.deepEqual([r0.status, await r0.text()], [503, 'not ready: draining\n']);
-  await assert.rejects(httpsRequest(HTTPS, 'slow.example.com', root.cert), /ECONNREFUSED/);
+  // A client whose load balancer still sends here early in the drain is served, and told to close.
+  const late = await httpsRequest(HTTPS, 'slow.example.com', root.cert);
+  assert.deepEqual([late.status, late.body], [200, 'done'], 'a new request early in the drain');
+  assert.equal(late.headers['connection'], 'close');
   const r = await inflight;
   assert.deepEqual([r.status, r.body], [200, 'done'], 'the request in flight completed');
+  await eventually(
+    'the port closed',
+    () =>
+      httpsRequest(HTTPS, 'slow.example.com', root.cert).then(
+        () => undefined,
+        (err: Error) => (/ECONNREFUSED/.test(err.message) ? true : undefined),
+      ),
+    20_000,
+  );
+  assert.ok(
+    Date.now() - started >= ACCEPT_WHILE_DRAINING_MS,
+    `the port closed after ${Date.now() - started} ms of drain, not before ${ACCEPT_WHILE_DRAINING_MS}`,
+  );
   await stopping;
+  assert.ok(Date.now() - started < 10_000, 'nothing left to drain: stopped before the deadline');
 });
 
 test('the binary: --help documents the gateway role; a bad role fails at start', () => {

@@ -1,5 +1,6 @@
 // Shutdown and the admin surface: a drain lets in-flight requests finish while readiness says
-// "draining" and new tunnels are refused; /quitquitquit drains too; /logging changes levels;
+// "draining", still serves new tunnels for a moment (peers with stale endpoints), then refuses
+// them; /quitquitquit drains too; /logging changes levels;
 // the binary's --help and its errors for bad settings.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -47,7 +48,7 @@ async function slowFixture(t: import('node:test').TestContext) {
   return { f, backend, port: await f.sourcePort('10.96.7.1', 80) };
 }
 
-test('SIGTERM-style drain: the in-flight request finishes, readiness says draining, new tunnels are refused', async (t) => {
+test('SIGTERM-style drain: the in-flight request finishes, readiness says draining, a new tunnel early in the drain is served, later ones are refused', async (t) => {
   const { f, port, backend } = await slowFixture(t);
   const inflight = request(port);
   await eventually('the request at the backend', () => backend.seen.length > 0);
@@ -55,6 +56,9 @@ test('SIGTERM-style drain: the in-flight request finishes, readiness says draini
   await new Promise((r) => setTimeout(r, 50));
   const ready = await fetch(`http://127.0.0.1:${f.waypoint.ports.readiness}/healthz/ready`);
   assert.deepEqual([ready.status, await ready.text()], [503, 'not ready: draining\n']);
+  // A peer that still sends here (its endpoints not updated yet) is served over a new connection.
+  const late = await request(port);
+  assert.deepEqual([late.status, late.body], [200, 'done'], 'a new request early in the drain');
   const r = await inflight;
   assert.deepEqual([r.status, r.body], [200, 'done'], 'the request in flight completed');
   await stopping;

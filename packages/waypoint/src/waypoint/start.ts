@@ -86,6 +86,12 @@ export function tokenCredentials(rootPem: string, tokenPath: string): ChannelCre
   return credentials.combineChannelCredentials(credentials.createSsl(Buffer.from(rootPem)), token);
 }
 
+/**
+ * How long a draining waypoint or gateway still takes new connections (at most the drain timeout):
+ * the time for its pod's removal from the endpoints to reach the peers and load balancers.
+ */
+export const ACCEPT_WHILE_DRAINING_MS = 3_000;
+
 const hp = (a: HostPort): string => `${a.host || '0.0.0.0'}:${a.port}`;
 
 export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps): Promise<Waypoint> {
@@ -256,9 +262,15 @@ export async function startWaypoint(config: WaypointConfig, deps: WaypointDeps):
   const shutdown = (drainMs: number): Promise<void> =>
     (stopping ??= (async () => {
       draining = true;
-      logger.info({ drainMs }, 'draining: in-flight requests finish, new connections go elsewhere');
+      // New connections are still taken for a moment (each told to go elsewhere after its
+      // request): peers whose endpoint lists still name this pod are served, not refused.
+      const acceptMs = Math.min(drainMs, ACCEPT_WHILE_DRAINING_MS);
+      logger.info(
+        { drainMs, acceptMs },
+        'draining: in-flight requests finish, new connections are told to go elsewhere',
+      );
       engine.drain();
-      await (front ? front.close({ drainMs }) : gateway!.close({ drainMs }));
+      await (front ? front.close({ drainMs, acceptMs }) : gateway!.close({ drainMs, acceptMs }));
       xdsClient.close();
       xds.close();
       engine.close();
