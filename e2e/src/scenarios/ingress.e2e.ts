@@ -4,11 +4,12 @@
 // repo's PKI) and is routed by path to the sample's echo v1/v2 in e2e-mesh (enrolled), reached over
 // HBONE (the destination ztunnel logs the gateway's SPIFFE identity). Then: an L4 DENY naming the
 // gateway's principal, the HTTP listener's redirect to https, a gRPC call through a GRPCRoute, TLS
-// passthrough (TLSRoute) to an echo that terminates TLS itself, and a certificate Secret replaced
-// under the running gateway.
+// passthrough (TLSRoute) to an echo that terminates TLS itself, a certificate Secret replaced
+// under the running gateway, and a rolling update of the gateway losing no request.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { eventually } from '@trellis/core/test-support';
 import { EchoTestService } from '@trellis/echo/proto';
@@ -496,5 +497,49 @@ test(
     );
     assert.equal((await https(B, '/v2/')).fingerprint, fingerprintOf(certs.b), 'B unchanged');
     assert.deepEqual(gatewayPod(), pod, 'same gateway pod, no container restart');
+  },
+);
+
+test(
+  'a rolling update of the gateway loses no request: the load balancer catches up while the old pod still serves',
+  needs,
+  async () => {
+    const before = gatewayPod().name;
+    const outcomes: string[] = [];
+    let running = true;
+    // From the host: a new connection (TLS handshake included) every 50 ms.
+    const requests = (async () => {
+      for (let n = 0; running; n++) {
+        outcomes.push(
+          await httpsRequest(HTTPS, A, root.cert, { path: `/v1/roll-${n}`, address, agent: false })
+            .then((r) => String(r.status))
+            .catch((err: Error) => err.message),
+        );
+        await sleep(50);
+      }
+    })();
+    try {
+      await sleep(2000);
+      s.kubectl.run(['rollout', 'restart', '-n', NS, `deployment/${GATEWAY_WORKLOAD}`]);
+      s.kubectl.run([
+        'rollout',
+        'status',
+        '-n',
+        NS,
+        `deployment/${GATEWAY_WORKLOAD}`,
+        '--timeout=120s',
+      ]);
+      await sleep(2000);
+    } finally {
+      running = false;
+      await requests;
+    }
+    assert.notEqual(gatewayPod().name, before, 'the gateway pod was replaced');
+    const failed = outcomes.filter((o) => o !== '200');
+    assert.ok(outcomes.length >= 30, `requests made during the update: ${outcomes.length}`);
+    assert.deepEqual(failed, [], `${failed.length} of ${outcomes.length} requests failed`);
+    console.log(
+      `# ${outcomes.length} requests during the gateway rolling update, all answered 200`,
+    );
   },
 );
