@@ -8,7 +8,7 @@
 // loopback addresses inside the namespace; the client "pod" is 127.0.0.1 (what wrk connects
 // from), so ztunnel A finds it by source IP.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,10 +177,16 @@ function tokens() {
 /** A process inside the namespace, pinned to `cpus`; stdout lines kept (bounded). */
 export function spawnIn(netns, name, cpus, cmd, args, opts = {}) {
   const node = cmd === process.execPath ? { NODE_OPTIONS } : {};
-  const child = spawn('ip', ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...node, ...(opts.env ?? {}) },
-  });
+  const extra =
+    cmd === process.execPath ? (process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []) : [];
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...extra, ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...node, ...(opts.env ?? {}) },
+    },
+  );
   const lines = [];
   const keep = (d) => {
     for (const l of String(d).split('\n')) if (l.trim() !== '') lines.push(l);
@@ -583,6 +589,22 @@ export function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * Milliseconds the process's threads have spent runnable but waiting for a CPU (schedstat's
+ * run-queue time, summed over threads; a thread that has exited is no longer counted).
+ */
+export function runQueueMs(pid) {
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[1]);
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return ns / 1e6;
 }
 
 /** VmRSS in MiB. */

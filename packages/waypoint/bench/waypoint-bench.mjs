@@ -23,7 +23,15 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostCert, ingressRoot } from '../dist/test-support/gateway-clients.js';
-import { ADDR, INGRESS_HOST, NODE_OPTIONS, cpuSeconds, rssMiB, startMesh } from './mesh-setup.mjs';
+import {
+  ADDR,
+  INGRESS_HOST,
+  NODE_OPTIONS,
+  cpuSeconds,
+  rssMiB,
+  runQueueMs,
+  startMesh,
+} from './mesh-setup.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -145,6 +153,9 @@ async function steady(mesh, c) {
   const per = RPS / n;
   const wp = mesh.procs[c.name === 'gateway' ? 'gateway' : 'waypoint'].pid;
   const cpu0 = cpuSeconds(wp);
+  // The path's proxies: CPU and time spent waiting for it (they share BENCH_PROXY_CPUS).
+  const path = c.procs.map((p) => mesh.procs[p].pid);
+  const path0 = path.map((pid) => [cpuSeconds(pid), runQueueMs(pid)]);
   const rss = [];
   const sampler = setInterval(() => rss.push(rssMiB(wp)), 500);
   const runs = [];
@@ -165,6 +176,11 @@ async function steady(mesh, c) {
   await Promise.all(runs);
   clearInterval(sampler);
   const cpu = cpuSeconds(wp) - cpu0;
+  const procs = c.procs.map((name, i) => ({
+    name,
+    cpuPct: ((cpuSeconds(path[i]) - path0[i][0]) / LAT_SECONDS) * 100,
+    waitedMsPerS: (runQueueMs(path[i]) - path0[i][1]) / LAT_SECONDS,
+  }));
   const lat = [];
   let failed = 0;
   for (const f of readdirSync(dir)) {
@@ -186,6 +202,7 @@ async function steady(mesh, c) {
     p99: q(0.99),
     waypointCpuPct: (cpu / LAT_SECONDS) * 100,
     waypointRss: median(rss),
+    procs,
   };
 }
 
@@ -265,6 +282,7 @@ async function main() {
     lines.push('');
     lines.push(
       `# steady ${RPS} req/s: 16 h2load --h1 -c1 at ${RPS / 16} req/s each, ${LAT_SECONDS} s, 1 KiB; per-request latency (ms); added = candidate - direct`,
+      '# cpu%/waited: each proxy of the path, its CPU (% of one core) and how long its threads were runnable but waiting for a CPU (ms per second; the proxies share BENCH_PROXY_CPUS)',
     );
     const d = lat.direct;
     for (const c of CANDIDATES) {
@@ -273,6 +291,9 @@ async function main() {
         `${c.name.padEnd(11)} p50 ${fmt(l.p50, 3)}  p90 ${fmt(l.p90, 3)}  p99 ${fmt(l.p99, 3)}  ok ${l.n - l.failed}/${l.n}` +
           (d && c.name !== 'direct'
             ? `  added p50 +${fmt(l.p50 - d.p50, 3)} p90 +${fmt(l.p90 - d.p90, 3)} p99 +${fmt(l.p99 - d.p99, 3)}`
+            : '') +
+          (l.procs.length
+            ? `  cpu%/waited ${l.procs.map((p) => `${p.name} ${fmt(p.cpuPct, 0)}/${fmt(p.waitedMsPerS, 0)}`).join(', ')}`
             : ''),
       );
     }
