@@ -16,7 +16,8 @@
 // request latency from their logs -> p50/p90/p99, and the waypoint's CPU and RSS while it runs.
 // Between the two, a new connection per request (BENCH_CHURN=0 skips it): conn/s and CPU per connection.
 // Writes ../bench-results.txt (BENCH_OUT: elsewhere). Ratios are against nginx measured in the same run.
-// The mesh's Node.js processes run with the NODE_OPTIONS their pods get (BENCH_NODE_OPTIONS: others).
+// The mesh's Node.js processes run with the NODE_OPTIONS their pods get (BENCH_NODE_OPTIONS: others;
+// BENCH_NODE_ARGS: more node flags, e.g. V8 flags that NODE_OPTIONS refuses).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
