@@ -31,7 +31,7 @@ import {
 } from './kind-lb.pure.js';
 
 /** Where the state of a kind cluster's load-balancer controller lives on this host. */
-export function kindStateDir(name: string): string {
+function kindStateDir(name: string): string {
   return join(process.env['TRELLIS_KIND_STATE_DIR'] ?? '/var/lib/trellis/kind', name);
 }
 

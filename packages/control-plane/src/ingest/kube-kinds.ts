@@ -29,7 +29,7 @@ export interface KubeKind {
 type List = KubernetesListObject<KubernetesObject>;
 
 /** The Secrets the control plane lists and watches: all but Helm releases and service-account tokens. */
-export const SECRETS_FIELD_SELECTOR =
+const SECRETS_FIELD_SELECTOR =
   'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
 
 export function kubeKinds(kc: KubeConfig): KubeKind[] {

@@ -7,7 +7,7 @@ import { readPid, startDaemon, stopPid } from '../processes.js';
 import type { LbControllerConfig } from './controller.js';
 
 /** Where a cluster's controller keeps its pid file and its log. */
-export const lbControllerPidFile = (stateDir: string) => `${stateDir}/run/lb-controller.pid`;
+const lbControllerPidFile = (stateDir: string) => `${stateDir}/run/lb-controller.pid`;
 export const lbControllerLogFile = (stateDir: string) => `${stateDir}/logs/lb-controller.log`;
 
 /** Writes `${stateDir}/lb-controller.json` and starts the controller on it; resolves with its pid. */
