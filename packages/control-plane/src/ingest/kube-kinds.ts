@@ -29,8 +29,7 @@ export interface KubeKind {
 type List = KubernetesListObject<KubernetesObject>;
 
 /** The Secrets the control plane lists and watches: all but Helm releases and service-account tokens. */
-const SECRETS_FIELD_SELECTOR =
-  'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
+const SECRETS_FIELD_SELECTOR = 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token';
 
 export function kubeKinds(kc: KubeConfig): KubeKind[] {
   const core = kc.makeApiClient(CoreV1Api);
