@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(iptables iproute2 containernetworking-plugins conntrack socat curl openssl
+APT_PACKAGES=(iptables nftables ipset iproute2 containernetworking-plugins conntrack socat curl openssl
   g++ make python3 iperf3 wrk hey nghttp2-client nginx libnginx-mod-stream haproxy tshark procps psmisc zsh fish
   mmdebstrap)
 
