@@ -3,7 +3,7 @@
 // in netns named trellis.<name>.*, on the bridge tl-<name>, or in host mount points it records.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   clusterLayout,
@@ -30,6 +30,7 @@ import { startLbControllerDaemon, stopLbControllerDaemon } from './lb-controller
 import { CLUSTER_DOMAIN, clusterDnsObjects, collectionPath } from './cluster-dns.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
+import { releaseHostMountpoints } from './host-mountpoints.js';
 import { parseMountinfo } from './mount-propagation.pure.js';
 import {
   descendants,
@@ -458,19 +459,15 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
       veths.add(clusterLayout(name, rec.slot, rec.nodes, clustersDir()).nodes[i - 1]!.hostVeth);
   for (const v of veths) await deleteLink(v);
   await deleteLink(bridge);
-  const mountpoints = `${stateDir}/host-mountpoints`;
-  if (existsSync(mountpoints)) {
-    const dirs = [...new Set(readFileSync(mountpoints, 'utf8').split('\n').filter(Boolean))].sort(
-      (a, b) => b.length - a.length,
-    );
-    // Another cluster's containers (in their own mount namespaces) may have a bind mount on the
-    // same path: removing it on the host would detach their mounts, so such paths stay.
-    const inUse = mountPointsOfAllNamespaces();
-    for (const d of dirs) {
-      if (inUse.has(d) || inUse.has(realPath(d))) continue;
-      await rmdir(d).catch(() => rm(d, { force: true }).catch(() => undefined));
-    }
-  }
+  // Another cluster's containers (in their own mount namespaces) may have a bind mount on one of
+  // these paths: removing it on the host would detach their mounts, so such paths wait for the
+  // last cluster using them.
+  const inUse = mountPointsOfAllNamespaces();
+  await releaseHostMountpoints(
+    `${stateDir}/host-mountpoints`,
+    `${clustersDir()}/host-mountpoints.pending`,
+    (p) => inUse.has(p) || inUse.has(realPath(p)),
+  );
   await unmountUnder(stateDir);
   await rm(stateDir, { recursive: true, force: true });
   return true;
