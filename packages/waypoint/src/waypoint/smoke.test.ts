@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { cluster, endpoints, listener, simpleRoutes } from '../test-support/envoy-builders.js';
+import { testPort } from '../test-support/apps.js';
 import { startDestination, startFixture, spiffe } from '../test-support/fixture.js';
 
-const HBONE_PORT = 20000 + (process.pid % 20000);
+const HBONE_PORT = testPort(0);
 
 test('smoke: HTTP/1.1 through the waypoint to an HBONE destination', async (t) => {
   const app = http.createServer((req, res) => {

@@ -8,9 +8,10 @@ import type net from 'node:net';
 import { test } from 'node:test';
 import { eventually } from '@trellis/core/test-support';
 import { cluster, endpoints, listener, simpleRoutes } from '../test-support/envoy-builders.js';
+import { testPort } from '../test-support/apps.js';
 import { startDestination, startFixture, spiffe } from '../test-support/fixture.js';
 
-const HBONE_PORT = 20000 + ((process.pid + 7) % 20000);
+const HBONE_PORT = testPort(7);
 const APP_IP = '127.0.0.31';
 
 function get(port: number, path: string): Promise<{ status: number; text: string }> {
