@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <optional>
 
@@ -150,6 +151,19 @@ int SetInt(int fd, int level, int option, int value) {
   return setsockopt(fd, level, option, &value, sizeof(value)) == 0 ? 0 : errno;
 }
 
+// Listeners sharing a port by SO_REUSEPORT are how a new process takes over from an old one (a
+// ztunnel upgrade): when the old one closes its listener, connections the kernel had already queued
+// on it (handshake done, not yet accepted) are reset, unless net.ipv4.tcp_migrate_req (Linux 5.14+,
+// per network namespace) moves them to another listener of the group. Set here, in the namespace
+// the thread is in; best effort (an older kernel has no such file and keeps the reset).
+void MigrateRequestsOnClose() {
+  int fd = open("/proc/sys/net/ipv4/tcp_migrate_req", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t ignored = write(fd, "1", 1);
+  (void)ignored;
+  close(fd);
+}
+
 // Runs inside the target namespace. Returns the fd, or -1 with `failure` set; never throws.
 int CreateSocket(const Spec& s, Failure& failure) {
   UniqueFd fd(socket(s.family, s.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -188,6 +202,7 @@ int CreateSocket(const Spec& s, Failure& failure) {
     failure = {"listen " + s.bind->text, errno};
     return -1;
   }
+  if (s.backlog && s.reusePort) MigrateRequestsOnClose();
   if (s.connect &&
       connect(fd.get(), reinterpret_cast<const sockaddr*>(&s.connect->storage),
               s.connect->length) != 0 &&

@@ -8,9 +8,20 @@ import { socketInNetns, type SocketInNetnsOptions } from './socket-in-netns.js';
 import {
   createNetnsPair,
   currentNetnsInode,
+  execIn,
   readFromInside,
+  type Netns,
   type NetnsPair,
 } from './test-support/netns-fixture.js';
+
+/** Connections waiting in the accept queue of the listener on `port` in `ns` (ss's Recv-Q). */
+async function acceptQueue(ns: Netns, port: number): Promise<number> {
+  const out = await execIn(ns, 'ss', '-Hltn', `sport = :${port}`);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .reduce((n, line) => n + Number(line.trim().split(/\s+/)[1]), 0);
+}
 
 describe('socketInNetns', rootOnly('network namespaces'), () => {
   let pair: NetnsPair;
@@ -134,6 +145,33 @@ describe('socketInNetns', rootOnly('network namespaces'), () => {
         assert.equal(await readFromInside(pair.b, pair.a.ipv4, port), 'second');
     } finally {
       first.close();
+      second.close();
+    }
+  });
+
+  it('with reusePort, connections queued on a listener that closes go to the other, not reset', async () => {
+    const probe = net.createServer();
+    await listenInNetns(probe, pair.a.path, { host: pair.a.ipv4, port: 0 });
+    const { port } = probe.address() as net.AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    // The first listener is a bare fd nobody accepts from: its clients wait in its accept queue.
+    const first = socketInNetns(pair.a.path, {
+      type: 'tcp',
+      family: 4,
+      listen: { host: pair.a.ipv4, port },
+      reusePort: true,
+    });
+    const clients = [1, 2, 3].map(() => readFromInside(pair.b, pair.a.ipv4, port));
+    const second = net.createServer((c) => c.end('second'));
+    try {
+      // Until the three handshakes are done and the connections sit in the queue (ss: Recv-Q).
+      for (let i = 0; i < 100 && (await acceptQueue(pair.a, port)) < 3; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await acceptQueue(pair.a, port), 3, 'three connections queued');
+      await listenInNetns(second, pair.a.path, { host: pair.a.ipv4, port, reusePort: true });
+      closeSync(first);
+      assert.deepEqual(await Promise.all(clients), ['second', 'second', 'second']);
+    } finally {
       second.close();
     }
   });

@@ -21,7 +21,9 @@ export interface SocketOptions {
   /**
    * SO_REUSEPORT: several sockets (of one user) may bind the same address and port, the kernel
    * spreading connections and datagrams over them; when one closes, the others go on. What lets a
-   * new ztunnel serve a pod while the old one drains.
+   * new ztunnel serve a pod while the old one drains. For a listener, also turns on
+   * net.ipv4.tcp_migrate_req in its namespace: connections queued on a listener that closes (their
+   * handshake done, not yet accepted) move to another of the group instead of being reset.
    */
   reusePort?: boolean;
   /** IPV6_V6ONLY (family 6 only); unset keeps the kernel default (dual-stack). */
