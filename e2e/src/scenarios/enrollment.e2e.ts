@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kubeBinDir } from '@trellis/local-cluster';
 import { nodesReachable, podIptablesSave } from '../harness/nodes.js';
 import { suite } from '../harness/suite.js';
-import { curlFrom, podOf } from '../harness/traffic.js';
+import { curlFrom, curlUntil, podOf } from '../harness/traffic.js';
 
 const s = suite();
 const needs = s.needs('exec', 'cni', 'ztunnel');
@@ -42,8 +42,14 @@ test(
     s.kubectl.run(['apply', '-f', '-'], STRICT);
     try {
       const plain = { namespace: 'e2e-plain', pod: podOf(s.kubectl, 'e2e-plain', 'client') };
+      // Once the policy has reached the ztunnels (it was just applied).
       assert.notEqual(
-        curlFrom(s.kubectl, plain, 'http://echo.e2e-mesh.svc.cluster.local/').httpCode,
+        (
+          await curlUntil(
+            () => curlFrom(s.kubectl, plain, 'http://echo.e2e-mesh.svc.cluster.local/'),
+            false,
+          )
+        ).httpCode,
         200,
         'STRICT refuses it while unenrolled',
       );
