@@ -1,7 +1,6 @@
 // Loads the native addon (build/Release/netsys.node) on first use and declares its shape. The
 // addon validates its arguments and throws Node-style system errors (code, errno, syscall).
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { SocketInNetnsOptions } from './socket-in-netns.js';
 
 export interface NativeFdWatcher {
@@ -29,17 +28,20 @@ export interface NativeAddon {
   seqpacketRecv(fd: number): { data: Buffer; fds: number[] } | 'again' | 'end';
 }
 
-const addonPath = fileURLToPath(new URL('../build/Release/netsys.node', import.meta.url));
 let loaded: NativeAddon | undefined;
 
-/** The native addon; throws a clear error when it has not been built. */
+/**
+ * The native addon; throws a clear error when it has not been built. Found through the package's
+ * name (its `./addon` export), so a component bundled into one file elsewhere finds it too.
+ */
 export function addon(): NativeAddon {
   if (loaded) return loaded;
   try {
-    loaded = createRequire(import.meta.url)(addonPath) as NativeAddon;
+    const require = createRequire(import.meta.url);
+    loaded = require(require.resolve('@trellis/netsys/addon')) as NativeAddon;
   } catch (err) {
     throw new Error(
-      `@trellis/netsys: cannot load the native addon ${addonPath} ` +
+      '@trellis/netsys: cannot load the native addon build/Release/netsys.node ' +
         `(build it with "npm run build -w @trellis/netsys"): ${(err as Error).message}`,
       { cause: err },
     );

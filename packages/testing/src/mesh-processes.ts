@@ -9,10 +9,10 @@ import type { Node } from './netns-cluster.js';
 import { eventually, Spawned, START_TIMEOUT_MS, type LogLine } from '@trellis/core/test-support';
 
 const sibling = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
-/** The built binaries of the sibling packages (build them first). */
+/** The built programs of the sibling packages, as their images run them (build them first). */
 export const CA_MAIN = sibling('../../ca/dist/main.js');
-export const ZTUNNEL_MAIN = sibling('../../ztunnel/dist/main.js');
-export const CONTROL_PLANE_MAIN = sibling('../../control-plane/dist/main.js');
+export const ZTUNNEL_MAIN = sibling('../../ztunnel/dist/trellis-ztunnel.mjs');
+export const CONTROL_PLANE_MAIN = sibling('../../control-plane/dist/trellis-control-plane.mjs');
 
 export const CA_PORT = 15012;
 export const ADMIN_PORT = 15000;

@@ -17,11 +17,13 @@ const pkg = (rel) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
 /** The mesh's Node.js processes run with the V8 options their pods get (BENCH_NODE_OPTIONS: others). */
 const { COMPONENT_NODE_OPTIONS } = await import(pkg('control-plane/dist/model/runtime.js'));
 export const NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? COMPONENT_NODE_OPTIONS;
+/** The programs the images run (one bundled file each, see tools/bundle.mjs). */
 export const MAINS = {
-  controlPlane: pkg('control-plane/dist/main.js'),
-  ztunnel: pkg('ztunnel/dist/main.js'),
-  // BENCH_WAYPOINT_MAIN: another build of the waypoint (e.g. a copy of the base commit's dist) for A/B runs.
-  waypoint: process.env.BENCH_WAYPOINT_MAIN ?? pkg('waypoint/dist/main.js'),
+  controlPlane: pkg('control-plane/dist/trellis-control-plane.mjs'),
+  ztunnel: pkg('ztunnel/dist/trellis-ztunnel.mjs'),
+  // BENCH_WAYPOINT_MAIN: another build of the waypoint (e.g. a copy of the base commit's dist, or
+  // dist/main.js unbundled) for A/B runs.
+  waypoint: process.env.BENCH_WAYPOINT_MAIN ?? pkg('waypoint/dist/trellis-waypoint.mjs'),
 };
 
 export const ADDR = {

@@ -12,7 +12,7 @@ import { eventually, START_TIMEOUT_MS } from '@trellis/core/test-support';
 import type { ConfigDump } from './admin/config-dump.js';
 import { ztunnelSettings } from './config.js';
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('./trellis-ztunnel.mjs', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../examples/local.yaml', import.meta.url));
 // In-pod mode (the default) builds the identity manager at start-up, so it needs a mesh root; no
 // ZDS agent listens at the socket, so no pod (and no certificate request) ever arrives.

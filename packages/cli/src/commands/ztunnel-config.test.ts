@@ -42,7 +42,7 @@ test.before(async () => {
   ztunnel = spawn(
     process.execPath,
     [
-      join(REPO, 'packages/ztunnel/dist/main.js'),
+      join(REPO, 'packages/ztunnel/dist/trellis-ztunnel.mjs'),
       ...[
         '--local-config',
         join(REPO, 'packages/ztunnel/examples/local.yaml'),

@@ -10,10 +10,12 @@ import {
   string,
   type SettingsSource,
 } from '@trellis/core';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// The package's directory, found through its name so the bundled agent (dist/trellis-cni-agent.mjs)
+// finds the same files as dist/agent/main.js.
+const packageDir = dirname(createRequire(import.meta.url).resolve('@trellis/cni/package.json'));
 
 export const agentSettings = defineSettings({
   nodeName: {
@@ -86,7 +88,7 @@ export const agentSettings = defineSettings({
   pluginBinary: {
     flag: '--plugin-binary',
     env: 'CNI_PLUGIN_BINARY',
-    default: join(here, '../trellis-cni'),
+    default: join(packageDir, 'dist/trellis-cni'),
     parser: string(),
     description: 'The trellis-cni single executable to copy into the CNI bin dir',
   },

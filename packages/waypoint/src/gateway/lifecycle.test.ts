@@ -23,7 +23,7 @@ const HBONE = testPort(161);
 const HTTPS = testPort(162);
 const APP = testPort(163);
 const C = 'outbound|80||slow.default.svc.cluster.local';
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../trellis-waypoint.mjs', import.meta.url));
 
 test('drain: the request in flight finishes, readiness says draining, new requests are served for a moment (told to close), then the port is closed', async (t) => {
   const root = await ingressRoot();

@@ -28,8 +28,8 @@ import { eventually, START_TIMEOUT_MS } from '@trellis/core/test-support';
 import { decodeTraceExport, type ReceivedSpan } from './otlp-receiver.js';
 
 const sibling = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
-const CONTROL_PLANE_MAIN = sibling('../../../control-plane/dist/main.js');
-const WAYPOINT_MAIN = sibling('../main.js');
+const CONTROL_PLANE_MAIN = sibling('../../../control-plane/dist/trellis-control-plane.mjs');
+const WAYPOINT_MAIN = sibling('../trellis-waypoint.mjs');
 
 export const MESH_NS = 'demo';
 const TRUST_DOMAIN = 'cluster.local';

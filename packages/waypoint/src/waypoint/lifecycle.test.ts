@@ -20,7 +20,7 @@ import { spiffe, startFixture } from '../test-support/fixture.js';
 
 const HBONE = testPort(121);
 const C = 'outbound|80||slow.default.svc.cluster.local';
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../trellis-waypoint.mjs', import.meta.url));
 
 async function slowFixture(t: import('node:test').TestContext) {
   const bport = testPort(122);

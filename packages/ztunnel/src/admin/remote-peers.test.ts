@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../trellis-ztunnel.mjs', import.meta.url));
 const ROOT_PEM = fileURLToPath(new URL('../../testdata/root-cert.pem', import.meta.url));
 const NETNS = `zt-admin-${process.pid}`;
 const REMOTE_IP = `10.253.${process.pid % 250}.1`;

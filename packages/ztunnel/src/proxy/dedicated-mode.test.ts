@@ -20,7 +20,7 @@ import {
   startTestZtunnel,
 } from './test-support/loopback-mesh.js';
 
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../trellis-ztunnel.mjs', import.meta.url));
 const A_IP = '127.0.44.1';
 const B_IP = '127.0.54.1';
 const A = workload({

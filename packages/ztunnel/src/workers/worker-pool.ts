@@ -4,7 +4,7 @@
 // respawns a worker that dies, and on shutdown drains them.
 import { fork, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { backoff, type LevelsSnapshot, type Logger } from '@trellis/core';
 import type { Readiness } from '../admin/readiness.js';
 import type { IdentityManager } from '../identity/identity-manager.js';
@@ -20,7 +20,8 @@ import {
 } from './prometheus-merge.js';
 import { changeUpdate, snapshotUpdate } from './state-forward.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+// Found through the package's name (its `./worker` export), so the bundled primary finds it too.
+const WORKER_MAIN = createRequire(import.meta.url).resolve('@trellis/ztunnel/worker');
 /** Connections waiting while no worker is ready (start-up, all respawning); more are refused. */
 const MAX_WAITING = 4096;
 /** How long a scrape waits for a worker before using its last pushed metrics. */

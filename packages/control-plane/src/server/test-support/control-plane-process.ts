@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../trellis-control-plane.mjs', import.meta.url));
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string };
 
