@@ -1,6 +1,7 @@
 // Loads the native addon (build/Release/netsys.node) on first use and declares its shape. The
 // addon validates its arguments and throws Node-style system errors (code, errno, syscall).
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { SocketInNetnsOptions } from './socket-in-netns.js';
 
 export interface NativeFdWatcher {
@@ -31,14 +32,15 @@ export interface NativeAddon {
 let loaded: NativeAddon | undefined;
 
 /**
- * The native addon; throws a clear error when it has not been built. Found through the package's
- * name (its `./addon` export), so a component bundled into one file elsewhere finds it too.
+ * The native addon; throws a clear error when it has not been built. Found from where the package
+ * is (resolved by its name), so a component bundled into one file elsewhere finds it too.
  */
 export function addon(): NativeAddon {
   if (loaded) return loaded;
   try {
     const require = createRequire(import.meta.url);
-    loaded = require(require.resolve('@trellis/netsys/addon')) as NativeAddon;
+    const main = require.resolve('@trellis/netsys'); // dist/index.js
+    loaded = require(join(dirname(main), '../build/Release/netsys.node')) as NativeAddon;
   } catch (err) {
     throw new Error(
       '@trellis/netsys: cannot load the native addon build/Release/netsys.node ' +

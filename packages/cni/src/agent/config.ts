@@ -13,9 +13,9 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-// The package's directory, found through its name so the bundled agent (dist/trellis-cni-agent.mjs)
-// finds the same files as dist/agent/main.js.
-const packageDir = dirname(createRequire(import.meta.url).resolve('@trellis/cni/package.json'));
+// The package's dist directory (where its name resolves: dist/index.js), so the bundled agent
+// (dist/trellis-cni-agent.mjs) finds the same files as dist/agent/main.js.
+const dist = dirname(createRequire(import.meta.url).resolve('@trellis/cni'));
 
 export const agentSettings = defineSettings({
   nodeName: {
@@ -88,7 +88,7 @@ export const agentSettings = defineSettings({
   pluginBinary: {
     flag: '--plugin-binary',
     env: 'CNI_PLUGIN_BINARY',
-    default: join(packageDir, 'dist/trellis-cni'),
+    default: join(dist, 'trellis-cni'),
     parser: string(),
     description: 'The trellis-cni single executable to copy into the CNI bin dir',
   },

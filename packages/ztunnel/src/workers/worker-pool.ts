@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { backoff, type LevelsSnapshot, type Logger } from '@trellis/core';
 import type { Readiness } from '../admin/readiness.js';
 import type { IdentityManager } from '../identity/identity-manager.js';
@@ -20,8 +21,12 @@ import {
 } from './prometheus-merge.js';
 import { changeUpdate, snapshotUpdate } from './state-forward.js';
 
-// Found through the package's name (its `./worker` export), so the bundled primary finds it too.
-const WORKER_MAIN = createRequire(import.meta.url).resolve('@trellis/ztunnel/worker');
+// Found from where the package is (resolved by its name: dist/index.js), so the bundled primary
+// (dist/trellis-ztunnel.mjs) finds it too.
+const WORKER_MAIN = join(
+  dirname(createRequire(import.meta.url).resolve('@trellis/ztunnel')),
+  'workers/worker-main.js',
+);
 /** Connections waiting while no worker is ready (start-up, all respawning); more are refused. */
 const MAX_WAITING = 4096;
 /** How long a scrape waits for a worker before using its last pushed metrics. */
