@@ -6,6 +6,8 @@
 // unbundled -> bundled: the idle mesh 1,046 -> 851 MiB resident (anonymous 654 -> 461; CNI agent
 // 122 -> 75, control plane 145 -> 112, ztunnel ~328 -> ~294), `trellis install` Ready in 11.3 ->
 // 6.9 s; the waypoint at 1,000 req/s 93-94 -> 85-86 MiB at the same CPU (bench, A/B twice).
+// Bundling ztunnel's worker program too (its --workers processes, one per CPU by default): the
+// idle mesh 851 -> 817 MiB (ztunnel 288/300 -> 276/277 MiB on the two nodes).
 // Native addons (*.node) stay outside and are found through their package's name.
 //
 //   node ../../tools/bundle.mjs dist/main.js dist/trellis-waypoint.mjs   (run in a package)

@@ -21,11 +21,11 @@ import {
 } from './prometheus-merge.js';
 import { changeUpdate, snapshotUpdate } from './state-forward.js';
 
-// Found from where the package is (resolved by its name: dist/index.js), so the bundled primary
-// (dist/trellis-ztunnel.mjs) finds it too.
+// The worker program bundled as the primary is (tools/bundle.mjs), found from where the package is
+// (its name resolves to dist/index.js), so the bundled primary (dist/trellis-ztunnel.mjs) finds it.
 const WORKER_MAIN = join(
   dirname(createRequire(import.meta.url).resolve('@trellis/ztunnel')),
-  'workers/worker-main.js',
+  'trellis-ztunnel-worker.mjs',
 );
 /** Connections waiting while no worker is ready (start-up, all respawning); more are refused. */
 const MAX_WAITING = 4096;
