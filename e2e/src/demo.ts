@@ -4,6 +4,7 @@
 // the server-side ztunnel saw, a call denied by an AuthorizationPolicy, a plaintext call refused by
 // PeerAuthentication STRICT. Keeps the cluster to explore (prints how, and how to delete it) unless
 // --cleanup; Ctrl-C at any point deletes it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createCluster, deleteCluster, kubectlFor, type Kubectl } from '@trellis/local-cluster';
 import { runnerArgv } from './config.js';
 import { trellisInstall } from './harness/install.js';
@@ -88,9 +89,12 @@ async function demo(kubectl: Kubectl, nodes: string[], interrupt: Interrupt): Pr
   try {
     const denied = await curlUntil(() => curlFrom(kubectl, mesh, ECHO_V2), false);
     say(`  curl ${ECHO_V2} -> ${outcome(denied)}`);
-    const deny = inboundTo(kubectl, node2, echoV2.metadata.name).filter((l) =>
-      l.includes(': deny'),
-    );
+    // The refusal can reach the client a moment before the ztunnel's line reaches its log.
+    let deny: string[] = [];
+    for (let i = 0; i < 20 && deny.length === 0; i++) {
+      if (i > 0) await sleep(250);
+      deny = inboundTo(kubectl, node2, echoV2.metadata.name).filter((l) => l.includes(': deny'));
+    }
     for (const l of deny.slice(-1)) say(`  the ztunnel on ${node2} logged:\n    ${l}`);
     seen.push(`denied call: ${outcome(denied)}; ${deny.at(-1) ?? 'no deny logged'}`);
   } finally {
