@@ -22,7 +22,13 @@ import { certificateFromMessage, remoteIdentityManager } from './remote-identity
 const METRICS_PUSH_MS = 1000;
 
 const send = (m: FromWorker) => {
-  if (process.connected) process.send!(m);
+  // The primary can be gone before this side sees the disconnect (it exited at start-up on a bad
+  // flag, say): the write then fails with EPIPE, which without a callback is an uncaught 'error'.
+  // A worker has nothing to do without its primary: it leaves, as on 'disconnect'.
+  if (process.connected)
+    process.send!(m, undefined, undefined, (err) => {
+      if (err) process.exit(0);
+    });
 };
 
 function main(): void {
