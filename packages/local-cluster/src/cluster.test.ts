@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { eventually, rootOnly } from '@trellis/core/test-support';
 import { createCluster, deleteCluster, clusterRssBytes, layoutOf } from './cluster.js';
 import { clustersDir, kubeBinDir, requireKubeBinaries, PACKAGE_ROOT } from './paths.js';
+import { pendingFileOf, recordFileOf } from './host-mountpoints.js';
 import { podNetnsName } from './layout.pure.js';
 import type { Pod } from './pod-spec.js';
 
@@ -177,11 +178,11 @@ test(
     // it mounted: then it is in that cluster's record or waits in the host-wide pending list for the
     // last delete (host-mountpoints.test.ts).
     if (!hadSecretsDir && existsSync('/var/run/secrets')) {
-      const lists = readdirSync(clustersDir()).map((n) =>
-        n === 'host-mountpoints.pending'
-          ? `${clustersDir()}/${n}`
-          : `${clustersDir()}/${n}/host-mountpoints`,
-      );
+      const dir = clustersDir();
+      const lists = [
+        pendingFileOf(dir),
+        ...readdirSync(dir).map((n) => recordFileOf(`${dir}/${n}`)),
+      ];
       assert.ok(
         lists.some(
           (f) => existsSync(f) && readFileSync(f, 'utf8').split('\n').includes('/var/run/secrets'),

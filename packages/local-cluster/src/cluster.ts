@@ -30,7 +30,7 @@ import { startLbControllerDaemon, stopLbControllerDaemon } from './lb-controller
 import { CLUSTER_DOMAIN, clusterDnsObjects, collectionPath } from './cluster-dns.pure.js';
 import { ensurePki } from './pki.js';
 import { withHostLock } from './host-lock.js';
-import { releaseHostMountpoints } from './host-mountpoints.js';
+import { pendingFileOf, recordFileOf, releaseHostMountpoints } from './host-mountpoints.js';
 import { parseMountinfo } from './mount-propagation.pure.js';
 import {
   descendants,
@@ -244,7 +244,7 @@ async function createLocked(o: CreateOptions, binDir: string): Promise<ClusterIn
         resolvConfFile: '/etc/resolv.conf',
         imageMapFile,
         repoRoot: REPO_ROOT,
-        hostMountpointsFile: `${l.stateDir}/host-mountpoints`,
+        hostMountpointsFile: recordFileOf(l.stateDir),
         cniBinDir: '/usr/lib/cni',
       };
       await writeFile(`${n.dir}/node.json`, JSON.stringify(cfg, null, 2) + '\n');
@@ -464,8 +464,8 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
   // last cluster using them.
   const inUse = mountPointsOfAllNamespaces();
   await releaseHostMountpoints(
-    `${stateDir}/host-mountpoints`,
-    `${clustersDir()}/host-mountpoints.pending`,
+    recordFileOf(stateDir),
+    pendingFileOf(clustersDir()),
     (p) => inUse.has(p) || inUse.has(realPath(p)),
   );
   await unmountUnder(stateDir);

@@ -4,6 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+/** A cluster's record of the mount points it made on the host, in its state directory. */
+export const recordFileOf = (stateDir: string): string => `${stateDir}/host-mountpoints`;
+/** The host-wide list of mount points left to the last cluster using them (clusters directory). */
+export const pendingFileOf = (clustersDir: string): string =>
+  `${clustersDir}/host-mountpoints.pending`;
+
 export async function ensureHostMountpoint(
   target: string,
   isFile: boolean,
