@@ -6,6 +6,13 @@
 // licences stay.
 //
 //   node runtime-closure.mjs @trellis/ztunnel /out     (run in the monorepo's root)
+//
+// A component that runs one bundled file (tools/bundle.mjs) needs none of its dependencies' code:
+// with --bundled, only the named packages are copied (their files and workspace links, no
+// dependencies): the component's own, and those whose files the bundle finds by package name at
+// run time (the netsys addon; ztunnel's worker and the CNI plugin are in their own packages).
+//
+//   node runtime-closure.mjs --bundled /out @trellis/ztunnel @trellis/netsys
 import {
   cpSync,
   existsSync,
@@ -19,9 +26,14 @@ import {
 import { dirname, join, relative, sep } from 'node:path';
 import process from 'node:process';
 
-const [name, out] = process.argv.slice(2);
-if (!name || !out) {
-  process.stderr.write('usage: node runtime-closure.mjs <package name> <output dir>\n');
+const args = process.argv.slice(2);
+const bundled = args[0] === '--bundled';
+const [out, ...names] = bundled ? args.slice(1) : [args[1], args[0]];
+if (!out || names.length === 0 || names.some((n) => !n)) {
+  process.stderr.write(
+    'usage: node runtime-closure.mjs <package name> <output dir>\n' +
+      '       node runtime-closure.mjs --bundled <output dir> <package name>...\n',
+  );
   process.exit(2);
 }
 const root = process.cwd();
@@ -62,6 +74,7 @@ function visit(reached, requiredBy) {
       return true;
     },
   });
+  if (bundled) return;
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const optional = new Set([
     ...Object.keys(pkg.optionalDependencies ?? {}),
@@ -76,7 +89,9 @@ function visit(reached, requiredBy) {
   }
 }
 
-const start = lookup(name, root);
-if (!start) throw new Error(`${name} is not installed in ${root}`);
-visit(start, 'the image');
-process.stdout.write(`${name}: ${copied.size} packages, ${files} files\n`);
+for (const name of names) {
+  const start = lookup(name, root);
+  if (!start) throw new Error(`${name} is not installed in ${root}`);
+  visit(start, 'the image');
+}
+process.stdout.write(`${names.join(' ')}: ${copied.size} packages, ${files} files\n`);
