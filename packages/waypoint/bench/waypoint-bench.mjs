@@ -141,8 +141,9 @@ async function churn(mesh) {
     const cpu0 = pids.map(cpuSeconds);
     const args = ['-t1', '-c16', `-d${SECONDS}s`, '-H', 'Connection: close', c.url];
     const w = parseWrk(await runIn(mesh.netns, SIDE_CPUS, 'wrk', args));
-    const cpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i], 0);
-    results[c.name] = { ...w, usPerConn: pids.length ? (cpu / w.requests) * 1e6 : 0 };
+    const perProc = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]) / w.requests) * 1e6);
+    const usPerConn = perProc.reduce((sum, us) => sum + us, 0);
+    results[c.name] = { ...w, usPerConn, perProc };
     process.stderr.write(`churn ${c.name}: ${fmt(w.rps, 0)} conn/s\n`);
   }
   return results;
@@ -276,6 +277,9 @@ async function main() {
         const base = conns[c.base];
         lines.push(
           `${c.name.padEnd(11)} ${fmt(r.rps, 0).padStart(6)} conn/s  us/conn ${fmt(r.usPerConn).padStart(7)}  x base ${base ? fmt(r.rps / base.rps, 2) : '-'}` +
+            (c.procs.length > 1
+              ? `  (${c.procs.map((p, i) => `${p} ${fmt(r.perProc[i])}`).join(', ')})`
+              : '') +
             (r.errors > 0 || r.sock ? `  errors: ${r.errors} ${r.sock}` : ''),
         );
       }
