@@ -9,20 +9,36 @@
 // Bundling ztunnel's worker program too (its --workers processes, one per CPU by default): the
 // idle mesh 851 -> 817 MiB (ztunnel 288/300 -> 276/277 MiB on the two nodes).
 // Native addons (*.node) stay outside and are found through their package's name.
+// With --split, modules the entry imports dynamically go to chunk files beside the output and load
+// when first used (the CLI: `trellis --help` loads no Kubernetes client); the output's directory is
+// the bundle's own and is emptied first.
 //
 //   node ../../tools/bundle.mjs dist/main.js dist/trellis-waypoint.mjs   (run in a package)
+//   node ../../tools/bundle.mjs --split dist/main.js dist/bundle/trellis.mjs
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { basename, dirname, extname } from 'node:path';
 import process from 'node:process';
 
-const [entry, outfile] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const split = args[0] === '--split';
+const [entry, outfile] = split ? args.slice(1) : args;
 if (!entry || !outfile) {
-  process.stderr.write('usage: node tools/bundle.mjs <entry.js> <out.mjs>\n');
+  process.stderr.write('usage: node tools/bundle.mjs [--split] <entry.js> <out.mjs>\n');
   process.exit(2);
 }
+if (split) rmSync(dirname(outfile), { recursive: true, force: true });
 const esbuild = createRequire(import.meta.url)('esbuild');
 esbuild.buildSync({
-  entryPoints: [entry],
-  outfile,
+  ...(split
+    ? {
+        entryPoints: { [basename(outfile, extname(outfile))]: entry },
+        outdir: dirname(outfile),
+        splitting: true,
+        chunkNames: 'chunk-[hash]',
+        outExtension: { '.js': extname(outfile) },
+      }
+    : { entryPoints: [entry], outfile }),
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -2,10 +2,15 @@
 // the clusters' state directories.
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+// From where the package's name resolves (dist/index.js), not from this module's URL: the
+// `trellis` CLI runs a bundle of its own that includes this module (tools/bundle.mjs).
+export const REPO_ROOT = resolve(
+  dirname(createRequire(import.meta.url).resolve('@trellis/local-cluster')),
+  '../../..',
+);
 export const PACKAGE_ROOT = resolve(REPO_ROOT, 'packages/local-cluster');
 export const BUILD_SCRIPT = resolve(REPO_ROOT, 'tools/kube/build.sh');
 export const GO_TOOL_SCRIPT = resolve(REPO_ROOT, 'tools/go-tool.sh');

@@ -12,8 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import {
   chooseNodeImage,
   dockerUnreachable,
@@ -27,9 +26,10 @@ import {
   pinnedKubernetesVersion,
 } from './kind-plan.pure.js';
 import { startKindLb, stopKindLb } from './kind-lb.js';
+import { CLI_DIST } from '../package-dir.js';
 
 /** The repository this CLI runs from (tools/ are there when it is a checkout). */
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const REPO = resolve(CLI_DIST, '../../..');
 
 export interface KindCreateOptions {
   readonly name: string;

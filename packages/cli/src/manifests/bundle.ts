@@ -1,21 +1,22 @@
 // What ships inside the CLI package: deploy/ (copied into dist/deploy at build time), the pinned
 // Gateway API CRDs, and the CLI's version (the default image tag).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { KubeObject } from '../kube/objects.pure.js';
 import { loadKustomization } from './kustomize.js';
 import { parseYamlDocs } from './kustomize.pure.js';
 import { renderManifests } from './render.pure.js';
+import { CLI_DIST } from '../package-dir.js';
 import type { Profile, Values } from './values.pure.js';
 
-export const DEPLOY_DIR = fileURLToPath(new URL('../deploy/', import.meta.url));
+export const DEPLOY_DIR = join(CLI_DIST, 'deploy/');
 
 /** The Gateway API release `trellis install` applies when a cluster has none. */
 export const GATEWAY_API_VERSION = 'v1.6.1';
 export const GATEWAY_API_FILE = `${DEPLOY_DIR}gateway-api/standard-install-${GATEWAY_API_VERSION}.yaml`;
 
 export const CLI_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  JSON.parse(readFileSync(join(CLI_DIST, '../package.json'), 'utf8')) as {
     version: string;
   }
 ).version;
