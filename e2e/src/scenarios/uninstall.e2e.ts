@@ -9,11 +9,14 @@ const s = suite();
 // With the CNI agent installed (profile default), uninstall runs the agent's uninstall mode on
 // every node first, so it needs an agent that works.
 const uninstallNeeds = s.profile === 'default' ? s.needs('cni') : {};
-let uninstalled: { status: number | null; stderr: string } | undefined;
+let uninstalled: { status: number | null; stdout: string; stderr: string } | undefined;
 
-test('trellis uninstall --purge succeeds', uninstallNeeds, async () => {
+test('trellis uninstall --purge succeeds', uninstallNeeds, async (t) => {
   uninstalled = await s.trellis('uninstall', '--purge');
   assert.equal(uninstalled.status, 0, uninstalled.stderr);
+  // Where the time went (the waits for pods and the namespace to go): a slow uninstall says why.
+  for (const line of `${uninstalled.stdout}\n${uninstalled.stderr}`.split('\n'))
+    if (/ gone after /.test(line)) t.diagnostic(line.trim());
 });
 
 test(

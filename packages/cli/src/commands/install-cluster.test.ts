@@ -352,6 +352,8 @@ test('uninstall --purge leaves nothing behind; install works again; uninstall ke
   const r = await trellis('uninstall', '--purge');
   ok(r, 'uninstall --purge');
   assert.match(r.stderr, /Trellis uninstalled: \d+ objects deleted/);
+  // The waits say how long they took (where a slow uninstall spent its time).
+  assert.match(r.stderr, /namespace trellis-system gone after \d+\.\d s/);
   assert.deepEqual(versions(), {}, 'no object labelled part of Trellis remains');
   const crds = kubectl
     .getJson('crds')

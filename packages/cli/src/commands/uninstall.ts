@@ -45,7 +45,7 @@ export const uninstall: Handler = async (ctx) => {
   });
   if (agent) {
     await del(agent);
-    await waitPodsGone(kube, 'app=trellis-cni-node', deadline);
+    ctx.log(`  CNI agent pods gone ${await waitPodsGone(kube, 'app=trellis-cni-node', deadline)}`);
     ctx.log('Cleaning up the nodes (CNI config, plugin, in-pod rules, pod annotations)');
     const cleanup = nodeCleanupDaemonSet(agent);
     await applyAll(kube, [cleanup], { log: ctx.log });
@@ -61,7 +61,7 @@ export const uninstall: Handler = async (ctx) => {
       );
     }
     await del(cleanup);
-    await waitPodsGone(kube, `app=${CLEANUP_NAME}`, deadline);
+    ctx.log(`  cleanup pods gone ${await waitPodsGone(kube, `app=${CLEANUP_NAME}`, deadline)}`);
   }
 
   // 2. Everything else the install created (CRDs only with --purge, below).
@@ -70,7 +70,7 @@ export const uninstall: Handler = async (ctx) => {
   const ns = installed.find((o) => o.kind === 'Namespace');
   if (ns) {
     await del(ns);
-    await waitGone(kube, refOf(ns), deadline);
+    ctx.log(`  namespace ${ns.metadata.name} gone ${await waitGone(kube, refOf(ns), deadline)}`);
   }
 
   // 3. The root certificate the CA published in every namespace.
@@ -127,10 +127,17 @@ export const uninstall: Handler = async (ctx) => {
   return EXIT.ok;
 };
 
-async function waitPodsGone(kube: Kube, labelSelector: string, deadline: number): Promise<void> {
+/** How long a wait took, for the log: `after 4.2 s`. */
+function after(since: number): string {
+  return `after ${((Date.now() - since) / 1000).toFixed(1)} s`;
+}
+
+/** Waits until no pod matches; says how long that took. */
+async function waitPodsGone(kube: Kube, labelSelector: string, deadline: number): Promise<string> {
+  const since = Date.now();
   for (;;) {
     const pods = await kube.list('v1', 'Pod', { namespace: NAMESPACE, labelSelector });
-    if (pods.length === 0) return;
+    if (pods.length === 0) return after(since);
     if (Date.now() > deadline)
       throw new Error(
         `pods ${pods.map((p) => p.metadata.name).join(', ')} are still terminating; run trellis uninstall again later`,
@@ -139,14 +146,16 @@ async function waitPodsGone(kube: Kube, labelSelector: string, deadline: number)
   }
 }
 
+/** Waits until the object is gone (its finalizers done); says how long that took. */
 async function waitGone(
   kube: Kube,
   ref: ReturnType<typeof refOf>,
   deadline: number,
-): Promise<void> {
+): Promise<string> {
+  const since = Date.now();
   for (;;) {
     const live = await kube.get(ref);
-    if (!live) return;
+    if (!live) return after(since);
     if (Date.now() > deadline) {
       const why = (live.status?.conditions ?? [])
         .filter((c: KubeObject) => c.status === 'True')
