@@ -101,17 +101,18 @@ test(
     const file = join(mesh.dir, 'node1.pcapng');
     const capture = await startCapture(cluster.nodes[0]!.netns, 'eth0', file);
     let outcome;
+    let report = '';
     try {
       outcome = await podExchange(A.netnsPath, B.ip, APP_PORT, [marker, payload]);
     } finally {
-      await capture.stop();
+      report = await capture.stop();
     }
     assert.deepEqual(outcome, { reply: sha256(marker, payload) });
 
     const wire = readFileSync(file);
     assert.ok(
       wire.length > payload.length,
-      `the capture holds the transfer (${wire.length} bytes)`,
+      `the capture holds the transfer (${wire.length} bytes; tshark: ${report})`,
     );
     assert.equal(wire.indexOf(marker), -1, 'the marker never crossed the wire in clear');
     const hellos = execFileSync(
