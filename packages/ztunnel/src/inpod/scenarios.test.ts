@@ -101,7 +101,7 @@ test(
     const file = join(mesh.dir, 'node1.pcapng');
     const capture = await startCapture(cluster.nodes[0]!.netns, 'eth0', file);
     let outcome;
-    let report = '';
+    let report: string;
     try {
       outcome = await podExchange(A.netnsPath, B.ip, APP_PORT, [marker, payload]);
     } finally {
