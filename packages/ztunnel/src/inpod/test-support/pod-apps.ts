@@ -121,10 +121,10 @@ export const sha256 = (...parts: Buffer[]) => {
 /**
  * tshark writing every packet on `iface` in `netns` to `file`; stop() lets it write out what the
  * kernel still holds (until the file has not grown for a second), then ends it and gives its
- * closing report. Stopped at once, it drops the packets it has not read yet: on a busy machine,
- * where it waits for a CPU while a 100 MB transfer passes, a CI run's capture lacked a quarter of
- * it. (A larger kernel buffer is no cure: with -B 128 or 256 a quiet machine's captures lacked
- * 12-15 % of the transfer every time, with no drop reported.)
+ * closing report. Stopped at once, it drops the packets it has not read yet; that is the likely
+ * reason (not a proven one) a busy machine's CI run once captured only three quarters of a 100 MB
+ * transfer. A larger kernel buffer is no cure: with -B 128 or 256 a quiet machine's captures lacked
+ * 12-15 % of the transfer every time, with no drop reported.
  */
 export async function startCapture(netns: string, iface: string, file: string) {
   const child = spawn(
