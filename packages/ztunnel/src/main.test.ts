@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
@@ -218,6 +219,38 @@ for (const workers of [1, 2])
     assert.equal(await quit.text(), 'shutting down\n');
     assert.equal(await z.exited, 0);
   });
+
+test('SIGTERM while the control plane never answers: it exits 0 at the drain deadline, nothing left open holds it', async (t) => {
+  // Accepts TCP and then says nothing: the xDS stream's TLS handshake never finishes, as when the
+  // control plane's pod went away while being dialled (a connect in flight kept the process alive
+  // until the kubelet's SIGKILL, 30 s later).
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+  const { port } = silent.address() as net.AddressInfo;
+  const z = start(t, [
+    ...LOCAL_PORTS,
+    ...['--xds-address', `127.0.0.1:${port}`, '--drain-timeout', '300ms'],
+  ]);
+  await z.next(STARTED);
+  await eventually('the xDS connection to the silent server', () => sockets.size > 0);
+  z.child.kill('SIGTERM');
+  await z.next('shutdown complete');
+  const code = await Promise.race([
+    z.exited,
+    new Promise<string>((r) =>
+      setTimeout(() => r('still running 5 s after shutdown complete'), 5_000),
+    ),
+  ]);
+  assert.equal(code, 0);
+});
 
 test('without a local config it needs the mesh root for WDS and says which file is missing', () => {
   const r = spawnSync(

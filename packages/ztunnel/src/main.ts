@@ -299,6 +299,10 @@ async function main(): Promise<void> {
     'trellis-ztunnel started',
   );
   await lifecycle.done;
+  // Drained and closed. What a library still has open must not hold the exit: grpc-js does not end
+  // a connection it is still making when its channel closes (the control plane's pod going away
+  // while being dialled kept ztunnel running until the kubelet's SIGKILL, 30 s later).
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

@@ -44,6 +44,9 @@ async function main(): Promise<void> {
   const log = createLogger({ name: 'trellis-cni-agent', level: cfg.logLevel });
   const logger = log.scope('cni-agent');
   const lifecycle = createLifecycle({ logger: log.root, drainMs: 5000 });
+  // Cleaned up and closed: a keep-alive socket of the Kubernetes client must not hold the exit
+  // until the kubelet's SIGKILL.
+  void lifecycle.done.then(() => process.exit(0));
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const api = kubeAccess(kc);
