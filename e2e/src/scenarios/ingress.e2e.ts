@@ -24,6 +24,7 @@ import {
 } from '@trellis/waypoint/test-support';
 import { ISTIO_ECHO_IMAGE, slotDeployment } from '../harness/sample.js';
 import { suite } from '../harness/suite.js';
+import { gatewayView } from '../harness/admin.js';
 import { accessLog } from '../harness/ztunnel-log.js';
 
 const s = suite();
@@ -231,6 +232,18 @@ function gatewayPod(): { name: string; uid: string; restarts: number } {
   };
 }
 
+/** Runs `body`; on a failure, first prints the gateway's view of echo-tls (both tests route there). */
+async function withGatewayView(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    console.log(
+      `the gateway's view of echo-tls: ${gatewayView(s.kubectl, NS, gatewayPod().name, 'echo-tls')}`,
+    );
+    throw err;
+  }
+}
+
 const available = (namespace: string, name: string) => {
   const d = s.kubectl.tryGet('deployment', '-n', namespace, name);
   return (d?.status?.availableReplicas ?? 0) >= 1;
@@ -429,54 +442,57 @@ test(
   },
 );
 
-test('a gRPC call through a GRPCRoute (TLS, SNI and authority grpc host)', needs, async () => {
-  type EchoClient = Client & {
-    echo(
-      req: { message: string },
-      md: Metadata,
-      cb: (err: ServiceError | null, res?: { message: string }) => void,
-    ): void;
-  };
-  const client = new EchoTestService(
-    `${address}:${HTTPS}`,
-    credentials.createSsl(Buffer.from(root.cert)),
-    { 'grpc.ssl_target_name_override': GRPC, 'grpc.default_authority': GRPC },
-  ) as unknown as EchoClient;
-  try {
-    const reply = await new Promise<string>((resolve, reject) =>
-      client.echo({ message: 'through the gateway' }, new Metadata(), (err, res) =>
-        err ? reject(err) : resolve(res!.message),
-      ),
-    );
-    assert.match(reply, /^Echo=through the gateway$/m);
-    assert.match(reply, /^ServiceVersion=tls$/m);
-    assert.match(reply, /^Proto=GRPC$/m);
-    assert.match(reply, new RegExp(`^Host=${GRPC.replace(/\./g, '\\.')}$`, 'm'));
-  } finally {
-    client.close();
-  }
-});
+test('a gRPC call through a GRPCRoute (TLS, SNI and authority grpc host)', needs, () =>
+  withGatewayView(async () => {
+    type EchoClient = Client & {
+      echo(
+        req: { message: string },
+        md: Metadata,
+        cb: (err: ServiceError | null, res?: { message: string }) => void,
+      ): void;
+    };
+    const client = new EchoTestService(
+      `${address}:${HTTPS}`,
+      credentials.createSsl(Buffer.from(root.cert)),
+      { 'grpc.ssl_target_name_override': GRPC, 'grpc.default_authority': GRPC },
+    ) as unknown as EchoClient;
+    try {
+      const reply = await new Promise<string>((resolve, reject) =>
+        client.echo({ message: 'through the gateway' }, new Metadata(), (err, res) =>
+          err ? reject(err) : resolve(res!.message),
+        ),
+      );
+      assert.match(reply, /^Echo=through the gateway$/m);
+      assert.match(reply, /^ServiceVersion=tls$/m);
+      assert.match(reply, /^Proto=GRPC$/m);
+      assert.match(reply, new RegExp(`^Host=${GRPC.replace(/\./g, '\\.')}$`, 'm'));
+    } finally {
+      client.close();
+    }
+  }),
+);
 
 test(
   'TLS passthrough: the backend terminates TLS with its own certificate, chosen by SNI',
   needs,
-  async () => {
-    const r = await tlsExchange(
-      PASSTHROUGH,
-      PASS,
-      root.cert,
-      `GET /passthrough HTTP/1.1\r\nHost: ${PASS}\r\nConnection: close\r\n\r\n`,
-      address,
-    );
-    assert.equal(r.san, `DNS:${PASS}`, "the backend's certificate, not one of the gateway's");
-    assert.match(r.reply, /^HTTP\/1\.1 200/);
-    assert.match(r.reply, /^ServiceVersion=tls$/m);
-    assert.match(r.reply, new RegExp(`^Sni=${PASS.replace(/\./g, '\\.')}$`, 'm'));
-    await assert.rejects(
-      tlsExchange(PASSTHROUGH, A, root.cert, 'x', address),
-      'another SNI has no route on the passthrough listener',
-    );
-  },
+  () =>
+    withGatewayView(async () => {
+      const r = await tlsExchange(
+        PASSTHROUGH,
+        PASS,
+        root.cert,
+        `GET /passthrough HTTP/1.1\r\nHost: ${PASS}\r\nConnection: close\r\n\r\n`,
+        address,
+      );
+      assert.equal(r.san, `DNS:${PASS}`, "the backend's certificate, not one of the gateway's");
+      assert.match(r.reply, /^HTTP\/1\.1 200/);
+      assert.match(r.reply, /^ServiceVersion=tls$/m);
+      assert.match(r.reply, new RegExp(`^Sni=${PASS.replace(/\./g, '\\.')}$`, 'm'));
+      await assert.rejects(
+        tlsExchange(PASSTHROUGH, A, root.cert, 'x', address),
+        'another SNI has no route on the passthrough listener',
+      );
+    }),
 );
 
 test(
