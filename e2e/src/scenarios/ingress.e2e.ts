@@ -251,6 +251,7 @@ const available = (namespace: string, name: string) => {
 
 before(async () => {
   if (needs.skip) return;
+  removeObjects();
   root = await ingressRoot();
   certs = {
     a: await hostCert(root, A),
@@ -267,8 +268,8 @@ before(async () => {
   ]);
 });
 
-after(() => {
-  if (needs.skip) return;
+/** Removes what this file creates (also first: a run interrupted before its cleanup left them). */
+function removeObjects(): void {
   s.kubectl.run(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=60s']);
   s.kubectl.run([
     'delete',
@@ -281,6 +282,10 @@ after(() => {
     'referencegrant/from-e2e-ingress',
     `authorizationpolicy/${DENY_GATEWAY.metadata.name}`,
   ]);
+}
+
+after(() => {
+  if (!needs.skip) removeObjects();
 });
 
 test(

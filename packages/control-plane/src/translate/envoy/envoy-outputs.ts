@@ -3,8 +3,11 @@
 // gateway's) is brought to
 // every new state incrementally (envoy-set.ts), so a change costs what it touches, and `update`
 // says which Envoy types changed at all, so the xDS server pokes only those. Sets nobody asks for
-// are never built; a waypoint's set is dropped when the waypoint is gone. Pure: the outputs are
-// the caller's (one per pipeline).
+// are never built; a waypoint's set is dropped when the waypoint is gone. A proxy asking with a
+// state the outputs were already brought past (the server still serves the snapshot published
+// before; the newer one waits for its debounced push, which re-sends only the types `update`
+// reported) is given the newest state's resources: what it holds is then what the next push is
+// compared with. Pure: the outputs are the caller's (one per pipeline).
 import type { GeneratedResources, Proxy } from '@trellis/xds';
 import { ENVOY_TYPES } from './envoy-types.js';
 import { updateSet, type EnvoySet, type EnvoySetKind } from './envoy-set.js';
@@ -15,7 +18,10 @@ import type { EnvoyState } from './state.js';
 import { workloadIndex, type WorkloadIndex } from './workload-index.js';
 
 export interface EnvoyOutputs {
-  /** The resources of `typeUrl` for `proxy`'s set in `state` (empty for an unknown waypoint). */
+  /**
+   * The resources of `typeUrl` for `proxy`'s set in `state`, or in the newest state `update` was
+   * given when that is later (empty for an unknown waypoint).
+   */
   generate(
     typeUrl: string,
     state: EnvoyState,
@@ -31,10 +37,15 @@ const MAX_UNIDENTIFIED = 1000;
 export function createEnvoyOutputs(): EnvoyOutputs {
   /** The newest build of each set, by set key. */
   const sets = new Map<string, { kind: EnvoySetKind; latest: EnvoySet }>();
-  /** Builds per state, so a stream served an older snapshot does not move a set backwards. */
+  /** Builds per state, shared by the proxies of a set. */
   const byState = new WeakMap<EnvoyState, Map<string, EnvoySet>>();
   let index: WorkloadIndex | undefined;
   let last: EnvoyState | undefined;
+  /** The order of the states `update` was given (a state it never saw is served as it is). */
+  const order = new WeakMap<EnvoyState, number>();
+  let updates = 0;
+  const newest = (state: EnvoyState) =>
+    last && (order.get(state) ?? Infinity) < order.get(last)! ? last : state;
   /** Waypoint proxies that could not be identified yet (`<ns>/<pod>`): they may be, any time. */
   const unidentified = new Set<string>();
   const indexFor = (state: EnvoyState) => {
@@ -56,7 +67,8 @@ export function createEnvoyOutputs(): EnvoyOutputs {
   };
 
   return {
-    generate(typeUrl, state, proxy) {
+    generate(typeUrl, asked, proxy) {
+      const state = newest(asked);
       const role = envoyProxyRole(state, proxy);
       const who = `${proxy.istio?.namespace}/${proxy.istio?.podName}`;
       if (role.kind === 'unknown-waypoint') {
@@ -79,6 +91,7 @@ export function createEnvoyOutputs(): EnvoyOutputs {
       // yet may be (its pod appears), namespaces gain or lose consumer routes. Then every type.
       const previous = last;
       last = state;
+      order.set(state, ++updates);
       if (
         previous &&
         (unidentified.size > 0 ||
