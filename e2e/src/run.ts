@@ -11,17 +11,12 @@ import { deleteKindCluster } from '@trellis/cli';
 import { createCluster, deleteCluster, kubectlFor } from '@trellis/local-cluster';
 import { runnerArgv, runnerEnv } from './config.js';
 import { CAPABILITIES, MISSING, probeCapabilities } from './harness/capabilities.js';
-import { RUNNER_INSTALL_ARGS, trellisInstall } from './harness/install.js';
+import { runnerInstallArgs, trellisInstall } from './harness/install.js';
 import { Interrupt } from './harness/interrupt.js';
 import { createE2eKindCluster, untaintControlPlane } from './harness/kind.js';
 import { meshMemory } from './harness/memory.js';
 import { deploySample, labelNodeSlots } from './harness/sample.js';
-import {
-  parseRunnerArgs,
-  providerInstallArgs,
-  RUNNER_HELP,
-  type RunnerOptions,
-} from './runner-args.pure.js';
+import { parseRunnerArgs, RUNNER_HELP, type RunnerOptions } from './runner-args.pure.js';
 import { summarizeTap, type TapSummary } from './tap.pure.js';
 import { REPO } from './harness/suite.js';
 
@@ -80,7 +75,7 @@ async function main(): Promise<number> {
     if (kind && cluster) untaintControlPlane(kubectl);
     const nodes = labelNodeSlots(kubectl);
 
-    const installArgs = [...RUNNER_INSTALL_ARGS, ...providerInstallArgs(opts.provider)];
+    const installArgs = runnerInstallArgs(opts.provider);
     log(
       `trellis install --profile ${opts.profile} ${installArgs.join(' ')} (timeout ${opts.installTimeout})`,
     );

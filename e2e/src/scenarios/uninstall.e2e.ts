@@ -2,6 +2,7 @@
 // annotation behind, and a reinstall works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { runnerInstallArgs } from '../harness/install.js';
 import { nodeCniConfigs, nodesReachable, podIptablesSave } from '../harness/nodes.js';
 import { suite } from '../harness/suite.js';
 
@@ -70,9 +71,17 @@ test('no CNI config entry, in-pod rule or redirection annotation is left', s.nee
 });
 
 test('Trellis installs again', uninstallNeeds, async () => {
-  // The profile the runner installed, once its node components can become Ready; minimal until then.
+  // As the runner installed (its profile, once its node components can become Ready; minimal until
+  // then), so that the scenarios can run again on a kept cluster.
   const profile = s.needs('cni', 'ztunnel').skip ? 'minimal' : s.profile;
-  const r = await s.trellis('install', '--profile', profile, '--timeout', '3m');
+  const r = await s.trellis(
+    'install',
+    '--profile',
+    profile,
+    '--timeout',
+    '3m',
+    ...runnerInstallArgs(s.ref.provider),
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /is installed in trellis-system and Ready/);
 });
