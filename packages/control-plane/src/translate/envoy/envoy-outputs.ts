@@ -41,11 +41,9 @@ export function createEnvoyOutputs(): EnvoyOutputs {
   const byState = new WeakMap<EnvoyState, Map<string, EnvoySet>>();
   let index: WorkloadIndex | undefined;
   let last: EnvoyState | undefined;
-  /** The order of the states `update` was given (a state it never saw is served as it is). */
-  const order = new WeakMap<EnvoyState, number>();
-  let updates = 0;
-  const newest = (state: EnvoyState) =>
-    last && (order.get(state) ?? Infinity) < order.get(last)! ? last : state;
+  /** The states `update` was given: each is `last` or older (a state it never saw is served as it is). */
+  const updated = new WeakSet<EnvoyState>();
+  const newest = (state: EnvoyState) => (last && updated.has(state) ? last : state);
   /** Waypoint proxies that could not be identified yet (`<ns>/<pod>`): they may be, any time. */
   const unidentified = new Set<string>();
   const indexFor = (state: EnvoyState) => {
@@ -91,7 +89,7 @@ export function createEnvoyOutputs(): EnvoyOutputs {
       // yet may be (its pod appears), namespaces gain or lose consumer routes. Then every type.
       const previous = last;
       last = state;
-      order.set(state, ++updates);
+      updated.add(state);
       if (
         previous &&
         (unidentified.size > 0 ||
