@@ -34,6 +34,7 @@ import { RequestMetrics } from './telemetry/request-metrics.js';
 import { createTcpMetrics, type TcpMetrics } from './telemetry/tcp-metrics.js';
 import type { RequestTracer } from './telemetry/tracing.js';
 import { ClusterRuntime } from './upstream/cluster.js';
+import { listenerClusters, routeTableClusters } from './warming.pure.js';
 import type { Connector } from './upstream/stream.js';
 
 export interface EngineOptions {
@@ -124,8 +125,9 @@ export class Engine {
   }
 
   applyClusters(updated: ReadonlyMap<string, ClusterConfig>, removed: readonly string[]): void {
+    // Requests already sent to a removed cluster finish on its connections.
     for (const name of removed) {
-      this.#clusters.get(name)?.close();
+      this.#clusters.get(name)?.drain();
       this.#clusters.delete(name);
     }
     for (const [name, cfg] of updated) {
@@ -189,6 +191,14 @@ export class Engine {
       }
     }
     return [...out].sort();
+  }
+
+  /** Every cluster the applied listeners and route tables send requests or connections to. */
+  namedClusters(): Set<string> {
+    const out = new Set<string>();
+    for (const l of this.#listeners.values()) listenerClusters(l.model, out);
+    for (const t of this.#routes.values()) routeTableClusters(t, out);
+    return out;
   }
 
   /** ClusterLoadAssignment names the clusters need (what to ask EDS for). */

@@ -5,6 +5,11 @@
 // last good config keeps serving. The raw resources are kept for /config_dump.
 // Listener and route updates that name clusters still warming (no EDS answer yet) are held until
 // those are warm or their initial_fetch_timeout passed (warming-gate.ts), as Envoy warms clusters.
+// A cluster CDS removes while the applied listeners or routes still send to it is kept, with its
+// endpoints, until an applied update no longer names it: make before break on the proxy's side.
+// The update that moves its traffic elsewhere often comes after the removal (held while the new
+// cluster warms, or simply later on the stream), and meanwhile its requests found no cluster
+// (500, response flag NC): a few requests at each backend change in the soak benchmark.
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import {
   apiRegistry,
@@ -68,6 +73,8 @@ export class XdsConfig {
   #syncedOnce = false;
   readonly #onSynced: () => void;
   readonly #gate: WarmingGate;
+  /** Clusters CDS removed that the applied listeners or routes still name: kept until they do not. */
+  readonly #retiring = new Set<string>();
 
   constructor(
     client: XdsClient,
@@ -103,6 +110,7 @@ export class XdsConfig {
           (l) => listenerClusters(l),
           (u2, r2) => {
             engine.applyListeners(u2, r2);
+            this.#retire();
             this.#resubscribe(ROUTE_CONFIGURATION_TYPE_URL, engine.routeNames());
             this.#resubscribe(SECRET_TYPE_URL, engine.secretNames());
             o.onListeners?.();
@@ -117,8 +125,17 @@ export class XdsConfig {
       convertCluster,
       (m) => m.name,
       (u, r) => {
-        this.#gate.startWarming(u, r);
-        engine.applyClusters(u, r);
+        const named = engine.namedClusters();
+        const removed = r.filter((n) => !named.has(n));
+        for (const n of r) if (named.has(n)) this.#retiring.add(n);
+        for (const n of u.keys()) this.#retiring.delete(n);
+        if (removed.length < r.length)
+          this.#log.debug(
+            { clusters: r.filter((n) => named.has(n)) },
+            'removed clusters kept while the applied routes still name them',
+          );
+        this.#gate.startWarming(u, removed);
+        engine.applyClusters(u, removed);
         this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, engine.endpointNames());
         this.#gate.clustersApplied();
       },
@@ -138,7 +155,10 @@ export class XdsConfig {
           u,
           r,
           (t) => routeTableClusters(t),
-          (u2, r2) => engine.applyRoutes(u2, r2),
+          (u2, r2) => {
+            engine.applyRoutes(u2, r2);
+            this.#retire();
+          },
         ),
       [],
     );
@@ -149,7 +169,9 @@ export class XdsConfig {
       convertEndpoints,
       (m) => m.clusterName,
       (u, r) => {
-        engine.applyEndpoints(u, r);
+        // A kept cluster keeps its endpoints, which the server no longer has.
+        const kept = new Set([...this.#retiring].map((n) => engine.cluster(n)?.config.edsName));
+        engine.applyEndpoints(u, kept.size > 0 ? r.filter((n) => !kept.has(n)) : r);
         // An answer, even "no such resource", ends the warming (Envoy: warm with no hosts).
         this.#gate.endpointsAnswered([...u.keys(), ...r]);
       },
@@ -259,6 +281,18 @@ export class XdsConfig {
   /** Stops the warming timer (the client is closing). */
   close(): void {
     this.#gate.close();
+  }
+
+  /** Removes the kept clusters the applied listeners and routes no longer name. */
+  #retire(): void {
+    if (this.#retiring.size === 0) return;
+    const named = this.#engine.namedClusters();
+    const gone = [...this.#retiring].filter((n) => !named.has(n));
+    if (gone.length === 0) return;
+    for (const n of gone) this.#retiring.delete(n);
+    this.#log.debug({ clusters: gone }, 'kept clusters no longer named; removed');
+    this.#engine.applyClusters(new Map(), gone);
+    this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, this.#engine.endpointNames());
   }
 
   #resubscribe(typeUrl: string, want: readonly string[]): void {

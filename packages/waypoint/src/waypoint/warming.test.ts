@@ -2,12 +2,15 @@
 // not arrived yet is held, and the last good routes keep serving, until the endpoints come (or the
 // cluster's initial_fetch_timeout passes). Without it, the first requests after such an update were
 // answered 503 and a request mirrored to two new clusters reached only one of them. A mirror that
-// cannot be sent is counted by cluster and reason.
+// cannot be sent is counted by cluster and reason. The other side of such an update: a cluster
+// removed while the applied routes still send to it keeps serving until they no longer name it,
+// and requests already on it finish.
 // The first two tests speak state-of-the-world xDS: there a ClusterLoadAssignment the server does
 // not have yet is simply not sent, as when it is still on its way (delta answers "removed" for a
 // name that does not exist, which warms the cluster with no endpoints, as in Envoy).
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '@trellis/core/test-support';
 import { httpBackend, metricSum, metricsText, request, testPort } from '../test-support/apps.js';
 import {
@@ -98,7 +101,11 @@ async function setup(
         port: BPORT,
         hbonePort: HBONE,
         name: name.split('|')[3]!,
-        handler: (req, _body, res) => res.end(`${short} ${req.method} ${req.url}`),
+        handler: (req, _body, res) => {
+          const answer = () => res.end(`${short} ${req.method} ${req.url}`);
+          if (req.url?.startsWith('/slow')) setTimeout(answer, 1000);
+          else answer();
+        },
       }),
     );
   }
@@ -231,3 +238,62 @@ test('a cluster whose endpoints never come warms after its initial_fetch_timeout
     'no cluster named "absent"',
   );
 });
+
+/** "/" moved from A to B and A removed, with the endpoints of `withEndpoints` only. */
+function moved(withEndpoints: readonly string[]): EnvoySet {
+  return {
+    listeners: before.listeners!,
+    routes: [
+      routeConfig('r', [{ name: 'r', domains: ['*'], routes: [forward('all', prefix('/'), B)] }]),
+    ],
+    clusters: [cluster(B)],
+    endpoints: withEndpoints.map(eps),
+  };
+}
+
+/** The names of the clusters the waypoint holds (admin /clusters). */
+async function heldClusters(f: Fixture): Promise<string[]> {
+  const dump = JSON.parse((await f.admin('/clusters')).body) as { name: string }[];
+  return dump.map((c) => c.name).sort();
+}
+
+test('a cluster removed while the applied routes still send to it serves until they no longer name it', async (t) => {
+  const { f, port, seen } = await setup(t, 'sotw');
+  // CDS removes A and brings B, still warming: the route update moving "/" to B is held, so the
+  // routes in use still send "/" to A (which found no cluster: 500, flag NC).
+  f.xds.set(moved([]));
+  await routeAccepted(f, B);
+  const during = await request(port, { path: '/x/1' });
+  assert.deepEqual([during.status, during.body], [200, 'a GET /x/1'], 'A still serves');
+  assert.deepEqual(await heldClusters(f), [A, B]);
+
+  f.xds.set(moved([B]));
+  await eventually(
+    'the held route applied once B is warm',
+    async () => (await request(port, { path: '/x/2' })).body === 'b GET /x/2',
+  );
+  await eventually('A removed once no route names it', async () => {
+    const held = await heldClusters(f);
+    return held.join() === B && held;
+  });
+  assert.deepEqual(seen(B), ['/x/2']);
+});
+
+for (const protocol of ['sotw', 'delta'] as const)
+  test(`a request on a cluster that is removed finishes on its connection (${protocol})`, async (t) => {
+    const { f, port, seen } = await setup(t, protocol);
+    const slow = request(port, { path: '/slow/1' });
+    await eventually('the slow request at A', () => seen(A).includes('/slow/1'));
+    // The whole update at once: "/" to B, A removed while its request is still being answered.
+    f.xds.set(moved([B]));
+    await eventually(
+      `${protocol}: "/" served by B`,
+      async () => (await request(port, { path: '/x' })).body === 'b GET /x',
+    );
+    assert.ok(!(await heldClusters(f)).includes(A), `${protocol}: A removed`);
+    const r = await Promise.race([
+      slow,
+      sleep(10_000).then(() => assert.fail(`${protocol}: no answer 10 s after A was removed`)),
+    ]);
+    assert.deepEqual([r.status, r.body], [200, 'a GET /slow/1'], `${protocol}: answered by A`);
+  });

@@ -30,6 +30,9 @@ type Waiter = {
   done: boolean;
 };
 
+/** How often a draining cluster looks for connections it can close. */
+const DRAIN_CHECK_MS = 1000;
+
 export class ClusterRuntime {
   config: ClusterConfig;
   readonly #connector: Connector;
@@ -55,6 +58,7 @@ export class ClusterRuntime {
   activeRetries = 0;
   #connections = 0;
   #closed = false;
+  #draining = false;
   #reaper: NodeJS.Timeout;
 
   constructor(config: ClusterConfig, connector: Connector, logger?: Logger) {
@@ -204,6 +208,29 @@ export class ClusterRuntime {
       const i = l ? l.indexOf(w) : -1;
       if (i !== -1) l!.splice(i, 1);
     };
+  }
+
+  /**
+   * The cluster was removed while requests may still be using it: those go on (a request waiting
+   * for a connection gets one), idle connections close now and busy ones once their exchanges are
+   * over; when none is left the cluster closes. close() instead ends everything at once.
+   */
+  drain(): void {
+    if (this.#closed || this.#draining) return;
+    this.#draining = true;
+    clearInterval(this.#reaper);
+    this.#reaper = setInterval(() => this.#drainStep(), DRAIN_CHECK_MS);
+    this.#reaper.unref();
+    this.#drainStep();
+  }
+
+  #drainStep(): void {
+    for (const h of this.#hosts) {
+      if (this.#waiting.get(h)?.some((w) => !w.done)) continue;
+      for (const c of h.idle.splice(0)) c.close();
+      for (const s of [...h.h2]) if (s.active === 0) s.close();
+    }
+    if (this.#connections === 0 && this.pending === 0) this.close();
   }
 
   close(): void {
@@ -398,7 +425,8 @@ export class ClusterRuntime {
     const list = this.#waiting.get(host);
     const i = list ? list.findIndex((w) => !w.done && w.protocol === 'http1') : -1;
     if (i === -1) {
-      host.idle.push(c);
+      if (this.#draining) c.close();
+      else host.idle.push(c);
       return;
     }
     const w = list!.splice(i, 1)[0]!;

@@ -145,12 +145,12 @@ export class H1Connection implements UpstreamStream {
   /**
    * Closes the connection: between requests cleanly (FIN, or END_STREAM over HBONE, so the
    * destination ztunnel records a normal close; reset if the upstream does not end its side within
-   * GRACEFUL_CLOSE_MS), during an exchange with a reset.
+   * GRACEFUL_CLOSE_MS), during an exchange with a reset that the exchange is told of.
    */
   close(): void {
     if (this.#closed) return;
     if (this.#listener) {
-      this.#destroy();
+      this.#fail('the connection was closed');
       return;
     }
     this.#closed = true;
