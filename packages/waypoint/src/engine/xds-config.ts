@@ -9,7 +9,9 @@
 // endpoints, until an applied update no longer names it: make before break on the proxy's side.
 // The update that moves its traffic elsewhere often comes after the removal (held while the new
 // cluster warms, or simply later on the stream), and meanwhile its requests found no cluster
-// (500, response flag NC): a few requests at each backend change in the soak benchmark.
+// (500, response flag NC): a few requests at each backend change in the soak benchmark. A route
+// may also go on naming a removed cluster on purpose (its Service was deleted: Gateway API wants
+// 500), so the cluster goes anyway RETIRE_GRACE_MS after its removal unless an update is held.
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import {
   apiRegistry,
@@ -37,6 +39,12 @@ import type { ListenerModel } from './model/listener.js';
 import type { RouteTable } from './model/route.js';
 import { WarmingGate } from './warming-gate.js';
 import { listenerClusters, routeTableClusters } from './warming.pure.js';
+
+/**
+ * How long a removed cluster that routes still name is kept at most while no update is held: the
+ * update moving its traffic is on its way within milliseconds.
+ */
+const RETIRE_GRACE_MS = 2000;
 
 interface Held<M, T> {
   readonly message: M;
@@ -73,8 +81,9 @@ export class XdsConfig {
   #syncedOnce = false;
   readonly #onSynced: () => void;
   readonly #gate: WarmingGate;
-  /** Clusters CDS removed that the applied listeners or routes still name: kept until they do not. */
-  readonly #retiring = new Set<string>();
+  /** Clusters CDS removed that the applied listeners or routes still name, and when: kept a while. */
+  readonly #retiring = new Map<string, number>();
+  #retireTimer: NodeJS.Timeout | undefined;
 
   constructor(
     client: XdsClient,
@@ -94,7 +103,10 @@ export class XdsConfig {
       hasEndpoints: (n) => engine.hasEndpoints(n),
       edsNameOf: (n) => engine.cluster(n)?.config.edsName,
       known: (n) => engine.cluster(n) !== undefined,
-      onReleased: () => this.#checkSynced(),
+      onReleased: () => {
+        this.#retire();
+        this.#checkSynced();
+      },
     });
     this.#watch(
       client,
@@ -127,13 +139,18 @@ export class XdsConfig {
       (u, r) => {
         const named = engine.namedClusters();
         const removed = r.filter((n) => !named.has(n));
-        for (const n of r) if (named.has(n)) this.#retiring.add(n);
+        const now = Date.now();
+        for (const n of r) if (named.has(n)) this.#retiring.set(n, now);
         for (const n of u.keys()) this.#retiring.delete(n);
-        if (removed.length < r.length)
+        if (removed.length < r.length) {
           this.#log.debug(
             { clusters: r.filter((n) => named.has(n)) },
             'removed clusters kept while the applied routes still name them',
           );
+          clearTimeout(this.#retireTimer);
+          this.#retireTimer = setTimeout(() => this.#retire(), RETIRE_GRACE_MS);
+          this.#retireTimer.unref();
+        }
         this.#gate.startWarming(u, removed);
         engine.applyClusters(u, removed);
         this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, engine.endpointNames());
@@ -170,7 +187,9 @@ export class XdsConfig {
       (m) => m.clusterName,
       (u, r) => {
         // A kept cluster keeps its endpoints, which the server no longer has.
-        const kept = new Set([...this.#retiring].map((n) => engine.cluster(n)?.config.edsName));
+        const kept = new Set(
+          [...this.#retiring.keys()].map((n) => engine.cluster(n)?.config.edsName),
+        );
         engine.applyEndpoints(u, kept.size > 0 ? r.filter((n) => !kept.has(n)) : r);
         // An answer, even "no such resource", ends the warming (Envoy: warm with no hosts).
         this.#gate.endpointsAnswered([...u.keys(), ...r]);
@@ -278,19 +297,27 @@ export class XdsConfig {
     return this.#gate.text();
   }
 
-  /** Stops the warming timer (the client is closing). */
+  /** Stops the warming and retiring timers (the client is closing). */
   close(): void {
     this.#gate.close();
+    clearTimeout(this.#retireTimer);
   }
 
-  /** Removes the kept clusters the applied listeners and routes no longer name. */
+  /**
+   * Removes the kept clusters the applied listeners and routes no longer name, and those kept
+   * RETIRE_GRACE_MS already while no update is held (their routes keep naming them on purpose).
+   */
   #retire(): void {
     if (this.#retiring.size === 0) return;
     const named = this.#engine.namedClusters();
-    const gone = [...this.#retiring].filter((n) => !named.has(n));
+    const expired = Date.now() - RETIRE_GRACE_MS;
+    const holding = this.#gate.holding();
+    const gone = [...this.#retiring]
+      .filter(([n, since]) => !named.has(n) || (!holding && since <= expired))
+      .map(([n]) => n);
     if (gone.length === 0) return;
     for (const n of gone) this.#retiring.delete(n);
-    this.#log.debug({ clusters: gone }, 'kept clusters no longer named; removed');
+    this.#log.debug({ clusters: gone }, 'kept clusters removed');
     this.#engine.applyClusters(new Map(), gone);
     this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, this.#engine.endpointNames());
   }

@@ -279,6 +279,20 @@ test('a cluster removed while the applied routes still send to it serves until t
   assert.deepEqual(seen(B), ['/x/2']);
 });
 
+test('a removed cluster the routes go on naming (its Service deleted) goes after a grace: no cluster', async (t) => {
+  const { f, port } = await setup(t, 'sotw');
+  // The control plane keeps a deleted Service's cluster name in the route, so that its requests
+  // fail as Gateway API asks; the cluster is not kept for ever.
+  f.xds.set({ ...before, clusters: [], endpoints: [] });
+  const r = await eventually('no cluster for the removed cluster', async () => {
+    const x = await request(port, { path: '/gone' });
+    return x.status !== 200 && x;
+  });
+  // The route's cluster_not_found_response_code: 503 unset, as here (the control plane sets 500).
+  assert.equal(r.status, 503, JSON.stringify(r));
+  assert.deepEqual(await heldClusters(f), []);
+});
+
 for (const protocol of ['sotw', 'delta'] as const)
   test(`a request on a cluster that is removed finishes on its connection (${protocol})`, async (t) => {
     const { f, port, seen } = await setup(t, protocol);
