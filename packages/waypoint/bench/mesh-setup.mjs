@@ -199,6 +199,22 @@ export function spawnIn(netns, name, cpus, cmd, args, opts = {}) {
   return { name, child, lines, pid: child.pid };
 }
 
+/** A command in the namespace, pinned to `cpus`; resolves with its stdout once it exits 0. */
+export function runIn(netns, cpus, cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd}: ${code}: ${err || out}`)),
+    );
+  });
+}
+
 export async function waitUntil(what, check, proc, attempts = 600) {
   for (let i = 0; i < attempts; i++) {
     if (proc && proc.child.exitCode !== null)

@@ -18,7 +18,6 @@
 // Writes ../bench-results.txt (BENCH_OUT: elsewhere). Ratios are against nginx measured in the same run.
 // The mesh's Node.js processes run with the NODE_OPTIONS their pods get (BENCH_NODE_OPTIONS: others;
 // BENCH_NODE_ARGS: more node flags, e.g. V8 flags that NODE_OPTIONS refuses).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +29,7 @@ import {
   NODE_OPTIONS,
   cpuSeconds,
   rssMiB,
+  runIn,
   runQueueMs,
   startMesh,
 } from './mesh-setup.mjs';
@@ -63,21 +63,6 @@ const CANDIDATES = [
   .map((c) => ({ base: 'nginx', ...c }))
   .filter((c) => !ONLY || ONLY.includes(c.name));
 const INGRESS = CANDIDATES.some((c) => c.name === 'gateway' || c.name === 'nginx_tls');
-
-function runIn(netns, cpus, cmd, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', netns, 'taskset', '-c', cpus, cmd, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd}: ${code}: ${err || out}`)),
-    );
-  });
-}
 
 function parseWrk(out) {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
