@@ -8,11 +8,20 @@
 // The first two tests speak state-of-the-world xDS: there a ClusterLoadAssignment the server does
 // not have yet is simply not sent, as when it is still on its way (delta answers "removed" for a
 // name that does not exist, which warms the cluster with no endpoints, as in Envoy).
+import { create } from '@bufbuild/protobuf';
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Http2ProtocolOptionsSchema } from '@trellis/api/gen/envoy/config/core/v3/protocol_pb.js';
 import { eventually } from '@trellis/core/test-support';
-import { httpBackend, metricSum, metricsText, request, testPort } from '../test-support/apps.js';
+import {
+  h2Backend,
+  httpBackend,
+  metricSum,
+  metricsText,
+  request,
+  testPort,
+} from '../test-support/apps.js';
 import {
   addHeader,
   cluster,
@@ -311,3 +320,43 @@ for (const protocol of ['sotw', 'delta'] as const)
     ]);
     assert.deepEqual([r.status, r.body], [200, 'a GET /slow/1'], `${protocol}: answered by A`);
   });
+
+test('a request on a removed HTTP/2 cluster finishes on its session', async (t) => {
+  const h2 = { http2ProtocolOptions: create(Http2ProtocolOptionsSchema) };
+  const f = await startFixture({
+    hbonePort: HBONE,
+    envoy: { ...before, clusters: [cluster(A, h2)] },
+  });
+  t.after(() => f.close());
+  await h2Backend(t, f.mesh, {
+    ip: IP[A]!,
+    port: BPORT,
+    hbonePort: HBONE,
+    name: A.split('|')[3]!,
+    onStream: (stream, headers) => {
+      stream.resume();
+      stream.on('end', () =>
+        setTimeout(() => {
+          stream.respond({ ':status': 200 });
+          stream.end(`a ${headers[':path']}`);
+        }, 1000),
+      );
+    },
+  });
+  const b = B.split('|')[3]!;
+  await httpBackend(t, f.mesh, { ip: IP[B]!, port: BPORT, hbonePort: HBONE, name: b });
+  const port = await f.sourcePort(VIP, 80);
+  assert.equal((await request(port, { path: '/first' })).body, 'a /first', 'A serves at first');
+  const slow = request(port, { path: '/slow/1' });
+  await sleep(300);
+  f.xds.set(moved([B]));
+  await eventually('"/" served by B', async () =>
+    (await request(port, { path: '/x' })).body.startsWith(`${b} `),
+  );
+  assert.ok(!(await heldClusters(f)).includes(A), 'A removed');
+  const r = await Promise.race([
+    slow,
+    sleep(10_000).then(() => assert.fail('no answer 10 s after A was removed')),
+  ]);
+  assert.deepEqual([r.status, r.body], [200, 'a /slow/1'], 'answered by A over its session');
+});
