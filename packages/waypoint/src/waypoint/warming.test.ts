@@ -21,6 +21,7 @@ import {
   metricsText,
   request,
   testPort,
+  type Reply,
 } from '../test-support/apps.js';
 import {
   addHeader,
@@ -260,6 +261,14 @@ function moved(withEndpoints: readonly string[]): EnvoySet {
   };
 }
 
+/** The slow request's reply; a failure naming `what` if none came 10 s after A was removed. */
+function answeredAfterRemoval(slow: Promise<Reply>, what: string): Promise<Reply> {
+  return Promise.race([
+    slow,
+    sleep(10_000).then(() => assert.fail(`${what}: no answer 10 s after A was removed`)),
+  ]);
+}
+
 /** The names of the clusters the waypoint holds (admin /clusters). */
 async function heldClusters(f: Fixture): Promise<string[]> {
   const dump = JSON.parse((await f.admin('/clusters')).body) as { name: string }[];
@@ -314,10 +323,7 @@ for (const protocol of ['sotw', 'delta'] as const)
       async () => (await request(port, { path: '/x' })).body === 'b GET /x',
     );
     assert.ok(!(await heldClusters(f)).includes(A), `${protocol}: A removed`);
-    const r = await Promise.race([
-      slow,
-      sleep(10_000).then(() => assert.fail(`${protocol}: no answer 10 s after A was removed`)),
-    ]);
+    const r = await answeredAfterRemoval(slow, protocol);
     assert.deepEqual([r.status, r.body], [200, 'a GET /slow/1'], `${protocol}: answered by A`);
   });
 
@@ -354,9 +360,6 @@ test('a request on a removed HTTP/2 cluster finishes on its session', async (t) 
     (await request(port, { path: '/x' })).body.startsWith(`${b} `),
   );
   assert.ok(!(await heldClusters(f)).includes(A), 'A removed');
-  const r = await Promise.race([
-    slow,
-    sleep(10_000).then(() => assert.fail('no answer 10 s after A was removed')),
-  ]);
+  const r = await answeredAfterRemoval(slow, 'http2');
   assert.deepEqual([r.status, r.body], [200, 'a /slow/1'], 'answered by A over its session');
 });
