@@ -70,7 +70,7 @@ test('no CNI config entry, in-pod rule or redirection annotation is left', s.nee
   }
 });
 
-test('Trellis installs again', uninstallNeeds, async () => {
+test('Trellis installs again', uninstallNeeds, async (t) => {
   // As the runner installed (its profile, once its node components can become Ready; minimal until
   // then), so that the scenarios can run again on a kept cluster.
   const profile = s.needs('cni', 'ztunnel').skip ? 'minimal' : s.profile;
@@ -84,4 +84,7 @@ test('Trellis installs again', uninstallNeeds, async () => {
   );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /is installed in trellis-system and Ready/);
+  // Where the time went: each rollout's progress with its seconds, and what held a slow one up.
+  const wait = r.stderr.slice(r.stderr.indexOf('Waiting for'));
+  for (const line of wait.split('\n').slice(1)) if (line.trim()) t.diagnostic(line.trimEnd());
 });

@@ -275,7 +275,7 @@ test('changing the profile deletes what the new one does not have', async () => 
   assert.equal(kubectl.tryGet('daemonset', '-n', 'trellis-system', 'ztunnel'), undefined);
 });
 
-test('a rollout that cannot converge times out naming the pod and why; re-running install repairs it', async () => {
+test('a rollout that cannot converge says which pod holds it up and why, then times out naming it; re-running install repairs it', async () => {
   const r = await trellis(
     'install',
     '--profile',
@@ -283,12 +283,17 @@ test('a rollout that cannot converge times out naming the pod and why; re-runnin
     '--set',
     'images.registry=registry.invalid',
     '--timeout',
-    '20s',
+    '25s',
   );
   assert.equal(r.status, 1, r.stderr);
+  // 15 s without progress: the wait says what it is waiting for before the timeout does.
   assert.match(
     r.stderr,
-    /timed out after 20s waiting for:\n {2}Deployment trellis-system\/trellis-control-plane: /,
+    /Still waiting after [\d.]+s for:\n {2}Deployment trellis-system\/trellis-control-plane: 0\/1 ready.*\n {4}pod trellis-control-plane-\S+ on node cli\d+-node\d: container control-plane: CreateContainerConfigError/,
+  );
+  assert.match(
+    r.stderr,
+    /timed out after 25s waiting for:\n {2}Deployment trellis-system\/trellis-control-plane: /,
   );
   assert.match(
     r.stderr,

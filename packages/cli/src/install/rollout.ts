@@ -1,5 +1,6 @@
-// Waits for Deployments and DaemonSets to finish rolling out, printing progress as it changes;
-// on timeout, the error names each pod that is not Ready and why (status, events, last logs).
+// Waits for Deployments and DaemonSets to finish rolling out, printing progress as it changes
+// (with the seconds since the wait began); when nothing has changed for STALL_MS, which pods are
+// not Ready and why; on timeout, the error says the same with each pod's last log lines.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kube } from '../kube/kube.js';
 import { refOf, type KubeObject } from '../kube/objects.pure.js';
@@ -12,17 +13,22 @@ export interface WaitOptions {
 }
 
 const MAX_PODS_SHOWN = 3;
+/** No progress for this long: say which pods hold the wait up (and again after as long). */
+const STALL_MS = 15_000;
 
 export async function waitForRollouts(
   kube: Kube,
   workloads: readonly KubeObject[],
   o: WaitOptions,
 ): Promise<void> {
-  const deadline = Date.now() + o.timeoutMs;
+  const started = Date.now();
+  const deadline = started + o.timeoutMs;
   const last = new Map<string, string>();
   let pending = [...workloads];
+  let changed = started;
   for (;;) {
     const still: KubeObject[] = [];
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
     for (const w of pending) {
       const live = await kube.get(refOf(w));
       if (!live) {
@@ -32,23 +38,33 @@ export async function waitForRollouts(
       const p = workloadProgress(live);
       if (last.get(p.name) !== p.summary) {
         last.set(p.name, p.summary);
-        o.log(`  ${p.name}: ${p.summary}`);
+        changed = Date.now();
+        o.log(`  ${p.name}: ${p.summary} (${seconds}s)`);
       }
       if (!p.done) still.push(live);
     }
     pending = still;
     if (pending.length === 0) return;
-    if (Date.now() >= deadline) throw new Error(await timeoutReport(kube, pending, o.timeoutMs));
+    if (Date.now() >= deadline) {
+      const head = `timed out after ${Math.round(o.timeoutMs / 1000)}s waiting for:`;
+      throw new Error(await waitReport(kube, pending, head, { logs: true }));
+    }
+    if (Date.now() - changed >= STALL_MS) {
+      changed = Date.now();
+      o.log(await waitReport(kube, pending, `Still waiting after ${seconds}s for:`));
+    }
     await sleep(o.pollMs ?? 1000);
   }
 }
 
-async function timeoutReport(
+/** Each pending workload and, for each of its pods that is not Ready, why (with logs: its last lines). */
+async function waitReport(
   kube: Kube,
   pending: readonly KubeObject[],
-  timeoutMs: number,
+  head: string,
+  o: { logs?: boolean } = {},
 ): Promise<string> {
-  const lines = [`timed out after ${Math.round(timeoutMs / 1000)}s waiting for:`];
+  const lines = [head];
   for (const w of pending) {
     const p = w.status ? workloadProgress(w) : undefined;
     const ref = refOf(w);
@@ -76,7 +92,7 @@ async function timeoutReport(
         })
         .catch(() => []);
       lines.push(`    ${podProblem(pod, events)}`);
-      if (podHasRun(pod)) {
+      if (o.logs && podHasRun(pod)) {
         const logs = await lastLogLines(kube, pod);
         for (const l of logs) lines.push(`      | ${l.length > 240 ? `${l.slice(0, 237)}...` : l}`);
       }
@@ -84,6 +100,7 @@ async function timeoutReport(
     if (pods.length === 0 && p && p.desired > 0)
       lines.push('    no pods were created (see kubectl describe)');
   }
+  if (!o.logs) return lines.join('\n');
   lines.push(
     `Look closer with: kubectl -n ${pending[0]?.metadata?.namespace ?? 'trellis-system'} describe pods; trellis install is safe to run again.`,
   );
