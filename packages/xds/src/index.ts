@@ -5,6 +5,7 @@
 export {
   addAdsService,
   createXdsServer,
+  ENVOY_REMOVAL_ORDER,
   type AdsHandlers,
   type XdsServer,
   type XdsServerOptions,

@@ -17,6 +17,7 @@ const type = (over: Partial<TypeDebug>): TypeDebug => ({
   responses: 0,
   nacks: 0,
   lastError: undefined,
+  retained: [],
   ...over,
 });
 

@@ -15,6 +15,8 @@ export interface SynczType {
   readonly responses: number;
   readonly nacks: number;
   readonly lastNack: string | undefined;
+  /** Removed resources the proxy still holds until the types naming them caught up. */
+  readonly retained: readonly string[];
 }
 
 export interface SynczEntry {
@@ -49,6 +51,7 @@ function typeEntry(t: TypeDebug): SynczType {
     responses: t.responses,
     nacks: t.nacks,
     lastNack: t.lastError,
+    retained: t.retained,
   };
 }
 

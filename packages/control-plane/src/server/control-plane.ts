@@ -3,7 +3,7 @@
 // snapshot pipeline, and in cluster mode the controllers. main.ts starts it from the config.
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLifecycle, createMetricsRegistry, type Lifecycle, type Log } from '@trellis/core';
-import { createXdsServer, type XdsServer } from '@trellis/xds';
+import { createXdsServer, ENVOY_REMOVAL_ORDER, type XdsServer } from '@trellis/xds';
 import type { ControlPlaneConfig } from '../config.js';
 import { startControllers, type Controllers } from '../controllers/index.js';
 import { configz } from '../debug/configz.js';
@@ -49,6 +49,9 @@ export async function startControlPlane(
   const metrics = createMetricsRegistry();
   const xds = createXdsServer<ServedSnapshot>({
     generators: controlPlaneGenerators(),
+    // Waypoints and gateways (and any Envoy or proxyless gRPC client) get a removed cluster only
+    // after the routes that moved off it are ACKed.
+    removalsAfter: ENVOY_REMOVAL_ORDER,
     debounce: config.debounce,
     logger: log.scope('xds'),
     meter: metrics.meter('xds'),

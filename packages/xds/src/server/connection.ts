@@ -12,7 +12,15 @@ import type { XdsMetrics } from './metrics.js';
 import { proxyFromNode } from './proxy.js';
 import { versionsOf, type Versions } from './resource-index.js';
 import type { ConnectionDebug, GenerateContext, GeneratedResources, Proxy } from './types.js';
-import { readyToSend, recordSent, watchDebug, markChanged, newWatch, type Watch } from './watch.js';
+import {
+  caughtUp,
+  readyToSend,
+  recordSent,
+  watchDebug,
+  markChanged,
+  newWatch,
+  type Watch,
+} from './watch.js';
 import type { Node } from '@trellis/api/gen/envoy/config/core/v3/base_pb.js';
 import { clientText } from './client-text.js';
 
@@ -33,6 +41,8 @@ export interface ServerContext<S> {
   ): GeneratedResources;
   readonly metrics: XdsMetrics;
   readonly log: Logger;
+  /** The types whose client state removals of `typeUrl` wait for (XdsServerOptions.removalsAfter). */
+  removalsAfter(typeUrl: string): readonly string[];
   nonce(): string;
   enqueue(conn: Connection<S>): void;
   register(conn: Connection<S>): void;
@@ -175,6 +185,32 @@ export class Connection<S> {
         return;
       }
     }
+    // A type that had nothing to send is caught up now too.
+    this.releaseRemovals();
+  }
+
+  /**
+   * Make-before-break: whether removals of `w`'s type may be sent now, i.e. every type they wait
+   * for (e.g. listeners and routes, for clusters) is caught up on this stream, so what the client
+   * holds of those no longer names a removed resource unless the server means it to.
+   */
+  mayRemove(w: Watch): boolean {
+    for (const type of this.ctx.removalsAfter(w.typeUrl)) {
+      const d = this.watches.get(type);
+      if (d && !caughtUp(d)) return false;
+    }
+    return true;
+  }
+
+  /** After an ACK, a NACK or a flush: watches holding removals that may now go are marked to send them. */
+  releaseRemovals(): void {
+    let work = false;
+    for (const w of this.watches.values()) {
+      if (w.retained.size === 0 || !this.mayRemove(w)) continue;
+      markChanged(w, performance.now());
+      work ||= readyToSend(w);
+    }
+    if (work) this.ctx.enqueue(this);
   }
 
   /**

@@ -94,6 +94,7 @@ function onRequest<S>(conn: Connection<S>, req: DeltaDiscoveryRequest): void {
   if (first || subscribe.length > 0 || unsubscribe.length > 0) w.knownFrom = undefined;
   if (first || subscribe.length > 0) w.mustRespond = true;
   conn.poke(w);
+  conn.releaseRemovals();
 }
 
 function build<S>(
@@ -111,13 +112,15 @@ function build<S>(
     view.all && w.knownFrom && w.newlySubscribed.size === 0
       ? deltaDiffSince(w.known, w.knownFrom, desired)
       : deltaDiff(w.known, desired, w.newlySubscribed);
+  const removed = retain(conn, w, diff.removed);
   w.newlySubscribed.clear();
-  w.knownFrom = view.all ? desired : undefined;
-  if (!w.mustRespond && diff.updated.length === 0 && diff.removed.length === 0) return undefined;
+  // Held removals stay in `known`; the next response diffs in full to find them.
+  w.knownFrom = view.all && w.retained.size === 0 ? desired : undefined;
+  if (!w.mustRespond && diff.updated.length === 0 && removed.length === 0) return undefined;
   // What is sent counts as held, even if the client NACKs it: rejected content is not resent
   // until it changes.
   for (const name of diff.updated) w.known.set(name, desired.get(name)!);
-  for (const name of diff.removed) w.known.delete(name);
+  for (const name of removed) w.known.delete(name);
   return create(DeltaDiscoveryResponseSchema, {
     systemVersionInfo: snapshot.version,
     typeUrl: w.typeUrl,
@@ -125,6 +128,21 @@ function build<S>(
     resources: diff.updated.map((name) =>
       wireResource(name, desired.get(name)!, view.resources.get(name)!.resource),
     ),
-    removedResources: [...diff.removed],
+    removedResources: [...removed],
   });
+}
+
+/**
+ * Make-before-break: the removals of names the client holds wait while Connection.mayRemove says
+ * so (they stay in `known` and out of removed_resources); a subscribed name that never existed is
+ * answered removed at once. Returns the removals to send now.
+ */
+function retain<S>(conn: Connection<S>, w: Watch, removed: readonly string[]): readonly string[] {
+  const held = removed.filter((n) => w.known.has(n) && !w.newlySubscribed.has(n));
+  if (held.length === 0 || conn.ctx.removalsAfter(w.typeUrl).length === 0 || conn.mayRemove(w)) {
+    if (w.retained.size > 0) w.retained = new Map();
+    return removed;
+  }
+  w.retained = new Map(held.map((n) => [n, { version: w.known.get(n)!, resource: undefined }]));
+  return removed.filter((n) => !w.retained.has(n));
 }

@@ -4,7 +4,15 @@
 // mounted on servers the caller owns with addAdsService.
 import { status, type Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { metrics as otelMetrics, type Meter } from '@opentelemetry/api';
-import { grpcService, type GrpcServiceImplementation } from '@trellis/api';
+import {
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
+  CLUSTER_TYPE_URL,
+  grpcService,
+  LISTENER_TYPE_URL,
+  ROUTE_CONFIGURATION_TYPE_URL,
+  SECRET_TYPE_URL,
+  type GrpcServiceImplementation,
+} from '@trellis/api';
 import { AggregatedDiscoveryService } from '@trellis/api/gen/envoy/service/discovery/v3/ads_pb.js';
 import { createLogger, type Logger } from '@trellis/core';
 import {
@@ -34,6 +42,15 @@ export interface XdsServerOptions<S> {
     /** Publish at most this long after the first update of a batch; default 1000 ms. */
     readonly maxDelayMs?: number;
   };
+  /**
+   * Make-before-break, by type URL: the types whose client state a removal of that type waits for.
+   * A resource gone from the snapshot stays with the client (SotW: resent as last sent; delta: not
+   * yet in removed_resources) until every listed type is caught up on the stream: its responses
+   * ACKed, nothing of it pending. So a route moved off a cluster is ACKed before the cluster goes,
+   * as the xDS protocol asks of a server. ENVOY_REMOVAL_ORDER is the rule for Envoy's types.
+   * Default: none (removals go out at once).
+   */
+  readonly removalsAfter?: Readonly<Record<string, readonly string[]>>;
   /** Default: silent. */
   readonly logger?: Logger;
   /** Default: the global OpenTelemetry meter provider (a no-op unless one is registered). */
@@ -82,6 +99,19 @@ export function addAdsService(server: Server, xds: Pick<XdsServer<unknown>, 'han
 }
 
 const NONE: GeneratedResources = new Map();
+const NO_TYPES: readonly string[] = [];
+
+/**
+ * Envoy's references between types: listeners name route configurations, listeners and routes
+ * name clusters, clusters own their load assignments, listeners and clusters name secrets. A
+ * removal waits for the types that may name what it removes.
+ */
+export const ENVOY_REMOVAL_ORDER: Readonly<Record<string, readonly string[]>> = {
+  [ROUTE_CONFIGURATION_TYPE_URL]: [LISTENER_TYPE_URL],
+  [CLUSTER_TYPE_URL]: [LISTENER_TYPE_URL, ROUTE_CONFIGURATION_TYPE_URL],
+  [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL]: [CLUSTER_TYPE_URL],
+  [SECRET_TYPE_URL]: [LISTENER_TYPE_URL, CLUSTER_TYPE_URL],
+};
 
 interface Batch<S> {
   readonly snapshot: S;
@@ -159,6 +189,7 @@ export function createXdsServer<S>(opts: XdsServerOptions<S>): XdsServer<S> {
     },
     metrics,
     log,
+    removalsAfter: (typeUrl) => opts.removalsAfter?.[typeUrl] ?? NO_TYPES,
     nonce: nonceSource(),
     enqueue: (conn) => queue.enqueue(conn),
     register: (conn) => connections.add(conn),

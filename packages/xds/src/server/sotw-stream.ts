@@ -9,7 +9,7 @@ import {
   type DiscoveryRequest,
   type DiscoveryResponse,
 } from '@trellis/api/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { sameSubscription, sotwSubscription } from '../subscription.js';
+import { covers, sameSubscription, sotwSubscription } from '../subscription.js';
 import {
   Connection,
   type NodeAdmission,
@@ -18,7 +18,7 @@ import {
 } from './connection.js';
 import { contentVersion } from '../versioning.js';
 import type { Versions } from './resource-index.js';
-import { acknowledge, type Watch } from './watch.js';
+import { acknowledge, type RetainedResource, type Watch } from './watch.js';
 import { clientText } from './client-text.js';
 
 export function serveSotw<S>(
@@ -81,6 +81,7 @@ function onRequest<S>(conn: Connection<S>, req: DiscoveryRequest): void {
     w.mustRespond = true;
   }
   conn.poke(w);
+  conn.releaseRemovals();
 }
 
 function build<S>(
@@ -90,18 +91,61 @@ function build<S>(
 ): DiscoveryResponse | undefined {
   const view = conn.resources(w, snapshot);
   if (!view) return undefined;
-  const content = view.all ? sharedContentVersion(view.versions) : contentVersion(view.versions);
+  const kept = retain(conn, w, view.versions);
+  const versions = kept.size === 0 ? view.versions : withRetained(view.versions, kept);
+  const content =
+    view.all && kept.size === 0 ? sharedContentVersion(versions) : contentVersion(versions);
   // A NACKed response also set sentContent, so rejected content is not sent again unchanged.
   if (!w.mustRespond && content === w.sentContent) return undefined;
   w.sentContent = content;
-  w.sentCount = view.versions.size;
-  const names = [...view.versions.keys()].sort();
+  w.sentCount = versions.size;
+  w.lastSent = view;
+  const names = [...versions.keys()].sort();
   return create(DiscoveryResponseSchema, {
     versionInfo: snapshot.version,
     typeUrl: w.typeUrl,
     nonce: conn.ctx.nonce(),
-    resources: names.map((n) => view.resources.get(n)!.resource),
+    resources: names.map((n) => (kept.get(n)?.resource ?? view.resources.get(n)!.resource)!),
   });
+}
+
+/**
+ * Make-before-break: a resource the client was last sent that is gone now stays in the response,
+ * as it was sent, while its removal must wait (Connection.mayRemove). In state of the world a
+ * missing resource is a removal, so leaving it out cannot wait.
+ */
+function retain<S>(
+  conn: Connection<S>,
+  w: Watch,
+  versions: ReadonlyMap<string, string>,
+): ReadonlyMap<string, RetainedResource> {
+  const last = w.lastSent;
+  if (!last || conn.ctx.removalsAfter(w.typeUrl).length === 0) return (w.retained = NONE_RETAINED);
+  const gone: string[] = [];
+  for (const names of [last.versions.keys(), w.retained.keys()])
+    for (const n of names) if (!versions.has(n) && covers(w.subscription, n)) gone.push(n);
+  if (gone.length === 0 || conn.mayRemove(w)) return (w.retained = NONE_RETAINED);
+  const kept = new Map<string, RetainedResource>();
+  for (const name of gone)
+    kept.set(
+      name,
+      w.retained.get(name) ?? {
+        version: last.versions.get(name)!,
+        resource: last.resources.get(name)!.resource,
+      },
+    );
+  return (w.retained = kept);
+}
+
+const NONE_RETAINED: ReadonlyMap<string, RetainedResource> = new Map();
+
+function withRetained(
+  versions: ReadonlyMap<string, string>,
+  kept: ReadonlyMap<string, RetainedResource>,
+): Map<string, string> {
+  const all = new Map(versions);
+  for (const [name, r] of kept) all.set(name, r.version);
+  return all;
 }
 
 // Wildcard watches share the generated result's version map, so its content version is hashed once.

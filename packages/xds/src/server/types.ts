@@ -105,4 +105,6 @@ export interface TypeDebug {
   readonly nacks: number;
   /** error_detail.message of the last NACK. */
   readonly lastError: string | undefined;
+  /** Names removed from the type but still served until the types naming them caught up. */
+  readonly retained: readonly string[];
 }

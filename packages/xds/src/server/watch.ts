@@ -1,7 +1,15 @@
 // Per connection and type: what the client subscribed to, what was sent, what it ACKed, and
 // whether a response is owed. Pure state and transitions; the streams drive them.
+import type { Any } from '@bufbuild/protobuf/wkt';
 import { NOTHING, subscriptionNames, type Subscription } from '../subscription.js';
 import type { TypeDebug } from './types.js';
+
+/** A resource the client still gets (SotW) or is not yet told is gone (delta); see `retained`. */
+export interface RetainedResource {
+  readonly version: string;
+  /** What was last sent under the name (SotW resends it; delta needs none). */
+  readonly resource: Any | undefined;
+}
 
 export interface Watch {
   readonly typeUrl: string;
@@ -34,6 +42,20 @@ export interface Watch {
   readonly newlySubscribed: Set<string>;
   /** SotW: resources in the last response. */
   sentCount: number;
+  /** SotW: what the last response was built from (without what it retained). */
+  lastSent:
+    | {
+        readonly versions: ReadonlyMap<string, string>;
+        readonly resources: ReadonlyMap<string, { readonly resource: Any }>;
+      }
+    | undefined;
+  /**
+   * Make-before-break: names gone from this type's resources whose removal waits until the types
+   * that refer to them are caught up on this stream (see Connection.mayRemove).
+   */
+  retained: ReadonlyMap<string, RetainedResource>;
+  /** The client's reply to the last response was a NACK (it kept older config). */
+  lastNacked: boolean;
 }
 
 export function newWatch(typeUrl: string): Watch {
@@ -56,6 +78,9 @@ export function newWatch(typeUrl: string): Watch {
     knownFrom: undefined,
     newlySubscribed: new Set(),
     sentCount: 0,
+    lastSent: undefined,
+    retained: new Map(),
+    lastNacked: false,
   };
 }
 
@@ -89,6 +114,7 @@ export function acknowledge(w: Watch, nonce: string, error: string | undefined):
   if (nonce !== w.sentNonce) return 'stale';
   if (w.awaiting !== nonce) return 'repeat';
   w.awaiting = undefined;
+  w.lastNacked = error !== undefined;
   if (error !== undefined) {
     w.nacks++;
     w.lastError = error;
@@ -97,6 +123,16 @@ export function acknowledge(w: Watch, nonce: string, error: string | undefined):
   w.ackedNonce = nonce;
   w.ackedVersion = w.sentVersion;
   return 'ack';
+}
+
+/**
+ * Whether the client holds what this watch has to give: nothing waits to be sent or ACKed, its
+ * last reply was no NACK, and it holds back no removal itself.
+ */
+export function caughtUp(w: Watch): boolean {
+  return (
+    !w.dirty && !w.mustRespond && w.awaiting === undefined && !w.lastNacked && w.retained.size === 0
+  );
 }
 
 export function watchDebug(w: Watch, delta: boolean): TypeDebug {
@@ -113,5 +149,6 @@ export function watchDebug(w: Watch, delta: boolean): TypeDebug {
     responses: w.responses,
     nacks: w.nacks,
     lastError: w.lastError,
+    retained: [...w.retained.keys()].sort(),
   };
 }

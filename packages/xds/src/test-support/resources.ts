@@ -2,11 +2,13 @@
 import { create } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import {
+  CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   CLUSTER_TYPE_URL,
   LISTENER_TYPE_URL,
   packAny,
   ROUTE_CONFIGURATION_TYPE_URL,
 } from '@trellis/api';
+import { ClusterLoadAssignmentSchema } from '@trellis/api/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import {
   ClusterSchema,
   type Cluster,
@@ -33,11 +35,25 @@ export function route(name: string, tag = 'v1'): Any {
   );
 }
 
-/** A snapshot from { clusters: {name: tag}, listeners: ..., routes: ... }. */
+/** A ClusterLoadAssignment of cluster `name`; `tag` (one endpoint's hostname) varies its content. */
+export function endpoints(name: string, tag = 'v1'): Any {
+  return packAny(
+    ClusterLoadAssignmentSchema,
+    create(ClusterLoadAssignmentSchema, {
+      clusterName: name,
+      endpoints: [
+        { lbEndpoints: [{ hostIdentifier: { case: 'endpoint', value: { hostname: tag } } }] },
+      ],
+    }),
+  );
+}
+
+/** A snapshot from { clusters: {name: tag}, listeners: ..., routes: ..., endpoints: ... }. */
 export function snapshot(spec: {
   clusters?: Record<string, string>;
   listeners?: Record<string, string>;
   routes?: Record<string, string>;
+  endpoints?: Record<string, string>;
 }): ResourceSnapshot {
   const of = (make: (n: string, t: string) => Any, m: Record<string, string> = {}) =>
     new Map(Object.entries(m).map(([n, t]) => [n, make(n, t)]));
@@ -45,6 +61,7 @@ export function snapshot(spec: {
     [CLUSTER_TYPE_URL, of(cluster, spec.clusters)],
     [LISTENER_TYPE_URL, of(listener, spec.listeners)],
     [ROUTE_CONFIGURATION_TYPE_URL, of(route, spec.routes)],
+    [CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, of(endpoints, spec.endpoints)],
   ]);
 }
 
