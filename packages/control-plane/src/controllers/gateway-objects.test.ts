@@ -49,6 +49,19 @@ test('golden: an ingress Gateway deploys <gateway>-<class> objects it owns, in t
   }
 });
 
+test("a listener on one of the proxy's own ports (readiness 15021) gets no Service or container port: no duplicate", () => {
+  const r = raw() as { spec: { listeners: object[] } };
+  r.spec.listeners.push({ name: 'on-readiness', port: 15021, protocol: 'HTTP' });
+  const o = gatewayObjects(toGateway(r), OPTIONS);
+  assert.deepEqual(
+    o.service.spec!.ports!.map((p) => `${p.name}:${p.port}`),
+    ['http-80:80', 'https-443:443', 'tcp-5432:5432', 'status-port:15021'],
+  );
+  const container = o.deployment.spec!.template.spec!.containers[0]!;
+  const ports = container.ports!.map((p) => p.containerPort);
+  assert.deepEqual(ports, [...new Set(ports)], 'container ports are unique');
+});
+
 test('the service type comes from the parametersRef ConfigMap, else the annotation, else LoadBalancer', () => {
   const r = raw() as { metadata: Record<string, unknown> };
   r.metadata['annotations'] = { 'networking.istio.io/service-type': 'NodePort' };

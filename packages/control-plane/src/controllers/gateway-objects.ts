@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import type { Gateway } from '../model/gateway-api.js';
 import {
   ANNOTATION_SERVICE_TYPE,
+  GATEWAY_PROXY_PORTS,
   gatewayParametersProblem,
   SERVICE_TYPES,
   type ListenerDecision,
@@ -93,7 +94,10 @@ export function gatewayObjects(
   o: WaypointDeploymentOptions,
   params: GatewayParameters = {},
 ): WaypointObjects {
-  const ports = [...new Set(gw.spec.listeners.map((l) => l.port))].sort((a, b) => a - b);
+  // A listener on one of the proxy's own ports is not accepted, and gets no Service port.
+  const ports = [...new Set(gw.spec.listeners.map((l) => l.port))]
+    .filter((port) => !GATEWAY_PROXY_PORTS.has(port))
+    .sort((a, b) => a - b);
   const protocolOf = (port: number) =>
     gw.spec.listeners.find((l) => l.port === port)!.protocol.toLowerCase();
   const replicas = params.replicas;

@@ -21,6 +21,16 @@ import { referenceAllowed } from './reference-grants.js';
 import type { RouteCondition } from './route-attachment.js';
 import type { EnvoyState } from './state.js';
 
+/**
+ * Ports the gateway's proxy binds itself (its admin server, metrics and readiness probe): a
+ * listener on one could never bind, and its Service port would clash with the proxy's own.
+ */
+export const GATEWAY_PROXY_PORTS: ReadonlyMap<number, string> = new Map([
+  [15000, 'admin'],
+  [15020, 'metrics'],
+  [15021, 'readiness'],
+]);
+
 /** Listener protocols an ingress gateway serves, and the route kinds each takes. */
 export const PROTOCOL_ROUTE_KINDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   HTTP: ['HTTPRoute', 'GRPCRoute'],
@@ -264,6 +274,13 @@ function decide(state: EnvoyState, gw: Gateway): GatewayDecision {
         false,
         'UnsupportedValue',
         `tls is not allowed on ${l.protocol} listeners`,
+      );
+    else if (GATEWAY_PROXY_PORTS.has(l.port))
+      accepted = cond(
+        'Accepted',
+        false,
+        'PortUnavailable',
+        `port ${l.port} is the gateway proxy's own (${GATEWAY_PROXY_PORTS.get(l.port)}): use another port`,
       );
     else accepted = cond('Accepted', true, 'Accepted', 'listener accepted');
     // Client certificate validation (spec.tls.frontend) of an HTTPS listener: without one CA
