@@ -73,7 +73,12 @@ type Obj = {
   status: object;
 };
 
-export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrite[] {
+/** `deployFailures`: Gateway key -> why the objects that run it could not be applied. */
+export function desiredStatuses(
+  snapshot: ServedSnapshot,
+  now: Date,
+  deployFailures: ReadonlyMap<string, string> = new Map(),
+): StatusWrite[] {
   const { cluster, state, notes } = snapshot;
   const ctx = statusContext(cluster, state, now);
   const writes: StatusWrite[] = [];
@@ -108,7 +113,10 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
     if (isIngressGateway(snapshot.envoy, gw)) {
       const svc = ctx.services.get(`${gw.metadata.namespace}/${gatewayDeploymentName(gw)}`);
       const decision = gatewayDecision(snapshot.envoy, gw);
-      push(GATEWAYS, gw, { ...ingressGatewayStatus(decision, svc, attachments, ctx.now) });
+      const failure = deployFailures.get(`${gw.metadata.namespace}/${gw.metadata.name}`);
+      push(GATEWAYS, gw, {
+        ...ingressGatewayStatus(decision, svc, attachments, ctx.now, failure),
+      });
       for (const set of decision.listenerSets)
         push(LISTENER_SETS, set.listenerSet, {
           ...listenerSetStatus(set, decision, attachments, ctx.now),
@@ -117,8 +125,9 @@ export function desiredStatuses(snapshot: ServedSnapshot, now: Date): StatusWrit
     }
     if (!isWaypointClass(gw, ctx)) continue;
     const svc = ctx.services.get(`${gw.metadata.namespace}/${gw.metadata.name}`);
+    const failure = deployFailures.get(`${gw.metadata.namespace}/${gw.metadata.name}`);
     push(GATEWAYS, gw, {
-      ...gatewayStatus(gw, svc, attachments, state.options.domainSuffix, ctx.now),
+      ...gatewayStatus(gw, svc, attachments, state.options.domainSuffix, ctx.now, failure),
     });
   }
   const gatewaysOf = gatewaysByBackend(attachments);

@@ -1,6 +1,7 @@
 // Status of a waypoint Gateway: Accepted (it has the HBONE listener a waypoint needs), Programmed
 // (its Service has a cluster IP, which becomes status.addresses and so the address ztunnel sends
-// traffic to), and per-listener conditions with the number of attached routes. Pure.
+// traffic to; False with NoResources and the API server's answer while its objects are refused),
+// and per-listener conditions with the number of attached routes. Pure.
 import type { Gateway, GatewayListener } from '../model/gateway-api.js';
 import type { Service } from '../model/kube.js';
 import type { RouteAttachments } from '../translate/envoy/route-attachment.js';
@@ -36,6 +37,8 @@ export function gatewayStatus(
   attachments: RouteAttachments,
   domainSuffix: string,
   now: string,
+  /** Why applying the waypoint's objects failed, if it did. */
+  deployFailure?: string,
 ): GatewayStatus {
   const { name, namespace: ns } = gw.metadata;
   const problem = waypointGatewayProblem(gw);
@@ -48,16 +51,18 @@ export function gatewayStatus(
       : condition('Accepted', true, 'Accepted', 'waypoint deployed by trellis'),
     problem
       ? condition('Programmed', false, 'Invalid', 'not deployed: the Gateway is not accepted')
-      : ip
-        ? condition('Programmed', true, 'Programmed', `assigned to service ${host}:${HBONE_PORT}`)
-        : condition(
-            'Programmed',
-            false,
-            'AddressNotAssigned',
-            service
-              ? `Service ${ns}/${name} has no cluster IP yet`
-              : `waiting for Service ${ns}/${name} to be created`,
-          ),
+      : deployFailure
+        ? condition('Programmed', false, 'NoResources', `not deployed: ${deployFailure}`)
+        : ip
+          ? condition('Programmed', true, 'Programmed', `assigned to service ${host}:${HBONE_PORT}`)
+          : condition(
+              'Programmed',
+              false,
+              'AddressNotAssigned',
+              service
+                ? `Service ${ns}/${name} has no cluster IP yet`
+                : `waiting for Service ${ns}/${name} to be created`,
+            ),
   ];
   const existing = gw.status;
   const generation = generationOf(gw.metadata);

@@ -50,7 +50,7 @@ export function startControllers(o: ControllersOptions): Controllers {
           .filter((g) => isIngressGateway(s.envoy, g))
           .map((g) => withListenerSetPorts(g, gatewayDecision(s.envoy, g).listeners));
         failed += await deployer.reconcile(waypoints, ingress);
-        failed += await writer.write(desiredStatuses(s, new Date()));
+        failed += await writer.write(desiredStatuses(s, new Date(), deployer.failures()));
       } catch (err) {
         failed++;
         o.logger.error({ err: (err as Error).stack ?? String(err) }, 'reconcile failed');

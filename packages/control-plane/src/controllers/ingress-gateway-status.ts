@@ -3,7 +3,8 @@
 // Accepted (with the reason of the decision), Programmed (once its Service has an address:
 // `status.loadBalancer.ingress`, or its cluster IP for a ClusterIP Service; with addresses asked
 // for in spec.addresses, once the load balancer gave every one of them, and AddressNotUsable when
-// its Service says it cannot: the condition LoadBalancerAddressError, see gateway-addresses.ts), `status.addresses`
+// its Service says it cannot: the condition LoadBalancerAddressError, see gateway-addresses.ts;
+// False with NoResources and the API server's answer while its objects are refused), `status.addresses`
 // (the load balancer's addresses, else the cluster IP while the load balancer has none), and per
 // listener supportedKinds, attachedRoutes, Accepted, Conflicted, ResolvedRefs and Programmed;
 // InsecureFrontendValidationMode while a client certificate validation is AllowInsecureFallback. Pure.
@@ -34,6 +35,8 @@ export function ingressGatewayStatus(
   service: Service | undefined,
   attachments: RouteAttachments,
   now: string,
+  /** Why applying the gateway's objects failed, if it did. */
+  deployFailure?: string,
 ): GatewayStatus {
   const gw = decision.gateway;
   const { namespace } = gw.metadata;
@@ -61,61 +64,63 @@ export function ingressGatewayStatus(
   const asked = service?.metadata?.annotations?.[ANNOTATION_LB_IPS] ?? '';
   const programmed = !accepted.status
     ? condition('Programmed', false, 'Invalid', 'not deployed: the Gateway is not accepted')
-    : !service
-      ? condition(
-          'Programmed',
-          false,
-          'AddressNotAssigned',
-          `waiting for Service ${serviceName} to be created`,
-        )
-      : requested.length > 0 && !isLoadBalancer
+    : deployFailure
+      ? condition('Programmed', false, 'NoResources', `not deployed: ${deployFailure}`)
+      : !service
         ? condition(
             'Programmed',
             false,
-            'AddressNotUsable',
-            `spec.addresses ${requested.join(', ')}: only a LoadBalancer Service can be given requested addresses; Service ${serviceName} is of type ${service.spec?.type}`,
+            'AddressNotAssigned',
+            `waiting for Service ${serviceName} to be created`,
           )
-        : requested.length > 0 && asked !== requested.join(',')
+        : requested.length > 0 && !isLoadBalancer
           ? condition(
               'Programmed',
               false,
-              'AddressNotAssigned',
-              `waiting for Service ${serviceName} to ask its load balancer for ${requested.join(', ')}`,
+              'AddressNotUsable',
+              `spec.addresses ${requested.join(', ')}: only a LoadBalancer Service can be given requested addresses; Service ${serviceName} is of type ${service.spec?.type}`,
             )
-          : missing.length > 0 && lbError
+          : requested.length > 0 && asked !== requested.join(',')
             ? condition(
                 'Programmed',
                 false,
-                lbError.reason === 'AddressNotUsable' ? 'AddressNotUsable' : 'AddressNotAssigned',
-                `the load balancer of Service ${serviceName} gives no address: ${lbError.message}`,
+                'AddressNotAssigned',
+                `waiting for Service ${serviceName} to ask its load balancer for ${requested.join(', ')}`,
               )
-            : missing.length > 0
+            : missing.length > 0 && lbError
               ? condition(
                   'Programmed',
                   false,
-                  'AddressNotAssigned',
-                  `waiting for the load balancer of Service ${serviceName} to assign ${missing.join(', ')}`,
+                  lbError.reason === 'AddressNotUsable' ? 'AddressNotUsable' : 'AddressNotAssigned',
+                  `the load balancer of Service ${serviceName} gives no address: ${lbError.message}`,
                 )
-              : isLoadBalancer && lb.length === 0
+              : missing.length > 0
                 ? condition(
                     'Programmed',
                     false,
                     'AddressNotAssigned',
-                    `Service ${serviceName} (type LoadBalancer) has no load balancer address yet${lbError ? ` (${lbError.message})` : ''}${ip ? `; reachable in the cluster at ${ip}` : ''}`,
+                    `waiting for the load balancer of Service ${serviceName} to assign ${missing.join(', ')}`,
                   )
-                : addresses.length === 0
+                : isLoadBalancer && lb.length === 0
                   ? condition(
                       'Programmed',
                       false,
                       'AddressNotAssigned',
-                      `Service ${serviceName} has no address yet`,
+                      `Service ${serviceName} (type LoadBalancer) has no load balancer address yet${lbError ? ` (${lbError.message})` : ''}${ip ? `; reachable in the cluster at ${ip}` : ''}`,
                     )
-                  : condition(
-                      'Programmed',
-                      true,
-                      'Programmed',
-                      `programmed; Service ${serviceName} at ${addresses.map((a) => a.value).join(', ')}`,
-                    );
+                  : addresses.length === 0
+                    ? condition(
+                        'Programmed',
+                        false,
+                        'AddressNotAssigned',
+                        `Service ${serviceName} has no address yet`,
+                      )
+                    : condition(
+                        'Programmed',
+                        true,
+                        'Programmed',
+                        `programmed; Service ${serviceName} at ${addresses.map((a) => a.value).join(', ')}`,
+                      );
   const generation = generationOf(gw.metadata);
   return {
     conditions: mergeConditions(

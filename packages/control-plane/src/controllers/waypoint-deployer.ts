@@ -36,6 +36,8 @@ export interface WaypointDeployer {
   reconcile(gateways: readonly Gateway[], ingress?: readonly Gateway[]): Promise<number>;
   /** Forgets what was applied, so the next reconcile applies everything again. */
   resync(): void;
+  /** Gateway key -> why applying its objects failed the last time it was tried. */
+  failures(): ReadonlyMap<string, string>;
 }
 
 export function waypointDeployer(
@@ -51,6 +53,7 @@ export function waypointDeployer(
   let ingressClassesDone = false;
   /** Gateways whose settings were reported, with the problem (so each is logged once). */
   const reported = new Map<string, string>();
+  const failures = new Map<string, string>();
   const apply = (obj: KubernetesObject) =>
     api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
 
@@ -93,8 +96,10 @@ export function waypointDeployer(
         if (objects && !(await applyObjects(key, objects, 'gateway'))) failed++;
       }
       for (const key of applied.keys()) if (!live.has(key)) applied.delete(key);
+      for (const key of failures.keys()) if (!live.has(key)) failures.delete(key);
       return failed;
     },
+    failures: () => failures,
     resync() {
       applied.clear();
       reported.clear();
@@ -107,17 +112,22 @@ export function waypointDeployer(
   async function applyObjects(key: string, objects: WaypointObjects, what: string) {
     const fingerprint = JSON.stringify(objects);
     if (applied.get(key) === fingerprint) return true;
-    try {
-      await apply(objects.serviceAccount as KubernetesObject);
-      await apply(objects.service as KubernetesObject);
-      await apply(objects.deployment as KubernetesObject);
-      applied.set(key, fingerprint);
-      logger.info({ gateway: key }, `${what} applied`);
-      return true;
-    } catch (err) {
-      logger.warn({ gateway: key, err: kubeErrorMessage(err) }, `applying the ${what} failed`);
-      return false;
+    for (const o of [objects.serviceAccount, objects.service, objects.deployment]) {
+      try {
+        await apply(o as KubernetesObject);
+      } catch (err) {
+        // Kept for the Gateway's status (Programmed False, NoResources) until an apply succeeds.
+        const why = `${o.kind} ${o.metadata?.namespace}/${o.metadata?.name} was refused: ${kubeErrorMessage(err)}`;
+        if (failures.get(key) !== why)
+          logger.warn({ gateway: key, err: why }, `applying the ${what} failed`);
+        failures.set(key, why);
+        return false;
+      }
     }
+    applied.set(key, fingerprint);
+    failures.delete(key);
+    logger.info({ gateway: key }, `${what} applied`);
+    return true;
   }
 
   /** An ingress Gateway's objects with its settings; undefined (logged once) when they are bad. */

@@ -342,6 +342,58 @@ test(
 );
 
 test(
+  'a waypoint whose Deployment the API server refuses (a ResourceQuota) is not Programmed, saying why; with the quota gone it is',
+  { ...needsRoot, timeout: 180_000 },
+  async () => {
+    const ns = 'quota-test';
+    kc.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      {
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: { name: 'no-deployments', namespace: ns },
+        spec: { hard: { 'count/deployments.apps': '0' } },
+      },
+    ]);
+    kc.apply([
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'waypoint', namespace: ns },
+        spec: {
+          gatewayClassName: 'trellis-waypoint',
+          listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }],
+        },
+      },
+    ]);
+    const programmed = () =>
+      kc
+        .getJson('gateway', 'waypoint', '-n', ns)
+        .status?.conditions?.find((c: Obj) => c.type === 'Programmed');
+    const refused = await eventually(
+      'Programmed False with the refusal',
+      () => (programmed()?.reason === 'NoResources' ? programmed() : undefined),
+      60_000,
+    );
+    assert.equal(refused.status, 'False');
+    assert.match(
+      refused.message,
+      /^not deployed: Deployment quota-test\/waypoint was refused: .*(exceeded quota|quota).*no-deployments/,
+    );
+    // Its Service exists (applied before the Deployment), which alone used to mean Programmed.
+    assert.ok(kc.tryGet('service', 'waypoint', '-n', ns));
+
+    kc.run(['delete', 'resourcequota', 'no-deployments', '-n', ns]);
+    await eventually(
+      'Programmed once the Deployment is applied',
+      () => (programmed()?.status === 'True' ? true : undefined),
+      60_000,
+    );
+    assert.ok(kc.tryGet('deployment', 'waypoint', '-n', ns));
+  },
+);
+
+test(
   'an ingress Gateway gets its <gateway>-<class> Deployment, LoadBalancer Service and ServiceAccount, status with addresses, and its class the supported features',
   { ...needsRoot, timeout: 240_000 },
   async () => {
