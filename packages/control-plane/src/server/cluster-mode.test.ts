@@ -49,6 +49,17 @@ let cp: ControlPlaneProcess;
 let client: WdsClient;
 let created = false;
 
+/** A waypoint Gateway named waypoint: class trellis-waypoint, the HBONE listener on 15008. */
+const waypointGateway = (namespace: string) => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'Gateway',
+  metadata: { name: 'waypoint', namespace },
+  spec: {
+    gatewayClassName: 'trellis-waypoint',
+    listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }],
+  },
+});
+
 before(async () => {
   if (!isRoot) return;
   requireKubeBinaries(kubeBinDir());
@@ -243,15 +254,7 @@ test(
   { ...needsRoot, timeout: 180_000 },
   async () => {
     kc.apply([
-      {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'Gateway',
-        metadata: { name: 'waypoint', namespace: NS },
-        spec: {
-          gatewayClassName: 'trellis-waypoint',
-          listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }],
-        },
-      },
+      waypointGateway(NS),
       {
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'Gateway',
@@ -355,17 +358,7 @@ test(
         spec: { hard: { 'count/deployments.apps': '0' } },
       },
     ]);
-    kc.apply([
-      {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'Gateway',
-        metadata: { name: 'waypoint', namespace: ns },
-        spec: {
-          gatewayClassName: 'trellis-waypoint',
-          listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }],
-        },
-      },
-    ]);
+    kc.apply([waypointGateway(ns)]);
     const programmed = () =>
       kc
         .getJson('gateway', 'waypoint', '-n', ns)
