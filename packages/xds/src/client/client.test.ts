@@ -147,3 +147,63 @@ test("a server that was down a while is dialled again at the client's next attem
   // channel would fail each of them at once with its last error until its own backoff ends).
   assert.ok(failedWhileUp <= 1, `${failedWhileUp} streams failed after the server was back`);
 });
+
+test('until the server first answers, reconnect delays stay short (a control plane not there yet, or its name not resolving yet); after, they grow', async (t) => {
+  const h = await harness(t, { snapshot: snapshot({ clusters: { a: 'v1' } }) });
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const retries: number[] = [];
+  const lines = {
+    write(line: string) {
+      const entry = JSON.parse(line) as { msg?: string; retryInMs?: number };
+      if (entry.msg === 'xDS stream ended; reconnecting') retries.push(entry.retryInMs!);
+    },
+  };
+  const client = createDeltaClient({
+    address: `localhost:${port}`,
+    credentials: insecure,
+    node: { id: ZTUNNEL_NODE },
+    // Uncapped, the delays would pass 300 ms by the fourth attempt (100, 200, 400, 800, ...).
+    backoff: { initialMs: 100, maxMs: 60_000, untilFirstAnswerMs: 300 },
+    logger: createLogger({ level: 'info', destination: lines }).root,
+  });
+  t.after(() => client.close());
+  const clusters = new Recorder();
+  client.watch(CLUSTER_TYPE_URL, clusters);
+  await sleep(3_000);
+  assert.ok(retries.length >= 6, `${retries.length} attempts in 3 s`);
+  assert.ok(Math.max(...retries) <= 300, `delays before the first answer: ${retries.join(', ')}`);
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((socket) => {
+    const upstream = net.connect(h.grpc.port, '127.0.0.1');
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => (socket.destroy(), upstream.destroy()));
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => front.listen(port, '127.0.0.1', resolve));
+  await eventually(
+    'the configuration soon after the server came',
+    () => clusters.changes.length > 0,
+    {
+      timeoutMs: 2_000,
+      intervalMs: 20,
+    },
+  );
+  // Once answered, a server that goes away is tried with the usual growing delays.
+  const before = retries.length;
+  front.close();
+  for (const s of sockets) s.destroy();
+  await eventually(
+    'delays past the startup cap',
+    () => retries.slice(before).some((d) => d > 300),
+    {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    },
+  );
+});

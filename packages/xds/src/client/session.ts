@@ -29,6 +29,9 @@ export class Session<Req extends { node?: Node }, Res> {
   private readonly listeners = new Set<(s: ConnectionState) => void>();
   private readonly node: Node;
   private readonly delays;
+  private readonly untilFirstAnswerMs: number;
+  /** The server answered on some stream (the startup cap on reconnect delays no longer applies). */
+  private answered = false;
 
   constructor(
     opts: XdsClientOptions,
@@ -43,6 +46,7 @@ export class Session<Req extends { node?: Node }, Res> {
       maxMs: opts.backoff?.maxMs ?? 30_000,
       jitter: 'equal',
     });
+    this.untilFirstAnswerMs = opts.backoff?.untilFirstAnswerMs ?? 5_000;
   }
 
   get state(): ConnectionState {
@@ -78,6 +82,7 @@ export class Session<Req extends { node?: Node }, Res> {
       clearTimeout(this.connectTimer);
       this.setState('connected');
       this.delays.reset();
+      this.answered = true;
       const reply = this.hooks.respond(res);
       if (reply) this.send(reply);
     });
@@ -89,7 +94,8 @@ export class Session<Req extends { node?: Node }, Res> {
       this.stream = undefined;
       clearTimeout(this.connectTimer);
       if (this.current === 'closed') return;
-      const delay = this.delays.next();
+      const next = this.delays.next();
+      const delay = this.answered ? next : Math.min(next, this.untilFirstAnswerMs);
       this.log.info(
         { code: s.code, details: s.details, retryInMs: delay },
         'xDS stream ended; reconnecting',

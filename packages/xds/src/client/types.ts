@@ -64,8 +64,17 @@ export interface XdsClientOptions {
    * control plane pod that just went away) would otherwise hold the stream for the kernel's ~2 min.
    */
   readonly connectTimeoutMs?: number;
-  /** Reconnect delays; defaults 250 ms growing to 30 s, with equal jitter. */
-  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * Reconnect delays: from initialMs (250) doubling to maxMs (30 s), jittered; until the server
+   * has answered once, at most untilFirstAnswerMs (5 s): a proxy without configuration serves
+   * nothing, and a server that was not there yet (or its name did not resolve yet: a cluster DNS
+   * caches a missing name for up to 30 s) is tried again soon after it is.
+   */
+  readonly backoff?: {
+    readonly initialMs?: number;
+    readonly maxMs?: number;
+    readonly untilFirstAnswerMs?: number;
+  };
   /** Default: silent. */
   readonly logger?: Logger;
 }
