@@ -121,6 +121,9 @@ export function waypointDeployer(
         if (failures.get(key) !== why)
           logger.warn({ gateway: key, err: why }, `applying the ${what} failed`);
         failures.set(key, why);
+        // What went in before the refusal is not what was applied last: apply all again next time,
+        // even if the objects change back to that.
+        applied.delete(key);
         return false;
       }
     }

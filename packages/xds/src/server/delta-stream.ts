@@ -138,8 +138,10 @@ function build<S>(
  * answered removed at once. Returns the removals to send now.
  */
 function retain<S>(conn: Connection<S>, w: Watch, removed: readonly string[]): readonly string[] {
+  // Types without a rule (the WDS types of every ztunnel) pay nothing per removal.
+  if (conn.ctx.removalsAfter(w.typeUrl).length === 0) return removed;
   const held = removed.filter((n) => w.known.has(n) && !w.newlySubscribed.has(n));
-  if (held.length === 0 || conn.ctx.removalsAfter(w.typeUrl).length === 0 || conn.mayRemove(w)) {
+  if (held.length === 0 || conn.mayRemove(w)) {
     if (w.retained.size > 0) w.retained = new Map();
     return removed;
   }
