@@ -64,10 +64,11 @@ export async function execInContainer(
   if (io.stderr && child.stderr) child.stderr.pipe(io.stderr, { end: false });
   if (io.tty && child.pid) {
     const scriptPid = child.pid;
+    const shellCommand = argv[4]!;
     // One at a time, in order: a later size must not be overtaken by an earlier one.
     let resizing = Promise.resolve();
     io.resizes.listen((size) => {
-      resizing = resizing.then(() => resizePty(scriptPid, size));
+      resizing = resizing.then(() => resizePty(scriptPid, shellCommand, size));
     });
   }
   const kill = () => {
@@ -88,11 +89,13 @@ export async function execInContainer(
 
 /**
  * Sets the size of the pseudo-terminal of the command `script` runs (its child's stdin), waiting
- * for that child as long as `script` lives (it can take seconds to appear on a loaded machine).
+ * for that child as long as `script` lives (it can take seconds to appear on a loaded machine),
+ * and until the child's shell has run `shellCommand`'s initial stty and exec'd the command: a
+ * resize applied before that would be undone by the initial size.
  */
-async function resizePty(scriptPid: number, size: TermSize): Promise<void> {
+async function resizePty(scriptPid: number, shellCommand: string, size: TermSize): Promise<void> {
   while (isAlive(scriptPid)) {
-    const pts = ptyOfChild(scriptPid);
+    const pts = ptyOfCommand(scriptPid, shellCommand);
     if (pts) {
       await run('stty', ['-F', pts, 'rows', String(size.height), 'cols', String(size.width)], {
         allowFailure: true,
@@ -103,10 +106,12 @@ async function resizePty(scriptPid: number, size: TermSize): Promise<void> {
   }
 }
 
-function ptyOfChild(pid: number): string | undefined {
+/** The terminal of `script`'s child once it is the command, no longer the shell that starts it. */
+function ptyOfCommand(pid: number, shellCommand: string): string | undefined {
   try {
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
     for (const c of children.filter(Boolean)) {
+      if (readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').includes(shellCommand)) continue;
       const tty = readlinkSync(`/proc/${c}/fd/0`);
       if (tty.startsWith('/dev/pts/')) return tty;
     }
