@@ -53,6 +53,11 @@ export interface ConnectionRecord {
   opened(): void;
   /** Ends the record: closed (after opened) with its bytes, or failed. Later calls are ignored. */
   closed(bytes: { received: number; sent: number; error?: Error }): void;
+  /**
+   * The connection is being closed because policy no longer allows it: its close is logged as a
+   * deny by that policy ("no longer allowed: <reason>"), with the bytes it carried if it opened.
+   */
+  revoked(why: { reason: string; policy?: string }): void;
   denied(policyOrReason: string, isPolicy: boolean): void;
   failed(flags: ResponseFlags, reason: string): void;
 }
@@ -77,6 +82,7 @@ export function recordConnection(deps: RecorderDeps, parties: ConnectionParties)
   const start = now();
   let isOpen = false;
   let done = false;
+  let revoked: { reason: string; policy?: string } | undefined;
   const build = (flags?: ResponseFlags) =>
     trafficLabels({
       reporter: parties.direction === 'outbound' ? 'source' : 'destination',
@@ -152,11 +158,24 @@ export function recordConnection(deps: RecorderDeps, parties: ConnectionParties)
       deps.metrics.receivedBytes.add(received, l);
       deps.metrics.sentBytes.add(sent, l);
       write({
-        decision: error ? 'error' : 'allow',
+        decision: revoked ? 'deny' : error ? 'error' : 'allow',
         bytesReceived: received,
         bytesSent: sent,
-        ...(error ? { reason: error.message } : {}),
+        ...(revoked?.policy ? { policy: revoked.policy } : {}),
+        ...(revoked
+          ? { reason: `no longer allowed: ${revoked.reason}` }
+          : error
+            ? { reason: error.message }
+            : {}),
       });
+    },
+    revoked(why) {
+      if (isOpen) revoked = why;
+      else
+        fail('DENY', 'deny', {
+          ...(why.policy ? { policy: why.policy } : {}),
+          reason: `no longer allowed: ${why.reason}`,
+        });
     },
     denied(what, isPolicy) {
       fail('DENY', 'deny', isPolicy ? { policy: what } : { reason: what });

@@ -7,7 +7,7 @@ import { recordConnection } from '../access-log/connection-record.js';
 import type { ZtunnelContext } from './context.js';
 import { appConnectOptions } from './app-connect.js';
 import { decideInbound, type InboundAttempt } from './inbound-policy.js';
-import type { PolicyWatch } from './policy-watch.js';
+import { revocationText, type PolicyWatch } from './policy-watch.js';
 import { redirectedEnds } from './redirected.js';
 import type { SocketOps } from './socket-ops.js';
 
@@ -77,9 +77,10 @@ function serve(
       return;
     }
     record.opened();
-    opts.watch?.add(socket, attempt, (reason) =>
-      upstream.destroy(new Error(`no longer allowed: ${reason}`)),
-    );
+    opts.watch?.add(socket, attempt, (revoked) => {
+      record.revoked(revoked);
+      upstream.destroy(new Error(`no longer allowed: ${revocationText(revoked)}`));
+    });
     const { error } = await splice(socket, upstream);
     opts.watch?.delete(socket);
     record.closed({

@@ -15,7 +15,7 @@ import { workloadSpiffeId } from '../state/model.js';
 import type { ZtunnelContext } from './context.js';
 import { appConnectOptions } from './app-connect.js';
 import { decideInbound, type InboundAttempt } from './inbound-policy.js';
-import type { PolicyWatch } from './policy-watch.js';
+import { revocationText, type PolicyWatch } from './policy-watch.js';
 import type { SocketOps } from './socket-ops.js';
 
 export interface InboundOptions {
@@ -97,9 +97,10 @@ export function createInboundServer(
       if (attempt && opts.watch) {
         const tunnel: { socket?: Duplex; revoked?: string } = {};
         tunnels.set(req, tunnel);
-        opts.watch.add(req, attempt, (reason) => {
-          tunnel.revoked = reason;
-          tunnel.socket?.destroy(new Error(`no longer allowed: ${reason}`));
+        opts.watch.add(req, attempt, (revoked) => {
+          record.revoked(revoked);
+          tunnel.revoked = revocationText(revoked);
+          tunnel.socket?.destroy(new Error(`no longer allowed: ${tunnel.revoked}`));
         });
       }
       return { allow: true };

@@ -170,11 +170,14 @@ test('open connections a policy change no longer allows are closed (HBONE by a D
 
   z2.store.apply({ upsertPolicies: [DENY_A] });
   await tunnel.closed;
+  // Logged as denied by the policy that closed it, with the bytes it carried before.
   const revoked = await eventually('the closed tunnel in the log', () =>
-    z2.accessLog.find((e) => e.protocol === 'hbone' && e.decision === 'error'),
+    z2.accessLog.find((e) => e.protocol === 'hbone' && e.decision === 'deny'),
   );
-  assert.match(String(revoked.reason), /no longer allowed: denied by policy: default\/deny-a/);
+  assert.equal(revoked.policy, 'default/deny-a');
+  assert.match(String(revoked.reason), /^no longer allowed: denied by policy/);
   assert.equal(revoked.srcIdentity, A_ID);
+  assert.ok(revoked.bytesReceived >= 'held '.length, JSON.stringify(revoked));
   // The plaintext connection is not matched by that DENY: it is still open and answers.
   plain.socket.end('plain');
   assert.equal(await plain.replied, sha256(Buffer.from('held plain')));
@@ -184,9 +187,10 @@ test('open connections a policy change no longer allows are closed (HBONE by a D
   z2.store.apply({ upsertPolicies: [STRICT] });
   await plain2.closed;
   const strict = await eventually('the closed plaintext connection in the log', () =>
-    z2.accessLog.find((e) => e.protocol === 'tcp' && e.decision === 'error'),
+    z2.accessLog.find((e) => e.protocol === 'tcp' && e.decision === 'deny'),
   );
-  assert.match(String(strict.reason), /no longer allowed: .*converted_peer_authentication_strict/);
+  assert.match(String(strict.policy), /converted_peer_authentication_strict/);
+  assert.match(String(strict.reason), /^no longer allowed: /);
 });
 
 test('plaintext inbound: PERMISSIVE accepts, STRICT (DENY notPrincipals presence) refuses', async (t) => {

@@ -6,9 +6,20 @@ import type { Logger } from '@trellis/core';
 import type { StateStore } from '../state/store.js';
 import { decideInbound, type InboundAttempt } from './inbound-policy.js';
 
+/** Why an open connection is closed: the decision's reason and, when a policy decided, its name. */
+export interface Revocation {
+  readonly reason: string;
+  readonly policy?: string;
+}
+
+/** "<reason>: <policy>", or the reason alone. */
+export function revocationText(r: Revocation): string {
+  return r.policy ? `${r.reason}: ${r.policy}` : r.reason;
+}
+
 interface Watched {
   readonly attempt: InboundAttempt;
-  readonly close: (reason: string) => void;
+  readonly close: (revoked: Revocation) => void;
 }
 
 export class PolicyWatch {
@@ -22,8 +33,8 @@ export class PolicyWatch {
     this.#stop = store.subscribe(() => this.#recheck());
   }
 
-  /** Watches the connection `key` admitted by `attempt`; `close` ends it with the reason. */
-  add(key: object, attempt: InboundAttempt, close: (reason: string) => void): void {
+  /** Watches the connection `key` admitted by `attempt`; `close` ends it, saying why. */
+  add(key: object, attempt: InboundAttempt, close: (revoked: Revocation) => void): void {
     this.#open.set(key, { attempt, close });
   }
 
@@ -46,16 +57,16 @@ export class PolicyWatch {
       const d = decideInbound(this.store, w.attempt);
       if (d.allow) continue;
       this.#open.delete(key);
-      const reason = d.policy ? `${d.reason}: ${d.policy}` : d.reason;
+      const revoked: Revocation = d.policy ? { reason: d.reason, policy: d.policy } : d;
       this.log.info(
         {
           peer: w.attempt.peerUri ?? w.attempt.sourceIp,
           target: w.attempt.destination,
-          reason,
+          reason: revocationText(revoked),
         },
         'open connection closed: no longer allowed',
       );
-      w.close(reason);
+      w.close(revoked);
     }
   }
 }
