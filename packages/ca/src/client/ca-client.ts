@@ -19,6 +19,10 @@ export interface CaClientOptions {
   /** Name checked against the CA's certificate; default the host of `address`. */
   readonly serverName?: string;
   readonly clusterId?: string;
+  /** The longest wait between attempts to reach a CA that is not answering; default 5 s. */
+  readonly maxReconnectDelayMs?: number;
+  /** How long one request may take before it fails with DEADLINE_EXCEEDED; default 10 s. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface CaClient {
@@ -32,13 +36,18 @@ export interface CaClient {
 
 export function createCaClient(o: CaClientOptions): CaClient {
   const Ca = grpcClientConstructor(IstioCertificateService);
-  const client = new Ca(
-    o.address,
-    credentials.createSsl(Buffer.from(o.rootPem)),
-    o.serverName
+  const client = new Ca(o.address, credentials.createSsl(Buffer.from(o.rootPem)), {
+    // A CA that went away (a control plane restart; a reinstall, while the cluster DNS still
+    // answers its name with "no such name" from its cache) is reached again within seconds of
+    // its return: grpc-js by default backs reconnects off up to 120 s and looks a name up at
+    // most every 30 s. Certificate requests are rare, so trying often costs nothing.
+    'grpc.max_reconnect_backoff_ms': o.maxReconnectDelayMs ?? 5000,
+    'grpc.initial_reconnect_backoff_ms': Math.min(1000, o.maxReconnectDelayMs ?? 1000),
+    'grpc.dns_min_time_between_resolutions_ms': Math.min(1000, o.maxReconnectDelayMs ?? 1000),
+    ...(o.serverName
       ? { 'grpc.ssl_target_name_override': o.serverName, 'grpc.default_authority': o.serverName }
-      : {},
-  );
+      : {}),
+  });
   const token = async () =>
     typeof o.token === 'string' ? (await readFile(o.token, 'utf8')).trim() : await o.token();
   return {
@@ -57,6 +66,7 @@ export function createCaClient(o: CaClientOptions): CaClient {
         client.createCertificate(
           request,
           md,
+          { deadline: Date.now() + (o.requestTimeoutMs ?? 10_000) },
           (err: ServiceError | null, r?: IstioCertificateResponse) =>
             err || !r ? reject(err ?? new Error('empty response')) : resolve(r),
         ),
