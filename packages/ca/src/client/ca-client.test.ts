@@ -62,12 +62,13 @@ test(
       (m) => Date.parse(m[1]!),
     );
     const gaps = lookups.slice(1).map((at, i) => at - lookups[i]!);
-    // 500 ms, jitter 20 %, and room for a busy machine; grpc-js alone: 1000, 1600, 2560, 4096 ms.
+    // 500 ms, jitter 20 %, and room for a busy machine; grpc-js alone: 1000, 1600, 2560, 4096 ms
+    // (measured without the cap: 1002, 1475, 2233, 3010 in those 6 s).
     assert.ok(lookups.length >= 8, `lookups ${gaps.join(', ')} ms apart`);
-    assert.ok(Math.max(...gaps) < 1_000, `lookups ${gaps.join(', ')} ms apart`);
+    assert.ok(Math.max(...gaps) < 1_500, `lookups ${gaps.join(', ')} ms apart`);
     assert.ok(out.firstCertificateAtMs !== undefined, `no certificate in 45 s: ${r.stdout}`);
     assert.ok(
-      out.firstCertificateAtMs - out.resolvedAtMs < 2_000,
+      out.firstCertificateAtMs - out.resolvedAtMs < 3_000,
       `the certificate came ${out.firstCertificateAtMs - out.resolvedAtMs} ms after the name resolved: ${r.stdout}`,
     );
   },
