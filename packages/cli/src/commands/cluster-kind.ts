@@ -9,7 +9,7 @@ import {
 } from '../cluster/kind.js';
 import { kindLbRange } from '../cluster/kind-lb.js';
 import { CLI_VERSION } from '../manifests/bundle.js';
-import { lbRangeFlag } from './cluster-flags.js';
+import { lbRangeFlag } from './shared-flags.js';
 import type { Context } from './context.js';
 
 export async function kindCluster(ctx: Context): Promise<number> {

@@ -9,7 +9,7 @@ import {
   listClusters,
 } from '@trellis/local-cluster';
 import { EXIT, UsageError } from '../cli/command-spec.js';
-import { lbRangeFlag } from './cluster-flags.js';
+import { lbRangeFlag } from './shared-flags.js';
 import { kindCluster } from './cluster-kind.js';
 import type { Handler } from './context.js';
 

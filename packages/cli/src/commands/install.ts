@@ -8,13 +8,14 @@ import { workloadProgress } from '../install/rollout-status.pure.js';
 import { refOf } from '../kube/objects.pure.js';
 import { CLI_VERSION, installManifests } from '../manifests/bundle.js';
 import { NAMESPACE, VERSION_LABEL, workloadsOf } from '../manifests/render.pure.js';
-import { parseSets, type Profile } from '../manifests/values.pure.js';
+import type { Profile } from '../manifests/values.pure.js';
+import { valuesFlag } from './shared-flags.js';
 import type { Handler } from './context.js';
 
 export const install: Handler = async (ctx) => {
   const started = Date.now();
   const profile = ctx.flag<Profile>('profile');
-  const values = parseSets(ctx.flag<string[] | undefined>('set') ?? []);
+  const values = valuesFlag(ctx);
   const dryRun = ctx.flag<boolean | undefined>('dry-run') === true;
   const objects = installManifests(profile, values);
   const kube = await ctx.kube();
