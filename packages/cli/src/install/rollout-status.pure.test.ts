@@ -35,7 +35,7 @@ test('a DaemonSet is done when every scheduled pod is updated, ready and availab
   );
   assert.deepEqual(
     [rolling.done, rolling.summary],
-    [false, '2/2 ready, 1/2 updated, 1 old pod(s) terminating'],
+    [false, '2/2 ready, 1/2 updated, 1 old pod(s) pending termination'],
   );
   const stale = workloadProgress(
     ds(

@@ -34,7 +34,7 @@ export function workloadProgress(obj: KubeObject): WorkloadProgress {
     observed && updated === desired && ready >= desired && available >= desired && total <= desired;
   const parts = [`${ready}/${desired} ready`];
   if (updated < desired) parts.push(`${updated}/${desired} updated`);
-  if (total > desired) parts.push(`${total - desired} old pod(s) terminating`);
+  if (total > desired) parts.push(`${total - desired} old pod(s) pending termination`);
   if (obj.kind === 'DaemonSet' && desired === 0)
     parts.push('no node runs it (check nodeSelector and taints)');
   return {
