@@ -134,7 +134,7 @@ const ROUTES = [
     spec: {
       targetRefs: toWaypoint,
       action: 'DENY',
-      rules: [{ to: [{ operation: { paths: ['/admin/*'] } }] }],
+      rules: [{ to: [{ operation: { paths: ['/admin/*', '/api/{*}/internal'] } }] }],
     },
   },
   {
@@ -362,6 +362,9 @@ test('an L7 DENY by path answers 403 while other paths pass', needs, () => {
   assert.deepEqual([denied.httpCode, denied.body], [403, 'RBAC: access denied']);
   assert.equal(curl('/public').httpCode, 200);
   assert.equal(curl('/admin').httpCode, 200, '/admin/* does not match /admin');
+  // Istio's path template: {*} is exactly one segment.
+  assert.equal(curl('/api/v2/internal').httpCode, 403);
+  assert.equal(curl('/api/v2/beta/internal').httpCode, 200);
 });
 
 test('a JWT-required path: valid token 200, expired 401, missing 403', needs, () => {

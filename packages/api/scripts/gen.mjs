@@ -46,6 +46,7 @@ const ENVOY_ROOTS = [
   'envoy/extensions/filters/http/jwt_authn/v3/config.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  'envoy/extensions/path/match/uri_template/v3/uri_template_match.proto',
 ];
 
 function xdsDepsDir() {

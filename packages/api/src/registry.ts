@@ -17,12 +17,14 @@ import { file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy } from './
 import { file_envoy_extensions_transport_sockets_tls_v3_secret } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { file_envoy_extensions_transport_sockets_tls_v3_tls } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { file_envoy_extensions_upstreams_http_v3_http_protocol_options } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { file_envoy_extensions_path_match_uri_template_v3_uri_template_match } from './gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
 import { file_istio_security_authorization } from './gen/istio/security/authorization_pb.js';
 import { file_istio_workload_workload } from './gen/istio/workload/workload_pb.js';
 
 /**
  * Istio WDS types, Envoy LDS/RDS/CDS/EDS resources, HCM, router, RBAC, fault, CORS, JWT authn, TCP
- * proxy, upstream HTTP protocol options, TLS configs, SDS Secrets and the TLS inspector.
+ * proxy, upstream HTTP protocol options, TLS configs, SDS Secrets, the TLS inspector and the URI
+ * template path matcher (RBAC permissions of Istio's path templates).
  */
 export const apiRegistry: Registry = createRegistry(
   file_istio_workload_workload,
@@ -43,4 +45,5 @@ export const apiRegistry: Registry = createRegistry(
   file_envoy_extensions_filters_http_jwt_authn_v3_config,
   file_envoy_extensions_filters_network_tcp_proxy_v3_tcp_proxy,
   file_envoy_extensions_upstreams_http_v3_http_protocol_options,
+  file_envoy_extensions_path_match_uri_template_v3_uri_template_match,
 );

@@ -1,7 +1,7 @@
 // L7 policy through the waypoint: RBAC (deny by path -> 403 "RBAC: access denied" while other paths
-// pass, allow by the client's identity, dry-run never enforced) and JWT authentication (valid,
-// expired, missing token; JWKS inline and from a URL that is fetched, cached, and whose failure is a
-// 401, never an open door), with claims usable in policy.
+// pass, path templates, allow by the client's identity, dry-run never enforced) and JWT
+// authentication (valid, expired, missing token; JWKS inline and from a URL that is fetched, cached,
+// and whose failure is a 401, never an open door), with claims usable in policy.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { once } from 'node:events';
@@ -11,6 +11,7 @@ import { packAny } from '@trellis/api';
 import { RBACSchema } from '@trellis/api/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { JwtAuthenticationSchema } from '@trellis/api/gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
 import { RBAC_Action } from '@trellis/api/gen/envoy/config/rbac/v3/rbac_pb.js';
+import { UriTemplateMatchConfigSchema } from '@trellis/api/gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
 import { httpBackend, request, testPort } from '../test-support/apps.js';
 import {
   cluster,
@@ -130,6 +131,45 @@ test('RBAC: a DENY by path answers 403 "RBAC: access denied" while other paths p
   // Another identity is not allowed at all.
   const otherPort = await f.sourcePort(VIP, 80, spiffe('other', 'intruder'));
   assert.equal((await request(otherPort, { path: '/public' })).status, 403);
+});
+
+test("RBAC: Istio's path templates ({*} one segment, {**} the rest) deny what they match, on the normalised path", async (t) => {
+  const template = (pathTemplate: string) => ({
+    rule: {
+      case: 'uriTemplate',
+      value: {
+        name: 'envoy.path.match.uri_template.uri_template_matcher',
+        typedConfig: packAny(
+          UriTemplateMatchConfigSchema,
+          create(UriTemplateMatchConfigSchema, { pathTemplate }),
+        ),
+      },
+    },
+  });
+  const { port } = await setup(t, [
+    rbac('envoy.filters.http.rbac.deny', RBAC_Action.DENY, {
+      'ns[default]-policy[templates]-rule[0]': {
+        permissions: [
+          {
+            rule: {
+              case: 'orRules',
+              value: { rules: [template('/api/*/internal'), template('/debug/**')] },
+            },
+          },
+        ],
+        principals: [{ identifier: { case: 'any', value: true } }],
+      },
+    }),
+  ]);
+  const status = async (path: string) => (await request(port, { path })).status;
+  assert.equal(await status('/api/v2/internal'), 403);
+  assert.equal(await status('/api/v2/internal?full=1'), 403, 'the query is not part of the path');
+  assert.equal(await status('/api/v2/x/../internal'), 403, 'normalised before policy');
+  assert.equal(await status('/api/v2/beta/internal'), 200, '{*} is one segment');
+  assert.equal(await status('/api/v2/internal/users'), 200, 'the whole path must match');
+  assert.equal(await status('/debug/'), 403);
+  assert.equal(await status('/debug/pprof/heap'), 403);
+  assert.equal(await status('/debugger'), 200);
 });
 
 test('RBAC shadow rules (dry-run) are evaluated but never deny', async (t) => {

@@ -90,6 +90,102 @@ test('a DENY rule loses only what cannot be evaluated, so it denies more', () =>
   });
 });
 
+test("Istio's path templates ({*}, {**}) become Envoy URI template permissions; plain paths stay path matchers", () => {
+  const filters = rbacFilters(
+    [
+      policy('t', {
+        action: 'DENY',
+        rules: [
+          {
+            to: [
+              {
+                operation: {
+                  paths: ['/api/{*}/admin', '/files/{**}', '/plain*'],
+                  notPaths: ['/files/{*}/public/{**}'],
+                },
+              },
+            ],
+          },
+        ],
+      }),
+    ],
+    'cluster.local',
+    new NoteSink(),
+  );
+  const template = (pathTemplate: string) => ({
+    uriTemplate: {
+      name: 'envoy.path.match.uri_template.uri_template_matcher',
+      typedConfig: {
+        '@type':
+          'type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig',
+        pathTemplate,
+      },
+    },
+  });
+  const deny = config(filters, RBAC_DENY_FILTER) as {
+    rules: { policies: Record<string, { permissions: unknown[] }> };
+  };
+  assert.deepEqual(deny.rules.policies['ns[ns]-policy[t]-rule[0]']!.permissions, [
+    {
+      andRules: {
+        rules: [
+          {
+            orRules: {
+              rules: [
+                template('/api/*/admin'),
+                template('/files/**'),
+                { urlPath: { path: { prefix: '/plain' } } },
+              ],
+            },
+          },
+          { notRule: template('/files/*/public/**') },
+        ],
+      },
+    },
+  ]);
+});
+
+test('a path template Istio refuses is named in the status; the ALLOW rule allows nothing, the DENY rule denies more', () => {
+  const notes = new NoteSink();
+  const filters = rbacFilters(
+    [
+      policy('allow-bad', {
+        action: 'ALLOW',
+        rules: [{ to: [{ operation: { paths: ['/a/{**}/{*}'] } }] }],
+      }),
+      policy('deny-bad', {
+        action: 'DENY',
+        rules: [
+          {
+            to: [{ operation: { methods: ['DELETE'], paths: ['/a/{id}', '/b/x{*}', 'c/{*}'] } }],
+          },
+        ],
+      }),
+    ],
+    'cluster.local',
+    notes,
+  );
+  assert.deepEqual(config(filters, RBAC_ALLOW_FILTER), { rules: {} }, 'allows nothing');
+  const deny = config(filters, RBAC_DENY_FILTER) as {
+    rules: { policies: Record<string, { permissions: unknown[] }> };
+  };
+  assert.deepEqual(deny.rules.policies['ns[ns]-policy[deny-bad]-rule[0]']!.permissions, [
+    { header: { name: ':method', stringMatch: { exact: 'DELETE' } } },
+  ]);
+  const byName = new Map(notes.notes.map((n) => [n.object, n.message]));
+  assert.match(
+    byName.get('ns/allow-bad')!,
+    /to\.operation\.paths values \(path template "\/a\/\{\*\*\}\/\{\*\}": \{\*\*\} must be the last template\); rules using them allow nothing/,
+  );
+  assert.match(
+    byName.get('ns/deny-bad')!,
+    /path template "\/a\/\{id\}": "\{id\}": \{\*\} and \{\*\*\} must be whole segments/,
+  );
+  assert.match(byName.get('ns/deny-bad')!, /path template "\/b\/x\{\*\}"/);
+  assert.match(byName.get('ns/deny-bad')!, /path template "c\/\{\*\}": must start with \//);
+  assert.match(byName.get('ns/deny-bad')!, /denies more than written/);
+});
+
 test('dry-run policies only fill shadow rules', () => {
   const filters = rbacFilters(
     [policy('audit', { action: 'ALLOW', rules: [{}] }, { 'istio.io/dry-run': 'true' })],

@@ -6,6 +6,7 @@
 // Dry-run policies (`istio.io/dry-run`) go to the filters' shadow rules. Principals match the
 // peer certificate's SPIFFE URI SAN (`spiffe://` + the policy's `cluster.local/ns/x/sa/y`).
 //
+// Paths with Istio's templates (`{*}`, `{**}`) become URI template permissions (path-template.pure.ts).
 // Request principals and `request.auth.*` conditions read the istio_authn metadata the waypoint's
 // JWT filter writes (RequestAuthentication). An attribute the waypoint cannot evaluate (unknown
 // keys, values that do not parse; HTTP attributes on a TCP chain) never weakens a policy: an ALLOW rule using it is dropped (allows nothing); a
@@ -38,6 +39,8 @@ import {
   type Filter,
 } from '@trellis/api/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { PathMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/path_pb.js';
+import { TypedExtensionConfigSchema } from '@trellis/api/gen/envoy/config/core/v3/extension_pb.js';
+import { UriTemplateMatchConfigSchema } from '@trellis/api/gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
 import { RegexMatcherSchema } from '@trellis/api/gen/envoy/type/matcher/v3/regex_pb.js';
 import {
   MetadataMatcher_PathSegmentSchema,
@@ -62,6 +65,7 @@ import type { AuthorizationPolicyInfo } from '../../model/policy-info.js';
 import { cidrRange } from './common.js';
 import type { NoteSink } from './notes.js';
 import { escapeRegex } from './route-match.js';
+import { envoyPathTemplate } from './path-template.pure.js';
 
 export const RBAC_DENY_FILTER = 'envoy.filters.http.rbac.deny';
 export const RBAC_ALLOW_FILTER = 'envoy.filters.http.rbac.allow';
@@ -317,8 +321,11 @@ function operation(op: AuthorizationFields, tcp: boolean): Part<Permission> {
       continue;
     }
     const built = values.map(build);
-    if (built.some((b) => b === undefined)) {
-      unsupported.push(`to.operation.${key} values`);
+    const invalid = built.filter((b) => typeof b === 'string');
+    if (invalid.length > 0 || built.some((b) => b === undefined)) {
+      unsupported.push(
+        `to.operation.${key} values${invalid.length ? ` (${invalid.join('; ')})` : ''}`,
+      );
       continue;
     }
     const any = orPermissions(built as Permission[]);
@@ -327,7 +334,8 @@ function operation(op: AuthorizationFields, tcp: boolean): Part<Permission> {
   return { value: rules.length ? andPermissions(rules) : undefined, unsupported };
 }
 
-const OPERATION_FIELDS: Record<string, (v: string) => Permission | undefined> = {
+/** A value's permission; undefined when it cannot be evaluated, or a string saying why it is invalid. */
+const OPERATION_FIELDS: Record<string, (v: string) => Permission | string | undefined> = {
   // A plain host also matches with any port ("example.com:8080"), as in Istio.
   hosts: (v) =>
     v.includes('*')
@@ -349,15 +357,31 @@ const OPERATION_FIELDS: Record<string, (v: string) => Permission | undefined> = 
           ),
         ]),
   methods: (v) => headerPermission(':method', exact(v)),
-  paths: (v) =>
-    create(PermissionSchema, {
+  paths: (v) => {
+    const t = envoyPathTemplate(v);
+    if (!t)
+      return create(PermissionSchema, {
+        rule: {
+          case: 'urlPath',
+          value: create(PathMatcherSchema, {
+            rule: { case: 'path', value: wildcardMatcher(v, '', false) },
+          }),
+        },
+      });
+    if ('invalid' in t) return t.invalid;
+    return create(PermissionSchema, {
       rule: {
-        case: 'urlPath',
-        value: create(PathMatcherSchema, {
-          rule: { case: 'path', value: wildcardMatcher(v, '', false) },
+        case: 'uriTemplate',
+        value: create(TypedExtensionConfigSchema, {
+          name: 'envoy.path.match.uri_template.uri_template_matcher',
+          typedConfig: packAny(
+            UriTemplateMatchConfigSchema,
+            create(UriTemplateMatchConfigSchema, { pathTemplate: t.template }),
+          ),
         }),
       },
-    }),
+    });
+  },
   ports: (v) => {
     const port = portNumber(v);
     return port === undefined

@@ -1,10 +1,12 @@
 // Envoy RBAC semantics: ALLOW/DENY/LOG decisions, every permission and principal kind, boolean
-// combinators, IP ranges (v4, v6, mapped), metadata (request principals, claims), and NACKs for
-// what cannot be evaluated.
+// combinators, IP ranges (v4, v6, mapped), metadata (request principals, claims), URI templates,
+// and NACKs for what cannot be evaluated.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
+import { packAny } from '@trellis/api';
 import { RBAC_Action, RBACSchema } from '@trellis/api/gen/envoy/config/rbac/v3/rbac_pb.js';
+import { UriTemplateMatchConfigSchema } from '@trellis/api/gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
 import { headerSource } from '../convert/matchers.js';
 import { Invalid } from '../convert/common.js';
 import { compileRbac, evaluateRbac } from './compile.js';
@@ -294,6 +296,38 @@ test('metadata principals: request principals and list-valued claims from istio_
   assert.equal(evaluateRbac(e, input()).allowed, false, 'no token, no principal');
 });
 
+function template(pathTemplate: string) {
+  return {
+    rule: {
+      case: 'uriTemplate',
+      value: {
+        name: 'uri-template',
+        typedConfig: packAny(
+          UriTemplateMatchConfigSchema,
+          create(UriTemplateMatchConfigSchema, { pathTemplate }),
+        ),
+      },
+    },
+  };
+}
+
+test("URI templates (Istio's path templates) match whole segments, as Envoy does", () => {
+  const deny = engine(RBAC_Action.DENY, {
+    'admin-of-any-version': { permissions: [template('/api/*/admin')], principals: [any] },
+    'all-files': { permissions: [template('/files/**')], principals: [any] },
+  });
+  const decide = (urlPath: string) => evaluateRbac(deny, input({ urlPath }));
+  assert.deepEqual(decide('/api/v1/admin'), { allowed: false, policy: 'admin-of-any-version' });
+  assert.deepEqual(decide('/api/v1/admin?x=1'), { allowed: false, policy: 'admin-of-any-version' });
+  assert.equal(decide('/api/v1/v2/admin').allowed, true, 'one segment only');
+  assert.equal(decide('/api//admin').allowed, true, 'not an empty segment');
+  assert.equal(decide('/api/v1/admin/users').allowed, true, 'the whole path');
+  assert.deepEqual(decide('/files/'), { allowed: false, policy: 'all-files' });
+  assert.deepEqual(decide('/files/a/b/c.txt'), { allowed: false, policy: 'all-files' });
+  assert.equal(decide('/files').allowed, true);
+  assert.equal(deny.usesHttp, true, 'a TCP connection cannot satisfy it');
+});
+
 test('what cannot be evaluated is refused (NACK), not skipped', () => {
   assert.throws(
     () =>
@@ -311,7 +345,12 @@ test('what cannot be evaluated is refused (NACK), not skipped', () => {
       engine(RBAC_Action.ALLOW, {
         p: { permissions: [{ rule: { case: 'uriTemplate', value: {} } }], principals: [any] },
       }),
-    /permission uriTemplate is not supported/,
+    /uri_template\.typed_config: must be type\.googleapis\.com\/envoy\.extensions\.path\.match\.uri_template\.v3\.UriTemplateMatchConfig/,
+  );
+  assert.throws(
+    () =>
+      engine(RBAC_Action.DENY, { p: { permissions: [template('/a/**/*')], principals: [any] } }),
+    /uri_template\.typed_config\.path_template: "\/a\/\*\*\/\*": no glob may follow \*\*/,
   );
   assert.throws(
     () =>

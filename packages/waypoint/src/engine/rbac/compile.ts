@@ -1,8 +1,9 @@
 // Envoy RBAC (envoy.config.rbac.v3.RBAC) compiled to predicates, with Envoy's semantics: a policy
 // matches when any permission and any principal match; ALLOW allows only what some policy matches,
-// DENY denies what some policy matches, LOG never denies. Anything Trellis cannot evaluate (CEL
-// conditions, generic matchers, URI templates, filter state) is refused: a policy silently losing a
-// clause could allow more than written. Pure.
+// DENY denies what some policy matches, LOG never denies. URI templates (Istio's path templates) are
+// matched as Envoy does (uri-template.pure.ts). Anything Trellis cannot evaluate (CEL conditions,
+// generic matchers, filter state) is refused: a policy silently losing a clause could allow more
+// than written. Pure.
 import {
   RBAC_Action,
   type Permission,
@@ -10,13 +11,18 @@ import {
   type RBAC,
 } from '@trellis/api/gen/envoy/config/rbac/v3/rbac_pb.js';
 import type { CidrRange } from '@trellis/api/gen/envoy/config/core/v3/address_pb.js';
-import { invalid } from '../convert/common.js';
+import type { UriTemplateMatchConfig } from '@trellis/api/gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
+import { invalid, unpackTyped } from '../convert/common.js';
 import { headerMatcher, stringMatcher } from '../convert/matchers.js';
 import { metadataMatcher } from '../convert/metadata.js';
 import { cidrPredicate, type IpPredicate } from '../net/cidr.pure.js';
 import type { AuthzInput, RbacResult } from './input.js';
+import { compileUriTemplate, matchesUriTemplate } from './uri-template.pure.js';
 
 type Check = (input: AuthzInput) => boolean;
+
+const URI_TEMPLATE_TYPE =
+  'type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig';
 
 export interface RbacPolicy {
   readonly name: string;
@@ -121,6 +127,18 @@ function permission(p: Permission, field: string, state: { http: boolean }): Che
       if (pm.case !== 'path') invalid(`${field}.url_path`, 'only path matchers are supported');
       const m = stringMatcher(pm.value, `${field}.url_path.path`);
       return (input) => input.urlPath !== undefined && m(input.urlPath);
+    }
+    case 'uriTemplate': {
+      state.http = true;
+      const f = `${field}.uri_template`;
+      const config = r.value.typedConfig;
+      if (!config || config.typeUrl !== URI_TEMPLATE_TYPE)
+        invalid(`${f}.typed_config`, `must be ${URI_TEMPLATE_TYPE}`);
+      const re = compileUriTemplate(
+        (unpackTyped(config, `${f}.typed_config`) as UriTemplateMatchConfig).pathTemplate,
+      );
+      if (typeof re === 'string') invalid(`${f}.typed_config.path_template`, re);
+      return (input) => input.urlPath !== undefined && matchesUriTemplate(re, input.urlPath);
     }
     case 'destinationIp': {
       const m = ipRange(r.value, `${field}.destination_ip`);
