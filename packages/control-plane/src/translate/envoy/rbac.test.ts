@@ -186,6 +186,51 @@ test('a path template Istio refuses is named in the status; the ALLOW rule allow
   assert.match(byName.get('ns/deny-bad')!, /denies more than written/);
 });
 
+test('methods and request headers match as Istio does: * is present, *x suffix, x* prefix', () => {
+  const filters = rbacFilters(
+    [
+      policy('h', {
+        action: 'DENY',
+        rules: [
+          {
+            to: [{ operation: { methods: ['*', 'P*'] } }],
+            when: [{ key: 'request.headers[X-Debug]', values: ['*', '*-on'] }],
+          },
+        ],
+      }),
+    ],
+    'cluster.local',
+    new NoteSink(),
+  );
+  const deny = config(filters, RBAC_DENY_FILTER) as {
+    rules: { policies: Record<string, { permissions: unknown[] }> };
+  };
+  assert.deepEqual(deny.rules.policies['ns[ns]-policy[h]-rule[0]']!.permissions, [
+    {
+      andRules: {
+        rules: [
+          {
+            orRules: {
+              rules: [
+                { header: { name: ':method', presentMatch: true } },
+                { header: { name: ':method', stringMatch: { prefix: 'P' } } },
+              ],
+            },
+          },
+          {
+            orRules: {
+              rules: [
+                { header: { name: 'x-debug', presentMatch: true } },
+                { header: { name: 'x-debug', stringMatch: { suffix: '-on' } } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ]);
+});
+
 test('dry-run policies only fill shadow rules', () => {
   const filters = rbacFilters(
     [policy('audit', { action: 'ALLOW', rules: [{}] }, { 'istio.io/dry-run': 'true' })],

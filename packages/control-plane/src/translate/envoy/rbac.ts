@@ -356,7 +356,7 @@ const OPERATION_FIELDS: Record<string, (v: string) => Permission | string | unde
             }),
           ),
         ]),
-  methods: (v) => headerPermission(':method', exact(v)),
+  methods: (v) => istioHeaderPermission(':method', v),
   paths: (v) => {
     const t = envoyPathTemplate(v);
     if (!t)
@@ -456,8 +456,7 @@ function requestCondition(c: AuthorizationCondition, tcp: boolean): Part<Permiss
   const header = /^request\.headers\[(.+)\]$/.exec(c.key);
   let build: ((v: string) => Permission | undefined) | undefined;
   if (tcp && c.key.startsWith('request.')) build = undefined;
-  else if (header)
-    build = (v) => headerPermission(header[1]!.toLowerCase(), wildcardMatcher(v, '', false));
+  else if (header) build = (v) => istioHeaderPermission(header[1]!.toLowerCase(), v);
   else if (c.key === 'destination.ip')
     build = (v) => {
       const range = cidrRange(v);
@@ -561,6 +560,23 @@ function headerPermission(name: string, m: StringMatcher): Permission {
       value: create(HeaderMatcherSchema, {
         name,
         headerMatchSpecifier: { case: 'stringMatch', value: m },
+      }),
+    },
+  });
+}
+
+/**
+ * A header as Istio matches it for methods and `request.headers[...]`: `*` = present (any value,
+ * even empty), `*x` suffix, `x*` prefix, otherwise exact.
+ */
+function istioHeaderPermission(name: string, v: string): Permission {
+  if (v !== '*') return headerPermission(name, wildcardMatcher(v, '', false));
+  return create(PermissionSchema, {
+    rule: {
+      case: 'header',
+      value: create(HeaderMatcherSchema, {
+        name,
+        headerMatchSpecifier: { case: 'presentMatch', value: true },
       }),
     },
   });
