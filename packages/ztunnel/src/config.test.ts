@@ -11,7 +11,8 @@ test('defaults match Istio ztunnel ports and paths', () => {
   assert.deepEqual(c.metricsAddress, { host: '', port: 15020 });
   assert.deepEqual(c.readinessAddress, { host: '', port: 15021 });
   assert.equal(c.zdsSocket, '/var/run/ztunnel/ztunnel.sock');
-  assert.equal(c.workers, availableParallelism(), 'one worker per CPU by default');
+  assert.equal(c.workers, 2, "upstream ztunnel's default worker threads, whatever the CPU count");
+  assert.equal(c.cpuLimit, availableParallelism());
   assert.equal(c.drainTimeout, 5000);
   assert.equal(c.trustDomain, 'cluster.local');
   assert.equal(c.clusterId, 'Kubernetes');
@@ -82,6 +83,35 @@ test('flags win over environment variables, which win over defaults', () => {
   assert.deepEqual(c.logLevel, { level: 'debug', scopes: { rbac: 'trace' } });
 });
 
+test('ZTUNNEL_WORKER_THREADS as upstream: a count, or a percentage of ZTUNNEL_CPU_LIMIT rounded up', () => {
+  const workers = (env: Record<string, string>) => loadZtunnelConfig({ argv: [], env }).workers;
+  assert.equal(workers({ ZTUNNEL_WORKER_THREADS: '6' }), 6);
+  assert.equal(workers({ ZTUNNEL_WORKER_THREADS: '50%', ZTUNNEL_CPU_LIMIT: '8' }), 4);
+  assert.equal(workers({ ZTUNNEL_WORKER_THREADS: '30%', ZTUNNEL_CPU_LIMIT: '3' }), 1);
+  assert.equal(workers({ ZTUNNEL_WORKER_THREADS: '10%', ZTUNNEL_CPU_LIMIT: '1' }), 1, 'at least 1');
+  assert.equal(workers({ ZTUNNEL_WORKER_THREADS: '100%', ZTUNNEL_CPU_LIMIT: '16' }), 16);
+  assert.equal(
+    workers({ ZTUNNEL_WORKER_THREADS: '100%' }),
+    availableParallelism(),
+    'without a limit, of the CPUs here',
+  );
+  for (const [value, why] of [
+    ['0%', /a percentage must be above 0 and at most 100/],
+    ['150%', /a percentage must be above 0 and at most 100/],
+    ['two', /not a count or a percentage/],
+    ['300', /a count must be 1-256/],
+  ] as const)
+    assert.throws(
+      () => workers({ ZTUNNEL_WORKER_THREADS: value }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.some(
+          (p) => p.includes(`ZTUNNEL_WORKER_THREADS: invalid value "${value}"`) && why.test(p),
+        ),
+      value,
+    );
+});
+
 test('bad values are all reported, each naming its flag or variable', () => {
   try {
     loadZtunnelConfig({
@@ -101,7 +131,7 @@ test('bad values are all reported, each naming its flag or variable', () => {
     assert.ok(err instanceof ConfigError);
     const text = err.problems.join('\n');
     assert.match(text, /unknown flag --bogus/);
-    assert.match(text, /--workers: invalid value "0" \(below the minimum 1\)/);
+    assert.match(text, /--workers: invalid value "0" \(a count must be 1-256\)/);
     assert.match(text, /--admin-address: invalid value "localhost"/);
     assert.match(text, /--trust-domain: invalid value "Bad_Domain"/);
     assert.match(text, /INSTANCE_IP: invalid value "10.0.0" \(not an IP address\)/);

@@ -48,6 +48,32 @@ export function parseProxyWorkloadInfo(raw: string): ProxyWorkloadInfo {
   return { namespace, name, serviceAccount };
 }
 
+/** --workers as given: a count, or a percentage of the CPU limit. */
+export type WorkerSpec = { readonly count: number } | { readonly percent: number };
+
+const DEFAULT_WORKERS = 2;
+const MAX_WORKERS = 256;
+
+export function parseWorkerSpec(raw: string): WorkerSpec {
+  const v = raw.trim();
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(v);
+  if (percent) {
+    const p = Number(percent[1]);
+    if (p <= 0 || p > 100) throw new Error('a percentage must be above 0 and at most 100');
+    return { percent: p };
+  }
+  if (!/^\d+$/.test(v)) throw new Error('not a count or a percentage');
+  const count = Number(v);
+  if (count < 1 || count > MAX_WORKERS) throw new Error(`a count must be 1-${MAX_WORKERS}`);
+  return { count };
+}
+
+/** The number of workers: the count, or the percentage of the CPUs rounded up (at least 1). */
+export function resolveWorkers(spec: WorkerSpec, cpus: number): number {
+  if ('count' in spec) return spec.count;
+  return Math.min(MAX_WORKERS, Math.max(1, Math.ceil((cpus * spec.percent) / 100)));
+}
+
 /** The default level and per-scope levels, e.g. "info,rbac=debug". */
 export interface LogLevels {
   readonly level: LogLevel;
@@ -179,10 +205,22 @@ export const ztunnelSettings = defineSettings({
   workers: {
     flag: '--workers',
     env: 'ZTUNNEL_WORKER_THREADS',
-    default: availableParallelism(),
-    parser: int({ min: 1, max: 256 }),
+    default: { count: DEFAULT_WORKERS } as WorkerSpec,
+    parser: custom(
+      `a count (1-${MAX_WORKERS}) or a percentage of --cpu-limit, e.g. 50%`,
+      parseWorkerSpec,
+      (w) => ('count' in w ? String(w.count) : `${w.percent}%`),
+    ),
     description:
-      'Processes carrying connections (default: one per CPU). 1: everything in this process; N > 1: this process keeps ZDS, the listeners, state, certificates, admin, metrics and readiness and hands every accepted connection to one of N workers',
+      "Processes carrying connections (default 2, as upstream ztunnel's worker threads; a percentage is of --cpu-limit, rounded up). 1: everything in this process; N > 1: this process keeps ZDS, the listeners, state, certificates, admin, metrics and readiness and hands every accepted connection to one of N workers",
+  },
+  cpuLimit: {
+    flag: '--cpu-limit',
+    env: 'ZTUNNEL_CPU_LIMIT',
+    default: availableParallelism(),
+    parser: int({ min: 1, max: 4096 }),
+    description:
+      "The CPUs a percentage in --workers is of: set it from the container's CPU limit (downward API limits.cpu); default: the CPUs of this machine",
   },
   proxyMode: {
     flag: '--proxy-mode',
@@ -311,7 +349,8 @@ export type ZtunnelConfig = ReturnType<typeof loadZtunnelConfig>;
 
 /** Reads every setting; throws a ConfigError listing every problem, each naming its flag or variable. */
 export function loadZtunnelConfig(source: SettingsSource) {
-  const config = loadSettings(ztunnelSettings, source);
+  const settings = loadSettings(ztunnelSettings, source);
+  const config = { ...settings, workers: resolveWorkers(settings.workers, settings.cpuLimit) };
   if (config.proxyMode === 'dedicated') {
     const problems: string[] = [];
     if (!config.proxyWorkloadInfo)

@@ -95,7 +95,7 @@ export const VALUE_SPECS: readonly ValueSpec[] = [
   },
   {
     key: 'ztunnel.workers',
-    description: 'processes carrying connections in each ztunnel (default: one per CPU)',
+    description: 'processes carrying connections in each ztunnel (default 2, as upstream ztunnel)',
     value: { type: 'int', min: 1, max: 256 },
   },
   {
