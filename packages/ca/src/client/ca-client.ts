@@ -39,8 +39,9 @@ export function createCaClient(o: CaClientOptions): CaClient {
   const client = new Ca(o.address, credentials.createSsl(Buffer.from(o.rootPem)), {
     // A CA that went away (a control plane restart; a reinstall, while the cluster DNS still
     // answers its name with "no such name" from its cache) is reached again within seconds of
-    // its return: grpc-js by default backs reconnects off up to 120 s and looks a name up at
-    // most every 30 s. Certificate requests are rare, so trying often costs nothing.
+    // its return: grpc-js by default backs reconnects and failed lookups off up to 120 s, and
+    // looks a resolved name up again at most every 30 s. Certificate requests are rare, so
+    // trying often costs nothing.
     'grpc.max_reconnect_backoff_ms': o.maxReconnectDelayMs ?? 5000,
     'grpc.initial_reconnect_backoff_ms': Math.min(1000, o.maxReconnectDelayMs ?? 1000),
     'grpc.dns_min_time_between_resolutions_ms': Math.min(1000, o.maxReconnectDelayMs ?? 1000),

@@ -64,7 +64,7 @@ export async function execInContainer(
   if (io.stderr && child.stderr) child.stderr.pipe(io.stderr, { end: false });
   if (io.tty && child.pid) {
     const scriptPid = child.pid;
-    const shellCommand = argv[4]!;
+    const shellCommand = argv[4]!; // ttyArgv: script -q -e -c <shell command> /dev/null
     // One at a time, in order: a later size must not be overtaken by an earlier one.
     let resizing = Promise.resolve();
     io.resizes.listen((size) => {

@@ -57,7 +57,9 @@ export class PolicyWatch {
       const d = decideInbound(this.store, w.attempt);
       if (d.allow) continue;
       this.#open.delete(key);
-      const revoked: Revocation = d.policy ? { reason: d.reason, policy: d.policy } : d;
+      const revoked: Revocation = d.policy
+        ? { reason: d.reason, policy: d.policy }
+        : { reason: d.reason };
       this.log.info(
         {
           peer: w.attempt.peerUri ?? w.attempt.sourceIp,
