@@ -553,13 +553,16 @@ function regex(r: string): StringMatcher {
   });
 }
 
-function headerPermission(name: string, m: StringMatcher): Permission {
+function headerPermission(name: string, m: StringMatcher | 'present'): Permission {
   return create(PermissionSchema, {
     rule: {
       case: 'header',
       value: create(HeaderMatcherSchema, {
         name,
-        headerMatchSpecifier: { case: 'stringMatch', value: m },
+        headerMatchSpecifier:
+          m === 'present'
+            ? { case: 'presentMatch', value: true }
+            : { case: 'stringMatch', value: m },
       }),
     },
   });
@@ -570,16 +573,7 @@ function headerPermission(name: string, m: StringMatcher): Permission {
  * even empty), `*x` suffix, `x*` prefix, otherwise exact.
  */
 function istioHeaderPermission(name: string, v: string): Permission {
-  if (v !== '*') return headerPermission(name, wildcardMatcher(v, '', false));
-  return create(PermissionSchema, {
-    rule: {
-      case: 'header',
-      value: create(HeaderMatcherSchema, {
-        name,
-        headerMatchSpecifier: { case: 'presentMatch', value: true },
-      }),
-    },
-  });
+  return headerPermission(name, v === '*' ? 'present' : wildcardMatcher(v, '', false));
 }
 
 function authenticated(m: StringMatcher): Principal {
