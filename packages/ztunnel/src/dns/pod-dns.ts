@@ -59,8 +59,7 @@ export function withDnsProxy(startPod: StartPod, cfg: DnsProxyConfig): StartPod 
     return {
       ports: proxies.ports,
       async close(drainMs) {
-        await server.close();
-        await proxies.close(drainMs);
+        await Promise.all([server.close(drainMs), proxies.close(drainMs)]);
       },
     };
   };

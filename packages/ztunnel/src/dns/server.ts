@@ -109,7 +109,13 @@ export async function answerQuery(
 }
 
 export interface PodDns {
-  close(): Promise<void>;
+  /**
+   * Stops serving. With `drainMs`, first answers what it already took (and what still reaches it
+   * meanwhile) until nothing is in flight or `drainMs` passed: in a rolling update the new
+   * ztunnel's sockets share the port (SO_REUSEPORT), and a query this one read but had not yet
+   * answered when it closed would be lost, the client waiting out its resolver's timeout.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 export interface PodDnsOptions {
@@ -127,10 +133,32 @@ export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise
   const udp: dgram.Socket[] = [];
   const tcp: net.Server[] = [];
   const conns = new Set<net.Socket>();
-  const close = async () => {
+  const flight = { pending: 0, closed: false, idle: undefined as (() => void) | undefined };
+  // An answer is in flight until sent: dgram's send() completes later (it looks the address up).
+  const answer = (msg: Buffer, via: 'udp' | 'tcp', send: (out: Uint8Array) => Promise<void>) => {
+    flight.pending++;
+    void answerQuery(ctx, msg, via)
+      .then((out) => (out && !flight.closed ? send(out) : undefined))
+      .finally(() => {
+        if (--flight.pending === 0) flight.idle?.();
+      });
+  };
+  const close = async (drainMs = 0) => {
+    if (flight.closed) return;
+    // No new TCP connections; UDP keeps being read, so what reaches it is answered too.
+    const stopped = Promise.all(tcp.map((s) => new Promise((r) => s.close(r))));
+    if (drainMs > 0 && flight.pending > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => (flight.idle = r)),
+        new Promise<void>((r) => (timer = setTimeout(r, drainMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    flight.closed = true;
     for (const s of udp) s.close();
     for (const c of conns) c.destroy();
-    await Promise.all(tcp.map((s) => new Promise((r) => s.close(r))));
+    await stopped;
   };
   try {
     for (const host of ['127.0.0.1', '::1']) {
@@ -143,13 +171,15 @@ export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise
         throw err;
       }
       udp.push(socket);
-      socket.on('message', (msg, from) => {
-        void answerQuery(ctx, msg, 'udp').then((out) => {
-          if (out) socket.send(out, from.port, from.address);
-        });
-      });
+      socket.on('message', (msg, from) =>
+        answer(
+          msg,
+          'udp',
+          (out) => new Promise((r) => socket.send(out, from.port, from.address, () => r())),
+        ),
+      );
       socket.on('error', (err) => ctx.logger.warn({ err: err.message }, 'DNS UDP socket error'));
-      const server = net.createServer((conn) => serveTcp(ctx, conn, conns));
+      const server = net.createServer((conn) => serveTcp(conn, conns, answer));
       await listenInNetns(server, opts.netns, { host, port, reusePort: true });
       tcp.push(server);
     }
@@ -160,15 +190,19 @@ export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise
   return { close };
 }
 
-function serveTcp(ctx: DnsContext, conn: net.Socket, conns: Set<net.Socket>): void {
+function serveTcp(
+  conn: net.Socket,
+  conns: Set<net.Socket>,
+  answer: (msg: Buffer, via: 'tcp', send: (out: Uint8Array) => Promise<void>) => void,
+): void {
   conns.add(conn);
   const reader = new FrameReader();
   conn.setTimeout(TCP_IDLE_MS, () => conn.destroy());
   conn.on('data', (chunk: Buffer) => {
     for (const msg of reader.push(chunk))
-      void answerQuery(ctx, msg, 'tcp').then((out) => {
-        if (out && !conn.destroyed) conn.write(frame(out));
-      });
+      answer(msg, 'tcp', (out) =>
+        conn.destroyed ? Promise.resolve() : new Promise((r) => conn.write(frame(out), () => r())),
+      );
   });
   conn.on('error', () => conn.destroy());
   conn.on('close', () => conns.delete(conn));
