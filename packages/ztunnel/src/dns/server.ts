@@ -143,8 +143,9 @@ export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise
         if (--flight.pending === 0) flight.idle?.();
       });
   };
-  const close = async (drainMs = 0) => {
-    if (flight.closed) return;
+  let closing: Promise<void> | undefined;
+  const close = (drainMs = 0) => (closing ??= stop(drainMs));
+  const stop = async (drainMs: number) => {
     // No new TCP connections; UDP keeps being read, so what reaches it is answered too.
     const stopped = Promise.all(tcp.map((s) => new Promise((r) => s.close(r))));
     if (drainMs > 0 && flight.pending > 0) {

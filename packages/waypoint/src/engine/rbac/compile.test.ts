@@ -345,7 +345,7 @@ test('what cannot be evaluated is refused (NACK), not skipped', () => {
       engine(RBAC_Action.ALLOW, {
         p: { permissions: [{ rule: { case: 'uriTemplate', value: {} } }], principals: [any] },
       }),
-    /uri_template\.typed_config: must be type\.googleapis\.com\/envoy\.extensions\.path\.match\.uri_template\.v3\.UriTemplateMatchConfig/,
+    /uri_template\.typed_config: must be a envoy\.extensions\.path\.match\.uri_template\.v3\.UriTemplateMatchConfig/,
   );
   assert.throws(
     () =>

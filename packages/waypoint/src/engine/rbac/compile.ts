@@ -11,8 +11,11 @@ import {
   type RBAC,
 } from '@trellis/api/gen/envoy/config/rbac/v3/rbac_pb.js';
 import type { CidrRange } from '@trellis/api/gen/envoy/config/core/v3/address_pb.js';
-import type { UriTemplateMatchConfig } from '@trellis/api/gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
-import { invalid, unpackTyped } from '../convert/common.js';
+import {
+  UriTemplateMatchConfigSchema,
+  type UriTemplateMatchConfig,
+} from '@trellis/api/gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
+import { anyTypeName, invalid, unpackTyped } from '../convert/common.js';
 import { headerMatcher, stringMatcher } from '../convert/matchers.js';
 import { metadataMatcher } from '../convert/metadata.js';
 import { cidrPredicate, type IpPredicate } from '../net/cidr.pure.js';
@@ -20,9 +23,6 @@ import type { AuthzInput, RbacResult } from './input.js';
 import { compileUriTemplate, matchesUriTemplate } from './uri-template.pure.js';
 
 type Check = (input: AuthzInput) => boolean;
-
-const URI_TEMPLATE_TYPE =
-  'type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig';
 
 export interface RbacPolicy {
   readonly name: string;
@@ -132,8 +132,8 @@ function permission(p: Permission, field: string, state: { http: boolean }): Che
       state.http = true;
       const f = `${field}.uri_template`;
       const config = r.value.typedConfig;
-      if (!config || config.typeUrl !== URI_TEMPLATE_TYPE)
-        invalid(`${f}.typed_config`, `must be ${URI_TEMPLATE_TYPE}`);
+      if (!config || anyTypeName(config) !== UriTemplateMatchConfigSchema.typeName)
+        invalid(`${f}.typed_config`, `must be a ${UriTemplateMatchConfigSchema.typeName}`);
       const re = compileUriTemplate(
         (unpackTyped(config, `${f}.typed_config`) as UriTemplateMatchConfig).pathTemplate,
       );
