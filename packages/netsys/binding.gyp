@@ -12,6 +12,7 @@
         'native/original_dst.cc',
         'native/seqpacket.cc',
         'native/sockopt.cc',
+        'native/udp_handover.cc',
       ],
       'dependencies': [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",

@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   netsys::InitOriginalDst(env, exports);
   netsys::InitSeqpacket(env, exports);
   netsys::InitSockopt(env, exports);
+  netsys::InitUdpHandover(env, exports);
   return exports;
 }
 

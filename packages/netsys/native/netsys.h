@@ -15,6 +15,7 @@ void InitNetns(Napi::Env env, Napi::Object exports);
 void InitOriginalDst(Napi::Env env, Napi::Object exports);
 void InitSeqpacket(Napi::Env env, Napi::Object exports);
 void InitSockopt(Napi::Env env, Napi::Object exports);
+void InitUdpHandover(Napi::Env env, Napi::Object exports);
 
 // Throws a JS Error like Node's system errors: `code` ("ENOENT"), `errno` (negative, as in
 // Node), `syscall`, and the message "<what>: <syscall> failed: <CODE> (<strerror>)[; <hint>]".

@@ -22,6 +22,8 @@ export interface NativeAddon {
   setTransparent(fd: number, on: boolean, family: 4 | 6): void;
   getTransparent(fd: number, family: 4 | 6): boolean;
   connectResult(fd: number, what: string): void;
+  udpLeaveReusePort(fd: number): void;
+  udpQueued(fd: number): number;
   seqpacketListen(path: string, backlog: number): number;
   seqpacketAccept(fd: number): number | null;
   seqpacketConnect(path: string): number;

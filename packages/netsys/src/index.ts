@@ -24,5 +24,6 @@ export {
   seqpacketRecv,
   type SeqpacketMessage,
 } from './seqpacket.js';
+export { leaveReusePortGroup, queuedDatagram } from './udp-handover.js';
 export { SeqpacketClient, type SeqpacketClientEvents } from './seqpacket-client.js';
 export { SeqpacketServer, type SeqpacketServerEvents } from './seqpacket-server.js';

@@ -11,6 +11,7 @@ import {
   type NetnsRef,
   type SocketOptions,
 } from './socket-in-netns.js';
+import { rememberUdpFd } from './udp-handover.js';
 
 export interface ListenInNetnsOptions extends SocketOptions {
   host: string;
@@ -119,5 +120,6 @@ export async function udpSocketInNetns(
       resolve();
     });
   });
+  rememberUdpFd(socket, fd);
   return socket;
 }

@@ -1,8 +1,7 @@
-// The DNS proxy closing in a rolling update: what it already took is still answered. On loopback
-// in this process's own network namespace, with a real upstream resolver that answers after
-// 300 ms; a query is read, then the proxy is told to close with a drain time. Without the drain
-// the answer was lost and the client waited out its resolver's timeout (the e2e ztunnel rolling
-// update saw "Resolving timed out after 3000 milliseconds").
+// The DNS proxy closing in a rolling update: what it already took, or had queued, is still
+// answered. On loopback in this process's own network namespace, with a real upstream resolver.
+// Without the drain the answer was lost and the client waited out its resolver's timeout (the e2e
+// ztunnel rolling update saw "Resolving timed out after 3000 milliseconds").
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -11,7 +10,7 @@ import { test, type TestContext } from 'node:test';
 import { createLogger } from '@trellis/core';
 import { StateStore } from '../state/store.js';
 import { responseHeader, RCODE } from './message.js';
-import { startPodDns } from './server.js';
+import { startPodDns, type PodDns } from './server.js';
 import { netnsUpstreamSockets, Upstream } from './upstream.js';
 
 const SELF_NETNS = `/proc/${process.pid}/ns/net`;
@@ -63,7 +62,7 @@ async function slowUpstream(t: TestContext, delayMs: number) {
   return { port: s.address().port, got };
 }
 
-async function proxy(t: TestContext, upstreamPort: number, port: number) {
+async function proxy(t: TestContext, upstreamPort: number, port: number): Promise<PodDns> {
   const dns = await startPodDns(
     {
       view: new StateStore(),
@@ -122,6 +121,45 @@ test(
       client.send(query(0x4321, 'external.example'), port, '127.0.0.1');
       await sleep(200);
       assert.equal(replies.length, answered ? 1 : 0);
+    }
+  },
+);
+
+test(
+  'in a hand-over, the queries queued on the old proxy when it closes are answered, none lost',
+  { skip: process.getuid?.() !== 0 && 'needs root (sockets made through setns)' },
+  async (t) => {
+    const upstream = await slowUpstream(t, 0);
+    for (const [drainMs, allAnswered] of [
+      [2000, true],
+      [0, false],
+    ] as const) {
+      const port = await freeUdpPort();
+      const old = await proxy(t, upstream.port, port);
+      await proxy(t, upstream.port, port); // the new ztunnel's, on the same port
+      const clients: dgram.Socket[] = [];
+      const replies = new Set<number>();
+      for (let i = 0; i < 40; i++) {
+        const c = await udp(t);
+        c.connect(port, '127.0.0.1');
+        await once(c, 'connect');
+        c.on('message', (m) => replies.add(responseHeader(m)!.id));
+        clients.push(c);
+      }
+      // Sent on connected sockets (no lookup): all are queued, on either proxy's socket by the
+      // kernel's hash of the client's port, before this turn ends and before the old one closes.
+      clients.forEach((c, i) => c.send(query(i, 'external.example')));
+      const closed = old.close(drainMs);
+      // What reaches the port while the old proxy drains goes to the new one.
+      clients.forEach((c, i) => c.send(query(100 + i, 'external.example')));
+      await closed;
+      for (let i = 0; i < 100 && replies.size < 80; i++) await sleep(10);
+      const early = [...replies].filter((id) => id < 100).length;
+      if (allAnswered) {
+        assert.equal(early, 40, 'every query sent before the close was answered');
+        assert.equal(replies.size, 80, 'and every one sent while it drained');
+      } else
+        assert.ok(early < 40, `closed at once, the old proxy's queue is lost (${early} of 40)`);
     }
   },
 );

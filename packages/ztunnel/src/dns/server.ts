@@ -6,7 +6,14 @@
 import type * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import type { Logger } from '@trellis/core';
-import { listenInNetns, udpSocketInNetns, type NetnsRef } from '@trellis/netsys';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  leaveReusePortGroup,
+  listenInNetns,
+  queuedDatagram,
+  udpSocketInNetns,
+  type NetnsRef,
+} from '@trellis/netsys';
 import { meshAnswer, type DnsClient, type MeshDnsOptions, type MeshView } from './mesh-answer.js';
 import {
   decodeQuery,
@@ -23,6 +30,8 @@ import type { Upstream } from './upstream.js';
 export const DNS_PORT = 15053;
 /** A TCP client that sends nothing for this long is disconnected. */
 const TCP_IDLE_MS = 10_000;
+/** How often a draining proxy looks whether it is done. */
+const DRAIN_POLL_MS = 5;
 
 export interface DnsContext {
   readonly view: MeshView;
@@ -110,10 +119,11 @@ export async function answerQuery(
 
 export interface PodDns {
   /**
-   * Stops serving. With `drainMs`, first answers what it already took (and what still reaches it
-   * meanwhile) until nothing is in flight or `drainMs` passed: in a rolling update the new
-   * ztunnel's sockets share the port (SO_REUSEPORT), and a query this one read but had not yet
-   * answered when it closed would be lost, the client waiting out its resolver's timeout.
+   * Stops serving. With `drainMs`, first leaves the port's new queries to the other sockets on it
+   * and answers what it already took or had queued, until none is left or `drainMs` passed: in a
+   * rolling update the new ztunnel's sockets share the port (SO_REUSEPORT), and a query read but
+   * not answered, or queued on a socket that closes, would be lost, the client waiting out its
+   * resolver's timeout.
    */
   close(drainMs?: number): Promise<void>;
 }
@@ -133,28 +143,33 @@ export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise
   const udp: dgram.Socket[] = [];
   const tcp: net.Server[] = [];
   const conns = new Set<net.Socket>();
-  const flight = { pending: 0, closed: false, idle: undefined as (() => void) | undefined };
+  const flight = { pending: 0, closed: false };
   // An answer is in flight until sent: dgram's send() completes later (it looks the address up).
   const answer = (msg: Buffer, via: 'udp' | 'tcp', send: (out: Uint8Array) => Promise<void>) => {
     flight.pending++;
     void answerQuery(ctx, msg, via)
       .then((out) => (out && !flight.closed ? send(out) : undefined))
-      .finally(() => {
-        if (--flight.pending === 0) flight.idle?.();
-      });
+      .finally(() => flight.pending--);
   };
+  /** True while a query this proxy took is unanswered or one waits in a UDP socket's queue. */
+  const busy = () => flight.pending > 0 || udp.some((s) => queuedDatagram(s) > 0);
   let closing: Promise<void> | undefined;
   const close = (drainMs = 0) => (closing ??= stop(drainMs));
   const stop = async (drainMs: number) => {
-    // No new TCP connections; UDP keeps being read, so what reaches it is answered too.
+    // No new TCP connections (the queued ones move to the new ztunnel's listener).
     const stopped = Promise.all(tcp.map((s) => new Promise((r) => s.close(r))));
-    if (drainMs > 0 && flight.pending > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => (flight.idle = r)),
-        new Promise<void>((r) => (timer = setTimeout(r, drainMs))),
-      ]);
-      clearTimeout(timer);
+    if (drainMs > 0) {
+      try {
+        // New datagrams go to the new ztunnel's sockets; the ones queued here are still read.
+        for (const s of udp) leaveReusePortGroup(s);
+      } catch (err) {
+        ctx.logger.warn(
+          { err: (err as Error).message },
+          'a DNS UDP socket could not leave its SO_REUSEPORT group: what is queued on it at close is lost',
+        );
+      }
+      const deadline = Date.now() + drainMs;
+      while (busy() && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
     }
     flight.closed = true;
     for (const s of udp) s.close();
