@@ -97,3 +97,20 @@ test('the hostname is spec.hostname, else the pod name cut to 63 characters', ()
   assert.equal(podHostname({ name: long }), 'a'.repeat(62));
   assert.equal(podHostname({ name: 'b'.repeat(70) }).length, 63);
 });
+
+test("resourceFieldRefs: the container's limit over the divisor, rounded up; no limit: the node's", () => {
+  const cpu = { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } };
+  const mem = {
+    name: 'MEM',
+    valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } },
+  };
+  const limited = containerEnv(
+    { env: [cpu, mem], resources: { limits: { cpu: '500m', memory: '256Mi' } } },
+    facts,
+    () => undefined,
+    svc,
+  );
+  assert.deepEqual([limited.CPU, limited.MEM], ['1', '256']);
+  const unlimited = containerEnv({ env: [cpu, mem] }, facts, () => undefined, svc);
+  assert.deepEqual([unlimited.CPU, unlimited.MEM], ['2', '4096']);
+});

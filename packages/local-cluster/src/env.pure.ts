@@ -1,6 +1,7 @@
 // A container's environment from its spec: literal values, downward API fieldRefs, ConfigMap and
 // Secret keys, envFrom, plus the KUBERNETES_SERVICE_* variables the kubelet injects.
 import { expandEnvRefs } from './images.pure.js';
+import { divideQuantity } from './quantity.pure.js';
 import type { Container } from './pod-spec.js';
 
 /** The fields of a container that make its environment. */
@@ -100,7 +101,11 @@ export function containerEnv(
     }
     const vf = e.valueFrom;
     if (vf.fieldRef) env[e.name] = fieldRefValue(vf.fieldRef.fieldPath, p);
-    else if (vf.resourceFieldRef) env[e.name] = resourceValue(c, vf.resourceFieldRef.resource);
+    else if (vf.resourceFieldRef)
+      env[e.name] = divideQuantity(
+        resourceValue(c, vf.resourceFieldRef.resource),
+        vf.resourceFieldRef.divisor,
+      );
     else if (vf.configMapKeyRef || vf.secretKeyRef) {
       const kind = vf.configMapKeyRef ? 'ConfigMap' : 'Secret';
       const ref = (vf.configMapKeyRef ?? vf.secretKeyRef)!;
@@ -113,6 +118,7 @@ export function containerEnv(
   return env;
 }
 
+/** The container's limit or request (limits default to the node's allocatable, as kubelet's). */
 function resourceValue(c: EnvSource, resource: string): string {
   const [kind, name] = resource.split('.') as [string, string];
   const v: string | undefined =

@@ -25,7 +25,7 @@ export interface EnvVar {
   value?: string;
   valueFrom?: {
     fieldRef?: { fieldPath: string };
-    resourceFieldRef?: { resource: string };
+    resourceFieldRef?: { resource: string; divisor?: string };
     configMapKeyRef?: KeySelector;
     secretKeyRef?: KeySelector;
   };
