@@ -444,6 +444,8 @@ async function deleteClusterLocked(name: string, quiet: boolean): Promise<boolea
     ...namespaces.filter((n) => !n.includes('.node')),
   ];
   for (const ns of nodesFirst) await destroyNetns(ns);
+  // A node emulator may have made a pod's netns after the list was read and before it was killed.
+  for (const ns of (await listNetns()).filter((n) => n.startsWith(prefix))) await destroyNetns(ns);
   // Control plane top-down, so no component hangs on one that is already gone.
   for (const name of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
     const pid = readPid(`${stateDir}/run/${name}.pid`);
