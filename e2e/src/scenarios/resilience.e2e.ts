@@ -1,12 +1,15 @@
 // Resilience: a restarted ztunnel takes new connections again within 5 s and leaves connections
 // through other nodes untouched; a rolling update of the ztunnel DaemonSet loses no request (the
-// new ztunnel serves each pod beside the old one, which then drains); with the control plane (and
-// its CA) down, traffic keeps flowing on the last configuration and certificates.
+// new ztunnel serves each pod beside the old one, which then drains), nor one of the CNI agent
+// (the pods keep their redirection while no agent runs; the new one adopts them and hands them
+// to the ztunnel again, which must keep them); with the control plane (and its CA) down, traffic
+// keeps flowing on the last configuration and certificates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kubeBinDir } from '@trellis/local-cluster';
+import { nodesReachable, podIptablesSave } from '../harness/nodes.js';
 import { suite } from '../harness/suite.js';
 import { rolloutLosesNoRequest } from '../harness/rollout.js';
 import { curlFrom, curlFromAsync, podOf } from '../harness/traffic.js';
@@ -16,6 +19,7 @@ const s = suite();
 const needs = s.needs('exec', 'cni', 'ztunnel');
 const ECHO_V1 = 'http://echo-v1.e2e-mesh.svc.cluster.local/';
 const ECHO_V2 = 'http://echo-v2.e2e-mesh.svc.cluster.local/';
+const REDIRECTION = 'ambient.istio.io/redirection';
 const client = () => ({ namespace: 'e2e-mesh', pod: podOf(s.kubectl, 'e2e-mesh', 'client') });
 
 function scaleControlPlane(replicas: number): void {
@@ -159,6 +163,43 @@ test(
       minRequests: 100,
     });
     console.log(`# ${n} requests during the ztunnel rolling update, all answered 200`);
+  },
+);
+
+test(
+  'a rolling update of the CNI agent DaemonSet loses no request: the new agents adopt the enrolled pods',
+  needs,
+  async () => {
+    const from = client();
+    const pod = () => s.kubectl.getJson('pod', '-n', from.namespace, from.pod);
+    const { uid } = pod().metadata;
+    const node = pod().spec.nodeName;
+    // The pod's in-pod rules (the counters aside): adopted as they are, not removed or doubled.
+    const rules = () =>
+      podIptablesSave(s.ref, uid, node)
+        .split('\n')
+        .filter((l) => l.startsWith('-A'))
+        .sort();
+    const before = nodesReachable(s.ref) ? rules() : undefined;
+    const n = await rolloutLosesNoRequest({
+      kubeconfig: s.kubeconfig,
+      kubectl: s.kubectl,
+      resource: 'daemonset/trellis-cni-node',
+      namespace: 'trellis-system',
+      selector: 'app=trellis-cni-node',
+      from: client(),
+      urls: [ECHO_V1, ECHO_V2],
+      minRequests: 50,
+    });
+    assert.equal(pod().metadata.annotations?.[REDIRECTION], 'enabled', 'still enrolled');
+    if (before) {
+      assert.ok(
+        before.some((l) => l.includes('--to-ports 15001')),
+        before.join('\n'),
+      );
+      assert.deepEqual(rules(), before, "the pod's in-pod rules are as they were");
+    }
+    console.log(`# ${n} requests during the CNI agent rolling update, all answered 200`);
   },
 );
 
