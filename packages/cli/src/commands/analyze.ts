@@ -8,6 +8,10 @@ import type { Handler } from './context.js';
 
 export const analyze: Handler = async (ctx) => {
   const kube = await ctx.kube();
+  const namespace = ctx.flag<string | undefined>('namespace');
+  // Analysing a namespace that is not there would find nothing and say "No problems found".
+  if (namespace && !(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace })))
+    throw new Error(`namespace ${namespace} does not exist (-n)`);
   const list = (apiVersion: string, kind: string) => kube.list(apiVersion, kind);
   const cp = await kube.get({
     apiVersion: 'apps/v1',
@@ -44,7 +48,7 @@ export const analyze: Handler = async (ctx) => {
           })
         : undefined,
     },
-    ctx.flag<string | undefined>('namespace'),
+    namespace,
   );
   ctx.out(
     render(

@@ -353,6 +353,10 @@ test('analyze finds a policy selecting nothing and a use-waypoint label naming n
     table.stdout,
     /TR0002\s+ERROR\s+Namespace shop\s+istio.io\/use-waypoint=missing names waypoint shop\/missing/,
   );
+  // A mistyped namespace is an error, not "No problems found".
+  const typo = await trellis('analyze', '-n', 'shpo');
+  assert.equal(typo.status, 1, typo.stdout);
+  assert.match(typo.stderr, /namespace shpo does not exist \(-n\)/);
 });
 
 test('uninstall --purge leaves nothing behind; install works again; uninstall keeps CRDs without --purge', async () => {
