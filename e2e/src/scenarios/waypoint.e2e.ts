@@ -336,6 +336,50 @@ test(
   },
 );
 
+test(
+  'trellis proxy-config shows the routes, endpoints and certificate the waypoint holds; log changes its levels',
+  needs,
+  async () => {
+    const pc = async (...args: string[]) => {
+      const r = await s.trellis('proxy-config', ...args, 'deploy/waypoint', '-n', NS);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const cluster = (svc: string) => `outbound\\|80\\|\\|${svc}\\.${NS}\\.svc\\.cluster\\.local`;
+    // The HTTPRoute's rules as the waypoint holds them: the canary match, the retried path, the split.
+    const routes = await pc('routes');
+    assert.match(routes, new RegExp(`/\\* x-canary=yes\\s+${cluster('echo-v2')}\\s`), routes);
+    assert.match(routes, new RegExp(`/flaky/\\*\\s+${cluster('echo-v1')}\\s`), routes);
+    assert.match(
+      routes,
+      new RegExp(`${cluster('echo-v1')} \\(90\\), ${cluster('echo-v2')} \\(10\\)`),
+      routes,
+    );
+    // Every echo pod is a host, reached by HBONE with its identity.
+    const hosts = (
+      JSON.parse(await pc('endpoints', '-o', 'json')) as {
+        name: string;
+        hosts: { address: string; identity: string }[];
+      }[]
+    ).flatMap((c) => c.hosts.map((h) => `${c.name.split('|')[3]} ${h.identity}`));
+    for (const v of ['echo-v1', 'echo-v2'])
+      assert.ok(
+        hosts.some((h) =>
+          h.startsWith(`${v}.${NS}.svc.cluster.local spiffe://cluster.local/ns/${NS}/sa/`),
+        ),
+        hosts.join('\n'),
+      );
+    assert.match(
+      await pc('secret'),
+      new RegExp(
+        `default\\s+workload certificate\\s+spiffe://cluster\\.local/ns/${NS}/sa/waypoint\\s`,
+      ),
+    );
+    assert.equal(JSON.parse(await pc('log', '--level', 'engine:debug')).scopes.engine, 'debug');
+    assert.equal(JSON.parse(await pc('log', '--level', 'engine:default')).scopes.engine, 'info');
+  },
+);
+
 test("retries turn a flaky backend's 503s into 200s; a timeout gives 504", needs, () => {
   // The echo answers 503 a quarter of the time (?codes=503:1,200:3). Without a retry rule
   // (Service echo-v1 has no route) the 503s reach the client; with one they do not.

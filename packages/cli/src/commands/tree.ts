@@ -58,6 +58,16 @@ const ztunnelPod: Flag[] = [
   },
   output(),
 ];
+const proxyPod: Flag[] = [
+  namespaceFlag('namespace of POD (default: the one in NAME.NAMESPACE, else default)'),
+  {
+    name: 'admin-address',
+    type: 'string',
+    placeholder: 'HOST:PORT',
+    description: 'read a proxy reachable directly (one run outside a cluster) instead of a pod',
+  },
+  output(),
+];
 const waypointFor: Flag = {
   name: 'for',
   type: 'string',
@@ -229,6 +239,80 @@ when trellis install applied them.`,
           summary: 'TCP connections by source and destination workload (from metrics)',
           flags: ztunnelPod,
         },
+      ],
+    },
+    {
+      name: 'proxy-config',
+      aliases: ['pc'],
+      summary:
+        "show a waypoint's or gateway's listeners, routes, clusters, endpoints or certificates (alias pc)",
+      description:
+        'Show the Envoy configuration one waypoint or ingress gateway accepted, read from its admin\nendpoint (localhost:15000 in its pod, reached through a port-forward), as istioctl proxy-config\ndoes. POD is NAME, NAME.NAMESPACE or deploy/NAME. -o json|yaml prints the Envoy resources.\nFor a ztunnel, use trellis ztunnel-config.',
+      commands: [
+        {
+          name: 'listeners',
+          summary: 'filter chains: what each matches and where it goes',
+          args: 'POD',
+          maxArgs: 1,
+          flags: proxyPod,
+        },
+        {
+          name: 'routes',
+          summary: 'routes of each route configuration: match and action',
+          args: 'POD',
+          maxArgs: 1,
+          flags: proxyPod,
+        },
+        {
+          name: 'clusters',
+          summary: 'clusters (upstream services) with type and load balancing',
+          args: 'POD',
+          maxArgs: 1,
+          flags: proxyPod,
+        },
+        {
+          name: 'endpoints',
+          summary: 'hosts of every cluster: health, outlier ejection, weight, identity',
+          args: 'POD',
+          maxArgs: 1,
+          flags: proxyPod,
+        },
+        {
+          name: 'secret',
+          summary: 'the workload certificate and the TLS certificates the proxy holds',
+          args: 'POD',
+          maxArgs: 1,
+          flags: proxyPod,
+        },
+        {
+          name: 'all',
+          summary: 'every view above (-o json|yaml: the whole /config_dump)',
+          args: 'POD',
+          maxArgs: 1,
+          flags: proxyPod,
+        },
+        {
+          name: 'log',
+          summary: 'show the log levels, or change them with --level',
+          args: 'POD',
+          maxArgs: 1,
+          flags: [
+            ...proxyPod.filter((f) => f.name !== 'output'),
+            {
+              name: 'level',
+              type: 'string',
+              placeholder: 'LEVEL|SCOPE:LEVEL,...',
+              description:
+                'set the level (trace, debug, info, warn, error) of everything or of scopes, e.g. debug or rbac:debug,router:info; SCOPE:default resets one',
+            },
+          ],
+          examples: ['trellis proxy-config log deploy/waypoint -n shop --level rbac:debug'],
+        },
+      ],
+      examples: [
+        'trellis proxy-config routes deploy/waypoint -n shop',
+        'trellis pc endpoints waypoint-7d9f8c-x2x4q.shop',
+        'trellis proxy-config listeners deploy/waypoint -n shop -o yaml',
       ],
     },
     {
@@ -476,6 +560,13 @@ export const HANDLERS: Record<string, () => Promise<Handler>> = {
   'ztunnel-config policies': async () => (await import('./ztunnel-config.js')).ztunnelConfig,
   'ztunnel-config certificates': async () => (await import('./ztunnel-config.js')).ztunnelConfig,
   'ztunnel-config connections': async () => (await import('./ztunnel-config.js')).ztunnelConfig,
+  'proxy-config listeners': async () => (await import('./proxy-config.js')).proxyConfig,
+  'proxy-config routes': async () => (await import('./proxy-config.js')).proxyConfig,
+  'proxy-config clusters': async () => (await import('./proxy-config.js')).proxyConfig,
+  'proxy-config endpoints': async () => (await import('./proxy-config.js')).proxyConfig,
+  'proxy-config secret': async () => (await import('./proxy-config.js')).proxyConfig,
+  'proxy-config all': async () => (await import('./proxy-config.js')).proxyConfig,
+  'proxy-config log': async () => (await import('./proxy-config.js')).proxyConfig,
   'proxy-status': async () => (await import('./proxy-status.js')).proxyStatus,
   'waypoint generate': async () => (await import('./waypoint.js')).waypointGenerate,
   'waypoint apply': async () => (await import('./waypoint.js')).waypointApply,

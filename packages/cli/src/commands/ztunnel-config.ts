@@ -5,8 +5,8 @@
 import { EXIT } from '../cli/command-spec.js';
 import type { Kube } from '../kube/kube.js';
 import type { KubeObject } from '../kube/objects.pure.js';
-import { httpGetText } from '../kube/http-get.js';
-import { portForwardGet } from '../kube/port-forward.js';
+import { httpText } from '../kube/http-text.js';
+import { portForwardText } from '../kube/port-forward.js';
 import { NAMESPACE } from '../manifests/render.pure.js';
 import { ZTUNNEL_VIEWS } from '../mesh/ztunnel-config.pure.js';
 import { render } from '../output/format.pure.js';
@@ -47,7 +47,7 @@ async function source(ctx: Context): Promise<ZtunnelSource> {
     name,
     get: (port, path) =>
       port === ADMIN_PORT
-        ? portForwardGet(kube, NAMESPACE, pod.metadata.name, port, path)
+        ? portForwardText(kube, NAMESPACE, pod.metadata.name, port, path)
         : kube.podProxyGet(NAMESPACE, pod.metadata.name, port, path),
   };
 }
@@ -95,7 +95,7 @@ function directSource(address: string): ZtunnelSource {
     name: address,
     get: (port, path) => {
       const at = port === ADMIN_PORT ? adminAt : metricsAt;
-      return httpGetText(at.host, at.port, path).catch((e: Error) => {
+      return httpText(at.host, at.port, path).catch((e: Error) => {
         throw new Error(`ztunnel at ${at.host}:${at.port}: ${e.message}`);
       });
     },
