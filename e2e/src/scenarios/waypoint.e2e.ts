@@ -340,8 +340,10 @@ test(
   'trellis proxy-config shows the routes, endpoints and certificate the waypoint holds; log changes its levels',
   needs,
   async () => {
-    const pc = async (...args: string[]) => {
-      const r = await s.trellis('proxy-config', ...args, 'deploy/waypoint', '-n', NS);
+    const pc = async (view: string, ...args: string[]) => {
+      // deploy/NAME, and gateway/NAME for the certificate: a pod of the Gateway either way.
+      const target = view === 'secret' ? 'gateway/waypoint' : 'deploy/waypoint';
+      const r = await s.trellis('proxy-config', view, target, '-n', NS, ...args);
       assert.equal(r.status, 0, r.stderr);
       return r.stdout;
     };

@@ -1,7 +1,8 @@
 // `trellis proxy-config listeners|routes|clusters|endpoints|secret|all|log POD`: what one waypoint
 // or ingress gateway holds, read from its admin endpoint (localhost:15000 in its pod, reached by
-// port-forward), as istioctl proxy-config shows an Envoy's. POD is NAME, NAME.NAMESPACE or
-// deploy/NAME (-n: the namespace); --admin-address reads a proxy reachable directly instead.
+// port-forward), as istioctl proxy-config shows an Envoy's. POD is NAME, NAME.NAMESPACE,
+// deploy/NAME or gateway/NAME (a pod of that Gateway; -n: the namespace); --admin-address reads
+// a proxy reachable directly instead.
 import { EXIT, UsageError } from '../cli/command-spec.js';
 import type { Kube } from '../kube/kube.js';
 import type { KubeObject } from '../kube/objects.pure.js';
@@ -84,7 +85,7 @@ async function source(ctx: Context): Promise<AdminSource> {
   if (direct) return directSource(direct);
   if (!target)
     throw new UsageError(
-      'which proxy? give its POD (NAME, NAME.NAMESPACE or deploy/NAME), or --admin-address',
+      'which proxy? give its POD (NAME, NAME.NAMESPACE, deploy/NAME or gateway/NAME), or --admin-address',
       ctx.inv.path,
     );
   const kube = await ctx.kube();
@@ -103,30 +104,39 @@ async function resolvePod(
   target: string,
   namespaceFlag: string | undefined,
 ): Promise<KubeObject> {
-  const deploy = /^(?:deploy|deployment|deployments)\/(.+)$/.exec(target);
-  let name = deploy ? deploy[1]! : target;
+  const kind = /^(deploy|deployment|deployments|gateway|gateways)\/(.+)$/.exec(target);
+  let name = kind ? kind[2]! : target;
   let namespace = namespaceFlag ?? 'default';
-  if (!deploy && !namespaceFlag && name.includes('.')) {
+  if (!kind && !namespaceFlag && name.includes('.')) {
     const dot = name.indexOf('.');
     namespace = name.slice(dot + 1);
     name = name.slice(0, dot);
   }
   let pod: KubeObject | undefined;
-  if (deploy) {
-    const d = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
-    if (!d) throw new Error(`no deployment ${namespace}/${name} (-n sets the namespace)`);
-    const selector = Object.entries(d.spec?.selector?.matchLabels ?? {})
-      .map(([k, v]) => `${k}=${String(v)}`)
-      .join(',');
+  if (kind) {
+    const gateway = kind[1]!.startsWith('gateway');
+    let selector = `${GATEWAY_NAME}=${name}`;
+    if (!gateway) {
+      const d = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
+      if (!d)
+        throw new Error(
+          `no deployment ${namespace}/${name} (-n sets the namespace; gateway/NAME picks a pod of the Gateway NAME)`,
+        );
+      selector = Object.entries(d.spec?.selector?.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',');
+    }
     const pods = (await kube.list('v1', 'Pod', { namespace, labelSelector: selector })).filter(
       (p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp,
     );
     pod = pods.sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)))[0];
-    if (!pod) throw new Error(`deployment ${namespace}/${name} has no running pod`);
+    if (!pod) throw new Error(`${kind[1]}/${name} in ${namespace} has no running pod`);
   } else {
     pod = await kube.get({ apiVersion: 'v1', kind: 'Pod', namespace, name });
     if (!pod)
-      throw new Error(`no pod ${namespace}/${name} (POD is NAME, NAME.NAMESPACE or deploy/NAME)`);
+      throw new Error(
+        `no pod ${namespace}/${name} (POD is NAME, NAME.NAMESPACE, deploy/NAME or gateway/NAME)`,
+      );
   }
   if (!pod.metadata.labels?.[GATEWAY_NAME]) {
     const ztunnel = pod.metadata.labels?.app === 'ztunnel';

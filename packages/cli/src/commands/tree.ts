@@ -247,7 +247,7 @@ when trellis install applied them.`,
       summary:
         "show a waypoint's or gateway's listeners, routes, clusters, endpoints or certificates (alias pc)",
       description:
-        'Show the Envoy configuration one waypoint or ingress gateway accepted, read from its admin\nendpoint (localhost:15000 in its pod, reached through a port-forward), as istioctl proxy-config\ndoes. POD is NAME, NAME.NAMESPACE or deploy/NAME. -o json|yaml prints the Envoy resources.\nFor a ztunnel, use trellis ztunnel-config.',
+        'Show the Envoy configuration one waypoint or ingress gateway accepted, read from its admin\nendpoint (localhost:15000 in its pod, reached through a port-forward), as istioctl proxy-config\ndoes. POD is NAME, NAME.NAMESPACE, deploy/NAME or gateway/NAME (a pod of that Gateway).\n-o json|yaml prints the Envoy resources. For a ztunnel, use trellis ztunnel-config.',
       commands: [
         {
           name: 'listeners',
@@ -312,7 +312,7 @@ when trellis install applied them.`,
       examples: [
         'trellis proxy-config routes deploy/waypoint -n shop',
         'trellis pc endpoints waypoint-7d9f8c-x2x4q.shop',
-        'trellis proxy-config listeners deploy/waypoint -n shop -o yaml',
+        'trellis proxy-config listeners gateway/ingress -n shop -o yaml',
       ],
     },
     {

@@ -5,8 +5,8 @@
 // takes are truncated (TC) so it asks again over TCP.
 import type * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import type { Logger } from '@trellis/core';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@trellis/core';
 import {
   leaveReusePortGroup,
   listenInNetns,
@@ -151,8 +151,15 @@ export async function startPodDns(ctx: DnsContext, opts: PodDnsOptions): Promise
       .then((out) => (out && !flight.closed ? send(out) : undefined))
       .finally(() => flight.pending--);
   };
+  const queued = (s: dgram.Socket) => {
+    try {
+      return queuedDatagram(s) > 0;
+    } catch {
+      return false; // a socket the kernel no longer has: nothing waits on it
+    }
+  };
   /** True while a query this proxy took is unanswered or one waits in a UDP socket's queue. */
-  const busy = () => flight.pending > 0 || udp.some((s) => queuedDatagram(s) > 0);
+  const busy = () => flight.pending > 0 || udp.some(queued);
   let closing: Promise<void> | undefined;
   const close = (drainMs = 0) => (closing ??= stop(drainMs));
   const stop = async (drainMs: number) => {
