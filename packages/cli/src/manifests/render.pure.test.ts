@@ -49,7 +49,7 @@ test('--set values land where the components read them', () => {
     'trustDomain=example.org',
     'controlPlane.replicas=3',
     'controlPlane.plaintextXds=false',
-    'ztunnel.workers=2',
+    'ztunnel.workers=50%',
     'cni.confDir=/etc/kubernetes/cni/net.d',
     'cni.binDir=/home/kubernetes/bin',
     'logLevel=debug',
@@ -69,7 +69,11 @@ test('--set values land where the components read them', () => {
   assert.ok(!find(objs, 'Service', 'istiod').spec.ports.some((p: KubeObject) => p.port === 15010));
   const zc = containersOf(find(objs, 'DaemonSet', 'ztunnel'))[0];
   assert.equal(env(zc, 'TRUST_DOMAIN'), 'example.org');
-  assert.equal(env(zc, 'ZTUNNEL_WORKER_THREADS'), '2');
+  assert.equal(env(zc, 'ZTUNNEL_WORKER_THREADS'), '50%');
+  // The percentage is of the CPU limit, which the downward API gives ztunnel (upstream's chart too).
+  assert.deepEqual(zc.env.find((e: KubeObject) => e.name === 'ZTUNNEL_CPU_LIMIT').valueFrom, {
+    resourceFieldRef: { resource: 'limits.cpu' },
+  });
   const cni = find(objs, 'DaemonSet', 'trellis-cni-node');
   const vols = Object.fromEntries(
     cni.spec.template.spec.volumes.map((v: KubeObject) => [v.name, v.hostPath?.path]),
@@ -126,6 +130,10 @@ test('bad --set arguments say what is wrong and what is accepted', () => {
     ['images.tag=', /images.tag must be an image tag/],
     ['images.tag', /--set images.tag: expected KEY=VALUE/],
     ['cni.excludeNamespaces=Kube_System', /comma-separated namespace names/],
+    ...['0', '257', '0%', '101%', '100.5%', 'half'].map((w): [string, RegExp] => [
+      `ztunnel.workers=${w}`,
+      /ztunnel.workers must be a count from 1 to 256, or a percentage of the CPU limit/,
+    ]),
     [
       'tracing.otlpEndpoint=otel-collector:4317',
       /tracing.otlpEndpoint must be http:\/\/host:port or https:\/\/host:port/,
@@ -133,4 +141,6 @@ test('bad --set arguments say what is wrong and what is accepted', () => {
   ];
   for (const [arg, message] of cases) assert.throws(() => parseSets([arg]), message, arg);
   assert.ok(VALUE_SPECS.length >= 10);
+  for (const w of ['1', '256', '50%', '100%', '12.5%', '0.5%'])
+    assert.doesNotThrow(() => parseSets([`ztunnel.workers=${w}`]), w);
 });

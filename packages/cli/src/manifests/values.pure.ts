@@ -95,8 +95,15 @@ export const VALUE_SPECS: readonly ValueSpec[] = [
   },
   {
     key: 'ztunnel.workers',
-    description: 'processes carrying connections in each ztunnel (default 2, as upstream ztunnel)',
-    value: { type: 'int', min: 1, max: 256 },
+    description:
+      'processes carrying connections in each ztunnel: a count, or a percentage of its CPU limit (ZTUNNEL_WORKER_THREADS; default 2, as upstream ztunnel)',
+    value: {
+      type: 'string',
+      pattern:
+        /^(?:25[0-6]|2[0-4]\d|1\d\d|[1-9]\d?|(?:100(?:\.0+)?|[1-9]\d?(?:\.\d+)?|0\.\d*[1-9]\d*)%)$/,
+      expected:
+        'a count from 1 to 256, or a percentage of the CPU limit above 0 and at most 100%, e.g. 50%',
+    },
   },
   {
     key: 'cni.enabled',
