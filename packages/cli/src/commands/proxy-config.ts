@@ -24,7 +24,7 @@ interface AdminSource {
 export const proxyConfig: Handler = async (ctx) => {
   const what = ctx.inv.path[1]!;
   const admin = await source(ctx);
-  ctx.log(`${admin.name}`);
+  ctx.log(admin.name);
   if (what === 'log') return logLevels(ctx, admin);
   if (what === 'all') return all(ctx, admin);
   const view = PROXY_VIEWS[what]!;
@@ -92,7 +92,7 @@ async function source(ctx: Context): Promise<AdminSource> {
   const pod = await resolvePod(kube, target, ctx.flag<string | undefined>('namespace'));
   const { namespace, name } = pod.metadata;
   return {
-    name: `${pod.metadata.labels?.[GATEWAY_NAME] ? 'proxy' : 'pod'} ${namespace}/${name}`,
+    name: `proxy ${namespace}/${name}`,
     request: (path, method) =>
       portForwardText(kube, namespace, name, ADMIN_PORT, path, method ? { method } : {}),
   };
