@@ -133,6 +133,7 @@ test('routes: every match form and action, in the order the proxy tries them', (
                       { name: 'x-skip', presentMatch: true, invertMatch: true },
                       { name: 'x-env', stringMatch: { prefix: 'prod' }, invertMatch: true },
                       { name: 'x-re', safeRegexMatch: { regex: 'a+' } },
+                      { name: 'x-v', stringMatch: { suffix: '.1' } },
                     ],
                     queryParameters: [
                       { name: 'theme', stringMatch: { exact: 'dark' } },
@@ -185,7 +186,7 @@ test('routes: every match form and action, in the order the proxy tries them', (
       [
         'reviews:9080',
         '*',
-        '/legacy :method=GET x-debug !x-skip !x-env^prod x-re/a+/ ?theme=dark ?debug',
+        '/legacy :method=GET x-debug !x-skip !x-env^=prod x-re~=a+ x-v$=.1 ?theme=dark ?debug',
         'outbound|9080||reviews-v0; mirror outbound|9080||shadow',
         'exact',
       ],

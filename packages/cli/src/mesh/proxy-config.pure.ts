@@ -17,7 +17,6 @@ export interface ProxyConfigDump {
   readonly listeners: readonly Json[];
   readonly routes: readonly Json[];
   readonly clusters: readonly Json[];
-  readonly endpoints: readonly Json[];
   readonly secrets: readonly Json[];
 }
 
@@ -37,7 +36,6 @@ export function parseProxyConfigDump(text: string, source: string): ProxyConfigD
     listeners: arr(doc.listeners),
     routes: arr(doc.routes),
     clusters: arr(doc.clusters),
-    endpoints: arr(doc.endpoints),
     secrets: arr(doc.secrets),
   };
 }
@@ -55,14 +53,12 @@ export interface ListenerRow {
 function chainMatch(m: Json): string {
   const parts: string[] = [];
   if (m.destinationPort !== undefined) parts.push(`port ${String(m.destinationPort)}`);
-  const prefixes = arr(m.prefixRanges).map(
-    (p) => `${str(p.addressPrefix)}/${String(p.prefixLen ?? 0)}`,
-  );
-  if (prefixes.length) parts.push(`dst ${prefixes.join(',')}`);
-  const sources = arr(m.sourcePrefixRanges).map(
-    (p) => `${str(p.addressPrefix)}/${String(p.prefixLen ?? 0)}`,
-  );
-  if (sources.length) parts.push(`src ${sources.join(',')}`);
+  const cidrs = (ranges: unknown) =>
+    arr(ranges).map((p) => `${str(p.addressPrefix)}/${String(p.prefixLen ?? 0)}`);
+  const dst = cidrs(m.prefixRanges);
+  if (dst.length) parts.push(`dst ${dst.join(',')}`);
+  const src = cidrs(m.sourcePrefixRanges);
+  if (src.length) parts.push(`src ${src.join(',')}`);
   if (str(m.transportProtocol)) parts.push(str(m.transportProtocol)!);
   const alpn = (m.applicationProtocols as string[] | undefined) ?? [];
   if (alpn.length) parts.push(`alpn ${alpn.join(',')}`);
@@ -121,13 +117,16 @@ export interface RouteRow {
   readonly name: string;
 }
 
-/** An Envoy StringMatcher as text: "=x", "^x" (prefix), "x$" (suffix), "~x" (contains), "/re/". */
+/**
+ * An Envoy StringMatcher as an operator and its value, as CSS attribute selectors write them:
+ * "=x" exact, "^=x" prefix, "$=x" suffix, "*=x" contains, "~=re" regex.
+ */
 function stringMatch(m: Json): string {
   if (m.exact !== undefined) return `=${str(m.exact)}`;
-  if (m.prefix !== undefined) return `^${str(m.prefix)}`;
-  if (m.suffix !== undefined) return `${str(m.suffix)}$`;
-  if (m.contains !== undefined) return `~${str(m.contains)}`;
-  if (m.safeRegex !== undefined) return `/${str(obj(m.safeRegex).regex)}/`;
+  if (m.prefix !== undefined) return `^=${str(m.prefix)}`;
+  if (m.suffix !== undefined) return `$=${str(m.suffix)}`;
+  if (m.contains !== undefined) return `*=${str(m.contains)}`;
+  if (m.safeRegex !== undefined) return `~=${str(obj(m.safeRegex).regex)}`;
   return '?';
 }
 
@@ -136,10 +135,16 @@ function headerMatch(h: Json): string {
   const not = h.invertMatch ? '!' : '';
   if (h.presentMatch !== undefined)
     return Boolean(h.presentMatch) !== Boolean(h.invertMatch) ? name : `!${name}`;
-  if (h.stringMatch !== undefined) return `${not}${name}${stringMatch(obj(h.stringMatch))}`;
-  if (h.exactMatch !== undefined) return `${not}${name}=${str(h.exactMatch)}`;
-  if (h.prefixMatch !== undefined) return `${not}${name}^${str(h.prefixMatch)}`;
-  if (h.safeRegexMatch !== undefined) return `${not}${name}/${str(obj(h.safeRegexMatch).regex)}/`;
+  // The deprecated per-kind fields are a StringMatcher spelled out.
+  const legacy = {
+    exact: h.exactMatch,
+    prefix: h.prefixMatch,
+    suffix: h.suffixMatch,
+    contains: h.containsMatch,
+    safeRegex: h.safeRegexMatch,
+  };
+  const sm = h.stringMatch ?? (Object.values(legacy).some((v) => v !== undefined) && legacy);
+  if (sm) return `${not}${name}${stringMatch(obj(sm))}`;
   if (h.rangeMatch !== undefined) {
     const r = obj(h.rangeMatch);
     return `${not}${name} in [${String(r.start)},${String(r.end)})`;
