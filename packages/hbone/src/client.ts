@@ -62,6 +62,7 @@ export class HboneClient {
   readonly #options: HboneClientOptions;
   /** Source SPIFFE IDs by certificate chain text (callers build a new credentials object per call). */
   readonly #identities = new Map<string, string>();
+  readonly #identitiesByArray = new WeakMap<readonly string[], string>();
 
   constructor(options: HboneClientOptions = {}) {
     this.#options = options;
@@ -228,8 +229,18 @@ export class HboneClient {
    * the same few certificates.
    */
   #sourceIdentity(source: ClientCredentials): string {
-    const chain =
-      typeof source.certChain === 'string' ? source.certChain : source.certChain.join('\n');
+    const chain = source.certChain;
+    if (typeof chain === 'string') return this.#identityOfChain(chain);
+    // The same array each time until the certificate rotates: no joining and hashing of its text.
+    let identity = this.#identitiesByArray.get(chain);
+    if (identity === undefined) {
+      identity = this.#identityOfChain(chain.join('\n'));
+      this.#identitiesByArray.set(chain, identity);
+    }
+    return identity;
+  }
+
+  #identityOfChain(chain: string): string {
     const known = this.#identities.get(chain);
     if (known) return known;
     const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(chain)?.[0];

@@ -27,10 +27,12 @@ Napi::Object Endpoint(Napi::Env env, int family, const void* addr, uint16_t port
   return out;
 }
 
-// originalDst(fd) -> { address, port, family }
+// originalDst(fd, missingOk) -> { address, port, family }, or null when missingOk and conntrack
+// has no entry (a caller with a fallback then pays for no exception on every connection).
 Napi::Value OriginalDst(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info, 0, "originalDst");
+  bool missingOk = info.Length() > 1 && info[1].ToBoolean().Value();
   std::string what = "originalDst(fd " + std::to_string(fd) + ")";
   const char* noEntry =
       "no conntrack entry for this connection (it was not redirected, or conntrack is not "
@@ -53,6 +55,7 @@ Napi::Value OriginalDst(const Napi::CallbackInfo& info) {
     socklen_t dlen = sizeof(dst);
     if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &dst, &dlen) != 0) {
       int err = errno;
+      if (err == ENOENT && missingOk) return env.Null();
       ThrowErrno(env, what, "getsockopt(SO_ORIGINAL_DST)", err, err == ENOENT ? noEntry : "");
     }
     return Endpoint(env, AF_INET, &dst.sin_addr, dst.sin_port);
@@ -61,6 +64,7 @@ Napi::Value OriginalDst(const Napi::CallbackInfo& info) {
   socklen_t dlen = sizeof(dst);
   if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &dst, &dlen) != 0) {
     int err = errno;
+    if (err == ENOENT && missingOk) return env.Null();
     ThrowErrno(env, what, "getsockopt(IP6T_SO_ORIGINAL_DST)", err, err == ENOENT ? noEntry : "");
   }
   return Endpoint(env, AF_INET6, &dst.sin6_addr, dst.sin6_port);

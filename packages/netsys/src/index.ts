@@ -1,5 +1,5 @@
 // Public surface of @trellis/netsys: what Node.js cannot do itself, from one small N-API addon.
-export { originalDst, fdOf, type SocketAddress } from './original-dst.js';
+export { originalDst, trackedOriginalDst, fdOf, type SocketAddress } from './original-dst.js';
 export { setMark, getMark, setTransparent, getTransparent } from './sockopt.js';
 export {
   socketInNetns,

@@ -4,13 +4,15 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { rootOnly } from '@trellis/core/test-support';
 import { connectInNetns, listenInNetns } from './netns-sockets.js';
-import { fdOf, originalDst, type SocketAddress } from './original-dst.js';
+import { fdOf, originalDst, trackedOriginalDst, type SocketAddress } from './original-dst.js';
 import { createNetnsPair, execIn, type NetnsPair } from './test-support/netns-fixture.js';
 
 interface Accepted {
   localAddress: string | undefined;
   localPort: number | undefined;
   dst: SocketAddress | Error;
+  /** trackedOriginalDst of the same socket. */
+  tracked: SocketAddress | undefined | Error;
 }
 
 /** A listener in `netns` that reports originalDst of each accepted connection. */
@@ -24,7 +26,13 @@ async function reportingListener(netns: string, host: string, ipv6Only?: boolean
     } catch (err) {
       dst = err as Error;
     }
-    const entry = { localAddress: c.localAddress, localPort: c.localPort, dst };
+    let tracked: SocketAddress | undefined | Error;
+    try {
+      tracked = trackedOriginalDst(fdOf(c));
+    } catch (err) {
+      tracked = err as Error;
+    }
+    const entry = { localAddress: c.localAddress, localPort: c.localPort, dst, tracked };
     c.destroy();
     const waiter = waiters.shift();
     if (waiter) waiter(entry);
@@ -98,6 +106,7 @@ describe('originalDst', rootOnly('network namespaces and iptables'), () => {
     const accepted = await connectAndAccept(pair.a.path, pair.unusedIpv4, 8080, listener);
     assert.equal(accepted.localPort, listener.port, 'the connection was redirected');
     assert.deepEqual(accepted.dst, { address: pair.unusedIpv4, port: 8080, family: 4 });
+    assert.deepEqual(accepted.tracked, accepted.dst, 'trackedOriginalDst gives the same');
   });
 
   it('returns the pre-REDIRECT IPv6 destination', async () => {
@@ -107,6 +116,7 @@ describe('originalDst', rootOnly('network namespaces and iptables'), () => {
     const accepted = await connectAndAccept(pair.a.path, pair.unusedIpv6, 8080, listener);
     assert.equal(accepted.localPort, listener.port, 'the connection was redirected');
     assert.deepEqual(accepted.dst, { address: pair.unusedIpv6, port: 8080, family: 6 });
+    assert.deepEqual(accepted.tracked, accepted.dst, 'trackedOriginalDst gives the same');
   });
 
   it('returns the IPv4 destination of a connection accepted on a dual-stack IPv6 listener', async () => {
@@ -135,6 +145,7 @@ describe('originalDst', rootOnly('network namespaces and iptables'), () => {
       accepted.dst.message,
       /getsockopt\(SO_ORIGINAL_DST\) failed: ENOENT .*no conntrack entry/,
     );
+    assert.equal(accepted.tracked, undefined, 'trackedOriginalDst: undefined, no exception');
   });
 
   it('throws EBADF for a closed fd and ENOTSOCK for a file', () => {
@@ -142,6 +153,7 @@ describe('originalDst', rootOnly('network namespaces and iptables'), () => {
       code: 'EBADF',
       message: /^originalDst\(fd 1000000\): getsockname failed: EBADF/,
     });
+    assert.throws(() => trackedOriginalDst(1_000_000), { code: 'EBADF' }, 'only ENOENT is undefined');
     const file = openSync('/proc/self/status', 'r');
     try {
       assert.throws(() => originalDst(file), { code: 'ENOTSOCK' });

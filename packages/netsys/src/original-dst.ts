@@ -18,6 +18,14 @@ export function originalDst(fd: number): SocketAddress {
   return addon().originalDst(fd);
 }
 
+/**
+ * originalDst, but undefined where conntrack has no entry for the connection (it was not
+ * redirected): for callers that fall back to another address, without an exception per connection.
+ */
+export function trackedOriginalDst(fd: number): SocketAddress | undefined {
+  return addon().originalDst(fd, true) ?? undefined;
+}
+
 /** The file descriptor of a connected net.Socket or a listening net.Server. */
 export function fdOf(socket: net.Socket | net.Server): number {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;

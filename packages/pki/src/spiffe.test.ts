@@ -68,6 +68,17 @@ describe('parseSpiffeId (workload form)', () => {
     });
   }
 
+  it('gives the same frozen answer for an ID parsed again, and still refuses a bad one every time', () => {
+    const id = 'spiffe://cluster.local/ns/shop/sa/cart';
+    const first = parseSpiffeId(id);
+    assert.equal(parseSpiffeId(id), first);
+    assert.ok(Object.isFrozen(first), 'callers share it: nobody may change it');
+    assert.equal(parseSvidSpiffeId(id), parseSvidSpiffeId(id));
+    assert.ok(Object.isFrozen(parseSvidSpiffeId(id)));
+    for (let i = 0; i < 2; i++)
+      assert.throws(() => parseSpiffeId('spiffe://cluster.local/ns/Shop/sa/cart'), SpiffeIdError);
+  });
+
   it('enforces the 2048-byte and 255-byte trust domain limits', () => {
     assert.throws(
       () => parseSpiffeUri(`spiffe://td/${'a'.repeat(2040)}`),

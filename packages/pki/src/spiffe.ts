@@ -101,15 +101,35 @@ export function parseSpiffeUri(input: string): SpiffeId {
 }
 
 /** Parses the SPIFFE ID a certificate carries: a valid SPIFFE ID whose path is not empty. */
-export function parseSvidSpiffeId(input: string): SpiffeId {
+export const parseSvidSpiffeId: (input: string) => SpiffeId = remembered((input) => {
   const id = parseSpiffeUri(input);
   if (id.path === '')
     throw new SpiffeIdError(input, 'a workload identity needs a path after the trust domain');
   return id;
-}
+});
 
 /** Parses a workload identity spiffe://<td>/ns/<namespace>/sa/<service-account>. */
-export function parseSpiffeId(input: string): WorkloadIdentity {
+export const parseSpiffeId: (input: string) => WorkloadIdentity = remembered(parseWorkloadSpiffeId);
+
+/**
+ * `parse`, answering an input it parsed before from memory (valid ones only; the answers are
+ * frozen, as callers share them): ztunnel parses the peer's and its own ID on every connection, and
+ * a mesh has a few thousand identities at most, so a full memory is simply emptied.
+ */
+function remembered<T extends object>(parse: (input: string) => T): (input: string) => T {
+  const known = new Map<string, T>();
+  return (input) => {
+    let answer = known.get(input);
+    if (answer) return answer;
+    answer = Object.freeze(parse(input));
+    if (known.size >= REMEMBERED_IDS) known.clear();
+    known.set(input, answer);
+    return answer;
+  };
+}
+const REMEMBERED_IDS = 4096;
+
+function parseWorkloadSpiffeId(input: string): WorkloadIdentity {
   const id = parseSpiffeUri(input);
   const parts = id.path.split('/').slice(1);
   if (parts.length !== 4 || parts[0] !== 'ns' || parts[2] !== 'sa') {

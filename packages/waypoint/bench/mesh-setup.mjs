@@ -20,9 +20,9 @@ export const NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? COMPONENT_NODE_OPT
 /** The programs the images run (one bundled file each, see tools/bundle.mjs). */
 export const MAINS = {
   controlPlane: pkg('control-plane/dist/trellis-control-plane.mjs'),
-  ztunnel: pkg('ztunnel/dist/trellis-ztunnel.mjs'),
-  // BENCH_WAYPOINT_MAIN: another build of the waypoint (e.g. a copy of the base commit's dist, or
-  // dist/main.js unbundled) for A/B runs.
+  // BENCH_ZTUNNEL_MAIN, BENCH_WAYPOINT_MAIN: another build (e.g. a copy of the base commit's
+  // bundles, next to them so that the native addon resolves; or dist/main.js unbundled) for A/B runs.
+  ztunnel: process.env.BENCH_ZTUNNEL_MAIN ?? pkg('ztunnel/dist/trellis-ztunnel.mjs'),
   waypoint: process.env.BENCH_WAYPOINT_MAIN ?? pkg('waypoint/dist/trellis-waypoint.mjs'),
 };
 

@@ -3,7 +3,13 @@
 // provides ops that open sockets inside a pod's namespace. Tests on loopback use
 // `mappedDestinationOpsForTest`, the only ops whose original destination is not the kernel's.
 import net from 'node:net';
-import { connectInNetns, fdOf, listenInNetns, originalDst } from '@trellis/netsys';
+import {
+  connectInNetns,
+  fdOf,
+  listenInNetns,
+  originalDst,
+  trackedOriginalDst,
+} from '@trellis/netsys';
 
 /** How a proxy set creates its sockets: in the host netns (node:net) or inside a pod netns (netsys). */
 export interface SocketOps {
@@ -108,14 +114,12 @@ export function createHostSocketOps(opts: HostSocketOpsOptions = {}): SocketOps 
       });
     },
     originalDst(socket) {
-      try {
+      if (!opts.localAddressFallback) {
         const dst = originalDst(fdOf(socket));
         return { address: dst.address, port: dst.port };
-      } catch (err) {
-        if (opts.localAddressFallback && (err as NodeJS.ErrnoException).code === 'ENOENT')
-          return localEndpoint(socket);
-        throw err;
       }
+      const dst = trackedOriginalDst(fdOf(socket));
+      return dst ? { address: dst.address, port: dst.port } : localEndpoint(socket);
     },
   };
 }
