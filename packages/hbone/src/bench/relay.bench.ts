@@ -6,14 +6,19 @@
 //   h2node_pair    a bare HTTP/2 CONNECT tunnel over mTLS made with node:http2 in this file
 //   hbone_pair     this package's HboneClient and HboneServer (also on node:http2)
 // Throughput with iperf3 (1 and 4 streams), CPU of the relay processes, and the round-trip time of
-// small messages at a fixed rate through one tunneled connection. Prints and writes
-// bench-results.txt. Run: npm run bench -w @trellis/hbone  (BENCH_SECONDS, BENCH_ROUNDS to change).
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+// small messages at a fixed rate through one tunneled connection. Then small HTTP requests (what a
+// mesh mostly carries): wrk through each pair to an nginx serving 1 KiB, relays pinned to the last
+// CPU and wrk and nginx to the first, with keep-alive and with a new connection per request: CPU
+// of the pair per request and per connection, the figure a proxy's speed is made of. Prints and
+// writes bench-results.txt. Run: npm run bench -w @trellis/hbone  (BENCH_SECONDS, BENCH_ROUNDS to
+// change; BENCH_REQUESTS=0 skips the requests, which need nginx and wrk).
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +50,7 @@ const STREAMS = (process.env['BENCH_STREAMS'] ?? '1,4').split(',').map(Number);
 const BASELINE: Variant = 'tcp_pair';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const REQUESTS = process.env['BENCH_REQUESTS'] !== '0';
 const LATENCY_RATE = 1000;
 const LATENCY_COUNT = 3000;
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/client';
@@ -104,12 +110,21 @@ async function runRelay(config: RelayConfig): Promise<number> {
     return (server.address() as net.AddressInfo).port;
   }
   if (config.variant === 'tls_pair') {
+    // One secure context for all connections, as a server has (made per connection, its key and
+    // certificates parsed again, it cost ~10 ms of CPU per connection).
+    const options = mtlsClientOptions({
+      ...config.client,
+      trustBundle,
+      expectedIdentity: SERVER_ID,
+    });
+    const secureContext = tls.createSecureContext(options);
     return listenTcp((socket) => {
       quiet(socket);
       const up = tls.connect({
         host: '127.0.0.1',
         port: config.upstreamPort,
-        ...mtlsClientOptions({ ...config.client, trustBundle, expectedIdentity: SERVER_ID }),
+        ...options,
+        secureContext,
       });
       quiet(up);
       void splice(socket, up);
@@ -215,6 +230,60 @@ async function stopPair(relay: Relay): Promise<void> {
       await exited;
     }),
   );
+}
+
+/** The CPUs of the requests section: relays on the last one, wrk and nginx on the first. */
+const RELAY_CPU = String(Math.max(0, cpus().length - 1));
+const SIDE_CPU = '0';
+
+function pin(pid: number | undefined, cpu: string): void {
+  if (pid === undefined) return;
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset -p ${cpu} ${pid}: ${r.stderr || r.error?.message}`);
+}
+
+/** nginx serving 1 KiB on 127.0.0.1:port (one worker, keep-alive), on SIDE_CPU; returns stop. */
+async function startNginx(port: number): Promise<() => void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hbone-bench-'));
+  writeFileSync(join(dir, 'body.txt'), 'x'.repeat(1024));
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((t) => `${t}_temp_path ${dir};`)
+    .join(' ');
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1; daemon off; error_log ${dir}/error.log; pid ${dir}/nginx.pid;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 10000000; sendfile on; ${temp}
+  server { listen 127.0.0.1:${port}; root ${dir}; location / { default_type text/plain; try_files /body.txt =404; } } }\n`,
+  );
+  const nginx = spawn('taskset', ['-c', SIDE_CPU, 'nginx', '-c', join(dir, 'nginx.conf')], {
+    stdio: 'inherit',
+  });
+  for (let i = 0; ; i++) {
+    const probe = spawnSync('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${port}/`]);
+    if (probe.status === 0) break;
+    if (i === 50 || nginx.exitCode !== null) throw new Error('nginx (the backend) did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return () => {
+    nginx.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** wrk -t1 through `port` for SECONDS on SIDE_CPU: requests completed (throws on any error). */
+function wrk(port: number, seconds: number, newConnectionEach: boolean): number {
+  const args = newConnectionEach ? ['-c16', '-H', 'Connection: close'] : ['-c50'];
+  const url = `http://127.0.0.1:${port}/`;
+  const r = spawnSync('taskset', ['-c', SIDE_CPU, 'wrk', '-t1', ...args, `-d${seconds}s`, url], {
+    encoding: 'utf8',
+  });
+  const requests = Number(/(\d+) requests in/.exec(r.stdout)?.[1]);
+  const bad = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout)?.[1];
+  if (r.status !== 0 || !requests || bad) {
+    throw new Error(`wrk through port ${port}: ${bad ? `${bad} non-2xx` : r.stderr || r.stdout}`);
+  }
+  return requests;
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
@@ -345,6 +414,7 @@ async function main(): Promise<void> {
   }
   iperfServer.kill();
   echo.close();
+  const requestLines = REQUESTS ? await requests(pki) : [];
 
   const lines = [
     `trellis-hbone relay benchmark, ${new Date().toISOString()}`,
@@ -376,9 +446,80 @@ async function main(): Promise<void> {
       `${name.padEnd(12)} p50 ${quantile(values, 0.5).toFixed(3)} p90 ${quantile(values, 0.9).toFixed(3)} p99 ${quantile(values, 0.99).toFixed(3)} | added p50 +${added(0.5)} p90 +${added(0.9)} p99 +${added(0.99)}`,
     );
   }
+  lines.push(...requestLines);
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
   writeFileSync(new URL('../../bench-results.txt', import.meta.url), text);
+}
+
+/**
+ * Small requests through each pair, keep-alive and a new connection each, ROUNDS interleaved
+ * rounds: req/s and the pair's CPU per request (client side + server side), medians.
+ */
+async function requests(
+  pki: Omit<RelayConfig, 'variant' | 'side' | 'upstreamPort' | 'targetPort'>,
+): Promise<string[]> {
+  const port = 18_081 + Math.floor(Math.random() * 1000);
+  const stopNginx = await startNginx(port);
+  const pairs = new Map<Variant, Relay>();
+  for (const variant of VARIANTS) {
+    const relay = await startPair(variant, port, pki);
+    for (const c of relay.children) pin(c.pid, RELAY_CPU);
+    pairs.set(variant, relay);
+    wrk(relay.port, 1, false); // warm-up
+  }
+  type Run = { rate: number; client: number; server: number };
+  const runs = new Map<string, Run[]>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 ? VARIANTS : [...VARIANTS].reverse();
+    for (const closeEach of [false, true]) {
+      for (const variant of order) {
+        const relay = pairs.get(variant) as Relay;
+        const [client, server] = relay.children;
+        const before = [cpuSeconds(client?.pid), cpuSeconds(server?.pid)];
+        const n = wrk(relay.port, SECONDS, closeEach);
+        const perRequest = (pid: number | undefined, i: number): number =>
+          ((cpuSeconds(pid) - (before[i] ?? 0)) / n) * 1e6;
+        const key = `${closeEach ? 'close' : 'keep'} ${variant}`;
+        runs.set(key, [
+          ...(runs.get(key) ?? []),
+          {
+            rate: n / SECONDS,
+            client: perRequest(client?.pid, 0),
+            server: perRequest(server?.pid, 1),
+          },
+        ]);
+        console.error(`round ${round} ${key}: ${(n / SECONDS).toFixed(0)}/s`);
+      }
+    }
+  }
+  for (const relay of pairs.values()) await stopPair(relay);
+  stopNginx();
+  const median = (xs: number[]): number => quantile(xs, 0.5);
+  const out = [
+    '',
+    `small requests: wrk -t1 to nginx (1 KiB) through each pair; relays on CPU ${RELAY_CPU}, wrk and nginx on CPU ${SIDE_CPU}; ${SECONDS} s, ${ROUNDS} rounds interleaved, medians`,
+    'us = CPU of the pair (client side + server side) per request or connection; x = rate / the rate of tcp_pair',
+  ];
+  for (const [closeEach, title] of [
+    [false, 'keep-alive, 50 connections: req/s'],
+    [true, 'a new connection per request (Connection: close, 16 at a time): conn/s'],
+  ] as const) {
+    out.push(title);
+    const base = median(
+      (runs.get(`${closeEach ? 'close' : 'keep'} ${BASELINE}`) ?? []).map((r) => r.rate),
+    );
+    for (const variant of VARIANTS) {
+      const r = runs.get(`${closeEach ? 'close' : 'keep'} ${variant}`) ?? [];
+      const rate = median(r.map((x) => x.rate));
+      const client = median(r.map((x) => x.client));
+      const server = median(r.map((x) => x.server));
+      out.push(
+        `${variant.padEnd(12)} ${rate.toFixed(0).padStart(6)}/s  x ${(rate / base).toFixed(2)}  us ${(client + server).toFixed(1).padStart(6)} (${client.toFixed(1)} + ${server.toFixed(1)})`,
+      );
+    }
+  }
+  return out;
 }
 
 if (process.argv[2] === 'relay') {
