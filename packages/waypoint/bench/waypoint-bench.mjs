@@ -117,19 +117,36 @@ async function saturation(mesh) {
   return results;
 }
 
-// A new connection per request (wrk -H 'Connection: close', 16 connections, one pass): what a
-// client without keep-alive costs each proxy (accept, routing, HBONE stream or TLS handshake).
+// A new connection per request (wrk -H 'Connection: close', 16 connections): what a client without
+// keep-alive costs each proxy (accept, routing, HBONE stream or TLS handshake). ROUNDS interleaved
+// rounds as for saturation (one pass swung by ±20 % on this shared host), medians.
 async function churn(mesh) {
+  const runs = Object.fromEntries(CANDIDATES.map((c) => [c.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of round % 2 ? [...CANDIDATES].reverse() : CANDIDATES) {
+      const pids = c.procs.map((p) => mesh.procs[p].pid);
+      const cpu0 = pids.map(cpuSeconds);
+      const args = ['-t1', '-c16', `-d${SECONDS}s`, '-H', 'Connection: close', c.url];
+      const w = parseWrk(await runIn(mesh.netns, SIDE_CPUS, 'wrk', args));
+      const perProc = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]) / w.requests) * 1e6);
+      runs[c.name].push({ ...w, perProc });
+      process.stderr.write(`churn round ${round + 1} ${c.name}: ${fmt(w.rps, 0)} conn/s\n`);
+    }
+  }
   const results = {};
   for (const c of CANDIDATES) {
-    const pids = c.procs.map((p) => mesh.procs[p].pid);
-    const cpu0 = pids.map(cpuSeconds);
-    const args = ['-t1', '-c16', `-d${SECONDS}s`, '-H', 'Connection: close', c.url];
-    const w = parseWrk(await runIn(mesh.netns, SIDE_CPUS, 'wrk', args));
-    const perProc = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]) / w.requests) * 1e6);
-    const usPerConn = perProc.reduce((sum, us) => sum + us, 0);
-    results[c.name] = { ...w, usPerConn, perProc };
-    process.stderr.write(`churn ${c.name}: ${fmt(w.rps, 0)} conn/s\n`);
+    const rs = runs[c.name];
+    const perProc = c.procs.map((_, i) => median(rs.map((r) => r.perProc[i])));
+    results[c.name] = {
+      rps: median(rs.map((r) => r.rps)),
+      usPerConn: perProc.reduce((sum, us) => sum + us, 0),
+      perProc,
+      errors: rs.reduce((sum, r) => sum + r.errors, 0),
+      sock: rs
+        .map((r) => r.sock)
+        .filter(Boolean)
+        .join('; '),
+    };
   }
   return results;
 }
@@ -255,7 +272,7 @@ async function main() {
     if (conns) {
       lines.push('');
       lines.push(
-        `# new connection per request: wrk -t1 -c16 -H 'Connection: close', ${SECONDS} s, one pass; us/conn = CPU of the path's proxy processes per connection; x base as above`,
+        `# new connection per request: wrk -t1 -c16 -H 'Connection: close', ${SECONDS} s, ${ROUNDS} interleaved rounds, medians; us/conn = CPU of the path's proxy processes per connection (the sum of each one's median); x base as above`,
       );
       for (const c of CANDIDATES) {
         const r = conns[c.name];
