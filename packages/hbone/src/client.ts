@@ -62,6 +62,7 @@ export class HboneClient {
   readonly #options: HboneClientOptions;
   /** Source SPIFFE IDs by certificate chain text (callers build a new credentials object per call). */
   readonly #identities = new Map<string, string>();
+  /** The same, by the chain array itself (a ztunnel passes one array per certificate). */
   readonly #identitiesByArray = new WeakMap<readonly string[], string>();
 
   constructor(options: HboneClientOptions = {}) {

@@ -17,10 +17,7 @@ export interface NativeAddon {
   ) => NativeFdWatcher;
   socketInNetns(netns: string | number, options: SocketInNetnsOptions): number;
   originalDst(fd: number): { address: string; port: number; family: 4 | 6 };
-  originalDst(
-    fd: number,
-    missingOk: true,
-  ): { address: string; port: number; family: 4 | 6 } | null;
+  originalDst(fd: number, missingOk: true): { address: string; port: number; family: 4 | 6 } | null;
   setMark(fd: number, mark: number): void;
   getMark(fd: number): number;
   setTransparent(fd: number, on: boolean, family: 4 | 6): void;

@@ -153,7 +153,11 @@ describe('originalDst', rootOnly('network namespaces and iptables'), () => {
       code: 'EBADF',
       message: /^originalDst\(fd 1000000\): getsockname failed: EBADF/,
     });
-    assert.throws(() => trackedOriginalDst(1_000_000), { code: 'EBADF' }, 'only ENOENT is undefined');
+    assert.throws(
+      () => trackedOriginalDst(1_000_000),
+      { code: 'EBADF' },
+      'only ENOENT is undefined',
+    );
     const file = openSync('/proc/self/status', 'r');
     try {
       assert.throws(() => originalDst(file), { code: 'ENOTSOCK' });

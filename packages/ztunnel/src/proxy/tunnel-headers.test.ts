@@ -11,7 +11,6 @@ describe('tunnel headers', () => {
     for (let i = 0; i < 1000; i++) {
       const m = TRACEPARENT.exec(newTraceparent());
       assert.ok(m, 'version 00, 32 hex digits of trace id, 16 of span id, sampled');
-      assert.notEqual(m[1], '0'.repeat(32), 'an all-zero trace id is invalid');
       seen.add(m[1]!);
     }
     assert.equal(seen.size, 1000);
@@ -22,6 +21,15 @@ describe('tunnel headers', () => {
     assert.equal(
       newTraceparent(() => bytes),
       '00-000102030405060708090a0b0c0d0e0f-1011121314151617-01',
+    );
+  });
+
+  it('draws again rather than give an all-zero trace or span id (invalid in the format)', () => {
+    const draws = [Buffer.alloc(24), Buffer.alloc(24, 1), Buffer.alloc(24, 2)];
+    draws[1]!.fill(0, 16); // a valid trace id, an all-zero span id
+    assert.equal(
+      newTraceparent(() => draws.shift()!),
+      `00-${'02'.repeat(16)}-${'02'.repeat(8)}-01`,
     );
   });
 

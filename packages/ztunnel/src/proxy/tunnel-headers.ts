@@ -3,10 +3,19 @@ import { randomFillSync } from 'node:crypto';
 import { formatForwardedFor } from '@trellis/hbone';
 import type { Workload } from '../state/model.js';
 
-/** A W3C traceparent for a new, sampled trace: 00-<trace id>-<span id>-01. */
+/**
+ * A W3C traceparent for a new, sampled trace: 00-<trace id>-<span id>-01. Neither id may be all
+ * zeros (the format's invalid value): such a draw is drawn again.
+ */
 export function newTraceparent(random: (n: number) => Buffer = pooledRandomBytes): string {
-  const ids = random(24);
+  let ids = random(24);
+  while (isZero(ids, 0, 16) || isZero(ids, 16, 24)) ids = random(24);
   return `00-${ids.toString('hex', 0, 16)}-${ids.toString('hex', 16, 24)}-01`;
+}
+
+function isZero(bytes: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /**
