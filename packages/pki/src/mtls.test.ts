@@ -245,6 +245,44 @@ describe('SPIFFE mutual TLS over node:tls', () => {
     );
   });
 
+  it('decides every connection of the same certificates alike (a leaf checked once is remembered)', async (t) => {
+    const { trustBundle, server, client } = await setup();
+    let allow = true;
+    const srv = await startServer(
+      t,
+      serverConfig(server, trustBundle, () => allow),
+    );
+    for (let i = 0; i < 3; i++) {
+      const out = await connect(srv.port, clientOptions(client, trustBundle));
+      assert.equal(out.data, `hello ${CLIENT_ID}`, `connection ${i + 1}`);
+    }
+    // The same server leaf, now against another expected identity and another trust domain.
+    const wrong = await connect(
+      srv.port,
+      clientOptions(client, trustBundle, 'spiffe://cluster.local/ns/default/sa/db'),
+    );
+    assert.match(String(wrong.error?.message), /is not the expected .*sa\/db$/);
+    const otherDomain = parseTrustBundle(trustBundle.pem, { trustDomain: 'other.local' });
+    const foreign = await connect(
+      srv.port,
+      mtlsClientOptions({
+        key: client.key,
+        certChain: client.chain,
+        trustBundle: otherDomain,
+        expectedIdentity: SERVER_ID,
+      }),
+    );
+    assert.match(
+      String(foreign.error?.message),
+      /in trust domain "cluster.local", expected "other.local"/,
+    );
+    // And the server's own authorization still runs on every connection.
+    allow = false;
+    const refused = await connect(srv.port, clientOptions(client, trustBundle));
+    assert.equal(refused.data, '');
+    assert.equal(srv.accepted.length, 3);
+  });
+
   it('refuses TLS 1.2 and clients without a certificate', async (t) => {
     const { trustBundle, server, client } = await setup();
     const srv = await startServer(t, serverConfig(server, trustBundle));

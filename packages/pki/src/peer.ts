@@ -36,7 +36,7 @@ export class PeerRejectedError extends Error {
 export function peerSpiffeId(socket: TLSSocket): SpiffeId {
   const cert = peerLeaf(socket);
   if (!cert) throw new PeerRejectedError('the peer presented no certificate');
-  const check = checkLeafIdentity(parseCertificate(cert.raw, 'peer certificate').info, undefined);
+  const check = leafIdentity(cert.raw, undefined);
   if (!check.ok) throw new PeerRejectedError(check.reason);
   return check.spiffeId;
 }
@@ -62,16 +62,8 @@ export function spiffeServerIdentityCheck(
   };
 }
 
-function verifyPeerCertificate(der: Uint8Array, policy: PeerPolicy): PeerCheck {
-  let check: PeerCheck;
-  try {
-    check = checkLeafIdentity(
-      parseCertificate(der, 'peer certificate').info,
-      policy.trustBundle.trustDomain,
-    );
-  } catch (err) {
-    return { ok: false, reason: (err as Error).message };
-  }
+function verifyPeerCertificate(der: Buffer, policy: PeerPolicy): PeerCheck {
+  const check = leafIdentity(der, policy.trustBundle.trustDomain);
   if (!check.ok) return check;
   const peer = check.spiffeId;
   if (policy.expectedIdentity !== undefined && peer.uri !== policy.expectedIdentity) {
@@ -91,6 +83,29 @@ function verifyPeerCertificate(der: Uint8Array, policy: PeerPolicy): PeerCheck {
   }
   return check;
 }
+
+/**
+ * checkLeafIdentity of a peer's leaf certificate, remembered by its bytes: parsing a certificate in
+ * JavaScript costs milliseconds of CPU (~10 ms on a slow core), and every TLS connection of a peer
+ * presents the same leaf until it rotates. The handshake has validated the chain before this runs,
+ * so what is remembered was issued by a trusted CA; the memory is emptied when full all the same.
+ */
+function leafIdentity(der: Buffer, trustDomain: string | undefined): IdentityCheck {
+  const key = `${trustDomain ?? ''} ${der.toString('base64')}`;
+  let check = leafChecks.get(key);
+  if (check) return check;
+  try {
+    check = checkLeafIdentity(parseCertificate(der, 'peer certificate').info, trustDomain);
+  } catch (err) {
+    check = { ok: false, reason: (err as Error).message };
+  }
+  Object.freeze(check);
+  if (leafChecks.size >= REMEMBERED_LEAVES) leafChecks.clear();
+  leafChecks.set(key, check);
+  return check;
+}
+const leafChecks = new Map<string, IdentityCheck>();
+const REMEMBERED_LEAVES = 1024;
 
 // getPeerCertificate, not getPeerX509Certificate: on Node 20 a call to the latter makes later
 // getPeerCertificate(true) calls on the socket return the leaf without its issuer chain.

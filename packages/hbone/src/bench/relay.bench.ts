@@ -515,7 +515,7 @@ async function requests(
       const client = median(r.map((x) => x.client));
       const server = median(r.map((x) => x.server));
       out.push(
-        `${variant.padEnd(12)} ${rate.toFixed(0).padStart(6)}/s  x ${(rate / base).toFixed(2)}  us ${(client + server).toFixed(1).padStart(6)} (${client.toFixed(1)} + ${server.toFixed(1)})`,
+        `${variant.padEnd(12)} ${rate.toFixed(0).padStart(6)}/s  x ${base ? (rate / base).toFixed(2) : '-'}  us ${(client + server).toFixed(1).padStart(6)} (${client.toFixed(1)} + ${server.toFixed(1)})`,
       );
     }
   }
