@@ -115,6 +115,39 @@ describe('HBONE client pool', () => {
     await finish(tunnels);
   });
 
+  it('a TLS context kept for a certificate serves only the key and trust bundle it was made with', async (t) => {
+    const env = await setup(t);
+    const client = startClient(t);
+    const alice = await env.pki.workload(spiffe('alice'));
+    const bob = await env.pki.workload(spiffe('bob'));
+    // Two connections (another source IP) with alice's credentials: the second reuses the context.
+    await finish([await client.connect(options(env, alice))]);
+    await finish([await client.connect({ ...options(env, alice), sourceIp: '127.0.0.1' })]);
+    assert.deepEqual(
+      env.hbone.requests.map((r) => r.peer.uri),
+      [spiffe('alice'), spiffe('alice')],
+    );
+    // Alice's chain array with bob's key: a context made for it refuses the pair, where the kept
+    // one would have connected as alice with a key the caller did not give.
+    const other = await makePki('Other Root CA');
+    await assert.rejects(
+      client.connect({
+        ...options(env, { ...alice, key: bob.key }),
+        sourceIp: '127.0.0.2',
+      }),
+      /key values mismatch/,
+    );
+    // And with another trust bundle, the server (whose root that bundle lacks) is refused.
+    await assert.rejects(
+      client.connect({
+        ...options(env, { ...alice, trustBundle: other.trustBundle }),
+        sourceIp: '127.0.0.3',
+      }),
+      /certificate|self.signed|unable to (get|verify)/i,
+    );
+    assert.equal(env.hbone.requests.length, 2, 'no CONNECT arrived from the refused pairs');
+  });
+
   it('the 101st concurrent stream opens a second connection', async (t) => {
     const env = await setup(t);
     const client = startClient(t);
