@@ -142,7 +142,7 @@ function handshake(
 
 /**
  * The TLS context of a set of credentials, made once per certificate: node:tls otherwise makes one
- * per connect from the key, chain and trust bundle text, ~3 ms of CPU on a slow core. Kept by the
+ * per connect from the key, chain and trust bundle text, milliseconds of CPU each. Kept by the
  * chain array, which a ztunnel's identity manager hands out once per certificate (a rotated
  * certificate is a new array, and the old context goes with the old array); a chain given as one
  * string gets a context per connect, as before.

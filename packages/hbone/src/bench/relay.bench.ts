@@ -111,7 +111,7 @@ async function runRelay(config: RelayConfig): Promise<number> {
   }
   if (config.variant === 'tls_pair') {
     // One secure context for all connections, as a server has (made per connection, its key and
-    // certificates parsed again, it cost ~10 ms of CPU per connection).
+    // certificates parsed again, it cost milliseconds of CPU per connection).
     const options = mtlsClientOptions({
       ...config.client,
       trustBundle,
