@@ -37,6 +37,7 @@ import { redactCluster } from './convert/redact-cluster.js';
 import type { Engine } from './engine.js';
 import type { ListenerModel } from './model/listener.js';
 import type { RouteTable } from './model/route.js';
+import { decideRetiring } from './retiring.pure.js';
 import { WarmingGate } from './warming-gate.js';
 import { listenerClusters, routeTableClusters } from './warming.pure.js';
 
@@ -142,19 +143,16 @@ export class XdsConfig {
         const now = Date.now();
         for (const n of r) if (named.has(n)) this.#retiring.set(n, now);
         for (const n of u.keys()) this.#retiring.delete(n);
-        if (removed.length < r.length) {
+        if (removed.length < r.length)
           this.#log.debug(
             { clusters: r.filter((n) => named.has(n)) },
             'removed clusters kept while the applied routes still name them',
           );
-          clearTimeout(this.#retireTimer);
-          this.#retireTimer = setTimeout(() => this.#retire(), RETIRE_GRACE_MS);
-          this.#retireTimer.unref();
-        }
         this.#gate.startWarming(u, removed);
         engine.applyClusters(u, removed);
         this.#resubscribe(CLUSTER_LOAD_ASSIGNMENT_TYPE_URL, engine.endpointNames());
         this.#gate.clustersApplied();
+        this.#retire();
       },
       ['*'],
       // Inline client certificate keys never reach /config_dump either.
@@ -305,16 +303,24 @@ export class XdsConfig {
 
   /**
    * Removes the kept clusters the applied listeners and routes no longer name, and those kept
-   * RETIRE_GRACE_MS already while no update is held (their routes keep naming them on purpose).
+   * RETIRE_GRACE_MS already while no update is held (their routes keep naming them on purpose);
+   * looks again when the next kept one's grace ends.
    */
   #retire(): void {
+    clearTimeout(this.#retireTimer);
+    this.#retireTimer = undefined;
     if (this.#retiring.size === 0) return;
-    const named = this.#engine.namedClusters();
-    const expired = Date.now() - RETIRE_GRACE_MS;
-    const holding = this.#gate.holding();
-    const gone = [...this.#retiring]
-      .filter(([n, since]) => !named.has(n) || (!holding && since <= expired))
-      .map(([n]) => n);
+    const { gone, nextInMs } = decideRetiring(
+      this.#retiring,
+      this.#engine.namedClusters(),
+      this.#gate.holding(),
+      Date.now(),
+      RETIRE_GRACE_MS,
+    );
+    if (nextInMs !== undefined) {
+      this.#retireTimer = setTimeout(() => this.#retire(), nextInMs);
+      this.#retireTimer.unref();
+    }
     if (gone.length === 0) return;
     for (const n of gone) this.#retiring.delete(n);
     this.#log.debug({ clusters: gone }, 'kept clusters removed');
