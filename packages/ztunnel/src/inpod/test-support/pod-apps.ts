@@ -135,14 +135,19 @@ export async function startCapture(netns: string, iface: string, file: string) {
     },
   );
   let stderr = '';
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('Capturing on')) resolve();
-    });
-    void exited.then(() => reject(new Error(`tshark ended: ${stderr}`)));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let ended = false;
+  const exited = new Promise<void>((r) => child.once('exit', () => r())).then(() => {
+    ended = true;
   });
+  // Capturing once dumpcap has written the file's header, which it does after opening the
+  // interface. tshark prints "Capturing on" before it even starts dumpcap: on a loaded host the
+  // first packets after that line (a TLS handshake) were missed.
+  for (let waited = 0; !(existsSync(file) && statSync(file).size > 0); waited += 50) {
+    if (ended) throw new Error(`tshark ended: ${stderr}`);
+    if (waited >= 30_000) throw new Error(`tshark did not start capturing in 30 s: ${stderr}`);
+    await sleep(50);
+  }
   return {
     async stop(): Promise<string> {
       const size = () => (existsSync(file) ? statSync(file).size : 0);
