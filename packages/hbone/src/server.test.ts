@@ -427,6 +427,78 @@ describe('HBONE server', () => {
     assert.match(String(hbone.refused[0]?.message), /ALPN|protocol/i);
   });
 
+  it('connections to one certificate, at once: each keeps its own addresses; a rotated certificate serves the next; no TLS resumption', async (t) => {
+    const pki = await makePki();
+    let certificate = await pki.workload(SERVER);
+    const seen: Array<{ target: number; source: number }> = [];
+    const hbone = await startServer(t, pki, SERVER, {
+      certificateFor: () => certificate,
+      onConnect: (request) => {
+        seen.push({ target: request.target.port, source: request.source.port });
+        return { allow: false, reason: 'recorded' };
+      },
+    });
+    const source = await pki.workload(CLIENT);
+    /** One HBONE connection and a CONNECT to 127.0.0.1:target: the client's port and the status. */
+    const connect = async (target: number, expectedIdentity: string) => {
+      const session = http2.connect(`https://127.0.0.1:${hbone.port}`, {
+        ...mtlsClientOptions({ ...source, expectedIdentity }),
+        ALPNProtocols: ['h2'],
+      });
+      t.after(() => session.destroy());
+      const stream = session.request(
+        { ':method': 'CONNECT', ':authority': `127.0.0.1:${target}` },
+        { endStream: false },
+      );
+      stream.on('error', () => undefined);
+      const response = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        stream.once('response', resolve);
+        session.once('error', reject);
+      });
+      return { port: session.socket.localPort, status: response[':status'] };
+    };
+    // Handshakes at the same time share one kept TLS server: each CONNECT is told its own client.
+    const clients = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => connect(10_000 + i, SERVER)),
+    );
+    assert.deepEqual(
+      clients.map((c) => c.status),
+      Array.from({ length: 8 }, () => 401),
+    );
+    assert.deepEqual(
+      [...seen].sort((a, b) => a.target - b.target),
+      clients.map((c, i) => ({ target: 10_000 + i, source: c.port })),
+      'every CONNECT is told the client port of its own connection',
+    );
+    // Rotation: certificateFor hands out a new certificate (here another identity, to tell them
+    // apart); the next connection is presented the new one.
+    const ROTATED = spiffe('server-rotated');
+    certificate = await pki.workload(ROTATED);
+    assert.equal((await connect(10_100, ROTATED)).status, 401);
+    // A client offering a session ticket gets a full handshake: its certificate checked again.
+    const resumed = async (session?: Buffer) => {
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: hbone.port,
+        ...mtlsClientOptions({ ...source, expectedIdentity: ROTATED }),
+        ALPNProtocols: ['h2'],
+        ...(session ? { session } : {}),
+      });
+      t.after(() => socket.destroy());
+      let ticket: Buffer | undefined;
+      socket.on('session', (s: Buffer) => (ticket = s));
+      socket.on('error', () => undefined);
+      socket.resume(); // tickets come after the handshake
+      await new Promise((resolve) => socket.once('secureConnect', resolve));
+      const reused = socket.isSessionReused();
+      if (!session) await eventually('a session ticket', () => ticket !== undefined);
+      socket.destroy();
+      return { reused, ticket: ticket! };
+    };
+    const first = await resumed();
+    assert.equal((await resumed(first.ticket)).reused, false, 'a full handshake, not a resumption');
+  });
+
   it('the client gives up on a server that never completes the handshake (connectTimeoutMs)', async (t) => {
     const pki = await makePki();
     const silent = net.createServer((s) => s.resume().on('error', () => undefined));

@@ -2,10 +2,12 @@
 // handle()), picks the certificate for each connection's original destination IP, runs TLS 1.3 with
 // ALPN h2 and a verified client SPIFFE identity, then serves CONNECT streams on an HTTP/2 session.
 //
-// Each connection gets its own tls.Server built from the certificate chosen for it, and is injected
-// with emit('connection'). Node marks a server-side TLSSocket as verified and handshake-complete
-// (`authorized`, `secureConnecting`) only when a tls.Server wrapped it; a bare `new TLSSocket`
-// would never reach an HTTP/2 session. The handshake starts only after certificateFor resolved.
+// Each connection is injected with emit('connection') into the tls.Server of the certificate chosen
+// for it (one kept per certificate). Node marks a server-side TLSSocket as verified and
+// handshake-complete (`authorized`, `secureConnecting`) only when a tls.Server wrapped it; a bare
+// `new TLSSocket` would never reach an HTTP/2 session. The handshake starts only after
+// certificateFor resolved.
+import { constants } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import http2, { type ServerHttp2Session } from 'node:http2';
 import net from 'node:net';
@@ -77,6 +79,13 @@ export interface HboneServerEvents {
   clientError: [error: Error, socket: net.Socket];
 }
 
+/** A connection in its TLS handshake, and what its outcome does. */
+interface Handshake {
+  readonly socket: net.Socket;
+  readonly secure: (tlsSocket: tls.TLSSocket) => void;
+  readonly failed: (err: Error) => void;
+}
+
 export class HboneServer extends EventEmitter<HboneServerEvents> {
   readonly #options: HboneServerOptions;
   readonly #handlers: StreamHandlers;
@@ -88,6 +97,10 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
   readonly #handshaking = new Set<net.Socket>();
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #refused = new WeakSet<net.Socket>();
+  /** A tls.Server per certificate (see #keptTlsServer). */
+  readonly #tlsServers = new WeakMap<readonly string[], { key: string; server: tls.Server }>();
+  /** Connections in their TLS handshake on a kept tls.Server, by their addresses. */
+  readonly #handshakes = new Map<string, Handshake>();
   /** close() called: sessions get GOAWAY (new ones after their first stream). */
   #draining = false;
   /** Past close()'s accepting period: new connections are refused. */
@@ -210,38 +223,105 @@ export class HboneServer extends EventEmitter<HboneServerEvents> {
       socket.destroy();
       return;
     }
-    const tlsServer = tls.createServer({
+    const handshake: Handshake = {
+      socket,
+      failed: (err) => this.#refuse(err, socket),
+      secure: (tlsSocket) => this.#secured(tlsSocket, socket, source, destination),
+    };
+    const kept = this.#keptTlsServer(certificate);
+    const at = kept && addressesOf(socket);
+    if (kept && at && !this.#handshakes.has(at)) {
+      this.#handshakes.set(at, handshake);
+      socket.once('close', () => {
+        if (this.#handshakes.get(at) !== handshake) return;
+        this.#handshakes.delete(at);
+        handshake.failed(new Error('the client closed the connection during the TLS handshake'));
+      });
+      kept.emit('connection', socket);
+      return;
+    }
+    // A chain given as one string, or a second handshake between the same addresses at once (in
+    // another network namespace): a tls.Server of its own.
+    const own = this.#createTlsServer(certificate);
+    own.on('tlsClientError', handshake.failed);
+    own.on('secureConnection', handshake.secure);
+    own.emit('connection', socket);
+  }
+
+  /**
+   * The tls.Server for `certificate`, kept per chain array (what the identity manager hands out
+   * once per certificate; a rotated certificate is a new array and its server goes with the old
+   * one) and used only with the key it was made with. node:tls builds a TLS context per tls.Server
+   * (milliseconds of CPU: the key and chain parsed again); a kept one serves every connection to
+   * that certificate, each handed back to its own handshake by the connection's addresses.
+   */
+  #keptTlsServer(certificate: ServerCertificate): tls.Server | undefined {
+    if (typeof certificate.certChain === 'string') return undefined;
+    const kept = this.#tlsServers.get(certificate.certChain);
+    if (kept?.key === certificate.key) return kept.server;
+    const server = this.#createTlsServer(certificate);
+    server.on('secureConnection', (tlsSocket: tls.TLSSocket) => {
+      const handshake = this.#handshakeOf(tlsSocket);
+      if (handshake) handshake.secure(tlsSocket);
+      else tlsSocket.destroy();
+    });
+    server.on('tlsClientError', (err, tlsSocket) => {
+      // Not found: the connection is gone (its close reports it); nothing else is waiting.
+      this.#handshakeOf(tlsSocket)?.failed(err);
+      tlsSocket.destroy();
+    });
+    this.#tlsServers.set(certificate.certChain, { key: certificate.key, server });
+    return server;
+  }
+
+  /** The handshake waiting for this TLS socket's connection, taken off the waiting list. */
+  #handshakeOf(tlsSocket: tls.TLSSocket): Handshake | undefined {
+    const at = addressesOf(tlsSocket);
+    const handshake = at === undefined ? undefined : this.#handshakes.get(at);
+    if (!handshake || handshake.socket.destroyed) return undefined;
+    this.#handshakes.delete(at!);
+    return handshake;
+  }
+
+  #createTlsServer(certificate: ServerCertificate): tls.Server {
+    return tls.createServer({
       ...mtlsServerOptions({ ...certificate, trustBundle: this.#options.trustBundle }),
       // Refused chains are reported by verifyPeer below, in words rather than as a bare reset.
       rejectUnauthorized: false,
       ALPNProtocols: ['h2'],
       handshakeTimeout: this.#options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+      // No resumption: every connection presents its client certificate and has it checked (a
+      // kept server would otherwise take back its own session tickets).
+      secureOptions: constants.SSL_OP_NO_TICKET,
     });
-    tlsServer.on('tlsClientError', (err) => this.#refuse(err, socket));
-    tlsServer.on('secureConnection', (tlsSocket: tls.TLSSocket) => {
-      if (tlsSocket.alpnProtocol !== 'h2') {
-        this.#refuse(
-          new Error(
-            `the client did not negotiate ALPN "h2" (got ${String(tlsSocket.alpnProtocol)})`,
-          ),
-          socket,
-          tlsSocket,
-        );
-        return;
-      }
-      const check = verifyPeer(tlsSocket, { trustBundle: this.#options.trustBundle });
-      if (!check.ok) {
-        this.#refuse(new PeerRejectedError(check.reason), socket, tlsSocket);
-        return;
-      }
-      if (this.#closing) {
-        tlsSocket.destroy();
-        return;
-      }
-      this.#handshaking.delete(socket);
-      this.#serve(tlsSocket, socket, { peer: check.spiffeId, source, destination });
-    });
-    tlsServer.emit('connection', socket);
+  }
+
+  /** The TLS handshake of `socket` succeeded: checks ALPN and the client's identity, then serves. */
+  #secured(
+    tlsSocket: tls.TLSSocket,
+    socket: net.Socket,
+    source: Endpoint,
+    destination: Endpoint,
+  ): void {
+    if (tlsSocket.alpnProtocol !== 'h2') {
+      this.#refuse(
+        new Error(`the client did not negotiate ALPN "h2" (got ${String(tlsSocket.alpnProtocol)})`),
+        socket,
+        tlsSocket,
+      );
+      return;
+    }
+    const check = verifyPeer(tlsSocket, { trustBundle: this.#options.trustBundle });
+    if (!check.ok) {
+      this.#refuse(new PeerRejectedError(check.reason), socket, tlsSocket);
+      return;
+    }
+    if (this.#closing) {
+      tlsSocket.destroy();
+      return;
+    }
+    this.#handshaking.delete(socket);
+    this.#serve(tlsSocket, socket, { peer: check.spiffeId, source, destination });
   }
 
   #serve(
@@ -333,6 +413,16 @@ function holdReading(socket: net.Socket): void {
   if (!handle?.readStop || socket.readableLength > 0) return;
   handle.reading = false;
   handle.readStop();
+}
+
+/**
+ * Both ends of a TCP connection, as one key: unique among a host's open connections but for
+ * network namespaces with the same addresses. A TLS socket reports those of the socket it wraps.
+ */
+function addressesOf(socket: net.Socket): string | undefined {
+  const { localAddress, localPort, remoteAddress, remotePort } = socket;
+  if (localAddress === undefined || remoteAddress === undefined) return undefined;
+  return `${localAddress} ${localPort} ${remoteAddress} ${remotePort}`;
 }
 
 function endpoint(address: string | undefined, port: number | undefined, what: string): Endpoint {
