@@ -11,7 +11,8 @@
 // Proxies (nginx, the ztunnels, the waypoint) are pinned to BENCH_PROXY_CPUS (default "1"); wrk and
 // the backend to BENCH_SIDE_CPUS ("0"). Saturation: wrk -t1 -cBENCH_CONNS(50), BENCH_SECONDS (10) per
 // candidate, BENCH_ROUNDS (3) interleaved rounds (order reversed every other round), medians.
-// CPU us/request = utime+stime of the proxy processes of the path / requests. Then a steady
+// CPU us/request = utime+stime of the proxy processes of the path / requests (and the two apart:
+// the proxy's own code and the kernel working for it). Then a steady
 // BENCH_RPS (1000) req/s: 16 h2load --h1 -c1 processes at RPS/16 each, evenly started, 1 KiB, per
 // request latency from their logs -> p50/p90/p99, and the waypoint's CPU and RSS while it runs.
 // Between the two, a new connection per request (BENCH_CHURN=0 skips it): conn/s and CPU per connection.
@@ -28,6 +29,7 @@ import {
   INGRESS_HOST,
   NODE_OPTIONS,
   cpuSeconds,
+  cpuTimes,
   rssMiB,
   runIn,
   runQueueMs,
@@ -91,7 +93,7 @@ async function saturation(mesh) {
     const order = round % 2 === 0 ? CANDIDATES : [...CANDIDATES].reverse();
     for (const c of order) {
       const pids = c.procs.map((p) => mesh.procs[p].pid);
-      const cpu0 = pids.map(cpuSeconds);
+      const times0 = pids.map(cpuTimes);
       const out = await runIn(mesh.netns, SIDE_CPUS, 'wrk', [
         '-t1',
         `-c${CONNS}`,
@@ -99,14 +101,17 @@ async function saturation(mesh) {
         '--latency',
         c.url,
       ]);
-      const cpu1 = pids.map(cpuSeconds);
+      const times1 = pids.map(cpuTimes);
       const w = parseWrk(out);
-      const cpu = cpu1.reduce((s, v, i) => s + v - cpu0[i], 0);
-      const perProc = cpu1.map((v, i) => ((v - cpu0[i]) / w.requests) * 1e6);
+      const us = (s) => (s / w.requests) * 1e6;
+      const perProcSys = times1.map((t, i) => us(t.system - times0[i].system));
+      const perProc = times1.map((t, i) => us(t.user - times0[i].user) + perProcSys[i]);
+      const cpu = perProc.reduce((sum, v) => sum + v, 0) * (w.requests / 1e6);
       results[c.name].push({
         ...w,
-        usPerReq: pids.length ? (cpu / w.requests) * 1e6 : 0,
+        usPerReq: pids.length ? us(cpu) : 0,
         perProc,
+        perProcSys,
         cpuPct: (cpu / SECONDS) * 100,
       });
       process.stderr.write(
@@ -267,6 +272,19 @@ async function main() {
           (rs.some((r) => r.errors > 0 || r.sock)
             ? `  errors: ${rs.map((r) => `${r.errors} ${r.sock}`).join('; ')}`
             : ''),
+      );
+    }
+    lines.push('');
+    lines.push(
+      "# where each us/req goes: user = the proxy's own code (utime), sys = the kernel working for it (stime: system calls, loopback TCP); medians per process, the sum per candidate",
+    );
+    for (const c of CANDIDATES.filter((x) => x.procs.length > 0)) {
+      const rs = sat[c.name];
+      const sys = c.procs.map((_, i) => median(rs.map((r) => r.perProcSys[i])));
+      const all = c.procs.map((_, i) => median(rs.map((r) => r.perProc[i])));
+      const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+      lines.push(
+        `${c.name.padEnd(11)} user ${fmt(sum(all) - sum(sys)).padStart(6)}  sys ${fmt(sum(sys)).padStart(6)}  (${c.procs.map((p, i) => `${p} ${fmt(all[i] - sys[i])}+${fmt(sys[i])}`).join(', ')})`,
       );
     }
     if (conns) {

@@ -288,9 +288,15 @@ function wrk(port: number, seconds: number, newConnectionEach: boolean): number 
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
+  const t = cpuTimes(pid);
+  return t.user + t.system;
+}
+
+/** utime and stime in seconds: the process's own code, and the kernel working for it. */
+function cpuTimes(pid: number | undefined): { user: number; system: number } {
+  if (pid === undefined) return { user: 0, system: 0 };
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
 async function iperf(port: number, streams: number): Promise<number> {
@@ -468,7 +474,7 @@ async function requests(
     pairs.set(variant, relay);
     wrk(relay.port, 1, false); // warm-up
   }
-  type Run = { rate: number; client: number; server: number };
+  type Run = { rate: number; client: number; server: number; system: number };
   const runs = new Map<string, Run[]>();
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 ? VARIANTS : [...VARIANTS].reverse();
@@ -476,17 +482,20 @@ async function requests(
       for (const variant of order) {
         const relay = pairs.get(variant) as Relay;
         const [client, server] = relay.children;
-        const before = [cpuSeconds(client?.pid), cpuSeconds(server?.pid)];
+        const before = [cpuTimes(client?.pid), cpuTimes(server?.pid)];
         const n = wrk(relay.port, SECONDS, closeEach);
-        const perRequest = (pid: number | undefined, i: number): number =>
-          ((cpuSeconds(pid) - (before[i] ?? 0)) / n) * 1e6;
+        const after = [cpuTimes(client?.pid), cpuTimes(server?.pid)];
+        const us = (seconds: number): number => (seconds / n) * 1e6;
+        const perRequest = (i: number): number =>
+          us(after[i]!.user + after[i]!.system - before[i]!.user - before[i]!.system);
         const key = `${closeEach ? 'close' : 'keep'} ${variant}`;
         runs.set(key, [
           ...(runs.get(key) ?? []),
           {
             rate: n / SECONDS,
-            client: perRequest(client?.pid, 0),
-            server: perRequest(server?.pid, 1),
+            client: perRequest(0),
+            server: perRequest(1),
+            system: us(after[0]!.system - before[0]!.system + after[1]!.system - before[1]!.system),
           },
         ]);
         console.error(`round ${round} ${key}: ${(n / SECONDS).toFixed(0)}/s`);
@@ -499,7 +508,7 @@ async function requests(
   const out = [
     '',
     `small requests: wrk -t1 to nginx (1 KiB) through each pair; relays on CPU ${RELAY_CPU}, wrk and nginx on CPU ${SIDE_CPU}; ${SECONDS} s, ${ROUNDS} rounds interleaved, medians`,
-    'us = CPU of the pair (client side + server side) per request or connection; x = rate / the rate of tcp_pair',
+    'us = CPU of the pair (client side + server side) per request or connection, and of it the kernel working for the pair (stime: system calls, loopback TCP); x = rate / the rate of tcp_pair',
   ];
   for (const [closeEach, title] of [
     [false, 'keep-alive, 50 connections: req/s'],
@@ -514,8 +523,9 @@ async function requests(
       const rate = median(r.map((x) => x.rate));
       const client = median(r.map((x) => x.client));
       const server = median(r.map((x) => x.server));
+      const system = median(r.map((x) => x.system));
       out.push(
-        `${variant.padEnd(12)} ${rate.toFixed(0).padStart(6)}/s  x ${base ? (rate / base).toFixed(2) : '-'}  us ${(client + server).toFixed(1).padStart(6)} (${client.toFixed(1)} + ${server.toFixed(1)})`,
+        `${variant.padEnd(12)} ${rate.toFixed(0).padStart(6)}/s  x ${base ? (rate / base).toFixed(2) : '-'}  us ${(client + server).toFixed(1).padStart(6)} (${client.toFixed(1)} + ${server.toFixed(1)}; kernel ${system.toFixed(1)})`,
       );
     }
   }
