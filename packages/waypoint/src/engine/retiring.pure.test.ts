@@ -18,8 +18,8 @@ test('a kept cluster the routes still name goes when its grace ends, not before'
 });
 
 test('a timer that fires a millisecond early looks again instead of keeping the cluster for ever', () => {
-  // The CI run of 2026-12-07: the grace timer fired at 1,999 ms by the wall clock, nothing was
-  // removed and nothing looked again.
+  // As a CI run caught it: the grace timer fired at 1,999 ms by the wall clock, nothing was removed
+  // and nothing looked again.
   const d = decideRetiring(new Map([['a', 1_000]]), new Set(['a']), false, 2_999, GRACE);
   assert.deepEqual(d, { gone: [], nextInMs: 1 });
 });
