@@ -34,11 +34,17 @@ export const ADDR = {
   directVip: '127.0.100.2',
   nginxProxy: '127.0.40.1',
   nginxTls: '127.0.41.1',
+  /** The nginx mTLS stream pair (anchor of mesh_l4): client side, server side. */
+  nginxL4: '127.0.42.1',
+  nginxL4Server: '127.0.42.2',
   gateway: '127.0.60.1',
 };
 
 /** The host name the ingress gateway's certificate is for (wrk sends it as SNI). */
 export const INGRESS_HOST = 'bench.example.com';
+
+/** The name the nginx mTLS pair's server side has a certificate for (its client verifies it). */
+export const ANCHOR_L4_HOST = 'anchor.bench.local';
 
 const NS = 'bench';
 
@@ -259,7 +265,10 @@ export function curlIn(netns, url) {
 
 /**
  * `ingress`: a certificate ({ certChain, privateKey }) for INGRESS_HOST to add the ingress
- * gateway and nginx terminating TLS.
+ * gateway and nginx terminating TLS. `anchorL4` ({ ca, server, client }: a CA certificate, and a
+ * server certificate for ANCHOR_L4_HOST and a client certificate it issued): adds the shared
+ * anchors' nginx mTLS stream pair (origination, then termination with the client certificate
+ * verified), what two ztunnels do without HBONE, in native code.
  */
 export async function startMesh({
   proxyCpus,
@@ -267,6 +276,7 @@ export async function startMesh({
   waypointArgs = [],
   waypointNodeArgs = [],
   ingress,
+  anchorL4,
 }) {
   const netns = `wpbench${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), `trellis-wpbench-${process.pid}-`));
@@ -542,6 +552,38 @@ http { access_log off; keepalive_requests 10000000;
       nginxTls = spawnIn(netns, 'nginx-tls', proxyCpus, 'nginx', ['-c', join(dir, 'ngx-tls.conf')]);
       procs.push(nginxTls);
     }
+    let nginxL4;
+    let nginxL4Server;
+    if (anchorL4) {
+      const file = (name, text) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const ca = file('l4-ca.crt', anchorL4.ca);
+      const stream = (name, server) =>
+        file(
+          `ngx-${name}.conf`,
+          `worker_processes 1; daemon off; error_log ${dir}/run/${name}.err; pid ${dir}/run/${name}.pid;
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+events { worker_connections 8192; }
+stream { server { ${server} } }\n`,
+        );
+      const client = stream(
+        'l4-client',
+        `listen ${ADDR.nginxL4}:80; proxy_pass ${ADDR.nginxL4Server}:15008; proxy_ssl on; proxy_ssl_protocols TLSv1.3;
+  proxy_ssl_certificate ${file('l4-client.crt', anchorL4.client.certChain)}; proxy_ssl_certificate_key ${file('l4-client.key', anchorL4.client.privateKey)};
+  proxy_ssl_trusted_certificate ${ca}; proxy_ssl_verify on; proxy_ssl_name ${ANCHOR_L4_HOST};`,
+      );
+      const server = stream(
+        'l4-server',
+        `listen ${ADDR.nginxL4Server}:15008 ssl; ssl_protocols TLSv1.3;
+  ssl_certificate ${file('l4-server.crt', anchorL4.server.certChain)}; ssl_certificate_key ${file('l4-server.key', anchorL4.server.privateKey)};
+  ssl_client_certificate ${ca}; ssl_verify_client on; proxy_pass ${ADDR.backend}:${ADDR.backendPort};`,
+      );
+      nginxL4 = spawnIn(netns, 'nginx-l4-client', proxyCpus, 'nginx', ['-c', client]);
+      nginxL4Server = spawnIn(netns, 'nginx-l4-server', proxyCpus, 'nginx', ['-c', server]);
+      procs.push(nginxL4, nginxL4Server);
+    }
     for (const [p, url] of ready) {
       await waitUntil(`${p.name} ready`, () => curlIn(netns, url) === 200, p);
     }
@@ -576,6 +618,12 @@ http { access_log off; keepalive_requests 10000000;
           p,
         );
     }
+    if (anchorL4)
+      await waitUntil(
+        'the nginx mTLS pair',
+        () => curlIn(netns, `http://${ADDR.nginxL4}/`) === 200,
+        nginxL4,
+      );
     // nginx does the work in its worker, a child of the master we started.
     const worker = (master) => {
       const r = spawnSync('pgrep', ['-P', String(master.pid)], { encoding: 'utf8' });
@@ -593,6 +641,7 @@ http { access_log off; keepalive_requests 10000000;
         ztA2,
         waypoint,
         ...(ingress ? { gateway, nginxTls: worker(nginxTls) } : {}),
+        ...(anchorL4 ? { nginxL4: worker(nginxL4), nginxL4Server: worker(nginxL4Server) } : {}),
       },
       close,
     };

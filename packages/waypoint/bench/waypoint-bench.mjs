@@ -4,6 +4,8 @@
 //   direct     wrk -> nginx backend (1 KiB static body)
 //   nginx      wrk -> nginx reverse proxy (1 worker, upstream keep-alive) -> backend
 //   mesh_l4    wrk -> ztunnel A -> HBONE -> ztunnel B -> backend            (a service without waypoint)
+//   nginx_l4   wrk -> nginx stream (mTLS origination) -> nginx stream (mTLS termination) -> backend
+//              (the shared anchors' pair: what two ztunnels do without HBONE, in native code)
 //   mesh_wp    wrk -> ztunnel A -> HBONE -> waypoint -> HBONE -> ztunnel B -> backend
 //   nginx_tls  wrk -> nginx terminating TLS (1.3, ECDSA P-256) -> backend
 //   gateway    wrk -> ingress gateway (--role gateway, TLS) -> HBONE -> ztunnel B -> backend
@@ -23,9 +25,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostCert, ingressRoot } from '../dist/test-support/gateway-clients.js';
+import { clientCert, hostCert, ingressRoot } from '../dist/test-support/gateway-clients.js';
 import {
   ADDR,
+  ANCHOR_L4_HOST,
   INGRESS_HOST,
   NODE_OPTIONS,
   cpuSeconds,
@@ -53,6 +56,7 @@ const CANDIDATES = [
   { name: 'direct', url: `http://${ADDR.backend}:${ADDR.backendPort}/`, procs: [] },
   { name: 'nginx', url: `http://${ADDR.nginxProxy}/`, procs: ['nginx'] },
   { name: 'mesh_l4', url: `http://${ADDR.directVip}/`, procs: ['ztA2', 'ztB'] },
+  { name: 'nginx_l4', url: `http://${ADDR.nginxL4}/`, procs: ['nginxL4', 'nginxL4Server'] },
   { name: 'mesh_wp', url: `http://${ADDR.viaWaypointVip}/`, procs: ['ztA', 'waypoint', 'ztB'] },
   { name: 'nginx_tls', url: `https://nginx.${INGRESS_HOST}/`, procs: ['nginxTls'] },
   {
@@ -65,6 +69,7 @@ const CANDIDATES = [
   .map((c) => ({ base: 'nginx', ...c }))
   .filter((c) => !ONLY || ONLY.includes(c.name));
 const INGRESS = CANDIDATES.some((c) => c.name === 'gateway' || c.name === 'nginx_tls');
+const ANCHOR_L4 = CANDIDATES.some((c) => c.name === 'nginx_l4');
 
 function parseWrk(out) {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -215,6 +220,16 @@ async function steady(mesh, c) {
   };
 }
 
+/** A CA, a server certificate for ANCHOR_L4_HOST and a client certificate, for nginx_l4. */
+async function anchorL4Certs() {
+  const root = await ingressRoot();
+  return {
+    ca: root.cert,
+    server: await hostCert(root, ANCHOR_L4_HOST),
+    client: await clientCert(root, 'spiffe://cluster.local/ns/bench/sa/anchor'),
+  };
+}
+
 async function main() {
   if (process.getuid?.() !== 0)
     throw new Error('the benchmark needs root (network namespace, taskset)');
@@ -224,6 +239,7 @@ async function main() {
     sideCpus: SIDE_CPUS,
     waypointArgs: ['--access-log=false'],
     ingress: INGRESS ? await hostCert(await ingressRoot(), INGRESS_HOST) : undefined,
+    anchorL4: ANCHOR_L4 ? await anchorL4Certs() : undefined,
   });
   const stop = () => void mesh.close().then(() => process.exit(130));
   process.once('SIGINT', stop);
@@ -246,6 +262,7 @@ async function main() {
     );
     lines.push(
       '# mesh_l4: -> ztunnel A -> HBONE (mTLS, HTTP/2 CONNECT) -> ztunnel B -> backend; mesh_wp: -> ztunnel A -> HBONE -> waypoint -> HBONE -> ztunnel B -> backend',
+      '# nginx_l4: -> nginx stream, mTLS origination -> nginx stream, mTLS termination (client certificate verified) -> backend: two L4 hops with mTLS between, as mesh_l4, in native code (a TLS connection per client connection, no HBONE)',
     );
     if (INGRESS)
       lines.push(
