@@ -109,18 +109,18 @@ async function saturation(mesh) {
       const times1 = pids.map(cpuTimes);
       const w = parseWrk(out);
       const us = (s) => (s / w.requests) * 1e6;
-      const perProcSys = times1.map((t, i) => us(t.system - times0[i].system));
-      const perProc = times1.map((t, i) => us(t.user - times0[i].user) + perProcSys[i]);
-      const cpu = perProc.reduce((sum, v) => sum + v, 0) * (w.requests / 1e6);
+      const sys = times1.map((t, i) => t.system - times0[i].system);
+      const all = times1.map((t, i) => t.user - times0[i].user + sys[i]);
+      const cpu = all.reduce((sum, v) => sum + v, 0);
       results[c.name].push({
         ...w,
-        usPerReq: pids.length ? us(cpu) : 0,
-        perProc,
-        perProcSys,
+        usPerReq: us(cpu),
+        perProc: all.map(us),
+        perProcSys: sys.map(us),
         cpuPct: (cpu / SECONDS) * 100,
       });
       process.stderr.write(
-        `round ${round + 1} ${c.name}: ${fmt(w.rps, 0)} req/s, ${fmt(pids.length ? (cpu / w.requests) * 1e6 : 0)} us/req${w.errors ? `, ${w.errors} non-2xx` : ''}\n`,
+        `round ${round + 1} ${c.name}: ${fmt(w.rps, 0)} req/s, ${fmt(us(cpu))} us/req${w.errors ? `, ${w.errors} non-2xx` : ''}\n`,
       );
     }
   }
